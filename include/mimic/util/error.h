@@ -1,0 +1,29 @@
+// User-facing errors: one line of text, no trailing newline, QEMU's wording.
+//
+// Subsystems throw mimic::Error for anything caused by bad input (command
+// line, image files, monitor commands). The caller that knows the context
+// adds the prefix, e.g. main() prints "mimic-system-x86_64: -m foo: <what>".
+// Guest-caused conditions never throw through device code; they are logged
+// with LOG_GUEST_ERROR and handled.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace mimic {
+
+class Error : public std::runtime_error {
+public:
+    explicit Error(const std::string& message) : std::runtime_error(message) {}
+
+    template <typename... Args>
+    explicit Error(fmt::format_string<Args...> format, Args&&... args)
+        : std::runtime_error(fmt::format(format, std::forward<Args>(args)...)) {}
+};
+
+// The message for errno `err` as QEMU prints it ("No such file or directory").
+std::string errno_string(int err);
+
+}  // namespace mimic
