@@ -1,0 +1,41 @@
+// Host signals that end the emulator.
+//
+// SIGINT, SIGTERM and SIGHUP do not kill the process outright: they become
+// an exit request on the main loop, so devices flush, the terminal is
+// restored and the exit status is clean. Fatal signals (SIGSEGV, SIGBUS,
+// SIGABRT, ...) run the emergency cleanups (terminal restore) and then die
+// with the original signal, as a core-dumping process should.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mimic {
+
+// Installs the handlers. The main loop must be iterated for termination
+// signals to take effect. Call early in main(), before threads start.
+void install_termination_signals();
+void install_fatal_signal_handlers();
+
+// Restores default dispositions (for tests).
+void uninstall_signal_handlers();
+
+// The line main prints (after its program-name prefix) when a signal ends
+// the emulator, in QEMU's wording:
+//   "terminating on signal 15"
+//   "terminating on signal 15 from pid 1234 (bash)"
+// `sender_name` is the sender's command (see process_name()); without it the
+// text says "<unknown process>" as QEMU does.
+std::string termination_message(int signal, pid_t pid,
+                                 std::optional<std::string_view> sender_name);
+
+// Convenience: termination_message() with the name looked up in /proc.
+std::string termination_message(int signal, pid_t pid);
+
+// argv[0] of a live process, from /proc/PID/cmdline.
+std::optional<std::string> process_name(pid_t pid);
+
+}  // namespace mimic
