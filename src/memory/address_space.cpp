@@ -1,0 +1,194 @@
+#include "mimic/memory/address_space.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "mimic/memory/code_tracking.h"
+#include "mimic/memory/memory_region.h"
+#include "mimic/util/log.h"
+#include "mmio_dispatch.h"
+
+namespace mimic::memory {
+
+namespace {
+
+std::vector<AddressSpace*>& registry() {
+    static std::vector<AddressSpace*> spaces;
+    return spaces;
+}
+
+enum class Direction { kRead, kWrite, kWriteRom };
+
+uint64_t load_le(const uint8_t* bytes, unsigned size) {
+    uint64_t value = 0;
+    for (unsigned i = 0; i < size; ++i) value |= uint64_t{bytes[i]} << (i * 8);
+    return value;
+}
+
+void store_le(uint8_t* bytes, uint64_t value, unsigned size) {
+    for (unsigned i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>(value >> (i * 8));
+}
+
+void log_unassigned(Direction dir, uint64_t addr, uint64_t len) {
+    // QEMU's wording for an access nothing decodes, so logs compare.
+    MIMIC_LOG(log::kGuestErrors, "Invalid {} at addr 0x{:X}, size {}, region '(null)', reason: rejected\n",
+              dir == Direction::kRead ? "read" : "write", addr, len);
+}
+
+bool reads_direct(const FlatRange& range) {
+    RegionKind kind = range.region->kind();
+    return kind == RegionKind::kRam || kind == RegionKind::kRom || range.romd;
+}
+
+// `len` bytes at `addr`, all inside `range`.
+AccessResult access_range(const FlatRange& range, uint64_t addr, uint8_t* buf, uint64_t len, Direction dir) {
+    MemoryRegion& region = *range.region;
+    uint64_t offset = range.offset_of(addr);
+    RegionKind kind = region.kind();
+    bool has_memory = region.host() != nullptr;
+
+    if (dir == Direction::kRead && reads_direct(range)) {
+        std::memcpy(buf, region.host() + offset, len);
+        return AccessResult::kOk;
+    }
+    if (dir == Direction::kWriteRom) {
+        // Loading firmware: any memory-backed region takes the bytes, even
+        // ROM; callbacks are not firmware's business.
+        if (has_memory) std::memcpy(region.host() + offset, buf, len);
+        return AccessResult::kOk;
+    }
+    if (dir == Direction::kWrite && kind != RegionKind::kIo && kind != RegionKind::kRomDevice) {
+        if (range.readonly) {
+            MIMIC_LOG(log::kGuestErrors, "Invalid write at addr 0x{:X}, size {}, region '{}', reason: read-only\n",
+                      offset, len, region.name());
+            return AccessResult::kRejected;
+        }
+        std::memcpy(region.host() + offset, buf, len);
+        detail::notify_code_write(region, offset, len);
+        return AccessResult::kOk;
+    }
+    // Callbacks: I/O regions, ROM-device writes, ROM device reads in I/O mode.
+    AccessResult result = AccessResult::kOk;
+    while (len > 0) {
+        unsigned size = mmio_access_size(region, offset, len);
+        if (dir == Direction::kRead) {
+            uint64_t value = 0;
+            result = merge(result, mmio_read(region, offset, size, &value));
+            store_le(buf, value, size);
+        } else {
+            result = merge(result, mmio_write(region, offset, size, load_le(buf, size)));
+        }
+        buf += size;
+        offset += size;
+        len -= size;
+    }
+    return result;
+}
+
+AccessResult access_buffer(const FlatView& view, uint64_t addr, uint8_t* buf, uint64_t len, Direction dir) {
+    AccessResult result = AccessResult::kOk;
+    while (len > 0) {
+        uint64_t chunk = std::min(len, view.remaining(addr));
+        if (const FlatRange* range = view.find(addr)) {
+            result = merge(result, access_range(*range, addr, buf, chunk, dir));
+        } else {
+            if (dir == Direction::kRead) std::memset(buf, 0xff, chunk);
+            if (dir != Direction::kWriteRom) log_unassigned(dir, addr, chunk);
+            result = merge(result, AccessResult::kUnassigned);
+        }
+        buf += chunk;
+        addr += chunk;  // wraps at the top of the space, like the address bus
+        len -= chunk;
+    }
+    return result;
+}
+
+bool valid_size(unsigned size) { return size >= 1 && size <= 8 && std::has_single_bit(size); }
+
+}  // namespace
+
+AddressSpace::AddressSpace(MemoryRegion& root, std::string name) : root_(root), name_(std::move(name)) {
+    view_.store(std::make_shared<const FlatView>(render_flat_view(root_)), std::memory_order_release);
+    registry().push_back(this);
+}
+
+AddressSpace::~AddressSpace() { std::erase(registry(), this); }
+
+const std::vector<AddressSpace*>& AddressSpace::all() { return registry(); }
+
+void AddressSpace::update() {
+    auto fresh = std::make_shared<const FlatView>(render_flat_view(root_));
+    if (*fresh == *view()) return;
+    view_.store(fresh, std::memory_order_release);
+    // Copy: a listener may remove itself (or others) while being called.
+    auto listeners = listeners_;
+    for (auto& [id, listener] : listeners) listener(*this, *fresh);
+}
+
+uint64_t AddressSpace::add_listener(Listener listener) {
+    uint64_t id = next_listener_id_++;
+    listeners_.emplace_back(id, std::move(listener));
+    return id;
+}
+
+void AddressSpace::remove_listener(uint64_t id) {
+    std::erase_if(listeners_, [id](const auto& entry) { return entry.first == id; });
+}
+
+AccessResult AddressSpace::read(uint64_t addr, void* buf, uint64_t len) const {
+    return access_buffer(*view(), addr, static_cast<uint8_t*>(buf), len, Direction::kRead);
+}
+
+AccessResult AddressSpace::write(uint64_t addr, const void* buf, uint64_t len) const {
+    // The write paths never store through `buf`.
+    return access_buffer(*view(), addr, static_cast<uint8_t*>(const_cast<void*>(buf)), len, Direction::kWrite);
+}
+
+AccessResult AddressSpace::write_rom(uint64_t addr, const void* buf, uint64_t len) const {
+    return access_buffer(*view(), addr, static_cast<uint8_t*>(const_cast<void*>(buf)), len, Direction::kWriteRom);
+}
+
+uint64_t AddressSpace::load(uint64_t addr, unsigned size, AccessResult* result) const {
+    AccessResult status = AccessResult::kRejected;
+    uint64_t value = ~uint64_t{0};
+    if (valid_size(size)) {
+        std::shared_ptr<const FlatView> snapshot = view();
+        const FlatRange* range = snapshot->find(addr);
+        if (range && range->last - addr >= size - 1) {
+            // Whole access in one range: one access of the CPU's size.
+            if (reads_direct(*range)) {
+                value = load_le(range->region->host() + range->offset_of(addr), size);
+                status = AccessResult::kOk;
+            } else {
+                status = mmio_read(*range->region, range->offset_of(addr), size, &value);
+            }
+        } else {
+            // Straddles ranges (or hits nothing): byte-exact slow path.
+            uint8_t bytes[8];
+            status = access_buffer(*snapshot, addr, bytes, size, Direction::kRead);
+            value = load_le(bytes, size);
+        }
+    }
+    if (result) *result = status;
+    return value;
+}
+
+AccessResult AddressSpace::store(uint64_t addr, uint64_t value, unsigned size) const {
+    if (!valid_size(size)) return AccessResult::kRejected;
+    std::shared_ptr<const FlatView> snapshot = view();
+    const FlatRange* range = snapshot->find(addr);
+    if (range && range->last - addr >= size - 1) {
+        RegionKind kind = range->region->kind();
+        // Callbacks see one access of the CPU's size; memory takes the
+        // common path below, which also does code tracking.
+        if (kind == RegionKind::kIo || kind == RegionKind::kRomDevice) {
+            return mmio_write(*range->region, range->offset_of(addr), size, value);
+        }
+    }
+    uint8_t bytes[8];
+    store_le(bytes, value, size);
+    return access_buffer(*snapshot, addr, bytes, size, Direction::kWrite);
+}
+
+}  // namespace mimic::memory

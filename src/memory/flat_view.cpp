@@ -1,0 +1,51 @@
+#include "mimic/memory/flat_view.h"
+
+#include <algorithm>
+
+#include "mimic/memory/memory_region.h"
+
+namespace mimic::memory {
+
+FlatView::FlatView(std::vector<FlatRange> ranges, const MemoryRegion* root)
+    : ranges_(std::move(ranges)), root_(root) {}
+
+const FlatRange* FlatView::find(uint64_t addr) const {
+    // First range that starts after addr; the one before it may hold addr.
+    auto it = std::upper_bound(ranges_.begin(), ranges_.end(), addr,
+                               [](uint64_t at, const FlatRange& r) { return at < r.start; });
+    if (it == ranges_.begin()) return nullptr;
+    --it;
+    return addr <= it->last ? &*it : nullptr;
+}
+
+uint64_t FlatView::remaining(uint64_t addr) const {
+    auto it = std::upper_bound(ranges_.begin(), ranges_.end(), addr,
+                               [](uint64_t at, const FlatRange& r) { return at < r.start; });
+    if (it != ranges_.begin() && addr <= std::prev(it)->last) {
+        uint64_t left = std::prev(it)->last - addr;
+        return left == UINT64_MAX ? UINT64_MAX : left + 1;
+    }
+    if (it != ranges_.end()) return it->start - addr;
+    uint64_t left = UINT64_MAX - addr;  // unassigned up to the top of the space
+    return left == UINT64_MAX ? UINT64_MAX : left + 1;
+}
+
+Translation FlatView::translate(uint64_t addr) const {
+    Translation result;
+    result.length = remaining(addr);
+    const FlatRange* range = find(addr);
+    if (!range) return result;
+    result.region = range->region;
+    result.offset = range->offset_of(addr);
+    result.readonly = range->readonly;
+    const MemoryRegion& region = *range->region;
+    bool direct_read = region.kind() == RegionKind::kRam || region.kind() == RegionKind::kRom || range->romd;
+    if (direct_read) {
+        result.host = region.host() + result.offset;
+        result.writable = region.kind() == RegionKind::kRam && !range->readonly &&
+                          !region.ram_block()->code_pages().test(result.offset >> kPageBits);
+    }
+    return result;
+}
+
+}  // namespace mimic::memory

@@ -1,0 +1,8 @@
+#include "mimic/memory/ram_block.h"
+
+namespace mimic::memory {
+
+RamBlock::RamBlock(const std::string& name, uint64_t size)
+    : memory_(name, size), code_pages_(name, size / kPageSize + (size % kPageSize != 0)) {}
+
+}  // namespace mimic::memory
