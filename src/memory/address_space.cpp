@@ -41,6 +41,15 @@ bool reads_direct(const FlatRange& range) {
     return kind == RegionKind::kRam || kind == RegionKind::kRom || range.romd;
 }
 
+// Bookkeeping after bytes changed in a region's memory: dirty pages for
+// displays, then the translator's hook (which may look at the new bytes).
+void note_memory_write(const FlatRange& range, uint64_t offset, uint64_t len) {
+    if (range.dirty_log) {
+        range.region->ram_block()->dirty_pages().set_range(offset >> kPageBits, (offset + len - 1) >> kPageBits);
+    }
+    detail::notify_code_write(*range.region, offset, len);
+}
+
 // `len` bytes at `addr`, all inside `range`.
 AccessResult access_range(const FlatRange& range, uint64_t addr, uint8_t* buf, uint64_t len, Direction dir) {
     MemoryRegion& region = *range.region;
@@ -55,7 +64,10 @@ AccessResult access_range(const FlatRange& range, uint64_t addr, uint8_t* buf, u
     if (dir == Direction::kWriteRom) {
         // Loading firmware: any memory-backed region takes the bytes, even
         // ROM; callbacks are not firmware's business.
-        if (has_memory) std::memcpy(region.host() + offset, buf, len);
+        if (has_memory) {
+            std::memcpy(region.host() + offset, buf, len);
+            note_memory_write(range, offset, len);
+        }
         return AccessResult::kOk;
     }
     if (dir == Direction::kWrite && kind != RegionKind::kIo && kind != RegionKind::kRomDevice) {
@@ -65,7 +77,7 @@ AccessResult access_range(const FlatRange& range, uint64_t addr, uint8_t* buf, u
             return AccessResult::kRejected;
         }
         std::memcpy(region.host() + offset, buf, len);
-        detail::notify_code_write(region, offset, len);
+        note_memory_write(range, offset, len);
         return AccessResult::kOk;
     }
     // Callbacks: I/O regions, ROM-device writes, ROM device reads in I/O mode.
@@ -178,16 +190,17 @@ AccessResult AddressSpace::store(uint64_t addr, uint64_t value, unsigned size) c
     if (!valid_size(size)) return AccessResult::kRejected;
     std::shared_ptr<const FlatView> snapshot = view();
     const FlatRange* range = snapshot->find(addr);
+    uint8_t bytes[8];
+    store_le(bytes, value, size);
     if (range && range->last - addr >= size - 1) {
         RegionKind kind = range->region->kind();
-        // Callbacks see one access of the CPU's size; memory takes the
-        // common path below, which also does code tracking.
+        // Callbacks see one access of the CPU's size.
         if (kind == RegionKind::kIo || kind == RegionKind::kRomDevice) {
             return mmio_write(*range->region, range->offset_of(addr), size, value);
         }
+        return access_range(*range, addr, bytes, size, Direction::kWrite);
     }
-    uint8_t bytes[8];
-    store_le(bytes, value, size);
+    // Straddles ranges (or hits nothing): byte-exact slow path.
     return access_buffer(*snapshot, addr, bytes, size, Direction::kWrite);
 }
 

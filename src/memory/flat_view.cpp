@@ -42,7 +42,7 @@ Translation FlatView::translate(uint64_t addr) const {
     bool direct_read = region.kind() == RegionKind::kRam || region.kind() == RegionKind::kRom || range->romd;
     if (direct_read) {
         result.host = region.host() + result.offset;
-        result.writable = region.kind() == RegionKind::kRam && !range->readonly &&
+        result.writable = region.kind() == RegionKind::kRam && !range->readonly && !range->dirty_log &&
                           !region.ram_block()->code_pages().test(result.offset >> kPageBits);
     }
     return result;

@@ -64,6 +64,7 @@ private:
         piece.region = const_cast<MemoryRegion*>(&region);
         piece.readonly = readonly;
         piece.romd = region.kind() == RegionKind::kRomDevice && region.romd();
+        piece.dirty_log = region.dirty_logging();
 
         // First existing range that ends at or after clip.start.
         auto it = std::lower_bound(ranges_.begin(), ranges_.end(), clip.start,
@@ -95,7 +96,8 @@ private:
                 FlatRange& prev = merged.back();
                 bool contiguous = prev.last + 1 == range.start && prev.region == range.region &&
                                   prev.offset_of(range.start) == range.offset &&
-                                  prev.readonly == range.readonly && prev.romd == range.romd;
+                                  prev.readonly == range.readonly && prev.romd == range.romd &&
+                                  prev.dirty_log == range.dirty_log;
                 if (contiguous) {
                     prev.last = range.last;
                     continue;

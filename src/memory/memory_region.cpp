@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "mimic/memory/address_space.h"
 #include "mimic/memory/transaction.h"
 
 namespace mimic::memory {
@@ -18,15 +19,32 @@ unsigned __int128 decode_size(uint64_t size) {
     return size == UINT64_MAX ? static_cast<unsigned __int128>(1) << 64 : size;
 }
 
+bool valid_size(unsigned size) { return size >= 1 && size <= 8 && (size & (size - 1)) == 0; }
+
+// Bad sizes would otherwise surface as endless loops or shifts past 64 bits
+// on the first guest access; catch them when the device is built.
+void check_ops(const std::string& name, const MmioOps& ops) {
+    for (const AccessSizes* sizes : {&ops.valid, &ops.impl}) {
+        if (!valid_size(sizes->min) || !valid_size(sizes->max) || sizes->min > sizes->max) {
+            throw std::logic_error("memory region '" + name +
+                                   "': access sizes must be powers of two, 1 <= min <= max <= 8");
+        }
+    }
+}
+
+[[noreturn]] void fatal_lifetime(const std::string& name, const char* why) {
+    // Continuing would leave views pointing at freed memory; stop here,
+    // where the cause is visible.
+    std::fprintf(stderr, "mimic: memory region '%s' destroyed while %s\n", name.c_str(), why);
+    std::abort();
+}
+
 }  // namespace
 
 MemoryRegion::~MemoryRegion() {
-    if (alias_users_ != 0) {
-        // Continuing would leave aliases (and FlatViews) pointing at freed
-        // memory; fail here, where the cause is visible.
-        std::fprintf(stderr, "mimic: memory region '%s' destroyed while %u alias(es) use it\n", name_.c_str(),
-                     alias_users_);
-        std::abort();
+    if (alias_users_ != 0) fatal_lifetime(name_, "aliases point at it");
+    for (const AddressSpace* space : AddressSpace::all()) {
+        if (&space->root() == this) fatal_lifetime(name_, "it is the root of an address space");
     }
     Transaction transaction;  // one re-render for the whole teardown
     if (parent_) parent_->del_subregion(*this);
@@ -62,11 +80,13 @@ void MemoryRegion::init_rom(std::string name, uint64_t size) {
 }
 
 void MemoryRegion::init_io(std::string name, uint64_t size, MmioOps ops) {
+    check_ops(name, ops);
     init_common(std::move(name), size, RegionKind::kIo);
     ops_ = std::move(ops);
 }
 
 void MemoryRegion::init_rom_device(std::string name, uint64_t size, MmioOps ops) {
+    check_ops(name, ops);
     auto block = std::make_unique<RamBlock>(name, size);
     init_common(std::move(name), size, RegionKind::kRomDevice);
     ram_ = std::move(block);
@@ -195,6 +215,18 @@ void MemoryRegion::set_romd(bool romd) {
     if (romd == romd_) return;
     romd_ = romd;
     detail::region_changed();
+}
+
+void MemoryRegion::set_dirty_logging(bool enabled) {
+    if (kind_ != RegionKind::kRam) throw std::logic_error("memory region '" + name_ + "' is not RAM");
+    if (enabled == dirty_logging_) return;
+    dirty_logging_ = enabled;
+    detail::region_changed();
+}
+
+bool MemoryRegion::test_and_clear_dirty(uint64_t offset, uint64_t length) {
+    if (!ram_ || length == 0) return false;
+    return ram_->dirty_pages().test_and_clear_range(offset >> kPageBits, (offset + length - 1) >> kPageBits);
 }
 
 uint64_t MemoryRegion::size() const {

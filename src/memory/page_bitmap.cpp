@@ -27,6 +27,22 @@ void PageBitmap::clear(uint64_t page) {
     }
 }
 
+void PageBitmap::set_range(uint64_t first, uint64_t last) {
+    for (uint64_t page = first; page <= last && page < pages_; ++page) set(page);
+}
+
+bool PageBitmap::test_and_clear_range(uint64_t first, uint64_t last) {
+    bool found = false;
+    for (uint64_t page = first; page <= last && page < pages_ && !empty(); ++page) {
+        uint64_t bit = uint64_t{1} << (page % 64);
+        if (word(page / 64).fetch_and(~bit, std::memory_order_acq_rel) & bit) {
+            count_.fetch_sub(1, std::memory_order_relaxed);
+            found = true;
+        }
+    }
+    return found;
+}
+
 void PageBitmap::clear_range(uint64_t first, uint64_t last) {
     for (uint64_t page = first; page <= last && page < pages_ && !empty(); ++page) clear(page);
 }

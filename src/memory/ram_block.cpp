@@ -3,6 +3,8 @@
 namespace mimic::memory {
 
 RamBlock::RamBlock(const std::string& name, uint64_t size)
-    : memory_(name, size), code_pages_(name, size / kPageSize + (size % kPageSize != 0)) {}
+    : memory_(name, size),
+      code_pages_(name, size / kPageSize + (size % kPageSize != 0)),
+      dirty_pages_(name, code_pages_.pages()) {}
 
 }  // namespace mimic::memory

@@ -18,6 +18,7 @@ struct FlatRange {
     uint64_t offset = 0;             // offset inside `region` of `start`
     bool readonly = false;           // guest writes rejected (ROM, read-only RAM)
     bool romd = false;               // ROM device in romd mode: reads from its memory
+    bool dirty_log = false;          // RAM whose guest writes are recorded
 
     uint64_t offset_of(uint64_t addr) const { return offset + (addr - start); }
     bool operator==(const FlatRange&) const = default;
@@ -33,8 +34,10 @@ struct Translation {
     // Host memory for the address when reads may bypass the region
     // (RAM, ROM, ROM device in romd mode); nullptr for callbacks.
     uint8_t* host = nullptr;
-    // Writes may also go through `host`: RAM that is not read-only and whose
-    // page holds no translated code (code_tracking.h).
+    // Writes may also go through `host` for the page of the address: RAM
+    // that is not read-only, not dirty-logged, and whose page holds no
+    // translated code (code_tracking.h). Otherwise writes must take the
+    // AddressSpace path, which does the bookkeeping.
     bool writable = false;
     bool readonly = false;  // guest writes are rejected here
 };

@@ -53,6 +53,7 @@ public:
     // RAM and ROM throw mimic::Error when host memory cannot be set up.
     void init_ram(std::string name, uint64_t size);
     void init_rom(std::string name, uint64_t size);
+    // The ops' sizes must be powers of two, 1 <= min <= max <= 8.
     void init_io(std::string name, uint64_t size, MmioOps ops);
     void init_rom_device(std::string name, uint64_t size, MmioOps ops);
     void init_alias(std::string name, MemoryRegion& target, uint64_t offset, uint64_t size);
@@ -67,7 +68,8 @@ public:
 
     // --- tree --------------------------------------------------------------
     // Maps `child` at `offset` inside this region. The child must not be
-    // mapped elsewhere. Programming errors throw std::logic_error.
+    // mapped elsewhere. Programming errors (here and in the setters) throw
+    // std::logic_error.
     void add_subregion(uint64_t offset, MemoryRegion& child, int priority = 0);
     void del_subregion(MemoryRegion& child);
 
@@ -83,6 +85,13 @@ public:
     // ROM device: true = reads straight from memory (romd), false = all
     // accesses go to the callbacks.
     void set_romd(bool romd);
+    // RAM: record guest writes in ram_block()->dirty_pages() (VGA memory).
+    // While on, translate() never offers the pages for direct writes, so
+    // every write is seen; switching re-renders, which tells TLBs to flush.
+    void set_dirty_logging(bool enabled);
+    // Whether the guest wrote [offset, offset+length) since the last call;
+    // clears the pages' dirty bits.
+    bool test_and_clear_dirty(uint64_t offset, uint64_t length);
 
     // --- queries -----------------------------------------------------------
     const std::string& name() const { return name_; }
@@ -95,6 +104,7 @@ public:
     bool enabled() const { return enabled_; }
     bool readonly() const { return readonly_; }
     bool romd() const { return romd_; }
+    bool dirty_logging() const { return dirty_logging_; }
     MemoryRegion* parent() const { return parent_; }
     MemoryRegion* alias() const { return alias_; }
     uint64_t alias_offset() const { return alias_offset_; }
@@ -124,6 +134,7 @@ private:
     bool enabled_ = true;
     bool readonly_ = false;
     bool romd_ = true;
+    bool dirty_logging_ = false;
     MemoryRegion* parent_ = nullptr;
     MemoryRegion* alias_ = nullptr;
     uint64_t alias_offset_ = 0;

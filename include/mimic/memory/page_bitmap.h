@@ -28,8 +28,12 @@ public:
     void set(uint64_t page);
     void clear(uint64_t page);
     // Pages [first, last] inclusive; pages past the end are ignored.
+    void set_range(uint64_t first, uint64_t last);
     void clear_range(uint64_t first, uint64_t last);
     bool any(uint64_t first, uint64_t last) const;
+    // Clears the range and says whether any page in it was set; a page set
+    // concurrently is either reported now or stays set for the next call.
+    bool test_and_clear_range(uint64_t first, uint64_t last);
     // Nothing set: lets writes to RAM without translated code (all DMA during
     // boot, most guest stores) skip the scan.
     bool empty() const { return count_.load(std::memory_order_relaxed) == 0; }

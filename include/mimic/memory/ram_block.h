@@ -27,9 +27,14 @@ public:
     PageBitmap& code_pages() { return code_pages_; }
     const PageBitmap& code_pages() const { return code_pages_; }
 
+    // Pages the guest wrote while the region's dirty logging was on
+    // (MemoryRegion::set_dirty_logging()); how a display finds what to redraw.
+    PageBitmap& dirty_pages() { return dirty_pages_; }
+
 private:
     HostMapping memory_;
     PageBitmap code_pages_;
+    PageBitmap dirty_pages_;
 };
 
 }  // namespace mimic::memory

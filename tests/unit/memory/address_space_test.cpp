@@ -230,7 +230,9 @@ TEST_F(AddressSpaceTest, ConcurrentReadersNeverSeeHalfBuiltViews) {
         }
     };
     std::thread t1(reader), t2(reader);
-    for (int i = 0; i < 2000; ++i) {
+    // Keep swapping until the readers have really raced with us (threads
+    // may start late on a loaded machine); the cap only guards a hang.
+    for (int i = 0; (i < 2000 || reads.load() < 20000) && i < 10000000; ++i) {
         Transaction transaction;
         bank1.set_enabled(i % 2 != 0);
         bank2.set_enabled(i % 2 == 0);

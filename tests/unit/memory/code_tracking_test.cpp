@@ -81,12 +81,45 @@ TEST_F(CodeTrackingTest, DmaWritesThroughAliasesAreSeen) {
     EXPECT_EQ(writes_, (std::vector<Write>{{&ram_, 0x9000, 0x2000}}));
 }
 
+TEST_F(CodeTrackingTest, LoadingFirmwareOverCodeIsSeen) {
+    code().set(0x1);
+    const uint8_t image[] = {0x90, 0x90};
+    space_.write_rom(0x1000, image, sizeof image);
+    EXPECT_EQ(writes_, (std::vector<Write>{{&ram_, 0x1000, 2}}));
+}
+
 TEST_F(CodeTrackingTest, CodePagesAreNotMappedWritable) {
     EXPECT_TRUE(space_.translate(0x3000).writable);
     code().set(0x3);
     Translation t = space_.translate(0x3123);
     EXPECT_FALSE(t.writable);
     EXPECT_EQ(t.host, ram_.host() + 0x3123);  // still readable directly
+}
+
+// VGA-style dirty logging: what the guest wrote since the last refresh.
+TEST_F(CodeTrackingTest, DirtyLoggingRecordsGuestWrites) {
+    int flushes = 0;
+    uint64_t id = space_.add_listener([&](const AddressSpace&, const FlatView&) { ++flushes; });
+    EXPECT_TRUE(space_.translate(0x2000).writable);
+    ram_.set_dirty_logging(true);
+    EXPECT_EQ(flushes, 1);  // TLBs must drop their writable entries
+    EXPECT_FALSE(space_.translate(0x2000).writable);
+    EXPECT_FALSE(ram_.test_and_clear_dirty(0, 0x10000));
+
+    space_.stb(0x2001, 1);
+    const uint8_t data[3] = {};
+    space_.write(0x100000 + 0x0fff, data, sizeof data);  // alias: RAM 0x8fff-0x9001
+    EXPECT_FALSE(ram_.test_and_clear_dirty(0x3000, 0x5000));
+    EXPECT_TRUE(ram_.test_and_clear_dirty(0x2000, 0x1000));
+    EXPECT_FALSE(ram_.test_and_clear_dirty(0x2000, 0x1000));  // cleared
+    EXPECT_TRUE(ram_.ram_block()->dirty_pages().test(0x8));
+    EXPECT_TRUE(ram_.ram_block()->dirty_pages().test(0x9));
+
+    ram_.set_dirty_logging(false);
+    EXPECT_EQ(flushes, 2);
+    space_.stb(0x4000, 1);
+    EXPECT_FALSE(ram_.test_and_clear_dirty(0x4000, 1));
+    space_.remove_listener(id);
 }
 
 }  // namespace

@@ -234,6 +234,31 @@ TEST_F(RegionTreeTest, MisuseIsReported) {
     
 }
 
+TEST_F(RegionTreeTest, BadAccessSizesAreCaughtAtInit) {
+    MemoryRegion dev;
+    MmioOps ops;
+    ops.valid = {4, 2, false};
+    EXPECT_THROW(dev.init_io("dev", 0x10, ops), std::logic_error);
+    ops.valid = {1, 4, false};
+    ops.impl = {3, 4, false};
+    EXPECT_THROW(dev.init_io("dev", 0x10, ops), std::logic_error);
+    ops.impl = {1, 16, false};
+    EXPECT_THROW(dev.init_io("dev", 0x10, ops), std::logic_error);
+    ops.impl = {1, 8, false};
+    EXPECT_NO_THROW(dev.init_io("dev", 0x10, ops));
+}
+
+TEST(RegionLifetimeDeathTest, DestroyingAnAliasedRegionAborts) {
+    EXPECT_DEATH(
+        {
+            auto ram = MemoryRegion::make_ram("pc.ram", 0x1000);
+            MemoryRegion alias;
+            alias.init_alias("window", *ram, 0, 0x1000);
+            ram.reset();
+        },
+        "memory region 'pc.ram' destroyed while aliases point at it");
+}
+
 TEST_F(RegionTreeTest, TransactionDefersRendering) {
     auto a = filled_ram("a", 0x1000, 0x11);
     auto b = filled_ram("b", 0x1000, 0x22);
