@@ -7,20 +7,20 @@ namespace mimic::memory {
 
 namespace {
 
-// Main-loop only, like every region change.
+// Touched only by the BQL holder, like every region change.
 unsigned g_depth = 0;
 bool g_pending = false;
 
 void commit() {
     // A listener may change regions again; that sets g_pending and is picked
     // up by the next round instead of recursing into a half-done commit.
-    ++g_depth;
+    // (The Transaction also keeps the depth right if a listener throws.)
+    Transaction in_commit;
     while (g_pending) {
         g_pending = false;
         std::vector<AddressSpace*> spaces = AddressSpace::all();
         for (AddressSpace* space : spaces) space->update();
     }
-    --g_depth;
 }
 
 }  // namespace

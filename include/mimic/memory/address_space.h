@@ -7,17 +7,22 @@
 // little-endian.
 //
 // Threading rule:
-//  - The region tree and the set of address spaces are changed only by the
-//    main loop (under the big lock). A change builds a complete new FlatView
+//  - The region tree and the set of address spaces are changed only with
+//    the BQL held (main_loop/bql.h). A change builds a complete new FlatView
 //    and swaps it in with one atomic store; a reader loads the view once per
 //    access and holds a reference while using it, so it sees either the old
 //    or the new view, never a half-built one, and the old one is freed when
 //    its last reader lets go.
 //  - RAM/ROM accesses and translate() are safe from any thread without
 //    locks. Callbacks of I/O regions run on the accessing thread, so a vCPU
-//    must hold the big lock around accesses that may hit MMIO, as device
-//    models assume.
-//  - Listeners run on the main loop, after the new view is published.
+//    must hold the BQL around accesses that may hit MMIO, as device models
+//    assume.
+//  - Listeners run on the changing thread right after the new view is
+//    published. A vCPU may go on using translations of the old view until
+//    it drops them, so a TLB listener must make each vCPU flush before it
+//    next runs guest code (the same window QEMU has).
+//  - Loading the view costs an atomic reference-count update; hot paths use
+//    translate() once per page (a TLB) rather than load() per access.
 #pragma once
 
 #include <atomic>

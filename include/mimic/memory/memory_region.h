@@ -16,8 +16,8 @@
 // added (or moved) last wins, as in QEMU. Sizes are uint64_t with UINT64_MAX
 // meaning the whole 2^64 space (what a system container uses).
 //
-// Threading: regions are created and changed only by the main loop under the
-// big lock. Every change re-renders the FlatView of each AddressSpace (at the
+// Threading: regions are created and changed only with the BQL held
+// (main_loop/bql.h). Every change re-renders the FlatView of each AddressSpace (at the
 // end of the enclosing Transaction, if any) and publishes it atomically;
 // vCPU threads only read published views. What a view's reader touches on a
 // region (kind, host memory, callbacks, name) is fixed by init_*(), which must

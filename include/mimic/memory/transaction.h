@@ -5,6 +5,9 @@
 // closes. Changes that must appear to the guest together (PAM registers
 // switching several aliases, a BAR move that disables and re-enables) belong
 // in one transaction, so vCPUs never observe the intermediate state.
+//
+// Like every region change, transactions belong to the thread holding the
+// BQL; the nesting depth is not protected by anything else.
 #pragma once
 
 namespace mimic::memory {
