@@ -57,9 +57,7 @@ TEST_F(PcScenariosTest, PamShadowing) {
     set_mode(pam_pci);
     EXPECT_EQ(memory_.ldub(kStart), 0xb1);
     // SeaBIOS copies itself into RAM with writes enabled...
-    set_mode(pam_ram);
     std::vector<uint8_t> image(kSize);
-    set_mode(pam_pci);
     memory_.read(kStart, image.data(), kSize);
     set_mode(pam_ram);
     memory_.write(kStart, image.data(), kSize);
