@@ -48,4 +48,25 @@ Translation FlatView::translate(uint64_t addr) const {
     return result;
 }
 
+FlatViewDiff diff_views(const FlatView& before, const FlatView& after) {
+    // Both are sorted by address: walk them together. A range that differs
+    // at all (even just in offset or read-only) counts as removed and
+    // re-added, which is what a KVM slot needs.
+    FlatViewDiff diff;
+    auto old_ranges = before.ranges();
+    auto new_ranges = after.ranges();
+    size_t i = 0, j = 0;
+    while (i < old_ranges.size() || j < new_ranges.size()) {
+        if (i < old_ranges.size() && j < new_ranges.size() && old_ranges[i] == new_ranges[j]) {
+            ++i;
+            ++j;
+        } else if (i < old_ranges.size() && (j == new_ranges.size() || old_ranges[i].start <= new_ranges[j].start)) {
+            diff.removed.push_back(old_ranges[i++]);
+        } else {
+            diff.added.push_back(new_ranges[j++]);
+        }
+    }
+    return diff;
+}
+
 }  // namespace mimic::memory

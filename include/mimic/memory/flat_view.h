@@ -66,6 +66,15 @@ private:
     const MemoryRegion* root_ = nullptr;
 };
 
+// What changed between two views, for listeners that mirror the mapping
+// elsewhere (KVM memory slots): ranges to drop, then ranges to add. A
+// listener keeps the view it last saw (AddressSpace::view()) to diff from.
+struct FlatViewDiff {
+    std::vector<FlatRange> removed;  // in `before` but not in `after`
+    std::vector<FlatRange> added;    // in `after` but not in `before`
+};
+FlatViewDiff diff_views(const FlatView& before, const FlatView& after);
+
 // Renders the tree under `root` (QEMU's rules: priority, aliases, clipping to
 // each region, disabled regions absent, adjacent pieces merged).
 FlatView render_flat_view(const MemoryRegion& root);

@@ -199,6 +199,35 @@ TEST_F(AddressSpaceTest, ListenersHearOfEachNewView) {
     EXPECT_EQ(calls, 2);
 }
 
+// How a KVM-style listener mirrors the mapping: diff against the last view.
+TEST_F(AddressSpaceTest, ListenerCanDiffViews) {
+    std::shared_ptr<const FlatView> last = space_.view();
+    FlatViewDiff diff;
+    uint64_t id = space_.add_listener([&](const AddressSpace& space, const FlatView& view) {
+        diff = diff_views(*last, view);
+        last = space.view();
+    });
+    ram_b_.set_address(0x3000);
+    ASSERT_EQ(diff.removed.size(), 1u);
+    EXPECT_EQ(diff.removed[0].region, &ram_b_);
+    EXPECT_EQ(diff.removed[0].start, 0x2000u);
+    ASSERT_EQ(diff.added.size(), 1u);
+    EXPECT_EQ(diff.added[0].start, 0x3000u);
+
+    // Shadowing part of ram-a splits it: the old range goes, three come.
+    MemoryRegion shadow;
+    shadow.init_ram("shadow", 0x100);
+    root_.add_subregion(0x800, shadow, 1);
+    ASSERT_EQ(diff.removed.size(), 1u);
+    EXPECT_EQ(diff.removed[0].region, &ram_a_);
+    ASSERT_EQ(diff.added.size(), 3u);
+    EXPECT_EQ(diff.added[0].last, 0x7ffu);
+    EXPECT_EQ(diff.added[1].region, &shadow);
+    EXPECT_EQ(diff.added[2].offset, 0x900u);
+    root_.del_subregion(shadow);
+    space_.remove_listener(id);
+}
+
 TEST_F(AddressSpaceTest, ReadersKeepTheViewTheyLoaded) {
     std::shared_ptr<const FlatView> before = space_.view();
     root_.del_subregion(ram_b_);
