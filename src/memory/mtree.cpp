@@ -67,7 +67,8 @@ public:
             out_ += fmt::format("{:016x}-{:016x} (prio {}, {}): {}{}\n", start, last, region.priority(),
                                 region.type_name(), region.name(), region.enabled() ? "" : " [disabled]");
         }
-        if (!shown) return;
+        // Children of a hidden region are still listed (one level deeper
+        // than their absent parent): QEMU does so, and users diff the text.
         // By address, then higher priority first; stable, so equal keys keep
         // the rendering order (newest first).
         std::vector<const MemoryRegion*> children(region.subregions().begin(), region.subregions().end());

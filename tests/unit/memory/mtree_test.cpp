@@ -81,6 +81,22 @@ TEST_F(MtreeTest, DisabledRegionsOnRequest) {
         << text;
 }
 
+TEST_F(MtreeTest, ChildrenOfAHiddenRegionAreStillListed) {
+    MemoryRegion smram, low;
+    smram.init_container("smram", 0x20000);
+    low.init_alias("smram-low", ram_, 0xa0000, 0x20000);
+    smram.add_subregion(0, low);
+    system_.add_subregion(0xa0000, smram, 2);
+    smram.set_enabled(false);
+    std::string text = mtree_text({&memory_});
+    EXPECT_EQ(text.find("): smram\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("\n      00000000000a0000-00000000000bffff (prio 0, ram): alias smram-low @pc.ram "
+                        "00000000000a0000-00000000000bffff\n"),
+              std::string::npos)
+        << text;
+    system_.del_subregion(smram);
+}
+
 TEST_F(MtreeTest, FlatViewLayoutMatchesQemu) {
     EXPECT_EQ(mtree_text({&memory_, &io_space_}, {.flat = true}),
               "FlatView #0\n"
