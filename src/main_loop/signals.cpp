@@ -29,6 +29,7 @@ struct SignalRecord {
 };
 
 int g_pipe[2] = {-1, -1};
+volatile sig_atomic_t g_signal_pending = 0;
 std::unique_ptr<FdWatch> g_pipe_watch;
 
 void termination_handler(int signal, siginfo_t* info, void*) {
@@ -37,6 +38,7 @@ void termination_handler(int signal, siginfo_t* info, void*) {
     // for Ctrl-C from the terminal, which the kernel sends.
     pid_t pid = (info && info->si_code == SI_USER) ? info->si_pid : 0;
     SignalRecord record{signal, pid};
+    g_signal_pending = 1;
     ssize_t ignored = write(g_pipe[1], &record, sizeof record);
     (void)ignored;  // a full pipe already holds a pending shutdown
     errno = saved_errno;
@@ -44,6 +46,7 @@ void termination_handler(int signal, siginfo_t* info, void*) {
 
 void drain_signal_pipe() {
     SignalRecord record;
+    g_signal_pending = 0;
     while (read(g_pipe[0], &record, sizeof record) == static_cast<ssize_t>(sizeof record)) {
         request_exit(ExitRequest{ShutdownCause::kHostSignal, record.signal, record.pid});
     }
@@ -70,7 +73,11 @@ void install_termination_signals() {
     action.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&action.sa_mask);
     for (int sig : kTerminationSignals) sigaction(sig, &action, nullptr);
+    // A peer closing a socket or pipe must be an EPIPE error, not death.
+    signal(SIGPIPE, SIG_IGN);
 }
+
+bool termination_signal_pending() { return g_signal_pending != 0; }
 
 void install_fatal_signal_handlers() {
     struct sigaction action {};

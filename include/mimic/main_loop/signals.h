@@ -20,6 +20,11 @@ namespace mimic {
 void install_termination_signals();
 void install_fatal_signal_handlers();
 
+// Whether a termination signal arrived that the main loop has not acted on
+// yet. Code that blocks before the loop runs (a chardev waiting for its
+// first client) polls this so Ctrl-C still works there.
+bool termination_signal_pending();
+
 // Restores default dispositions (for tests).
 void uninstall_signal_handlers();
 
