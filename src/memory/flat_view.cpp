@@ -39,6 +39,7 @@ Translation FlatView::translate(uint64_t addr) const {
     result.offset = range->offset_of(addr);
     result.readonly = range->readonly;
     const MemoryRegion& region = *range->region;
+    result.has_callbacks = region.kind() == RegionKind::kIo || region.kind() == RegionKind::kRomDevice;
     bool direct_read = region.kind() == RegionKind::kRam || region.kind() == RegionKind::kRom || range->romd;
     if (direct_read) {
         result.host = region.host() + result.offset;

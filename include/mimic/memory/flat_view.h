@@ -40,6 +40,10 @@ struct Translation {
     // AddressSpace path, which does the bookkeeping.
     bool writable = false;
     bool readonly = false;  // guest writes are rejected here
+    // Some access here runs device callbacks: an I/O region, or a ROM device
+    // (whose writes always do, even in romd mode when `host` is set). The
+    // slow path must then hold the BQL (address_space.h).
+    bool has_callbacks = false;
 };
 
 class FlatView {

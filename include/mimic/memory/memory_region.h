@@ -80,7 +80,8 @@ public:
     void set_address(uint64_t offset);
     void set_alias_offset(uint64_t offset);
     void set_size(uint64_t size);
-    // RAM becomes ROM-like for the guest (and back).
+    // Guest writes through this region (RAM, or an alias of RAM as PAM's
+    // read-only mode uses) are rejected; reads stay direct.
     void set_readonly(bool readonly);
     // ROM device: true = reads straight from memory (romd), false = all
     // accesses go to the callbacks.

@@ -123,12 +123,14 @@ TEST_F(AddressSpaceTest, TranslateForTlbFill) {
     EXPECT_EQ(ram.length, 0x1000u - 0x123);
     EXPECT_TRUE(ram.writable);
     EXPECT_FALSE(ram.readonly);
+    EXPECT_FALSE(ram.has_callbacks);
 
     Translation mmio = space_.translate(0x1010);
     EXPECT_EQ(mmio.region, &dev_region_);
     EXPECT_EQ(mmio.offset, 0x10u);
     EXPECT_EQ(mmio.host, nullptr);
     EXPECT_EQ(mmio.length, 0xf0u);
+    EXPECT_TRUE(mmio.has_callbacks);
 
     Translation hole = space_.translate(0x1800);
     EXPECT_EQ(hole.region, nullptr);
@@ -158,6 +160,7 @@ TEST_F(AddressSpaceTest, RomDeviceReadsMemoryInRomdModeAndCallsBackOtherwise) {
     Translation romd = space_.translate(0x8000);
     EXPECT_EQ(romd.host, flash.host());
     EXPECT_FALSE(romd.writable);
+    EXPECT_TRUE(romd.has_callbacks);  // writes reach the device: BQL needed
 
     flash.set_romd(false);  // e.g. CFI query mode
     EXPECT_EQ(space_.ldub(0x8000), 0x10);
