@@ -66,7 +66,7 @@ enum class OperandKind : uint8_t { kNone, kReg, kMem, kImm, kRel, kFarPtr };
 // (selector); kMem from mem.
 struct Operand {
     OperandKind kind = OperandKind::kNone;
-    uint8_t size = 0;  // bytes accessed; 0 when the form has no fixed size (LEA, XSAVE)
+    uint16_t size = 0;  // bytes accessed; 0 when the form has no fixed size (LEA, XSAVE)
     Reg reg;           // kReg only
 };
 

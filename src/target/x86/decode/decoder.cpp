@@ -207,6 +207,12 @@ const Form* Decoder::select_form(const Slot& slot) {
             reason = InvalidReason::kOnlyIn64;
             continue;
         }
+        // An opcode area left to extensions we do not model does not hide a
+        // form that exists but not in this mode (SWAPGS outside 64-bit mode).
+        if (f.mnemonic == Mnemonic::kUnsupported &&
+            (reason == InvalidReason::kInvalidIn64 || reason == InvalidReason::kOnlyIn64)) {
+            break;
+        }
         return &f;
     }
     out.reason = reason;
@@ -283,12 +289,12 @@ bool Decoder::decode_operands(const Form& form) {
             memory_decoded = true;
         }
         op.kind = OperandKind::kMem;
-        op.size = static_cast<uint8_t>(size);
+        op.size = static_cast<uint16_t>(size);
     };
     auto reg_operand = [&](Operand& op, Reg r, unsigned size) {
         op.kind = OperandKind::kReg;
         op.reg = r;
-        op.size = static_cast<uint8_t>(size);
+        op.size = static_cast<uint16_t>(size);
     };
     auto e_operand = [&](Operand& op, unsigned size) {
         if (mod == 3) reg_operand(op, gpr(rm | rex_b(), size, any_rex), size);
@@ -296,14 +302,14 @@ bool Decoder::decode_operands(const Form& form) {
     };
     auto imm_operand = [&](Operand& op, int64_t value, unsigned size) {
         op.kind = OperandKind::kImm;
-        op.size = static_cast<uint8_t>(size);
+        op.size = static_cast<uint16_t>(size);
         if (have_imm) out.imm2 = value;
         else out.imm = value;
         have_imm = true;
     };
     auto string_operand = [&](Operand& op, unsigned size, bool destination) {
         op.kind = OperandKind::kMem;
-        op.size = static_cast<uint8_t>(size);
+        op.size = static_cast<uint16_t>(size);
         MemOperand& m = out.mem;
         m.addr_size = out.addr_size;
         const RegClass cls = out.addr_size == 8 ? RegClass::kGpr64
@@ -371,7 +377,8 @@ bool Decoder::decode_operands(const Form& form) {
             case Op::Rv: reg_operand(op, gpr(rm_full, os, any_rex), os); break;
             case Op::Ry: reg_operand(op, gpr(rm_full, y_size, any_rex), y_size); break;
             case Op::Rd: reg_operand(op, gpr(rm_full, 4, any_rex), 4); break;
-            case Op::Rcr: { unsigned s = is64 ? 8 : 4; reg_operand(op, gpr(rm_full, s, any_rex), s); break; }
+            case Op::Rn: { unsigned s = is64 ? 8 : 4; reg_operand(op, gpr(rm_full, s, any_rex), s); break; }
+            case Op::Gn: { unsigned s = is64 ? 8 : 4; reg_operand(op, gpr(reg_full, s, any_rex), s); break; }
             case Op::Ib: imm_operand(op, next(), 1); break;
             case Op::Ibs: imm_operand(op, read_signed(1), os); break;
             case Op::Iw: imm_operand(op, static_cast<int64_t>(read_unsigned(2)), 2); break;
@@ -380,24 +387,24 @@ bool Decoder::decode_operands(const Form& form) {
             case Op::I1: imm_operand(op, 1, 1); break;
             case Op::Jb:
                 op.kind = OperandKind::kRel;
-                op.size = static_cast<uint8_t>(os);
+                op.size = static_cast<uint16_t>(os);
                 out.rel = read_signed(1);
                 break;
             case Op::Jz:
                 op.kind = OperandKind::kRel;
-                op.size = static_cast<uint8_t>(os);
+                op.size = static_cast<uint16_t>(os);
                 out.rel = read_signed(z_size);
                 break;
             case Op::Ap:
                 op.kind = OperandKind::kFarPtr;
-                op.size = static_cast<uint8_t>(z_size + 2);
+                op.size = static_cast<uint16_t>(z_size + 2);
                 out.imm = static_cast<int64_t>(read_unsigned(z_size));
                 out.imm2 = static_cast<int64_t>(read_unsigned(2));
                 break;
             case Op::Ob:
             case Op::Ov:
                 op.kind = OperandKind::kMem;
-                op.size = static_cast<uint8_t>(spec == Op::Ob ? 1 : os);
+                op.size = static_cast<uint16_t>(spec == Op::Ob ? 1 : os);
                 out.mem.addr_size = out.addr_size;
                 out.mem.disp = static_cast<int64_t>(read_unsigned(out.addr_size));
                 memory_decoded = true;
@@ -517,10 +524,8 @@ DecodeStatus Decoder::run(std::span<const uint8_t> bytes) {
 
     const Slot& slot = kFormIndex.slots[map * 256 + opcode];
     if (!slot.claimed) {
-        // The table covers the one-byte and 0F maps completely; of 0F 38 and
-        // 0F 3A it claims only the opcodes it lists.
-        return map >= 2 ? finish(DecodeStatus::kUnsupported)
-                        : finish(DecodeStatus::kInvalid, InvalidReason::kUndefinedOpcode);
+        // The table covers all four maps: an opcode it does not list is #UD.
+        return finish(DecodeStatus::kInvalid, InvalidReason::kUndefinedOpcode);
     }
     if (slot.has_modrm) {
         out.has_modrm = true;

@@ -26,6 +26,7 @@ enum class Op : uint8_t {
     EdRz,  // memory is 32 bits, register form 16/32 (MOVSXD source)
     // ModRM reg, general purpose.
     Gb, Gw, Gd, Gv, Gy, Gz,
+    Gn,  // native-width GPR in reg (INVPCID)
     // Memory only; the size is the data the instruction touches.
     M,  // no size (LEA, INVLPG's byte, prefetch hints)
     Mb, Mw, Md, Mq, Mt, Mv, My, Mdq, Mp, Ms, Ma,
@@ -36,7 +37,7 @@ enum class Op : uint8_t {
     Mxsave,          // XSAVE area, variable
     // ModRM r/m, register only.
     Rv, Ry, Rd,
-    Rcr,  // MOV CR/DR general register: 64-bit in 64-bit mode, else 32-bit
+    Rn,   // native-width GPR in r/m: 64-bit in 64-bit mode, else 32-bit (MOV CR/DR)
     // Immediates.
     Ib,   // 8 bits, zero-extended
     Ibs,  // 8 bits, sign-extended to the operand size
