@@ -19,6 +19,7 @@ std::unique_ptr<Chardev> create_pty(const std::string& id, const ChardevOptions&
 std::unique_ptr<Chardev> create_serial(const std::string& id, const ChardevOptions& options);
 std::unique_ptr<Chardev> create_parallel(const std::string& id, const ChardevOptions& options);
 std::unique_ptr<Chardev> create_socket(const std::string& id, const ChardevOptions& options);
+std::unique_ptr<Chardev> create_ringbuf(const std::string& id, const ChardevOptions& options);
 std::unique_ptr<Chardev> create_udp(const std::string& id, const ChardevOptions& options);
 
 // The stdio backend on arbitrary fds, so tests can drive it through a pty

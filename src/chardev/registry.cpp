@@ -28,10 +28,12 @@ struct BackendType {
 const std::vector<BackendType>& backend_types() {
     static const std::vector<BackendType> types = {
         {"file", create_file, {"path", "append", "input-path"}},
+        {"memory", create_ringbuf, {"size"}},
         {"null", create_null, {}},
         {"parallel", create_parallel, {"path"}},
         {"pipe", create_pipe, {"path"}},
         {"pty", create_pty, {}},
+        {"ringbuf", create_ringbuf, {"size"}},
         {"serial", create_serial, {"path"}},
         {"socket", create_socket,
          {"path", "host", "port", "to", "ipv4", "ipv6", "server", "wait", "telnet", "tn3270", "nodelay",

@@ -110,6 +110,11 @@ std::string termination_message(int signal, pid_t pid) {
     return termination_message(signal, pid, name ? std::optional<std::string_view>(*name) : std::nullopt);
 }
 
+std::optional<std::string> exit_message(const ExitRequest& request) {
+    if (request.cause != ShutdownCause::kHostSignal) return std::nullopt;
+    return termination_message(request.signal, request.pid);
+}
+
 std::optional<std::string> process_name(pid_t pid) {
     std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
     if (!in) return std::nullopt;

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "mimic/main_loop/main_loop.h"
+
 namespace mimic {
 
 // Installs the handlers. The main loop must be iterated for termination
@@ -39,6 +41,11 @@ std::string termination_message(int signal, pid_t pid,
 
 // Convenience: termination_message() with the name looked up in /proc.
 std::string termination_message(int signal, pid_t pid);
+
+// What main prints (after its prefix) when main_loop_run() returns
+// `request`: the termination line for a signal, nothing otherwise (a quit
+// command or guest poweroff exits silently, as QEMU does).
+std::optional<std::string> exit_message(const ExitRequest& request);
 
 // argv[0] of a live process, from /proc/PID/cmdline.
 std::optional<std::string> process_name(pid_t pid);

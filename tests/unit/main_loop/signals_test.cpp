@@ -37,6 +37,9 @@ TEST(SignalsTest, SigtermBecomesExitRequestWithSender) {
     EXPECT_EQ(r.cause, ShutdownCause::kHostSignal);
     EXPECT_EQ(r.signal, SIGTERM);
     EXPECT_EQ(r.pid, getpid());
+    EXPECT_EQ(exit_message(r), termination_message(SIGTERM, getpid()));
+    EXPECT_EQ(exit_message(ExitRequest{ShutdownCause::kHostQmpQuit, 0, 0}), std::nullopt);
+    EXPECT_EQ(exit_message(ExitRequest{ShutdownCause::kHostSignal, 2, 0}), "terminating on signal 2");
     EXPECT_EQ(termination_message(r.signal, r.pid, "bash"),
               "terminating on signal 15 from pid " + std::to_string(getpid()) + " (bash)");
 }
