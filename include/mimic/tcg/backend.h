@@ -1,0 +1,62 @@
+// The code generator interface: the x86-64 JIT and the IR interpreter.
+//
+// Both run the same IR with the same semantics; the interpreter exists to
+// cross-check the JIT (-accel tcg,backend=interp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "mimic/tcg/ir.h"
+#include "mimic/tcg/tb.h"
+#include "mimic/tcg/tlb.h"
+
+namespace mimic::tcg {
+
+struct BackendConfig {
+    SoftmmuConfig softmmu;
+    // lookup_and_goto_ptr: the block for the CPU state in env, or nullptr to
+    // return 0 to the executor (which then translates).
+    TranslationBlock* (*lookup_tb)(void* env) = nullptr;
+    size_t code_buffer_size = 32u << 20;   // JIT only
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual const char* name() const = 0;
+
+    // Compiles `block` (verified, optionally optimized) into tb.
+    // Returns false when the code buffer is full: flush everything and retry.
+    virtual bool translate(TranslationBlock& tb, Block&& block) = 0;
+
+    // Runs tb (and whatever it chains to) until an exit_tb; returns its value.
+    virtual uintptr_t exec(void* env, const TranslationBlock& tb) = 0;
+
+    // Points tb's goto_tb `slot` at dest, or back at its exit path when dest
+    // is null. Atomic with respect to code running on other threads.
+    virtual void patch_jump(TranslationBlock& tb, unsigned slot, const TranslationBlock* dest) = 0;
+
+    // Forgets all generated code; every TranslationBlock must be dropped first.
+    virtual void flush() = 0;
+
+    // Maps a helper's return address (GETPC(), or the retaddr a slow path
+    // got) to the insn_start data of the guest instruction being executed.
+    // The interpreter ignores retaddr and reports the instruction it is in.
+    virtual bool restore_state(uintptr_t retaddr, uint64_t data[2]) const = 0;
+
+    // The block whose generated code contains host_pc (JIT), or nullptr.
+    virtual const TranslationBlock* find_tb(uintptr_t host_pc) const = 0;
+
+    // Fraction of the code buffer in use, 0..1 (0 for the interpreter).
+    virtual double code_fill() const { return 0; }
+};
+
+std::unique_ptr<Backend> make_jit_backend(const BackendConfig& config);
+std::unique_ptr<Backend> make_interpreter_backend(const BackendConfig& config);
+// "jit" or "interp"; throws mimic::Error for anything else.
+std::unique_ptr<Backend> make_backend(std::string_view name, const BackendConfig& config);
+
+}  // namespace mimic::tcg

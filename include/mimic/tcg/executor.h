@@ -1,0 +1,72 @@
+// The guest-independent part of the cpu loop: find or translate the block
+// for the current CPU state, chain it to the previous one, run it.
+//
+// The guest's cpu loop wraps step() in sigsetjmp: a helper or slow path that
+// raises a guest exception calls Backend::restore_state(retaddr) to learn
+// which guest instruction faulted (its insn_start data), updates the CPU
+// state and siglongjmps back; then it calls forget_last_exit() (the block it
+// left is no candidate for chaining) and delivers the exception.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "mimic/tcg/builder.h"
+#include "mimic/tcg/tb_cache.h"
+
+namespace mimic::tcg {
+
+struct TbCpuState {
+    uint64_t pc;
+    uint64_t cs_base;
+    uint32_t flags;
+};
+
+class Executor {
+public:
+    struct Hooks {
+        // The state that selects a block: pc, cs_base, mode flags.
+        std::function<TbCpuState(void* env)> get_state;
+        // Physical address of the code at pc; may raise a guest exception.
+        std::function<uint64_t(void* env, uint64_t pc)> code_phys;
+        // The front end: writes the IR for the code at tb.pc into b and sets
+        // tb.size, tb.icount and (for code crossing a page) tb.phys_page2.
+        std::function<void(void* env, TranslationBlock& tb, Builder& b)> translate;
+    };
+
+    Executor(TbCache& cache, const Globals& globals, void* env, Hooks hooks);
+
+    // Runs the block for the current CPU state (translating it if needed)
+    // and whatever it chains to; returns the exit_tb value.
+    uintptr_t step();
+
+    // The block for state, from the jump cache, the TB cache or the front end.
+    TranslationBlock* get_tb(const TbCpuState& state);
+
+    // The previous exit must not be chained (after an exception or interrupt).
+    void forget_last_exit() { last_exit_ = 0; }
+    // Drops the jump cache (the guest calls this when code mappings change).
+    void flush_jump_cache();
+
+    bool optimize = true;   // run the optimizer passes
+    bool verify = true;     // verify the front end's IR
+    bool chain = true;      // link blocks (-d nochain turns it off)
+
+    // BackendConfig::lookup_tb for the executor running on this thread.
+    static TranslationBlock* lookup_for_current_thread(void* env);
+
+private:
+    static constexpr unsigned kJumpCacheBits = 12;
+    TranslationBlock* translate(const TbCpuState& state, uint64_t phys_pc);
+    TranslationBlock* find(const TbCpuState& state);
+
+    TbCache& cache_;
+    const Globals& globals_;
+    void* env_;
+    Hooks hooks_;
+    uintptr_t last_exit_ = 0;
+    uint64_t generation_;
+    TranslationBlock* jump_cache_[1u << kJumpCacheBits] = {};
+};
+
+}  // namespace mimic::tcg

@@ -1,0 +1,128 @@
+// The IR container: temps, instructions and blocks.
+//
+// The IR is a linear list of instructions over *temps*, TCG style: temps are
+// typed variables that may be assigned more than once (so labels and
+// conditional branches inside a block need no phi nodes). There are four
+// kinds of temps:
+//   - env: the pointer to the CPU state struct, temp 0 of every block;
+//   - globals: named slots of the CPU state at fixed offsets from env
+//     (guest registers). They are read and written like any temp; the back
+//     ends keep them in host registers and write them back to env at block
+//     ends, helper calls and guest memory accesses (see OpFlag/HelperFlag);
+//   - constants: read-only temps carrying a value;
+//   - normal temps: scratch values of one block, alive across labels.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mimic/tcg/opcode.h"
+#include "mimic/tcg/types.h"
+
+namespace mimic::tcg {
+
+// Typed handles to temps; cheap to copy. The index is into Block::temps.
+struct I32 {
+    uint32_t idx = 0;
+};
+struct I64 {
+    uint32_t idx = 0;
+};
+struct Label {
+    uint32_t id = 0;
+};
+
+enum class TempKind : uint8_t { Env, Global, Const, Normal };
+
+struct TempInfo {
+    Type type = Type::I64;
+    TempKind kind = TempKind::Normal;
+    int32_t offset = 0;   // globals: byte offset of the slot from env
+    uint64_t value = 0;   // constants: the value (zero-extended for I32)
+};
+
+// The guest's set of globals, declared once at start-up and shared by every
+// block. Handles returned here are valid in every Block built from it.
+class Globals {
+public:
+    Globals();
+    I32 add_i32(std::string name, int32_t offset);
+    I64 add_i64(std::string name, int32_t offset);
+
+    const std::vector<TempInfo>& temps() const { return temps_; }
+    const std::string& name(uint32_t idx) const { return names_[idx]; }
+    uint32_t count() const { return static_cast<uint32_t>(temps_.size()); }
+
+private:
+    uint32_t add(std::string name, Type type, int32_t offset);
+    std::vector<TempInfo> temps_;
+    std::vector<std::string> names_;
+};
+
+// Flags of a helper: by default a helper may read and write globals (through
+// env) and has side effects, so globals are written back before the call
+// and reloaded after it.
+enum HelperFlag : uint32_t {
+    kHelperNoReadGlobals = 1u << 0,   // does not read globals from env
+    kHelperNoWriteGlobals = 1u << 1,  // does not write globals in env
+    kHelperNoSideEffects = 1u << 2,   // removable when its result is unused
+    kHelperPure = kHelperNoReadGlobals | kHelperNoWriteGlobals | kHelperNoSideEffects,
+};
+
+// A C++ function callable from generated code. It is called with the SysV
+// ABI: every argument is passed as a 64-bit integer register (I32 values are
+// zero-extended; declare such parameters uint32_t), the result is returned in
+// rax (an I32 result uses the low 32 bits). At most six arguments; pass env()
+// explicitly when the helper needs the CPU state. The Helper must outlive
+// every block that calls it (make it static).
+struct Helper {
+    const void* fn;
+    const char* name;
+    uint32_t flags = 0;
+};
+
+inline constexpr int kMaxHelperArgs = 6;
+
+struct Inst {
+    static constexpr int kMaxArgs = 10;
+
+    Opcode op{};
+    uint8_t n_out = 0, n_in = 0, n_const = 0;
+    // Filled by liveness analysis: bit i is set when operand i (outputs
+    // first, then inputs) is not used after this instruction.
+    uint16_t dead = 0;
+    uint64_t args[kMaxArgs] = {};
+
+    uint32_t out(int i) const { return static_cast<uint32_t>(args[i]); }
+    uint32_t in(int i) const { return static_cast<uint32_t>(args[n_out + i]); }
+    uint64_t cst(int i) const { return args[n_out + n_in + i]; }
+    void set_in(int i, uint32_t temp) { args[n_out + i] = temp; }
+    bool is_dead(int operand) const { return (dead >> operand) & 1; }
+};
+
+class Block {
+public:
+    explicit Block(const Globals& globals);
+
+    const Globals& globals() const { return *globals_; }
+    uint32_t num_globals() const { return globals_->count(); }   // env and globals
+    uint32_t new_temp(Type type);
+    uint32_t new_const(Type type, uint64_t value);   // deduplicated per block
+    Label new_label() { return Label{num_labels++}; }
+
+    const TempInfo& temp(uint32_t idx) const { return temps[idx]; }
+    bool is_const(uint32_t idx) const { return temps[idx].kind == TempKind::Const; }
+    bool is_global(uint32_t idx) const { return temps[idx].kind == TempKind::Global; }
+
+    std::vector<TempInfo> temps;
+    std::vector<Inst> insts;
+    uint32_t num_labels = 0;
+
+private:
+    const Globals* globals_;
+    std::unordered_map<uint64_t, uint32_t> consts_[2];
+};
+
+}  // namespace mimic::tcg

@@ -1,0 +1,61 @@
+// A translation block: one translated piece of guest code and its links.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "mimic/tcg/ir.h"
+
+namespace mimic::tcg {
+
+// Backend::exec returns the value of the exit_tb that left generated code.
+// Builder::exit_tb(tb, slot) encodes (tb pointer | slot); the executor then
+// chains tb's goto_tb `slot` to the block that runs next. Slot values 2 and 3
+// never chain; plain exit_tb(value) with value < 4 is a request to the guest's
+// cpu loop (e.g. kExitRequested: check interrupts).
+inline constexpr uintptr_t kExitSlotMask = 3;
+inline constexpr uintptr_t kExitNoChain = 2;
+inline constexpr uintptr_t kExitRequested = 3;
+
+inline constexpr uint32_t kNoJump = ~0u;
+inline constexpr uint64_t kNoPage = ~0ull;
+
+struct TranslationBlock {
+    // Identity: the lookup key (see TbKey).
+    uint64_t pc = 0;          // guest virtual pc
+    uint64_t cs_base = 0;
+    uint32_t flags = 0;       // guest CPU mode bits that change translation
+    uint64_t phys_pc = 0;     // physical address of the first guest byte
+    uint64_t phys_page2 = kNoPage;   // second physical page when the code crosses one
+    uint32_t size = 0;        // guest code bytes (set by the front end)
+    uint32_t icount = 0;      // guest instructions
+
+    // Host code (JIT) or the IR (interpreter).
+    const uint8_t* code = nullptr;
+    uint32_t code_size = 0;
+    std::unique_ptr<Block> ir;
+    std::vector<uint32_t> ir_labels;   // interpreter: instruction index of each label
+
+    // Chaining. For goto_tb slot n: offset of its rel32 in `code` (kNoJump
+    // when the block has no such slot) and where the unlinked jump goes.
+    uint32_t jmp_patch[2] = {kNoJump, kNoJump};
+    uint32_t jmp_reset[2] = {kNoJump, kNoJump};
+    TranslationBlock* jmp_dest[2] = {nullptr, nullptr};
+    std::vector<std::pair<TranslationBlock*, unsigned>> incoming;   // blocks jumping here
+
+    // Restoring guest state: the data of each insn_start and the host code
+    // offset where that instruction's code begins (JIT only).
+    struct InsnStart {
+        uint32_t host_offset;
+        uint64_t data[2];
+    };
+    std::vector<InsnStart> insns;
+
+    bool invalid = false;
+
+    bool has_slot(unsigned n) const { return jmp_patch[n] != kNoJump || ir; }
+};
+
+}  // namespace mimic::tcg

@@ -1,0 +1,61 @@
+// All translation blocks: lookup by (physical pc, pc, cs_base, flags),
+// chaining, invalidation by physical address range and full flush.
+//
+// TranslationBlock objects stay allocated (marked invalid) after
+// invalidation until the next flush(), so pointers held by jump caches or by
+// code still running cannot dangle; a flush frees them all and bumps
+// generation() so that jump caches drop their entries.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "mimic/tcg/backend.h"
+#include "mimic/tcg/tb.h"
+
+namespace mimic::tcg {
+
+struct TbKey {
+    uint64_t phys_pc;
+    uint64_t pc;
+    uint64_t cs_base;
+    uint32_t flags;
+};
+
+class TbCache {
+public:
+    explicit TbCache(Backend& backend) : backend_(backend) {}
+    Backend& backend() { return backend_; }
+
+    TranslationBlock* lookup(const TbKey& key) const;
+    // A new block for key, not yet findable; translate it, then insert() it.
+    TranslationBlock* create(const TbKey& key);
+    void insert(TranslationBlock* tb);
+
+    // Patches from's goto_tb `slot` to jump straight to `to`.
+    void link(TranslationBlock* from, unsigned slot, TranslationBlock* to);
+    // Unlinks tb in both directions and makes it unfindable.
+    void invalidate(TranslationBlock* tb);
+    // Invalidates every block with guest code in [start, end); returns how many.
+    size_t invalidate_phys_range(uint64_t start, uint64_t end);
+    // Whether any valid block has code on the physical page of addr.
+    bool page_has_code(uint64_t addr) const;
+    // Drops every block and all generated code.
+    void flush();
+
+    uint64_t generation() const { return generation_; }
+    size_t size() const { return by_pc_.size(); }
+
+private:
+    void unindex(TranslationBlock* tb);
+
+    Backend& backend_;
+    std::vector<std::unique_ptr<TranslationBlock>> all_;
+    std::unordered_multimap<uint64_t, TranslationBlock*> by_pc_;          // key: phys_pc
+    std::unordered_map<uint64_t, std::vector<TranslationBlock*>> pages_;  // key: physical page
+    uint64_t generation_ = 0;
+};
+
+}  // namespace mimic::tcg

@@ -1,0 +1,88 @@
+// Backward liveness over the block's control flow graph.
+#include <vector>
+
+#include "mimic/tcg/optimizer.h"
+
+namespace mimic::tcg {
+
+namespace {
+
+// Live sets are plain bit vectors; blocks have at most a few thousand temps.
+using LiveSet = std::vector<uint64_t>;
+
+inline bool test(const LiveSet& s, uint32_t t) { return (s[t >> 6] >> (t & 63)) & 1; }
+inline void set(LiveSet& s, uint32_t t) { s[t >> 6] |= 1ull << (t & 63); }
+inline void clear(LiveSet& s, uint32_t t) { s[t >> 6] &= ~(1ull << (t & 63)); }
+inline void unite(LiveSet& s, const LiveSet& o) {
+    for (size_t i = 0; i < s.size(); ++i) s[i] |= o[i];
+}
+
+// Whether the op needs every global's current value in env (or reads it).
+bool reads_all_globals(const Inst& inst) {
+    const OpInfo& info = op_info(inst.op);
+    if (info.flags & (kBbEnd | kSyncGlobals)) return true;
+    if (inst.op == Opcode::call) {
+        uint32_t f = reinterpret_cast<const Helper*>(inst.cst(0))->flags;
+        // A helper that writes globals leaves the others untouched in env,
+        // so they must be there before the call too.
+        return (f & (kHelperNoReadGlobals | kHelperNoWriteGlobals)) !=
+               (kHelperNoReadGlobals | kHelperNoWriteGlobals);
+    }
+    return false;
+}
+
+}  // namespace
+
+void compute_liveness(Block& block) {
+    const size_t words = (block.temps.size() + 63) / 64;
+    const uint32_t nglobals = block.num_globals();
+    LiveSet globals(words, 0);
+    for (uint32_t g = 1; g < nglobals; ++g) set(globals, g);
+
+    std::vector<LiveSet> label_live(block.num_labels, LiveSet(words, 0));
+    // Iterate until the live sets at labels stop changing (backward branches).
+    for (bool changed = true; changed;) {
+        changed = false;
+        LiveSet live(words, 0);
+        for (size_t i = block.insts.size(); i-- > 0;) {
+            Inst& inst = block.insts[i];
+            const OpInfo& info = op_info(inst.op);
+            // Live after the instruction, from control flow.
+            switch (inst.op) {
+            case Opcode::exit_tb:
+            case Opcode::lookup_and_goto_ptr: live = globals; break;
+            case Opcode::br: live = label_live[inst.cst(0)]; break;
+            case Opcode::brcond_i32:
+            case Opcode::brcond_i64: unite(live, label_live[inst.cst(1)]); break;
+            default: break;
+            }
+            uint16_t dead = 0;
+            for (int k = 0; k < inst.n_out; ++k) {
+                if (!test(live, inst.out(k))) dead |= 1u << k;
+            }
+            for (int k = 0; k < inst.n_out; ++k) clear(live, inst.out(k));
+            for (int k = 0; k < inst.n_in; ++k) {
+                uint32_t t = inst.in(k);
+                if (!test(live, t) && !(reads_all_globals(inst) && block.is_global(t))) {
+                    dead |= 1u << (inst.n_out + k);
+                }
+            }
+            for (int k = 0; k < inst.n_in; ++k) {
+                uint32_t t = inst.in(k);
+                if (block.temps[t].kind == TempKind::Normal || block.temps[t].kind == TempKind::Global) set(live, t);
+            }
+            if (reads_all_globals(inst)) unite(live, globals);
+            inst.dead = dead;
+            if (inst.op == Opcode::set_label) {
+                LiveSet& l = label_live[inst.cst(0)];
+                if (l != live) {
+                    l = live;
+                    changed = true;
+                }
+            }
+            (void)info;
+        }
+    }
+}
+
+}  // namespace mimic::tcg

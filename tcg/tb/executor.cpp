@@ -1,0 +1,97 @@
+#include "mimic/tcg/executor.h"
+
+#include "mimic/tcg/optimizer.h"
+#include "mimic/tcg/printer.h"
+#include "mimic/tcg/verifier.h"
+#include "mimic/util/error.h"
+#include "mimic/util/log.h"
+
+namespace mimic::tcg {
+
+namespace {
+
+thread_local Executor* t_current = nullptr;
+
+}  // namespace
+
+Executor::Executor(TbCache& cache, const Globals& globals, void* env, Hooks hooks)
+    : cache_(cache), globals_(globals), env_(env), hooks_(std::move(hooks)), generation_(cache.generation()) {}
+
+void Executor::flush_jump_cache() {
+    for (auto& e : jump_cache_) e = nullptr;
+}
+
+TranslationBlock* Executor::lookup_for_current_thread(void* env) {
+    Executor* self = t_current;
+    if (!self || self->env_ != env) return nullptr;
+    return self->find(self->hooks_.get_state(env));
+}
+
+// Jump cache, then the TB cache; nullptr when the block is not translated.
+TranslationBlock* Executor::find(const TbCpuState& s) {
+    if (generation_ != cache_.generation()) {
+        // A flush freed every block.
+        flush_jump_cache();
+        last_exit_ = 0;
+        generation_ = cache_.generation();
+    }
+    unsigned idx = static_cast<unsigned>((s.pc ^ (s.pc >> kJumpCacheBits)) & ((1u << kJumpCacheBits) - 1));
+    TranslationBlock* tb = jump_cache_[idx];
+    if (tb && !tb->invalid && tb->pc == s.pc && tb->cs_base == s.cs_base && tb->flags == s.flags) return tb;
+    tb = cache_.lookup(TbKey{hooks_.code_phys(env_, s.pc), s.pc, s.cs_base, s.flags});
+    if (tb) jump_cache_[idx] = tb;
+    return tb;
+}
+
+TranslationBlock* Executor::get_tb(const TbCpuState& s) {
+    if (TranslationBlock* tb = find(s)) return tb;
+    TranslationBlock* tb = translate(s, hooks_.code_phys(env_, s.pc));
+    unsigned idx = static_cast<unsigned>((s.pc ^ (s.pc >> kJumpCacheBits)) & ((1u << kJumpCacheBits) - 1));
+    jump_cache_[idx] = tb;
+    return tb;
+}
+
+TranslationBlock* Executor::translate(const TbCpuState& s, uint64_t phys_pc) {
+    for (int attempt = 0;; ++attempt) {
+        TranslationBlock* tb = cache_.create(TbKey{phys_pc, s.pc, s.cs_base, s.flags});
+        Block block(globals_);
+        Builder b(block);
+        hooks_.translate(env_, *tb, b);
+        if (log::enabled(log::kOp)) log::write(fmt::format("OP:\n{}\n", print_block(block)));
+        if (verify) verify_or_throw(block);
+        if (optimize) {
+            tcg::optimize(block);
+            if (log::enabled(log::kOpOpt)) log::write(fmt::format("OP after optimization:\n{}\n", print_block(block, true)));
+        }
+        if (cache_.backend().translate(*tb, std::move(block))) {
+            cache_.insert(tb);
+            return tb;
+        }
+        // Code buffer full: start over with an empty one.
+        if (attempt > 0) throw Error("translation block does not fit in an empty code buffer");
+        cache_.flush();
+        flush_jump_cache();
+        last_exit_ = 0;
+        generation_ = cache_.generation();
+    }
+}
+
+uintptr_t Executor::step() {
+    TbCpuState s = hooks_.get_state(env_);
+    TranslationBlock* tb = get_tb(s);
+    uintptr_t prev = last_exit_;   // read after get_tb: a flush there clears it
+    unsigned slot = static_cast<unsigned>(prev & kExitSlotMask);
+    if (chain && !log::enabled(log::kNochain) && slot < 2 && (prev & ~kExitSlotMask)) {
+        cache_.link(reinterpret_cast<TranslationBlock*>(prev & ~kExitSlotMask), slot, tb);
+    }
+    MIMIC_LOG(log::kExec, "Trace: {:p} [{:016x}/{:016x}/{:08x}]\n", static_cast<const void*>(tb->code), tb->pc,
+              tb->cs_base, tb->flags);
+    Executor* outer = t_current;
+    t_current = this;
+    uintptr_t ret = cache_.backend().exec(env_, *tb);
+    t_current = outer;
+    last_exit_ = ret;
+    return ret;
+}
+
+}  // namespace mimic::tcg

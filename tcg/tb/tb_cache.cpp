@@ -1,0 +1,139 @@
+#include "mimic/tcg/tb_cache.h"
+
+#include <algorithm>
+
+#include "mimic/tcg/tlb.h"
+
+namespace mimic::tcg {
+
+namespace {
+
+bool matches(const TranslationBlock& tb, const TbKey& key) {
+    return tb.pc == key.pc && tb.cs_base == key.cs_base && tb.flags == key.flags && tb.phys_pc == key.phys_pc;
+}
+
+// The physical byte ranges a block's guest code occupies (one or two pages).
+struct Ranges {
+    uint64_t start[2], end[2];
+    int n;
+};
+
+Ranges ranges_of(const TranslationBlock& tb) {
+    Ranges r{};
+    uint64_t page_end = (tb.phys_pc & kPageMask) + kPageSize;
+    uint64_t size = std::max<uint64_t>(tb.size, 1);
+    r.start[0] = tb.phys_pc;
+    r.end[0] = std::min(tb.phys_pc + size, page_end);
+    r.n = 1;
+    if (tb.phys_page2 != kNoPage) {
+        r.start[1] = tb.phys_page2;
+        r.end[1] = tb.phys_page2 + (size - (r.end[0] - r.start[0]));
+        r.n = 2;
+    }
+    return r;
+}
+
+}  // namespace
+
+TranslationBlock* TbCache::lookup(const TbKey& key) const {
+    auto [begin, end] = by_pc_.equal_range(key.phys_pc);
+    for (auto it = begin; it != end; ++it) {
+        if (matches(*it->second, key)) return it->second;
+    }
+    return nullptr;
+}
+
+TranslationBlock* TbCache::create(const TbKey& key) {
+    auto tb = std::make_unique<TranslationBlock>();
+    tb->pc = key.pc;
+    tb->cs_base = key.cs_base;
+    tb->flags = key.flags;
+    tb->phys_pc = key.phys_pc;
+    all_.push_back(std::move(tb));
+    return all_.back().get();
+}
+
+void TbCache::insert(TranslationBlock* tb) {
+    by_pc_.emplace(tb->phys_pc, tb);
+    pages_[tb->phys_pc & kPageMask].push_back(tb);
+    if (tb->phys_page2 != kNoPage) pages_[tb->phys_page2 & kPageMask].push_back(tb);
+}
+
+void TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to) {
+    if (from->invalid || to->invalid || from->jmp_dest[slot] == to) return;
+    if (from->jmp_dest[slot]) return;   // already chained elsewhere: keep it
+    from->jmp_dest[slot] = to;
+    to->incoming.emplace_back(from, slot);
+    backend_.patch_jump(*from, slot, to);
+}
+
+void TbCache::unindex(TranslationBlock* tb) {
+    auto [begin, end] = by_pc_.equal_range(tb->phys_pc);
+    for (auto it = begin; it != end; ++it) {
+        if (it->second == tb) {
+            by_pc_.erase(it);
+            break;
+        }
+    }
+    auto drop = [&](uint64_t page) {
+        auto it = pages_.find(page);
+        if (it == pages_.end()) return;
+        std::erase(it->second, tb);
+        if (it->second.empty()) pages_.erase(it);
+    };
+    drop(tb->phys_pc & kPageMask);
+    if (tb->phys_page2 != kNoPage) drop(tb->phys_page2 & kPageMask);
+}
+
+void TbCache::invalidate(TranslationBlock* tb) {
+    if (tb->invalid) return;
+    tb->invalid = true;
+    unindex(tb);
+    // Blocks jumping here go back to their exit paths.
+    for (auto [src, slot] : tb->incoming) {
+        if (src->jmp_dest[slot] == tb) {
+            src->jmp_dest[slot] = nullptr;
+            backend_.patch_jump(*src, slot, nullptr);
+        }
+    }
+    tb->incoming.clear();
+    for (unsigned n = 0; n < 2; ++n) {
+        if (TranslationBlock* dest = tb->jmp_dest[n]) {
+            std::erase(dest->incoming, std::make_pair(tb, n));
+            tb->jmp_dest[n] = nullptr;
+            backend_.patch_jump(*tb, n, nullptr);
+        }
+    }
+    // Jump caches check `invalid` themselves; no need to clear them.
+}
+
+size_t TbCache::invalidate_phys_range(uint64_t start, uint64_t end) {
+    std::vector<TranslationBlock*> victims;
+    for (uint64_t page = start & kPageMask; page < end; page += kPageSize) {
+        auto it = pages_.find(page);
+        if (it == pages_.end()) continue;
+        for (TranslationBlock* tb : it->second) {
+            Ranges r = ranges_of(*tb);
+            for (int i = 0; i < r.n; ++i) {
+                if (r.start[i] < end && start < r.end[i]) {
+                    victims.push_back(tb);
+                    break;
+                }
+            }
+        }
+    }
+    for (TranslationBlock* tb : victims) invalidate(tb);
+    return victims.size();
+}
+
+bool TbCache::page_has_code(uint64_t addr) const { return pages_.count(addr & kPageMask) != 0; }
+
+void TbCache::flush() {
+    by_pc_.clear();
+    pages_.clear();
+    all_.clear();
+    backend_.flush();
+    ++generation_;
+}
+
+}  // namespace mimic::tcg

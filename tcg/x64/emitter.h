@@ -1,0 +1,65 @@
+// Emits host code for one block; the per-category emit_*.cpp files each
+// implement one group of opcodes.
+#pragma once
+
+#include <xbyak/xbyak.h>
+
+#include <vector>
+
+#include "mimic/tcg/backend.h"
+#include "reg_alloc.h"
+
+namespace mimic::tcg::x64 {
+
+// Addresses of the shared code at the start of the buffer.
+struct JitRuntime {
+    const void* epilogue = nullptr;        // returns rax to exec()'s caller
+    const void* epilogue_zero = nullptr;   // returns 0
+    const void* (*lookup)(const void* jit, void* env) = nullptr;
+    const void* jit = nullptr;
+    const BackendConfig* config = nullptr;
+};
+
+class Emitter {
+public:
+    Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock& tb, const JitRuntime& rt);
+    void emit_block();
+
+private:
+    void emit(const Inst& inst);
+    // One per category file.
+    bool emit_arith(const Inst& inst);
+    bool emit_memory(const Inst& inst);
+    bool emit_branch(const Inst& inst);
+    void emit_call(const Inst& inst);
+
+    // Helpers shared by the arithmetic emitters.
+    Xbyak::Reg reg(int idx, Type t) const;
+    Type out_type(const Inst& inst) const { return block_.temps[inst.out(0)].type; }
+    enum class Alu { Add, Sub, And, Or, Xor, Mul };
+    void binary_alu(const Inst& inst, Alu op);
+    void shift(const Inst& inst);
+    void divide(const Inst& inst);
+    void multiply_wide(const Inst& inst);
+    void unary(const Inst& inst);
+    void bitfield(const Inst& inst);
+    void compare(const Inst& inst);   // cmp/test of inputs 0 and 1
+    void set_cc(Cond c, const Xbyak::Reg8& r);
+    void cmov_cc(Cond c, const Xbyak::Reg& d, const Xbyak::Reg& s);
+    void jump_cc(Cond c, const Xbyak::Label& l);
+    void guest_load(const Inst& inst);
+    void guest_store(const Inst& inst);
+    // Emits the TLB lookup; leaves the host address in kScratch1 on a hit,
+    // jumps to `slow` on a miss.
+    void tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store, Xbyak::Label& slow);
+    void finish(const Inst& inst, int out0, int out1 = -1);
+
+    Xbyak::CodeGenerator& gen_;
+    const Block& block_;
+    TranslationBlock& tb_;
+    const JitRuntime& rt_;
+    RegAlloc ra_;
+    std::vector<Xbyak::Label> labels_;
+};
+
+}  // namespace mimic::tcg::x64

@@ -1,0 +1,96 @@
+// Register allocation for one block, done on the fly while emitting.
+//
+// Every temp has a home in memory: globals their env slot, normal temps a
+// frame slot (allocated when first needed). A temp's value is in a host
+// register, in its home, or both ("clean"). Inputs are loaded on use; a
+// register is taken from a dead input or allocated, spilling the least
+// recently allocated unlocked register when none is free. At basic block
+// ends every dirty value goes home and all registers are forgotten, so each
+// basic block starts with everything in memory. Globals are also written
+// back (kept in registers) before ops that need them in env.
+#pragma once
+
+#include <xbyak/xbyak.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "mimic/tcg/ir.h"
+
+namespace mimic::tcg::x64 {
+
+inline constexpr int kEnvReg = Xbyak::Operand::R14;
+inline constexpr int kScratch0 = Xbyak::Operand::R10;
+inline constexpr int kScratch1 = Xbyak::Operand::R11;
+inline constexpr int kFrameSlots = 1024;
+inline constexpr int kFrameSize = kFrameSlots * 8;
+
+inline bool is_caller_saved(int r) {
+    return r == Xbyak::Operand::RAX || r == Xbyak::Operand::RCX || r == Xbyak::Operand::RDX ||
+           r == Xbyak::Operand::RSI || r == Xbyak::Operand::RDI || (r >= Xbyak::Operand::R8 && r <= Xbyak::Operand::R11);
+}
+
+class RegAlloc {
+public:
+    RegAlloc(Xbyak::CodeGenerator& gen, const Block& block);
+
+    // Register holding the value of input temp t, locked until end_op().
+    // env is always kEnvReg.
+    int use(uint32_t t);
+    // Copies t's value into `reg` without changing any allocation (for
+    // scratch and argument registers that are free).
+    void load_to(int reg, uint32_t t);
+    // A free register, locked until end_op(), spilling if needed.
+    int alloc();
+    // The register of input `operand` of inst if it dies here (so the output
+    // can take it over), else a new one.
+    int reuse_or_alloc(const Inst& inst, int input);
+    // Stores the value in reg (if needed) and frees it; then locks it.
+    void evict_and_lock(int reg);
+    // Output k of inst is now in reg (and dirty).
+    void bind_output(const Inst& inst, int k, int reg);
+    // Frees registers of inputs that die at inst.
+    void release_dead_inputs(const Inst& inst);
+    void end_op() { locked_ = 0; }
+
+    // Writes dirty globals back to env; they stay in their registers.
+    void sync_globals();
+    // Forgets registers holding globals (after a helper wrote env). Assumes
+    // sync_globals() ran before.
+    void drop_globals();
+    // Basic block end: stores every dirty value (globals only if
+    // temps_too is false) and forgets all registers.
+    void save_all(bool temps_too);
+    // Evicts all caller-saved registers (before a call).
+    void evict_caller_saved();
+    // Caller-saved registers currently holding a value.
+    std::vector<int> live_caller_saved() const;
+
+    bool is_imm32(uint32_t t) const;   // constant usable as a sign-extended imm32
+    uint64_t const_value(uint32_t t) const { return block_.temps[t].value; }
+    bool is_const(uint32_t t) const { return block_.is_const(t); }
+    Type type(uint32_t t) const { return block_.temps[t].type; }
+
+private:
+    struct State {
+        int reg = -1;
+        bool dirty = false;   // register newer than the home
+        int slot = -1;
+    };
+
+    Xbyak::Address home(uint32_t t);
+    void store(uint32_t t);   // register -> home
+    void free_reg(int reg);
+    void lock(int reg) { locked_ |= 1u << reg; }
+    bool locked(int reg) const { return (locked_ >> reg) & 1; }
+
+    Xbyak::CodeGenerator& gen_;
+    const Block& block_;
+    std::vector<State> state_;
+    int reg_temp_[16];
+    uint32_t locked_ = 0;
+    unsigned next_victim_ = 0;
+    int next_slot_ = 0;
+};
+
+}  // namespace mimic::tcg::x64

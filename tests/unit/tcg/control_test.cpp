@@ -1,0 +1,252 @@
+// Labels, loops, helper calls, exits, env loads/stores, restore_state and
+// indirect jumps, on both back ends.
+#include "harness.h"
+
+namespace mimic::tcg::test {
+namespace {
+
+class ControlTest : public ::testing::Test {
+protected:
+    Harness h;
+    BothBackends be;
+
+    // Runs block on both back ends from copies of `start`; checks that both
+    // end in the same state and returns the JIT's state.
+    FakeCpu run_both(const Block& block, const FakeCpu& start, uintptr_t* ret = nullptr) {
+        CompiledPair pair(be, block);
+        FakeCpu cpu[2] = {start, start};
+        uintptr_t r[2];
+        for (int k = 0; k < 2; ++k) r[k] = be.be[k]->exec(&cpu[k], pair.tb[k]);
+        EXPECT_EQ(r[0], r[1]);
+        EXPECT_EQ(0, std::memcmp(cpu[0].r, cpu[1].r, sizeof(cpu[0].r)));
+        EXPECT_EQ(0, std::memcmp(cpu[0].e, cpu[1].e, sizeof(cpu[0].e)));
+        EXPECT_EQ(0, std::memcmp(cpu[0].scratch, cpu[1].scratch, sizeof(cpu[0].scratch)));
+        if (ret) *ret = r[0];
+        return cpu[0];
+    }
+};
+
+TEST_F(ControlTest, ExitValue) {
+    Block block(h.g);
+    Builder b(block);
+    b.exit_tb(0x123456789abcull);
+    uintptr_t ret;
+    run_both(block, FakeCpu{}, &ret);
+    EXPECT_EQ(ret, 0x123456789abcull);
+}
+
+TEST_F(ControlTest, LoopWithBackwardBranch) {
+    // r1 = r0 + (r0-1) + ... + 1, with a temp alive around the loop.
+    Block block(h.g);
+    Builder b(block);
+    I64 sum = b.temp_i64(), i = b.temp_i64();
+    b.movi(sum, 0);
+    b.mov(i, h.r[0]);
+    Label top = b.new_label();
+    b.set_label(top);
+    b.add(sum, sum, i);
+    b.sub(i, i, 1);
+    b.brcond(Cond::Ne, i, uint64_t{0}, top);
+    b.mov(h.r[1], sum);
+    b.exit_tb(0);
+    for (uint64_t n : {1, 2, 10, 1000}) {
+        FakeCpu cpu;
+        cpu.r[0] = n;
+        FakeCpu out = run_both(block, cpu);
+        EXPECT_EQ(out.r[1], n * (n + 1) / 2);
+    }
+}
+
+TEST_F(ControlTest, ForwardBranchesAndGlobalsAcrossLabels) {
+    // if (e0 < e1) e2 = e0 else e2 = e1; e3 = e2 + 1, with globals modified
+    // in registers before the branch.
+    Block block(h.g);
+    Builder b(block);
+    Label else_ = b.new_label(), done = b.new_label();
+    b.add(h.r[7], h.r[7], 5);
+    b.brcond(Cond::Ge, h.e[0], h.e[1], else_);
+    b.mov(h.e[2], h.e[0]);
+    b.br(done);
+    b.set_label(else_);
+    b.mov(h.e[2], h.e[1]);
+    b.set_label(done);
+    b.add(h.e[3], h.e[2], 1);
+    b.exit_tb(0);
+    FakeCpu cpu;
+    cpu.e[0] = uint32_t(-5);
+    cpu.e[1] = 3;
+    cpu.r[7] = 10;
+    FakeCpu out = run_both(block, cpu);
+    EXPECT_EQ(out.e[2], uint32_t(-5));
+    EXPECT_EQ(out.e[3], uint32_t(-4));
+    EXPECT_EQ(out.r[7], 15u);
+}
+
+uint64_t helper_combine(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f) {
+    return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f;
+}
+const Helper kCombine{reinterpret_cast<const void*>(&helper_combine), "combine", kHelperPure};
+
+// Reads r0 and writes r5/e0 through env: needs globals synced and reloaded.
+uint64_t helper_touch(FakeCpu* env, uint32_t x) {
+    env->r[5] += x;
+    env->e[0] = 77;
+    return env->r[0];
+}
+const Helper kTouch{reinterpret_cast<const void*>(&helper_touch), "touch", 0};
+
+// Returns garbage in the upper half: an I32 result must ignore it.
+uint64_t helper_dirty32(uint32_t x) { return 0xffffffff00000000ull | (x + 1); }
+const Helper kDirty32{reinterpret_cast<const void*>(&helper_dirty32), "dirty32", kHelperPure};
+
+int g_side_effects = 0;
+void helper_count() { ++g_side_effects; }
+const Helper kCount{reinterpret_cast<const void*>(&helper_count), "count",
+                    kHelperNoReadGlobals | kHelperNoWriteGlobals};
+
+TEST_F(ControlTest, HelperCalls) {
+    Block block(h.g);
+    Builder b(block);
+    // Values alive in registers across the calls.
+    I64 keep = b.mul(h.r[1], uint64_t{3});
+    I32 keep32 = b.add(h.e[1], 7u);
+    b.add(h.r[0], h.r[0], 1);   // dirty global the helper reads
+    b.call(kTouch, h.r[6], {b.env(), h.e[2]});
+    b.add(h.r[7], h.r[5], 0);   // reads what the helper wrote
+    b.call(kCombine, h.r[8], {h.r[0], h.r[1], keep, h.r[2], b.const_i64(100), h.r[3]});
+    b.call(kDirty32, h.e[4], {keep32});
+    b.call(kCount, {});
+    b.add(h.r[9], keep, h.r[9]);
+    b.mov(h.e[5], keep32);
+    b.exit_tb(0);
+    FakeCpu cpu;
+    for (int i = 0; i < 8; ++i) cpu.r[i] = 1000 + i;
+    cpu.e[1] = 40;
+    cpu.e[2] = 9;
+    g_side_effects = 0;
+    FakeCpu out = run_both(block, cpu);
+    EXPECT_EQ(g_side_effects, 2);
+    EXPECT_EQ(out.r[0], 1001u);
+    EXPECT_EQ(out.r[6], 1001u);
+    EXPECT_EQ(out.r[5], 1005u + 9);
+    EXPECT_EQ(out.r[7], 1005u + 9);
+    EXPECT_EQ(out.e[0], 77u);
+    EXPECT_EQ(out.r[8], helper_combine(1001, 1001, 3003, 1002, 100, 1003));
+    EXPECT_EQ(out.e[4], 48u);
+    EXPECT_EQ(out.r[9], 3003u);
+    EXPECT_EQ(out.e[5], 47u);
+}
+
+TEST_F(ControlTest, EnvLoadsAndStores) {
+    Block block(h.g);
+    Builder b(block);
+    const int32_t s = offsetof(FakeCpu, scratch);
+    I64 v = b.temp_i64();
+    b.ld(v, s, kMoSB);
+    b.mov(h.r[0], v);
+    b.ld(v, s, kMoUW);
+    b.mov(h.r[1], v);
+    b.ld(v, s, kMoSL);
+    b.mov(h.r[2], v);
+    b.ld(v, s, kMoUQ);
+    b.mov(h.r[3], v);
+    I32 w = b.temp_i32();
+    b.ld(w, s, kMoSW);
+    b.mov(h.e[0], w);
+    b.st(h.r[4], s + 8, kMo16);
+    b.st(h.e[1], s + 16, kMo32);
+    b.st(b.const_i64(0x1122334455667788ull), s + 24, kMo64);
+    b.st(b.const_i32(0xabcd), s + 32, kMo8);
+    b.exit_tb(0);
+    FakeCpu cpu;
+    cpu.scratch[0] = 0x00000000f0e0d0c0ull | (0x80ull << 56);
+    cpu.r[4] = 0x123456789;
+    cpu.e[1] = 0xfedcba98;
+    cpu.scratch[1] = cpu.scratch[2] = cpu.scratch[4] = ~0ull;
+    FakeCpu out = run_both(block, cpu);
+    EXPECT_EQ(out.r[0], 0xffffffffffffffc0ull);
+    EXPECT_EQ(out.r[1], 0xd0c0u);
+    EXPECT_EQ(out.r[2], 0xfffffffff0e0d0c0ull);
+    EXPECT_EQ(out.r[3], cpu.scratch[0]);
+    EXPECT_EQ(out.e[0], 0xffffd0c0u);
+    EXPECT_EQ(out.scratch[1], 0xffffffffffff6789ull);
+    EXPECT_EQ(out.scratch[2], 0xfffffffffedcba98ull);
+    EXPECT_EQ(out.scratch[3], 0x1122334455667788ull);
+    EXPECT_EQ(out.scratch[4], 0xffffffffffffffcdull);
+}
+
+// restore_state from inside a helper, the way a faulting helper would.
+Backend* g_backend = nullptr;
+void helper_where(FakeCpu* env) {
+    uint64_t data[2] = {0, 0};
+    if (g_backend->restore_state(reinterpret_cast<uintptr_t>(__builtin_return_address(0)), data)) {
+        env->r[10 + env->r[15]] = data[0];
+        env->r[12 + env->r[15]] = data[1];
+    }
+    env->r[15]++;
+}
+const Helper kWhere{reinterpret_cast<const void*>(&helper_where), "where", 0};
+
+TEST_F(ControlTest, RestoreStateFromHelper) {
+    Block block(h.g);
+    Builder b(block);
+    b.insn_start(0x1000, 1);
+    b.add(h.r[0], h.r[0], 1);
+    b.call(kWhere, {b.env()});
+    b.insn_start(0x1003, 2);
+    b.add(h.r[0], h.r[0], 1);
+    b.insn_start(0x1005, 3);
+    b.call(kWhere, {b.env()});
+    b.exit_tb(0);
+    CompiledPair pair(be, block);
+    for (int k = 0; k < 2; ++k) {
+        g_backend = be.be[k].get();
+        FakeCpu cpu;
+        be.be[k]->exec(&cpu, pair.tb[k]);
+        EXPECT_EQ(cpu.r[10], 0x1000u) << backend_name(k);
+        EXPECT_EQ(cpu.r[12], 1u) << backend_name(k);
+        EXPECT_EQ(cpu.r[11], 0x1005u) << backend_name(k);
+        EXPECT_EQ(cpu.r[13], 3u) << backend_name(k);
+    }
+}
+
+TranslationBlock* g_lookup_result = nullptr;
+TranslationBlock* test_lookup(void*) { return g_lookup_result; }
+
+TEST_F(ControlTest, LookupAndGotoPtr) {
+    BackendConfig cfg = default_config();
+    cfg.lookup_tb = &test_lookup;
+    BothBackends bb(cfg);
+    Block a(h.g), c(h.g);
+    {
+        Builder b(a);
+        b.add(h.r[0], h.r[0], 1);
+        b.lookup_and_goto_ptr();
+    }
+    {
+        Builder b(c);
+        b.mul(h.r[1], h.r[0], 2);
+        b.exit_tb(7);
+    }
+    CompiledPair pa(bb, a), pc(bb, c);
+    for (int k = 0; k < 2; ++k) {
+        FakeCpu cpu;
+        cpu.r[0] = 20;
+        g_lookup_result = &pc.tb[k];
+        EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 7u) << backend_name(k);
+        EXPECT_EQ(cpu.r[1], 42u) << backend_name(k);
+        g_lookup_result = nullptr;
+        EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 0u) << backend_name(k);
+        EXPECT_EQ(cpu.r[0], 22u) << backend_name(k);
+    }
+}
+
+TEST(BackendFactory, Names) {
+    BackendConfig cfg = default_config();
+    EXPECT_STREQ(make_backend("jit", cfg)->name(), "jit");
+    EXPECT_STREQ(make_backend("interp", cfg)->name(), "interp");
+    EXPECT_THROW(make_backend("llvm", cfg), Error);
+}
+
+}  // namespace
+}  // namespace mimic::tcg::test

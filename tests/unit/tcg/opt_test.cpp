@@ -1,0 +1,191 @@
+// Optimizer passes: each in isolation (IR text before/after) and all of them
+// preserving semantics on random blocks.
+#include <random>
+
+#include "harness.h"
+#include "mimic/tcg/printer.h"
+
+namespace mimic::tcg::test {
+namespace {
+
+uint64_t helper_id(uint64_t a) { return a; }
+const Helper kPureHelper{reinterpret_cast<const void*>(&helper_id), "pure", kHelperPure};
+const Helper kEffectHelper{reinterpret_cast<const void*>(&helper_id), "effect", 0};
+
+class OptTest : public ::testing::Test {
+protected:
+    Harness h;
+    Block block{h.g};
+    Builder b{block};
+};
+
+TEST_F(OptTest, ConstantFolding) {
+    I64 t = b.add(b.const_i64(2), b.const_i64(3));
+    b.add(h.r[0], h.r[1], t);             // t is known: becomes an immediate
+    b.mul(h.r[2], h.r[1], uint64_t{1});    // x * 1
+    b.xor_(h.r[3], h.r[1], h.r[1]);        // x ^ x
+    b.and_(h.e[0], h.e[1], 0u);            // x & 0
+    b.shl(h.e[1], h.e[2], 32u);            // shift counts are modulo the width
+    I32 c = b.setcond(Cond::Ltu, b.const_i32(1), b.const_i32(2));
+    Label l = b.new_label();
+    b.brcond(Cond::Eq, c, 1u, l);          // always taken
+    b.div(h.r[4], h.r[1], uint64_t{0});    // undefined: must not be folded away
+    b.set_label(l);
+    b.exit_tb(0);
+    fold_constants(block);
+    EXPECT_EQ(print_block(block),
+              " mov_i64 tmp0,$0x5\n"
+              " add_i64 r0,r1,$0x5\n"
+              " mov_i64 r2,r1\n"
+              " mov_i64 r3,$0x0\n"
+              " mov_i32 e0,$0x0\n"
+              " mov_i32 e1,e2\n"
+              " mov_i32 tmp1,$0x1\n"
+              " br $L0\n"
+              " div_i64 r4,r1,$0x0\n"
+              " set_label $L0\n"
+              " exit_tb $0x0\n");
+    EXPECT_EQ(verify(block), std::vector<std::string>{});
+}
+
+TEST_F(OptTest, ConstantKnowledgeEndsAtLabels) {
+    Label l = b.new_label();
+    I64 t = b.temp_i64();
+    b.movi(t, 7);
+    b.brcond(Cond::Eq, h.r[0], uint64_t{0}, l);
+    b.movi(t, 8);
+    b.set_label(l);
+    b.add(h.r[1], t, uint64_t{1});
+    b.exit_tb(0);
+    fold_constants(block);
+    EXPECT_NE(print_block(block).find(" add_i64 r1,tmp0,$0x1\n"), std::string::npos) << print_block(block);
+}
+
+TEST_F(OptTest, CopyPropagation) {
+    I64 t = b.temp_i64();
+    b.mov(t, h.r[0]);
+    b.add(h.r[1], t, t);
+    b.movi(h.r[0], 1);          // t's source changes: the copy is over
+    b.add(h.r[2], t, h.r[0]);
+    b.call(kEffectHelper, h.r[3], {t});
+    b.exit_tb(0);
+    propagate_copies(block);
+    EXPECT_EQ(print_block(block),
+              " mov_i64 tmp0,r0\n"
+              " add_i64 r1,r0,r0\n"
+              " mov_i64 r0,$0x1\n"
+              " add_i64 r2,tmp0,r0\n"
+              " call effect,r3,tmp0\n"
+              " exit_tb $0x0\n");
+}
+
+TEST_F(OptTest, DeadCodeElimination) {
+    b.add(h.r[0], h.r[1]);                       // unused temp
+    b.mov(h.r[2], h.r[0]);                       // overwritten before anyone reads r2
+    b.mov(h.r[2], h.r[1]);
+    I64 unused = b.temp_i64();
+    b.call(kPureHelper, unused, {h.r[0]});       // pure helper, result unused
+    b.call(kEffectHelper, unused, {h.r[0]});     // side effects: stays
+    b.mov(h.r[3], h.r[0]);
+    b.qemu_ld(h.r[4], h.r[0], kMo32, 0);         // may fault: stays although r4 is overwritten
+    b.movi(h.r[4], 0);
+    b.exit_tb(0);
+    b.add(h.r[5], h.r[5], 1);                    // unreachable
+    b.exit_tb(1);
+    eliminate_dead_code(block);
+    EXPECT_EQ(print_block(block),
+              " mov_i64 r2,r1\n"
+              " call effect,tmp1,r0\n"
+              " mov_i64 r3,r0\n"
+              " qemu_ld_i64 r4,r0,ul,0\n"
+              " mov_i64 r4,$0x0\n"
+              " exit_tb $0x0\n");
+}
+
+TEST_F(OptTest, GlobalsStayLiveAcrossSyncPoints) {
+    b.movi(h.r[2], 5);                  // read by the helper through env
+    b.call(kEffectHelper, {h.r[0]});
+    b.movi(h.r[2], 6);
+    b.movi(h.r[3], 5);                  // guest memory access may fault: r3 must be in env
+    b.qemu_st(h.r[0], h.r[1], kMo8, 0);
+    b.movi(h.r[3], 6);
+    b.exit_tb(0);
+    std::string before = print_block(block);
+    eliminate_dead_code(block);
+    EXPECT_EQ(print_block(block), before);
+}
+
+// Random straight-line code with forward branches over globals, temps and
+// constants: optimized and unoptimized blocks agree on both back ends.
+TEST_F(OptTest, RandomBlocksKeepTheirMeaning) {
+    static const Opcode kOps[] = {Opcode::add_i64, Opcode::sub_i64, Opcode::mul_i64,  Opcode::and_i64,
+                                  Opcode::or_i64,  Opcode::xor_i64, Opcode::shl_i64,  Opcode::shr_i64,
+                                  Opcode::sar_i64, Opcode::rotl_i64, Opcode::andc_i64, Opcode::mulsh_i64};
+    std::mt19937_64 gen(2024);
+    BothBackends be;
+    for (int round = 0; round < 300; ++round) {
+        Block blk(h.g);
+        Builder bb(blk);
+        std::vector<uint32_t> pool;
+        for (int i = 0; i < 8; ++i) pool.push_back(h.r[i].idx);
+        for (int i = 0; i < 6; ++i) {
+            I64 t = bb.temp_i64();
+            bb.mov(t, h.r[i]);   // every temp is defined on every path
+            pool.push_back(t.idx);
+        }
+        const uint64_t consts[] = {0, 1, 2, 3, 63, 64, ~0ull, 0x8000000000000000ull};
+        std::vector<std::pair<int, Label>> pending;   // labels to set after N more ops
+        int n = 10 + int(gen() % 40);
+        for (int i = 0; i < n; ++i) {
+            auto pick = [&]() -> uint32_t {
+                if (gen() % 4 == 0) return blk.new_const(Type::I64, consts[gen() % std::size(consts)]);
+                return pool[gen() % pool.size()];
+            };
+            uint32_t dst = pool[gen() % pool.size()];
+            switch (gen() % 8) {
+            case 0: bb.emit(Opcode::mov_i64, {dst, pick()}); break;
+            case 1: bb.emit(Opcode::setcond_i64, {dst, pick(), pick(), gen() % kNumConds}); break;
+            case 2: bb.emit(Opcode::movcond_i64, {dst, pick(), pick(), pick(), pick(), gen() % kNumConds}); break;
+            case 3: {
+                Label l = bb.new_label();
+                bb.emit(Opcode::brcond_i64, {pick(), pick(), gen() % kNumConds, l.id});
+                pending.emplace_back(i + 1 + int(gen() % 5), l);
+                break;
+            }
+            default: bb.emit(kOps[gen() % std::size(kOps)], {dst, pick(), pick()}); break;
+            }
+            for (auto it = pending.begin(); it != pending.end();) {
+                if (it->first == i) {
+                    bb.set_label(it->second);
+                    it = pending.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+        }
+        for (auto& p : pending) bb.set_label(p.second);
+        bb.exit_tb(0);
+        ASSERT_EQ(verify(blk), std::vector<std::string>{});
+        Block opt = blk;
+        optimize(opt);
+        ASSERT_EQ(verify(opt), std::vector<std::string>{}) << print_block(opt);
+
+        CompiledPair plain(be, blk), optimized(be, opt);
+        FakeCpu start;
+        for (int i = 0; i < 8; ++i) start.r[i] = gen() % 3 == 0 ? gen() % 5 : gen();
+        FakeCpu ref = start;
+        be.be[1]->exec(&ref, plain.tb[1]);
+        for (int k = 0; k < 2; ++k) {
+            for (auto* pair : {&plain, &optimized}) {
+                FakeCpu cpu = start;
+                be.be[k]->exec(&cpu, pair->tb[k]);
+                ASSERT_EQ(0, std::memcmp(cpu.r, ref.r, sizeof(ref.r)))
+                    << backend_name(k) << (pair == &plain ? " plain" : " optimized") << " round " << round << "\n"
+                    << print_block(blk) << "optimized:\n" << print_block(opt);
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace mimic::tcg::test

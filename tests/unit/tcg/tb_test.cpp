@@ -1,0 +1,201 @@
+// Translation blocks: chaining, the TB cache, invalidation (self-modifying
+// code), code buffer flush, and the executor driving a toy guest.
+#include "harness.h"
+#include "mimic/tcg/code_buffer.h"
+#include "mimic/tcg/executor.h"
+#include "mimic/tcg/tb_cache.h"
+
+namespace mimic::tcg::test {
+namespace {
+
+class TbTest : public ::testing::TestWithParam<const char*> {
+protected:
+    std::unique_ptr<Backend> make(size_t code_size = 4u << 20) {
+        BackendConfig cfg = default_config();
+        cfg.code_buffer_size = code_size;
+        cfg.lookup_tb = &Executor::lookup_for_current_thread;
+        return make_backend(GetParam(), cfg);
+    }
+    Harness h;
+};
+
+TEST_P(TbTest, GotoTbChainingBetweenTwoBlocks) {
+    auto backend = make();
+    TbCache cache(*backend);
+    TranslationBlock* a = cache.create(TbKey{0x100, 0x100, 0, 0});
+    TranslationBlock* c = cache.create(TbKey{0x200, 0x200, 0, 0});
+    {
+        Block block(h.g);
+        Builder b(block);
+        b.add(h.r[0], h.r[0], uint64_t{1});
+        b.goto_tb(0);
+        b.movi(h.pc, 0x200);
+        b.exit_tb(a, 0);
+        ASSERT_TRUE(backend->translate(*a, std::move(block)));
+        cache.insert(a);
+    }
+    {
+        Block block(h.g);
+        Builder b(block);
+        b.add(h.r[1], h.r[1], uint64_t{1});
+        b.exit_tb(kExitRequested);
+        ASSERT_TRUE(backend->translate(*c, std::move(block)));
+        cache.insert(c);
+    }
+    FakeCpu cpu;
+    EXPECT_EQ(backend->exec(&cpu, *a), reinterpret_cast<uintptr_t>(a) | 0);
+    EXPECT_EQ(cpu.r[0], 1u);
+    EXPECT_EQ(cpu.pc, 0x200u);
+
+    cache.link(a, 0, c);
+    cpu.pc = 0;
+    EXPECT_EQ(backend->exec(&cpu, *a), kExitRequested);
+    EXPECT_EQ(cpu.r[0], 2u);
+    EXPECT_EQ(cpu.r[1], 1u);
+    EXPECT_EQ(cpu.pc, 0u);   // the linked path skips the exit code
+    ASSERT_EQ(c->incoming.size(), 1u);
+
+    // Invalidating the target unlinks the jump.
+    cache.invalidate(c);
+    EXPECT_EQ(a->jmp_dest[0], nullptr);
+    EXPECT_EQ(backend->exec(&cpu, *a), reinterpret_cast<uintptr_t>(a));
+    EXPECT_EQ(cpu.r[1], 1u);
+    EXPECT_EQ(cache.lookup(TbKey{0x200, 0x200, 0, 0}), nullptr);
+    EXPECT_EQ(cache.lookup(TbKey{0x100, 0x100, 0, 0}), a);
+}
+
+// A toy guest: code[pc] = k adds k to r0 and falls through; 0 halts;
+// 0xfe jumps to the address in r1 (indirect). Four instructions per block.
+struct ToyGuest {
+    std::vector<uint8_t> code;
+    int translations = 0;
+    Harness* h;
+
+    Executor::Hooks hooks() {
+        Executor::Hooks hk;
+        hk.get_state = [](void* env) { return TbCpuState{static_cast<FakeCpu*>(env)->pc, 0, 0}; };
+        hk.code_phys = [](void*, uint64_t pc) { return pc; };
+        hk.translate = [this](void*, TranslationBlock& tb, Builder& b) {
+            ++translations;
+            uint64_t pc = tb.pc;
+            for (int n = 0; n < 4; ++n, ++pc) {
+                b.insn_start(pc);
+                uint8_t k = code.at(pc);
+                if (k == 0) {
+                    b.movi(h->pc, pc);
+                    b.exit_tb(kExitRequested);
+                    tb.size = uint32_t(pc + 1 - tb.pc);
+                    return;
+                }
+                if (k == 0xfe) {
+                    b.mov(h->pc, h->r[1]);
+                    b.lookup_and_goto_ptr();
+                    tb.size = uint32_t(pc + 1 - tb.pc);
+                    return;
+                }
+                b.add(h->r[0], h->r[0], uint64_t{k});
+            }
+            b.goto_tb(0);
+            b.movi(h->pc, pc);
+            b.exit_tb(&tb, 0);
+            tb.size = uint32_t(pc - tb.pc);
+        };
+        return hk;
+    }
+};
+
+uint64_t run_to_halt(Executor& ex, int* steps = nullptr) {
+    int n = 0;
+    while (ex.step() != kExitRequested) ++n;
+    if (steps) *steps = n + 1;
+    return 0;
+}
+
+TEST_P(TbTest, ExecutorChainsBlocksAndHandlesSelfModifyingCode) {
+    auto backend = make();
+    TbCache cache(*backend);
+    ToyGuest guest{std::vector<uint8_t>(64, 1), 0, &h};
+    guest.code[40] = 0;
+    FakeCpu cpu;
+    Executor ex(cache, h.g, &cpu, guest.hooks());
+
+    int steps = 0;
+    run_to_halt(ex, &steps);
+    EXPECT_EQ(cpu.r[0], 40u);
+    EXPECT_EQ(cpu.pc, 40u);
+    EXPECT_EQ(guest.translations, 11);
+    EXPECT_EQ(steps, 11);   // one step per block the first time, chaining as it goes
+
+    cpu.pc = 0;
+    cpu.r[0] = 0;
+    run_to_halt(ex, &steps);
+    EXPECT_EQ(cpu.r[0], 40u);
+    EXPECT_EQ(guest.translations, 11);
+    EXPECT_EQ(steps, 1);    // all chained now
+
+    // The guest writes its own code: byte 13 becomes 5.
+    guest.code[13] = 5;
+    EXPECT_EQ(cache.invalidate_phys_range(13, 14), 1u);
+    EXPECT_TRUE(cache.page_has_code(13));
+    cpu.pc = 0;
+    cpu.r[0] = 0;
+    run_to_halt(ex, &steps);
+    EXPECT_EQ(cpu.r[0], 44u);
+    EXPECT_EQ(guest.translations, 12);
+}
+
+TEST_P(TbTest, IndirectJumpThroughLookup) {
+    auto backend = make();
+    TbCache cache(*backend);
+    ToyGuest guest{std::vector<uint8_t>(64, 2), 0, &h};
+    guest.code[3] = 0xfe;   // jump to r1
+    guest.code[30] = 0;
+    FakeCpu cpu;
+    cpu.r[1] = 20;
+    Executor ex(cache, h.g, &cpu, guest.hooks());
+    run_to_halt(ex);
+    EXPECT_EQ(cpu.r[0], 2u * 3 + 2u * 10);
+    // Second time the target is translated: the lookup jumps straight to it.
+    cpu.pc = 0;
+    cpu.r[0] = 0;
+    int steps = 0;
+    run_to_halt(ex, &steps);
+    EXPECT_EQ(cpu.r[0], 26u);
+    EXPECT_EQ(steps, 1);
+}
+
+TEST_P(TbTest, CodeBufferFlushWhenFull) {
+    // 32 KiB of code space for ~1000 blocks: the executor must flush and go on.
+    auto backend = make(32u << 10);
+    TbCache cache(*backend);
+    ToyGuest guest{std::vector<uint8_t>(4001, 3), 0, &h};
+    guest.code[4000] = 0;
+    FakeCpu cpu;
+    Executor ex(cache, h.g, &cpu, guest.hooks());
+    run_to_halt(ex);
+    EXPECT_EQ(cpu.r[0], 12000u);
+    EXPECT_EQ(guest.translations >= 1000, true);
+    if (std::string(GetParam()) == "jit") {
+        EXPECT_LT(cache.size(), 1000u);   // some flush happened
+    }
+    cpu.pc = 0;
+    cpu.r[0] = 0;
+    run_to_halt(ex);
+    EXPECT_EQ(cpu.r[0], 12000u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TbTest, ::testing::Values("jit", "interp"));
+
+TEST(CodeBuffer, CommitAndReset) {
+    CodeBuffer buf(1 << 16);
+    EXPECT_EQ(buf.used(), 0u);
+    buf.commit(10);
+    EXPECT_EQ(buf.used(), 16u);
+    EXPECT_TRUE(buf.contains(reinterpret_cast<uintptr_t>(buf.base()) + 100));
+    EXPECT_FALSE(buf.contains(reinterpret_cast<uintptr_t>(buf.base()) + (1 << 16)));
+    buf.reset(0);
+    EXPECT_EQ(buf.remaining(), size_t{1} << 16);
+}
+
+}  // namespace
+}  // namespace mimic::tcg::test
