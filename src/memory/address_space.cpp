@@ -32,7 +32,8 @@ void store_le(uint8_t* bytes, uint64_t value, unsigned size) {
 
 void log_unassigned(Direction dir, uint64_t addr, uint64_t len) {
     // QEMU's wording for an access nothing decodes, so logs compare.
-    MIMIC_LOG(log::kGuestErrors, "Invalid {} at addr 0x{:X}, size {}, region '(null)', reason: rejected\n",
+    MIMIC_LOG(log::kGuestErrors,
+              "Invalid {} at addr 0x{:X}, size {}, region '(null)', reason: rejected\n",
               dir == Direction::kRead ? "read" : "write", addr, len);
 }
 
@@ -45,13 +46,15 @@ bool reads_direct(const FlatRange& range) {
 // displays, then the translator's hook (which may look at the new bytes).
 void note_memory_write(const FlatRange& range, uint64_t offset, uint64_t len) {
     if (range.dirty_log) {
-        range.region->ram_block()->dirty_pages().set_range(offset >> kPageBits, (offset + len - 1) >> kPageBits);
+        range.region->ram_block()->dirty_pages().set_range(offset >> kPageBits,
+                                                           (offset + len - 1) >> kPageBits);
     }
     detail::notify_code_write(*range.region, offset, len);
 }
 
 // `len` bytes at `addr`, all inside `range`.
-AccessResult access_range(const FlatRange& range, uint64_t addr, uint8_t* buf, uint64_t len, Direction dir) {
+AccessResult access_range(const FlatRange& range, uint64_t addr, uint8_t* buf, uint64_t len,
+                          Direction dir) {
     MemoryRegion& region = *range.region;
     uint64_t offset = range.offset_of(addr);
     RegionKind kind = region.kind();
@@ -72,7 +75,8 @@ AccessResult access_range(const FlatRange& range, uint64_t addr, uint8_t* buf, u
     }
     if (dir == Direction::kWrite && kind != RegionKind::kIo && kind != RegionKind::kRomDevice) {
         if (range.readonly) {
-            MIMIC_LOG(log::kGuestErrors, "Invalid write at addr 0x{:X}, size {}, region '{}', reason: read-only\n",
+            MIMIC_LOG(log::kGuestErrors,
+                      "Invalid write at addr 0x{:X}, size {}, region '{}', reason: read-only\n",
                       offset, len, region.name());
             return AccessResult::kRejected;
         }
@@ -98,7 +102,8 @@ AccessResult access_range(const FlatRange& range, uint64_t addr, uint8_t* buf, u
     return result;
 }
 
-AccessResult access_buffer(const FlatView& view, uint64_t addr, uint8_t* buf, uint64_t len, Direction dir) {
+AccessResult access_buffer(const FlatView& view, uint64_t addr, uint8_t* buf, uint64_t len,
+                           Direction dir) {
     AccessResult result = AccessResult::kOk;
     while (len > 0) {
         uint64_t chunk = std::min(len, view.remaining(addr));
@@ -120,8 +125,10 @@ bool valid_size(unsigned size) { return size >= 1 && size <= 8 && std::has_singl
 
 }  // namespace
 
-AddressSpace::AddressSpace(MemoryRegion& root, std::string name) : root_(root), name_(std::move(name)) {
-    view_.store(std::make_shared<const FlatView>(render_flat_view(root_)), std::memory_order_release);
+AddressSpace::AddressSpace(MemoryRegion& root, std::string name)
+    : root_(root), name_(std::move(name)) {
+    view_.store(std::make_shared<const FlatView>(render_flat_view(root_)),
+                std::memory_order_release);
     registry().push_back(this);
 }
 
@@ -154,11 +161,13 @@ AccessResult AddressSpace::read(uint64_t addr, void* buf, uint64_t len) const {
 
 AccessResult AddressSpace::write(uint64_t addr, const void* buf, uint64_t len) const {
     // The write paths never store through `buf`.
-    return access_buffer(*view(), addr, static_cast<uint8_t*>(const_cast<void*>(buf)), len, Direction::kWrite);
+    return access_buffer(*view(), addr, static_cast<uint8_t*>(const_cast<void*>(buf)), len,
+                         Direction::kWrite);
 }
 
 AccessResult AddressSpace::write_rom(uint64_t addr, const void* buf, uint64_t len) const {
-    return access_buffer(*view(), addr, static_cast<uint8_t*>(const_cast<void*>(buf)), len, Direction::kWriteRom);
+    return access_buffer(*view(), addr, static_cast<uint8_t*>(const_cast<void*>(buf)), len,
+                         Direction::kWriteRom);
 }
 
 uint64_t AddressSpace::load(uint64_t addr, unsigned size, AccessResult* result) const {

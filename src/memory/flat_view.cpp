@@ -39,11 +39,14 @@ Translation FlatView::translate(uint64_t addr) const {
     result.offset = range->offset_of(addr);
     result.readonly = range->readonly;
     const MemoryRegion& region = *range->region;
-    result.has_callbacks = region.kind() == RegionKind::kIo || region.kind() == RegionKind::kRomDevice;
-    bool direct_read = region.kind() == RegionKind::kRam || region.kind() == RegionKind::kRom || range->romd;
+    result.has_callbacks =
+        region.kind() == RegionKind::kIo || region.kind() == RegionKind::kRomDevice;
+    bool direct_read =
+        region.kind() == RegionKind::kRam || region.kind() == RegionKind::kRom || range->romd;
     if (direct_read) {
         result.host = region.host() + result.offset;
-        result.writable = region.kind() == RegionKind::kRam && !range->readonly && !range->dirty_log &&
+        result.writable = region.kind() == RegionKind::kRam && !range->readonly &&
+                          !range->dirty_log &&
                           !region.ram_block()->code_pages().test(result.offset >> kPageBits);
     }
     return result;
@@ -61,7 +64,8 @@ FlatViewDiff diff_views(const FlatView& before, const FlatView& after) {
         if (i < old_ranges.size() && j < new_ranges.size() && old_ranges[i] == new_ranges[j]) {
             ++i;
             ++j;
-        } else if (i < old_ranges.size() && (j == new_ranges.size() || old_ranges[i].start <= new_ranges[j].start)) {
+        } else if (i < old_ranges.size() &&
+                   (j == new_ranges.size() || old_ranges[i].start <= new_ranges[j].start)) {
             diff.removed.push_back(old_ranges[i++]);
         } else {
             diff.added.push_back(new_ranges[j++]);

@@ -28,10 +28,12 @@ struct Interval {
     bool empty() const { return start >= end; }
 };
 
-Interval intersect(Interval a, Interval b) { return {std::max(a.start, b.start), std::min(a.end, b.end)}; }
+Interval intersect(Interval a, Interval b) {
+    return {std::max(a.start, b.start), std::min(a.end, b.end)};
+}
 
 class Renderer {
-public:
+  public:
     std::vector<FlatRange> take() {
         merge_adjacent();
         return std::move(ranges_);
@@ -49,15 +51,17 @@ public:
         if (const MemoryRegion* target = region.alias()) {
             // Place the target so that its alias_offset lands on our start;
             // render() adds target->addr() back, so take it out here.
-            render(*target, base - static_cast<i128>(target->addr()) - static_cast<i128>(region.alias_offset()),
-                   clip, readonly);
+            render(
+                *target,
+                base - static_cast<i128>(target->addr()) - static_cast<i128>(region.alias_offset()),
+                clip, readonly);
             return;
         }
         for (const MemoryRegion* child : region.subregions()) render(*child, base, clip, readonly);
         if (region.terminates()) fill_gaps(region, base, clip, readonly);
     }
 
-private:
+  private:
     // Claims every part of `clip` that no range covers yet.
     void fill_gaps(const MemoryRegion& region, i128 base, Interval clip, bool readonly) {
         FlatRange piece;
@@ -67,8 +71,9 @@ private:
         piece.dirty_log = region.dirty_logging();
 
         // First existing range that ends at or after clip.start.
-        auto it = std::lower_bound(ranges_.begin(), ranges_.end(), clip.start,
-                                   [](const FlatRange& r, i128 at) { return static_cast<i128>(r.last) < at; });
+        auto it = std::lower_bound(
+            ranges_.begin(), ranges_.end(), clip.start,
+            [](const FlatRange& r, i128 at) { return static_cast<i128>(r.last) < at; });
         i128 cursor = clip.start;
         while (cursor < clip.end) {
             i128 gap_end = clip.end;

@@ -55,7 +55,8 @@ MemoryRegion::~MemoryRegion() {
 }
 
 void MemoryRegion::init_common(std::string name, uint64_t size, RegionKind kind) {
-    if (kind_ != RegionKind::kNone) throw std::logic_error("memory region '" + name_ + "' initialised twice");
+    if (kind_ != RegionKind::kNone)
+        throw std::logic_error("memory region '" + name_ + "' initialised twice");
     name_ = std::move(name);
     size_ = decode_size(size);
     kind_ = kind;
@@ -93,7 +94,8 @@ void MemoryRegion::init_rom_device(std::string name, uint64_t size, MmioOps ops)
     ops_ = std::move(ops);
 }
 
-void MemoryRegion::init_alias(std::string name, MemoryRegion& target, uint64_t offset, uint64_t size) {
+void MemoryRegion::init_alias(std::string name, MemoryRegion& target, uint64_t offset,
+                              uint64_t size) {
     init_common(std::move(name), size, RegionKind::kAlias);
     alias_ = &target;
     alias_offset_ = offset;
@@ -124,8 +126,8 @@ std::unique_ptr<MemoryRegion> MemoryRegion::make_io(std::string name, uint64_t s
     return region;
 }
 
-std::unique_ptr<MemoryRegion> MemoryRegion::make_alias(std::string name, MemoryRegion& target, uint64_t offset,
-                                                       uint64_t size) {
+std::unique_ptr<MemoryRegion> MemoryRegion::make_alias(std::string name, MemoryRegion& target,
+                                                       uint64_t offset, uint64_t size) {
     auto region = std::make_unique<MemoryRegion>();
     region->init_alias(std::move(name), target, offset, size);
     return region;
@@ -149,13 +151,15 @@ void MemoryRegion::add_subregion(uint64_t offset, MemoryRegion& child, int prior
     if (kind_ == RegionKind::kNone || child.kind_ == RegionKind::kNone) {
         throw std::logic_error("memory region used before init");
     }
-    if (kind_ == RegionKind::kAlias) throw std::logic_error("alias '" + name_ + "' cannot have subregions");
+    if (kind_ == RegionKind::kAlias)
+        throw std::logic_error("alias '" + name_ + "' cannot have subregions");
     if (child.parent_) {
         throw std::logic_error("memory region '" + child.name_ + "' is already mapped in '" +
                                child.parent_->name_ + "'");
     }
     for (const MemoryRegion* up = this; up; up = up->parent_) {
-        if (up == &child) throw std::logic_error("memory region '" + child.name_ + "' would contain itself");
+        if (up == &child)
+            throw std::logic_error("memory region '" + child.name_ + "' would contain itself");
     }
     child.addr_ = offset;
     child.priority_ = priority;
@@ -165,7 +169,8 @@ void MemoryRegion::add_subregion(uint64_t offset, MemoryRegion& child, int prior
 
 void MemoryRegion::del_subregion(MemoryRegion& child) {
     if (child.parent_ != this) {
-        throw std::logic_error("memory region '" + child.name_ + "' is not mapped in '" + name_ + "'");
+        throw std::logic_error("memory region '" + child.name_ + "' is not mapped in '" + name_ +
+                               "'");
     }
     unlink_child(child);
     detail::region_changed();
@@ -189,7 +194,8 @@ void MemoryRegion::set_address(uint64_t offset) {
 }
 
 void MemoryRegion::set_alias_offset(uint64_t offset) {
-    if (kind_ != RegionKind::kAlias) throw std::logic_error("memory region '" + name_ + "' is not an alias");
+    if (kind_ != RegionKind::kAlias)
+        throw std::logic_error("memory region '" + name_ + "' is not an alias");
     if (offset == alias_offset_) return;
     alias_offset_ = offset;
     detail::region_changed();
@@ -211,14 +217,16 @@ void MemoryRegion::set_readonly(bool readonly) {
 }
 
 void MemoryRegion::set_romd(bool romd) {
-    if (kind_ != RegionKind::kRomDevice) throw std::logic_error("memory region '" + name_ + "' is not a ROM device");
+    if (kind_ != RegionKind::kRomDevice)
+        throw std::logic_error("memory region '" + name_ + "' is not a ROM device");
     if (romd == romd_) return;
     romd_ = romd;
     detail::region_changed();
 }
 
 void MemoryRegion::set_dirty_logging(bool enabled) {
-    if (kind_ != RegionKind::kRam) throw std::logic_error("memory region '" + name_ + "' is not RAM");
+    if (kind_ != RegionKind::kRam)
+        throw std::logic_error("memory region '" + name_ + "' is not RAM");
     if (enabled == dirty_logging_) return;
     dirty_logging_ = enabled;
     detail::region_changed();
@@ -226,7 +234,8 @@ void MemoryRegion::set_dirty_logging(bool enabled) {
 
 bool MemoryRegion::test_and_clear_dirty(uint64_t offset, uint64_t length) {
     if (!ram_ || length == 0) return false;
-    return ram_->dirty_pages().test_and_clear_range(offset >> kPageBits, (offset + length - 1) >> kPageBits);
+    return ram_->dirty_pages().test_and_clear_range(offset >> kPageBits,
+                                                    (offset + length - 1) >> kPageBits);
 }
 
 uint64_t MemoryRegion::size() const {
@@ -235,15 +244,15 @@ uint64_t MemoryRegion::size() const {
 
 bool MemoryRegion::terminates() const {
     switch (kind_) {
-    case RegionKind::kRam:
-    case RegionKind::kRom:
-    case RegionKind::kIo:
-    case RegionKind::kRomDevice:
-        return true;
-    case RegionKind::kNone:
-    case RegionKind::kContainer:
-    case RegionKind::kAlias:
-        break;
+        case RegionKind::kRam:
+        case RegionKind::kRom:
+        case RegionKind::kIo:
+        case RegionKind::kRomDevice:
+            return true;
+        case RegionKind::kNone:
+        case RegionKind::kContainer:
+        case RegionKind::kAlias:
+            break;
     }
     return false;
 }
@@ -252,17 +261,17 @@ const char* MemoryRegion::type_name() const {
     // An alias shows what it points at, as in QEMU.
     if (alias_) return alias_->type_name();
     switch (kind_) {
-    case RegionKind::kRomDevice:
-        return romd_ ? "romd" : "i/o";
-    case RegionKind::kRom:
-        return "rom";
-    case RegionKind::kRam:
-        return readonly_ ? "rom" : "ram";
-    case RegionKind::kNone:
-    case RegionKind::kContainer:
-    case RegionKind::kIo:
-    case RegionKind::kAlias:
-        break;
+        case RegionKind::kRomDevice:
+            return romd_ ? "romd" : "i/o";
+        case RegionKind::kRom:
+            return "rom";
+        case RegionKind::kRam:
+            return readonly_ ? "rom" : "ram";
+        case RegionKind::kNone:
+        case RegionKind::kContainer:
+        case RegionKind::kIo:
+        case RegionKind::kAlias:
+            break;
     }
     return "i/o";
 }

@@ -10,26 +10,31 @@ namespace mimic::memory {
 
 namespace {
 
-uint64_t size_mask(unsigned size) { return size >= 8 ? ~uint64_t{0} : (uint64_t{1} << (size * 8)) - 1; }
+uint64_t size_mask(unsigned size) {
+    return size >= 8 ? ~uint64_t{0} : (uint64_t{1} << (size * 8)) - 1;
+}
 
 bool check_valid(const MemoryRegion& region, uint64_t offset, unsigned size, bool is_write) {
     const MmioOps& ops = region.ops();
     const char* what = is_write ? "write" : "read";
     if ((is_write && !ops.write) || (!is_write && !ops.read) ||
         (ops.accepts && !ops.accepts(offset, size, is_write))) {
-        MIMIC_LOG(log::kGuestErrors, "Invalid {} at addr 0x{:X}, size {}, region '{}', reason: rejected\n", what,
+        MIMIC_LOG(log::kGuestErrors,
+                  "Invalid {} at addr 0x{:X}, size {}, region '{}', reason: rejected\n", what,
                   offset, size, region.name());
         return false;
     }
     if (!ops.valid.unaligned && (offset & (size - 1))) {
-        MIMIC_LOG(log::kGuestErrors, "Invalid {} at addr 0x{:X}, size {}, region '{}', reason: unaligned\n", what,
+        MIMIC_LOG(log::kGuestErrors,
+                  "Invalid {} at addr 0x{:X}, size {}, region '{}', reason: unaligned\n", what,
                   offset, size, region.name());
         return false;
     }
     if (size < ops.valid.min || size > ops.valid.max) {
         MIMIC_LOG(log::kGuestErrors,
-                  "Invalid {} at addr 0x{:X}, size {}, region '{}', reason: invalid size (min:{} max:{})\n", what,
-                  offset, size, region.name(), ops.valid.min, ops.valid.max);
+                  "Invalid {} at addr 0x{:X}, size {}, region '{}', reason: invalid size (min:{} "
+                  "max:{})\n",
+                  what, offset, size, region.name(), ops.valid.min, ops.valid.max);
         return false;
     }
     return true;
@@ -66,7 +71,8 @@ uint64_t value_from_bytes(const uint8_t* bytes, unsigned width, Endianness order
 
 }  // namespace
 
-AccessResult mmio_read(const MemoryRegion& region, uint64_t offset, unsigned size, uint64_t* value) {
+AccessResult mmio_read(const MemoryRegion& region, uint64_t offset, unsigned size,
+                       uint64_t* value) {
     if (!check_valid(region, offset, size, false)) {
         *value = size_mask(size);
         return AccessResult::kRejected;
@@ -85,14 +91,16 @@ AccessResult mmio_read(const MemoryRegion& region, uint64_t offset, unsigned siz
         uint64_t got = ops.read(unit, units.width);
         for (unsigned i = 0; i < units.width; ++i) {
             uint64_t at = unit + i;
-            if (at >= offset && at < offset + size) bytes[at - offset] = value_byte(got, units.width, i, ops.endianness);
+            if (at >= offset && at < offset + size)
+                bytes[at - offset] = value_byte(got, units.width, i, ops.endianness);
         }
     }
     *value = value_from_bytes(bytes, size, Endianness::kLittle);
     return AccessResult::kOk;
 }
 
-AccessResult mmio_write(const MemoryRegion& region, uint64_t offset, unsigned size, uint64_t value) {
+AccessResult mmio_write(const MemoryRegion& region, uint64_t offset, unsigned size,
+                        uint64_t value) {
     if (!check_valid(region, offset, size, true)) return AccessResult::kRejected;
     const MmioOps& ops = region.ops();
     value &= size_mask(size);
@@ -109,8 +117,9 @@ AccessResult mmio_write(const MemoryRegion& region, uint64_t offset, unsigned si
         uint8_t bytes[8];
         for (unsigned i = 0; i < units.width; ++i) {
             uint64_t at = unit + i;
-            bytes[i] = at >= offset && at < offset + size ? static_cast<uint8_t>(value >> ((at - offset) * 8))
-                                                          : value_byte(old, units.width, i, ops.endianness);
+            bytes[i] = at >= offset && at < offset + size
+                           ? static_cast<uint8_t>(value >> ((at - offset) * 8))
+                           : value_byte(old, units.width, i, ops.endianness);
         }
         ops.write(unit, value_from_bytes(bytes, units.width, ops.endianness), units.width);
     }

@@ -21,8 +21,9 @@ constexpr const char* kIndent = "  ";
 std::vector<std::vector<AddressSpace*>> group_by_root(const std::vector<AddressSpace*>& spaces) {
     std::vector<std::vector<AddressSpace*>> groups;
     for (AddressSpace* space : spaces) {
-        auto it = std::find_if(groups.begin(), groups.end(),
-                               [&](const auto& group) { return &group.front()->root() == &space->root(); });
+        auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& group) {
+            return &group.front()->root() == &space->root();
+        });
         if (it == groups.end()) {
             groups.push_back({space});
         } else {
@@ -30,8 +31,9 @@ std::vector<std::vector<AddressSpace*>> group_by_root(const std::vector<AddressS
         }
     }
     for (auto& group : groups) {
-        std::stable_sort(group.begin(), group.end(),
-                         [](const AddressSpace* a, const AddressSpace* b) { return a->name() < b->name(); });
+        std::stable_sort(
+            group.begin(), group.end(),
+            [](const AddressSpace* a, const AddressSpace* b) { return a->name() < b->name(); });
     }
     return groups;
 }
@@ -44,7 +46,7 @@ uint64_t last_byte(uint64_t start, const MemoryRegion& region) {
 }
 
 class TreePrinter {
-public:
+  public:
     TreePrinter(std::string& out, bool show_disabled) : out_(out), show_disabled_(show_disabled) {}
 
     void print(const MemoryRegion& region, unsigned level, uint64_t base) {
@@ -54,27 +56,33 @@ public:
         bool shown = region.enabled() || show_disabled_;
         if (const MemoryRegion* target = region.alias()) {
             // Every aliased region is printed once more at the end.
-            if (std::find(aliased_.begin(), aliased_.end(), target) == aliased_.end()) aliased_.push_back(target);
+            if (std::find(aliased_.begin(), aliased_.end(), target) == aliased_.end())
+                aliased_.push_back(target);
             if (shown) {
                 indent(level);
-                out_ += fmt::format("{:016x}-{:016x} (prio {}, {}): alias {} @{} {:016x}-{:016x}{}\n", start, last,
-                                    region.priority(), region.type_name(), region.name(), target->name(),
-                                    region.alias_offset(), last_byte(region.alias_offset(), region),
-                                    region.enabled() ? "" : " [disabled]");
+                out_ += fmt::format(
+                    "{:016x}-{:016x} (prio {}, {}): alias {} @{} {:016x}-{:016x}{}\n", start, last,
+                    region.priority(), region.type_name(), region.name(), target->name(),
+                    region.alias_offset(), last_byte(region.alias_offset(), region),
+                    region.enabled() ? "" : " [disabled]");
             }
         } else if (shown) {
             indent(level);
-            out_ += fmt::format("{:016x}-{:016x} (prio {}, {}): {}{}\n", start, last, region.priority(),
-                                region.type_name(), region.name(), region.enabled() ? "" : " [disabled]");
+            out_ += fmt::format("{:016x}-{:016x} (prio {}, {}): {}{}\n", start, last,
+                                region.priority(), region.type_name(), region.name(),
+                                region.enabled() ? "" : " [disabled]");
         }
         // Children of a hidden region are still listed (one level deeper
         // than their absent parent): QEMU does so, and users diff the text.
         // By address, then higher priority first; stable, so equal keys keep
         // the rendering order (newest first).
-        std::vector<const MemoryRegion*> children(region.subregions().begin(), region.subregions().end());
-        std::stable_sort(children.begin(), children.end(), [](const MemoryRegion* a, const MemoryRegion* b) {
-            return a->addr() != b->addr() ? a->addr() < b->addr() : a->priority() > b->priority();
-        });
+        std::vector<const MemoryRegion*> children(region.subregions().begin(),
+                                                  region.subregions().end());
+        std::stable_sort(children.begin(), children.end(),
+                         [](const MemoryRegion* a, const MemoryRegion* b) {
+                             return a->addr() != b->addr() ? a->addr() < b->addr()
+                                                           : a->priority() > b->priority();
+                         });
         for (const MemoryRegion* child : children) print(*child, level + 1, start);
     }
 
@@ -88,7 +96,7 @@ public:
         }
     }
 
-private:
+  private:
     void indent(unsigned level) {
         for (unsigned i = 0; i < level; ++i) out_ += kIndent;
     }
@@ -102,7 +110,8 @@ void print_flat(std::string& out, const std::vector<AddressSpace*>& group, unsig
     out += fmt::format("FlatView #{}\n", number);
     for (const AddressSpace* space : group) {
         out += fmt::format(" AS \"{}\", root: {}", space->name(), space->root().name());
-        if (const MemoryRegion* target = space->root().alias()) out += fmt::format(", alias {}", target->name());
+        if (const MemoryRegion* target = space->root().alias())
+            out += fmt::format(", alias {}", target->name());
         out += "\n";
     }
     std::shared_ptr<const FlatView> view = group.front()->view();
@@ -114,8 +123,8 @@ void print_flat(std::string& out, const std::vector<AddressSpace*>& group, unsig
     for (const FlatRange& range : view->ranges()) {
         const MemoryRegion& region = *range.region;
         const char* type = range.readonly ? "rom" : region.type_name();
-        out += fmt::format("{}{:016x}-{:016x} (prio {}, {}): {}", kIndent, range.start, range.last, region.priority(),
-                           type, region.name());
+        out += fmt::format("{}{:016x}-{:016x} (prio {}, {}): {}", kIndent, range.start, range.last,
+                           region.priority(), type, region.name());
         if (range.offset != 0) out += fmt::format(" @{:016x}", range.offset);
         out += "\n";
     }
@@ -134,7 +143,8 @@ std::string mtree_text(const std::vector<AddressSpace*>& spaces, MtreeOptions op
     }
     TreePrinter printer(out, options.show_disabled);
     for (const auto& group : groups) {
-        for (const AddressSpace* space : group) out += fmt::format("address-space: {}\n", space->name());
+        for (const AddressSpace* space : group)
+            out += fmt::format("address-space: {}\n", space->name());
         printer.print(group.front()->root(), 1, 0);
         out += "\n";
     }
@@ -142,6 +152,8 @@ std::string mtree_text(const std::vector<AddressSpace*>& spaces, MtreeOptions op
     return out;
 }
 
-std::string mtree_text_all(MtreeOptions options) { return mtree_text(AddressSpace::all(), options); }
+std::string mtree_text_all(MtreeOptions options) {
+    return mtree_text(AddressSpace::all(), options);
+}
 
 }  // namespace mimic::memory

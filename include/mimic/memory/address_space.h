@@ -40,7 +40,7 @@ namespace mimic::memory {
 class MemoryRegion;
 
 class AddressSpace {
-public:
+  public:
     using Listener = std::function<void(const AddressSpace& space, const FlatView& view)>;
 
     // The root must outlive the address space. Typical: ("memory", system)
@@ -93,7 +93,7 @@ public:
     // public for tests and for code that changes regions outside the API.
     void update();
 
-private:
+  private:
     MemoryRegion& root_;
     std::string name_;
     std::atomic<std::shared_ptr<const FlatView>> view_;

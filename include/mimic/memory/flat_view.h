@@ -47,7 +47,7 @@ struct Translation {
 };
 
 class FlatView {
-public:
+  public:
     FlatView() = default;
     FlatView(std::vector<FlatRange> ranges, const MemoryRegion* root);
 
@@ -65,7 +65,7 @@ public:
     // view neither republishes nor disturbs listeners (and TLBs).
     bool operator==(const FlatView& other) const { return ranges_ == other.ranges_; }
 
-private:
+  private:
     std::vector<FlatRange> ranges_;
     const MemoryRegion* root_ = nullptr;
 };

@@ -8,7 +8,7 @@
 namespace mimic::memory {
 
 class HostMapping {
-public:
+  public:
     HostMapping() = default;
     // Throws mimic::Error "cannot set up guest memory 'NAME': <errno text>".
     // A zero size maps nothing.
@@ -20,7 +20,7 @@ public:
     uint8_t* data() const { return data_; }
     uint64_t size() const { return size_; }
 
-private:
+  private:
     uint8_t* data_ = nullptr;
     uint64_t size_ = 0;
     uint64_t mapped_ = 0;  // size rounded up to host pages

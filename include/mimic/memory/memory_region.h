@@ -42,7 +42,7 @@ namespace mimic::memory {
 enum class RegionKind : uint8_t { kNone, kContainer, kRam, kRom, kIo, kRomDevice, kAlias };
 
 class MemoryRegion {
-public:
+  public:
     // An uninitialised region; call exactly one init_*() before use.
     MemoryRegion() = default;
     ~MemoryRegion();
@@ -122,7 +122,7 @@ public:
     RamBlock* ram_block() const { return ram_.get(); }
     const MmioOps& ops() const { return ops_; }
 
-private:
+  private:
     void init_common(std::string name, uint64_t size, RegionKind kind);
     void insert_child(MemoryRegion& child);
     void unlink_child(MemoryRegion& child);

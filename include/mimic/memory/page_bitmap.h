@@ -18,7 +18,7 @@ inline constexpr unsigned kPageBits = 12;
 inline constexpr uint64_t kPageSize = uint64_t{1} << kPageBits;
 
 class PageBitmap {
-public:
+  public:
     // `name` is only for the error should the host refuse the mapping.
     PageBitmap(const std::string& name, uint64_t pages);
 
@@ -38,7 +38,7 @@ public:
     // boot, most guest stores) skip the scan.
     bool empty() const { return count_.load(std::memory_order_relaxed) == 0; }
 
-private:
+  private:
     std::atomic_ref<uint64_t> word(uint64_t index) const {
         return std::atomic_ref<uint64_t>(reinterpret_cast<uint64_t*>(words_.data())[index]);
     }

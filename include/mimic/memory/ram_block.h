@@ -14,7 +14,7 @@
 namespace mimic::memory {
 
 class RamBlock {
-public:
+  public:
     // Throws mimic::Error "cannot set up guest memory 'NAME': <errno text>"
     // when the host cannot provide the address space.
     RamBlock(const std::string& name, uint64_t size);
@@ -31,7 +31,7 @@ public:
     // (MemoryRegion::set_dirty_logging()); how a display finds what to redraw.
     PageBitmap& dirty_pages() { return dirty_pages_; }
 
-private:
+  private:
     HostMapping memory_;
     PageBitmap code_pages_;
     PageBitmap dirty_pages_;

@@ -13,7 +13,7 @@
 namespace mimic::memory {
 
 class Transaction {
-public:
+  public:
     Transaction();
     ~Transaction();
     Transaction(const Transaction&) = delete;

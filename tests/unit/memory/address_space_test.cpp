@@ -1,12 +1,13 @@
 // The AddressSpace access paths: crossing sections, ld/st, unassigned
 // addresses, ROM, ROM devices, translate(), listeners, concurrent readers.
+#include "mimic/memory/address_space.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstring>
 #include <thread>
 
-#include "mimic/memory/address_space.h"
 #include "mimic/memory/memory_region.h"
 #include "mimic/memory/transaction.h"
 #include "test_support.h"
@@ -21,7 +22,7 @@ using test::LogCapture;
 //   0x0000-0x0fff ram-a, 0x1000-0x10ff dev (MMIO), 0x1100-0x1fff nothing,
 //   0x2000-0x2fff ram-b, 0xf000-0xffff bios (ROM)
 class AddressSpaceTest : public testing::Test {
-protected:
+  protected:
     AddressSpaceTest() {
         root_.init_container("system", UINT64_MAX);
         ram_a_.init_ram("ram-a", 0x1000);
@@ -64,12 +65,13 @@ TEST_F(AddressSpaceTest, BufferAccessCrossesSections) {
     EXPECT_EQ(space_.read(0xffc, buffer.data(), buffer.size()), AccessResult::kUnassigned);
     EXPECT_EQ(buffer[0], 0xa1);
     EXPECT_EQ(buffer[3], 0xa1);
-    EXPECT_EQ(buffer[4], 0x10);           // dev register 0
-    EXPECT_EQ(buffer[4 + 0xff], 0x0f);    // dev register 0xff (0x10 + 0xff truncated)
-    EXPECT_EQ(buffer[4 + 0x100], 0xff);   // unassigned
+    EXPECT_EQ(buffer[4], 0x10);          // dev register 0
+    EXPECT_EQ(buffer[4 + 0xff], 0x0f);   // dev register 0xff (0x10 + 0xff truncated)
+    EXPECT_EQ(buffer[4 + 0x100], 0xff);  // unassigned
     EXPECT_EQ(buffer[buffer.size() - 5], 0xff);
     EXPECT_EQ(buffer[buffer.size() - 4], 0xb2);
-    EXPECT_EQ(capture.text(), "Invalid read at addr 0x1100, size 3840, region '(null)', reason: rejected\n");
+    EXPECT_EQ(capture.text(),
+              "Invalid read at addr 0x1100, size 3840, region '(null)', reason: rejected\n");
 
     // And a write across RAM boundaries with a hole between: the hole drops.
     std::vector<uint8_t> ones(0x2004 - 0x10fc, 0x5a);
@@ -109,7 +111,8 @@ TEST_F(AddressSpaceTest, RomIsReadOnlyToTheGuestButLoadable) {
     EXPECT_EQ(space_.ldub(0xfff0), 0xea);
     EXPECT_EQ(space_.store(0xfff0, 0x90, 1), AccessResult::kRejected);
     EXPECT_EQ(space_.ldub(0xfff0), 0xea);
-    EXPECT_EQ(capture.text(), "Invalid write at addr 0xFF0, size 1, region 'bios', reason: read-only\n");
+    EXPECT_EQ(capture.text(),
+              "Invalid write at addr 0xFF0, size 1, region 'bios', reason: read-only\n");
     const uint8_t jump[] = {0xea, 0x5b, 0xe0, 0x00, 0xf0};
     EXPECT_EQ(space_.write_rom(0xfff0, jump, sizeof jump), AccessResult::kOk);
     EXPECT_EQ(space_.ldl(0xfff1), 0xf000e05bu);

@@ -1,10 +1,11 @@
 // Writes to pages holding translated code reach the translator's hook.
+#include "mimic/memory/code_tracking.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "mimic/memory/address_space.h"
-#include "mimic/memory/code_tracking.h"
 #include "mimic/memory/memory_region.h"
 #include "mimic/memory/page_bitmap.h"
 
@@ -40,7 +41,7 @@ struct Write {
 };
 
 class CodeTrackingTest : public testing::Test {
-protected:
+  protected:
     CodeTrackingTest() {
         root_.init_container("system", UINT64_MAX);
         ram_.init_ram("pc.ram", 0x10000);
@@ -50,7 +51,8 @@ protected:
         set_code_write_hook([this](MemoryRegion& region, uint64_t offset, uint64_t length) {
             writes_.push_back({&region, offset, length});
             // What a translator does: invalidate, then stop watching.
-            region.ram_block()->code_pages().clear_range(offset >> kPageBits, (offset + length - 1) >> kPageBits);
+            region.ram_block()->code_pages().clear_range(offset >> kPageBits,
+                                                         (offset + length - 1) >> kPageBits);
         });
     }
     ~CodeTrackingTest() override { set_code_write_hook(nullptr); }
@@ -65,12 +67,12 @@ protected:
 };
 
 TEST_F(CodeTrackingTest, WritesToCodePagesCallTheHook) {
-    code().set(0x9);  // guest page at 0x9000
-    space_.stl(0x8ffc, 0x1);   // the page before: quiet
+    code().set(0x9);          // guest page at 0x9000
+    space_.stl(0x8ffc, 0x1);  // the page before: quiet
     space_.stl(0x9ffc, 0x90909090);
     EXPECT_EQ(writes_, (std::vector<Write>{{&ram_, 0x9ffc, 4}}));
     EXPECT_EQ(ram_.host()[0x9ffc], 0x90);  // stored before the hook ran
-    space_.stl(0x9ffc, 0x2);  // the hook stopped watching
+    space_.stl(0x9ffc, 0x2);               // the hook stopped watching
     EXPECT_EQ(writes_.size(), 1u);
 }
 

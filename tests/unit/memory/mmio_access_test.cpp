@@ -14,7 +14,7 @@ using test::FakeDevice;
 using test::LogCapture;
 
 class MmioAccessTest : public testing::Test {
-protected:
+  protected:
     MmioAccessTest() { root_.init_container("system", UINT64_MAX); }
 
     MemoryRegion& map(MmioOps ops, uint64_t size = 0x100) {
@@ -69,23 +69,26 @@ TEST_F(MmioAccessTest, SizeOutsideValidIsRejectedAndLogged) {
     EXPECT_EQ(space_.load(kBase, 8, &result), ~uint64_t{0});
     EXPECT_EQ(space_.store(kBase, 0x1, 2), AccessResult::kRejected);
     EXPECT_TRUE(dev_.log.empty());  // the device never saw them
-    EXPECT_EQ(capture.text(),
-              "Invalid read at addr 0x0, size 1, region 'dev', reason: invalid size (min:4 max:4)\n"
-              "Invalid read at addr 0x0, size 8, region 'dev', reason: invalid size (min:4 max:4)\n"
-              "Invalid write at addr 0x0, size 2, region 'dev', reason: invalid size (min:4 max:4)\n");
+    EXPECT_EQ(
+        capture.text(),
+        "Invalid read at addr 0x0, size 1, region 'dev', reason: invalid size (min:4 max:4)\n"
+        "Invalid read at addr 0x0, size 8, region 'dev', reason: invalid size (min:4 max:4)\n"
+        "Invalid write at addr 0x0, size 2, region 'dev', reason: invalid size (min:4 max:4)\n");
 }
 
 TEST_F(MmioAccessTest, UnalignedIsRejectedUnlessAllowed) {
     LogCapture capture;
     map(dev_.ops());
     EXPECT_EQ(space_.ldl(kBase + 2), 0xffffffffu);
-    EXPECT_EQ(capture.text(), "Invalid read at addr 0x2, size 4, region 'dev', reason: unaligned\n");
+    EXPECT_EQ(capture.text(),
+              "Invalid read at addr 0x2, size 4, region 'dev', reason: unaligned\n");
 }
 
 TEST_F(MmioAccessTest, UnalignedAllowedIsSplitOnImplementationAlignment) {
     map(dev_.ops({1, 4, true}, {4, 4, false}));
     EXPECT_EQ(space_.ldl(kBase + 2), 0x15141312u);
-    EXPECT_EQ(dev_.log, (std::vector<Access>{{false, 0, 0x13121110, 4}, {false, 4, 0x17161514, 4}}));
+    EXPECT_EQ(dev_.log,
+              (std::vector<Access>{{false, 0, 0x13121110, 4}, {false, 4, 0x17161514, 4}}));
 }
 
 TEST_F(MmioAccessTest, AcceptsCallbackAndMissingCallbacksReject) {
@@ -121,7 +124,9 @@ TEST_F(MmioAccessTest, BufferAccessUsesLargestValidAlignedSizes) {
     EXPECT_EQ(space_.read(kBase + 1, buffer, sizeof buffer), AccessResult::kOk);
     EXPECT_EQ(buffer[0], 0x11);
     EXPECT_EQ(buffer[6], 0x17);
-    EXPECT_EQ(dev_.log, (std::vector<Access>{{false, 1, 0x11, 1}, {false, 2, 0x1312, 2}, {false, 4, 0x17161514, 4}}));
+    EXPECT_EQ(dev_.log,
+              (std::vector<Access>{
+                  {false, 1, 0x11, 1}, {false, 2, 0x1312, 2}, {false, 4, 0x17161514, 4}}));
 }
 
 TEST_F(MmioAccessTest, IoPortSpaceUsesTheSameOps) {

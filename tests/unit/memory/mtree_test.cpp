@@ -13,7 +13,7 @@ namespace {
 // with its last 128 KiB aliased at 0xe0000, VGA and option ROM windows, a
 // disabled PAM alias, and one I/O port device.
 class MtreeTest : public testing::Test {
-protected:
+  protected:
     MtreeTest() {
         system_.init_container("system", UINT64_MAX);
         pci_.init_container("pci", UINT64_MAX);
@@ -40,7 +40,8 @@ protected:
         io_.add_subregion(0x60, kbd_);
     }
 
-    MemoryRegion system_, pci_, ram_, below_4g_, bios_, isa_bios_, option_rom_, vga_, hpet_, pam_, io_, kbd_;
+    MemoryRegion system_, pci_, ram_, below_4g_, bios_, isa_bios_, option_rom_, vga_, hpet_, pam_,
+        io_, kbd_;
     AddressSpace memory_{system_, "memory"};
     AddressSpace io_space_{io_, "I/O"};
 };
@@ -74,10 +75,11 @@ TEST_F(MtreeTest, TreeLayoutMatchesQemu) {
 TEST_F(MtreeTest, DisabledRegionsOnRequest) {
     std::string text = mtree_text({&memory_}, {.flat = false, .show_disabled = true});
     // Same address and priority as pc.rom but added later, so listed first.
-    EXPECT_NE(text.find("    00000000000c0000-00000000000c3fff (prio 1, ram): alias pam-ram @pc.ram "
-                        "00000000000c0000-00000000000c3fff [disabled]\n"
-                        "    00000000000c0000-00000000000dffff (prio 1, rom): pc.rom\n"),
-              std::string::npos)
+    EXPECT_NE(
+        text.find("    00000000000c0000-00000000000c3fff (prio 1, ram): alias pam-ram @pc.ram "
+                  "00000000000c0000-00000000000c3fff [disabled]\n"
+                  "    00000000000c0000-00000000000dffff (prio 1, rom): pc.rom\n"),
+        std::string::npos)
         << text;
 }
 
@@ -90,9 +92,11 @@ TEST_F(MtreeTest, ChildrenOfAHiddenRegionAreStillListed) {
     smram.set_enabled(false);
     std::string text = mtree_text({&memory_});
     EXPECT_EQ(text.find("): smram\n"), std::string::npos) << text;
-    EXPECT_NE(text.find("\n      00000000000a0000-00000000000bffff (prio 0, ram): alias smram-low @pc.ram "
-                        "00000000000a0000-00000000000bffff\n"),
-              std::string::npos)
+    EXPECT_NE(
+        text.find(
+            "\n      00000000000a0000-00000000000bffff (prio 0, ram): alias smram-low @pc.ram "
+            "00000000000a0000-00000000000bffff\n"),
+        std::string::npos)
         << text;
     system_.del_subregion(smram);
 }
@@ -129,7 +133,9 @@ TEST_F(MtreeTest, AddressSpacesSharingARootArePrintedOnce) {
         << text;
     EXPECT_EQ(text.find("FlatView #1"), std::string::npos);
     text = mtree_text({&memory_, &cpu_memory});
-    EXPECT_EQ(text.rfind("address-space: cpu-memory-0\naddress-space: memory\n  0000000000000000-ffffffffffffffff", 0),
+    EXPECT_EQ(text.rfind("address-space: cpu-memory-0\naddress-space: memory\n  "
+                         "0000000000000000-ffffffffffffffff",
+                         0),
               0u)
         << text;
 }

@@ -14,7 +14,7 @@ namespace mimic::memory {
 namespace {
 
 class PcScenariosTest : public testing::Test {
-protected:
+  protected:
     PcScenariosTest() {
         system_.init_container("system", UINT64_MAX);
         pci_.init_container("pci", UINT64_MAX);
@@ -109,7 +109,8 @@ TEST_F(PcScenariosTest, PciBarProgramming) {
 TEST_F(PcScenariosTest, VgaBankWindow) {
     MemoryRegion vram, window;
     vram.init_ram("vga.vram", 0x40000);
-    for (int bank = 0; bank < 4; ++bank) std::memset(vram.host() + bank * 0x10000, 0x40 + bank, 0x10000);
+    for (int bank = 0; bank < 4; ++bank)
+        std::memset(vram.host() + bank * 0x10000, 0x40 + bank, 0x10000);
     window.init_alias("vga.bank", vram, 0, 0x10000);
     system_.add_subregion(0xa0000, window, 1);
     vram.set_dirty_logging(true);

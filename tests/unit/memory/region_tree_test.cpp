@@ -20,7 +20,7 @@ std::unique_ptr<MemoryRegion> filled_ram(const std::string& name, uint64_t size,
 }
 
 class RegionTreeTest : public testing::Test {
-protected:
+  protected:
     RegionTreeTest() { root_.init_container("system", UINT64_MAX); }
 
     // Who answers at addr: the region name, or "" if unassigned.
@@ -130,7 +130,8 @@ TEST_F(RegionTreeTest, AliasShowsTargetAtOffset) {
 
 TEST_F(RegionTreeTest, AliasOffsetCanMove) {
     auto ram = MemoryRegion::make_ram("vram", 0x4000);
-    for (int page = 0; page < 4; ++page) ram->host()[page * 0x1000] = static_cast<uint8_t>(0xa0 + page);
+    for (int page = 0; page < 4; ++page)
+        ram->host()[page * 0x1000] = static_cast<uint8_t>(0xa0 + page);
     auto window = MemoryRegion::make_alias("bank", *ram, 0, 0x1000);
     root_.add_subregion(0xa0000, *window);
     EXPECT_EQ(space_.ldub(0xa0000), 0xa0);
@@ -231,7 +232,6 @@ TEST_F(RegionTreeTest, MisuseIsReported) {
     EXPECT_THROW(other.del_subregion(*ram), std::logic_error);
     EXPECT_THROW(ram->set_romd(true), std::logic_error);
     EXPECT_THROW(ram->init_ram("again", 0x1000), std::logic_error);
-    
 }
 
 TEST_F(RegionTreeTest, BadAccessSizesAreCaughtAtInit) {

@@ -15,7 +15,7 @@ namespace mimic::memory::test {
 
 // Sends kGuestErrors to a temporary file for the lifetime of the object.
 class LogCapture {
-public:
+  public:
     LogCapture() : path_(testing::TempDir() + "/mimic-memory-log.txt") {
         log::set_file(path_);
         log::set_mask(log::kGuestErrors);
@@ -36,7 +36,7 @@ public:
         return result;
     }
 
-private:
+  private:
     std::string path_;
 };
 
@@ -49,8 +49,8 @@ struct Access {
 };
 
 inline std::ostream& operator<<(std::ostream& os, const Access& a) {
-    return os << (a.is_write ? "W" : "R") << "(0x" << std::hex << a.offset << ", 0x" << a.value << ", " << std::dec
-              << a.size << ")";
+    return os << (a.is_write ? "W" : "R") << "(0x" << std::hex << a.offset << ", 0x" << a.value
+              << ", " << std::dec << a.size << ")";
 }
 
 // A device whose registers are a byte array, recording every callback.
@@ -73,7 +73,8 @@ struct FakeDevice {
             return value;
         };
         ops.write = [this](uint64_t offset, uint64_t value, unsigned size) {
-            for (unsigned i = 0; i < size; ++i) regs.at(offset + i) = static_cast<uint8_t>(value >> (8 * i));
+            for (unsigned i = 0; i < size; ++i)
+                regs.at(offset + i) = static_cast<uint8_t>(value >> (8 * i));
             log.push_back({true, offset, value, size});
         };
         return ops;
