@@ -5,6 +5,7 @@
 // agree with Zydis on validity, length, mnemonic and visible operands.
 // MIMIC_DECODE_FUZZ_COUNT=N runs N streams per mode instead of the CI count.
 
+#include "elf_text.h"
 #include "zydis_oracle.h"
 
 #include "mimic/x86/decode/decoder.h"
@@ -186,6 +187,29 @@ TEST(X86DecodeDiff, RandomStreamsAgreeWithZydis) {
         std::sort(v.rbegin(), v.rend());
         for (auto& [n, m] : v) std::printf("  unsupported %6u %s\n", n, m.c_str());
     }
+    EXPECT_EQ(stats.mismatches, 0u);
+}
+
+// Random bytes exercise odd corners; real compiled code exercises the forms
+// that matter. Walk the host libc's .text instruction by instruction.
+TEST(X86DecodeDiff, HostCodeAgreesWithZydis) {
+    std::vector<uint8_t> text = load_elf_text(default_code_file());
+    if (text.empty()) GTEST_SKIP() << "no x86-64 ELF at " << default_code_file();
+    ZydisOracle oracle;
+    Stats stats;
+    size_t pos = 0, instructions = 0;
+    while (pos + 16 <= text.size()) {
+        std::span<const uint8_t> bytes(text.data() + pos, 16);
+        compare_one(oracle, bytes, CpuMode::k64, stats);
+        DecodedInsn d;
+        decode(bytes, CpuMode::k64, d);
+        pos += d.ok() ? d.length : 1;
+        ++instructions;
+    }
+    std::printf("%zu instructions: compared %u, both invalid %u, unsupported by us %u, mismatches %u\n", instructions,
+                stats.compared, stats.both_invalid, stats.unsupported, stats.mismatches);
+    for (auto& [k, n] : stats.by_kind) std::printf("  %6u  %s\n", n, k.c_str());
+    for (auto& s : stats.samples) std::printf("%s\n", s.c_str());
     EXPECT_EQ(stats.mismatches, 0u);
 }
 
