@@ -1,0 +1,139 @@
+#include "mimic/block/drive.h"
+
+#include "thread_pool.h"
+
+#include "mimic/block/image.h"
+#include "mimic/util/error.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace mimic::block {
+namespace {
+
+// snapshot=on: a temporary qcow2 over the image takes every write; the
+// image itself is only read and is left untouched.
+std::string make_temp_overlay(const std::string& backing, const std::string& backing_format,
+                              uint64_t size) {
+    const char* dir = std::getenv("TMPDIR");
+    std::string path = std::string(dir && *dir ? dir : "/var/tmp") + "/mimic.snapshot.XXXXXX";
+    int fd = mkstemp(path.data());
+    if (fd < 0) throw Error("Could not create temporary overlay '{}': {}", path, errno_string(errno));
+    ::close(fd);
+    CreateRequest request;
+    request.filename = path;
+    request.format = "qcow2";
+    request.size = size;
+    request.size_given = true;
+    request.backing_file = backing;
+    request.backing_format = backing_format;
+    request.unsafe = true;
+    create_image(request);
+    return path;
+}
+
+std::string absolute_path(const std::string& name) {
+    if (!name.empty() && name[0] == '/') return name;
+    char* cwd = getcwd(nullptr, 0);
+    std::string result = std::string(cwd ? cwd : ".") + "/" + name;
+    std::free(cwd);
+    return result;
+}
+
+}  // namespace
+
+std::unique_ptr<Drive> Drive::open(const OpenOptions& options, CompletionQueue* completions) {
+    std::unique_ptr<Drive> drive(new Drive());
+    drive->completions_ = completions;
+    drive->writethrough_ = !options.cache.writeback;
+    if (options.snapshot) {
+        OpenOptions base = options;
+        base.read_only = true;
+        base.snapshot = false;
+        auto image = open_image(base);
+        std::string format = image->format_name();
+        uint64_t size = image->size();
+        image.reset();
+        drive->temp_overlay_ = make_temp_overlay(absolute_path(options.filename), format, size);
+        OpenOptions overlay = options;
+        overlay.filename = drive->temp_overlay_;
+        overlay.format = "qcow2";
+        overlay.snapshot = false;
+        overlay.read_only = false;
+        overlay.force_share = true;
+        try {
+            drive->root_ = open_image(overlay);
+        } catch (...) {
+            unlink(drive->temp_overlay_.c_str());
+            throw;
+        }
+        // The overlay stays reachable through our fd only.
+        unlink(drive->temp_overlay_.c_str());
+    } else {
+        drive->root_ = open_image(options);
+    }
+    drive->read_only_ = drive->root_->read_only();
+    drive->pool_ = std::make_unique<ThreadPool>(options.aio == AioMode::kThreads ? 8 : 4);
+    return drive;
+}
+
+Drive::~Drive() {
+    if (pool_) pool_->wait_idle();
+    pool_.reset();
+    if (root_ && !read_only_) root_->flush();
+}
+
+int Drive::read(uint64_t offset, void* buf, size_t bytes) {
+    if (offset > size() || bytes > size() - offset) return -EIO;
+    return root_->pread(offset, buf, bytes);
+}
+
+int Drive::write(uint64_t offset, const void* buf, size_t bytes) {
+    if (read_only_) return -EACCES;
+    if (offset > size() || bytes > size() - offset) return -EIO;
+    int ret = root_->pwrite(offset, buf, bytes);
+    if (ret == 0 && writethrough_) ret = root_->flush();
+    return ret;
+}
+
+int Drive::flush() { return read_only_ ? 0 : root_->flush(); }
+
+void Drive::submit(std::function<int()> work, Callback done) {
+    CompletionQueue* queue = completions_;
+    pool_->submit([work = std::move(work), done = std::move(done), queue]() mutable {
+        int ret = work();
+        if (queue) queue->post(std::move(done), ret);
+        else if (done) done(ret);
+    });
+}
+
+void Drive::aio_read(uint64_t offset, void* buf, size_t bytes, Callback done) {
+    submit([=, this] { return read(offset, buf, bytes); }, std::move(done));
+}
+
+void Drive::aio_write(uint64_t offset, const void* buf, size_t bytes, Callback done) {
+    submit([=, this] { return write(offset, buf, bytes); }, std::move(done));
+}
+
+void Drive::aio_flush(Callback done) {
+    submit([this] { return flush(); }, std::move(done));
+}
+
+void Drive::aio_discard(uint64_t offset, uint64_t bytes, Callback done) {
+    submit([=, this] { return read_only_ ? -EACCES : root_->discard(offset, bytes); }, std::move(done));
+}
+
+void Drive::aio_write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap, Callback done) {
+    submit([=, this] {
+        if (read_only_) return -EACCES;
+        int ret = root_->pwrite_zeroes(offset, bytes, may_unmap);
+        if (ret == 0 && writethrough_) ret = root_->flush();
+        return ret;
+    }, std::move(done));
+}
+
+void Drive::drain() { pool_->wait_idle(); }
+
+}  // namespace mimic::block

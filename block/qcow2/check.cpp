@@ -1,0 +1,196 @@
+// Consistency check and repair: rebuild every reference from the metadata,
+// compare with the stored refcounts, and verify the COPIED flags.
+#include "qcow2.h"
+
+#include "../endian.h"
+
+#include "mimic/util/error.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace mimic::block::qcow2 {
+
+CheckResult Qcow2Node::check(CheckFix fix) {
+    std::lock_guard lock(mutex_);
+    if (fix != CheckFix::kNone && read_only_) throw Error("Image is read-only");
+    try {
+        return check_locked(fix);
+    } catch (const IoError& e) {
+        throw Error("{}", errno_string(-e.err));
+    }
+}
+
+CheckResult Qcow2Node::check_locked(CheckFix fix) {
+    CheckResult result;
+    result.has_stats = true;
+    uint64_t file_size = file_->size();
+    uint64_t cmask = cluster_size_ - 1;
+    std::vector<uint64_t> refs((file_size + cmask) >> cluster_bits_);
+
+    auto reference = [&](uint64_t offset, uint64_t length) {
+        if (length == 0) return;
+        uint64_t first = offset >> cluster_bits_;
+        uint64_t last = (offset + length - 1) >> cluster_bits_;
+        if (last >= refs.size()) {
+            // Metadata claims space past the end of the file.
+            if (last - refs.size() > (1ull << 24)) {
+                result.messages.push_back(fmt::format("ERROR: offset {:#x} far beyond end of image", offset));
+                ++result.corruptions;
+                return;
+            }
+            refs.resize(last + 1);
+        }
+        for (uint64_t c = first; c <= last; ++c) ++refs[c];
+    };
+
+    uint64_t prev_host = 0;
+    auto walk_l1 = [&](const std::vector<uint64_t>& l1, bool active) {
+        std::vector<uint8_t> table(cluster_size_);
+        for (size_t i = 0; i < l1.size(); ++i) {
+            uint64_t l2_offset = l1[i] & kOffsetMask;
+            if (!l2_offset) continue;
+            if (l2_offset & cmask) {
+                result.messages.push_back(fmt::format(
+                    "ERROR l2_offset={:x}: Table is not cluster aligned; L1 entry corrupted", l2_offset));
+                ++result.corruptions;
+                continue;
+            }
+            if (l2_offset >= file_size) {
+                result.messages.push_back(fmt::format("ERROR l2_offset={:x}: L2 table is beyond the end of the image", l2_offset));
+                ++result.corruptions;
+                continue;
+            }
+            reference(l2_offset, cluster_size_);
+            file_read(l2_offset, table.data(), cluster_size_);
+            for (uint32_t j = 0; j < l2_entries_; ++j) {
+                uint64_t entry = load_be64(&table[uint64_t{j} * l2_entry_bytes_]);
+                if (entry & kOflagCompressed) {
+                    uint64_t host = entry & ((1ull << compressed_offset_bits_) - 1);
+                    uint64_t sectors = ((entry >> compressed_offset_bits_) & ((1ull << (cluster_bits_ - 8)) - 1)) + 1;
+                    reference(host, (host & ~uint64_t{511}) + sectors * 512 - host);
+                    if (active) {
+                        ++result.allocated_clusters;
+                        ++result.compressed_clusters;
+                        ++result.fragmented_clusters;
+                        prev_host = 0;
+                    }
+                    continue;
+                }
+                uint64_t host = entry & kOffsetMask;
+                if (!host) continue;
+                if (host & cmask) {
+                    result.messages.push_back(fmt::format(
+                        "ERROR offset={:x}: Cluster is not properly aligned; L2 entry corrupted", host));
+                    ++result.corruptions;
+                    continue;
+                }
+                reference(host, cluster_size_);
+                if (active && !(entry & kOflagZero && !extended_l2_)) {
+                    ++result.allocated_clusters;
+                    if (prev_host && host != prev_host + cluster_size_) ++result.fragmented_clusters;
+                    prev_host = host;
+                }
+            }
+        }
+    };
+
+    reference(0, cluster_size_);
+    if (header_.l1_size) reference(header_.l1_table_offset, uint64_t{header_.l1_size} * 8);
+    walk_l1(l1_, true);
+    if (header_.nb_snapshots) {
+        uint64_t table_bytes = 0;
+        for (const auto& sn : snapshots_) {
+            table_bytes += (40 + 24 + sn.extra_unknown.size() + sn.id.size() + sn.name.size() + 7) & ~uint64_t{7};
+            if (sn.l1_size) reference(sn.l1_table_offset, uint64_t{sn.l1_size} * 8);
+            walk_l1(read_l1(sn.l1_table_offset, sn.l1_size), false);
+        }
+        reference(header_.snapshots_offset, table_bytes);
+    }
+    reference(header_.refcount_table_offset, uint64_t{header_.refcount_table_clusters} << cluster_bits_);
+    for (size_t r = 0; r < reftable_.size(); ++r) {
+        uint64_t offset = reftable_[r] & ~kRefTableReservedMask;
+        if (!offset) continue;
+        if (offset & cmask) {
+            result.messages.push_back(fmt::format(
+                "ERROR refcount block {} is not cluster aligned; refcount table entry corrupted", r));
+            ++result.corruptions;
+            continue;
+        }
+        if (offset >= file_size) {
+            result.messages.push_back(fmt::format("ERROR refcount block {} is outside image", r));
+            ++result.corruptions;
+            continue;
+        }
+        reference(offset, cluster_size_);
+    }
+
+    // Compare over the file (and whatever the metadata claims beyond it).
+    uint64_t limit = refs.size();
+    struct Fix { uint64_t cluster, value; };
+    std::vector<Fix> fixes;
+    uint64_t last_used = 0;
+    for (uint64_t c = 0; c < limit; ++c) {
+        uint64_t stored = refcount(c);
+        uint64_t computed = refs[c];
+        if (stored || computed) last_used = c;
+        if (stored == computed) continue;
+        bool leak = stored > computed;
+        bool repair = fix == CheckFix::kAll || (fix == CheckFix::kLeaks && leak);
+        result.messages.push_back(fmt::format("{} cluster {} refcount={} reference={}", leak ? "Leaked" : "ERROR",
+                                              c, stored, computed));
+        if (repair) {
+            result.messages.push_back(fmt::format("Repairing cluster {} refcount={} reference={}", c, stored, computed));
+            fixes.push_back({c, computed});
+            ++(leak ? result.leaks_fixed : result.corruptions_fixed);
+        } else {
+            ++(leak ? result.leaks : result.corruptions);
+        }
+    }
+    for (const auto& f : fixes) {
+        if (f.value > refcount_max_) continue;
+        set_refcount(f.cluster, f.value);
+    }
+    free_cluster_hint_ = 0;
+
+    // COPIED must be set exactly on clusters with one reference.
+    int copied_errors = 0;
+    for (size_t i = 0; i < l1_.size(); ++i) {
+        uint64_t l2_offset = l1_[i] & kOffsetMask;
+        if (!l2_offset || (l2_offset & cmask) || l2_offset >= file_size) continue;
+        uint64_t rc = refcount(l2_offset >> cluster_bits_);
+        if ((rc == 1) != bool(l1_[i] & kOflagCopied)) {
+            result.messages.push_back(fmt::format("{} OFLAG_COPIED L2 cluster: l1_index={} l1_entry={:x} refcount={}",
+                                                  fix == CheckFix::kAll ? "Repairing" : "ERROR", i, l1_[i], rc));
+            ++copied_errors;
+        }
+        for (uint32_t j = 0; j < l2_entries_; ++j) {
+            uint64_t entry = l2_entry(l2_offset, j);
+            uint64_t host = entry & kOffsetMask;
+            if ((entry & kOflagCompressed) || !host || (host & cmask)) continue;
+            uint64_t drc = refcount(host >> cluster_bits_);
+            if ((drc == 1) != bool(entry & kOflagCopied)) {
+                result.messages.push_back(fmt::format("{} OFLAG_COPIED data cluster: l2_entry={:x} refcount={}",
+                                                      fix == CheckFix::kAll ? "Repairing" : "ERROR", entry, drc));
+                ++copied_errors;
+            }
+        }
+    }
+    if (copied_errors) {
+        if (fix == CheckFix::kAll) {
+            fix_copied_flags();
+            result.corruptions_fixed += copied_errors;
+        } else {
+            result.corruptions += copied_errors;
+        }
+    }
+
+    uint64_t l2_coverage = uint64_t{cluster_size_};
+    result.total_clusters = (header_.size + l2_coverage - 1) / l2_coverage;
+    result.image_end_offset = (last_used + 1) << cluster_bits_;
+    end_cluster_ = std::max(end_cluster_, last_used + 1);
+    return result;
+}
+
+}  // namespace mimic::block::qcow2

@@ -1,0 +1,415 @@
+// Opening a qcow2 image, the read path and the request entry points.
+#include "qcow2.h"
+
+#include "../endian.h"
+
+#include "mimic/util/error.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+namespace mimic::block::qcow2 {
+namespace {
+
+// Runs `body` and turns internal failures into negative errno values, the
+// currency of the data path.
+template <typename Body>
+int guarded(Body&& body) {
+    try {
+        body();
+        return 0;
+    } catch (const IoError& e) {
+        return e.err;
+    } catch (const std::bad_alloc&) {
+        return -ENOMEM;
+    } catch (const mimic::Error&) {
+        return -EIO;
+    }
+}
+
+// Same for control-path operations, which report mimic::Error.
+template <typename Body>
+void control(Body&& body) {
+    try {
+        body();
+    } catch (const IoError& e) {
+        throw Error("{}", errno_string(-e.err));
+    }
+}
+
+constexpr size_t kCacheBytes = 4 << 20;
+
+}  // namespace
+
+Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt) {
+    filename_ = file->filename();
+    read_only_ = file->read_only();
+    file_ = std::move(file);
+    uint64_t file_size = file_->size();
+
+    std::vector<uint8_t> first(4096);
+    if (file_->pread(0, first.data(), first.size()) < 0) throw Error("Could not read qcow2 header");
+    header_ = parse_header(first.data(), first.size(), file_size);
+    cluster_bits_ = header_.cluster_bits;
+    cluster_size_ = 1u << cluster_bits_;
+    std::vector<uint8_t> cluster(cluster_size_);
+    if (file_->pread(0, cluster.data(), cluster.size()) < 0) throw Error("Could not read qcow2 header");
+
+    extended_l2_ = header_.incompatible_features & kIncompatExtendedL2;
+    if (extended_l2_ && cluster_bits_ < 14)
+        throw Error("Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
+    l2_entry_bytes_ = extended_l2_ ? 16 : 8;
+    l2_entries_ = cluster_size_ / l2_entry_bytes_;
+    subcluster_size_ = extended_l2_ ? cluster_size_ / kSubclusters : cluster_size_;
+    refcount_bits_ = 1u << header_.refcount_order;
+    refcount_max_ = refcount_bits_ == 64 ? ~0ull : (1ull << refcount_bits_) - 1;
+    refblock_entries_ = uint64_t{cluster_size_} * 8 / refcount_bits_;
+    compressed_offset_bits_ = 62 - (cluster_bits_ - 8);
+
+    // Extensions end where the backing file name begins, if there is one.
+    size_t ext_end = header_.backing_file_offset ? header_.backing_file_offset : cluster_size_;
+    size_t ext_start = header_.version == 2 ? kV2HeaderLength : header_.header_length;
+    if (ext_start < ext_end) {
+        for (auto& ext : parse_extensions(cluster.data(), ext_end, ext_start)) {
+            switch (ext.type) {
+            case kExtBackingFormat:
+                if (ext.data.size() > 1023) throw Error("ERROR: ext_backing_format: len=%u too large");
+                backing_format_.assign(ext.data.begin(), ext.data.end());
+                break;
+            case kExtFeatureTable:
+                break;   // regenerated on every header write
+            case kExtCrypto:
+                throw Error("Encrypted qcow2 images are not supported");
+            case kExtDataFile:
+                throw Error("Unsupported qcow2 feature(s): external data file");
+            default:
+                preserved_extensions_.push_back(std::move(ext));
+            }
+        }
+    }
+    if (header_.backing_file_size > 0) {
+        backing_name_.assign(reinterpret_cast<const char*>(cluster.data() + header_.backing_file_offset),
+                             header_.backing_file_size);
+        backing_name_ = backing_name_.c_str();   // stop at an embedded NUL
+    }
+
+    // The L1 table must map the whole virtual disk.
+    uint64_t l2_coverage = uint64_t{cluster_size_} * l2_entries_;
+    if (header_.size > (1ull << 62)) throw Error("Image size too big");
+    uint64_t l1_needed = (header_.size + l2_coverage - 1) / l2_coverage;
+    if (header_.l1_size < l1_needed) throw Error("L1 table is too small");
+    l1_.resize(header_.l1_size);
+    if (header_.l1_size > 0) {
+        std::vector<uint8_t> raw(uint64_t{header_.l1_size} * 8);
+        if (file_->pread(header_.l1_table_offset, raw.data(), raw.size()) < 0)
+            throw Error("Could not read L1 table");
+        for (size_t i = 0; i < l1_.size(); ++i) l1_[i] = load_be64(&raw[i * 8]);
+    }
+    {
+        uint64_t bytes = uint64_t{header_.refcount_table_clusters} << cluster_bits_;
+        std::vector<uint8_t> raw(bytes);
+        if (file_->pread(header_.refcount_table_offset, raw.data(), raw.size()) < 0)
+            throw Error("Could not read refcount table");
+        reftable_.resize(bytes / 8);
+        for (size_t i = 0; i < reftable_.size(); ++i) reftable_[i] = load_be64(&raw[i * 8]);
+    }
+    l2_cache_.configure(cluster_size_, std::max<size_t>(16, kCacheBytes / cluster_size_));
+    refblock_cache_.configure(cluster_size_, std::max<size_t>(16, kCacheBytes / cluster_size_));
+    end_cluster_ = (file_size + cluster_size_ - 1) >> cluster_bits_;
+    load_snapshots();
+
+    if (!read_only_ && (header_.incompatible_features & kIncompatCorrupt) && !allow_corrupt)
+        throw Error("qcow2: Image is corrupt; cannot be opened read/write");
+    if (!read_only_) {
+        control([&] {
+            bool rewrite = false;
+            if (header_.incompatible_features & kIncompatDirty) {
+                // Lazy refcounts were in use when the writer stopped: the
+                // refcounts are stale, rebuild them before allocating.
+                check_locked(CheckFix::kAll);
+                header_.incompatible_features &= ~kIncompatDirty;
+                rewrite = true;
+            }
+            if (header_.autoclear_features) {
+                // We do not maintain bitmaps; clearing the bits tells other
+                // readers the bitmap data is stale, as the spec requires.
+                header_.autoclear_features = 0;
+                rewrite = true;
+            }
+            if (rewrite) write_header();
+        });
+    }
+}
+
+Qcow2Node::~Qcow2Node() = default;
+
+void Qcow2Node::file_read(uint64_t offset, void* buf, size_t bytes) {
+    if (int ret = file_->pread(offset, buf, bytes); ret < 0) throw IoError{ret};
+}
+
+void Qcow2Node::file_write(uint64_t offset, const void* buf, size_t bytes) {
+    if (int ret = file_->pwrite(offset, buf, bytes); ret < 0) throw IoError{ret};
+}
+
+void Qcow2Node::corruption(const std::string& what) {
+    if (!corrupt_reported_) {
+        corrupt_reported_ = true;
+        if (read_only_) {
+            std::fprintf(stderr, "qcow2: Image is corrupt: %s; further non-fatal corruption events will be suppressed\n",
+                         what.c_str());
+        } else {
+            std::fprintf(stderr, "qcow2: Marking image as corrupt: %s; further corruption events will be suppressed\n",
+                         what.c_str());
+            if (header_.version >= 3) {
+                header_.incompatible_features |= kIncompatCorrupt;
+                try { write_header(); } catch (...) {}
+            }
+            // Stop writing to an image whose metadata we no longer trust.
+            read_only_ = true;
+        }
+    }
+    throw IoError{-EIO};
+}
+
+void Qcow2Node::write_header() {
+    auto cluster = build_header_cluster(header_, preserved_extensions_, backing_name_, backing_format_);
+    file_write(0, cluster.data(), cluster.size());
+}
+
+void Qcow2Node::check_overlap(uint64_t offset, uint64_t bytes) {
+    auto overlaps = [&](uint64_t start, uint64_t length) {
+        return length > 0 && offset < start + length && start < offset + bytes;
+    };
+    if (overlaps(0, cluster_size_)) corruption(fmt::format("Preventing invalid write on metadata (overlaps with qcow2_header)"));
+    if (overlaps(header_.l1_table_offset, uint64_t{header_.l1_size} * 8))
+        corruption("Preventing invalid write on metadata (overlaps with active L1 table)");
+    if (overlaps(header_.refcount_table_offset, uint64_t{header_.refcount_table_clusters} << cluster_bits_))
+        corruption("Preventing invalid write on metadata (overlaps with refcount table)");
+}
+
+uint64_t Qcow2Node::l2_entry(uint64_t l2_offset, unsigned index) {
+    uint8_t* table = l2_cache_.get(l2_offset, [this](uint64_t off, uint8_t* buf) { file_read(off, buf, cluster_size_); });
+    return load_be64(table + uint64_t{index} * l2_entry_bytes_);
+}
+
+uint64_t Qcow2Node::l2_bitmap(uint64_t l2_offset, unsigned index) {
+    if (!extended_l2_) return 0;
+    uint8_t* table = l2_cache_.get(l2_offset, [this](uint64_t off, uint8_t* buf) { file_read(off, buf, cluster_size_); });
+    return load_be64(table + uint64_t{index} * l2_entry_bytes_ + 8);
+}
+
+Mapping Qcow2Node::lookup(uint64_t offset, uint64_t bytes) {
+    uint64_t l2_coverage = uint64_t{cluster_size_} * l2_entries_;
+    uint64_t l1_index = offset / l2_coverage;
+    uint64_t in_l2 = offset % l2_coverage;
+    bytes = std::min(bytes, l2_coverage - in_l2);
+    if (l1_index >= l1_.size() || (l1_[l1_index] & kOffsetMask) == 0)
+        return {ClusterKind::kUnallocated, 0, bytes, false};
+    uint64_t l2_offset = l1_[l1_index] & kOffsetMask;
+    if (l2_offset & (cluster_size_ - 1))
+        corruption(fmt::format("L2 table offset {:#x} unaligned (L1 index: {:#x})", l2_offset, l1_index));
+
+    unsigned index = static_cast<unsigned>(in_l2 >> cluster_bits_);
+    uint64_t in_cluster = offset & (cluster_size_ - 1);
+
+    // Classifies one entry at the granularity it can differ at.
+    auto classify = [&](unsigned idx, uint64_t within, uint64_t& run) -> Mapping {
+        uint64_t entry = l2_entry(l2_offset, idx);
+        run = cluster_size_ - within;
+        if (entry & kOflagCompressed) return {ClusterKind::kCompressed, entry, 0, false};
+        uint64_t host = entry & kOffsetMask;
+        bool copied = entry & kOflagCopied;
+        if (extended_l2_) {
+            uint64_t bitmap = l2_bitmap(l2_offset, idx);
+            unsigned sc = static_cast<unsigned>(within / subcluster_size_);
+            auto kind_of = [&](unsigned s) {
+                bool alloc = bitmap & (1ull << s);
+                bool zero = bitmap & (1ull << (s + 32));
+                if (alloc && zero) return -1;
+                return alloc ? 1 : zero ? 2 : 0;
+            };
+            int kind = kind_of(sc);
+            if (kind < 0) corruption(fmt::format("Subcluster {} of L2 entry {:#x} is both allocated and zero", sc, entry));
+            unsigned s = sc + 1;
+            while (s < kSubclusters && kind_of(s) == kind) ++s;
+            run = uint64_t{s} * subcluster_size_ - within;
+            if (kind == 1) {
+                if (host == 0 || (host & (cluster_size_ - 1)))
+                    corruption(fmt::format("Cluster allocation offset {:#x} unaligned (L2 offset: {:#x}, L2 index: {:#x})",
+                                           host, l2_offset, idx));
+                return {ClusterKind::kNormal, host + within, 0, copied};
+            }
+            return {kind == 2 ? ClusterKind::kZero : ClusterKind::kUnallocated, 0, 0, false};
+        }
+        if ((entry & kOflagZero) && header_.version >= 3) return {ClusterKind::kZero, 0, 0, false};
+        if (host == 0) return {ClusterKind::kUnallocated, 0, 0, false};
+        if (host & (cluster_size_ - 1))
+            corruption(fmt::format("Cluster allocation offset {:#x} unaligned (L2 offset: {:#x}, L2 index: {:#x})",
+                                   host, l2_offset, idx));
+        return {ClusterKind::kNormal, host + within, 0, copied};
+    };
+
+    uint64_t run = 0;
+    Mapping first = classify(index, in_cluster, run);
+    first.bytes = std::min(run, bytes);
+    if (first.kind == ClusterKind::kCompressed) return first;
+    // Merge following clusters that continue the same mapping.
+    while (first.bytes < bytes) {
+        uint64_t next = offset + first.bytes;
+        if (next & (cluster_size_ - 1)) break;   // the run ended inside a cluster
+        unsigned idx = static_cast<unsigned>((next % l2_coverage) >> cluster_bits_);
+        Mapping m = classify(idx, 0, run);
+        if (m.kind == ClusterKind::kCompressed || m.kind != first.kind || m.copied != first.copied) break;
+        if (m.kind == ClusterKind::kNormal && m.host_offset != first.host_offset + first.bytes) break;
+        first.bytes += std::min(run, bytes - first.bytes);
+    }
+    return first;
+}
+
+void Qcow2Node::read_locked(uint64_t offset, uint8_t* buf, size_t bytes) {
+    while (bytes > 0) {
+        Mapping m = lookup(offset, bytes);
+        size_t n = m.bytes;
+        switch (m.kind) {
+        case ClusterKind::kUnallocated: {
+            uint64_t from_backing = 0;
+            if (backing_) {
+                uint64_t backing_size = backing_->size();
+                if (offset < backing_size) from_backing = std::min<uint64_t>(n, backing_size - offset);
+                if (from_backing) {
+                    if (int ret = backing_->pread(offset, buf, from_backing); ret < 0) throw IoError{ret};
+                }
+            }
+            std::memset(buf + from_backing, 0, n - from_backing);
+            break;
+        }
+        case ClusterKind::kZero:
+            std::memset(buf, 0, n);
+            break;
+        case ClusterKind::kNormal:
+            file_read(m.host_offset, buf, n);
+            break;
+        case ClusterKind::kCompressed:
+            if (decompressed_.size() != cluster_size_ || decompressed_entry_ != m.host_offset) {
+                decompressed_.resize(cluster_size_);
+                decompressed_entry_ = 0;
+                read_compressed(m.host_offset, decompressed_.data());
+                decompressed_entry_ = m.host_offset;
+            }
+            std::memcpy(buf, decompressed_.data() + (offset & (cluster_size_ - 1)), n);
+            break;
+        }
+        offset += n;
+        buf += n;
+        bytes -= n;
+    }
+}
+
+int Qcow2Node::pread(uint64_t offset, void* buf, size_t bytes) {
+    std::lock_guard lock(mutex_);
+    return guarded([&] { read_locked(offset, static_cast<uint8_t*>(buf), bytes); });
+}
+
+int Qcow2Node::pwrite(uint64_t offset, const void* buf, size_t bytes) {
+    std::lock_guard lock(mutex_);
+    if (read_only_) return -EACCES;
+    return guarded([&] { write_locked(offset, static_cast<const uint8_t*>(buf), bytes); });
+}
+
+int Qcow2Node::pwrite_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap) {
+    std::lock_guard lock(mutex_);
+    if (read_only_) return -EACCES;
+    return guarded([&] { zero_or_discard(offset, bytes, false, may_unmap); });
+}
+
+int Qcow2Node::discard(uint64_t offset, uint64_t bytes) {
+    std::lock_guard lock(mutex_);
+    if (read_only_) return -EACCES;
+    return guarded([&] { zero_or_discard(offset, bytes, true, true); });
+}
+
+int Qcow2Node::make_empty() {
+    std::lock_guard lock(mutex_);
+    if (read_only_) return -EACCES;
+    return guarded([&] { zero_or_discard(0, header_.size, true, true, true); });
+}
+
+int Qcow2Node::flush() {
+    std::lock_guard lock(mutex_);
+    if (read_only_) return 0;
+    return file_->flush();
+}
+
+BlockStatus Qcow2Node::block_status(uint64_t offset, uint64_t bytes) {
+    std::unique_lock lock(mutex_);
+    BlockStatus status;
+    Mapping m{};
+    if (int ret = guarded([&] { m = lookup(offset, bytes); }); ret < 0) {
+        status.bytes = std::min<uint64_t>(bytes, cluster_size_ - (offset & (cluster_size_ - 1)));
+        status.data = status.allocated = true;
+        return status;
+    }
+    status.bytes = m.bytes;
+    switch (m.kind) {
+    case ClusterKind::kNormal:
+        status.data = status.allocated = status.offset_valid = true;
+        status.host_offset = m.host_offset;
+        break;
+    case ClusterKind::kCompressed:
+        status.data = status.allocated = status.compressed = true;
+        break;
+    case ClusterKind::kZero:
+        status.zero = status.allocated = true;
+        break;
+    case ClusterKind::kUnallocated:
+        if (backing_ && offset < backing_->size()) {
+            lock.unlock();
+            uint64_t n = std::min<uint64_t>(m.bytes, backing_->size() - offset);
+            BlockStatus below = backing_->block_status(offset, n);
+            below.depth += 1;
+            below.allocated = false;
+            return below;
+        }
+        status.zero = true;
+        break;
+    }
+    return status;
+}
+
+std::vector<InfoField> Qcow2Node::format_info() const {
+    std::vector<InfoField> fields;
+    auto text = [&](const char* key, std::string value) {
+        fields.push_back({key, InfoField::kString, std::move(value), false, 0});
+    };
+    auto flag = [&](const char* key, bool value) { fields.push_back({key, InfoField::kBool, "", value, 0}); };
+    text("compat", header_.version >= 3 ? "1.1" : "0.10");
+    text("compression-type", header_.compression_type == kCompressionZstd ? "zstd" : "zlib");
+    if (header_.version >= 3) flag("lazy-refcounts", header_.compatible_features & kCompatLazyRefcounts);
+    fields.push_back({"refcount-bits", InfoField::kInt, "", false, refcount_bits_});
+    if (header_.version >= 3) {
+        flag("corrupt", header_.incompatible_features & kIncompatCorrupt);
+        flag("extended-l2", extended_l2_);
+    }
+    return fields;
+}
+
+void Qcow2Node::set_backing_file(const std::string& name, const std::string& format) {
+    std::lock_guard lock(mutex_);
+    if (read_only_) throw Error("Image is read-only");
+    std::string old_name = backing_name_, old_format = backing_format_;
+    backing_name_ = name;
+    backing_format_ = name.empty() ? "" : format;
+    try {
+        control([&] { write_header(); });
+    } catch (...) {
+        backing_name_ = old_name;
+        backing_format_ = old_format;
+        throw;
+    }
+}
+
+}  // namespace mimic::block::qcow2

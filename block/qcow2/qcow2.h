@@ -1,0 +1,182 @@
+// The qcow2 format driver.
+//
+// Metadata is written through: a data cluster's refcount reaches the disk
+// before the L2 entry that points to it, and the L2 entry only after the
+// data. A process killed at any point therefore leaves at most leaked
+// clusters, never an entry pointing at a free cluster. The in-memory table
+// caches are always clean.
+//
+// One mutex serialises every request on a node; requests come from the
+// thread pool of a Drive or from the tools' single thread.
+#pragma once
+
+#include "format.h"
+#include "table_cache.h"
+
+#include "mimic/block/node.h"
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace mimic::block::qcow2 {
+
+// Internal failure carrying a negative-errno-style code; converted at the
+// public boundary into a return value or a mimic::Error.
+struct IoError {
+    int err;
+};
+
+struct Snapshot {
+    uint64_t l1_table_offset = 0;
+    uint32_t l1_size = 0;
+    std::string id;
+    std::string name;
+    uint32_t date_sec = 0;
+    uint32_t date_nsec = 0;
+    uint64_t vm_clock_nsec = 0;
+    uint64_t vm_state_size = 0;
+    uint64_t disk_size = 0;
+    uint64_t icount = ~0ull;
+    std::vector<uint8_t> extra_unknown;   // extra data past what we know
+};
+
+// How one guest cluster (or subcluster) is stored.
+enum class ClusterKind { kUnallocated, kZero, kNormal, kCompressed };
+
+struct Mapping {
+    ClusterKind kind;
+    uint64_t host_offset;   // kNormal: of this guest offset; kCompressed: entry
+    uint64_t bytes;         // contiguous guest bytes with this kind
+    bool copied;            // writable in place
+};
+
+struct CreateParams {
+    uint64_t size = 0;
+    uint32_t version = 3;
+    uint32_t cluster_bits = 16;
+    uint32_t refcount_order = 4;
+    bool lazy_refcounts = false;
+    bool extended_l2 = false;
+    uint8_t compression_type = kCompressionZlib;
+    Prealloc prealloc = Prealloc::kOff;
+    std::string backing_file;
+    std::string backing_format;
+};
+
+class Qcow2Node final : public BlockNode {
+public:
+    // Throws mimic::Error for unusable images.
+    Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt);
+    ~Qcow2Node() override;
+
+    static void create(BlockNode& file, const CreateParams& params);
+
+    const char* format_name() const override { return "qcow2"; }
+    uint64_t size() const override { return header_.size; }
+    int pread(uint64_t offset, void* buf, size_t bytes) override;
+    int pwrite(uint64_t offset, const void* buf, size_t bytes) override;
+    int pwrite_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap) override;
+    int discard(uint64_t offset, uint64_t bytes) override;
+    int pwrite_compressed(uint64_t offset, const void* buf, size_t bytes) override;
+    int flush() override;
+    int make_empty() override;
+    BlockStatus block_status(uint64_t offset, uint64_t bytes) override;
+    void truncate(uint64_t new_size, Prealloc prealloc, bool allow_shrink) override;
+
+    uint32_t cluster_size() const override { return cluster_size_; }
+    std::vector<InfoField> format_info() const override;
+    bool dirty_flag() const override { return header_.incompatible_features & kIncompatDirty; }
+
+    std::vector<SnapshotInfo> snapshots() const override;
+    void snapshot_create(const std::string& name) override;
+    void snapshot_apply(const std::string& name_or_id) override;
+    void snapshot_delete(const std::string& name_or_id) override;
+
+    CheckResult check(CheckFix fix) override;
+    void set_backing_file(const std::string& name, const std::string& format) override;
+    void amend(const std::vector<std::pair<std::string, std::string>>& options) override;
+
+    const Header& header() const { return header_; }
+
+private:
+    // ---- file access (qcow2.cpp)
+    void file_read(uint64_t offset, void* buf, size_t bytes);
+    void file_write(uint64_t offset, const void* buf, size_t bytes);
+    [[noreturn]] void corruption(const std::string& what);
+    void write_header();
+    void load_snapshots();
+    void check_overlap(uint64_t offset, uint64_t bytes);
+
+    // ---- guest data paths (qcow2.cpp, cluster.cpp)
+    Mapping lookup(uint64_t offset, uint64_t bytes);
+    void read_locked(uint64_t offset, uint8_t* buf, size_t bytes);
+    void write_locked(uint64_t offset, const uint8_t* buf, size_t bytes);
+    void write_cluster_run(uint64_t offset, const uint8_t* buf, size_t bytes);
+    void zero_or_discard(uint64_t offset, uint64_t bytes, bool discard, bool may_unmap, bool full = false);
+    void read_compressed(uint64_t l2_entry, uint8_t* cluster_buf);
+    // Index into the L2 table for `offset`, making the table writable
+    // (allocated, and not shared with a snapshot). Returns its host offset.
+    uint64_t writable_l2(uint64_t offset);
+    uint64_t l2_entry(uint64_t l2_offset, unsigned index);
+    uint64_t l2_bitmap(uint64_t l2_offset, unsigned index);
+    void set_l2_entries(uint64_t l2_offset, unsigned first, const std::vector<uint64_t>& entries,
+                        const std::vector<uint64_t>* bitmaps);
+    void release_entry(uint64_t entry);   // drop one reference a L2 entry held
+    void grow_l1(uint32_t min_size);
+
+    // ---- refcounts (refcount.cpp)
+    uint64_t refcount(uint64_t cluster_index);
+    void update_refcounts(uint64_t offset, uint64_t length, int64_t delta);
+    void set_refcount(uint64_t cluster_index, uint64_t value);
+    uint64_t alloc_clusters(uint64_t count);
+    uint64_t alloc_bytes(uint64_t size);
+    void free_clusters(uint64_t offset, uint64_t length) { update_refcounts(offset, length, -1); }
+    uint64_t refblock_for(uint64_t cluster_index, bool create);
+    void grow_refcount_table(uint64_t min_entries);
+    uint64_t get_refcount_entry(const uint8_t* block, uint64_t index) const;
+    void set_refcount_entry(uint8_t* block, uint64_t index, uint64_t value) const;
+
+    // ---- snapshots (snapshot.cpp)
+    void write_snapshot_table(std::vector<Snapshot> table);
+    int find_snapshot(const std::string& name_or_id) const;
+    void update_tree_refcounts(uint64_t l1_offset, uint32_t l1_size, const std::vector<uint64_t>& l1,
+                               int64_t delta);
+    void fix_copied_flags();
+    std::vector<uint64_t> read_l1(uint64_t offset, uint32_t size);
+
+    // ---- check (check.cpp)
+    CheckResult check_locked(CheckFix fix);
+
+    std::mutex mutex_;
+    Header header_;
+    std::vector<Extension> preserved_extensions_;
+    uint32_t cluster_bits_ = 16;
+    uint32_t cluster_size_ = 65536;
+    uint32_t l2_entries_ = 8192;        // entries per L2 table
+    uint32_t l2_entry_bytes_ = 8;       // 16 with extended L2
+    uint32_t subcluster_size_ = 65536;
+    bool extended_l2_ = false;
+    uint32_t refcount_bits_ = 16;
+    uint64_t refcount_max_ = 0xffff;
+    uint64_t refblock_entries_ = 32768;
+    uint32_t compressed_offset_bits_ = 54;  // low bits of a compressed descriptor
+
+    std::vector<uint64_t> l1_;
+    std::vector<uint64_t> reftable_;
+    std::vector<Snapshot> snapshots_;
+    TableCache l2_cache_;
+    TableCache refblock_cache_;
+
+    uint64_t free_cluster_hint_ = 0;   // no free cluster below this index
+    uint64_t end_cluster_ = 0;         // first cluster beyond all allocations
+    uint64_t free_byte_offset_ = 0;    // tail of the last compressed cluster
+    bool corrupt_reported_ = false;
+
+    // Last decompressed cluster: sequential reads of compressed images hit it.
+    uint64_t decompressed_entry_ = 0;
+    std::vector<uint8_t> decompressed_;
+};
+
+}  // namespace mimic::block::qcow2

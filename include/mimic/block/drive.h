@@ -1,0 +1,61 @@
+// A drive as devices see it (QEMU's BlockBackend): the root of a node graph
+// opened from -drive options, with synchronous and asynchronous I/O.
+//
+//   auto drive = Drive::open(opts, &completions);
+//   drive->aio_read(offset, buf, len, [](int ret) { ... });
+//   // main loop: when completions.event_fd() is readable, completions.run()
+//
+// Asynchronous requests run on a worker pool (aio=threads); the buffer must
+// stay valid until the callback runs. Callbacks run in the thread calling
+// CompletionQueue::run(), never in a worker.
+#pragma once
+
+#include "mimic/block/completion_queue.h"
+#include "mimic/block/node.h"
+#include "mimic/block/options.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace mimic::block {
+
+class ThreadPool;
+
+class Drive {
+public:
+    // Throws mimic::Error ("Could not open 'x': ...").
+    static std::unique_ptr<Drive> open(const OpenOptions& options, CompletionQueue* completions);
+    ~Drive();
+
+    uint64_t size() const { return root_->size(); }
+    bool read_only() const { return read_only_; }
+    BlockNode* root() const { return root_.get(); }
+
+    int read(uint64_t offset, void* buf, size_t bytes);
+    int write(uint64_t offset, const void* buf, size_t bytes);
+    int flush();
+
+    using Callback = CompletionQueue::Callback;
+    void aio_read(uint64_t offset, void* buf, size_t bytes, Callback done);
+    void aio_write(uint64_t offset, const void* buf, size_t bytes, Callback done);
+    void aio_flush(Callback done);
+    void aio_discard(uint64_t offset, uint64_t bytes, Callback done);
+    void aio_write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap, Callback done);
+
+    // Waits until every submitted request has been posted to the queue.
+    void drain();
+
+private:
+    Drive() = default;
+    void submit(std::function<int()> work, Callback done);
+
+    std::unique_ptr<BlockNode> root_;
+    std::unique_ptr<ThreadPool> pool_;
+    CompletionQueue* completions_ = nullptr;
+    bool read_only_ = false;
+    bool writethrough_ = false;
+    std::string temp_overlay_;   // snapshot=on: deleted on close
+};
+
+}  // namespace mimic::block

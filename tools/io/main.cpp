@@ -1,0 +1,271 @@
+// mimic-io: run read/write/discard/flush commands against an image, in the
+// spirit of qemu-io, for scripted tests.
+//
+//   mimic-io [-f FMT] [-r] [-U] [-n] [-t CACHE] [-i AIO] [-c CMD]... FILE
+//
+// Each command prints the same lines qemu-io does, so test scripts written
+// for one can be read against the other.
+#include "mimic/block/image.h"
+#include "mimic/util/error.h"
+#include "mimic/util/size.h"
+
+#include <fmt/format.h>
+#include <getopt.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace mimic;
+using namespace mimic::block;
+
+namespace {
+
+// qemu-io's number style: three decimals, trailing zeros dropped.
+std::string cvtstr(double value) {
+    static const char* const kUnits[] = {" bytes", " KiB", " MiB", " GiB", " TiB", " PiB", " EiB"};
+    int unit = 0;
+    while (unit < 6 && value >= 1024.0) {
+        value /= 1024.0;
+        ++unit;
+    }
+    std::string text = fmt::format("{:.3f}", value);
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+    return text + kUnits[unit];
+}
+
+void print_report(const char* op, double seconds, uint64_t offset, uint64_t count, uint64_t total, int ops) {
+    std::printf("%s %llu/%llu bytes at offset %llu\n", op, static_cast<unsigned long long>(total),
+                static_cast<unsigned long long>(count), static_cast<unsigned long long>(offset));
+    double rate = seconds > 0 ? total / seconds : 0;
+    double ops_rate = seconds > 0 ? ops / seconds : 0;
+    std::printf("%s, %d ops; %05.2f sec (%s/sec and %.4f ops/sec)\n", cvtstr(static_cast<double>(total)).c_str(), ops,
+                seconds, cvtstr(rate).c_str(), ops_rate);
+}
+
+std::vector<std::string> split_words(const std::string& line) {
+    std::istringstream in(line);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) words.push_back(w);
+    return words;
+}
+
+uint64_t parse_num(const std::string& text) {
+    auto v = parse_size(text);
+    if (!v) throw Error("invalid numeric argument -- '{}'", text);
+    return *v;
+}
+
+class Session {
+public:
+    explicit Session(std::unique_ptr<BlockNode> node) : node_(std::move(node)) {}
+
+    // Returns false if the command failed.
+    bool run(const std::string& line) {
+        auto words = split_words(line);
+        if (words.empty()) return true;
+        try {
+            const std::string& cmd = words[0];
+            if (cmd == "read" || cmd == "r") return read(words);
+            if (cmd == "write" || cmd == "w") return write(words);
+            if (cmd == "discard" || cmd == "d") return discard(words);
+            if (cmd == "flush" || cmd == "f") return check("flush", node_->flush());
+            if (cmd == "length" || cmd == "l") {
+                std::printf("%s\n", format_size(node_->size()).c_str());
+                return true;
+            }
+            if (cmd == "quit" || cmd == "q") return true;
+            std::printf("command \"%s\" not found\n", cmd.c_str());
+            return false;
+        } catch (const Error& e) {
+            std::printf("%s\n", e.what());
+            return false;
+        }
+    }
+
+private:
+    bool check(const char* what, int ret) {
+        if (ret < 0) {
+            std::printf("%s failed: %s\n", what, errno_string(-ret).c_str());
+            return false;
+        }
+        return true;
+    }
+
+    bool range_ok(uint64_t offset, uint64_t count) {
+        if (offset > node_->size() || count > node_->size() - offset) {
+            std::printf("%s failed: Input/output error\n", op_);
+            return false;
+        }
+        return true;
+    }
+
+    struct Args {
+        int pattern = -1;
+        bool quiet = false, zero = false, unmap = false, compressed = false;
+        std::vector<std::string> rest;
+    };
+
+    Args parse(const std::vector<std::string>& words) {
+        Args a;
+        for (size_t i = 1; i < words.size(); ++i) {
+            const std::string& w = words[i];
+            if (w == "-P" && i + 1 < words.size()) {
+                auto v = parse_int(words[++i]);
+                if (!v) throw Error("non-numeric pattern argument -- '{}'", words[i]);
+                a.pattern = static_cast<int>(*v & 0xff);
+            } else if (w == "-q") {
+                a.quiet = true;
+            } else if (w == "-z") {
+                a.zero = true;
+            } else if (w == "-u") {
+                a.unmap = true;
+            } else if (w == "-c") {
+                a.compressed = true;
+            } else if (w == "-v" || w == "-C" || w == "-b" || w == "-f" || w == "-l" || w == "-s") {
+                // accepted for compatibility; -l/-s take an argument
+                if ((w == "-l" || w == "-s") && i + 1 < words.size()) ++i;
+            } else {
+                a.rest.push_back(w);
+            }
+        }
+        if (a.rest.size() != 2) throw Error("{}: wrong number of arguments", words[0]);
+        return a;
+    }
+
+    bool read(const std::vector<std::string>& words) {
+        op_ = "read";
+        Args a = parse(words);
+        uint64_t offset = parse_num(a.rest[0]), count = parse_num(a.rest[1]);
+        if (!range_ok(offset, count)) return false;
+        std::vector<uint8_t> buf(count);
+        auto start = std::chrono::steady_clock::now();
+        if (!check("read", node_->pread(offset, buf.data(), count))) return false;
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        bool ok = true;
+        if (a.pattern >= 0) {
+            for (uint64_t i = 0; i < count; ++i) {
+                if (buf[i] != a.pattern) {
+                    std::printf("Pattern verification failed at offset %llu, %llu bytes\n",
+                                static_cast<unsigned long long>(offset + i), static_cast<unsigned long long>(count));
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if (!a.quiet) print_report("read", secs, offset, count, count, 1);
+        return ok;
+    }
+
+    bool write(const std::vector<std::string>& words) {
+        op_ = "write";
+        Args a = parse(words);
+        uint64_t offset = parse_num(a.rest[0]), count = parse_num(a.rest[1]);
+        if (!range_ok(offset, count)) return false;
+        auto start = std::chrono::steady_clock::now();
+        int ret;
+        if (a.zero) {
+            ret = node_->pwrite_zeroes(offset, count, a.unmap);
+        } else {
+            std::vector<uint8_t> buf(count, static_cast<uint8_t>(a.pattern >= 0 ? a.pattern : 0xcd));
+            if (a.compressed) {
+                uint32_t cs = node_->cluster_size() ? node_->cluster_size() : 65536;
+                ret = 0;
+                for (uint64_t done = 0; done < count && ret == 0; done += cs)
+                    ret = node_->pwrite_compressed(offset + done, buf.data() + done, std::min<uint64_t>(cs, count - done));
+            } else {
+                ret = node_->pwrite(offset, buf.data(), count);
+            }
+        }
+        if (!check("write", ret)) return false;
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (!a.quiet) print_report("wrote", secs, offset, count, count, 1);
+        return true;
+    }
+
+    bool discard(const std::vector<std::string>& words) {
+        op_ = "discard";
+        Args a = parse(words);
+        uint64_t offset = parse_num(a.rest[0]), count = parse_num(a.rest[1]);
+        if (!range_ok(offset, count)) return false;
+        auto start = std::chrono::steady_clock::now();
+        if (!check("discard", node_->discard(offset, count))) return false;
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (!a.quiet) print_report("discard", secs, offset, count, count, 1);
+        return true;
+    }
+
+    std::unique_ptr<BlockNode> node_;
+    const char* op_ = "";
+};
+
+void usage() {
+    std::printf("Usage: mimic-io [OPTIONS]... [-c STRING]... [file]\n\n"
+                "  -c, --cmd STRING     execute command with its arguments from the given string\n"
+                "  -f, --format FMT     specifies the block driver to use\n"
+                "  -r, --read-only      export read-only\n"
+                "  -n, --nocache        disable host cache, short for -t none\n"
+                "  -t, --cache=MODE     use the given cache mode for the image\n"
+                "  -i, --aio=MODE       use AIO mode (threads, native or io_uring)\n"
+                "  -U, --force-share    force shared permissions\n"
+                "  -h, --help           display this help and exit\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    OpenOptions options;
+    std::vector<std::string> commands;
+    static const option kLong[] = {
+        {"cmd", required_argument, nullptr, 'c'}, {"format", required_argument, nullptr, 'f'},
+        {"read-only", no_argument, nullptr, 'r'}, {"nocache", no_argument, nullptr, 'n'},
+        {"cache", required_argument, nullptr, 't'}, {"aio", required_argument, nullptr, 'i'},
+        {"force-share", no_argument, nullptr, 'U'}, {"help", no_argument, nullptr, 'h'},
+        {nullptr, 0, nullptr, 0}};
+    try {
+        int c;
+        while ((c = getopt_long(argc, argv, "c:f:rnt:i:Uh", kLong, nullptr)) != -1) {
+            switch (c) {
+            case 'c': commands.emplace_back(optarg); break;
+            case 'f': options.format = optarg; break;
+            case 'r': options.read_only = true; break;
+            case 'n': options.cache = parse_cache_mode("none"); break;
+            case 't': options.cache = parse_cache_mode(optarg); break;
+            case 'i': options.aio = parse_aio_mode(optarg); break;
+            case 'U': options.force_share = true; break;
+            case 'h': usage(); return 0;
+            default: return 1;
+            }
+        }
+        if (optind != argc - 1) {
+            std::fprintf(stderr, "mimic-io: expected one image file argument\n");
+            return 1;
+        }
+        options.filename = argv[optind];
+        if (options.force_share && !options.read_only)
+            throw Error("force-share=on can only be used with read-only images");
+        std::unique_ptr<BlockNode> node;
+        try {
+            node = open_image(options);
+        } catch (const Error& e) {
+            throw Error("can't open device {}: {}", options.filename, e.what());
+        }
+        Session session(std::move(node));
+        bool ok = true;
+        if (commands.empty()) {
+            for (std::string line; std::getline(std::cin, line);) ok = session.run(line) && ok;
+        } else {
+            for (const auto& cmd : commands) ok = session.run(cmd) && ok;
+        }
+        return ok ? 0 : 1;
+    } catch (const Error& e) {
+        std::fprintf(stderr, "mimic-io: %s\n", e.what());
+        return 1;
+    }
+}
