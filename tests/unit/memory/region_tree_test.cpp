@@ -159,6 +159,38 @@ TEST_F(RegionTreeTest, AliasOfContainerSeesItsChildrenAndHonoursTargetEnable) {
     root_.del_subregion(*smram);
 }
 
+TEST_F(RegionTreeTest, AliasOfAnAlias) {
+    auto ram = MemoryRegion::make_ram("ram", 0x10000);
+    ram->host()[0x3010] = 0x5e;
+    auto outer = MemoryRegion::make_alias("outer", *ram, 0x2000, 0x4000);
+    auto inner = MemoryRegion::make_alias("inner", *outer, 0x1000, 0x1000);
+    root_.add_subregion(0x80000, *inner);
+    EXPECT_EQ(space_.ldub(0x80010), 0x5e);
+    const FlatRange* range = space_.view()->find(0x80000);
+    ASSERT_NE(range, nullptr);
+    EXPECT_EQ(range->region, ram.get());
+    EXPECT_EQ(range->offset, 0x3000u);
+    EXPECT_EQ(range->last, 0x80fffu);
+    root_.del_subregion(*inner);
+}
+
+// A PCI device's bus-master address space: an alias of system memory as
+// root, which the device can switch off (bus mastering disabled).
+TEST_F(RegionTreeTest, AddressSpaceOverAnAliasRoot) {
+    auto ram = filled_ram("ram", 0x1000, 0x77);
+    root_.add_subregion(0x4000, *ram);
+    MemoryRegion bus_master;
+    bus_master.init_alias("bus master container", root_, 0, UINT64_MAX);
+    {
+        AddressSpace dma(bus_master, "e1000");
+        EXPECT_EQ(dma.ldub(0x4000), 0x77);
+        bus_master.set_enabled(false);
+        EXPECT_EQ(dma.ldub(0x4000), 0xff);
+        EXPECT_EQ(space_.ldub(0x4000), 0x77);
+    }
+    root_.del_subregion(*ram);
+}
+
 TEST_F(RegionTreeTest, EnableAndDisable) {
     auto ram = filled_ram("ram", 0x1000, 0x11);
     auto shadow = filled_ram("shadow", 0x1000, 0x22);
@@ -257,6 +289,16 @@ TEST(RegionLifetimeDeathTest, DestroyingAnAliasedRegionAborts) {
             ram.reset();
         },
         "memory region 'pc.ram' destroyed while aliases point at it");
+}
+
+TEST(RegionLifetimeDeathTest, DestroyingTheRootOfAnAddressSpaceAborts) {
+    EXPECT_DEATH(
+        {
+            auto root = MemoryRegion::make_container("system", UINT64_MAX);
+            AddressSpace space(*root, "memory");
+            root.reset();
+        },
+        "memory region 'system' destroyed while it is the root of an address space");
 }
 
 TEST_F(RegionTreeTest, TransactionDefersRendering) {
