@@ -16,24 +16,54 @@ namespace {
 
 constexpr const char* kIndent = "  ";
 
-// Address spaces grouped by root, in order of first appearance, names
-// sorted within a group (QEMU sorts them too).
-std::vector<std::vector<AddressSpace*>> group_by_root(const std::vector<AddressSpace*>& spaces) {
-    std::vector<std::vector<AddressSpace*>> groups;
-    for (AddressSpace* space : spaces) {
-        auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& group) {
-            return &group.front()->root() == &space->root();
-        });
-        if (it == groups.end()) {
-            groups.push_back({space});
+// The region whose rendering an address space's view really is: aliases
+// that show all of their target and containers whose only enabled child
+// covers them are looked through, so that e.g. a PCI device's bus-master
+// space (an alias of system memory) is listed under the system view, as
+// QEMU shares one FlatView between them. nullptr: nothing is rendered.
+const MemoryRegion* flat_view_root(const MemoryRegion* region) {
+    while (region && region->enabled()) {
+        if (const MemoryRegion* target = region->alias()) {
+            if (region->alias_offset() != 0 || region->size128() < target->size128()) return region;
+            region = target;
+        } else if (!region->terminates()) {
+            const MemoryRegion* only = nullptr;
+            unsigned enabled = 0;
+            for (const MemoryRegion* child : region->subregions()) {
+                if (child->enabled()) {
+                    ++enabled;
+                    only = child;
+                }
+            }
+            if (enabled == 0) return nullptr;
+            if (enabled > 1 || only->addr() != 0 || only->size128() < region->size128())
+                return region;
+            region = only;
         } else {
-            it->push_back(space);
+            return region;
         }
     }
-    for (auto& group : groups) {
-        std::stable_sort(
-            group.begin(), group.end(),
-            [](const AddressSpace* a, const AddressSpace* b) { return a->name() < b->name(); });
+    return nullptr;
+}
+
+struct Group {
+    const MemoryRegion* key;
+    std::vector<AddressSpace*> spaces;
+};
+
+// Address spaces grouped by `key_of`, groups in order of first appearance.
+template <typename KeyOf>
+std::vector<Group> group_spaces(const std::vector<AddressSpace*>& spaces, KeyOf key_of) {
+    std::vector<Group> groups;
+    for (AddressSpace* space : spaces) {
+        const MemoryRegion* key = key_of(*space);
+        auto it = std::find_if(groups.begin(), groups.end(),
+                               [&](const Group& group) { return group.key == key; });
+        if (it == groups.end()) {
+            groups.push_back({key, {space}});
+        } else {
+            it->spaces.push_back(space);
+        }
     }
     return groups;
 }
@@ -106,16 +136,16 @@ class TreePrinter {
     std::vector<const MemoryRegion*> aliased_;
 };
 
-void print_flat(std::string& out, const std::vector<AddressSpace*>& group, unsigned number) {
+void print_flat(std::string& out, const Group& group, unsigned number) {
     out += fmt::format("FlatView #{}\n", number);
-    for (const AddressSpace* space : group) {
+    for (const AddressSpace* space : group.spaces) {
         out += fmt::format(" AS \"{}\", root: {}", space->name(), space->root().name());
         if (const MemoryRegion* target = space->root().alias())
             out += fmt::format(", alias {}", target->name());
         out += "\n";
     }
-    std::shared_ptr<const FlatView> view = group.front()->view();
-    out += fmt::format(" Root memory region: {}\n", group.front()->root().name());
+    out += fmt::format(" Root memory region: {}\n", group.key ? group.key->name() : "(none)");
+    std::shared_ptr<const FlatView> view = group.spaces.front()->view();
     if (view->ranges().empty()) {
         out += fmt::format("{}No rendered FlatView\n\n", kIndent);
         return;
@@ -135,17 +165,26 @@ void print_flat(std::string& out, const std::vector<AddressSpace*>& group, unsig
 
 std::string mtree_text(const std::vector<AddressSpace*>& spaces, MtreeOptions options) {
     std::string out;
-    auto groups = group_by_root(spaces);
     if (options.flat) {
+        // Address spaces with the same rendering share one listing, in
+        // creation order.
+        auto groups = group_spaces(
+            spaces, [](const AddressSpace& space) { return flat_view_root(&space.root()); });
         unsigned number = 0;
-        for (const auto& group : groups) print_flat(out, group, number++);
+        for (const Group& group : groups) print_flat(out, group, number++);
         return out;
     }
+    // Trees are listed once per root, under all its address spaces' names
+    // in alphabetical order (as QEMU sorts them).
+    auto groups = group_spaces(spaces, [](const AddressSpace& space) { return &space.root(); });
     TreePrinter printer(out, options.show_disabled);
-    for (const auto& group : groups) {
-        for (const AddressSpace* space : group)
+    for (Group& group : groups) {
+        std::stable_sort(
+            group.spaces.begin(), group.spaces.end(),
+            [](const AddressSpace* a, const AddressSpace* b) { return a->name() < b->name(); });
+        for (const AddressSpace* space : group.spaces)
             out += fmt::format("address-space: {}\n", space->name());
-        printer.print(group.front()->root(), 1, 0);
+        printer.print(*group.key, 1, 0);
         out += "\n";
     }
     printer.print_aliased();

@@ -123,15 +123,28 @@ TEST_F(MtreeTest, FlatViewLayoutMatchesQemu) {
 
 TEST_F(MtreeTest, AddressSpacesSharingARootArePrintedOnce) {
     AddressSpace cpu_memory(system_, "cpu-memory-0");
-    std::string text = mtree_text({&memory_, &cpu_memory}, {.flat = true});
+    // A PCI device's bus-master space renders the same as system memory.
+    MemoryRegion bus_master;
+    bus_master.init_alias("bus master container", system_, 0, UINT64_MAX);
+    AddressSpace dma(bus_master, "e1000");
+    std::string text = mtree_text({&memory_, &cpu_memory, &dma}, {.flat = true});
     EXPECT_EQ(text.rfind("FlatView #0\n"
-                         " AS \"cpu-memory-0\", root: system\n"
                          " AS \"memory\", root: system\n"
+                         " AS \"cpu-memory-0\", root: system\n"
+                         " AS \"e1000\", root: bus master container, alias system\n"
                          " Root memory region: system\n",
                          0),
               0u)
         << text;
     EXPECT_EQ(text.find("FlatView #1"), std::string::npos);
+    // Bus mastering off: nothing rendered for the device.
+    bus_master.set_enabled(false);
+    text = mtree_text({&dma}, {.flat = true});
+    EXPECT_EQ(text,
+              "FlatView #0\n"
+              " AS \"e1000\", root: bus master container, alias system\n"
+              " Root memory region: (none)\n"
+              "  No rendered FlatView\n\n");
     text = mtree_text({&memory_, &cpu_memory});
     EXPECT_EQ(text.rfind("address-space: cpu-memory-0\naddress-space: memory\n  "
                          "0000000000000000-ffffffffffffffff",
@@ -147,7 +160,7 @@ TEST_F(MtreeTest, EmptyFlatView) {
     EXPECT_EQ(mtree_text({&empty}, {.flat = true}),
               "FlatView #0\n"
               " AS \"empty\", root: nothing\n"
-              " Root memory region: nothing\n"
+              " Root memory region: (none)\n"
               "  No rendered FlatView\n\n");
 }
 
