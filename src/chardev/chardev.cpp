@@ -79,7 +79,7 @@ bool Chardev::write_all(std::span<const uint8_t> data) {
 
 void Chardev::on_writable(std::function<void()> callback) {
     writable_callback_ = std::move(callback);
-    request_writable_notification();
+    if (writable_callback_) request_writable_notification();
 }
 
 void Chardev::request_writable_notification() {

@@ -105,10 +105,15 @@ void main_loop_wait(int64_t max_timeout_ns) {
     g_main_context_release(ctx);
 }
 
-ExitRequest main_loop_run() {
+ExitRequest main_loop_run() { return main_loop_run(nullptr); }
+
+ExitRequest main_loop_run(const std::function<bool()>& after_iteration) {
     bool took_lock = !bql_locked();
     if (took_lock) bql_lock();
-    while (!exit_requested()) main_loop_wait();
+    while (!exit_requested()) {
+        main_loop_wait();
+        if (after_iteration && after_iteration()) break;
+    }
     ExitRequest request;
     {
         std::lock_guard lock(g_exit_mutex);

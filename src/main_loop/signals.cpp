@@ -44,11 +44,20 @@ void termination_handler(int signal, siginfo_t* info, void*) {
     errno = saved_errno;
 }
 
+TerminationHandler& termination_handler_hook() {
+    static TerminationHandler handler;
+    return handler;
+}
+
 void drain_signal_pipe() {
     SignalRecord record;
     g_signal_pending = 0;
     while (read(g_pipe[0], &record, sizeof record) == static_cast<ssize_t>(sizeof record)) {
-        request_exit(ExitRequest{ShutdownCause::kHostSignal, record.signal, record.pid});
+        if (termination_handler_hook()) {
+            termination_handler_hook()(record.signal, record.pid);
+        } else {
+            request_exit(ExitRequest{ShutdownCause::kHostSignal, record.signal, record.pid});
+        }
     }
 }
 
@@ -76,6 +85,8 @@ void install_termination_signals() {
     // A peer closing a socket or pipe must be an EPIPE error, not death.
     signal(SIGPIPE, SIG_IGN);
 }
+
+void set_termination_handler(TerminationHandler handler) { termination_handler_hook() = std::move(handler); }
 
 bool termination_signal_pending() { return g_signal_pending != 0; }
 

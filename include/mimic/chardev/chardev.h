@@ -78,7 +78,8 @@ public:
     }
 
     // Calls `callback` once, from the main loop, when write() can take more
-    // after it returned short. Replaces any earlier pending callback.
+    // after it returned short. Replaces any earlier pending callback;
+    // nullptr cancels it.
     void on_writable(std::function<void()> callback);
 
     // The front end has room again. Input is re-polled every loop iteration

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 typedef struct _GMainContext GMainContext;
@@ -46,6 +47,12 @@ void main_loop_wait(int64_t max_timeout_ns = -1);
 // clears it. Takes the BQL if the caller does not hold it, and gives it back
 // in the same state.
 ExitRequest main_loop_run();
+
+// As main_loop_run(), also calling `after_iteration` after every iteration
+// (BQL held) and stopping when it returns true; for a run-state manager
+// that carries out reset/shutdown requests at a safe point. Returns the
+// pending ExitRequest, or one with cause kNone when the hook ended the loop.
+ExitRequest main_loop_run(const std::function<bool()>& after_iteration);
 
 // Thread-safe and async-signal-unsafe; the first request wins until
 // main_loop_run() returns it.

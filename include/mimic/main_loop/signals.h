@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,14 @@ namespace mimic {
 // signals to take effect. Call early in main(), before threads start.
 void install_termination_signals();
 void install_fatal_signal_handlers();
+
+// What a termination signal does once the main loop picks it up (on the
+// main loop thread, BQL held, not in signal context). The default is
+// request_exit({kHostSignal, signal, pid}); a machine with run-state
+// handling installs its own (e.g. a shutdown request with cause
+// host-signal). nullptr restores the default.
+using TerminationHandler = std::function<void(int signal, pid_t pid)>;
+void set_termination_handler(TerminationHandler handler);
 
 // Whether a termination signal arrived that the main loop has not acted on
 // yet. Code that blocks before the loop runs (a chardev waiting for its

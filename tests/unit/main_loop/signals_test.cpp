@@ -44,6 +44,24 @@ TEST(SignalsTest, SigtermBecomesExitRequestWithSender) {
               "terminating on signal 15 from pid " + std::to_string(getpid()) + " (bash)");
 }
 
+TEST(SignalsTest, CustomTerminationHandler) {
+    install_termination_signals();
+    int seen_signal = 0;
+    pid_t seen_pid = 0;
+    set_termination_handler([&](int signal, pid_t pid) {
+        seen_signal = signal;
+        seen_pid = pid;
+    });
+    kill(getpid(), SIGHUP);
+    int iterations = 0;
+    ExitRequest r = main_loop_run([&] { return seen_signal != 0 || ++iterations > 100; });
+    set_termination_handler(nullptr);
+    uninstall_signal_handlers();
+    EXPECT_EQ(r.cause, ShutdownCause::kNone);  // the hook, not an exit request, ended it
+    EXPECT_EQ(seen_signal, SIGHUP);
+    EXPECT_EQ(seen_pid, getpid());
+}
+
 int g_emergency_fd = -1;
 void emergency_write(void* opaque) {
     ssize_t ignored = write(g_emergency_fd, static_cast<const char*>(opaque), 1);
