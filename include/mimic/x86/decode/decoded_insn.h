@@ -96,7 +96,8 @@ enum class RepKind : uint8_t { kNone, kRep, kRepe, kRepne };
 inline constexpr unsigned kMaxOperands = 4;
 inline constexpr unsigned kMaxInsnLength = 15;
 
-struct DecodedInsn {
+// 16-byte aligned and sized so the decoder can reset it with vector stores.
+struct alignas(16) DecodedInsn {
     DecodeStatus status = DecodeStatus::kInvalid;
     InvalidReason reason = InvalidReason::kNone;
     uint8_t length = 0;

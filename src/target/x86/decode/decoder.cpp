@@ -8,6 +8,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace mimic::x86 {
 
 using namespace detail;
@@ -57,6 +61,24 @@ constexpr Reg make_reg(RegClass cls, unsigned num) { return {cls, static_cast<ui
 // Which mandatory prefix the legacy prefixes select: the last of F2/F3 wins
 // over 66 (so 66 F3 0F 10 is MOVSS).
 enum class Mandatory : uint8_t { kNone, k66, kF3, kF2 };
+
+// Resets `d` to the default DecodedInsn. This was the most expensive line of
+// the decoder when written as an assignment: GCC builds it with `rep stos`,
+// whose start-up cost is a good fraction of a whole decode. Plain 16-byte
+// copies from a constant avoid that.
+inline void reset(DecodedInsn& d) {
+    static constexpr DecodedInsn kEmpty{};
+#if defined(__SSE2__)
+    static_assert(sizeof(DecodedInsn) % 16 == 0);
+    auto* dst = reinterpret_cast<char*>(&d);
+    const auto* src = reinterpret_cast<const char*>(&kEmpty);
+    for (size_t i = 0; i < sizeof(DecodedInsn); i += 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    }
+#else
+    d = kEmpty;
+#endif
+}
 
 // State of one decode. Bytes come from a zero-padded copy so reads never
 // need a bounds check; running past the real bytes is detected at the end
@@ -111,6 +133,7 @@ struct Decoder {
 
     DecodeStatus run(std::span<const uint8_t> bytes);
     bool decode_prefixes();
+    const Form* select_form_fast(const Slot& slot) const;
     const Form* select_form(const Slot& slot);
     void decode_memory();
     bool decode_operands(const Form& form);
@@ -118,6 +141,11 @@ struct Decoder {
 };
 
 DecodeStatus Decoder::finish(DecodeStatus status, InvalidReason reason) {
+    // Whatever else is wrong, reaching a sixteenth byte is #GP first.
+    if (pos > kMaxInsnLength) {
+        status = DecodeStatus::kTooLong;
+        reason = InvalidReason::kNone;
+    }
     out.status = status;
     out.reason = reason;
     out.length = static_cast<uint8_t>(std::min<unsigned>(pos, 255));
@@ -158,19 +186,42 @@ bool Decoder::decode_prefixes() {
     }
 }
 
+// The hot path: one mask-and-compare per candidate. Returns nullptr when no
+// form matches or the match is an Unsupported area, leaving the verdict and
+// its reason to select_form().
+const Form* Decoder::select_form_fast(const Slot& slot) const {
+    uint32_t c = static_cast<uint32_t>(reg & 7) << ctx::kRegShift | static_cast<uint32_t>(rm & 7) << ctx::kRmShift;
+    if (mod == 3) c |= ctx::kMod3;
+    if (mandatory == Mandatory::k66) c |= ctx::kP66;
+    if (mandatory == Mandatory::kF3) c |= ctx::kPF3;
+    if (mandatory == Mandatory::kF2) c |= ctx::kPF2;
+    if (rex_w()) c |= ctx::kRexW;
+    if (rex & 1) c |= ctx::kRexB;
+    if (mode == CpuMode::k64) c |= ctx::kMode64;
+    c |= ctx::size_code(operand_size(0)) << ctx::kOsShift;
+    c |= ctx::size_code(operand_size(kDef64)) << ctx::kOsDef64Shift;
+    c |= ctx::size_code(out.addr_size) << ctx::kAsShift;
+    const Entry* e = &kFormIndex.entries[slot.first];
+    for (const Entry* end = e + slot.count; e != end; ++e) {
+        if ((c & e->key.mask) == e->key.value) {
+            const Form* f = &kForms[e->form];
+            return f->mnemonic == Mnemonic::kUnsupported ? nullptr : f;
+        }
+    }
+    return nullptr;
+}
+
 // First form of the slot whose requirements the instruction meets. On
 // failure returns nullptr with out.reason set to the most specific cause.
 const Form* Decoder::select_form(const Slot& slot) {
     InvalidReason reason = InvalidReason::kUndefinedOpcode;
     const bool is64 = mode == CpuMode::k64;
     for (unsigned i = 0; i < slot.count; ++i) {
-        const Form& f = kForms[kFormIndex.entries[slot.first + i]];
+        const Form& f = kForms[kFormIndex.entries[slot.first + i].form];
         switch (f.prefix) {
             case Pfx::kAny: break;
             case Pfx::kNone: if (mandatory != Mandatory::kNone) continue; break;
-            case Pfx::kNoneOr66:
-                if (mandatory != Mandatory::kNone && !(mandatory == Mandatory::k66 && !slot.has_66_form)) continue;
-                break;
+            case Pfx::kNoneOr66: if (mandatory == Mandatory::kF3 || mandatory == Mandatory::kF2) continue; break;
             case Pfx::k66: if (mandatory != Mandatory::k66) continue; break;
             case Pfx::kF3: if (mandatory != Mandatory::kF3) continue; break;
             case Pfx::kF2: if (mandatory != Mandatory::kF2) continue; break;
@@ -486,10 +537,17 @@ bool Decoder::decode_operands(const Form& form) {
 DecodeStatus Decoder::run(std::span<const uint8_t> bytes) {
     const size_t avail = bytes.size();
     const size_t copy = std::min<size_t>(avail, kMaxInsnLength);
-    std::memset(buf, 0, sizeof buf);
-    std::memcpy(buf, bytes.data(), copy);
+    if (avail >= 16) {
+        // The common case, in fixed-size copies. Byte 15 may be real here;
+        // an instruction that reaches it is too long whatever its value.
+        std::memcpy(buf, bytes.data(), 16);
+        std::memset(buf + 16, 0, sizeof buf - 16);
+    } else {
+        std::memset(buf, 0, sizeof buf);
+        std::memcpy(buf, bytes.data(), copy);
+    }
 
-    out = DecodedInsn{};
+    reset(out);
     if (!decode_prefixes()) return finish(DecodeStatus::kTooLong);
     const bool is64 = mode == CpuMode::k64;
     out.rex = rex;
@@ -535,7 +593,8 @@ DecodeStatus Decoder::run(std::span<const uint8_t> bytes) {
         rm = out.modrm & 7;
     }
 
-    const Form* form = select_form(slot);
+    const Form* form = select_form_fast(slot);
+    if (form == nullptr) form = select_form(slot);
     if (form == nullptr) {
         // Length so far covers ModRM only; hardware raises #UD before
         // fetching further, and the translator only needs to stop here.
@@ -564,7 +623,6 @@ DecodeStatus Decoder::run(std::span<const uint8_t> bytes) {
     } else if (form->flags & kRepCond) {
         if (last_rep) out.rep = last_rep == 0xF3 ? RepKind::kRepe : RepKind::kRepne;
     }
-    if (pos > kMaxInsnLength) return finish(DecodeStatus::kTooLong);
     return finish(DecodeStatus::kOk);
 }
 
