@@ -217,7 +217,8 @@ uint64_t Qcow2Node::alloc_clusters(uint64_t count) {
 uint64_t Qcow2Node::alloc_bytes(uint64_t size) {
     // Compressed clusters are packed back to back; each host cluster is
     // referenced once per compressed cluster that touches it.
-    if (free_byte_offset_ && (free_byte_offset_ & (cluster_size_ - 1)) + size <= cluster_size_) {
+    if (free_byte_offset_ && (free_byte_offset_ & (cluster_size_ - 1)) + size <= cluster_size_ &&
+        refcount(free_byte_offset_ >> cluster_bits_) < refcount_max_) {
         uint64_t offset = free_byte_offset_;
         update_refcounts(offset, 1, 1);
         free_byte_offset_ = (offset + size) & (cluster_size_ - 1) ? offset + size : 0;

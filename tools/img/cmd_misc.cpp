@@ -478,9 +478,11 @@ int cmd_measure(int argc, char** argv) {
     }
 
     uint64_t data = 0;
+    std::string source_format;
     if (have_file) {
         request.filename = argv[optind];
         auto node = open_image(request);
+        source_format = node->format_name();
         size = node->size();
         uint64_t granule = out_format == "qcow2" ? cluster_size : 1;
         // Allocated data, rounded to whole target clusters.
@@ -500,22 +502,26 @@ int cmd_measure(int argc, char** argv) {
         data = size;
     }
     uint64_t required, fully;
+    // A qcow2 source may carry persistent bitmaps; we never write any.
+    bool bitmaps = have_file && out_format == "qcow2" && source_format == "qcow2";
     if (out_format == "qcow2") {
         uint64_t aligned = (size + cluster_size - 1) / cluster_size * cluster_size;
         fully = qcow2_full_size(size, cluster_size, refcount_bits, extended);
-        required = fully - aligned + std::min(data, aligned);
+        required = fully - aligned + (have_file ? std::min(data, aligned) : 0);
     } else {
         fully = size;
-        required = have_file ? data : size;
+        required = size;
     }
     if (output == "json") {
         nlohmann::json j;
         j["required"] = required;
         j["fully-allocated"] = fully;
+        if (bitmaps) j["bitmaps"] = 0;
         std::printf("%s\n", qemu_json_pretty(j).c_str());
     } else {
         std::printf("required size: %llu\nfully allocated size: %llu\n", static_cast<unsigned long long>(required),
                     static_cast<unsigned long long>(fully));
+        if (bitmaps) std::printf("bitmaps size: 0\n");
     }
     return 0;
 }

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Interop of mimic-img/mimic-io with Debian's qemu-img, both ways.
+
+Images Mimic writes must pass `qemu-img check` and convert to the same raw
+bytes with either tool; images qemu-img/qemu-io write must read the same in
+Mimic and pass `mimic-img check`; `info --output=json` must agree.
+
+usage: qcow2_interop.py MIMIC_IMG MIMIC_IO   (exit 77 = skipped)
+"""
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+MIMIC_IMG, MIMIC_IO = sys.argv[1], sys.argv[2]
+QEMU_IMG = shutil.which("qemu-img")
+QEMU_IO = shutil.which("qemu-io")
+failures = []
+
+
+def run(*args, ok=(0,), timeout=60):
+    p = subprocess.run(list(args), capture_output=True, text=True, timeout=timeout)
+    if p.returncode not in ok:
+        raise RuntimeError(f"{' '.join(args)} -> {p.returncode}\n{p.stdout}{p.stderr}")
+    return p
+
+
+def check(name, cond, detail=""):
+    if not cond:
+        failures.append(f"{name}: {detail}")
+        print(f"FAIL {name} {detail}")
+
+
+def same_raw(name, img, fmt="qcow2"):
+    """Both tools convert `img` to identical raw bytes."""
+    q, m = img + ".q.raw", img + ".m.raw"
+    run(QEMU_IMG, "convert", "-f", fmt, "-O", "raw", img, q)
+    run(MIMIC_IMG, "convert", "-f", fmt, "-O", "raw", img, m)
+    with open(q, "rb") as a, open(m, "rb") as b:
+        check(name + " raw", a.read() == b.read(), "convert -O raw differs")
+    os.unlink(q)
+    os.unlink(m)
+
+
+def same_info(name, img):
+    q = json.loads(run(QEMU_IMG, "info", "--output=json", img).stdout)
+    mtext = run(MIMIC_IMG, "info", "--output=json", img).stdout
+    qtext = run(QEMU_IMG, "info", "--output=json", img).stdout
+    m = json.loads(mtext)
+    check(name + " info", q == m, f"\nqemu:  {q}\nmimic: {m}")
+    check(name + " info text", qtext == mtext, "key order or layout differs")
+    qh = run(QEMU_IMG, "info", img).stdout
+    mh = run(MIMIC_IMG, "info", img).stdout
+    check(name + " info human", qh == mh, f"\n{qh}\n---\n{mh}")
+
+
+def both_check(name, img):
+    p = run(QEMU_IMG, "check", img, ok=(0, 1, 2, 3))
+    check(name + " qemu check", p.returncode == 0, p.stdout + p.stderr)
+    p = run(MIMIC_IMG, "check", img, ok=(0, 1, 2, 3))
+    check(name + " mimic check", p.returncode == 0, p.stdout + p.stderr)
+
+
+# Clusters ever written per image: qemu-io only writes compressed data to
+# clusters never allocated, so the scripts stay within that.
+touched = {}
+
+
+def io_script(rng, size, cluster, allow_compress, img=""):
+    """A deterministic mix of writes, zero writes, discards and compressed writes."""
+    used = touched.setdefault(img, set())
+    cmds = []
+    for _ in range(24):
+        kind = rng.random()
+        off = rng.randrange(0, size // 512) * 512
+        length = min(rng.choice([512, 4096, cluster, 3 * cluster + 1024, 70000 // 512 * 512]), size - off)
+        if length <= 0:
+            continue
+        pat = rng.randrange(1, 255)
+        if kind >= 0.85 and allow_compress:
+            coff = rng.randrange(0, size // cluster) * cluster
+            if coff // cluster not in used:
+                used.add(coff // cluster)
+                cmds.append(f"write -c -P {pat} {coff} {cluster}")
+            continue
+        used.update(range(off // cluster, (off + length + cluster - 1) // cluster))
+        if kind < 0.6:
+            cmds.append(f"write -P {pat} {off} {length}")
+        elif kind < 0.75:
+            cmds.append(f"write -z {off} {length}")
+        else:
+            cmds.append(f"discard {off} {length}")
+    return cmds
+
+
+def apply_io(tool, img, cmds, fmt="qcow2"):
+    args = [tool, "-f", fmt]
+    for c in cmds:
+        args += ["-c", c]
+    args.append(img)
+    run(*args)
+
+
+VARIANTS = [
+    ("v3", "compat=1.1"),
+    ("v2", "compat=0.10"),
+    ("c512", "cluster_size=512"),
+    ("c4k", "cluster_size=4096"),
+    ("c2M", "cluster_size=2M"),
+    ("rc1", "refcount_bits=1"),
+    ("rc2", "refcount_bits=2"),
+    ("rc4", "refcount_bits=4"),
+    ("rc8", "refcount_bits=8"),
+    ("rc32", "refcount_bits=32"),
+    ("rc64", "refcount_bits=64"),
+    ("lazy", "lazy_refcounts=on"),
+    ("zstd", "compression_type=zstd"),
+    ("l2ext", "extended_l2=on"),
+    ("meta", "preallocation=metadata"),
+    ("falloc", "preallocation=falloc"),
+    ("full", "preallocation=full"),
+]
+
+
+def mimic_writes(tmp):
+    for name, opts in VARIANTS:
+        img = os.path.join(tmp, f"m-{name}.qcow2")
+        size = 8 << 20 if "2M" in name else 4 << 20
+        try:
+            run(MIMIC_IMG, "create", "-q", "-f", "qcow2", "-o", opts, img, str(size))
+            cluster = json.loads(run(QEMU_IMG, "info", "--output=json", img).stdout)["cluster-size"]
+            rng = random.Random(name)
+            apply_io(MIMIC_IO, img, io_script(rng, size, cluster, True, img))
+            both_check("mimic " + name, img)
+            same_raw("mimic " + name, img)
+            same_info("mimic " + name, img)
+            if name == "rc1":
+                continue   # a refcount of 1 leaves no room for snapshots
+            # Snapshots, then more writes, then revert.
+            run(MIMIC_IMG, "snapshot", "-c", "snap1", img)
+            apply_io(MIMIC_IO, img, io_script(rng, size, cluster, True, img))
+            both_check("mimic snap " + name, img)
+            same_info("mimic snap " + name, img)
+            run(MIMIC_IMG, "snapshot", "-a", "snap1", img)
+            both_check("mimic apply " + name, img)
+            same_raw("mimic apply " + name, img)
+            run(MIMIC_IMG, "snapshot", "-d", "snap1", img)
+            both_check("mimic delete " + name, img)
+            # Grow, write past the old end, shrink.
+            run(MIMIC_IMG, "resize", img, str(size * 2))
+            apply_io(MIMIC_IO, img, [f"write -P 9 {size + 4096} 8192"])
+            both_check("mimic grow " + name, img)
+            same_raw("mimic grow " + name, img)
+            if "meta" not in name and "falloc" not in name and "full" not in name:
+                run(MIMIC_IMG, "resize", "--shrink", img, str(size // 2))
+                both_check("mimic shrink " + name, img)
+                same_raw("mimic shrink " + name, img)
+            same_info("mimic resized " + name, img)
+        except Exception as e:  # one broken variant must not hide the others
+            check("mimic " + name, False, str(e))
+
+
+def qemu_writes(tmp):
+    for name, opts in VARIANTS:
+        img = os.path.join(tmp, f"q-{name}.qcow2")
+        size = 8 << 20 if "2M" in name else 4 << 20
+        try:
+            run(QEMU_IMG, "create", "-q", "-f", "qcow2", "-o", opts, img, str(size))
+            cluster = json.loads(run(QEMU_IMG, "info", "--output=json", img).stdout)["cluster-size"]
+            rng = random.Random("q" + name)
+            # qemu-io refuses compressed writes into preallocated clusters,
+            # and narrow refcounts overflow once compressed clusters share
+            # a host cluster and a snapshot adds a reference.
+            q_compress = name not in ("rc1", "meta", "falloc", "full")
+            q_snapshot = name not in ("rc1", "rc2")
+            apply_io(QEMU_IO, img, io_script(rng, size, cluster, q_compress, img))
+            if q_snapshot:
+                run(QEMU_IMG, "snapshot", "-c", "s1", img)
+            apply_io(QEMU_IO, img, io_script(rng, size, cluster, q_compress, img))
+            both_check("qemu " + name, img)
+            same_raw("qemu " + name, img)
+            same_info("qemu " + name, img)
+            # Mimic writes on top of a qemu-made image.
+            apply_io(MIMIC_IO, img, io_script(rng, size, cluster, True, img))
+            both_check("qemu+mimic " + name, img)
+            same_raw("qemu+mimic " + name, img)
+            if not q_snapshot:
+                continue
+            run(MIMIC_IMG, "snapshot", "-a", "s1", img)
+            both_check("qemu+mimic apply " + name, img)
+            same_raw("qemu+mimic apply " + name, img)
+        except Exception as e:
+            check("qemu " + name, False, str(e))
+
+
+def chains(tmp):
+    base = os.path.join(tmp, "base.qcow2")
+    mid = os.path.join(tmp, "mid.qcow2")
+    top = os.path.join(tmp, "top.qcow2")
+    try:
+        run(QEMU_IMG, "create", "-q", "-f", "qcow2", base, "4M")
+        apply_io(QEMU_IO, base, ["write -P 1 0 1M", "write -c -P 2 1M 64k"])
+        run(MIMIC_IMG, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", mid)
+        apply_io(MIMIC_IO, mid, ["write -P 3 512k 100k", "write -z 0 4096"])
+        run(QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", "mid.qcow2", "-F", "qcow2", top)
+        apply_io(QEMU_IO, top, ["write -P 4 2M 64k"])
+        apply_io(MIMIC_IO, top, ["write -P 5 3M 4096", "discard 2M 64k"])
+        for img in (base, mid, top):
+            both_check("chain " + os.path.basename(img), img)
+            same_info("chain " + os.path.basename(img), img)
+        same_raw("chain top", top)
+        qc = run(QEMU_IMG, "info", "--backing-chain", "--output=json", top).stdout
+        mc = run(MIMIC_IMG, "info", "--backing-chain", "--output=json", top).stdout
+        check("chain info backing-chain", json.loads(qc) == json.loads(mc), f"\n{qc}\n{mc}")
+        qm = run(QEMU_IMG, "map", "--output=json", top).stdout
+        mm = run(MIMIC_IMG, "map", "--output=json", top).stdout
+        check("chain map", qm == mm, f"\n{qm}\n{mm}")
+        # convert with -B keeps only the top's data
+        out = os.path.join(tmp, "conv-B.qcow2")
+        run(MIMIC_IMG, "convert", "-O", "qcow2", "-B", "mid.qcow2", "-F", "qcow2", top, out)
+        both_check("convert -B", out)
+        same_raw("convert -B", out)
+        # rebase top straight onto base (safe), then commit top into base
+        before = os.path.join(tmp, "before.raw")
+        run(QEMU_IMG, "convert", "-O", "raw", top, before)
+        run(MIMIC_IMG, "rebase", "-b", "base.qcow2", "-F", "qcow2", top)
+        both_check("rebase", top)
+        after = os.path.join(tmp, "after.raw")
+        run(QEMU_IMG, "convert", "-O", "raw", top, after)
+        check("rebase content", open(before, "rb").read() == open(after, "rb").read(), "content changed")
+        run(MIMIC_IMG, "commit", top)
+        both_check("commit top", top)
+        both_check("commit base", base)
+        run(QEMU_IMG, "convert", "-O", "raw", base, after)
+        check("commit content", open(before, "rb").read() == open(after, "rb").read(), "content changed")
+    except Exception as e:
+        check("chains", False, str(e))
+
+
+def raw_and_convert(tmp):
+    try:
+        q = os.path.join(tmp, "src.qcow2")
+        run(QEMU_IMG, "create", "-q", "-f", "qcow2", q, "4M")
+        apply_io(QEMU_IO, q, ["write -P 7 100k 300k", "write -c -P 8 2M 64k"])
+        for extra in ([], ["-c"], ["-o", "compat=0.10"], ["-o", "cluster_size=4k,refcount_bits=1"]):
+            out = os.path.join(tmp, "conv.qcow2")
+            run(MIMIC_IMG, "convert", "-O", "qcow2", *extra, q, out)
+            both_check("convert qcow2 " + " ".join(extra), out)
+            same_raw("convert qcow2 " + " ".join(extra), out)
+            os.unlink(out)
+        r = os.path.join(tmp, "r.img")
+        run(MIMIC_IMG, "convert", "-O", "raw", q, r)
+        same_info("raw", r)
+        p = run(MIMIC_IMG, "compare", q, r, ok=(0, 1))
+        check("compare identical", p.returncode == 0, p.stdout)
+        apply_io(MIMIC_IO, r, ["write -P 1 0 512"], fmt="raw")
+        p = run(MIMIC_IMG, "compare", q, r, ok=(0, 1))
+        check("compare differ", p.returncode == 1 and "Content mismatch at offset 0!" in p.stdout, p.stdout)
+        for mode in ("falloc", "full"):
+            r2 = os.path.join(tmp, f"r-{mode}.img")
+            run(MIMIC_IMG, "create", "-q", "-f", "raw", "-o", f"preallocation={mode}", r2, "1M")
+            same_info("raw " + mode, r2)
+        for args in (["--size", "1G", "-O", "qcow2"], ["-O", "qcow2", q], ["-O", "raw", q]):
+            qm = run(QEMU_IMG, "measure", *args).stdout
+            mm = run(MIMIC_IMG, "measure", *args).stdout
+            check("measure " + " ".join(args[:-1]), qm == mm, f"\n{qm}\n{mm}")
+    except Exception as e:
+        check("raw/convert", False, str(e))
+
+
+def main():
+    if not QEMU_IMG or not QEMU_IO:
+        print("qemu-img/qemu-io not installed; skipping")
+        return SKIP
+    with tempfile.TemporaryDirectory(prefix="mimic-interop-") as tmp:
+        mimic_writes(tmp)
+        qemu_writes(tmp)
+        chains(tmp)
+        raw_and_convert(tmp)
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
