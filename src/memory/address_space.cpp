@@ -75,9 +75,9 @@ AccessResult access_range(const FlatRange& range, uint64_t addr, uint8_t* buf, u
     }
     if (dir == Direction::kWrite && kind != RegionKind::kIo && kind != RegionKind::kRomDevice) {
         if (range.readonly) {
-            MIMIC_LOG(log::kGuestErrors,
-                      "Invalid write at addr 0x{:X}, size {}, region '{}', reason: read-only\n",
-                      offset, len, region.name());
+            // Dropped without a log line: firmware writes into ROM and into
+            // write-protected shadow RAM as a matter of course, and QEMU's
+            // CPU path discards those writes silently too.
             return AccessResult::kRejected;
         }
         std::memcpy(region.host() + offset, buf, len);

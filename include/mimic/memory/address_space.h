@@ -3,8 +3,9 @@
 // It renders its root region into a FlatView and republishes a new view
 // whenever the region tree changes (see transaction.h). PC conventions: an
 // access that hits nothing reads all ones and drops writes; it is logged
-// under log::kGuestErrors, never thrown. All multi-byte values are
-// little-endian.
+// under log::kGuestErrors, never thrown. Guest writes to ROM are dropped
+// without a log line (firmware does it routinely). All multi-byte values
+// are little-endian.
 //
 // Threading rule:
 //  - The region tree and the set of address spaces are changed only with

@@ -46,8 +46,9 @@ struct MmioOps {
 };
 
 // Outcome of an access through an AddressSpace. Anything but kOk has already
-// been handled the hardware way (all ones read, write dropped) and logged;
-// the value is for callers that must report bus errors (DMA engines, IOMMU).
+// been handled the hardware way (all ones read, write dropped) and, except
+// for ROM writes, logged; the value is for callers that must report bus
+// errors (DMA engines, IOMMU).
 enum class AccessResult : uint8_t {
     kOk,
     kUnassigned,  // part of the range hit no region

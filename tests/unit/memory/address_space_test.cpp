@@ -111,8 +111,7 @@ TEST_F(AddressSpaceTest, RomIsReadOnlyToTheGuestButLoadable) {
     EXPECT_EQ(space_.ldub(0xfff0), 0xea);
     EXPECT_EQ(space_.store(0xfff0, 0x90, 1), AccessResult::kRejected);
     EXPECT_EQ(space_.ldub(0xfff0), 0xea);
-    EXPECT_EQ(capture.text(),
-              "Invalid write at addr 0xFF0, size 1, region 'bios', reason: read-only\n");
+    EXPECT_EQ(capture.text(), "");  // routine for firmware, so not a guest error
     const uint8_t jump[] = {0xea, 0x5b, 0xe0, 0x00, 0xf0};
     EXPECT_EQ(space_.write_rom(0xfff0, jump, sizeof jump), AccessResult::kOk);
     EXPECT_EQ(space_.ldl(0xfff1), 0xf000e05bu);
