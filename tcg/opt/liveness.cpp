@@ -46,7 +46,6 @@ void compute_liveness(Block& block) {
         LiveSet live(words, 0);
         for (size_t i = block.insts.size(); i-- > 0;) {
             Inst& inst = block.insts[i];
-            const OpInfo& info = op_info(inst.op);
             // Live after the instruction, from control flow.
             switch (inst.op) {
             case Opcode::exit_tb:
@@ -80,7 +79,6 @@ void compute_liveness(Block& block) {
                     changed = true;
                 }
             }
-            (void)info;
         }
     }
 }

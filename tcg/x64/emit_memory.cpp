@@ -203,8 +203,12 @@ bool Emitter::emit_memory(const Inst& inst) {
         const MemOp m = static_cast<MemOp>(inst.cst(1));
         const int32_t off = static_cast<int32_t>(inst.cst(0));
         const unsigned size = memop_size(m);
-        if (ra_.is_imm32(inst.in(0)) && size >= 4) {
-            gen_.mov(sized(Reg64(kEnvReg) + off, size), static_cast<uint32_t>(ra_.const_value(inst.in(0))));
+        const uint32_t v = inst.in(0);
+        if (ra_.is_const(v) && size == 4) {
+            gen_.mov(dword[Reg64(kEnvReg) + off], static_cast<uint32_t>(ra_.const_value(v)));
+        } else if (ra_.is_imm32(v) && size == 8) {
+            // mov qword sign-extends its imm32; xbyak wants the 64-bit value.
+            gen_.mov(qword[Reg64(kEnvReg) + off], static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(ra_.const_value(v)))));
         } else {
             const int v = ra_.use(inst.in(0));
             gen_.mov(sized(Reg64(kEnvReg) + off, size), Reg64(v).changeBit(size * 8));

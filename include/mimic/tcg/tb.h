@@ -54,8 +54,6 @@ struct TranslationBlock {
     std::vector<InsnStart> insns;
 
     bool invalid = false;
-
-    bool has_slot(unsigned n) const { return jmp_patch[n] != kNoJump || ir; }
 };
 
 }  // namespace mimic::tcg
