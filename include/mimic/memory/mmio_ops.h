@@ -45,6 +45,12 @@ struct MmioOps {
     Endianness endianness = Endianness::kLittle;
 };
 
+// Ops for a region that answers everything like an empty bus, silently:
+// reads all ones, writes ignored, any size. The PC's I/O port space uses it
+// as its root ("io"), so probing absent ports is not a guest error there,
+// the same as in QEMU.
+MmioOps empty_bus_ops();
+
 // Outcome of an access through an AddressSpace. Anything but kOk has already
 // been handled the hardware way (all ones read, write dropped) and, except
 // for ROM writes, logged; the value is for callers that must report bus

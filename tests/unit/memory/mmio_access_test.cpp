@@ -129,6 +129,22 @@ TEST_F(MmioAccessTest, BufferAccessUsesLargestValidAlignedSizes) {
                   {false, 1, 0x11, 1}, {false, 2, 0x1312, 2}, {false, 4, 0x17161514, 4}}));
 }
 
+TEST_F(MmioAccessTest, EmptyBusRootAnswersSilently) {
+    LogCapture capture;
+    MemoryRegion io;
+    io.init_io("io", 0x10000, empty_bus_ops());
+    AddressSpace ports(io, "I/O");
+    MemoryRegion pit;
+    pit.init_io("pit", 4, dev_.ops({1, 1, false}, {1, 1, false}));
+    io.add_subregion(0x40, pit);
+    EXPECT_EQ(ports.ldub(0x41), 0x11);  // devices still draw over it
+    EXPECT_EQ(ports.lduw(0x61), 0xffff);
+    EXPECT_EQ(ports.ldl(0xcf9), 0xffffffffu);
+    EXPECT_EQ(ports.store(0x80, 0x12, 1), AccessResult::kOk);
+    EXPECT_EQ(capture.text(), "");
+    io.del_subregion(pit);
+}
+
 TEST_F(MmioAccessTest, IoPortSpaceUsesTheSameOps) {
     MemoryRegion io;
     io.init_container("io", 0x10000);
