@@ -6,6 +6,29 @@
 // operand and address sizes, resolved register numbers with REX applied,
 // the one memory operand an x86 instruction can have, immediates already
 // sign-extended as the encoding specifies, and a verdict.
+//
+// How a front end uses it (Dynarmic style: one small function per mnemonic,
+// in a file per category, found through a table indexed by the mnemonic):
+//
+//   using Handler = bool (*)(TranslatorContext&, const DecodedInsn&);
+//   constexpr std::array<Handler, size_t(Mnemonic::kCount)> kHandlers = ...;
+//
+//   DecodedInsn insn;
+//   switch (decode(bytes, mode, insn)) {
+//       case DecodeStatus::kOk: return kHandlers[size_t(insn.mnemonic)](ctx, insn);
+//       case DecodeStatus::kNeedMoreBytes: /* fetch across the page, retry */
+//       case DecodeStatus::kTooLong: /* raise #GP(0) */
+//       default: /* raise #UD (kInvalid, kUnsupported) */
+//   }
+//
+// A handler reads its operands in the order of the table line (destination
+// first, Intel order): ops[i].kind says where the value is (a register, the
+// single `mem` operand, `imm`/`imm2`, `rel`), ops[i].size how wide it is.
+// Address arithmetic wraps at mem.addr_size; a branch target is
+// (address + length + rel) truncated to op_size. String instructions
+// (MOVS, CMPS, ...) describe their DS:rSI source in `mem`; the ES:rDI
+// destination is implicit. op_size and addr_size are always set, also for
+// forms without explicit operands (PUSHA, IRET, LOOP, string ops need them).
 #pragma once
 
 #include "mimic/x86/decode/registers.h"
