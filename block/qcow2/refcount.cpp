@@ -57,6 +57,11 @@ uint64_t Qcow2Node::refblock_for(uint64_t cluster_index, bool create) {
         if (offset) {
             if (offset & (cluster_size_ - 1))
                 corruption(fmt::format("Refblock offset {:#x} unaligned (reftable index: {:#x})", offset, r));
+            // A block beyond the file would read as zeros and hand out
+            // clusters that are in use.
+            if ((offset >> cluster_bits_) >= end_cluster_)
+                corruption(fmt::format("Refblock at {:#x} is beyond the end of the image (reftable index: {:#x})",
+                                       offset, r));
             return offset;
         }
     }
@@ -210,6 +215,8 @@ uint64_t Qcow2Node::alloc_clusters(uint64_t count) {
     // Claim the range before counting it, so refcount blocks created on
     // the way are placed after it.
     end_cluster_ = std::max(end_cluster_, start + count);
+    // Refcounts of 0 on live metadata mean a damaged image.
+    check_overlap(start << cluster_bits_, count << cluster_bits_);
     update_refcounts(start << cluster_bits_, count << cluster_bits_, 1);
     return start << cluster_bits_;
 }
