@@ -19,6 +19,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace mimic;
@@ -81,6 +82,10 @@ public:
                 return true;
             }
             if (cmd == "quit" || cmd == "q") return true;
+            if (cmd == "sleep" && words.size() == 2) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(parse_num(words[1])));
+                return true;
+            }
             std::printf("command \"%s\" not found\n", cmd.c_str());
             return false;
         } catch (const Error& e) {
@@ -259,9 +264,17 @@ int main(int argc, char** argv) {
         Session session(std::move(node));
         bool ok = true;
         if (commands.empty()) {
-            for (std::string line; std::getline(std::cin, line);) ok = session.run(line) && ok;
+            // Scripts driving us through a pipe watch each reply, so every
+            // command's output is flushed before the next is read.
+            for (std::string line; std::getline(std::cin, line);) {
+                ok = session.run(line) && ok;
+                std::fflush(stdout);
+            }
         } else {
-            for (const auto& cmd : commands) ok = session.run(cmd) && ok;
+            for (const auto& cmd : commands) {
+                ok = session.run(cmd) && ok;
+                std::fflush(stdout);
+            }
         }
         return ok ? 0 : 1;
     } catch (const Error& e) {
