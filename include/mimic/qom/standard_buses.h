@@ -1,0 +1,51 @@
+// The buses every PC has, and the device bases that plug into the simple ones.
+//
+//   "System"  SystemBus   the machine's "main-system-bus"; devices of type
+//                         "sys-bus-device" (not user-creatable by default)
+//   "ISA"     IsaBus      devices of type "isa-device"
+//   "PCI"     PciBus      32 slots x 8 functions; devices with a pci_devfn
+//                         property named "addr" get a slot at realize
+//
+// The PCI device base ("pci-device") and bridges live in hw/pci.
+#pragma once
+
+#include <array>
+
+#include "mimic/qom/bus.h"
+#include "mimic/qom/device.h"
+
+namespace mimic::qom {
+
+inline constexpr const char* kTypeSystemBus = "System";
+inline constexpr const char* kTypeIsaBus = "ISA";
+inline constexpr const char* kTypePciBus = "PCI";
+inline constexpr const char* kTypeSysBusDevice = "sys-bus-device";
+inline constexpr const char* kTypeIsaDevice = "isa-device";
+
+class SystemBus : public Bus {};
+class SysBusDevice : public Device {};
+
+class IsaBus : public Bus {};
+class IsaDevice : public Device {};
+
+class PciBus : public Bus {
+public:
+    // Never full for bus selection: QEMU reports a full PCI bus at realize.
+    bool is_full() const override { return false; }
+
+    // Takes the devfn from the device's "addr" property, or the first free
+    // slot (function 0) when it is -1, writing it back. Throws
+    //   "PCI: slot 3 function 0 not available for e1000, in use by e1000,id=net0"
+    //   "PCI: no slot/function available for e1000, all in use or reserved"
+    void plug(Device& device) override;
+    void unplug(Device& device) override;
+
+    // The device at devfn, or nullptr.
+    Device* device_at(int devfn) const { return slots_[static_cast<size_t>(devfn)]; }
+
+private:
+    std::array<Device*, 256> slots_{};
+    std::array<bool, 256> auto_assigned_{};
+};
+
+}  // namespace mimic::qom

@@ -1,0 +1,100 @@
+#include "mimic/qom/device.h"
+
+#include <algorithm>
+
+#include "mimic/qom/bus.h"
+#include "mimic/qom/global_properties.h"
+#include "mimic/util/error.h"
+
+namespace mimic::qom {
+
+MIMIC_REGISTER_TYPE({
+    .name = kTypeDevice,
+    .parent = kTypeObject,
+    .abstract = true,
+});
+
+// Only list bookkeeping here: the derived parts are gone, so nothing virtual
+// can run. Devices removed through their parent were already unrealized in
+// on_unparent().
+Device::~Device() { leave_parent_bus(); }
+
+void Device::set_parent_bus(Bus& bus) {
+    if (realized_) throw std::logic_error("qom: moving a realized device to another bus");
+    leave_parent_bus();
+    bus.devices_.insert(bus.devices_.begin(), this);  // newest first, as QEMU
+    parent_bus_ = &bus;
+}
+
+void Device::leave_parent_bus() {
+    if (!parent_bus_) return;
+    auto& list = parent_bus_->devices_;
+    list.erase(std::remove(list.begin(), list.end(), this), list.end());
+    parent_bus_ = nullptr;
+}
+
+Bus* Device::child_bus(std::string_view name) const {
+    for (Bus* bus : child_buses_) {
+        if (bus->name() == name) return bus;
+    }
+    return nullptr;
+}
+
+Bus& Device::add_bus(std::string_view bus_type, std::string name) {
+    std::unique_ptr<Bus> bus = new_object<Bus>(bus_type);
+    if (name.empty()) {
+        name = id_.empty() ? Bus::automatic_name(bus_type)
+                           : fmt::format("{}.{}", id_, child_buses_.size());
+    }
+    bus->init(name, this);
+    Bus& ref = add_child(std::move(name), std::move(bus));
+    child_buses_.push_back(&ref);
+    return ref;
+}
+
+void Device::realize() {
+    if (realized_) return;
+    if (!type().bus_type().empty() && !parent_bus_) {
+        throw std::logic_error("qom: realizing " + type_name() + " without a bus");
+    }
+    if (parent_bus_) parent_bus_->plug(*this);
+    try {
+        do_realize();
+    } catch (...) {
+        if (parent_bus_) parent_bus_->unplug(*this);
+        throw;
+    }
+    realized_ = true;
+}
+
+void Device::unrealize() {
+    if (!realized_) return;
+    for (Bus* bus : child_buses_) {
+        for (Device* device : bus->devices()) device->unrealize();
+    }
+    do_unrealize();
+    realized_ = false;
+    if (parent_bus_) parent_bus_->unplug(*this);
+}
+
+void Device::check_writable(const Property& property) const {
+    if (!realized_ || property.settable_after_realize) return;
+    if (id_.empty()) {
+        throw Error("Attempt to set property '{}' on anonymous device (type '{}') after it was realized",
+                    property.name, type_name());
+    }
+    throw Error("Attempt to set property '{}' on device '{}' (type '{}') after it was realized",
+                property.name, id_, type_name());
+}
+
+void Device::post_init() { GlobalProperties::instance().apply(*this); }
+
+void Device::on_unparent() {
+    unrealize();
+    // The buses go now, while this device is whole, taking their devices.
+    destroy_children();
+    child_buses_.clear();
+    leave_parent_bus();
+}
+
+}  // namespace mimic::qom
