@@ -394,10 +394,8 @@ bool Decoder::decode_operands(const Form& form) {
             case Op::Eb: e_operand(op, 1); break;
             case Op::Ew: e_operand(op, 2); break;
             case Op::Ed: e_operand(op, 4); break;
-            case Op::Eq: e_operand(op, 8); break;
             case Op::Ev: e_operand(op, os); break;
             case Op::Ey: e_operand(op, y_size); break;
-            case Op::Ez: e_operand(op, z_size); break;
             case Op::EwRv: if (mod == 3) reg_operand(op, gpr(rm_full, os, any_rex), os); else mem_operand(op, 2); break;
             case Op::EwRz: if (mod == 3) reg_operand(op, gpr(rm_full, z_size, any_rex), z_size); else mem_operand(op, 2); break;
             case Op::EdRz: if (mod == 3) reg_operand(op, gpr(rm_full, z_size, any_rex), z_size); else mem_operand(op, 4); break;
@@ -427,7 +425,6 @@ bool Decoder::decode_operands(const Form& form) {
             case Op::Mxsave: mem_operand(op, 0); break;
             case Op::Rv: reg_operand(op, gpr(rm_full, os, any_rex), os); break;
             case Op::Ry: reg_operand(op, gpr(rm_full, y_size, any_rex), y_size); break;
-            case Op::Rd: reg_operand(op, gpr(rm_full, 4, any_rex), 4); break;
             case Op::Rn: { unsigned s = is64 ? 8 : 4; reg_operand(op, gpr(rm_full, s, any_rex), s); break; }
             case Op::Gn: { unsigned s = is64 ? 8 : 4; reg_operand(op, gpr(reg_full, s, any_rex), s); break; }
             case Op::Ib: imm_operand(op, next(), 1); break;
@@ -460,10 +457,12 @@ bool Decoder::decode_operands(const Form& form) {
                 out.mem.disp = static_cast<int64_t>(read_unsigned(out.addr_size));
                 memory_decoded = true;
                 break;
-            case Op::Sw: {
+            case Op::Sw:
+            case Op::SwW: {
+                // REX.R does not extend segment registers; 6 and 7 do not exist,
+                // and CS cannot be loaded with MOV.
                 unsigned s = reg & 7;
-                // Loading CS with MOV (8E, destination operand) is reserved.
-                if (s > 5 || (s == kCS && count == 1 && form.opcode == 0x8E)) {
+                if (s > 5 || (s == kCS && spec == Op::SwW)) {
                     out.reason = InvalidReason::kReservedRegister;
                     return false;
                 }
@@ -488,7 +487,6 @@ bool Decoder::decode_operands(const Form& form) {
                 break;
             case Op::Zb: reg_operand(op, gpr((out.opcode & 7) | rex_b(), 1, any_rex), 1); break;
             case Op::Zv: reg_operand(op, gpr((out.opcode & 7) | rex_b(), os, any_rex), os); break;
-            case Op::Zy: reg_operand(op, gpr((out.opcode & 7) | rex_b(), y_size, any_rex), y_size); break;
             case Op::AL: reg_operand(op, gpr(kRAX, 1, false), 1); break;
             case Op::CL: reg_operand(op, gpr(kRCX, 1, false), 1); break;
             case Op::DX: reg_operand(op, gpr(kRDX, 2, false), 2); break;
@@ -514,9 +512,7 @@ bool Decoder::decode_operands(const Form& form) {
             case Op::Qq: if (mod == 3) reg_operand(op, make_reg(RegClass::kMmx, rm & 7), 8); else mem_operand(op, 8); break;
             case Op::Qd: if (mod == 3) reg_operand(op, make_reg(RegClass::kMmx, rm & 7), 8); else mem_operand(op, 4); break;
             case Op::Nq: reg_operand(op, make_reg(RegClass::kMmx, rm & 7), 8); break;
-            case Op::Vx: case Op::Vss: case Op::Vsd: case Op::Vq: case Op::Vd:
-                reg_operand(op, make_reg(RegClass::kXmm, reg_full), 16);
-                break;
+            case Op::Vx: reg_operand(op, make_reg(RegClass::kXmm, reg_full), 16); break;
             case Op::Ux: reg_operand(op, make_reg(RegClass::kXmm, rm_full), 16); break;
             case Op::Wx: case Op::Wss: case Op::Wsd: case Op::Wq: case Op::Wd: case Op::Ww:
                 if (mod == 3) {
@@ -600,12 +596,12 @@ DecodeStatus Decoder::run(std::span<const uint8_t> bytes) {
         // fetching further, and the translator only needs to stop here.
         return finish(DecodeStatus::kInvalid, out.reason);
     }
+    out.form = static_cast<uint16_t>(form - kForms);
     if (form->mnemonic == Mnemonic::kUnsupported) return finish(DecodeStatus::kUnsupported);
     if (form->modrm.kind == ModRMReq::kRegForced) mod = 3;
 
     out.mnemonic = form->mnemonic;
     out.category = form->category;
-    out.form = static_cast<uint16_t>(form - kForms);
     out.op_size = static_cast<uint8_t>(operand_size(form->flags));
     // A 66 that selected the form is not an operand-size override.
     if (form->prefix == Pfx::k66) out.op_size = static_cast<uint8_t>(is64 && rex_w() ? 8 : is64 || mode == CpuMode::k32 ? 4 : 2);

@@ -31,7 +31,7 @@ inline constexpr unsigned kFormCount = sizeof(kForms) / sizeof(kForms[0]);
 
 constexpr bool has_opcode_register(const Form& f) {
     for (Op op : f.ops) {
-        if (op == Op::Zb || op == Op::Zv || op == Op::Zy) return true;
+        if (op == Op::Zb || op == Op::Zv) return true;
     }
     return false;
 }

@@ -20,7 +20,7 @@ namespace mimic::x86::detail {
 enum class Op : uint8_t {
     None,
     // ModRM r/m, register or memory.
-    Eb, Ew, Ed, Eq, Ev, Ey, Ez,
+    Eb, Ew, Ed, Ev, Ey,
     EwRv,  // memory is 16 bits, register form has the operand size (MOV Ev,Sw; SLDT/STR/SMSW)
     EwRz,  // memory is 16 bits, register form 16/32 (LSL source)
     EdRz,  // memory is 32 bits, register form 16/32 (MOVSXD source)
@@ -36,7 +36,7 @@ enum class Op : uint8_t {
     Mfx,             // FXSAVE area, 512 bytes
     Mxsave,          // XSAVE area, variable
     // ModRM r/m, register only.
-    Rv, Ry, Rd,
+    Rv, Ry,
     Rn,   // native-width GPR in r/m: 64-bit in 64-bit mode, else 32-bit (MOV CR/DR)
     // Immediates.
     Ib,   // 8 bits, zero-extended
@@ -46,9 +46,11 @@ enum class Op : uint8_t {
     Jb, Jz,
     Ap,
     Ob, Ov,
-    Sw, Cy, Dy,
+    Sw,   // segment register in reg, read (MOV Ev,Sw)
+    SwW,  // segment register in reg, written (MOV Sw,Ew): CS is reserved
+    Cy, Dy,
     // Register in the low three opcode bits (REX.B extends).
-    Zb, Zv, Zy,
+    Zb, Zv,
     // Fixed registers.
     AL, CL, DX, rAX, eAX, AX,
     ES, CS, SS, DS, FS, GS,
@@ -57,7 +59,7 @@ enum class Op : uint8_t {
     // x87.
     ST0, STi,
     // MMX and SSE.
-    Pq, Qd, Qq, Nq, Vx, Vss, Vsd, Vq, Vd, Wx, Wss, Wsd, Wq, Wd, Ww, Ux,
+    Pq, Qd, Qq, Nq, Vx, Wx, Wss, Wsd, Wq, Wd, Ww, Ux,
     XMM0, // implicit XMM0 of the SSE4.1 blends
 };
 
