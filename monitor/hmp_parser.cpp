@@ -44,8 +44,16 @@ private:
     uint64_t product() {
         uint64_t value = logic();
         for (;;) {
+            size_t before = pos_;
             char op = peek();
             if (op != '*' && op != '/' && op != '%') return value;
+            // "memsave 0 16 /tmp/dump": a '/' after a space that starts a
+            // word is the next argument (a path), not a division.
+            if (op == '/' && pos_ > 0 && is_space(text_[pos_ - 1]) && pos_ + 1 < text_.size() &&
+                std::isalpha(static_cast<unsigned char>(text_[pos_ + 1]))) {
+                pos_ = before;
+                return value;
+            }
             ++pos_;
             uint64_t rhs = logic();
             if (op == '*') {
@@ -249,9 +257,10 @@ Json parse_arguments(LineParser& parser, const HmpCommandDef& def, const std::st
     for (const HmpArg& arg : def.args) {
         switch (arg.kind) {
             case HmpArgKind::kFlag: {
+                // Each declared switch may be given once, in any order,
+                // before the positional arguments.
                 parser.skip_spaces();
                 if (parser.peek() != '-') break;
-                size_t start = parser.position();
                 std::optional<std::string> option = parser.word();
                 bool found = false;
                 for (const HmpArg& candidate : def.args) {
@@ -260,14 +269,7 @@ Json parse_arguments(LineParser& parser, const HmpCommandDef& def, const std::st
                         found = true;
                     }
                 }
-                if (!found) {
-                    // A negative number is an expression, not an option.
-                    if (option->size() > 1 && std::isdigit(static_cast<unsigned char>((*option)[1]))) {
-                        (void)start;
-                        throw ParseFailure("{}: unsupported option {}", name, *option);
-                    }
-                    throw ParseFailure("{}: unsupported option {}", name, *option);
-                }
+                if (!found) throw ParseFailure("{}: unsupported option {}", name, *option);
                 break;
             }
             case HmpArgKind::kString: {

@@ -179,7 +179,14 @@ void register_core_commands(MonitorHub& hub) {
                 CpuProvider* cpus = ctx.hub.providers().cpu;
                 if (cpu < 0 || (cpus && cpu >= cpus->cpu_count())) throw QmpError("Invalid CPU index");
             }
-            return ctx.hub.execute_hmp(args["command-line"].get<std::string>(), ctx.monitor, cpu);
+            // QEMU's monitor writes "\r\n" line ends into the returned text too.
+            std::string text = ctx.hub.execute_hmp(args["command-line"].get<std::string>(), ctx.monitor, cpu);
+            std::string converted;
+            for (char c : text) {
+                if (c == '\n') converted += '\r';
+                converted += c;
+            }
+            return converted;
         },
     });
 }
