@@ -92,6 +92,11 @@ protected:
         for (int i = 0; i < breaks; i++) frontend_event(ChardevEvent::kBreak);
     }
 
+    size_t do_write(std::span<const uint8_t> data) override {
+        if (!config_.telnet) return FdChardev::do_write(data);
+        return write_telnet(data);
+    }
+
     void on_input_eof() override { disconnect(); }
     void on_input_error(int) override { disconnect(); }
     void on_output_error(int) override { disconnect(); }
@@ -141,6 +146,37 @@ private:
         return true;
     }
 
+    // In telnet a 0xff data byte goes out doubled, or the client would take
+    // it for a command. Returns input bytes consumed; a doubled 0xff of
+    // which only half fitted counts as consumed, the other half is owed.
+    size_t write_telnet(std::span<const uint8_t> data) {
+        static constexpr uint8_t kEscapedIac[2] = {telnet::kIac, telnet::kIac};
+        if (owe_iac_) {
+            if (FdChardev::do_write(std::span(kEscapedIac, 1)) == 0) return 0;
+            owe_iac_ = false;
+        }
+        size_t done = 0;
+        while (done < data.size()) {
+            std::span<const uint8_t> rest = data.subspan(done);
+            size_t run = 0;
+            while (run < rest.size() && rest[run] != telnet::kIac) run++;
+            if (run > 0) {
+                size_t n = FdChardev::do_write(rest.first(run));
+                done += n;
+                if (n < run) break;
+                continue;
+            }
+            size_t n = FdChardev::do_write(kEscapedIac);
+            if (n == 0) break;
+            done++;
+            if (n == 1) {
+                owe_iac_ = true;
+                break;
+            }
+        }
+        return done;
+    }
+
     void schedule_reconnect() {
         reconnect_timer_.mod_ns(clock_get_ns(Clock::kRealtime) + config_.reconnect_s * kNsPerSec);
     }
@@ -156,6 +192,7 @@ private:
         }
         set_fds(fd, fd, true);
         telnet_filter_ = TelnetFilter{};
+        owe_iac_ = false;
         if (config_.telnet) {
             // A fresh socket's buffer takes 12 bytes without blocking.
             ssize_t ignored = send(fd, kTelnetGreeting, sizeof kTelnetGreeting, MSG_NOSIGNAL);
@@ -180,6 +217,7 @@ private:
     Endpoint local_;
     Endpoint peer_;
     TelnetFilter telnet_filter_;
+    bool owe_iac_ = false;
     Timer reconnect_timer_;
     int connect_errno_ = 0;
 };

@@ -42,6 +42,24 @@ public:
     virtual void event(ChardevEvent) {}
 };
 
+// A front end made of callbacks, for users that would rather not subclass
+// (tests, simple consumers). Unset callbacks mean "accepts nothing" and
+// "ignores events".
+class FunctionFrontend : public CharFrontend {
+public:
+    std::function<size_t()> on_can_receive;
+    std::function<void(std::span<const uint8_t>)> on_receive;
+    std::function<void(ChardevEvent)> on_event;
+
+    size_t can_receive() override { return on_can_receive ? on_can_receive() : 0; }
+    void receive(std::span<const uint8_t> data) override {
+        if (on_receive) on_receive(data);
+    }
+    void event(ChardevEvent e) override {
+        if (on_event) on_event(e);
+    }
+};
+
 class Chardev {
 public:
     explicit Chardev(std::string id);
@@ -85,6 +103,10 @@ public:
     // The front end has room again. Input is re-polled every loop iteration
     // anyway; this only shortens the wait (and drains a mux's buffer).
     virtual void accept_input();
+
+    // Delivers a break to the front end as if the line had sent one
+    // (QMP chardev-send-break).
+    void inject_break() { frontend_event(ChardevEvent::kBreak); }
 
     // Optional copy of all output (-chardev ...,logfile=PATH[,logappend=on]).
     void set_logfile(int fd) { logfile_fd_ = fd; }

@@ -32,7 +32,8 @@ public:
     const char* backend_name() const override { return "mux"; }
     Chardev& backend() { return backend_; }
 
-    // The newest front end takes focus. Throws mimic::Error past
+    // The newest front end takes focus, so attaching the monitor before the
+    // serial port starts the user on the console, as QEMU does. Throws mimic::Error past
     // kMaxFrontends.
     void attach(CharFrontend* frontend) override;
     void detach(CharFrontend* frontend) override;

@@ -60,6 +60,22 @@ TEST_F(MiscBackends, NullAndVc) {
     EXPECT_EQ(v->filename(), "vc");
 }
 
+TEST_F(MiscBackends, FunctionFrontendAndInjectBreak) {
+    auto c = create_backend({{"backend", "ringbuf"}, {"id", "r"}});
+    std::string got;
+    int breaks = 0;
+    FunctionFrontend fe;
+    fe.on_can_receive = [] { return size_t{16}; };
+    fe.on_receive = [&](std::span<const uint8_t> d) { got.append(d.begin(), d.end()); };
+    fe.on_event = [&](ChardevEvent e) { breaks += e == ChardevEvent::kBreak; };
+    c->attach(&fe);
+    dynamic_cast<RingbufChardev&>(*c).write_input("hi");
+    c->inject_break();
+    EXPECT_EQ(got, "hi");
+    EXPECT_EQ(breaks, 1);
+    c->detach(&fe);
+}
+
 TEST_F(MiscBackends, UdpRoundTrip) {
     // The peer: a UDP socket on an ephemeral loopback port.
     int peer = socket(AF_INET, SOCK_DGRAM, 0);

@@ -277,6 +277,10 @@ TEST_F(SocketBackend, TelnetNegotiationAndIacStripping) {
     EXPECT_TRUE(spin_until([&] { return fe.received.size() >= 5; }));
     EXPECT_EQ(fe.received, std::string("ab\xff" "cd", 5));
     EXPECT_EQ(fe.count(ChardevEvent::kBreak), 1u);
+
+    // Output: a 0xff data byte is doubled on the wire.
+    EXPECT_TRUE(c->write_all(std::string("x\xffy", 3)));
+    EXPECT_EQ(read_some(client, 4), std::string("x\xff\xffy", 4));
     close(client);
     c->detach(&fe);
 }
