@@ -36,7 +36,7 @@ const std::vector<BackendType>& backend_types() {
         {"ringbuf", create_ringbuf, {"size"}},
         {"serial", create_serial, {"path"}},
         {"socket", create_socket,
-         {"path", "host", "port", "to", "ipv4", "ipv6", "server", "wait", "telnet", "tn3270", "nodelay",
+         {"path", "host", "port", "to", "ipv4", "ipv6", "server", "wait", "telnet", "tn3270", "nodelay", "delay",
           "reconnect"}},
         {"stdio", create_stdio, {"signal"}},
         {"tty", create_serial, {"path"}},

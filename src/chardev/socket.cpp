@@ -230,7 +230,8 @@ std::unique_ptr<Chardev> create_socket(const std::string& id, const ChardevOptio
     config.server = opt_bool(options, "server").value_or(false);
     config.wait = opt_bool(options, "wait").value_or(true);
     config.telnet = opt_bool(options, "telnet").value_or(false) || opt_bool(options, "tn3270").value_or(false);
-    config.nodelay = opt_bool(options, "nodelay").value_or(false);
+    // "nodelay" and its older spelling "delay=off" both disable Nagle.
+    config.nodelay = opt_bool(options, "nodelay").value_or(false) || !opt_bool(options, "delay").value_or(true);
     config.reconnect_s = static_cast<int64_t>(opt_number(options, "reconnect").value_or(0));
     if (config.server && config.reconnect_s > 0) {
         throw Error("'reconnect' option is incompatible with socket in server listen mode");

@@ -113,6 +113,8 @@ int64_t next_virtual_expiry() {
 }  // namespace
 
 int64_t clock_set(int64_t target_ns) {
+    // Host-driven guest time cannot be moved by hand.
+    if (virtual_clock_mode() != VirtualClockMode::kManual) return clock_get_ns(Clock::kVirtual);
     // Walk from deadline to deadline so that each timer sees the clock at
     // (not past) its own expiry, like hardware would.
     for (;;) {

@@ -4,7 +4,10 @@
 
 #include <time.h>
 
+#include <thread>
 #include <vector>
+
+#include "mimic/main_loop/main_loop.h"
 
 #include "mimic/main_loop/bql.h"
 #include "mimic/main_loop/timer.h"
@@ -76,6 +79,28 @@ TEST_F(VirtualClockTest, TimersDoNotFireWhileStopped) {
     EXPECT_EQ(clock_deadline_ns(Clock::kVirtual), 0);
     EXPECT_TRUE(run_expired_timers(Clock::kVirtual));
     EXPECT_EQ(fired, 1);
+}
+
+TEST_F(VirtualClockTest, VmStartFromOtherThreadWakesLoopForVirtualTimer) {
+    bool fired = false;
+    Timer t(Clock::kVirtual, [&] { fired = true; });
+    t.mod_ns(clock_get_ns(Clock::kVirtual) + 10 * kNsPerMs);
+    // The loop sleeps with no deadline (virtual time is frozen) until a
+    // "vCPU thread" starts the VM.
+    std::thread starter([] {
+        sleep_ms(20);
+        vm_start();
+    });
+    int64_t start = clock_get_ns(Clock::kRealtime);
+    while (!fired && clock_get_ns(Clock::kRealtime) - start < 10 * kNsPerSec) main_loop_wait(10 * kNsPerSec);
+    starter.join();
+    EXPECT_TRUE(fired);
+    EXPECT_LT(clock_get_ns(Clock::kRealtime) - start, 5 * kNsPerSec);
+}
+
+TEST_F(VirtualClockTest, StepIgnoredOutsideManualMode) {
+    int64_t v = clock_get_ns(Clock::kVirtual);
+    EXPECT_EQ(clock_step(kNsPerSec), v);
 }
 
 TEST_F(VirtualClockTest, ManualModeStepsThroughDeadlines) {
