@@ -38,7 +38,8 @@ public:
         std::array<uint8_t, 16> b{};
         for (auto& x : b) x = static_cast<uint8_t>(rng_());
         unsigned pos = 0;
-        unsigned prefixes = pick(8) < 4 ? 0 : pick(3) + 1;
+        // Now and then a long run of prefixes, to reach the 15-byte limit.
+        unsigned prefixes = pick(16) == 0 ? pick(8) + 4 : pick(8) < 4 ? 0 : pick(3) + 1;  // at most 11: REX and escapes follow
         for (unsigned i = 0; i < prefixes; ++i) b[pos++] = kLegacy[pick(sizeof kLegacy)];
         if (mode == CpuMode::k64 && pick(2) == 0) b[pos++] = static_cast<uint8_t>(0x40 | pick(16));
         switch (pick(8)) {
