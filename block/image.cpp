@@ -106,8 +106,8 @@ bool is_supported_format(const std::string& format) { return format == "raw" || 
 
 std::string create_options_help(const std::string& format) {
     if (format == "raw") {
+        // preallocation is a protocol-level option, as in QEMU's listing.
         return "Supported raw options:\n"
-               "  preallocation=<str>    - Preallocation mode (allowed values: off, falloc, full)\n"
                "  size=<size>            - Virtual disk size\n";
     }
     if (format == "qcow2") {

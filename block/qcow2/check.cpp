@@ -35,7 +35,7 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
         uint64_t last = (offset + length - 1) >> cluster_bits_;
         if (last >= refs.size()) {
             // Metadata claims space past the end of the file.
-            if (last - refs.size() > (1ull << 24)) {
+            if (last - refs.size() > (1ull << 20)) {
                 result.messages.push_back(fmt::format("ERROR: offset {:#x} far beyond end of image", offset));
                 ++result.corruptions;
                 return;
