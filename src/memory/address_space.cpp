@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <utility>
 
 #include "mimic/memory/code_tracking.h"
 #include "mimic/memory/memory_region.h"
@@ -127,8 +128,7 @@ bool valid_size(unsigned size) { return size >= 1 && size <= 8 && std::has_singl
 
 AddressSpace::AddressSpace(MemoryRegion& root, std::string name)
     : root_(root), name_(std::move(name)) {
-    view_.store(std::make_shared<const FlatView>(render_flat_view(root_)),
-                std::memory_order_release);
+    view_ = std::make_shared<const FlatView>(render_flat_view(root_));
     registry().push_back(this);
 }
 
@@ -139,10 +139,22 @@ const std::vector<AddressSpace*>& AddressSpace::all() { return registry(); }
 void AddressSpace::update() {
     auto fresh = std::make_shared<const FlatView>(render_flat_view(root_));
     if (*fresh == *view()) return;
-    view_.store(fresh, std::memory_order_release);
+    std::shared_ptr<const FlatView> old;
+    {
+        std::lock_guard<std::mutex> guard(view_lock_);
+        old = std::exchange(view_, fresh);
+    }
+    // Freed here (not under the lock) unless a reader still holds it; then
+    // that reader frees it when done.
+    old.reset();
     // Copy: a listener may remove itself (or others) while being called.
     auto listeners = listeners_;
     for (auto& [id, listener] : listeners) listener(*this, *fresh);
+}
+
+std::shared_ptr<const FlatView> AddressSpace::view() const {
+    std::lock_guard<std::mutex> guard(view_lock_);
+    return view_;
 }
 
 uint64_t AddressSpace::add_listener(Listener listener) {

@@ -10,7 +10,7 @@
 // Threading rule:
 //  - The region tree and the set of address spaces are changed only with
 //    the BQL held (main_loop/bql.h). A change builds a complete new FlatView
-//    and swaps it in with one atomic store; a reader loads the view once per
+//    and swaps it in as one pointer; a reader loads the view once per
 //    access and holds a reference while using it, so it sees either the old
 //    or the new view, never a half-built one, and the old one is freed when
 //    its last reader lets go.
@@ -22,14 +22,15 @@
 //    published. A vCPU may go on using translations of the old view until
 //    it drops them, so a TLB listener must make each vCPU flush before it
 //    next runs guest code (the same window QEMU has).
-//  - Loading the view costs an atomic reference-count update; hot paths use
-//    translate() once per page (a TLB) rather than load() per access.
+//  - Loading the view costs a short lock and a reference-count update; hot
+//    paths use translate() once per page (a TLB) rather than load() per
+//    access.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,7 @@ class AddressSpace {
     MemoryRegion& root() const { return root_; }
 
     // The current view; a reader may keep it as long as it likes.
-    std::shared_ptr<const FlatView> view() const { return view_.load(std::memory_order_acquire); }
+    std::shared_ptr<const FlatView> view() const;
 
     // Byte ranges, crossing region boundaries as needed. Accesses to I/O
     // regions are split into the largest sizes the device accepts.
@@ -97,7 +98,12 @@ class AddressSpace {
   private:
     MemoryRegion& root_;
     std::string name_;
-    std::atomic<std::shared_ptr<const FlatView>> view_;
+    // The published view. A plain mutex rather than
+    // std::atomic<std::shared_ptr>: GCC 12's version is itself a spin lock,
+    // and one whose unlock ThreadSanitizer (rightly) reports as a race. The
+    // critical sections are a pointer copy and a reference-count update.
+    mutable std::mutex view_lock_;
+    std::shared_ptr<const FlatView> view_;
     std::vector<std::pair<uint64_t, Listener>> listeners_;
     uint64_t next_listener_id_ = 1;
 };
