@@ -14,9 +14,11 @@ namespace mimic::memory {
 
 namespace {
 
+// Never destroyed: regions and address spaces with static storage may be
+// torn down after it would be, and their destructors consult it.
 std::vector<AddressSpace*>& registry() {
-    static std::vector<AddressSpace*> spaces;
-    return spaces;
+    static auto* spaces = new std::vector<AddressSpace*>;
+    return *spaces;
 }
 
 enum class Direction { kRead, kWrite, kWriteRom };
