@@ -62,6 +62,7 @@ TEST_P(Cpu, ProtectedModeLoopAndMemory) {
 TEST_P(Cpu, ConditionalBranchesAndFlags) {
     protected_mode(R"(
         xor %edi, %edi
+        xor %edx, %edx
         mov $5, %eax
         cmp $7, %eax
         jb 1f

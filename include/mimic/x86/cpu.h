@@ -1,0 +1,112 @@
+// The x86 vCPU as the machine sees it: creation, the run loop, interrupts
+// and reset.
+//
+//   x86::CpuConfig cfg;                       // cfg.backend = Backend::kInterp for -accel tcg,backend=interp
+//   x86::CpuHooks hooks;
+//   hooks.reset_request = [&] { machine.request_reset(); };   // triple fault
+//   auto cpu = x86::create_cpu(cfg, system_memory_as, io_as, hooks);
+//   cpu->set_interrupt_controller(&pic);     // has_interrupt()/acknowledge()
+//   // on the vCPU thread:
+//   while (running) {
+//       auto why = cpu->run();                // runs guest code without the BQL
+//       ...                                   // kHalted: wait for an interrupt
+//   }
+//
+// Threading: run() is called on the vCPU's own thread. Guest code runs
+// without the BQL; the CPU takes the BQL around every access to an I/O port
+// or MMIO (device models assume it) and around the interrupt controller
+// calls. Other threads use request_exit(), raise_irq_line()/notify_interrupt()
+// and never touch the state while run() is executing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "mimic/x86/cpu_state.h"
+
+namespace mimic::memory {
+class AddressSpace;
+}
+
+namespace mimic::x86 {
+
+// Implemented by the PIC (and later the APIC): the source of external interrupts.
+class InterruptController {
+public:
+    virtual ~InterruptController() = default;
+    // Whether an interrupt is pending for this CPU (called with the BQL held).
+    virtual bool has_interrupt() = 0;
+    // Acknowledges the highest-priority pending interrupt (the INTA cycle)
+    // and returns its vector (called with the BQL held).
+    virtual uint8_t acknowledge() = 0;
+};
+
+enum class TcgBackend { kJit, kInterp };
+
+struct CpuConfig {
+    TcgBackend backend = TcgBackend::kJit;   // -accel tcg,backend=jit|interp
+    // CPUID family/model/stepping for leaf 1 and the reset value of EDX:
+    // family 6, model 6, stepping 3 like QEMU's qemu32/qemu64.
+    uint32_t cpuid_version = 0x00000663;
+    uint32_t apic_id = 0;
+    bool single_step_blocks = false;         // one instruction per block (debugging)
+};
+
+struct CpuHooks {
+    // Triple fault / shutdown cycle. The machine resets (calling X86Cpu::reset)
+    // or, with -no-reboot, exits. Called on the vCPU thread without the BQL.
+    std::function<void()> reset_request;
+    // Takes and releases the BQL (the machine supplies main_loop's lock). When
+    // empty the CPU does not lock (unit tests).
+    std::function<void()> lock_bql, unlock_bql;
+};
+
+enum class ExitReason {
+    kRequested,   // request_exit() was called
+    kHalted,      // HLT with no interrupt pending: wait, then call run() again
+    kShutdown,    // triple fault (reset_request was called)
+};
+
+class X86Cpu {
+public:
+    virtual ~X86Cpu() = default;
+
+    // Runs guest code until an exit reason. Reentrant in the sense that it
+    // can be called again after any return.
+    virtual ExitReason run() = 0;
+    // Makes run() return kRequested soon (from any thread).
+    virtual void request_exit() = 0;
+    // The SDM power-up / RESET state (INIT keeps caches and MSRs; issue 6).
+    virtual void reset() = 0;
+
+    virtual void set_interrupt_controller(InterruptController* ic) = 0;
+    // The controller's INTR output changed (any thread): wakes the CPU.
+    virtual void set_irq_line(bool level) = 0;
+    virtual void raise_nmi() = 0;
+
+    // The A20 gate (port 92h / the keyboard controller).
+    virtual void set_a20(bool enabled) = 0;
+
+    virtual CpuState& state() = 0;
+    // After editing state() directly (tests, gdbstub, loadvm): recomputes the
+    // derived mode flags and drops cached translations of addresses.
+    virtual void state_changed() = 0;
+    // The architectural EFLAGS (the lazily kept arithmetic flags included).
+    virtual uint32_t eflags() const = 0;
+    virtual void set_eflags(uint32_t value) = 0;
+    // Drops every translation (e.g. after the machine loaded new code by DMA
+    // outside the memory API).
+    virtual void flush_translations() = 0;
+    // Prints the registers as -d cpu / `info registers` do.
+    virtual std::string dump_state() const = 0;
+
+    // Statistics for tests.
+    virtual uint64_t translated_blocks() const = 0;
+};
+
+std::unique_ptr<X86Cpu> create_cpu(const CpuConfig& config, memory::AddressSpace& mem,
+                                   memory::AddressSpace& io, CpuHooks hooks);
+
+}  // namespace mimic::x86

@@ -1,0 +1,365 @@
+// X86Cpu: construction, the SDM reset state, hflags, the TLB bookkeeping
+// and the cpu loop that runs blocks and delivers exceptions and interrupts.
+#include <csetjmp>
+
+#include "cpu_impl.h"
+#include "helpers.h"
+#include "mimic/memory/code_tracking.h"
+#include "mimic/memory/memory_region.h"
+#include "mimic/util/log.h"
+#include "translate/translator.h"
+
+namespace mimic::x86 {
+
+namespace {
+
+constexpr int kExcpHalted = -3;
+
+tcg::BackendConfig backend_config() {
+    tcg::BackendConfig cfg;
+    cfg.softmmu.tlb_offset = static_cast<int32_t>(offsetof(CpuState, tlb));
+    cfg.softmmu.load_slow = softmmu_load_slow;
+    cfg.softmmu.store_slow = softmmu_store_slow;
+    cfg.lookup_tb = tcg::Executor::lookup_for_current_thread;
+    return cfg;
+}
+
+}  // namespace
+
+void update_hflags(CpuState* env) {
+    uint32_t h = env->hflags & (kHfCplMask | kHfInhibitIrq | kHfSingleInsn);
+    const bool pe = env->cr[0] & kCr0PE;
+    const bool vm = env->eflags & kFlagVM;
+    if (!pe) h &= ~kHfCplMask;
+    if (vm) h = (h & ~kHfCplMask) | 3;
+    if (pe) h |= kHfPe;
+    if (vm) h |= kHfVm;
+    if (env->cr[0] & kCr0PG) h |= kHfPg;
+    if (env->seg[kCS].flags & kDescB) h |= kHfCs32;
+    if (env->seg[kSS].flags & kDescB) h |= kHfSs32;
+    if (env->eflags & kFlagTF) h |= kHfTf;
+    h |= ((env->eflags & kFlagIOPL) >> kIoplShift) << kHfIoplShift;
+    if (env->efer & kEferLMA) h |= kHfLma;
+    if (!pe || vm || env->seg[kDS].base || env->seg[kES].base || env->seg[kSS].base) h |= kHfAddSeg;
+    // Segments that need a limit/type check on every access: anything but a
+    // flat, writable, expand-up data segment in protected mode; in real and
+    // V86 mode only segments whose cached limit is below 64 KiB... which the
+    // 16-bit address wrap already covers, except for 32-bit addressing.
+    for (int s = 0; s < 6; ++s) {
+        const SegmentCache& c = env->seg[s];
+        bool flat = c.limit == 0xffffffff && (c.flags & kDescP) && !(c.flags & kDescCode) && (c.flags & kDescRW) &&
+                    !(c.flags & kDescExpandDown);
+        bool check = pe && !vm ? !flat : c.limit < 0xffff;
+        if (check) h |= 1u << (kHfSegCheckShift + s);
+    }
+    env->hflags = h;
+}
+
+CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::AddressSpace& io, CpuHooks hooks)
+    : config_(config), mem_(mem), io_(io), hooks_(std::move(hooks)) {
+    env_.owner = this;
+    tcg::BackendConfig bc = backend_config();
+    backend_ = config.backend == TcgBackend::kInterp ? tcg::make_interpreter_backend(bc) : tcg::make_jit_backend(bc);
+    translator_ = std::make_unique<Translator>(globals_);
+    tbs_ = std::make_unique<tcg::TbCache>(*backend_);
+    tcg::Executor::Hooks eh;
+    eh.get_state = [](void* e) {
+        auto* env = static_cast<CpuState*>(e);
+        uint64_t cs_base = env->seg[kCS].base;
+        return tcg::TbCpuState{(cs_base + env->eip) & 0xffffffffull, cs_base, env->hflags & ~kHfInhibitIrq};
+    };
+    eh.code_phys = [](void* e, uint64_t pc) {
+        uintptr_t host;
+        return get_code_phys(static_cast<CpuState*>(e), pc, &host, 0);
+    };
+    eh.translate = [this](void* e, tcg::TranslationBlock& tb, tcg::Builder& b) {
+        ++tb_count_;
+        translator_->translate(static_cast<CpuState*>(e), tb, b);
+    };
+    executor_ = std::make_unique<tcg::Executor>(*tbs_, globals_, &env_, std::move(eh));
+    memory::set_code_write_hook([this](memory::MemoryRegion& ram, uint64_t offset, uint64_t len) {
+        // Find where this RAM appears in the guest-physical space.
+        auto view = mem_.view();
+        for (const memory::FlatRange& r : view->ranges()) {
+            if (r.region != &ram) continue;
+            uint64_t rlen = r.last - r.start + 1;
+            if (offset + len <= r.offset || offset >= r.offset + rlen) continue;
+            uint64_t lo = std::max(offset, r.offset), hi = std::min(offset + len, r.offset + rlen);
+            invalidate_code(r.start + (lo - r.offset), hi - lo);
+        }
+    });
+    reset();
+}
+
+CpuImpl::~CpuImpl() { memory::set_code_write_hook(nullptr); }
+
+void CpuImpl::reset() {
+    CpuState& e = env_;
+    for (auto& r : e.regs) r = 0;
+    e.regs[kRDX] = config_.cpuid_version;
+    e.eip = 0xfff0;
+    e.cc_op = kCcOpEflags;
+    e.cc_src = e.cc_dst = e.cc_src2 = 0;
+    e.df = 1;
+    e.eflags = kFlagFixed1;
+    e.hflags = 0;
+    const uint32_t data = kDescP | kDescS | kDescRW | kDescAccessed;
+    for (int s = 0; s < 6; ++s) e.seg[s] = SegmentCache{0, 0, 0xffff, data};
+    e.seg[kCS] = SegmentCache{0xf000, 0xffff0000, 0xffff, data | kDescCode};
+    e.ldtr = SegmentCache{0, 0, 0xffff, kDescP | (2u << kDescTypeShift)};
+    e.tr = SegmentCache{0, 0, 0xffff, kDescP | (11u << kDescTypeShift)};
+    e.gdtr = TableRegister{0, 0xffff};
+    e.idtr = TableRegister{0, 0xffff};
+    for (auto& c : e.cr) c = 0;
+    e.cr[0] = 0x60000010;
+    for (auto& d : e.dr) d = 0;
+    e.dr[6] = 0xffff0ff0;
+    e.dr[7] = 0x400;
+    e.efer = 0;
+    e.msr = MsrState{};
+    e.a20_mask = ~0ull;
+    e.cpuid_version = config_.cpuid_version;
+    e.halted = false;
+    e.exception_index = -1;
+    e.old_exception = -1;
+    e.fpu = FpuState{};
+    std::memset(e.fpu.st, 0, sizeof(e.fpu.st));
+    std::memset(e.fpu.xmm, 0, sizeof(e.fpu.xmm));
+    e.interrupt_request.store(0);
+    update_hflags(&e);
+    tlb_flush();
+}
+
+void CpuImpl::tlb_flush() {
+    env_.tlb.flush();
+    std::memset(tlb_global_, 0, sizeof(tlb_global_));
+    tlb_has_large_ = false;
+    if (executor_) executor_->flush_jump_cache();
+}
+
+void CpuImpl::tlb_flush_nonglobal() {
+    bool any_global = false;
+    for (auto& m : tlb_global_)
+        for (bool g : m) any_global |= g;
+    if (!any_global) {
+        tlb_flush();
+        return;
+    }
+    for (unsigned m = 0; m < tcg::kNumMmuModes; ++m)
+        for (unsigned i = 0; i < tcg::kTlbSize; ++i)
+            if (!tlb_global_[m][i]) std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
+    executor_->flush_jump_cache();
+}
+
+void CpuImpl::tlb_flush_page(uint64_t vaddr) {
+    if (tlb_has_large_) {
+        // A large page occupies many 4 KiB entries; drop them all.
+        tlb_flush();
+        return;
+    }
+    env_.tlb.flush_page(vaddr);
+    executor_->flush_jump_cache();
+}
+
+void CpuImpl::note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, bool large) {
+    tlb_global_[mmu_idx][tcg::SoftTlb::index(vaddr)] = global;
+    tlb_has_large_ |= large;
+}
+
+void CpuImpl::drop_writable_mappings(uintptr_t host_page) {
+    for (auto& mode : env_.tlb.table) {
+        for (auto& e : mode) {
+            if (e.addr_write == tcg::kTlbInvalid) continue;
+            if (e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
+        }
+    }
+}
+
+void CpuImpl::invalidate_code(uint64_t paddr, uint64_t len) {
+    if (std::this_thread::get_id() != vcpu_thread_ && vcpu_thread_ != std::thread::id()) {
+        std::lock_guard<std::mutex> lock(pending_mutex_);
+        pending_invalidations_.emplace_back(paddr, len);
+        env_.exit_request.store(1);
+        return;
+    }
+    tbs_->invalidate_phys_range(paddr, paddr + len);
+}
+
+void CpuImpl::code_write_check(uint64_t paddr, memory::RamBlock* rb, uint64_t offset, unsigned size,
+                               uintptr_t retaddr) {
+    uint64_t first = offset >> tcg::kPageBits, last = (offset + size - 1) >> tcg::kPageBits;
+    if (!rb->code_pages().any(first, last)) return;
+    const auto* current = static_cast<const tcg::TranslationBlock*>(env_.current_tb);
+    tbs_->invalidate_phys_range(paddr, paddr + size);
+    // The page stays tracked while blocks remain on it.
+    for (uint64_t p = first; p <= last; ++p) {
+        uint64_t pa = (paddr & tcg::kPageMask) + ((p - first) << tcg::kPageBits);
+        if (!tbs_->page_has_code(pa)) rb->code_pages().clear(p);
+    }
+    if (current && current->invalid && current->icount > 1 && retaddr) {
+        // The running block changed under us: redo this instruction alone,
+        // freshly translated, before the store happens.
+        restore_state(&env_, retaddr);
+        env_.hflags |= kHfSingleInsn;
+        cpu_loop_exit(&env_);
+    }
+}
+
+void CpuImpl::flush_translations() {
+    tbs_->flush();
+    executor_->flush_jump_cache();
+}
+
+void CpuImpl::state_changed() {
+    update_hflags(&env_);
+    tlb_flush();
+}
+
+uint32_t CpuImpl::eflags() const { return get_eflags(&env_); }
+
+void CpuImpl::set_eflags(uint32_t value) { x86::set_eflags(&env_, value, 0x3f7fd5); }
+
+void CpuImpl::request_exit() {
+    env_.interrupt_request.fetch_or(kIrqExit);
+    env_.exit_request.store(1);
+}
+
+void CpuImpl::set_irq_line(bool level) {
+    if (level) {
+        env_.interrupt_request.fetch_or(kIrqHard);
+        env_.exit_request.store(1);
+    } else {
+        env_.interrupt_request.fetch_and(~kIrqHard);
+    }
+}
+
+void CpuImpl::raise_nmi() {
+    env_.interrupt_request.fetch_or(kIrqNmi);
+    env_.exit_request.store(1);
+}
+
+void CpuImpl::set_a20(bool enabled) {
+    uint64_t m = enabled ? ~0ull : ~(1ull << 20);
+    if (m != env_.a20_mask) {
+        env_.a20_mask = m;
+        tlb_flush();
+    }
+}
+
+// Takes a pending external interrupt if the CPU accepts one now. Returns
+// true when one was delivered.
+bool CpuImpl::check_interrupts() {
+    uint32_t req = env_.interrupt_request.load();
+    if (env_.hflags & kHfInhibitIrq) return false;
+    if (req & kIrqNmi) {
+        env_.interrupt_request.fetch_and(~kIrqNmi);
+        env_.halted = false;
+        do_interrupt(&env_, kExcNMI, false, 0, env_.eip, true);
+        return true;
+    }
+    if ((req & kIrqHard) && (env_.eflags & kFlagIF) && ic_) {
+        bql_lock();
+        bool has = ic_->has_interrupt();
+        int vector = has ? ic_->acknowledge() : -1;
+        bql_unlock();
+        if (!has) {
+            env_.interrupt_request.fetch_and(~kIrqHard);
+            return false;
+        }
+        env_.halted = false;
+        do_interrupt(&env_, vector, false, 0, env_.eip, true);
+        return true;
+    }
+    return false;
+}
+
+ExitReason CpuImpl::run() {
+    vcpu_thread_ = std::this_thread::get_id();
+    CpuState& e = env_;
+    // Volatile: read after siglongjmp.
+    volatile bool first = true;
+    (void)first;
+    if (sigsetjmp(e.jmp_env, 0) != 0) {
+        // A helper left generated code (exception, halt, self-modifying code).
+        executor_->forget_last_exit();
+        e.current_tb = nullptr;
+    }
+    for (;;) {
+        // Exceptions raised so far, with #DF/triple-fault classification.
+        if (e.exception_index == kExcpHalted) {
+            e.exception_index = -1;
+            if (!(e.interrupt_request.load() & (kIrqHard | kIrqNmi)) || !(e.eflags & kFlagIF))
+                if (!(e.interrupt_request.load() & kIrqNmi)) return ExitReason::kHalted;
+        } else if (e.exception_index >= 0) {
+            int vector = e.exception_index;
+            uint32_t err = e.error_code;
+            bool is_int = e.exception_is_int;
+            uint64_t next = e.exception_next_eip;
+            e.exception_index = -1;
+            if (!is_int) check_double_fault(&e, vector, err);
+            if (vector == -2) {
+                e.old_exception = -1;
+                shutdown_ = true;
+                if (hooks_.reset_request) hooks_.reset_request();
+                return ExitReason::kShutdown;
+            }
+            do_interrupt(&e, vector, is_int, err, next, false);
+            executor_->forget_last_exit();
+        }
+        e.old_exception = -1;
+        // Cross-thread requests.
+        e.exit_request.store(0);
+        {
+            std::lock_guard<std::mutex> lock(pending_mutex_);
+            for (auto [pa, len] : pending_invalidations_) tbs_->invalidate_phys_range(pa, pa + len);
+            pending_invalidations_.clear();
+        }
+        uint32_t req = e.interrupt_request.load();
+        if (req & kIrqExit) {
+            e.interrupt_request.fetch_and(~kIrqExit);
+            return ExitReason::kRequested;
+        }
+        if (req & (kIrqHard | kIrqNmi)) {
+            if (check_interrupts()) {
+                executor_->forget_last_exit();
+                continue;
+            }
+        }
+        if (e.halted) return ExitReason::kHalted;
+        if (log::enabled(log::kCpu)) log::write(dump_state());
+        uintptr_t ret = executor_->step();
+        e.current_tb = nullptr;
+        if (e.hflags & kHfSingleInsn) {
+            e.hflags &= ~kHfSingleInsn;
+            executor_->forget_last_exit();
+        }
+        if (ret == tcg::kExitRequested) executor_->forget_last_exit();
+    }
+}
+
+std::string CpuImpl::dump_state() const {
+    const CpuState& e = env_;
+    static const char* const kSeg[6] = {"ES", "CS", "SS", "DS", "FS", "GS"};
+    std::string s = fmt::format(
+        "EAX={:08x} EBX={:08x} ECX={:08x} EDX={:08x}\nESI={:08x} EDI={:08x} EBP={:08x} ESP={:08x}\n"
+        "EIP={:08x} EFL={:08x} [{}] CPL={} HLT={}\n",
+        e.regs[0] & 0xffffffff, e.regs[3] & 0xffffffff, e.regs[1] & 0xffffffff, e.regs[2] & 0xffffffff,
+        e.regs[6] & 0xffffffff, e.regs[7] & 0xffffffff, e.regs[5] & 0xffffffff, e.regs[4] & 0xffffffff,
+        e.eip, get_eflags(&e), "", e.cpl(), e.halted ? 1 : 0);
+    for (int i = 0; i < 6; ++i)
+        s += fmt::format("{}  ={:04x} {:08x} {:08x} {:08x}\n", kSeg[i], e.seg[i].selector, e.seg[i].base,
+                         e.seg[i].limit, e.seg[i].flags);
+    s += fmt::format("LDT={:04x} {:08x} {:08x}\nTR ={:04x} {:08x} {:08x}\n", e.ldtr.selector, e.ldtr.base,
+                     e.ldtr.limit, e.tr.selector, e.tr.base, e.tr.limit);
+    s += fmt::format("GDT=     {:08x} {:08x}\nIDT=     {:08x} {:08x}\n", e.gdtr.base, e.gdtr.limit, e.idtr.base,
+                     e.idtr.limit);
+    s += fmt::format("CR0={:08x} CR2={:08x} CR3={:08x} CR4={:08x}\n", e.cr[0], e.cr[2], e.cr[3], e.cr[4]);
+    return s;
+}
+
+std::unique_ptr<X86Cpu> create_cpu(const CpuConfig& config, memory::AddressSpace& mem, memory::AddressSpace& io,
+                                   CpuHooks hooks) {
+    return std::make_unique<CpuImpl>(config, mem, io, std::move(hooks));
+}
+
+}  // namespace mimic::x86

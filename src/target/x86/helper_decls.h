@@ -1,0 +1,77 @@
+// Helpers called from generated code. Arguments and results are 32 or 64
+// bits (tcg passes every argument in a 64-bit register; I32 values are
+// zero-extended). Helpers that may fault find the instruction with GETPC().
+#pragma once
+
+#include <cstdint>
+
+#include "mimic/x86/cpu_state.h"
+
+namespace mimic::x86 {
+
+// exceptions
+void helper_raise_exception(CpuState* env, uint32_t vector, uint32_t error_code);
+void helper_raise_interrupt(CpuState* env, uint32_t vector, uint32_t next_eip_delta);
+void helper_into(CpuState* env, uint32_t next_eip_delta);
+void helper_single_step(CpuState* env);
+void helper_set_inhibit_irq(CpuState* env);
+void helper_bound(CpuState* env, uint64_t index, uint64_t addr, uint32_t size);
+
+// flags
+uint32_t helper_cc_compute_all(CpuState* env);
+uint64_t helper_read_eflags(CpuState* env);
+void helper_write_eflags(CpuState* env, uint32_t value, uint32_t mask);
+void helper_popf(CpuState* env, uint32_t value, uint32_t op32);
+void helper_cli(CpuState* env);
+void helper_sti(CpuState* env);
+uint64_t helper_pushf_value(CpuState* env);
+
+// arithmetic with awkward flags or faults
+uint64_t helper_shift(CpuState* env, uint32_t op_size, uint64_t value, uint32_t count);
+uint64_t helper_shld(CpuState* env, uint32_t size_right, uint64_t dst, uint64_t src, uint32_t count);
+void helper_mul(CpuState* env, uint32_t size_signed, uint64_t src);
+void helper_div(CpuState* env, uint32_t size_signed, uint64_t src);
+uint64_t helper_imul2(CpuState* env, uint32_t size, uint64_t a, uint64_t b);
+void helper_bcd(CpuState* env, uint32_t op, uint32_t imm);
+uint64_t helper_bitop(CpuState* env, uint32_t op_size, uint64_t value, uint64_t bit);
+uint64_t helper_bsf_bsr(CpuState* env, uint32_t op_size, uint64_t value, uint64_t old);
+
+// strings (the whole REP loop runs in the helper)
+void helper_string(CpuState* env, uint32_t desc, uint32_t next_eip);
+
+// segments, far transfers (seg_helper.cpp)
+void helper_load_seg(CpuState* env, uint32_t seg, uint32_t selector);
+uint64_t helper_seg_check(CpuState* env, uint32_t seg_write_size, uint64_t offset);
+void helper_ljmp(CpuState* env, uint32_t sel, uint32_t eip, uint32_t next_eip);
+void helper_lcall(CpuState* env, uint32_t sel, uint32_t eip, uint32_t next_eip, uint32_t op32);
+void helper_lret(CpuState* env, uint32_t op32, uint32_t imm);
+void helper_iret(CpuState* env, uint32_t op32, uint32_t next_eip);
+uint64_t helper_lar(CpuState* env, uint32_t sel);
+uint64_t helper_lsl(CpuState* env, uint32_t sel);
+void helper_verr(CpuState* env, uint32_t sel);
+void helper_verw(CpuState* env, uint32_t sel);
+void helper_lldt(CpuState* env, uint32_t sel);
+void helper_ltr(CpuState* env, uint32_t sel);
+
+// system (misc_helper.cpp)
+void helper_cpuid(CpuState* env);
+void helper_rdtsc(CpuState* env);
+void helper_rdmsr(CpuState* env);
+void helper_wrmsr(CpuState* env);
+void helper_hlt(CpuState* env, uint32_t next_eip);
+uint64_t helper_read_cr(CpuState* env, uint32_t n);
+void helper_write_cr(CpuState* env, uint32_t n, uint64_t value);
+uint64_t helper_read_dr(CpuState* env, uint32_t n);
+void helper_write_dr(CpuState* env, uint32_t n, uint64_t value);
+void helper_lmsw(CpuState* env, uint32_t value);
+void helper_clts(CpuState* env);
+void helper_invlpg(CpuState* env, uint64_t linear);
+void helper_lgdt_lidt(CpuState* env, uint64_t linear, uint32_t which_op32);
+void helper_sgdt_sidt(CpuState* env, uint64_t linear, uint32_t which);
+void helper_check_cpl0(CpuState* env);
+uint64_t helper_in(CpuState* env, uint32_t port, uint32_t size);
+void helper_out(CpuState* env, uint32_t port, uint32_t size, uint64_t value);
+void helper_check_io(CpuState* env, uint32_t port, uint32_t size);
+void helper_cmpxchg8b(CpuState* env, uint64_t linear);
+
+}  // namespace mimic::x86

@@ -1,0 +1,385 @@
+// System helpers: exceptions from generated code, EFLAGS rules (POPF, CLI,
+// STI), CPUID, time stamp counter, MSRs, control and debug registers,
+// descriptor table registers, port I/O with the I/O permission bitmap, HLT,
+// INVLPG and CMPXCHG8B.
+#include <chrono>
+
+#include "cpu_impl.h"
+#include "helper_decls.h"
+#include "helpers.h"
+#include "mimic/util/log.h"
+
+namespace mimic::x86 {
+
+// ---- exceptions ----
+
+void helper_raise_exception(CpuState* env, uint32_t vector, uint32_t error_code) {
+    raise_exception_err(env, static_cast<int>(vector), error_code, MIMIC_GETPC());
+}
+
+void helper_raise_interrupt(CpuState* env, uint32_t vector, uint32_t next_eip_delta) {
+    // eip was synced to the instruction; software interrupts return after it.
+    raise_interrupt(env, static_cast<int>(vector), env->eip + next_eip_delta);
+}
+
+void helper_into(CpuState* env, uint32_t next_eip_delta) {
+    if (compute_arith_flags(env) & kFlagOF) raise_interrupt(env, kExcOF, env->eip + next_eip_delta);
+}
+
+void helper_single_step(CpuState* env) {
+    env->dr[6] |= 1u << 14;   // BS
+    env->exception_index = kExcDB;
+    env->error_code = 0;
+    env->exception_is_int = false;
+    env->exception_next_eip = env->eip;
+    cpu_loop_exit(env);
+}
+
+void helper_set_inhibit_irq(CpuState* env) { env->hflags |= kHfInhibitIrq; }
+
+void helper_bound(CpuState* env, uint64_t index, uint64_t addr, uint32_t size) {
+    const uintptr_t ra = MIMIC_GETPC();
+    unsigned mmu = cpu_mmu_index(env);
+    int64_t lo, hi, idx;
+    if (size == 2) {
+        lo = static_cast<int16_t>(cpu_ld(env, addr, 2, mmu, ra));
+        hi = static_cast<int16_t>(cpu_ld(env, (addr + 2) & 0xffffffff, 2, mmu, ra));
+        idx = static_cast<int16_t>(index);
+    } else {
+        lo = static_cast<int32_t>(cpu_ld(env, addr, 4, mmu, ra));
+        hi = static_cast<int32_t>(cpu_ld(env, (addr + 4) & 0xffffffff, 4, mmu, ra));
+        idx = static_cast<int32_t>(index);
+    }
+    if (idx < lo || idx > hi) raise_exception(env, kExcBR, ra);
+}
+
+// ---- flags ----
+
+uint32_t helper_cc_compute_all(CpuState* env) { return compute_arith_flags(env); }
+uint64_t helper_read_eflags(CpuState* env) { return get_eflags(env); }
+void helper_write_eflags(CpuState* env, uint32_t value, uint32_t mask) { set_eflags(env, value, mask); }
+
+uint64_t helper_pushf_value(CpuState* env) {
+    // VM and RF read as zero in the pushed image.
+    return get_eflags(env) & ~(kFlagVM | kFlagRF);
+}
+
+void helper_popf(CpuState* env, uint32_t value, uint32_t op32) {
+    const unsigned cpl = env->cpl();
+    const unsigned iopl = (env->eflags & kFlagIOPL) >> kIoplShift;
+    uint32_t mask = kFlagsArith | kFlagTF | kFlagDF | kFlagNT | kFlagAC | kFlagID;
+    if (!(env->cr[0] & kCr0PE) || cpl == 0) mask |= kFlagIOPL;
+    if (!(env->cr[0] & kCr0PE) || cpl <= iopl || (env->eflags & kFlagVM)) mask |= kFlagIF;
+    if (env->eflags & kFlagVM) mask &= ~kFlagIOPL;
+    if (!op32) mask &= 0xffff;
+    set_eflags(env, value, mask);
+}
+
+void helper_cli(CpuState* env) {
+    const unsigned iopl = (env->eflags & kFlagIOPL) >> kIoplShift;
+    bool pm = env->cr[0] & kCr0PE;
+    if (pm && ((env->eflags & kFlagVM) ? iopl != 3 : env->cpl() > iopl)) raise_exception(env, kExcGP, MIMIC_GETPC());
+    env->eflags &= ~kFlagIF;
+}
+
+void helper_sti(CpuState* env) {
+    const unsigned iopl = (env->eflags & kFlagIOPL) >> kIoplShift;
+    bool pm = env->cr[0] & kCr0PE;
+    if (pm && ((env->eflags & kFlagVM) ? iopl != 3 : env->cpl() > iopl)) raise_exception(env, kExcGP, MIMIC_GETPC());
+    // Interrupts stay blocked until after the next instruction, but only
+    // when STI actually opened them.
+    if (!(env->eflags & kFlagIF)) env->hflags |= kHfInhibitIrq;
+    env->eflags |= kFlagIF;
+}
+
+// ---- CPUID: a Pentium Pro-class model reporting exactly what is implemented ----
+
+void helper_cpuid(CpuState* env) {
+    uint32_t leaf = static_cast<uint32_t>(env->regs[0]);
+    uint32_t a = 0, b = 0, c = 0, d = 0;
+    switch (leaf) {
+    case 0:
+        a = 1;
+        b = 0x756e6547; d = 0x49656e69; c = 0x6c65746e;   // "GenuineIntel"
+        break;
+    case 1:
+        a = env->cpuid_version;
+        b = (cpu_of(env).config_.apic_id << 24) | (1u << 16) | (8u << 8);
+        c = 0;
+        // No FPU, SEP, APIC, MMX, FXSR or SSE yet: issue 6 adds them and their bits.
+        d = (1u << 2)    // DE
+          | (1u << 3)    // PSE
+          | (1u << 4)    // TSC
+          | (1u << 5)    // MSR
+          | (1u << 6)    // PAE
+          | (1u << 8)    // CX8
+          | (1u << 13)   // PGE
+          | (1u << 15)   // CMOV
+          | (1u << 17);  // PSE-36
+        break;
+    default:
+        // Unknown leaves answer like the highest basic leaf, as Intel parts do.
+        break;
+    }
+    env->regs[0] = a;
+    env->regs[3] = b;
+    env->regs[1] = c;
+    env->regs[2] = d;
+}
+
+// ---- time stamp counter ----
+
+namespace {
+
+uint64_t host_ticks() {
+    using namespace std::chrono;
+    return static_cast<uint64_t>(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+void helper_rdtsc(CpuState* env) {
+    if ((env->cr[4] & kCr4TSD) && env->cpl() != 0 && (env->cr[0] & kCr0PE))
+        raise_exception(env, kExcGP, MIMIC_GETPC());
+    uint64_t t = host_ticks() + env->msr.tsc_offset;   // a 1 GHz invariant TSC
+    env->regs[0] = t & 0xffffffff;
+    env->regs[2] = t >> 32;
+}
+
+// ---- MSRs ----
+
+namespace {
+
+enum : uint32_t {
+    kMsrTsc = 0x10, kMsrApicBase = 0x1b, kMsrMiscEnable = 0x1a0, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
+    kMsrSysenterEip = 0x176, kMsrMcgCap = 0x179, kMsrMcgStatus = 0x17a, kMsrPat = 0x277, kMsrMtrrCap = 0xfe,
+    kMsrMtrrDefType = 0x2ff, kMsrMtrrPhysBase0 = 0x200, kMsrMtrrFix64k = 0x250, kMsrMtrrFix16k0 = 0x258,
+    kMsrMtrrFix16k1 = 0x259, kMsrMtrrFix4kFirst = 0x268, kMsrEfer = 0xc0000080, kMsrStar = 0xc0000081,
+    kMsrLstar = 0xc0000082, kMsrCstar = 0xc0000083, kMsrFmask = 0xc0000084, kMsrFsBase = 0xc0000100,
+    kMsrGsBase = 0xc0000101, kMsrKernelGsBase = 0xc0000102, kMsrTscAux = 0xc0000103,
+};
+
+// Returns a pointer to the storage of an MSR, or nullptr if it does not exist.
+uint64_t* msr_slot(CpuState* env, uint32_t n) {
+    MsrState& m = env->msr;
+    switch (n) {
+    case kMsrApicBase: return &m.apic_base;
+    case kMsrMiscEnable: return &m.misc_enable;
+    case kMsrSysenterCs: return &m.sysenter_cs;
+    case kMsrSysenterEsp: return &m.sysenter_esp;
+    case kMsrSysenterEip: return &m.sysenter_eip;
+    case kMsrMcgCap: return &m.mcg_cap;
+    case kMsrMcgStatus: return &m.mcg_status;
+    case kMsrPat: return &m.pat;
+    case kMsrMtrrCap: return &m.mtrr_cap;
+    case kMsrMtrrDefType: return &m.mtrr_def_type;
+    case kMsrMtrrFix64k: return &m.mtrr_fixed[0];
+    case kMsrMtrrFix16k0: return &m.mtrr_fixed[1];
+    case kMsrMtrrFix16k1: return &m.mtrr_fixed[2];
+    default: break;
+    }
+    if (n >= kMsrMtrrPhysBase0 && n < kMsrMtrrPhysBase0 + 16) return &m.mtrr_var[n - kMsrMtrrPhysBase0];
+    if (n >= kMsrMtrrFix4kFirst && n < kMsrMtrrFix4kFirst + 8) return &m.mtrr_fixed[3 + n - kMsrMtrrFix4kFirst];
+    return nullptr;
+}
+
+}  // namespace
+
+void helper_rdmsr(CpuState* env) {
+    uint32_t n = static_cast<uint32_t>(env->regs[1]);
+    uint64_t v;
+    if (n == kMsrTsc) {
+        v = host_ticks() + env->msr.tsc_offset;
+    } else if (n == kMsrEfer) {
+        v = env->efer;
+    } else if (uint64_t* p = msr_slot(env, n)) {
+        v = *p;
+    } else {
+        MIMIC_LOG(log::kUnimp, "rdmsr {:#x}: unknown MSR\n", n);
+        raise_exception(env, kExcGP, MIMIC_GETPC());
+    }
+    env->regs[0] = v & 0xffffffff;
+    env->regs[2] = v >> 32;
+}
+
+void helper_wrmsr(CpuState* env) {
+    uint32_t n = static_cast<uint32_t>(env->regs[1]);
+    uint64_t v = (env->regs[0] & 0xffffffff) | (env->regs[2] << 32);
+    if (n == kMsrTsc) {
+        env->msr.tsc_offset = v - host_ticks();
+    } else if (n == kMsrEfer) {
+        // Only NXE is meaningful before long mode (issue 6 adds LME/SCE).
+        uint64_t allowed = kEferNXE;
+        if (v & ~allowed) raise_exception(env, kExcGP, MIMIC_GETPC());
+        if ((v ^ env->efer) & kEferNXE) cpu_of(env).tlb_flush();
+        env->efer = v;
+    } else if (n == kMsrMtrrCap || n == kMsrMcgCap) {
+        raise_exception(env, kExcGP, MIMIC_GETPC());   // read-only
+    } else if (uint64_t* p = msr_slot(env, n)) {
+        *p = v;
+    } else {
+        MIMIC_LOG(log::kUnimp, "wrmsr {:#x} <- {:#x}: unknown MSR\n", n, v);
+        raise_exception(env, kExcGP, MIMIC_GETPC());
+    }
+}
+
+// ---- control registers ----
+
+void write_cr0(CpuState* env, uint64_t value) {
+    uint64_t old = env->cr[0];
+    value = (value & 0xe005003f) | kCr0ET;
+    if (((old ^ value) & (kCr0PG | kCr0PE | kCr0WP)) != 0) cpu_of(env).tlb_flush();
+    env->cr[0] = value;
+    update_hflags(env);
+}
+
+void write_cr3(CpuState* env, uint64_t value) {
+    env->cr[3] = value & 0xffffffffull;
+    if (env->cr[0] & kCr0PG) cpu_of(env).tlb_flush_nonglobal();
+}
+
+void write_cr4(CpuState* env, uint64_t value) {
+    uint64_t old = env->cr[4];
+    env->cr[4] = value;
+    if ((old ^ value) & (kCr4PSE | kCr4PAE | kCr4PGE)) cpu_of(env).tlb_flush();
+}
+
+uint64_t helper_read_cr(CpuState* env, uint32_t n) {
+    if (n == 8) return env->cr[8];
+    return env->cr[n];
+}
+
+void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
+    const uintptr_t ra = MIMIC_GETPC();
+    value &= 0xffffffffull;
+    switch (n) {
+    case 0:
+        // PG without PE, and NW without CD, are invalid.
+        if ((value & kCr0PG) && !(value & kCr0PE)) raise_exception(env, kExcGP, ra);
+        if ((value & kCr0NW) && !(value & kCr0CD)) raise_exception(env, kExcGP, ra);
+        write_cr0(env, value);
+        break;
+    case 2: env->cr[2] = value; break;
+    case 3: write_cr3(env, value); break;
+    case 4: {
+        const uint64_t supported = kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4PGE | kCr4PCE | kCr4MCE;
+        if (value & ~supported) raise_exception(env, kExcGP, ra);
+        write_cr4(env, value);
+        break;
+    }
+    case 8: env->cr[8] = value & 0xf; break;
+    default: raise_exception(env, kExcUD, ra);
+    }
+}
+
+uint64_t helper_read_dr(CpuState* env, uint32_t n) {
+    if ((n == 4 || n == 5) && (env->cr[4] & kCr4DE)) raise_exception(env, kExcUD, MIMIC_GETPC());
+    if (n == 4) n = 6;
+    if (n == 5) n = 7;
+    return env->dr[n];
+}
+
+void helper_write_dr(CpuState* env, uint32_t n, uint64_t value) {
+    if ((n == 4 || n == 5) && (env->cr[4] & kCr4DE)) raise_exception(env, kExcUD, MIMIC_GETPC());
+    if (n == 4) n = 6;
+    if (n == 5) n = 7;
+    // Breakpoints are stored but not armed (not implemented yet).
+    env->dr[n] = value & 0xffffffffull;
+}
+
+void helper_lmsw(CpuState* env, uint32_t value) {
+    // LMSW sets PE but never clears it; only the low four bits count.
+    uint64_t cr0 = (env->cr[0] & ~0xeull) | (value & 0xf) | (env->cr[0] & kCr0PE);
+    write_cr0(env, cr0);
+}
+
+void helper_clts(CpuState* env) { env->cr[0] &= ~kCr0TS; }
+
+void helper_invlpg(CpuState* env, uint64_t linear) { cpu_of(env).tlb_flush_page(linear); }
+
+void helper_lgdt_lidt(CpuState* env, uint64_t linear, uint32_t which_op32) {
+    const uintptr_t ra = MIMIC_GETPC();
+    unsigned mmu = cpu_mmu_index(env);
+    uint32_t limit = static_cast<uint32_t>(cpu_ld(env, linear, 2, mmu, ra));
+    uint64_t base = cpu_ld(env, (linear + 2) & 0xffffffff, 4, mmu, ra);
+    if (!(which_op32 & 2)) base &= 0xffffff;   // 16-bit operand size: 24-bit base
+    TableRegister& t = (which_op32 & 1) ? env->idtr : env->gdtr;
+    t.base = base;
+    t.limit = limit;
+}
+
+void helper_sgdt_sidt(CpuState* env, uint64_t linear, uint32_t which) {
+    const uintptr_t ra = MIMIC_GETPC();
+    unsigned mmu = cpu_mmu_index(env);
+    const TableRegister& t = which ? env->idtr : env->gdtr;
+    cpu_st(env, linear, t.limit, 2, mmu, ra);
+    cpu_st(env, (linear + 2) & 0xffffffff, t.base & 0xffffffff, 4, mmu, ra);
+}
+
+void helper_check_cpl0(CpuState* env) {
+    if (env->cpl() != 0) raise_exception(env, kExcGP, MIMIC_GETPC());
+}
+
+// ---- port I/O ----
+
+void helper_check_io(CpuState* env, uint32_t port, uint32_t size) {
+    const uintptr_t ra = MIMIC_GETPC();
+    // A 32-bit TSS's I/O bitmap: every bit of the accessed ports must be 0.
+    unsigned type = (env->tr.flags >> kDescTypeShift) & 0xf;
+    if (!(env->tr.flags & kDescP) || (type & 8) == 0 || env->tr.limit < 103) raise_exception(env, kExcGP, ra);
+    uint32_t io_base = static_cast<uint32_t>(sys_ld(env, env->tr.base + 0x66, 2, ra));
+    uint32_t off = io_base + (port >> 3);
+    if (off + 1 > env->tr.limit) raise_exception(env, kExcGP, ra);
+    uint32_t bits = static_cast<uint32_t>(sys_ld(env, env->tr.base + off, 2, ra));
+    uint32_t mask = ((1u << size) - 1) << (port & 7);
+    if (bits & mask) raise_exception(env, kExcGP, ra);
+}
+
+uint64_t helper_in(CpuState* env, uint32_t port, uint32_t size) {
+    CpuImpl& cpu = cpu_of(env);
+    cpu.bql_lock();
+    uint64_t v = cpu.io_.load(port & 0xffff, size);
+    cpu.bql_unlock();
+    return v;
+}
+
+void helper_out(CpuState* env, uint32_t port, uint32_t size, uint64_t value) {
+    CpuImpl& cpu = cpu_of(env);
+    cpu.bql_lock();
+    cpu.io_.store(port & 0xffff, value, size);
+    cpu.bql_unlock();
+}
+
+// ---- HLT ----
+
+void helper_hlt(CpuState* env, uint32_t next_eip) {
+    env->eip = next_eip;
+    env->halted = true;
+    env->hflags &= ~kHfInhibitIrq;
+    env->exception_index = -3;   // tells cpu_exec to stop (EXCP_HLT)
+    cpu_loop_exit(env);
+}
+
+// ---- CMPXCHG8B ----
+
+void helper_cmpxchg8b(CpuState* env, uint64_t linear) {
+    const uintptr_t ra = MIMIC_GETPC();
+    unsigned mmu = cpu_mmu_index(env);
+    uint64_t old = cpu_ld(env, linear, 8, mmu, ra);
+    uint64_t expect = (env->regs[0] & 0xffffffff) | ((env->regs[2] & 0xffffffff) << 32);
+    uint32_t f = compute_arith_flags(env);
+    if (old == expect) {
+        uint64_t nv = (env->regs[3] & 0xffffffff) | ((env->regs[1] & 0xffffffff) << 32);
+        cpu_st(env, linear, nv, 8, mmu, ra);
+        f |= kFlagZF;
+    } else {
+        cpu_st(env, linear, old, 8, mmu, ra);   // the processor always writes
+        env->regs[0] = old & 0xffffffff;
+        env->regs[2] = old >> 32;
+        f &= ~kFlagZF;
+    }
+    env->cc_src = f;
+    env->cc_op = kCcOpEflags;
+}
+
+}  // namespace mimic::x86

@@ -1,0 +1,306 @@
+// The softmmu slow path: page walks, TLB refills, MMIO, split accesses and
+// the code-page bookkeeping for self-modifying code.
+//
+// Paging structures supported: 2-level 32-bit (with PSE 4 MiB pages), PAE
+// 3-level (2 MiB pages, NX) and 4-level for long mode (issue 6 makes it
+// reachable; 1 GiB pages too). Accessed/dirty bits are set as the hardware
+// does: A on every level of a successful walk, D on the final entry for a
+// write. A page that is not yet dirty is entered into the TLB read-only so
+// the first write comes back here to set D.
+#include <cstring>
+
+#include "cpu_impl.h"
+#include "helpers.h"
+#include "mimic/memory/memory_region.h"
+#include "mimic/util/log.h"
+
+namespace mimic::x86 {
+namespace {
+
+enum Access { kRead = 0, kWrite = 1, kExec = 2 };
+
+enum : uint64_t {
+    kPteP = 1, kPteW = 2, kPteU = 4, kPteA = 0x20, kPteD = 0x40, kPtePS = 0x80, kPteG = 0x100,
+    kPteNX = 1ull << 63,
+};
+
+struct Walk {
+    uint64_t paddr;        // physical address of vaddr
+    bool writable, user, exec, global, dirty;
+    uint64_t page_size;
+};
+
+[[noreturn]] void page_fault(CpuState* env, uint64_t vaddr, uint32_t err, uintptr_t retaddr) {
+    env->cr[2] = vaddr;
+    MIMIC_LOG(log::kPage, "#PF vaddr={:#x} err={:#x}\n", vaddr, err);
+    raise_exception_err(env, kExcPF, err, retaddr);
+}
+
+uint64_t pt_ld(CpuState* env, uint64_t pa, bool wide) { return phys_ld(env, pa, wide ? 8 : 4); }
+
+// Sets bits in a paging-structure entry if they are not set yet.
+void pt_set(CpuState* env, uint64_t pa, uint64_t entry, uint64_t bits, bool wide) {
+    if ((entry & bits) != bits) phys_st(env, pa, entry | bits, wide ? 8 : 4);
+}
+
+// Walks the page tables. Returns false (having set *err) on a fault.
+bool page_walk(CpuState* env, uint64_t vaddr, Access access, bool user, Walk& w, uint32_t& err) {
+    const bool pae = env->cr[4] & kCr4PAE;
+    const bool nxe = pae && (env->efer & kEferNXE);
+    const bool lma = env->efer & kEferLMA;
+    err = (access == kWrite ? 2u : 0u) | (user ? 4u : 0u) | (access == kExec && nxe ? 0x10u : 0u);
+
+    // Levels from the top: the address of each entry and the bits it covers.
+    struct Level { uint64_t pa, entry; };
+    Level levels[4];
+    int n = 0;
+    bool writable = true, usr = true, nx = false;
+    uint64_t entry = 0, page_size = 4096, frame = 0;
+
+    auto visit = [&](uint64_t pa, bool wide) -> bool {
+        entry = pt_ld(env, pa, wide);
+        levels[n++] = {pa, entry};
+        if (!(entry & kPteP)) return false;
+        writable &= (entry & kPteW) != 0;
+        usr &= (entry & kPteU) != 0;
+        nx |= nxe && (entry & kPteNX);
+        return true;
+    };
+
+    if (!pae) {
+        uint64_t pde_pa = (env->cr[3] & 0xfffff000) + ((vaddr >> 20) & 0xffc);
+        if (!visit(pde_pa, false)) return false;
+        if ((entry & kPtePS) && (env->cr[4] & kCr4PSE)) {
+            page_size = 4u << 20;
+            // PSE-36: bits 13..16 of the PDE are physical address bits 32..35.
+            frame = (entry & 0xffc00000) | ((entry & 0x1e000) << 19);
+        } else {
+            uint64_t pte_pa = (entry & 0xfffff000) + ((vaddr >> 10) & 0xffc);
+            if (!visit(pte_pa, false)) return false;
+            frame = entry & 0xfffff000;
+        }
+    } else {
+        const uint64_t addr_mask = 0x000ffffffffff000ull;
+        uint64_t table;
+        if (lma) {
+            uint64_t pml4e_pa = (env->cr[3] & addr_mask) + (((vaddr >> 39) & 511) << 3);
+            if (!visit(pml4e_pa, true)) return false;
+            uint64_t pdpte_pa = (entry & addr_mask) + (((vaddr >> 30) & 511) << 3);
+            if (!visit(pdpte_pa, true)) return false;
+            if (entry & kPtePS) {
+                page_size = 1u << 30;
+                frame = entry & addr_mask & ~(page_size - 1);
+                goto done;
+            }
+            table = entry & addr_mask;
+        } else {
+            // The four PDPTEs: no R/W, U/S or NX bits in legacy PAE mode.
+            uint64_t pdpte_pa = (env->cr[3] & 0xffffffe0) + (((vaddr >> 30) & 3) << 3);
+            uint64_t pdpte = pt_ld(env, pdpte_pa, true);
+            if (!(pdpte & kPteP)) return false;
+            table = pdpte & addr_mask;
+        }
+        uint64_t pde_pa = table + (((vaddr >> 21) & 511) << 3);
+        if (!visit(pde_pa, true)) return false;
+        if (entry & kPtePS) {
+            page_size = 2u << 20;
+            frame = entry & addr_mask & ~(page_size - 1);
+        } else {
+            uint64_t pte_pa = (entry & addr_mask) + (((vaddr >> 12) & 511) << 3);
+            if (!visit(pte_pa, true)) return false;
+            frame = entry & addr_mask;
+        }
+    }
+done:
+    err |= 1;   // present: from here on a fault is a protection violation
+    if (user && !usr) return false;
+    if (access == kWrite && !writable && (user || (env->cr[0] & kCr0WP))) return false;
+    if (access == kExec && nx) return false;
+
+    // Accessed on every level; dirty on the last one for writes.
+    for (int i = 0; i < n; ++i) {
+        uint64_t bits = kPteA;
+        if (i == n - 1 && access == kWrite) bits |= kPteD;
+        pt_set(env, levels[i].pa, levels[i].entry, bits, pae);
+    }
+    w.paddr = frame + (vaddr & (page_size - 1));
+    w.page_size = page_size;
+    w.user = usr;
+    // Supervisor writes to read-only pages are allowed without CR0.WP.
+    w.writable = writable || (!user && !(env->cr[0] & kCr0WP));
+    w.exec = !nx;
+    w.global = (entry & kPteG) && (env->cr[4] & kCr4PGE);
+    w.dirty = access == kWrite || (entry & kPteD);
+    return true;
+}
+
+// Translates vaddr for `access`, raising #PF on failure.
+Walk translate(CpuState* env, uint64_t vaddr, Access access, unsigned mmu_idx, uintptr_t retaddr) {
+    Walk w{};
+    if (!(env->cr[0] & kCr0PG)) {
+        w.paddr = vaddr & 0xffffffffull;
+        w.writable = w.user = w.exec = w.dirty = true;
+        w.page_size = 4096;
+        return w;
+    }
+    uint32_t err;
+    if (!page_walk(env, vaddr, access, mmu_idx == kMmuUser, w, err)) page_fault(env, vaddr, err, retaddr);
+    return w;
+}
+
+// Enters vaddr's page into the TLB when it maps to RAM or ROM; MMIO and
+// unassigned pages stay out so every access to them takes the slow path.
+void tlb_fill(CpuState* env, uint64_t vaddr, const Walk& w, unsigned mmu_idx) {
+    CpuImpl& cpu = cpu_of(env);
+    uint64_t paddr_page = (w.paddr & env->a20_mask) & tcg::kPageMask;
+    memory::Translation t = cpu.mem_.translate(paddr_page);
+    if (!t.host || t.length < tcg::kPageSize) return;
+    bool write = w.writable && w.dirty && t.writable;
+    cpu.env_.tlb.set(mmu_idx, vaddr, t.host, true, write, w.exec);
+    cpu.note_tlb_entry(mmu_idx, vaddr, w.global, w.page_size > 4096);
+}
+
+// One aligned-within-a-page access through the walk and the memory API.
+uint64_t access_page(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, Access access, unsigned mmu_idx,
+                     uintptr_t retaddr) {
+    CpuImpl& cpu = cpu_of(env);
+    Walk w = translate(env, vaddr, access, mmu_idx, retaddr);
+    uint64_t paddr = w.paddr & env->a20_mask;
+    tlb_fill(env, vaddr, w, mmu_idx);
+    memory::Translation t = cpu.mem_.translate(paddr);
+    if (access == kWrite) {
+        if (t.host && !t.readonly && t.region && t.region->ram_block()) {
+            cpu.code_write_check(paddr, t.region->ram_block(), t.offset, size, retaddr);
+            t = cpu.mem_.translate(paddr);   // the page may have become directly writable
+        }
+        if (t.host && t.writable) {
+            std::memcpy(t.host, &value, size);
+        } else {
+            bool lock = !t.host;
+            if (lock) cpu.bql_lock();
+            cpu.mem_.store(paddr, value, size);
+            if (lock) cpu.bql_unlock();
+        }
+        return 0;
+    }
+    if (t.host) {
+        uint64_t v = 0;
+        std::memcpy(&v, t.host, size);
+        return v;
+    }
+    cpu.bql_lock();
+    uint64_t v = cpu.mem_.load(paddr, size);
+    cpu.bql_unlock();
+    return v;
+}
+
+uint64_t do_load(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx, uintptr_t retaddr, Access acc) {
+    uint64_t off = vaddr & (tcg::kPageSize - 1);
+    if (off + size <= tcg::kPageSize) return access_page(env, vaddr, 0, size, acc, mmu_idx, retaddr);
+    // Crosses a page: byte by byte, both pages checked before the value is used.
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; ++i)
+        v |= access_page(env, vaddr + i, 0, 1, acc, mmu_idx, retaddr) << (8 * i);
+    return v;
+}
+
+void do_store(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
+    uint64_t off = vaddr & (tcg::kPageSize - 1);
+    if (off + size <= tcg::kPageSize) {
+        access_page(env, vaddr, value, size, kWrite, mmu_idx, retaddr);
+        return;
+    }
+    // Both pages must be writable before any byte is stored.
+    uint64_t second = (vaddr + size - 1) & tcg::kPageMask;
+    translate(env, vaddr, kWrite, mmu_idx, retaddr);
+    translate(env, second, kWrite, mmu_idx, retaddr);
+    for (unsigned i = 0; i < size; ++i)
+        access_page(env, vaddr + i, (value >> (8 * i)) & 0xff, 1, kWrite, mmu_idx, retaddr);
+}
+
+}  // namespace
+
+uint64_t softmmu_load_slow(void* envp, uint64_t vaddr, uint32_t memop, unsigned mmu_idx, uintptr_t retaddr) {
+    auto* env = static_cast<CpuState*>(envp);
+    unsigned size = tcg::memop_size(memop);
+    return do_load(env, vaddr, size, mmu_idx, retaddr, kRead);
+}
+
+void softmmu_store_slow(void* envp, uint64_t vaddr, uint64_t value, uint32_t memop, unsigned mmu_idx,
+                        uintptr_t retaddr) {
+    auto* env = static_cast<CpuState*>(envp);
+    do_store(env, vaddr, value, tcg::memop_size(memop), mmu_idx, retaddr);
+}
+
+uint64_t cpu_ld(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
+    return do_load(env, vaddr, size, mmu_idx, retaddr, kRead);
+}
+
+void cpu_st(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
+    do_store(env, vaddr, value, size, mmu_idx, retaddr);
+}
+
+uint64_t sys_ld(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t retaddr) {
+    return do_load(env, vaddr, size, kMmuKernel, retaddr, kRead);
+}
+
+void sys_st(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, uintptr_t retaddr) {
+    do_store(env, vaddr, value, size, kMmuKernel, retaddr);
+}
+
+uint64_t phys_ld(CpuState* env, uint64_t paddr, unsigned size) {
+    CpuImpl& cpu = cpu_of(env);
+    paddr &= env->a20_mask;
+    memory::Translation t = cpu.mem_.translate(paddr);
+    if (t.host && t.length >= size) {
+        uint64_t v = 0;
+        std::memcpy(&v, t.host, size);
+        return v;
+    }
+    cpu.bql_lock();
+    uint64_t v = cpu.mem_.load(paddr, size);
+    cpu.bql_unlock();
+    return v;
+}
+
+void phys_st(CpuState* env, uint64_t paddr, uint64_t value, unsigned size) {
+    CpuImpl& cpu = cpu_of(env);
+    paddr &= env->a20_mask;
+    memory::Translation t = cpu.mem_.translate(paddr);
+    if (t.host && t.writable && t.length >= size) {
+        std::memcpy(t.host, &value, size);
+        return;
+    }
+    // Page tables living in a code page: the memory API's hook invalidates.
+    cpu.bql_lock();
+    cpu.mem_.store(paddr, value, size);
+    cpu.bql_unlock();
+}
+
+uint64_t get_code_phys(CpuState* env, uint64_t vaddr, uintptr_t* host_page, uintptr_t retaddr) {
+    CpuImpl& cpu = cpu_of(env);
+    unsigned mmu_idx = cpu_mmu_index(env);
+    Walk w = translate(env, vaddr, kExec, mmu_idx, retaddr);
+    uint64_t paddr = w.paddr & env->a20_mask;
+    memory::Translation t = cpu.mem_.translate(paddr & tcg::kPageMask);
+    *host_page = 0;
+    if (t.host && t.region && t.region->ram_block()) {
+        *host_page = reinterpret_cast<uintptr_t>(t.host);
+        memory::RamBlock* rb = t.region->ram_block();
+        uint64_t page = t.offset >> tcg::kPageBits;
+        if (!rb->code_pages().test(page)) {
+            rb->code_pages().set(page);
+            cpu.drop_writable_mappings(*host_page);
+        }
+    } else if (t.host) {
+        *host_page = reinterpret_cast<uintptr_t>(t.host);   // ROM: never written by the guest
+    }
+    tlb_fill(env, vaddr, w, mmu_idx);
+    return paddr;
+}
+
+uint8_t code_ldub(CpuState* env, uint64_t vaddr) {
+    return static_cast<uint8_t>(do_load(env, vaddr, 1, cpu_mmu_index(env), 0, kExec));
+}
+
+}  // namespace mimic::x86

@@ -1,0 +1,104 @@
+// The string instruction engine (see translate/string.cpp for why the
+// whole REP loop lives here).
+#include "cpu_impl.h"
+#include "helper_decls.h"
+#include "helpers.h"
+#include "mimic/x86/decode/decoded_insn.h"
+
+namespace mimic::x86 {
+namespace {
+
+// Iterations per call before returning to the loop to look for interrupts.
+constexpr unsigned kMaxBurst = 4096;
+
+uint64_t seg_linear(CpuState* env, int seg, uint64_t off, unsigned size, bool write, uintptr_t ra) {
+    if ((env->hflags >> kHfSegCheckShift) & (1u << seg)) return seg_check(env, seg, off, size, write, ra);
+    return (env->seg[seg].base + off) & 0xffffffffull;
+}
+
+}  // namespace
+
+void helper_string(CpuState* env, uint32_t desc, uint32_t next_eip) {
+    const uintptr_t ra = MIMIC_GETPC();
+    const unsigned op = desc & 0xf, size = (desc >> 4) & 0xf, asz = (desc >> 8) & 0xf;
+    const auto rep = static_cast<RepKind>((desc >> 12) & 0xf);
+    const int seg = static_cast<int>((desc >> 16) & 0xf);
+    const uint64_t amask = asz == 2 ? 0xffff : asz == 4 ? 0xffffffffull : ~0ull;
+    const int64_t step = static_cast<int32_t>(env->df) * static_cast<int64_t>(size);
+    const unsigned mmu = cpu_mmu_index(env);
+    const uint64_t vmask = size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+    auto reg_get = [&](int r) { return env->regs[r] & amask; };
+    auto reg_set = [&](int r, uint64_t v) { env->regs[r] = (env->regs[r] & ~amask) | (v & amask); };
+    auto set_acc = [&](uint64_t v) {
+        if (size == 4) env->regs[0] = v & 0xffffffffull;
+        else env->regs[0] = (env->regs[0] & ~vmask) | (v & vmask);
+    };
+    CpuImpl& cpu = cpu_of(env);
+
+    for (unsigned n = 0;; ++n) {
+        if (rep != RepKind::kNone) {
+            if (reg_get(1) == 0) break;
+            if (n == kMaxBurst) {
+                env->eip = env->eip;   // restart the instruction: eip still points at it
+                return;
+            }
+        }
+        uint64_t si = reg_get(6), di = reg_get(7);
+        switch (op) {
+        case 0: {   // MOVS
+            uint64_t v = cpu_ld(env, seg_linear(env, seg, si, size, false, ra), size, mmu, ra);
+            cpu_st(env, seg_linear(env, kES, di, size, true, ra), v, size, mmu, ra);
+            reg_set(6, si + step);
+            reg_set(7, di + step);
+            break;
+        }
+        case 1:     // CMPS: [si] - [di]
+        case 4: {   // SCAS: acc - [di]
+            uint64_t a = op == 1 ? cpu_ld(env, seg_linear(env, seg, si, size, false, ra), size, mmu, ra)
+                                 : env->regs[0] & vmask;
+            uint64_t b = cpu_ld(env, seg_linear(env, kES, di, size, false, ra), size, mmu, ra);
+            if (op == 1) reg_set(6, si + step);
+            reg_set(7, di + step);
+            env->cc_src = b;
+            env->cc_dst = (a - b) & vmask;
+            env->cc_op = cc_op_sized(kCcOpSubB, size);
+            break;
+        }
+        case 2:     // STOS
+            cpu_st(env, seg_linear(env, kES, di, size, true, ra), env->regs[0] & vmask, size, mmu, ra);
+            reg_set(7, di + step);
+            break;
+        case 3:     // LODS
+            set_acc(cpu_ld(env, seg_linear(env, seg, si, size, false, ra), size, mmu, ra));
+            reg_set(6, si + step);
+            break;
+        case 5: {   // INS: the port is read only once the destination is known to be writable
+            uint64_t lin = seg_linear(env, kES, di, size, true, ra);
+            cpu_st(env, lin, cpu_ld(env, lin, size, mmu, ra), size, mmu, ra);
+            uint64_t v = helper_in(env, env->regs[2] & 0xffff, size);
+            cpu_st(env, lin, v, size, mmu, ra);
+            reg_set(7, di + step);
+            break;
+        }
+        case 6: {   // OUTS
+            uint64_t v = cpu_ld(env, seg_linear(env, seg, si, size, false, ra), size, mmu, ra);
+            helper_out(env, env->regs[2] & 0xffff, size, v);
+            reg_set(6, si + step);
+            break;
+        }
+        }
+        if (rep == RepKind::kNone) break;
+        reg_set(1, reg_get(1) - 1);
+        if (op == 1 || op == 4) {
+            bool zf = env->cc_dst == 0;
+            if (rep == RepKind::kRepe && !zf) break;
+            if (rep == RepKind::kRepne && zf) break;
+        }
+        // An interrupt or a stop request: leave with the instruction restartable.
+        if (env->exit_request.load(std::memory_order_relaxed) && reg_get(1) != 0) return;
+    }
+    (void)cpu;
+    env->eip = next_eip;
+}
+
+}  // namespace mimic::x86

@@ -1,0 +1,361 @@
+// The shared code-generation vocabulary of the front end (see dc.h).
+#include "dc.h"
+
+namespace mimic::x86 {
+
+using tcg::Cond;
+using tcg::I32;
+using tcg::I64;
+
+void X86Globals::declare(tcg::Globals& g) {
+    static const char* const kNames[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                           "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+    for (int i = 0; i < 16; ++i) regs[i] = g.add_i64(kNames[i], ENV_OFF(regs) + 8 * i);
+    eip = g.add_i64("rip", ENV_OFF(eip));
+    cc_dst = g.add_i64("cc_dst", ENV_OFF(cc_dst));
+    cc_src = g.add_i64("cc_src", ENV_OFF(cc_src));
+    cc_src2 = g.add_i64("cc_src2", ENV_OFF(cc_src2));
+    cc_op = g.add_i32("cc_op", ENV_OFF(cc_op));
+}
+
+// ---- registers ----
+
+I64 Dc::load_gpr(unsigned num, unsigned size) {
+    I64 r = g.regs[num];
+    switch (size) {
+    case 1: return b.ext8u(r);
+    case 2: return b.ext16u(r);
+    case 4: { I64 t = b.temp_i64(); b.ext32u(t, r); return t; }
+    default: { I64 t = b.temp_i64(); b.mov(t, r); return t; }
+    }
+}
+
+void Dc::store_gpr(unsigned num, unsigned size, I64 v) {
+    I64 r = g.regs[num];
+    switch (size) {
+    case 1: b.deposit(r, r, v, 0, 8); break;
+    case 2: b.deposit(r, r, v, 0, 16); break;
+    case 4: b.ext32u(r, v); break;   // as in 64-bit mode; legacy modes never see the upper half
+    default: b.mov(r, v); break;
+    }
+}
+
+I64 Dc::load_reg(Reg r) {
+    switch (r.cls) {
+    case RegClass::kGpr8: return load_gpr(r.num, 1);
+    case RegClass::kGpr8High: { I64 t = b.temp_i64(); b.extract(t, g.regs[r.num], 8, 8); return t; }
+    case RegClass::kGpr16: return load_gpr(r.num, 2);
+    case RegClass::kGpr32: return load_gpr(r.num, 4);
+    case RegClass::kGpr64: return load_gpr(r.num, 8);
+    case RegClass::kSeg: { I64 t = b.temp_i64(); b.ld(t, ENV_OFF(seg) + r.num * sizeof(SegmentCache), tcg::kMoUW); return t; }
+    default: return b.const_i64(0);
+    }
+}
+
+void Dc::store_reg(Reg r, I64 v) {
+    switch (r.cls) {
+    case RegClass::kGpr8: store_gpr(r.num, 1, v); break;
+    case RegClass::kGpr8High: b.deposit(g.regs[r.num], g.regs[r.num], v, 8, 8); break;
+    case RegClass::kGpr16: store_gpr(r.num, 2, v); break;
+    case RegClass::kGpr32: store_gpr(r.num, 4, v); break;
+    case RegClass::kGpr64: store_gpr(r.num, 8, v); break;
+    default: break;
+    }
+}
+
+// ---- memory ----
+
+I64 Dc::effective_offset(const MemOperand& m) {
+    I64 a = b.temp_i64();
+    b.movi(a, static_cast<uint64_t>(m.disp));
+    if (m.base.valid()) {
+        if (m.base.cls == RegClass::kIp) b.add(a, a, next_pc);
+        else b.add(a, a, g.regs[m.base.num]);
+    }
+    if (m.index.valid()) {
+        I64 idx = b.temp_i64();
+        b.mov(idx, g.regs[m.index.num]);
+        if (m.scale > 1) b.shl(idx, idx, static_cast<uint64_t>(__builtin_ctz(m.scale)));
+        b.add(a, a, idx);
+    }
+    if (m.addr_size == 2) b.ext16u(a, a);
+    else if (m.addr_size == 4) b.ext32u(a, a);
+    return a;
+}
+
+I64 Dc::linear(int seg, I64 offset, unsigned size, bool write) {
+    if (flags & (1u << (kHfSegCheckShift + seg))) {
+        I64 r = b.temp_i64();
+        uint32_t desc = static_cast<uint32_t>(seg) | (write ? 8u : 0u) | (size << 4);
+        b.call(MIMIC_HELPER(helper_seg_check), r, {b.env(), b.const_i32(desc), offset});
+        return r;
+    }
+    bool add = addseg || seg == kFS || seg == kGS || seg == kCS || !pe || vm;
+    if (!add) return offset;
+    I64 base = b.temp_i64();
+    b.ld(base, ENV_OFF(seg) + seg * static_cast<int32_t>(sizeof(SegmentCache)) + ENV_OFF(seg[0].base) - ENV_OFF(seg),
+         tcg::kMo64);
+    I64 r = b.add(base, offset);
+    b.ext32u(r, r);
+    return r;
+}
+
+I64 Dc::ld(I64 addr, unsigned size, bool sign) {
+    I64 v = b.temp_i64();
+    tcg::MemOp mo = static_cast<tcg::MemOp>(__builtin_ctz(size)) | (sign ? tcg::kMoSign : 0);
+    b.qemu_ld(v, addr, mo, mmu_idx);
+    return v;
+}
+
+void Dc::st(I64 addr, I64 v, unsigned size) {
+    b.qemu_st(v, addr, static_cast<tcg::MemOp>(__builtin_ctz(size)), mmu_idx);
+}
+
+// ---- operands ----
+
+Loc Dc::loc(unsigned i, bool write) {
+    const Operand& op = insn->ops[i];
+    Loc l;
+    l.size = op.size;
+    if (op.kind == OperandKind::kReg) {
+        l.reg = op.reg;
+        return l;
+    }
+    l.is_mem = true;
+    l.addr = linear(insn->mem.seg, effective_offset(insn->mem), op.size, write);
+    return l;
+}
+
+I64 Dc::read(const Loc& l) { return l.is_mem ? ld(l.addr, l.size) : load_reg(l.reg); }
+
+void Dc::write(const Loc& l, I64 v) {
+    if (l.is_mem) st(l.addr, v, l.size);
+    else store_reg(l.reg, v);
+}
+
+I64 Dc::operand(unsigned i) {
+    const Operand& op = insn->ops[i];
+    switch (op.kind) {
+    case OperandKind::kImm: return b.const_i64(static_cast<uint64_t>(insn->imm));   // as the form extended it
+    case OperandKind::kReg: return load_reg(op.reg);
+    case OperandKind::kMem: return read(loc(i, false));
+    default: return b.const_i64(0);
+    }
+}
+
+// ---- stack ----
+
+void Dc::push(I64 v, unsigned size) {
+    unsigned ssz = stack_mask_size();
+    I64 sp = load_gpr(kRSP, ssz);
+    b.sub(sp, sp, static_cast<uint64_t>(size));
+    if (ssz == 2) b.ext16u(sp, sp);
+    else b.ext32u(sp, sp);
+    I64 a = linear(kSS, sp, size, true);
+    st(a, v, size);
+    store_gpr(kRSP, ssz, sp);   // after the store: a fault leaves ESP alone
+}
+
+I64 Dc::pop_peek(unsigned size, unsigned offset) {
+    unsigned ssz = stack_mask_size();
+    I64 sp = load_gpr(kRSP, ssz);
+    if (offset) {
+        b.add(sp, sp, static_cast<uint64_t>(offset));
+        if (ssz == 2) b.ext16u(sp, sp);
+        else b.ext32u(sp, sp);
+    }
+    return ld(linear(kSS, sp, size, false), size);
+}
+
+I64 Dc::pop(unsigned size) {
+    I64 v = pop_peek(size, 0);
+    add_sp(size);
+    return v;
+}
+
+void Dc::add_sp(int64_t delta) {
+    unsigned ssz = stack_mask_size();
+    I64 sp = load_gpr(kRSP, ssz);
+    b.add(sp, sp, static_cast<uint64_t>(delta));
+    store_gpr(kRSP, ssz, sp);
+}
+
+// ---- flags ----
+
+void Dc::set_cc_op(CcOp op) {
+    if (cc_op != op) b.movi(g.cc_op, op);
+    cc_op = op;
+}
+
+I32 Dc::flags_all() {
+    I32 f = b.temp_i32();
+    b.call(MIMIC_HELPER_F(helper_cc_compute_all, tcg::kHelperNoWriteGlobals | tcg::kHelperNoSideEffects), f,
+           {b.env()});
+    return f;
+}
+
+namespace {
+
+unsigned cc_size(CcOp op) { return 1u << ((op - kCcOpAddB) % 4); }
+CcOp cc_group(CcOp op) { return static_cast<CcOp>(kCcOpAddB + (op - kCcOpAddB) / 4 * 4); }
+
+}  // namespace
+
+I64 Dc::carry() {
+    if (cc_op >= kCcOpAddB && cc_op < kCcOpCount) {
+        CcOp grp = cc_group(cc_op);
+        unsigned size = cc_size(cc_op);
+        uint64_t m = size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+        if (grp == kCcOpSubB) {   // borrow: (dst + src) < src
+            I64 s1 = b.add(g.cc_dst, g.cc_src);
+            b.and_(s1, s1, m);
+            I64 src = b.and_(g.cc_src, m);
+            return b.setcond(Cond::Ltu, s1, src);
+        }
+        if (grp == kCcOpAddB) {   // carry: dst < src
+            I64 d = b.and_(g.cc_dst, m);
+            I64 src = b.and_(g.cc_src, m);
+            return b.setcond(Cond::Ltu, d, src);
+        }
+        if (grp == kCcOpLogicB) return b.const_i64(0);
+    }
+    I32 f = flags_all();
+    I64 r = b.temp_i64();
+    b.extu_i32_i64(r, b.and_(f, kFlagCF));
+    return r;
+}
+
+I32 Dc::cond(unsigned jcc) {
+    const bool negate = jcc & 1;
+    const unsigned base = jcc & ~1u;
+    I32 r;
+    bool done = false;
+    if (cc_op >= kCcOpAddB && cc_op < kCcOpCount) {
+        CcOp grp = cc_group(cc_op);
+        unsigned size = cc_size(cc_op);
+        unsigned bits = size * 8;
+        uint64_t m = size == 8 ? ~0ull : (1ull << bits) - 1;
+        auto sext = [&](I64 v) {
+            if (size == 8) return v;
+            I64 t = b.temp_i64();
+            b.sextract(t, v, 0, bits);
+            return t;
+        };
+        I64 dst = b.and_(g.cc_dst, m);
+        if (grp == kCcOpSubB) {
+            I64 src = b.and_(g.cc_src, m);
+            I64 src1 = b.and_(b.add(dst, src), m);
+            I64 t;
+            done = true;
+            switch (base) {
+            case 2: t = b.setcond(Cond::Ltu, src1, src); break;            // B
+            case 4: t = b.setcond(Cond::Eq, dst, b.const_i64(0)); break;   // Z
+            case 6: t = b.setcond(Cond::Leu, src1, src); break;            // BE
+            case 8: t = b.setcond(Cond::Lt, sext(dst), b.const_i64(0)); break;   // S
+            case 12: t = b.setcond(Cond::Lt, sext(src1), sext(src)); break;      // L
+            case 14: t = b.setcond(Cond::Le, sext(src1), sext(src)); break;      // LE
+            default: done = false;
+            }
+            if (done) { r = b.temp_i32(); b.extrl_i64_i32(r, t); }
+        } else if (grp == kCcOpLogicB || grp == kCcOpAddB || grp == kCcOpIncB || grp == kCcOpDecB ||
+                   grp == kCcOpShlB || grp == kCcOpSarB || grp == kCcOpShrB || grp == kCcOpAdcB ||
+                   grp == kCcOpSbbB || grp == kCcOpMulB) {
+            // Z and S come straight from the result for every operation.
+            I64 t;
+            done = true;
+            switch (base) {
+            case 4: t = b.setcond(Cond::Eq, dst, b.const_i64(0)); break;
+            case 8: t = b.setcond(Cond::Lt, sext(dst), b.const_i64(0)); break;
+            default:
+                done = false;
+                if (grp == kCcOpLogicB) {
+                    done = true;
+                    switch (base) {
+                    case 0: case 2: t = b.const_i64(0); break;                       // O, B
+                    case 6: t = b.setcond(Cond::Eq, dst, b.const_i64(0)); break;     // BE = Z
+                    case 12: t = b.setcond(Cond::Lt, sext(dst), b.const_i64(0)); break;  // L = S
+                    case 14: t = b.setcond(Cond::Le, sext(dst), b.const_i64(0)); break;  // LE = Z | S
+                    default: done = false;
+                    }
+                }
+            }
+            if (done) { r = b.temp_i32(); b.extrl_i64_i32(r, t); }
+        }
+    }
+    if (!done) {
+        I32 f = flags_all();
+        r = b.temp_i32();
+        switch (base) {
+        case 0: b.extract(r, f, 11, 1); break;    // O
+        case 2: b.and_(r, f, 1); break;           // B
+        case 4: b.extract(r, f, 6, 1); break;     // Z
+        case 6: b.setcond(Cond::TstNe, r, f, b.const_i32(kFlagCF | kFlagZF)); break;
+        case 8: b.extract(r, f, 7, 1); break;     // S
+        case 10: b.extract(r, f, 2, 1); break;    // P
+        case 12: {                                // L: S != O
+            I32 s = b.temp_i32(), o = b.temp_i32();
+            b.extract(s, f, 7, 1);
+            b.extract(o, f, 11, 1);
+            b.xor_(r, s, o);
+            break;
+        }
+        default: {                                // LE: Z | (S != O)
+            I32 s = b.temp_i32(), o = b.temp_i32(), z = b.temp_i32();
+            b.extract(s, f, 7, 1);
+            b.extract(o, f, 11, 1);
+            b.extract(z, f, 6, 1);
+            b.xor_(r, s, o);
+            b.or_(r, r, z);
+            break;
+        }
+        }
+    }
+    if (negate) b.xor_(r, r, 1);
+    return r;
+}
+
+void Dc::sync_eip(uint64_t eip) { b.movi(g.eip, eip); }
+
+// ---- exits ----
+
+void Dc::raise(int vector, uint32_t error_code) {
+    sync_eip(pc);
+    b.call(MIMIC_HELPER(helper_raise_exception), {b.env(), b.const_i32(vector), b.const_i32(error_code)});
+    end = BlockEnd::kJumped;
+}
+
+bool Dc::same_page(uint64_t eip) const {
+    uint64_t target = cs_base + eip;
+    return (target & tcg::kPageMask) == (tb.pc & tcg::kPageMask) ||
+           (target & tcg::kPageMask) == ((cs_base + pc) & tcg::kPageMask);
+}
+
+void Dc::jump_to(uint64_t eip, unsigned slot) {
+    eip &= eip_mask();
+    // Blocks chain only within the pages they came from, so a changed page
+    // mapping can never be bypassed by a stale direct jump; single-step and
+    // interrupt-shadow blocks must return to the loop.
+    bool chain = same_page(eip) && !(flags & (kHfTf | kHfInhibitIrq | kHfSingleInsn));
+    if (chain) {
+        b.goto_tb(slot);
+        b.movi(g.eip, eip);
+        b.exit_tb(&tb, slot);
+    } else {
+        b.movi(g.eip, eip);
+        if (flags & (kHfTf | kHfInhibitIrq)) b.exit_tb(0);
+        else b.lookup_and_goto_ptr();
+    }
+    end = BlockEnd::kJumped;
+}
+
+void Dc::jump_indirect() {
+    if (flags & (kHfTf | kHfInhibitIrq)) b.exit_tb(0);
+    else b.lookup_and_goto_ptr();
+    end = BlockEnd::kJumped;
+}
+
+void Dc::stop_after() {
+    if (end == BlockEnd::kNone) end = BlockEnd::kStop;
+}
+
+}  // namespace mimic::x86

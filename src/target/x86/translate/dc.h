@@ -1,0 +1,129 @@
+// The front end's per-block context (QEMU's DisasContext) and the small
+// code-generation vocabulary every translate/*.cpp file shares: register and
+// memory operands, segment addressing, lazy flags, block exits.
+#pragma once
+
+#include <cstddef>
+
+#include "../helper_decls.h"
+#include "../helpers.h"
+#include "mimic/tcg/builder.h"
+#include "mimic/tcg/tb.h"
+#include "mimic/x86/decode/decoded_insn.h"
+
+namespace mimic::x86 {
+
+// The tcg globals of CpuState, declared once per CPU.
+struct X86Globals {
+    tcg::I64 regs[16];
+    tcg::I64 eip;
+    tcg::I64 cc_dst, cc_src, cc_src2;
+    tcg::I32 cc_op;
+    void declare(tcg::Globals& g);
+};
+
+// How the block continues after the current instruction.
+enum class BlockEnd {
+    kNone,       // next instruction follows
+    kStop,       // end the block after this instruction (eip is stored by the end code)
+    kJumped,     // the instruction emitted its own exit
+};
+
+// A resolved operand location: a register, or a linear address.
+struct Loc {
+    bool is_mem = false;
+    Reg reg;
+    tcg::I64 addr;   // linear address (memory)
+    unsigned size = 0;
+};
+
+struct Dc {
+    CpuState* env;
+    tcg::Builder& b;
+    tcg::TranslationBlock& tb;
+    const X86Globals& g;
+    const DecodedInsn* insn = nullptr;
+
+    uint64_t pc = 0;        // eip of the current instruction
+    uint64_t next_pc = 0;   // eip of the next one
+    uint64_t cs_base = 0;
+    uint32_t flags = 0;
+    unsigned cpl = 0, iopl = 0, mmu_idx = 0;
+    bool pe = false, vm = false, code32 = false, ss32 = false, addseg = false;
+    CcOp cc_op = kCcOpDynamic;   // what cc_op holds here, when known
+    BlockEnd end = BlockEnd::kNone;
+
+    Dc(CpuState* e, tcg::Builder& bb, tcg::TranslationBlock& t, const X86Globals& gg) : env(e), b(bb), tb(t), g(gg) {}
+
+    // ---- registers ----
+    tcg::I64 load_reg(Reg r);                     // zero-extended to 64 bits
+    void store_reg(Reg r, tcg::I64 v);            // writes the low bits the register has
+    tcg::I64 load_gpr(unsigned num, unsigned size);
+    void store_gpr(unsigned num, unsigned size, tcg::I64 v);
+
+    // ---- memory ----
+    tcg::I64 effective_offset(const MemOperand& m);   // masked to the address size
+    // seg:offset -> linear, with the limit/type check when the segment needs one.
+    tcg::I64 linear(int seg, tcg::I64 offset, unsigned size, bool write);
+    tcg::I64 ld(tcg::I64 linear_addr, unsigned size, bool sign = false);
+    void st(tcg::I64 linear_addr, tcg::I64 v, unsigned size);
+
+    // ---- operands of the decoded instruction ----
+    Loc loc(unsigned i, bool write);               // register or checked linear address
+    tcg::I64 read(const Loc& l);
+    void write(const Loc& l, tcg::I64 v);
+    tcg::I64 operand(unsigned i);                 // value of a source operand (reg, mem, imm)
+
+    // ---- stack ----
+    unsigned stack_mask_size() const { return ss32 ? 4 : 2; }
+    void push(tcg::I64 v, unsigned size);
+    tcg::I64 pop(unsigned size);                  // reads and updates ESP
+    tcg::I64 pop_peek(unsigned size, unsigned offset);   // reads [ESP + offset] without updating
+    void add_sp(int64_t delta);
+
+    // ---- flags ----
+    void set_cc_op(CcOp op);
+    tcg::I32 flags_all();             // O S Z A P C of the lazy state
+    tcg::I64 carry();                 // CF as 0/1
+    tcg::I32 cond(unsigned jcc);      // Jcc condition 0..15 as 0/1
+    void sync_eip(uint64_t eip);      // stores eip to env (for helpers that need it exact)
+
+    // ---- helpers and exits ----
+    void raise(int vector, uint32_t error_code = 0);   // at the current instruction; ends the block
+    void jump_to(uint64_t eip, unsigned slot);        // direct jump, chained when possible
+    void jump_indirect();                             // env eip already set
+    void stop_after();                                // ends the block after this instruction
+    bool same_page(uint64_t eip) const;
+
+    uint64_t eip_mask() const { return code32 ? 0xffffffffull : 0xffffull; }
+    int size_bits(unsigned size) const { return static_cast<int>(size * 8); }
+};
+
+// CpuState field offsets for env loads and stores.
+#define ENV_OFF(field) static_cast<int32_t>(offsetof(::mimic::x86::CpuState, field))
+
+// Each category file translates the mnemonics it knows; false: not its instruction.
+bool translate_alu(Dc& dc);
+bool translate_shift(Dc& dc);
+bool translate_muldiv(Dc& dc);
+bool translate_bit(Dc& dc);
+bool translate_mov(Dc& dc);
+bool translate_stack(Dc& dc);
+bool translate_branch(Dc& dc);
+bool translate_string(Dc& dc);
+bool translate_io(Dc& dc);
+bool translate_flags(Dc& dc);
+bool translate_bcd(Dc& dc);
+bool translate_seg(Dc& dc);
+bool translate_system(Dc& dc);
+
+// Helper descriptor with default flags (may read/write globals, side effects).
+// (a function-local static: tcg keeps pointers to it in the IR).
+#define MIMIC_HELPER_F(fn, fl)                                                                      \
+    ([]() -> const ::mimic::tcg::Helper& {                                                           \
+        static const ::mimic::tcg::Helper h{reinterpret_cast<const void*>(&fn), #fn, (fl)};          \
+        return h;                                                                                    \
+    }())
+#define MIMIC_HELPER(fn) MIMIC_HELPER_F(fn, 0)
+
+}  // namespace mimic::x86

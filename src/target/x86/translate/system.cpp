@@ -1,0 +1,215 @@
+// System instructions: software interrupts and IRET, HLT, CPUID, RDTSC,
+// MSRs, control/debug registers, descriptor tables, INVLPG, CMPXCHG8B and
+// the cache/serialising no-ops. Privilege checks that depend only on the
+// mode happen here at translation time; the rest in helpers.
+#include "dc.h"
+
+namespace mimic::x86 {
+
+using tcg::I32;
+using tcg::I64;
+
+namespace {
+
+// CPL 0 required (and not V86): #GP(0) otherwise. Returns false if it raised.
+bool require_cpl0(Dc& dc) {
+    if (dc.pe && (dc.cpl != 0 || dc.vm)) {
+        dc.raise(kExcGP, 0);
+        return false;
+    }
+    return true;
+}
+
+void exit_to_loop(Dc& dc) {
+    dc.cc_op = kCcOpDynamic;
+    dc.b.exit_tb(0);
+    dc.end = BlockEnd::kJumped;
+}
+
+}  // namespace
+
+bool translate_system(Dc& dc) {
+    auto& b = dc.b;
+    const DecodedInsn& in = *dc.insn;
+    const uint32_t next = static_cast<uint32_t>(dc.next_pc);
+    switch (in.mnemonic) {
+    case Mnemonic::kInt: {
+        // INT n in V86 mode with IOPL < 3 goes to the monitor as #GP(0).
+        if (dc.vm && dc.iopl < 3) {
+            dc.raise(kExcGP, 0);
+            return true;
+        }
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_raise_interrupt),
+               {b.env(), b.const_i32(static_cast<uint32_t>(in.imm) & 0xff), b.const_i32(in.length)});
+        dc.end = BlockEnd::kJumped;
+        return true;
+    }
+    case Mnemonic::kInt3:
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_raise_interrupt), {b.env(), b.const_i32(kExcBP), b.const_i32(in.length)});
+        dc.end = BlockEnd::kJumped;
+        return true;
+    case Mnemonic::kInto:
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_into), {b.env(), b.const_i32(in.length)});
+        return true;
+    case Mnemonic::kInt1:
+        dc.sync_eip(dc.next_pc);
+        b.call(MIMIC_HELPER(helper_raise_interrupt), {b.env(), b.const_i32(kExcDB), b.const_i32(0)});
+        dc.end = BlockEnd::kJumped;
+        return true;
+    case Mnemonic::kIret: case Mnemonic::kIretd:
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_iret), {b.env(), b.const_i32(in.op_size == 4), b.const_i32(next)});
+        exit_to_loop(dc);
+        return true;
+    case Mnemonic::kHlt:
+        if (!require_cpl0(dc)) return true;
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_hlt), {b.env(), b.const_i32(next)});
+        dc.end = BlockEnd::kJumped;
+        return true;
+    case Mnemonic::kCpuid:
+        b.call(MIMIC_HELPER(helper_cpuid), {b.env()});
+        return true;
+    case Mnemonic::kRdtsc:
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_rdtsc), {b.env()});
+        return true;
+    case Mnemonic::kRdmsr:
+        if (!require_cpl0(dc)) return true;
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_rdmsr), {b.env()});
+        return true;
+    case Mnemonic::kWrmsr:
+        if (!require_cpl0(dc)) return true;
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_wrmsr), {b.env()});
+        dc.stop_after();
+        return true;
+    case Mnemonic::kMov: {   // MOV to/from CRn/DRn
+        if (!require_cpl0(dc)) return true;
+        const Operand& d = in.ops[0];
+        const Operand& s = in.ops[1];
+        dc.sync_eip(dc.pc);
+        if (d.reg.cls == RegClass::kCr || d.reg.cls == RegClass::kDr) {
+            I64 v = dc.load_reg(s.reg);
+            if (d.reg.cls == RegClass::kCr)
+                b.call(MIMIC_HELPER(helper_write_cr), {b.env(), b.const_i32(d.reg.num), v});
+            else
+                b.call(MIMIC_HELPER(helper_write_dr), {b.env(), b.const_i32(d.reg.num), v});
+            dc.sync_eip(dc.next_pc);
+            exit_to_loop(dc);   // paging, protection and flags may all have changed
+        } else {
+            I64 v = b.temp_i64();
+            if (s.reg.cls == RegClass::kCr) b.call(MIMIC_HELPER(helper_read_cr), v, {b.env(), b.const_i32(s.reg.num)});
+            else b.call(MIMIC_HELPER(helper_read_dr), v, {b.env(), b.const_i32(s.reg.num)});
+            dc.store_reg(d.reg, v);
+        }
+        return true;
+    }
+    case Mnemonic::kClts:
+        if (!require_cpl0(dc)) return true;
+        b.call(MIMIC_HELPER(helper_clts), {b.env()});
+        return true;
+    case Mnemonic::kLmsw: {
+        if (!require_cpl0(dc)) return true;
+        I64 v = dc.operand(0);
+        I32 v32 = b.temp_i32();
+        b.extrl_i64_i32(v32, v);
+        b.call(MIMIC_HELPER(helper_lmsw), {b.env(), v32});
+        dc.sync_eip(dc.next_pc);
+        exit_to_loop(dc);
+        return true;
+    }
+    case Mnemonic::kSmsw: {
+        I64 v = b.temp_i64();
+        b.ld(v, ENV_OFF(cr[0]), tcg::kMo64);
+        Loc l = dc.loc(0, true);
+        if (!l.is_mem && l.size > 2) dc.store_reg(l.reg, v);
+        else { b.ext16u(v, v); dc.write(l, v); }
+        return true;
+    }
+    case Mnemonic::kLgdt: case Mnemonic::kLidt: {
+        if (!require_cpl0(dc)) return true;
+        I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), 6, false);
+        uint32_t which = (in.mnemonic == Mnemonic::kLidt ? 1u : 0u) | (in.op_size == 4 ? 2u : 0u);
+        b.call(MIMIC_HELPER(helper_lgdt_lidt), {b.env(), a, b.const_i32(which)});
+        return true;
+    }
+    case Mnemonic::kSgdt: case Mnemonic::kSidt: {
+        I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), 6, true);
+        b.call(MIMIC_HELPER(helper_sgdt_sidt), {b.env(), a, b.const_i32(in.mnemonic == Mnemonic::kSidt)});
+        return true;
+    }
+    case Mnemonic::kSldt: case Mnemonic::kStr: {
+        if (!dc.pe || dc.vm) { dc.raise(kExcUD); return true; }
+        I64 v = b.temp_i64();
+        b.ld(v, in.mnemonic == Mnemonic::kSldt ? ENV_OFF(ldtr.selector) : ENV_OFF(tr.selector), tcg::kMoUW);
+        dc.write(dc.loc(0, true), v);
+        return true;
+    }
+    case Mnemonic::kLldt: case Mnemonic::kLtr: {
+        if (!dc.pe || dc.vm) { dc.raise(kExcUD); return true; }
+        if (!require_cpl0(dc)) return true;
+        I64 v = dc.operand(0);
+        I32 v32 = b.temp_i32();
+        b.extrl_i64_i32(v32, v);
+        dc.sync_eip(dc.pc);
+        if (in.mnemonic == Mnemonic::kLldt) b.call(MIMIC_HELPER(helper_lldt), {b.env(), v32});
+        else b.call(MIMIC_HELPER(helper_ltr), {b.env(), v32});
+        return true;
+    }
+    case Mnemonic::kLar: case Mnemonic::kLsl: case Mnemonic::kVerr: case Mnemonic::kVerw: {
+        if (!dc.pe || dc.vm) { dc.raise(kExcUD); return true; }
+        const bool loads = in.mnemonic == Mnemonic::kLar || in.mnemonic == Mnemonic::kLsl;
+        I64 v = dc.operand(loads ? 1 : 0);
+        I32 v32 = b.temp_i32();
+        b.extrl_i64_i32(v32, v);
+        dc.sync_eip(dc.pc);
+        if (!loads) {
+            if (in.mnemonic == Mnemonic::kVerr) b.call(MIMIC_HELPER(helper_verr), {b.env(), v32});
+            else b.call(MIMIC_HELPER(helper_verw), {b.env(), v32});
+        } else {
+            I64 r = b.temp_i64();
+            if (in.mnemonic == Mnemonic::kLar) b.call(MIMIC_HELPER(helper_lar), r, {b.env(), v32});
+            else b.call(MIMIC_HELPER(helper_lsl), r, {b.env(), v32});
+            // The destination changes only when ZF is set (r != ~0).
+            I64 cur = dc.load_reg(in.ops[0].reg);
+            I64 nv = b.temp_i64();
+            b.movcond(tcg::Cond::Eq, nv, r, b.const_i64(~0ull), cur, r);
+            dc.store_reg(in.ops[0].reg, nv);
+        }
+        dc.cc_op = kCcOpDynamic;
+        return true;
+    }
+    case Mnemonic::kInvlpg: {
+        if (!require_cpl0(dc)) return true;
+        I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), 1, false);
+        b.call(MIMIC_HELPER(helper_invlpg), {b.env(), a});
+        dc.sync_eip(dc.next_pc);
+        exit_to_loop(dc);
+        return true;
+    }
+    case Mnemonic::kInvd: case Mnemonic::kWbinvd:
+        require_cpl0(dc);
+        return true;
+    case Mnemonic::kCmpxchg8b: {
+        I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), 8, true);
+        b.call(MIMIC_HELPER(helper_cmpxchg8b), {b.env(), a});
+        dc.cc_op = kCcOpDynamic;
+        return true;
+    }
+    case Mnemonic::kUd2: case Mnemonic::kUd0: case Mnemonic::kUd1: case Mnemonic::kRsm:
+        dc.raise(kExcUD);
+        return true;
+    case Mnemonic::kPrefetch: case Mnemonic::kPrefetchw: case Mnemonic::kPrefetchnta:
+    case Mnemonic::kPrefetcht0: case Mnemonic::kPrefetcht1: case Mnemonic::kPrefetcht2:
+    case Mnemonic::kFwait:
+        return true;
+    default: return false;
+    }
+}
+
+}  // namespace mimic::x86

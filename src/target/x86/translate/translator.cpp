@@ -1,0 +1,162 @@
+// The block translation loop: fetch and decode guest instructions, hand
+// each to its category's translator, and end the block where the
+// architecture (branches, mode changes, interrupt shadows) or the softmmu
+// (page boundaries, self-modifying code) requires.
+#include "translator.h"
+
+#include <capstone/capstone.h>
+
+#include "mimic/util/log.h"
+#include "mimic/x86/decode/decoder.h"
+
+namespace mimic::x86 {
+
+using tcg::Cond;
+using tcg::I32;
+using tcg::I64;
+
+namespace {
+
+bool dispatch(Dc& dc) {
+    switch (dc.insn->category) {
+    case Category::kAlu: return translate_alu(dc);
+    case Category::kShift: return translate_shift(dc);
+    case Category::kMulDiv: return translate_muldiv(dc);
+    case Category::kBit: return translate_bit(dc);
+    case Category::kMov:
+    case Category::kConv: return translate_mov(dc);
+    case Category::kStack: return translate_stack(dc);
+    case Category::kBranch: return translate_branch(dc);
+    case Category::kString: return translate_string(dc);
+    case Category::kIo: return translate_io(dc);
+    case Category::kFlags: return translate_flags(dc);
+    case Category::kBcd: return translate_bcd(dc);
+    case Category::kSeg: return translate_seg(dc);
+    case Category::kSync: return translate_alu(dc) || translate_system(dc);
+    case Category::kSystem:
+    case Category::kCache: return translate_system(dc);
+    case Category::kNop: return true;
+    default: return false;
+    }
+}
+
+void log_in_asm(const uint8_t* code, size_t len, uint64_t pc, bool code32) {
+    csh h;
+    if (cs_open(CS_ARCH_X86, code32 ? CS_MODE_32 : CS_MODE_16, &h) != CS_ERR_OK) return;
+    cs_insn* insn;
+    size_t n = cs_disasm(h, code, len, pc, 1, &insn);
+    if (n) {
+        log::write(fmt::format("0x{:08x}:  {} {}\n", pc, insn[0].mnemonic, insn[0].op_str));
+        cs_free(insn, n);
+    } else {
+        log::write(fmt::format("0x{:08x}:  (bad)\n", pc));
+    }
+    cs_close(&h);
+}
+
+}  // namespace
+
+void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builder& b) {
+    Dc dc(env, b, tb, g_);
+    dc.flags = tb.flags;
+    dc.cs_base = tb.cs_base;
+    dc.cpl = tb.flags & kHfCplMask;
+    dc.iopl = (tb.flags & kHfIoplMask) >> kHfIoplShift;
+    dc.pe = tb.flags & kHfPe;
+    dc.vm = tb.flags & kHfVm;
+    dc.code32 = tb.flags & kHfCs32;
+    dc.ss32 = tb.flags & kHfSs32;
+    dc.addseg = tb.flags & kHfAddSeg;
+    dc.mmu_idx = dc.cpl == 3 ? kMmuUser : kMmuKernel;
+    const CpuMode mode = dc.code32 ? CpuMode::k32 : CpuMode::k16;
+    const uint64_t start_eip = tb.pc - tb.cs_base;
+    const unsigned max_insns = (tb.flags & (kHfTf | kHfSingleInsn | kHfInhibitIrq)) ? 1 : kMaxInsns;
+
+    if (log::enabled(log::kInAsm)) log::write(fmt::format("IN:\n"));
+
+    // Requests from other threads (interrupts, stop) are seen at block
+    // entry, also when blocks are chained.
+    tcg::Label exit_label = b.new_label();
+    {
+        I32 req = b.temp_i32();
+        b.ld(req, ENV_OFF(exit_request), tcg::kMo32);
+        b.brcond(Cond::Ne, req, 0u, exit_label);
+    }
+    // Which block runs (self-modifying code detection in the store slow path).
+    b.st(b.const_i64(reinterpret_cast<uint64_t>(&tb)), ENV_OFF(current_tb), tcg::kMo64);
+    if (tb.flags & kHfInhibitIrq) {
+        // The shadow covers exactly this instruction; it may set a new one.
+        I32 h = b.temp_i32();
+        b.ld(h, ENV_OFF(hflags), tcg::kMo32);
+        b.and_(h, h, ~static_cast<uint32_t>(kHfInhibitIrq));
+        b.st(h, ENV_OFF(hflags), tcg::kMo32);
+    }
+
+    uint64_t eip = start_eip;
+    uint64_t page_end = (tb.pc & tcg::kPageMask) + tcg::kPageSize;
+    unsigned n = 0;
+    uint32_t size = 0;
+    while (true) {
+        // Fetch up to the end of the page; an instruction crossing it needs
+        // the next page (which may fault: only as the block's first one).
+        uint64_t lin = (dc.cs_base + eip) & 0xffffffffull;
+        uint8_t bytes[kMaxInsnLength];
+        unsigned avail = static_cast<unsigned>(std::min<uint64_t>(kMaxInsnLength, page_end - lin));
+        if (lin >= page_end) break;
+        for (unsigned i = 0; i < avail; ++i) bytes[i] = code_ldub(env, lin + i);
+        DecodedInsn insn;
+        DecodeStatus st = decode(std::span<const uint8_t>(bytes, avail), mode, insn);
+        if (st == DecodeStatus::kNeedMoreBytes) {
+            if (n > 0) break;   // let it start a block of its own
+            uintptr_t host;
+            uint64_t phys2 = get_code_phys(env, page_end, &host, 0);
+            tb.phys_page2 = phys2 & tcg::kPageMask;
+            for (unsigned i = avail; i < kMaxInsnLength; ++i) bytes[i] = code_ldub(env, lin + i);
+            avail = kMaxInsnLength;
+            st = decode(std::span<const uint8_t>(bytes, avail), mode, insn);
+        }
+        if (log::enabled(log::kInAsm)) log_in_asm(bytes, avail, lin, dc.code32);
+
+        dc.insn = &insn;
+        dc.pc = eip;
+        dc.next_pc = (eip + insn.length) & dc.eip_mask();
+        b.insn_start(eip, dc.cc_op);
+        ++n;
+        size += insn.length;
+
+        if (st == DecodeStatus::kTooLong) {
+            dc.raise(kExcGP, 0);
+        } else if (st != DecodeStatus::kOk) {
+            dc.raise(kExcUD);
+        } else if (!dispatch(dc)) {
+            MIMIC_LOG(log::kUnimp, "x86: unimplemented {} at {:04x}:{:08x}\n", mnemonic_name(insn.mnemonic),
+                      env->seg[kCS].selector, eip);
+            dc.raise(kExcUD);
+        }
+        eip = dc.next_pc;
+        if (dc.end != BlockEnd::kNone) break;
+        if (n >= max_insns) break;
+        if (((dc.cs_base + eip) & 0xffffffffull) >= page_end) break;
+    }
+
+    if (dc.end != BlockEnd::kJumped) {
+        b.movi(g_.eip, eip);
+        if (tb.flags & kHfTf) {
+            b.call(MIMIC_HELPER(helper_single_step), {b.env()});
+        } else if (dc.end == BlockEnd::kStop || (tb.flags & kHfInhibitIrq)) {
+            // Mode or interrupt-state changes: back to the loop, which re-reads them.
+            b.exit_tb(0);
+        } else {
+            dc.end = BlockEnd::kNone;
+            dc.jump_to(eip, 0);
+        }
+    }
+    b.set_label(exit_label);
+    b.movi(g_.eip, start_eip);
+    b.exit_tb(tcg::kExitRequested);
+
+    tb.size = size;
+    tb.icount = n;
+}
+
+}  // namespace mimic::x86
