@@ -338,6 +338,44 @@ TEST(X86DecodeTable, FetchProtocol) {
     EXPECT_EQ(decode(std::vector<uint8_t>(14, 0x66), k32, d), DecodeStatus::kNeedMoreBytes);
 }
 
+// Each mismatch the differential test found while the table was written,
+// kept as the encoding that showed it and the now-agreed result.
+TEST(X86DecodeTable, DifferentialRegressions) {
+    run_cases({
+        {k64, {0x43, 0xFF, 0xD6}, "call reg:r14 /3"},                          // REX.B on a register r/m
+        {k64, {0x4F, 0x10, 0xCB}, "adc reg:r11b, reg:r9b /3"},
+        {k64, {0xF0, 0x64, 0x2E, 0x48, 0x83, 0x4A, 0x0A, 0xF7}, "or mem:fs:[rdx+0xa]/8, imm:0xfffffffffffffff7 /8"},  // CS ignored after FS
+        {k64, {0x36, 0x13, 0x0D, 0x9C, 0x4F, 0x37, 0x23}, "adc reg:ecx, mem:ds:[rip+0x23374f9c]/4 /7"},
+        {k16, {0x0F, 0xCB}, "bswap reg:bx /2"},                               // BSWAP follows the operand size
+        {k16, {0x0F, 0xB9, 0x22}, "ud1 reg:esp, mem:ss:[bp+si*1+0x0]/4 /3"},   // UD1 is always 32-bit
+        {k32, {0x0F, 0x03, 0xCF}, "lsl reg:ecx, reg:edi /3"},                 // LAR/LSL register source sized
+        {k64, {0x4D, 0x0F, 0x02, 0xE8}, "lar reg:r13, reg:r8 /4"},
+        {k64, {0x4E, 0x0F, 0x03, 0xF2}, "lsl reg:r14, reg:edx /4"},
+        {k64, {0x4B, 0x0F, 0xC3, 0x1E}, "movnti mem:ds:[r14+0x0]/8, reg:rbx /4"},
+        {k64, {0x4D, 0x0F, 0xD7, 0xEA}, "pmovmskb reg:r13d, reg:mm2 /4"},
+        {k32, {0xD3, 0xF5}, "shl reg:ebp, reg:cl /2"},                         // /6 is SHL (SAL) for the oracle
+        {k32, {0xDF, 0x73, 0x3B}, "fbstp mem:ds:[ebx+0x3b]/10 /3"},            // x87 memory forms: ST0 implicit
+        {k32, {0xD9, 0xC6}, "fld reg:st6 /2"},
+        {k32, {0xDD, 0xE4}, "fucom reg:st4 /2"},
+        {k32, {0xDD, 0xEA}, "fucomp reg:st0, reg:st2 /2"},
+        {k16, {0xDB, 0xE4}, "fsetpm287_nop /2"},
+        {k32, {0x0F, 0xAE, 0x38}, "clflush mem:ds:[eax+0x0] /3"},
+        {k32, {0x66, 0x0F, 0x38, 0x10, 0xC1}, "pblendvb reg:xmm0, reg:xmm1 /5"},  // XMM0 implicit
+        {k32, {0x0F, 0x0D, 0x33}, "prefetch mem:ds:[ebx+0x0]/1 /3"},          // 0F 0D /6 aliases /0
+        {k32, {0x0F, 0x0D, 0xFA}, "nop reg:edx, reg:edi /3"},
+        {k32, {0x0F, 0x1A, 0xCF}, "nop reg:ecx /3"},                           // MPX space as hint NOP
+        {k16, {0x66, 0x0F, 0x1E, 0xC9}, "nop reg:cx, reg:cx /4"},              // 66 taken by the CET table
+        {k16, {0x66, 0x0F, 0x1E, 0x72, 0xCE}, "nop mem:ss:[bp+si*1+-0x32]/4, reg:esi /5"},
+        {k32, {0x66, 0x0F, 0xAE, 0x10}, "unsupported"},                        // no 66 LDMXCSR
+        {k32, {0xF3, 0x0F, 0x2B, 0x00}, "unsupported"},                        // SSE4a MOVNTSS
+        {k32, {0x0F, 0x78, 0xC0}, "unsupported"},                              // VMREAD
+        {k32, {0xF3, 0x0F, 0x01, 0x6A, 0x1A}, "unsupported"},                  // RSTORSSP
+        {k64, {0xF3, 0x0F, 0xC7, 0xF4}, "unsupported"},                        // SENDUIPI
+        {k32, {0xF3, 0x0F, 0x3A, 0xF0, 0xC0, 0x00}, "unsupported"},            // HRESET
+        {k64, {0x48, 0x0F, 0xAE, 0x65, 0x5D}, "xsave64 mem:ss:[rbp+0x5d] /5"},
+    });
+}
+
 TEST(X86DecodeTable, ZydisDivergencesFollowTheSdm) {
     // 67 REX.B SIB base=101 mod=00: no base, disp32 (Zydis 4.0 reports r13d).
     run_cases({

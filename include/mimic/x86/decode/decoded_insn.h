@@ -101,6 +101,10 @@ struct MemOperand {
     uint8_t addr_size = 0;  // bytes: 2, 4, 8
     bool seg_override = false;
     int64_t disp = 0;  // sign-extended; moffs are zero-extended
+
+    // RIP-relative (EIP-relative with a 67 prefix): the base is the address
+    // of the next instruction.
+    bool ip_relative() const { return base.cls == RegClass::kIp; }
 };
 
 // Raw prefix bits seen, whether or not the form gives them a meaning.
