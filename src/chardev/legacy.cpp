@@ -42,7 +42,30 @@ std::optional<ChardevOptions> parse_backend(std::string_view spec) {
     if (spec == "null") return simple("null");
     if (spec == "stdio") return simple("stdio");
     if (spec == "pty") return simple("pty");
-    if (spec == "vc" || spec.starts_with("vc:")) return simple("vc");
+    if (spec == "vc") return simple("vc");
+    if (spec.starts_with("vc:")) {
+        // "vc:800x600" is pixels, "vc:80Cx24C" characters.
+        std::string_view size = spec.substr(3);
+        size_t x = size.find('x');
+        if (x == std::string_view::npos) return std::nullopt;
+        std::string w(size.substr(0, x)), h(size.substr(x + 1));
+        bool chars = !w.empty() && w.back() == 'C' && !h.empty() && h.back() == 'C';
+        if (chars) {
+            w.pop_back();
+            h.pop_back();
+        }
+        auto digits = [](const std::string& s) {
+            return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+        };
+        if (!digits(w) || !digits(h)) return std::nullopt;
+        o[chars ? "cols" : "width"] = w;
+        o[chars ? "rows" : "height"] = h;
+        return simple("vc");
+    }
+    if (spec.starts_with("pty:") && spec.size() > 4) {
+        o["path"] = spec.substr(4);
+        return simple("pty");
+    }
     if (spec == "msmouse" || spec == "braille" || spec == "wctablet" || spec == "testdev") {
         return simple(std::string(spec).c_str());
     }
@@ -119,9 +142,14 @@ LegacyChardev parse_legacy_chardev(std::string_view spec, std::string_view id) {
         result.with_monitor = true;
     }
     std::optional<ChardevOptions> options = parse_backend(inner);
-    if (!options) throw Error("'{}' is not a valid char driver", spec);
+    if (!options) throw Error("'{}' is not a valid char driver", inner);
     (*options)["id"] = std::string(id);
-    if (result.with_monitor) (*options)["mux"] = "on";
+    if (result.with_monitor) {
+        (*options)["mux"] = "on";
+        // Serial console and monitor on the user's terminal (what
+        // -nographic sets up): Ctrl-C belongs to the guest, C-a x quits.
+        if (inner == "stdio") (*options)["signal"] = "off";
+    }
     result.options = std::move(options);
     return result;
 }

@@ -22,11 +22,22 @@ std::function<void()>& commit_handler() {
     return handler;
 }
 
+// C-a .. C-y have a readable name; any other escape byte is announced by
+// its code first and then called "Escape-Char".
+bool has_control_name(uint8_t escape) { return escape > 0 && escape < 26; }
+
 std::string key_name(uint8_t escape) {
-    // Control characters read as "C-a"; anything else is quoted.
-    if (escape >= 1 && escape <= 26) return fmt::format("C-{}", static_cast<char>('a' + escape - 1));
-    return fmt::format("'{}'", static_cast<char>(escape));
+    if (has_control_name(escape)) return fmt::format("C-{}", static_cast<char>('a' + escape - 1));
+    return "Escape-Char";
 }
+
+// Muxes alive, for release_open_events(); front ends of muxes created
+// while events are held learn that their backend is open only then.
+std::vector<MuxChardev*>& live_muxes() {
+    static std::vector<MuxChardev*> muxes;
+    return muxes;
+}
+bool g_hold_open_events = false;
 
 }  // namespace
 
@@ -35,7 +46,8 @@ void MuxChardev::set_commit_handler(std::function<void()> handler) { commit_hand
 
 std::string MuxChardev::help_text(uint8_t escape) {
     std::string k = key_name(escape);
-    std::string text = "\n\r";
+    std::string text =
+        has_control_name(escape) ? "\n\r" : fmt::format("\n\rEscape-Char set to Ascii: 0x{:02x}\n\r\n\r", escape);
     text += k + " h    print this help\n\r";
     text += k + " x    exit emulator\n\r";
     text += k + " s    save disk data back to file (if -snapshot)\n\r";
@@ -46,11 +58,26 @@ std::string MuxChardev::help_text(uint8_t escape) {
     return text;
 }
 
-MuxChardev::MuxChardev(std::string id, Chardev& backend) : Chardev(std::move(id)), backend_(backend) {
+MuxChardev::MuxChardev(std::string id, Chardev& backend)
+    : Chardev(std::move(id)), backend_(backend), events_held_(g_hold_open_events) {
+    live_muxes().push_back(this);
     backend_.attach(this);  // an open backend reports kOpened right away
 }
 
+void MuxChardev::hold_open_events() { g_hold_open_events = true; }
+
+void MuxChardev::release_open_events() {
+    g_hold_open_events = false;
+    for (MuxChardev* mux : live_muxes()) {
+        if (!mux->events_held_) continue;
+        mux->events_held_ = false;
+        if (!mux->is_open()) continue;
+        for (const Slot& slot : mux->frontends_) slot.frontend->event(ChardevEvent::kOpened);
+    }
+}
+
 MuxChardev::~MuxChardev() {
+    std::erase(live_muxes(), this);
     backend_.on_writable(nullptr);
     backend_.detach(this);
 }
@@ -61,7 +88,7 @@ void MuxChardev::attach(CharFrontend* frontend) {
     }
     if (frontends_.size() >= kMaxFrontends) throw Error("Too many uses of chardevs multiplexer '{}'", id());
     frontends_.push_back(Slot{frontend, {}});
-    if (is_open()) frontend->event(ChardevEvent::kOpened);
+    if (is_open() && !events_held_) frontend->event(ChardevEvent::kOpened);
     set_focus(frontends_.size() - 1);
 }
 
@@ -84,6 +111,7 @@ void MuxChardev::set_focus(size_t index) {
 
 void MuxChardev::frontend_event(ChardevEvent event) {
     if (event == ChardevEvent::kOpened || event == ChardevEvent::kClosed) {
+        if (events_held_) return;
         for (const Slot& slot : frontends_) slot.frontend->event(event);
     } else if (focus_ < frontends_.size()) {
         frontends_[focus_].frontend->event(event);

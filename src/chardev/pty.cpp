@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <memory>
 
 #include "backends.h"
@@ -24,10 +25,11 @@ constexpr int64_t kConnectPollMs = 200;
 
 class PtyChardev : public FdChardev {
 public:
-    PtyChardev(std::string id, int master, std::string slave_name)
+    PtyChardev(std::string id, int master, std::string slave_name, std::string link)
         : FdChardev(std::move(id)),
           master_(master),
           slave_name_(std::move(slave_name)),
+          link_(std::move(link)),
           poll_timer_(Clock::kRealtime, [this] { check_connected(); }, kNsPerMs) {
         check_connected();
     }
@@ -35,6 +37,7 @@ public:
     ~PtyChardev() override {
         close_fds();
         close(master_);
+        if (!link_.empty()) unlink(link_.c_str());
     }
 
     const char* backend_name() const override { return "pty"; }
@@ -74,12 +77,13 @@ private:
 
     int master_;
     std::string slave_name_;
+    std::string link_;  // path= symlink to the slave, removed with us
     Timer poll_timer_;
 };
 
 }  // namespace
 
-std::unique_ptr<Chardev> create_pty(const std::string& id, const ChardevOptions&) {
+std::unique_ptr<Chardev> create_pty(const std::string& id, const ChardevOptions& options) {
     int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) throw Error("Failed to create PTY: {}", errno_string(errno));
     const char* name = nullptr;
@@ -100,10 +104,21 @@ std::unique_ptr<Chardev> create_pty(const std::string& id, const ChardevOptions&
         }
         close(slave);
     }
+    // path= gives the user a stable name for a pty number that changes on
+    // every run.
+    std::string link = opt_string(options, "path").value_or("");
+    if (!link.empty()) {
+        unlink(link.c_str());
+        if (symlink(slave_name.c_str(), link.c_str()) != 0) {
+            int err = errno;
+            close(master);
+            throw Error("Failed to create PTY symlink '{}': {}", link, errno_string(err));
+        }
+    }
     int flags = fcntl(master, F_GETFL);
     fcntl(master, F_SETFL, flags | O_NONBLOCK);
     report(ReportKind::kNotice, "char device redirected to " + slave_name + " (label " + id + ")");
-    return std::make_unique<PtyChardev>(id, master, slave_name);
+    return std::make_unique<PtyChardev>(id, master, slave_name, link);
 }
 
 }  // namespace mimic::chardev

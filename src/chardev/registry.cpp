@@ -32,7 +32,7 @@ const std::vector<BackendType>& backend_types() {
         {"null", create_null, {}},
         {"parallel", create_parallel, {"path"}},
         {"pipe", create_pipe, {"path"}},
-        {"pty", create_pty, {}},
+        {"pty", create_pty, {"path"}},
         {"ringbuf", create_ringbuf, {"size"}},
         {"serial", create_serial, {"path"}},
         {"socket", create_socket,
@@ -76,10 +76,10 @@ bool valid_id(const std::string& id) {
 std::unique_ptr<Chardev> create_backend(const ChardevOptions& raw_options) {
     ChardevOptions options = normalize_options(raw_options);
     auto backend = opt_string(options, "backend");
-    if (!backend || backend->empty()) throw Error("Parameter 'backend' is missing");
+    std::string id = opt_string(options, "id").value_or("");
+    if (!backend || backend->empty()) throw Error("chardev: \"{}\" missing backend", id);
     const BackendType& type = find_type(*backend);
     check_keys(type, options);
-    std::string id = opt_string(options, "id").value_or("");
 
     int logfile = -1;
     if (auto path = opt_string(options, "logfile")) {
@@ -104,9 +104,9 @@ std::vector<std::string> backend_names() {
 }
 
 std::string backend_help_text() {
-    std::string text = "Available chardev backend types:\n";
-    for (const BackendType& type : backend_types()) text += std::string("  ") + type.name + "\n";
-    return text;
+    std::string text = "Available chardev backend types: ";
+    for (const BackendType& type : backend_types()) text += std::string("\n  ") + type.name;
+    return text + "\n";
 }
 
 ChardevRegistry::ChardevRegistry() = default;
@@ -120,7 +120,7 @@ ChardevRegistry& ChardevRegistry::global() {
 Chardev& ChardevRegistry::create(const ChardevOptions& raw_options) {
     ChardevOptions options = normalize_options(raw_options);
     auto id = opt_string(options, "id");
-    if (!id) throw Error("Parameter 'id' is missing");
+    if (!id) throw Error("chardev: no id specified");
     if (!valid_id(*id)) throw Error("Parameter 'id' expects an identifier");
     if (find(*id)) throw Error("Duplicate ID '{}' for chardev", *id);
 

@@ -68,7 +68,8 @@ public:
         }
         if (!is_open()) {
             // A server shows where it really listens (port=0 picks one).
-            std::string where = config_.server ? listen_where_ : bracket(config_.address.host) + ":" + config_.address.port;
+            // Unbracketed even for IPv6, as QEMU prints it.
+            std::string where = config_.server ? listen_where_ : config_.address.host + ":" + config_.address.port;
             return "disconnected:" + std::string(scheme) + ":" + where + server;
         }
         return std::string(scheme) + ":" + bracket(local_.host) + ":" + local_.port + server + " <-> " +
@@ -106,7 +107,7 @@ private:
         listen_fd_ = socket_listen(config_.address);
         if (!config_.address.is_unix) {
             Endpoint bound = local_endpoint(listen_fd_);
-            listen_where_ = bracket(bound.host) + ":" + bound.port;
+            listen_where_ = bound.host + ":" + bound.port;
         }
         if (config_.wait) {
             report(ReportKind::kInfo, "Mimic waiting for connection on: " + filename());

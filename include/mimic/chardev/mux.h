@@ -54,6 +54,15 @@ public:
     // C-a s: commit -snapshot disks; nothing by default.
     static void set_commit_handler(std::function<void()> handler);
 
+    // Startup ordering, as QEMU does it: main calls hold_open_events()
+    // before creating chardevs and release_open_events() once the machine
+    // and monitors exist, so every front end of a mux learns the backend
+    // is open at the same moment, with the final focus already settled,
+    // and a monitor that is not in focus does not print its banner into
+    // the serial console. Muxes created afterwards open immediately.
+    static void hold_open_events();
+    static void release_open_events();
+
     // The C-a h text, "\n\r" line endings as on a raw terminal.
     static std::string help_text(uint8_t escape = kDefaultEscape);
 
@@ -88,6 +97,7 @@ private:
     bool timestamps_ = false;
     int64_t timestamps_start_ = 0;
     bool at_line_start_ = true;
+    bool events_held_;
 };
 
 }  // namespace mimic::chardev

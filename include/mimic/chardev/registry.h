@@ -37,7 +37,7 @@ public:
 
     // Requires options["id"]. With mux=on the backend is registered as
     // "ID-base" and the returned mux as "ID". Throws mimic::Error
-    // ("Duplicate ID 'x' for chardev", "Parameter 'id' is missing").
+    // ("Duplicate ID 'x' for chardev", "chardev: no id specified").
     Chardev& create(const ChardevOptions& options);
     Chardev* find(std::string_view id) const;
     // Throws "Chardev 'x' not found" / "Chardev 'x' is busy".

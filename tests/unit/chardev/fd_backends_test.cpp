@@ -181,6 +181,19 @@ TEST_F(PtyBackend, CreatesUsablePty) {
     c->detach(&fe);
 }
 
+TEST_F(PtyBackend, PathSymlink) {
+    TempDir dir;
+    std::string link = dir.file("guest-tty");
+    set_report_sink([](ReportKind, const std::string&) {});
+    auto c = create_backend({{"backend", "pty"}, {"id", "p"}, {"path", link}});
+    set_report_sink(nullptr);
+    char target[256] = {};
+    ASSERT_GT(readlink(link.c_str(), target, sizeof target - 1), 0);
+    EXPECT_EQ("pty:" + std::string(target), c->filename());
+    c.reset();
+    EXPECT_NE(access(link.c_str(), F_OK), 0);
+}
+
 class StdioBackend : public ChardevTest {
 protected:
     void SetUp() override {

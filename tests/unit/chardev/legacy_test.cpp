@@ -27,7 +27,11 @@ TEST(LegacyChardev, SimpleBackends) {
     EXPECT_EQ(parse("stdio"), (ChardevOptions{{"backend", "stdio"}, {"id", "serial0"}}));
     EXPECT_EQ(parse("null"), (ChardevOptions{{"backend", "null"}, {"id", "serial0"}}));
     EXPECT_EQ(parse("vc"), (ChardevOptions{{"backend", "vc"}, {"id", "serial0"}}));
-    EXPECT_EQ(parse("vc:80Cx24C").at("backend"), "vc");
+    EXPECT_EQ(parse("vc:80Cx24C"), (ChardevOptions{{"backend", "vc"}, {"id", "serial0"}, {"cols", "80"}, {"rows", "24"}}));
+    EXPECT_EQ(parse("vc:800x600"),
+              (ChardevOptions{{"backend", "vc"}, {"id", "serial0"}, {"width", "800"}, {"height", "600"}}));
+    EXPECT_EQ(parse("pty:/tmp/guest-tty"),
+              (ChardevOptions{{"backend", "pty"}, {"id", "serial0"}, {"path", "/tmp/guest-tty"}}));
     EXPECT_EQ(parse("pty"), (ChardevOptions{{"backend", "pty"}, {"id", "serial0"}}));
 }
 
@@ -89,7 +93,8 @@ TEST(LegacyChardev, MonitorMux) {
     LegacyChardev l = parse_legacy_chardev("mon:stdio", "serial0");
     ASSERT_TRUE(l.options);
     EXPECT_TRUE(l.with_monitor);
-    EXPECT_EQ(*l.options, (ChardevOptions{{"backend", "stdio"}, {"id", "serial0"}, {"mux", "on"}}));
+    EXPECT_EQ(*l.options,
+              (ChardevOptions{{"backend", "stdio"}, {"id", "serial0"}, {"mux", "on"}, {"signal", "off"}}));
     l = parse_legacy_chardev("mon:telnet::4444,server,nowait", "serial0");
     EXPECT_EQ(l.options->at("telnet"), "on");
     EXPECT_EQ(l.options->at("mux"), "on");
@@ -112,7 +117,9 @@ TEST(LegacyChardev, Errors) {
     EXPECT_EQ(error_of("tcp:localhost:"), "'tcp:localhost:' is not a valid char driver");
     EXPECT_EQ(error_of("file:"), "'file:' is not a valid char driver");
     EXPECT_EQ(error_of("unix:"), "'unix:' is not a valid char driver");
-    EXPECT_EQ(error_of("mon:bogus"), "'mon:bogus' is not a valid char driver");
+    EXPECT_EQ(error_of("mon:bogus"), "'bogus' is not a valid char driver");
+    EXPECT_EQ(error_of("mon"), "'mon' is not a valid char driver");
+    EXPECT_EQ(error_of("vc:big"), "'vc:big' is not a valid char driver");
 }
 
 }  // namespace

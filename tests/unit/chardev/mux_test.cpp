@@ -158,6 +158,31 @@ TEST_F(MuxTest, BackendConnectionEventsReachAll) {
 
 TEST(MuxHelp, OtherEscapeChar) {
     EXPECT_NE(MuxChardev::help_text(0x02).find("C-b x    exit emulator"), std::string::npos);
+    EXPECT_EQ(MuxChardev::help_text(0x02).substr(MuxChardev::help_text(0x02).size() - 20), "C-b C-b  sends C-b\n\r");
+    std::string odd = MuxChardev::help_text(0x1d);
+    EXPECT_TRUE(odd.starts_with("\n\rEscape-Char set to Ascii: 0x1d\n\r\n\rEscape-Char h    print this help\n\r"));
+    EXPECT_TRUE(odd.ends_with("Escape-Char Escape-Char  sends Escape-Char\n\r"));
+}
+
+TEST_F(ChardevTest, MuxOpenEventsHeldUntilReleased) {
+    MuxChardev::hold_open_events();
+    FakeBackend backend;
+    MuxChardev mux("held", backend);
+    RecordingFrontend monitor, serial;
+    mux.attach(&monitor);
+    mux.attach(&serial);
+    EXPECT_EQ(monitor.count(ChardevEvent::kOpened), 0u);
+    EXPECT_EQ(serial.count(ChardevEvent::kOpened), 0u);
+    MuxChardev::release_open_events();
+    EXPECT_EQ(monitor.count(ChardevEvent::kOpened), 1u);
+    EXPECT_EQ(serial.count(ChardevEvent::kOpened), 1u);
+    // Later front ends open at once.
+    RecordingFrontend late;
+    mux.attach(&late);
+    EXPECT_EQ(late.count(ChardevEvent::kOpened), 1u);
+    mux.detach(&monitor);
+    mux.detach(&serial);
+    mux.detach(&late);
 }
 
 }  // namespace

@@ -63,11 +63,11 @@ TEST_F(Registry, Errors) {
     ChardevRegistry r;
     r.create({{"backend", "null"}, {"id", "c0"}});
     EXPECT_EQ(error_of(r, {{"backend", "null"}, {"id", "c0"}}), "Duplicate ID 'c0' for chardev");
-    EXPECT_EQ(error_of(r, {{"backend", "null"}}), "Parameter 'id' is missing");
+    EXPECT_EQ(error_of(r, {{"backend", "null"}}), "chardev: no id specified");
     EXPECT_EQ(error_of(r, {{"backend", "null"}, {"id", "0bad"}}), "Parameter 'id' expects an identifier");
     EXPECT_EQ(error_of(r, {{"backend", "bogus"}, {"id", "b"}}), "'bogus' is not a valid char driver name");
     EXPECT_EQ(error_of(r, {{"backend", "null"}, {"id", "n"}, {"path", "x"}}), "Invalid parameter 'path'");
-    EXPECT_EQ(error_of(r, {{"id", "n"}}), "Parameter 'backend' is missing");
+    EXPECT_EQ(error_of(r, {{"id", "n"}}), "chardev: \"n\" missing backend");
     try {
         r.remove("ghost");
         FAIL();
@@ -93,7 +93,7 @@ TEST(BackendNames, HelpListsAll) {
     for (const char* n : {"null", "stdio", "file", "pipe", "pty", "socket", "udp", "vc", "serial"}) {
         EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
     }
-    EXPECT_EQ(backend_help_text().substr(0, 32), "Available chardev backend types:");
+    EXPECT_EQ(backend_help_text().substr(0, 41), "Available chardev backend types: \n  file\n");
 }
 
 }  // namespace
