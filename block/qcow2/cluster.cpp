@@ -263,36 +263,33 @@ void Qcow2Node::zero_or_discard(uint64_t offset, uint64_t bytes, bool discard, b
 }
 
 int Qcow2Node::pwrite_compressed(uint64_t offset, const void* buf, size_t bytes) {
-    std::lock_guard lock(mutex_);
-    if (read_only_) return -EACCES;
     if (offset & (cluster_size_ - 1)) return -EINVAL;
     if (bytes != cluster_size_ && offset + bytes != header_.size) return -EINVAL;
-    return [&] {
-        try {
-            std::vector<uint8_t> cluster(cluster_size_, 0);
-            std::memcpy(cluster.data(), buf, bytes);
-            auto packed = compress_cluster(header_.compression_type, cluster.data(), cluster_size_);
-            // Data that does not shrink is stored plainly, as QEMU does.
-            if (!packed) {
-                write_locked(offset, static_cast<const uint8_t*>(buf), bytes);
-                return 0;
-            }
-            uint64_t host = alloc_bytes(packed->size());
-            file_write(host, packed->data(), packed->size());
-            uint64_t l2_offset = writable_l2(offset);
-            unsigned idx = static_cast<unsigned>((offset >> cluster_bits_) % l2_entries_);
-            uint64_t old = l2_entry(l2_offset, idx);
-            uint64_t extra_sectors = ((host + packed->size() - 1) >> 9) - (host >> 9);
-            uint64_t entry = kOflagCompressed | (extra_sectors << compressed_offset_bits_) | host;
-            std::vector<uint64_t> e{entry}, bm{0};
-            set_l2_entries(l2_offset, idx, e, &bm);
-            decompressed_entry_ = 0;
-            release_entry(old);
-            return 0;
-        } catch (const IoError& e) {
-            return e.err;
+    // Compress before taking the lock so that callers with several threads
+    // (convert -c) compress in parallel.
+    std::vector<uint8_t> cluster(cluster_size_, 0);
+    std::memcpy(cluster.data(), buf, bytes);
+    auto packed = compress_cluster(header_.compression_type, cluster.data(), cluster_size_);
+    std::lock_guard lock(mutex_);
+    if (read_only_) return -EACCES;
+    return guarded([&] {
+        // Data that does not shrink is stored plainly, as QEMU does.
+        if (!packed) {
+            write_locked(offset, static_cast<const uint8_t*>(buf), bytes);
+            return;
         }
-    }();
+        uint64_t host = alloc_bytes(packed->size());
+        file_write(host, packed->data(), packed->size());
+        uint64_t l2_offset = writable_l2(offset);
+        unsigned idx = static_cast<unsigned>((offset >> cluster_bits_) % l2_entries_);
+        uint64_t old = l2_entry(l2_offset, idx);
+        uint64_t extra_sectors = ((host + packed->size() - 1) >> 9) - (host >> 9);
+        uint64_t entry = kOflagCompressed | (extra_sectors << compressed_offset_bits_) | host;
+        std::vector<uint64_t> e{entry}, bm{0};
+        set_l2_entries(l2_offset, idx, e, &bm);
+        decompressed_entry_ = 0;
+        release_entry(old);
+    });
 }
 
 void Qcow2Node::read_compressed(uint64_t entry, uint8_t* cluster_buf) {

@@ -15,22 +15,6 @@
 namespace mimic::block::qcow2 {
 namespace {
 
-// Runs `body` and turns internal failures into negative errno values, the
-// currency of the data path.
-template <typename Body>
-int guarded(Body&& body) {
-    try {
-        body();
-        return 0;
-    } catch (const IoError& e) {
-        return e.err;
-    } catch (const std::bad_alloc&) {
-        return -ENOMEM;
-    } catch (const mimic::Error&) {
-        return -EIO;
-    }
-}
-
 // Same for control-path operations, which report mimic::Error.
 template <typename Body>
 void control(Body&& body) {

@@ -14,6 +14,10 @@
 #include "table_cache.h"
 
 #include "mimic/block/node.h"
+#include "mimic/util/error.h"
+
+#include <cerrno>
+#include <new>
 
 #include <memory>
 #include <mutex>
@@ -27,6 +31,22 @@ namespace mimic::block::qcow2 {
 struct IoError {
     int err;
 };
+
+// Runs `body` and turns internal failures into negative errno values, the
+// currency of the data path.
+template <typename Body>
+int guarded(Body&& body) {
+    try {
+        body();
+        return 0;
+    } catch (const IoError& e) {
+        return e.err;
+    } catch (const std::bad_alloc&) {
+        return -ENOMEM;
+    } catch (const mimic::Error&) {
+        return -EIO;
+    }
+}
 
 struct Snapshot {
     uint64_t l1_table_offset = 0;

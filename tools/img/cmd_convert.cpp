@@ -8,10 +8,63 @@
 
 #include <getopt.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 namespace mimic::img {
+namespace {
+
+// Compressed copy: clusters are read in batches and compressed by several
+// threads at once (the driver compresses outside its lock); zero clusters
+// stay unallocated.
+template <typename OnProgress>
+void compress_copy(block::BlockNode& src, block::BlockNode& out, uint64_t dst_base, uint64_t cluster,
+                   bool target_zero, OnProgress&& progress) {
+    const uint64_t batch_bytes = 64 * cluster;
+    std::vector<uint8_t> batch(batch_bytes);
+    unsigned workers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    uint64_t size = src.size();
+    for (uint64_t pos = 0; pos < size; pos += batch_bytes) {
+        uint64_t n = std::min(batch_bytes, size - pos);
+        block::BlockStatus st = src.block_status(pos, n);
+        if (target_zero && st.zero && !st.data && st.bytes >= n) {
+            progress(n);
+            continue;
+        }
+        read_or_throw(src, pos, batch.data(), n, "");
+        std::atomic<uint64_t> next{0};
+        std::atomic<int> error{0};
+        std::atomic<uint64_t> error_at{0};
+        auto work = [&] {
+            for (uint64_t i; (i = next++) * cluster < n;) {
+                uint64_t off = i * cluster, len = std::min(cluster, n - off);
+                const uint8_t* data = batch.data() + off;
+                int ret = 0;
+                if (is_zero(data, len)) {
+                    if (!target_zero) ret = out.pwrite_zeroes(dst_base + pos + off, len, true);
+                } else {
+                    ret = out.pwrite_compressed(dst_base + pos + off, data, len);
+                }
+                if (ret < 0) {
+                    error = ret;
+                    error_at = dst_base + pos + off;
+                }
+            }
+        };
+        std::vector<std::thread> threads;
+        for (unsigned t = 1; t < workers; ++t) threads.emplace_back(work);
+        work();
+        for (auto& t : threads) t.join();
+        if (error < 0)
+            throw Error("error while compressing sector {}: {}", error_at / 512, errno_string(-error));
+        progress(n);
+    }
+}
+
+}  // namespace
 
 int cmd_convert(int argc, char** argv) {
     std::string src_format, out_format = "raw", backing, backing_format;
@@ -117,15 +170,24 @@ int cmd_convert(int argc, char** argv) {
     // A fresh image without a backing file reads as zeros everywhere.
     bool target_zero = (!no_create && backing.empty()) || target_is_zero_flag;
     uint32_t cluster = out->cluster_size() ? out->cluster_size() : 65536;
-    uint64_t chunk = compress ? cluster : std::max<uint64_t>(2 << 20, cluster);
+    uint64_t chunk = std::max<uint64_t>(2 << 20, cluster);
     std::vector<uint8_t> buf(chunk);
 
     Progress meter(progress);
     uint64_t dst_base = 0, done = 0;
     for (auto& src : sources) {
         uint64_t size = src->size();
+        if (compress) {
+            if (dst_base % cluster) throw Error("Compressed output needs cluster-aligned source sizes");
+            compress_copy(*src, *out, dst_base, cluster, target_zero, [&](uint64_t n) {
+                done += n;
+                meter.update(total ? 100.0 * done / total : 100.0);
+            });
+            dst_base += size;
+            continue;
+        }
         for (uint64_t pos = 0; pos < size;) {
-            uint64_t want = std::min<uint64_t>(chunk - (compress ? pos % cluster : 0), size - pos);
+            uint64_t want = std::min<uint64_t>(chunk, size - pos);
             block::BlockStatus st = src->block_status(pos, want);
             uint64_t n = std::min<uint64_t>(st.bytes ? st.bytes : want, want);
             if (!backing.empty() && st.depth > 0) {
@@ -138,17 +200,6 @@ int cmd_convert(int argc, char** argv) {
                     if (int ret = out->pwrite_zeroes(dst_base + pos, n, true); ret < 0)
                         throw Error("error while writing at byte {}: {}", dst_base + pos, errno_string(-ret));
                 }
-            } else if (compress) {
-                // Whole clusters: n is cut to cluster boundaries by `want`.
-                uint64_t start = pos - pos % cluster;
-                uint64_t len = std::min<uint64_t>(cluster, size - start);
-                std::fill(buf.begin(), buf.end(), 0);
-                read_or_throw(*src, start, buf.data(), len, "");
-                if (!(target_zero && is_zero(buf.data(), len))) {
-                    if (int ret = out->pwrite_compressed(dst_base + start, buf.data(), len); ret < 0)
-                        throw Error("error while compressing sector {}: {}", (dst_base + start) / 512, errno_string(-ret));
-                }
-                n = start + len - pos;
             } else {
                 read_or_throw(*src, pos, buf.data(), n, "");
                 // Write data, but leave zero-filled blocks sparse.
