@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "mimic/util/error.h"
@@ -58,6 +59,7 @@ SocketAddress socket_address_from_options(const ChardevOptions& options, const c
     if (!port || port->empty()) throw Error("chardev: {}: no port given", what);
     address.host = *host;
     address.port = *port;
+    if (auto to = opt_number(options, "to")) address.port_to = static_cast<int>(*to);
     address.ipv4_only = opt_bool(options, "ipv4").value_or(false);
     address.ipv6_only = opt_bool(options, "ipv6").value_or(false);
     return address;
@@ -76,22 +78,29 @@ int socket_listen(const SocketAddress& address) {
         }
         return fd;
     }
-    AddrInfoList list;
-    resolve(address, true, list);
+    int first = std::atoi(address.port.c_str());
+    int last = address.port_to > first ? address.port_to : first;
     int last_errno = EADDRNOTAVAIL;
-    for (addrinfo* ai = list.head; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-        if (fd < 0) {
+    for (int port = first; port <= last; port++) {
+        SocketAddress attempt = address;
+        if (last != first) attempt.port = std::to_string(port);
+        AddrInfoList list;
+        resolve(attempt, true, list);
+        for (addrinfo* ai = list.head; ai; ai = ai->ai_next) {
+            int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+            if (fd < 0) {
+                last_errno = errno;
+                continue;
+            }
+            // A restarted emulator must be able to reuse its port at once.
+            int one = 1;
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0) return fd;
             last_errno = errno;
-            continue;
+            close(fd);
         }
-        // A restarted emulator must be able to reuse its port at once.
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0) return fd;
-        last_errno = errno;
-        close(fd);
     }
+    if (last != first) throw Error("Failed to find an available port: {}", errno_string(last_errno));
     throw Error("Failed to bind socket: {}", errno_string(last_errno));
 }
 

@@ -15,6 +15,9 @@ struct SocketAddress {
     std::string host;  // tcp/udp; empty means "any" when listening
     std::string port;
     std::string path;  // unix
+    // Listening: try ports port..port_to and take the first free one
+    // (to=; 0 means only `port`).
+    int port_to = 0;
     bool ipv4_only = false;
     bool ipv6_only = false;
 

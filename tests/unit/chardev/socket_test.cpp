@@ -238,6 +238,22 @@ TEST_F(SocketBackend, ServerBindError) {
               "Failed to bind socket: Address already in use");
 }
 
+TEST_F(SocketBackend, PortRangeTakesNextFreePort) {
+    TcpListener busy;
+    std::string from = std::to_string(busy.port);
+    std::string to = std::to_string(busy.port + 20);
+    std::unique_ptr<Chardev> c;
+    try {
+        c = create_backend({{"backend", "socket"}, {"id", "s"}, {"host", "127.0.0.1"}, {"port", from}, {"to", to},
+                            {"server", "on"}, {"wait", "off"}});
+    } catch (const Error& e) {
+        GTEST_SKIP() << "no free port in range: " << e.what();
+    }
+    int port = port_of(c->filename());
+    EXPECT_GT(port, busy.port);
+    EXPECT_LE(port, busy.port + 20);
+}
+
 TEST_F(SocketBackend, ClientReconnects) {
     TcpListener server;
     std::string port = std::to_string(server.port);
