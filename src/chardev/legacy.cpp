@@ -94,10 +94,14 @@ std::optional<ChardevOptions> parse_backend(std::string_view spec) {
         std::string_view rest = spec.substr(5);
         size_t comma = rest.find(',');
         if (comma == 0 || rest.empty()) return std::nullopt;
-        // Paths may contain ",," like any option value.
-        ChardevOptions parsed = parse_chardev_string(rest);
-        o = parsed;
-        o["path"] = parsed["backend"];
+        // The rest is an option string whose implied key is the path
+        // ("unix:/tmp/s,server" or "unix:path=/tmp/s,server").
+        o = parse_chardev_string(rest);
+        if (auto implied = o.find("backend"); implied != o.end()) {
+            o["path"] = implied->second;
+            o.erase(implied);
+        }
+        if (o["path"].empty()) return std::nullopt;
         return simple("socket");
     }
     if (spec.starts_with("udp:")) {

@@ -83,6 +83,7 @@ TEST(LegacyChardev, Telnet) {
 TEST(LegacyChardev, Unix) {
     EXPECT_EQ(parse("unix:/tmp/s.sock"),
               (ChardevOptions{{"backend", "socket"}, {"id", "serial0"}, {"path", "/tmp/s.sock"}}));
+    EXPECT_EQ(parse("unix:path=/tmp/p.sock,server=on").at("path"), "/tmp/p.sock");
     ChardevOptions o = parse("unix:/tmp/s.sock,server,nowait");
     EXPECT_EQ(o.at("path"), "/tmp/s.sock");
     EXPECT_EQ(o.at("server"), "on");
