@@ -9,6 +9,7 @@
 
 #include "backends.h"
 #include "fd_chardev.h"
+#include "mimic/chardev/legacy.h"
 #include "mimic/chardev/mux.h"
 #include "mimic/util/error.h"
 
@@ -139,6 +140,17 @@ Chardev& ChardevRegistry::create(const ChardevOptions& raw_options) {
     add(std::move(base));
     add(std::move(mux));
     return *chardevs_.back();
+}
+
+ChardevRegistry::LegacyResult ChardevRegistry::create_legacy(std::string_view spec, std::string_view id) {
+    LegacyChardev parsed = parse_legacy_chardev(spec, id);
+    if (!parsed.existing_id.empty()) {
+        Chardev* existing = find(parsed.existing_id);
+        if (!existing) throw Error("Chardev '{}' not found", parsed.existing_id);
+        return {existing, false};
+    }
+    if (!parsed.options) return {};
+    return {&create(*parsed.options), parsed.with_monitor};
 }
 
 void ChardevRegistry::add(std::unique_ptr<Chardev> chardev) { chardevs_.push_back(std::move(chardev)); }

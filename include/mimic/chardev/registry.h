@@ -40,6 +40,16 @@ public:
     // ("Duplicate ID 'x' for chardev", "chardev: no id specified").
     Chardev& create(const ChardevOptions& options);
     Chardev* find(std::string_view id) const;
+
+    // -serial/-parallel/-monitor shorthand in one step: parses `spec`
+    // (see legacy.h), creates the chardev as `id`, or finds the existing
+    // one for "chardev:ID". `chardev` is null for "none"; `with_monitor`
+    // asks the caller to put a monitor on it ("mon:...").
+    struct LegacyResult {
+        Chardev* chardev = nullptr;
+        bool with_monitor = false;
+    };
+    LegacyResult create_legacy(std::string_view spec, std::string_view id);
     // Throws "Chardev 'x' not found" / "Chardev 'x' is busy".
     void remove(std::string_view id);
     void clear();

@@ -88,6 +88,25 @@ TEST_F(Registry, Errors) {
     r.remove("c0");
 }
 
+TEST_F(Registry, CreateLegacy) {
+    ChardevRegistry r;
+    auto none = r.create_legacy("none", "serial0");
+    EXPECT_EQ(none.chardev, nullptr);
+    auto mon = r.create_legacy("mon:null", "serial0");
+    ASSERT_NE(mon.chardev, nullptr);
+    EXPECT_TRUE(mon.with_monitor);
+    EXPECT_EQ(mon.chardev->id(), "serial0");
+    auto same = r.create_legacy("chardev:serial0", "serial1");
+    EXPECT_EQ(same.chardev, mon.chardev);
+    EXPECT_THROW(r.create_legacy("chardev:ghost", "serial2"), Error);
+    try {
+        r.create_legacy("bogus", "serial3");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "'bogus' is not a valid char driver");
+    }
+}
+
 TEST(BackendNames, HelpListsAll) {
     auto names = backend_names();
     for (const char* n : {"null", "stdio", "file", "pipe", "pty", "socket", "udp", "vc", "serial"}) {
