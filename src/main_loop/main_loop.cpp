@@ -84,7 +84,8 @@ void main_loop_wait(int64_t max_timeout_ns) {
     timeout = min_timeout(timeout, max_timeout_ns);
     if (exit_requested()) timeout = 0;
 
-    std::vector<pollfd> fds(n);
+    static thread_local std::vector<pollfd> fds;
+    fds.resize(n);
     for (gint i = 0; i < n; i++) fds[i] = pollfd{gfds[i].fd, static_cast<short>(gfds[i].events), 0};
 
     int ret;
