@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -232,27 +234,45 @@ TEST(X86DecodeDiff, RandomStreamsAgreeWithZydis) {
     EXPECT_EQ(stats.mismatches, 0u);
 }
 
+// Decodes `code` front to back, as a translator walks it, comparing every
+// instruction with the oracle.
+void walk_and_compare(const std::vector<uint8_t>& code, CpuMode mode, const char* what) {
+    ZydisOracle oracle;
+    Stats stats;
+    size_t pos = 0, instructions = 0;
+    while (pos + 16 <= code.size()) {
+        std::span<const uint8_t> bytes(code.data() + pos, 16);
+        compare_one(oracle, bytes, mode, stats);
+        DecodedInsn d;
+        decode(bytes, mode, d);
+        pos += d.ok() ? d.length : 1;
+        ++instructions;
+    }
+    std::printf("%s, %s-bit: %zu instructions: compared %u, both invalid %u, unsupported by us %u, mismatches %u\n",
+                what, mode_name(mode), instructions, stats.compared, stats.both_invalid, stats.unsupported,
+                stats.mismatches);
+    for (auto& [k, n] : stats.by_kind) std::printf("  %6u  %s\n", n, k.c_str());
+    for (auto& s : stats.samples) std::printf("%s\n", s.c_str());
+    EXPECT_EQ(stats.mismatches, 0u) << what;
+}
+
 // Random bytes exercise odd corners; real compiled code exercises the forms
 // that matter. Walk the host libc's .text instruction by instruction.
 TEST(X86DecodeDiff, HostCodeAgreesWithZydis) {
     std::vector<uint8_t> text = load_elf_text(default_code_file());
     if (text.empty()) GTEST_SKIP() << "no x86-64 ELF at " << default_code_file();
-    ZydisOracle oracle;
-    Stats stats;
-    size_t pos = 0, instructions = 0;
-    while (pos + 16 <= text.size()) {
-        std::span<const uint8_t> bytes(text.data() + pos, 16);
-        compare_one(oracle, bytes, CpuMode::k64, stats);
-        DecodedInsn d;
-        decode(bytes, CpuMode::k64, d);
-        pos += d.ok() ? d.length : 1;
-        ++instructions;
-    }
-    std::printf("%zu instructions: compared %u, both invalid %u, unsupported by us %u, mismatches %u\n", instructions,
-                stats.compared, stats.both_invalid, stats.unsupported, stats.mismatches);
-    for (auto& [k, n] : stats.by_kind) std::printf("  %6u  %s\n", n, k.c_str());
-    for (auto& s : stats.samples) std::printf("%s\n", s.c_str());
-    EXPECT_EQ(stats.mismatches, 0u);
+    walk_and_compare(text, CpuMode::k64, default_code_file().c_str());
+}
+
+// The firmware Mimic boots is 16- and 32-bit code (mixed with data, which
+// only adds variety): decode the whole image in both modes.
+TEST(X86DecodeDiff, SeabiosAgreesWithZydis) {
+    const char* path = "/usr/share/seabios/bios.bin";
+    std::ifstream in(path, std::ios::binary);
+    std::vector<uint8_t> image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (image.empty()) GTEST_SKIP() << "no " << path;
+    walk_and_compare(image, CpuMode::k16, path);
+    walk_and_compare(image, CpuMode::k32, path);
 }
 
 }  // namespace

@@ -155,6 +155,18 @@ TEST(X86DecodeTable, StackAndBranches) {
     });
 }
 
+TEST(X86DecodeTable, BranchTargets) {
+    DecodedInsn d;
+    ASSERT_EQ(decode(std::vector<uint8_t>{0xEB, 0xFE}, k32, d), DecodeStatus::kOk);
+    EXPECT_EQ(d.branch_target(0x1000), 0x1000u);
+    ASSERT_EQ(decode(std::vector<uint8_t>{0xE9, 0x00, 0x10}, k16, d), DecodeStatus::kOk);
+    EXPECT_EQ(d.branch_target(0xF800), 0x0803u);  // wraps at 64 KiB
+    ASSERT_EQ(decode(std::vector<uint8_t>{0x66, 0xE9, 0x00, 0x10, 0x00, 0x00}, k16, d), DecodeStatus::kOk);
+    EXPECT_EQ(d.branch_target(0xF800), 0x10806u);  // 66: 32-bit operand size, no wrap
+    ASSERT_EQ(decode(std::vector<uint8_t>{0x0F, 0x84, 0xFA, 0xFF, 0xFF, 0xFF}, k64, d), DecodeStatus::kOk);
+    EXPECT_EQ(d.branch_target(0xffffffff80000000ull), 0xffffffff80000000ull);
+}
+
 TEST(X86DecodeTable, StringsAndIo) {
     DecodedInsn d;
     ASSERT_EQ(decode(std::vector<uint8_t>{0xF3, 0xA5}, k32, d), DecodeStatus::kOk);

@@ -155,6 +155,14 @@ struct alignas(16) DecodedInsn {
     int64_t rel = 0;        // branch displacement; target = address + length + rel
 
     bool ok() const { return status == DecodeStatus::kOk; }
+
+    // Target of a relative branch at `ip` (the offset within CS): the next
+    // instruction plus `rel`, wrapped to the operand size as the CPU does
+    // (a 16-bit JMP wraps within the segment's first 64 KiB).
+    uint64_t branch_target(uint64_t ip) const {
+        uint64_t target = ip + length + static_cast<uint64_t>(rel);
+        return op_size == 8 ? target : op_size == 4 ? target & 0xffffffffu : target & 0xffffu;
+    }
     bool rex_w() const { return (rex & 8) != 0; }
 };
 
