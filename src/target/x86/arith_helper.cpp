@@ -96,8 +96,8 @@ uint64_t helper_shift(CpuState* env, uint32_t op_size, uint64_t value, uint32_t 
         break;
     }
     }
-    // AF is undefined for shifts; keep it clear like current processors.
-    set_flags(env, f & ~kFlagAF);
+    // AF is undefined for shifts (clear, like current processors); rotates keep it.
+    set_flags(env, op >= 4 ? f & ~kFlagAF : f);
     return r;
 }
 

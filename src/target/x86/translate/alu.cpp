@@ -109,8 +109,15 @@ void xadd(Dc& dc) {
     I64 a = dc.read(dst);
     I64 s = dc.load_reg(dc.insn->ops[1].reg);
     I64 r = b.and_(b.add(a, s), mask_of(size));
-    dc.write(dst, r);
-    dc.store_reg(dc.insn->ops[1].reg, a);
+    // The destination is written last, so XADD r, r leaves the sum; a memory
+    // destination is stored first so a fault changes no register.
+    if (dst.is_mem) {
+        dc.write(dst, r);
+        dc.store_reg(dc.insn->ops[1].reg, a);
+    } else {
+        dc.store_reg(dc.insn->ops[1].reg, a);
+        dc.write(dst, r);
+    }
     b.mov(dc.g.cc_src, s);
     b.mov(dc.g.cc_dst, r);
     dc.set_cc_op(cc_op_sized(kCcOpAddB, size));
@@ -127,9 +134,10 @@ void cmpxchg(Dc& dc) {
     I64 nv = b.temp_i64();
     b.movcond(tcg::Cond::Eq, nv, old, acc, src, old);
     dc.write(dst, nv);
-    // On failure the accumulator receives the old value.
+    // On failure the accumulator receives the old value; on success it keeps
+    // whatever it holds now (CMPXCHG r, EAX may just have written it).
     I64 nacc = b.temp_i64();
-    b.movcond(tcg::Cond::Eq, nacc, old, acc, acc, old);
+    b.movcond(tcg::Cond::Eq, nacc, old, acc, dc.load_gpr(kRAX, size), old);
     dc.store_gpr(kRAX, size, nacc);
     I64 r = b.and_(b.sub(acc, old), mask_of(size));
     b.mov(dc.g.cc_src, old);

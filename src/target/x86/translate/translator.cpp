@@ -19,7 +19,7 @@ namespace {
 
 bool dispatch(Dc& dc) {
     switch (dc.insn->category) {
-    case Category::kAlu: return translate_alu(dc);
+    case Category::kAlu: return translate_alu(dc) || translate_mov(dc);   // BSWAP is in the ALU group
     case Category::kShift: return translate_shift(dc);
     case Category::kMulDiv: return translate_muldiv(dc);
     case Category::kBit: return translate_bit(dc);

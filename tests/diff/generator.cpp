@@ -1,0 +1,521 @@
+// The instruction generator (see generator.h). Encodings are written by
+// hand here, one small emitter per instruction family, so the test does not
+// depend on the decoder under test.
+#include "generator.h"
+
+#include <array>
+#include <cstdio>
+
+namespace mimic::x86::diff {
+namespace {
+
+constexpr uint32_t CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
+constexpr uint32_t ALL = CF | PF | AF | ZF | SF | OF;
+
+constexpr int kFree[5] = {0, 1, 2, 6, 7};          // EAX ECX EDX ESI EDI
+constexpr int kFreeByte[6] = {0, 1, 2, 4, 5, 6};   // AL CL DL AH CH DH
+
+// Flags a Jcc/SETcc/CMOVcc condition reads.
+uint32_t cond_reads(int cc) {
+    switch (cc >> 1) {
+    case 0: return OF;
+    case 1: return CF;
+    case 2: return ZF;
+    case 3: return CF | ZF;
+    case 4: return SF;
+    case 5: return PF;
+    case 6: return SF | OF;
+    default: return ZF | SF | OF;
+    }
+}
+
+class Gen {
+public:
+    Gen(uint64_t seed, const GenOptions& opt) : rng_(seed), opt_(opt) { seq_.seed = seed; }
+
+    Sequence run() {
+        // Random initial values for the free registers are set by the
+        // runner; the sequence itself starts right away.
+        unsigned n = 0;
+        while (n < opt_.length) {
+            size_t mark = seq_.code.size();
+            uint32_t uf_before = uf_;
+            size_t notes = seq_.listing.size();
+            if (one()) {
+                ++n;
+                seq_.ends.push_back(seq_.code.size());
+                seq_.undefined_at.push_back(uf_);
+                // One listing line per group keeps the listing aligned with `ends`.
+                std::string joined;
+                for (size_t i = notes; i < seq_.listing.size(); ++i) joined += (i > notes ? "; " : "") + seq_.listing[i];
+                seq_.listing.resize(notes);
+                seq_.listing.push_back(joined);
+            } else {
+                seq_.code.resize(mark);
+                seq_.listing.resize(notes);
+                uf_ = uf_before;
+            }
+        }
+        seq_.undefined_flags = uf_;
+        return std::move(seq_);
+    }
+
+private:
+    uint32_t rnd(uint32_t n) { return std::uniform_int_distribution<uint32_t>(0, n - 1)(rng_); }
+    uint32_t r32() { return static_cast<uint32_t>(rng_()); }
+    bool coin() { return rnd(2) == 0; }
+    void b(uint8_t v) { seq_.code.push_back(v); }
+    void d32(uint32_t v) { for (int i = 0; i < 4; ++i) b(static_cast<uint8_t>(v >> (8 * i))); }
+    void d16(uint32_t v) { b(v & 0xff); b((v >> 8) & 0xff); }
+    void imm(uint32_t v, unsigned size) { if (size == 1) b(v & 0xff); else if (size == 2) d16(v); else d32(v); }
+    void note(const char* fmt, auto... args) {
+        char buf[128];
+        std::snprintf(buf, sizeof buf, fmt, args...);
+        seq_.listing.emplace_back(buf);
+    }
+    // Whether an instruction reading `flags` may be emitted now.
+    bool can_read(uint32_t flags) const { return (flags & uf_) == 0; }
+    void writes(uint32_t defined, uint32_t undefined = 0) { uf_ = (uf_ & ~(defined | undefined)) | undefined; }
+
+    int dest_reg(unsigned size) { return size == 1 ? kFreeByte[rnd(6)] : kFree[rnd(5)]; }
+    int any_reg() { return static_cast<int>(rnd(8)); }
+
+    // A ModRM (and SIB/displacement) for a register or an in-buffer memory
+    // operand. `mem_ok` false forces the register form.
+    bool modrm(int reg, int rm_reg, bool use_mem, unsigned size) {
+        if (!use_mem) {
+            b(static_cast<uint8_t>(0xc0 | (reg << 3) | rm_reg));
+            return false;
+        }
+        (void)size;
+        switch (rnd(4)) {
+        case 0:   // [ebx + disp8]
+            b(static_cast<uint8_t>(0x40 | (reg << 3) | 3));
+            b(static_cast<uint8_t>(rnd(120)));
+            break;
+        case 1:   // [ebx + disp32]
+            b(static_cast<uint8_t>(0x80 | (reg << 3) | 3));
+            d32(rnd(2000));
+            break;
+        case 2: {   // [ebx + ebp*scale + disp8]
+            b(static_cast<uint8_t>(0x44 | (reg << 3)));
+            b(static_cast<uint8_t>((rnd(4) << 6) | (5 << 3) | 3));
+            b(static_cast<uint8_t>(rnd(100)));
+            break;
+        }
+        default:  // [ebx] (mod 00) or [ebp + ebx*1 + disp8]
+            if (coin()) {
+                b(static_cast<uint8_t>((reg << 3) | 3));
+            } else {
+                b(static_cast<uint8_t>(0x44 | (reg << 3)));
+                b(static_cast<uint8_t>((0 << 6) | (3 << 3) | 5));
+                b(static_cast<uint8_t>(rnd(100)));
+            }
+            break;
+        }
+        return true;
+    }
+
+    unsigned pick_size() {
+        unsigned s = std::array<unsigned, 4>{1, 2, 4, 4}[rnd(4)];
+        if (s == 2) b(0x66);
+        return s;
+    }
+
+    bool one() {
+        switch (rnd(24)) {
+        case 0: case 1: case 2: return alu();
+        case 3: return alu_imm();
+        case 4: return test_op();
+        case 5: return inc_dec_neg_not();
+        case 6: return mul1();
+        case 7: return imul2();
+        case 8: return div_op();
+        case 9: return shift_imm();
+        case 10: return shld();
+        case 11: return bit_test();
+        case 12: return bit_scan();
+        case 13: return movx();
+        case 14: return setcc_cmov();
+        case 15: return xchg_family();
+        case 16: return misc_conv();
+        case 17: return lea();
+        case 18: return mov();
+        case 19: return bcd();
+        case 20: return flag_ops();
+        case 21: return jcc();
+        case 22: return string_op();
+        default: return push_pop();
+        }
+    }
+
+    bool alu() {
+        int op = static_cast<int>(rnd(8));
+        if ((op == 2 || op == 3) && !can_read(CF)) return false;
+        unsigned size = pick_size();
+        bool to_reg = coin();   // op r, r/m (direction bit set)
+        bool mem = coin();
+        int reg = (to_reg && op != 7) ? dest_reg(size) : any_reg();
+        int rm = (!to_reg && op != 7) ? dest_reg(size) : any_reg();
+        b(static_cast<uint8_t>(op * 8 + (size == 1 ? 0 : 1) + (to_reg ? 2 : 0)));
+        modrm(reg, rm, mem, size);
+        writes(op == 1 || op == 4 || op == 6 ? (ALL & ~AF) : ALL, op == 1 || op == 4 || op == 6 ? AF : 0);
+        note("alu%d size%u %s", op, size, mem ? "mem" : "reg");
+        return true;
+    }
+
+    bool alu_imm() {
+        int op = static_cast<int>(rnd(8));
+        if ((op == 2 || op == 3) && !can_read(CF)) return false;
+        unsigned size = pick_size();
+        bool mem = coin();
+        bool short_imm = size != 1 && coin();
+        int rm = op == 7 ? any_reg() : dest_reg(size);
+        if (!mem && rm == 0 && size != 1 && !short_imm && coin()) {
+            b(static_cast<uint8_t>(op * 8 + 5));   // op eAX, imm
+            imm(r32(), size);
+        } else {
+            b(size == 1 ? 0x80 : short_imm ? 0x83 : 0x81);
+            modrm(op, rm, mem, size);
+            imm(r32(), short_imm ? 1 : size);
+        }
+        writes(op == 1 || op == 4 || op == 6 ? (ALL & ~AF) : ALL, op == 1 || op == 4 || op == 6 ? AF : 0);
+        note("alu%d imm size%u", op, size);
+        return true;
+    }
+
+    bool test_op() {
+        unsigned size = pick_size();
+        if (coin()) {
+            b(size == 1 ? 0x84 : 0x85);
+            modrm(any_reg(), any_reg(), coin(), size);
+        } else {
+            b(size == 1 ? 0xf6 : 0xf7);
+            modrm(0, any_reg(), coin(), size);
+            imm(r32(), size);
+        }
+        writes(ALL & ~AF, AF);
+        note("test size%u", size);
+        return true;
+    }
+
+    bool inc_dec_neg_not() {
+        unsigned size = pick_size();
+        int kind = static_cast<int>(rnd(4));
+        bool mem = coin();
+        int rm = dest_reg(size);
+        if (kind < 2) {
+            b(size == 1 ? 0xfe : 0xff);
+            modrm(kind, rm, mem, size);
+            writes(ALL & ~CF);
+        } else {
+            b(size == 1 ? 0xf6 : 0xf7);
+            modrm(kind, rm, mem, size);
+            if (kind == 3) writes(ALL);
+        }
+        note("incdecnegnot%d size%u", kind, size);
+        return true;
+    }
+
+    bool mul1() {
+        unsigned size = pick_size();
+        b(size == 1 ? 0xf6 : 0xf7);
+        modrm(4 + static_cast<int>(rnd(2)), any_reg(), coin(), size);
+        writes(CF | OF, SF | ZF | AF | PF);
+        note("mul/imul size%u", size);
+        return true;
+    }
+
+    bool imul2() {
+        unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
+        if (size == 2) b(0x66);
+        int kind = static_cast<int>(rnd(3));
+        int reg = dest_reg(size);
+        if (kind == 0) { b(0x0f); b(0xaf); modrm(reg, any_reg(), coin(), size); }
+        else if (kind == 1) { b(0x69); modrm(reg, any_reg(), coin(), size); imm(r32(), size); }
+        else { b(0x6b); modrm(reg, any_reg(), coin(), size); b(static_cast<uint8_t>(r32())); }
+        writes(CF | OF, SF | ZF | AF | PF);
+        note("imul2 kind%d size%u", kind, size);
+        return true;
+    }
+
+    bool div_op() {
+        unsigned size = std::array<unsigned, 3>{1, 2, 4}[rnd(3)];
+        bool sgn = coin();
+        // Divisor in ECX/CX/CL, 2..200: never zero, never overflowing.
+        uint32_t dv = 2 + rnd(199);
+        b(0xb9); d32(dv);   // mov $dv, %ecx
+        if (size == 1) {
+            if (sgn) b(0x66), b(0x98);              // cbw
+            else b(0x30), b(0xe4);                  // xor %ah, %ah
+        } else if (size == 2) {
+            b(0x66);
+            if (sgn) b(0x99); else b(0x31), b(0xd2);   // cwd / xor %dx,%dx
+        } else {
+            if (sgn) b(0x99); else b(0x31), b(0xd2);   // cdq / xor %edx,%edx
+        }
+        if (size == 2) b(0x66);
+        b(size == 1 ? 0xf6 : 0xf7);
+        b(static_cast<uint8_t>(0xc0 | ((sgn ? 7 : 6) << 3) | 1));
+        writes(0, ALL);
+        note("%sdiv size%u by %u", sgn ? "i" : "", size, dv);
+        return true;
+    }
+
+    bool shift_imm() {
+        int op = static_cast<int>(std::array<int, 7>{0, 1, 2, 3, 4, 5, 7}[rnd(7)]);
+        if ((op == 2 || op == 3) && !can_read(CF)) return false;
+        unsigned size = pick_size();
+        unsigned bits = size * 8;
+        unsigned count = coin() ? 1 : 1 + rnd(bits - 1);
+        bool mem = coin();
+        int rm = dest_reg(size);
+        if (count == 1 && coin()) {
+            b(size == 1 ? 0xd0 : 0xd1);
+            modrm(op, rm, mem, size);
+        } else {
+            b(size == 1 ? 0xc0 : 0xc1);
+            modrm(op, rm, mem, size);
+            b(static_cast<uint8_t>(count));
+        }
+        uint32_t ofu = count == 1 ? 0 : OF;
+        if (op <= 3) writes((CF | OF) & ~ofu, ofu);
+        else writes((ALL & ~AF) & ~ofu, AF | ofu);
+        note("shift%d size%u count%u", op, size, count);
+        return true;
+    }
+
+    bool shld() {
+        unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
+        if (size == 2) b(0x66);
+        unsigned count = 1 + rnd(size * 8 - 1);
+        b(0x0f);
+        b(coin() ? 0xa4 : 0xac);
+        modrm(any_reg(), dest_reg(size), coin(), size);
+        b(static_cast<uint8_t>(count));
+        uint32_t ofu = count == 1 ? 0 : OF;
+        writes((ALL & ~AF) & ~ofu, AF | ofu);
+        note("shld/shrd size%u count%u", size, count);
+        return true;
+    }
+
+    bool bit_test() {
+        unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
+        if (size == 2) b(0x66);
+        int op = static_cast<int>(rnd(4));
+        b(0x0f);
+        if (coin()) {
+            b(static_cast<uint8_t>(0xa3 + op * 8));
+            modrm(any_reg(), op == 0 ? any_reg() : dest_reg(size), false, size);
+        } else {
+            b(0xba);
+            modrm(4 + op, op == 0 ? any_reg() : dest_reg(size), coin(), size);
+            b(static_cast<uint8_t>(r32()));
+        }
+        writes(CF, OF | SF | AF | PF);
+        note("bt%d size%u", op, size);
+        return true;
+    }
+
+    bool bit_scan() {
+        unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
+        // Source: a fixed register (never zero: EBX, ESP or EBP).
+        int src = std::array<int, 3>{3, 4, 5}[rnd(3)];
+        if (size == 2) { b(0x66); src = 5; }   // BX and SP are 0 in their low half
+        b(0x0f);
+        b(coin() ? 0xbc : 0xbd);
+        modrm(dest_reg(size), src, false, size);
+        writes(ZF, CF | OF | SF | AF | PF);
+        note("bsf/bsr size%u", size);
+        return true;
+    }
+
+    bool movx() {
+        unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
+        if (size == 2) b(0x66);
+        b(0x0f);
+        bool word = size == 4 && coin();
+        b(static_cast<uint8_t>((coin() ? 0xb6 : 0xbe) + (word ? 1 : 0)));
+        modrm(dest_reg(size), any_reg(), coin(), word ? 2 : 1);
+        note("movzx/movsx");
+        return true;
+    }
+
+    bool setcc_cmov() {
+        int cc = static_cast<int>(rnd(16));
+        if (!can_read(cond_reads(cc))) return false;
+        if (coin()) {
+            b(0x0f); b(static_cast<uint8_t>(0x90 + cc));
+            modrm(0, dest_reg(1), coin(), 1);
+            note("set%d", cc);
+        } else {
+            unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
+            if (size == 2) b(0x66);
+            b(0x0f); b(static_cast<uint8_t>(0x40 + cc));
+            modrm(dest_reg(size), any_reg(), coin(), size);
+            note("cmov%d size%u", cc, size);
+        }
+        return true;
+    }
+
+    bool xchg_family() {
+        unsigned size = pick_size();
+        int kind = static_cast<int>(rnd(3));
+        bool mem = coin();
+        int reg = dest_reg(size);
+        int rm = dest_reg(size);
+        if (kind == 0) {
+            b(size == 1 ? 0x86 : 0x87);
+            modrm(reg, rm, mem, size);
+        } else {
+            b(0x0f);
+            b(static_cast<uint8_t>((kind == 1 ? 0xc0 : 0xb0) + (size == 1 ? 0 : 1)));
+            modrm(reg, rm, mem, size);
+            writes(ALL);
+        }
+        note("xchg-family%d size%u", kind, size);
+        return true;
+    }
+
+    bool misc_conv() {
+        switch (rnd(5)) {
+        case 0: b(0x66); b(0x98); note("cbw"); break;
+        case 1: b(0x98); note("cwde"); break;
+        case 2: b(0x66); b(0x99); note("cwd"); break;
+        case 3: b(0x99); note("cdq"); break;
+        default: b(0x0f); b(static_cast<uint8_t>(0xc8 + kFree[rnd(5)])); note("bswap"); break;
+        }
+        return true;
+    }
+
+    bool lea() {
+        // Any base/index/scale/displacement: LEA reads no memory.
+        bool o16 = rnd(4) == 0;
+        if (o16) b(0x66);
+        b(0x8d);
+        int reg = dest_reg(4);
+        int mod = static_cast<int>(rnd(3));
+        int base = any_reg(), index = any_reg();
+        if (coin()) {
+            b(static_cast<uint8_t>((mod << 6) | (reg << 3) | 4));
+            b(static_cast<uint8_t>((rnd(4) << 6) | (index << 3) | base));
+            if (mod == 0 && base == 5) d32(r32());
+        } else {
+            int rm = base == 4 ? 0 : base;
+            b(static_cast<uint8_t>((mod << 6) | (reg << 3) | rm));
+            if (mod == 0 && rm == 5) d32(r32());
+        }
+        if (mod == 1) b(static_cast<uint8_t>(r32()));
+        if (mod == 2) d32(r32());
+        note("lea");
+        return true;
+    }
+
+    bool mov() {
+        unsigned size = pick_size();
+        switch (rnd(4)) {
+        case 0: b(size == 1 ? 0x88 : 0x89); modrm(any_reg(), dest_reg(size), false, size); break;
+        case 1: b(size == 1 ? 0x8a : 0x8b); modrm(dest_reg(size), any_reg(), coin(), size); break;
+        case 2: b(size == 1 ? 0x88 : 0x89); modrm(any_reg(), 0, true, size); break;
+        default:
+            b(static_cast<uint8_t>((size == 1 ? 0xb0 : 0xb8) + dest_reg(size)));
+            imm(r32(), size);
+            break;
+        }
+        note("mov size%u", size);
+        return true;
+    }
+
+    bool bcd() {
+        switch (rnd(6)) {
+        case 0: if (!can_read(AF | CF)) return false; b(0x27); writes(ALL & ~OF, OF); note("daa"); break;
+        case 1: if (!can_read(AF | CF)) return false; b(0x2f); writes(ALL & ~OF, OF); note("das"); break;
+        case 2: if (!can_read(AF)) return false; b(0x37); writes(AF | CF, OF | SF | ZF | PF); note("aaa"); break;
+        case 3: if (!can_read(AF)) return false; b(0x3f); writes(AF | CF, OF | SF | ZF | PF); note("aas"); break;
+        case 4: b(0xd4); b(static_cast<uint8_t>(1 + rnd(255))); writes(SF | ZF | PF, OF | AF | CF); note("aam"); break;
+        default: b(0xd5); b(static_cast<uint8_t>(r32())); writes(SF | ZF | PF, OF | AF | CF); note("aad"); break;
+        }
+        return true;
+    }
+
+    bool flag_ops() {
+        switch (rnd(5)) {
+        case 0: b(0xf8); writes(CF); note("clc"); break;
+        case 1: b(0xf9); writes(CF); note("stc"); break;
+        case 2: if (!can_read(CF)) return false; b(0xf5); note("cmc"); break;
+        case 3: b(0x9e); writes(SF | ZF | AF | PF | CF); note("sahf"); break;
+        default: if (!can_read(SF | ZF | AF | PF | CF)) return false; b(0x9f); note("lahf"); break;
+        }
+        return true;
+    }
+
+    bool jcc() {
+        // Jcc over one following instruction: both paths are checked over many seeds.
+        int cc = static_cast<int>(rnd(16));
+        if (!can_read(cond_reads(cc))) return false;
+        b(static_cast<uint8_t>(0x70 + cc));
+        size_t disp_at = seq_.code.size();
+        b(0);
+        size_t start = seq_.code.size();
+        mov();   // flag-neutral, so both paths leave the same flags defined
+        seq_.code[disp_at] = static_cast<uint8_t>(seq_.code.size() - start);
+        note("j%d", cc);
+        return true;
+    }
+
+    bool string_op() {
+        // ESI/EDI into the buffer, a small count, then one string op.
+        b(0x8d); b(0x73); b(static_cast<uint8_t>(rnd(64)));          // lea disp8(%ebx), %esi
+        b(0x8d); b(0xbb); d32(512 + rnd(64));                         // lea disp32(%ebx), %edi
+        b(0xb9); d32(rnd(9));                                         // mov $n, %ecx
+        bool down = rnd(4) == 0;
+        if (down) b(0xfd);                                            // std
+        int op = static_cast<int>(rnd(5));
+        unsigned size = std::array<unsigned, 3>{1, 2, 4}[rnd(3)];
+        bool rep = coin();
+        if (rep) b(op == 1 || op == 4 ? (coin() ? 0xf3 : 0xf2) : 0xf3);
+        if (size == 2) b(0x66);
+        static const uint8_t kOps[5] = {0xa4, 0xa6, 0xaa, 0xac, 0xae};   // movs cmps stos lods scas
+        b(static_cast<uint8_t>(kOps[op] + (size == 1 ? 0 : 1)));
+        if (down) b(0xfc);                                            // cld
+        // CMPS/SCAS with REP and ECX = 0 leave flags untouched.
+        // With REP and a count of 0 the flags keep their earlier state, so
+        // definedness only improves without REP.
+        if ((op == 1 || op == 4) && !rep) writes(ALL);
+        note("string%d size%u rep%d down%d", op, size, rep ? 1 : 0, down ? 1 : 0);
+        return true;
+    }
+
+    bool push_pop() {
+        switch (rnd(3)) {
+        case 0: b(static_cast<uint8_t>(0x50 + any_reg())); b(static_cast<uint8_t>(0x58 + kFree[rnd(5)])); break;
+        case 1: b(0x68); d32(r32()); b(static_cast<uint8_t>(0x58 + kFree[rnd(5)])); break;
+        default: b(0x6a); b(static_cast<uint8_t>(r32())); b(0x8f); modrm(0, 0, true, 4); break;
+        }
+        note("push/pop");
+        return true;
+    }
+
+    std::mt19937_64 rng_;
+    GenOptions opt_;
+    Sequence seq_;
+    uint32_t uf_ = 0;
+};
+
+}  // namespace
+
+Sequence generate(uint64_t seed, const GenOptions& opt) { return Gen(seed, opt).run(); }
+
+Sequence prefix(const Sequence& seq, size_t n) {
+    Sequence p;
+    p.seed = seq.seed;
+    if (n == 0) return p;
+    p.code.assign(seq.code.begin(), seq.code.begin() + static_cast<long>(seq.ends[n - 1]));
+    p.listing.assign(seq.listing.begin(), seq.listing.begin() + static_cast<long>(n));
+    p.ends.assign(seq.ends.begin(), seq.ends.begin() + static_cast<long>(n));
+    p.undefined_at.assign(seq.undefined_at.begin(), seq.undefined_at.begin() + static_cast<long>(n));
+    p.undefined_flags = seq.undefined_at[n - 1];
+    return p;
+}
+
+}  // namespace mimic::x86::diff

@@ -1,0 +1,48 @@
+// Random x86 integer instruction sequences for differential testing.
+//
+// Sequences are 32-bit protected-mode code that runs identically on the host
+// (in a compatibility-mode code segment, see host_runner.h) and in Mimic.
+// Register conventions keep every memory access inside the data buffer:
+//   EBX = buffer base, EBP = 16 (an index), ESP = the stack; none of them
+//   is ever written. EAX ECX EDX ESI EDI hold random values and are the
+//   destinations.
+// The generator tracks which arithmetic flags the SDM leaves undefined so far
+// and never emits an instruction that reads one of them (ADC after MUL's
+// undefined ZF is fine, SETZ is not); the comparison masks what is still
+// undefined at the end.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace mimic::x86::diff {
+
+inline constexpr uint32_t kCodeBase = 0x00200000;     // host stubs + sequence
+inline constexpr uint32_t kSeqBase = 0x00200200;      // where the sequence starts
+inline constexpr uint32_t kBufBase = 0x00300000;      // data buffer (EBX)
+inline constexpr uint32_t kBufSize = 4096;
+inline constexpr uint32_t kStackTop = 0x00380000;     // ESP
+inline constexpr uint32_t kFlagsMask = 0x8d5;         // OF SF ZF AF PF CF
+
+struct Sequence {
+    std::vector<uint8_t> code;
+    std::vector<std::string> listing;   // one line per instruction, for failure reports
+    uint32_t undefined_flags = 0;       // at the end
+    // After each generated instruction (group): code size and undefined flags,
+    // so a failing sequence can be cut down to its first differing prefix.
+    std::vector<size_t> ends;
+    std::vector<uint32_t> undefined_at;
+    uint64_t seed = 0;
+};
+
+struct GenOptions {
+    unsigned length = 24;               // instructions per sequence
+};
+
+Sequence generate(uint64_t seed, const GenOptions& opt = {});
+// The first `n` instruction groups of seq.
+Sequence prefix(const Sequence& seq, size_t n);
+
+}  // namespace mimic::x86::diff

@@ -1,0 +1,36 @@
+// Running a generated sequence on the host CPU and in Mimic, with the same
+// initial state, and the state both leave behind.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "generator.h"
+#include "mimic/x86/cpu.h"
+
+namespace mimic::x86::diff {
+
+struct GuestState {
+    uint32_t regs[8];     // EAX ECX EDX EBX ESP EBP ESI EDI
+    uint32_t eflags;
+    uint8_t buf[kBufSize];
+};
+
+// The initial state for a seed: random free registers and flags, the fixed
+// registers as generator.h describes, a random buffer.
+GuestState initial_state(uint64_t seed);
+
+// Runs natively in a forked child, in a 32-bit compatibility-mode code
+// segment (selector 0x23 on Linux x86-64). Returns false with `error` set
+// when the host cannot run it (no compat segment, the child crashed).
+bool run_on_host(const Sequence& seq, const GuestState& in, GuestState& out, std::string& error);
+
+// Runs in Mimic (32-bit flat protected mode, paging off) with `backend`.
+bool run_in_mimic(const Sequence& seq, const GuestState& in, GuestState& out, TcgBackend backend,
+                  std::string& error);
+
+// Describes the differences (empty when equal), flags compared under `flag_mask`.
+std::string compare(const GuestState& host, const GuestState& mimic, uint32_t flag_mask);
+
+}  // namespace mimic::x86::diff
