@@ -54,6 +54,10 @@ void BlockNode::snapshot_delete(const std::string&) {
     throw Error("Operation not supported");
 }
 
+void BlockNode::load_snapshot(const std::string&) {
+    throw Error("Failed to load snapshot: Operation not supported");
+}
+
 CheckResult BlockNode::check(CheckFix) {
     throw Error("This image format does not support checks");
 }

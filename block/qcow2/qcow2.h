@@ -113,6 +113,7 @@ public:
     void snapshot_create(const std::string& name) override;
     void snapshot_apply(const std::string& name_or_id) override;
     void snapshot_delete(const std::string& name_or_id) override;
+    void load_snapshot(const std::string& name_or_id) override;
 
     CheckResult check(CheckFix fix) override;
     void set_backing_file(const std::string& name, const std::string& format) override;

@@ -265,6 +265,26 @@ void Qcow2Node::snapshot_apply(const std::string& name_or_id) {
     }
 }
 
+void Qcow2Node::load_snapshot(const std::string& name_or_id) {
+    std::lock_guard lock(mutex_);
+    if (!read_only_) throw Error("Failed to load snapshot: Device is not read-only");
+    int index = find_snapshot(name_or_id);
+    if (index < 0) throw Error("Failed to load snapshot: Can't find snapshot");
+    try {
+        const Snapshot& sn = snapshots_[index];
+        l1_ = read_l1(sn.l1_table_offset, sn.l1_size);
+        // The snapshot's L1 must cover its own disk size, as the active one must.
+        uint64_t coverage = uint64_t{cluster_size_} * l2_entries_;
+        if (sn.disk_size > (1ull << 62) || (sn.disk_size + coverage - 1) / coverage > l1_.size())
+            throw Error("Failed to load snapshot: Snapshot L1 table too small");
+        header_.size = sn.disk_size;
+        l2_cache_.clear();
+        decompressed_entry_ = 0;
+    } catch (const IoError& e) {
+        throw Error("Failed to load snapshot: {}", errno_string(-e.err));
+    }
+}
+
 void Qcow2Node::snapshot_delete(const std::string& name_or_id) {
     std::lock_guard lock(mutex_);
     if (read_only_) throw Error("Image is read-only");

@@ -190,6 +190,13 @@ def qemu_writes(tmp):
             same_raw("qemu+mimic " + name, img)
             if not q_snapshot:
                 continue
+            # convert -l reads the snapshot without applying it.
+            q, m = img + ".snap.q.raw", img + ".snap.m.raw"
+            run(QEMU_IMG, "convert", "-l", "s1", "-O", "raw", img, q)
+            run(MIMIC_IMG, "convert", "-l", "s1", "-O", "raw", img, m)
+            check("convert -l " + name, open(q, "rb").read() == open(m, "rb").read(), "snapshot contents differ")
+            os.unlink(q)
+            os.unlink(m)
             run(MIMIC_IMG, "snapshot", "-a", "s1", img)
             both_check("qemu+mimic apply " + name, img)
             same_raw("qemu+mimic apply " + name, img)

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -127,7 +128,10 @@ int cmd_convert(int argc, char** argv) {
             return 0;
         }
     if (argc - optind < 2) throw Error("Expecting at least one source and a target filename");
-    if (!snapshot.empty()) throw Error("Converting from internal snapshots is not supported yet");
+    if (!snapshot.empty() && argc - optind > 2) throw Error("No support for concatenating multiple snapshot");
+    // -l accepts "snapshot.id=X", "snapshot.name=Y" or a bare name.
+    for (const char* prefix : {"snapshot.id=", "snapshot.name="})
+        if (snapshot.rfind(prefix, 0) == 0) snapshot = snapshot.substr(std::strlen(prefix));
     std::string target = argv[argc - 1];
     if (!block::is_supported_format(out_format)) throw Error("Unknown file format '{}'", out_format);
     if (compress && out_format != "qcow2") throw Error("Compression not supported for this file format");
@@ -142,6 +146,13 @@ int cmd_convert(int argc, char** argv) {
         r.force_share = force_share;
         r.cache = src_cache;
         sources.push_back(open_image(r));
+        if (!snapshot.empty()) {
+            try {
+                sources.back()->load_snapshot(snapshot);
+            } catch (const Error& e) {
+                throw Error("Failed to load snapshot '{}': {}", snapshot, e.what());
+            }
+        }
         total += sources.back()->size();
     }
 

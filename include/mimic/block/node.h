@@ -108,6 +108,9 @@ public:
     virtual void snapshot_create(const std::string& name);
     virtual void snapshot_apply(const std::string& name_or_id);
     virtual void snapshot_delete(const std::string& name_or_id);
+    // Shows an internal snapshot instead of the current state; only on a
+    // node opened read-only (convert -l, measure -l).
+    virtual void load_snapshot(const std::string& name_or_id);
 
     virtual CheckResult check(CheckFix fix);
 
