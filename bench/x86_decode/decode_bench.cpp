@@ -14,6 +14,7 @@
 #include <Zydis/Zydis.h>
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace {
@@ -38,7 +39,8 @@ void BM_Mimic(benchmark::State& state) {
     for (auto _ : state) {
         DecodedInsn d;
         for (size_t pos = 0; pos < text.size();) {
-            decode(std::span(text.data() + pos, text.size() - pos), CpuMode::k64, d);
+            // As the translator does: at most 15 bytes per call.
+            decode(std::span(text.data() + pos, std::min<size_t>(kMaxInsnLength, text.size() - pos)), CpuMode::k64, d);
             benchmark::DoNotOptimize(d);
             pos += d.ok() ? d.length : 1;
             ++instructions;

@@ -533,11 +533,11 @@ bool Decoder::decode_operands(const Form& form) {
 DecodeStatus Decoder::run(std::span<const uint8_t> bytes) {
     const size_t avail = bytes.size();
     const size_t copy = std::min<size_t>(avail, kMaxInsnLength);
-    if (avail >= 16) {
-        // The common case, in fixed-size copies. Byte 15 may be real here;
-        // an instruction that reaches it is too long whatever its value.
-        std::memcpy(buf, bytes.data(), 16);
-        std::memset(buf + 16, 0, sizeof buf - 16);
+    if (avail >= kMaxInsnLength) {
+        // The common case (the translator passes 15 bytes unless a page ends
+        // sooner), in fixed-size copies the compiler turns into a few moves.
+        std::memcpy(buf, bytes.data(), kMaxInsnLength);
+        std::memset(buf + kMaxInsnLength, 0, sizeof buf - kMaxInsnLength);
     } else {
         std::memset(buf, 0, sizeof buf);
         std::memcpy(buf, bytes.data(), copy);
