@@ -5,6 +5,7 @@
 #include <map>
 
 #include "mimic/qom/device.h"
+#include "mimic/util/error.h"
 
 namespace mimic::qom {
 
@@ -44,17 +45,19 @@ bool Bus::is_full() const { return max_devices_ && devices_.size() >= max_device
 // though they are owned elsewhere in the tree (/machine/peripheral).
 void Bus::on_unparent() {
     std::vector<Device*> devices = devices_;
-    for (Device* device : devices) {
-        if (Object* owner = device->parent()) {
-            owner->remove_child(*device);
-        } else {
-            device->unrealize();
-            device->leave_parent_bus();
-        }
-    }
+    for (Device* device : devices) Bus::request_unplug(*device);
     if (parent_device_) {
         auto& list = parent_device_->child_buses_;
         list.erase(std::remove(list.begin(), list.end(), this), list.end());
+    }
+}
+
+void Bus::request_unplug(Device& device) {
+    if (Object* owner = device.parent()) {
+        owner->remove_child(device);
+    } else {
+        device.unrealize();
+        device.leave_parent_bus();
     }
 }
 
@@ -91,6 +94,60 @@ Bus* find_bus_by_name(Bus& root, std::string_view name) {
         }
     }
     return nullptr;
+}
+
+namespace {
+
+// A device on `bus` by id, then by type name (QEMU's order).
+Device* find_device_on(const Bus& bus, std::string_view name) {
+    for (Device* device : bus.devices()) {
+        if (device->id() == name) return device;
+    }
+    for (Device* device : bus.devices()) {
+        if (device->type_name() == name) return device;
+    }
+    return nullptr;
+}
+
+// Splits off the next non-empty path element.
+std::string_view next_element(std::string_view& path) {
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    size_t slash = path.find('/');
+    std::string_view element = path.substr(0, slash);
+    path.remove_prefix(element.size());
+    return element;
+}
+
+}  // namespace
+
+Bus& find_bus_by_path(Bus& root, std::string_view full_path) {
+    std::string_view path = full_path;
+    Bus* bus = &root;
+    if (path.empty() || path.front() != '/') {
+        std::string_view name = next_element(path);
+        bus = find_bus_by_name(root, name);
+        if (!bus) throw Error("Bus '{}' not found", name);
+    }
+    for (;;) {
+        std::string_view device_name = next_element(path);
+        if (device_name.empty()) break;
+        Device* device = find_device_on(*bus, device_name);
+        if (!device) throw Error("Device '{}' not found", device_name);
+        std::string_view bus_name = next_element(path);
+        if (bus_name.empty()) {
+            // A path ending in a device means its bus, if it has just one.
+            if (device->child_buses().size() == 1) {
+                bus = device->child_buses().front();
+                break;
+            }
+            if (device->child_buses().empty()) throw Error("Device '{}' has no child bus", device_name);
+            throw Error("Device '{}' has multiple child buses", device_name);
+        }
+        bus = device->child_bus(bus_name);
+        if (!bus) throw Error("Bus '{}' not found", bus_name);
+    }
+    if (bus->is_full()) throw Error("Bus '{}' is full", full_path);
+    return *bus;
 }
 
 }  // namespace mimic::qom

@@ -1,5 +1,7 @@
 #include "mimic/qom/device.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 #include "mimic/qom/bus.h"
@@ -85,6 +87,30 @@ void Device::check_writable(const Property& property) const {
     }
     throw Error("Attempt to set property '{}' on device '{}' (type '{}') after it was realized",
                 property.name, id_, type_name());
+}
+
+void Device::list_builtin_properties(std::vector<PropertyListing>& out) const {
+    Object::list_builtin_properties(out);
+    out.push_back({"realized", "bool"});
+    out.push_back({"hotplugged", "bool"});
+    out.push_back({"hotpluggable", "bool"});
+    out.push_back({"parent_bus", "link<bus>"});
+}
+
+bool Device::get_builtin_property(std::string_view name, nlohmann::json& value) const {
+    if (name == "realized") {
+        value = realized_;
+    } else if (name == "hotplugged") {
+        value = hotplugged_;
+    } else if (name == "hotpluggable") {
+        value = type().hotpluggable();
+    } else if (name == "parent_bus") {
+        // A link reads as the target's canonical path ("" when none).
+        value = parent_bus_ ? parent_bus_->canonical_path() : std::string();
+    } else {
+        return Object::get_builtin_property(name, value);
+    }
+    return true;
 }
 
 void Device::post_init() { GlobalProperties::instance().apply(*this); }

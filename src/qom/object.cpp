@@ -115,8 +115,12 @@ Object* Object::resolve_path(std::string_view path) {
 
 const Property& Object::property_or_throw(std::string_view name) const {
     const Property* p = find_property(name);
-    if (!p) throw Error("Property '{}.{}' not found", type_name(), name);
-    return *p;
+    if (p) return *p;
+    nlohmann::json ignored;
+    if (get_builtin_property(name, ignored)) {
+        throw Error("Property '{}.{}' is not writable", type_name(), name);
+    }
+    throw Error("Property '{}.{}' not found", type_name(), name);
 }
 
 PropertySlot Object::slot(const Property& property) const {
@@ -140,8 +144,30 @@ void Object::set_property(std::string_view name, const nlohmann::json& value) {
 }
 
 nlohmann::json Object::get_property(std::string_view name) const {
-    const Property& p = property_or_throw(name);
-    return p.type->get(slot(p));
+    if (const Property* p = find_property(name)) return p->type->get(slot(*p));
+    nlohmann::json value;
+    if (get_builtin_property(name, value)) return value;
+    throw Error("Property '{}.{}' not found", type_name(), name);
+}
+
+void Object::list_builtin_properties(std::vector<PropertyListing>& out) const {
+    out.push_back({"type", "string"});
+}
+
+bool Object::get_builtin_property(std::string_view name, nlohmann::json& value) const {
+    if (name != "type") return false;
+    value = type_name();
+    return true;
+}
+
+std::vector<Object::PropertyListing> Object::list_properties() const {
+    std::vector<PropertyListing> out;
+    list_builtin_properties(out);
+    for (const auto& c : children_) out.push_back({c->child_name_, "child<" + c->type_name() + ">"});
+    for (const Property* p : type_->all_properties()) {
+        out.push_back({p->name, std::string(p->type->name())});
+    }
+    return out;
 }
 
 std::string Object::print_property(std::string_view name) const {

@@ -49,6 +49,10 @@ public:
     virtual void plug(Device& device) { (void)device; }
     // Undoes plug (unrealize, or realize failing later).
     virtual void unplug(Device& device) { (void)device; }
+    // device_del: the default removes the device at once (unrealize, leave,
+    // destroy). Buses whose hardware asks the guest first (ACPI PCI
+    // hotplug) override this and remove the device when the guest agrees.
+    virtual void request_unplug(Device& device);
     // Extra `info qtree` lines for a device on this bus (PCI: class, BARs),
     // each prefixed by `indent` spaces and ending in '\n'.
     virtual void print_device(const Device& device, int indent, std::string& out) const {
@@ -89,5 +93,14 @@ void reset_bus_tree(Bus& bus);
 Bus* find_bus_of_type(Bus& root, std::string_view bus_type);
 // The bus called `name` anywhere below `root` (root included).
 Bus* find_bus_by_name(Bus& root, std::string_view name);
+
+// The bus a -device bus= option names, as QEMU resolves it: "pci.0" (a bus
+// name anywhere), optionally followed by "/DEV/BUS" steps, or an absolute
+// "/DEV/BUS/..." from `root`. DEV matches a device's id, then its type
+// name; a path ending in a device means its only bus. Throws mimic::Error:
+//   "Bus 'x' not found", "Device 'x' not found",
+//   "Device 'x' has no child bus", "Device 'x' has multiple child buses",
+//   "Bus 'PATH' is full"
+Bus& find_bus_by_path(Bus& root, std::string_view path);
 
 }  // namespace mimic::qom

@@ -68,6 +68,8 @@ protected:
     virtual void do_reset() {}
 
     void check_writable(const Property& property) const override;
+    void list_builtin_properties(std::vector<PropertyListing>& out) const override;
+    bool get_builtin_property(std::string_view name, nlohmann::json& value) const override;
     void post_init() override;
     void on_unparent() override;
 

@@ -43,9 +43,9 @@ public:
     // The name under the parent ("net0", "device[3]"); empty when detached.
     const std::string& child_name() const { return child_name_; }
 
-    // Takes ownership. Throws mimic::Error "Duplicate ID 'x' for device"-style
-    // texts are the caller's business; here a taken name throws
-    // "attempt to add duplicate property 'x' to object (type 'container')".
+    // Takes ownership. A taken name throws mimic::Error
+    // "attempt to add duplicate property 'x' to object (type 'container')"
+    // (callers with user-facing names, like device_add, check first).
     Object& add_child(std::string name, std::unique_ptr<Object> child);
     template <class T>
     T& add_child(std::string name, std::unique_ptr<T> child) {
@@ -79,9 +79,19 @@ public:
     // From a typed value (QMP qom-set, board code): set_property("speed", 100).
     // The JSON kind must fit the property ("Invalid parameter type for ...").
     void set_property(std::string_view name, const nlohmann::json& value);
+    // Declared properties, then the built-in read-only ones ("type"; for
+    // devices "realized", "hotplugged", "hotpluggable", "parent_bus").
     nlohmann::json get_property(std::string_view name) const;
     // As `info qtree` shows the value ("1 (0x1)", "\"nd0\"", "03.0").
     std::string print_property(std::string_view name) const;
+
+    // What qom-list shows: name and type, e.g. {"type","string"},
+    // {"peripheral","child<container>"}, {"mac","str"}, {"realized","bool"}.
+    struct PropertyListing {
+        std::string name;
+        std::string type;
+    };
+    std::vector<PropertyListing> list_properties() const;
 
 protected:
     // Refuses writes to `property` now (Device: after realize). Throws mimic::Error.
@@ -91,6 +101,11 @@ protected:
     virtual void post_init() {}
     // Before the parent destroys this object; the object is still whole.
     virtual void on_unparent() {}
+
+    // Read-only properties a class computes rather than declares. A class
+    // adds its own after its base's; get returns false for unknown names.
+    virtual void list_builtin_properties(std::vector<PropertyListing>& out) const;
+    virtual bool get_builtin_property(std::string_view name, nlohmann::json& value) const;
 
     // Destroys all children now, newest first (each gets on_unparent()).
     void destroy_children();

@@ -285,5 +285,101 @@ TEST_F(DeviceTest, DestroyingTheTreeIsClean) {
     EXPECT_EQ(BackendRegistry::instance().user(BackendKind::kNetdev, "nd0"), nullptr);
 }
 
+TEST_F(DeviceTest, BusPaths) {
+    Device& ctrl = add({{"driver", "test-recorder"}, {"id", "ctrl"}, {"with-bus", "on"}});
+    Bus& pci = pci0(*machine_);
+    Bus& isa = *ctrl.child_buses().at(0);
+    Bus& sys = machine_->sysbus();
+    EXPECT_EQ(&find_bus_by_path(sys, "pci.0"), &pci);
+    EXPECT_EQ(&find_bus_by_path(sys, "/"), &sys);
+    EXPECT_EQ(&find_bus_by_path(sys, "/test-host/pci.0"), &pci);
+    EXPECT_EQ(&find_bus_by_path(sys, "/test-host"), &pci);  // its only bus
+    EXPECT_EQ(&find_bus_by_path(sys, "/test-host/pci.0/ctrl/ctrl.0"), &isa);
+    EXPECT_EQ(&find_bus_by_path(sys, "pci.0/ctrl"), &isa);
+    EXPECT_EQ(&find_bus_by_path(sys, "pci.0/test-recorder"), &isa);  // by type name
+
+    auto error = [&](const char* path) { return error_of([&] { find_bus_by_path(sys, path); }); };
+    EXPECT_EQ(error("nope.0"), "Bus 'nope.0' not found");
+    EXPECT_EQ(error("/nope"), "Device 'nope' not found");
+    EXPECT_EQ(error("/test-host/pci.1"), "Bus 'pci.1' not found");
+    add({{"driver", "test-nic"}, {"id", "net0"}});
+    EXPECT_EQ(error("pci.0/net0"), "Device 'net0' has no child bus");
+
+    add({{"driver", "test-isa-recorder"}, {"bus", "pci.0/ctrl/ctrl.0"}});
+    EXPECT_EQ(isa.devices().size(), 1u);
+    add({{"driver", "test-one-slot-ctrl"}, {"id", "disks"}});
+    add({{"driver", "test-one-slot-dev"}, {"bus", "pci.0/disks"}});
+    EXPECT_EQ(error_of([&] { add({{"driver", "test-one-slot-dev"}, {"bus", "pci.0/disks"}}); }),
+              "Bus 'pci.0/disks' is full");
+}
+
+TEST_F(DeviceTest, DeviceAddFromJson) {
+    BackendRegistry::instance().add(BackendKind::kNetdev, "nd0", std::any(1));
+    Device& dev = device_add(*machine_, nlohmann::json{{"driver", "test-nic"},
+                                                       {"id", "net0"},
+                                                       {"netdev", "nd0"},
+                                                       {"speed", 100},
+                                                       {"mitigation", false},
+                                                       {"addr", "04.0"}});
+    auto& nic = dynamic_cast<TestNic&>(dev);
+    EXPECT_EQ(nic.speed_, 100u);
+    EXPECT_FALSE(nic.mitigation_);
+    EXPECT_EQ(nic.devfn_, 32);
+    EXPECT_EQ(nic.canonical_path(), "/machine/peripheral/net0");
+
+    auto json_error = [&](nlohmann::json args) { return error_of([&] { device_add(*machine_, args); }); };
+    EXPECT_EQ(json_error({{"driver", "test-nic"}, {"speed", "100"}}),
+              "Parameter 'speed' expects uint64");
+    EXPECT_EQ(json_error({{"driver", "test-nic"}, {"mitigation", "on"}}),
+              "Invalid parameter type for 'mitigation', expected: boolean");
+    EXPECT_EQ(json_error({{"driver", 5}}), "Invalid parameter type for 'driver', expected: string");
+    EXPECT_EQ(json_error({{"id", "x"}}), "Parameter 'driver' is missing");
+    EXPECT_EQ(machine_->peripheral_anon().children().size(), 0u);
+}
+
+TEST_F(DeviceTest, DeviceDel) {
+    EXPECT_EQ(error_of([&] { device_del(*machine_, "net0"); }), "Device 'net0' not found");
+    add({{"driver", "test-nic"}, {"id", "net0"}});
+    add({{"driver", "test-nic"}});
+    EXPECT_EQ(error_of([&] { device_del(*machine_, "net0"); }),
+              "Bus 'pci.0' does not support hotplugging");
+    pci0(*machine_).set_hotpluggable(true);
+    device_del(*machine_, "net0");
+    EXPECT_EQ(machine_->peripheral().child("net0"), nullptr);
+    device_del(*machine_, "/machine/peripheral-anon/device[0]");
+    EXPECT_TRUE(pci0(*machine_).devices().empty());
+    EXPECT_EQ(error_of([&] { device_del(*machine_, "/machine/unattached"); }),
+              "/machine/unattached is not a hotpluggable device");
+    machine_->sysbus().set_hotpluggable(true);
+    EXPECT_EQ(error_of([&] { device_del(*machine_, "/machine/unattached/device[0]"); }),
+              "Device 'test-host' does not support hotplugging");
+}
+
+TEST_F(DeviceTest, QomListAndBuiltins) {
+    Device& net = add({{"driver", "test-nic"}, {"id", "net0"}});
+    EXPECT_EQ(net.get_property("type"), nlohmann::json("test-nic"));
+    EXPECT_EQ(net.get_property("realized"), nlohmann::json(true));
+    EXPECT_EQ(net.get_property("hotplugged"), nlohmann::json(false));
+    EXPECT_EQ(net.get_property("hotpluggable"), nlohmann::json(true));
+    EXPECT_EQ(net.get_property("parent_bus"), nlohmann::json("/machine/unattached/device[0]/pci.0"));
+    EXPECT_EQ(error_of([&] { net.set_property("realized", nlohmann::json(false)); }),
+              "Property 'test-nic.realized' is not writable");
+    EXPECT_EQ(error_of([&] { net.parse_property("type", "x"); }),
+              "Property 'test-nic.type' is not writable");
+
+    std::vector<std::string> listed;
+    for (const auto& entry : net.list_properties()) listed.push_back(entry.name + ":" + entry.type);
+    EXPECT_EQ(listed, (std::vector<std::string>{"type:string", "realized:bool", "hotplugged:bool",
+                                                "hotpluggable:bool", "parent_bus:link<bus>",
+                                                "mac:str", "netdev:str", "speed:uint32",
+                                                "mitigation:bool", "addr:int32"}));
+    listed.clear();
+    for (const auto& entry : machine_->list_properties()) listed.push_back(entry.name + ":" + entry.type);
+    EXPECT_EQ(listed, (std::vector<std::string>{"type:string", "unattached:child<container>",
+                                                "peripheral:child<container>",
+                                                "peripheral-anon:child<container>"}));
+    EXPECT_EQ(machine_->get_property("type"), nlohmann::json("test-machine"));
+}
+
 }  // namespace
 }  // namespace mimic::qom::test
