@@ -1,5 +1,7 @@
 #include "file.h"
 
+#include "aio_engine.h"
+
 #include "mimic/util/error.h"
 
 #include <fcntl.h>
@@ -54,12 +56,16 @@ void preallocate(int fd, uint64_t old_size, uint64_t new_size, Prealloc prealloc
 }  // namespace
 
 std::unique_ptr<FileNode> FileNode::open(const std::string& filename, bool read_only,
-                                         const CacheFlags& cache, bool force_share) {
+                                         const CacheFlags& cache, bool force_share, AioMode aio) {
+    if (aio == AioMode::kNative && !cache.direct)
+        throw Error("aio=native was specified, but it requires cache.direct=on, which was not specified.");
+    engine_probe(aio);
     std::unique_ptr<FileNode> node(new FileNode());
     node->filename_ = filename;
     node->read_only_ = read_only;
     node->direct_ = cache.direct;
     node->no_flush_ = cache.no_flush;
+    node->aio_ = aio;
     int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | (cache.direct ? O_DIRECT : 0);
     node->fd_ = ::open(filename.c_str(), flags);
     if (node->fd_ < 0) throw Error("Could not open '{}': {}", filename, errno_string(errno));
@@ -106,11 +112,10 @@ uint64_t FileNode::size() const {
 int FileNode::raw_io(bool write, uint64_t offset, void* buf, size_t bytes) {
     auto* p = static_cast<char*>(buf);
     while (bytes > 0) {
-        ssize_t n = write ? ::pwrite(fd_, p, bytes, static_cast<off_t>(offset))
-                          : ::pread(fd_, p, bytes, static_cast<off_t>(offset));
+        ssize_t n = engine_rw(aio_, write, fd_, p, bytes, offset);
         if (n < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
+            if (n == -EINTR) continue;
+            return static_cast<int>(n);
         }
         if (n == 0) {
             if (write) return -EIO;

@@ -13,7 +13,8 @@ class FileNode final : public BlockNode {
 public:
     // Throws mimic::Error with the errno text ("No such file or directory").
     static std::unique_ptr<FileNode> open(const std::string& filename, bool read_only,
-                                          const CacheFlags& cache, bool force_share);
+                                          const CacheFlags& cache, bool force_share,
+                                          AioMode aio = AioMode::kThreads);
     // Creates (or truncates) `filename` to `size` with the preallocation mode.
     static void create(const std::string& filename, uint64_t size, Prealloc prealloc);
     ~FileNode() override;
@@ -42,6 +43,7 @@ private:
     bool no_flush_ = false;
     bool block_device_ = false;
     size_t align_ = 1;   // O_DIRECT alignment for offsets, lengths and buffers
+    AioMode aio_ = AioMode::kThreads;
 };
 
 // OFD byte-range locks compatible with QEMU's raw-posix scheme (file_lock.cpp).

@@ -32,7 +32,7 @@ std::unique_ptr<BlockNode> open_node(const OpenOptions& options, std::set<std::s
     if (!chain.insert(key).second)
         throw Error("Backing file '{}' forms a loop in the backing chain", options.filename);
 
-    auto file = FileNode::open(options.filename, options.read_only, options.cache, options.force_share);
+    auto file = FileNode::open(options.filename, options.read_only, options.cache, options.force_share, options.aio);
     std::string format = options.format;
     bool probed = false;
     if (format.empty()) {
