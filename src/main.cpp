@@ -1,9 +1,24 @@
+// mimic-system-x86_64: parse the command line, build the VM, run it.
 #include <cstdio>
-#include <cstring>
+
+#include "mimic/cli/command_line.h"
+#include "mimic/system/help.h"
+#include "mimic/system/vm.h"
+#include "mimic/util/error.h"
+
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "-version") == 0) {
-        std::printf("Mimic emulator version 0.1.0\n");
-        return 0;
+    using namespace mimic;
+    try {
+        cli::ParseOutcome outcome = cli::parse_command_line(argc, argv);
+        if (outcome.exit_now) return 0;
+        if (outcome.help) {
+            system::print_help(*outcome.help, stdout);
+            return 0;
+        }
+        system::Vm vm(outcome.config);
+        return vm.run();
+    } catch (const Error& e) {
+        std::fprintf(stderr, "%s: %s\n", cli::kProgramName, e.what());
+        return 1;
     }
-    return 1;
 }

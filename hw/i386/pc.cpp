@@ -1,0 +1,87 @@
+// The "pc" machine (pc-i440fx-7.2): RAM below and above the 4 GiB hole, the
+// BIOS at the top of the 32-bit address space with its last 128 KiB mirrored
+// below 1 MiB, and the ISA bus. The chipset and platform devices join here
+// as they are modelled.
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "mimic/hw/isa.h"
+#include "mimic/hw/machine.h"
+#include "mimic/memory/transaction.h"
+#include "mimic/util/error.h"
+
+namespace mimic::hw {
+namespace {
+
+constexpr uint64_t k4GiB = 1ull << 32;
+// Largest RAM below the hole that keeps PCI/firmware space free (QEMU's
+// i440FX layout with gigabyte alignment: 3 GiB once RAM reaches 3.5 GiB).
+constexpr uint64_t kMaxLowRamSmall = 0xe0000000;
+constexpr uint64_t kLowRamLarge = 0xc0000000;
+constexpr uint64_t kIsaBiosMaxSize = 128 * 1024;
+
+class PcMachine : public Machine {
+public:
+    void init(const cli::VmConfig& config, const system::FirmwarePath& firmware) override {
+        memory::Transaction transaction;
+        map_ram(config.ram_size);
+        load_bios(config.bios.value_or("bios.bin"), firmware);
+
+        auto bridge = qom::new_object<IsaBusBridge>(kTypeIsaBusBridge);
+        bridge->set_parent_bus(sysbus());
+        IsaBusBridge& placed = static_cast<IsaBusBridge&>(add_unattached(std::move(bridge)));
+        placed.realize();
+        set_isa_bus(&placed.bus());
+    }
+
+private:
+    void map_ram(uint64_t size) {
+        memory::MemoryRegion& ram = allocate_ram(size);
+        uint64_t below = size >= kMaxLowRamSmall ? kLowRamLarge : size;
+        uint64_t above = size - below;
+        ram_below_4g_ = memory::MemoryRegion::make_alias("ram-below-4g", ram, 0, below);
+        system_memory().add_subregion(0, *ram_below_4g_);
+        if (above) {
+            ram_above_4g_ = memory::MemoryRegion::make_alias("ram-above-4g", ram, below, above);
+            system_memory().add_subregion(k4GiB, *ram_above_4g_);
+        }
+    }
+
+    void load_bios(const std::string& name, const system::FirmwarePath& firmware) {
+        auto path = firmware.find(name);
+        if (!path) throw Error("could not load PC BIOS '{}'", name);
+        std::ifstream file(*path, std::ios::binary);
+        std::vector<char> image((std::istreambuf_iterator<char>(file)),
+                                std::istreambuf_iterator<char>());
+        // As QEMU: the image must fill whole 64 KiB blocks, and fit below 4 GiB
+        // above the 16 MiB the ISA era needs.
+        if (!file.good() && !file.eof()) throw Error("could not load PC BIOS '{}'", name);
+        if (image.empty() || image.size() % 65536 != 0 || image.size() > 16 * 1024 * 1024)
+            throw Error("could not load PC BIOS '{}'", name);
+        uint64_t size = image.size();
+        bios_ = memory::MemoryRegion::make_rom("pc.bios", size);
+        std::copy(image.begin(), image.end(), bios_->host());
+        system_memory().add_subregion(k4GiB - size, *bios_);
+
+        // The real-mode reset vector and the 0xE0000-0xFFFFF BIOS area see
+        // the image's last 128 KiB.
+        uint64_t isa_size = std::min(size, kIsaBiosMaxSize);
+        isa_bios_ = memory::MemoryRegion::make_alias("isa-bios", *bios_, size - isa_size, isa_size);
+        isa_bios_->set_readonly(true);
+        system_memory().add_subregion(0x100000 - isa_size, *isa_bios_, 1);
+    }
+
+    std::unique_ptr<memory::MemoryRegion> ram_below_4g_, ram_above_4g_, bios_, isa_bios_;
+};
+
+MIMIC_REGISTER_TYPE({
+    .name = "pc-i440fx-7.2-machine",
+    .parent = kTypeX86Machine,
+    .factory = qom::factory_of<PcMachine>(),
+    .description = "Standard PC (i440FX + PIIX, 1996)",
+    .alias = "pc",
+});
+
+}  // namespace
+}  // namespace mimic::hw

@@ -1,0 +1,67 @@
+// The base of Mimic's PC machines: guest RAM, the two address spaces (memory
+// and I/O ports) and the ISA interrupt lines every board device plugs into.
+//
+// A concrete machine (hw/i386/pc.cpp) lays out RAM and firmware and creates
+// its board devices in init(); the runtime then adds -device devices and
+// starts the accelerator. Devices find their machine through the object
+// tree (Machine::of), never through globals.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "mimic/cli/vm_config.h"
+#include "mimic/hw/irq.h"
+#include "mimic/memory/address_space.h"
+#include "mimic/memory/memory_region.h"
+#include "mimic/qom/machine.h"
+#include "mimic/system/firmware.h"
+
+namespace mimic::hw {
+
+inline constexpr const char* kTypeX86Machine = "x86-machine";
+inline constexpr int kIsaIrqCount = 16;
+
+class Machine : public qom::Machine {
+public:
+    Machine();
+    ~Machine() override;
+
+    // Builds the board from the configuration. Throws mimic::Error with a
+    // message for the user (bad firmware, impossible memory size).
+    virtual void init(const cli::VmConfig& config, const system::FirmwarePath& firmware) = 0;
+
+    memory::MemoryRegion& system_memory() { return *system_memory_; }
+    memory::MemoryRegion& io() { return *io_; }
+    memory::AddressSpace& memory_space() { return *memory_space_; }
+    memory::AddressSpace& io_space() { return *io_space_; }
+    uint64_t ram_size() const { return ram_size_; }
+
+    // The bus ISA devices (-device isa-debug-exit, serial ports) plug into.
+    qom::Bus* isa_bus() const { return isa_bus_; }
+
+    // The 16 ISA interrupt lines. Until an interrupt controller connects
+    // them, levels go nowhere (a board without a PIC).
+    IrqLine isa_irq(int irq) const;
+    void connect_isa_irqs(std::shared_ptr<IrqInputs> controller) { isa_irqs_ = std::move(controller); }
+
+    static Machine* of(const qom::Object& object);
+
+protected:
+    // Allocates guest RAM as the region "pc.ram" (untouched until used).
+    memory::MemoryRegion& allocate_ram(uint64_t size);
+    void set_isa_bus(qom::Bus* bus) { isa_bus_ = bus; }
+
+private:
+    std::unique_ptr<memory::MemoryRegion> system_memory_;
+    std::unique_ptr<memory::MemoryRegion> io_;
+    std::unique_ptr<memory::AddressSpace> memory_space_;
+    std::unique_ptr<memory::AddressSpace> io_space_;
+    std::unique_ptr<memory::MemoryRegion> ram_;
+    uint64_t ram_size_ = 0;
+    qom::Bus* isa_bus_ = nullptr;
+    std::shared_ptr<IrqInputs> isa_irqs_;
+};
+
+}  // namespace mimic::hw

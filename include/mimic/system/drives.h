@@ -1,0 +1,52 @@
+// -drive (and -hda/-cdrom/...): opens the images and names the drives so
+// devices can link to them (drive=ID), as QEMU's drive_new() does.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mimic/block/completion_queue.h"
+#include "mimic/block/drive.h"
+#include "mimic/cli/vm_config.h"
+#include "mimic/main_loop/fd_watch.h"
+
+namespace mimic::system {
+
+enum class DriveInterface { kNone, kIde, kFloppy, kScsi, kVirtio, kSd, kPflash, kMtd };
+
+struct DriveInfo {
+    std::string id;          // "ide0-hd0", or the user's id=
+    std::string location;    // the option text, for errors
+    DriveInterface interface = DriveInterface::kIde;
+    int bus = 0;
+    int unit = 0;
+    bool cdrom = false;
+    std::string filename;    // empty: no medium
+    std::unique_ptr<block::Drive> drive;  // null: no medium
+};
+
+class DriveSet {
+public:
+    DriveSet();
+    ~DriveSet();
+
+    // Opens every drive of the configuration (with -snapshot applied) and
+    // registers it as a "drive" back end. Throws mimic::Error prefixed with
+    // the option ("-drive file=x: Could not open 'x': No such file or directory").
+    void open_all(const cli::VmConfig& config);
+
+    const std::vector<std::unique_ptr<DriveInfo>>& drives() const { return drives_; }
+    // The drive on (interface, bus, unit), or nullptr.
+    DriveInfo* find(DriveInterface interface, int bus, int unit);
+    block::CompletionQueue& completions() { return completions_; }
+
+private:
+    void open(const cli::OptionUse& use, bool global_snapshot);
+
+    block::CompletionQueue completions_;
+    FdWatch completion_watch_;
+    std::vector<std::unique_ptr<DriveInfo>> drives_;
+};
+
+}  // namespace mimic::system

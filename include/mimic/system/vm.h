@@ -1,0 +1,26 @@
+// The virtual machine as the command line describes it: builds the machine,
+// its back ends and front ends, runs the main loop, and tears it all down.
+#pragma once
+
+#include <memory>
+
+#include "mimic/cli/vm_config.h"
+
+namespace mimic::system {
+
+class Vm {
+public:
+    // Builds everything; throws mimic::Error with the offending option in
+    // the message. Nothing runs until run().
+    explicit Vm(const cli::VmConfig& config);
+    ~Vm();
+
+    // Runs until the VM shuts down; returns the process exit status.
+    int run();
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mimic::system

@@ -1,0 +1,154 @@
+#include "mimic/system/drives.h"
+
+#include <fmt/format.h>
+
+#include "mimic/qom/backend_registry.h"
+#include "mimic/util/error.h"
+#include "mimic/util/size.h"
+
+namespace mimic::system {
+namespace {
+
+struct InterfaceInfo {
+    DriveInterface interface;
+    const char* name;
+    int max_devices_per_bus;  // index= maps to bus/unit with this
+};
+
+constexpr InterfaceInfo kInterfaces[] = {
+    {DriveInterface::kNone, "none", 1},     {DriveInterface::kIde, "ide", 2},
+    {DriveInterface::kFloppy, "floppy", 2}, {DriveInterface::kScsi, "scsi", 7},
+    {DriveInterface::kVirtio, "virtio", 1}, {DriveInterface::kSd, "sd", 1},
+    {DriveInterface::kPflash, "pflash", 1}, {DriveInterface::kMtd, "mtd", 1},
+};
+
+const InterfaceInfo& interface_info(DriveInterface interface) {
+    for (const InterfaceInfo& info : kInterfaces) {
+        if (info.interface == interface) return info;
+    }
+    return kInterfaces[0];
+}
+
+// The keys -drive understands; block-driver options beyond these are not
+// available yet, and a typo must not pass silently.
+constexpr const char* kDriveKeys[] = {
+    "file", "if", "bus", "unit", "index", "media", "format", "cache", "aio", "readonly",
+    "snapshot", "serial", "werror", "rerror", "discard", "detect-zeroes", "copy-on-read",
+    "cache.direct", "cache.no-flush", "file.locking", "force-share",
+};
+
+int number_option(const cli::Opts& opts, const char* key, int fallback) {
+    auto value = opts.get_number(key);
+    if (!value) return fallback;
+    if (*value > 1000) throw Error("Parameter '{}' expects a number", key);
+    return static_cast<int>(*value);
+}
+
+}  // namespace
+
+DriveSet::DriveSet()
+    : completion_watch_(completions_.event_fd(), FdHandlers{.readable = [this] { completions_.run(); }}) {}
+
+DriveSet::~DriveSet() {
+    for (auto& info : drives_) {
+        if (info->drive) info->drive->drain();
+        qom::BackendRegistry::instance().remove(qom::BackendKind::kDrive, info->id);
+    }
+}
+
+void DriveSet::open_all(const cli::VmConfig& config) {
+    for (const cli::OptionUse& use : config.drives) {
+        try {
+            open(use, config.snapshot);
+        } catch (const Error& e) {
+            throw Error("{}: {}", use.location, e.what());
+        }
+    }
+}
+
+DriveInfo* DriveSet::find(DriveInterface interface, int bus, int unit) {
+    for (auto& info : drives_) {
+        if (info->interface == interface && info->bus == bus && info->unit == unit) return info.get();
+    }
+    return nullptr;
+}
+
+void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
+    const cli::Opts& opts = use.opts;
+    for (const cli::KeyValue& entry : opts.entries()) {
+        bool known = false;
+        for (const char* key : kDriveKeys) known |= entry.key == key;
+        if (!known) throw Error("Invalid parameter '{}'", entry.key);
+    }
+
+    DriveInfo info;
+    info.location = use.location;
+    std::string if_name = opts.get_or("if", "ide");
+    bool found = false;
+    for (const InterfaceInfo& candidate : kInterfaces) {
+        if (if_name == candidate.name) {
+            info.interface = candidate.interface;
+            found = true;
+        }
+    }
+    if (!found) throw Error("unsupported bus type '{}'", if_name);
+
+    std::string media = opts.get_or("media", "disk");
+    if (media != "disk" && media != "cdrom") throw Error("'{}' invalid media", media);
+    info.cdrom = media == "cdrom";
+
+    // index= is bus * units_per_bus + unit, as QEMU numbers drives.
+    int per_bus = interface_info(info.interface).max_devices_per_bus;
+    int index = number_option(opts, "index", -1);
+    if (index >= 0) {
+        if (opts.has("bus") || opts.has("unit"))
+            throw Error("index cannot be used with bus and unit");
+        info.bus = index / per_bus;
+        info.unit = index % per_bus;
+    } else {
+        info.bus = number_option(opts, "bus", 0);
+        info.unit = number_option(opts, "unit", -1);
+        if (info.unit < 0) {
+            // The first free unit on that bus.
+            info.unit = 0;
+            while (find(info.interface, info.bus, info.unit)) ++info.unit;
+        }
+    }
+    if (info.unit >= per_bus)
+        throw Error("unit {} too big (max is {})", info.unit, per_bus - 1);
+    if (info.interface != DriveInterface::kNone && find(info.interface, info.bus, info.unit))
+        throw Error("drive with bus={}, unit={} exists", info.bus, info.unit);
+
+    if (!opts.id().empty()) {
+        info.id = opts.id();
+    } else {
+        info.id = info.interface == DriveInterface::kNone
+                      ? fmt::format("none{}", drives_.size())
+                      : fmt::format("{}{}{}{}", if_name, info.bus,
+                                    info.interface == DriveInterface::kIde ? (info.cdrom ? "-cd" : "-hd") : "",
+                                    info.unit);
+    }
+
+    auto& registry = qom::BackendRegistry::instance();
+    if (registry.find(qom::BackendKind::kDrive, info.id))
+        throw Error("Duplicate ID '{}' for drive", info.id);
+
+    info.filename = opts.get_or("file", "");
+    if (!info.filename.empty()) {
+        block::OpenOptions open_options;
+        open_options.filename = info.filename;
+        open_options.format = opts.get_or("format", "");
+        open_options.cache = block::parse_cache_mode(opts.get_or("cache", "writeback"));
+        open_options.aio = block::parse_aio_mode(opts.get_or("aio", "threads"));
+        open_options.read_only = opts.get_bool("readonly").value_or(false) || info.cdrom;
+        open_options.snapshot = opts.get_bool("snapshot").value_or(global_snapshot);
+        open_options.force_share = opts.get_bool("force-share").value_or(false);
+        if (open_options.force_share && !open_options.read_only)
+            throw Error("force-share=on can only be used with read-only images");
+        info.drive = block::Drive::open(open_options, &completions_);
+    }
+    drives_.push_back(std::make_unique<DriveInfo>(std::move(info)));
+    registry.add(qom::BackendKind::kDrive, drives_.back()->id, std::any(drives_.back().get()));
+}
+
+}  // namespace mimic::system

@@ -1,0 +1,77 @@
+#include "mimic/system/help.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "mimic/chardev/registry.h"
+#include "mimic/hw/machine.h"
+#include "mimic/qom/device_help.h"
+#include "mimic/qom/type.h"
+#include "mimic/util/error.h"
+
+namespace mimic::system {
+namespace {
+
+constexpr const char* kDefaultMachine = "pc-i440fx-7.2-machine";
+
+std::string machine_name(const qom::Type& type) {
+    std::string name = type.name();
+    constexpr std::string_view kSuffix = "-machine";
+    if (name.ends_with(kSuffix)) name.resize(name.size() - kSuffix.size());
+    return name;
+}
+
+void print_machines(std::FILE* out) {
+    std::vector<const qom::Type*> machines;
+    for (const qom::Type* type : qom::TypeRegistry::instance().list(hw::kTypeX86Machine, false)) {
+        if (!type->is_abstract()) machines.push_back(type);
+    }
+    std::fprintf(out, "Supported machines are:\n");
+    // QEMU lists aliases first, each pointing at its machine.
+    std::vector<std::pair<std::string, std::string>> lines;
+    for (const qom::Type* type : machines) {
+        std::string name = machine_name(*type);
+        if (!type->alias().empty())
+            lines.emplace_back(type->alias(), type->description() + " (alias of " + name + ")");
+        lines.emplace_back(name, type->description() +
+                                     (type->name() == kDefaultMachine ? " (default)" : ""));
+    }
+    std::sort(lines.begin(), lines.end());
+    for (const auto& [name, text] : lines) std::fprintf(out, "%-20s %s\n", name.c_str(), text.c_str());
+}
+
+}  // namespace
+
+void print_help(const cli::HelpRequest& request, std::FILE* out) {
+    using Topic = cli::HelpRequest::Topic;
+    switch (request.topic) {
+        case Topic::kMachine:
+            print_machines(out);
+            return;
+        case Topic::kDevice:
+            std::fputs(qom::device_list_help(false).c_str(), out);
+            return;
+        case Topic::kDeviceProperties:
+            std::fputs(qom::device_properties_help(request.subject).c_str(), out);
+            return;
+        case Topic::kAccel:
+            std::fprintf(out, "Accelerators supported in Mimic binary:\nqtest\n");
+            return;
+        case Topic::kChardev:
+            std::fputs(chardev::backend_help_text().c_str(), out);
+            return;
+        case Topic::kVga:
+            std::fprintf(out, "%-20s %s\n", "none", "no graphic card");
+            return;
+        case Topic::kDisplay:
+            std::fprintf(out, "Available display backend types:\nnone\n");
+            return;
+        case Topic::kNetdev:
+            std::fprintf(out, "Available netdev backend types:\n");
+            return;
+        case Topic::kCpu:
+            throw Error("-cpu help: CPU models are not supported yet");
+    }
+}
+
+}  // namespace mimic::system

@@ -1,0 +1,275 @@
+#include "mimic/system/vm.h"
+
+#include <cstdio>
+
+#include "mimic/chardev/legacy.h"
+#include "mimic/chardev/mux.h"
+#include "mimic/chardev/registry.h"
+#include "mimic/cli/command_line.h"
+#include "mimic/hw/machine.h"
+#include "mimic/main_loop/bql.h"
+#include "mimic/main_loop/clock.h"
+#include "mimic/main_loop/main_loop.h"
+#include "mimic/main_loop/signals.h"
+#include "mimic/qom/backend_registry.h"
+#include "mimic/qom/device_add.h"
+#include "mimic/qom/global_properties.h"
+#include "mimic/qom/type.h"
+#include "mimic/system/drives.h"
+#include "mimic/system/firmware.h"
+#include "mimic/system/process.h"
+#include "mimic/system/qtest_accel.h"
+#include "mimic/system/runstate.h"
+#include "mimic/util/error.h"
+#include "mimic/util/log.h"
+
+namespace mimic::system {
+namespace {
+
+// Runs `step`, prefixing any error with the option it came from.
+template <class F>
+auto at(const std::string& location, F&& step) {
+    try {
+        return step();
+    } catch (const Error& e) {
+        throw Error("{}: {}", location, e.what());
+    }
+}
+
+chardev::ChardevOptions chardev_options(const cli::Opts& opts) {
+    chardev::ChardevOptions options;
+    for (const cli::KeyValue& entry : opts.entries()) options[entry.key] = entry.value;
+    options["id"] = opts.id();
+    return options;
+}
+
+const qom::Type& machine_type(const std::string& name) {
+    auto& registry = qom::TypeRegistry::instance();
+    const qom::Type* type = registry.find(name + "-machine");
+    if (!type) type = registry.find(name, /*with_alias=*/true);
+    if (!type || !type->is_a(hw::kTypeX86Machine) || type->is_abstract())
+        throw Error("unsupported machine type '{}' (-machine help lists them)", name);
+    return *type;
+}
+
+}  // namespace
+
+class Vm::Impl {
+public:
+    explicit Impl(const cli::VmConfig& config) : config_(config), firmware_(config.firmware_dirs) {}
+
+    void build();
+    int run();
+
+private:
+    void reject_unsupported();
+    void create_chardevs();
+    chardev::Chardev* create_legacy_chardev(const cli::OptionUse& use, const std::string& id);
+    void create_machine();
+    void create_devices();
+    void create_accelerator();
+
+    const cli::VmConfig& config_;
+    FirmwarePath firmware_;
+    RunControl run_control_;
+    std::unique_ptr<qom::Container> root_;
+    hw::Machine* machine_ = nullptr;
+    DriveSet drives_;
+    std::unique_ptr<QtestAccel> qtest_;
+    std::string accel_;
+    Daemon daemon_;
+};
+
+void Vm::Impl::reject_unsupported() {
+    // Each of these is parsed and validated, but the feature behind it is not
+    // built yet: say so rather than run a different VM than was asked for.
+    auto refuse = [](const std::string& location, const std::string& what) {
+        throw Error("{}: {} is not supported yet", location, what);
+    };
+    if (!config_.kernel.empty()) refuse("-kernel " + config_.kernel, "direct kernel boot");
+    if (!config_.initrd.empty()) refuse("-initrd " + config_.initrd, "direct kernel boot");
+    if (!config_.append.empty()) refuse("-append", "direct kernel boot");
+    if (config_.gdb) refuse("-gdb " + *config_.gdb, "the gdb stub");
+    if (!config_.loadvm.empty()) refuse("-loadvm " + config_.loadvm, "loading VM snapshots");
+    if (config_.vnc) refuse("-vnc " + *config_.vnc, "VNC");
+    for (const auto& use : config_.netdevs) refuse(use.location, "networking");
+    for (const auto& use : config_.nets) refuse(use.location, "networking");
+    for (const auto& use : config_.nics) refuse(use.location, "networking");
+    for (const auto& use : config_.serials) {
+        std::string spec = use.opts.get_or("spec", "");
+        if (spec != "none" && spec != "null") refuse(use.location, "the serial port");
+    }
+    for (const auto& use : config_.monitors) {
+        if (use.opts.get_or("spec", "") != "none") refuse(use.location, "the monitor");
+    }
+    for (const auto& use : config_.qmps) refuse(use.location, "the monitor");
+    for (const auto& use : config_.mons) refuse(use.location, "the monitor");
+    if (config_.display) {
+        std::string type = config_.display->opts.get_or("type", "");
+        if (type != "none") refuse(config_.display->location, "the '" + type + "' display");
+    }
+    if (config_.vga && *config_.vga != "none") refuse("-vga " + *config_.vga, "VGA");
+    if (!config_.cpu_model.empty()) refuse("-cpu " + config_.cpu_model, "choosing a CPU model");
+    if (config_.daemonize && config_.nographic)
+        throw Error("-nographic cannot be used with -daemonize");
+}
+
+chardev::Chardev* Vm::Impl::create_legacy_chardev(const cli::OptionUse& use, const std::string& id) {
+    return at(use.location, [&]() -> chardev::Chardev* {
+        chardev::LegacyChardev legacy =
+            chardev::parse_legacy_chardev(use.opts.get_or("spec", ""), id);
+        auto& registry = chardev::ChardevRegistry::global();
+        if (!legacy.existing_id.empty()) {
+            chardev::Chardev* existing = registry.find(legacy.existing_id);
+            if (!existing) throw Error("chardev '{}' not found", legacy.existing_id);
+            return existing;
+        }
+        if (!legacy.options) return nullptr;
+        chardev::Chardev& created = registry.create(*legacy.options);
+        qom::BackendRegistry::instance().add(qom::BackendKind::kChardev, created.id(),
+                                             std::any(&created));
+        return &created;
+    });
+}
+
+void Vm::Impl::create_chardevs() {
+    auto& registry = chardev::ChardevRegistry::global();
+    for (const cli::OptionUse& use : config_.chardevs) {
+        at(use.location, [&] {
+            chardev::Chardev& created = registry.create(chardev_options(use.opts));
+            qom::BackendRegistry::instance().add(qom::BackendKind::kChardev, created.id(),
+                                                 std::any(&created));
+        });
+    }
+    if (config_.nographic && config_.serials.empty() && config_.monitors.empty()) {
+        // -nographic: serial port and monitor share stdio through the mux
+        // (C-a x quits even before a serial port model exists).
+        create_legacy_chardev({"-nographic", cli::parse_opts("spec=mon:stdio")}, "serial0");
+    }
+}
+
+void Vm::Impl::create_machine() {
+    root_ = qom::Container::make_root();
+    std::string type_name = config_.machine.opts.get_or("type", "pc");
+    const qom::Type& type = at(config_.machine.location.empty() ? "-machine " + type_name
+                                                                : config_.machine.location,
+                               [&]() -> const qom::Type& { return machine_type(type_name); });
+    auto machine = qom::new_object<hw::Machine>(type.name());
+    machine_ = &root_->add_child("machine", std::move(machine));
+    at(config_.machine.location.empty() ? "-machine " + type_name : config_.machine.location, [&] {
+        for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
+            if (entry.key == "type" || entry.key == "accel") continue;
+            machine_->parse_property(entry.key, entry.value);
+        }
+    });
+    if (config_.memory_option) {
+        at(config_.memory_option->location, [&] { machine_->init(config_, firmware_); });
+    } else {
+        machine_->init(config_, firmware_);
+    }
+}
+
+void Vm::Impl::create_devices() {
+    auto& globals = qom::GlobalProperties::instance();
+    for (const cli::OptionUse& use : config_.globals) {
+        at(use.location, [&] {
+            globals.add(use.opts.get_or("driver", ""), use.opts.get_or("property", ""),
+                        use.opts.get_or("value", ""));
+        });
+    }
+    for (size_t i = 0; i < config_.debugcons.size(); ++i) {
+        const cli::OptionUse& use = config_.debugcons[i];
+        chardev::Chardev* chardev =
+            create_legacy_chardev(use, i == 0 ? "debugcon" : "debugcon" + std::to_string(i));
+        if (!chardev) continue;
+        at(use.location, [&] {
+            qom::device_add(*machine_, qom::DeviceOptions{{"driver", "isa-debugcon"}, {"chardev", chardev->id()}});
+        });
+    }
+    for (const cli::OptionUse& use : config_.devices) {
+        at(use.location, [&] {
+            qom::DeviceOptions options;
+            for (const cli::KeyValue& entry : use.opts.entries()) options.emplace_back(entry.key, entry.value);
+            if (!use.opts.id().empty()) options.emplace_back("id", use.opts.id());
+            qom::device_add(*machine_, options);
+        });
+    }
+    drives_.open_all(config_);
+    for (const auto& info : drives_.drives()) {
+        if (info->interface != DriveInterface::kNone) {
+            throw Error("{}: {} drives are not supported yet", info->location,
+                        info->interface == DriveInterface::kIde ? "IDE" : "this kind of");
+        }
+    }
+    for (const std::string& warning : globals.unused_warnings())
+        std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, warning.c_str());
+    machine_->set_ready();
+}
+
+void Vm::Impl::create_accelerator() {
+    accel_ = config_.qtest ? "qtest" : "tcg";
+    std::string location = "-accel " + accel_;
+    if (!config_.accels.empty()) {
+        accel_ = config_.accels.front().opts.get_or("accel", "tcg");
+        location = config_.accels.front().location;
+    }
+    if (accel_ != "qtest")
+        throw Error("{}: the {} accelerator is not supported yet (no x86 CPU model)", location,
+                    accel_ == "kvm" ? "KVM" : "TCG");
+    if (config_.qtest) {
+        chardev::Chardev* chardev = create_legacy_chardev(
+            {"-qtest " + *config_.qtest, cli::parse_opts("spec=" + cli::escape_commas(*config_.qtest))},
+            "qtest");
+        if (!chardev) throw Error("-qtest {}: no qtest chardev", *config_.qtest);
+        qtest_ = std::make_unique<QtestAccel>(*machine_, *root_, *chardev, config_.qtest_log);
+    }
+}
+
+void Vm::Impl::build() {
+    if (config_.daemonize) daemon_.begin();
+    try {
+        log::set_mask(config_.log_mask);
+        if (!config_.log_file.empty()) at("-D " + config_.log_file, [&] { log::set_file(config_.log_file); });
+        reject_unsupported();
+        run_control_.set_no_reboot(config_.no_reboot);
+        run_control_.set_no_shutdown(config_.no_shutdown);
+        run_control_.set_wakeup_hook([] { main_loop_wakeup(); });
+        create_chardevs();
+        create_machine();
+        create_devices();
+        create_accelerator();
+        run_control_.set_reset_hook([this] { machine_->system_reset(); });
+        if (!config_.pidfile.empty()) write_pidfile(config_.pidfile);
+    } catch (...) {
+        daemon_.fail();
+        throw;
+    }
+    daemon_.finish();
+}
+
+int Vm::Impl::run() {
+    if (!config_.start_paused) {
+        run_control_.start();
+        vm_start();
+    }
+    ExitRequest request = main_loop_run([this] { return run_control_.process_requests(); });
+    if (request.cause == mimic::ShutdownCause::kHostSignal) {
+        run_control_.request_shutdown(system::ShutdownCause::kHostSignal, request.signal);
+        run_control_.process_requests();
+    }
+    if (auto message = exit_message(request))
+        std::fprintf(stderr, "%s: %s\n", cli::kProgramName, message->c_str());
+    return 0;
+}
+
+Vm::Vm(const cli::VmConfig& config) : impl_(std::make_unique<Impl>(config)) {
+    bql_lock();
+    install_termination_signals();
+    impl_->build();
+}
+
+Vm::~Vm() = default;
+
+int Vm::run() { return impl_->run(); }
+
+}  // namespace mimic::system
