@@ -93,6 +93,9 @@ struct Operand {
     Reg reg;           // kReg only
 };
 
+// The memory operand. `seg`, `seg_override` and `addr_size` are filled in
+// for every instruction, also those without a ModRM memory operand (XLAT,
+// string instructions, LOOP/JCXZ use the address size).
 struct MemOperand {
     Reg base;          // may be kIp for RIP/EIP-relative
     Reg index;

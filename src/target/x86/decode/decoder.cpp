@@ -552,6 +552,7 @@ DecodeStatus Decoder::run(std::span<const uint8_t> bytes) {
 
     const bool asz = (out.prefixes & kPfxAddrSize) != 0;
     out.addr_size = is64 ? (asz ? 4 : 8) : (mode == CpuMode::k32) != asz ? 4 : 2;
+    out.mem.addr_size = out.addr_size;
     if (last_rep == 0xF3) mandatory = Mandatory::kF3;
     else if (last_rep == 0xF2) mandatory = Mandatory::kF2;
     else if (out.prefixes & kPfxOpSize) mandatory = Mandatory::k66;
