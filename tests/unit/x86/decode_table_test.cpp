@@ -188,6 +188,13 @@ TEST(X86DecodeTable, StringsAndIo) {
     ASSERT_EQ(decode(std::vector<uint8_t>{0xF3, 0x01, 0xC0}, k32, d), DecodeStatus::kOk);
     EXPECT_EQ(d.rep, RepKind::kNone);  // REP means nothing to ADD
 
+    // XLAT has no explicit operand; the segment and address size it uses are still there.
+    ASSERT_EQ(decode(std::vector<uint8_t>{0x26, 0x67, 0xD7}, k32, d), DecodeStatus::kOk);
+    EXPECT_EQ(d.mnemonic, Mnemonic::kXlat);
+    EXPECT_EQ(d.mem.seg, kES);
+    EXPECT_TRUE(d.mem.seg_override);
+    EXPECT_EQ(d.mem.addr_size, 2);
+
     run_cases({
         {k32, {0xE4, 0x60}, "in reg:al, imm:0x60 /2"},
         {k32, {0xED}, "in reg:eax, reg:dx /1"},
