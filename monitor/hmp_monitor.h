@@ -19,6 +19,12 @@ public:
     void close() override;
     void receive(std::string_view bytes) override;
 
+    // Drops the line being edited and prints a fresh prompt (mux focus returned).
+    void restart_line() {
+        editor_.reset();
+        editor_.show_prompt();
+    }
+
     HmpSession& session() { return session_; }
     const LineEditor& editor() const { return editor_; }
 
