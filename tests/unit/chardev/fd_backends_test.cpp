@@ -76,6 +76,20 @@ TEST_F(FileBackend, WritesTruncatesAndAppends) {
     EXPECT_EQ(slurp(path), "");
 }
 
+TEST_F(FileBackend, InputPath) {
+    TempDir dir;
+    {
+        std::ofstream in(dir.file("in.txt"));
+        in << "scripted input";
+    }
+    auto c = create_backend({{"backend", "file"}, {"id", "f"}, {"path", dir.file("out.txt")},
+                             {"input-path", dir.file("in.txt")}});
+    RecordingFrontend fe;
+    c->attach(&fe);
+    EXPECT_TRUE(spin_until([&] { return fe.received == "scripted input"; }));
+    c->detach(&fe);
+}
+
 TEST_F(FileBackend, Errors) {
     EXPECT_EQ(error_of({{"backend", "file"}, {"id", "f"}, {"path", "/nonexistent/dir/x"}}),
               "Could not open '/nonexistent/dir/x': No such file or directory");
@@ -192,6 +206,26 @@ TEST_F(PtyBackend, PathSymlink) {
     EXPECT_EQ("pty:" + std::string(target), c->filename());
     c.reset();
     EXPECT_NE(access(link.c_str(), F_OK), 0);
+}
+
+TEST_F(PtyBackend, HostSerialDeviceBackend) {
+    // A pty slave stands in for /dev/ttyS0.
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+    ASSERT_GE(master, 0);
+    ASSERT_EQ(grantpt(master), 0);
+    ASSERT_EQ(unlockpt(master), 0);
+    std::string path = ptsname(master);
+    auto c = create_backend({{"backend", "serial"}, {"id", "s"}, {"path", path}});
+    EXPECT_EQ(c->filename(), "serial");
+    RecordingFrontend fe;
+    c->attach(&fe);
+    ASSERT_EQ(write(master, "at\r", 3), 3);
+    EXPECT_TRUE(spin_until([&] { return fe.received == "at\r"; }));  // raw line
+    c->write_all("ok\n");
+    EXPECT_EQ(read_some(master, 3), "ok\n");
+    c->detach(&fe);
+    c.reset();
+    close(master);
 }
 
 class StdioBackend : public ChardevTest {
