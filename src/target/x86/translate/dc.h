@@ -51,6 +51,10 @@ struct Dc {
     unsigned cpl = 0, iopl = 0, mmu_idx = 0;
     bool pe = false, vm = false, code32 = false, ss32 = false, addseg = false;
     CcOp cc_op = kCcOpDynamic;   // what cc_op holds here, when known
+    // The segment override prefix of the current instruction (kNoSeg if none),
+    // found from the bytes: string instructions need it for their source
+    // operand even where DecodedInsn::mem describes the destination.
+    uint8_t seg_prefix = kNoSeg;
     BlockEnd end = BlockEnd::kNone;
 
     Dc(CpuState* e, tcg::Builder& bb, tcg::TranslationBlock& t, const X86Globals& gg) : env(e), b(bb), tb(t), g(gg) {}

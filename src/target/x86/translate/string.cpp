@@ -20,9 +20,11 @@ void gen_string(Dc& dc, unsigned op) {
         if (in.ops[i].kind == OperandKind::kMem) size = in.ops[i].size;
     RepKind rep = (in.prefixes & (kPfxRep | kPfxRepne)) ? in.rep : RepKind::kNone;
     if (rep == RepKind::kNone && (in.prefixes & (kPfxRep | kPfxRepne))) rep = RepKind::kRep;
+    // The source segment: DS unless overridden (the destination is always ES).
+    unsigned seg = dc.seg_prefix != kNoSeg ? dc.seg_prefix : static_cast<unsigned>(kDS);
     dc.sync_eip(dc.pc);
     b.call(MIMIC_HELPER(helper_string),
-           {b.env(), b.const_i32(string_desc(op, size, in.addr_size, rep, in.mem.seg)),
+           {b.env(), b.const_i32(string_desc(op, size, in.addr_size, rep, seg)),
             b.const_i32(static_cast<uint32_t>(dc.next_pc))});
     dc.cc_op = kCcOpDynamic;
     if (rep != RepKind::kNone) {

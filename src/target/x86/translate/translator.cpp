@@ -118,6 +118,13 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
         if (log::enabled(log::kInAsm)) log_in_asm(bytes, avail, lin, dc.code32);
 
         dc.insn = &insn;
+        dc.seg_prefix = kNoSeg;
+        for (unsigned i = 0; i < insn.length; ++i) {
+            uint8_t p = bytes[i];
+            if (p == 0x26 || p == 0x2e || p == 0x36 || p == 0x3e) dc.seg_prefix = static_cast<uint8_t>((p >> 3) & 3);
+            else if (p == 0x64 || p == 0x65) dc.seg_prefix = static_cast<uint8_t>(p - 0x60);
+            else if (p != 0x66 && p != 0x67 && p != 0xf0 && p != 0xf2 && p != 0xf3) break;
+        }
         dc.pc = eip;
         dc.next_pc = (eip + insn.length) & dc.eip_mask();
         b.insn_start(eip, dc.cc_op);

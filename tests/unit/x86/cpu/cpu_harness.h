@@ -17,6 +17,7 @@
 
 #include "mimic/memory/address_space.h"
 #include "mimic/memory/memory_region.h"
+#include "mimic/util/log.h"
 #include "mimic/x86/cpu.h"
 
 namespace mimic::x86::test {
@@ -54,19 +55,20 @@ protected:
     static constexpr uint64_t kRamSize = 16u << 20;
 
     void SetUp() override {
+        // MIMIC_TEST_LOG=int,in_asm,cpu turns on Mimic's -d items while debugging a test.
+        if (const char* items = std::getenv("MIMIC_TEST_LOG")) log::set_mask(log::parse_items(items));
         system_ = memory::MemoryRegion::make_container("system", UINT64_MAX);
         ram_ = memory::MemoryRegion::make_ram("ram", kRamSize);
         system_->add_subregion(0, *ram_);
         io_root_ = memory::MemoryRegion::make_container("io", 0x10000);
-        memory::MmioOps ops;
-        ops.write = [this](uint64_t off, uint64_t v, unsigned) {
-            if (off == 0) out_ += static_cast<char>(v);
-            else exit_code_ = static_cast<int>(v);
-        };
-        ops.read = [](uint64_t, unsigned) -> uint64_t { return 0xe9; };
-        ops.valid = {1, 4, false};
-        debug_port_ = memory::MemoryRegion::make_io("debugcon", 1, ops);
-        exit_port_ = memory::MemoryRegion::make_io("debug-exit", 4, ops);
+        memory::MmioOps con;
+        con.write = [this](uint64_t, uint64_t v, unsigned) { out_ += static_cast<char>(v); };
+        con.read = [](uint64_t, unsigned) -> uint64_t { return 0xe9; };
+        con.valid = {1, 4, false};
+        memory::MmioOps exit = con;
+        exit.write = [this](uint64_t, uint64_t v, unsigned) { exit_code_ = static_cast<int>(v); };
+        debug_port_ = memory::MemoryRegion::make_io("debugcon", 1, con);
+        exit_port_ = memory::MemoryRegion::make_io("debug-exit", 4, exit);
         io_root_->add_subregion(0xe9, *debug_port_);
         io_root_->add_subregion(0xf4, *exit_port_);
         mem_ = std::make_unique<memory::AddressSpace>(*system_, "memory");
