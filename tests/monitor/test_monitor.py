@@ -1,0 +1,173 @@
+"""Integration tests of QMP and HMP over unix sockets and real clients.
+
+Runs the monitor_host named by $MIMIC_MONITOR_HOST (ctest sets it).
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from qmp_client import QmpClient, QmpError
+
+HOST = os.environ.get("MIMIC_MONITOR_HOST")
+
+
+@unittest.skipUnless(HOST and os.path.exists(HOST), "MIMIC_MONITOR_HOST not set")
+class MonitorTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="mimic-monitor-")
+        self.qmp_path = os.path.join(self.dir, "qmp.sock")
+        self.hmp_path = os.path.join(self.dir, "hmp.sock")
+        self.process = subprocess.Popen(
+            [HOST, "-S", "-name", "testvm",
+             "-qmp", f"unix:{self.qmp_path},server,nowait",
+             "-monitor", f"unix:{self.hmp_path},server,nowait"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.qmp = QmpClient(self.qmp_path)
+
+    def tearDown(self):
+        self.qmp.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.process.stdout.close()
+        self.process.stderr.close()
+        shutil.rmtree(self.dir)
+
+    def test_greeting_and_negotiation(self):
+        greeting = self.qmp.greeting["QMP"]
+        self.assertEqual(greeting["version"]["qemu"], {"micro": 0, "minor": 2, "major": 7})
+        self.assertTrue(greeting["version"]["package"].startswith("mimic "))
+        self.assertEqual(greeting["capabilities"], ["oob"])
+        reply = self.qmp.execute("query-status")
+        self.assertEqual(reply["error"]["class"], "CommandNotFound")
+        self.assertEqual(self.qmp.negotiate(), {})
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.negotiate()
+        self.assertEqual(raised.exception.error_class, "CommandNotFound")
+
+    def test_queries(self):
+        self.qmp.negotiate()
+        self.assertEqual(self.qmp.command("query-status"),
+                         {"status": "prelaunch", "singlestep": False, "running": False})
+        self.assertEqual(self.qmp.command("query-name"), {"name": "testvm"})
+        self.assertEqual(self.qmp.command("query-version")["qemu"]["major"], 7)
+        names = {c["name"] for c in self.qmp.command("query-commands")}
+        self.assertTrue({"query-status", "stop", "cont", "quit", "human-monitor-command"} <= names)
+        events = {e["name"] for e in self.qmp.command("query-events")}
+        self.assertTrue({"STOP", "RESUME", "SHUTDOWN", "RESET", "POWERDOWN"} <= events)
+        schema = self.qmp.command("query-qmp-schema")
+        by_name = {entry["name"]: entry for entry in schema}
+        self.assertEqual(by_name["query-status"]["meta-type"], "command")
+        self.assertIn(by_name["query-status"]["ret-type"], by_name)
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("query-block")
+        self.assertEqual(raised.exception.desc, "query-block is not supported yet")
+
+    def test_run_state_events(self):
+        self.qmp.negotiate()
+        self.qmp.command("cont")
+        event = self.qmp.wait_event("RESUME")
+        self.assertEqual(set(event["timestamp"]), {"seconds", "microseconds"})
+        self.qmp.command("stop")
+        self.qmp.wait_event("STOP")
+        self.qmp.command("system_reset")
+        reset = self.qmp.wait_event("RESET")
+        self.assertEqual(reset["data"], {"guest": False, "reason": "host-qmp-system-reset"})
+        self.qmp.command("system_powerdown")
+        self.qmp.wait_event("POWERDOWN")
+        self.qmp.command("quit")
+        shutdown = self.qmp.wait_event("SHUTDOWN")
+        self.assertEqual(shutdown["data"], {"guest": False, "reason": "host-qmp-quit"})
+        self.assertEqual(self.process.wait(timeout=10), 0)
+
+    def test_pipelining_and_id_echo(self):
+        self.qmp.negotiate()
+        ids = [1, "two", {"three": [3]}, [4], None, 6.5]
+        self.qmp.send_raw("".join(json.dumps({"execute": "query-name", "id": i}) for i in ids))
+        replies = [self.qmp.read_reply() for _ in ids]
+        self.assertEqual([r["id"] for r in replies], ids)
+        # One request split into single bytes.
+        for byte in json.dumps({"execute": "query-status", "id": "split"}).encode():
+            self.qmp.send_raw(bytes([byte]))
+        self.assertEqual(self.qmp.read_reply()["id"], "split")
+
+    def test_bad_input_keeps_the_vm_running(self):
+        self.qmp.negotiate()
+        self.qmp.command("cont")
+        cases = [
+            (b'{"execute": "stop" "x"}', "JSON parse error, expected separator in dict"),
+            (b"[1, 2]", "QMP input must be a JSON object"),
+            (b'{"execute": 5}', "QMP input member 'execute' must be a string"),
+            (b'{"execute": "query-status", "arguments": 1}', "QMP input member 'arguments' must be an object"),
+            (b'{"execute": "human-monitor-command", "arguments": {"command-line": 1}}',
+             "Invalid parameter type for 'command-line', expected: string"),
+            (b'{"execute": "human-monitor-command"}', "Parameter 'command-line' is missing"),
+            (b'{"execute": "query-status", "arguments": {"x": 1}}', "Parameter 'x' is unexpected"),
+            (b'{"execute": "no-such"}', "The command no-such has not been found"),
+        ]
+        for data, desc in cases:
+            self.qmp.send_raw(data)
+            self.assertEqual(self.qmp.read_reply()["error"]["desc"], desc, data)
+        self.qmp.send_raw(b"[" * 1100)
+        self.assertEqual(self.qmp.read_reply()["error"]["desc"], "JSON nesting depth limit exceeded")
+        self.qmp.close()
+        # A fresh client: the session state was dropped, the VM still runs.
+        self.qmp = QmpClient(self.qmp_path)
+        self.qmp.negotiate()
+        self.assertTrue(self.qmp.command("query-status")["running"])
+
+    def test_disconnect_mid_command(self):
+        self.qmp.negotiate()
+        self.qmp.send_raw(b'{"execute": "qu')
+        self.qmp.close()
+        self.qmp = QmpClient(self.qmp_path)
+        self.qmp.negotiate()
+        self.assertEqual(self.qmp.command("query-status")["status"], "prelaunch")
+        self.assertIsNone(self.process.poll())
+
+    def test_many_commands(self):
+        self.qmp.negotiate()
+        batch = "".join(json.dumps({"execute": "query-status", "id": i}) for i in range(2000))
+        self.qmp.send_raw(batch)
+        for i in range(2000):
+            self.assertEqual(self.qmp.read_reply()["id"], i)
+
+    def test_human_monitor_command(self):
+        self.qmp.negotiate()
+        self.assertEqual(self.qmp.command("human-monitor-command", **{"command-line": "info status"}),
+                         "VM status: paused (prelaunch)\r\n")
+
+    def hmp_session(self, lines):
+        """Runs HMP lines through socat on the unix socket, returns the transcript."""
+        if not shutil.which("socat"):
+            self.skipTest("socat not installed")
+        script = "".join(line + "\r\n" for line in lines)
+        result = subprocess.run(["socat", "-t", "1", "-", f"UNIX-CONNECT:{self.hmp_path}"],
+                                input=script.encode(), capture_output=True, timeout=20)
+        return result.stdout.decode()
+
+    def test_hmp_over_unix_socket(self):
+        out = self.hmp_session(["info status", "info name", "info version", "help stop", "bogus"])
+        self.assertTrue(out.startswith("Mimic 0.1.0 monitor - type 'help' for more information\r\n(qemu) "), out)
+        self.assertIn("VM status: paused (prelaunch)\r\n", out)
+        self.assertIn("testvm\r\n", out)
+        self.assertIn("7.2.0 (mimic 0.1.0)\r\n", out)
+        self.assertIn("stop  -- stop emulation\r\n", out)
+        self.assertIn("unknown command: 'bogus'\r\n", out)
+
+    def test_hmp_drives_qmp_events(self):
+        self.qmp.negotiate()
+        self.hmp_session(["c"])
+        self.qmp.wait_event("RESUME")
+        self.hmp_session(["stop"])
+        self.qmp.wait_event("STOP")
+
+
+if __name__ == "__main__":
+    unittest.main()
