@@ -108,7 +108,8 @@ public:
     // (QMP chardev-send-break).
     void inject_break() { frontend_event(ChardevEvent::kBreak); }
 
-    // Optional copy of all output (-chardev ...,logfile=PATH[,logappend=on]).
+    // Optional copy of all output (-chardev ...,logfile=PATH[,logappend=on]);
+    // takes ownership of `fd`.
     void set_logfile(int fd) { logfile_fd_ = fd; }
 
 protected:

@@ -10,7 +10,6 @@
 //   C-a C-a        a literal C-a
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
