@@ -174,6 +174,13 @@ TEST(X86DecodeTable, StringsAndIo) {
     EXPECT_EQ(d.rep, RepKind::kRep);
     EXPECT_EQ(render(d), "movsd mem:ds:[esi+0x0]/4, mem:ds:[esi+0x0]/4 /2");  // mem is the source; ES:EDI implied
 
+    // Regression (found by the front end): MOVS with an override read its source from ES.
+    ASSERT_EQ(decode(std::vector<uint8_t>{0x2E, 0xA5}, k32, d), DecodeStatus::kOk);
+    EXPECT_EQ(render(d), "movsd mem:cs:[esi+0x0]/4, mem:cs:[esi+0x0]/4 /2");
+    EXPECT_TRUE(d.mem.seg_override);
+    ASSERT_EQ(decode(std::vector<uint8_t>{0x64, 0x48, 0xA7}, k64, d), DecodeStatus::kOk);
+    EXPECT_EQ(render(d), "cmpsq mem:fs:[rsi+0x0]/8, mem:fs:[rsi+0x0]/8 /3");
+
     ASSERT_EQ(decode(std::vector<uint8_t>{0x26, 0xAA}, k16, d), DecodeStatus::kOk);
     EXPECT_EQ(render(d), "stosb mem:es:[di+0x0]/1, reg:al /2");  // the destination ignores overrides
 

@@ -92,6 +92,7 @@ struct Decoder {
     uint8_t rex = 0;
     Mandatory mandatory = Mandatory::kNone;
     uint8_t last_rep = 0;  // 0, 0xF2 or 0xF3
+    uint8_t override_seg = kDS;  // the last segment prefix that applies (with kPfxSeg)
     unsigned mod = 0, reg = 0, rm = 0;
 
     Decoder(CpuMode m, DecodedInsn& o) : mode(m), out(o) {}
@@ -174,7 +175,7 @@ bool Decoder::decode_prefixes() {
                 // In 64-bit mode ES/CS/SS/DS overrides are ignored, FS/GS still apply.
                 if (mode != CpuMode::k64 || byte == 0x64 || byte == 0x65) {
                     out.prefixes |= kPfxSeg;
-                    out.mem.seg = segment_of_prefix(byte);
+                    override_seg = segment_of_prefix(byte);
                 }
                 break;
             case kOpSizePrefix: out.prefixes |= kPfxOpSize; break;
@@ -375,7 +376,7 @@ bool Decoder::decode_operands(const Form& form) {
             m.seg_override = false;
         } else {
             m.base = make_reg(cls, kRSI);
-            m.seg = (out.prefixes & kPfxSeg) ? m.seg : static_cast<uint8_t>(kDS);
+            m.seg = override_seg;  // the override, else DS
             m.seg_override = (out.prefixes & kPfxSeg) != 0;
         }
         memory_decoded = true;
@@ -548,7 +549,7 @@ DecodeStatus Decoder::run(std::span<const uint8_t> bytes) {
     const bool is64 = mode == CpuMode::k64;
     out.rex = rex;
     out.mem.seg_override = (out.prefixes & kPfxSeg) != 0;
-    if (!out.mem.seg_override) out.mem.seg = kDS;
+    out.mem.seg = override_seg;
 
     const bool asz = (out.prefixes & kPfxAddrSize) != 0;
     out.addr_size = is64 ? (asz ? 4 : 8) : (mode == CpuMode::k32) != asz ? 4 : 2;
