@@ -271,6 +271,22 @@ def raw_and_convert(tmp):
             r2 = os.path.join(tmp, f"r-{mode}.img")
             run(MIMIC_IMG, "create", "-q", "-f", "raw", "-o", f"preallocation={mode}", r2, "1M")
             same_info("raw " + mode, r2)
+        # dd, with qemu-img's count/skip arithmetic
+        for tool, out in ((QEMU_IMG, "q.dd"), (MIMIC_IMG, "m.dd")):
+            run(tool, "dd", "-O", "raw", f"if={q}", f"of={os.path.join(tmp, out)}", "bs=64k", "count=20", "skip=2")
+        check("dd", open(os.path.join(tmp, "q.dd"), "rb").read() == open(os.path.join(tmp, "m.dd"), "rb").read(),
+              "dd output differs")
+        # amend: v2 -> v3 with lazy refcounts, then back
+        a = os.path.join(tmp, "amend.qcow2")
+        run(MIMIC_IMG, "create", "-q", "-f", "qcow2", "-o", "compat=0.10", a, "4M")
+        apply_io(MIMIC_IO, a, ["write -P 3 0 300k"])
+        run(MIMIC_IMG, "amend", "-o", "compat=1.1,lazy_refcounts=on", a)
+        both_check("amend v3", a)
+        same_info("amend v3", a)
+        run(MIMIC_IMG, "amend", "-o", "compat=0.10", a)
+        both_check("amend v2", a)
+        same_info("amend v2", a)
+        same_raw("amend", a)
         for args in (["--size", "1G", "-O", "qcow2"], ["-O", "qcow2", q], ["-O", "raw", q]):
             qm = run(QEMU_IMG, "measure", *args).stdout
             mm = run(MIMIC_IMG, "measure", *args).stdout

@@ -564,10 +564,12 @@ int cmd_dd(int argc, char** argv) {
     if (in.filename.empty()) throw Error("Must specify both input and output files");
     if (out_name.empty()) throw Error("Must specify both input and output files");
     auto src = open_image(in);
+    // qemu-img's arithmetic: count limits the input size before the
+    // skipped part is taken off, so the output is count - skip blocks.
     uint64_t start = skip * bs;
-    if (start > src->size()) start = src->size();
-    uint64_t length = src->size() - start;
+    uint64_t length = src->size();
     if (count_given) length = std::min(length, count * bs);
+    length = start <= length ? length - start : 0;
     block::CreateRequest create;
     create.filename = out_name;
     create.format = out_format;
