@@ -171,3 +171,92 @@ class MonitorTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(HOST and os.path.exists(HOST), "MIMIC_MONITOR_HOST not set")
+class TerminalTest(unittest.TestCase):
+    """HMP on a terminal (stdio under a pty) and over telnet."""
+
+    def read_until(self, fd, needle, timeout=10.0):
+        """Reads until `needle` shows up. A terminal's ONLCR (kept on, as by
+        QEMU, so guest output looks right) turns the monitor's "\r\n" into
+        "\r\r\n"; that difference is folded away."""
+        import select
+        data = b""
+        deadline = time.monotonic() + timeout
+        while needle not in data.replace(b"\r\r\n", b"\r\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{needle!r} not seen in {data!r}")
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                chunk = os.read(fd, 4096) if isinstance(fd, int) else fd.recv(4096)
+                if not chunk:
+                    raise EOFError(data)
+                data += chunk
+        return data.replace(b"\r\r\n", b"\r\n")
+
+    def test_stdio_readline_history_completion(self):
+        import pty
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(HOST, [HOST, "-S", "-monitor", "stdio"])
+        try:
+            self.read_until(fd, b"(qemu) ")
+            # Tab completes a unique command name and adds a space.
+            os.write(fd, b"info sta\t\r")
+            out = self.read_until(fd, b"VM status: paused (prelaunch)\r\n(qemu) ")
+            self.assertIn(b"info status ", out)
+            # Up arrow recalls the last line; Enter runs it again.
+            os.write(fd, b"\x1b[A\r")
+            self.read_until(fd, b"VM status: paused (prelaunch)\r\n(qemu) ")
+            # Line editing: C-a to the start, C-k kills, retype.
+            os.write(fd, b"xyz\x01\x0binfo name\r")
+            self.read_until(fd, b"(qemu) ")
+            os.write(fd, b"info history\r")
+            # The recalled line was not stored twice; the completion's space stays.
+            out = self.read_until(fd, b"2: 'info history'\r\n")
+            self.assertIn(b"0: 'info status '\r\n", out)
+            self.assertIn(b"1: 'info name'\r\n", out)
+            # Several matches are listed.
+            os.write(fd, b"system_\t")
+            out = self.read_until(fd, b"(qemu) system_")
+            self.assertIn(b"system_powerdown", out)
+            self.assertIn(b"system_reset", out)
+            os.write(fd, b"\x15quit\r")
+            _, status = os.waitpid(pid, 0)
+            self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+            pid = 0
+        finally:
+            if pid:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            os.close(fd)
+
+    def test_telnet(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        process = subprocess.Popen([HOST, "-S", "-monitor", f"telnet:127.0.0.1:{port},server,nowait"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    conn = socket.create_connection(("127.0.0.1", port))
+                    break
+                except ConnectionRefusedError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            with conn:
+                out = self.read_until(conn, b"(qemu) ")
+                self.assertIn(b"Mimic 0.1.0 monitor - type 'help' for more information\r\n", out)
+                # Telnet clients send "\r\0" or "\r\n" for Enter.
+                conn.sendall(b"info status\r\0")
+                self.read_until(conn, b"VM status: paused (prelaunch)\r\n(qemu) ")
+                conn.sendall(b"c\r\ninfo status\r\n")
+                self.read_until(conn, b"VM status: running\r\n(qemu) ")
+        finally:
+            process.kill()
+            process.wait()
