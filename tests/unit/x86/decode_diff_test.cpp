@@ -92,8 +92,20 @@ bool known_oracle_divergence(std::span<const uint8_t> bytes, const DecodedInsn& 
     return false;
 }
 
+// For string instructions compare our `mem` with the oracle's hidden memory
+// operand on the same index register (rSI for sources, rDI for destinations).
+bool string_memory_agrees(const DecodedInsn& ours, const OracleResult& ref) {
+    const std::string base(reg_name(ours.mem.base));
+    for (unsigned i = 0; i < ref.insn.operand_count; ++i) {
+        const ZydisDecodedOperand& op = ref.operands[i];
+        if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || base != ZydisRegisterGetString(op.mem.base)) continue;
+        return std::string(reg_name({RegClass::kSeg, ours.mem.seg})) == ZydisRegisterGetString(op.mem.segment);
+    }
+    return false;
+}
+
 bool operands_agree(std::span<const uint8_t> bytes, const DecodedInsn& ours, const OracleResult& ref) {
-    if (has_hidden_operands_in_oracle(ours)) return true;
+    if (has_hidden_operands_in_oracle(ours)) return string_memory_agrees(ours, ref);
     if (known_oracle_divergence(bytes, ours)) return true;
     auto a = describe_operands(ours);
     auto b = describe_operands(ref);
