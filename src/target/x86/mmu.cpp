@@ -220,8 +220,14 @@ void do_store(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsi
 
 }  // namespace
 
+// The interpreter calls the slow paths with retaddr 0, which our helpers
+// read as "the state is already exact". It does know which instruction it
+// is in (it ignores the address), so any nonzero value gets it restored.
+constexpr uintptr_t kFromInterpreter = 1;
+
 uint64_t softmmu_load_slow(void* envp, uint64_t vaddr, uint32_t memop, unsigned mmu_idx, uintptr_t retaddr) {
     auto* env = static_cast<CpuState*>(envp);
+    if (!retaddr) retaddr = kFromInterpreter;
     unsigned size = tcg::memop_size(memop);
     return do_load(env, vaddr, size, mmu_idx, retaddr, kRead);
 }
@@ -229,6 +235,7 @@ uint64_t softmmu_load_slow(void* envp, uint64_t vaddr, uint32_t memop, unsigned 
 void softmmu_store_slow(void* envp, uint64_t vaddr, uint64_t value, uint32_t memop, unsigned mmu_idx,
                         uintptr_t retaddr) {
     auto* env = static_cast<CpuState*>(envp);
+    if (!retaddr) retaddr = kFromInterpreter;
     do_store(env, vaddr, value, tcg::memop_size(memop), mmu_idx, retaddr);
 }
 

@@ -66,7 +66,10 @@ protected:
         con.read = [](uint64_t, unsigned) -> uint64_t { return 0xe9; };
         con.valid = {1, 4, false};
         memory::MmioOps exit = con;
-        exit.write = [this](uint64_t, uint64_t v, unsigned) { exit_code_ = static_cast<int>(v); };
+        exit.write = [this](uint64_t, uint64_t v, unsigned) {
+            exit_code_ = static_cast<int>(v);
+            cpu_->request_exit();   // like isa-debug-exit: the machine stops right here
+        };
         debug_port_ = memory::MemoryRegion::make_io("debugcon", 1, con);
         exit_port_ = memory::MemoryRegion::make_io("debug-exit", 4, exit);
         io_root_->add_subregion(0xe9, *debug_port_);
