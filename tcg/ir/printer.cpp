@@ -40,8 +40,11 @@ std::string print_inst(const Block& block, const Inst& inst, bool with_liveness)
         args += a;
     };
     if (inst.op == Opcode::call) {
-        // Like QEMU: the helper name first, then outputs and inputs.
-        add(reinterpret_cast<const Helper*>(inst.cst(0))->name);
+        // Like QEMU: helper name, flags and output count, then outputs and inputs.
+        const Helper* h = reinterpret_cast<const Helper*>(inst.cst(0));
+        add(h->name);
+        add(fmt::format("$0x{:x}", h->flags));
+        add(fmt::format("${}", inst.n_out));
     }
     for (int i = 0; i < inst.n_out + inst.n_in; ++i) add(temp_name(block, static_cast<uint32_t>(inst.args[i])));
     if (inst.op != Opcode::call) {

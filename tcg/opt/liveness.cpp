@@ -62,6 +62,8 @@ void compute_liveness(Block& block) {
             for (int k = 0; k < inst.n_out; ++k) clear(live, inst.out(k));
             for (int k = 0; k < inst.n_in; ++k) {
                 uint32_t t = inst.in(k);
+                const TempKind kind = block.temps[t].kind;
+                if (kind != TempKind::Normal && kind != TempKind::Global) continue;   // never "die"
                 if (!test(live, t) && !(reads_all_globals(inst) && block.is_global(t))) {
                     dead |= 1u << (inst.n_out + k);
                 }

@@ -24,6 +24,8 @@ Address RegAlloc::home(uint32_t t) {
     const TempInfo& info = block_.temps[t];
     if (info.kind == TempKind::Global) return ptr[Reg64(kEnvReg) + info.offset];
     State& s = state_[t];
+    // A temp keeps its slot for the whole block: code emitted earlier (a
+    // loop head) may read a value that code emitted later stores.
     if (s.slot < 0) {
         if (next_slot_ >= kFrameSlots) throw Error("translation block needs more than {} spill slots", kFrameSlots);
         s.slot = next_slot_++;

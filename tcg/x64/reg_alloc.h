@@ -22,7 +22,7 @@ namespace mimic::tcg::x64 {
 inline constexpr int kEnvReg = Xbyak::Operand::R14;
 inline constexpr int kScratch0 = Xbyak::Operand::R10;
 inline constexpr int kScratch1 = Xbyak::Operand::R11;
-inline constexpr int kFrameSlots = 1024;
+inline constexpr int kFrameSlots = 2048;   // 16 KiB of spill slots per block
 inline constexpr int kFrameSize = kFrameSlots * 8;
 
 inline bool is_caller_saved(int r) {

@@ -30,6 +30,8 @@ public:
 
     // Compiles `block` (verified, optionally optimized) into tb.
     // Returns false when the code buffer is full: flush everything and retry.
+    // The back end keeps a pointer to tb (for find_tb/restore_state) until
+    // flush(), so tb must live until then; TbCache guarantees that.
     virtual bool translate(TranslationBlock& tb, Block&& block) = 0;
 
     // Runs tb (and whatever it chains to) until an exit_tb; returns its value.

@@ -3,7 +3,7 @@
 //  ---- 0x1000 0x0
 //  add_i32 eax,eax,ebx
 //  brcond_i32 tmp0,$0x0,eq,$L0
-//  call helper_foo,env,tmp1
+//  call helper_foo,$0x0,$1,tmp2,env,tmp1      (name, flags, outputs; outputs, inputs)
 //  exit_tb $0x0
 #pragma once
 

@@ -31,7 +31,7 @@ TEST(IrPrinter, PrintsOneLinePerOp) {
               " brcond_i32 tmp0,$0x0,eq,$L0\n"
               " qemu_ld_i64 r1,r0,besl,2\n"
               " qemu_st_i32 e2,r0,al2+uw,1\n"
-              " call nop,r2,r1\n"
+              " call nop,$0x7,$1,r2,r1\n"
               " deposit_i32 e3,e3,tmp0,$0x8,$0x8\n"
               " set_label $L0\n"
               " goto_tb $0x0\n"

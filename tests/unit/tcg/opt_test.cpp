@@ -75,7 +75,7 @@ TEST_F(OptTest, CopyPropagation) {
               " add_i64 r1,r0,r0\n"
               " mov_i64 r0,$0x1\n"
               " add_i64 r2,tmp0,r0\n"
-              " call effect,r3,tmp0\n"
+              " call effect,$0x0,$1,r3,tmp0\n"
               " exit_tb $0x0\n");
 }
 
@@ -95,7 +95,7 @@ TEST_F(OptTest, DeadCodeElimination) {
     eliminate_dead_code(block);
     EXPECT_EQ(print_block(block),
               " mov_i64 r2,r1\n"
-              " call effect,tmp1,r0\n"
+              " call effect,$0x0,$1,tmp1,r0\n"
               " mov_i64 r3,r0\n"
               " qemu_ld_i64 r4,r0,ul,0\n"
               " mov_i64 r4,$0x0\n"

@@ -4,6 +4,7 @@
 #include "mimic/tcg/code_buffer.h"
 #include "mimic/tcg/executor.h"
 #include "mimic/tcg/tb_cache.h"
+#include "mimic/util/log.h"
 
 namespace mimic::tcg::test {
 namespace {
@@ -195,6 +196,41 @@ TEST(CodeBuffer, CommitAndReset) {
     EXPECT_FALSE(buf.contains(reinterpret_cast<uintptr_t>(buf.base()) + (1 << 16)));
     buf.reset(0);
     EXPECT_EQ(buf.remaining(), size_t{1} << 16);
+}
+
+}  // namespace
+}  // namespace mimic::tcg::test
+
+namespace mimic::tcg::test {
+namespace {
+
+TEST(TbLogging, OpOpOptAndOutAsm) {
+    std::string path = ::testing::TempDir() + "tcg_log.txt";
+    log::set_file(path);
+    log::set_mask(log::kOp | log::kOpOpt | log::kOutAsm);
+    {
+        Harness h;
+        auto backend = make_jit_backend(default_config());
+        TbCache cache(*backend);
+        ToyGuest guest{std::vector<uint8_t>(8, 1), 0, &h};
+        guest.code[4] = 0;
+        FakeCpu cpu;
+        Executor ex(cache, h.g, &cpu, guest.hooks());
+        run_to_halt(ex);
+    }
+    log::set_mask(0);
+    log::set_file("");
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    std::string text;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof(buf), f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+    EXPECT_NE(text.find("OP:\n ---- 0x0 0x0\n add_i64 r0,r0,$0x1\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("OP after optimization:"), std::string::npos) << text;
+    EXPECT_NE(text.find("OUT: [size="), std::string::npos) << text;
+    EXPECT_NE(text.find("jmp"), std::string::npos) << text;
+    if (std::getenv("MIMIC_SHOW_LOG")) std::fputs(text.c_str(), stderr);
 }
 
 }  // namespace
