@@ -31,8 +31,8 @@ ZydisOracle::ZydisOracle() {
     static constexpr ZydisStackWidth kWidths[3] = {ZYDIS_STACK_WIDTH_16, ZYDIS_STACK_WIDTH_32, ZYDIS_STACK_WIDTH_64};
     for (int i = 0; i < 3; ++i) {
         ZydisDecoderInit(&decoders_[i], kModes[i], kWidths[i]);
-        // Mimic models a CPU without MPX and CET: their encodings are the
-        // hint NOPs they were carved from.
+        // Mimic models a CPU without MPX, CET and CLDEMOTE: their encodings
+        // are the hint NOPs they were carved from.
         ZydisDecoderEnableMode(&decoders_[i], ZYDIS_DECODER_MODE_MPX, ZYAN_FALSE);
         ZydisDecoderEnableMode(&decoders_[i], ZYDIS_DECODER_MODE_CET, ZYAN_FALSE);
         ZydisDecoderEnableMode(&decoders_[i], ZYDIS_DECODER_MODE_CLDEMOTE, ZYAN_FALSE);
