@@ -52,6 +52,12 @@ TranslationBlock* Executor::get_tb(const TbCpuState& s) {
 }
 
 TranslationBlock* Executor::translate(const TbCpuState& s, uint64_t phys_pc) {
+    if (cache_.allocated() >= max_blocks) {
+        cache_.flush();
+        flush_jump_cache();
+        last_exit_ = 0;
+        generation_ = cache_.generation();
+    }
     for (int attempt = 0;; ++attempt) {
         TranslationBlock* tb = cache_.create(TbKey{phys_pc, s.pc, s.cs_base, s.flags});
         Block block(globals_);

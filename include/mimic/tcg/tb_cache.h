@@ -46,7 +46,8 @@ public:
     void flush();
 
     uint64_t generation() const { return generation_; }
-    size_t size() const { return by_pc_.size(); }
+    size_t size() const { return by_pc_.size(); }            // findable blocks
+    size_t allocated() const { return all_.size(); }         // including invalidated ones
 
 private:
     void unindex(TranslationBlock* tb);

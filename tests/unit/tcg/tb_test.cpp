@@ -185,6 +185,19 @@ TEST_P(TbTest, CodeBufferFlushWhenFull) {
     EXPECT_EQ(cpu.r[0], 12000u);
 }
 
+TEST_P(TbTest, BlockCountLimitFlushes) {
+    auto backend = make();
+    TbCache cache(*backend);
+    ToyGuest guest{std::vector<uint8_t>(401, 3), 0, &h};
+    guest.code[400] = 0;
+    FakeCpu cpu;
+    Executor ex(cache, h.g, &cpu, guest.hooks());
+    ex.max_blocks = 50;
+    run_to_halt(ex);
+    EXPECT_EQ(cpu.r[0], 1200u);
+    EXPECT_LE(cache.allocated(), 50u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TbTest, ::testing::Values("jit", "interp"));
 
 TEST(CodeBuffer, CommitAndReset) {
