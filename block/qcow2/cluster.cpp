@@ -270,16 +270,20 @@ int Qcow2Node::pwrite_compressed(uint64_t offset, const void* buf, size_t bytes)
     std::vector<uint8_t> cluster(cluster_size_, 0);
     std::memcpy(cluster.data(), buf, bytes);
     auto packed = compress_cluster(header_.compression_type, cluster.data(), cluster_size_);
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    if (read_only_) return -EACCES;
+    // Data that does not shrink is stored plainly, as QEMU does.
+    if (!packed) return guarded([&] { write_locked(offset, static_cast<const uint8_t*>(buf), bytes); });
+    // The space is claimed (refcount on disk) under the lock, the data is
+    // written without it, and the L2 entry switched under it again: a crash
+    // in between only leaks, and writers of other clusters are not held up.
+    uint64_t host = 0;
+    if (int ret = guarded([&] { host = alloc_bytes(packed->size()); }); ret < 0) return ret;
+    lock.unlock();
+    if (int ret = file_->pwrite(host, packed->data(), packed->size()); ret < 0) return ret;
+    lock.lock();
     if (read_only_) return -EACCES;
     return guarded([&] {
-        // Data that does not shrink is stored plainly, as QEMU does.
-        if (!packed) {
-            write_locked(offset, static_cast<const uint8_t*>(buf), bytes);
-            return;
-        }
-        uint64_t host = alloc_bytes(packed->size());
-        file_write(host, packed->data(), packed->size());
         uint64_t l2_offset = writable_l2(offset);
         unsigned idx = static_cast<unsigned>((offset >> cluster_bits_) % l2_entries_);
         uint64_t old = l2_entry(l2_offset, idx);

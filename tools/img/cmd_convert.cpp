@@ -24,9 +24,11 @@ namespace {
 template <typename OnProgress>
 void compress_copy(block::BlockNode& src, block::BlockNode& out, uint64_t dst_base, uint64_t cluster,
                    bool target_zero, OnProgress&& progress) {
-    const uint64_t batch_bytes = 64 * cluster;
+    const uint64_t batch_bytes = std::max<uint64_t>(256 * cluster, 16 << 20);
     std::vector<uint8_t> batch(batch_bytes);
-    unsigned workers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    // More workers than cores, as QEMU's thread pool does: compression
+    // competes for CPU with everything else on the host.
+    unsigned workers = std::clamp(2 * std::thread::hardware_concurrency(), 2u, 16u);
     uint64_t size = src.size();
     for (uint64_t pos = 0; pos < size; pos += batch_bytes) {
         uint64_t n = std::min(batch_bytes, size - pos);
