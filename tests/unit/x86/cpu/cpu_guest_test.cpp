@@ -54,6 +54,7 @@ protected:
 
 TEST_P(Guest, PmSwitch) { run_image("pm_switch"); }
 TEST_P(Guest, Paging) { run_image("paging"); }
+TEST_P(Guest, Privilege) { run_image("privilege"); }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Guest, kBackends, backend_name);
 
