@@ -63,11 +63,11 @@ TranslationBlock* Executor::translate(const TbCpuState& s, uint64_t phys_pc) {
         Block block(globals_);
         Builder b(block);
         hooks_.translate(env_, *tb, b);
-        if (log::enabled(log::kOp)) log::write(fmt::format("OP:\n{}\n", print_block(block)));
+        MIMIC_LOG(log::kOp, "OP:\n{}\n", print_block(block));
         if (verify) verify_or_throw(block);
         if (optimize) {
             tcg::optimize(block);
-            if (log::enabled(log::kOpOpt)) log::write(fmt::format("OP after optimization:\n{}\n", print_block(block, true)));
+            MIMIC_LOG(log::kOpOpt, "OP after optimization:\n{}\n", print_block(block, true));
         }
         if (cache_.backend().translate(*tb, std::move(block))) {
             cache_.insert(tb);

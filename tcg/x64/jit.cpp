@@ -57,9 +57,7 @@ public:
         tb.code_size = static_cast<uint32_t>(size);
         buf_.commit(size);
         tbs_.push_back(&tb);
-        if (log::enabled(log::kOutAsm)) {
-            log::write(fmt::format("OUT: [size={}]\n{}\n", size, x64::disassemble(start, size)));
-        }
+        MIMIC_LOG(log::kOutAsm, "OUT: [size={}]\n{}\n", size, x64::disassemble(start, size));
         return true;
     }
 
