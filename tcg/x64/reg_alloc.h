@@ -3,8 +3,9 @@
 // Every temp has a home in memory: globals their env slot, normal temps a
 // frame slot (allocated when first needed). A temp's value is in a host
 // register, in its home, or both ("clean"). Inputs are loaded on use; a
-// register is taken from a dead input or allocated, spilling the least
-// recently allocated unlocked register when none is free. At basic block
+// register is taken from a dead input or allocated (callee-saved registers
+// first, so values survive helper calls), spilling an unlocked register in
+// round-robin order when none is free. At basic block
 // ends every dirty value goes home and all registers are forgotten, so each
 // basic block starts with everything in memory. Globals are also written
 // back (kept in registers) before ops that need them in env.
