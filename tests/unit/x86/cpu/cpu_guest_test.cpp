@@ -55,6 +55,8 @@ protected:
 TEST_P(Guest, PmSwitch) { run_image("pm_switch"); }
 TEST_P(Guest, Paging) { run_image("paging"); }
 TEST_P(Guest, Privilege) { run_image("privilege"); }
+TEST_P(Guest, SelfModifyingCode) { run_image("smc"); }
+TEST_P(Guest, StringsAcrossPages) { run_image("strings"); }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Guest, kBackends, backend_name);
 
