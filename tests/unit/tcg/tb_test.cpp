@@ -248,3 +248,37 @@ TEST(TbLogging, OpOpOptAndOutAsm) {
 
 }  // namespace
 }  // namespace mimic::tcg::test
+
+namespace mimic::tcg::test {
+namespace {
+
+TEST(TbCacheTest, InvalidationOfBlocksCrossingAPage) {
+    auto backend = make_interpreter_backend(default_config());
+    TbCache cache(*backend);
+    Harness h;
+    auto add = [&](uint64_t phys, uint32_t size, uint64_t page2) {
+        TranslationBlock* tb = cache.create(TbKey{phys, phys, 0, 0});
+        tb->size = size;
+        tb->phys_page2 = page2;
+        Block block(h.g);
+        Builder(block).exit_tb(0);
+        EXPECT_TRUE(backend->translate(*tb, std::move(block)));
+        cache.insert(tb);
+        return tb;
+    };
+    // 8 bytes at the end of page 0, 8 more at the start of page 5.
+    TranslationBlock* crossing = add(0xff8, 16, 0x5000);
+    TranslationBlock* other = add(0x5010, 4, kNoPage);
+    EXPECT_TRUE(cache.page_has_code(0x5abc));
+    EXPECT_EQ(cache.invalidate_phys_range(0x5008, 0x5010), 0u);   // between the two
+    EXPECT_EQ(cache.invalidate_phys_range(0x5007, 0x5008), 1u);   // last byte of the crossing block
+    EXPECT_TRUE(crossing->invalid);
+    EXPECT_FALSE(other->invalid);
+    EXPECT_EQ(cache.size(), 1u);
+    EXPECT_EQ(cache.invalidate_phys_range(0, 0x10000), 1u);
+    EXPECT_FALSE(cache.page_has_code(0x5000));
+    EXPECT_FALSE(cache.page_has_code(0x0));
+}
+
+}  // namespace
+}  // namespace mimic::tcg::test
