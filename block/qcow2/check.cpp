@@ -108,6 +108,7 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
         }
         reference(header_.snapshots_offset, table_bytes);
     }
+    for (const auto& [offset, length] : bitmap_ranges()) reference(offset, length);
     reference(header_.refcount_table_offset, uint64_t{header_.refcount_table_clusters} << cluster_bits_);
     for (size_t r = 0; r < reftable_.size(); ++r) {
         uint64_t offset = reftable_[r] & ~kRefTableReservedMask;

@@ -118,13 +118,14 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt) {
                 header_.incompatible_features &= ~kIncompatDirty;
                 rewrite = true;
             }
-            if (header_.autoclear_features) {
-                // We do not maintain bitmaps; clearing the bits tells other
-                // readers the bitmap data is stale, as the spec requires.
-                header_.autoclear_features = 0;
-                rewrite = true;
-            }
             if (rewrite) write_header();
+            drop_bitmaps();
+            if (header_.autoclear_features) {
+                // Unknown autoclear features: clearing the bits tells other
+                // readers their data is stale, as the spec requires.
+                header_.autoclear_features = 0;
+                write_header();
+            }
         });
     }
 }

@@ -167,6 +167,10 @@ private:
     void fix_copied_flags();
     std::vector<uint64_t> read_l1(uint64_t offset, uint32_t size);
 
+    // ---- persistent bitmaps (bitmaps.cpp)
+    std::vector<std::pair<uint64_t, uint64_t>> bitmap_ranges();
+    void drop_bitmaps();
+
     // ---- check (check.cpp)
     CheckResult check_locked(CheckFix fix);
 

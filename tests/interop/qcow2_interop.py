@@ -271,6 +271,15 @@ def raw_and_convert(tmp):
             r2 = os.path.join(tmp, f"r-{mode}.img")
             run(MIMIC_IMG, "create", "-q", "-f", "raw", "-o", f"preallocation={mode}", r2, "1M")
             same_info("raw " + mode, r2)
+        # persistent bitmaps: counted by check, dropped cleanly on write
+        bm = os.path.join(tmp, "bitmap.qcow2")
+        run(QEMU_IMG, "create", "-q", "-f", "qcow2", bm, "4M")
+        run(QEMU_IMG, "bitmap", "--add", bm, "b0")
+        apply_io(QEMU_IO, bm, ["write -P 1 0 1M"])
+        p = run(MIMIC_IMG, "check", bm, ok=(0, 1, 2, 3))
+        check("bitmap check", p.returncode == 0, p.stdout + p.stderr)
+        apply_io(MIMIC_IO, bm, ["write -P 2 1M 64k"])
+        both_check("bitmap dropped", bm)
         # dd, with qemu-img's count/skip arithmetic
         for tool, out in ((QEMU_IMG, "q.dd"), (MIMIC_IMG, "m.dd")):
             run(tool, "dd", "-O", "raw", f"if={q}", f"of={os.path.join(tmp, out)}", "bs=64k", "count=20", "skip=2")
