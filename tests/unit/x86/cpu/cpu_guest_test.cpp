@@ -57,6 +57,7 @@ TEST_P(Guest, Paging) { run_image("paging"); }
 TEST_P(Guest, Privilege) { run_image("privilege"); }
 TEST_P(Guest, SelfModifyingCode) { run_image("smc"); }
 TEST_P(Guest, StringsAcrossPages) { run_image("strings"); }
+TEST_P(Guest, TaskSwitch) { run_image("task"); }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Guest, kBackends, backend_name);
 
