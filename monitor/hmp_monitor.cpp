@@ -16,8 +16,7 @@ HmpMonitor::HmpMonitor(MonitorHub& hub, Output output)
 
 void HmpMonitor::open() {
     editor_.reset();
-    write(fmt::format("Mimic {} monitor - type 'help' for more information\n",
-                      version_info().package.substr(version_info().package.find(' ') + 1)));
+    write(fmt::format("Mimic {} monitor - type 'help' for more information\n", version_info().mimic));
     editor_.show_prompt();
 }
 

@@ -240,8 +240,6 @@ public:
         return {{"count", count}, {"format", std::string(1, format)}, {"size", size}};
     }
 
-    size_t position() const { return pos_; }
-
 private:
     std::string_view text_;
     HmpContext& context_;

@@ -294,8 +294,13 @@ void JsonStreamParser::feed_char(char c) {
         case LexState::kNumber:
         case LexState::kKeyword: {
             bool continues = state_ == LexState::kNumber ? number_char_ok(c) : (c >= 'a' && c <= 'z');
-            if (continues && current_.size() < 1024) {
+            if (continues) {
                 current_ += c;
+                if (current_.size() > limits_.max_token_bytes) {
+                    emit_error("JSON token size limit exceeded");
+                    current_.clear();
+                    state_ = LexState::kRecovery;
+                }
                 return;
             }
             if (state_ == LexState::kNumber) {

@@ -17,7 +17,7 @@
 namespace mimic::monitor {
 
 const VersionInfo& version_info() {
-    static const VersionInfo info{7, 2, 0, "mimic " MIMIC_VERSION};
+    static const VersionInfo info{7, 2, 0, "mimic " MIMIC_VERSION, MIMIC_VERSION};
     return info;
 }
 

@@ -35,6 +35,7 @@ struct VersionInfo {
     int minor = 2;
     int micro = 0;
     std::string package;  // "mimic 0.1.0"
+    std::string mimic;    // "0.1.0", for the HMP banner
 };
 const VersionInfo& version_info();
 

@@ -172,6 +172,12 @@ TEST(JsonStream, TokenSizeAndCountLimits) {
     }
     {
         Collector c(limits);
+        c.parser.feed("[" + std::string(200, '7') + "]");
+        ASSERT_FALSE(c.items.empty());
+        EXPECT_EQ(c.items[0], "E:JSON token size limit exceeded");
+    }
+    {
+        Collector c(limits);
         c.parser.feed("[1, 2, 3, 4, 5, 6]");
         ASSERT_FALSE(c.items.empty());
         EXPECT_EQ(c.items[0], "E:JSON token count limit exceeded");
