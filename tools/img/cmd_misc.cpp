@@ -309,34 +309,64 @@ int cmd_commit(int argc, char** argv) {
     request.no_backing = true;
     auto top = open_image(request);
     if (top->backing_name().empty()) throw Error("Image does not have a backing file");
+
+    // Walk the chain by name to find the base (default: the immediate
+    // backing file); everything above it is committed.
+    struct Layer { std::string path, format; };
+    std::vector<Layer> chain;
+    {
+        std::string path = top->backing_full_name(), format = top->backing_format();
+        std::string written = top->backing_name();
+        for (int depth = 1;; ++depth) {
+            chain.push_back({path, format});
+            if (base.empty() || base == written || base == path) break;
+            OpenRequest r;
+            r.filename = path;
+            r.format = format;
+            r.force_share = true;
+            r.no_backing = true;
+            auto layer = open_image(r);
+            if (layer->backing_name().empty() || depth > 256)
+                throw Error("Did not find '{}' in the backing chain of '{}'", base, request.filename);
+            written = layer->backing_name();
+            path = layer->backing_full_name();
+            format = layer->backing_format();
+        }
+    }
+    int base_depth = static_cast<int>(chain.size());
     OpenRequest br;
-    br.filename = top->backing_full_name();
-    br.format = top->backing_format();
+    br.filename = chain.back().path;
+    br.format = chain.back().format;
     br.writable = true;
     br.cache = request.cache;
-    if (!base.empty() && base != top->backing_name() && base != br.filename)
-        throw Error("Base '{}' is not the immediate backing file; only one level can be committed", base);
     auto backing = open_image(br);
+    // The whole chain, read-only, to read what the layers above the base say.
+    OpenRequest vr = request;
+    vr.writable = false;
+    vr.no_backing = false;
+    vr.force_share = true;
+    auto view = open_image(vr);
 
     const uint64_t chunk = 1 << 20;
     std::vector<uint8_t> buf(chunk);
-    uint64_t size = std::min(top->size(), backing->size());
+    uint64_t size = std::min(view->size(), backing->size());
     Progress meter(progress);
     for (uint64_t pos = 0; pos < size;) {
-        block::BlockStatus st = top->block_status(pos, std::min(chunk, size - pos));
+        block::BlockStatus st = view->block_status(pos, std::min(chunk, size - pos));
         uint64_t n = std::min<uint64_t>(std::max<uint64_t>(st.bytes, 1), std::min(chunk, size - pos));
-        if (st.depth == 0 && st.allocated) {
+        if (st.depth < base_depth && (st.allocated || st.data)) {
             if (st.zero && !st.data) {
                 if (int ret = backing->pwrite_zeroes(pos, n, false); ret < 0)
                     throw Error("error while writing at byte {}: {}", pos, errno_string(-ret));
             } else {
-                read_or_throw(*top, pos, buf.data(), n, "");
+                read_or_throw(*view, pos, buf.data(), n, "");
                 write_or_throw(*backing, pos, buf.data(), n, br.filename);
             }
         }
         pos += n;
         meter.update(100.0 * pos / std::max<uint64_t>(size, 1));
     }
+    view.reset();
     if (backing->flush() < 0) throw Error("Could not flush '{}'", br.filename);
     if (!drop) {
         int ret = top->make_empty();
