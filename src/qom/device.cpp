@@ -16,10 +16,14 @@ MIMIC_REGISTER_TYPE({
     .abstract = true,
 });
 
-// Only list bookkeeping here: the derived parts are gone, so nothing virtual
-// can run. Devices removed through their parent were already unrealized in
-// on_unparent().
-Device::~Device() { leave_parent_bus(); }
+// The derived parts are gone, so nothing of theirs can run: devices removed
+// through their parent were already unrealized in on_unparent(); a device
+// simply deleted is not unrealized. Its buses go here rather than in
+// ~Object, while this Device's members (child_buses_) still exist.
+Device::~Device() {
+    destroy_children();
+    leave_parent_bus();
+}
 
 void Device::set_parent_bus(Bus& bus) {
     if (realized_) throw std::logic_error("qom: moving a realized device to another bus");
@@ -60,9 +64,12 @@ void Device::realize() {
         throw std::logic_error("qom: realizing " + type_name() + " without a bus");
     }
     if (parent_bus_) parent_bus_->plug(*this);
+    const size_t buses_before = child_buses_.size();
     try {
         do_realize();
     } catch (...) {
+        // Buses the failed realize created go too (with anything on them).
+        while (child_buses_.size() > buses_before) remove_child(*child_buses_.back());
         if (parent_bus_) parent_bus_->unplug(*this);
         throw;
     }

@@ -163,6 +163,20 @@ TEST_F(DeviceTest, RealizeFailureRollsBack) {
     EXPECT_EQ(dynamic_cast<PciBus&>(pci0(*machine_)).device_at(8), nullptr);
 }
 
+TEST_F(DeviceTest, FailedRealizeRemovesTheBusesItCreated) {
+    auto rec = new_object<Recorder>("test-recorder");
+    rec->set_parent_bus(pci0(*machine_));
+    rec->parse_property("with-bus", "on");
+    rec->parse_property("fail-after-bus", "on");
+    EXPECT_EQ(error_of([&] { rec->realize(); }), "recorder: realize failed after creating its bus");
+    EXPECT_TRUE(rec->child_buses().empty());
+    EXPECT_TRUE(rec->children().empty());
+    EXPECT_EQ(find_bus_by_name(machine_->sysbus(), "isa.0"), nullptr);
+    rec->parse_property("fail-after-bus", "off");
+    rec->realize();
+    EXPECT_EQ(rec->child_buses().size(), 1u);
+}
+
 TEST_F(DeviceTest, PciSlots) {
     add({{"driver", "test-nic"}, {"id", "net0"}, {"addr", "3"}});
     EXPECT_EQ(error_of([&] { add({{"driver", "test-nic"}, {"addr", "03.0"}}); }),

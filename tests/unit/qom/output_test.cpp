@@ -26,6 +26,7 @@ TEST_F(OutputTest, Qtree) {
               "      dev: test-recorder, id \"\"\n"
               "        tag = \"r\"\n"
               "        with-bus = true\n"
+              "        fail-after-bus = false\n"
               "        addr = 01.0\n"
               "        bus: isa.0\n"
               "          type ISA\n"

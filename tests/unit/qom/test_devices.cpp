@@ -86,6 +86,7 @@ std::vector<std::string>& Recorder::log() {
 
 void Recorder::do_realize() {
     if (with_bus_ && child_buses().empty()) add_bus(kTypeIsaBus);
+    if (fail_after_bus_) throw Error("recorder: realize failed after creating its bus");
 }
 
 void Recorder::do_reset() { log().push_back(tag_); }
@@ -99,6 +100,7 @@ MIMIC_REGISTER_TYPE({
     .properties = {
         prop::string("tag", &Recorder::tag_),
         prop::boolean("with-bus", &Recorder::with_bus_, false),
+        prop::boolean("fail-after-bus", &Recorder::fail_after_bus_, false),
     },
 });
 

@@ -79,6 +79,7 @@ public:
     static std::vector<std::string>& log();
     std::string tag_;
     bool with_bus_ = false;
+    bool fail_after_bus_ = false;  // realize creates its bus, then fails
 
 protected:
     void do_realize() override;
