@@ -61,7 +61,7 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt) {
         for (auto& ext : parse_extensions(cluster.data(), ext_end, ext_start)) {
             switch (ext.type) {
             case kExtBackingFormat:
-                if (ext.data.size() > 1023) throw Error("ERROR: ext_backing_format: len=%u too large");
+                if (ext.data.size() > 1023) throw Error("ERROR: ext_backing_format: len={} too large", ext.data.size());
                 backing_format_.assign(ext.data.begin(), ext.data.end());
                 break;
             case kExtFeatureTable:

@@ -162,8 +162,8 @@ private:
     // ---- snapshots (snapshot.cpp)
     void write_snapshot_table(std::vector<Snapshot> table);
     int find_snapshot(const std::string& name_or_id) const;
-    void update_tree_refcounts(uint64_t l1_offset, uint32_t l1_size, const std::vector<uint64_t>& l1,
-                               int64_t delta);
+    // Adds `delta` to every cluster reachable from an L1 table.
+    void update_tree_refcounts(const std::vector<uint64_t>& l1, int64_t delta);
     void fix_copied_flags();
     std::vector<uint64_t> read_l1(uint64_t offset, uint32_t size);
 

@@ -123,7 +123,7 @@ std::vector<uint64_t> Qcow2Node::read_l1(uint64_t offset, uint32_t size) {
     return l1;
 }
 
-void Qcow2Node::update_tree_refcounts(uint64_t, uint32_t, const std::vector<uint64_t>& l1, int64_t delta) {
+void Qcow2Node::update_tree_refcounts(const std::vector<uint64_t>& l1, int64_t delta) {
     std::vector<uint8_t> table(cluster_size_);
     for (uint64_t l1_entry : l1) {
         uint64_t l2_offset = l1_entry & kOffsetMask;
@@ -219,7 +219,7 @@ void Qcow2Node::snapshot_create(const std::string& name) {
 
         // References first, then flags, then the snapshot record: a crash
         // at any point leaves at most leaked clusters.
-        update_tree_refcounts(0, 0, l1_, 1);
+        update_tree_refcounts(l1_, 1);
         fix_copied_flags();
         if (!l1_.empty()) {
             uint64_t bytes = l1_.size() * 8;
@@ -244,7 +244,7 @@ void Qcow2Node::snapshot_apply(const std::string& name_or_id) {
     try {
         const Snapshot sn = snapshots_[index];
         auto snap_l1 = read_l1(sn.l1_table_offset, sn.l1_size);
-        update_tree_refcounts(0, 0, snap_l1, 1);
+        update_tree_refcounts(snap_l1, 1);
         auto old_l1 = l1_;
         if (sn.l1_size > l1_.size()) grow_l1(sn.l1_size);
         std::vector<uint64_t> active(l1_.size(), 0);
@@ -258,7 +258,7 @@ void Qcow2Node::snapshot_apply(const std::string& name_or_id) {
         decompressed_entry_ = 0;
         header_.size = sn.disk_size;
         write_header();
-        update_tree_refcounts(0, 0, old_l1, -1);
+        update_tree_refcounts(old_l1, -1);
         fix_copied_flags();
     } catch (const IoError& e) {
         throw Error("{}", errno_string(-e.err));
@@ -296,7 +296,7 @@ void Qcow2Node::snapshot_delete(const std::string& name_or_id) {
         table.erase(table.begin() + index);
         write_snapshot_table(std::move(table));
         auto snap_l1 = read_l1(sn.l1_table_offset, sn.l1_size);
-        update_tree_refcounts(0, 0, snap_l1, -1);
+        update_tree_refcounts(snap_l1, -1);
         if (sn.l1_size) free_clusters(sn.l1_table_offset, uint64_t{sn.l1_size} * 8);
         fix_copied_flags();
     } catch (const IoError& e) {

@@ -37,7 +37,7 @@ void compress_copy(block::BlockNode& src, block::BlockNode& out, uint64_t dst_ba
             progress(n);
             continue;
         }
-        read_or_throw(src, pos, batch.data(), n, "");
+        read_or_throw(src, pos, batch.data(), n, src.filename());
         std::atomic<uint64_t> next{0};
         std::atomic<int> error{0};
         std::atomic<uint64_t> error_at{0};
@@ -214,7 +214,7 @@ int cmd_convert(int argc, char** argv) {
                         throw Error("error while writing at byte {}: {}", dst_base + pos, errno_string(-ret));
                 }
             } else {
-                read_or_throw(*src, pos, buf.data(), n, "");
+                read_or_throw(*src, pos, buf.data(), n, src->filename());
                 // Write data, but leave zero-filled blocks sparse.
                 uint64_t g = sparse ? sparse : n;
                 for (uint64_t off = 0; off < n;) {

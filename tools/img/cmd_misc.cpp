@@ -191,7 +191,7 @@ int cmd_compare(int argc, char** argv) {
         block::BlockNode& longer = sa > sb ? *na : *nb;
         for (uint64_t pos = common; pos < std::max(sa, sb); pos += chunk) {
             uint64_t n = std::min(chunk, std::max(sa, sb) - pos);
-            read_or_throw(longer, pos, ba.data(), n, "");
+            read_or_throw(longer, pos, ba.data(), n, longer.filename());
             if (!is_zero(ba.data(), n)) {
                 uint64_t i = 0;
                 while (ba[i] == 0) ++i;
@@ -263,10 +263,10 @@ int cmd_rebase(int argc, char** argv) {
             block::BlockStatus st = top->block_status(pos, std::min(chunk, size - pos));
             uint64_t n = std::min<uint64_t>(std::max<uint64_t>(st.bytes, 1), std::min(chunk, size - pos));
             if (!(st.depth == 0 && st.allocated)) {
-                read_or_throw(*top, pos, old_data.data(), n, "");
+                read_or_throw(*top, pos, old_data.data(), n, request.filename);
                 std::memset(new_data.data(), 0, n);
                 if (new_base && pos < new_base->size())
-                    read_or_throw(*new_base, pos, new_data.data(), std::min(n, new_base->size() - pos), "");
+                    read_or_throw(*new_base, pos, new_data.data(), std::min(n, new_base->size() - pos), new_base->filename());
                 if (std::memcmp(old_data.data(), new_data.data(), n) != 0)
                     write_or_throw(*top, pos, old_data.data(), n, request.filename);
             }
@@ -359,7 +359,7 @@ int cmd_commit(int argc, char** argv) {
                 if (int ret = backing->pwrite_zeroes(pos, n, false); ret < 0)
                     throw Error("error while writing at byte {}: {}", pos, errno_string(-ret));
             } else {
-                read_or_throw(*view, pos, buf.data(), n, "");
+                read_or_throw(*view, pos, buf.data(), n, request.filename);
                 write_or_throw(*backing, pos, buf.data(), n, br.filename);
             }
         }

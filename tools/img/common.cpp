@@ -55,12 +55,12 @@ void parse_create_options(const std::string& text, block::CreateOptions& options
 
 void read_or_throw(block::BlockNode& node, uint64_t offset, void* buf, size_t bytes, const std::string& name) {
     if (int ret = node.pread(offset, buf, bytes); ret < 0)
-        throw Error("error while reading at byte {}: {}", offset, errno_string(-ret) + (name.empty() ? "" : ""));
+        throw Error("Could not read '{}' at byte {}: {}", name, offset, errno_string(-ret));
 }
 
-void write_or_throw(block::BlockNode& node, uint64_t offset, const void* buf, size_t bytes, const std::string&) {
+void write_or_throw(block::BlockNode& node, uint64_t offset, const void* buf, size_t bytes, const std::string& name) {
     if (int ret = node.pwrite(offset, buf, bytes); ret < 0)
-        throw Error("error while writing at byte {}: {}", offset, errno_string(-ret));
+        throw Error("Could not write '{}' at byte {}: {}", name, offset, errno_string(-ret));
 }
 
 bool is_zero(const uint8_t* buf, size_t bytes) {
