@@ -66,7 +66,7 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
     eh.get_state = [](void* e) {
         auto* env = static_cast<CpuState*>(e);
         uint64_t cs_base = env->seg[kCS].base;
-        return tcg::TbCpuState{(cs_base + env->eip) & 0xffffffffull, cs_base, env->hflags & ~kHfInhibitIrq};
+        return tcg::TbCpuState{(cs_base + env->eip) & 0xffffffffull, cs_base, env->hflags};
     };
     eh.code_phys = [](void* e, uint64_t pc) {
         uintptr_t host;

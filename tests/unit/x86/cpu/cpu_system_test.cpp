@@ -1,0 +1,148 @@
+// External interrupts (IF, the STI shadow, HLT wake-up), the triple fault
+// hook, #UD and #GP verdicts, and segment limit checks.
+#include "cpu_harness.h"
+
+namespace mimic::x86::test {
+namespace {
+
+class FakePic : public InterruptController {
+public:
+    bool has_interrupt() override { return pending >= 0; }
+    uint8_t acknowledge() override {
+        int v = pending;
+        pending = -1;
+        ++acks;
+        return static_cast<uint8_t>(v);
+    }
+    int pending = -1;
+    int acks = 0;
+};
+
+class Sys : public CpuFixture {
+protected:
+    // An IDT at 0x600 whose vectors 0..0x3f all go to `handler_addr`.
+    void idt_all(uint32_t handler_addr) {
+        for (uint32_t v = 0; v < 0x40; ++v) {
+            wr32(0x600 + v * 8, (0x08 << 16) | (handler_addr & 0xffff));
+            wr32(0x604 + v * 8, (handler_addr & 0xffff0000) | 0x8e00);
+        }
+        st().idtr = TableRegister{0x600, 0x40 * 8 - 1};
+    }
+    FakePic pic_;
+};
+
+TEST_P(Sys, InterruptWaitsForTheStiShadowAndWakesHlt) {
+    // The handler counts in EBX and records where it interrupted in ESI.
+    protected_mode(R"(
+        sti
+        mov $1, %eax       # the STI shadow covers this instruction
+        mov $2, %eax
+        hlt
+        mov $3, %eax
+        hlt
+        .org 0x100
+        inc %ebx
+        mov (%esp), %esi
+        iret
+    )");
+    idt_all(0x10100);
+    cpu_->set_interrupt_controller(&pic_);
+    st().regs[kRBX] = 0;
+    pic_.pending = 0x20;
+    cpu_->set_irq_line(true);
+    ASSERT_TRUE(run());
+    // Delivered after `mov $1` (shadow), before `mov $2`.
+    EXPECT_EQ(reg(kRBX), 1u);
+    EXPECT_EQ(reg(kRSI), 0x10000u + 1 + 5);
+    EXPECT_EQ(reg(kRAX), 2u);
+    // Halted: an interrupt wakes it and execution goes on after HLT.
+    pic_.pending = 0x21;
+    cpu_->set_irq_line(true);
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRBX), 2u);
+    EXPECT_EQ(reg(kRAX), 3u);
+    EXPECT_EQ(pic_.acks, 2);
+}
+
+TEST_P(Sys, MaskedInterruptIsNotTaken) {
+    protected_mode(R"(
+        cli
+        mov $7, %eax
+        hlt
+    )");
+    cpu_->set_interrupt_controller(&pic_);
+    pic_.pending = 0x20;
+    cpu_->set_irq_line(true);
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRAX), 7u);
+    EXPECT_EQ(pic_.acks, 0);
+}
+
+TEST_P(Sys, TripleFaultRequestsAReset) {
+    // No IDT at all: #UD -> #GP on the IDT limit -> #DF -> shutdown.
+    protected_mode("ud2\n");
+    st().idtr = TableRegister{0, 0};
+    EXPECT_FALSE(run());
+    EXPECT_EQ(resets_, 1);
+}
+
+TEST_P(Sys, InvalidOpcodeAndOverlongInstruction) {
+    // #UD for UD2 and for LOCK on an instruction that does not allow it; #GP(0) for a
+    // 16-byte instruction. The handler stores the vector-specific marker.
+    protected_mode(R"(
+        ud2
+        .byte 0xf0, 0x90         # lock nop: #UD
+        .byte 0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x90
+        hlt
+        .org 0x100
+        inc %edi
+        addl $2, (%esp)
+        iret
+        .org 0x200
+        inc %esi
+        pop %edx
+        addl $16, (%esp)
+        iret
+    )");
+    idt_all(0x10100);
+    wr32(0x600 + 13 * 8, (0x08 << 16) | 0x0200);
+    wr32(0x604 + 13 * 8, 0x00018e00);
+    st().regs[kRDI] = 0;
+    st().regs[kRSI] = 0;
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRDI), 2u);   // two #UD
+    EXPECT_EQ(reg(kRSI), 1u);   // one #GP
+    EXPECT_EQ(reg(kRDX), 0u);   // error code 0
+}
+
+TEST_P(Sys, SegmentLimitChecks) {
+    // DS limited to 0xfff: [0xffe] dword -> #GP(0); SS limited: push below -> #SS.
+    protected_mode(R"(
+        mov $0x18, %ax
+        mov %ax, %ds
+        movl 0xffc, %eax     # fits
+        movl 0xffe, %eax     # crosses the limit: #GP
+        mov $0x10, %ax
+        mov %ax, %ds
+        hlt
+        .org 0x100
+        inc %edi
+        pop %edx
+        addl $6, (%esp)
+        iret
+    )");
+    // GDT 0x18: data, base 0, limit 0xfff (byte granular).
+    wr32(0x518, 0x00000fff);
+    wr32(0x51c, 0x00409300);
+    st().gdtr.limit = 0x1f;
+    idt_all(0x10100);
+    st().regs[kRDI] = 0;
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRDI), 1u);
+    EXPECT_EQ(reg(kRDX), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Sys, kBackends, backend_name);
+
+}  // namespace
+}  // namespace mimic::x86::test
