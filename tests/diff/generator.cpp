@@ -123,7 +123,10 @@ private:
     }
 
     bool one() {
-        switch (rnd(24)) {
+        switch (rnd(27)) {
+        case 24: return stack_frames();
+        case 25: return loops();
+        case 26: return xlat_cx8();
         case 0: case 1: case 2: return alu();
         case 3: return alu_imm();
         case 4: return test_op();
@@ -483,6 +486,63 @@ private:
         // definedness only improves without REP.
         if ((op == 1 || op == 4) && !rep) writes(ALL);
         note("string%d size%u rep%d down%d", op, size, rep ? 1 : 0, down ? 1 : 0);
+        return true;
+    }
+
+    // PUSHAD/POPAD and ENTER/LEAVE, balanced so ESP and EBP come back.
+    bool stack_frames() {
+        switch (rnd(3)) {
+        case 0:   // pushad; pop the images of EDI ESI EBP ESP EBX into free registers; lea 12(%esp), %esp
+            b(0x60);
+            b(0x58); b(0x59); b(0x5a); b(0x5e); b(0x5f);
+            b(0x8d); b(0x64); b(0x24); b(12);
+            note("pushad; pop x5");
+            break;
+        case 1:   // push values, popad overwrites everything: push the fixed registers' real values
+            for (int r = 7; r >= 0; --r) {
+                if (r == 3 || r == 4 || r == 5) b(static_cast<uint8_t>(0x50 + r));
+                else { b(0x68); d32(r32()); }
+            }
+            b(0x61);
+            note("push x8; popad");
+            break;
+        default: {  // enter $n, $0|1; mov %ebp, free; lea (%esp), free; leave
+            b(0xc8); d16(rnd(64) * 4); b(static_cast<uint8_t>(rnd(2)));
+            b(0x89); b(static_cast<uint8_t>(0xe8 | kFree[rnd(5)]));   // mov %ebp, r
+            b(0x89); b(static_cast<uint8_t>(0xe0 | kFree[rnd(5)]));   // mov %esp, r
+            b(0xc9);
+            note("enter; leave");
+            break;
+        }
+        }
+        return true;
+    }
+
+    // LOOP/LOOPE/LOOPNE/JECXZ forward over one flag-neutral instruction.
+    bool loops() {
+        int kind = static_cast<int>(rnd(4));
+        if (kind == 0 && !can_read(ZF)) return false;
+        if (kind == 1 && !can_read(ZF)) return false;
+        b(static_cast<uint8_t>(0xe0 + kind));   // loopne loope loop jecxz
+        size_t disp_at = seq_.code.size();
+        b(0);
+        size_t start = seq_.code.size();
+        mov();
+        seq_.code[disp_at] = static_cast<uint8_t>(seq_.code.size() - start);
+        note("loop-family%d", kind);
+        return true;
+    }
+
+    bool xlat_cx8() {
+        if (coin()) {
+            b(0xd7);
+            note("xlat");
+        } else {
+            b(0x0f); b(0xc7);
+            modrm(1, 0, true, 8);
+            writes(ZF);
+            note("cmpxchg8b");
+        }
         return true;
     }
 
