@@ -19,7 +19,12 @@ std::vector<std::pair<uint64_t, uint64_t>> Qcow2Node::bitmap_ranges() {
         uint32_t count = load_be32(&ext.data[0]);
         uint64_t dir_size = load_be64(&ext.data[8]);
         uint64_t dir_offset = load_be64(&ext.data[16]);
-        if (dir_size == 0 || dir_size > (64u << 20) || (dir_offset & (cluster_size_ - 1))) continue;
+        // Everything must lie inside the file; that also bounds the work.
+        uint64_t file_size = file_->size();
+        auto inside = [&](uint64_t offset, uint64_t length) {
+            return offset < file_size && length <= file_size - offset;
+        };
+        if (dir_size == 0 || !inside(dir_offset, dir_size) || (dir_offset & (cluster_size_ - 1))) continue;
         ranges.emplace_back(dir_offset, dir_size);
         std::vector<uint8_t> dir(dir_size);
         file_read(dir_offset, dir.data(), dir.size());
@@ -30,7 +35,7 @@ std::vector<std::pair<uint64_t, uint64_t>> Qcow2Node::bitmap_ranges() {
             uint16_t name_size = load_be16(&dir[at + 18]);
             uint32_t extra = load_be32(&dir[at + 20]);
             at += (24 + uint64_t{extra} + name_size + 7) & ~uint64_t{7};
-            if (!table_offset || (table_offset & (cluster_size_ - 1)) || uint64_t{table_size} * 8 > kMaxL1Bytes)
+            if (!table_offset || (table_offset & (cluster_size_ - 1)) || !inside(table_offset, uint64_t{table_size} * 8))
                 continue;
             ranges.emplace_back(table_offset, uint64_t{table_size} * 8);
             std::vector<uint8_t> table(uint64_t{table_size} * 8);

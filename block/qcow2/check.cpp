@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace mimic::block::qcow2 {
 
@@ -48,9 +49,19 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
     uint64_t prev_host = 0;
     auto walk_l1 = [&](const std::vector<uint64_t>& l1, bool active) {
         std::vector<uint8_t> table(cluster_size_);
+        // A table may appear once per L1; a hostile image repeating one
+        // would otherwise cost entries x table size.
+        std::unordered_set<uint64_t> seen;
         for (size_t i = 0; i < l1.size(); ++i) {
             uint64_t l2_offset = l1[i] & kOffsetMask;
             if (!l2_offset) continue;
+            if (!seen.insert(l2_offset).second) {
+                result.messages.push_back(fmt::format(
+                    "ERROR l2_offset={:x}: L2 table referenced twice by one L1 table", l2_offset));
+                ++result.corruptions;
+                reference(l2_offset, cluster_size_);
+                continue;
+            }
             if (l2_offset & cmask) {
                 result.messages.push_back(fmt::format(
                     "ERROR l2_offset={:x}: Table is not cluster aligned; L1 entry corrupted", l2_offset));
@@ -103,6 +114,12 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
         uint64_t table_bytes = 0;
         for (const auto& sn : snapshots_) {
             table_bytes += (40 + 24 + sn.extra_unknown.size() + sn.id.size() + sn.name.size() + 7) & ~uint64_t{7};
+            if (sn.l1_size && sn.l1_table_offset + uint64_t{sn.l1_size} * 8 > file_size) {
+                result.messages.push_back(fmt::format("ERROR snapshot {} ({}) l1_offset={:#x}: L1 table is beyond the end of the image",
+                                                      sn.id, sn.name, sn.l1_table_offset));
+                ++result.corruptions;
+                continue;
+            }
             if (sn.l1_size) reference(sn.l1_table_offset, uint64_t{sn.l1_size} * 8);
             walk_l1(read_l1(sn.l1_table_offset, sn.l1_size), false);
         }

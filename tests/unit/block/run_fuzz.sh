@@ -1,9 +1,11 @@
 #!/bin/sh
 # Runs the qcow2 libFuzzer target for a bounded time on a seed corpus of
 # small images made by mimic-img (and qemu-img when present).
-# usage: run_fuzz.sh FUZZER MIMIC_IMG SECONDS
+# Inputs that crash or hang are kept in ARTIFACT_DIR (default: the
+# current directory) for reproduction: FUZZER ARTIFACT.
+# usage: run_fuzz.sh FUZZER MIMIC_IMG SECONDS [ARTIFACT_DIR]
 set -e
-fuzzer=$1 img=$2 seconds=${3:-30}
+fuzzer=$1 img=$2 seconds=${3:-30} artifacts=${4:-$(pwd)}
 [ -x "$fuzzer" ] || { echo "fuzzer not built (needs clang++)"; exit 77; }
 dir=$(mktemp -d /tmp/mimic-fuzz.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
@@ -22,4 +24,4 @@ if command -v qemu-io >/dev/null; then
 fi
 cd "$dir"
 exec "$fuzzer" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
-     -print_final_stats=1 corpus
+     -artifact_prefix="$artifacts/" -print_final_stats=1 corpus
