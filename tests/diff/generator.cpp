@@ -499,7 +499,7 @@ private:
             note("pushad; pop x5");
             break;
         case 1:   // push values, popad overwrites everything: push the fixed registers' real values
-            for (int r = 7; r >= 0; --r) {
+            for (int r = 0; r < 8; ++r) {   // PUSHAD order: EAX first, EDI on top
                 if (r == 3 || r == 4 || r == 5) b(static_cast<uint8_t>(0x50 + r));
                 else { b(0x68); d32(r32()); }
             }
