@@ -142,6 +142,51 @@ TEST_P(Sys, SegmentLimitChecks) {
     EXPECT_EQ(reg(kRDX), 0u);
 }
 
+TEST_P(Sys, SingleStepTrapsAfterEachInstruction) {
+    // TF set by POPF: #DB after each following instruction until the
+    // handler (which runs with TF clear) has counted three and clears it.
+    protected_mode(R"(
+        pushf
+        orl $0x100, (%esp)
+        popf
+        nop
+        nop
+        nop
+        nop
+        hlt
+        .org 0x100
+        inc %edi
+        cmp $3, %edi
+        jne 1f
+        andl $~0x100, 8(%esp)
+    1:  iret
+    )");
+    idt_all(0x10100);
+    st().regs[kRDI] = 0;
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRDI), 3u);
+    EXPECT_EQ(st().eip, 0x10000u + 1 + 7 + 1 + 4 + 1);   // halted after the HLT
+}
+
+TEST_P(Sys, Int3AndIntoAreTraps) {
+    protected_mode(R"(
+        int3
+        mov $0x7fffffff, %eax
+        add $1, %eax
+        into
+        hlt
+        .org 0x100
+        inc %edi
+        mov (%esp), %esi
+        iret
+    )");
+    idt_all(0x10100);
+    st().regs[kRDI] = 0;
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRDI), 2u);
+    EXPECT_EQ(reg(kRSI), 0x10000u + 1 + 5 + 3 + 1);   // INTO returns after itself
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Sys, kBackends, backend_name);
 
 }  // namespace
