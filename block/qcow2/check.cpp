@@ -28,15 +28,17 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
     result.has_stats = true;
     uint64_t file_size = file_->size();
     uint64_t cmask = cluster_size_ - 1;
-    std::vector<uint64_t> refs((file_size + cmask) >> cluster_bits_);
+    const uint64_t file_clusters = (file_size + cmask) >> cluster_bits_;
+    std::vector<uint64_t> refs(file_clusters);
 
     auto reference = [&](uint64_t offset, uint64_t length) {
         if (length == 0) return;
         uint64_t first = offset >> cluster_bits_;
         uint64_t last = (offset + length - 1) >> cluster_bits_;
         if (last >= refs.size()) {
-            // Metadata claims space past the end of the file.
-            if (last - refs.size() > (1ull << 20)) {
+            // Metadata may claim a little space past the end of the file;
+            // far beyond is damage, and must not size our tables.
+            if (last >= file_clusters + (1ull << 16)) {
                 result.messages.push_back(fmt::format("ERROR: offset {:#x} far beyond end of image", offset));
                 ++result.corruptions;
                 return;
@@ -174,9 +176,11 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
 
     // COPIED must be set exactly on clusters with one reference.
     int copied_errors = 0;
+    std::unordered_set<uint64_t> copied_seen;
     for (size_t i = 0; i < l1_.size(); ++i) {
         uint64_t l2_offset = l1_[i] & kOffsetMask;
         if (!l2_offset || (l2_offset & cmask) || l2_offset >= file_size) continue;
+        if (!copied_seen.insert(l2_offset).second) continue;   // reported above
         uint64_t rc = refcount(l2_offset >> cluster_bits_);
         if ((rc == 1) != bool(l1_[i] & kOflagCopied)) {
             result.messages.push_back(fmt::format("{} OFLAG_COPIED L2 cluster: l1_index={} l1_entry={:x} refcount={}",
