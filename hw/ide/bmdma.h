@@ -1,0 +1,57 @@
+// The SFF-8038i bus-master DMA engine of one IDE channel (8 I/O ports in the
+// PIIX's BAR4): command, status and the physical address of a table of
+// Physical Region Descriptors in guest memory.
+//
+// A PRD is 8 bytes: a 32-bit buffer address, a 16-bit byte count (0 means
+// 64 KiB) and, in the last word, bit 15 "end of table".
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "mimic/memory/address_space.h"
+
+namespace mimic::hw::ide {
+
+class IdeChannel;
+
+inline constexpr uint8_t kBmCommandStart = 0x01;
+inline constexpr uint8_t kBmCommandToMemory = 0x08;  // "read": device to memory
+inline constexpr uint8_t kBmStatusActive = 0x01;
+inline constexpr uint8_t kBmStatusError = 0x02;
+inline constexpr uint8_t kBmStatusInterrupt = 0x04;
+
+class BusMasterDma {
+public:
+    void init(IdeChannel& channel, memory::AddressSpace& memory) {
+        channel_ = &channel;
+        memory_ = &memory;
+    }
+
+    // Registers at offsets 0..7 of the channel's 8-port block.
+    uint32_t read(unsigned offset, unsigned size);
+    void write(unsigned offset, uint32_t value, unsigned size);
+
+    bool running() const { return command_ & kBmCommandStart; }
+    bool to_memory() const { return command_ & kBmCommandToMemory; }
+    // The channel's interrupt goes to the interrupt bit, whatever the state.
+    void note_interrupt() { status_ |= kBmStatusInterrupt; }
+
+    // Moves `data` between the device and the buffers the PRD table lists.
+    // Returns false when the table ended before the data (the transfer is
+    // then short and the engine flags no error, as the PIIX does). Clears
+    // the active bit when the table ended exactly with the data; a longer
+    // table leaves it set, which is how guests tell an underrun.
+    bool transfer(std::span<uint8_t> data, bool to_memory);
+
+    void reset();
+
+private:
+    IdeChannel* channel_ = nullptr;
+    memory::AddressSpace* memory_ = nullptr;
+    uint8_t command_ = 0;
+    uint8_t status_ = 0;
+    uint32_t prd_table_ = 0;
+};
+
+}  // namespace mimic::hw::ide

@@ -1,0 +1,184 @@
+// One IDE channel (cable): the ATA task-file registers shared by a master
+// and a slave device, the PIO data engine, and the hook a bus-master DMA
+// engine uses. Bus-independent: the PIIX function (or any other front end)
+// maps the registers and gives the channel an interrupt line.
+//
+// Each device keeps its own copy of the task file, as real drives do: the
+// host's register writes reach both drives, reads come from the selected one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mimic/hw/irq.h"
+
+namespace mimic::block {
+class Drive;
+}
+namespace mimic::system {
+struct DriveInfo;
+}
+
+namespace mimic::hw::ide {
+
+// Status register bits.
+inline constexpr uint8_t kStatusErr = 0x01;
+inline constexpr uint8_t kStatusDrq = 0x08;
+inline constexpr uint8_t kStatusDsc = 0x10;  // seek complete
+inline constexpr uint8_t kStatusDf = 0x20;
+inline constexpr uint8_t kStatusDrdy = 0x40;
+inline constexpr uint8_t kStatusBsy = 0x80;
+// Error register bits.
+inline constexpr uint8_t kErrorAbrt = 0x04;
+inline constexpr uint8_t kErrorIdnf = 0x10;
+// Device control register bits.
+inline constexpr uint8_t kControlNien = 0x02;
+inline constexpr uint8_t kControlSrst = 0x04;
+inline constexpr uint8_t kControlHob = 0x80;
+
+inline constexpr unsigned kSectorSize = 512;
+inline constexpr unsigned kCdSectorSize = 2048;
+inline constexpr unsigned kMaxMultipleSectors = 16;
+
+class IdeChannel;
+class BusMasterDma;
+
+// The SCSI sense data an ATAPI device reports (REQUEST SENSE, error register).
+struct Sense {
+    uint8_t key = 0;
+    uint8_t asc = 0;
+    uint8_t ascq = 0;
+};
+
+enum class DmaDirection { kToMemory, kFromMemory };
+
+// One ATA disk or ATAPI CD-ROM on the channel.
+struct IdeUnit {
+    IdeChannel* channel = nullptr;
+    int unit = 0;                        // 0 master, 1 slave
+    system::DriveInfo* info = nullptr;   // null: no device at this position
+    bool cdrom = false;
+    std::string serial;
+
+    // Task file (the "previous" values are the LBA48 high-order bytes).
+    uint8_t feature = 0, nsector = 0, sector = 0, lcyl = 0, hcyl = 0;
+    uint8_t hob_feature = 0, hob_nsector = 0, hob_sector = 0, hob_lcyl = 0, hob_hcyl = 0;
+    uint8_t select = 0xa0;
+    uint8_t status = 0;
+    uint8_t error = 0;
+
+    // Geometry: physical (reported as default) and the current logical one
+    // INITIALIZE DEVICE PARAMETERS sets.
+    uint32_t cylinders = 0;
+    uint32_t heads = 0, sectors = 0;
+    uint32_t cur_heads = 0, cur_sectors = 0;
+    uint64_t total_sectors = 0;          // 512-byte sectors of a disk
+
+    unsigned mult_sectors = kMaxMultipleSectors;
+    bool write_cache = true;
+    uint8_t transfer_mode = 0;           // SET FEATURES 03h value (0 = default PIO)
+
+    // PIO transfer: bytes between pos and end of `buffer` go to/from the host.
+    std::vector<uint8_t> buffer;
+    size_t pos = 0, end = 0;
+    bool pio_out = false;                // host writes the data
+    std::function<void()> on_transfer_end;
+
+    // Multi-block command state (PIO and DMA).
+    uint64_t lba = 0;
+    uint32_t remaining = 0;              // sectors still to transfer
+    bool lba48 = false;
+    bool dma_pending = false;            // waiting for the bus master to start
+    DmaDirection dma_dir = DmaDirection::kToMemory;
+    std::function<void(bool ok)> on_dma_end;
+
+    // ATAPI.
+    uint8_t packet[12] = {};
+    uint16_t byte_limit = 0;
+    Sense sense;
+    bool tray_open = false;
+    bool tray_locked = false;
+    bool new_media_event = false;
+    uint64_t cd_lba = 0;                 // READ by PIO: next 2048-byte sector
+    uint32_t cd_remaining = 0;
+
+    bool present() const { return info != nullptr; }
+    block::Drive* drive() const;         // the image, or null (no medium)
+    bool has_medium() const { return drive() && !tray_open; }
+    uint64_t cd_sectors() const;         // 2048-byte sectors of the medium
+};
+
+class IdeChannel {
+public:
+    IdeChannel();
+    IdeChannel(const IdeChannel&) = delete;
+    IdeChannel& operator=(const IdeChannel&) = delete;
+
+    // `index` numbers the channel for serial numbers ("QM00001".."QM00004").
+    void init(int index, IrqLine irq);
+    // Puts a drive at master (0) or slave (1). Throws mimic::Error for the
+    // user ("Device needs media, but drive is empty").
+    void attach(int unit, system::DriveInfo& info);
+    void set_bus_master(BusMasterDma* dma) { dma_ = dma; }
+
+    // Command block: register 0 (data) to 7 (status/command).
+    uint32_t read_register(unsigned reg, unsigned size);
+    void write_register(unsigned reg, uint32_t value, unsigned size);
+    // Control block: alternate status (no side effects) / device control.
+    uint8_t read_alt_status();
+    void write_device_control(uint8_t value);
+
+    // Power-on / system reset.
+    void reset();
+
+    // A tray close with a medium in it (or a monitor `change`): the guest is
+    // told through UNIT ATTENTION and a media event.
+    void medium_changed(int unit);
+
+    // Called by the bus master when its start bit goes on: runs a DMA
+    // command the selected device has waiting.
+    void start_dma();
+
+    IdeUnit& unit(int index) { return units_[index]; }
+
+    // --- used by the command implementations --------------------------------
+    IdeUnit& current() { return units_[selected_]; }
+    void raise_irq();
+    // PIO: offer `len` bytes of u.buffer to the host (in) or wait for them
+    // (out); `done` runs when they have all moved.
+    void start_pio(IdeUnit& u, size_t len, bool out, std::function<void()> done);
+    // DMA: move the data through the bus master once it runs.
+    void begin_dma(IdeUnit& u, DmaDirection dir, std::function<void(bool ok)> done);
+    void command_ok(IdeUnit& u);      // DRDY|DSC and the completion interrupt
+    void abort_command(IdeUnit& u);   // ERR + ABRT and the interrupt
+    void set_signature(IdeUnit& u);
+
+private:
+    void execute(IdeUnit& u, uint8_t command);
+    void finish_pio_chunk();
+    void update_irq();
+    void soft_reset();
+
+    IdeUnit units_[2];
+    int index_ = 0;
+    int selected_ = 0;
+    uint8_t control_ = 0;
+    bool irq_pending_ = false;
+    IrqLine irq_;
+    BusMasterDma* dma_ = nullptr;
+};
+
+// Command sets (ata_commands.cpp, atapi.cpp). Return false for a command
+// the device does not know (the caller aborts it).
+bool execute_ata(IdeChannel& channel, IdeUnit& u, uint8_t command);
+void atapi_packet_received(IdeChannel& channel, IdeUnit& u);
+
+// IDENTIFY (PACKET) DEVICE data, 512 bytes, checksummed (identify.cpp).
+std::vector<uint8_t> identify_disk(const IdeUnit& u);
+std::vector<uint8_t> identify_cdrom(const IdeUnit& u);
+// Fills cylinders/heads/sectors from the disk size as QEMU guesses them.
+void guess_geometry(IdeUnit& u);
+
+}  // namespace mimic::hw::ide
