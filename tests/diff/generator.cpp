@@ -392,7 +392,21 @@ private:
     }
 
     bool lea() {
-        // Any base/index/scale/displacement: LEA reads no memory.
+        // Any base/index/scale/displacement: LEA reads no memory, so the
+        // 16-bit addressing forms (0x67: [bx+si], [bp+di+disp], ...) run too.
+        if (rnd(4) == 0) {
+            b(0x67);
+            if (coin()) b(0x66);
+            b(0x8d);
+            int mod = static_cast<int>(rnd(3));
+            int rm = static_cast<int>(rnd(8));
+            b(static_cast<uint8_t>((mod << 6) | (dest_reg(4) << 3) | rm));
+            if (mod == 0 && rm == 6) d16(r32());
+            if (mod == 1) b(static_cast<uint8_t>(r32()));
+            if (mod == 2) d16(r32());
+            note("lea addr16");
+            return true;
+        }
         bool o16 = rnd(4) == 0;
         if (o16) b(0x66);
         b(0x8d);
