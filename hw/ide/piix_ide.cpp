@@ -1,0 +1,148 @@
+// The PIIX3 IDE function (PCI 8086:7010 at 01.1): two channels at the
+// legacy ISA-compatible ports (0x1f0-0x1f7/0x3f6 on IRQ 14, 0x170-0x177/0x376
+// on IRQ 15), which a PIIX always decodes, and the bus-master DMA registers
+// in BAR4 (16 I/O ports, eight per channel).
+#include <memory>
+
+#include "bmdma.h"
+#include "ide_channel.h"
+#include "mimic/hw/ide.h"
+#include "mimic/hw/machine.h"
+#include "mimic/hw/pci.h"
+#include "mimic/qom/type.h"
+#include "mimic/system/drives.h"
+#include "mimic/util/error.h"
+
+namespace mimic::hw {
+namespace {
+
+constexpr uint16_t kCommandPorts[2] = {0x1f0, 0x170};
+constexpr uint16_t kControlPorts[2] = {0x3f6, 0x376};
+constexpr int kIrqs[2] = {14, 15};
+// IDETIM and friends (0x40-0x47): timing registers firmware programs
+// (bit 15 of IDETIM enables each channel's decode; always on here).
+constexpr uint8_t kIdeTiming = 0x40;
+
+class Piix3Ide : public PciDevice, public IdeController {
+public:
+    void attach_drive(int bus, int unit, system::DriveInfo& info) override {
+        if (bus < 0 || bus > 1 || unit < 0 || unit > 1)
+            throw Error("bus={},unit={} is not an IDE position (buses 0-1, units 0-1)", bus, unit);
+        channels_[bus].attach(unit, info);
+    }
+
+protected:
+    void pci_realize() override {
+        // Mass storage / IDE; prog-if 80h: bus-master capable, both
+        // channels in legacy (compatibility) mode.
+        set_ids({.vendor = 0x8086, .device = 0x7010, .class_code = 0x010180});
+        set_interrupt_pin(0);  // legacy mode interrupts are ISA IRQ 14/15
+        for (uint8_t offset = kIdeTiming; offset < kIdeTiming + 8; ++offset) set_wmask_byte(offset, 0xff);
+
+        Machine* machine = Machine::of(*this);
+        memory::AddressSpace* dma_space = host() ? &host()->dma_space()
+                                                 : machine ? &machine->memory_space() : nullptr;
+        for (int i = 0; i < 2; ++i) {
+            ide::IdeChannel& channel = channels_[i];
+            channel.init(i, machine ? machine->isa_irq(kIrqs[i]) : IrqLine{});
+            if (dma_space) bus_master_[i].init(channel, *dma_space);
+            channel.set_bus_master(&bus_master_[i]);
+
+            memory::MmioOps command;
+            command.read = [&channel](uint64_t offset, unsigned size) -> uint64_t {
+                return channel.read_register(static_cast<unsigned>(offset), size);
+            };
+            command.write = [&channel](uint64_t offset, uint64_t value, unsigned size) {
+                channel.write_register(static_cast<unsigned>(offset), static_cast<uint32_t>(value), size);
+            };
+            command.valid = {1, 4, false};
+            command.impl = {1, 4, false};
+            command_[i].init_io(i ? "ide1-cmd" : "ide0-cmd", 8, std::move(command));
+
+            memory::MmioOps control;
+            control.read = [&channel](uint64_t, unsigned) -> uint64_t { return channel.read_alt_status(); };
+            control.write = [&channel](uint64_t, uint64_t value, unsigned) {
+                channel.write_device_control(static_cast<uint8_t>(value));
+            };
+            control.valid = {1, 1, false};
+            control.impl = {1, 1, false};
+            control_[i].init_io(i ? "ide1-ctrl" : "ide0-ctrl", 1, std::move(control));
+
+            if (machine) {
+                machine->io().add_subregion(kCommandPorts[i], command_[i]);
+                machine->io().add_subregion(kControlPorts[i], control_[i]);
+            }
+        }
+
+        memory::MmioOps bm;
+        bm.read = [this](uint64_t offset, unsigned size) -> uint64_t {
+            return bus_master_[offset >> 3].read(static_cast<unsigned>(offset & 7), size);
+        };
+        bm.write = [this](uint64_t offset, uint64_t value, unsigned size) {
+            bus_master_[offset >> 3].write(static_cast<unsigned>(offset & 7), static_cast<uint32_t>(value), size);
+        };
+        bm.valid = {1, 4, false};
+        bm.impl = {1, 4, false};
+        bus_master_region_.init_io("bmdma", 16, std::move(bm));
+        register_bar(4, kBarIo, bus_master_region_);
+    }
+
+    void pci_unrealize() override {
+        for (int i = 0; i < 2; ++i) {
+            for (memory::MemoryRegion* region : {&command_[i], &control_[i]}) {
+                if (region->parent()) region->parent()->del_subregion(*region);
+            }
+        }
+    }
+
+    void pci_reset() override {
+        for (int i = 0; i < 2; ++i) {
+            bus_master_[i].reset();
+            channels_[i].reset();
+        }
+    }
+
+private:
+    ide::IdeChannel channels_[2];
+    ide::BusMasterDma bus_master_[2];
+    memory::MemoryRegion command_[2], control_[2], bus_master_region_;
+};
+
+MIMIC_REGISTER_TYPE({
+    .name = kTypePiix3Ide,
+    .parent = kTypePciDevice,
+    .factory = qom::factory_of<Piix3Ide>(),
+    .description = "PIIX3 IDE controller",
+    .categories = {qom::DeviceCategory::kStorage},
+    .user_creatable = false,
+});
+
+IdeController* find_controller(qom::Object& object) {
+    if (auto* controller = dynamic_cast<IdeController*>(&object)) return controller;
+    for (qom::Object* child : object.children()) {
+        if (auto* found = find_controller(*child)) return found;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+void attach_ide_drives(Machine& machine, system::DriveSet& drives) {
+    IdeController* controller = nullptr;
+    bool searched = false;
+    for (const auto& info : drives.drives()) {
+        if (info->interface != system::DriveInterface::kIde) continue;
+        if (!searched) {
+            controller = find_controller(machine);
+            searched = true;
+        }
+        if (!controller) throw Error("{}: machine type does not support if=ide", info->location);
+        try {
+            controller->attach_drive(info->bus, info->unit, *info);
+        } catch (const Error& e) {
+            throw Error("{}: {}", info->location, e.what());
+        }
+    }
+}
+
+}  // namespace mimic::hw
