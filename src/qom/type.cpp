@@ -54,10 +54,16 @@ bool Type::is_a(std::string_view ancestor) const {
     return false;
 }
 
+// A subtype may redeclare a parent's property (typically to change its
+// default); the most derived declaration wins and the other is hidden.
 std::vector<const Property*> Type::all_properties() const {
     std::vector<const Property*> result;
     for (const Type* t = this; t; t = t->parent()) {
-        for (const Property& p : t->info_.properties) result.push_back(&p);
+        for (const Property& p : t->info_.properties) {
+            bool hidden = std::any_of(result.begin(), result.end(),
+                                      [&](const Property* seen) { return seen->name == p.name; });
+            if (!hidden) result.push_back(&p);
+        }
     }
     return result;
 }

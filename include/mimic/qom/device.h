@@ -10,6 +10,9 @@
 //                            the device is as before: unrealized, on no slot
 //   reset()                  do_reset(); the whole tree: reset_bus_tree()
 //   unrealize()              devices on its buses first, then itself
+//   parent->remove_child()   unrealize, buses (and their devices) removed,
+//                            off its bus, destroyed. Plain deletion of a
+//                            device outside the tree skips unrealize.
 //
 // After realize, properties are read-only unless declared after_realize():
 // "Attempt to set property 'mac' on device 'net0' (type 'e1000') after it was realized".

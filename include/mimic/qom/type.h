@@ -86,7 +86,9 @@ public:
 
     // Own properties in declaration order.
     const std::vector<Property>& own_properties() const { return info_.properties; }
-    // Own and inherited; this type's first, then its parent's, as qtree lists them.
+    // Own and inherited; this type's first, then its parent's, as qtree lists
+    // them. A name redeclared by a subtype (to change its default) appears
+    // once, as the subtype declares it.
     std::vector<const Property*> all_properties() const;
     const Property* find_property(std::string_view name) const;
 

@@ -28,6 +28,15 @@ MIMIC_REGISTER_TYPE({
     .alias = "test-nic-82540em",
 });
 
+// A variant that only changes a default.
+MIMIC_REGISTER_TYPE({
+    .name = "test-nic-fast",
+    .parent = "test-nic",
+    .factory = factory_of<TestNic>(),
+    .properties = {prop::uint32("speed", &TestNic::speed_, 10000, "link speed in Mbit/s")},
+    .user_creatable = false,
+});
+
 MIMIC_REGISTER_TYPE({
     .name = "test-all-props",
     .parent = kTypeDevice,

@@ -42,11 +42,11 @@ TEST(TypeRegistry, ListsSubtypesSortedWithoutAbstract) {
     auto list = TypeRegistry::instance().list("test-pci-device", false);
     std::vector<std::string> names;
     for (const Type* t : list) names.push_back(t->name());
-    EXPECT_EQ(names, (std::vector<std::string>{"test-flaky", "test-nic", "test-one-slot-ctrl",
-                                               "test-recorder"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"test-flaky", "test-nic", "test-nic-fast",
+                                               "test-one-slot-ctrl", "test-recorder"}));
     auto with_abstract = TypeRegistry::instance().list("test-pci-device", true);
-    EXPECT_EQ(with_abstract.size(), 5u);
-    EXPECT_EQ(with_abstract[3]->name(), "test-pci-device");
+    EXPECT_EQ(with_abstract.size(), 6u);
+    EXPECT_EQ(with_abstract[4]->name(), "test-pci-device");
 
     auto buses = TypeRegistry::instance().list(kTypeBus, false);
     std::vector<std::string> bus_names;
@@ -61,6 +61,18 @@ TEST(TypeRegistry, PropertiesLeafFirst) {
     EXPECT_EQ(names, (std::vector<std::string>{"mac", "netdev", "speed", "mitigation", "addr"}));
     EXPECT_NE(find_type("test-nic")->find_property("addr"), nullptr);
     EXPECT_EQ(find_type("test-nic")->find_property("bogus"), nullptr);
+}
+
+TEST(TypeRegistry, SubtypeRedeclaresAProperty) {
+    auto props = find_type("test-nic-fast")->all_properties();
+    std::vector<std::string> names;
+    for (const Property* p : props) names.push_back(p->name);
+    EXPECT_EQ(names, (std::vector<std::string>{"speed", "mac", "netdev", "mitigation", "addr"}));
+    EXPECT_EQ(property_help_line(*props[0]),
+              "  speed=<uint32>         - link speed in Mbit/s (default: 10000)");
+    auto nic = new_object<TestNic>("test-nic-fast");
+    EXPECT_EQ(nic->speed_, 10000u);
+    EXPECT_EQ(new_object<TestNic>("test-nic")->speed_, 1000u);
 }
 
 TEST(TypeRegistry, NewObjectAppliesDefaults) {
