@@ -187,6 +187,27 @@ TEST_P(Sys, Int3AndIntoAreTraps) {
     EXPECT_EQ(reg(kRSI), 0x10000u + 1 + 5 + 3 + 1);   // INTO returns after itself
 }
 
+TEST_P(Sys, A20GateWrapsAtOneMegabyte) {
+    // FFFF:0010 is linear 0x100000: with A20 closed it is physical 0.
+    real_mode(R"(
+        mov $0xffff, %ax
+        mov %ax, %es
+        movw $0x1234, %es:0x10
+        hlt
+        movw $0x5678, %es:0x10
+        hlt
+    )");
+    cpu_->set_a20(false);
+    ASSERT_TRUE(run());
+    EXPECT_EQ(rd32(0) & 0xffff, 0x1234u);
+    EXPECT_EQ(rd32(0x100000) & 0xffff, 0u);
+    cpu_->set_a20(true);
+    st().halted = false;   // nothing else would wake it
+    ASSERT_TRUE(run());
+    EXPECT_EQ(rd32(0x100000) & 0xffff, 0x5678u);
+    EXPECT_EQ(rd32(0) & 0xffff, 0x1234u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Sys, kBackends, backend_name);
 
 }  // namespace
