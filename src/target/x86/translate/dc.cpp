@@ -332,6 +332,11 @@ bool Dc::same_page(uint64_t eip) const {
 
 void Dc::jump_to(uint64_t eip, unsigned slot) {
     eip &= eip_mask();
+    if (cs_limit && eip > cs_limit) {
+        // The branch itself faults; its target is never fetched.
+        raise(kExcGP, 0);
+        return;
+    }
     // Blocks chain only within the pages they came from, so a changed page
     // mapping can never be bypassed by a stale direct jump; single-step and
     // interrupt-shadow blocks must return to the loop.

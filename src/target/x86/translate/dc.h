@@ -55,6 +55,9 @@ struct Dc {
     // found from the bytes: string instructions need it for their source
     // operand even where DecodedInsn::mem describes the destination.
     uint8_t seg_prefix = kNoSeg;
+    // CS limit in protected mode (0: unchecked): fetches and direct branch
+    // targets beyond it raise #GP(0). Taken from the state at translation.
+    uint64_t cs_limit = 0;
     BlockEnd end = BlockEnd::kNone;
 
     Dc(CpuState* e, tcg::Builder& bb, tcg::TranslationBlock& t, const X86Globals& gg) : env(e), b(bb), tb(t), g(gg) {}

@@ -68,6 +68,7 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
     dc.ss32 = tb.flags & kHfSs32;
     dc.addseg = tb.flags & kHfAddSeg;
     dc.mmu_idx = dc.cpl == 3 ? kMmuUser : kMmuKernel;
+    if (dc.pe && !dc.vm && env->seg[kCS].limit != 0xffffffff) dc.cs_limit = env->seg[kCS].limit;
     const CpuMode mode = dc.code32 ? CpuMode::k32 : CpuMode::k16;
     const uint64_t start_eip = tb.pc - tb.cs_base;
     const unsigned max_insns = (tb.flags & (kHfTf | kHfSingleInsn | kHfInhibitIrq)) ? 1 : kMaxInsns;
@@ -131,7 +132,9 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
         ++n;
         size += insn.length;
 
-        if (st == DecodeStatus::kTooLong) {
+        if (dc.cs_limit && eip + (insn.length ? insn.length : 1) - 1 > dc.cs_limit) {
+            dc.raise(kExcGP, 0);   // fetch beyond the code segment limit
+        } else if (st == DecodeStatus::kTooLong) {
             dc.raise(kExcGP, 0);
         } else if (st != DecodeStatus::kOk) {
             dc.raise(kExcUD);

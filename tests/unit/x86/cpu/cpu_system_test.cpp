@@ -208,6 +208,29 @@ TEST_P(Sys, A20GateWrapsAtOneMegabyte) {
     EXPECT_EQ(rd32(0) & 0xffff, 0x1234u);
 }
 
+TEST_P(Sys, BranchBeyondTheCodeSegmentLimitFaults) {
+    // CS limited to 0x100ff: JMP to 0x10200 raises #GP(0) at the JMP.
+    protected_mode(R"(
+        mov $1, %eax
+        jmp 1f
+        .org 0x80
+        inc %edi
+        mov 4(%esp), %esi
+        hlt
+        .org 0x200
+    1:  mov $2, %eax
+        hlt
+    )");
+    idt_all(0x10080);
+    st().seg[kCS].limit = 0x100ff;
+    update();
+    st().regs[kRDI] = 0;
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRDI), 1u);
+    EXPECT_EQ(reg(kRAX), 1u);
+    EXPECT_EQ(reg(kRSI), 0x10005u);   // the faulting JMP
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Sys, kBackends, backend_name);
 
 }  // namespace
