@@ -19,6 +19,8 @@ uint64_t Qcow2Node::writable_l2(uint64_t offset) {
     if (l1_index >= l1_.size()) grow_l1(static_cast<uint32_t>(l1_index + 1));
     uint64_t entry = l1_[l1_index];
     uint64_t old_l2 = entry & kOffsetMask;
+    if (old_l2 && (old_l2 >> cluster_bits_) >= end_cluster_)
+        corruption(fmt::format("L2 table offset {:#x} beyond the end of the image (L1 index: {:#x})", old_l2, l1_index));
     if (old_l2 && (entry & kOflagCopied)) {
         if (old_l2 & (cluster_size_ - 1))
             corruption(fmt::format("L2 table offset {:#x} unaligned (L1 index: {:#x})", old_l2, l1_index));
@@ -128,6 +130,9 @@ void Qcow2Node::write_cluster_run(uint64_t offset, const uint8_t* buf, size_t by
                 corruption(fmt::format("Cluster allocation offset {:#x} unaligned (L2 offset: {:#x}, L2 index: {:#x})",
                                        host, l2_offset, idx));
             uint64_t n = std::min(end, cluster_start + cluster_size_) - pos;
+            if ((host >> cluster_bits_) >= end_cluster_)
+                corruption(fmt::format("Data cluster offset {:#x} beyond the end of the image (L2 offset: {:#x}, L2 index: {:#x})",
+                                       host, l2_offset, idx));
             if (!extended_l2_) {
                 check_overlap(host + (pos - cluster_start), n);
                 file_write(host + (pos - cluster_start), buf + (pos - offset), n);

@@ -86,6 +86,17 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt) {
     if (header_.size > (1ull << 62)) throw Error("Image size too big");
     uint64_t l1_needed = (header_.size + l2_coverage - 1) / l2_coverage;
     if (header_.l1_size < l1_needed) throw Error("L1 table is too small");
+    // Tables past the end read as zeros, which is harmless for readers; a
+    // writer would scatter metadata far beyond the file, so refuse it.
+    if (!read_only_) {
+        auto beyond = [&](uint64_t offset, uint64_t length) {
+            return length && (offset > file_size || length > file_size - offset);
+        };
+        if (beyond(header_.l1_table_offset, uint64_t{header_.l1_size} * 8))
+            throw Error("Active L1 table is beyond the end of the image");
+        if (beyond(header_.refcount_table_offset, uint64_t{header_.refcount_table_clusters} << cluster_bits_))
+            throw Error("Reference count table is beyond the end of the image");
+    }
     l1_.resize(header_.l1_size);
     if (header_.l1_size > 0) {
         std::vector<uint8_t> raw(uint64_t{header_.l1_size} * 8);
