@@ -156,6 +156,7 @@ void Vm::Impl::create_machine() {
                                [&]() -> const qom::Type& { return machine_type(type_name); });
     auto machine = qom::new_object<hw::Machine>(type.name());
     machine_ = &root_->add_child("machine", std::move(machine));
+    machine_->set_run_control(&run_control_);
     at(config_.machine.location.empty() ? "-machine " + type_name : config_.machine.location, [&] {
         for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
             if (entry.key == "type" || entry.key == "accel") continue;

@@ -18,6 +18,10 @@
 #include "mimic/qom/machine.h"
 #include "mimic/system/firmware.h"
 
+namespace mimic::system {
+class RunControl;
+}
+
 namespace mimic::hw {
 
 inline constexpr const char* kTypeX86Machine = "x86-machine";
@@ -48,6 +52,11 @@ public:
 
     static Machine* of(const qom::Object& object);
 
+    // Where devices post reset/shutdown requests (0xCF9, ACPI S5); set by
+    // the VM builder before init(). nullptr in unit tests without a VM.
+    system::RunControl* run_control() const { return run_control_; }
+    void set_run_control(system::RunControl* control) { run_control_ = control; }
+
 protected:
     // Allocates guest RAM as the region "pc.ram" (untouched until used).
     memory::MemoryRegion& allocate_ram(uint64_t size);
@@ -62,6 +71,7 @@ private:
     uint64_t ram_size_ = 0;
     qom::Bus* isa_bus_ = nullptr;
     std::shared_ptr<IrqInputs> isa_irqs_;
+    system::RunControl* run_control_ = nullptr;
 };
 
 }  // namespace mimic::hw

@@ -46,6 +46,7 @@
 #include "mimic/hw/irq.h"
 #include "mimic/memory/memory_region.h"
 #include "mimic/qom/standard_buses.h"
+#include "mimic/system/firmware.h"
 
 namespace mimic::memory {
 class AddressSpace;
@@ -249,6 +250,13 @@ protected:
     void do_unrealize() final;
     void do_reset() final;
 
+public:
+    // Properties (public so the type registration can name them).
+    int32_t devfn_ = -1;
+    std::string romfile_;
+    uint32_t rombar_ = 1;
+    bool multifunction_ = false;
+
 private:
     friend class PciHost;
     struct Bar {
@@ -260,15 +268,10 @@ private:
     };
 
     uint8_t bar_offset(int index) const;
+    uint16_t get_word_mask(uint8_t offset) const;
     uint64_t decoded_address(int index) const;
     void unmap_all();
     void update_irq_status();
-
-    // Properties.
-    int32_t devfn_ = -1;
-    std::string romfile_;
-    uint32_t rombar_ = 1;
-    bool multifunction_ = false;
 
     std::array<uint8_t, 256> config_{};
     std::array<uint8_t, 256> wmask_{};
@@ -278,7 +281,14 @@ private:
     uint8_t next_capability_ = 0x40;
     bool irq_level_ = false;
     bool irq_asserted_ = false;  // level as last reported to the host
-    friend struct PciDeviceRegistration;
+};
+
+// Implemented by machines that know where firmware files are (-L), so
+// devices can load option ROMs (romfile=).
+class FirmwareSource {
+public:
+    virtual ~FirmwareSource() = default;
+    virtual const system::FirmwarePath& firmware_path() const = 0;
 };
 
 // `info pci`: every function on every PCI bus of the machine `object`

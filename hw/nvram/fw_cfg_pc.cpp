@@ -1,0 +1,114 @@
+// The pc board's fw_cfg contents (see create_pc_fw_cfg in fw_cfg.h).
+#include <memory>
+
+#include "mimic/hw/fw_cfg.h"
+#include "mimic/hw/machine.h"
+
+namespace mimic::hw {
+
+namespace {
+
+constexpr uint32_t kE820Ram = 1;
+constexpr size_t kLegacyE820Entries = 16;
+
+void put_le(std::vector<uint8_t>& out, uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
+}
+
+// "550e8400-e29b-41d4-a716-446655440000" -> 16 bytes in text order (the
+// command line has already checked the format).
+std::vector<uint8_t> parse_uuid(const std::string& text) {
+    std::vector<uint8_t> bytes;
+    int nibble = -1;
+    for (char c : text) {
+        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (digit < 0) continue;
+        if (nibble < 0) {
+            nibble = digit;
+        } else {
+            bytes.push_back(static_cast<uint8_t>(nibble << 4 | digit));
+            nibble = -1;
+        }
+    }
+    bytes.resize(16, 0);
+    return bytes;
+}
+
+}  // namespace
+
+FwCfg& create_pc_fw_cfg(Machine& machine, const cli::VmConfig& config, uint64_t ram_below_4g,
+                        uint64_t ram_above_4g, std::function<void(const std::string& order)> set_boot_order) {
+    auto created = qom::new_object<FwCfg>(kTypeFwCfgIo);
+    created->set_parent_bus(machine.sysbus());
+    auto& fw_cfg = static_cast<FwCfg&>(machine.add_unattached(std::move(created)));
+    namespace key = fw_cfg_key;
+
+    fw_cfg.add_bytes(key::kUuid, config.uuid.empty() ? std::vector<uint8_t>(16, 0) : parse_uuid(config.uuid));
+    fw_cfg.add_i64(key::kRamSize, ram_below_4g + ram_above_4g);
+    fw_cfg.add_i16(key::kNographic, config.nographic ? 1 : 0);
+    fw_cfg.add_i16(key::kNbCpus, static_cast<uint16_t>(config.smp.cpus));
+    fw_cfg.add_i16(key::kMaxCpus, static_cast<uint16_t>(config.smp.max_cpus));
+    fw_cfg.add_i16(key::kMachineId, 0);
+
+    // NUMA: a node count (0), then the node of every possible APIC ID, then
+    // each node's memory; without -numa that is all zeros.
+    std::vector<uint8_t> numa((1 + config.smp.max_cpus) * 8, 0);
+    fw_cfg.add_bytes(key::kNuma, std::move(numa));
+
+    // Legacy table of reserved ranges (count 0); modern firmware reads etc/e820.
+    fw_cfg.add_bytes(key::kE820Table, std::vector<uint8_t>(4 + kLegacyE820Entries * 20, 0));
+    fw_cfg.add_i32(key::kIrq0Override, 1);
+
+    // RAM only: SeaBIOS adds its own reservations (itself, the EBDA, ACPI).
+    std::vector<uint8_t> e820;
+    put_le(e820, 0, 8);
+    put_le(e820, ram_below_4g, 8);
+    put_le(e820, kE820Ram, 4);
+    if (ram_above_4g) {
+        put_le(e820, 1ull << 32, 8);
+        put_le(e820, ram_above_4g, 8);
+        put_le(e820, kE820Ram, 4);
+    }
+    fw_cfg.add_file("etc/e820", std::move(e820));
+
+    // -boot: the boot device letter (the order itself reaches SeaBIOS through
+    // the CMOS, as with QEMU), the menu and its wait.
+    const cli::Opts& boot = config.boot.opts;
+    std::string order = boot.get_or("order", "cad");
+    std::string once = boot.get_or("once", "");
+    const std::string& first = once.empty() ? order : once;
+    fw_cfg.add_i16(key::kBootDevice, first.empty() ? 0 : static_cast<uint16_t>(first[0]));
+    std::string menu = boot.get_or("menu", "off");
+    bool menu_on = menu == "on" || menu == "yes" || menu == "true";
+    fw_cfg.add_i16(key::kBootMenu, menu_on ? 1 : 0);
+    if (auto splash = boot.get("splash-time")) {
+        uint64_t ms = std::stoull(*splash);
+        fw_cfg.add_file("etc/boot-menu-wait", {static_cast<uint8_t>(ms), static_cast<uint8_t>(ms >> 8)});
+    }
+    if (auto timeout = boot.get("reboot-timeout")) {
+        std::vector<uint8_t> wait;
+        put_le(wait, std::stoull(*timeout), 4);
+        fw_cfg.add_file("etc/boot-fail-wait", std::move(wait));
+    }
+
+    // With -nographic SeaBIOS mirrors its text screen to COM1, so the user
+    // sees the banner and boot menu on the console.
+    if (config.nographic) fw_cfg.add_file("etc/sercon-port", {0xf8, 0x03});
+
+    if (!once.empty()) {
+        // -boot once= lasts for the first boot only: the next reset brings
+        // back order= (QEMU's restore_boot_order; the machine has no reset
+        // before the first boot, so the first reset seen is a reboot).
+        auto pending = std::make_shared<bool>(true);
+        fw_cfg.on_reset([&fw_cfg, pending, order, set_boot_order] {
+            if (!*pending) return;
+            *pending = false;
+            fw_cfg.add_i16(key::kBootDevice, order.empty() ? 0 : static_cast<uint16_t>(order[0]));
+            if (set_boot_order) set_boot_order(order);
+        });
+    }
+    fw_cfg.realize();
+    return fw_cfg;
+}
+
+}  // namespace mimic::hw
