@@ -9,7 +9,8 @@
 //   // on the vCPU thread:
 //   while (running) {
 //       auto why = cpu->run();                // runs guest code without the BQL
-//       ...                                   // kHalted: wait for an interrupt
+//       if (why == x86::ExitReason::kHalted) cpu->wait_for_work(100ms);
+//       ...                                   // kRequested: pause/stop/reset handling
 //   }
 //
 // Threading: run() is called on the vCPU's own thread. Guest code runs
@@ -19,6 +20,7 @@
 // and never touch the state while run() is executing.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -78,6 +80,9 @@ public:
     virtual ExitReason run() = 0;
     // Makes run() return kRequested soon (from any thread).
     virtual void request_exit() = 0;
+    // After run() returned kHalted: blocks (without the BQL) until an
+    // interrupt, NMI or exit request arrives, or `timeout` passes.
+    virtual void wait_for_work(std::chrono::milliseconds timeout) = 0;
     // The SDM power-up / RESET state (INIT keeps caches and MSRs; issue 6).
     virtual void reset() = 0;
 

@@ -219,15 +219,30 @@ uint32_t CpuImpl::eflags() const { return get_eflags(&env_); }
 
 void CpuImpl::set_eflags(uint32_t value) { x86::set_eflags(&env_, value, 0x3f7fd5); }
 
+void CpuImpl::wake() {
+    std::lock_guard<std::mutex> lock(wake_mutex_);
+    wake_cv_.notify_all();
+}
+
+void CpuImpl::wait_for_work(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(wake_mutex_);
+    wake_cv_.wait_for(lock, timeout, [this] {
+        uint32_t req = env_.interrupt_request.load();
+        return (req & (kIrqExit | kIrqNmi)) || ((req & kIrqHard) && (env_.eflags & kFlagIF));
+    });
+}
+
 void CpuImpl::request_exit() {
     env_.interrupt_request.fetch_or(kIrqExit);
     env_.exit_request.store(1);
+    wake();
 }
 
 void CpuImpl::set_irq_line(bool level) {
     if (level) {
         env_.interrupt_request.fetch_or(kIrqHard);
         env_.exit_request.store(1);
+        wake();
     } else {
         env_.interrupt_request.fetch_and(~kIrqHard);
     }
@@ -236,6 +251,7 @@ void CpuImpl::set_irq_line(bool level) {
 void CpuImpl::raise_nmi() {
     env_.interrupt_request.fetch_or(kIrqNmi);
     env_.exit_request.store(1);
+    wake();
 }
 
 void CpuImpl::set_a20(bool enabled) {

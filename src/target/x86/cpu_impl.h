@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 
 #include "mimic/memory/address_space.h"
@@ -25,6 +26,7 @@ public:
 
     ExitReason run() override;
     void request_exit() override;
+    void wait_for_work(std::chrono::milliseconds timeout) override;
     void reset() override;
     void set_interrupt_controller(InterruptController* ic) override { ic_ = ic; }
     void set_irq_line(bool level) override;
@@ -82,6 +84,9 @@ public:
     bool tlb_has_large_ = false;
 
 private:
+    void wake();
+    std::mutex wake_mutex_;
+    std::condition_variable wake_cv_;
     int exec_loop();
     tcg::TranslationBlock* tb_find();
     bool check_interrupts();

@@ -1,5 +1,7 @@
 // External interrupts (IF, the STI shadow, HLT wake-up), the triple fault
 // hook, #UD and #GP verdicts, and segment limit checks.
+#include <thread>
+
 #include "cpu_harness.h"
 
 namespace mimic::x86::test {
@@ -55,9 +57,11 @@ TEST_P(Sys, InterruptWaitsForTheStiShadowAndWakesHlt) {
     EXPECT_EQ(reg(kRBX), 1u);
     EXPECT_EQ(reg(kRSI), 0x10000u + 1 + 5);
     EXPECT_EQ(reg(kRAX), 2u);
-    // Halted: an interrupt wakes it and execution goes on after HLT.
+    // Halted: an interrupt (from another thread) wakes it and execution goes on after HLT.
     pic_.pending = 0x21;
-    cpu_->set_irq_line(true);
+    std::thread irq([this] { cpu_->set_irq_line(true); });
+    cpu_->wait_for_work(std::chrono::seconds(10));
+    irq.join();
     ASSERT_TRUE(run());
     EXPECT_EQ(reg(kRBX), 2u);
     EXPECT_EQ(reg(kRAX), 3u);
