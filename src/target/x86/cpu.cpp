@@ -126,6 +126,7 @@ void CpuImpl::reset() {
     std::memset(e.fpu.st, 0, sizeof(e.fpu.st));
     std::memset(e.fpu.xmm, 0, sizeof(e.fpu.xmm));
     e.interrupt_request.store(0);
+    shutdown_ = false;
     update_hflags(&e);
     tlb_flush();
 }
