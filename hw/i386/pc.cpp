@@ -3,11 +3,14 @@
 // below 1 MiB, and the ISA bus. The chipset and platform devices join here
 // as they are modelled.
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <vector>
 
+#include "mimic/hw/i8259.h"
 #include "mimic/hw/isa.h"
 #include "mimic/hw/machine.h"
+#include "mimic/hw/mc146818rtc.h"
 #include "mimic/memory/transaction.h"
 #include "mimic/util/error.h"
 
@@ -33,9 +36,37 @@ public:
         IsaBusBridge& placed = static_cast<IsaBusBridge&>(add_unattached(std::move(bridge)));
         placed.realize();
         set_isa_bus(&placed.bus());
+        create_isa_devices(config);
     }
 
+    // The PIC's INT output; the CPU model connects to it when it exists.
+    x86::InterruptController* interrupt_controller() const { return pic_; }
+
 private:
+    // The ISA board devices every PC has, at their fixed ports and IRQs.
+    void create_isa_devices(const cli::VmConfig& config) {
+        pic_ = &create_i8259_pair(*this, [this](bool level) { intr_ = level; });
+        add_isa_device("isa-pit");
+        add_isa_device("isa-pcspk");
+        add_isa_device("port92");
+        add_isa_device("i8042");
+        auto& rtc = add_isa_device("mc146818rtc", [&](qom::Object& device) {
+            if (!config.rtc.location.empty()) dynamic_cast<CmosMemory&>(device).configure(config.rtc);
+        });
+        fill_pc_cmos(dynamic_cast<CmosMemory&>(rtc), config, ram_below_4g_->size(),
+                     ram_above_4g_ ? ram_above_4g_->size() : 0);
+    }
+
+    qom::Device& add_isa_device(const char* type,
+                                const std::function<void(qom::Object&)>& configure = {}) {
+        auto device = qom::new_object<qom::Device>(type);
+        if (configure) configure(*device);
+        device->set_parent_bus(*isa_bus());
+        auto& placed = static_cast<qom::Device&>(add_unattached(std::move(device)));
+        placed.realize();
+        return placed;
+    }
+
     void map_ram(uint64_t size) {
         memory::MemoryRegion& ram = allocate_ram(size);
         uint64_t below = size >= kMaxLowRamSmall ? kLowRamLarge : size;
@@ -73,6 +104,8 @@ private:
     }
 
     std::unique_ptr<memory::MemoryRegion> ram_below_4g_, ram_above_4g_, bios_, isa_bios_;
+    x86::InterruptController* pic_ = nullptr;
+    bool intr_ = false;  // the PIC's INT output, until a CPU takes it
 };
 
 MIMIC_REGISTER_TYPE({

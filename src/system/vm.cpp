@@ -67,6 +67,7 @@ private:
     chardev::Chardev* create_legacy_chardev(const cli::OptionUse& use, const std::string& id);
     void create_machine();
     void create_devices();
+    void create_serial_ports();
     void create_accelerator();
 
     const cli::VmConfig& config_;
@@ -95,10 +96,6 @@ void Vm::Impl::reject_unsupported() {
     for (const auto& use : config_.netdevs) refuse(use.location, "networking");
     for (const auto& use : config_.nets) refuse(use.location, "networking");
     for (const auto& use : config_.nics) refuse(use.location, "networking");
-    for (const auto& use : config_.serials) {
-        std::string spec = use.opts.get_or("spec", "");
-        if (spec != "none" && spec != "null") refuse(use.location, "the serial port");
-    }
     for (const auto& use : config_.monitors) {
         if (use.opts.get_or("spec", "") != "none") refuse(use.location, "the monitor");
     }
@@ -187,6 +184,7 @@ void Vm::Impl::create_devices() {
             qom::device_add(*machine_, qom::DeviceOptions{{"driver", "isa-debugcon"}, {"chardev", chardev->id()}});
         });
     }
+    create_serial_ports();
     for (const cli::OptionUse& use : config_.devices) {
         at(use.location, [&] {
             qom::DeviceOptions options;
@@ -205,6 +203,30 @@ void Vm::Impl::create_devices() {
     for (const std::string& warning : globals.unused_warnings())
         std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, warning.c_str());
     machine_->set_ready();
+}
+
+// COM1-COM4 from -serial, as QEMU's serial_hds: the Nth option is the Nth
+// port ("none" leaves it out). Without -serial, -nographic puts COM1 on the
+// stdio mux made in create_chardevs; otherwise QEMU's default "vc" has no
+// console to show, so there is no port.
+void Vm::Impl::create_serial_ports() {
+    auto add_port = [&](const std::string& location, int index, const std::string& chardev_id) {
+        at(location, [&] {
+            qom::device_add(*machine_, qom::DeviceOptions{{"driver", "isa-serial"},
+                                                          {"index", std::to_string(index)},
+                                                          {"chardev", chardev_id}});
+        });
+    };
+    if (config_.serials.empty()) {
+        if (chardev::ChardevRegistry::global().find("serial0")) add_port("-nographic", 0, "serial0");
+        return;
+    }
+    for (size_t i = 0; i < config_.serials.size(); ++i) {
+        const cli::OptionUse& use = config_.serials[i];
+        if (i >= 4) throw Error("{}: too many serial ports", use.location);
+        chardev::Chardev* chardev = create_legacy_chardev(use, "serial" + std::to_string(i));
+        if (chardev) add_port(use.location, static_cast<int>(i), chardev->id());
+    }
 }
 
 void Vm::Impl::create_accelerator() {

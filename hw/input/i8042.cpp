@@ -1,0 +1,258 @@
+// i8042: the PS/2 keyboard controller (ports 0x60/0x64) with its keyboard on
+// IRQ1 and mouse on IRQ12.
+//
+// The controller has one output buffer. The keyboard and mouse queue their
+// bytes and the controller moves the next one into the buffer whenever the
+// guest has read the previous one; controller command replies go first.
+// Besides input, the chip carries two board signals on its output port: the
+// A20 gate (bit 1) and the CPU reset line (bit 0, pulsed by command 0xFE).
+#include <deque>
+#include <optional>
+
+#include "mimic/hw/board_signals.h"
+#include "mimic/hw/isa.h"
+#include "mimic/qom/property.h"
+#include "mimic/util/log.h"
+#include "ps2.h"
+
+namespace mimic::hw {
+namespace {
+
+// Status register (port 0x64 read).
+constexpr uint8_t kStatOutputFull = 0x01, kStatInputFull = 0x02, kStatSystem = 0x04,
+                  kStatCommand = 0x08, kStatUnlocked = 0x10, kStatAuxData = 0x20;
+// Command byte.
+constexpr uint8_t kModeKbdInt = 0x01, kModeAuxInt = 0x02, kModeSystem = 0x04,
+                  kModeKbdDisabled = 0x10, kModeAuxDisabled = 0x20, kModeTranslate = 0x40;
+// Output port.
+constexpr uint8_t kOutReset = 0x01, kOutA20 = 0x02, kOutKbdFull = 0x10, kOutAuxFull = 0x20;
+
+class I8042 : public IsaDevice {
+public:
+    I8042() : keyboard_([this] { pump(); }), mouse_([this] { pump(); }) {}
+
+    // For sendkey and the UI: a key by QEMU qcode name ("a", "ret", "ctrl").
+    bool send_key(std::string_view qcode, bool down) { return keyboard_.send_key(qcode, down); }
+    void mouse_event(int dx, int dy, int dz, uint8_t buttons) {
+        mouse_.move(dx, dy, dz, buttons);
+    }
+
+protected:
+    void do_realize() override {
+        memory::MmioOps data_ops;
+        data_ops.read = [this](uint64_t, unsigned) -> uint64_t { return read_data(); };
+        data_ops.write = [this](uint64_t, uint64_t value, unsigned) {
+            write_data(static_cast<uint8_t>(value));
+        };
+        data_ops.valid = {1, 1, false};
+        data_ops.impl = {1, 1, false};
+        data_region_.init_io("i8042-data", 1, std::move(data_ops));
+        register_ioport(data_region_, 0x60);
+
+        memory::MmioOps command_ops;
+        command_ops.read = [this](uint64_t, unsigned) -> uint64_t { return status_; };
+        command_ops.write = [this](uint64_t, uint64_t value, unsigned) {
+            write_command(static_cast<uint8_t>(value));
+        };
+        command_ops.valid = {1, 1, false};
+        command_ops.impl = {1, 1, false};
+        command_region_.init_io("i8042-cmd", 1, std::move(command_ops));
+        register_ioport(command_region_, 0x64);
+        kbd_irq_ = isa_irq(1);
+        aux_irq_ = isa_irq(12);
+        do_reset();
+    }
+
+    void do_reset() override {
+        mode_ = kModeKbdInt | kModeAuxInt;
+        status_ = kStatCommand | kStatUnlocked;
+        outport_ = kOutReset | kOutA20 | 0xcc;  // unused pins read as 1
+        pending_command_.reset();
+        replies_.clear();
+        keyboard_.reset();
+        mouse_.reset();
+        keyboard_.set_translation(mode_ & kModeTranslate);
+        update_irq();
+    }
+
+private:
+    // Source of the byte now in the output buffer.
+    enum class Source { kNone, kController, kKeyboard, kMouse };
+
+    uint8_t read_data() {
+        uint8_t value = output_;
+        if (status_ & kStatOutputFull) {
+            status_ &= ~(kStatOutputFull | kStatAuxData);
+            source_ = Source::kNone;
+            update_irq();
+            pump();
+        }
+        return value;
+    }
+
+    // Fills the empty output buffer from the highest-priority source.
+    void pump() {
+        if (status_ & kStatOutputFull) return;
+        if (!replies_.empty()) {
+            place(replies_.front().first, replies_.front().second);
+            replies_.pop_front();
+        } else if (!(mode_ & kModeKbdDisabled) && keyboard_.has_data()) {
+            place(keyboard_.pop(), Source::kKeyboard);
+        } else if (!(mode_ & kModeAuxDisabled) && mouse_.has_data()) {
+            place(mouse_.pop(), Source::kMouse);
+        }
+        update_irq();
+    }
+
+    void place(uint8_t value, Source source) {
+        output_ = value;
+        source_ = source;
+        status_ |= kStatOutputFull;
+        if (source == Source::kMouse) status_ |= kStatAuxData;
+    }
+
+    void reply(uint8_t value, Source as = Source::kController) {
+        replies_.emplace_back(value, as);
+        pump();
+    }
+
+    void update_irq() {
+        bool full = status_ & kStatOutputFull;
+        bool aux = status_ & kStatAuxData;
+        // Level signals: the PIC's edge detection sees one interrupt per byte
+        // because reading the buffer drops the line before the next byte.
+        kbd_irq_.set(full && !aux && (mode_ & kModeKbdInt));
+        aux_irq_.set(full && aux && (mode_ & kModeAuxInt));
+        outport_ = static_cast<uint8_t>((outport_ & ~(kOutKbdFull | kOutAuxFull)) |
+                                        (full && !aux ? kOutKbdFull : 0) |
+                                        (full && aux ? kOutAuxFull : 0));
+    }
+
+    void write_mode(uint8_t value) {
+        mode_ = value;
+        status_ = static_cast<uint8_t>((status_ & ~kStatSystem) | (value & kModeSystem ? kStatSystem : 0));
+        keyboard_.set_translation(value & kModeTranslate);
+        update_irq();
+        pump();
+    }
+
+    void write_outport(uint8_t value) {
+        bool a20 = value & kOutA20;
+        if (a20 != bool(outport_ & kOutA20)) set_a20_gate(*this, a20);
+        outport_ = value;
+        // The reset line is active low.
+        if (!(value & kOutReset)) request_system_reset(*this, "the keyboard controller");
+    }
+
+    void write_command(uint8_t command) {
+        status_ |= kStatCommand;
+        pending_command_.reset();
+        switch (command) {
+            case 0x20:
+                reply(mode_);
+                break;
+            case 0x60:  // write command byte
+            case 0xd1:  // write output port
+            case 0xd2:  // write keyboard output buffer
+            case 0xd3:  // write mouse output buffer
+            case 0xd4:  // write to the mouse
+                pending_command_ = command;
+                break;
+            case 0xa7:
+                mode_ |= kModeAuxDisabled;
+                break;
+            case 0xa8:
+                mode_ &= ~kModeAuxDisabled;
+                pump();
+                break;
+            case 0xa9:  // mouse interface test: no error
+            case 0xab:  // keyboard interface test: no error
+                reply(0x00);
+                break;
+            case 0xaa:  // controller self test
+                status_ |= kStatSystem;
+                reply(0x55);
+                break;
+            case 0xad:
+                mode_ |= kModeKbdDisabled;
+                break;
+            case 0xae:
+                mode_ &= ~kModeKbdDisabled;
+                pump();
+                break;
+            case 0xc0:  // input port: keyboard not inhibited
+                reply(0x80);
+                break;
+            case 0xd0:
+                reply(outport_);
+                break;
+            case 0xdd:  // HP Vectra style A20 control
+                write_outport(outport_ & ~kOutA20);
+                break;
+            case 0xdf:
+                write_outport(outport_ | kOutA20);
+                break;
+            default:
+                if (command >= 0xf0) {
+                    // Pulse output lines whose bit is 0; bit 0 is reset.
+                    if (!(command & 0x01)) request_system_reset(*this, "the keyboard controller");
+                } else {
+                    MIMIC_LOG(log::kUnimp, "i8042: unsupported controller command {:#04x}\n", command);
+                }
+                break;
+        }
+    }
+
+    void write_data(uint8_t value) {
+        status_ &= ~kStatCommand;
+        if (!pending_command_) {
+            // Data without a command goes to the keyboard, which wakes up.
+            mode_ &= ~kModeKbdDisabled;
+            keyboard_.write(value);
+            return;
+        }
+        uint8_t command = *pending_command_;
+        pending_command_.reset();
+        switch (command) {
+            case 0x60:
+                write_mode(value);
+                break;
+            case 0xd1:
+                write_outport(value);
+                break;
+            case 0xd2:
+                reply(value, Source::kKeyboard);
+                break;
+            case 0xd3:
+                reply(value, Source::kMouse);
+                break;
+            case 0xd4:
+                mouse_.write(value);
+                break;
+        }
+    }
+
+    memory::MemoryRegion data_region_, command_region_;
+    IrqLine kbd_irq_, aux_irq_;
+    Ps2Keyboard keyboard_;
+    Ps2Mouse mouse_;
+
+    uint8_t mode_ = kModeKbdInt | kModeAuxInt;
+    uint8_t status_ = kStatCommand | kStatUnlocked;
+    uint8_t outport_ = kOutReset | kOutA20;
+    uint8_t output_ = 0;
+    Source source_ = Source::kNone;
+    std::optional<uint8_t> pending_command_;
+    std::deque<std::pair<uint8_t, Source>> replies_;
+};
+
+MIMIC_REGISTER_TYPE({
+    .name = "i8042",
+    .parent = qom::kTypeIsaDevice,
+    .factory = qom::factory_of<I8042>(),
+    .description = "PS/2 keyboard controller with keyboard and mouse",
+    .categories = {qom::DeviceCategory::kInput},
+});
+
+}  // namespace
+}  // namespace mimic::hw

@@ -1,0 +1,135 @@
+// The PS/2 mouse behind the i8042 (auxiliary port): a standard three-button
+// mouse (ID 0) with stream and remote modes.
+#include <algorithm>
+
+#include "mimic/util/log.h"
+#include "ps2.h"
+
+namespace mimic::hw {
+
+void Ps2Mouse::reset() {
+    clear_queue();
+    stream_mode_ = true;
+    enabled_ = false;
+    wrap_ = false;
+    scaling_2to1_ = false;
+    sample_rate_ = 100;
+    resolution_ = 2;
+    pending_command_ = -1;
+    dx_ = dy_ = 0;
+}
+
+void Ps2Mouse::move(int dx, int dy, int /*dz: no wheel on a standard PS/2 mouse*/, uint8_t buttons) {
+    dx_ += dx;
+    dy_ += dy;
+    bool changed = buttons != buttons_;
+    buttons_ = buttons & 0x07;
+    // Remote mode: motion accumulates until the guest asks (0xEB).
+    if (!stream_mode_ || !enabled_) return;
+    if ((dx_ || dy_ || changed) && queue_has_room(3)) send_packet();
+}
+
+// A three-byte movement packet. Counts beyond 9 bits saturate; the
+// overflow bits are left clear as most guests discard such packets.
+void Ps2Mouse::send_packet() {
+    int dx = std::clamp(dx_, -256, 255);
+    int dy = std::clamp(dy_, -256, 255);
+    queue(static_cast<uint8_t>(0x08 | buttons_ | (dx < 0 ? 0x10 : 0) | (dy < 0 ? 0x20 : 0)));
+    queue(static_cast<uint8_t>(dx));
+    queue(static_cast<uint8_t>(dy));
+    dx_ -= dx;
+    dy_ -= dy;
+}
+
+void Ps2Mouse::write(uint8_t value) {
+    if (pending_command_ >= 0) {
+        int command = pending_command_;
+        pending_command_ = -1;
+        if (command == 0xf3) {
+            sample_rate_ = value;
+        } else {  // 0xe8
+            resolution_ = value & 3;
+        }
+        reply(0xfa);
+        return;
+    }
+    if (wrap_ && value != 0xec && value != 0xff) {
+        reply(value);  // wrap (echo) mode
+        return;
+    }
+    switch (value) {
+        case 0xe6:
+            scaling_2to1_ = false;
+            reply(0xfa);
+            break;
+        case 0xe7:
+            scaling_2to1_ = true;
+            reply(0xfa);
+            break;
+        case 0xe8:  // set resolution
+        case 0xf3:  // set sample rate
+            pending_command_ = value;
+            reply(0xfa);
+            break;
+        case 0xe9:  // status request: mode/enable/scaling/buttons, resolution, rate
+            reply(0xfa);
+            reply(static_cast<uint8_t>((stream_mode_ ? 0 : 0x40) | (enabled_ ? 0x20 : 0) |
+                                       (scaling_2to1_ ? 0x10 : 0) | (buttons_ & 1 ? 0x04 : 0) |
+                                       (buttons_ & 4 ? 0x02 : 0) | (buttons_ & 2 ? 0x01 : 0)));
+            reply(resolution_);
+            reply(sample_rate_);
+            break;
+        case 0xea:
+            stream_mode_ = true;
+            reply(0xfa);
+            break;
+        case 0xeb:  // read data (remote mode)
+            reply(0xfa);
+            send_packet();
+            break;
+        case 0xec:
+            wrap_ = false;
+            reply(0xfa);
+            break;
+        case 0xee:
+            wrap_ = true;
+            reply(0xfa);
+            break;
+        case 0xf0:
+            stream_mode_ = false;
+            reply(0xfa);
+            break;
+        case 0xf2:  // get device ID: standard mouse
+            reply(0xfa);
+            reply(0x00);
+            break;
+        case 0xf4:
+            enabled_ = true;
+            reply(0xfa);
+            break;
+        case 0xf5:
+            enabled_ = false;
+            reply(0xfa);
+            break;
+        case 0xf6:  // set defaults
+            sample_rate_ = 100;
+            resolution_ = 2;
+            scaling_2to1_ = false;
+            stream_mode_ = true;
+            enabled_ = false;
+            reply(0xfa);
+            break;
+        case 0xff:  // reset: ack, self-test passed, device ID
+            reset();
+            reply(0xfa);
+            reply(0xaa);
+            reply(0x00);
+            break;
+        default:
+            MIMIC_LOG(log::kUnimp, "ps2 mouse: unsupported command {:#04x}\n", value);
+            reply(0xfe);
+            break;
+    }
+}
+
+}  // namespace mimic::hw

@@ -1,0 +1,31 @@
+// Board-level signals that PC devices drive but do not own: the system reset
+// request (keyboard controller pulse, port 92h bit 0) and the A20 gate (port
+// 92h bit 1, the i8042 output port). Whoever builds the VM installs the hooks
+// (the run control for reset, the CPU for A20); until then a reset request is
+// only logged (-d unimp) and A20 changes are remembered but go nowhere.
+//
+// The hooks live per machine so devices find them through their object tree.
+#pragma once
+
+#include <functional>
+
+namespace mimic::qom {
+class Object;
+}
+
+namespace mimic::hw {
+
+struct BoardSignals {
+    std::function<void()> reset_request;
+    std::function<void(bool enabled)> set_a20;
+};
+
+// The signals of the machine `object` belongs to (a device, or the machine
+// itself). Objects outside any machine share one fallback set.
+BoardSignals& board_signals(const qom::Object& object);
+
+// Convenience for devices: call the hook or log that nothing listens.
+void request_system_reset(const qom::Object& device, const char* why);
+void set_a20_gate(const qom::Object& device, bool enabled);
+
+}  // namespace mimic::hw
