@@ -1,0 +1,159 @@
+#include "mimic/monitor/qom_commands.h"
+
+#include "mimic/cli/opts.h"
+#include "mimic/monitor/monitor_hub.h"
+#include "mimic/monitor/qmp_error.h"
+#include "mimic/qom/device_add.h"
+#include "mimic/qom/device_help.h"
+#include "mimic/qom/machine.h"
+#include "mimic/qom/qtree.h"
+
+#include <nlohmann/json.hpp>
+
+namespace mimic::monitor {
+
+namespace {
+
+nlohmann::json to_plain(const Json& value) { return nlohmann::json::parse(value.dump()); }
+
+// QEMU answers lookups of missing objects with the DeviceNotFound class.
+[[noreturn]] void rethrow_with_class(const Error& e) {
+    std::string_view text = e.what();
+    bool not_found = text.starts_with("Device '") && text.ends_with("' not found");
+    throw QmpError(not_found ? ErrorClass::kDeviceNotFound : ErrorClass::kGenericError, std::string(text));
+}
+
+qom::Object& resolve(qom::Machine& machine, const std::string& path) {
+    qom::Object* object = machine.resolve_path(path);
+    if (!object) throw QmpError(ErrorClass::kDeviceNotFound, fmt::format("Device '{}' not found", path));
+    return *object;
+}
+
+}  // namespace
+
+void register_qom_commands(MonitorHub& hub, qom::Machine& machine) {
+    Schema& schema = hub.schema();
+    qom::Machine* m = &machine;
+
+    CommandDef device_add{
+        .name = "device_add",
+        .arguments = {{"driver", "str"}, {"bus", "str", kOptional}, {"id", "str", kOptional}},
+        .doc = "Hot-plugs a device; further arguments are its properties.",
+        .handler = [m](const Json& args, CommandContext&) -> Json {
+            try {
+                qom::device_add(*m, to_plain(args));
+            } catch (const QmpError&) {
+                throw;
+            } catch (const Error& e) {
+                rethrow_with_class(e);
+            }
+            return Json::object();
+        },
+    };
+    device_add.extra_arguments = true;
+    schema.add_command(std::move(device_add));
+
+    schema.add_command({
+        .name = "device_del",
+        .arguments = {{"id", "str", false, "the device's id or QOM path"}},
+        .doc = "Asks for a device to be unplugged; DEVICE_DELETED follows when it is gone.",
+        .handler = [m](const Json& args, CommandContext&) -> Json {
+            try {
+                qom::device_del(*m, args["id"].get<std::string>());
+            } catch (const Error& e) {
+                rethrow_with_class(e);
+            }
+            return Json::object();
+        },
+    });
+
+    schema.add_object({"ObjectPropertyInfo", {{"name", "str"}, {"type", "str"}}});
+    schema.add_command({
+        .name = "qom-list",
+        .arguments = {{"path", "str"}},
+        .returns = "[ObjectPropertyInfo]",
+        .doc = "Lists the properties (and children) of a QOM object.",
+        .handler = [m](const Json& args, CommandContext&) -> Json {
+            Json list = Json::array();
+            for (const auto& property : resolve(*m, args["path"].get<std::string>()).list_properties()) {
+                list.push_back({{"name", property.name}, {"type", property.type}});
+            }
+            return list;
+        },
+    });
+    schema.add_command({
+        .name = "qom-get",
+        .arguments = {{"path", "str"}, {"property", "str"}},
+        .returns = "any",
+        .doc = "Reads a QOM property.",
+        .handler = [m](const Json& args, CommandContext&) -> Json {
+            qom::Object& object = resolve(*m, args["path"].get<std::string>());
+            return Json::parse(object.get_property(args["property"].get<std::string>()).dump());
+        },
+    });
+    schema.add_command({
+        .name = "qom-set",
+        .arguments = {{"path", "str"}, {"property", "str"}, {"value", "any"}},
+        .doc = "Writes a QOM property.",
+        .handler = [m](const Json& args, CommandContext&) -> Json {
+            qom::Object& object = resolve(*m, args["path"].get<std::string>());
+            object.set_property(args["property"].get<std::string>(), to_plain(args["value"]));
+            return Json::object();
+        },
+    });
+
+    HmpTable& hmp = hub.hmp();
+    hmp.add_command({"device_add", "driver[,prop=value][,...]", "add device, like -device on the command line",
+                     {{"device", HmpArgKind::kRestOfLine}},
+                     [m](const Json& args, HmpContext& ctx) {
+                         cli::Opts opts = cli::parse_opts(args["device"].get<std::string>(), "driver");
+                         std::string driver = opts.get_or("driver", "");
+                         if (driver == "help" || driver == "?") {
+                             ctx.print_text(qom::device_list_help());
+                             return;
+                         }
+                         if (opts.wants_help()) {
+                             ctx.print_text(qom::device_properties_help(driver));
+                             return;
+                         }
+                         qom::DeviceOptions options;
+                         if (!opts.id().empty()) options.emplace_back("id", opts.id());
+                         for (const cli::KeyValue& entry : opts.entries()) options.emplace_back(entry.key, entry.value);
+                         qom::device_add(*m, options);
+                     }});
+    hmp.add_command({"device_del", "device", "remove device", {{"id", HmpArgKind::kString}},
+                     [](const Json& args, HmpContext& ctx) {
+                         ctx.hub.execute("device_del", {{"id", args["id"]}}, ctx.monitor);
+                     }});
+    hmp.add_command({"qom-list", "path", "list QOM properties", {{"path", HmpArgKind::kString, kOptional}},
+                     [m](const Json& args, HmpContext& ctx) {
+                         if (!args.contains("path")) {
+                             ctx.print("/\n");
+                             return;
+                         }
+                         Json list = ctx.hub.execute("qom-list", {{"path", args["path"]}}, ctx.monitor);
+                         for (const Json& entry : list) {
+                             ctx.print("{} ({})\n", entry["name"].get<std::string>(), entry["type"].get<std::string>());
+                         }
+                         (void)m;
+                     }});
+    hmp.add_command({"qom-get", "path property", "print QOM property",
+                     {{"path", HmpArgKind::kString}, {"property", HmpArgKind::kString}},
+                     [](const Json& args, HmpContext& ctx) {
+                         Json value = ctx.hub.execute("qom-get", {{"path", args["path"]}, {"property", args["property"]}},
+                                                      ctx.monitor);
+                         ctx.print("{}\n", to_qmp_text(value, true));
+                     }});
+    hmp.add_command({"qom-set", "path property value", "set QOM property",
+                     {{"path", HmpArgKind::kString}, {"property", HmpArgKind::kString},
+                      {"value", HmpArgKind::kRestOfLine}},
+                     [m](const Json& args, HmpContext&) {
+                         // HMP gives text, parsed the way -device parses it.
+                         resolve(*m, args["path"].get<std::string>())
+                             .parse_property(args["property"].get<std::string>(), args["value"].get<std::string>());
+                     }});
+    hmp.add_info({"qtree", "", "show device tree", {},
+                  [m](const Json&, HmpContext& ctx) { ctx.print_text(qom::format_qtree(m->sysbus())); }});
+}
+
+}  // namespace mimic::monitor
