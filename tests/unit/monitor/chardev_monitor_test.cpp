@@ -96,6 +96,7 @@ TEST_F(ChardevMonitorTest, MuxHoldsOutputUntilFocus) {
 
 #include "mimic/chardev/registry.h"
 #include "mimic/cli/vm_config.h"
+#include "mimic/monitor/chardev_info.h"
 #include "mimic/monitor/monitor_setup.h"
 #include "mimic/util/error.h"
 
@@ -127,5 +128,18 @@ TEST_F(ChardevMonitorTest, CreateMonitorsFromTheCommandLine) {
         EXPECT_STREQ(e.what(), "Duplicate ID 'compat_monitor0' for chardev");
     }
     monitors.clear();
+    registry.clear();
+}
+
+TEST_F(ChardevMonitorTest, InfoChardevFromTheRegistry) {
+    mimic::chardev::ChardevRegistry registry;
+    registry.create({{"backend", "ringbuf"}, {"id", "log0"}});
+    ChardevRegistryInfo info(registry);
+    hub.providers().chardev = &info;
+    EXPECT_EQ(hub.execute_hmp("info chardev").substr(0, 15), "log0: filename=");
+    Json list = hub.execute("query-chardev", Json::object());
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0]["label"], "log0");
+    hub.providers().chardev = nullptr;
     registry.clear();
 }
