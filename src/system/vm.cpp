@@ -6,6 +6,7 @@
 #include "mimic/chardev/mux.h"
 #include "mimic/chardev/registry.h"
 #include "mimic/cli/command_line.h"
+#include "mimic/hw/ide.h"
 #include "mimic/hw/machine.h"
 #include "mimic/main_loop/bql.h"
 #include "mimic/main_loop/clock.h"
@@ -105,7 +106,8 @@ void Vm::Impl::reject_unsupported() {
         std::string type = config_.display->opts.get_or("type", "");
         if (type != "none") refuse(config_.display->location, "the '" + type + "' display");
     }
-    if (config_.vga && *config_.vga != "none") refuse("-vga " + *config_.vga, "VGA");
+    if (config_.vga && *config_.vga != "none" && *config_.vga != "std")
+        refuse("-vga " + *config_.vga, "the '" + *config_.vga + "' VGA");
     if (!config_.cpu_model.empty()) refuse("-cpu " + config_.cpu_model, "choosing a CPU model");
     if (config_.daemonize && config_.nographic)
         throw Error("-nographic cannot be used with -daemonize");
@@ -195,11 +197,10 @@ void Vm::Impl::create_devices() {
     }
     drives_.open_all(config_);
     for (const auto& info : drives_.drives()) {
-        if (info->interface != DriveInterface::kNone) {
-            throw Error("{}: {} drives are not supported yet", info->location,
-                        info->interface == DriveInterface::kIde ? "IDE" : "this kind of");
-        }
+        if (info->interface != DriveInterface::kNone && info->interface != DriveInterface::kIde)
+            throw Error("{}: this kind of drive is not supported yet", info->location);
     }
+    hw::attach_ide_drives(*machine_, drives_);
     for (const std::string& warning : globals.unused_warnings())
         std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, warning.c_str());
     machine_->set_ready();
