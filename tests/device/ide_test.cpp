@@ -560,3 +560,21 @@ TEST(Atapi, EmptyDriveReportsNoMedium) {
     auto capacity = atapi(vm, {0x25});
     EXPECT_EQ(capacity.error >> 4, 0x02);
 }
+
+TEST(Ide, InterruptOnCompletionAckedByStatusAndMaskedByNien) {
+    std::string disk = make_disk("irq.raw", 2048);
+    QtestClient vm({"-drive", "file=" + disk + ",format=raw,if=ide"});
+    vm.irq_intercept_in("pic");
+    vm.outb(kPrimary + 6, 0xa0);
+    vm.outb(kPrimary + 7, 0xe7);  // FLUSH CACHE: completion interrupt
+    EXPECT_TRUE(vm.irq_level(14));
+    vm.inb(0x3f6);  // alternate status does not acknowledge
+    EXPECT_TRUE(vm.irq_level(14));
+    vm.inb(kPrimary + 7);
+    EXPECT_FALSE(vm.irq_level(14));
+    vm.outb(0x3f6, 0x02);  // nIEN
+    vm.outb(kPrimary + 7, 0xe7);
+    EXPECT_FALSE(vm.irq_level(14));
+    vm.outb(0x3f6, 0x00);  // the pending interrupt shows once enabled
+    EXPECT_TRUE(vm.irq_level(14));
+}
