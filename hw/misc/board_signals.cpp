@@ -2,7 +2,9 @@
 
 #include <map>
 
+#include "mimic/hw/machine.h"
 #include "mimic/qom/machine.h"
+#include "mimic/system/runstate.h"
 #include "mimic/util/log.h"
 
 namespace mimic::hw {
@@ -20,6 +22,12 @@ void request_system_reset(const qom::Object& device, const char* why) {
     BoardSignals& signals = board_signals(device);
     if (signals.reset_request) {
         signals.reset_request();
+        return;
+    }
+    // The default: a guest reset through the VM's run control, which resets
+    // every device (or exits with -no-reboot).
+    if (Machine* machine = Machine::of(device); machine && machine->run_control()) {
+        machine->run_control()->request_reset(system::ShutdownCause::kGuestReset);
         return;
     }
     MIMIC_LOG(log::kUnimp, "system reset requested by {} (no reset hook installed)\n", why);

@@ -1,8 +1,10 @@
 // Board-level signals that PC devices drive but do not own: the system reset
 // request (keyboard controller pulse, port 92h bit 0) and the A20 gate (port
-// 92h bit 1, the i8042 output port). Whoever builds the VM installs the hooks
-// (the run control for reset, the CPU for A20); until then a reset request is
-// only logged (-d unimp) and A20 changes are remembered but go nowhere.
+// 92h bit 1, the i8042 output port). Whoever builds the VM may install hooks
+// (the CPU for A20). Without a reset hook, a reset request goes to the
+// machine's run control as a guest reset (-no-reboot makes it an exit);
+// without either it is only logged (-d unimp). A20 changes without a hook
+// are remembered by the devices but go nowhere.
 //
 // The hooks live per machine so devices find them through their object tree.
 #pragma once
