@@ -20,12 +20,14 @@ void Ps2Mouse::reset() {
 }
 
 void Ps2Mouse::move(int dx, int dy, int /*dz: no wheel on a standard PS/2 mouse*/, uint8_t buttons) {
-    dx_ += dx;
-    dy_ += dy;
     bool changed = buttons != buttons_;
     buttons_ = buttons & 0x07;
+    // A disabled mouse in stream mode reports nothing, later either.
+    if (stream_mode_ && !enabled_) return;
+    dx_ += dx;
+    dy_ += dy;
     // Remote mode: motion accumulates until the guest asks (0xEB).
-    if (!stream_mode_ || !enabled_) return;
+    if (!stream_mode_) return;
     if ((dx_ || dy_ || changed) && queue_has_room(3)) send_packet();
 }
 

@@ -147,3 +147,17 @@ TEST(Serial, SocketChardevCarriesBytesBothWays) {
     EXPECT_EQ(sent, "ok");
     close(fd);
 }
+
+TEST(Serial, SerialOptionsPickThePorts) {
+    {
+        // No -serial and no -nographic: QEMU's default "vc" has no console.
+        QtestClient vm({});
+        EXPECT_EQ(vm.inb(kCom1 + kLsr), 0xff);
+    }
+    {
+        // "none" skips COM1; the second -serial is COM2.
+        QtestClient vm({"-serial", "none", "-serial", "null"});
+        EXPECT_EQ(vm.inb(kCom1 + kLsr), 0xff);
+        EXPECT_EQ(vm.inb(0x2f8 + kLsr), 0x60);
+    }
+}
