@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 
+#include "mimic/hw/board_signals.h"
 #include "mimic/hw/isa.h"
 #include "mimic/hw/machine.h"
 #include "mimic/qom/property.h"
@@ -351,7 +352,10 @@ x86::InterruptController& create_i8259_pair(Machine& machine, std::function<void
     PairState& state = pairs()[&machine];
     state.master = &create_chip(machine, true);
     state.slave = &create_chip(machine, false);
-    state.master->set_output(std::move(intr));
+    state.master->set_output([&machine, intr = std::move(intr)](bool level) {
+        if (intr) intr(level);
+        if (auto& cpu_intr = board_signals(machine).cpu_intr) cpu_intr(level);
+    });
     auto cascade = state.master->chip_inputs();
     state.slave->set_output([cascade](bool level) { cascade->deliver(2, level); });
 
@@ -368,6 +372,7 @@ x86::InterruptController& create_i8259_pair(Machine& machine, std::function<void
     state.master->set_pic_inputs(isa);
     machine.connect_isa_irqs(isa);
     state.pair = std::make_unique<I8259Pair>(*state.master, *state.slave);
+    board_signals(machine).interrupt_controller = state.pair.get();
     return *state.pair;
 }
 

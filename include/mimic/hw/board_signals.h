@@ -14,12 +14,21 @@
 namespace mimic::qom {
 class Object;
 }
+namespace mimic::x86 {
+class InterruptController;
+}
 
 namespace mimic::hw {
 
 struct BoardSignals {
     std::function<void()> reset_request;
     std::function<void(bool enabled)> set_a20;
+    // The CPU side of the interrupt controller: the board's PIC registers
+    // itself here, and whoever creates the vCPU passes it to
+    // X86Cpu::set_interrupt_controller() and sets cpu_intr to the CPU's
+    // set_irq_line() (a CPU connected late asks has_interrupt() once).
+    x86::InterruptController* interrupt_controller = nullptr;
+    std::function<void(bool level)> cpu_intr;
 };
 
 // The signals of the machine `object` belongs to (a device, or the machine

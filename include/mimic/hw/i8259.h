@@ -5,6 +5,7 @@
 // cascades the slave on master input 2, connects the machine's 16 ISA IRQ
 // lines and returns the CPU-side interface. The master is /machine/pic; its
 // interrupt inputs (qtest "irq_intercept_in pic") are the 16 ISA IRQs.
+// The controller is also published in board_signals() for the vCPU builder.
 #pragma once
 
 #include <functional>
