@@ -163,3 +163,14 @@ TEST(Rtc, CmosCountsMemoryAbove4G) {
 TEST(Rtc, RejectsABadBaseDate) {
     EXPECT_THROW(QtestClient({"-rtc", "base=yesterday"}), mimic::test::QtestError);
 }
+
+TEST(Rtc, LocaltimeBaseAndHostClockAreAccepted) {
+    for (const char* spec : {"base=localtime,clock=host", "base=utc,clock=rt,driftfix=slew"}) {
+        QtestClient vm({"-rtc", spec});
+        uint8_t seconds = cmos(vm, 0x00);
+        EXPECT_LE(seconds & 0x0f, 9) << spec;   // valid BCD
+        EXPECT_LE(seconds >> 4, 5) << spec;
+        EXPECT_EQ(cmos(vm, 0x0d), 0x80) << spec;
+    }
+    EXPECT_THROW(QtestClient({"-rtc", "clock=sideways"}), mimic::test::QtestError);
+}
