@@ -2,15 +2,22 @@
 // BIOS at the top of the 32-bit address space with its last 128 KiB mirrored
 // below 1 MiB, and the ISA bus. The chipset and platform devices join here
 // as they are modelled.
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 #include <functional>
 #include <iterator>
 #include <vector>
 
+#include "mimic/hw/fw_cfg.h"
+#include "mimic/hw/i440fx.h"
 #include "mimic/hw/i8259.h"
+#include "mimic/hw/ide.h"
 #include "mimic/hw/isa.h"
 #include "mimic/hw/machine.h"
 #include "mimic/hw/mc146818rtc.h"
+#include "mimic/hw/piix.h"
+#include "mimic/hw/vga.h"
 #include "mimic/memory/transaction.h"
 #include "mimic/util/error.h"
 
@@ -24,25 +31,58 @@ constexpr uint64_t kMaxLowRamSmall = 0xe0000000;
 constexpr uint64_t kLowRamLarge = 0xc0000000;
 constexpr uint64_t kIsaBiosMaxSize = 128 * 1024;
 
-class PcMachine : public Machine {
+class PcMachine : public Machine, public FirmwareSource {
 public:
     void init(const cli::VmConfig& config, const system::FirmwarePath& firmware) override {
         memory::Transaction transaction;
+        firmware_ = firmware;
         map_ram(config.ram_size);
+        create_chipset();
         load_bios(config.bios.value_or("bios.bin"), firmware);
-
-        auto bridge = qom::new_object<IsaBusBridge>(kTypeIsaBusBridge);
-        bridge->set_parent_bus(sysbus());
-        IsaBusBridge& placed = static_cast<IsaBusBridge&>(add_unattached(std::move(bridge)));
-        placed.realize();
-        set_isa_bus(&placed.bus());
         create_isa_devices(config);
+        create_pci_devices(config);
+        create_pc_fw_cfg(*this, config, ram_below_4g_->size(), ram_above_4g_ ? ram_above_4g_->size() : 0);
     }
+
+    const system::FirmwarePath& firmware_path() const override { return firmware_; }
 
     // The PIC's INT output; the CPU model connects to it when it exists.
     x86::InterruptController* interrupt_controller() const { return pic_; }
 
 private:
+    // i440FX host bridge (00.0) and PIIX3 (01.0), which owns the ISA bus,
+    // at the addresses QEMU gives them (firmware and guests' ACPI tables
+    // expect them there).
+    void create_chipset() {
+        auto host = qom::new_object<I440fxHost>(kTypeI440fxHost);
+        host->set_ram(*ram_);
+        host->set_parent_bus(sysbus());
+        host_ = &static_cast<I440fxHost&>(add_unattached(std::move(host)));
+        host_->realize();
+        add_pci_device(kTypeI440fx, 0x00);
+        auto& piix3 = static_cast<Piix3&>(add_pci_device(kTypePiix3, 0x08));
+        set_isa_bus(&piix3.isa_bus());
+        add_pci_device(kTypePiix4Pm, 0x0b);
+    }
+
+    // After the ISA devices: the IDE function's legacy interrupts are ISA
+    // IRQs 14/15, which need the PIC connected.
+    void create_pci_devices(const cli::VmConfig& config) {
+        // PIIX IDE (01.1); the runtime attaches the -drive if=ide drives.
+        add_pci_device(kTypePiix3Ide, 0x09);
+        // -vga std (the default) at 02.0, where QEMU puts it.
+        if (!config.vga || *config.vga == "std") add_pci_device(kTypeVga, 0x10);
+    }
+
+    qom::Device& add_pci_device(const char* type, int devfn) {
+        auto device = qom::new_object<qom::Device>(type);
+        device->set_property("addr", devfn);
+        device->set_parent_bus(host_->bus());
+        auto& placed = static_cast<qom::Device&>(add_unattached(std::move(device)));
+        placed.realize();
+        return placed;
+    }
+
     // The ISA board devices every PC has, at their fixed ports and IRQs.
     void create_isa_devices(const cli::VmConfig& config) {
         pic_ = &create_i8259_pair(*this, [this](bool level) { intr_ = level; });
@@ -69,6 +109,7 @@ private:
 
     void map_ram(uint64_t size) {
         memory::MemoryRegion& ram = allocate_ram(size);
+        ram_ = &ram;
         uint64_t below = size >= kMaxLowRamSmall ? kLowRamLarge : size;
         uint64_t above = size - below;
         ram_below_4g_ = memory::MemoryRegion::make_alias("ram-below-4g", ram, 0, below);
@@ -93,17 +134,22 @@ private:
         uint64_t size = image.size();
         bios_ = memory::MemoryRegion::make_rom("pc.bios", size);
         std::copy(image.begin(), image.end(), bios_->host());
-        system_memory().add_subregion(k4GiB - size, *bios_);
+        // The flash sits on the PCI side of the host bridge: PAM decides
+        // whether the low copy or shadow RAM answers below 1 MiB.
+        host_->pci_memory().add_subregion(k4GiB - size, *bios_);
 
         // The real-mode reset vector and the 0xE0000-0xFFFFF BIOS area see
         // the image's last 128 KiB.
         uint64_t isa_size = std::min(size, kIsaBiosMaxSize);
         isa_bios_ = memory::MemoryRegion::make_alias("isa-bios", *bios_, size - isa_size, isa_size);
         isa_bios_->set_readonly(true);
-        system_memory().add_subregion(0x100000 - isa_size, *isa_bios_, 1);
+        host_->pci_memory().add_subregion(0x100000 - isa_size, *isa_bios_, 1);
     }
 
     std::unique_ptr<memory::MemoryRegion> ram_below_4g_, ram_above_4g_, bios_, isa_bios_;
+    memory::MemoryRegion* ram_ = nullptr;
+    I440fxHost* host_ = nullptr;
+    system::FirmwarePath firmware_;
     x86::InterruptController* pic_ = nullptr;
     bool intr_ = false;  // the PIC's INT output, until a CPU takes it
 };

@@ -7,7 +7,6 @@
 
 #include "mimic/hw/machine.h"
 #include "mimic/hw/piix.h"
-#include "mimic/memory/transaction.h"
 #include "mimic/system/runstate.h"
 #include "mimic/util/log.h"
 
@@ -21,8 +20,6 @@ constexpr uint8_t kRcrResetCpu = 0x04;
 
 class Piix3Impl : public Piix3 {
 public:
-    ~Piix3Impl() override { unmap(); }
-
 protected:
     void pci_realize() override {
         set_ids({.vendor = 0x8086, .device = 0x7000, .revision = 0x00, .class_code = 0x060100});
@@ -42,19 +39,20 @@ protected:
             });
         }
 
-        memory::MmioOps ops;
-        ops.read = [this](uint64_t, unsigned) -> uint64_t { return rcr_; };
-        ops.write = [this](uint64_t, uint64_t value, unsigned) { write_rcr(static_cast<uint8_t>(value)); };
-        ops.valid = {1, 1, false};
-        ops.impl = {1, 1, false};
-        rcr_region_.init_io("piix-reset-control", 1, std::move(ops));
-        // Over the host bridge's CONFIG_ADDRESS range, which only decodes
-        // dword accesses.
-        Machine::of(*this)->io().add_subregion(kPiixResetControlPort, rcr_region_, 1);
+        // 0xCF9 lies inside the host bridge's CONFIG_ADDRESS dword; the
+        // bridge forwards byte accesses there to us.
+        if (PciHost* bridge = host()) {
+            bridge->set_reset_control_port({
+                .read = [this] { return rcr_; },
+                .write = [this](uint8_t value) { write_rcr(value); },
+            });
+        }
         pci_reset();
     }
 
-    void pci_unrealize() override { unmap(); }
+    void pci_unrealize() override {
+        if (PciHost* bridge = host()) bridge->set_reset_control_port({});
+    }
 
     void pci_reset() override {
         // Power-on values from the PIIX3 datasheet, as QEMU sets them.
@@ -125,11 +123,6 @@ private:
         rcr_ = value & kRcrSystemReset;
     }
 
-    void unmap() {
-        if (rcr_region_.parent()) rcr_region_.parent()->del_subregion(rcr_region_);
-    }
-
-    memory::MemoryRegion rcr_region_;
     uint8_t rcr_ = 0;
     std::array<bool, kIsaIrqCount> driven_{};
 };

@@ -46,13 +46,19 @@ void I440fxHost::do_realize() {
     machine->system_memory().add_subregion(0, *pci_memory_, -1);
 
     memory::MmioOps address_ops;
-    // Only dword accesses reach CONFIG_ADDRESS; byte accesses in its range
-    // belong to other registers (0xCF9 is the PIIX3 reset control).
-    address_ops.read = [this](uint64_t, unsigned size) -> uint64_t {
-        return size == 4 ? config_address_ : 0xffffffffu;
+    // Only dword accesses reach CONFIG_ADDRESS; a byte access to 0xCF9 is
+    // the south bridge's reset control register.
+    address_ops.read = [this](uint64_t offset, unsigned size) -> uint64_t {
+        if (size == 4) return config_address_;
+        if (offset == 1 && size == 1 && reset_control_port().read) return reset_control_port().read();
+        return 0xffffffffu;
     };
     address_ops.write = [this](uint64_t offset, uint64_t value, unsigned size) {
-        if (offset == 0 && size == 4) config_address_ = static_cast<uint32_t>(value);
+        if (offset == 0 && size == 4) {
+            config_address_ = static_cast<uint32_t>(value);
+        } else if (offset == 1 && size == 1 && reset_control_port().write) {
+            reset_control_port().write(static_cast<uint8_t>(value));
+        }
     };
     address_ops.valid = {1, 4, false};
     address_ops.impl = {1, 4, false};

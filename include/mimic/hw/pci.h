@@ -150,7 +150,19 @@ public:
     uint32_t config_read(int devfn, uint8_t offset, unsigned size);
     void config_write(int devfn, uint8_t offset, uint32_t value, unsigned size);
 
+    // The byte register at 0xCF9 (PIIX reset control) shares the dword
+    // CONFIG_ADDRESS port: the bridge decodes it by access size, so the
+    // south bridge hands its handlers to the host rather than mapping an
+    // overlapping region (which would split dword accesses).
+    struct BytePort {
+        std::function<uint8_t()> read;
+        std::function<void(uint8_t)> write;
+    };
+    void set_reset_control_port(BytePort port) { reset_control_ = std::move(port); }
+    const BytePort& reset_control_port() const { return reset_control_; }
+
 private:
+    BytePort reset_control_;
     PciIrqRouting routing_;
     std::array<int, 8> pirq_count_{};  // asserted pins per PIRQ
 };
