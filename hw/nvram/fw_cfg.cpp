@@ -99,7 +99,9 @@ void FwCfg::add_file(const std::string& name, std::vector<uint8_t> data) {
         names.push_back(file);
         contents.push_back(file == name ? std::move(data) : std::move(items_[key]));
     }
-    for (auto& [file, key] : files_) items_.erase(key);
+    for (auto& [file, key] : files_) {
+        if (file != name) items_.erase(key);
+    }
     uint16_t key = fw_cfg_key::kFileFirst;
     for (size_t i = 0; i < names.size(); ++i, ++key) {
         files_[names[i]] = key;
