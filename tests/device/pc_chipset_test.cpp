@@ -226,3 +226,29 @@ TEST(PcChipset, ResetControlWithNoRebootExits) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
 }
+
+// BAR sizing and decode through the functions the board adds: the PIIX IDE
+// bus-master block (BAR4, 16 I/O ports) and the VGA framebuffer (BAR0).
+TEST(PcChipset, BarSizingAndIoDecodeFollowCommand) {
+    QtestClient vm({});
+    constexpr int kIde = 0x09;
+    cfg_writel(vm, kIde, 0x20, 0xffffffff);
+    EXPECT_EQ(cfg_readl(vm, kIde, 0x20), 0xfffffff1u);  // 16 ports, I/O
+    cfg_writel(vm, kIde, 0x20, 0xc040);
+    EXPECT_EQ(cfg_readl(vm, kIde, 0x20), 0xc041u);
+    EXPECT_EQ(vm.inb(0xc042), 0xff);                      // I/O decode off
+    cfg_writeb(vm, kIde, 0x04, 0x01);                     // COMMAND.IO
+    EXPECT_NE(vm.inb(0xc042), 0xff);                      // BMDMA status
+    cfg_writeb(vm, kIde, 0x04, 0x00);
+    EXPECT_EQ(vm.inb(0xc042), 0xff);
+
+    constexpr int kVga = 0x10;
+    uint32_t original = cfg_readl(vm, kVga, 0x10);
+    EXPECT_EQ(original & 0xf, 0x8u);                      // 32-bit prefetchable
+    cfg_writel(vm, kVga, 0x10, 0xffffffff);
+    uint32_t mask = cfg_readl(vm, kVga, 0x10);
+    EXPECT_EQ(mask & 0xf, 0x8u);
+    uint32_t size = ~(mask & ~0xfu) + 1;
+    EXPECT_GE(size, 4u << 20);
+    EXPECT_EQ(size & (size - 1), 0u);                     // a power of two
+}
