@@ -41,7 +41,8 @@ public:
         load_bios(config.bios.value_or("bios.bin"), firmware);
         create_isa_devices(config);
         create_pci_devices(config);
-        create_pc_fw_cfg(*this, config, ram_below_4g_->size(), ram_above_4g_ ? ram_above_4g_->size() : 0);
+        create_pc_fw_cfg(*this, config, ram_below_4g_->size(), ram_above_4g_ ? ram_above_4g_->size() : 0,
+                         restore_boot_order(config));
     }
 
     const system::FirmwarePath& firmware_path() const override { return firmware_; }
@@ -72,6 +73,21 @@ private:
         add_pci_device(kTypePiix3Ide, 0x09);
         // -vga std (the default) at 02.0, where QEMU puts it.
         if (!config.vga || *config.vga == "std") add_pci_device(kTypeVga, 0x10);
+    }
+
+    // -boot once=: at the first reset the CMOS boot bytes go back to
+    // order= (fw_cfg's boot device item follows by itself).
+    std::function<void(const std::string&)> restore_boot_order(const cli::VmConfig& config) {
+        if (!config.boot.opts.has("once")) return {};
+        auto normal = std::make_shared<cli::VmConfig>(config);
+        normal->boot.opts.remove("once");
+        return [this, normal](const std::string&) {
+            for (qom::Device* device : isa_bus()->devices()) {
+                if (auto* cmos = dynamic_cast<CmosMemory*>(device)) {
+                    fill_pc_cmos(*cmos, *normal, ram_below_4g_->size(), ram_above_4g_ ? ram_above_4g_->size() : 0);
+                }
+            }
+        };
     }
 
     qom::Device& add_pci_device(const char* type, int devfn) {

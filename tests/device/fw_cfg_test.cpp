@@ -99,8 +99,15 @@ TEST(FwCfg, BootItemsFollowDashBoot) {
 TEST(FwCfg, BootOnceLastsUntilTheFirstReset) {
     QtestClient vm({"-boot", "order=c,once=d"});
     EXPECT_EQ(le(read_item(vm, 0x0c, 2), 0, 2), 'd');
+    vm.outb(0x70, 0x3d);
+    EXPECT_EQ(vm.inb(0x71), 0x03);  // CMOS: CD first
     vm.outb(0xcf9, 0x06);
     EXPECT_EQ(le(read_item(vm, 0x0c, 2), 0, 2), 'c');
+    vm.outb(0x70, 0x3d);
+    EXPECT_EQ(vm.inb(0x71), 0x02);  // disk again
+    vm.outb(0xcf9, 0x06);           // and it stays so
+    vm.outb(0x70, 0x3d);
+    EXPECT_EQ(vm.inb(0x71), 0x02);
 }
 
 TEST(FwCfg, DirectoryIsSortedAndHoldsE820) {
