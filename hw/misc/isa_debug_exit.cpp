@@ -1,9 +1,12 @@
 // isa-debug-exit: a write of V ends the emulator with exit status (V << 1) | 1.
 // Test programs use it to report a result without a full PC platform; the
 // odd status keeps it distinct from the emulator's own 0 and 1.
-#include <cstdlib>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "mimic/hw/isa.h"
+#include "mimic/main_loop/cleanup.h"
 #include "mimic/qom/property.h"
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
@@ -24,10 +27,13 @@ protected:
         memory::MmioOps ops;
         ops.read = [](uint64_t, unsigned) -> uint64_t { return 0; };
         ops.write = [](uint64_t, uint64_t value, unsigned) {
-            // As QEMU: exit at once from whichever thread wrote. exit() runs
-            // the atexit handlers that restore the terminal and flush logs.
-            std::fflush(log::stream());
-            std::exit(static_cast<int>((value << 1) | 1));
+            // As QEMU: exit at once from whichever thread wrote (usually the
+            // vCPU's). The cleanups restore the terminal and remove the pid
+            // file; _exit then skips static destructors that other threads
+            // may still be using.
+            run_cleanups();
+            std::fflush(nullptr);
+            _exit(static_cast<int>((value << 1) | 1));
         };
         ops.valid = {1, 4, false};
         ops.impl = {1, 4, false};

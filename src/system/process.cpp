@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "mimic/main_loop/cleanup.h"
 #include "mimic/util/error.h"
 
 namespace mimic::system {
@@ -45,7 +46,7 @@ void write_pidfile(const std::string& path) {
         throw Error("cannot create PID file: Failed to write pid file: {}", errno_string(err));
     }
     g_pidfile_path = path;
-    std::atexit(remove_pidfile);
+    register_cleanup(remove_pidfile);
 }
 
 void Daemon::begin() {

@@ -7,11 +7,18 @@
 #include "mimic/chardev/registry.h"
 #include "mimic/cli/command_line.h"
 #include "mimic/hw/ide.h"
+#include "mimic/hw/board_signals.h"
 #include "mimic/hw/machine.h"
 #include "mimic/main_loop/bql.h"
 #include "mimic/main_loop/clock.h"
 #include "mimic/main_loop/main_loop.h"
 #include "mimic/main_loop/signals.h"
+#include "mimic/memory/mtree.h"
+#include "mimic/monitor/chardev_info.h"
+#include "mimic/monitor/chardev_monitor.h"
+#include "mimic/monitor/monitor_hub.h"
+#include "mimic/monitor/monitor_setup.h"
+#include "mimic/monitor/qom_commands.h"
 #include "mimic/qom/backend_registry.h"
 #include "mimic/qom/device_add.h"
 #include "mimic/qom/global_properties.h"
@@ -21,6 +28,7 @@
 #include "mimic/system/process.h"
 #include "mimic/system/qtest_accel.h"
 #include "mimic/system/runstate.h"
+#include "mimic/system/tcg_accel.h"
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
 
@@ -70,6 +78,7 @@ private:
     void create_devices();
     void create_serial_ports();
     void create_accelerator();
+    void create_monitors();
 
     const cli::VmConfig& config_;
     FirmwarePath firmware_;
@@ -78,6 +87,11 @@ private:
     hw::Machine* machine_ = nullptr;
     DriveSet drives_;
     std::unique_ptr<QtestAccel> qtest_;
+    std::unique_ptr<TcgAccel> tcg_;
+    // Monitors last: they go first, while everything they inspect exists.
+    std::unique_ptr<monitor::MonitorHub> hub_;
+    std::unique_ptr<monitor::ChardevRegistryInfo> chardev_info_;
+    std::vector<std::unique_ptr<monitor::ChardevMonitor>> monitors_;
     std::string accel_;
     Daemon daemon_;
 };
@@ -97,11 +111,6 @@ void Vm::Impl::reject_unsupported() {
     for (const auto& use : config_.netdevs) refuse(use.location, "networking");
     for (const auto& use : config_.nets) refuse(use.location, "networking");
     for (const auto& use : config_.nics) refuse(use.location, "networking");
-    for (const auto& use : config_.monitors) {
-        if (use.opts.get_or("spec", "") != "none") refuse(use.location, "the monitor");
-    }
-    for (const auto& use : config_.qmps) refuse(use.location, "the monitor");
-    for (const auto& use : config_.mons) refuse(use.location, "the monitor");
     if (config_.display) {
         std::string type = config_.display->opts.get_or("type", "");
         if (type != "none") refuse(config_.display->location, "the '" + type + "' display");
@@ -237,15 +246,47 @@ void Vm::Impl::create_accelerator() {
         accel_ = config_.accels.front().opts.get_or("accel", "tcg");
         location = config_.accels.front().location;
     }
-    if (accel_ != "qtest")
-        throw Error("{}: the {} accelerator is not supported yet (no x86 CPU model)", location,
-                    accel_ == "kvm" ? "KVM" : "TCG");
+    if (accel_ == "kvm") throw Error("{}: the KVM accelerator is not supported yet", location);
+    if (accel_ == "tcg") {
+        if (config_.smp.cpus > 1)
+            throw Error("-smp {}: more than one vCPU is not supported yet", config_.smp.cpus);
+        const cli::Opts no_options;
+        const cli::Opts& accel_opts = config_.accels.empty() ? no_options : config_.accels.front().opts;
+        tcg_ = at(location, [&] { return std::make_unique<TcgAccel>(*machine_, run_control_, accel_opts); });
+        // The board's PIC reaches the vCPU through its signals.
+        hw::BoardSignals& signals = hw::board_signals(*machine_);
+        if (signals.interrupt_controller)
+            tcg_->cpu().set_interrupt_controller(signals.interrupt_controller);
+        signals.cpu_intr = [this](bool level) { tcg_->set_irq_line(level); };
+        signals.set_a20 = [this](bool enabled) { tcg_->cpu().set_a20(enabled); };
+        return;
+    }
     if (config_.qtest) {
         chardev::Chardev* chardev = create_legacy_chardev(
             {"-qtest " + *config_.qtest, cli::parse_opts("spec=" + cli::escape_commas(*config_.qtest))},
             "qtest");
         if (!chardev) throw Error("-qtest {}: no qtest chardev", *config_.qtest);
         qtest_ = std::make_unique<QtestAccel>(*machine_, *root_, *chardev, config_.qtest_log);
+    }
+}
+
+void Vm::Impl::create_monitors() {
+    hub_ = std::make_unique<monitor::MonitorHub>(run_control_);
+    if (!config_.name.empty()) hub_->set_name(config_.name);
+    if (!config_.uuid.empty()) hub_->set_uuid(config_.uuid);
+    chardev_info_ = std::make_unique<monitor::ChardevRegistryInfo>(chardev::ChardevRegistry::global());
+    hub_->providers().chardev = chardev_info_.get();
+    monitor::register_qom_commands(*hub_, *machine_);
+    monitors_ = monitor::create_monitors(*hub_, config_, chardev::ChardevRegistry::global());
+    // -nographic (and -serial mon:stdio): the HMP monitor shares stdio with
+    // the serial port through the mux; C-a c switches between them.
+    if (config_.nographic && config_.monitors.empty()) {
+        if (chardev::Chardev* mux = chardev::ChardevRegistry::global().find("serial0")) {
+            monitors_.push_back(std::make_unique<monitor::ChardevMonitor>(
+                *hub_, *mux, monitor::Monitor::Mode::kReadline));
+            // QEMU starts the user on the serial console, the first front end.
+            if (auto* muxed = dynamic_cast<chardev::MuxChardev*>(mux)) muxed->set_focus(0);
+        }
     }
 }
 
@@ -258,11 +299,35 @@ void Vm::Impl::build() {
         run_control_.set_no_reboot(config_.no_reboot);
         run_control_.set_no_shutdown(config_.no_shutdown);
         run_control_.set_wakeup_hook([] { main_loop_wakeup(); });
+        // Mux front ends learn that stdio is open only once all of them are
+        // attached and the focus is settled (no monitor banner in the console).
+        chardev::MuxChardev::hold_open_events();
+        chardev::MuxChardev::set_quit_handler(
+            [this] { run_control_.request_shutdown(ShutdownCause::kHostQmpQuit); });
         create_chardevs();
         create_machine();
         create_devices();
         create_accelerator();
-        run_control_.set_reset_hook([this] { machine_->system_reset(); });
+        create_monitors();
+        chardev::MuxChardev::release_open_events();
+        // Stopping the VM parks the vCPU and freezes virtual time; a reset
+        // happens with the vCPU parked.
+        run_control_.set_pause_hook([this] {
+            if (tcg_) tcg_->pause();
+            vm_stop();
+        });
+        run_control_.set_resume_hook([this] {
+            vm_start();
+            if (tcg_) tcg_->resume();
+        });
+        run_control_.set_reset_hook([this] {
+            if (tcg_) tcg_->pause();
+            machine_->system_reset();
+            if (tcg_) {
+                tcg_->reset();
+                if (run_control_.running()) tcg_->resume();
+            }
+        });
         if (!config_.pidfile.empty()) write_pidfile(config_.pidfile);
     } catch (...) {
         daemon_.fail();
@@ -272,10 +337,7 @@ void Vm::Impl::build() {
 }
 
 int Vm::Impl::run() {
-    if (!config_.start_paused) {
-        run_control_.start();
-        vm_start();
-    }
+    if (!config_.start_paused) run_control_.start();
     ExitRequest request = main_loop_run([this] { return run_control_.process_requests(); });
     if (request.cause == mimic::ShutdownCause::kHostSignal) {
         run_control_.request_shutdown(system::ShutdownCause::kHostSignal, request.signal);

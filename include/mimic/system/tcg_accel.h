@@ -1,0 +1,39 @@
+// The TCG accelerator: the x86 vCPU translated by tcg/, on its own thread.
+//
+// The vCPU thread runs guest code without the big lock (the CPU takes it
+// around device accesses). The main loop pauses it for stop, reset and
+// shutdown; a halted CPU sleeps until an interrupt or a pause wakes it.
+#pragma once
+
+#include <memory>
+
+#include "mimic/cli/vm_config.h"
+#include "mimic/hw/machine.h"
+#include "mimic/system/runstate.h"
+#include "mimic/x86/cpu.h"
+
+namespace mimic::system {
+
+class TcgAccel {
+public:
+    // `accel` is the -accel option (backend=jit|interp). Throws mimic::Error.
+    TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel);
+    ~TcgAccel();
+
+    x86::X86Cpu& cpu();
+
+    // Lets the vCPU run / parks it and waits until it is parked. Called on
+    // the main loop thread with the BQL held.
+    void resume();
+    void pause();
+    // Resets the CPU (the machine resets its devices itself).
+    void reset();
+    // The INTR line from the interrupt controller (any thread).
+    void set_irq_line(bool level);
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mimic::system
