@@ -12,7 +12,7 @@ BUILD_PACKAGES=(
 )
 RUNTIME_PACKAGES=(seabios)
 TEST_PACKAGES=(qemu-utils socat netcat-openbsd libnbd-bin nbdkit busybox-static
-               python3 tmux binutils)
+               python3 tmux binutils clang libclang-rt-14-dev)
 
 ALL=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 
