@@ -356,6 +356,7 @@ void VgaCore::vbe_apply_mode() {
     // access through 0xA0000 reaches the framebuffer linearly.
     gc_[kGcMisc] = (gc_[kGcMisc] & ~0x0c) | 0x05;  // graphics, A0000 64 KiB
     seq_[kSeqMemoryMode] |= kSeqChain4;
+    seq_[kSeqMapMask] |= 0x0f;  // all planes writable, as after a VGA BIOS mode set
     seq_[1] &= ~0x20;  // screen on
 }
 
