@@ -85,13 +85,8 @@ public:
 protected:
     void do_realize() override {
         if (iobase_ > 0xfffe) throw Error("isa-i8259: iobase must be set");
-        memory::MmioOps ops;
-        ops.read = [this](uint64_t offset, unsigned) -> uint64_t { return read(offset); };
-        ops.write = [this](uint64_t offset, uint64_t value, unsigned) {
-            write(offset, static_cast<uint8_t>(value));
-        };
-        ops.valid = {1, 1, false};
-        ops.impl = {1, 1, false};
+        memory::MmioOps ops = byte_register_ops([this](uint64_t offset) { return read(offset); },
+                                                [this](uint64_t offset, uint8_t value) { write(offset, value); });
         ports_.init_io("pic", 2, std::move(ops));
         register_ioport(ports_, static_cast<uint16_t>(iobase_));
         if (elcr_addr_ <= 0xffff) {

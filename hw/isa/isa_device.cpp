@@ -14,6 +14,18 @@ MIMIC_REGISTER_TYPE({
 
 IsaBusBridge::IsaBusBridge() { bus_ = &add_bus(qom::kTypeIsaBus, "isa.0"); }
 
+memory::MmioOps byte_register_ops(std::function<uint8_t(uint64_t offset)> read,
+                                  std::function<void(uint64_t offset, uint8_t value)> write) {
+    memory::MmioOps ops;
+    ops.read = [read = std::move(read)](uint64_t offset, unsigned) -> uint64_t { return read(offset); };
+    ops.write = [write = std::move(write)](uint64_t offset, uint64_t value, unsigned) {
+        write(offset, static_cast<uint8_t>(value));
+    };
+    ops.valid = {1, 1, false};
+    ops.impl = {1, 1, false};
+    return ops;
+}
+
 IsaDevice::~IsaDevice() { unregister_ioports(); }
 
 void IsaDevice::register_ioport(memory::MemoryRegion& region, uint16_t port) {

@@ -102,13 +102,8 @@ public:
 protected:
     void do_realize() override {
         if (iobase_ > 0xfffe) throw Error("iobase {:#x} is not an I/O port", iobase_);
-        memory::MmioOps ops;
-        ops.read = [this](uint64_t offset, unsigned) -> uint64_t { return read(offset); };
-        ops.write = [this](uint64_t offset, uint64_t value, unsigned) {
-            write(offset, static_cast<uint8_t>(value));
-        };
-        ops.valid = {1, 1, false};
-        ops.impl = {1, 1, false};
+        memory::MmioOps ops = byte_register_ops([this](uint64_t offset) { return read(offset); },
+                                                [this](uint64_t offset, uint8_t value) { write(offset, value); });
         region_.init_io("rtc", 2, std::move(ops));
         register_ioport(region_, static_cast<uint16_t>(iobase_));
         irq_line_ = isa_irq(irq_);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -23,6 +24,11 @@ public:
 private:
     qom::Bus* bus_ = nullptr;
 };
+
+// Ops for a bank of byte-wide registers, the common shape of ISA devices:
+// every guest access is one byte at `offset` from the bank's first port.
+memory::MmioOps byte_register_ops(std::function<uint8_t(uint64_t offset)> read,
+                                  std::function<void(uint64_t offset, uint8_t value)> write);
 
 class IsaDevice : public qom::IsaDevice {
 protected:
