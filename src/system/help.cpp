@@ -70,7 +70,11 @@ void print_help(const cli::HelpRequest& request, std::FILE* out) {
             std::fprintf(out, "Available netdev backend types:\n");
             return;
         case Topic::kCpu:
-            throw Error("-cpu help: CPU models are not supported yet");
+            // The one model the translator implements: QEMU's qemu32
+            // (GenuineIntel, family 6, model 6, stepping 3).
+            std::fprintf(out, "Available CPUs:\n");
+            std::fprintf(out, "x86 %-20s %s\n", "qemu32", "QEMU Virtual CPU version 2.5+");
+            return;
     }
 }
 

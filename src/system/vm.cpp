@@ -117,7 +117,13 @@ void Vm::Impl::reject_unsupported() {
     }
     if (config_.vga && *config_.vga != "none" && *config_.vga != "std")
         refuse("-vga " + *config_.vga, "the '" + *config_.vga + "' VGA");
-    if (!config_.cpu_model.empty()) refuse("-cpu " + config_.cpu_model, "choosing a CPU model");
+    if (!config_.cpu_model.empty()) {
+        // Only the default model exists; feature flags (qemu32,+sse) come
+        // with the models that have them.
+        if (config_.cpu_model != "qemu32")
+            throw Error("-cpu {}: unable to find CPU model '{}'", config_.cpu_model,
+                        config_.cpu_model.substr(0, config_.cpu_model.find(',')));
+    }
     if (config_.daemonize && config_.nographic)
         throw Error("-nographic cannot be used with -daemonize");
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The real binary's command line: listings exit 0, bad input is one line + exit 1."""
+import subprocess
+import sys
+import unittest
+
+BINARY = sys.argv.pop(1) if len(sys.argv) > 1 else "build/mimic-system-x86_64"
+PREFIX = "mimic-system-x86_64: "
+
+
+def run(*args):
+    done = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=30,
+                          stdin=subprocess.DEVNULL)
+    return done.returncode, done.stdout, done.stderr
+
+
+class Listings(unittest.TestCase):
+    def test_version(self):
+        code, out, _ = run("-version")
+        self.assertEqual(code, 0)
+        self.assertTrue(out.startswith("Mimic emulator version "))
+
+    def test_help(self):
+        code, out, _ = run("-help")
+        self.assertEqual(code, 0)
+        self.assertIn("usage: mimic-system-x86_64 [options] [disk_image]", out)
+
+    def test_machine_help(self):
+        code, out, _ = run("-machine", "help")
+        self.assertEqual(code, 0)
+        self.assertIn("pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2)", out)
+
+    def test_cpu_help(self):
+        code, out, _ = run("-cpu", "help")
+        self.assertEqual(code, 0)
+        self.assertIn("qemu32", out)
+
+    def test_device_help(self):
+        code, out, _ = run("-device", "help")
+        self.assertEqual(code, 0)
+        self.assertIn('name "isa-debug-exit", bus ISA', out)
+
+    def test_device_properties(self):
+        code, out, _ = run("-device", "isa-serial,help")
+        self.assertEqual(code, 0)
+        self.assertIn("chardev=", out)
+
+
+class BadInput(unittest.TestCase):
+    def assert_one_line_error(self, expected, *args):
+        code, out, err = run(*args)
+        self.assertEqual(code, 1, err)
+        self.assertEqual(err, PREFIX + expected + "\n")
+
+    def test_memory(self):
+        self.assert_one_line_error(
+            "-m foo: Parameter 'size' expects a non-negative number below 2^64", "-m", "foo")
+
+    def test_impossible_memory(self):
+        self.assert_one_line_error(
+            "-m 8E: cannot set up guest memory 'pc.ram': Cannot allocate memory",
+            "-m", "8E", "-accel", "qtest")
+
+    def test_smp_zero(self):
+        self.assert_one_line_error(
+            "-smp 0: Invalid CPU topology: CPU topology parameters must be greater than zero",
+            "-smp", "0")
+
+    def test_missing_image(self):
+        self.assert_one_line_error(
+            "-drive file=x: Could not open 'x': No such file or directory", "-drive", "file=x")
+
+    def test_ide_disk_without_media(self):
+        self.assert_one_line_error(
+            "-drive if=ide: Device needs media, but drive is empty",
+            "-drive", "if=ide", "-accel", "qtest")
+
+    def test_netdev(self):
+        self.assert_one_line_error(
+            "-netdev bogus: Parameter 'type' expects a netdev backend type", "-netdev", "bogus")
+
+    def test_unknown_option(self):
+        self.assert_one_line_error("-bogus: invalid option", "-bogus")
+
+    def test_unknown_device_property(self):
+        self.assert_one_line_error(
+            "-device isa-debug-exit,bogus=1: Property 'isa-debug-exit.bogus' not found",
+            "-accel", "qtest", "-device", "isa-debug-exit,bogus=1")
+
+    def test_unknown_cpu(self):
+        self.assert_one_line_error("-cpu bogus: unable to find CPU model 'bogus'", "-cpu", "bogus")
+
+    def test_feature_not_built_yet(self):
+        self.assert_one_line_error(
+            "-kernel bzImage: direct kernel boot is not supported yet", "-kernel", "bzImage")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
