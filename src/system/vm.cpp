@@ -163,6 +163,14 @@ void Vm::Impl::create_chardevs() {
 }
 
 void Vm::Impl::create_machine() {
+    // -global defaults must be known before the board creates its devices.
+    for (const cli::OptionUse& use : config_.globals) {
+        at(use.location, [&] {
+            qom::GlobalProperties::instance().add(use.opts.get_or("driver", ""),
+                                                  use.opts.get_or("property", ""),
+                                                  use.opts.get_or("value", ""));
+        });
+    }
     root_ = qom::Container::make_root();
     std::string type_name = config_.machine.opts.get_or("type", "pc");
     const qom::Type& type = at(config_.machine.location.empty() ? "-machine " + type_name
@@ -186,12 +194,6 @@ void Vm::Impl::create_machine() {
 
 void Vm::Impl::create_devices() {
     auto& globals = qom::GlobalProperties::instance();
-    for (const cli::OptionUse& use : config_.globals) {
-        at(use.location, [&] {
-            globals.add(use.opts.get_or("driver", ""), use.opts.get_or("property", ""),
-                        use.opts.get_or("value", ""));
-        });
-    }
     for (size_t i = 0; i < config_.debugcons.size(); ++i) {
         const cli::OptionUse& use = config_.debugcons[i];
         chardev::Chardev* chardev =

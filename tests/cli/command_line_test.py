@@ -90,6 +90,12 @@ class BadInput(unittest.TestCase):
     def test_unknown_cpu(self):
         self.assert_one_line_error("-cpu bogus: unable to find CPU model 'bogus'", "-cpu", "bogus")
 
+    def test_global_reaches_board_devices(self):
+        # The RTC is created by the board, before any -device.
+        self.assert_one_line_error(
+            "can't apply global mc146818rtc.base_year=bogus: Parameter 'base_year' expects integer",
+            "-accel", "qtest", "-global", "mc146818rtc.base_year=bogus")
+
     def test_feature_not_built_yet(self):
         self.assert_one_line_error(
             "-kernel bzImage: direct kernel boot is not supported yet", "-kernel", "bzImage")
