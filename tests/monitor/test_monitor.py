@@ -177,12 +177,11 @@ if __name__ == "__main__":
 class TerminalTest(unittest.TestCase):
     """HMP on a terminal (stdio under a pty) and over telnet."""
 
-    def read_until(self, fd, needle, timeout=10.0):
+    def read_until(self, fd, needle, timeout=10.0, data=b""):
         """Reads until `needle` shows up. A terminal's ONLCR (kept on, as by
         QEMU, so guest output looks right) turns the monitor's "\r\n" into
         "\r\r\n"; that difference is folded away."""
         import select
-        data = b""
         deadline = time.monotonic() + timeout
         while needle not in data.replace(b"\r\r\n", b"\r\n"):
             remaining = deadline - time.monotonic()
@@ -215,14 +214,16 @@ class TerminalTest(unittest.TestCase):
             self.read_until(fd, b"(qemu) ")
             os.write(fd, b"info history\r")
             # The recalled line was not stored twice; the completion's space stays.
-            out = self.read_until(fd, b"2: 'info history'\r\n")
+            # Wait for the prompt after the listing too, so it cannot be
+            # mistaken below for the prompt the completion list ends with.
+            out = self.read_until(fd, b"2: 'info history'\r\n(qemu) ")
             self.assertIn(b"0: 'info status '\r\n", out)
             self.assertIn(b"1: 'info name'\r\n", out)
-            # Several matches are listed.
+            # Several matches are listed, then the prompt and the line again.
             os.write(fd, b"system_\t")
-            out = self.read_until(fd, b"(qemu) system_")
+            out = self.read_until(fd, b"system_reset")
+            out = self.read_until(fd, b"\r\n(qemu) system_", data=out)
             self.assertIn(b"system_powerdown", out)
-            self.assertIn(b"system_reset", out)
             os.write(fd, b"\x15quit\r")
             _, status = os.waitpid(pid, 0)
             self.assertEqual(os.waitstatus_to_exitcode(status), 0)
