@@ -145,7 +145,9 @@ std::string QtestClient::command(const std::string& line) {
     std::string out = line + "\n";
     size_t done = 0;
     while (done < out.size()) {
-        ssize_t n = write(fd_, out.data() + done, out.size() - done);
+        // MSG_NOSIGNAL: an emulator that just exited (debug-exit, -no-reboot)
+        // must surface as a QtestError, not kill the test with SIGPIPE.
+        ssize_t n = send(fd_, out.data() + done, out.size() - done, MSG_NOSIGNAL);
         if (n <= 0) throw QtestError("cannot send to the emulator: " + stderr_text());
         done += n;
     }
