@@ -137,6 +137,24 @@ void check_eip(CpuState* env, uint32_t eip, uint32_t limit, uintptr_t ra) {
     if (eip > limit) raise_exception_err(env, kExcGP, 0, ra);
 }
 
+// A far JMP or CALL whose selector names an available TSS (type 1/9) or a
+// task gate (type 5): the same checks for both, then a task switch.
+void far_transfer_to_task(CpuState* env, uint16_t sel, const Descriptor& d,
+                          TaskSwitchSource source, uint32_t next_eip, uintptr_t ra) {
+    const uint32_t err = sel & 0xfffc;
+    const unsigned cpl = env->cpl();
+    if (d.dpl() < cpl || d.dpl() < (sel & 3u)) raise_exception_err(env, kExcGP, err, ra);
+    if (!d.present()) raise_exception_err(env, kExcNP, err, ra);
+    if (d.type() == 5) {
+        uint16_t tsel = d.gate_selector();
+        Descriptor tss;
+        if ((tsel & 4) || !read_descriptor(env, tsel, tss, ra)) raise_exception_err(env, kExcGP, tsel & 0xfffc, ra);
+        task_switch(env, tsel, tss, source, next_eip, ra);
+    } else {
+        task_switch(env, sel, d, source, next_eip, ra);
+    }
+}
+
 void far_jump_real(CpuState* env, uint16_t sel, uint32_t eip) {
     load_seg_real(env, kCS, sel);
     env->eip = eip;
@@ -170,16 +188,7 @@ void helper_ljmp(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip)
     switch (type) {
     case 1: case 9:   // available TSS
     case 5:           // task gate
-        if (d.dpl() < cpl || d.dpl() < (sel & 3u)) raise_exception_err(env, kExcGP, err, ra);
-        if (!d.present()) raise_exception_err(env, kExcNP, err, ra);
-        if (type == 5) {
-            uint16_t tsel = d.gate_selector();
-            Descriptor tss;
-            if ((tsel & 4) || !read_descriptor(env, tsel, tss, ra)) raise_exception_err(env, kExcGP, tsel & 0xfffc, ra);
-            task_switch(env, tsel, tss, TaskSwitchSource::kJmp, next_eip, ra);
-        } else {
-            task_switch(env, sel, d, TaskSwitchSource::kJmp, next_eip, ra);
-        }
+        far_transfer_to_task(env, sel, d, TaskSwitchSource::kJmp, next_eip, ra);
         return;
     case 4: case 12: {   // call gate
         if (d.dpl() < cpl || d.dpl() < (sel & 3u)) raise_exception_err(env, kExcGP, err, ra);
@@ -237,16 +246,7 @@ void helper_lcall(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip
     if (d.is_data()) raise_exception_err(env, kExcGP, err, ra);
     unsigned type = d.type();
     if (type == 1 || type == 9 || type == 5) {
-        if (d.dpl() < cpl || d.dpl() < (sel & 3u)) raise_exception_err(env, kExcGP, err, ra);
-        if (!d.present()) raise_exception_err(env, kExcNP, err, ra);
-        if (type == 5) {
-            uint16_t tsel = d.gate_selector();
-            Descriptor tss;
-            if ((tsel & 4) || !read_descriptor(env, tsel, tss, ra)) raise_exception_err(env, kExcGP, tsel & 0xfffc, ra);
-            task_switch(env, tsel, tss, TaskSwitchSource::kCall, next_eip, ra);
-        } else {
-            task_switch(env, sel, d, TaskSwitchSource::kCall, next_eip, ra);
-        }
+        far_transfer_to_task(env, sel, d, TaskSwitchSource::kCall, next_eip, ra);
         return;
     }
     if (type != 4 && type != 12) raise_exception_err(env, kExcGP, err, ra);
