@@ -31,6 +31,17 @@ enum : int {
     kRegA = 0x0a, kRegB = 0x0b, kRegC = 0x0c, kRegD = 0x0d, kCentury = 0x32,
 };
 
+// The registers that hold the running clock (the alarms do not).
+constexpr bool is_time_register(int index) {
+    switch (index) {
+        case kSeconds: case kMinutes: case kHours: case kDayOfWeek:
+        case kDayOfMonth: case kMonth: case kYear: case kCentury:
+            return true;
+        default:
+            return false;
+    }
+}
+
 // Register A.
 constexpr uint8_t kAUpdateInProgress = 0x80;
 // Register B.
@@ -216,17 +227,11 @@ private:
     uint8_t read(uint64_t offset) {
         if (offset == 0) return 0xff;  // the index port is write-only
         int index = index_;
+        if (is_time_register(index)) {
+            refresh_time_registers();
+            return cmos_[index];
+        }
         switch (index) {
-            case kSeconds:
-            case kMinutes:
-            case kHours:
-            case kDayOfWeek:
-            case kDayOfMonth:
-            case kMonth:
-            case kYear:
-            case kCentury:
-                refresh_time_registers();
-                return cmos_[index];
             case kRegA: {
                 uint8_t value = cmos_[kRegA] & ~kAUpdateInProgress;
                 if (update_in_progress()) value |= kAUpdateInProgress;
@@ -251,22 +256,16 @@ private:
             nmi_masked_ = value & 0x80;
             return;
         }
+        if (is_time_register(index_)) {
+            // Writes only stick while SET is on or to a stopped clock;
+            // otherwise the next update would overwrite them anyway.
+            refresh_time_registers();
+            cmos_[index_] = value;
+            if (!(cmos_[kRegB] & kBSet)) take_time_from_registers();
+            arm_update_timer();
+            return;
+        }
         switch (index_) {
-            case kSeconds:
-            case kMinutes:
-            case kHours:
-            case kDayOfWeek:
-            case kDayOfMonth:
-            case kMonth:
-            case kYear:
-            case kCentury:
-                // Writes only stick while SET is on or to a stopped clock;
-                // otherwise the next update would overwrite them anyway.
-                refresh_time_registers();
-                cmos_[index_] = value;
-                if (!(cmos_[kRegB] & kBSet)) take_time_from_registers();
-                arm_update_timer();
-                break;
             case kSecondsAlarm:
             case kMinutesAlarm:
             case kHoursAlarm:
