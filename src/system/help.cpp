@@ -8,6 +8,7 @@
 #include "mimic/qom/device_help.h"
 #include "mimic/qom/type.h"
 #include "mimic/util/error.h"
+#include "mimic/x86/cpu_models.h"
 
 namespace mimic::system {
 namespace {
@@ -70,10 +71,11 @@ void print_help(const cli::HelpRequest& request, std::FILE* out) {
             std::fprintf(out, "Available netdev backend types:\n");
             return;
         case Topic::kCpu:
-            // The one model the translator implements: QEMU's qemu32
-            // (GenuineIntel, family 6, model 6, stepping 3).
+            // The models of cpu_models.h; named ones join only when every
+            // feature they have is implemented.
             std::fprintf(out, "Available CPUs:\n");
-            std::fprintf(out, "x86 %-20s %s\n", "qemu32", "QEMU Virtual CPU version 2.5+");
+            for (const x86::CpuModel& m : x86::cpu_models())
+                std::fprintf(out, "x86 %-20s %s\n", std::string(m.name).c_str(), std::string(m.description).c_str());
             return;
     }
 }

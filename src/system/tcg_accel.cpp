@@ -11,7 +11,7 @@ namespace mimic::system {
 
 class TcgAccel::Impl {
 public:
-    Impl(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel)
+    Impl(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel, const x86::CpuModel& model)
         : run_control_(run_control) {
         static const cli::OptDesc kTcgDescs[] = {
             {"accel", cli::OptType::kString, "accelerator"},
@@ -25,6 +25,7 @@ public:
             if (!known) throw Error("Property 'tcg-accel.{}' not found", entry.key);
         }
         x86::CpuConfig config;
+        config.model = model;
         std::string backend = accel.get_or("backend", "jit");
         if (backend == "interp") {
             config.backend = x86::TcgBackend::kInterp;
@@ -132,8 +133,9 @@ private:
     bool irq_ = false;
 };
 
-TcgAccel::TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel)
-    : impl_(std::make_unique<Impl>(machine, run_control, accel)) {}
+TcgAccel::TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel,
+                   const x86::CpuModel& model)
+    : impl_(std::make_unique<Impl>(machine, run_control, accel, model)) {}
 TcgAccel::~TcgAccel() = default;
 x86::X86Cpu& TcgAccel::cpu() { return impl_->cpu(); }
 void TcgAccel::resume() { impl_->resume(); }

@@ -118,9 +118,9 @@ void Vm::Impl::reject_unsupported() {
     if (config_.vga && *config_.vga != "none" && *config_.vga != "std")
         refuse("-vga " + *config_.vga, "the '" + *config_.vga + "' VGA");
     if (!config_.cpu_model.empty()) {
-        // Only the default model exists; feature flags (qemu32,+sse) come
-        // with the models that have them.
-        if (config_.cpu_model != "qemu32")
+        // Feature flags (qemu64,+sse4.2) are not taken: a model is what it
+        // implements.
+        if (!x86::find_cpu_model(config_.cpu_model))
             throw Error("-cpu {}: unable to find CPU model '{}'", config_.cpu_model,
                         config_.cpu_model.substr(0, config_.cpu_model.find(',')));
     }
@@ -260,7 +260,11 @@ void Vm::Impl::create_accelerator() {
             throw Error("-smp {}: more than one vCPU is not supported yet", config_.smp.cpus);
         const cli::Opts no_options;
         const cli::Opts& accel_opts = config_.accels.empty() ? no_options : config_.accels.front().opts;
-        tcg_ = at(location, [&] { return std::make_unique<TcgAccel>(*machine_, run_control_, accel_opts); });
+        tcg_ = at(location, [&] { return std::make_unique<TcgAccel>(
+                                                *machine_, run_control_, accel_opts,
+                                                config_.cpu_model.empty() ? x86::default_cpu_model()
+                                                                          : *x86::find_cpu_model(config_.cpu_model));
+        });
         // The board's PIC reaches the vCPU through its signals.
         hw::BoardSignals& signals = hw::board_signals(*machine_);
         if (signals.interrupt_controller)

@@ -17,7 +17,7 @@ namespace mimic::system {
 class TcgAccel {
 public:
     // `accel` is the -accel option (backend=jit|interp). Throws mimic::Error.
-    TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel);
+    TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel, const x86::CpuModel& model);
     ~TcgAccel();
 
     x86::X86Cpu& cpu();

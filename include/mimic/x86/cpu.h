@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 
+#include "mimic/x86/cpu_models.h"
 #include "mimic/x86/cpu_state.h"
 
 namespace mimic::memory {
@@ -49,9 +50,9 @@ enum class TcgBackend { kJit, kInterp };
 
 struct CpuConfig {
     TcgBackend backend = TcgBackend::kJit;   // -accel tcg,backend=jit|interp
-    // CPUID family/model/stepping for leaf 1 and the reset value of EDX:
-    // family 6, model 6, stepping 3 like QEMU's qemu32/qemu64.
-    uint32_t cpuid_version = 0x00000663;
+    // What CPUID reports (cpu_models.h); its family/model/stepping is also
+    // the reset value of EDX.
+    CpuModel model = default_cpu_model();
     uint32_t apic_id = 0;
     bool single_step_blocks = false;         // one instruction per block (debugging)
 };

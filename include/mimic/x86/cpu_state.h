@@ -66,6 +66,7 @@ inline constexpr uint64_t kCr4PGE = 1u << 7;
 inline constexpr uint64_t kCr4PCE = 1u << 8;
 inline constexpr uint64_t kCr4OSFXSR = 1u << 9;
 inline constexpr uint64_t kCr4OSXMMEXCPT = 1u << 10;
+inline constexpr uint64_t kCr4OSXSAVE = 1u << 18;
 
 // EFER bits (issue 6 uses LME/LMA/SCE; NXE already drives the page walk).
 inline constexpr uint64_t kEferSCE = 1u << 0, kEferLME = 1u << 8, kEferLMA = 1u << 10, kEferNXE = 1u << 11;
@@ -158,11 +159,14 @@ inline constexpr uint32_t kIrqExit = 1u << 2;  // leave cpu_exec (stop, BQL work
 inline constexpr uint32_t kIrqInit = 1u << 3;  // reserved for the APIC (issue 6)
 inline constexpr uint32_t kIrqSipi = 1u << 4;
 
-// x87/SSE storage (issue 6 gives it behaviour; reset clears it now).
+// x87/SSE state, kept as FXSAVE stores it (src/target/x86/fpu/).
 struct FpuState {
-    uint8_t st[8][16];   // 80-bit registers in 16-byte slots (FXSAVE layout)
-    uint16_t fcw = 0x37f, fsw = 0, ftw = 0, fop = 0;
-    uint64_t fip = 0, fdp = 0;
+    uint8_t st[8][16];   // ST(0)..ST(7), 80 bits each in 16-byte slots (FXSAVE layout)
+    uint16_t fcw = 0x37f, fsw = 0;   // FSW holds TOP in bits 11..13
+    uint16_t ftw = 0;    // abridged tags: bit i set = physical register i is not empty
+    uint16_t fop = 0;
+    uint64_t fip = 0, fdp = 0;   // offsets of the last x87 instruction and its memory operand
+    uint16_t fcs = 0, fds = 0;   // their selectors
     uint32_t mxcsr = 0x1f80;
     alignas(16) uint8_t xmm[16][16];
     uint64_t xcr0 = 1;

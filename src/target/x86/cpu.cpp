@@ -96,7 +96,7 @@ CpuImpl::~CpuImpl() { memory::set_code_write_hook(nullptr); }
 void CpuImpl::reset() {
     CpuState& e = env_;
     for (auto& r : e.regs) r = 0;
-    e.regs[kRDX] = config_.cpuid_version;
+    e.regs[kRDX] = config_.model.version;
     e.eip = 0xfff0;
     e.cc_op = kCcOpEflags;
     e.cc_src = e.cc_dst = e.cc_src2 = 0;
@@ -118,7 +118,7 @@ void CpuImpl::reset() {
     e.efer = 0;
     e.msr = MsrState{};
     e.a20_mask = ~0ull;
-    e.cpuid_version = config_.cpuid_version;
+    e.cpuid_version = config_.model.version;
     e.halted = false;
     e.exception_index = -1;
     e.old_exception = -1;

@@ -74,4 +74,12 @@ void helper_out(CpuState* env, uint32_t port, uint32_t size, uint64_t value);
 void helper_check_io(CpuState* env, uint32_t port, uint32_t size);
 void helper_cmpxchg8b(CpuState* env, uint64_t linear);
 
+// x87, MMX, SSE (fpu/): op is a HostOp*; addr the linear address of the
+// memory operand, data_offset its offset (FDP), eip the instruction's (FIP).
+void helper_fpu(CpuState* env, uint64_t op, uint64_t addr, uint64_t data_offset, uint32_t eip);
+void helper_xsave(CpuState* env, uint64_t addr, uint32_t wide);
+void helper_xrstor(CpuState* env, uint64_t addr, uint32_t wide);
+void helper_xgetbv(CpuState* env);
+void helper_xsetbv(CpuState* env);
+
 }  // namespace mimic::x86

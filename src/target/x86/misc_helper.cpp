@@ -3,6 +3,7 @@
 // descriptor table registers, port I/O with the I/O permission bitmap, HLT,
 // INVLPG and CMPXCHG8B.
 #include <chrono>
+#include <string_view>
 
 #include "cpu_impl.h"
 #include "helper_decls.h"
@@ -92,33 +93,75 @@ void helper_sti(CpuState* env) {
     env->eflags |= kFlagIF;
 }
 
-// ---- CPUID: a Pentium Pro-class model reporting exactly what is implemented ----
+// ---- CPUID: the configured model (cpu_models.h) ----
+
+namespace {
+
+uint32_t str4(std::string_view s, size_t at) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < 4 && at + i < s.size(); ++i) v |= uint32_t(uint8_t(s[at + i])) << (8 * i);
+    return v;
+}
+
+// 0x80000001 EDX bits AMD parts mirror from leaf 1 EDX.
+constexpr uint32_t kAmdAliases = 0x0183f3ff;
+
+}  // namespace
 
 void helper_cpuid(CpuState* env) {
+    const CpuModel& m = cpu_of(env).config_.model;
+    const CpuFeatures& f = m.features;
     uint32_t leaf = static_cast<uint32_t>(env->regs[0]);
+    const uint32_t sub = static_cast<uint32_t>(env->regs[1]);
+    // Leaves past the limits answer like the highest basic leaf, as Intel
+    // parts (and QEMU) do.
+    if (leaf & 0x80000000u ? leaf > m.xlevel : leaf > m.level) leaf = m.level;
     uint32_t a = 0, b = 0, c = 0, d = 0;
     switch (leaf) {
     case 0:
-        a = 1;
-        b = 0x756e6547; d = 0x49656e69; c = 0x6c65746e;   // "GenuineIntel"
+        a = m.level;
+        b = str4(m.vendor, 0); d = str4(m.vendor, 4); c = str4(m.vendor, 8);
         break;
     case 1:
-        a = env->cpuid_version;
-        b = (cpu_of(env).config_.apic_id << 24) | (1u << 16) | (8u << 8);
-        c = 0;
-        // No FPU, SEP, APIC, MMX, FXSR or SSE yet: issue 6 adds them and their bits.
-        d = (1u << 2)    // DE
-          | (1u << 3)    // PSE
-          | (1u << 4)    // TSC
-          | (1u << 5)    // MSR
-          | (1u << 6)    // PAE
-          | (1u << 8)    // CX8
-          | (1u << 13)   // PGE
-          | (1u << 15)   // CMOV
-          | (1u << 17);  // PSE-36
+        a = m.version;
+        b = (cpu_of(env).config_.apic_id << 24) | (1u << 16) | (8u << 8);   // CLFLUSH line: 8 * 8 bytes
+        c = f.f1_ecx;
+        if ((f.f1_ecx & cpuid::kXsave) && (env->cr[4] & kCr4OSXSAVE)) c |= cpuid::kOsxsave;
+        d = f.f1_edx;
+        break;
+    case 7:
+        if (sub == 0) { b = f.f7_ebx; c = f.f7_ecx; d = f.f7_edx; }
+        break;
+    case 0xd:
+        if (!f.has_xsave()) break;
+        if (sub == 0) {
+            a = 3;                                   // x87 | SSE
+            b = 576;                                 // legacy region + header: all enabled components fit
+            c = 576;
+        } else if (sub == 1) {
+            a = f.xsave_d1_eax;
+        }
+        break;
+    case 0x80000000:
+        a = m.xlevel;
+        b = str4(m.vendor, 0); d = str4(m.vendor, 4); c = str4(m.vendor, 8);
+        break;
+    case 0x80000001:
+        a = m.version;
+        c = f.e1_ecx;
+        d = f.e1_edx;
+        if (m.vendor == "AuthenticAMD") d |= f.f1_edx & kAmdAliases;
+        break;
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+        const size_t at = (leaf - 0x80000002) * 16;
+        a = str4(m.brand, at); b = str4(m.brand, at + 4); c = str4(m.brand, at + 8); d = str4(m.brand, at + 12);
+        break;
+    }
+    case 0x80000008:
+        a = (f.e1_edx & (1u << 29)) ? 0x3028 : 0x24;   // physical/virtual address bits
         break;
     default:
-        // Unknown leaves answer like the highest basic leaf, as Intel parts do.
+        // Cache, topology and power leaves: nothing to describe.
         break;
     }
     env->regs[0] = a;
@@ -262,7 +305,9 @@ void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
     case 2: env->cr[2] = value; break;
     case 3: write_cr3(env, value); break;
     case 4: {
-        const uint64_t supported = kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4PGE | kCr4PCE | kCr4MCE;
+        uint64_t supported = kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4PGE | kCr4PCE | kCr4MCE;
+        if (cpu_of(env).config_.model.features.has_fxsr()) supported |= kCr4OSFXSR | kCr4OSXMMEXCPT;
+        if (cpu_of(env).config_.model.features.has_xsave()) supported |= kCr4OSXSAVE;
         if (value & ~supported) raise_exception(env, kExcGP, ra);
         write_cr4(env, value);
         break;

@@ -123,6 +123,7 @@ bool translate_flags(Dc& dc);
 bool translate_bcd(Dc& dc);
 bool translate_seg(Dc& dc);
 bool translate_system(Dc& dc);
+bool translate_fpu(Dc& dc);   // x87, MMX, SSE, XSAVE (fpu.cpp)
 
 // Helper descriptor with default flags (may read/write globals, side effects).
 // (a function-local static: tcg keeps pointers to it in the IR).

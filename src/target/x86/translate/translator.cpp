@@ -19,10 +19,10 @@ namespace {
 
 bool dispatch(Dc& dc) {
     switch (dc.insn->category) {
-    case Category::kAlu: return translate_alu(dc) || translate_mov(dc);   // BSWAP is in the ALU group
+    case Category::kAlu: return translate_alu(dc) || translate_mov(dc) || translate_fpu(dc);   // BSWAP, CRC32
     case Category::kShift: return translate_shift(dc);
     case Category::kMulDiv: return translate_muldiv(dc);
-    case Category::kBit: return translate_bit(dc);
+    case Category::kBit: return translate_bit(dc) || translate_fpu(dc);   // POPCNT
     case Category::kMov:
     case Category::kConv: return translate_mov(dc);
     case Category::kStack: return translate_stack(dc);
@@ -33,8 +33,11 @@ bool dispatch(Dc& dc) {
     case Category::kBcd: return translate_bcd(dc);
     case Category::kSeg: return translate_seg(dc);
     case Category::kSync: return translate_alu(dc) || translate_system(dc);
-    case Category::kSystem:
-    case Category::kCache: return translate_system(dc);
+    case Category::kSystem: return translate_system(dc) || translate_fpu(dc);   // XSAVE, XGETBV
+    case Category::kCache: return translate_system(dc) || translate_fpu(dc);   // CLFLUSH
+    case Category::kX87:
+    case Category::kMmx:
+    case Category::kSse: return translate_fpu(dc);
     case Category::kNop: return true;
     default: return false;
     }

@@ -59,6 +59,7 @@ TEST_P(Guest, SelfModifyingCode) { run_image("smc"); }
 TEST_P(Guest, StringsAcrossPages) { run_image("strings"); }
 TEST_P(Guest, TaskSwitch) { run_image("task"); }
 TEST_P(Guest, Virtual8086) { run_image("v86"); }
+TEST_P(Guest, FpuAndSse) { run_image("fpu"); }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Guest, kBackends, backend_name);
 

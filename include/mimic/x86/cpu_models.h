@@ -1,0 +1,65 @@
+// CPU models: what CPUID reports. A model is QEMU's definition of the same
+// name (vendor, family/model/stepping, leaf limits, brand string) with its
+// feature words cut down to what Mimic implements, so a guest is never told
+// about an instruction that would #UD. `-cpu max` is everything implemented.
+//
+//   const CpuModel* m = find_cpu_model("qemu64");   // nullptr if unknown
+//   config.model = *m;                               // CpuConfig (cpu.h)
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace mimic::x86 {
+
+// CPUID feature bits, named as in the SDM / Linux's cpufeatures.h.
+namespace cpuid {
+// Leaf 1 EDX.
+inline constexpr uint32_t kFpu = 1u << 0, kVme = 1u << 1, kDe = 1u << 2, kPse = 1u << 3, kTsc = 1u << 4,
+                          kMsr = 1u << 5, kPae = 1u << 6, kMce = 1u << 7, kCx8 = 1u << 8, kApic = 1u << 9,
+                          kSep = 1u << 11, kMtrr = 1u << 12, kPge = 1u << 13, kMca = 1u << 14, kCmov = 1u << 15,
+                          kPat = 1u << 16, kPse36 = 1u << 17, kClflush = 1u << 19, kMmx = 1u << 23,
+                          kFxsr = 1u << 24, kSse = 1u << 25, kSse2 = 1u << 26;
+// Leaf 1 ECX.
+inline constexpr uint32_t kSse3 = 1u << 0, kPclmulqdq = 1u << 1, kSsse3 = 1u << 9, kCx16 = 1u << 13,
+                          kSse41 = 1u << 19, kSse42 = 1u << 20, kPopcnt = 1u << 23, kAes = 1u << 25,
+                          kXsave = 1u << 26, kOsxsave = 1u << 27, kHypervisor = 1u << 31;
+// Leaf 0xD subleaf 1 EAX.
+inline constexpr uint32_t kXsaveopt = 1u << 0;
+}  // namespace cpuid
+
+struct CpuFeatures {
+    uint32_t f1_edx = 0, f1_ecx = 0;              // leaf 1
+    uint32_t f7_ebx = 0, f7_ecx = 0, f7_edx = 0;  // leaf 7, subleaf 0
+    uint32_t e1_edx = 0, e1_ecx = 0;              // leaf 0x80000001
+    uint32_t xsave_d1_eax = 0;                    // leaf 0xD, subleaf 1
+
+    bool has_fxsr() const { return f1_edx & cpuid::kFxsr; }
+    bool has_xsave() const { return f1_ecx & cpuid::kXsave; }
+    CpuFeatures operator&(const CpuFeatures& o) const {
+        return {f1_edx & o.f1_edx, f1_ecx & o.f1_ecx, f7_ebx & o.f7_ebx, f7_ecx & o.f7_ecx,
+                f7_edx & o.f7_edx, e1_edx & o.e1_edx, e1_ecx & o.e1_ecx, xsave_d1_eax & o.xsave_d1_eax};
+    }
+};
+
+struct CpuModel {
+    std::string_view name;
+    std::string_view description;   // for -cpu help
+    std::string_view vendor;        // 12 characters
+    uint32_t version = 0;           // leaf 1 EAX: family, model, stepping
+    uint32_t level = 1;             // highest basic leaf
+    uint32_t xlevel = 0;            // highest extended leaf (0: none)
+    std::string_view brand;         // leaves 0x80000002..4
+    CpuFeatures features;           // already limited to what Mimic implements
+};
+
+// Everything Mimic implements (the `max` model's features).
+CpuFeatures implemented_cpu_features();
+// The models -cpu accepts, in -cpu help order.
+std::span<const CpuModel> cpu_models();
+const CpuModel* find_cpu_model(std::string_view name);
+// qemu64, as QEMU's default for x86_64.
+const CpuModel& default_cpu_model();
+
+}  // namespace mimic::x86
