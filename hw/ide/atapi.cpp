@@ -108,46 +108,38 @@ void send_reply(IdeChannel& ch, IdeUnit& u, size_t len) {
     send_pio_chunk(ch, u);
 }
 
-// The next PIO block of a reply (READ data is loaded one block at a time).
+// The next PIO block of a reply. READ data is loaded as it goes: as many whole
+// sectors as one block may hold, or one sector handed out in pieces when the
+// host's byte count limit is below a sector (a block never exceeds the limit).
 void send_pio_chunk(IdeChannel& ch, IdeUnit& u) {
     size_t limit = pio_block_limit(u);
-    size_t len;
-    if (u.cd_remaining) {
-        // READ: whole sectors per block when the limit allows.
+    if (u.remaining == 0) {
         uint32_t sectors = static_cast<uint32_t>(std::max<size_t>(limit / kCdSectorSize, 1));
         sectors = std::min(sectors, u.cd_remaining);
-        len = static_cast<size_t>(sectors) * kCdSectorSize;
-        u.buffer.resize(len);
-        if (!u.has_medium() ||
-            u.drive()->read(u.cd_lba * kCdSectorSize, u.buffer.data(), len) < 0) {
+        size_t bytes = static_cast<size_t>(sectors) * kCdSectorSize;
+        u.buffer.resize(bytes);
+        if (!u.has_medium() || u.drive()->read(u.cd_lba * kCdSectorSize, u.buffer.data(), bytes) < 0) {
             not_ready(ch, u);
             return;
         }
         u.cd_lba += sectors;
         u.cd_remaining -= sectors;
-        ch.start_pio(u, len, false, [&ch, &u] {
-            if (u.cd_remaining) {
-                send_pio_chunk(ch, u);
-            } else {
-                command_ok(ch, u);
-            }
-        });
-    } else {
-        len = std::min<size_t>(limit, u.remaining);
-        // Move the next block to the front of the buffer.
-        if (u.lba) std::memmove(u.buffer.data(), u.buffer.data() + u.lba, u.remaining);
-        u.lba = 0;
-        size_t rest = u.remaining - len;
-        u.remaining = static_cast<uint32_t>(rest);
-        ch.start_pio(u, len, false, [&ch, &u, len] {
-            if (u.remaining) {
-                u.lba = len;  // the consumed block is at the front
-                send_pio_chunk(ch, u);
-            } else {
-                command_ok(ch, u);
-            }
-        });
+        u.remaining = static_cast<uint32_t>(bytes);
+    } else if (u.lba) {
+        // Move the rest after the consumed block to the front of the buffer.
+        std::memmove(u.buffer.data(), u.buffer.data() + u.lba, u.remaining);
     }
+    u.lba = 0;
+    size_t len = std::min<size_t>(limit, u.remaining);
+    u.remaining -= static_cast<uint32_t>(len);
+    ch.start_pio(u, len, false, [&ch, &u, len] {
+        if (u.remaining || u.cd_remaining) {
+            u.lba = len;  // the consumed block is at the front
+            send_pio_chunk(ch, u);
+        } else {
+            command_ok(ch, u);
+        }
+    });
     u.lcyl = len & 0xff;
     u.hcyl = (len >> 8) & 0xff;
     u.nsector = kReasonDataIn;
@@ -182,6 +174,7 @@ void read_sectors(IdeChannel& ch, IdeUnit& u, uint32_t lba, uint32_t count) {
     }
     u.cd_lba = lba;
     u.cd_remaining = count;
+    u.remaining = 0;
     send_pio_chunk(ch, u);
 }
 

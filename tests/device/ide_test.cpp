@@ -3,6 +3,7 @@
 // and an ATAPI CD-ROM (plain files serve as media).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -140,6 +141,7 @@ struct PacketResult {
     uint8_t status = 0;
     uint8_t error = 0;
     int drq_blocks = 0;
+    size_t largest_block = 0;
 };
 
 // Sends an ATAPI packet to the secondary master and collects the PIO data.
@@ -165,6 +167,7 @@ PacketResult atapi(QtestClient& vm, std::vector<uint8_t> cdb, uint16_t byte_limi
         auto chunk = read_words(vm, kSecondary, n);
         result.data.insert(result.data.end(), chunk.begin(), chunk.end());
         ++result.drq_blocks;
+        result.largest_block = std::max(result.largest_block, n);
     }
     result.error = vm.inb(kSecondary + 1);
     EXPECT_EQ(vm.inb(kSecondary + 2) & 3, 3);  // status phase
@@ -559,6 +562,182 @@ TEST(Atapi, EmptyDriveReportsNoMedium) {
     EXPECT_EQ(event.data[5], 0x00);
     auto capacity = atapi(vm, {0x25});
     EXPECT_EQ(capacity.error >> 4, 0x02);
+}
+
+TEST(Atapi, ByteCountLimitBelowASectorSplitsIt) {
+    std::string iso = make_iso("limit.iso", 16);
+    QtestClient vm({"-cdrom", iso});
+    // An odd limit counts as the even value below it; no DRQ block may
+    // exceed it, so each sector goes out as 1000 + 1000 + 48 bytes.
+    auto read = atapi(vm, {0x28, 0, 0, 0, 0, 5, 0, 0, 2}, 1001);
+    ASSERT_EQ(read.data.size(), 2u * 2048);
+    EXPECT_EQ(read.drq_blocks, 6);
+    EXPECT_EQ(read.largest_block, 1000u);
+    EXPECT_EQ(read.status, kDrdy | kDsc);
+    for (uint32_t s = 0; s < 2; ++s) {
+        uint32_t n;
+        std::memcpy(&n, read.data.data() + s * 2048, 4);
+        EXPECT_EQ(n, 5 + s);
+        for (size_t i : {4u, 999u, 1000u, 2000u, 2047u}) {
+            EXPECT_EQ(read.data[s * 2048 + i], static_cast<uint8_t>(5 + s + i)) << "sector " << s << " byte " << i;
+        }
+    }
+    // A reply (INQUIRY) is cut to the limit the same way.
+    auto inquiry = atapi(vm, {0x12, 0, 0, 0, 36}, 16);
+    EXPECT_EQ(inquiry.data.size(), 36u);
+    EXPECT_EQ(inquiry.drq_blocks, 3);
+    EXPECT_EQ(inquiry.largest_block, 16u);
+}
+
+// An ISO 9660 image made by xorriso (what -cdrom users bring): the volume
+// descriptors, the root directory and a file's contents, by PIO and DMA.
+TEST(Atapi, ReadsAnIsoMadeByXorriso) {
+    std::string root = temp_path("xorriso-root");
+    std::filesystem::create_directories(root);
+    std::string content;
+    for (int i = 0; i < 400; ++i) content += "line " + std::to_string(i) + " of the file on the CD\n";
+    std::ofstream(root + "/HELLO.TXT", std::ios::binary) << content;
+    std::string iso = temp_path("xorriso.iso");
+    std::filesystem::remove(iso);
+    std::string command = "xorriso -as mkisofs -quiet -V MIMICTEST -o " + iso + " " + root + " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(command.c_str()), 0) << "xorriso failed (scripts/setup.sh installs it)";
+
+    QtestClient vm({"-m", "64M", "-cdrom", iso});
+    auto capacity = atapi(vm, {0x25});
+    ASSERT_EQ(capacity.data.size(), 8u);
+    uint32_t sectors = be32(capacity.data.data()) + 1;
+    EXPECT_EQ(uint64_t{sectors} * 2048, std::filesystem::file_size(iso));
+
+    // Primary volume descriptor at LBA 16.
+    auto pvd = atapi(vm, {0x28, 0, 0, 0, 0, 16, 0, 0, 1}, 2048);
+    ASSERT_EQ(pvd.data.size(), 2048u);
+    EXPECT_EQ(pvd.data[0], 1);
+    EXPECT_EQ(std::string(pvd.data.begin() + 1, pvd.data.begin() + 6), "CD001");
+    EXPECT_EQ(std::string(pvd.data.begin() + 40, pvd.data.begin() + 49), "MIMICTEST");
+    EXPECT_EQ(be32(pvd.data.data() + 84), sectors);  // volume space size, big-endian half
+    // The root directory's extent (big-endian halves of its record at 156).
+    uint32_t root_lba = be32(pvd.data.data() + 156 + 6);
+    uint32_t root_size = be32(pvd.data.data() + 156 + 14);
+    ASSERT_GT(root_size, 0u);
+    uint32_t root_sectors = (root_size + 2047) / 2048;
+    auto dir = atapi(vm, {0xa8, 0, uint8_t(root_lba >> 24), uint8_t(root_lba >> 16), uint8_t(root_lba >> 8),
+                          uint8_t(root_lba), 0, 0, 0, uint8_t(root_sectors)});
+    ASSERT_EQ(dir.data.size(), root_sectors * 2048u);
+    uint32_t file_lba = 0, file_size = 0;
+    for (size_t off = 0; off + 33 < dir.data.size() && dir.data[off];) {
+        const uint8_t* record = dir.data.data() + off;
+        std::string name(record + 33, record + 33 + record[32]);
+        if (name.rfind("HELLO.TXT", 0) == 0) {
+            file_lba = be32(record + 6);
+            file_size = be32(record + 14);
+        }
+        off += record[0];
+    }
+    ASSERT_NE(file_lba, 0u) << "HELLO.TXT not in the root directory";
+    ASSERT_EQ(file_size, content.size());
+    uint32_t file_sectors = (file_size + 2047) / 2048;
+
+    // The file by PIO...
+    auto file = atapi(vm, {0x28, 0, uint8_t(file_lba >> 24), uint8_t(file_lba >> 16), uint8_t(file_lba >> 8),
+                           uint8_t(file_lba), 0, 0, uint8_t(file_sectors)});
+    ASSERT_EQ(file.data.size(), file_sectors * 2048u);
+    EXPECT_EQ(std::string(file.data.begin(), file.data.begin() + file_size), content);
+
+    // ...and by bus-master DMA into guest RAM.
+    enable_bus_master(vm);
+    write_prd(vm, 0x10000, {{0x30000, file_sectors * 2048}});
+    vm.outl(kBusMasterBase + 8 + 4, 0x10000);
+    vm.outb(kSecondary + 6, 0xa0);
+    vm.outb(kSecondary + 1, 0x01);  // DMA
+    vm.outb(kSecondary + 7, 0xa0);
+    write_words(vm, kSecondary, {0x28, 0, uint8_t(file_lba >> 24), uint8_t(file_lba >> 16), uint8_t(file_lba >> 8),
+                                 uint8_t(file_lba), 0, 0, uint8_t(file_sectors), 0, 0, 0});
+    vm.outb(kBusMasterBase + 8, 0x09);
+    EXPECT_EQ(vm.inb(kBusMasterBase + 8 + 2) & 0x07, 0x04);
+    EXPECT_EQ(vm.inb(kSecondary + 7), kDrdy | kDsc);
+    std::string in_ram;
+    for (uint32_t i = 0; i < file_size; ++i) in_ram += static_cast<char>(vm.readb(0x30000 + i));
+    EXPECT_EQ(in_ram, content);
+}
+
+TEST(Atapi, ReadTocStartTrackAndMsf) {
+    std::string iso = make_iso("toc-msf.iso", 300);
+    QtestClient vm({"-cdrom", iso});
+    // MSF: track 1 at 00:02:00 (the 2 s lead-in), lead-out at LBA 300 + 150
+    // frames = 00:06:00.
+    auto toc = atapi(vm, {0x43, 0x02, 0, 0, 0, 0, 0, 0, 100});
+    ASSERT_EQ(toc.data.size(), 20u);
+    EXPECT_EQ(toc.data[2], 1);  // first track
+    EXPECT_EQ(toc.data[3], 1);  // last track
+    EXPECT_EQ(toc.data[5], 0x14);
+    EXPECT_EQ(be32(toc.data.data() + 8), 0x00000200u);
+    EXPECT_EQ(toc.data[14], 0xaa);
+    EXPECT_EQ(be32(toc.data.data() + 16), 0x00000600u);
+    // Starting at the lead-out: only its descriptor.
+    auto leadout = atapi(vm, {0x43, 0, 0, 0, 0, 0, 0xaa, 0, 100});
+    ASSERT_EQ(leadout.data.size(), 12u);
+    EXPECT_EQ(leadout.data[1], 10);
+    EXPECT_EQ(leadout.data[6], 0xaa);
+    EXPECT_EQ(be32(leadout.data.data() + 8), 300u);
+    // A track the disc does not have.
+    auto beyond = atapi(vm, {0x43, 0, 0, 0, 0, 0, 2, 0, 100});
+    EXPECT_EQ(beyond.status & kErr, kErr);
+    auto sense = atapi(vm, {0x03, 0, 0, 0, 18});
+    EXPECT_EQ(sense.data[2], 0x05);
+    EXPECT_EQ(sense.data[12], 0x24);
+    // The allocation length cuts the reply.
+    auto cut = atapi(vm, {0x43, 0, 0, 0, 0, 0, 0, 0, 4});
+    ASSERT_EQ(cut.data.size(), 4u);
+    EXPECT_EQ(cut.data[1], 18);
+    // Format 1 (multi-session) in the old position (byte 9's top bits).
+    auto session = atapi(vm, {0x43, 0, 0, 0, 0, 0, 0, 0, 12, 0x40});
+    ASSERT_EQ(session.data.size(), 12u);
+    EXPECT_EQ(session.data[1], 10);
+    EXPECT_EQ(session.data[6], 1);
+}
+
+TEST(Atapi, EventStatusReportsNewMediaOnceAfterALoad) {
+    std::string iso = make_iso("gesn.iso", 16);
+    QtestClient vm({"-cdrom", iso});
+    auto gesn = [&](uint8_t polled, uint8_t classes) {
+        return atapi(vm, {0x4a, polled, 0, 0, classes, 0, 0, 0, 8});
+    };
+    auto quiet = gesn(1, 0x10);
+    ASSERT_EQ(quiet.data.size(), 8u);
+    EXPECT_EQ(quiet.data[1], 6);     // event data length
+    EXPECT_EQ(quiet.data[3], 0x10);  // supported classes: media only
+    EXPECT_EQ(quiet.data[4], 0);     // no change
+    // Asynchronous operation is not supported.
+    EXPECT_EQ(gesn(0, 0x10).error >> 4, 0x05);
+    // A class the drive does not support: "no event available", header only.
+    auto other = gesn(1, 0x04);
+    ASSERT_EQ(other.data.size(), 4u);
+    EXPECT_EQ(other.data[2], 0x80);
+
+    // Open the tray, then close it: the tray state shows, and the load is a
+    // new-media event reported once. GESN is allowed through the pending
+    // unit attention.
+    EXPECT_EQ(atapi(vm, {0x1b, 0, 0, 0, 0x02}).status, kDrdy | kDsc);
+    auto open = gesn(1, 0x10);
+    EXPECT_EQ(open.data[5], 0x01);  // tray open, no medium present
+    EXPECT_EQ(atapi(vm, {0x1b, 0, 0, 0, 0x03}).status, kDrdy | kDsc);
+    auto loaded = gesn(1, 0x10);
+    EXPECT_EQ(loaded.status, kDrdy | kDsc);
+    EXPECT_EQ(loaded.data[4], 0x02);  // new media
+    EXPECT_EQ(loaded.data[5], 0x02);  // medium present, tray closed
+    EXPECT_EQ(gesn(1, 0x10).data[4], 0x00);
+
+    // The unit attention still stops other commands, until REQUEST SENSE
+    // has reported it (ATAPI has no autosense).
+    for (int i = 0; i < 2; ++i) {
+        auto read = atapi(vm, {0x28, 0, 0, 0, 0, 1, 0, 0, 1});
+        EXPECT_EQ(read.error >> 4, 0x06);
+        EXPECT_TRUE(read.data.empty());
+    }
+    auto sense = atapi(vm, {0x03, 0, 0, 0, 18});
+    EXPECT_EQ(sense.data[2], 0x06);
+    EXPECT_EQ(sense.data[12], 0x28);  // medium may have changed
+    EXPECT_EQ(atapi(vm, {0x28, 0, 0, 0, 0, 1, 0, 0, 1}).data.size(), 2048u);
 }
 
 TEST(Ide, InterruptOnCompletionAckedByStatusAndMaskedByNien) {
