@@ -30,6 +30,8 @@ memory::MemoryRegion& Machine::allocate_ram(uint64_t size) {
     return *ram_;
 }
 
+void Machine::load_kernel(const cli::VmConfig&) { throw Error("this machine does not support -kernel"); }
+
 IrqLine Machine::isa_irq(int irq) const {
     if (!isa_irqs_ || irq < 0 || irq >= kIsaIrqCount) return {};
     return IrqLine(isa_irqs_, irq);

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <vector>
 
+#include "direct_boot.h"
 #include "mimic/hw/fw_cfg.h"
 #include "mimic/hw/i440fx.h"
 #include "mimic/hw/i8259.h"
@@ -41,8 +42,12 @@ public:
         load_bios(config.bios.value_or("bios.bin"), firmware);
         create_isa_devices(config);
         create_pci_devices(config);
-        create_pc_fw_cfg(*this, config, ram_below_4g_->size(), ram_above_4g_ ? ram_above_4g_->size() : 0,
-                         restore_boot_order(config));
+        fw_cfg_ = &create_pc_fw_cfg(*this, config, ram_below_4g_->size(),
+                                    ram_above_4g_ ? ram_above_4g_->size() : 0, restore_boot_order(config));
+    }
+
+    void load_kernel(const cli::VmConfig& config) override {
+        load_direct_boot(*fw_cfg_, config, DirectBootMemory{.ram_below_4g = ram_below_4g_->size()}, firmware_);
     }
 
     const system::FirmwarePath& firmware_path() const override { return firmware_; }
@@ -165,6 +170,7 @@ private:
     std::unique_ptr<memory::MemoryRegion> ram_below_4g_, ram_above_4g_, bios_, isa_bios_;
     memory::MemoryRegion* ram_ = nullptr;
     I440fxHost* host_ = nullptr;
+    FwCfg* fw_cfg_ = nullptr;
     system::FirmwarePath firmware_;
     x86::InterruptController* pic_ = nullptr;
     bool intr_ = false;  // the PIC's INT output, until a CPU takes it

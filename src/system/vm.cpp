@@ -102,9 +102,11 @@ void Vm::Impl::reject_unsupported() {
     auto refuse = [](const std::string& location, const std::string& what) {
         throw Error("{}: {} is not supported yet", location, what);
     };
-    if (!config_.kernel.empty()) refuse("-kernel " + config_.kernel, "direct kernel boot");
-    if (!config_.initrd.empty()) refuse("-initrd " + config_.initrd, "direct kernel boot");
-    if (!config_.append.empty()) refuse("-append", "direct kernel boot");
+    // As QEMU: -initrd and -append only mean something to -kernel.
+    if (config_.kernel.empty() && !config_.initrd.empty())
+        throw Error("-initrd only allowed with -kernel option");
+    if (config_.kernel.empty() && !config_.append.empty())
+        throw Error("-append only allowed with -kernel option");
     if (config_.gdb) refuse("-gdb " + *config_.gdb, "the gdb stub");
     if (!config_.loadvm.empty()) refuse("-loadvm " + config_.loadvm, "loading VM snapshots");
     if (config_.vnc) refuse("-vnc " + *config_.vnc, "VNC");
@@ -190,6 +192,7 @@ void Vm::Impl::create_machine() {
     } else {
         machine_->init(config_, firmware_);
     }
+    if (!config_.kernel.empty()) machine_->load_kernel(config_);
 }
 
 void Vm::Impl::create_devices() {

@@ -98,7 +98,11 @@ class BadInput(unittest.TestCase):
 
     def test_feature_not_built_yet(self):
         self.assert_one_line_error(
-            "-kernel bzImage: direct kernel boot is not supported yet", "-kernel", "bzImage")
+            "-loadvm snap: loading VM snapshots is not supported yet", "-loadvm", "snap")
+
+    def test_missing_kernel(self):
+        self.assert_one_line_error(
+            "could not open kernel file 'bzImage': No such file or directory", "-kernel", "bzImage")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,11 @@ public:
     // message for the user (bad firmware, impossible memory size).
     virtual void init(const cli::VmConfig& config, const system::FirmwarePath& firmware) = 0;
 
+    // -kernel (with -initrd, -append): prepares a direct kernel boot. Runs
+    // after init(); throws mimic::Error for a kernel that cannot be loaded.
+    // A machine without direct kernel boot refuses.
+    virtual void load_kernel(const cli::VmConfig& config);
+
     memory::MemoryRegion& system_memory() { return *system_memory_; }
     memory::MemoryRegion& io() { return *io_; }
     memory::AddressSpace& memory_space() { return *memory_space_; }

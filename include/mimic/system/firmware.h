@@ -2,8 +2,10 @@
 //
 // As QEMU: a name that is a path, or that exists relative to the current
 // directory, is used as given; otherwise the -L directories are searched in
-// order, then the system's firmware directories (Debian's seabios package
-// installs into /usr/share/seabios).
+// order, then Mimic's own firmware directory (<binary's dir>/pc-bios in a
+// build tree, <binary's dir>/../share/mimic installed), then the system's
+// firmware directories (Debian's seabios package installs into
+// /usr/share/seabios).
 #pragma once
 
 #include <optional>

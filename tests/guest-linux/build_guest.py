@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""Builds the Linux test guest from Debian packages: Debian's stock kernel
+(linux-image-amd64) and an initramfs with busybox-static, an /init that
+runs the checks below and a static C program (checks.c) compiled here with
+the host's gcc -static.
+
+    tests/guest-linux/build_guest.py            # prints the cache directory
+
+Nothing needs root: the packages come with `apt-get download`, are unpacked
+with `dpkg-deb -x`, and the initramfs (cpio newc, gzip) is written here.
+The result is cached outside the build tree, in
+${XDG_CACHE_HOME:-~/.cache}/mimic/linux-guest/ (MIMIC_LINUX_GUEST_DIR
+overrides), and rebuilt only when the package versions or these sources
+change:
+    vmlinuz      the kernel
+    initrd.img   the initramfs
+
+/init mounts proc, sys and devtmpfs, then checks, with expectations from
+the kernel command line:
+    CPU count      processors in /proc/cpuinfo == mimic.cpus (default 1)
+    memory         MemTotal within 80-100% of mimic.mem_mb (when given)
+    CPU work       the static program's output == its output on the host
+    disk           with mimic.disk=<md5>: loads ata_piix (and what it
+                   needs) from the kernel package, waits for /dev/sda and
+                   compares the md5 of its first 64 KiB
+and prints "MIMIC-GUEST: PASS" (or FAIL, after the failed checks) on the
+console, then `reboot -f`, so that an emulator run with -no-reboot exits 0.
+
+Run by hand under Mimic (tests/guest-linux/linux_boot_test.py does this):
+    build/mimic-system-x86_64 -m 512 -nographic -no-reboot \\
+        -kernel ~/.cache/mimic/linux-guest/vmlinuz \\
+        -initrd ~/.cache/mimic/linux-guest/initrd.img -append console=ttyS0
+or under QEMU, as a check of the guest itself:
+    qemu-system-x86_64 -m 512 -nographic -no-reboot -accel tcg -kernel ... -initrd ... -append console=ttyS0
+"""
+import glob
+import gzip
+import hashlib
+import io
+import json
+import lzma
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KERNEL_META_PACKAGE = "linux-image-amd64"
+# The modules the disk check loads, dependencies found from .modinfo.
+DISK_MODULES = ["ata_piix", "sd_mod"]
+FORMAT_VERSION = 1  # bump when the layout of the initramfs changes
+
+INIT_SCRIPT = r"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+result=PASS
+ok() { echo "MIMIC-CHECK ok: $*"; }
+fail() { echo "MIMIC-CHECK FAIL: $*"; result=FAIL; }
+param() {
+    for word in $(cat /proc/cmdline); do
+        case "$word" in "$1"=*) echo "${word#*=}" ;; esac
+    done
+}
+echo "MIMIC-GUEST: init started"
+
+want=$(param mimic.cpus)
+want=${want:-1}
+cpus=$(grep -c '^processor' /proc/cpuinfo)
+if [ "$cpus" = "$want" ]; then ok "$cpus CPUs"; else fail "$cpus CPUs in /proc/cpuinfo, expected $want"; fi
+online=$(cat /sys/devices/system/cpu/online)
+echo "MIMIC-CHECK info: CPUs online: $online"
+
+mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+want_mb=$(param mimic.mem_mb)
+if [ -n "$want_mb" ]; then
+    if [ "$mem_kb" -le $((want_mb * 1024)) ] && [ "$mem_kb" -ge $((want_mb * 1024 * 80 / 100)) ]; then
+        ok "MemTotal $mem_kb kB for $want_mb MiB"
+    else
+        fail "MemTotal $mem_kb kB for $want_mb MiB"
+    fi
+else
+    echo "MIMIC-CHECK info: MemTotal $mem_kb kB"
+fi
+
+if /bin/mimic-checks > /tmp/checks.out && cmp -s /tmp/checks.out /etc/mimic-checks.expected; then
+    ok "integer and floating-point checksums"
+else
+    fail "checksums differ from the host's:"
+    diff /etc/mimic-checks.expected /tmp/checks.out
+fi
+
+disk_md5=$(param mimic.disk)
+if [ -n "$disk_md5" ]; then
+    for module in $(cat /etc/modules.load); do insmod "/lib/modules/$module" 2>/dev/null; done
+    tries=0
+    while [ ! -b /dev/sda ] && [ $tries -lt 100 ]; do sleep 0.1; tries=$((tries + 1)); done
+    if [ -b /dev/sda ]; then
+        got=$(dd if=/dev/sda bs=4096 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
+        if [ "$got" = "$disk_md5" ]; then ok "disk /dev/sda reads back"; else fail "disk md5 $got, expected $disk_md5"; fi
+    else
+        fail "no /dev/sda"
+    fi
+fi
+
+echo "MIMIC-GUEST: $result"
+sync
+reboot -f
+"""
+
+
+def cache_dir():
+    if os.environ.get("MIMIC_LINUX_GUEST_DIR"):
+        return os.environ["MIMIC_LINUX_GUEST_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "mimic", "linux-guest")
+
+
+def run(*args, **kwargs):
+    return subprocess.run(args, check=True, **kwargs)
+
+
+def output(*args):
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def kernel_package():
+    """The versioned package linux-image-amd64 depends on."""
+    for line in output("apt-cache", "depends", KERNEL_META_PACKAGE).splitlines():
+        line = line.strip()
+        if line.startswith("Depends:") and "linux-image-" in line:
+            return line.split(":", 1)[1].strip()
+    sys.exit("build_guest: cannot resolve %s with apt-cache" % KERNEL_META_PACKAGE)
+
+
+def candidate_version(package):
+    for line in output("apt-cache", "policy", package).splitlines():
+        line = line.strip()
+        if line.startswith("Candidate:"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def download(package, workdir):
+    run("apt-get", "download", "-q", package, cwd=workdir, stdout=subprocess.DEVNULL)
+    debs = glob.glob(os.path.join(workdir, package + "_*.deb"))
+    if len(debs) != 1:
+        sys.exit("build_guest: apt-get download %s gave %s" % (package, debs))
+    return debs[0]
+
+
+def modinfo(data):
+    """The .modinfo key=value strings of a kernel module (ELF64)."""
+    import struct
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+    sections = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    names = sections[shstrndx]
+    def name(sec):
+        start = names[4] + sec[0]
+        return data[start:data.index(b"\0", start)].decode()
+    for sec in sections:
+        if name(sec) == ".modinfo":
+            raw = data[sec[4]:sec[4] + sec[5]]
+            return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+    return {}
+
+
+def module_load_order(root, release, wanted):
+    """Module files (relative to lib/modules/<release>) to insmod, dependencies first."""
+    moddir = os.path.join(root, "lib", "modules", release)
+    files = {}
+    for path in glob.glob(os.path.join(moddir, "kernel", "**", "*.ko*"), recursive=True):
+        base = os.path.basename(path).split(".ko")[0]
+        files[base.replace("-", "_")] = path
+    builtin = set()
+    builtin_list = os.path.join(moddir, "modules.builtin")
+    if os.path.exists(builtin_list):
+        for line in open(builtin_list):
+            builtin.add(os.path.basename(line.strip()).split(".ko")[0].replace("-", "_"))
+    order, seen = [], set()
+
+    def visit(name):
+        name = name.replace("-", "_")
+        if name in seen or name in builtin or not name:
+            return
+        seen.add(name)
+        if name not in files:
+            sys.exit("build_guest: module %s not in the kernel package" % name)
+        data = read_module(files[name])
+        for dep in modinfo(data).get("depends", "").split(","):
+            visit(dep)
+        order.append((name, data))
+
+    for name in wanted:
+        visit(name)
+    return order
+
+
+def read_module(path):
+    data = open(path, "rb").read()
+    if path.endswith(".xz"):
+        data = lzma.decompress(data)
+    elif path.endswith(".gz"):
+        data = gzip.decompress(data)
+    return data
+
+
+class Cpio:
+    """A cpio "newc" archive, written without root (owners and device
+    nodes are just numbers in the headers)."""
+
+    def __init__(self):
+        self.out = io.BytesIO()
+        self.inode = 1
+
+    def _entry(self, name, mode, data=b"", rdev=(0, 0)):
+        header = "070701" + "".join("%08X" % v for v in (
+            self.inode, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(name) + 1, 0))
+        self.inode += 1
+        self.out.write(header.encode() + name.encode() + b"\0")
+        self.out.write(b"\0" * (-self.out.tell() % 4))
+        self.out.write(data)
+        self.out.write(b"\0" * (-self.out.tell() % 4))
+
+    def directory(self, name):
+        self._entry(name, stat.S_IFDIR | 0o755)
+
+    def file(self, name, data, mode=0o644):
+        self._entry(name, stat.S_IFREG | mode, data)
+
+    def char_device(self, name, major, minor):
+        self._entry(name, stat.S_IFCHR | 0o600, rdev=(major, minor))
+
+    def finish(self):
+        self._entry("TRAILER!!!", 0)
+        return self.out.getvalue()
+
+
+def build(target):
+    kernel_pkg = kernel_package()
+    inputs = {
+        "format": FORMAT_VERSION,
+        "kernel": [kernel_pkg, candidate_version(kernel_pkg)],
+        "busybox": candidate_version("busybox-static"),
+        "sources": hashlib.sha256(open(os.path.join(HERE, "checks.c"), "rb").read() +
+                                  INIT_SCRIPT.encode()).hexdigest(),
+    }
+    stamp = os.path.join(target, "inputs.json")
+    if (os.path.exists(stamp) and json.load(open(stamp)) == inputs and
+            os.path.exists(os.path.join(target, "vmlinuz")) and os.path.exists(os.path.join(target, "initrd.img"))):
+        return target
+
+    with tempfile.TemporaryDirectory() as work:
+        root = os.path.join(work, "root")
+        run("dpkg-deb", "-x", download(kernel_pkg, work), root)
+        run("dpkg-deb", "-x", download("busybox-static", work), root)
+        vmlinuz = glob.glob(os.path.join(root, "boot", "vmlinuz-*"))
+        if len(vmlinuz) != 1:
+            sys.exit("build_guest: no single vmlinuz in %s" % kernel_pkg)
+        release = os.path.basename(vmlinuz[0])[len("vmlinuz-"):]
+
+        checks = os.path.join(work, "mimic-checks")
+        run("gcc", "-static", "-O2", "-o", checks, os.path.join(HERE, "checks.c"), "-lm")
+        expected = output(checks)
+
+        archive = Cpio()
+        for d in ("bin", "dev", "etc", "lib", "lib/modules", "proc", "sys", "tmp", "sbin", "usr", "usr/bin",
+                  "usr/sbin"):
+            archive.directory(d)
+        archive.char_device("dev/console", 5, 1)
+        archive.char_device("dev/null", 1, 3)
+        archive.file("bin/busybox", open(os.path.join(root, "bin", "busybox"), "rb").read(), 0o755)
+        archive.file("init", INIT_SCRIPT.encode(), 0o755)
+        archive.file("bin/mimic-checks", open(checks, "rb").read(), 0o755)
+        archive.file("etc/mimic-checks.expected", expected.encode())
+        load = []
+        for name, data in module_load_order(root, release, DISK_MODULES):
+            archive.file("lib/modules/%s.ko" % name, data)
+            load.append(name + ".ko")
+        archive.file("etc/modules.load", ("\n".join(load) + "\n").encode())
+
+        os.makedirs(target, exist_ok=True)
+        with open(os.path.join(target, "initrd.img.tmp"), "wb") as f:
+            f.write(gzip.compress(archive.finish(), compresslevel=6))
+        shutil.copyfile(vmlinuz[0], os.path.join(target, "vmlinuz.tmp"))
+        os.replace(os.path.join(target, "initrd.img.tmp"), os.path.join(target, "initrd.img"))
+        os.replace(os.path.join(target, "vmlinuz.tmp"), os.path.join(target, "vmlinuz"))
+        with open(stamp, "w") as f:
+            json.dump(inputs, f)
+    return target
+
+
+def main():
+    print(build(cache_dir()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Debian's stock kernel boots by direct kernel boot to the test guest's
+init, which runs its checks and reports on the serial console
+(build_guest.py builds the guest, cached outside the build tree).
+
+    linux_boot_test.py EMULATOR [--smp N]
+
+Runs
+    EMULATOR -m 512 -nographic -no-reboot -kernel vmlinuz -initrd initrd.img
+             -append "console=ttyS0 mimic.cpus=N mimic.mem_mb=512 mimic.disk=MD5"
+             -smp N -drive file=disk.raw,format=raw,if=ide
+and passes when "MIMIC-GUEST: PASS" appears and the emulator then exits 0
+(the guest reboots; -no-reboot turns that into an exit). EMULATOR may be
+Debian's qemu-system-x86_64 too, to check the guest itself.
+"""
+import argparse
+import hashlib
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import build_guest  # noqa: E402
+
+RAM_MB = 512
+DEADLINE_S = int(os.environ.get("MIMIC_LINUX_BOOT_TIMEOUT", "1500"))
+
+
+def make_disk(path):
+    data = bytearray(1 << 20)
+    data[0:32] = b"MIMIC-LINUX-GUEST-DISK-MARKER-01"
+    for i in range(32, len(data)):
+        data[i] = (i * 7 + 3) & 0xFF
+    with open(path, "wb") as f:
+        f.write(data)
+    return hashlib.md5(bytes(data[:65536])).hexdigest()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("emulator")
+    parser.add_argument("--smp", type=int, default=1)
+    args = parser.parse_args()
+
+    guest = build_guest.build(build_guest.cache_dir())
+    with tempfile.TemporaryDirectory() as workdir:
+        disk = os.path.join(workdir, "disk.raw")
+        md5 = make_disk(disk)
+        command = [args.emulator, "-m", str(RAM_MB), "-nographic", "-no-reboot",
+                   "-kernel", os.path.join(guest, "vmlinuz"), "-initrd", os.path.join(guest, "initrd.img"),
+                   "-append", "console=ttyS0 mimic.cpus=%d mimic.mem_mb=%d mimic.disk=%s" % (args.smp, RAM_MB, md5),
+                   "-smp", str(args.smp), "-drive", "file=%s,format=raw,if=ide" % disk]
+        if "qemu" in os.path.basename(args.emulator):
+            command += ["-accel", "tcg"]
+        print(" ".join(command), flush=True)
+        vm = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        console = b""
+        start = time.monotonic()
+        try:
+            # Until the emulator closes its output (it exits) or time is up.
+            while time.monotonic() - start < DEADLINE_S:
+                ready, _, _ = select.select([vm.stdout], [], [], 1.0)
+                if ready:
+                    chunk = os.read(vm.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    console += chunk
+            try:
+                code = vm.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                code = None
+        finally:
+            if vm.poll() is None:
+                vm.kill()
+                vm.wait()
+        text = console.decode(errors="replace")
+        print(text[-20000:])
+        passed = "MIMIC-GUEST: PASS" in text
+        print("%s: guest %s, emulator exit status %s" % (
+            "PASS" if passed and code == 0 else "FAIL",
+            "reported PASS" if passed else "did not report PASS", code))
+        return 0 if passed and code == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
