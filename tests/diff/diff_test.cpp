@@ -51,9 +51,10 @@ std::string check(const Sequence& seq, uint64_t seed, bool& host_ok) {
 }
 
 // Runs one seed; on a mismatch reports the shortest failing prefix.
-std::string check_seed(uint64_t seed, unsigned length, bool& host_ok) {
+std::string check_seed(uint64_t seed, unsigned length, bool& host_ok, bool fpu = false) {
     GenOptions opt;
     opt.length = length;
+    opt.fpu = fpu;
     Sequence seq = generate(seed, opt);
     std::string report = check(seq, seed, host_ok);
     if (report.empty() || !host_ok) return report;
@@ -79,6 +80,25 @@ TEST(X86Diff, RandomSequencesMatchTheHost) {
         std::string r = check_seed(seed, length, host_ok);
         // Only a failure on the first sequence means the host cannot run
         // 32-bit code at all; later ones are generator bugs worth seeing.
+        if (!host_ok && seed == first) GTEST_SKIP() << "the host cannot run 32-bit code here: " << r;
+        if (!r.empty()) {
+            ADD_FAILURE() << r;
+            if (++failures >= 10) break;
+        }
+    }
+}
+
+// The same with x87, MMX and SSE..SSE4.2 mixed in; the x87 registers, FSW,
+// FCW, tags, XMM registers and MXCSR are compared too.
+//   MIMIC_DIFF_FPU_COUNT=N   sequences (default 200, CI)
+TEST(X86Diff, FpuSequencesMatchTheHost) {
+    const uint64_t count = env_u64("MIMIC_DIFF_FPU_COUNT", 200);
+    const uint64_t first = env_u64("MIMIC_DIFF_SEED", 1);
+    const unsigned length = static_cast<unsigned>(env_u64("MIMIC_DIFF_LENGTH", 24));
+    unsigned failures = 0;
+    for (uint64_t seed = first; seed < first + count; ++seed) {
+        bool host_ok = true;
+        std::string r = check_seed(seed, length, host_ok, true);
         if (!host_ok && seed == first) GTEST_SKIP() << "the host cannot run 32-bit code here: " << r;
         if (!r.empty()) {
             ADD_FAILURE() << r;

@@ -123,6 +123,7 @@ private:
     }
 
     bool one() {
+        if (opt_.fpu && coin()) return fpu_one();
         switch (rnd(27)) {
         case 24: return stack_frames();
         case 25: return loops();
@@ -567,6 +568,268 @@ private:
         default: b(0x6a); b(static_cast<uint8_t>(r32())); b(0x8f); modrm(0, 0, true, 4); break;
         }
         note("push/pop");
+        return true;
+    }
+
+    // ---- x87, MMX, SSE ----
+
+    bool fpu_one() {
+        switch (rnd(12)) {
+        case 0: case 1: return x87_reg();
+        case 2: case 3: return x87_mem();
+        case 4: return x87_misc();
+        case 5: case 6: return sse_rm();
+        case 7: return sse_scalar();
+        case 8: return sse_gpr();
+        case 9: return sse_imm();
+        case 10: return control_words();
+        default: return mmx();
+        }
+    }
+
+    // An in-buffer memory operand aligned to 16 bytes: [ebx + 16k].
+    void aligned_mem(int reg) {
+        b(static_cast<uint8_t>(0x80 | (reg << 3) | 3));
+        d32(16 * rnd(200));
+    }
+
+    bool x87_reg() {
+        // D8/DC/DE arithmetic with ST(i), D9 loads/exchanges, DD FST/FFREE/FUCOM.
+        static const uint8_t kOps[] = {0xd8, 0xdc, 0xde, 0xd9, 0xdd};
+        uint8_t op = kOps[rnd(5)];
+        uint8_t modrm;
+        if (op == 0xd9) modrm = static_cast<uint8_t>(0xc0 + rnd(16));                 // FLD ST(i), FXCH
+        else if (op == 0xdd) modrm = static_cast<uint8_t>(0xc0 | std::array<int, 5>{0, 2, 3, 4, 5}[rnd(5)] << 3 | rnd(8));
+        else modrm = static_cast<uint8_t>(0xc0 + rnd(64));
+        if (op == 0xde && (modrm & 0xf8) == 0xd8 && modrm != 0xd9) return false;   // DE D8+i undefined but D9
+        b(op);
+        b(modrm);
+        note("x87 %02x %02x", op, modrm);
+        return true;
+    }
+
+    bool x87_mem() {
+        // Every memory form but the environment ones (their FIP/FDP are
+        // addresses of the host's copy of the code).
+        static const uint8_t kForms[][2] = {
+            {0xd8, 0}, {0xd8, 1}, {0xd8, 2}, {0xd8, 3}, {0xd8, 4}, {0xd8, 5}, {0xd8, 6}, {0xd8, 7},
+            {0xdc, 0}, {0xdc, 1}, {0xdc, 2}, {0xdc, 3}, {0xdc, 4}, {0xdc, 5}, {0xdc, 6}, {0xdc, 7},
+            {0xda, 0}, {0xda, 1}, {0xda, 2}, {0xda, 4}, {0xda, 6}, {0xde, 0}, {0xde, 3}, {0xde, 5}, {0xde, 7},
+            {0xd9, 0}, {0xd9, 2}, {0xd9, 3}, {0xd9, 7}, {0xdd, 0}, {0xdd, 1}, {0xdd, 2}, {0xdd, 3}, {0xdd, 7},
+            {0xdb, 0}, {0xdb, 1}, {0xdb, 2}, {0xdb, 3}, {0xdb, 5}, {0xdb, 7},
+            {0xdf, 0}, {0xdf, 1}, {0xdf, 2}, {0xdf, 3}, {0xdf, 4}, {0xdf, 5}, {0xdf, 6}, {0xdf, 7}};
+        const auto& f = kForms[rnd(sizeof kForms / sizeof kForms[0])];
+        b(f[0]);
+        modrm(f[1], 0, true, 10);
+        note("x87 %02x /%d mem", f[0], f[1]);
+        return true;
+    }
+
+    bool x87_misc() {
+        switch (rnd(6)) {
+        case 0: {   // constants, sign, compare, examine, transcendentals, TOP moves
+            static const uint8_t kD9[] = {0xe0, 0xe1, 0xe4, 0xe5, 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee,
+                                          0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
+                                          0xfb, 0xfc, 0xfd, 0xfe, 0xff, 0xd0};
+            uint8_t m = kD9[rnd(sizeof kD9)];
+            b(0xd9); b(m);
+            note("x87 d9 %02x", m);
+            return true;
+        }
+        case 1:   // FCOMI/FUCOMI(P): ZF PF CF, the rest cleared
+            b(coin() ? 0xdb : 0xdf);
+            b(static_cast<uint8_t>(0xe8 + rnd(16)));
+            writes(ALL);
+            note("fcomi");
+            return true;
+        case 2: {   // FCMOVcc
+            if (!can_read(CF | ZF | PF)) return false;
+            b(coin() ? 0xda : 0xdb);
+            b(static_cast<uint8_t>(0xc0 + rnd(32)));
+            note("fcmov");
+            return true;
+        }
+        case 3:   // FNSTSW AX
+            if (!can_read(0)) return false;
+            b(0xdf); b(0xe0);
+            note("fnstsw ax");
+            return true;
+        case 4:   // FCOMPP, FUCOMPP, FNCLEX, FNINIT
+            switch (rnd(4)) {
+            case 0: b(0xde); b(0xd9); break;
+            case 1: b(0xda); b(0xe9); break;
+            case 2: b(0xdb); b(0xe2); break;
+            default: b(0xdb); b(0xe3); break;
+            }
+            note("x87 compare-pop/clear");
+            return true;
+        default:   // FFREEP, FSTP1 aliases are not generated; FWAIT
+            b(0x9b);
+            note("fwait");
+            return true;
+        }
+    }
+
+    // ModRM for an XMM (or MMX) reg and rm: register, or memory (aligned
+    // unless `unaligned`).
+    void xmm_operand(int reg, bool mem, bool unaligned) {
+        if (!mem) b(static_cast<uint8_t>(0xc0 | (reg << 3) | rnd(8)));
+        else if (unaligned) modrm(reg, 0, true, 16);
+        else aligned_mem(reg);
+    }
+
+    bool sse_rm() {
+        // Packed forms: 0F xx (PS), 66 0F xx (PD / integer), 66 0F 38 xx.
+        struct Form { uint8_t pfx, map, op; };
+        static const Form kForms[] = {
+            {0, 1, 0x10}, {0, 1, 0x11}, {0, 1, 0x14}, {0, 1, 0x15}, {0, 1, 0x28}, {0, 1, 0x51}, {0, 1, 0x52},
+            {0, 1, 0x53}, {0, 1, 0x54}, {0, 1, 0x55}, {0, 1, 0x56}, {0, 1, 0x57}, {0, 1, 0x58}, {0, 1, 0x59},
+            {0, 1, 0x5a}, {0, 1, 0x5b}, {0, 1, 0x5c}, {0, 1, 0x5d}, {0, 1, 0x5e}, {0, 1, 0x5f},
+            {0x66, 1, 0x14}, {0x66, 1, 0x51}, {0x66, 1, 0x58}, {0x66, 1, 0x59}, {0x66, 1, 0x5a}, {0x66, 1, 0x5b},
+            {0x66, 1, 0x5c}, {0x66, 1, 0x5d}, {0x66, 1, 0x5e}, {0x66, 1, 0x5f}, {0x66, 1, 0xd0}, {0x66, 1, 0x7c},
+            {0x66, 1, 0x7d}, {0xf2, 1, 0x7c}, {0xf2, 1, 0x7d}, {0xf2, 1, 0xd0}, {0xf3, 1, 0x5b}, {0x66, 1, 0xe6},
+            {0xf2, 1, 0xe6}, {0xf3, 1, 0xe6}, {0xf3, 1, 0x6f}, {0x66, 1, 0x6f}, {0xf3, 1, 0x12}, {0xf3, 1, 0x16},
+            {0xf2, 1, 0x12}, {0xf3, 1, 0x7e}, {0xf2, 1, 0xf0}};
+        static const uint8_t kInt[] = {0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b,
+                                       0x6c, 0x6d, 0x74, 0x75, 0x76, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd8, 0xd9,
+                                       0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5,
+                                       0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef, 0xf1, 0xf2, 0xf3, 0xf4,
+                                       0xf5, 0xf6, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe};
+        static const uint8_t k38[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
+                                      0x10, 0x14, 0x15, 0x17, 0x1c, 0x1d, 0x1e, 0x20, 0x21, 0x22, 0x23, 0x24,
+                                      0x25, 0x28, 0x29, 0x2b, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x37, 0x38,
+                                      0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x40, 0x41};
+        Form f;
+        switch (rnd(3)) {
+        case 0: f = kForms[rnd(sizeof kForms / sizeof kForms[0])]; break;
+        case 1: f = {0x66, 1, kInt[rnd(sizeof kInt)]}; break;
+        default: f = {0x66, 2, k38[rnd(sizeof k38)]}; break;
+        }
+        // Forms whose memory operand is narrower than 16 bytes or may be unaligned.
+        bool narrow = (f.map == 2 && f.op >= 0x20 && f.op <= 0x35 && f.op != 0x28 && f.op != 0x29 && f.op != 0x2b) ||
+                      (f.pfx == 0 && f.op == 0x5a) || (f.pfx == 0xf3 && f.op == 0xe6) || (f.pfx == 0xf2 && f.op == 0x12) ||
+                      (f.pfx == 0xf3 && f.op == 0x7e);
+        bool unaligned = narrow || (f.map == 1 && (f.op == 0x10 || f.op == 0x11 || (f.pfx == 0xf3 && f.op == 0x6f) ||
+                                                   (f.pfx == 0xf2 && f.op == 0xf0)));
+        bool mem = coin() || (f.pfx == 0xf2 && f.op == 0xf0);   // LDDQU is memory only
+        if (f.pfx) b(f.pfx);
+        b(0x0f);
+        if (f.map == 2) b(0x38);
+        b(f.op);
+        xmm_operand(static_cast<int>(rnd(8)), mem, unaligned);
+        if (f.map == 2 && f.op == 0x17) writes(ALL);   // PTEST
+        note("sse %02x %d %02x %s", f.pfx, f.map, f.op, mem ? "mem" : "reg");
+        return true;
+    }
+
+    bool sse_scalar() {
+        static const uint8_t kOps[] = {0x10, 0x11, 0x51, 0x58, 0x59, 0x5a, 0x5c, 0x5d, 0x5e, 0x5f, 0x52, 0x53};
+        uint8_t pfx = coin() ? 0xf3 : 0xf2;
+        uint8_t op = kOps[rnd(sizeof kOps)];
+        if (pfx == 0xf2 && (op == 0x52 || op == 0x53)) op = 0x58;
+        if (coin()) {   // COMISS/UCOMISS/COMISD/UCOMISD
+            if (coin()) b(0x66);
+            b(0x0f); b(coin() ? 0x2e : 0x2f);
+            xmm_operand(static_cast<int>(rnd(8)), coin(), true);
+            writes(ALL);
+            note("comis");
+            return true;
+        }
+        b(pfx); b(0x0f); b(op);
+        xmm_operand(static_cast<int>(rnd(8)), coin(), true);
+        note("sse scalar %02x %02x", pfx, op);
+        return true;
+    }
+
+    bool sse_gpr() {
+        int g = dest_reg(4);
+        switch (rnd(8)) {
+        case 0: b(0x66); b(0x0f); b(0x6e); b(static_cast<uint8_t>(0xc0 | rnd(8) << 3 | any_reg())); note("movd x, r"); break;
+        case 1: b(0x66); b(0x0f); b(0x7e); b(static_cast<uint8_t>(0xc0 | rnd(8) << 3 | g)); note("movd r, x"); break;
+        case 2: b(0x66); b(0x0f); b(0xd7); b(static_cast<uint8_t>(0xc0 | g << 3 | rnd(8))); note("pmovmskb"); break;
+        case 3: b(coin() ? 0x66 : 0); if (seq_.code.back() == 0) seq_.code.pop_back();
+                b(0x0f); b(0x50); b(static_cast<uint8_t>(0xc0 | g << 3 | rnd(8))); note("movmskp"); break;
+        case 4: b(coin() ? 0xf3 : 0xf2); b(0x0f); b(static_cast<uint8_t>(0x2c + rnd(2)));
+                b(static_cast<uint8_t>(0xc0 | g << 3 | rnd(8))); note("cvt(t)s2si"); break;
+        case 5: b(coin() ? 0xf3 : 0xf2); b(0x0f); b(0x2a); modrm(static_cast<int>(rnd(8)), any_reg(), coin(), 4);
+                note("cvtsi2s"); break;
+        case 6:   // PEXTRB/W/D, EXTRACTPS to a register or memory
+            b(0x66); b(0x0f); b(0x3a); b(static_cast<uint8_t>(0x14 + rnd(4)));
+            modrm(static_cast<int>(rnd(8)), g, coin(), 4);
+            b(static_cast<uint8_t>(rnd(256)));
+            note("pextr");
+            break;
+        default:   // PINSRB/D, PINSRW
+            if (coin()) { b(0x66); b(0x0f); b(0x3a); b(coin() ? 0x20 : 0x22); }
+            else { b(0x66); b(0x0f); b(0xc4); }
+            modrm(static_cast<int>(rnd(8)), any_reg(), coin(), 4);
+            b(static_cast<uint8_t>(rnd(256)));
+            note("pinsr");
+            break;
+        }
+        return true;
+    }
+
+    bool sse_imm() {
+        struct Form { uint8_t pfx, map, op; };
+        static const Form kForms[] = {
+            {0, 1, 0xc2}, {0x66, 1, 0xc2}, {0xf3, 1, 0xc2}, {0xf2, 1, 0xc2}, {0, 1, 0xc6}, {0x66, 1, 0xc6},
+            {0x66, 1, 0x70}, {0xf3, 1, 0x70}, {0xf2, 1, 0x70}, {0x66, 3, 0x08}, {0x66, 3, 0x09}, {0x66, 3, 0x0a},
+            {0x66, 3, 0x0b}, {0x66, 3, 0x0c}, {0x66, 3, 0x0d}, {0x66, 3, 0x0e}, {0x66, 3, 0x0f}, {0x66, 3, 0x21},
+            {0x66, 3, 0x40}, {0x66, 3, 0x41}, {0x66, 3, 0x42}, {0x66, 3, 0x60}, {0x66, 3, 0x61}, {0x66, 3, 0x62},
+            {0x66, 3, 0x63}};
+        const Form f = kForms[rnd(sizeof kForms / sizeof kForms[0])];
+        bool scalar = ((f.pfx == 0xf3 || f.pfx == 0xf2) && f.op == 0xc2) || (f.map == 3 && (f.op == 0x0a || f.op == 0x0b || f.op == 0x21));
+        bool strings = f.map == 3 && f.op >= 0x60;
+        if (f.pfx) b(f.pfx);
+        b(0x0f);
+        if (f.map == 3) b(0x3a);
+        b(f.op);
+        xmm_operand(static_cast<int>(rnd(8)), coin(), scalar || strings);
+        uint8_t imm = static_cast<uint8_t>(rnd(256));
+        if (f.op == 0xc2 && f.map == 1) imm &= 7;
+        b(imm);
+        if (strings) writes(ALL);
+        note("sse imm %02x %d %02x $%02x", f.pfx, f.map, f.op, imm);
+        return true;
+    }
+
+    // New control words through the stack (all exceptions stay masked).
+    bool control_words() {
+        int g = dest_reg(4);
+        if (coin()) {
+            uint32_t cw = 0x7f | (rnd(4) << 8) | (rnd(4) << 10);
+            b(0x68); d32(cw);                     // push $cw
+            b(0xd9); b(0x2c); b(0x24);            // fldcw (%esp)
+            note("fldcw %04x", cw);
+        } else {
+            uint32_t v = 0x1f80 | (rnd(4) << 13) | (coin() ? 0x40 : 0) | (coin() ? 0x8000 : 0);
+            b(0x68); d32(v);
+            b(0x0f); b(0xae); b(0x14); b(0x24);   // ldmxcsr (%esp)
+            note("ldmxcsr %04x", v);
+        }
+        b(static_cast<uint8_t>(0x58 + g));        // pop r
+        if (coin()) {   // and read them back
+            b(0x0f); b(0xae); modrm(3, 0, true, 4);
+            note("stmxcsr");
+            b(0xd9); modrm(7, 0, true, 2);
+            note("fnstcw");
+        }
+        return true;
+    }
+
+    bool mmx() {
+        static const uint8_t kOps[] = {0x60, 0x61, 0x62, 0x63, 0x64, 0x68, 0x6f, 0x74, 0xd1, 0xd5, 0xd8, 0xdb,
+                                       0xdc, 0xe5, 0xeb, 0xef, 0xf5, 0xf8, 0xfc, 0xfe};
+        if (rnd(6) == 0) {
+            b(0x0f); b(0x77);
+            note("emms");
+            return true;
+        }
+        b(0x0f);
+        b(kOps[rnd(sizeof kOps)]);
+        modrm(static_cast<int>(rnd(8)), static_cast<int>(rnd(8)), coin(), 8);
+        note("mmx");
         return true;
     }
 

@@ -39,6 +39,7 @@ struct Sequence {
 
 struct GenOptions {
     unsigned length = 24;               // instructions per sequence
+    bool fpu = false;                   // mix in x87, MMX and SSE..SSE4.2 (about half)
 };
 
 Sequence generate(uint64_t seed, const GenOptions& opt = {});

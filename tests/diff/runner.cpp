@@ -33,6 +33,9 @@ constexpr uint32_t kStateIn = kBufBase + 0x1000;
 constexpr uint32_t kStateOut = kBufBase + 0x1100;
 constexpr uint32_t kSaveRsp = kBufBase + 0x1200;
 constexpr uint32_t kFarPtr = kBufBase + 0x1210;
+constexpr uint32_t kFpuIn = kBufBase + 0x1400;     // FXSAVE images (16-byte aligned)
+constexpr uint32_t kFpuOut = kBufBase + 0x1600;
+constexpr unsigned kFpuPrologue = 7, kFpuEpilogue = 7;   // fxrstor/fxsave [disp32]
 constexpr uint16_t kUser32Cs = 0x23, kUserDs = 0x2b, kUserCs = 0x33;
 
 struct Emitter {
@@ -61,8 +64,10 @@ void write_host_code(uint8_t* base, const Sequence& seq) {
     e.b({0x9d});                                                          // popfd
     static const uint8_t kModrm[8] = {0x05, 0x0d, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d};
     for (int r = 0; r < 8; ++r) { e.b({0x8b, kModrm[r]}); e.d32(kStateIn + 4 * r); }   // mov reg, [in]
+    e.b({0x0f, 0xae, 0x0d}); e.d32(kFpuIn);                               // fxrstor [fpu_in]
     std::memcpy(e.p, seq.code.data(), seq.code.size());
     e.p += seq.code.size();
+    e.b({0x0f, 0xae, 0x05}); e.d32(kFpuOut);                              // fxsave [fpu_out]
     for (int r = 0; r < 8; ++r) { e.b({0x89, kModrm[r]}); e.d32(kStateOut + 4 * r); }  // mov [out], reg
     e.b({0xbc}); e.d32(kStackTop);
     e.b({0x9c, 0x8f, 0x05}); e.d32(kStateOut + 32);                       // pushfd; pop [out]
@@ -93,9 +98,61 @@ Machine& machine(TcgBackend backend) {
         m->io = std::make_unique<memory::AddressSpace>(*m->io_root, "I/O");
         CpuConfig cfg;
         cfg.backend = backend;
+        cfg.model = *find_cpu_model("max");   // every instruction the generator may emit
         m->cpu = create_cpu(cfg, *m->mem, *m->io, CpuHooks{});
     }
     return *m;
+}
+
+// A random but host-safe x87/SSE state: every exception masked (the host
+// would take SIGFPE otherwise), random precision and rounding control,
+// random TOP and tags, register values mixing ordinary numbers with zeros,
+// infinities, NaNs and denormals.
+void random_fpu_state(std::mt19937_64& rng, uint8_t* img) {
+    std::memset(img, 0, 512);
+    auto put16 = [&](unsigned at, uint16_t v) { std::memcpy(img + at, &v, 2); };
+    put16(0, static_cast<uint16_t>(0x7f | ((rng() % 4) << 8) | ((rng() % 4) << 10)));   // FCW
+    put16(2, static_cast<uint16_t>((rng() % 8) << 11));                                  // FSW: TOP
+    img[4] = rng() % 3 ? 0xff : static_cast<uint8_t>(rng());                            // abridged tags
+    uint32_t mxcsr = 0x1f80 | static_cast<uint32_t>((rng() % 4) << 13);
+    if (rng() % 4 == 0) mxcsr |= 0x40;     // DAZ
+    if (rng() % 4 == 0) mxcsr |= 0x8000;   // FTZ
+    std::memcpy(img + 24, &mxcsr, 4);
+    for (int i = 0; i < 8; ++i) {
+        uint8_t* r = img + 32 + 16 * i;
+        uint64_t mant = rng() | (1ull << 63);
+        uint16_t se = static_cast<uint16_t>(0x3fff - 40 + rng() % 80) | static_cast<uint16_t>((rng() % 2) << 15);
+        switch (rng() % 10) {
+        case 0: mant = 0; se &= 0x8000; break;                          // zero
+        case 1: mant = 1ull << 63; se |= 0x7fff; break;                 // infinity
+        case 2: se |= 0x7fff; break;                                    // NaN
+        case 3: mant >>= 1 + rng() % 60; se &= 0x8000; break;          // denormal
+        case 4: mant = (rng() % 100000) << 46; se = static_cast<uint16_t>(0x3fff + 17); break;   // integer-ish
+        default: break;
+        }
+        std::memcpy(r, &mant, 8);
+        std::memcpy(r + 8, &se, 2);
+    }
+    // XMM0-7: floats and doubles of moderate size, and raw bytes.
+    for (int i = 0; i < 8; ++i) {
+        uint8_t* x = img + 160 + 16 * i;
+        switch (rng() % 3) {
+        case 0:
+            for (int k = 0; k < 4; ++k) {
+                float f = static_cast<float>(static_cast<int64_t>(rng() % 2000000) - 1000000) / 1024.0f;
+                std::memcpy(x + 4 * k, &f, 4);
+            }
+            break;
+        case 1:
+            for (int k = 0; k < 2; ++k) {
+                double d = static_cast<double>(static_cast<int64_t>(rng() % 2000000000) - 1000000000) / 65536.0;
+                std::memcpy(x + 8 * k, &d, 8);
+            }
+            break;
+        default:
+            for (int k = 0; k < 16; ++k) x[k] = static_cast<uint8_t>(rng());
+        }
+    }
 }
 
 }  // namespace
@@ -104,6 +161,7 @@ GuestState initial_state(uint64_t seed) {
     std::mt19937_64 rng(seed ^ 0x5eed5eed5eedull);
     GuestState s{};
     for (uint32_t& r : s.regs) r = static_cast<uint32_t>(rng());
+    random_fpu_state(rng, s.fpu);
     // Interesting values now and then: 0, -1, sign boundaries.
     static const uint32_t kSpecial[] = {0, 1, 0xffffffff, 0x80000000, 0x7fffffff, 0x8000, 0x7f, 0xff};
     for (int r : {0, 1, 2, 6, 7})
@@ -130,11 +188,13 @@ bool run_on_host(const Sequence& seq, const GuestState& in, GuestState& out, std
         std::memcpy(base + (kBufBase - kCodeBase), in.buf, kBufSize);
         std::memcpy(base + (kStateIn - kCodeBase), in.regs, 32);
         std::memcpy(base + (kStateIn + 32 - kCodeBase), &in.eflags, 4);
+        std::memcpy(base + (kFpuIn - kCodeBase), in.fpu, 512);
         reinterpret_cast<void (*)()>(p)();
         auto* o = static_cast<GuestState*>(shared);
         std::memcpy(o->regs, base + (kStateOut - kCodeBase), 32);
         std::memcpy(&o->eflags, base + (kStateOut + 32 - kCodeBase), 4);
         std::memcpy(o->buf, base + (kBufBase - kCodeBase), kBufSize);
+        std::memcpy(o->fpu, base + (kFpuOut - kCodeBase), 512);
         _exit(0);
     }
     int status = 0;
@@ -154,15 +214,25 @@ bool run_in_mimic(const Sequence& seq, const GuestState& in, GuestState& out, Tc
     uint8_t* ram = m.ram->host();
     cpu.reset();
     cpu.flush_translations();   // the code below is written behind the memory API's back
-    std::memcpy(ram + kSeqBase, seq.code.data(), seq.code.size());
-    ram[kSeqBase + seq.code.size()] = 0xf4;   // hlt
+    // fxrstor [fpu_in]; the sequence; fxsave [fpu_out]; hlt
+    uint8_t* code = ram + kSeqBase;
+    const uint8_t rstor[3] = {0x0f, 0xae, 0x0d}, save[3] = {0x0f, 0xae, 0x05};
+    std::memcpy(code, rstor, 3);
+    std::memcpy(code + 3, &kFpuIn, 4);
+    std::memcpy(code + kFpuPrologue, seq.code.data(), seq.code.size());
+    uint8_t* end = code + kFpuPrologue + seq.code.size();
+    std::memcpy(end, save, 3);
+    std::memcpy(end + 3, &kFpuOut, 4);
+    end[kFpuEpilogue] = 0xf4;
+    std::memcpy(ram + kFpuIn, in.fpu, 512);
     std::memcpy(ram + kBufBase, in.buf, kBufSize);
     // Flat 32-bit protected mode, CPL 0.
     uint32_t gdt[6] = {0, 0, 0x0000ffff, 0x00cf9b00, 0x0000ffff, 0x00cf9300};
     std::memcpy(ram + 0x500, gdt, sizeof gdt);
     CpuState& st = cpu.state();
     st.gdtr = TableRegister{0x500, 0x17};
-    st.cr[0] |= 1;
+    st.cr[0] |= 1 | kCr0NE | kCr0MP;
+    st.cr[4] |= kCr4OSFXSR | kCr4OSXMMEXCPT;
     st.seg[kCS] = SegmentCache{0x08, 0, 0xffffffff, 0x00cf9b00};
     for (int s : {kDS, kES, kSS, kFS, kGS}) st.seg[s] = SegmentCache{0x10, 0, 0xffffffff, 0x00cf9300};
     for (int r = 0; r < 8; ++r) st.regs[r] = in.regs[r];
@@ -170,13 +240,14 @@ bool run_in_mimic(const Sequence& seq, const GuestState& in, GuestState& out, Tc
     cpu.state_changed();
     cpu.set_eflags(in.eflags);
     ExitReason why = cpu.run();
-    if (why != ExitReason::kHalted || st.eip != kSeqBase + seq.code.size() + 1) {
+    if (why != ExitReason::kHalted || st.eip != kSeqBase + kFpuPrologue + seq.code.size() + kFpuEpilogue + 1) {
         error = "mimic stopped at eip " + std::to_string(st.eip) + " (exception?)";
         return false;
     }
     for (int r = 0; r < 8; ++r) out.regs[r] = static_cast<uint32_t>(st.regs[r]);
     out.eflags = cpu.eflags();
     std::memcpy(out.buf, ram + kBufBase, kBufSize);
+    std::memcpy(out.fpu, ram + kFpuOut, 512);
     return true;
 }
 
@@ -195,6 +266,24 @@ std::string compare(const GuestState& host, const GuestState& mimic, uint32_t fl
                       mimic.eflags);
         d += line;
     }
+    // FCW FSW FTW, MXCSR, ST0-7 (80 bits each), XMM0-7. FOP/FIP/FDP are not
+    // compared: the host's point into its own copy of the code.
+    auto field = [&](const char* name, unsigned at, unsigned len) {
+        if (std::memcmp(host.fpu + at, mimic.fpu + at, len) == 0) return;
+        d += std::string("  ") + name + ": host";
+        for (unsigned i = len; i-- > 0;) { std::snprintf(line, sizeof line, "%02x", host.fpu[at + i]); d += line; }
+        d += " mimic ";
+        for (unsigned i = len; i-- > 0;) { std::snprintf(line, sizeof line, "%02x", mimic.fpu[at + i]); d += line; }
+        d += "\n";
+    };
+    field("fcw", 0, 2);
+    field("fsw", 2, 2);
+    field("ftw", 4, 1);
+    field("mxcsr", 24, 4);
+    static const char* const kSt[8] = {"st0", "st1", "st2", "st3", "st4", "st5", "st6", "st7"};
+    static const char* const kXmm[8] = {"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7"};
+    for (int i = 0; i < 8; ++i) field(kSt[i], 32 + 16 * i, 10);
+    for (int i = 0; i < 8; ++i) field(kXmm[i], 160 + 16 * i, 16);
     for (uint32_t i = 0; i < kBufSize; ++i) {
         if (host.buf[i] != mimic.buf[i]) {
             std::snprintf(line, sizeof line, "  mem[buf+%#x]: host %02x mimic %02x\n", i, host.buf[i], mimic.buf[i]);

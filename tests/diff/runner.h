@@ -15,6 +15,9 @@ struct GuestState {
     uint32_t regs[8];     // EAX ECX EDX EBX ESP EBP ESI EDI
     uint32_t eflags;
     uint8_t buf[kBufSize];
+    // x87/MMX/SSE state as FXSAVE (32-bit format) stores it: loaded with
+    // FXRSTOR before the sequence and saved with FXSAVE after it.
+    alignas(16) uint8_t fpu[512];
 };
 
 // The initial state for a seed: random free registers and flags, the fixed
