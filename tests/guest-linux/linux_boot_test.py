@@ -28,6 +28,8 @@ import build_guest  # noqa: E402
 
 RAM_MB = 512
 DEADLINE_S = int(os.environ.get("MIMIC_LINUX_BOOT_TIMEOUT", "1500"))
+# Console text after which the guest gets nowhere: stop waiting.
+FATAL = (b"Unable to boot", b"Kernel panic", b"MIMIC-GUEST: FAIL")
 
 
 def make_disk(path):
@@ -61,8 +63,9 @@ def main():
         console = b""
         start = time.monotonic()
         try:
-            # Until the emulator closes its output (it exits) or time is up.
-            while time.monotonic() - start < DEADLINE_S:
+            # Until the emulator closes its output (it exits), the guest is
+            # stuck, or time is up.
+            while time.monotonic() - start < DEADLINE_S and not any(m in console for m in FATAL):
                 ready, _, _ = select.select([vm.stdout], [], [], 1.0)
                 if ready:
                     chunk = os.read(vm.stdout.fileno(), 65536)
@@ -70,7 +73,7 @@ def main():
                         break
                     console += chunk
             try:
-                code = vm.wait(timeout=30)
+                code = vm.wait(timeout=5 if any(m in console for m in FATAL) else 30)
             except subprocess.TimeoutExpired:
                 code = None
         finally:
