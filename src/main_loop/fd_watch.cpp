@@ -17,6 +17,7 @@ struct FdSource {
     GSource base;
     gpointer tag;
     bool write_interest;
+    int events;  // what the poll record asks for now
     FdHandlers* handlers;
 };
 
@@ -26,8 +27,14 @@ gboolean fd_prepare(GSource* source, gint* timeout) {
     int events = 0;
     if (h.readable && (!h.read_gate || h.read_gate())) events |= G_IO_IN;
     if (h.writable && s->write_interest) events |= G_IO_OUT;
-    // POLLHUP/POLLERR are reported whatever we ask for.
-    g_source_modify_unix_fd(source, s->tag, static_cast<GIOCondition>(events));
+    // POLLHUP/POLLERR are reported whatever we ask for. glib wakes the
+    // context on every modification, so an unchanged set must not be
+    // written back: the poll that follows would return at once, every
+    // iteration, and the loop would spin instead of sleeping.
+    if (events != s->events) {
+        s->events = events;
+        g_source_modify_unix_fd(source, s->tag, static_cast<GIOCondition>(events));
+    }
     *timeout = -1;
     return FALSE;
 }
@@ -72,6 +79,7 @@ FdWatch::FdWatch(int fd, FdHandlers handlers) : fd_(fd) {
     auto* s = reinterpret_cast<FdSource*>(source_);
     s->handlers = new FdHandlers(std::move(handlers));
     s->write_interest = false;
+    s->events = 0;
     s->tag = g_source_add_unix_fd(source_, fd, static_cast<GIOCondition>(0));
     g_source_set_name(source_, "mimic-fd-watch");
     g_source_attach(source_, main_loop_context());

@@ -11,6 +11,7 @@
 #include "mimic/main_loop/bql.h"
 #include "mimic/main_loop/clock.h"
 #include "mimic/main_loop/main_loop.h"
+#include "mimic/main_loop/timer.h"
 
 using namespace mimic;
 
@@ -45,6 +46,23 @@ TEST_F(FdWatchTest, ReadableFires) {
     }});
     ASSERT_EQ(write(fds_[1], "hi", 2), 2);
     EXPECT_TRUE(spin([&] { return got == "hi"; }));
+}
+
+// An idle watch must let the loop sleep until its next deadline: re-arming
+// an unchanged poll record wakes glib's context, which made every wait
+// return at once (a main loop spinning on a core the vCPU needs).
+TEST_F(FdWatchTest, IdleWatchLetsTheLoopSleep) {
+    FdWatch w(fds_[0], {.readable = [] {}});
+    bool fired = false;
+    Timer t(Clock::kRealtime, [&] { fired = true; });
+    t.mod_ns(clock_get_ns(Clock::kRealtime) + 50 * kNsPerMs);
+    int iterations = 0;
+    while (!fired && iterations < 1000) {
+        main_loop_wait();
+        ++iterations;
+    }
+    EXPECT_TRUE(fired);
+    EXPECT_LE(iterations, 3);
 }
 
 TEST_F(FdWatchTest, WritableOnlyWithInterest) {
