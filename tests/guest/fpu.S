@@ -159,6 +159,23 @@ gp_back:
         CHECK NM_COUNT, 1, 0x61
         fninit
 
+        /* 7b: an extension the model does not report is #UD (SSSE3 PSHUFB:
+         * not in qemu64, in max). */
+        movl $0, UD_COUNT
+        mov $1, %eax
+        cpuid
+        shr $9, %ecx
+        and $1, %ecx
+        xor $1, %ecx                  /* expected #UD count */
+        mov %ecx, TMP
+pshufb_insn:
+        pshufb %xmm1, %xmm0
+        mov UD_COUNT, %eax
+        cmp TMP, %eax
+        je 1f
+        mov $0x62, %eax
+        jmp fail
+1:
         /* 8: XSAVE: #UD until CR4.OSXSAVE; XCR0 = x87|SSE; round trip. */
         movl $0, UD_COUNT
         xor %ecx, %ecx
@@ -257,6 +274,9 @@ ud_handler:
         cmpl $xgetbv_insn, (%esp)
         jne 1f
         addl $3, (%esp)
+1:      cmpl $pshufb_insn, (%esp)
+        jne 1f
+        addl $5, (%esp)
 1:      ldmxcsr mxcsr_default
         iret
 

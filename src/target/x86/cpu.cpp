@@ -26,6 +26,10 @@ tcg::BackendConfig backend_config() {
 
 }  // namespace
 
+const CpuFeatures& cpu_features(const CpuState* env) {
+    return static_cast<const CpuImpl*>(env->owner)->config_.model.features;
+}
+
 void update_hflags(CpuState* env) {
     uint32_t h = env->hflags & (kHfCplMask | kHfInhibitIrq | kHfSingleInsn);
     const bool pe = env->cr[0] & kCr0PE;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "mimic/x86/cpu_models.h"
 #include "mimic/x86/cpu_state.h"
 
 // The return address into generated code, for restoring the guest state
@@ -68,6 +69,9 @@ uint64_t seg_check(CpuState* env, int seg, uint64_t offset, unsigned size, bool 
 void do_interrupt(CpuState* env, int vector, bool is_int, uint32_t error_code, uint64_t next_eip, bool is_hw);
 // Classifies a new exception against the one being delivered: #DF, triple fault.
 void check_double_fault(CpuState* env, int& vector, uint32_t& error_code);
+
+// ---- CPUID model (cpu.cpp) ----
+const CpuFeatures& cpu_features(const CpuState* env);
 
 // ---- control registers (misc_helper.cpp) ----
 void write_cr0(CpuState* env, uint64_t value);

@@ -11,14 +11,70 @@ using M = Mnemonic;
 
 namespace {
 
+// Whether the CPU model has the extension an instruction belongs to; the
+// ones it does not advertise are #UD, as on a processor without them.
+bool model_has(const Dc& dc, const DecodedInsn& insn) {
+    const CpuFeatures& f = cpu_features(dc.env);
+    const M m = insn.mnemonic;
+    const bool p66 = insn.prefixes & kPfxOpSize, pf3 = insn.prefixes & kPfxRep, pf2 = insn.prefixes & kPfxRepne;
+    auto ecx = [&](uint32_t bit) { return (f.f1_ecx & bit) != 0; };
+    if (m == M::kPopcnt) return ecx(cpuid::kPopcnt);
+    if (m == M::kCrc32) return ecx(cpuid::kSse42);
+    if (m == M::kFisttp) return ecx(cpuid::kSse3);
+    switch (insn.category) {
+    case Category::kX87: return (f.f1_edx & cpuid::kFpu) != 0;
+    case Category::kMmx:
+    case Category::kSse: break;
+    default: return true;
+    }
+    if (insn.map == 2) {
+        if (insn.opcode <= 0x0b || (insn.opcode >= 0x1c && insn.opcode <= 0x1e)) return ecx(cpuid::kSsse3);
+        if (insn.opcode == 0x37) return ecx(cpuid::kSse42);
+        if (insn.opcode <= 0x41) return ecx(cpuid::kSse41);
+        return false;   // SHA, AES: not in any model
+    }
+    if (insn.map == 3) {
+        if (insn.opcode == 0x0f) return ecx(cpuid::kSsse3);
+        if (insn.opcode >= 0x60 && insn.opcode <= 0x63) return ecx(cpuid::kSse42);
+        if (insn.opcode <= 0x42) return ecx(cpuid::kSse41);
+        return false;   // PCLMULQDQ, SHA, AES
+    }
+    // 0F map: SSE3 forms, then SSE2 (66/F2/F3 and the MMX-register SSE2 ops), SSE, MMX.
+    const uint8_t op = insn.opcode;
+    if ((op == 0x7c || op == 0x7d || op == 0xd0) && (p66 || pf2)) return ecx(cpuid::kSse3);
+    if ((op == 0x12 || op == 0x16) && pf3) return ecx(cpuid::kSse3);
+    if ((op == 0x12 && pf2) || (op == 0xf0 && pf2)) return ecx(cpuid::kSse3);
+    if (insn.category == Category::kMmx) return (f.f1_edx & cpuid::kMmx) != 0;
+    if (p66 || pf2 || (pf3 && op != 0x10 && op != 0x11 && op != 0x51 && op != 0x52 && op != 0x53 && op != 0x58 &&
+                       op != 0x59 && op != 0x5c && op != 0x5d && op != 0x5e && op != 0x5f && op != 0xc2 && op != 0x2a &&
+                       op != 0x2c && op != 0x2d))
+        return (f.f1_edx & cpuid::kSse2) != 0;
+    return (f.f1_edx & cpuid::kSse) != 0;
+}
+
 bool translate_xsave(Dc& dc) {
     const DecodedInsn& insn = *dc.insn;
     tcg::Builder& b = dc.b;
+    switch (insn.mnemonic) {
+    case M::kXgetbv:
+    case M::kXsetbv:
+        if (!cpu_features(dc.env).has_xsave()) {
+            dc.raise(kExcUD);
+            return true;
+        }
+        break;
+    default: break;
+    }
     switch (insn.mnemonic) {
     case M::kXgetbv: b.call(MIMIC_HELPER(helper_xgetbv), {b.env()}); return true;
     case M::kXsetbv: b.call(MIMIC_HELPER(helper_xsetbv), {b.env()}); dc.stop_after(); return true;
     case M::kXsave: case M::kXsave64: case M::kXsaveopt: case M::kXsaveopt64:
     case M::kXrstor: case M::kXrstor64: {
+        const bool opt = insn.mnemonic == M::kXsaveopt || insn.mnemonic == M::kXsaveopt64;
+        if (!cpu_features(dc.env).has_xsave() || (opt && !(cpu_features(dc.env).xsave_d1_eax & cpuid::kXsaveopt))) {
+            dc.raise(kExcUD);
+            return true;
+        }
         const bool save = insn.mnemonic != M::kXrstor && insn.mnemonic != M::kXrstor64;
         const bool wide = insn.mnemonic == M::kXsave64 || insn.mnemonic == M::kXsaveopt64 || insn.mnemonic == M::kXrstor64;
         // Legacy region and header of the x87|SSE layout.
@@ -48,6 +104,10 @@ bool translate_fpu(Dc& dc) {
     if (translate_xsave(dc)) return true;
     const HostOp* op = host_op_for(insn);
     if (!op) return false;
+    if (!model_has(dc, insn)) {
+        dc.raise(kExcUD);
+        return true;
+    }
 
     I64 addr = b.const_i64(0), offset = b.const_i64(0);
     if (op->mask_reg >= 0) {
