@@ -22,9 +22,12 @@ the kernel command line:
     CPU work       the static program's output == its output on the host
     disk           with mimic.disk=<md5>: loads ata_piix (and what it
                    needs) from the kernel package, waits for /dev/sda and
-                   compares the md5 of its first 64 KiB
+                   compares the md5 of its first 64 KiB; with also
+                   mimic.write=<word>, writes "MIMIC-GUEST-WROTE:<word>\n" at
+                   byte 65536 of /dev/sda (for the host to find in the image)
 and prints "MIMIC-GUEST: PASS" (or FAIL, after the failed checks) on the
-console, then `reboot -f`, so that an emulator run with -no-reboot exits 0.
+console, then `reboot -f`, so that an emulator run with -no-reboot exits 0
+(with mimic.end=poweroff: `poweroff -f`, an ACPI S5 power-off).
 
 Run by hand under Mimic (tests/guest-linux/linux_boot_test.py does this):
     build/mimic-system-x86_64 -m 512 -nographic -no-reboot \\
@@ -101,6 +104,14 @@ if [ -n "$disk_md5" ]; then
     if [ -b /dev/sda ]; then
         got=$(dd if=/dev/sda bs=4096 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
         if [ "$got" = "$disk_md5" ]; then ok "disk /dev/sda reads back"; else fail "disk md5 $got, expected $disk_md5"; fi
+        word=$(param mimic.write)
+        if [ -n "$word" ]; then
+            if echo "MIMIC-GUEST-WROTE:$word" | dd of=/dev/sda bs=65536 seek=1 conv=notrunc,fsync 2>/dev/null; then
+                ok "wrote to /dev/sda"
+            else
+                fail "writing to /dev/sda"
+            fi
+        fi
     else
         fail "no /dev/sda"
     fi
@@ -108,7 +119,7 @@ fi
 
 echo "MIMIC-GUEST: $result"
 sync
-reboot -f
+if [ "$(param mimic.end)" = poweroff ]; then poweroff -f; else reboot -f; fi
 """
 
 

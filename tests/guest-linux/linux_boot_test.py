@@ -7,10 +7,12 @@ init, which runs its checks and reports on the serial console
 
 Runs
     EMULATOR -m 512 -nographic -no-reboot -kernel vmlinuz -initrd initrd.img
-             -append "console=ttyS0 mimic.cpus=N mimic.mem_mb=512 mimic.disk=MD5"
+             -append "console=ttyS0 mimic.cpus=N mimic.mem_mb=512 mimic.disk=MD5
+                      mimic.write=WORD"
              -smp N -drive file=disk.raw,format=raw,if=ide
-and passes when "MIMIC-GUEST: PASS" appears and the emulator then exits 0
-(the guest reboots; -no-reboot turns that into an exit). EMULATOR may be
+and passes when "MIMIC-GUEST: PASS" appears, the emulator then exits 0 (the
+guest reboots; -no-reboot turns that into an exit) and what the guest wrote
+to its disk is in disk.raw. EMULATOR may be
 Debian's qemu-system-x86_64 too, to check the guest itself.
 """
 import argparse
@@ -52,9 +54,11 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         disk = os.path.join(workdir, "disk.raw")
         md5 = make_disk(disk)
+        word = "w%d" % os.getpid()
         command = [args.emulator, "-m", str(RAM_MB), "-nographic", "-no-reboot",
                    "-kernel", os.path.join(guest, "vmlinuz"), "-initrd", os.path.join(guest, "initrd.img"),
-                   "-append", "console=ttyS0 mimic.cpus=%d mimic.mem_mb=%d mimic.disk=%s" % (args.smp, RAM_MB, md5),
+                   "-append", "console=ttyS0 mimic.cpus=%d mimic.mem_mb=%d mimic.disk=%s mimic.write=%s" % (
+                       args.smp, RAM_MB, md5, word),
                    "-smp", str(args.smp), "-drive", "file=%s,format=raw,if=ide" % disk]
         if "qemu" in os.path.basename(args.emulator):
             command += ["-accel", "tcg"]
@@ -83,10 +87,14 @@ def main():
         text = console.decode(errors="replace")
         print(text[-20000:])
         passed = "MIMIC-GUEST: PASS" in text
-        print("%s: guest %s, emulator exit status %s" % (
-            "PASS" if passed and code == 0 else "FAIL",
-            "reported PASS" if passed else "did not report PASS", code))
-        return 0 if passed and code == 0 else 1
+        with open(disk, "rb") as f:
+            f.seek(65536)
+            written = f.read(64).startswith(("MIMIC-GUEST-WROTE:%s\n" % word).encode())
+        ok = passed and code == 0 and written
+        print("%s: guest %s, emulator exit status %s, guest's write %s" % (
+            "PASS" if ok else "FAIL", "reported PASS" if passed else "did not report PASS", code,
+            "found in the image" if written else "not in the image"))
+        return 0 if ok else 1
 
 
 if __name__ == "__main__":
