@@ -119,9 +119,10 @@ class DirectBoot(unittest.TestCase):
             entries.append(tuple(int(v, 16) for v in line))
         return entries
 
-    def test_bzimage(self):
+    def check_bzimage(self, *extra):
         cmdline = "console=ttyS0 mimic.test=direct-boot root=/dev/ram0 quiet"
-        code, text, err = run_vm(self.workdir, "-kernel", self.bzimage, "-initrd", self.initrd, "-append", cmdline)
+        code, text, err = run_vm(self.workdir, *extra, "-kernel", self.bzimage, "-initrd", self.initrd,
+                                 "-append", cmdline)
         self.assertEqual(code, 1, "exit status %d\n%s\n%s" % (code, text, err))
         self.assertIn("setup: entered at setup segment + 0x20", text)
         self.assertIn("pm: entered at code32_start", text)
@@ -141,6 +142,13 @@ class DirectBoot(unittest.TestCase):
                         "initrd outside usable RAM: %s" % entries)
         self.assertIn("TAIL ok", text)
         self.assertIn("PASS", text)
+
+    def test_bzimage(self):
+        self.check_bzimage()
+
+    def test_bzimage_interpreter(self):
+        # SeaBIOS, the option ROM and the kernel on the IR interpreter too.
+        self.check_bzimage("-accel", "tcg,backend=interp")
 
     def test_zimage(self):
         cmdline = "console=ttyS0 an old kernel"
@@ -209,6 +217,29 @@ class BadInput(unittest.TestCase):
             f.write(b"this is a text file, not a kernel\n" * 100)
             f.flush()
             self.assert_one_line_error("invalid kernel header", "-kernel", f.name)
+
+    def test_empty_kernel(self):
+        with tempfile.NamedTemporaryFile() as f:
+            self.assert_one_line_error("could not load kernel '%s': the file is empty" % f.name, "-kernel", f.name)
+
+    def test_kernel_larger_than_ram(self):
+        with tempfile.TemporaryDirectory() as workdir:
+            kernel = os.path.join(workdir, "huge")
+            with open(kernel, "wb") as f:
+                f.truncate(40 << 20)
+            self.assert_one_line_error(
+                "could not load kernel '%s': it is larger than the guest's RAM below 4 GiB" % kernel,
+                "-m", "32", "-kernel", kernel)
+
+    def test_64bit_multiboot_elf(self):
+        with tempfile.TemporaryDirectory() as workdir:
+            src = os.path.join(workdir, "mb64.S")
+            with open(src, "w") as f:
+                f.write(".text\n.globl _start\n_start:\n.long 0x1badb002, 0, -0x1badb002\nhlt\n")
+            obj, elf = os.path.join(workdir, "mb64.o"), os.path.join(workdir, "mb64.elf")
+            subprocess.run(["as", "--64", "-o", obj, src], check=True)
+            subprocess.run(["ld", "-Ttext=0x100000", "-o", elf, obj], check=True)
+            self.assert_one_line_error("Cannot load x86-64 image, give a 32bit one.", "-kernel", elf)
 
     def test_missing_initrd(self):
         with tempfile.TemporaryDirectory() as workdir:
