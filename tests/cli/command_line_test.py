@@ -33,7 +33,9 @@ class Listings(unittest.TestCase):
     def test_cpu_help(self):
         code, out, _ = run("-cpu", "help")
         self.assertEqual(code, 0)
-        self.assertIn("qemu32", out)
+        self.assertIn("x86 qemu64               QEMU Virtual CPU version 2.5+", out)
+        self.assertIn("x86 qemu32               QEMU Virtual CPU version 2.5+", out)
+        self.assertIn("x86 max ", out)
 
     def test_device_help(self):
         code, out, _ = run("-device", "help")

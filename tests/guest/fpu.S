@@ -10,6 +10,7 @@
         .set XM_COUNT, VARS + 0x08
         .set UD_COUNT, VARS + 0x0c
         .set TMP, VARS + 0x10
+        .set ENV, VARS + 0x100
         .set FXAREA, VARS + 0x200      /* 16-byte aligned */
         .set XAREA, VARS + 0x400       /* 64-byte aligned */
 
@@ -82,6 +83,39 @@ start32:
         CHECK %eax, 0xbad, 0x23         /* not reached */
 gp_back:
         SET_GATE 13, unexpected
+
+        /* 3b: FNSTENV/FNSAVE/FRSTOR, 32-bit protected-mode format: FCW, FSW
+         * (TOP), the full tag word (valid, zero, empty), FIP/FCS/FOP of the
+         * last x87 instruction, reserved halves as ones. */
+        fninit
+        fld1
+fldz_insn:
+        fldz
+        fnstenv ENV
+        CHECK ENV+0, 0xffff037f, 0x24
+        CHECK ENV+4, 0xffff3000, 0x25
+        CHECK ENV+8, 0xffff1fff, 0x26
+        CHECK ENV+12, fldz_insn, 0x27
+        CHECK ENV+16, 0x01ee0008, 0x28
+        CHECK ENV+0, 0xffff037f, 0x29       /* FNSTENV masks exceptions afterwards: already all masked */
+        fnsave ENV
+        CHECK ENV+28, 0, 0x2a                /* ST0 = 0.0: mantissa low */
+        CHECK ENV+38+4, 0x80000000, 0x2b     /* ST1 = 1.0: mantissa high */
+        xor %eax, %eax
+        fnstsw %ax
+        CHECK %eax, 0, 0x2c                  /* FNSAVE reinitialises */
+        frstor ENV
+        fstpl TMP                            /* 0.0 */
+        fstpl TMP+8                          /* 1.0 */
+        CHECK TMP+12, 0x3ff00000, 0x2d
+        /* The 16-bit format (operand-size prefix): 14 bytes. */
+        fninit
+        fld1
+        data16 fnstenv ENV
+        CHECK ENV+0, 0x3800037f, 0x2e        /* FCW, FSW */
+        movzwl ENV+4, %eax
+        CHECK %eax, 0x3fff, 0x2f
+        fninit
 
         /* 4: lazy FPU switching: with CR0.TS the first x87 and the first SSE
          * instruction raise #NM; the handler clears TS and they re-execute. */

@@ -4,6 +4,8 @@
 // models without touching them.
 #include "mimic/x86/cpu_models.h"
 
+#include <cpuid.h>
+
 #include <array>
 
 namespace mimic::x86 {
@@ -17,6 +19,14 @@ CpuFeatures implemented_cpu_features() {
     f.f1_ecx = kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kXsave;
     f.xsave_d1_eax = kXsaveopt;
     // Long mode (LM, SYSCALL, NX, LAHF_LM, CX16) joins here with 64-bit mode.
+
+    // x87, MMX and SSE instructions run on the host's own units
+    // (fpu/host_op.h): an extension the host lacks cannot be offered.
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d)) {
+        f.f1_edx &= d | ~(kFpu | kMmx | kFxsr | kSse | kSse2);
+        f.f1_ecx &= c | ~(kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt);
+    }
     return f;
 }
 
