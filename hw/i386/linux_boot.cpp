@@ -3,8 +3,9 @@
 // with its header filled in as a boot loader must (type_of_loader, heap,
 // command line, initrd), the protected-mode kernel to prot_addr, the
 // command line to cmdline_addr and the initrd as high as the kernel and
-// the RAM allow. Addresses and rules are QEMU's, so kernels see the same
-// boot_params under Mimic as under QEMU.
+// the RAM allow (when the RAM is the limit, the option ROM moves it up to
+// the top of RAM the BIOS reports). Addresses and rules are QEMU's, so
+// kernels see the same boot_params under Mimic as under QEMU.
 #include <algorithm>
 #include <cstring>
 
