@@ -1,5 +1,6 @@
 /* Self-modifying code in RAM: a store that rewrites the next instruction of
- * the running block, and a patch to a block that ran before. */
+ * the running block, a patch to a block that ran before, and patches by
+ * REP STOS/MOVS. */
 #include "lib.S"
 
         .set RAMCODE, 0x20000
@@ -36,7 +37,28 @@ start32:
         incl AT(func) + 1
         loop 1b
         CHECK %edx, 7+8+9, 0x04
+        /* 4: string instructions patch translated code: their helper takes
+         * the TLB's direct path, which must not skip the code-page check. */
+        mov $AT(func), %eax
+        call *%eax
+        CHECK %eax, 10, 0x05
+        mov $AT(func) + 1, %edi
+        mov $11, %eax
+        mov $1, %ecx
+        rep stosl
+        mov $AT(func), %eax
+        call *%eax
+        CHECK %eax, 11, 0x06
+        mov $new_imm, %esi
+        mov $AT(func) + 1, %edi
+        mov $4, %ecx
+        rep movsb
+        mov $AT(func), %eax
+        call *%eax
+        CHECK %eax, 12, 0x07
         jmp pass
+
+new_imm: .long 12
 
 snippet:
 inline_patch:

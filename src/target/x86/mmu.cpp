@@ -239,11 +239,29 @@ void softmmu_store_slow(void* envp, uint64_t vaddr, uint64_t value, uint32_t mem
     do_store(env, vaddr, value, tcg::memop_size(memop), mmu_idx, retaddr);
 }
 
+// Helpers (string instructions above all) take the TLB hit path generated
+// code takes: a full walk and two memory-map lookups per element made a
+// REP MOVS over RAM several times slower than the loop it replaces.
 uint64_t cpu_ld(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
+    if ((vaddr & ~tcg::kPageMask) + size <= tcg::kPageSize) {
+        const tcg::TlbEntry& e = env->tlb.entry(mmu_idx, vaddr);
+        if (e.addr_read == (vaddr & tcg::kPageMask)) {
+            uint64_t v = 0;
+            std::memcpy(&v, reinterpret_cast<const void*>(vaddr + e.addend), size);
+            return v;
+        }
+    }
     return do_load(env, vaddr, size, mmu_idx, retaddr, kRead);
 }
 
 void cpu_st(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
+    if ((vaddr & ~tcg::kPageMask) + size <= tcg::kPageSize) {
+        const tcg::TlbEntry& e = env->tlb.entry(mmu_idx, vaddr);
+        if (e.addr_write == (vaddr & tcg::kPageMask)) {
+            std::memcpy(reinterpret_cast<void*>(vaddr + e.addend), &value, size);
+            return;
+        }
+    }
     do_store(env, vaddr, value, size, mmu_idx, retaddr);
 }
 
