@@ -37,8 +37,10 @@ TranslationBlock* Executor::find(const TbCpuState& s) {
     }
     unsigned idx = static_cast<unsigned>((s.pc ^ (s.pc >> kJumpCacheBits)) & ((1u << kJumpCacheBits) - 1));
     TranslationBlock* tb = jump_cache_[idx];
-    if (tb && !tb->invalid && tb->pc == s.pc && tb->cs_base == s.cs_base && tb->flags == s.flags) return tb;
-    tb = cache_.lookup(TbKey{hooks_.code_phys(env_, s.pc), s.pc, s.cs_base, s.flags});
+    if (tb && !tb->invalid && tb->pc == s.pc && tb->cs_base == s.cs_base && tb->flags == s.flags &&
+        tb->cs_limit == s.cs_limit)
+        return tb;
+    tb = cache_.lookup(TbKey{hooks_.code_phys(env_, s.pc), s.pc, s.cs_base, s.flags, s.cs_limit});
     if (tb) jump_cache_[idx] = tb;
     return tb;
 }
@@ -59,7 +61,7 @@ TranslationBlock* Executor::translate(const TbCpuState& s, uint64_t phys_pc) {
         generation_ = cache_.generation();
     }
     for (int attempt = 0;; ++attempt) {
-        TranslationBlock* tb = cache_.create(TbKey{phys_pc, s.pc, s.cs_base, s.flags});
+        TranslationBlock* tb = cache_.create(TbKey{phys_pc, s.pc, s.cs_base, s.flags, s.cs_limit});
         Block block(globals_);
         Builder b(block);
         hooks_.translate(env_, *tb, b);

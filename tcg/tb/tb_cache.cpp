@@ -9,7 +9,8 @@ namespace mimic::tcg {
 namespace {
 
 bool matches(const TranslationBlock& tb, const TbKey& key) {
-    return tb.pc == key.pc && tb.cs_base == key.cs_base && tb.flags == key.flags && tb.phys_pc == key.phys_pc;
+    return tb.pc == key.pc && tb.cs_base == key.cs_base && tb.flags == key.flags && tb.cs_limit == key.cs_limit &&
+           tb.phys_pc == key.phys_pc;
 }
 
 // The physical byte ranges a block's guest code occupies (one or two pages).
@@ -48,6 +49,7 @@ TranslationBlock* TbCache::create(const TbKey& key) {
     tb->pc = key.pc;
     tb->cs_base = key.cs_base;
     tb->flags = key.flags;
+    tb->cs_limit = key.cs_limit;
     tb->phys_pc = key.phys_pc;
     all_.push_back(std::move(tb));
     return all_.back().get();

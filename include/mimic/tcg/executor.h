@@ -20,6 +20,7 @@ struct TbCpuState {
     uint64_t pc;
     uint64_t cs_base;
     uint32_t flags;
+    uint32_t cs_limit = 0;   // x86: translation checks fetches and branch targets against it
 };
 
 class Executor {

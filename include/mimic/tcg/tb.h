@@ -27,6 +27,7 @@ struct TranslationBlock {
     uint64_t pc = 0;          // guest virtual pc
     uint64_t cs_base = 0;
     uint32_t flags = 0;       // guest CPU mode bits that change translation
+    uint32_t cs_limit = 0;    // x86: the code segment limit the block was checked against
     uint64_t phys_pc = 0;     // physical address of the first guest byte
     uint64_t phys_page2 = kNoPage;   // second physical page when the code crosses one
     uint32_t size = 0;        // guest code bytes (set by the front end)

@@ -22,6 +22,7 @@ struct TbKey {
     uint64_t pc;
     uint64_t cs_base;
     uint32_t flags;
+    uint32_t cs_limit = 0;
 };
 
 class TbCache {

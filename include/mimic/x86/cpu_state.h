@@ -118,6 +118,7 @@ inline constexpr uint32_t kHfSegCheckMask = 0x3fu << 13;
 inline constexpr uint32_t kHfPg = 1u << 19;  // CR0.PG
 inline constexpr uint32_t kHfSingleInsn = 1u << 20;  // translate one instruction only (self-modifying code restart)
 inline constexpr uint32_t kHfAc = 1u << 21;  // alignment checking active (CR0.AM && EFLAGS.AC && CPL 3)
+inline constexpr uint32_t kHfRf = 1u << 22;  // EFLAGS.RF: the next instruction ignores instruction breakpoints
 
 // MMU indexes of the softmmu TLB.
 inline constexpr unsigned kMmuKernel = 0, kMmuUser = 1, kMmuKernelNoWp = 2;
@@ -191,6 +192,10 @@ struct CpuState {
     uint64_t eip = 0;            // RIP; an offset from CS.base
     uint64_t cc_dst = 0, cc_src = 0, cc_src2 = 0;
     uint32_t cc_op = kCcOpEflags;
+    // Flags computed by a read-modify-write helper (shift, rotate, bit test),
+    // committed by generated code only after the store succeeded: a faulting
+    // store must leave EFLAGS as they were.
+    uint32_t pending_flags = 0;
     uint32_t df = 1;             // +1 or -1 (EFLAGS.DF as a step)
     // EFLAGS without the lazy arithmetic flags and without DF.
     uint32_t eflags = kFlagFixed1;

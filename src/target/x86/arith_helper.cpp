@@ -1,6 +1,8 @@
 // Arithmetic helpers whose flags or faults are awkward in IR: shifts and
 // rotates, multiply and divide, decimal adjust, bit tests and scans. Each
-// leaves the arithmetic flags materialised (cc_op = EFLAGS).
+// leaves the arithmetic flags materialised (cc_op = EFLAGS), except the
+// read-modify-write ones (shifts, rotates, BTS/BTR/BTC), which leave them in
+// pending_flags for the translator to commit after its store.
 #include "helper_decls.h"
 #include "helpers.h"
 
@@ -18,6 +20,8 @@ void set_flags(CpuState* env, uint32_t f) {
     env->cc_src = f & kFlagsArith;
     env->cc_op = kCcOpEflags;
 }
+// For helpers whose result the translator stores to memory afterwards.
+void set_pending_flags(CpuState* env, uint32_t f) { env->pending_flags = f & kFlagsArith; }
 int64_t sext(uint64_t v, unsigned size) {
     unsigned sh = 64 - size * 8;
     return static_cast<int64_t>(v << sh) >> sh;
@@ -32,6 +36,7 @@ uint64_t helper_shift(CpuState* env, uint32_t op_size, uint64_t value, uint32_t 
     value &= m;
     count &= (size == 8) ? 63 : 31;
     uint32_t f = compute_arith_flags(env);
+    set_pending_flags(env, f);
     if (count == 0) return value;
     uint64_t r = value;
     switch (op) {
@@ -97,7 +102,7 @@ uint64_t helper_shift(CpuState* env, uint32_t op_size, uint64_t value, uint32_t 
     }
     }
     // AF is undefined for shifts (clear, like current processors); rotates keep it.
-    set_flags(env, op >= 4 ? f & ~kFlagAF : f);
+    set_pending_flags(env, op >= 4 ? f & ~kFlagAF : f);
     return r;
 }
 
@@ -109,8 +114,9 @@ uint64_t helper_shld(CpuState* env, uint32_t size_right, uint64_t dst, uint64_t 
     dst &= m;
     src &= m;
     count &= size == 8 ? 63 : 31;
-    if (count == 0) return dst;
     uint32_t f = compute_arith_flags(env);
+    set_pending_flags(env, f);
+    if (count == 0) return dst;
     uint64_t r, cf;
     if (count > bits) {
         // Undefined result; produce what a 16-bit shift of the concatenation gives on Intel.
@@ -128,7 +134,7 @@ uint64_t helper_shld(CpuState* env, uint32_t size_right, uint64_t dst, uint64_t 
     }
     f = szp(r, size) | (cf ? kFlagCF : 0);
     if (((r ^ dst) & msb) != 0) f |= kFlagOF;
-    set_flags(env, f);
+    set_pending_flags(env, f);
     return r;
 }
 
@@ -320,7 +326,7 @@ uint64_t helper_bitop(CpuState* env, uint32_t op_size, uint64_t value, uint64_t 
     case 3: value ^= mask; break;
     default: break;
     }
-    set_flags(env, f);
+    set_pending_flags(env, f);
     return value;
 }
 

@@ -42,6 +42,8 @@ void update_hflags(CpuState* env) {
     if (env->seg[kCS].flags & kDescB) h |= kHfCs32;
     if (env->seg[kSS].flags & kDescB) h |= kHfSs32;
     if (env->eflags & kFlagTF) h |= kHfTf;
+    if (env->eflags & kFlagRF) h |= kHfRf;
+    if ((env->cr[0] & kCr0AM) && (env->eflags & kFlagAC) && (h & kHfCplMask) == 3) h |= kHfAc;
     h |= ((env->eflags & kFlagIOPL) >> kIoplShift) << kHfIoplShift;
     if (env->efer & kEferLMA) h |= kHfLma;
     if (!pe || vm || env->seg[kDS].base || env->seg[kES].base || env->seg[kSS].base) h |= kHfAddSeg;
@@ -70,7 +72,7 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
     eh.get_state = [](void* e) {
         auto* env = static_cast<CpuState*>(e);
         uint64_t cs_base = env->seg[kCS].base;
-        return tcg::TbCpuState{(cs_base + env->eip) & 0xffffffffull, cs_base, env->hflags};
+        return tcg::TbCpuState{(cs_base + env->eip) & 0xffffffffull, cs_base, env->hflags, env->seg[kCS].limit};
     };
     eh.code_phys = [](void* e, uint64_t pc) {
         uintptr_t host;
@@ -348,6 +350,10 @@ ExitReason CpuImpl::run() {
         }
         if (e.halted) return ExitReason::kHalted;
         if (log::enabled(log::kCpu)) log::write(dump_state());
+        if (flush_requested_) {
+            flush_requested_ = false;
+            flush_translations();
+        }
         uintptr_t ret = executor_->step();
         e.current_tb = nullptr;
         if (e.hflags & kHfSingleInsn) {

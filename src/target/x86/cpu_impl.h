@@ -59,6 +59,9 @@ public:
     void invalidate_code(uint64_t paddr, uint64_t len);   // any thread
     uint64_t tb_count_ = 0;
     bool shutdown_ = false;
+    // A helper asked for every translation to go (they compiled in state
+    // that changed, e.g. breakpoints); done between blocks, never under one.
+    bool flush_requested_ = false;
 
     // The TLB and the jump cache must go together: a page mapping change
     // makes cached virtual-pc lookups stale.

@@ -328,8 +328,24 @@ void helper_write_dr(CpuState* env, uint32_t n, uint64_t value) {
     if ((n == 4 || n == 5) && (env->cr[4] & kCr4DE)) raise_exception(env, kExcUD, MIMIC_GETPC());
     if (n == 4) n = 6;
     if (n == 5) n = 7;
-    // Breakpoints are stored but not armed (not implemented yet).
     env->dr[n] = value & 0xffffffffull;
+    // Instruction breakpoints are compiled into the blocks at their addresses.
+    if (n < 4 || n == 7) cpu_of(env).flush_requested_ = true;
+}
+
+void helper_insn_breakpoint(CpuState* env, uint32_t hits) {
+    // A fault: EIP stays at the instruction; DR6 reports which ones matched.
+    env->dr[6] = (env->dr[6] & ~0xfull) | hits;
+    env->exception_index = kExcDB;
+    env->error_code = 0;
+    env->exception_is_int = false;
+    env->exception_next_eip = env->eip;
+    cpu_loop_exit(env);
+}
+
+void helper_clear_rf(CpuState* env) {
+    env->eflags &= ~kFlagRF;
+    env->hflags &= ~kHfRf;
 }
 
 void helper_lmsw(CpuState* env, uint32_t value) {

@@ -225,9 +225,21 @@ void do_store(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsi
 // is in (it ignores the address), so any nonzero value gets it restored.
 constexpr uintptr_t kFromInterpreter = 1;
 
+namespace {
+
+// The front end asks for alignment only while alignment checking is on
+// (kHfAc): a misaligned access is then #AC(0), a fault.
+void check_alignment(CpuState* env, uint64_t vaddr, uint32_t memop, uintptr_t retaddr) {
+    const uint64_t align = tcg::memop_align(memop);
+    if (align > 1 && (vaddr & (align - 1))) raise_exception_err(env, kExcAC, 0, retaddr);
+}
+
+}  // namespace
+
 uint64_t softmmu_load_slow(void* envp, uint64_t vaddr, uint32_t memop, unsigned mmu_idx, uintptr_t retaddr) {
     auto* env = static_cast<CpuState*>(envp);
     if (!retaddr) retaddr = kFromInterpreter;
+    check_alignment(env, vaddr, memop, retaddr);
     unsigned size = tcg::memop_size(memop);
     return do_load(env, vaddr, size, mmu_idx, retaddr, kRead);
 }
@@ -236,6 +248,7 @@ void softmmu_store_slow(void* envp, uint64_t vaddr, uint64_t value, uint32_t mem
                         uintptr_t retaddr) {
     auto* env = static_cast<CpuState*>(envp);
     if (!retaddr) retaddr = kFromInterpreter;
+    check_alignment(env, vaddr, memop, retaddr);
     do_store(env, vaddr, value, tcg::memop_size(memop), mmu_idx, retaddr);
 }
 

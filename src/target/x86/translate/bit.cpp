@@ -57,9 +57,9 @@ bool translate_bit(Dc& dc) {
     }
     I64 v = dc.read(d);
     I64 r = b.temp_i64();
-    b.call(MIMIC_HELPER(helper_bitop), r, {b.env(), b.const_i32(op | (size << 8)), v, bit});
+    b.call(MIMIC_HELPER_F(helper_bitop, tcg::kHelperNoWriteGlobals), r, {b.env(), b.const_i32(op | (size << 8)), v, bit});
     if (op != 0) dc.write(d, r);
-    dc.cc_op = kCcOpDynamic;
+    dc.commit_pending_flags();   // after the store: a fault leaves EFLAGS alone
     return true;
 }
 

@@ -100,16 +100,19 @@ I64 Dc::linear(int seg, I64 offset, unsigned size, bool write) {
     return r;
 }
 
+tcg::MemOp Dc::data_memop(unsigned size, bool sign) const {
+    tcg::MemOp mo = static_cast<tcg::MemOp>(__builtin_ctz(size)) | (sign ? tcg::kMoSign : 0);
+    if (flags & kHfAc) mo |= tcg::kMoAlignNatural;   // misaligned: #AC from the slow path
+    return mo;
+}
+
 I64 Dc::ld(I64 addr, unsigned size, bool sign) {
     I64 v = b.temp_i64();
-    tcg::MemOp mo = static_cast<tcg::MemOp>(__builtin_ctz(size)) | (sign ? tcg::kMoSign : 0);
-    b.qemu_ld(v, addr, mo, mmu_idx);
+    b.qemu_ld(v, addr, data_memop(size, sign), mmu_idx);
     return v;
 }
 
-void Dc::st(I64 addr, I64 v, unsigned size) {
-    b.qemu_st(v, addr, static_cast<tcg::MemOp>(__builtin_ctz(size)), mmu_idx);
-}
+void Dc::st(I64 addr, I64 v, unsigned size) { b.qemu_st(v, addr, data_memop(size, false), mmu_idx); }
 
 // ---- operands ----
 
@@ -312,6 +315,13 @@ I32 Dc::cond(unsigned jcc) {
     }
     if (negate) b.xor_(r, r, 1);
     return r;
+}
+
+void Dc::commit_pending_flags() {
+    I32 f = b.temp_i32();
+    b.ld(f, ENV_OFF(pending_flags), tcg::kMo32);
+    b.extu_i32_i64(g.cc_src, f);
+    set_cc_op(kCcOpEflags);
 }
 
 void Dc::sync_eip(uint64_t eip) { b.movi(g.eip, eip); }

@@ -72,6 +72,8 @@ struct Dc {
     tcg::I64 effective_offset(const MemOperand& m);   // masked to the address size
     // seg:offset -> linear, with the limit/type check when the segment needs one.
     tcg::I64 linear(int seg, tcg::I64 offset, unsigned size, bool write);
+    // Guest data accesses; with alignment checking on they require natural alignment.
+    tcg::MemOp data_memop(unsigned size, bool sign) const;
     tcg::I64 ld(tcg::I64 linear_addr, unsigned size, bool sign = false);
     void st(tcg::I64 linear_addr, tcg::I64 v, unsigned size);
 
@@ -94,6 +96,7 @@ struct Dc {
     tcg::I64 carry();                 // CF as 0/1
     tcg::I32 cond(unsigned jcc);      // Jcc condition 0..15 as 0/1
     void sync_eip(uint64_t eip);      // stores eip to env (for helpers that need it exact)
+    void commit_pending_flags();      // EFLAGS <- env pending_flags (after the helper's store)
 
     // ---- helpers and exits ----
     void raise(int vector, uint32_t error_code = 0);   // at the current instruction; ends the block

@@ -1,6 +1,8 @@
 // Shifts and rotates (ROL ROR RCL RCR SHL SHR SAR, SHLD SHRD). The result
 // and the flags come from one helper: counts of zero leave the flags alone
 // and the rotate-through-carry forms need the incoming CF, both awkward in IR.
+// The helper leaves the flags pending; they are committed after the store so
+// that a faulting store restarts the instruction with the flags it began with.
 #include "dc.h"
 
 namespace mimic::x86 {
@@ -46,9 +48,9 @@ bool translate_shift(Dc& dc) {
         I32 c = count_of(dc, 2);
         I64 r = b.temp_i64();
         uint32_t desc = size | (in.mnemonic == Mnemonic::kShrd ? 0x100u : 0u);
-        b.call(MIMIC_HELPER(helper_shld), r, {b.env(), b.const_i32(desc), v, s, c});
+        b.call(MIMIC_HELPER_F(helper_shld, tcg::kHelperNoWriteGlobals), r, {b.env(), b.const_i32(desc), v, s, c});
         dc.write(d, r);
-        dc.cc_op = kCcOpDynamic;
+        dc.commit_pending_flags();
         return true;
     }
     unsigned op = shift_op(in.mnemonic);
@@ -57,9 +59,9 @@ bool translate_shift(Dc& dc) {
     I64 v = dc.read(d);
     I32 c = count_of(dc, 1);
     I64 r = b.temp_i64();
-    b.call(MIMIC_HELPER(helper_shift), r, {b.env(), b.const_i32(op | (size << 8)), v, c});
+    b.call(MIMIC_HELPER_F(helper_shift, tcg::kHelperNoWriteGlobals), r, {b.env(), b.const_i32(op | (size << 8)), v, c});
     dc.write(d, r);
-    dc.cc_op = kCcOpDynamic;
+    dc.commit_pending_flags();
     return true;
 }
 

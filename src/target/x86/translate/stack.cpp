@@ -40,12 +40,13 @@ void pop_op(Dc& dc) {
         dc.store_reg(op.reg, v);
         return;
     }
-    // POP m: the address is computed with ESP already incremented.
-    I64 old_sp = b.temp_i64();
-    b.mov(old_sp, dc.g.regs[kRSP]);
+    // POP m: the address is computed with ESP already incremented, but ESP
+    // itself changes only after the store, so a fault restarts cleanly.
+    MemOperand m = in.mem;
+    if (m.base.valid() && m.base.cls != RegClass::kIp && m.base.num == kRSP) m.disp += size;
+    I64 addr = dc.linear(m.seg, dc.effective_offset(m), size, true);
+    dc.st(addr, v, size);
     dc.add_sp(size);
-    Loc d = dc.loc(0, true);
-    dc.write(d, v);
 }
 
 void pusha(Dc& dc, unsigned size) {

@@ -43,6 +43,19 @@ bool dispatch(Dc& dc) {
     }
 }
 
+// The DR0-3 instruction breakpoints (R/W = 00, enabled in DR7) at `linear`,
+// as DR6 B0-B3 bits. Blocks are flushed whenever DR0-3 or DR7 change.
+uint32_t insn_breakpoint_hits(const CpuState* env, uint64_t linear) {
+    const uint64_t dr7 = env->dr[7];
+    uint32_t hits = 0;
+    for (unsigned i = 0; i < 4; ++i) {
+        const bool enabled = (dr7 >> (i * 2)) & 3;
+        const unsigned rw = (dr7 >> (16 + i * 4)) & 3;
+        if (enabled && rw == 0 && env->dr[i] == linear) hits |= 1u << i;
+    }
+    return hits;
+}
+
 void log_in_asm(const uint8_t* code, size_t len, uint64_t pc, bool code32) {
     csh h;
     if (cs_open(CS_ARCH_X86, code32 ? CS_MODE_32 : CS_MODE_16, &h) != CS_ERR_OK) return;
@@ -71,10 +84,11 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
     dc.ss32 = tb.flags & kHfSs32;
     dc.addseg = tb.flags & kHfAddSeg;
     dc.mmu_idx = dc.cpl == 3 ? kMmuUser : kMmuKernel;
-    if (dc.pe && !dc.vm && env->seg[kCS].limit != 0xffffffff) dc.cs_limit = env->seg[kCS].limit;
+    if (dc.pe && !dc.vm && tb.cs_limit != 0xffffffff) dc.cs_limit = tb.cs_limit;
     const CpuMode mode = dc.code32 ? CpuMode::k32 : CpuMode::k16;
     const uint64_t start_eip = tb.pc - tb.cs_base;
-    const unsigned max_insns = (tb.flags & (kHfTf | kHfSingleInsn | kHfInhibitIrq)) ? 1 : kMaxInsns;
+    // RF suppresses breakpoints for exactly one instruction: give it a block of its own.
+    const unsigned max_insns = (tb.flags & (kHfTf | kHfSingleInsn | kHfInhibitIrq | kHfRf)) ? 1 : kMaxInsns;
 
     if (log::enabled(log::kInAsm)) log::write(fmt::format("IN:\n"));
 
@@ -107,6 +121,18 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
         uint8_t bytes[kMaxInsnLength];
         unsigned avail = static_cast<unsigned>(std::min<uint64_t>(kMaxInsnLength, page_end - lin));
         if (lin >= page_end) break;
+        if (uint32_t hits = insn_breakpoint_hits(env, lin); hits && !(n == 0 && (tb.flags & kHfRf))) {
+            // A fault before the fetch: higher priority than anything the
+            // instruction itself could raise.
+            dc.pc = eip;
+            b.insn_start(eip, dc.cc_op);
+            ++n;
+            size += 1;
+            dc.sync_eip(eip);
+            b.call(MIMIC_HELPER(helper_insn_breakpoint), {b.env(), b.const_i32(hits)});
+            dc.end = BlockEnd::kJumped;
+            break;
+        }
         for (unsigned i = 0; i < avail; ++i) bytes[i] = code_ldub(env, lin + i);
         DecodedInsn insn;
         DecodeStatus st = decode(std::span<const uint8_t>(bytes, avail), mode, insn);
@@ -134,6 +160,9 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
         b.insn_start(eip, dc.cc_op);
         ++n;
         size += insn.length;
+        // RF let this instruction past its breakpoint; it is cleared as the
+        // instruction begins (an IRET or POPF in it may set it again).
+        if (tb.flags & kHfRf) b.call(MIMIC_HELPER(helper_clear_rf), {b.env()});
 
         if (dc.cs_limit && eip + (insn.length ? insn.length : 1) - 1 > dc.cs_limit) {
             dc.raise(kExcGP, 0);   // fetch beyond the code segment limit

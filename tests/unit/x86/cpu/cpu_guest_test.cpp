@@ -60,6 +60,10 @@ TEST_P(Guest, StringsAcrossPages) { run_image("strings"); }
 TEST_P(Guest, TaskSwitch) { run_image("task"); }
 TEST_P(Guest, Virtual8086) { run_image("v86"); }
 TEST_P(Guest, FpuAndSse) { run_image("fpu"); }
+TEST_P(Guest, FaultingStoresRestartCleanly) { run_image("restart"); }
+TEST_P(Guest, InstructionBreakpoints) { run_image("debugreg"); }
+TEST_P(Guest, CodeSegmentLimitIsPartOfTheBlockKey) { run_image("cslimit"); }
+TEST_P(Guest, AlignmentCheck) { run_image("align_check"); }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Guest, kBackends, backend_name);
 
