@@ -19,17 +19,8 @@ start16:
         .code32
 start32:
         /* TSS with SS0:ESP0 for the ring 3 -> ring 0 transitions. */
-        mov $TSS, %edi
-        xor %eax, %eax
-        mov $(0x68 / 4), %ecx
-        rep stosl
-        movl $RING0_STACK, TSS + 4
-        movl $0x10, TSS + 8
-        movw $0x68, TSS + 0x66
-        movl $((TSS << 16) | 0x0067), GDT_BASE + 0x28
-        movl $0x00008900, GDT_BASE + 0x2c
-        mov $0x28, %ax
-        ltr %ax
+        SIMPLE_TSS TSS, RING0_STACK
+        LOAD_TSS TSS
         SET_GATE 17, ac_handler
         SET_GATE 0x80, back_in_ring0, 0xee00
         movl $0, ac_count

@@ -163,6 +163,40 @@ unexpected:
         outb %al, $EXITPORT
         hlt
 
+/* IDENTITY_MAP_4M pd, pt: 2-level tables mapping the first 4 MiB 1:1
+ * (present, writable, supervisor) through pd[0] -> pt. Clobbers EAX, EDX, EDI. */
+        .macro IDENTITY_MAP_4M pd, pt
+        mov $\pt, %edi
+        xor %eax, %eax
+1:      mov %eax, %edx
+        or $3, %edx
+        mov %edx, (%edi)
+        add $4, %edi
+        add $0x1000, %eax
+        cmp $0x400000, %eax
+        jne 1b
+        movl $(\pt | 3), \pd
+        .endm
+
+/* SIMPLE_TSS tss, esp0: a zeroed 32-bit TSS with SS0:ESP0 = 0x10:esp0 and no
+ * I/O bitmap (its base at the limit). LOAD_TSS tss, limit: its descriptor
+ * at GDT 0x28, loaded into TR. Clobber EAX, ECX, EDI. */
+        .macro SIMPLE_TSS tss, esp0
+        mov $\tss, %edi
+        xor %eax, %eax
+        mov $(0x68 / 4), %ecx
+        rep stosl
+        movl $\esp0, \tss + 4
+        movl $0x10, \tss + 8
+        movw $0x68, \tss + 0x66
+        .endm
+        .macro LOAD_TSS tss, limit=0x67
+        movl $((\tss << 16) | \limit), GDT_BASE + 0x28
+        movl $0x00008900, GDT_BASE + 0x2c
+        mov $0x28, %ax
+        ltr %ax
+        .endm
+
 /* CHECK reg_or_mem, value, tag: fail with `tag` in %eax unless equal. */
         .macro CHECK what, value, tag
         cmpl $\value, \what

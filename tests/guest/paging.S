@@ -15,18 +15,8 @@ start16:
         .code32
 start32:
         SET_GATE 14, pf_handler
-        /* PT0: identity map of the first 4 MiB, present + writable. */
-        mov $PT0, %edi
-        xor %eax, %eax
-1:      mov %eax, %edx
-        or $3, %edx
-        mov %edx, (%edi)
-        add $4, %edi
-        add $0x1000, %eax
-        cmp $0x400000, %eax
-        jne 1b
-        /* PD[0] -> PT0; PD[1]: a 4 MiB page at 4 MiB mapping physical 0. */
-        movl $(PT0 | 3), PD
+        IDENTITY_MAP_4M PD, PT0
+        /* PD[1]: a 4 MiB page at 4 MiB mapping physical 0. */
         movl $0x83, PD + 4
         /* 0x5000 not present; 0x6000 without A/D; 0x7000 read-only. */
         andl $~1, PT0 + 5 * 4

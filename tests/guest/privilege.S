@@ -20,13 +20,7 @@ start16:
         .code32
 start32:
         /* TSS: SS0:ESP0 and an I/O bitmap allowing only 0xE9 and 0xF4-0xF7. */
-        mov $TSS, %edi
-        xor %eax, %eax
-        mov $(0x68 / 4), %ecx
-        rep stosl
-        movl $RING0_STACK, TSS + 4
-        movl $0x10, TSS + 8
-        movw $0x68, TSS + 0x66
+        SIMPLE_TSS TSS, RING0_STACK
         mov $(TSS + 0x68), %edi
         mov $0xffffffff, %eax
         mov $(8192 / 4 + 1), %ecx
@@ -41,11 +35,7 @@ start32:
         btrl %eax, TSS + 0x68
         mov $0xf7, %eax
         btrl %eax, TSS + 0x68
-        /* GDT 0x28: 32-bit TSS, base TSS, limit 0x68 + 8 KiB bitmap. */
-        movl $((TSS << 16) | 0x2068), GDT_BASE + 0x28
-        movl $0x00008900, GDT_BASE + 0x2c
-        mov $0x28, %ax
-        ltr %ax
+        LOAD_TSS TSS, 0x2068      /* limit: 0x68 + the 8 KiB bitmap */
         /* GDT 0x30: 32-bit call gate, DPL 3, to gate_target in ring 0. */
         mov $gate_target, %eax
         mov %ax, GDT_BASE + 0x30

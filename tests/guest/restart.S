@@ -28,17 +28,7 @@ start16:
         .code32
 start32:
         SET_GATE 14, pf_handler
-        /* PT0: identity map of the first 4 MiB, present + writable. */
-        mov $PT0, %edi
-        xor %eax, %eax
-1:      mov %eax, %edx
-        or $3, %edx
-        mov %edx, (%edi)
-        add $4, %edi
-        add $0x1000, %eax
-        cmp $0x400000, %eax
-        jne 1b
-        movl $(PT0 | 3), PD
+        IDENTITY_MAP_4M PD, PT0
         mov $PD, %eax
         mov %eax, %cr3
         mov %cr0, %eax

@@ -18,16 +18,7 @@ start16:
         .code32
 start32:
         SET_GATE 14, pf_handler
-        mov $PT0, %edi
-        xor %eax, %eax
-1:      mov %eax, %edx
-        or $3, %edx
-        mov %edx, (%edi)
-        add $4, %edi
-        add $0x1000, %eax
-        cmp $0x400000, %eax
-        jne 1b
-        movl $(PT0 | 3), PD
+        IDENTITY_MAP_4M PD, PT0
         andl $~1, PT0 + 0x41 * 4       /* 0x41000 not present */
         mov $PD, %eax
         mov %eax, %cr3

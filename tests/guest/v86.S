@@ -19,17 +19,8 @@ start16:
 
         .code32
 start32:
-        mov $TSS, %edi
-        xor %eax, %eax
-        mov $(0x68 / 4), %ecx
-        rep stosl
-        movl $MON_STACK, TSS + 4
-        movl $0x10, TSS + 8
-        movw $0x68, TSS + 0x66          /* no I/O bitmap */
-        movl $((TSS << 16) | 0x67), GDT_BASE + 0x28
-        movl $0x00008900, GDT_BASE + 0x2c
-        mov $0x28, %ax
-        ltr %ax
+        SIMPLE_TSS TSS, MON_STACK         /* no I/O bitmap */
+        LOAD_TSS TSS
         SET_GATE 13, monitor
         movl $0, traps
 
