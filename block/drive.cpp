@@ -7,7 +7,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 
 namespace mimic::block {
@@ -42,12 +44,56 @@ std::string absolute_path(const std::string& name) {
     return result;
 }
 
+uint64_t now_ns() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+}
+
+enum RequestKind { kRead, kWrite, kFlush };
+
 }  // namespace
+
+void Drive::account(int kind, uint64_t bytes, uint64_t end_offset, int ret, uint64_t start_ns) {
+    uint64_t end = now_ns();
+    std::lock_guard lock(stats_mutex_);
+    last_access_ns_ = static_cast<int64_t>(end);
+    if (ret < 0) {
+        ++(kind == kRead ? stats_.failed_rd_operations
+                         : kind == kWrite ? stats_.failed_wr_operations : stats_.failed_flush_operations);
+        return;
+    }
+    switch (kind) {
+        case kRead:
+            stats_.rd_bytes += bytes;
+            ++stats_.rd_operations;
+            stats_.rd_total_time_ns += end - start_ns;
+            break;
+        case kWrite:
+            stats_.wr_bytes += bytes;
+            ++stats_.wr_operations;
+            stats_.wr_total_time_ns += end - start_ns;
+            stats_.wr_highest_offset = std::max(stats_.wr_highest_offset, end_offset);
+            break;
+        default:
+            ++stats_.flush_operations;
+            stats_.flush_total_time_ns += end - start_ns;
+            break;
+    }
+}
+
+IoStats Drive::stats() const {
+    std::lock_guard lock(stats_mutex_);
+    IoStats result = stats_;
+    if (last_access_ns_ >= 0) result.idle_time_ns = static_cast<int64_t>(now_ns()) - last_access_ns_;
+    return result;
+}
 
 std::unique_ptr<Drive> Drive::open(const OpenOptions& options, CompletionQueue* completions) {
     std::unique_ptr<Drive> drive(new Drive());
     drive->completions_ = completions;
     drive->writethrough_ = !options.cache.writeback;
+    drive->cache_ = options.cache;
     if (options.snapshot) {
         OpenOptions base = options;
         base.read_only = true;
@@ -86,19 +132,29 @@ Drive::~Drive() {
 }
 
 int Drive::read(uint64_t offset, void* buf, size_t bytes) {
-    if (offset > size() || bytes > size() - offset) return -EIO;
-    return root_->pread(offset, buf, bytes);
+    uint64_t start = now_ns();
+    // The image may have shrunk under the guest (the size is not cached).
+    int ret = offset > size() || bytes > size() - offset ? -EIO : root_->pread(offset, buf, bytes);
+    account(kRead, bytes, offset + bytes, ret, start);
+    return ret;
 }
 
 int Drive::write(uint64_t offset, const void* buf, size_t bytes) {
     if (read_only_) return -EACCES;
-    if (offset > size() || bytes > size() - offset) return -EIO;
-    int ret = root_->pwrite(offset, buf, bytes);
+    uint64_t start = now_ns();
+    int ret = offset > size() || bytes > size() - offset ? -EIO : root_->pwrite(offset, buf, bytes);
     if (ret == 0 && writethrough_) ret = root_->flush();
+    account(kWrite, bytes, offset + bytes, ret, start);
     return ret;
 }
 
-int Drive::flush() { return read_only_ ? 0 : root_->flush(); }
+int Drive::flush() {
+    if (read_only_) return 0;
+    uint64_t start = now_ns();
+    int ret = root_->flush();
+    account(kFlush, 0, 0, ret, start);
+    return ret;
+}
 
 void Drive::submit(std::function<int()> work, Callback done) {
     CompletionQueue* queue = completions_;

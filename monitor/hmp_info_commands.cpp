@@ -120,6 +120,8 @@ void register_hmp_info_commands(MonitorHub& hub) {
                               ctx.print_text(cpu.registers_text(i));
                           }
                       } else {
+                          // QEMU 7.2 names the CPU even when it shows just one.
+                          ctx.print("\nCPU#{}\n", ctx.session.cpu);
                           ctx.print_text(cpu.registers_text(ctx.session.cpu));
                       }
                   }});

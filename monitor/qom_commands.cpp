@@ -3,6 +3,7 @@
 #include "mimic/cli/opts.h"
 #include "mimic/monitor/monitor_hub.h"
 #include "mimic/monitor/qmp_error.h"
+#include "mimic/qom/device.h"
 #include "mimic/qom/device_add.h"
 #include "mimic/qom/device_help.h"
 #include "mimic/qom/machine.h"
@@ -57,11 +58,24 @@ void register_qom_commands(MonitorHub& hub, qom::Machine& machine) {
         .name = "device_del",
         .arguments = {{"id", "str", false, "the device's id or QOM path"}},
         .doc = "Asks for a device to be unplugged; DEVICE_DELETED follows when it is gone.",
-        .handler = [m](const Json& args, CommandContext&) -> Json {
+        .handler = [m](const Json& args, CommandContext& ctx) -> Json {
+            std::string id = args["id"].get<std::string>();
+            qom::Object* object = m->peripheral().resolve_path(id);
+            std::string path = object ? object->canonical_path() : std::string();
+            auto* device = dynamic_cast<qom::Device*>(object);
+            std::string device_id = device ? device->id() : std::string();
             try {
-                qom::device_del(*m, args["id"].get<std::string>());
+                qom::device_del(*m, id);
             } catch (const Error& e) {
                 rethrow_with_class(e);
+            }
+            // Buses without an unplug handshake remove the device at once;
+            // it is gone when the path no longer leads anywhere.
+            if (!path.empty() && !m->resolve_path(path)) {
+                Json data = Json::object();
+                if (!device_id.empty()) data["device"] = device_id;
+                data["path"] = path;
+                ctx.hub.emit_event("DEVICE_DELETED", data);
             }
             return Json::object();
         },
@@ -152,6 +166,41 @@ void register_qom_commands(MonitorHub& hub, qom::Machine& machine) {
                          resolve(*m, args["path"].get<std::string>())
                              .parse_property(args["property"].get<std::string>(), args["value"].get<std::string>());
                      }});
+    // User-creatable objects (-object, object-add). Mimic has no such
+    // object type yet (no secrets, memory backends, RNG back ends), so every
+    // qom-type is one this build does not know, answered as QEMU answers an
+    // unknown type; nothing can be created, so nothing can be deleted.
+    CommandDef object_add{
+        .name = "object-add",
+        .arguments = {{"qom-type", "str"}, {"id", "str"}},
+        .doc = "Creates a user-creatable QOM object; further arguments are its properties.",
+        .handler = [](const Json& args, CommandContext&) -> Json {
+            throw QmpError(fmt::format("Parameter 'qom-type' does not accept value '{}'",
+                                       args["qom-type"].get<std::string>()));
+        },
+    };
+    object_add.extra_arguments = true;
+    schema.add_command(std::move(object_add));
+    schema.add_command({
+        .name = "object-del",
+        .arguments = {{"id", "str"}},
+        .doc = "Deletes a user-creatable QOM object.",
+        .handler = [](const Json& args, CommandContext&) -> Json {
+            throw QmpError(fmt::format("object '{}' not found", args["id"].get<std::string>()));
+        },
+    });
+    hmp.add_command({"object_add", "[qom-type=]type,id=str[,prop=value][,...]", "create QOM object",
+                     {{"object", HmpArgKind::kRestOfLine}},
+                     [](const Json& args, HmpContext& ctx) {
+                         cli::Opts opts = cli::parse_opts(args["object"].get<std::string>(), "qom-type");
+                         Json qmp = {{"qom-type", opts.get_or("qom-type", "")}, {"id", opts.id()}};
+                         ctx.hub.execute("object-add", qmp, ctx.monitor);
+                     }});
+    hmp.add_command({"object_del", "id", "destroy QOM object", {{"id", HmpArgKind::kString}},
+                     [](const Json& args, HmpContext& ctx) {
+                         ctx.hub.execute("object-del", {{"id", args["id"]}}, ctx.monitor);
+                     }});
+
     hmp.add_info({"qtree", "", "show device tree", {},
                   [m](const Json&, HmpContext& ctx) { ctx.print_text(qom::format_qtree(m->sysbus())); }});
 }

@@ -92,15 +92,24 @@ bool begin_rw(IdeChannel& ch, IdeUnit& u, bool lba48) {
     return true;
 }
 
-bool read_sectors(IdeUnit& u, uint64_t lba, uint32_t count) {
+// False (the error reported) when the image cannot be read.
+bool read_sectors(IdeChannel& ch, IdeUnit& u, uint64_t lba, uint32_t count) {
     u.buffer.resize(static_cast<size_t>(count) * kSectorSize);
-    return u.drive()->read(lba * kSectorSize, u.buffer.data(), u.buffer.size()) >= 0;
+    int ret = u.drive()->read(lba * kSectorSize, u.buffer.data(), u.buffer.size());
+    if (ret < 0) ch.io_error(u, false, ret);
+    return ret >= 0;
+}
+
+bool write_sectors(IdeChannel& ch, IdeUnit& u, uint64_t lba, size_t bytes) {
+    int ret = u.drive()->write(lba * kSectorSize, u.buffer.data(), bytes);
+    if (ret < 0) ch.io_error(u, true, ret);
+    return ret >= 0;
 }
 
 // PIO in: one DRQ block (1 or `multiple` sectors) per interrupt.
 void pio_read_block(IdeChannel& ch, IdeUnit& u, unsigned per_block) {
     uint32_t n = std::min<uint32_t>(per_block, u.remaining);
-    if (!read_sectors(u, u.lba, n)) {
+    if (!read_sectors(ch, u, u.lba, n)) {
         ch.abort_command(u);
         return;
     }
@@ -122,7 +131,7 @@ void pio_read_block(IdeChannel& ch, IdeUnit& u, unsigned per_block) {
 void pio_write_block(IdeChannel& ch, IdeUnit& u, unsigned per_block, bool first) {
     uint32_t n = std::min<uint32_t>(per_block, u.remaining);
     ch.start_pio(u, static_cast<size_t>(n) * kSectorSize, true, [&ch, &u, per_block, n] {
-        if (u.drive()->write(u.lba * kSectorSize, u.buffer.data(), static_cast<size_t>(n) * kSectorSize) < 0) {
+        if (!write_sectors(ch, u, u.lba, static_cast<size_t>(n) * kSectorSize)) {
             ch.abort_command(u);
             return;
         }
@@ -139,7 +148,7 @@ void pio_write_block(IdeChannel& ch, IdeUnit& u, unsigned per_block, bool first)
 }
 
 void dma_read(IdeChannel& ch, IdeUnit& u) {
-    if (!read_sectors(u, u.lba, u.remaining)) {
+    if (!read_sectors(ch, u, u.lba, u.remaining)) {
         ch.abort_command(u);
         return;
     }
@@ -156,7 +165,7 @@ void dma_write(IdeChannel& ch, IdeUnit& u) {
     u.buffer.assign(static_cast<size_t>(u.remaining) * kSectorSize, 0);
     u.end = u.buffer.size();
     ch.begin_dma(u, DmaDirection::kFromMemory, [&ch, &u](bool) {
-        if (u.drive()->write(u.lba * kSectorSize, u.buffer.data(), u.buffer.size()) < 0) {
+        if (!write_sectors(ch, u, u.lba, u.buffer.size())) {
             ch.abort_command(u);
             return;
         }

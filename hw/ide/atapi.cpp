@@ -118,7 +118,12 @@ void send_pio_chunk(IdeChannel& ch, IdeUnit& u) {
         sectors = std::min(sectors, u.cd_remaining);
         size_t bytes = static_cast<size_t>(sectors) * kCdSectorSize;
         u.buffer.resize(bytes);
-        if (!u.has_medium() || u.drive()->read(u.cd_lba * kCdSectorSize, u.buffer.data(), bytes) < 0) {
+        if (!u.has_medium()) {
+            not_ready(ch, u);
+            return;
+        }
+        if (int ret = u.drive()->read(u.cd_lba * kCdSectorSize, u.buffer.data(), bytes); ret < 0) {
+            ch.io_error(u, false, ret);
             not_ready(ch, u);
             return;
         }
@@ -164,7 +169,8 @@ void read_sectors(IdeChannel& ch, IdeUnit& u, uint32_t lba, uint32_t count) {
     }
     if (dma_requested(u)) {
         u.buffer.resize(static_cast<size_t>(count) * kCdSectorSize);
-        if (u.drive()->read(uint64_t{lba} * kCdSectorSize, u.buffer.data(), u.buffer.size()) < 0) {
+        if (int ret = u.drive()->read(uint64_t{lba} * kCdSectorSize, u.buffer.data(), u.buffer.size()); ret < 0) {
+            ch.io_error(u, false, ret);
             not_ready(ch, u);
             return;
         }
@@ -370,10 +376,14 @@ bool start_stop(IdeChannel& ch, IdeUnit& u) {
             command_error(ch, u, kNotReady, kAscRemovalPrevented, 0x02);
             return false;
         }
-        u.tray_open = true;
+        if (!u.tray_open) {
+            u.tray_open = true;
+            ch.tray_moved(u, true);
+        }
     } else if (u.tray_open) {
         u.tray_open = false;
         if (u.drive()) ch.medium_changed(u.unit);
+        ch.tray_moved(u, false);
     }
     return true;
 }

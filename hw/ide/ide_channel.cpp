@@ -102,6 +102,31 @@ void IdeChannel::medium_changed(int unit) {
     u.new_media_event = true;
 }
 
+bool IdeChannel::open_tray(int unit, bool force) {
+    IdeUnit& u = units_[unit];
+    if (u.tray_open) return true;
+    if (u.tray_locked && !force) return false;
+    u.tray_open = true;
+    tray_moved(u, true);
+    return true;
+}
+
+void IdeChannel::close_tray(int unit) {
+    IdeUnit& u = units_[unit];
+    if (!u.tray_open) return;
+    u.tray_open = false;
+    if (u.drive()) medium_changed(unit);
+    tray_moved(u, false);
+}
+
+void IdeChannel::tray_moved(IdeUnit& u, bool open) {
+    if (tray_listener_) tray_listener_(u, open);
+}
+
+void IdeChannel::io_error(IdeUnit& u, bool write, int error) {
+    if (io_error_listener_) io_error_listener_(u, write, error);
+}
+
 // --- interrupts -------------------------------------------------------------
 
 void IdeChannel::raise_irq() {

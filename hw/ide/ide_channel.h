@@ -137,6 +137,23 @@ public:
     // told through UNIT ATTENTION and a media event.
     void medium_changed(int unit);
 
+    // The tray, as the monitor moves it (eject, change). open_tray() refuses
+    // (false) while the guest has it locked, unless `force`; an ejected
+    // medium is gone until close_tray() with a new one. Both report to the
+    // tray listener only when the tray really moves.
+    bool open_tray(int unit, bool force);
+    void close_tray(int unit);
+    // Every tray movement, by the guest (START STOP UNIT) or the monitor:
+    // the front end turns it into DEVICE_TRAY_MOVED.
+    using TrayListener = std::function<void(IdeUnit& u, bool open)>;
+    void set_tray_listener(TrayListener listener) { tray_listener_ = std::move(listener); }
+    void tray_moved(IdeUnit& u, bool open);
+    // A read or write of the image failed with -errno `error`: the front
+    // end reports it (BLOCK_IO_ERROR); the command then fails as usual.
+    using IoErrorListener = std::function<void(IdeUnit& u, bool write, int error)>;
+    void set_io_error_listener(IoErrorListener listener) { io_error_listener_ = std::move(listener); }
+    void io_error(IdeUnit& u, bool write, int error);
+
     // Called by the bus master when its start bit goes on: runs a DMA
     // command the selected device has waiting.
     void start_dma();
@@ -168,6 +185,8 @@ private:
     bool irq_pending_ = false;
     IrqLine irq_;
     BusMasterDma* dma_ = nullptr;
+    TrayListener tray_listener_;
+    IoErrorListener io_error_listener_;
 };
 
 // Command sets (ata_commands.cpp, atapi.cpp). Return false for a command

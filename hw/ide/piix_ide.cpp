@@ -2,6 +2,7 @@
 // legacy ISA-compatible ports (0x1f0-0x1f7/0x3f6 on IRQ 14, 0x170-0x177/0x376
 // on IRQ 15), which a PIIX always decodes, and the bus-master DMA registers
 // in BAR4 (16 I/O ports, eight per channel).
+#include <cerrno>
 #include <memory>
 
 #include "bmdma.h"
@@ -11,6 +12,7 @@
 #include "mimic/hw/pci.h"
 #include "mimic/qom/type.h"
 #include "mimic/system/drives.h"
+#include "mimic/system/runstate.h"
 #include "mimic/util/error.h"
 
 namespace mimic::hw {
@@ -31,6 +33,13 @@ public:
         channels_[bus].attach(unit, info);
     }
 
+    TrayState tray_state(int bus, int unit) override {
+        const ide::IdeUnit& u = channels_[bus].unit(unit);
+        return {.open = u.tray_open, .locked = u.tray_locked};
+    }
+    bool open_tray(int bus, int unit, bool force) override { return channels_[bus].open_tray(unit, force); }
+    void close_tray(int bus, int unit) override { channels_[bus].close_tray(unit); }
+
 protected:
     void pci_realize() override {
         // Mass storage / IDE; prog-if 80h: bus-master capable, both
@@ -45,6 +54,9 @@ protected:
         for (int i = 0; i < 2; ++i) {
             ide::IdeChannel& channel = channels_[i];
             channel.init(i, machine ? machine->isa_irq(kIrqs[i]) : IrqLine{});
+            channel.set_tray_listener([this](ide::IdeUnit& u, bool open) { report_tray_moved(u, open); });
+            channel.set_io_error_listener(
+                [this](ide::IdeUnit& u, bool write, int error) { report_io_error(u, write, error); });
             if (dma_space) bus_master_[i].init(channel, *dma_space);
             channel.set_bus_master(&bus_master_[i]);
 
@@ -103,6 +115,29 @@ protected:
     }
 
 private:
+    // DEVICE_TRAY_MOVED. The drives are not QOM devices of their own, so
+    // the controller's path names the guest device.
+    void report_tray_moved(const ide::IdeUnit& u, bool open) {
+        Machine* machine = Machine::of(*this);
+        if (!machine || !machine->run_control() || !u.info) return;
+        machine->run_control()->emit(
+            {"DEVICE_TRAY_MOVED", {{"device", u.info->id}, {"id", canonical_path()}, {"tray-open", open}}});
+    }
+
+    // BLOCK_IO_ERROR with QEMU's default IDE policy: errors are reported
+    // to the guest (rerror=report; werror=enospc stops only on ENOSPC,
+    // which Mimic reports too until the VM can stop on an I/O error).
+    void report_io_error(const ide::IdeUnit& u, bool write, int error) {
+        Machine* machine = Machine::of(*this);
+        if (!machine || !machine->run_control() || !u.info) return;
+        machine->run_control()->emit({"BLOCK_IO_ERROR",
+                                      {{"device", u.info->id},
+                                       {"operation", write ? "write" : "read"},
+                                       {"action", "report"},
+                                       {"nospace", error == -ENOSPC},
+                                       {"reason", errno_string(-error)}}});
+    }
+
     ide::IdeChannel channels_[2];
     ide::BusMasterDma bus_master_[2];
     memory::MemoryRegion command_[2], control_[2], bus_master_region_;
@@ -126,6 +161,8 @@ IdeController* find_controller(qom::Object& object) {
 }
 
 }  // namespace
+
+IdeController* find_ide_controller(Machine& machine) { return find_controller(machine); }
 
 void attach_ide_drives(Machine& machine, system::DriveSet& drives) {
     IdeController* controller = nullptr;

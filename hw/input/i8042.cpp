@@ -11,6 +11,7 @@
 
 #include "mimic/hw/board_signals.h"
 #include "mimic/hw/isa.h"
+#include "mimic/hw/keyboard.h"
 #include "mimic/qom/property.h"
 #include "mimic/util/log.h"
 #include "ps2.h"
@@ -27,12 +28,12 @@ constexpr uint8_t kModeKbdInt = 0x01, kModeAuxInt = 0x02, kModeSystem = 0x04,
 // Output port.
 constexpr uint8_t kOutReset = 0x01, kOutA20 = 0x02, kOutKbdFull = 0x10, kOutAuxFull = 0x20;
 
-class I8042 : public IsaDevice {
+class I8042 : public IsaDevice, public KeyboardInput {
 public:
     I8042() : keyboard_([this] { pump(); }), mouse_([this] { pump(); }) {}
 
     // For sendkey and the UI: a key by QEMU qcode name ("a", "ret", "ctrl").
-    bool send_key(std::string_view qcode, bool down) { return keyboard_.send_key(qcode, down); }
+    bool send_key(std::string_view qcode, bool down) override { return keyboard_.send_key(qcode, down); }
     void mouse_event(int dx, int dy, int dz, uint8_t buttons) {
         mouse_.move(dx, dy, dz, buttons);
     }

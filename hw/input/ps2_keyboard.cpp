@@ -2,6 +2,7 @@
 // (or set 1 when the guest selects it, or when the controller translates).
 #include <string>
 
+#include "mimic/hw/keyboard.h"
 #include "mimic/util/log.h"
 #include "ps2.h"
 
@@ -71,6 +72,8 @@ const Key* find_key(std::string_view qcode) {
 }
 
 }  // namespace
+
+bool known_qcode(std::string_view qcode) { return find_key(qcode) != nullptr; }
 
 void Ps2Keyboard::reset() {
     clear_queue();

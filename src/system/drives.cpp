@@ -73,6 +73,39 @@ DriveInfo* DriveSet::find(DriveInterface interface, int bus, int unit) {
     return nullptr;
 }
 
+DriveInfo* DriveSet::find(const std::string& id) {
+    for (auto& info : drives_) {
+        if (info->id == id) return info.get();
+    }
+    return nullptr;
+}
+
+void DriveSet::remove_medium(DriveInfo& info) {
+    if (info.drive) info.drive->drain();
+    info.drive.reset();
+    info.filename.clear();
+}
+
+void DriveSet::insert_medium(DriveInfo& info, const std::string& filename, const std::string& format,
+                             const std::string& read_only_mode) {
+    block::OpenOptions options = info.open_options;
+    options.filename = filename;
+    options.format = format;
+    if (read_only_mode == "read-only") {
+        options.read_only = true;
+    } else if (read_only_mode == "read-write") {
+        if (info.cdrom) throw Error("Block node is read-only");
+        options.read_only = false;
+    } else if (read_only_mode != "retain") {
+        throw Error("Parameter 'read-only-mode' does not accept value '{}'", read_only_mode);
+    }
+    auto drive = block::Drive::open(options, &completions_);
+    remove_medium(info);
+    info.drive = std::move(drive);
+    info.filename = filename;
+    info.open_options = options;
+}
+
 void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
     const cli::Opts& opts = use.opts;
     for (const cli::KeyValue& entry : opts.entries()) {
@@ -134,14 +167,14 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
         throw Error("Duplicate ID '{}' for drive", info.id);
 
     info.filename = opts.get_or("file", "");
+    block::OpenOptions& open_options = info.open_options;
+    open_options.filename = info.filename;
+    open_options.format = opts.get_or("format", "");
+    open_options.cache = block::parse_cache_mode(opts.get_or("cache", "writeback"));
+    open_options.aio = block::parse_aio_mode(opts.get_or("aio", "threads"));
+    open_options.read_only = opts.get_bool("readonly").value_or(false) || info.cdrom;
+    open_options.snapshot = opts.get_bool("snapshot").value_or(global_snapshot);
     if (!info.filename.empty()) {
-        block::OpenOptions open_options;
-        open_options.filename = info.filename;
-        open_options.format = opts.get_or("format", "");
-        open_options.cache = block::parse_cache_mode(opts.get_or("cache", "writeback"));
-        open_options.aio = block::parse_aio_mode(opts.get_or("aio", "threads"));
-        open_options.read_only = opts.get_bool("readonly").value_or(false) || info.cdrom;
-        open_options.snapshot = opts.get_bool("snapshot").value_or(global_snapshot);
         open_options.force_share = opts.get_bool("force-share").value_or(false);
         if (open_options.force_share && !open_options.read_only)
             throw Error("force-share=on can only be used with read-only images");

@@ -2,7 +2,10 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <atomic>
 #include <thread>
+
+#include <unistd.h>
 
 #include "mimic/main_loop/bql.h"
 #include "mimic/util/error.h"
@@ -90,6 +93,7 @@ public:
 
 private:
     void vcpu_loop() {
+        thread_id_ = static_cast<int64_t>(::gettid());
         std::unique_lock lock(mutex_);
         for (;;) {
             if (!run_) {
@@ -131,6 +135,9 @@ private:
     bool quit_ = false;
     bool parked_ = false;
     bool irq_ = false;
+
+public:
+    std::atomic<int64_t> thread_id_{0};
 };
 
 TcgAccel::TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel,
@@ -140,6 +147,7 @@ TcgAccel::~TcgAccel() = default;
 x86::X86Cpu& TcgAccel::cpu() { return impl_->cpu(); }
 void TcgAccel::resume() { impl_->resume(); }
 void TcgAccel::pause() { impl_->pause(); }
+int64_t TcgAccel::thread_id() const { return impl_->thread_id_.load(); }
 void TcgAccel::reset() { impl_->reset(); }
 void TcgAccel::set_irq_line(bool level) { impl_->set_irq_line(level); }
 

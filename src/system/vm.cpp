@@ -31,6 +31,8 @@
 #include "mimic/system/tcg_accel.h"
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
+#include "block_monitor.h"
+#include "vm_monitor.h"
 
 namespace mimic::system {
 namespace {
@@ -90,6 +92,8 @@ private:
     std::unique_ptr<TcgAccel> tcg_;
     // Monitors last: they go first, while everything they inspect exists.
     std::unique_ptr<monitor::MonitorHub> hub_;
+    std::unique_ptr<VmMonitor> vm_monitor_;
+    std::unique_ptr<BlockMonitor> block_monitor_;
     std::unique_ptr<monitor::ChardevRegistryInfo> chardev_info_;
     std::vector<std::unique_ptr<monitor::ChardevMonitor>> monitors_;
     std::string accel_;
@@ -292,6 +296,8 @@ void Vm::Impl::create_monitors() {
     chardev_info_ = std::make_unique<monitor::ChardevRegistryInfo>(chardev::ChardevRegistry::global());
     hub_->providers().chardev = chardev_info_.get();
     monitor::register_qom_commands(*hub_, *machine_);
+    vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_);
+    block_monitor_ = std::make_unique<BlockMonitor>(*hub_, *machine_, drives_);
     monitors_ = monitor::create_monitors(*hub_, config_, chardev::ChardevRegistry::global());
     // -nographic (and -serial mon:stdio): the HMP monitor shares stdio with
     // the serial port through the mux; C-a c switches between them.

@@ -17,10 +17,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 namespace mimic::block {
 
 class ThreadPool;
+
+// I/O accounting as query-blockstats reports it: requests that completed
+// (failed ones counted apart) and the time they took.
+struct IoStats {
+    uint64_t rd_bytes = 0, wr_bytes = 0;
+    uint64_t rd_operations = 0, wr_operations = 0, flush_operations = 0;
+    uint64_t rd_total_time_ns = 0, wr_total_time_ns = 0, flush_total_time_ns = 0;
+    uint64_t failed_rd_operations = 0, failed_wr_operations = 0, failed_flush_operations = 0;
+    uint64_t wr_highest_offset = 0;
+    int64_t idle_time_ns = -1;  // since the last request ended; -1 before any
+};
 
 class Drive {
 public:
@@ -30,6 +42,8 @@ public:
 
     uint64_t size() const { return root_->size(); }
     bool read_only() const { return read_only_; }
+    const CacheFlags& cache() const { return cache_; }
+    IoStats stats() const;
     BlockNode* root() const { return root_.get(); }
 
     int read(uint64_t offset, void* buf, size_t bytes);
@@ -49,12 +63,19 @@ public:
 private:
     Drive() = default;
     void submit(std::function<int()> work, Callback done);
+    // Counts one request that started at `start_ns` (monotonic clock).
+    void account(int kind, uint64_t bytes, uint64_t end_offset, int ret, uint64_t start_ns);
 
     std::unique_ptr<BlockNode> root_;
     std::unique_ptr<ThreadPool> pool_;
     CompletionQueue* completions_ = nullptr;
     bool read_only_ = false;
     bool writethrough_ = false;
+    CacheFlags cache_;
+    // Requests run on pool threads as well as the caller's.
+    mutable std::mutex stats_mutex_;
+    IoStats stats_;
+    int64_t last_access_ns_ = -1;
     std::string temp_overlay_;   // snapshot=on: deleted on close
 };
 

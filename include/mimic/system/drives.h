@@ -24,6 +24,7 @@ struct DriveInfo {
     bool cdrom = false;
     std::string filename;    // empty: no medium
     std::unique_ptr<block::Drive> drive;  // null: no medium
+    block::OpenOptions open_options;      // how the medium was (or would be) opened
 };
 
 class DriveSet {
@@ -40,6 +41,14 @@ public:
     // The drive on (interface, bus, unit), or nullptr.
     DriveInfo* find(DriveInterface interface, int bus, int unit);
     block::CompletionQueue& completions() { return completions_; }
+    DriveInfo* find(const std::string& id);
+
+    // The monitor's medium changes. insert_medium() opens `filename` with the
+    // drive's cache and aio settings; `read_only_mode` is "retain",
+    // "read-only" or "read-write". Throws mimic::Error ("Could not open ...").
+    void remove_medium(DriveInfo& info);
+    void insert_medium(DriveInfo& info, const std::string& filename, const std::string& format,
+                       const std::string& read_only_mode);
 
 private:
     void open(const cli::OptionUse& use, bool global_snapshot);

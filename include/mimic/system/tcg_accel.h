@@ -5,6 +5,7 @@
 // shutdown; a halted CPU sleeps until an interrupt or a pause wakes it.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "mimic/cli/vm_config.h"
@@ -21,6 +22,8 @@ public:
     ~TcgAccel();
 
     x86::X86Cpu& cpu();
+    // The host thread id of the vCPU thread (query-cpus-fast's thread-id).
+    int64_t thread_id() const;
 
     // Lets the vCPU run / parks it and waits until it is parked. Called on
     // the main loop thread with the BQL held.

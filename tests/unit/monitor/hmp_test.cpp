@@ -83,7 +83,7 @@ TEST_F(HmpTest, InfoCommands) {
     EXPECT_NE(hmp("info commands").find("query-status\n"), std::string::npos);
     EXPECT_EQ(hmp("info registers"), "Error: info registers is not supported yet\n");
     with_providers();
-    EXPECT_EQ(hmp("info registers"), "RAX=0\n");
+    EXPECT_EQ(hmp("info registers"), "\nCPU#0\nRAX=0\n");
     EXPECT_EQ(hmp("info registers -a"), "\nCPU#0\nRAX=0\n\nCPU#1\nRAX=1\n");
     EXPECT_EQ(hmp("info cpus"), "* CPU #0: thread_id=100\n  CPU #1: thread_id=101\n");
     EXPECT_EQ(hmp("info mtree -f"), "FlatView #0\n");

@@ -1,5 +1,6 @@
 #include "mimic/monitor/qom_commands.h"
 
+#include "mimic/qom/device.h"
 #include "mimic/qom/machine.h"
 #include "mimic/qom/object.h"
 #include "mimic/qom/type.h"
@@ -14,6 +15,16 @@ namespace qom = mimic::qom;
 namespace {
 
 class MonitorTestMachine : public qom::Machine {};
+
+// A device that sits on no bus: device_del removes it at once.
+class MonitorTestGadget : public qom::Device {};
+
+MIMIC_REGISTER_TYPE({
+    .name = "monitor-test-gadget",
+    .parent = qom::kTypeDevice,
+    .factory = qom::factory_of<MonitorTestGadget>(),
+    .bus_type = "",
+});
 
 MIMIC_REGISTER_TYPE({
     .name = "monitor-test-machine",
@@ -58,4 +69,16 @@ TEST_F(QomCommandsTest, DeviceAddAndDelErrors) {
     EXPECT_EQ(hub.execute_hmp("device_add bogus,id=x"), "Error: 'bogus' is not a valid device model name\n");
     EXPECT_EQ(hub.execute_hmp("device_del nope"), "Error: Device 'nope' not found\n");
     EXPECT_EQ(hub.execute_hmp("info qtree").substr(0, 5), "bus: ");
+}
+
+TEST_F(QomCommandsTest, DeviceDelReportsDeviceDeleted) {
+    EXPECT_EQ(client.request(R"({"execute": "device_add", "arguments": {"driver": "monitor-test-gadget", "id": "g"}})"),
+              Json({{"return", Json::object()}}));
+    client.send(R"({"execute": "device_del", "arguments": {"id": "g"}})");
+    std::vector<Json> messages = client.take();
+    ASSERT_EQ(messages.size(), 2u);
+    EXPECT_EQ(messages[0]["event"], "DEVICE_DELETED");
+    EXPECT_EQ(messages[0]["data"], Json({{"device", "g"}, {"path", "/machine/peripheral/g"}}));
+    EXPECT_EQ(messages[1], Json({{"return", Json::object()}}));
+    EXPECT_EQ(machine->peripheral().child("g"), nullptr);
 }

@@ -1,0 +1,390 @@
+#include "vm_monitor.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <functional>
+
+#include "mimic/hw/i8259.h"
+#include "mimic/hw/keyboard.h"
+#include "mimic/hw/vga.h"
+#include "mimic/main_loop/timer.h"
+#include "mimic/hw/machine.h"
+#include "mimic/hw/pci.h"
+#include "mimic/memory/mtree.h"
+#include "mimic/monitor/monitor_hub.h"
+#include "mimic/monitor/qmp_error.h"
+#include "mimic/qom/standard_buses.h"
+#include "mimic/system/runstate.h"
+#include "mimic/system/tcg_accel.h"
+#include "mimic/x86/cpu_dump.h"
+#include "mimic/util/error.h"
+#include "mimic/x86/page_tables.h"
+#include "png_writer.h"
+
+namespace mimic::system {
+
+using monitor::Json;
+
+namespace {
+
+// Every realized PCI function of the machine, in bus and devfn order.
+void for_each_pci_function(qom::Bus& bus, const std::function<void(hw::PciDevice&)>& visit) {
+    for (qom::Device* device : bus.devices()) {
+        for (qom::Bus* child : device->child_buses()) {
+            if (child->is_a(qom::kTypePciBus)) {
+                auto& pci = static_cast<qom::PciBus&>(*child);
+                for (int devfn = 0; devfn < 256; ++devfn) {
+                    auto* function = dynamic_cast<hw::PciDevice*>(pci.device_at(devfn));
+                    if (function && function->realized()) visit(*function);
+                }
+            }
+            for_each_pci_function(*child, visit);
+        }
+    }
+}
+
+// The first object of the machine's tree that implements T.
+template <typename T>
+T* find_in_tree(qom::Object& object) {
+    if (auto* found = dynamic_cast<T*>(&object)) return found;
+    for (qom::Object* child : object.children()) {
+        if (T* found = find_in_tree<T>(*child)) return found;
+    }
+    return nullptr;
+}
+
+void write_file(const std::string& filename, const std::vector<uint8_t>& bytes) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(filename.c_str(), "wb"), &std::fclose);
+    if (!file) throw monitor::QmpError(fmt::format("failed to open file '{}': {}", filename, errno_string(errno)));
+    if (std::fwrite(bytes.data(), 1, bytes.size(), file.get()) != bytes.size())
+        throw monitor::QmpError(fmt::format("failed to write file '{}': {}", filename, errno_string(errno)));
+}
+
+// One QAPI PciDeviceInfo.
+Json pci_device_info(const hw::PciDevice& d) {
+    namespace pc = hw::pci_config;
+    Json info = {{"bus", 0}, {"slot", d.slot()}, {"function", d.function()}};
+    info["class_info"] = {{"desc", d.class_description()}, {"class", d.get_word(pc::kClassDevice)}};
+    Json id = {{"device", d.get_word(pc::kDeviceId)}, {"vendor", d.get_word(pc::kVendorId)}};
+    if ((d.get_byte(pc::kHeaderType) & 0x7f) == 0) {
+        id["subsystem"] = d.get_word(pc::kSubsystemId);
+        id["subsystem-vendor"] = d.get_word(pc::kSubsystemVendorId);
+    }
+    info["id"] = id;
+    if (uint8_t pin = d.get_byte(pc::kInterruptPin); pin != 0) info["irq"] = d.get_byte(pc::kInterruptLine);
+    info["irq_pin"] = d.get_byte(pc::kInterruptPin);
+    info["qdev_id"] = d.id();
+    Json regions = Json::array();
+    for (int bar = 0; bar <= hw::kPciRomBar; ++bar) {
+        if (!d.bar_registered(bar)) continue;
+        uint64_t address = d.bar_address(bar);
+        Json region = {{"bar", bar}};
+        if (d.bar_flags(bar) & hw::kBarIo) {
+            region["type"] = "io";
+        } else {
+            region["type"] = "memory";
+            region["prefetch"] = (d.bar_flags(bar) & hw::kBarPrefetch) != 0;
+            region["mem_type_64"] = (d.bar_flags(bar) & hw::kBarMem64) != 0;
+        }
+        region["address"] = address == hw::kPciBarUnmapped ? int64_t{-1} : static_cast<int64_t>(address);
+        region["size"] = d.bar_size(bar);
+        regions.push_back(std::move(region));
+    }
+    info["regions"] = std::move(regions);
+    return info;
+}
+
+}  // namespace
+
+class VmMonitor::Impl : public monitor::CpuProvider,
+                        public monitor::MemoryProvider,
+                        public monitor::PciProvider,
+                        public monitor::AccelProvider {
+public:
+    Impl(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control)
+        : hub_(hub), machine_(machine), tcg_(tcg), run_control_(run_control) {
+        monitor::Providers& providers = hub.providers();
+        providers.accel = this;
+        providers.memory = this;
+        providers.pci = this;
+        if (tcg_) providers.cpu = this;
+        register_commands();
+    }
+
+    ~Impl() override {
+        monitor::Providers& providers = hub_.providers();
+        providers.accel = nullptr;
+        providers.memory = nullptr;
+        providers.pci = nullptr;
+        providers.cpu = nullptr;
+    }
+
+    // --- AccelProvider -----------------------------------------------------
+    monitor::KvmInfo kvm() const override {
+        // The KVM accelerator is not built yet, so it is neither in use nor usable.
+        return {.enabled = false, .present = false};
+    }
+
+    // --- CpuProvider ---------------------------------------------------------
+    std::vector<monitor::CpuDefinition> cpu_definitions() const override {
+        return {{.name = "qemu32", .type_name = "qemu32-x86_64-cpu", .migration_safe = true, .is_static = false,
+                 .deprecated = false}};
+    }
+    int cpu_count() const override { return tcg_ ? 1 : 0; }
+
+    Json query_cpus_fast() const override {
+        Json list = Json::array();
+        for (int i = 0; i < cpu_count(); ++i) {
+            list.push_back({{"cpu-index", i},
+                            {"qom-path", fmt::format("/machine/unattached/device[{}]", i)},
+                            {"thread-id", tcg_->thread_id()},
+                            {"props", {{"core-id", 0}, {"thread-id", 0}, {"socket-id", i}}},
+                            {"target", "x86_64"}});
+        }
+        return list;
+    }
+
+    std::string registers_text(int cpu) const override {
+        check_cpu(cpu);
+        Parked parked(*this);
+        x86::X86Cpu& c = tcg_->cpu();
+        return x86::format_registers(c.state(), c.eflags());
+    }
+
+    std::optional<uint64_t> read_register(int cpu, const std::string& name) const override {
+        check_cpu(cpu);
+        Parked parked(*this);
+        x86::X86Cpu& c = tcg_->cpu();
+        const x86::CpuState& s = c.state();
+        // QEMU's numbering: the order of the ModRM register field.
+        static const char* const kGpr32[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+        static const char* const kGpr64[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                               "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+        for (int i = 0; i < 8; ++i) {
+            if (name == kGpr32[i]) return s.regs[i] & 0xffffffffu;
+        }
+        for (int i = 0; i < 16; ++i) {
+            if (name == kGpr64[i]) return s.regs[i];
+        }
+        if (name == "eip") return s.eip & 0xffffffffu;
+        if (name == "rip") return s.eip;
+        if (name == "pc") return s.seg[x86::kCS].base + s.eip;  // the linear address of the next instruction
+        if (name == "eflags") return c.eflags();
+        if (name == "cr0") return s.cr[0];
+        if (name == "cr2") return s.cr[2];
+        if (name == "cr3") return s.cr[3];
+        if (name == "cr4") return s.cr[4];
+        static const char* const kSeg[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
+        for (int i = 0; i < 6; ++i) {
+            if (name == kSeg[i]) return s.seg[i].selector;
+            if (name == std::string(kSeg[i]) + ".base") return s.seg[i].base;
+            if (name == std::string(kSeg[i]) + ".limit") return s.seg[i].limit;
+        }
+        return std::nullopt;
+    }
+
+    int code_bits(int cpu) const override {
+        check_cpu(cpu);
+        uint32_t hflags = tcg_->cpu().state().hflags;
+        if (hflags & x86::kHfCs64) return 64;
+        return (hflags & x86::kHfCs32) ? 32 : 16;
+    }
+
+    // --- MemoryProvider -------------------------------------------------------
+    bool read_virtual(int cpu, uint64_t address, std::span<uint8_t> buffer) const override {
+        if (!tcg_) return false;
+        check_cpu(cpu);
+        const x86::CpuState& s = tcg_->cpu().state();
+        size_t done = 0;
+        while (done < buffer.size()) {
+            uint64_t va = address + done;
+            std::optional<uint64_t> pa = x86::debug_translate(s, machine_.memory_space(), va);
+            if (!pa) return false;
+            size_t chunk = std::min<size_t>(buffer.size() - done, 4096 - (va & 4095));
+            if (!read_physical(*pa, buffer.subspan(done, chunk))) return false;
+            done += chunk;
+        }
+        return true;
+    }
+
+    bool read_physical(uint64_t address, std::span<uint8_t> buffer) const override {
+        return machine_.memory_space().read(address, buffer.data(), buffer.size()) == memory::AccessResult::kOk;
+    }
+
+    std::string mtree_text(bool flatview) const override { return memory::mtree_text_all({.flat = flatview}); }
+
+    // --- PciProvider -----------------------------------------------------------
+    Json query_pci() const override {
+        Json devices = Json::array();
+        for_each_pci_function(machine_.sysbus(), [&](hw::PciDevice& d) { devices.push_back(pci_device_info(d)); });
+        return Json::array({{{"bus", 0}, {"devices", std::move(devices)}}});
+    }
+    std::string info_pci_text() const override { return hw::info_pci(machine_); }
+
+private:
+    // Holds the vCPU still while its state is read, so a dump is one
+    // consistent snapshot; a running VM goes on afterwards.
+    class Parked {
+    public:
+        explicit Parked(const Impl& impl) : impl_(impl), was_running_(impl.run_control_.running()) {
+            if (was_running_) impl_.tcg_->pause();
+        }
+        ~Parked() {
+            if (was_running_) impl_.tcg_->resume();
+        }
+
+    private:
+        const Impl& impl_;
+        bool was_running_;
+    };
+
+    void check_cpu(int cpu) const {
+        if (!tcg_ || cpu < 0 || cpu >= cpu_count()) throw monitor::QmpError("No CPU available");
+    }
+
+    // screendump: the VGA's picture as PPM or PNG.
+    void screendump(const std::string& filename, const std::string& format) {
+        auto* source = find_in_tree<hw::VgaDisplaySource>(machine_);
+        if (!source) throw monitor::QmpError("There is no QemuConsole I can screendump from.");
+        hw::VgaScreen screen = source->render(true);
+        if (screen.width <= 0 || screen.height <= 0 || screen.rgb.empty()) {
+            // Nothing drawn yet: a monitor shows black.
+            screen.width = 640;
+            screen.height = 480;
+            screen.rgb.assign(640 * 480 * 3, 0);
+        }
+        write_file(filename, format == "png" ? encode_png(screen.width, screen.height, screen.rgb) : screen.ppm());
+    }
+
+    // send-key: presses the keys in order, releases them in reverse order
+    // after `hold_ms` of guest time, as QEMU does.
+    void send_keys(const std::vector<std::string>& keys, int64_t hold_ms) {
+        auto* keyboard = find_in_tree<hw::KeyboardInput>(machine_);
+        if (!keyboard) throw monitor::QmpError("No keyboard available");
+        for (const std::string& key : keys) keyboard->send_key(key, true);
+        std::erase_if(release_timers_, [](const std::unique_ptr<Timer>& timer) { return !timer->pending(); });
+        auto timer = std::make_unique<Timer>(Clock::kVirtual, [keyboard, keys] {
+            for (auto it = keys.rbegin(); it != keys.rend(); ++it) keyboard->send_key(*it, false);
+        }, kNsPerMs);
+        timer->mod(clock_get_ms(Clock::kVirtual) + hold_ms);
+        release_timers_.push_back(std::move(timer));
+    }
+
+    void register_commands() {
+        monitor::Schema& schema = hub_.schema();
+        schema.add_command({
+            .name = "screendump",
+            .arguments = {{"filename", "str"}, {"device", "str", monitor::kOptional},
+                          {"head", "int", monitor::kOptional}, {"format", "ImageFormat", monitor::kOptional}},
+            .doc = "Writes the screen to a PPM or PNG file.",
+            .handler = [this](const Json& args, monitor::CommandContext&) -> Json {
+                screendump(args["filename"].get<std::string>(), args.value("format", std::string("ppm")));
+                return Json::object();
+            },
+        });
+        schema.add_command({
+            .name = "send-key",
+            .arguments = {{"keys", "[any]", false, "[{\"type\": \"qcode\", \"data\": \"ctrl\"}, ...]"},
+                          {"hold-time", "int", monitor::kOptional, "milliseconds (default 100)"}},
+            .doc = "Sends keys to the guest as if pressed together.",
+            .handler = [this](const Json& args, monitor::CommandContext&) -> Json {
+                std::vector<std::string> keys;
+                for (const Json& key : args["keys"]) {
+                    if (!key.is_object() || key.value("type", std::string()) != "qcode" || !key.contains("data") ||
+                        !key["data"].is_string())
+                        throw monitor::QmpError("Invalid parameter type for 'keys', expected: KeyValue of type qcode");
+                    std::string name = key["data"].get<std::string>();
+                    if (!hw::known_qcode(name))
+                        throw monitor::QmpError(fmt::format("Parameter 'data' does not accept value '{}'", name));
+                    keys.push_back(std::move(name));
+                }
+                send_keys(keys, args.value("hold-time", int64_t{100}));
+                return Json::object();
+            },
+        });
+
+        monitor::HmpTable& hmp = hub_.hmp();
+        hmp.add_command({"screendump", "filename [-f format] [device [head]]",
+                         "save screen from head 'head' of display device 'device' in specified format 'format' as "
+                         "image 'filename'. Currently only 'png' and 'ppm' formats are supported.",
+                         {{"filename", monitor::HmpArgKind::kString},
+                          {"format", monitor::HmpArgKind::kFlag, monitor::kOptional, 'f'},
+                          {"device", monitor::HmpArgKind::kString, monitor::kOptional},
+                          {"head", monitor::HmpArgKind::kInteger, monitor::kOptional}},
+                         [](const Json& args, monitor::HmpContext& ctx) {
+                             Json qmp = {{"filename", args["filename"]}};
+                             if (args["format"].get<bool>()) {
+                                 // -f takes the format as the next word: "screendump x.png -f png".
+                                 std::string format = args.value("device", std::string());
+                                 if (format != "png" && format != "ppm") {
+                                     ctx.print("Error: invalid parameter value: {}\n", format);
+                                     return;
+                                 }
+                                 qmp["format"] = format;
+                             } else if (args.contains("device")) {
+                                 qmp["device"] = args["device"];
+                             }
+                             ctx.hub.execute("screendump", qmp, ctx.monitor);
+                         }});
+        hmp.add_command({"sendkey", "keys [hold_ms]",
+                         "send keys to the VM (e.g. 'sendkey ctrl-alt-f1', default hold time=100 ms)",
+                         {{"keys", monitor::HmpArgKind::kString}, {"hold-time", monitor::HmpArgKind::kInteger, monitor::kOptional}},
+                         [](const Json& args, monitor::HmpContext& ctx) {
+                             Json keys = Json::array();
+                             std::string text = args["keys"].get<std::string>();
+                             size_t start = 0;
+                             while (start <= text.size()) {
+                                 size_t dash = text.find('-', start);
+                                 std::string name = text.substr(start, dash == std::string::npos ? std::string::npos
+                                                                                                 : dash - start);
+                                 if (!hw::known_qcode(name)) {
+                                     ctx.print("invalid parameter: {}\n", name);
+                                     return;
+                                 }
+                                 keys.push_back({{"type", "qcode"}, {"data", name}});
+                                 if (dash == std::string::npos) break;
+                                 start = dash + 1;
+                             }
+                             Json qmp = {{"keys", keys}};
+                             if (args.contains("hold-time"))
+                                 qmp["hold-time"] = static_cast<int64_t>(args["hold-time"].get<uint64_t>());
+                             ctx.hub.execute("send-key", qmp, ctx.monitor);
+                         }});
+        hw::Machine* machine = &machine_;
+        hmp.add_info({"pic", "", "show PIC state", {}, [machine](const Json&, monitor::HmpContext& ctx) {
+                          ctx.print_text(hw::i8259_info(*machine));
+                      }});
+        hmp.add_info({"tlb", "", "show virtual to physical memory mappings", {},
+                      [this](const Json&, monitor::HmpContext& ctx) {
+                          if (!tcg_) {
+                              ctx.print("No CPU available\n");
+                              return;
+                          }
+                          Parked parked(*this);
+                          ctx.print_text(x86::info_tlb_text(tcg_->cpu().state(), machine_.memory_space()));
+                      }});
+        hmp.add_info({"mem", "", "show the active virtual memory mappings", {},
+                      [this](const Json&, monitor::HmpContext& ctx) {
+                          if (!tcg_) {
+                              ctx.print("No CPU available\n");
+                              return;
+                          }
+                          Parked parked(*this);
+                          ctx.print_text(x86::info_mem_text(tcg_->cpu().state(), machine_.memory_space()));
+                      }});
+    }
+
+    monitor::MonitorHub& hub_;
+    hw::Machine& machine_;
+    TcgAccel* tcg_;
+    RunControl& run_control_;
+    std::vector<std::unique_ptr<Timer>> release_timers_;
+};
+
+VmMonitor::VmMonitor(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control)
+    : impl_(std::make_unique<Impl>(hub, machine, tcg, run_control)) {}
+VmMonitor::~VmMonitor() = default;
+
+}  // namespace mimic::system

@@ -1,0 +1,37 @@
+// What the running VM tells the monitor: the providers for CPU, memory,
+// PCI and interrupt controller commands, and the HMP/QMP commands that
+// need the machine itself (info pic, info tlb, info mem).
+//
+// Vm::Impl owns one after the machine and accelerator exist:
+//   vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_);
+// It unregisters its providers from the hub when it goes.
+#pragma once
+
+#include <memory>
+
+namespace mimic::hw {
+class Machine;
+}
+namespace mimic::monitor {
+class MonitorHub;
+}
+
+namespace mimic::system {
+
+class RunControl;
+class TcgAccel;
+
+class VmMonitor {
+public:
+    // `tcg` may be null (-accel qtest): CPU commands then say so.
+    VmMonitor(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control);
+    ~VmMonitor();
+    VmMonitor(const VmMonitor&) = delete;
+    VmMonitor& operator=(const VmMonitor&) = delete;
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mimic::system

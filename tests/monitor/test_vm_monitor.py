@@ -1,0 +1,355 @@
+"""The monitor of the real emulator: machine, CPU, memory, block, input and
+display commands, through QMP (qmp_client.py) and HMP.
+
+Runs $MIMIC_SYSTEM (ctest sets it to build/mimic-system-x86_64) on the
+machine pc, with the tiny firmware of tiny_bios.py or with SeaBIOS.
+"""
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+import zlib
+
+import tiny_bios
+from qmp_client import QmpClient, QmpError
+
+SYSTEM = os.environ.get("MIMIC_SYSTEM")
+
+
+class VmCase(unittest.TestCase):
+    """Starts the emulator with a QMP socket; `hmp()` runs HMP lines through it."""
+
+    def start(self, *args):
+        self.dir = tempfile.mkdtemp(prefix="mimic-vm-monitor-")
+        self.qmp_path = os.path.join(self.dir, "qmp.sock")
+        self.bios = os.path.join(self.dir, "tiny.bin")
+        tiny_bios.write(self.bios)
+        argv = [SYSTEM, "-display", "none", "-qmp", f"unix:{self.qmp_path},server,nowait"]
+        argv += [a.replace("@TINY@", self.bios).replace("@DIR@", self.dir) for a in args]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.qmp = QmpClient(self.qmp_path)
+        self.qmp.negotiate()
+
+    def tearDown(self):
+        if hasattr(self, "qmp"):
+            self.qmp.close()
+        if hasattr(self, "process"):
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            self.process.stderr.close()
+        if hasattr(self, "dir"):
+            shutil.rmtree(self.dir)
+
+    def hmp(self, line):
+        return self.qmp.command("human-monitor-command", **{"command-line": line})
+
+    def wait_for(self, predicate, what, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                self.fail(f"timed out waiting for {what}")
+            time.sleep(0.02)
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class CpuAndMemoryTest(VmCase):
+    def setUp(self):
+        self.start("-S", "-bios", "@TINY@")
+
+    def run_until_program_done(self):
+        """Lets the tiny firmware run until it has set up its registers."""
+        self.qmp.command("cont")
+        self.qmp.wait_event("RESUME")
+        self.wait_for(lambda: self.hmp("xp /1xh 0x500") == "0000000000000500: 0xdead\r\n", "the store to 0x500")
+        self.qmp.command("stop")
+        self.qmp.wait_event("STOP")
+
+    def test_info_registers_at_reset(self):
+        text = self.hmp("info registers").replace("\r\n", "\n")
+        self.assertTrue(text.startswith("\nCPU#0\nEAX=00000000 EBX=00000000 ECX=00000000 EDX=00000663\n"), text)
+        self.assertIn("EIP=0000fff0 EFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0\n", text)
+        self.assertIn("CS =f000 ffff0000 0000ffff 00009b00\n", text)
+        self.assertIn("GDT=     00000000 0000ffff\n", text)
+        self.assertIn("CR0=60000010 CR2=00000000 CR3=00000000 CR4=00000000\n", text)
+        self.assertIn("DR6=00000000ffff0ff0 DR7=0000000000000400\n", text)
+        self.assertIn("EFER=0000000000000000\nFCW=037f FSW=0000 [ST=0] FTW=00 MXCSR=00001f80\n", text)
+        self.assertIn("FPR6=0000000000000000 0000 FPR7=0000000000000000 0000\n", text)
+        self.assertTrue(text.endswith("XMM06=0000000000000000 0000000000000000 "
+                                      "XMM07=0000000000000000 0000000000000000\n"), text)
+        self.assertEqual(self.hmp("info registers -a"), self.hmp("info registers"))
+
+    def test_registers_memory_and_disassembly_after_running(self):
+        self.run_until_program_done()
+        text = self.hmp("info registers")
+        self.assertIn("EBX=11223344", text)
+        self.assertIn("ESI=12345678", text)
+        self.assertIn("CS =f000 000f0000 0000ffff 00009b00", text)
+        self.assertEqual(self.hmp("print $esi"), "0x12345678\r\n")
+        self.assertEqual(self.hmp("p/d $ebx + 1"), "287454021\r\n")
+        self.assertEqual(self.hmp("p/x $cs"), "0xf000\r\n")
+        self.assertEqual(self.hmp("print $nosuch"), 'unknown register\r\nTry "help print" for more information\r\n')
+        self.assertEqual(self.hmp("x/3i 0xf0000"), tiny_bios.DISASSEMBLY)
+        # x with paging off reads through the A20 mask and no page tables.
+        self.assertEqual(self.hmp("x /4xw 0x500"), "0000000000000500: 0x0000dead 0x00000000 0x00000000 0x00000000\r\n")
+        self.assertEqual(self.hmp("xp /2xb 0x500"), "0000000000000500: 0xad 0xde\r\n")
+        self.assertEqual(self.hmp("info tlb"), "PG disabled\r\n")
+        self.assertEqual(self.hmp("info mem"), "PG disabled\r\n")
+
+    def test_memsave_and_pmemsave(self):
+        self.run_until_program_done()
+        virt = os.path.join(self.dir, "virt.bin")
+        phys = os.path.join(self.dir, "phys.bin")
+        self.qmp.command("memsave", val=0xF0000, size=len(tiny_bios.CODE), filename=virt)
+        self.qmp.command("pmemsave", val=0x500, size=2, filename=phys)
+        with open(virt, "rb") as f:
+            self.assertEqual(f.read(), tiny_bios.CODE)
+        with open(phys, "rb") as f:
+            self.assertEqual(f.read(), b"\xad\xde")
+        self.assertEqual(self.hmp(f"pmemsave 0x500 2 {phys}2"), "")
+        with open(phys + "2", "rb") as f:
+            self.assertEqual(f.read(), b"\xad\xde")
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("pmemsave", val=0, size=1, filename="/nonexistent/dir/x")
+        self.assertTrue(raised.exception.desc.startswith("Could not open '/nonexistent/dir/x'"))
+
+    def test_cpus(self):
+        cpus = self.qmp.command("query-cpus-fast")
+        self.assertEqual(len(cpus), 1)
+        self.assertEqual(cpus[0]["cpu-index"], 0)
+        self.assertEqual(cpus[0]["target"], "x86_64")
+        self.assertGreater(cpus[0]["thread-id"], 0)
+        self.assertEqual(self.hmp("info cpus"), f"* CPU #0: thread_id={cpus[0]['thread-id']}\r\n")
+        self.assertEqual(self.qmp.command("query-cpu-definitions")[0]["name"], "qemu32")
+        self.assertEqual(self.qmp.command("query-kvm"), {"enabled": False, "present": False})
+
+    def test_machine_information(self):
+        mtree = self.hmp("info mtree")
+        self.assertIn("address-space: memory", mtree)
+        self.assertIn("pc.ram", mtree)
+        self.assertIn("FlatView", self.hmp("info mtree -f"))
+        pci = self.hmp("info pci")
+        self.assertIn("  Bus  0, device   1, function 1:\r\n    IDE controller: PCI device 8086:7010\r\n", pci)
+        devices = self.qmp.command("query-pci")[0]["devices"]
+        ide = [d for d in devices if d["slot"] == 1 and d["function"] == 1][0]
+        self.assertEqual(ide["class_info"], {"desc": "IDE controller", "class": 0x0101})
+        self.assertEqual(ide["id"]["vendor"], 0x8086)
+        self.assertEqual(ide["id"]["device"], 0x7010)
+        self.assertEqual([r["bar"] for r in ide["regions"]], [4])
+        self.assertEqual(ide["regions"][0]["type"], "io")
+        pic = self.hmp("info pic")
+        self.assertRegex(pic, r"pic0: irr=[0-9a-f]{2} imr=[0-9a-f]{2} isr=00 hprio=0 irq_base=00 rr_sel=0 elcr=00 fnm=0\r\n")
+        self.assertIn("pic1: ", pic)
+
+    def test_sendkey_reaches_the_guest(self):
+        self.qmp.command("cont")
+        self.wait_for(lambda: self.hmp("xp /1xh 0x500") == "0000000000000500: 0xdead\r\n", "the firmware")
+        self.assertEqual(self.hmp("sendkey a"), "")
+        # Make code now, break code after the hold time (set 2: 1c, f0 1c).
+        self.wait_for(lambda: self.hmp("xp /3xb 0x600") == "0000000000000600: 0x1c 0xf0 0x1c\r\n", "scancodes")
+        self.assertEqual(self.hmp("sendkey ctrl-alt-nosuch"), "invalid parameter: nosuch\r\n")
+        self.qmp.command("send-key", keys=[{"type": "qcode", "data": "b"}], **{"hold-time": 1})
+        self.wait_for(lambda: self.hmp("xp /6xb 0x600").endswith("0x32 0xf0 0x32\r\n"), "scancodes of b")
+        with self.assertRaises(QmpError):
+            self.qmp.command("send-key", keys=[{"type": "qcode", "data": "nosuch"}])
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class BlockTest(VmCase):
+    def setUp(self):
+        self.dir_images = tempfile.mkdtemp(prefix="mimic-vm-images-")
+        for name, size in (("disk.img", 1 << 20), ("cd1.iso", 2 << 20), ("cd2.iso", 4 << 20)):
+            with open(os.path.join(self.dir_images, name), "wb") as f:
+                f.truncate(size)
+        self.start("-S", "-bios", "@TINY@",
+                   "-drive", f"file={self.dir_images}/disk.img,format=raw,if=ide,index=0",
+                   "-drive", f"file={self.dir_images}/cd1.iso,format=raw,media=cdrom,index=2")
+
+    def tearDown(self):
+        super().tearDown()
+        shutil.rmtree(self.dir_images)
+
+    def test_query_block_and_info_block(self):
+        drives = {d["device"]: d for d in self.qmp.command("query-block")}
+        self.assertEqual(set(drives), {"ide0-hd0", "ide1-cd0"})
+        hd, cd = drives["ide0-hd0"], drives["ide1-cd0"]
+        self.assertFalse(hd["removable"])
+        self.assertTrue(cd["removable"])
+        self.assertFalse(cd["tray_open"])
+        self.assertEqual(hd["inserted"]["drv"], "raw")
+        self.assertFalse(hd["inserted"]["ro"])
+        self.assertTrue(cd["inserted"]["ro"])
+        self.assertEqual(cd["inserted"]["image"]["virtual-size"], 2 << 20)
+        self.assertEqual(hd["inserted"]["cache"], {"writeback": True, "direct": False, "no-flush": False})
+        qdev = hd["qdev"]
+        self.assertEqual(self.hmp("info block"),
+                         f"ide0-hd0: {self.dir_images}/disk.img (raw)\r\n"
+                         f"    Attached to:      {qdev}\r\n"
+                         "    Cache mode:       writeback\r\n"
+                         "\r\n"
+                         f"ide1-cd0: {self.dir_images}/cd1.iso (raw, read-only)\r\n"
+                         f"    Attached to:      {qdev}\r\n"
+                         "    Removable device: not locked, tray closed\r\n"
+                         "    Cache mode:       writeback\r\n")
+        stats = {s["device"]: s["stats"] for s in self.qmp.command("query-blockstats")}
+        self.assertEqual(stats["ide0-hd0"]["rd_bytes"], 0)
+        self.assertIn("failed_rd_operations", stats["ide0-hd0"])
+        self.assertIn("ide1-cd0: rd_bytes=0 wr_bytes=0 rd_operations=0 wr_operations=0 flush_operations=0 ",
+                      self.hmp("info blockstats"))
+
+    def test_eject_and_change_medium(self):
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("eject", device="ide0-hd0")
+        self.assertEqual(raised.exception.desc, "Device 'ide0-hd0' is not removable")
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("eject", device="nope")
+        self.assertEqual((raised.exception.error_class, raised.exception.desc),
+                         ("DeviceNotFound", "Device 'nope' not found"))
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("eject")
+        self.assertEqual(raised.exception.desc, "Need exactly one of 'device' and 'id'")
+
+        self.qmp.command("eject", device="ide1-cd0")
+        moved = self.qmp.wait_event("DEVICE_TRAY_MOVED")
+        self.assertEqual(moved["data"]["device"], "ide1-cd0")
+        self.assertTrue(moved["data"]["tray-open"])
+        cd = [d for d in self.qmp.command("query-block") if d["device"] == "ide1-cd0"][0]
+        self.assertTrue(cd["tray_open"])
+        self.assertNotIn("inserted", cd)
+        self.assertIn("ide1-cd0: [not inserted]\r\n", self.hmp("info block"))
+
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("blockdev-change-medium", device="ide1-cd0", filename=f"{self.dir}/nonexistent.iso")
+        self.assertIn("nonexistent.iso", raised.exception.desc)
+        self.qmp.command("blockdev-change-medium", device="ide1-cd0", filename=f"{self.dir_images}/cd2.iso",
+                         format="raw")
+        moved = self.qmp.wait_event("DEVICE_TRAY_MOVED")
+        self.assertFalse(moved["data"]["tray-open"])
+        cd = [d for d in self.qmp.command("query-block") if d["device"] == "ide1-cd0"][0]
+        self.assertEqual(cd["inserted"]["file"], f"{self.dir_images}/cd2.iso")
+        self.assertEqual(cd["inserted"]["image"]["virtual-size"], 4 << 20)
+
+        # HMP change with the tray closed: it opens and closes again.
+        self.assertEqual(self.hmp(f"change ide1-cd0 {self.dir_images}/cd1.iso raw"), "")
+        self.assertTrue(self.qmp.wait_event("DEVICE_TRAY_MOVED")["data"]["tray-open"])
+        self.assertFalse(self.qmp.wait_event("DEVICE_TRAY_MOVED")["data"]["tray-open"])
+        self.assertEqual(self.hmp("eject ide0-hd0"), "Error: Device 'ide0-hd0' is not removable\r\n")
+        self.assertEqual(self.hmp("commit ide0-hd0"), "'commit' error for 'ide0-hd0': Operation not supported\r\n")
+        self.assertEqual(self.hmp("commit nope"), "Device 'nope' not found\r\n")
+        self.assertEqual(self.hmp("commit all"), "")
+        self.assertEqual(self.hmp("info block-jobs"), "No active jobs\r\n")
+        self.assertEqual(self.hmp("info snapshots"), "no block device can store vmstate for snapshot\r\n")
+        self.assertEqual(self.hmp("eject -f ide1-cd0"), "")
+        self.assertTrue(self.qmp.wait_event("DEVICE_TRAY_MOVED")["data"]["tray-open"])
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class BlockIoErrorTest(VmCase):
+    def test_failed_read_reports_block_io_error(self):
+        # SeaBIOS reads the boot sector of the disk; the image shrinks under
+        # it after the drive was opened, so that read fails on the host.
+        self.dir_images = tempfile.mkdtemp(prefix="mimic-vm-images-")
+        disk = os.path.join(self.dir_images, "disk.img")
+        with open(disk, "wb") as f:
+            f.truncate(1 << 20)
+        try:
+            self.start("-S", "-drive", f"file={disk},format=raw,if=ide")
+            os.truncate(disk, 0)
+            self.qmp.command("cont")
+            event = self.qmp.wait_event("BLOCK_IO_ERROR", timeout=30)
+            self.assertEqual(event["data"], {"device": "ide0-hd0", "operation": "read", "action": "report",
+                                             "nospace": False, "reason": "Input/output error"})
+            stats = self.qmp.command("query-blockstats")[0]["stats"]
+            self.assertGreater(stats["failed_rd_operations"], 0)
+        finally:
+            shutil.rmtree(self.dir_images)
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class ScreenTest(VmCase):
+    def setUp(self):
+        # SeaBIOS and its VGA BIOS draw the boot messages in text mode.
+        self.start("-boot", "menu=off")
+
+    def read_png(self, path):
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertEqual(data[:8], b"\x89PNG\r\n\x1a\n")
+        pos, chunks = 8, {}
+        while pos < len(data):
+            length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+            body = data[pos + 8:pos + 8 + length]
+            crc, = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+            self.assertEqual(zlib.crc32(kind + body), crc)
+            chunks[kind] = chunks.get(kind, b"") + body
+            pos += 12 + length
+        width, height, depth, color = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+        self.assertEqual((depth, color), (8, 2))
+        raw = zlib.decompress(chunks[b"IDAT"])
+        stride = width * 3
+        rows = [raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)] for y in range(height)]
+        self.assertTrue(all(raw[y * (stride + 1)] == 0 for y in range(height)))
+        return width, height, b"".join(rows)
+
+    def test_screendump_ppm_and_png(self):
+        ppm = os.path.join(self.dir, "screen.ppm")
+        png = os.path.join(self.dir, "screen.png")
+
+        def drawn():
+            self.qmp.command("screendump", filename=ppm)
+            with open(ppm, "rb") as f:
+                return any(f.read()[15:])
+        self.wait_for(drawn, "SeaBIOS to draw something", timeout=30)
+        self.qmp.command("stop")
+        self.qmp.command("screendump", filename=ppm)
+        self.assertEqual(self.hmp(f"screendump {png} -f png"), "")
+        with open(ppm, "rb") as f:
+            data = f.read()
+        match = re.match(rb"P6\n(\d+) (\d+)\n255\n", data)
+        self.assertIsNotNone(match)
+        width, height = int(match.group(1)), int(match.group(2))
+        self.assertEqual(len(data), match.end() + width * height * 3)
+        self.assertEqual(self.read_png(png), (width, height, data[match.end():]))
+        self.assertEqual(self.hmp(f"screendump {png} -f bmp"), "Error: invalid parameter value: bmp\r\n")
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("screendump", filename="/nonexistent/dir/x.ppm")
+        self.assertEqual(raised.exception.desc,
+                         "failed to open file '/nonexistent/dir/x.ppm': No such file or directory")
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class NotYetTest(VmCase):
+    def setUp(self):
+        self.start("-S", "-bios", "@TINY@")
+
+    def test_networking_says_not_supported_yet(self):
+        for command, args in (("netdev_add", {"type": "user", "id": "n1"}), ("netdev_del", {"id": "n1"})):
+            with self.assertRaises(QmpError) as raised:
+                self.qmp.command(command, **args)
+            self.assertEqual(raised.exception.desc, f"{command} is not supported yet")
+        for line in ("netdev_add user,id=n1", "netdev_del n1", "set_link n1 off", "info network", "info usernet"):
+            self.assertTrue(self.hmp(line).endswith("is not supported yet\r\n"), line)
+
+    def test_objects(self):
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("object-add", **{"qom-type": "secret", "id": "s1", "data": "x"})
+        self.assertEqual(raised.exception.desc, "Parameter 'qom-type' does not accept value 'secret'")
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("object-del", id="s1")
+        self.assertEqual(raised.exception.desc, "object 's1' not found")
+        self.assertEqual(self.hmp("object_del s1"), "Error: object 's1' not found\r\n")
+
+    def test_device_del_without_hotplug(self):
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("device_del", id="nonexist")
+        self.assertEqual((raised.exception.error_class, raised.exception.desc),
+                         ("DeviceNotFound", "Device 'nonexist' not found"))
+
+
+if __name__ == "__main__":
+    unittest.main()
