@@ -19,6 +19,7 @@
 #include "mimic/system/runstate.h"
 #include "mimic/system/tcg_accel.h"
 #include "mimic/x86/cpu_dump.h"
+#include "mimic/x86/cpu_models.h"
 #include "mimic/util/error.h"
 #include "mimic/x86/page_tables.h"
 #include "png_writer.h"
@@ -129,8 +130,14 @@ public:
 
     // --- CpuProvider ---------------------------------------------------------
     std::vector<monitor::CpuDefinition> cpu_definitions() const override {
-        return {{.name = "qemu32", .type_name = "qemu32-x86_64-cpu", .migration_safe = true, .is_static = false,
-                 .deprecated = false}};
+        std::vector<monitor::CpuDefinition> list;
+        for (const x86::CpuModel& model : x86::cpu_models()) {
+            std::string name(model.name);
+            // QEMU calls `max` migration-unsafe: it follows the host (here: what Mimic implements).
+            list.push_back({.name = name, .type_name = name + "-x86_64-cpu", .migration_safe = name != "max",
+                            .is_static = false, .deprecated = false});
+        }
+        return list;
     }
     int cpu_count() const override { return tcg_ ? 1 : 0; }
 

@@ -92,14 +92,16 @@ std::string format_registers(const CpuState& s, uint32_t eflags) {
     out += fmt::format("EFER={:016x}\n", s.efer);
 
     const FpuState& f = s.fpu;
-    const unsigned top = (f.fsw >> 11) & 7;
+    const int top = (f.fsw >> 11) & 7;
     out += fmt::format("FCW={:04x} FSW={:04x} [ST={}] FTW={:02x} MXCSR={:08x}\n", f.fcw, f.fsw, top, f.ftw & 0xff,
                        f.mxcsr);
+    // FPRn is physical register n; the state keeps them as ST(i), relative to TOP.
     for (int i = 0; i < 8; ++i) {
+        const uint8_t* reg = f.st[(i - top) & 7];
         uint64_t mantissa;
         uint16_t exponent;
-        std::memcpy(&mantissa, f.st[i], 8);
-        std::memcpy(&exponent, f.st[i] + 8, 2);
+        std::memcpy(&mantissa, reg, 8);
+        std::memcpy(&exponent, reg + 8, 2);
         out += fmt::format("FPR{}={:016x} {:04x}{}", i, mantissa, exponent, (i & 1) ? "\n" : " ");
     }
     const int xmm_count = code64 ? 16 : 8;
