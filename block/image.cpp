@@ -52,7 +52,7 @@ std::unique_ptr<BlockNode> open_node(const OpenOptions& options, std::set<std::s
                          options.filename.c_str());
         node = std::make_unique<RawNode>(std::move(file), probed);
     } else if (format == "qcow2") {
-        node = std::make_unique<qcow2::Qcow2Node>(std::move(file), options.allow_corrupt);
+        node = std::make_unique<qcow2::Qcow2Node>(std::move(file), options.allow_corrupt, options.for_check);
     } else if (probed) {
         throw Error("Image format '{}' is not supported", format);
     } else {
@@ -65,6 +65,7 @@ std::unique_ptr<BlockNode> open_node(const OpenOptions& options, std::set<std::s
         backing.format = node->backing_format();
         backing.read_only = true;
         backing.allow_corrupt = false;
+        backing.for_check = false;
         try {
             node->set_backing(open_node(backing, chain, depth + 1));
         } catch (const Error& e) {

@@ -17,7 +17,13 @@ CheckResult Qcow2Node::check(CheckFix fix) {
     std::lock_guard lock(mutex_);
     if (fix != CheckFix::kNone && read_only_) throw Error("Image is read-only");
     try {
-        return check_locked(fix);
+        CheckResult result = check_locked(fix);
+        // A repaired dirty image is consistent again: clear the bit (and
+        // write the repaired refcounts first), as qemu-img check -r does.
+        if (fix != CheckFix::kNone && !result.corruptions && !result.check_errors &&
+            (header_.incompatible_features & kIncompatDirty))
+            mark_clean();
+        return result;
     } catch (const IoError& e) {
         throw Error("{}", errno_string(-e.err));
     }

@@ -277,6 +277,7 @@ int Qcow2Node::pwrite_compressed(uint64_t offset, const void* buf, size_t bytes)
     auto packed = compress_cluster(header_.compression_type, cluster.data(), cluster_size_);
     std::unique_lock lock(mutex_);
     if (read_only_) return -EACCES;
+    mark_bitmaps_dirty(offset, bytes);
     // Data that does not shrink is stored plainly, as QEMU does.
     if (!packed) return guarded([&] { write_locked(offset, static_cast<const uint8_t*>(buf), bytes); });
     // The space is claimed (refcount on disk) under the lock, the data is

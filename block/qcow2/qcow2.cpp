@@ -29,7 +29,7 @@ constexpr size_t kCacheBytes = 4 << 20;
 
 }  // namespace
 
-Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt) {
+Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool for_check) {
     filename_ = file->filename();
     read_only_ = file->read_only();
     file_ = std::move(file);
@@ -114,15 +114,17 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt) {
     }
     l2_cache_.configure(cluster_size_, std::max<size_t>(16, kCacheBytes / cluster_size_));
     refblock_cache_.configure(cluster_size_, std::max<size_t>(16, kCacheBytes / cluster_size_));
+    refblock_cache_.set_writer([this](uint64_t off, const uint8_t* buf) { file_write(off, buf, cluster_size_); });
     end_cluster_ = (file_size + cluster_size_ - 1) >> cluster_bits_;
     load_snapshots();
+    load_bitmap_directory();
 
     if (!read_only_ && (header_.incompatible_features & kIncompatCorrupt) && !allow_corrupt)
         throw Error("qcow2: Image is corrupt; cannot be opened read/write");
     if (!read_only_) {
         control([&] {
             bool rewrite = false;
-            if (header_.incompatible_features & kIncompatDirty) {
+            if ((header_.incompatible_features & kIncompatDirty) && !for_check) {
                 // Lazy refcounts were in use when the writer stopped: the
                 // refcounts are stale, rebuild them before allocating.
                 check_locked(CheckFix::kAll);
@@ -130,18 +132,33 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt) {
                 rewrite = true;
             }
             if (rewrite) write_header();
-            drop_bitmaps();
-            if (header_.autoclear_features) {
+            open_bitmaps_for_writing();
+            uint64_t known = bitmaps_extension() ? kAutoclearBitmaps : 0;
+            if (header_.autoclear_features & ~known) {
                 // Unknown autoclear features: clearing the bits tells other
                 // readers their data is stale, as the spec requires.
-                header_.autoclear_features = 0;
+                header_.autoclear_features &= known;
                 write_header();
             }
         });
+        lazy_refcounts_ = header_.version >= 3 && (header_.compatible_features & kCompatLazyRefcounts);
     }
 }
 
-Qcow2Node::~Qcow2Node() = default;
+Qcow2Node::~Qcow2Node() {
+    std::lock_guard lock(mutex_);
+    if (int ret = guarded([&] { close_locked(); }); ret < 0)
+        std::fprintf(stderr, "qcow2: '%s': could not write metadata on close: %s\n", filename_.c_str(),
+                     errno_string(-ret).c_str());
+}
+
+void Qcow2Node::close_locked() {
+    if (read_only_) return;
+    // A clean close leaves nothing stale: bitmaps stored, refcounts
+    // written, dirty bit gone.
+    store_bitmaps();
+    if (lazy_refcounts_) mark_clean();
+}
 
 void Qcow2Node::file_read(uint64_t offset, void* buf, size_t bytes) {
     if (int ret = file_->pread(offset, buf, bytes); ret < 0) throw IoError{ret};
@@ -176,15 +193,34 @@ void Qcow2Node::write_header() {
     file_write(0, cluster.data(), cluster.size());
 }
 
+// QEMU's "overlap-check=cached": a data write (or a new allocation) must not
+// land on metadata this node knows about. Inactive L2 tables would need
+// every snapshot's tables read, which QEMU's default leaves out as well.
 void Qcow2Node::check_overlap(uint64_t offset, uint64_t bytes) {
+    if (bytes == 0) return;
     auto overlaps = [&](uint64_t start, uint64_t length) {
         return length > 0 && offset < start + length && start < offset + bytes;
     };
-    if (overlaps(0, cluster_size_)) corruption(fmt::format("Preventing invalid write on metadata (overlaps with qcow2_header)"));
-    if (overlaps(header_.l1_table_offset, uint64_t{header_.l1_size} * 8))
-        corruption("Preventing invalid write on metadata (overlaps with active L1 table)");
+    auto refuse = [&](const char* what) {
+        corruption(fmt::format("Preventing invalid write on metadata (overlaps with {})", what));
+    };
+    if (overlaps(0, cluster_size_)) refuse("qcow2_header");
+    if (overlaps(header_.l1_table_offset, uint64_t{header_.l1_size} * 8)) refuse("active L1 table");
+    for (uint64_t entry : l1_) {
+        uint64_t l2 = entry & kOffsetMask;
+        if (l2 && overlaps(l2, cluster_size_)) refuse("active L2 table");
+    }
     if (overlaps(header_.refcount_table_offset, uint64_t{header_.refcount_table_clusters} << cluster_bits_))
-        corruption("Preventing invalid write on metadata (overlaps with refcount table)");
+        refuse("refcount table");
+    for (uint64_t entry : reftable_) {
+        uint64_t block = entry & ~kRefTableReservedMask;
+        if (block && overlaps(block, cluster_size_)) refuse("refcount block");
+    }
+    if (header_.nb_snapshots && overlaps(header_.snapshots_offset, snapshot_table_bytes())) refuse("snapshot table");
+    for (const auto& sn : snapshots_)
+        if (overlaps(sn.l1_table_offset, uint64_t{sn.l1_size} * 8)) refuse("inactive L1 table");
+    if (const Extension* ext = bitmaps_extension())
+        if (overlaps(load_be64(&ext->data[16]), load_be64(&ext->data[8]))) refuse("bitmap directory");
 }
 
 uint64_t Qcow2Node::l2_entry(uint64_t l2_offset, unsigned index) {
@@ -313,30 +349,37 @@ int Qcow2Node::pread(uint64_t offset, void* buf, size_t bytes) {
 int Qcow2Node::pwrite(uint64_t offset, const void* buf, size_t bytes) {
     std::lock_guard lock(mutex_);
     if (read_only_) return -EACCES;
+    mark_bitmaps_dirty(offset, bytes);
     return guarded([&] { write_locked(offset, static_cast<const uint8_t*>(buf), bytes); });
 }
 
 int Qcow2Node::pwrite_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap) {
     std::lock_guard lock(mutex_);
     if (read_only_) return -EACCES;
+    mark_bitmaps_dirty(offset, bytes);
     return guarded([&] { zero_or_discard(offset, bytes, false, may_unmap); });
 }
 
 int Qcow2Node::discard(uint64_t offset, uint64_t bytes) {
     std::lock_guard lock(mutex_);
     if (read_only_) return -EACCES;
+    mark_bitmaps_dirty(offset, bytes);
     return guarded([&] { zero_or_discard(offset, bytes, true, true); });
 }
 
 int Qcow2Node::make_empty() {
     std::lock_guard lock(mutex_);
     if (read_only_) return -EACCES;
+    mark_bitmaps_dirty(0, header_.size);
     return guarded([&] { zero_or_discard(0, header_.size, true, true, true); });
 }
 
 int Qcow2Node::flush() {
     std::lock_guard lock(mutex_);
     if (read_only_) return 0;
+    // The dirty bit stays until close, as in QEMU: the next allocation
+    // would only set it again.
+    if (int ret = guarded([&] { write_back_refcounts(); }); ret < 0) return ret;
     return file_->flush();
 }
 
@@ -379,13 +422,15 @@ BlockStatus Qcow2Node::block_status(uint64_t offset, uint64_t bytes) {
 std::vector<InfoField> Qcow2Node::format_info() const {
     std::vector<InfoField> fields;
     auto text = [&](const char* key, std::string value) {
-        fields.push_back({key, InfoField::kString, std::move(value), false, 0});
+        fields.push_back({key, InfoField::kString, std::move(value), false, 0, {}});
     };
-    auto flag = [&](const char* key, bool value) { fields.push_back({key, InfoField::kBool, "", value, 0}); };
+    auto flag = [&](const char* key, bool value) { fields.push_back({key, InfoField::kBool, "", value, 0, {}}); };
     text("compat", header_.version >= 3 ? "1.1" : "0.10");
     text("compression-type", header_.compression_type == kCompressionZstd ? "zstd" : "zlib");
     if (header_.version >= 3) flag("lazy-refcounts", header_.compatible_features & kCompatLazyRefcounts);
-    fields.push_back({"refcount-bits", InfoField::kInt, "", false, refcount_bits_});
+    if (auto bitmaps = bitmap_info(); !bitmaps.empty())
+        fields.push_back({"bitmaps", InfoField::kBitmaps, "", false, 0, std::move(bitmaps)});
+    fields.push_back({"refcount-bits", InfoField::kInt, "", false, refcount_bits_, {}});
     if (header_.version >= 3) {
         flag("corrupt", header_.incompatible_features & kIncompatCorrupt);
         flag("extended-l2", extended_l2_);

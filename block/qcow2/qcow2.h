@@ -3,8 +3,10 @@
 // Metadata is written through: a data cluster's refcount reaches the disk
 // before the L2 entry that points to it, and the L2 entry only after the
 // data. A process killed at any point therefore leaves at most leaked
-// clusters, never an entry pointing at a free cluster. The in-memory table
-// caches are always clean.
+// clusters, never an entry pointing at a free cluster. The L2 cache is
+// always clean. With lazy_refcounts=on, refcount blocks are written only on
+// flush and close, and the dirty bit is set on disk meanwhile; an image
+// opened dirty has its refcounts rebuilt (as QEMU does).
 //
 // One mutex serialises every request on a node; requests come from the
 // thread pool of a Drive or from the tools' single thread.
@@ -72,6 +74,19 @@ struct Mapping {
     bool copied;            // writable in place
 };
 
+struct PersistentBitmap {
+    std::string name;
+    uint64_t entry_offset = 0;   // of its directory entry in the file
+    uint64_t table_offset = 0;
+    uint32_t table_size = 0;
+    uint32_t flags = 0;
+    uint32_t granularity_bits = 16;
+    bool tracked = false;        // loaded and marked in-use by this node
+    bool changed = false;        // bits differ from the disk
+    std::vector<uint64_t> table;
+    std::vector<uint8_t> bits;   // bit i (LSB first) = granule i dirty
+};
+
 struct CreateParams {
     uint64_t size = 0;
     uint32_t version = 3;
@@ -88,7 +103,9 @@ struct CreateParams {
 class Qcow2Node final : public BlockNode {
 public:
     // Throws mimic::Error for unusable images.
-    Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt);
+    // `for_check`: a dirty image is left for check() to repair (and
+    // report), as qemu-img check does, instead of repaired on open.
+    Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool for_check = false);
     ~Qcow2Node() override;
 
     static void create(BlockNode& file, const CreateParams& params);
@@ -128,7 +145,9 @@ private:
     [[noreturn]] void corruption(const std::string& what);
     void write_header();
     void load_snapshots();
+    // Marks the image corrupt if [offset, offset+bytes) holds metadata.
     void check_overlap(uint64_t offset, uint64_t bytes);
+    uint64_t snapshot_table_bytes() const;
 
     // ---- guest data paths (qcow2.cpp, cluster.cpp)
     Mapping lookup(uint64_t offset, uint64_t bytes);
@@ -156,6 +175,13 @@ private:
     void free_clusters(uint64_t offset, uint64_t length) { update_refcounts(offset, length, -1); }
     uint64_t refblock_for(uint64_t cluster_index, bool create);
     void grow_refcount_table(uint64_t min_entries);
+    // Writes refcount bytes [byte_first, byte_end) of a cached block, or
+    // with lazy refcounts leaves the block dirty in the cache.
+    void store_refcounts(uint64_t block_offset, const uint8_t* block, uint64_t byte_first, uint64_t byte_end);
+    void mark_dirty();             // sets the dirty bit on disk (lazy refcounts)
+    void write_back_refcounts();   // writes cached refcount blocks
+    void mark_clean();             // writes them and clears the dirty bit
+    void close_locked();
     uint64_t get_refcount_entry(const uint8_t* block, uint64_t index) const;
     void set_refcount_entry(uint8_t* block, uint64_t index, uint64_t value) const;
 
@@ -168,8 +194,15 @@ private:
     std::vector<uint64_t> read_l1(uint64_t offset, uint32_t size);
 
     // ---- persistent bitmaps (bitmaps.cpp)
+    const Extension* bitmaps_extension() const;   // null unless valid per autoclear
+    uint64_t bitmap_table_entries(uint32_t granularity_bits) const;
+    void load_bitmap_directory();
+    void open_bitmaps_for_writing();   // loads the bits, marks them in-use
+    void mark_bitmaps_dirty(uint64_t offset, uint64_t bytes);
+    void store_bitmaps();              // writes the bits, clears in-use
+    std::vector<BitmapInfo> bitmap_info() const;
+    // Clusters the bitmaps occupy on disk (directory, tables, data).
     std::vector<std::pair<uint64_t, uint64_t>> bitmap_ranges();
-    void drop_bitmaps();
 
     // ---- check (check.cpp)
     CheckResult check_locked(CheckFix fix);
@@ -191,6 +224,7 @@ private:
     std::vector<uint64_t> l1_;
     std::vector<uint64_t> reftable_;
     std::vector<Snapshot> snapshots_;
+    std::vector<PersistentBitmap> bitmaps_;
     TableCache l2_cache_;
     TableCache refblock_cache_;
 
@@ -198,6 +232,7 @@ private:
     uint64_t end_cluster_ = 0;         // first cluster beyond all allocations
     uint64_t free_byte_offset_ = 0;    // tail of the last compressed cluster
     bool corrupt_reported_ = false;
+    bool lazy_refcounts_ = false;      // refcount blocks are written on flush
 
     // Last decompressed cluster: sequential reads of compressed images hit it.
     uint64_t decompressed_entry_ = 0;

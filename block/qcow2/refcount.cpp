@@ -158,7 +158,7 @@ void Qcow2Node::set_refcount(uint64_t cluster_index, uint64_t value) {
     set_refcount_entry(block, index, value);
     uint64_t byte = index * refcount_bits_ / 8;
     uint64_t length = std::max<uint64_t>(1, refcount_bits_ / 8);
-    file_write(block_offset + byte, block + byte, length);
+    store_refcounts(block_offset, block, byte, byte + length);
     if (value == 0) free_cluster_hint_ = std::min(free_cluster_hint_, cluster_index);
 }
 
@@ -196,9 +196,43 @@ void Qcow2Node::update_refcounts(uint64_t offset, uint64_t length, int64_t delta
         uint64_t byte_first = (idx % refblock_entries_) * refcount_bits_ / 8;
         uint64_t byte_end = ((block_last % refblock_entries_) + 1) * refcount_bits_;
         byte_end = (byte_end + 7) / 8;
-        file_write(block_offset + byte_first, block + byte_first, byte_end - byte_first);
+        store_refcounts(block_offset, block, byte_first, byte_end);
         idx = block_last + 1;
     }
+}
+
+void Qcow2Node::store_refcounts(uint64_t block_offset, const uint8_t* block, uint64_t byte_first, uint64_t byte_end) {
+    if (!lazy_refcounts_) {
+        file_write(block_offset + byte_first, block + byte_first, byte_end - byte_first);
+        return;
+    }
+    // Lazy refcounts: the block stays in the cache until a flush; the dirty
+    // bit tells whoever opens the image after a crash to rebuild them.
+    mark_dirty();
+    refblock_cache_.mark_dirty(block_offset);
+}
+
+void Qcow2Node::mark_dirty() {
+    if (header_.incompatible_features & kIncompatDirty) return;
+    header_.incompatible_features |= kIncompatDirty;
+    write_header();
+    // The bit must be on disk before any L2 entry whose refcount is not.
+    if (int ret = file_->flush(); ret < 0) throw IoError{ret};
+}
+
+void Qcow2Node::write_back_refcounts() {
+    if (!refblock_cache_.has_dirty()) return;
+    refblock_cache_.write_back();
+}
+
+void Qcow2Node::mark_clean() {
+    write_back_refcounts();
+    if (!(header_.incompatible_features & kIncompatDirty)) return;
+    // Refcounts reach the disk before the bit that says they are stale goes.
+    if (int ret = file_->flush(); ret < 0) throw IoError{ret};
+    header_.incompatible_features &= ~kIncompatDirty;
+    write_header();
+    if (int ret = file_->flush(); ret < 0) throw IoError{ret};
 }
 
 uint64_t Qcow2Node::alloc_clusters(uint64_t count) {

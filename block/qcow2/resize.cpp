@@ -80,6 +80,12 @@ void Qcow2Node::truncate(uint64_t new_size, Prealloc prealloc, bool allow_shrink
 void Qcow2Node::amend(const std::vector<std::pair<std::string, std::string>>& options) {
     std::lock_guard lock(mutex_);
     if (read_only_) throw Error("Image is read-only");
+    // Refcounts reach the disk before lazy refcounts or the version change.
+    try {
+        mark_clean();
+    } catch (const IoError& e) {
+        throw Error("{}", errno_string(-e.err));
+    }
     Header h = header_;
     for (const auto& [key, value] : options) {
         if (key == "compat") {
@@ -126,6 +132,7 @@ void Qcow2Node::amend(const std::vector<std::pair<std::string, std::string>>& op
         header_ = old;
         throw Error("{}", errno_string(-e.err));
     }
+    lazy_refcounts_ = header_.version >= 3 && (header_.compatible_features & kCompatLazyRefcounts);
 }
 
 }  // namespace mimic::block::qcow2

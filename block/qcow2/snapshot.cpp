@@ -243,6 +243,7 @@ void Qcow2Node::snapshot_apply(const std::string& name_or_id) {
     if (index < 0) throw Error("Failed to load snapshot: No such file or directory");
     try {
         const Snapshot sn = snapshots_[index];
+        mark_bitmaps_dirty(0, std::max(header_.size, sn.disk_size));   // every byte may change
         auto snap_l1 = read_l1(sn.l1_table_offset, sn.l1_size);
         update_tree_refcounts(snap_l1, 1);
         auto old_l1 = l1_;
@@ -302,6 +303,18 @@ void Qcow2Node::snapshot_delete(const std::string& name_or_id) {
     } catch (const IoError& e) {
         throw Error("{}", errno_string(-e.err));
     }
+}
+
+}  // namespace mimic::block::qcow2
+
+namespace mimic::block::qcow2 {
+
+uint64_t Qcow2Node::snapshot_table_bytes() const {
+    // As serialize() lays it out, rounded to the clusters it was given.
+    uint64_t bytes = 0;
+    for (const auto& sn : snapshots_)
+        bytes += (kEntryHeader + kExtraKnown + sn.extra_unknown.size() + sn.id.size() + sn.name.size() + 7) & ~uint64_t{7};
+    return (bytes + cluster_size_ - 1) & ~uint64_t{cluster_size_ - 1};
 }
 
 }  // namespace mimic::block::qcow2

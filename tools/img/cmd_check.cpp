@@ -77,6 +77,7 @@ int cmd_check(int argc, char** argv) {
     request.filename = argv[optind];
     request.writable = fix != block::CheckFix::kNone;
     request.allow_corrupt = request.writable;
+    request.for_check = true;
     request.no_backing = true;
     auto node = open_image(request);
 

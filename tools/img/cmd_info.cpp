@@ -76,7 +76,17 @@ static Json info_json(block::BlockNode& node, const std::string& display_name) {
         for (const auto& f : fields) {
             if (f.kind == block::InfoField::kString) data[f.key] = f.text;
             else if (f.kind == block::InfoField::kBool) data[f.key] = f.flag;
-            else data[f.key] = f.number;
+            else if (f.kind == block::InfoField::kBitmaps) {
+                Json list = Json::array();
+                for (const auto& bm : f.bitmaps) {
+                    Json b;
+                    b["flags"] = bm.flags;
+                    b["name"] = bm.name;
+                    b["granularity"] = bm.granularity;
+                    list.push_back(b);
+                }
+                data[f.key] = list;
+            } else data[f.key] = f.number;
         }
         Json spec;
         spec["type"] = node.format_name();
@@ -114,6 +124,17 @@ static std::string info_text(block::BlockNode& node, const std::string& display_
             std::string key = f.key;
             for (auto& ch : key)
                 if (ch == '-') ch = ' ';
+            if (f.kind == block::InfoField::kBitmaps) {
+                out += fmt::format("    {}:\n", key);
+                for (size_t i = 0; i < f.bitmaps.size(); ++i) {
+                    const auto& bm = f.bitmaps[i];
+                    out += fmt::format("        [{}]:\n            flags:\n", i);
+                    for (size_t k = 0; k < bm.flags.size(); ++k)
+                        out += fmt::format("                [{}]: {}\n", k, bm.flags[k]);
+                    out += fmt::format("            name: {}\n            granularity: {}\n", bm.name, bm.granularity);
+                }
+                continue;
+            }
             std::string value = f.kind == block::InfoField::kString ? f.text
                                 : f.kind == block::InfoField::kBool ? (f.flag ? "true" : "false")
                                                                     : std::to_string(f.number);

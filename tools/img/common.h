@@ -34,6 +34,7 @@ struct OpenRequest {
     bool force_share = false;
     bool no_backing = false;
     bool allow_corrupt = false;
+    bool for_check = false;
     std::string cache = "writeback";
 };
 

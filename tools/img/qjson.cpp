@@ -29,7 +29,7 @@ void emit(const nlohmann::json& v, int level, std::string& out) {
             out += pad + nlohmann::json(keys[i]).dump(-1, ' ', true) + ": ";
             emit(v.at(keys[i]), level + 1, out);
         }
-        out += keys.empty() ? "}" : "\n" + close_pad + "}";
+        out += "\n" + close_pad + "}";   // QEMU breaks the line even when empty
     } else if (v.is_array()) {
         out += "[";
         for (size_t i = 0; i < v.size(); ++i) {
@@ -37,7 +37,7 @@ void emit(const nlohmann::json& v, int level, std::string& out) {
             out += pad;
             emit(v[i], level + 1, out);
         }
-        out += v.empty() ? "]" : "\n" + close_pad + "]";
+        out += "\n" + close_pad + "]";
     } else {
         out += v.dump(-1, ' ', true);
     }

@@ -3,6 +3,9 @@
 //
 //   mimic-io [-f FMT] [-r] [-U] [-n] [-t CACHE] [-i AIO] [-c CMD]... FILE
 //
+// Commands: read, write, discard, flush, length, aio_read, aio_write,
+// aio_flush, map, alloc, sleep, quit.
+//
 // Each command prints the same lines qemu-io does, so test scripts written
 // for one can be read against the other.
 #include "mimic/block/image.h"
@@ -13,6 +16,8 @@
 #include <getopt.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -81,6 +86,14 @@ public:
                 std::printf("%s\n", format_size(node_->size()).c_str());
                 return true;
             }
+            if (cmd == "aio_read") return aio_read(words);
+            if (cmd == "aio_write") return aio_write(words);
+            if (cmd == "aio_flush") {
+                drain();
+                return true;
+            }
+            if (cmd == "map") return map();
+            if (cmd == "alloc") return alloc(words);
             if (cmd == "quit" || cmd == "q") return true;
             if (cmd == "sleep" && words.size() == 2) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(parse_num(words[1])));
@@ -93,6 +106,31 @@ public:
             return false;
         }
     }
+
+    // Reports the asynchronous requests that have finished; qemu-io prints
+    // them whenever its main loop runs, which is between commands.
+    bool poll() {
+        std::vector<std::unique_ptr<AioRequest>> done;
+        {
+            std::lock_guard lock(aio_mutex_);
+            done.swap(aio_done_);
+        }
+        bool ok = true;
+        for (auto& req : done) {
+            req->thread.join();
+            ok = report_aio(*req) && ok;
+        }
+        return ok;
+    }
+
+    // Waits for every asynchronous request (aio_flush, and before exit).
+    bool drain() {
+        std::unique_lock lock(aio_mutex_);
+        aio_cv_.wait(lock, [&] { return aio_in_flight_ == 0; });
+        lock.unlock();
+        return poll();
+    }
+
 
 private:
     bool check(const char* what, int ret) {
@@ -206,8 +244,152 @@ private:
         return true;
     }
 
+    // One aio_read/aio_write: runs on its own thread, so several overlap
+    // as in qemu-io (whose requests are coroutines).
+    struct AioRequest {
+        bool is_write = false;
+        Args args;
+        uint64_t offset = 0, count = 0;
+        std::vector<uint8_t> buf;
+        int ret = 0;
+        double seconds = 0;
+        std::thread thread;
+    };
+
+    bool aio_submit(const std::vector<std::string>& words, bool is_write) {
+        op_ = is_write ? "aio_write" : "readv";
+        auto req = std::make_unique<AioRequest>();
+        req->is_write = is_write;
+        // Several lengths make one vectored request of their sum.
+        Args& a = req->args;
+        a = parse_lenient(words);
+        if (a.rest.size() < 2) throw Error("{}: wrong number of arguments", words[0]);
+        req->offset = parse_num(a.rest[0]);
+        for (size_t i = 1; i < a.rest.size(); ++i) req->count += parse_num(a.rest[i]);
+        // As in qemu-io, a request that fails is reported but does not fail
+        // the command (nor the exit status).
+        if (!range_ok(req->offset, req->count)) return true;
+        req->buf.assign(req->count, static_cast<uint8_t>(a.pattern >= 0 ? a.pattern : 0xcd));
+        {
+            std::lock_guard lock(aio_mutex_);
+            ++aio_in_flight_;
+        }
+        AioRequest* r = req.get();
+        r->thread = std::thread([this, r, owned = std::move(req)]() mutable {
+            auto start = std::chrono::steady_clock::now();
+            if (!r->is_write) r->ret = node_->pread(r->offset, r->buf.data(), r->count);
+            else if (r->args.zero) r->ret = node_->pwrite_zeroes(r->offset, r->count, r->args.unmap);
+            else r->ret = node_->pwrite(r->offset, r->buf.data(), r->count);
+            r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            std::lock_guard lock(aio_mutex_);
+            aio_done_.push_back(std::move(owned));
+            --aio_in_flight_;
+            aio_cv_.notify_all();
+        });
+        return true;
+    }
+
+    bool report_aio(const AioRequest& r) {
+        const char* name = r.is_write ? "aio_write" : "readv";   // qemu-io's words
+        if (r.ret < 0) {
+            std::printf("%s failed: %s\n", name, errno_string(-r.ret).c_str());
+            return false;
+        }
+        if (!r.is_write && r.args.pattern >= 0) {
+            for (uint64_t i = 0; i < r.count; ++i) {
+                if (r.buf[i] != r.args.pattern) {
+                    std::printf("Pattern verification failed at offset %llu, %llu bytes\n",
+                                static_cast<unsigned long long>(r.offset + i), static_cast<unsigned long long>(r.count));
+                    break;
+                }
+            }
+        }
+        if (!r.args.quiet) print_report(r.is_write ? "wrote" : "read", r.seconds, r.offset, r.count, r.count, 1);
+        return true;
+    }
+
+    bool aio_read(const std::vector<std::string>& words) { return aio_submit(words, false); }
+    bool aio_write(const std::vector<std::string>& words) { return aio_submit(words, true); }
+
+    // Like parse(), for commands that take a variable number of operands.
+    Args parse_lenient(const std::vector<std::string>& words) {
+        Args a;
+        for (size_t i = 1; i < words.size(); ++i) {
+            const std::string& w = words[i];
+            if (w == "-P" && i + 1 < words.size()) {
+                auto v = parse_int(words[++i]);
+                if (!v) throw Error("non-numeric pattern argument -- '{}'", words[i]);
+                a.pattern = static_cast<int>(*v & 0xff);
+            } else if (w == "-q") {
+                a.quiet = true;
+            } else if (w == "-z") {
+                a.zero = true;
+            } else if (w == "-u") {
+                a.unmap = true;
+            } else if (w == "-C" || w == "-v" || w == "-f" || w == "-i") {
+                // statistics, dumps and flags qemu-io accepts; no effect here
+            } else {
+                a.rest.push_back(w);
+            }
+        }
+        return a;
+    }
+
+    // qemu-io's map: runs allocated in this image (not its backing file).
+    bool map() {
+        uint64_t size = node_->size();
+        uint64_t offset = 0;
+        while (offset < size) {
+            bool allocated = false;
+            uint64_t run = 0;
+            while (offset + run < size) {
+                BlockStatus st = node_->block_status(offset + run, size - offset - run);
+                if (st.bytes == 0) break;
+                if (run == 0) allocated = st.allocated;
+                else if (st.allocated != allocated) break;
+                run += st.bytes;
+            }
+            if (run == 0) break;
+            std::printf("%s (0x%llx) bytes %s at offset %s (0x%llx)\n", cvtstr(static_cast<double>(run)).c_str(),
+                        static_cast<unsigned long long>(run), allocated ? "    allocated" : "not allocated",
+                        cvtstr(static_cast<double>(offset)).c_str(), static_cast<unsigned long long>(offset));
+            offset += run;
+        }
+        return true;
+    }
+
+    // qemu-io's alloc: how many bytes of a range this image allocates.
+    bool alloc(const std::vector<std::string>& words) {
+        if (words.size() < 2 || words.size() > 3) throw Error("alloc: wrong number of arguments");
+        uint64_t offset = parse_num(words[1]);
+        uint64_t count = words.size() == 3 ? parse_num(words[2]) : 512;
+        uint64_t start = offset, remaining = count, allocated = 0;
+        while (remaining > 0) {
+            if (offset >= node_->size()) {
+                count -= remaining;   // past the end: the range is cut short
+                break;
+            }
+            BlockStatus st = node_->block_status(offset, std::min(remaining, node_->size() - offset));
+            uint64_t n = std::min(st.bytes, remaining);
+            if (n == 0) {
+                count -= remaining;
+                break;
+            }
+            if (st.allocated) allocated += n;
+            offset += n;
+            remaining -= n;
+        }
+        std::printf("%llu/%llu bytes allocated at offset %s\n", static_cast<unsigned long long>(allocated),
+                    static_cast<unsigned long long>(count), cvtstr(static_cast<double>(start)).c_str());
+        return true;
+    }
+
     std::unique_ptr<BlockNode> node_;
     const char* op_ = "";
+    std::mutex aio_mutex_;
+    std::condition_variable aio_cv_;
+    std::vector<std::unique_ptr<AioRequest>> aio_done_;
+    unsigned aio_in_flight_ = 0;
 };
 
 void usage() {
@@ -268,14 +450,18 @@ int main(int argc, char** argv) {
             // command's output is flushed before the next is read.
             for (std::string line; std::getline(std::cin, line);) {
                 ok = session.run(line) && ok;
+                session.poll();
                 std::fflush(stdout);
             }
         } else {
             for (const auto& cmd : commands) {
                 ok = session.run(cmd) && ok;
+                session.poll();
                 std::fflush(stdout);
             }
         }
+        session.drain();
+        std::fflush(stdout);
         return ok ? 0 : 1;
     } catch (const Error& e) {
         std::fprintf(stderr, "mimic-io: %s\n", e.what());

@@ -42,14 +42,22 @@ struct SnapshotInfo {
     bool has_icount = false;
 };
 
+// A persistent dirty bitmap as "qemu-img info" lists it.
+struct BitmapInfo {
+    std::string name;
+    uint64_t granularity = 0;
+    std::vector<std::string> flags;   // "in-use", "auto"
+};
+
 // Format-specific lines of "qemu-img info"; `key` is the JSON name,
 // the human form is derived from it.
 struct InfoField {
     std::string key;
-    enum Kind { kString, kBool, kInt } kind;
+    enum Kind { kString, kBool, kInt, kBitmaps } kind;
     std::string text;
     bool flag = false;
     int64_t number = 0;
+    std::vector<BitmapInfo> bitmaps;
 };
 
 enum class CheckFix { kNone, kLeaks, kAll };

@@ -36,6 +36,7 @@ struct OpenOptions {
     bool force_share = false;    // -U: open even if another process writes
     bool no_backing = false;     // open only the top image (info, rebase -u)
     bool allow_corrupt = false;  // check -r: repair an image marked corrupt
+    bool for_check = false;      // check: a dirty image is repaired by the check, not on open
 };
 
 }  // namespace mimic::block

@@ -55,6 +55,31 @@ protected:
         for (int i = bytes - 1; i >= 0; --i) f.put(static_cast<char>(value >> (8 * i)));
     }
 
+    std::vector<uint8_t> bytes_at(uint64_t offset, size_t length) {
+        std::ifstream f(path_, std::ios::binary);
+        f.seekg(static_cast<std::streamoff>(offset));
+        std::vector<uint8_t> out(length);
+        f.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(length));
+        return out;
+    }
+
+    // Points guest cluster 2 (a COPIED, writable cluster) at `host`, writes
+    // to it, and expects QEMU's overlap check to stop the write and mark
+    // the image corrupt, with the metadata at `host` untouched.
+    void expect_write_prevented(uint64_t host) {
+        patch_be(l2_offset() + 2 * 8, 0x8000000000000000ull | host, 8);
+        auto before = bytes_at(host, 65536);
+        {
+            auto node = open(false);
+            std::vector<uint8_t> buf(4096, 0xee);
+            EXPECT_EQ(node->pwrite(2 * 65536 + 512, buf.data(), buf.size()), -EIO);
+            EXPECT_EQ(node->pwrite(0, buf.data(), 512), -EACCES);   // no more writes
+        }
+        EXPECT_EQ(bytes_at(host, 65536), before);
+        EXPECT_EQ(be64_at(72) & 2, 2u);   // incompatible feature "corrupt"
+        EXPECT_EQ(open_error(false), "qcow2: Image is corrupt; cannot be opened read/write");
+    }
+
     uint64_t l1_offset() { return be64_at(40); }
     uint64_t l2_offset() { return be64_at(l1_offset()) & 0x00fffffffffffe00ull; }
 
@@ -103,6 +128,34 @@ TEST_F(Qcow2Corruption, DataClusterInHeaderIsNotOverwritten) {
         EXPECT_EQ(node->pwrite(0, buf.data(), buf.size()), -EIO);
     }
     EXPECT_EQ(be64_at(65536), 0x20000u);   // entry 0 still points at its block
+}
+
+TEST_F(Qcow2Corruption, WriteOntoRefcountBlockIsPrevented) {
+    uint64_t refblock = be64_at(be64_at(48));   // refcount table entry 0
+    ASSERT_NE(refblock, 0u);
+    expect_write_prevented(refblock);
+}
+
+TEST_F(Qcow2Corruption, WriteOntoActiveL2TableIsPrevented) {
+    expect_write_prevented(l2_offset());
+}
+
+TEST_F(Qcow2Corruption, WriteOntoSnapshotTableIsPrevented) {
+    {
+        auto node = open(false);
+        node->snapshot_create("s1");
+    }
+    uint64_t table = be64_at(64);
+    ASSERT_NE(table, 0u);
+    // The snapshot made cluster 2's L2 shared; the write goes to a copy of
+    // the table, so point the copy's entry as well: the active L2 is
+    // copied on the first write, which the overlap check must survive.
+    {
+        auto node = open(false);
+        std::vector<uint8_t> buf(512, 1);
+        ASSERT_EQ(node->pwrite(0, buf.data(), buf.size()), 0);   // L2 now owned again
+    }
+    expect_write_prevented(table);
 }
 
 TEST_F(Qcow2Corruption, UnalignedDataClusterFailsCleanly) {
