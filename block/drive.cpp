@@ -121,7 +121,9 @@ std::unique_ptr<Drive> Drive::open(const OpenOptions& options, CompletionQueue* 
         drive->root_ = open_image(options);
     }
     drive->read_only_ = drive->root_->read_only();
-    drive->pool_ = std::make_unique<ThreadPool>(options.aio == AioMode::kThreads ? 8 : 4);
+    // As many requests in flight as QEMU's thread pool allows (64); the
+    // workers start only as the queue deepens.
+    drive->pool_ = std::make_unique<ThreadPool>(64);
     return drive;
 }
 

@@ -14,7 +14,7 @@
 namespace mimic::block::qcow2 {
 
 CheckResult Qcow2Node::check(CheckFix fix) {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (fix != CheckFix::kNone && read_only_) throw Error("Image is read-only");
     try {
         CheckResult result = check_locked(fix);

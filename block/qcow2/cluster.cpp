@@ -288,6 +288,8 @@ int Qcow2Node::pwrite_compressed(uint64_t offset, const void* buf, size_t bytes)
     lock.unlock();
     if (int ret = file_->pwrite(host, packed->data(), packed->size()); ret < 0) return ret;
     lock.lock();
+    // The old cluster may be freed below: no transfer may still use it.
+    data_io_idle_.wait(lock, [this] { return data_io_in_flight_ == 0; });
     if (read_only_) return -EACCES;
     return guarded([&] {
         uint64_t l2_offset = writable_l2(offset);

@@ -146,7 +146,7 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool f
 }
 
 Qcow2Node::~Qcow2Node() {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (int ret = guarded([&] { close_locked(); }); ret < 0)
         std::fprintf(stderr, "qcow2: '%s': could not write metadata on close: %s\n", filename_.c_str(),
                      errno_string(-ret).c_str());
@@ -341,34 +341,80 @@ void Qcow2Node::read_locked(uint64_t offset, uint8_t* buf, size_t bytes) {
     }
 }
 
+std::unique_lock<std::mutex> Qcow2Node::lock_exclusive() {
+    std::unique_lock lock(mutex_);
+    data_io_idle_.wait(lock, [this] { return data_io_in_flight_ == 0; });
+    return lock;
+}
+
+int Qcow2Node::unlocked_data_io(std::unique_lock<std::mutex>& lock, bool write, uint64_t host, void* buf,
+                                size_t bytes) {
+    ++data_io_in_flight_;
+    lock.unlock();
+    int ret = write ? file_->pwrite(host, buf, bytes) : file_->pread(host, buf, bytes);
+    lock.lock();
+    if (--data_io_in_flight_ == 0) data_io_idle_.notify_all();
+    return ret;
+}
+
+// Guest data moves without the node lock, as in QEMU: the lock covers the
+// metadata lookup only, so requests to allocated clusters overlap (with
+// cache=none each one is a real disk access). Operations that free
+// clusters take lock_exclusive() and wait for such transfers first.
 int Qcow2Node::pread(uint64_t offset, void* buf, size_t bytes) {
-    std::lock_guard lock(mutex_);
-    return guarded([&] { read_locked(offset, static_cast<uint8_t*>(buf), bytes); });
+    std::unique_lock lock(mutex_);
+    auto* p = static_cast<uint8_t*>(buf);
+    return guarded([&] {
+        while (bytes > 0) {
+            Mapping m = lookup(offset, bytes);
+            size_t n = m.bytes;
+            if (m.kind == ClusterKind::kNormal) {
+                if (int ret = unlocked_data_io(lock, false, m.host_offset, p, n); ret < 0) throw IoError{ret};
+            } else {
+                read_locked(offset, p, n);
+            }
+            offset += n;
+            p += n;
+            bytes -= n;
+        }
+    });
 }
 
 int Qcow2Node::pwrite(uint64_t offset, const void* buf, size_t bytes) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (read_only_) return -EACCES;
     mark_bitmaps_dirty(offset, bytes);
-    return guarded([&] { write_locked(offset, static_cast<const uint8_t*>(buf), bytes); });
+    auto* p = static_cast<uint8_t*>(const_cast<void*>(buf));
+    return guarded([&] {
+        // Clusters this image owns are overwritten in place without the
+        // lock; everything else (allocation, COW, subclusters) under it.
+        Mapping m{};
+        if (!extended_l2_ && bytes > 0 && (m = lookup(offset, bytes)).kind == ClusterKind::kNormal && m.copied &&
+            m.bytes == bytes && ((m.host_offset + bytes - 1) >> cluster_bits_) < end_cluster_) {
+            check_overlap(m.host_offset, bytes);
+            if (int ret = unlocked_data_io(lock, true, m.host_offset, p, bytes); ret < 0) throw IoError{ret};
+            return;
+        }
+        write_locked(offset, p, bytes);
+    });
 }
 
 int Qcow2Node::pwrite_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap) {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (read_only_) return -EACCES;
     mark_bitmaps_dirty(offset, bytes);
     return guarded([&] { zero_or_discard(offset, bytes, false, may_unmap); });
 }
 
 int Qcow2Node::discard(uint64_t offset, uint64_t bytes) {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (read_only_) return -EACCES;
     mark_bitmaps_dirty(offset, bytes);
     return guarded([&] { zero_or_discard(offset, bytes, true, true); });
 }
 
 int Qcow2Node::make_empty() {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (read_only_) return -EACCES;
     mark_bitmaps_dirty(0, header_.size);
     return guarded([&] { zero_or_discard(0, header_.size, true, true, true); });

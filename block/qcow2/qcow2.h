@@ -8,8 +8,9 @@
 // flush and close, and the dirty bit is set on disk meanwhile; an image
 // opened dirty has its refcounts rebuilt (as QEMU does).
 //
-// One mutex serialises every request on a node; requests come from the
-// thread pool of a Drive or from the tools' single thread.
+// One mutex serialises the metadata work of every request on a node; guest
+// data of allocated clusters moves without it (see pread/pwrite). Requests
+// come from the thread pool of a Drive or from the tools' threads.
 #pragma once
 
 #include "format.h"
@@ -19,6 +20,7 @@
 #include "mimic/util/error.h"
 
 #include <cerrno>
+#include <condition_variable>
 #include <new>
 
 #include <memory>
@@ -207,7 +209,15 @@ private:
     // ---- check (check.cpp)
     CheckResult check_locked(CheckFix fix);
 
+    // The node lock; plus the count of guest data transfers running
+    // without it (pread, in-place pwrite). Whoever may free clusters waits
+    // for that count to reach zero.
+    std::unique_lock<std::mutex> lock_exclusive();
+    int unlocked_data_io(std::unique_lock<std::mutex>& lock, bool write, uint64_t host, void* buf, size_t bytes);
+
     std::mutex mutex_;
+    std::condition_variable data_io_idle_;
+    unsigned data_io_in_flight_ = 0;
     Header header_;
     std::vector<Extension> preserved_extensions_;
     uint32_t cluster_bits_ = 16;

@@ -11,7 +11,7 @@
 namespace mimic::block::qcow2 {
 
 void Qcow2Node::truncate(uint64_t new_size, Prealloc prealloc, bool allow_shrink) {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (read_only_) throw Error("Image is read-only");
     if (new_size % 512) throw Error("The new size must be a multiple of 512");
     uint64_t old_size = header_.size;
@@ -78,7 +78,7 @@ void Qcow2Node::truncate(uint64_t new_size, Prealloc prealloc, bool allow_shrink
 }
 
 void Qcow2Node::amend(const std::vector<std::pair<std::string, std::string>>& options) {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (read_only_) throw Error("Image is read-only");
     // Refcounts reach the disk before lazy refcounts or the version change.
     try {

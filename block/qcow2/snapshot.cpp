@@ -200,7 +200,7 @@ void Qcow2Node::write_snapshot_table(std::vector<Snapshot> table) {
 }
 
 void Qcow2Node::snapshot_create(const std::string& name) {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (read_only_) throw Error("Image is read-only");
     if (snapshots_.size() >= kMaxSnapshots) throw Error("Too many snapshots");
     try {
@@ -237,7 +237,7 @@ void Qcow2Node::snapshot_create(const std::string& name) {
 }
 
 void Qcow2Node::snapshot_apply(const std::string& name_or_id) {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (read_only_) throw Error("Image is read-only");
     int index = find_snapshot(name_or_id);
     if (index < 0) throw Error("Failed to load snapshot: No such file or directory");
@@ -267,7 +267,7 @@ void Qcow2Node::snapshot_apply(const std::string& name_or_id) {
 }
 
 void Qcow2Node::load_snapshot(const std::string& name_or_id) {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (!read_only_) throw Error("Failed to load snapshot: Device is not read-only");
     int index = find_snapshot(name_or_id);
     if (index < 0) throw Error("Failed to load snapshot: Can't find snapshot");
@@ -287,7 +287,7 @@ void Qcow2Node::load_snapshot(const std::string& name_or_id) {
 }
 
 void Qcow2Node::snapshot_delete(const std::string& name_or_id) {
-    std::lock_guard lock(mutex_);
+    auto lock = lock_exclusive();
     if (read_only_) throw Error("Image is read-only");
     int index = find_snapshot(name_or_id);
     if (index < 0) throw Error("snapshot not found");

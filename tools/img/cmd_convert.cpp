@@ -10,6 +10,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -67,6 +70,108 @@ void compress_copy(block::BlockNode& src, block::BlockNode& out, uint64_t dst_ba
     }
 }
 
+struct CopyParams {
+    uint64_t chunk;        // largest request
+    uint64_t sparse;       // -S granularity (0: write everything)
+    bool target_zero;      // the target reads as zeros already
+    bool skip_backing;     // -B: leave what lies below the top layer
+    unsigned workers;      // -m: requests in flight
+    bool out_of_order;     // -W
+};
+
+// Writes data read from the source, leaving zero-filled blocks of the -S
+// granularity sparse.
+void write_sparse(block::BlockNode& out, uint64_t at, const uint8_t* buf, uint64_t n, const CopyParams& p,
+                  const std::string& target) {
+    uint64_t g = p.sparse ? p.sparse : n;
+    for (uint64_t off = 0; off < n;) {
+        uint64_t len = std::min<uint64_t>(g - (at + off) % g, n - off);
+        uint64_t run = len;
+        bool zero = p.sparse && is_zero(buf + off, len);
+        // Coalesce consecutive blocks of the same kind.
+        while (off + run < n) {
+            uint64_t l2 = std::min<uint64_t>(g, n - off - run);
+            if ((p.sparse && is_zero(buf + off + run, l2)) != zero) break;
+            run += l2;
+        }
+        if (zero) {
+            if (!p.target_zero) {
+                if (int ret = out.pwrite_zeroes(at + off, run, true); ret < 0)
+                    throw Error("error while writing at byte {}: {}", at + off, errno_string(-ret));
+            }
+        } else {
+            write_or_throw(out, at + off, buf + off, run, target);
+        }
+        off += run;
+    }
+}
+
+// The uncompressed copy, pipelined as qemu-img's coroutines are: up to
+// `workers` requests in flight, each reading one segment of uniform
+// allocation; reads overlap freely, writes go out in source order unless
+// -W (in order keeps a qcow2 target unfragmented).
+template <typename OnProgress>
+void copy_pipelined(block::BlockNode& src, block::BlockNode& out, uint64_t dst_base, const CopyParams& p,
+                    const std::string& target, OnProgress&& progress) {
+    const uint64_t size = src.size();
+    std::mutex mutex;
+    std::condition_variable turn_cv;
+    uint64_t next_pos = 0;        // first byte not yet claimed
+    uint64_t next_seq = 0;        // sequence number of the next claim
+    uint64_t write_turn = 0;      // sequence number allowed to write
+    std::exception_ptr failure;
+
+    auto worker = [&] {
+        std::vector<uint8_t> buf(p.chunk);
+        for (;;) {
+            uint64_t pos, n, seq;
+            block::BlockStatus st;
+            {
+                std::lock_guard lock(mutex);
+                if (failure || next_pos >= size) return;
+                pos = next_pos;
+                uint64_t want = std::min<uint64_t>(p.chunk, size - pos);
+                st = src.block_status(pos, want);
+                n = std::min<uint64_t>(st.bytes ? st.bytes : want, want);
+                next_pos += n;
+                seq = next_seq++;
+            }
+            try {
+                bool skip = p.skip_backing && st.depth > 0;
+                bool zeros = !skip && st.zero && !st.data;
+                if (!skip && !zeros) read_or_throw(src, pos, buf.data(), n, src.filename());
+                {
+                    std::unique_lock lock(mutex);
+                    if (!p.out_of_order) turn_cv.wait(lock, [&] { return write_turn == seq || failure; });
+                    if (failure) return;
+                }
+                if (zeros) {
+                    if (!p.target_zero) {
+                        if (int ret = out.pwrite_zeroes(dst_base + pos, n, true); ret < 0)
+                            throw Error("error while writing at byte {}: {}", dst_base + pos, errno_string(-ret));
+                    }
+                } else if (!skip) {
+                    write_sparse(out, dst_base + pos, buf.data(), n, p, target);
+                }
+                std::lock_guard lock(mutex);
+                ++write_turn;
+                progress(n);
+                turn_cv.notify_all();
+            } catch (...) {
+                std::lock_guard lock(mutex);
+                if (!failure) failure = std::current_exception();
+                turn_cv.notify_all();
+                return;
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < p.workers; ++t) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+    if (failure) std::rethrow_exception(failure);
+}
+
 }  // namespace
 
 int cmd_convert(int argc, char** argv) {
@@ -85,6 +190,8 @@ int cmd_convert(int argc, char** argv) {
                                    {"bitmaps", no_argument, nullptr, kBitmaps},
                                    {nullptr, 0, nullptr, 0}};
     bool target_is_zero_flag = false;
+    unsigned coroutines = 8;     // qemu-img's default -m
+    bool out_of_order = false;   // -W
     int c;
     while ((c = getopt_long(argc, argv, "hf:O:B:CcF:o:l:S:pt:T:qnm:WUr:s:", kLong, nullptr)) != -1) {
         switch (c) {
@@ -112,9 +219,10 @@ int cmd_convert(int argc, char** argv) {
         case 'm': {
             auto v = parse_uint(optarg);
             if (!v || *v < 1 || *v > 16) throw Error("Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
+            coroutines = static_cast<unsigned>(*v);
             break;
         }
-        case 'W': break;   // out-of-order writes: ours are in order anyway
+        case 'W': out_of_order = true; break;
         case 'U': force_share = true; break;
         case 'r': break;
         case kTargetIsZero: target_is_zero_flag = true; break;
@@ -184,7 +292,6 @@ int cmd_convert(int argc, char** argv) {
     bool target_zero = (!no_create && backing.empty()) || target_is_zero_flag;
     uint32_t cluster = out->cluster_size() ? out->cluster_size() : 65536;
     uint64_t chunk = std::max<uint64_t>(2 << 20, cluster);
-    std::vector<uint8_t> buf(chunk);
 
     Progress meter(progress);
     uint64_t dst_base = 0, done = 0;
@@ -199,49 +306,12 @@ int cmd_convert(int argc, char** argv) {
             dst_base += size;
             continue;
         }
-        for (uint64_t pos = 0; pos < size;) {
-            uint64_t want = std::min<uint64_t>(chunk, size - pos);
-            block::BlockStatus st = src->block_status(pos, want);
-            uint64_t n = std::min<uint64_t>(st.bytes ? st.bytes : want, want);
-            if (!backing.empty() && st.depth > 0) {
-                // -B: data below the top layer is expected in the new backing file.
-                pos += n;
-                continue;
-            }
-            if (st.zero && !st.data) {
-                if (!target_zero) {
-                    if (int ret = out->pwrite_zeroes(dst_base + pos, n, true); ret < 0)
-                        throw Error("error while writing at byte {}: {}", dst_base + pos, errno_string(-ret));
-                }
-            } else {
-                read_or_throw(*src, pos, buf.data(), n, src->filename());
-                // Write data, but leave zero-filled blocks sparse.
-                uint64_t g = sparse ? sparse : n;
-                for (uint64_t off = 0; off < n;) {
-                    uint64_t len = std::min<uint64_t>(g - (pos + off) % g, n - off);
-                    uint64_t run = len;
-                    bool zero = sparse && is_zero(buf.data() + off, len);
-                    // Coalesce consecutive blocks of the same kind.
-                    while (off + run < n) {
-                        uint64_t l2 = std::min<uint64_t>(g, n - off - run);
-                        if ((sparse && is_zero(buf.data() + off + run, l2)) != zero) break;
-                        run += l2;
-                    }
-                    if (zero) {
-                        if (!target_zero) {
-                            if (int ret = out->pwrite_zeroes(dst_base + pos + off, run, true); ret < 0)
-                                throw Error("error while writing at byte {}: {}", dst_base + pos + off, errno_string(-ret));
-                        }
-                    } else {
-                        write_or_throw(*out, dst_base + pos + off, buf.data() + off, run, target);
-                    }
-                    off += run;
-                }
-            }
-            pos += n;
-            done += n;
-            meter.update(total ? 100.0 * done / total : 100.0);
-        }
+        copy_pipelined(*src, *out, dst_base, CopyParams{chunk, sparse, target_zero, !backing.empty(), coroutines,
+                                                          out_of_order},
+                       target, [&](uint64_t n) {
+                           done += n;
+                           meter.update(total ? 100.0 * done / total : 100.0);
+                       });
         dst_base += size;
     }
     if (int ret = out->flush(); ret < 0) throw Error("error while flushing: {}", errno_string(-ret));

@@ -646,7 +646,7 @@ int cmd_bench(int argc, char** argv) {
         case 'c': count = static_cast<int>(num()); break;
         case 'd': depth = static_cast<int>(num()); break;
         case 'f': options.format = optarg; break;
-        case 'n': cache = "none"; break;
+        case 'n': options.aio = block::AioMode::kNative; break;   // as qemu-img: native AIO, needs -t none
         case 'i': options.aio = block::parse_aio_mode(optarg); break;
         case 'o': offset = num(); break;
         case 'q': quiet = true; break;
