@@ -97,6 +97,7 @@ private:
     std::unique_ptr<monitor::ChardevRegistryInfo> chardev_info_;
     std::vector<std::unique_ptr<monitor::ChardevMonitor>> monitors_;
     std::string accel_;
+    x86::CpuModel cpu_model_ = x86::default_cpu_model();   // -cpu
     Daemon daemon_;
 };
 
@@ -124,11 +125,13 @@ void Vm::Impl::reject_unsupported() {
     if (config_.vga && *config_.vga != "none" && *config_.vga != "std")
         refuse("-vga " + *config_.vga, "the '" + *config_.vga + "' VGA");
     if (!config_.cpu_model.empty()) {
-        // Feature flags (qemu64,+sse4.2) are not taken: a model is what it
-        // implements.
-        if (!x86::find_cpu_model(config_.cpu_model))
-            throw Error("-cpu {}: unable to find CPU model '{}'", config_.cpu_model,
-                        config_.cpu_model.substr(0, config_.cpu_model.find(',')));
+        std::vector<std::string> warnings;
+        try {
+            cpu_model_ = x86::parse_cpu_model(config_.cpu_model, warnings);
+        } catch (const Error& e) {
+            throw Error("-cpu {}: {}", config_.cpu_model, e.what());
+        }
+        for (const std::string& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, w.c_str());
     }
     if (config_.daemonize && config_.nographic)
         throw Error("-nographic cannot be used with -daemonize");
@@ -267,10 +270,7 @@ void Vm::Impl::create_accelerator() {
             throw Error("-smp {}: more than one vCPU is not supported yet", config_.smp.cpus);
         const cli::Opts no_options;
         const cli::Opts& accel_opts = config_.accels.empty() ? no_options : config_.accels.front().opts;
-        tcg_ = at(location, [&] { return std::make_unique<TcgAccel>(
-                                                *machine_, run_control_, accel_opts,
-                                                config_.cpu_model.empty() ? x86::default_cpu_model()
-                                                                          : *x86::find_cpu_model(config_.cpu_model));
+        tcg_ = at(location, [&] { return std::make_unique<TcgAccel>(*machine_, run_control_, accel_opts, cpu_model_);
         });
         // The board's PIC reaches the vCPU through its signals.
         hw::BoardSignals& signals = hw::board_signals(*machine_);

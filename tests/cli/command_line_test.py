@@ -89,6 +89,11 @@ class BadInput(unittest.TestCase):
             "-device isa-debug-exit,bogus=1: Property 'isa-debug-exit.bogus' not found",
             "-accel", "qtest", "-device", "isa-debug-exit,bogus=1")
 
+    def test_unknown_cpu_feature(self):
+        self.assert_one_line_error(
+            "-cpu qemu64,+bogus: can't apply global qemu64-x86_64-cpu.bogus=on: "
+            "Property 'qemu64-x86_64-cpu.bogus' not found", "-cpu", "qemu64,+bogus")
+
     def test_unknown_cpu(self):
         self.assert_one_line_error("-cpu bogus: unable to find CPU model 'bogus'", "-cpu", "bogus")
 

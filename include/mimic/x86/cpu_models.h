@@ -9,7 +9,9 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace mimic::x86 {
 
@@ -61,5 +63,10 @@ std::span<const CpuModel> cpu_models();
 const CpuModel* find_cpu_model(std::string_view name);
 // qemu64, as QEMU's default for x86_64.
 const CpuModel& default_cpu_model();
+// A -cpu argument: MODEL[,+feat|-feat|feat=on|off]... Feature names are
+// QEMU's (sse4.2, popcnt, xsave, ...). A known feature Mimic does not
+// implement is dropped with a warning (as QEMU does under TCG); an unknown
+// model or feature throws mimic::Error.
+CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings);
 
 }  // namespace mimic::x86

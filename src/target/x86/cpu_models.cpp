@@ -8,6 +8,8 @@
 
 #include <array>
 
+#include "mimic/util/error.h"
+
 namespace mimic::x86 {
 
 using namespace cpuid;
@@ -82,5 +84,87 @@ const CpuModel* find_cpu_model(std::string_view name) {
 }
 
 const CpuModel& default_cpu_model() { return cpu_models()[0]; }
+
+}  // namespace mimic::x86
+
+namespace mimic::x86 {
+
+namespace {
+
+struct FeatureName {
+    std::string_view name;
+    uint32_t CpuFeatures::*word;
+    unsigned bit;
+    std::string_view where;   // for the warning, as QEMU prints it
+};
+
+constexpr FeatureName kFeatureNames[] = {
+    {"fpu", &CpuFeatures::f1_edx, 0, "CPUID.01H:EDX"},      {"vme", &CpuFeatures::f1_edx, 1, "CPUID.01H:EDX"},
+    {"de", &CpuFeatures::f1_edx, 2, "CPUID.01H:EDX"},       {"pse", &CpuFeatures::f1_edx, 3, "CPUID.01H:EDX"},
+    {"tsc", &CpuFeatures::f1_edx, 4, "CPUID.01H:EDX"},      {"msr", &CpuFeatures::f1_edx, 5, "CPUID.01H:EDX"},
+    {"pae", &CpuFeatures::f1_edx, 6, "CPUID.01H:EDX"},      {"mce", &CpuFeatures::f1_edx, 7, "CPUID.01H:EDX"},
+    {"cx8", &CpuFeatures::f1_edx, 8, "CPUID.01H:EDX"},      {"apic", &CpuFeatures::f1_edx, 9, "CPUID.01H:EDX"},
+    {"sep", &CpuFeatures::f1_edx, 11, "CPUID.01H:EDX"},     {"mtrr", &CpuFeatures::f1_edx, 12, "CPUID.01H:EDX"},
+    {"pge", &CpuFeatures::f1_edx, 13, "CPUID.01H:EDX"},     {"mca", &CpuFeatures::f1_edx, 14, "CPUID.01H:EDX"},
+    {"cmov", &CpuFeatures::f1_edx, 15, "CPUID.01H:EDX"},    {"pat", &CpuFeatures::f1_edx, 16, "CPUID.01H:EDX"},
+    {"pse36", &CpuFeatures::f1_edx, 17, "CPUID.01H:EDX"},   {"clflush", &CpuFeatures::f1_edx, 19, "CPUID.01H:EDX"},
+    {"mmx", &CpuFeatures::f1_edx, 23, "CPUID.01H:EDX"},     {"fxsr", &CpuFeatures::f1_edx, 24, "CPUID.01H:EDX"},
+    {"sse", &CpuFeatures::f1_edx, 25, "CPUID.01H:EDX"},     {"sse2", &CpuFeatures::f1_edx, 26, "CPUID.01H:EDX"},
+    {"pni", &CpuFeatures::f1_ecx, 0, "CPUID.01H:ECX"},      {"sse3", &CpuFeatures::f1_ecx, 0, "CPUID.01H:ECX"},
+    {"pclmulqdq", &CpuFeatures::f1_ecx, 1, "CPUID.01H:ECX"}, {"ssse3", &CpuFeatures::f1_ecx, 9, "CPUID.01H:ECX"},
+    {"cx16", &CpuFeatures::f1_ecx, 13, "CPUID.01H:ECX"},    {"sse4.1", &CpuFeatures::f1_ecx, 19, "CPUID.01H:ECX"},
+    {"sse4_1", &CpuFeatures::f1_ecx, 19, "CPUID.01H:ECX"},  {"sse4.2", &CpuFeatures::f1_ecx, 20, "CPUID.01H:ECX"},
+    {"sse4_2", &CpuFeatures::f1_ecx, 20, "CPUID.01H:ECX"},  {"popcnt", &CpuFeatures::f1_ecx, 23, "CPUID.01H:ECX"},
+    {"aes", &CpuFeatures::f1_ecx, 25, "CPUID.01H:ECX"},     {"xsave", &CpuFeatures::f1_ecx, 26, "CPUID.01H:ECX"},
+    {"avx", &CpuFeatures::f1_ecx, 28, "CPUID.01H:ECX"},
+    {"xsaveopt", &CpuFeatures::xsave_d1_eax, 0, "CPUID.0DH:EAX"},
+    {"syscall", &CpuFeatures::e1_edx, 11, "CPUID.80000001H:EDX"}, {"nx", &CpuFeatures::e1_edx, 20, "CPUID.80000001H:EDX"},
+    {"lm", &CpuFeatures::e1_edx, 29, "CPUID.80000001H:EDX"}, {"lahf-lm", &CpuFeatures::e1_ecx, 0, "CPUID.80000001H:ECX"},
+};
+
+}  // namespace
+
+CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings) {
+    const size_t comma = spec.find(',');
+    const std::string_view name = spec.substr(0, comma);
+    const CpuModel* base = find_cpu_model(name);
+    if (!base) throw Error("unable to find CPU model '{}'", name);
+    CpuModel model = *base;
+    const CpuFeatures impl = implemented_cpu_features();
+    std::string_view rest = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+    while (!rest.empty()) {
+        const size_t next = rest.find(',');
+        std::string_view item = rest.substr(0, next);
+        rest = next == std::string_view::npos ? std::string_view{} : rest.substr(next + 1);
+        if (item.empty()) continue;
+        bool on = true;
+        std::string_view feat = item;
+        if (item[0] == '+' || item[0] == '-') {
+            on = item[0] == '+';
+            feat = item.substr(1);
+        } else if (size_t eq = item.find('='); eq != std::string_view::npos) {
+            std::string_view v = item.substr(eq + 1);
+            feat = item.substr(0, eq);
+            if (v == "on" || v == "true" || v == "yes") on = true;
+            else if (v == "off" || v == "false" || v == "no") on = false;
+            else throw Error("Parameter '{}' expects 'on' or 'off'", feat);
+        }
+        const FeatureName* f = nullptr;
+        for (const FeatureName& fn : kFeatureNames)
+            if (fn.name == feat) f = &fn;
+        if (!f) throw Error("can't apply global {}-x86_64-cpu.{}=on: Property '{}-x86_64-cpu.{}' not found", name, feat,
+                            name, feat);
+        const uint32_t bit = 1u << f->bit;
+        if (!on) {
+            model.features.*(f->word) &= ~bit;
+        } else if (impl.*(f->word) & bit) {
+            model.features.*(f->word) |= bit;
+        } else {
+            warnings.push_back(fmt::format("TCG doesn't support requested feature: {}.{} [bit {}]", f->where,
+                                           f->name, f->bit));
+        }
+    }
+    return model;
+}
 
 }  // namespace mimic::x86

@@ -78,7 +78,7 @@ void helper_cmpxchg8b(CpuState* env, uint64_t linear);
 
 // x87, MMX, SSE (fpu/): op is a HostOp*; addr the linear address of the
 // memory operand, data_offset its offset (FDP), eip the instruction's (FIP).
-void helper_fpu(CpuState* env, uint64_t op, uint64_t addr, uint64_t data_offset, uint32_t eip);
+void helper_fpu(CpuState* env, uint64_t op, uint64_t addr, uint64_t data_offset, uint64_t ip);
 void helper_xsave(CpuState* env, uint64_t addr, uint32_t wide);
 void helper_xrstor(CpuState* env, uint64_t addr, uint32_t wide);
 void helper_xgetbv(CpuState* env);

@@ -240,7 +240,7 @@ void x87_state_op(CpuState* env, const HostOp& op, uint64_t addr, uintptr_t ra) 
 
 }  // namespace
 
-void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_offset, uint32_t eip) {
+void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_offset, uint64_t ip) {
     const uintptr_t ra = MIMIC_GETPC();
     const HostOp& op = *reinterpret_cast<const HostOp*>(op_ptr);
     FpuState& f = env->fpu;
@@ -328,7 +328,7 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
             fpu_init_x87(f);
         } else if (!op.x87_control) {
             f.fop = op.fop;
-            f.fip = eip;
+            f.fip = ip;
             f.fcs = env->seg[kCS].selector;
             if (op.mem_size) {
                 f.fdp = data_offset;

@@ -119,7 +119,7 @@ bool translate_fpu(Dc& dc) {
         addr = dc.linear(insn.mem.seg, offset, op->mem_size, op->mem_store);
     }
     b.call(MIMIC_HELPER(helper_fpu), {b.env(), b.const_i64(reinterpret_cast<uint64_t>(op)), addr, offset,
-                                      b.const_i32(static_cast<uint32_t>(dc.pc))});
+                                      b.const_i64(dc.pc)});
     if (op->writes_flags) dc.cc_op = kCcOpDynamic;
     return true;
 }
