@@ -2,7 +2,6 @@
 
 #include "mimic/util/error.h"
 
-#include <libaio.h>
 #include <liburing.h>
 #include <unistd.h>
 
@@ -26,27 +25,8 @@ struct UringContext {
     }
 };
 
-struct LinuxAioContext {
-    io_context_t ctx = nullptr;
-    bool ready = false;
-    int init_error = 0;
-    LinuxAioContext() {
-        int ret = io_setup(8, &ctx);
-        if (ret == 0) ready = true;
-        else init_error = -ret;
-    }
-    ~LinuxAioContext() {
-        if (ready) io_destroy(ctx);
-    }
-};
-
 UringContext& uring() {
     thread_local UringContext context;
-    return context;
-}
-
-LinuxAioContext& linux_aio() {
-    thread_local LinuxAioContext context;
     return context;
 }
 
@@ -69,32 +49,12 @@ ssize_t uring_rw(bool write, int fd, void* buf, size_t bytes, uint64_t offset) {
     return result;
 }
 
-ssize_t linux_aio_rw(bool write, int fd, void* buf, size_t bytes, uint64_t offset) {
-    LinuxAioContext& c = linux_aio();
-    if (!c.ready) return -c.init_error;
-    iocb cb;
-    iocb* list[1] = {&cb};
-    if (write) io_prep_pwrite(&cb, fd, buf, bytes, static_cast<long long>(offset));
-    else io_prep_pread(&cb, fd, buf, bytes, static_cast<long long>(offset));
-    int ret;
-    do {
-        ret = io_submit(c.ctx, 1, list);
-    } while (ret == -EINTR || ret == -EAGAIN);
-    if (ret < 0) return ret;
-    io_event event;
-    do {
-        ret = io_getevents(c.ctx, 1, 1, &event, nullptr);
-    } while (ret == -EINTR);
-    if (ret < 0) return ret;
-    return static_cast<ssize_t>(static_cast<long>(event.res));
-}
-
 }  // namespace
 
 ssize_t engine_rw(AioMode mode, bool write, int fd, void* buf, size_t bytes, uint64_t offset) {
     switch (mode) {
     case AioMode::kIoUring: return uring_rw(write, fd, buf, bytes, offset);
-    case AioMode::kNative: return linux_aio_rw(write, fd, buf, bytes, offset);
+    case AioMode::kNative:    // FileNode's NativeAioQueue carries these
     case AioMode::kThreads: break;
     }
     ssize_t n = write ? ::pwrite(fd, buf, bytes, static_cast<off_t>(offset))
@@ -106,8 +66,6 @@ void engine_probe(AioMode mode) {
     if (mode == AioMode::kIoUring && !uring().ready)
         throw Error("Unable to use io_uring: failed to init linux io_uring ring: {}",
                     errno_string(uring().init_error));
-    if (mode == AioMode::kNative && !linux_aio().ready)
-        throw Error("Unable to use native AIO: {}", errno_string(linux_aio().init_error));
 }
 
 }  // namespace mimic::block

@@ -1,6 +1,7 @@
 #include "file.h"
 
 #include "aio_engine.h"
+#include "native_aio_queue.h"
 
 #include "mimic/util/error.h"
 
@@ -66,6 +67,7 @@ std::unique_ptr<FileNode> FileNode::open(const std::string& filename, bool read_
     node->direct_ = cache.direct;
     node->no_flush_ = cache.no_flush;
     node->aio_ = aio;
+    if (aio == AioMode::kNative) node->native_queue_ = std::make_unique<NativeAioQueue>();
     int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | (cache.direct ? O_DIRECT : 0);
     node->fd_ = ::open(filename.c_str(), flags);
     if (node->fd_ < 0) throw Error("Could not open '{}': {}", filename, errno_string(errno));
@@ -112,7 +114,8 @@ uint64_t FileNode::size() const {
 int FileNode::raw_io(bool write, uint64_t offset, void* buf, size_t bytes) {
     auto* p = static_cast<char*>(buf);
     while (bytes > 0) {
-        ssize_t n = engine_rw(aio_, write, fd_, p, bytes, offset);
+        ssize_t n = native_queue_ ? native_queue_->rw(write, fd_, p, bytes, offset)
+                                  : engine_rw(aio_, write, fd_, p, bytes, offset);
         if (n < 0) {
             if (n == -EINTR) continue;
             return static_cast<int>(n);

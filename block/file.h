@@ -9,6 +9,8 @@
 
 namespace mimic::block {
 
+class NativeAioQueue;
+
 class FileNode final : public BlockNode {
 public:
     // Throws mimic::Error with the errno text ("No such file or directory").
@@ -44,6 +46,7 @@ private:
     bool block_device_ = false;
     size_t align_ = 1;   // O_DIRECT alignment for offsets, lengths and buffers
     AioMode aio_ = AioMode::kThreads;
+    std::unique_ptr<NativeAioQueue> native_queue_;   // aio=native: one queue per file
 };
 
 // OFD byte-range locks compatible with QEMU's raw-posix scheme (file_lock.cpp).
