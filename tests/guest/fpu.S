@@ -151,6 +151,34 @@ fldz_insn:
         CHECK %eax, 0x0084, 0x41
         fwait                        /* #MF here */
         CHECK MF_COUNT, 1, 0x42
+        /* With CR0.NE=0 the error goes to FERR# (not wired: ignored, as
+         * with IGNNE#): no #MF, the exception stays pending. */
+        mov %cr0, %eax
+        and $~0x20, %eax
+        mov %eax, %cr0
+        fld1
+        fldz
+        fdivrp
+        fwait
+        fld1                          /* a waiting instruction: still no #MF, ES stays */
+        fstp %st(0)
+        CHECK MF_COUNT, 1, 0x43
+        xor %eax, %eax
+        fnstsw %ax
+        and $0x0084, %eax
+        CHECK %eax, 0x0084, 0x44
+        mov %cr0, %eax
+        or $0x20, %eax
+        mov %eax, %cr0
+        fninit
+        /* FLDENV of an unmasked flag without ES: still pending (#MF at the
+         * next waiting instruction). */
+        fnstenv ENV
+        movw $0x037b, ENV+0
+        movw $0x0004, ENV+4
+        fldenv ENV
+        fld1
+        CHECK MF_COUNT, 2, 0x45
         fninit
 
         /* 6: unmasked SSE divide by zero: #XM at the instruction; the

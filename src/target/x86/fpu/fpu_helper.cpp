@@ -45,6 +45,11 @@ void guest_write(CpuState* env, uint64_t addr, const uint8_t* buf, unsigned n, u
     for (; i < n; ++i) cpu_st(env, (addr + i) & mask, buf[i], 1, mmu, ra);
 }
 
+// An unmasked x87 exception is pending: ES, or an exception flag whose mask
+// is clear (FLDENV/FRSTOR/FXRSTOR can load FSW without ES; the processor
+// still takes the exception, and the host would trap on it).
+bool x87_pending(const FpuState& f) { return (f.fsw & kFswES) || (f.fsw & ~f.fcw & 0x3f); }
+
 // A waiting x87 instruction found an unmasked exception pending: #MF with
 // CR0.NE; otherwise the legacy FERR#/IGNNE# path, which Mimic does not wire.
 // Returns when the instruction should go on (legacy path).
@@ -68,12 +73,12 @@ void check_fpu_usable(CpuState* env, const HostOp& op, uintptr_t ra) {
         } else if (cr0 & (kCr0EM | kCr0TS)) {
             raise_exception(env, kExcNM, ra);
         }
-        if (!op.x87_nowait && (env->fpu.fsw & kFswES)) fpu_pending_exception(env, ra);
+        if (!op.x87_nowait && x87_pending(env->fpu)) fpu_pending_exception(env, ra);
         break;
     case HostOpKind::kMmx:
         if (cr0 & kCr0EM) raise_exception(env, kExcUD, ra);
         if (cr0 & kCr0TS) raise_exception(env, kExcNM, ra);
-        if (env->fpu.fsw & kFswES) fpu_pending_exception(env, ra);
+        if (x87_pending(env->fpu)) fpu_pending_exception(env, ra);
         break;
     case HostOpKind::kSse:
     case HostOpKind::kSseCtrl:
@@ -270,8 +275,12 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
     run.mxcsr = (f.mxcsr & ~0x3fu) | 0x1f80u;
     // CR0.NE=0 with an exception pending: the instruction goes on (IGNNE#);
     // the host must not see ES or it would trap.
-    if (op.kind != HostOpKind::kSse && op.kind != HostOpKind::kInteger && !op.x87_nowait)
-        run.fsw &= static_cast<uint16_t>(~(kFswES | kFswB));
+    // It stays pending (FNCLEX clears it), so the flags go back afterwards.
+    uint16_t kept_pending = 0;
+    if (op.kind != HostOpKind::kSse && op.kind != HostOpKind::kInteger && !op.x87_nowait && x87_pending(f)) {
+        kept_pending = f.fsw & (kFswES | kFswB | 0x3f);
+        run.fsw &= static_cast<uint16_t>(~kept_pending);
+    }
     fpu_to_fxsave(run, ctx.guest, true);
     if (op.mem_load && op.mem_size) guest_read(env, addr, ctx.mem, op.mem_size, ra);
     ctx.rax = env->regs[0];
@@ -313,6 +322,7 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
     if (sse || op.kind == HostOpKind::kMmx) f.mxcsr = mxcsr | (*reinterpret_cast<const uint32_t*>(ctx.guest + 24) & 0x3f);
     else f.mxcsr = mxcsr;
     if (op.kind == HostOpKind::kInteger || sse) f.fsw = fsw_before;   // (the host's x87 state is the guest's anyway)
+    else if (op.mnemonic != M::kFninit && op.mnemonic != M::kFnclex) f.fsw |= kept_pending;
 
     if (op.reg_gpr >= 0 && op.reg_gpr_write) store_gpr(env, op.reg_gpr, op.reg_gpr_size, ctx.rax);
     if (op.rm_gpr >= 0 && op.rm_gpr_write) store_gpr(env, op.rm_gpr, op.rm_gpr_size, ctx.rcx);
