@@ -53,6 +53,12 @@ start32:
         CHECK TMP, 0x667f3bcd, 0x03
         CHECK TMP+4, 0x3ff6a09e, 0x04
 
+        /* Fences and CLFLUSH (SSE/SSE2, in every model). */
+        mfence
+        lfence
+        sfence
+        clflush TMP
+
         /* 2: SSE: 1.5 + 1.5 in xmm0, and a packed integer add. */
         movss f_one_half, %xmm0
         addss %xmm0, %xmm0

@@ -32,7 +32,7 @@ bool dispatch(Dc& dc) {
     case Category::kFlags: return translate_flags(dc);
     case Category::kBcd: return translate_bcd(dc);
     case Category::kSeg: return translate_seg(dc);
-    case Category::kSync: return translate_alu(dc) || translate_system(dc);
+    case Category::kSync: return translate_alu(dc) || translate_system(dc) || translate_fpu(dc);   // fences
     case Category::kSystem: return translate_system(dc) || translate_fpu(dc);   // XSAVE, XGETBV
     case Category::kCache: return translate_system(dc) || translate_fpu(dc);   // CLFLUSH
     case Category::kX87:
