@@ -29,6 +29,10 @@ inline constexpr uint32_t kSse3 = 1u << 0, kPclmulqdq = 1u << 1, kSsse3 = 1u << 
                           kXsave = 1u << 26, kOsxsave = 1u << 27, kHypervisor = 1u << 31;
 // Leaf 0xD subleaf 1 EAX.
 inline constexpr uint32_t kXsaveopt = 1u << 0;
+// Leaf 0x80000001 EDX and ECX.
+inline constexpr uint32_t kExtSyscall = 1u << 11, kExtNx = 1u << 20, kExtPage1Gb = 1u << 26,
+                          kExtRdtscp = 1u << 27, kExtLm = 1u << 29;
+inline constexpr uint32_t kExtLahfLm = 1u << 0, kExtAbm = 1u << 5;
 }  // namespace cpuid
 
 struct CpuFeatures {

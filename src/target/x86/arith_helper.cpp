@@ -330,6 +330,21 @@ uint64_t helper_bitop(CpuState* env, uint32_t op_size, uint64_t value, uint64_t 
     return value;
 }
 
+// op 0: POPCNT (ZF = source zero, the other flags clear); op 1: LZCNT
+// (CF = source zero, ZF = result zero; OF SF AF PF undefined, left clear).
+uint64_t helper_popcnt_lzcnt(CpuState* env, uint32_t op_size, uint64_t value) {
+    const unsigned size = op_size & 0xff;
+    const unsigned bits = size * 8;
+    value &= mask_of(size);
+    if (!(op_size & 0x100)) {
+        set_flags(env, value == 0 ? kFlagZF : 0);
+        return static_cast<uint64_t>(__builtin_popcountll(value));
+    }
+    uint64_t r = value == 0 ? bits : static_cast<uint64_t>(__builtin_clzll(value)) - (64 - bits);
+    set_flags(env, (value == 0 ? kFlagCF : 0) | (r == 0 ? kFlagZF : 0));
+    return r;
+}
+
 uint64_t helper_bsf_bsr(CpuState* env, uint32_t op_size, uint64_t value, uint64_t old) {
     unsigned size = op_size & 0xff;
     bool reverse = op_size & 0x100;

@@ -45,7 +45,14 @@ void update_hflags(CpuState* env) {
     if (env->eflags & kFlagRF) h |= kHfRf;
     if ((env->cr[0] & kCr0AM) && (env->eflags & kFlagAC) && (h & kHfCplMask) == 3) h |= kHfAc;
     h |= ((env->eflags & kFlagIOPL) >> kIoplShift) << kHfIoplShift;
+    const bool cs64 = (env->efer & kEferLMA) && (env->seg[kCS].flags & kDescL);
     if (env->efer & kEferLMA) h |= kHfLma;
+    if (cs64) h |= kHfCs64;
+    if (cs64) {
+        // 64-bit mode: no limits, no bases but FS and GS (added explicitly).
+        env->hflags = h;
+        return;
+    }
     if (!pe || vm || env->seg[kDS].base || env->seg[kES].base || env->seg[kSS].base) h |= kHfAddSeg;
     // Segments that need a limit/type check on every access: anything but a
     // flat, writable, expand-up data segment in protected mode; in real and
@@ -71,6 +78,8 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
     tcg::Executor::Hooks eh;
     eh.get_state = [](void* e) {
         auto* env = static_cast<CpuState*>(e);
+        // 64-bit mode: no CS base and no limit.
+        if (env->hflags & kHfCs64) return tcg::TbCpuState{env->eip, 0, env->hflags, 0xffffffff};
         uint64_t cs_base = env->seg[kCS].base;
         return tcg::TbCpuState{(cs_base + env->eip) & 0xffffffffull, cs_base, env->hflags, env->seg[kCS].limit};
     };
@@ -367,12 +376,24 @@ ExitReason CpuImpl::run() {
 std::string CpuImpl::dump_state() const {
     const CpuState& e = env_;
     static const char* const kSeg[6] = {"ES", "CS", "SS", "DS", "FS", "GS"};
-    std::string s = fmt::format(
-        "EAX={:08x} EBX={:08x} ECX={:08x} EDX={:08x}\nESI={:08x} EDI={:08x} EBP={:08x} ESP={:08x}\n"
-        "EIP={:08x} EFL={:08x} [{}] CPL={} HLT={}\n",
-        e.regs[0] & 0xffffffff, e.regs[3] & 0xffffffff, e.regs[1] & 0xffffffff, e.regs[2] & 0xffffffff,
-        e.regs[6] & 0xffffffff, e.regs[7] & 0xffffffff, e.regs[5] & 0xffffffff, e.regs[4] & 0xffffffff,
-        e.eip, get_eflags(&e), "", e.cpl(), e.halted ? 1 : 0);
+    std::string s;
+    if (e.efer & kEferLMA) {
+        // Long mode: all sixteen registers at 64 bits, as QEMU prints them.
+        s = fmt::format(
+            "RAX={:016x} RBX={:016x} RCX={:016x} RDX={:016x}\nRSI={:016x} RDI={:016x} RBP={:016x} RSP={:016x}\n"
+            "R8 ={:016x} R9 ={:016x} R10={:016x} R11={:016x}\nR12={:016x} R13={:016x} R14={:016x} R15={:016x}\n"
+            "RIP={:016x} RFL={:08x} [{}] CPL={} HLT={}\n",
+            e.regs[0], e.regs[3], e.regs[1], e.regs[2], e.regs[6], e.regs[7], e.regs[5], e.regs[4], e.regs[8],
+            e.regs[9], e.regs[10], e.regs[11], e.regs[12], e.regs[13], e.regs[14], e.regs[15], e.eip,
+            get_eflags(&e), "", e.cpl(), e.halted ? 1 : 0);
+    } else {
+        s = fmt::format(
+            "EAX={:08x} EBX={:08x} ECX={:08x} EDX={:08x}\nESI={:08x} EDI={:08x} EBP={:08x} ESP={:08x}\n"
+            "EIP={:08x} EFL={:08x} [{}] CPL={} HLT={}\n",
+            e.regs[0] & 0xffffffff, e.regs[3] & 0xffffffff, e.regs[1] & 0xffffffff, e.regs[2] & 0xffffffff,
+            e.regs[6] & 0xffffffff, e.regs[7] & 0xffffffff, e.regs[5] & 0xffffffff, e.regs[4] & 0xffffffff,
+            e.eip, get_eflags(&e), "", e.cpl(), e.halted ? 1 : 0);
+    }
     for (int i = 0; i < 6; ++i)
         s += fmt::format("{}  ={:04x} {:08x} {:08x} {:08x}\n", kSeg[i], e.seg[i].selector, e.seg[i].base,
                          e.seg[i].limit, e.seg[i].flags);
@@ -381,6 +402,7 @@ std::string CpuImpl::dump_state() const {
     s += fmt::format("GDT=     {:08x} {:08x}\nIDT=     {:08x} {:08x}\n", e.gdtr.base, e.gdtr.limit, e.idtr.base,
                      e.idtr.limit);
     s += fmt::format("CR0={:08x} CR2={:08x} CR3={:08x} CR4={:08x}\n", e.cr[0], e.cr[2], e.cr[3], e.cr[4]);
+    s += fmt::format("EFER={:016x}\n", e.efer);
     return s;
 }
 

@@ -20,7 +20,12 @@ CpuFeatures implemented_cpu_features() {
                kSse | kSse2;
     f.f1_ecx = kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kXsave;
     f.xsave_d1_eax = kXsaveopt;
-    // Long mode (LM, SYSCALL, NX, LAHF_LM, CX16) joins here with 64-bit mode.
+    // Long mode and what comes with it: SYSENTER, CMPXCHG16B, and in
+    // 0x80000001 SYSCALL, NX, 1 GiB pages, RDTSCP, LM, LAHF_LM and LZCNT.
+    f.f1_edx |= kSep;
+    f.f1_ecx |= kCx16;
+    f.e1_edx = kExtSyscall | kExtNx | kExtPage1Gb | kExtRdtscp | kExtLm;
+    f.e1_ecx = kExtLahfLm | kExtAbm;
 
     // x87, MMX and SSE instructions run on the host's own units
     // (fpu/host_op.h): an extension the host lacks cannot be offered.
@@ -37,8 +42,6 @@ namespace {
 // QEMU's PPRO_FEATURES.
 constexpr uint32_t kPproFeatures = kFpu | kDe | kPse | kTsc | kMsr | kMce | kCx8 | kPge | kCmov | kPat | kFxsr |
                                    kMmx | kSse | kSse2 | kPae | kSep | kApic;
-// 0x80000001 EDX: SYSCALL (11), NX (20), LM (29); ECX: LAHF_LM (0).
-constexpr uint32_t kExtSyscall = 1u << 11, kExtNx = 1u << 20, kExtLm = 1u << 29, kExtLahfLm = 1u << 0;
 
 struct ModelDef {
     CpuModel model;

@@ -170,6 +170,63 @@ void deliver_protected(CpuState* env, int vector, bool is_int, bool is_hw, uint3
     (void)is_hw;
 }
 
+// IA-32e mode: 16-byte gates, 64-bit target code, an 8-byte frame that
+// always includes SS:RSP, the stack aligned to 16 bytes, and the IST.
+void deliver_long(CpuState* env, int vector, bool is_int, uint32_t error_code, bool push_error, uint64_t next_eip) {
+    const uint32_t ext = is_int ? 0 : 1;
+    const uint32_t idt_err = vector * 8 + 2 + ext;
+    if (static_cast<uint32_t>(vector) * 16 + 15 > env->idtr.limit) raise_exception_err(env, kExcGP, idt_err, 0);
+    const uint64_t at = env->idtr.base + vector * 16;
+    Descriptor gate;
+    gate.lo = static_cast<uint32_t>(sys_ld(env, at, 4, 0));
+    gate.hi = static_cast<uint32_t>(sys_ld(env, at + 4, 4, 0));
+    const uint32_t off_hi = static_cast<uint32_t>(sys_ld(env, at + 8, 4, 0));
+    const unsigned type = gate.type();
+    if (type != 14 && type != 15) raise_exception_err(env, kExcGP, idt_err, 0);
+    if (is_int && gate.dpl() < env->cpl()) raise_exception_err(env, kExcGP, idt_err, 0);
+    if (!gate.present()) raise_exception_err(env, kExcNP, idt_err, 0);
+
+    const uint16_t sel = gate.gate_selector();
+    const uint64_t offset = gate.gate_offset() | (uint64_t{off_hi} << 32);
+    const unsigned ist_index = gate.hi & 7;   // bits 2..0 of the gate's second dword
+    if ((sel & 0xfffc) == 0) raise_exception_err(env, kExcGP, ext, 0);
+    Descriptor cs;
+    if (!read_descriptor(env, sel, cs, 0)) raise_exception_err(env, kExcGP, (sel & 0xfffc) + ext, 0);
+    if (!cs.is_code() || cs.dpl() > env->cpl() || !(cs.hi & kDescL) || (cs.hi & kDescB))
+        raise_exception_err(env, kExcGP, (sel & 0xfffc) + ext, 0);
+    if (!cs.present()) raise_exception_err(env, kExcNP, (sel & 0xfffc) + ext, 0);
+    if (!is_canonical(offset)) raise_exception_err(env, kExcGP, ext, 0);
+
+    const unsigned dpl = (cs.hi & kDescConforming) ? env->cpl() : cs.dpl();
+    const bool inner = dpl < env->cpl();
+    uint64_t rsp;
+    if (ist_index) rsp = tss_stack64(env, 3 + ist_index, ext, 0);
+    else if (inner) rsp = tss_stack64(env, dpl, ext, 0);
+    else rsp = env->regs[4];
+    if (!(env->hflags & kHfCs64) && !inner && !ist_index) rsp &= stack_mask(env);
+    rsp &= ~0xfull;
+
+    StackPtr sp{env, 0, rsp, ~0ull, kMmuKernel, 0};
+    if (!inner) sp.mmu_idx = cpu_mmu_index(env);
+    sp.push(env->seg[kSS].selector, 8);
+    sp.push(env->regs[4], 8);
+    sp.push(get_eflags(env), 8);
+    sp.push(env->seg[kCS].selector, 8);
+    sp.push(next_eip, 8);
+    if (push_error) sp.push(error_code, 8);
+
+    // Commit: nothing below can fault.
+    if (inner) env->seg[kSS] = SegmentCache{static_cast<uint16_t>(dpl), 0, 0, 0};   // null SS, RPL = new CPL
+    env->regs[4] = sp.sp;
+    set_accessed(env, sel, cs, 0);
+    set_seg_cache(env, kCS, (sel & ~3) | dpl, cs);
+    env->hflags = (env->hflags & ~kHfCplMask) | dpl;
+    env->eip = offset;
+    uint32_t clear = kFlagTF | kFlagVM | kFlagRF | kFlagNT;
+    if (!(type & 1)) clear |= kFlagIF;
+    set_eflags(env, 0, clear);
+}
+
 }  // namespace
 
 void check_double_fault(CpuState* env, int& vector, uint32_t& error_code) {
@@ -200,7 +257,8 @@ void do_interrupt(CpuState* env, int vector, bool is_int, uint32_t error_code, u
     env->halted = false;
     if (env->cr[0] & kCr0PE) {
         bool push_error = !is_int && !is_hw && has_error_code(vector);
-        deliver_protected(env, vector, is_int, is_hw, error_code, push_error, next_eip);
+        if (env->efer & kEferLMA) deliver_long(env, vector, is_int, error_code, push_error, next_eip);
+        else deliver_protected(env, vector, is_int, is_hw, error_code, push_error, next_eip);
     } else {
         deliver_real(env, vector, next_eip);
     }

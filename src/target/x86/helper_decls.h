@@ -37,17 +37,19 @@ uint64_t helper_imul2(CpuState* env, uint32_t size, uint64_t a, uint64_t b);
 void helper_bcd(CpuState* env, uint32_t op, uint32_t imm);
 uint64_t helper_bitop(CpuState* env, uint32_t op_size, uint64_t value, uint64_t bit);
 uint64_t helper_bsf_bsr(CpuState* env, uint32_t op_size, uint64_t value, uint64_t old);
+uint64_t helper_popcnt_lzcnt(CpuState* env, uint32_t op_size, uint64_t value);
 
 // strings (the whole REP loop runs in the helper)
-void helper_string(CpuState* env, uint32_t desc, uint32_t next_eip);
+void helper_string(CpuState* env, uint32_t desc, uint64_t next_eip);
 
 // segments, far transfers (seg_helper.cpp)
 void helper_load_seg(CpuState* env, uint32_t seg, uint32_t selector);
 uint64_t helper_seg_check(CpuState* env, uint32_t seg_write_size, uint64_t offset);
-void helper_ljmp(CpuState* env, uint32_t sel, uint32_t eip, uint32_t next_eip);
-void helper_lcall(CpuState* env, uint32_t sel, uint32_t eip, uint32_t next_eip, uint32_t op32);
-void helper_lret(CpuState* env, uint32_t op32, uint32_t imm);
-void helper_iret(CpuState* env, uint32_t op32, uint32_t next_eip);
+void helper_ljmp(CpuState* env, uint32_t sel, uint64_t eip, uint64_t next_eip);
+// size: the operand size in bytes (2, 4 or 8).
+void helper_lcall(CpuState* env, uint32_t sel, uint64_t eip, uint64_t next_eip, uint32_t size);
+void helper_lret(CpuState* env, uint32_t size, uint32_t imm);
+void helper_iret(CpuState* env, uint32_t size, uint64_t next_eip);
 uint64_t helper_lar(CpuState* env, uint32_t sel);
 uint64_t helper_lsl(CpuState* env, uint32_t sel);
 void helper_verr(CpuState* env, uint32_t sel);
@@ -60,7 +62,7 @@ void helper_cpuid(CpuState* env);
 void helper_rdtsc(CpuState* env);
 void helper_rdmsr(CpuState* env);
 void helper_wrmsr(CpuState* env);
-void helper_hlt(CpuState* env, uint32_t next_eip);
+void helper_hlt(CpuState* env, uint64_t next_eip);
 uint64_t helper_read_cr(CpuState* env, uint32_t n);
 void helper_write_cr(CpuState* env, uint32_t n, uint64_t value);
 uint64_t helper_read_dr(CpuState* env, uint32_t n);
@@ -75,6 +77,15 @@ uint64_t helper_in(CpuState* env, uint32_t port, uint32_t size);
 void helper_out(CpuState* env, uint32_t port, uint32_t size, uint64_t value);
 void helper_check_io(CpuState* env, uint32_t port, uint32_t size);
 void helper_cmpxchg8b(CpuState* env, uint64_t linear);
+void helper_cmpxchg16b(CpuState* env, uint64_t linear);
+
+// long mode and fast system calls (syscall_helper.cpp)
+void helper_syscall(CpuState* env, uint64_t next_eip);
+void helper_sysret(CpuState* env, uint32_t size);
+void helper_sysenter(CpuState* env);
+void helper_sysexit(CpuState* env, uint32_t size);
+void helper_swapgs(CpuState* env);
+void helper_rdtscp(CpuState* env);
 
 // x87, MMX, SSE (fpu/): op is a HostOp*; addr the linear address of the
 // memory operand, data_offset its offset (FDP), eip the instruction's (FIP).

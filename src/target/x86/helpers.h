@@ -77,5 +77,8 @@ const CpuFeatures& cpu_features(const CpuState* env);
 void write_cr0(CpuState* env, uint64_t value);
 void write_cr3(CpuState* env, uint64_t value);
 void write_cr4(CpuState* env, uint64_t value);
+void write_efer(CpuState* env, uint64_t value, uintptr_t retaddr);
+// Whether vaddr is canonical (bits 63..47 all equal) for 48-bit linear addresses.
+inline bool is_canonical(uint64_t vaddr) { return static_cast<uint64_t>(static_cast<int64_t>(vaddr << 16) >> 16) == vaddr; }
 
 }  // namespace mimic::x86

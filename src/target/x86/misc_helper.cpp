@@ -189,6 +189,15 @@ void helper_rdtsc(CpuState* env) {
     env->regs[2] = t >> 32;
 }
 
+void helper_rdtscp(CpuState* env) {
+    if ((env->cr[4] & kCr4TSD) && env->cpl() != 0 && (env->cr[0] & kCr0PE))
+        raise_exception(env, kExcGP, MIMIC_GETPC());
+    uint64_t t = host_ticks() + env->msr.tsc_offset;
+    env->regs[0] = t & 0xffffffff;
+    env->regs[2] = t >> 32;
+    env->regs[1] = static_cast<uint32_t>(env->msr.tsc_aux);
+}
+
 // ---- MSRs ----
 
 namespace {
@@ -219,6 +228,14 @@ uint64_t* msr_slot(CpuState* env, uint32_t n) {
     case kMsrMtrrFix64k: return &m.mtrr_fixed[0];
     case kMsrMtrrFix16k0: return &m.mtrr_fixed[1];
     case kMsrMtrrFix16k1: return &m.mtrr_fixed[2];
+    case kMsrStar: return &m.star;
+    case kMsrLstar: return &m.lstar;
+    case kMsrCstar: return &m.cstar;
+    case kMsrFmask: return &m.fmask;
+    case kMsrKernelGsBase: return &m.kernel_gs_base;
+    case kMsrTscAux: return &m.tsc_aux;
+    case kMsrFsBase: return &env->seg[kFS].base;
+    case kMsrGsBase: return &env->seg[kGS].base;
     default: break;
     }
     if (n >= kMsrMtrrPhysBase0 && n < kMsrMtrrPhysBase0 + 16) return &m.mtrr_var[n - kMsrMtrrPhysBase0];
@@ -251,13 +268,16 @@ void helper_wrmsr(CpuState* env) {
     if (n == kMsrTsc) {
         env->msr.tsc_offset = v - host_ticks();
     } else if (n == kMsrEfer) {
-        // Only NXE is meaningful before long mode (issue 6 adds LME/SCE).
-        uint64_t allowed = kEferNXE;
-        if (v & ~allowed) raise_exception(env, kExcGP, MIMIC_GETPC());
-        if ((v ^ env->efer) & kEferNXE) cpu_of(env).tlb_flush();
-        env->efer = v;
+        write_efer(env, v, MIMIC_GETPC());
     } else if (n == kMsrMtrrCap || n == kMsrMcgCap) {
         raise_exception(env, kExcGP, MIMIC_GETPC());   // read-only
+    } else if ((n == kMsrLstar || n == kMsrCstar || n == kMsrFsBase || n == kMsrGsBase || n == kMsrKernelGsBase) &&
+               !is_canonical(v)) {
+        raise_exception(env, kExcGP, MIMIC_GETPC());   // addresses must be canonical
+    } else if (n == kMsrTscAux && (v >> 32)) {
+        raise_exception(env, kExcGP, MIMIC_GETPC());
+    } else if (n == kMsrFmask) {
+        env->msr.fmask = v & 0xffffffff;
     } else if (uint64_t* p = msr_slot(env, n)) {
         *p = v;
     } else {
@@ -268,16 +288,36 @@ void helper_wrmsr(CpuState* env) {
 
 // ---- control registers ----
 
+// EFER: LMA is read-only (it follows CR0.PG while LME is set); LME may not
+// change while paging is on.
+void write_efer(CpuState* env, uint64_t value, uintptr_t ra) {
+    // Only what the model reports can be enabled (as QEMU masks EFER).
+    const CpuFeatures& f = cpu_features(env);
+    const uint64_t writable = ((f.e1_edx & cpuid::kExtSyscall) ? kEferSCE : 0) |
+                              ((f.e1_edx & cpuid::kExtLm) ? kEferLME : 0) | ((f.e1_edx & cpuid::kExtNx) ? kEferNXE : 0);
+    if (value & ~(writable | kEferLMA)) raise_exception(env, kExcGP, ra);
+    if ((env->cr[0] & kCr0PG) && ((value ^ env->efer) & kEferLME)) raise_exception(env, kExcGP, ra);
+    uint64_t nv = (env->efer & kEferLMA) | (value & writable);
+    if ((nv ^ env->efer) & kEferNXE) cpu_of(env).tlb_flush();
+    env->efer = nv;
+    update_hflags(env);
+}
+
 void write_cr0(CpuState* env, uint64_t value) {
     uint64_t old = env->cr[0];
     value = (value & 0xe005003f) | kCr0ET;
     if (((old ^ value) & (kCr0PG | kCr0PE | kCr0WP)) != 0) cpu_of(env).tlb_flush();
+    // Long mode becomes active when paging is enabled with EFER.LME set,
+    // and inactive when paging is disabled.
+    if (!(old & kCr0PG) && (value & kCr0PG) && (env->efer & kEferLME)) env->efer |= kEferLMA;
+    if ((old & kCr0PG) && !(value & kCr0PG)) env->efer &= ~kEferLMA;
     env->cr[0] = value;
     update_hflags(env);
 }
 
 void write_cr3(CpuState* env, uint64_t value) {
-    env->cr[3] = value & 0xffffffffull;
+    // Long mode: up to 52 physical address bits; legacy modes: 32 bits.
+    env->cr[3] = (env->efer & kEferLMA) ? value & 0x000fffffffffffffull : value & 0xffffffffull;
     if (env->cr[0] & kCr0PG) cpu_of(env).tlb_flush_nonglobal();
 }
 
@@ -294,25 +334,39 @@ uint64_t helper_read_cr(CpuState* env, uint32_t n) {
 
 void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
     const uintptr_t ra = MIMIC_GETPC();
-    value &= 0xffffffffull;
+    const bool lma = env->efer & kEferLMA;
     switch (n) {
     case 0:
-        // PG without PE, and NW without CD, are invalid.
+        // Bits 63..32 are reserved; PG without PE, and NW without CD, are invalid.
+        if (value >> 32) raise_exception(env, kExcGP, ra);
         if ((value & kCr0PG) && !(value & kCr0PE)) raise_exception(env, kExcGP, ra);
         if ((value & kCr0NW) && !(value & kCr0CD)) raise_exception(env, kExcGP, ra);
+        // Activating long mode needs PAE, and a code segment that is not 64-bit.
+        if ((value & kCr0PG) && !(env->cr[0] & kCr0PG) && (env->efer & kEferLME)) {
+            if (!(env->cr[4] & kCr4PAE) || (env->seg[kCS].flags & kDescL)) raise_exception(env, kExcGP, ra);
+        }
+        // Leaving long mode by clearing PG is only allowed from compatibility mode.
+        if (lma && !(value & kCr0PG) && (env->hflags & kHfCs64)) raise_exception(env, kExcGP, ra);
         write_cr0(env, value);
         break;
-    case 2: env->cr[2] = value; break;
-    case 3: write_cr3(env, value); break;
+    case 2: env->cr[2] = lma ? value : value & 0xffffffffull; break;
+    case 3:
+        if (lma && (value >> 52)) raise_exception(env, kExcGP, ra);
+        write_cr3(env, lma ? value : value & 0xffffffffull);
+        break;
     case 4: {
         uint64_t supported = kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4PGE | kCr4PCE | kCr4MCE;
         if (cpu_of(env).config_.model.features.has_fxsr()) supported |= kCr4OSFXSR | kCr4OSXMMEXCPT;
         if (cpu_of(env).config_.model.features.has_xsave()) supported |= kCr4OSXSAVE;
         if (value & ~supported) raise_exception(env, kExcGP, ra);
+        if (lma && !(value & kCr4PAE)) raise_exception(env, kExcGP, ra);   // PAE stays on in long mode
         write_cr4(env, value);
         break;
     }
-    case 8: env->cr[8] = value & 0xf; break;
+    case 8:
+        if (value >> 4) raise_exception(env, kExcGP, ra);
+        env->cr[8] = value & 0xf;
+        break;
     default: raise_exception(env, kExcUD, ra);
     }
 }
@@ -358,13 +412,18 @@ void helper_clts(CpuState* env) { env->cr[0] &= ~kCr0TS; }
 
 void helper_invlpg(CpuState* env, uint64_t linear) { cpu_of(env).tlb_flush_page(linear); }
 
-void helper_lgdt_lidt(CpuState* env, uint64_t linear, uint32_t which_op32) {
+// which: bit 0 IDT (else GDT), bit 1 32-bit operand size, bit 2 64-bit mode
+// (an 8-byte base whatever the operand size).
+void helper_lgdt_lidt(CpuState* env, uint64_t linear, uint32_t which) {
     const uintptr_t ra = MIMIC_GETPC();
     unsigned mmu = cpu_mmu_index(env);
+    const bool mode64 = which & 4;
+    const uint64_t wrap = mode64 ? ~0ull : 0xffffffffull;
     uint32_t limit = static_cast<uint32_t>(cpu_ld(env, linear, 2, mmu, ra));
-    uint64_t base = cpu_ld(env, (linear + 2) & 0xffffffff, 4, mmu, ra);
-    if (!(which_op32 & 2)) base &= 0xffffff;   // 16-bit operand size: 24-bit base
-    TableRegister& t = (which_op32 & 1) ? env->idtr : env->gdtr;
+    uint64_t base = cpu_ld(env, (linear + 2) & wrap, mode64 ? 8 : 4, mmu, ra);
+    if (mode64 && !is_canonical(base)) raise_exception(env, kExcGP, ra);
+    if (!mode64 && !(which & 2)) base &= 0xffffff;   // 16-bit operand size: 24-bit base
+    TableRegister& t = (which & 1) ? env->idtr : env->gdtr;
     t.base = base;
     t.limit = limit;
 }
@@ -372,9 +431,11 @@ void helper_lgdt_lidt(CpuState* env, uint64_t linear, uint32_t which_op32) {
 void helper_sgdt_sidt(CpuState* env, uint64_t linear, uint32_t which) {
     const uintptr_t ra = MIMIC_GETPC();
     unsigned mmu = cpu_mmu_index(env);
-    const TableRegister& t = which ? env->idtr : env->gdtr;
+    const bool mode64 = which & 4;
+    const TableRegister& t = (which & 1) ? env->idtr : env->gdtr;
     cpu_st(env, linear, t.limit, 2, mmu, ra);
-    cpu_st(env, (linear + 2) & 0xffffffff, t.base & 0xffffffff, 4, mmu, ra);
+    if (mode64) cpu_st(env, linear + 2, t.base, 8, mmu, ra);
+    else cpu_st(env, (linear + 2) & 0xffffffff, t.base & 0xffffffff, 4, mmu, ra);
 }
 
 void helper_check_cpl0(CpuState* env) {
@@ -413,7 +474,7 @@ void helper_out(CpuState* env, uint32_t port, uint32_t size, uint64_t value) {
 
 // ---- HLT ----
 
-void helper_hlt(CpuState* env, uint32_t next_eip) {
+void helper_hlt(CpuState* env, uint64_t next_eip) {
     env->eip = next_eip;
     env->halted = true;
     env->hflags &= ~kHfInhibitIrq;
@@ -437,6 +498,29 @@ void helper_cmpxchg8b(CpuState* env, uint64_t linear) {
         cpu_st(env, linear, old, 8, mmu, ra);   // the processor always writes
         env->regs[0] = old & 0xffffffff;
         env->regs[2] = old >> 32;
+        f &= ~kFlagZF;
+    }
+    env->cc_src = f;
+    env->cc_op = kCcOpEflags;
+}
+
+// CMPXCHG16B: RDX:RAX against m128, RCX:RBX stored on success; the operand
+// must be 16-byte aligned (#GP(0) otherwise).
+void helper_cmpxchg16b(CpuState* env, uint64_t linear) {
+    const uintptr_t ra = MIMIC_GETPC();
+    if (linear & 15) raise_exception(env, kExcGP, ra);
+    unsigned mmu = cpu_mmu_index(env);
+    uint64_t lo = cpu_ld(env, linear, 8, mmu, ra), hi = cpu_ld(env, linear + 8, 8, mmu, ra);
+    uint32_t f = compute_arith_flags(env);
+    if (lo == env->regs[0] && hi == env->regs[2]) {
+        cpu_st(env, linear, env->regs[3], 8, mmu, ra);
+        cpu_st(env, linear + 8, env->regs[1], 8, mmu, ra);
+        f |= kFlagZF;
+    } else {
+        cpu_st(env, linear, lo, 8, mmu, ra);   // written back, as the processor does
+        cpu_st(env, linear + 8, hi, 8, mmu, ra);
+        env->regs[0] = lo;
+        env->regs[2] = hi;
         f &= ~kFlagZF;
     }
     env->cc_src = f;

@@ -61,6 +61,12 @@ bool page_walk(CpuState* env, uint64_t vaddr, Access access, bool user, Walk& w,
         entry = pt_ld(env, pa, wide);
         levels[n++] = {pa, entry};
         if (!(entry & kPteP)) return false;
+        // XD is a reserved bit while EFER.NXE is clear: a present entry with it
+        // set faults with P and RSVD in the error code.
+        if (wide && !nxe && (entry & kPteNX)) {
+            err |= 9;
+            return false;
+        }
         writable &= (entry & kPteW) != 0;
         usr &= (entry & kPteU) != 0;
         nx |= nxe && (entry & kPteNX);
@@ -84,9 +90,16 @@ bool page_walk(CpuState* env, uint64_t vaddr, Access access, bool user, Walk& w,
         uint64_t table;
         if (lma) {
             uint64_t pml4e_pa = (env->cr[3] & addr_mask) + (((vaddr >> 39) & 511) << 3);
-            if (!visit(pml4e_pa, true)) return false;
+            if (!visit(pml4e_pa, true) || (entry & kPtePS)) {
+                if ((entry & kPteP) && (entry & kPtePS)) err |= 9;   // PS is reserved in a PML4E
+                return false;
+            }
             uint64_t pdpte_pa = (entry & addr_mask) + (((vaddr >> 30) & 511) << 3);
             if (!visit(pdpte_pa, true)) return false;
+            if ((entry & kPtePS) && !(cpu_features(env).e1_edx & cpuid::kExtPage1Gb)) {
+                err |= 9;   // PS in a PDPTE is reserved without 1 GiB page support
+                return false;
+            }
             if (entry & kPtePS) {
                 page_size = 1u << 30;
                 frame = entry & addr_mask & ~(page_size - 1);
@@ -194,7 +207,18 @@ uint64_t access_page(CpuState* env, uint64_t vaddr, uint64_t value, unsigned siz
     return v;
 }
 
+// Long mode: a non-canonical linear address faults before any page walk
+// (#GP(0); stack accesses are checked for #SS(0) by the translator).
+void check_canonical(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t retaddr) {
+    if (!(env->efer & kEferLMA)) return;
+    if (!is_canonical(vaddr) || !is_canonical(vaddr + size - 1)) {
+        MIMIC_LOG(log::kGuestErrors, "x86: non-canonical address {:#x}\n", vaddr);
+        raise_exception_err(env, kExcGP, 0, retaddr);
+    }
+}
+
 uint64_t do_load(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx, uintptr_t retaddr, Access acc) {
+    check_canonical(env, vaddr, size, retaddr);
     uint64_t off = vaddr & (tcg::kPageSize - 1);
     if (off + size <= tcg::kPageSize) return access_page(env, vaddr, 0, size, acc, mmu_idx, retaddr);
     // Crosses a page: byte by byte, both pages checked before the value is used.
@@ -205,6 +229,7 @@ uint64_t do_load(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx,
 }
 
 void do_store(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
+    check_canonical(env, vaddr, size, retaddr);
     uint64_t off = vaddr & (tcg::kPageSize - 1);
     if (off + size <= tcg::kPageSize) {
         access_page(env, vaddr, value, size, kWrite, mmu_idx, retaddr);
@@ -318,6 +343,7 @@ void phys_st(CpuState* env, uint64_t paddr, uint64_t value, unsigned size) {
 uint64_t get_code_phys(CpuState* env, uint64_t vaddr, uintptr_t* host_page, uintptr_t retaddr) {
     CpuImpl& cpu = cpu_of(env);
     unsigned mmu_idx = cpu_mmu_index(env);
+    check_canonical(env, vaddr, 1, retaddr);
     Walk w = translate(env, vaddr, kExec, mmu_idx, retaddr);
     uint64_t paddr = w.paddr & env->a20_mask;
     memory::Translation t = cpu.mem_.translate(paddr & tcg::kPageMask);

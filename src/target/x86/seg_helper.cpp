@@ -44,6 +44,25 @@ void tss_stack(CpuState* env, unsigned dpl, uint16_t& ss, uint32_t& esp, uintptr
     ss = static_cast<uint16_t>(sys_ld(env, env->tr.base + off + width, 2, retaddr));
 }
 
+uint64_t tss_stack64(CpuState* env, unsigned slot, uint32_t ext, uintptr_t retaddr) {
+    // RSP0..2 at 4, 12, 20; IST1..7 at 36..84 (slot 3 + n lands there too).
+    unsigned off = 4 + slot * 8;
+    if (off + 7 > env->tr.limit) raise_exception_err(env, kExcTS, (env->tr.selector & 0xfffc) + ext, retaddr);
+    return sys_ld(env, env->tr.base + off, 8, retaddr);
+}
+
+bool read_descriptor_high(CpuState* env, uint16_t selector, uint32_t& base_hi, uint32_t& high_hi,
+                          uintptr_t retaddr) {
+    const bool ldt = selector & 4;
+    uint64_t base = ldt ? env->ldtr.base : env->gdtr.base;
+    uint32_t limit = ldt ? env->ldtr.limit : env->gdtr.limit;
+    uint32_t off = (selector & 0xfff8) + 8;
+    if (off + 7 > limit) return false;
+    base_hi = static_cast<uint32_t>(sys_ld(env, base + off, 4, retaddr));
+    high_hi = static_cast<uint32_t>(sys_ld(env, base + off + 4, 4, retaddr));
+    return true;
+}
+
 void load_seg_real(CpuState* env, int seg, uint16_t selector) {
     SegmentCache& s = env->seg[seg];
     s.selector = selector;
@@ -64,7 +83,9 @@ void load_seg(CpuState* env, int seg, uint16_t selector, uintptr_t retaddr) {
     const unsigned cpl = env->cpl(), rpl = selector & 3;
     const uint32_t err = selector & 0xfffc;
     if ((selector & 0xfffc) == 0) {
-        if (seg == kSS) raise_exception_err(env, kExcGP, 0, retaddr);
+        // 64-bit mode allows a null SS below CPL 3 (with RPL = CPL).
+        if (seg == kSS && !((env->hflags & kHfCs64) && cpl != 3 && rpl == cpl))
+            raise_exception_err(env, kExcGP, 0, retaddr);
         // A null selector loads fine; using it faults (seg_check).
         env->seg[seg] = SegmentCache{selector, 0, 0, 0};
         update_hflags(env);
@@ -133,8 +154,32 @@ unsigned check_code_target(CpuState* env, uint16_t sel, const Descriptor& d, uin
     return cpl;
 }
 
-void check_eip(CpuState* env, uint32_t eip, uint32_t limit, uintptr_t ra) {
+void check_eip(CpuState* env, uint64_t eip, uint32_t limit, uintptr_t ra) {
     if (eip > limit) raise_exception_err(env, kExcGP, 0, ra);
+}
+
+// The target offset of a far transfer to code segment d: canonical for a
+// 64-bit code segment in long mode, within the limit otherwise.
+void check_target(CpuState* env, uint64_t eip, const Descriptor& d, uintptr_t ra) {
+    if ((env->efer & kEferLMA) && (d.hi & kDescL)) {
+        if (!is_canonical(eip)) raise_exception_err(env, kExcGP, 0, ra);
+    } else {
+        check_eip(env, eip, d.limit(), ra);
+    }
+}
+
+// A 16-byte call gate in long mode: the 64-bit offset and the selector, or
+// #GP(selector) when its upper half is not a valid one.
+uint64_t call_gate64_offset(CpuState* env, uint16_t sel, const Descriptor& d, uintptr_t ra) {
+    uint32_t hi_lo, hi_hi;
+    if (!read_descriptor_high(env, sel, hi_lo, hi_hi, ra) || ((hi_hi >> 8) & 0x1f) != 0)
+        raise_exception_err(env, kExcGP, sel & 0xfffc, ra);
+    return d.gate_offset() | (uint64_t{hi_lo} << 32);
+}
+
+// The code segment a long-mode call gate names must be 64-bit.
+void check_gate64_target(CpuState* env, uint16_t csel, const Descriptor& cd, uintptr_t ra) {
+    if (!(cd.hi & kDescL) || (cd.hi & kDescB)) raise_exception_err(env, kExcGP, csel & 0xfffc, ra);
 }
 
 // A far JMP or CALL whose selector names an available TSS (type 1/9) or a
@@ -142,6 +187,8 @@ void check_eip(CpuState* env, uint32_t eip, uint32_t limit, uintptr_t ra) {
 void far_transfer_to_task(CpuState* env, uint16_t sel, const Descriptor& d,
                           TaskSwitchSource source, uint32_t next_eip, uintptr_t ra) {
     const uint32_t err = sel & 0xfffc;
+    // No task switches in IA-32e mode.
+    if (env->efer & kEferLMA) raise_exception_err(env, kExcGP, err, ra);
     const unsigned cpl = env->cpl();
     if (d.dpl() < cpl || d.dpl() < (sel & 3u)) raise_exception_err(env, kExcGP, err, ra);
     if (!d.present()) raise_exception_err(env, kExcNP, err, ra);
@@ -162,12 +209,12 @@ void far_jump_real(CpuState* env, uint16_t sel, uint32_t eip) {
 
 }  // namespace
 
-// JMP ptr16:16/32 and JMP m16:16/32.
-void helper_ljmp(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip) {
+// JMP ptr16:16/32 and JMP m16:16/32/64.
+void helper_ljmp(CpuState* env, uint32_t sel32, uint64_t eip, uint64_t next_eip) {
     const uintptr_t ra = MIMIC_GETPC();
     uint16_t sel = static_cast<uint16_t>(sel32);
     if (!(env->cr[0] & kCr0PE) || (env->eflags & kFlagVM)) {
-        far_jump_real(env, sel, eip);
+        far_jump_real(env, sel, static_cast<uint32_t>(eip));
         return;
     }
     uint32_t err = sel & 0xfffc;
@@ -176,7 +223,7 @@ void helper_ljmp(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip)
     if (!read_descriptor(env, sel, d, ra)) raise_exception_err(env, kExcGP, err, ra);
     if (d.is_code()) {
         unsigned cpl = check_code_target(env, sel, d, ra);
-        check_eip(env, eip, d.limit(), ra);
+        check_target(env, eip, d, ra);
         set_accessed(env, sel, d, ra);
         set_seg_cache(env, kCS, (sel & ~3) | cpl, d);
         env->eip = eip;
@@ -192,17 +239,20 @@ void helper_ljmp(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip)
         return;
     case 4: case 12: {   // call gate
         if (d.dpl() < cpl || d.dpl() < (sel & 3u)) raise_exception_err(env, kExcGP, err, ra);
+        const bool lma = env->efer & kEferLMA;
+        if (lma && type != 12) raise_exception_err(env, kExcGP, err, ra);   // only 64-bit call gates
         if (!d.present()) raise_exception_err(env, kExcNP, err, ra);
         uint16_t csel = d.gate_selector();
-        uint32_t off = type == 12 ? d.gate_offset() : d.gate_offset() & 0xffff;
+        uint64_t off = lma ? call_gate64_offset(env, sel, d, ra) : type == 12 ? d.gate_offset() : d.gate_offset() & 0xffff;
         Descriptor cd;
         if ((csel & 0xfffc) == 0) raise_exception_err(env, kExcGP, 0, ra);
         if (!read_descriptor(env, csel, cd, ra) || !cd.is_code()) raise_exception_err(env, kExcGP, csel & 0xfffc, ra);
         bool conforming = cd.hi & kDescConforming;
         if ((conforming && cd.dpl() > cpl) || (!conforming && cd.dpl() != cpl))
             raise_exception_err(env, kExcGP, csel & 0xfffc, ra);
+        if (lma) check_gate64_target(env, csel, cd, ra);
         if (!cd.present()) raise_exception_err(env, kExcNP, csel & 0xfffc, ra);
-        check_eip(env, off, cd.limit(), ra);
+        check_target(env, off, cd, ra);
         set_accessed(env, csel, cd, ra);
         set_seg_cache(env, kCS, (csel & ~3) | cpl, cd);
         env->eip = off;
@@ -213,18 +263,17 @@ void helper_ljmp(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip)
     }
 }
 
-// CALL ptr16:16/32 and CALL m16:16/32; `op32` is the operand size.
-void helper_lcall(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip, uint32_t op32) {
+// CALL ptr16:16/32 and CALL m16:16/32/64; `psize` is the operand size in bytes.
+void helper_lcall(CpuState* env, uint32_t sel32, uint64_t eip, uint64_t next_eip, uint32_t psize) {
     const uintptr_t ra = MIMIC_GETPC();
     uint16_t sel = static_cast<uint16_t>(sel32);
-    const unsigned psize = op32 ? 4 : 2;
-    const uint32_t ss_mask = (env->hflags & kHfSs32) ? 0xffffffff : 0xffff;
-    StackPtr sp{env, env->seg[kSS].base, static_cast<uint32_t>(env->regs[4]), ss_mask, cpu_mmu_index(env), ra};
+    const uint64_t ss_mask = stack_mask(env);
+    StackPtr sp{env, env->seg[kSS].base, env->regs[4], ss_mask, cpu_mmu_index(env), ra};
     if (!(env->cr[0] & kCr0PE) || (env->eflags & kFlagVM)) {
         sp.push(env->seg[kCS].selector, psize);
         sp.push(next_eip, psize);
         set_esp(env, sp.sp, ss_mask);
-        far_jump_real(env, sel, eip);
+        far_jump_real(env, sel, static_cast<uint32_t>(eip));
         return;
     }
     uint32_t err = sel & 0xfffc;
@@ -236,7 +285,7 @@ void helper_lcall(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip
         check_code_target(env, sel, d, ra);
         sp.push(env->seg[kCS].selector, psize);
         sp.push(next_eip, psize);
-        check_eip(env, eip, d.limit(), ra);
+        check_target(env, eip, d, ra);
         set_accessed(env, sel, d, ra);
         set_esp(env, sp.sp, ss_mask);
         set_seg_cache(env, kCS, (sel & ~3) | cpl, d);
@@ -246,39 +295,55 @@ void helper_lcall(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip
     if (d.is_data()) raise_exception_err(env, kExcGP, err, ra);
     unsigned type = d.type();
     if (type == 1 || type == 9 || type == 5) {
-        far_transfer_to_task(env, sel, d, TaskSwitchSource::kCall, next_eip, ra);
+        far_transfer_to_task(env, sel, d, TaskSwitchSource::kCall, static_cast<uint32_t>(next_eip), ra);
         return;
     }
+    const bool lma = env->efer & kEferLMA;
     if (type != 4 && type != 12) raise_exception_err(env, kExcGP, err, ra);
+    if (lma && type != 12) raise_exception_err(env, kExcGP, err, ra);   // only 64-bit call gates in long mode
     // Call gate.
     if (d.dpl() < cpl || d.dpl() < (sel & 3u)) raise_exception_err(env, kExcGP, err, ra);
     if (!d.present()) raise_exception_err(env, kExcNP, err, ra);
     const bool gate32 = type == 12;
-    const unsigned gsize = gate32 ? 4 : 2;
+    // A long-mode gate pushes 8-byte values and copies no parameters.
+    const unsigned gsize = lma ? 8 : gate32 ? 4 : 2;
     uint16_t csel = d.gate_selector();
-    uint32_t off = gate32 ? d.gate_offset() : d.gate_offset() & 0xffff;
-    unsigned param_count = d.hi & 0x1f;
+    uint64_t off = lma ? call_gate64_offset(env, sel, d, ra) : gate32 ? d.gate_offset() : d.gate_offset() & 0xffff;
+    unsigned param_count = lma ? 0 : d.hi & 0x1f;
     if ((csel & 0xfffc) == 0) raise_exception_err(env, kExcGP, 0, ra);
     Descriptor cd;
     if (!read_descriptor(env, csel, cd, ra) || !cd.is_code() || cd.dpl() > cpl)
         raise_exception_err(env, kExcGP, csel & 0xfffc, ra);
+    if (lma) check_gate64_target(env, csel, cd, ra);
     if (!cd.present()) raise_exception_err(env, kExcNP, csel & 0xfffc, ra);
     unsigned dpl = cd.dpl();
     if (!(cd.hi & kDescConforming) && dpl < cpl) {
         // More privileged: switch to the inner stack from the TSS and copy the parameters.
         uint16_t new_ss;
-        uint32_t new_esp;
-        tss_stack(env, dpl, new_ss, new_esp, ra);
+        uint64_t new_esp;
         Descriptor ssd;
-        if ((new_ss & 0xfffc) == 0) raise_exception_err(env, kExcTS, 0, ra);
-        if ((new_ss & 3) != dpl || !read_descriptor(env, new_ss, ssd, ra)) raise_exception_err(env, kExcTS, new_ss & 0xfffc, ra);
-        if (ssd.dpl() != dpl || !ssd.is_data() || !(ssd.hi & kDescRW)) raise_exception_err(env, kExcTS, new_ss & 0xfffc, ra);
-        if (!ssd.present()) raise_exception_err(env, kExcSS, new_ss & 0xfffc, ra);
-        uint32_t new_mask = (ssd.hi & kDescB) ? 0xffffffff : 0xffff;
-        StackPtr nsp{env, ssd.base(), new_esp, new_mask, kMmuKernel, ra};
-        uint32_t old_esp = static_cast<uint32_t>(env->regs[4]);
+        uint64_t new_mask;
+        uint64_t new_base = 0;
+        if (lma) {
+            // The new SS is a null selector with RPL = the new CPL.
+            new_esp = tss_stack64(env, dpl, 0, ra);
+            new_ss = static_cast<uint16_t>(dpl);
+            new_mask = ~0ull;
+        } else {
+            uint32_t esp32;
+            tss_stack(env, dpl, new_ss, esp32, ra);
+            new_esp = esp32;
+            if ((new_ss & 0xfffc) == 0) raise_exception_err(env, kExcTS, 0, ra);
+            if ((new_ss & 3) != dpl || !read_descriptor(env, new_ss, ssd, ra)) raise_exception_err(env, kExcTS, new_ss & 0xfffc, ra);
+            if (ssd.dpl() != dpl || !ssd.is_data() || !(ssd.hi & kDescRW)) raise_exception_err(env, kExcTS, new_ss & 0xfffc, ra);
+            if (!ssd.present()) raise_exception_err(env, kExcSS, new_ss & 0xfffc, ra);
+            new_mask = (ssd.hi & kDescB) ? 0xffffffff : 0xffff;
+            new_base = ssd.base();
+        }
+        StackPtr nsp{env, new_base, new_esp, new_mask, kMmuKernel, ra};
+        uint64_t old_esp = env->regs[4];
         nsp.push(env->seg[kSS].selector, gsize);
-        nsp.push(old_esp, gsize);
+        nsp.push(old_esp & ss_mask, gsize);
         for (int i = static_cast<int>(param_count) - 1; i >= 0; --i) {
             uint32_t v = static_cast<uint32_t>(cpu_ld(env, (sp.base + ((old_esp + i * gsize) & ss_mask)) & 0xffffffff,
                                                       gsize, cpu_mmu_index(env), ra));
@@ -286,9 +351,10 @@ void helper_lcall(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip
         }
         nsp.push(env->seg[kCS].selector, gsize);
         nsp.push(next_eip, gsize);
-        check_eip(env, off, cd.limit(), ra);
-        set_seg_cache(env, kSS, (new_ss & ~3) | dpl, ssd);
-        set_esp(env, nsp.sp, new_mask);
+        check_target(env, off, cd, ra);
+        if (lma) env->seg[kSS] = SegmentCache{new_ss, 0, 0, 0};
+        else set_seg_cache(env, kSS, (new_ss & ~3) | dpl, ssd);
+        env->regs[4] = lma ? nsp.sp : (env->regs[4] & ~new_mask) | (nsp.sp & new_mask);
         set_accessed(env, csel, cd, ra);
         set_seg_cache(env, kCS, (csel & ~3) | dpl, cd);
         env->hflags = (env->hflags & ~kHfCplMask) | dpl;
@@ -296,7 +362,7 @@ void helper_lcall(CpuState* env, uint32_t sel32, uint32_t eip, uint32_t next_eip
     } else {
         sp.push(env->seg[kCS].selector, gsize);
         sp.push(next_eip, gsize);
-        check_eip(env, off, cd.limit(), ra);
+        check_target(env, off, cd, ra);
         set_esp(env, sp.sp, ss_mask);
         set_accessed(env, csel, cd, ra);
         set_seg_cache(env, kCS, (csel & ~3) | cpl, cd);
@@ -317,19 +383,22 @@ void validate_seg_after_return(CpuState* env, int seg) {
 }
 
 // The common part of RETF and IRET in protected mode: pops CS:EIP (and
-// EFLAGS for IRET), and SS:ESP when returning to an outer level.
-void protected_return(CpuState* env, bool op32, bool is_iret, uint32_t imm, uintptr_t ra) {
-    const unsigned psize = op32 ? 4 : 2;
-    const uint32_t ss_mask = (env->hflags & kHfSs32) ? 0xffffffff : 0xffff;
-    StackPtr sp{env, env->seg[kSS].base, static_cast<uint32_t>(env->regs[4]), ss_mask, cpu_mmu_index(env), ra};
-    uint32_t new_eip = sp.pop(psize);
+// EFLAGS for IRET), and SS:ESP when returning to an outer level (and
+// always for IRET in 64-bit mode).
+void protected_return(CpuState* env, unsigned psize, bool is_iret, uint32_t imm, uintptr_t ra) {
+    const bool op32 = psize >= 4;
+    const bool lma = env->efer & kEferLMA;
+    const bool mode64 = env->hflags & kHfCs64;
+    const uint64_t ss_mask = stack_mask(env);
+    StackPtr sp{env, env->seg[kSS].base, env->regs[4], ss_mask, cpu_mmu_index(env), ra};
+    uint64_t new_eip = sp.pop(psize);
     uint16_t new_cs = static_cast<uint16_t>(sp.pop(psize));
     uint32_t new_eflags = 0;
     if (is_iret) {
-        new_eflags = sp.pop(psize);
-        if (op32 && (new_eflags & kFlagVM) && env->cpl() == 0) {
+        new_eflags = static_cast<uint32_t>(sp.pop(psize));
+        if (op32 && !lma && (new_eflags & kFlagVM) && env->cpl() == 0) {
             // Return to virtual-8086 mode.
-            uint32_t new_esp = sp.pop(4);
+            uint32_t new_esp = static_cast<uint32_t>(sp.pop(4));
             uint16_t new_ss = static_cast<uint16_t>(sp.pop(4));
             uint16_t es = static_cast<uint16_t>(sp.pop(4)), ds = static_cast<uint16_t>(sp.pop(4));
             uint16_t fs = static_cast<uint16_t>(sp.pop(4)), gs = static_cast<uint16_t>(sp.pop(4));
@@ -353,6 +422,7 @@ void protected_return(CpuState* env, bool op32, bool is_iret, uint32_t imm, uint
     if (err == 0) raise_exception_err(env, kExcGP, 0, ra);
     Descriptor cd;
     if (!read_descriptor(env, new_cs, cd, ra) || !cd.is_code() || rpl < cpl) raise_exception_err(env, kExcGP, err, ra);
+    if (lma && (cd.hi & kDescL) && (cd.hi & kDescB)) raise_exception_err(env, kExcGP, err, ra);
     if (cd.hi & kDescConforming) {
         if (cd.dpl() > rpl) raise_exception_err(env, kExcGP, err, ra);
     } else if (cd.dpl() != rpl) {
@@ -360,29 +430,38 @@ void protected_return(CpuState* env, bool op32, bool is_iret, uint32_t imm, uint
     }
     if (!cd.present()) raise_exception_err(env, kExcNP, err, ra);
     sp.sp += imm;
-    if (rpl == cpl) {
-        check_eip(env, new_eip, cd.limit(), ra);
+    if (rpl == cpl && !(mode64 && is_iret)) {
+        check_target(env, new_eip, cd, ra);
         set_accessed(env, new_cs, cd, ra);
         set_seg_cache(env, kCS, new_cs, cd);
         set_esp(env, sp.sp, ss_mask);
     } else {
-        uint32_t new_esp = sp.pop(psize);
+        uint64_t new_esp = sp.pop(psize);
         uint16_t new_ss = static_cast<uint16_t>(sp.pop(psize));
         Descriptor sd;
-        if ((new_ss & 0xfffc) == 0) raise_exception_err(env, kExcGP, 0, ra);
-        if ((new_ss & 3) != rpl || !read_descriptor(env, new_ss, sd, ra) || !sd.is_data() || !(sd.hi & kDescRW) ||
-            sd.dpl() != rpl)
-            raise_exception_err(env, kExcGP, new_ss & 0xfffc, ra);
-        if (!sd.present()) raise_exception_err(env, kExcSS, new_ss & 0xfffc, ra);
-        check_eip(env, new_eip, cd.limit(), ra);
+        // Long mode: a null SS is allowed when returning to 64-bit code below CPL 3.
+        const bool null_ss_ok = lma && (cd.hi & kDescL) && rpl != 3;
+        const bool null_ss = (new_ss & 0xfffc) == 0;
+        if (null_ss && !null_ss_ok) raise_exception_err(env, kExcGP, 0, ra);
+        if (!null_ss) {
+            if ((new_ss & 3) != rpl || !read_descriptor(env, new_ss, sd, ra) || !sd.is_data() ||
+                !(sd.hi & kDescRW) || sd.dpl() != rpl)
+                raise_exception_err(env, kExcGP, new_ss & 0xfffc, ra);
+            if (!sd.present()) raise_exception_err(env, kExcSS, new_ss & 0xfffc, ra);
+        }
+        check_target(env, new_eip, cd, ra);
         set_accessed(env, new_cs, cd, ra);
-        set_accessed(env, new_ss, sd, ra);
+        if (!null_ss) set_accessed(env, new_ss, sd, ra);
         set_seg_cache(env, kCS, new_cs, cd);
         env->hflags = (env->hflags & ~kHfCplMask) | rpl;
-        set_seg_cache(env, kSS, new_ss, sd);
-        uint32_t new_mask = (sd.hi & kDescB) ? 0xffffffff : 0xffff;
+        if (null_ss) env->seg[kSS] = SegmentCache{new_ss, 0, 0, 0};
+        else set_seg_cache(env, kSS, new_ss, sd);
+        update_hflags(env);
+        uint64_t new_mask = stack_mask(env);
+        if (psize == 8 || (lma && (cd.hi & kDescL))) new_mask = ~0ull;
         set_esp(env, new_esp + imm, new_mask);
-        for (int s : {kES, kDS, kFS, kGS}) validate_seg_after_return(env, s);
+        if (rpl != cpl)
+            for (int s : {kES, kDS, kFS, kGS}) validate_seg_after_return(env, s);
     }
     env->eip = new_eip;
     if (is_iret) {
@@ -398,30 +477,29 @@ void protected_return(CpuState* env, bool op32, bool is_iret, uint32_t imm, uint
 
 }  // namespace
 
-void helper_lret(CpuState* env, uint32_t op32, uint32_t imm) {
+void helper_lret(CpuState* env, uint32_t psize, uint32_t imm) {
     const uintptr_t ra = MIMIC_GETPC();
     if (!(env->cr[0] & kCr0PE) || (env->eflags & kFlagVM)) {
-        const unsigned psize = op32 ? 4 : 2;
-        const uint32_t ss_mask = (env->hflags & kHfSs32) ? 0xffffffff : 0xffff;
-        StackPtr sp{env, env->seg[kSS].base, static_cast<uint32_t>(env->regs[4]), ss_mask, cpu_mmu_index(env), ra};
-        uint32_t eip = sp.pop(psize);
+        const uint64_t ss_mask = stack_mask(env);
+        StackPtr sp{env, env->seg[kSS].base, env->regs[4], ss_mask, cpu_mmu_index(env), ra};
+        uint32_t eip = static_cast<uint32_t>(sp.pop(psize));
         uint16_t cs = static_cast<uint16_t>(sp.pop(psize));
         set_esp(env, sp.sp + imm, ss_mask);
         far_jump_real(env, cs, eip);
         return;
     }
-    protected_return(env, op32, false, imm, ra);
+    protected_return(env, psize, false, imm, ra);
 }
 
-void helper_iret(CpuState* env, uint32_t op32, uint32_t next_eip) {
+void helper_iret(CpuState* env, uint32_t psize, uint64_t next_eip) {
     const uintptr_t ra = MIMIC_GETPC();
-    const unsigned psize = op32 ? 4 : 2;
-    const uint32_t ss_mask = (env->hflags & kHfSs32) ? 0xffffffff : 0xffff;
+    const bool op32 = psize >= 4;
+    const uint64_t ss_mask = stack_mask(env);
     if (!(env->cr[0] & kCr0PE)) {
-        StackPtr sp{env, env->seg[kSS].base, static_cast<uint32_t>(env->regs[4]), ss_mask, kMmuKernel, ra};
-        uint32_t eip = sp.pop(psize);
+        StackPtr sp{env, env->seg[kSS].base, env->regs[4], ss_mask, kMmuKernel, ra};
+        uint32_t eip = static_cast<uint32_t>(sp.pop(psize));
         uint16_t cs = static_cast<uint16_t>(sp.pop(psize));
-        uint32_t fl = sp.pop(psize);
+        uint32_t fl = static_cast<uint32_t>(sp.pop(psize));
         set_esp(env, sp.sp, ss_mask);
         uint32_t mask = kFlagsArith | kFlagTF | kFlagIF | kFlagDF | kFlagIOPL | kFlagNT;
         if (op32) mask |= kFlagAC | kFlagID | kFlagRF;
@@ -433,10 +511,10 @@ void helper_iret(CpuState* env, uint32_t op32, uint32_t next_eip) {
     if (env->eflags & kFlagVM) {
         // IRET in V86 mode is IOPL-sensitive.
         if (((env->eflags & kFlagIOPL) >> kIoplShift) != 3) raise_exception_err(env, kExcGP, 0, ra);
-        StackPtr sp{env, env->seg[kSS].base, static_cast<uint32_t>(env->regs[4]), 0xffff, kMmuUser, ra};
-        uint32_t eip = sp.pop(psize);
+        StackPtr sp{env, env->seg[kSS].base, env->regs[4], 0xffff, kMmuUser, ra};
+        uint32_t eip = static_cast<uint32_t>(sp.pop(psize));
         uint16_t cs = static_cast<uint16_t>(sp.pop(psize));
-        uint32_t fl = sp.pop(psize);
+        uint32_t fl = static_cast<uint32_t>(sp.pop(psize));
         set_esp(env, sp.sp, 0xffff);
         uint32_t mask = kFlagsArith | kFlagTF | kFlagIF | kFlagDF | kFlagNT;
         if (op32) mask |= kFlagAC | kFlagID | kFlagRF;
@@ -446,6 +524,8 @@ void helper_iret(CpuState* env, uint32_t op32, uint32_t next_eip) {
         return;
     }
     if (env->eflags & kFlagNT) {
+        // IA-32e mode has no task switches: IRET with NT set is #GP(0).
+        if (env->efer & kEferLMA) raise_exception_err(env, kExcGP, 0, ra);
         // Return from a nested task: back to the TSS's back link.
         uint16_t link = static_cast<uint16_t>(sys_ld(env, env->tr.base, 2, ra));
         Descriptor tss;
@@ -453,7 +533,7 @@ void helper_iret(CpuState* env, uint32_t op32, uint32_t next_eip) {
         task_switch(env, link, tss, TaskSwitchSource::kIret, next_eip, ra);
         return;
     }
-    protected_return(env, op32, true, 0, ra);
+    protected_return(env, psize, true, 0, ra);
 }
 
 // ---- LAR, LSL, VERR, VERW: ZF says whether the selector passed ----
@@ -513,6 +593,20 @@ void helper_verw(CpuState* env, uint32_t sel) {
     set_zf(env, ok);
 }
 
+namespace {
+
+// In long mode LDT and TSS descriptors are 16 bytes: base bits 63..32 in the
+// upper half, whose type field must be 0.
+uint64_t long_mode_base_high(CpuState* env, uint16_t sel, uintptr_t ra) {
+    if (!(env->efer & kEferLMA)) return 0;
+    uint32_t base_hi, high_hi;
+    if (!read_descriptor_high(env, sel, base_hi, high_hi, ra) || ((high_hi >> 8) & 0x1f) != 0)
+        raise_exception_err(env, kExcGP, sel & 0xfffc, ra);
+    return uint64_t{base_hi} << 32;
+}
+
+}  // namespace
+
 void helper_lldt(CpuState* env, uint32_t sel32) {
     const uintptr_t ra = MIMIC_GETPC();
     uint16_t sel = static_cast<uint16_t>(sel32);
@@ -524,7 +618,7 @@ void helper_lldt(CpuState* env, uint32_t sel32) {
     if ((sel & 4) || !read_descriptor(env, sel, d, ra) || !d.is_system() || d.type() != 2)
         raise_exception_err(env, kExcGP, sel & 0xfffc, ra);
     if (!d.present()) raise_exception_err(env, kExcNP, sel & 0xfffc, ra);
-    env->ldtr = SegmentCache{sel, d.base(), d.limit(), d.flags()};
+    env->ldtr = SegmentCache{sel, d.base() | long_mode_base_high(env, sel, ra), d.limit(), d.flags()};
 }
 
 void helper_ltr(CpuState* env, uint32_t sel32) {
@@ -534,10 +628,13 @@ void helper_ltr(CpuState* env, uint32_t sel32) {
     if ((sel & 0xfffc) == 0) raise_exception_err(env, kExcGP, 0, ra);
     if ((sel & 4) || !read_descriptor(env, sel, d, ra) || !d.is_system() || (d.type() != 1 && d.type() != 9))
         raise_exception_err(env, kExcGP, sel & 0xfffc, ra);
+    // Long mode has only the 64-bit TSS (type 9); type 1 is reserved there.
+    if ((env->efer & kEferLMA) && d.type() != 9) raise_exception_err(env, kExcGP, sel & 0xfffc, ra);
     if (!d.present()) raise_exception_err(env, kExcNP, sel & 0xfffc, ra);
+    uint64_t base = d.base() | long_mode_base_high(env, sel, ra);
     d.hi |= 2u << 8;   // busy
     sys_st(env, env->gdtr.base + (sel & 0xfff8) + 4, d.hi, 4, ra);
-    env->tr = SegmentCache{sel, d.base(), d.limit(), d.flags()};
+    env->tr = SegmentCache{sel, base, d.limit(), d.flags()};
 }
 
 }  // namespace mimic::x86

@@ -38,27 +38,43 @@ enum class TaskSwitchSource { kJmp, kCall, kIret, kInt };
 void task_switch(CpuState* env, uint16_t selector, const Descriptor& tss_desc, TaskSwitchSource source,
                  uint64_t next_eip, uintptr_t retaddr);
 
-// A stack being built or unwound from C++: SS:ESP with the right width and wrap.
+// A stack being built or unwound from C++: SS:ESP with the right width and
+// wrap; mask ~0 is a 64-bit mode stack (no base, no wrap).
 struct StackPtr {
     CpuState* env;
     uint64_t base;
-    uint32_t sp;
-    uint32_t mask;      // 0xffff or 0xffffffff (SS.B)
+    uint64_t sp;
+    uint64_t mask;      // 0xffff, 0xffffffff (SS.B) or ~0 (64-bit mode)
     unsigned mmu_idx;
     uintptr_t retaddr;
-    void push(uint32_t v, unsigned size) {
+    uint64_t addr() const { return mask == ~0ull ? sp : (base + (sp & mask)) & 0xffffffffull; }
+    void push(uint64_t v, unsigned size) {
         sp -= size;
-        cpu_st(env, (base + (sp & mask)) & 0xffffffffull, v, size, mmu_idx, retaddr);
+        if (mask == ~0ull && !is_canonical(sp)) raise_exception_err(env, kExcSS, 0, retaddr);
+        cpu_st(env, addr(), v, size, mmu_idx, retaddr);
     }
-    uint32_t pop(unsigned size) {
-        uint32_t v = static_cast<uint32_t>(cpu_ld(env, (base + (sp & mask)) & 0xffffffffull, size, mmu_idx, retaddr));
+    uint64_t pop(unsigned size) {
+        if (mask == ~0ull && !is_canonical(sp)) raise_exception_err(env, kExcSS, 0, retaddr);
+        uint64_t v = cpu_ld(env, addr(), size, mmu_idx, retaddr);
         sp += size;
         return v;
     }
 };
 
-inline void set_esp(CpuState* env, uint32_t sp, uint32_t mask) {
-    env->regs[4] = (env->regs[4] & ~uint64_t{mask}) | (sp & mask);
+inline void set_esp(CpuState* env, uint64_t sp, uint64_t mask) {
+    env->regs[4] = (env->regs[4] & ~mask) | (sp & mask);
 }
+
+// The current stack's width as a StackPtr mask.
+inline uint64_t stack_mask(const CpuState* env) {
+    if (env->hflags & kHfCs64) return ~0ull;
+    return (env->hflags & kHfSs32) ? 0xffffffffull : 0xffffull;
+}
+
+// Long mode: RSPn (n 0..2) or ISTn (n 1..7, passed as 3 + n) from the 64-bit TSS.
+uint64_t tss_stack64(CpuState* env, unsigned slot, uint32_t ext, uintptr_t retaddr);
+// Reads the second half of a 16-byte system descriptor (long mode LDT/TSS/gates).
+bool read_descriptor_high(CpuState* env, uint16_t selector, uint32_t& base_hi, uint32_t& high_hi,
+                          uintptr_t retaddr);
 
 }  // namespace mimic::x86

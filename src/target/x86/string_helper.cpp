@@ -12,13 +12,14 @@ namespace {
 constexpr unsigned kMaxBurst = 4096;
 
 uint64_t seg_linear(CpuState* env, int seg, uint64_t off, unsigned size, bool write, uintptr_t ra) {
+    if (env->hflags & kHfCs64) return (seg == kFS || seg == kGS) ? env->seg[seg].base + off : off;
     if ((env->hflags >> kHfSegCheckShift) & (1u << seg)) return seg_check(env, seg, off, size, write, ra);
     return (env->seg[seg].base + off) & 0xffffffffull;
 }
 
 }  // namespace
 
-void helper_string(CpuState* env, uint32_t desc, uint32_t next_eip) {
+void helper_string(CpuState* env, uint32_t desc, uint64_t next_eip) {
     const uintptr_t ra = MIMIC_GETPC();
     const unsigned op = desc & 0xf, size = (desc >> 4) & 0xf, asz = (desc >> 8) & 0xf;
     const auto rep = static_cast<RepKind>((desc >> 12) & 0xf);

@@ -130,15 +130,31 @@ void cmpxchg(Dc& dc) {
     I64 old = dc.read(dst);
     I64 acc = dc.load_gpr(kRAX, size);
     I64 src = dc.load_reg(dc.insn->ops[1].reg);
-    // The destination is always written (the old value back on failure), as the processor does.
-    I64 nv = b.temp_i64();
-    b.movcond(tcg::Cond::Eq, nv, old, acc, src, old);
-    dc.write(dst, nv);
-    // On failure the accumulator receives the old value; on success it keeps
-    // whatever it holds now (CMPXCHG r, EAX may just have written it).
-    I64 nacc = b.temp_i64();
-    b.movcond(tcg::Cond::Eq, nacc, old, acc, dc.load_gpr(kRAX, size), old);
-    dc.store_gpr(kRAX, size, nacc);
+    if (dst.is_mem || size != 4) {
+        // The destination is always written (the old value back on failure), as the processor does.
+        I64 nv = b.temp_i64();
+        b.movcond(tcg::Cond::Eq, nv, old, acc, src, old);
+        dc.write(dst, nv);
+    } else {
+        // A 32-bit register is written (zero-extended) only on success: on
+        // failure its upper half survives, as on the host.
+        I64 r = dc.g.regs[dst.reg.num];
+        I64 zsrc = b.temp_i64();
+        b.ext32u(zsrc, src);
+        b.movcond(tcg::Cond::Eq, r, old, acc, zsrc, r);
+    }
+    // On failure the accumulator receives the old value (a 32-bit one
+    // zero-extended); on success it is not written at all, so it keeps
+    // whatever it holds now, upper half included (CMPXCHG r, EAX may just
+    // have written it).
+    if (size == 4) {
+        I64 rax = dc.g.regs[kRAX];
+        b.movcond(tcg::Cond::Eq, rax, old, acc, rax, old);
+    } else {
+        I64 nacc = b.temp_i64();
+        b.movcond(tcg::Cond::Eq, nacc, old, acc, dc.load_gpr(kRAX, size), old);
+        dc.store_gpr(kRAX, size, nacc);
+    }
     I64 r = b.and_(b.sub(acc, old), mask_of(size));
     b.mov(dc.g.cc_src, old);
     b.mov(dc.g.cc_dst, r);

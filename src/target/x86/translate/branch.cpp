@@ -12,7 +12,14 @@ namespace {
 uint64_t rel_target(Dc& dc) {
     const DecodedInsn& in = *dc.insn;
     uint64_t t = dc.next_pc + static_cast<uint64_t>(in.rel);
-    return in.op_size == 2 ? (t & 0xffff) : (t & 0xffffffffull);
+    return in.op_size == 2 ? (t & 0xffff) : in.op_size == 4 ? (t & 0xffffffffull) : t;
+}
+
+// A direct branch to a non-canonical address faults at the branch (64-bit mode).
+bool bad_target(Dc& dc, uint64_t target) {
+    if (!dc.code64 || is_canonical(target)) return false;
+    dc.raise(kExcGP, 0);
+    return true;
 }
 
 // Both outcomes of a two-way branch are direct jumps.
@@ -22,7 +29,7 @@ void branch2(Dc& dc, tcg::I32 taken, uint64_t target) {
     b.brcond(Cond::Ne, taken, 0u, l);
     dc.jump_to(dc.next_pc, 0);
     b.set_label(l);
-    dc.jump_to(target, 1);
+    if (!bad_target(dc, target)) dc.jump_to(target, 1);
 }
 
 void jcc(Dc& dc) { branch2(dc, dc.cond(dc.insn->opcode & 0xf), rel_target(dc)); }
@@ -34,7 +41,7 @@ void loop(Dc& dc) {
     I64 cx = dc.load_gpr(kRCX, asz);
     tcg::I32 taken = b.temp_i32();
     tcg::I32 nz = b.temp_i32();
-    if (in.mnemonic == Mnemonic::kJcxz || in.mnemonic == Mnemonic::kJecxz) {
+    if (in.mnemonic == Mnemonic::kJcxz || in.mnemonic == Mnemonic::kJecxz || in.mnemonic == Mnemonic::kJrcxz) {
         I64 t = b.setcond(Cond::Eq, cx, b.const_i64(0));
         b.extrl_i64_i32(taken, t);
         branch2(dc, taken, rel_target(dc));
@@ -58,11 +65,12 @@ void loop(Dc& dc) {
 void jmp(Dc& dc) {
     const DecodedInsn& in = *dc.insn;
     if (in.ops[0].kind == OperandKind::kRel) {
-        dc.jump_to(rel_target(dc), 0);
+        if (!bad_target(dc, rel_target(dc))) dc.jump_to(rel_target(dc), 0);
         return;
     }
     I64 t = dc.operand(0);
-    if (in.op_size == 2) dc.b.ext16u(t, t);
+    dc.wrap_addr(t, in.op_size);
+    dc.check_branch_target(t);
     dc.b.mov(dc.g.eip, t);
     dc.jump_indirect();
 }
@@ -72,13 +80,15 @@ void call(Dc& dc) {
     const DecodedInsn& in = *dc.insn;
     unsigned size = in.op_size;
     if (in.ops[0].kind == OperandKind::kRel) {
+        if (bad_target(dc, rel_target(dc))) return;
         dc.push(b.const_i64(dc.next_pc), size);
         dc.jump_to(rel_target(dc), 0);
         return;
     }
     I64 t = dc.operand(0);
+    dc.wrap_addr(t, size);
+    dc.check_branch_target(t);
     dc.push(b.const_i64(dc.next_pc), size);
-    if (size == 2) b.ext16u(t, t);
     b.mov(dc.g.eip, t);
     dc.jump_indirect();
 }
@@ -88,6 +98,8 @@ void ret(Dc& dc) {
     const DecodedInsn& in = *dc.insn;
     unsigned size = in.op_size;
     I64 t = dc.pop_peek(size, 0);
+    dc.wrap_addr(t, size);
+    dc.check_branch_target(t);
     uint64_t imm = in.op_count ? static_cast<uint64_t>(in.imm) & 0xffff : 0;
     dc.add_sp(static_cast<int64_t>(size + imm));
     b.mov(dc.g.eip, t);
@@ -100,23 +112,23 @@ void far(Dc& dc) {
     auto& b = dc.b;
     const DecodedInsn& in = *dc.insn;
     unsigned size = in.op_size;
-    tcg::I32 sel = b.temp_i32(), off = b.temp_i32();
+    tcg::I32 sel = b.temp_i32();
+    I64 off = b.temp_i64();
     if (in.ops[0].kind == OperandKind::kFarPtr) {
         b.movi(sel, static_cast<uint32_t>(in.imm2));
-        b.movi(off, static_cast<uint32_t>(in.imm));
+        b.movi(off, static_cast<uint64_t>(in.imm) & 0xffffffffull);
     } else {
+        // m16:16, m16:32 or (REX.W) m16:64.
         I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), size + 2, false);
-        I64 o = dc.ld(a, size);
+        b.mov(off, dc.ld(a, size));
         I64 s = dc.ld(b.add(a, static_cast<uint64_t>(size)), 2);
-        b.extrl_i64_i32(off, o);
         b.extrl_i64_i32(sel, s);
     }
     dc.sync_eip(dc.pc);
     if (in.mnemonic == Mnemonic::kJmpf)
-        b.call(MIMIC_HELPER(helper_ljmp), {b.env(), sel, off, b.const_i32(static_cast<uint32_t>(dc.next_pc))});
+        b.call(MIMIC_HELPER(helper_ljmp), {b.env(), sel, off, b.const_i64(dc.next_pc)});
     else
-        b.call(MIMIC_HELPER(helper_lcall),
-               {b.env(), sel, off, b.const_i32(static_cast<uint32_t>(dc.next_pc)), b.const_i32(size == 4)});
+        b.call(MIMIC_HELPER(helper_lcall), {b.env(), sel, off, b.const_i64(dc.next_pc), b.const_i32(size)});
     dc.cc_op = kCcOpDynamic;
     b.exit_tb(0);   // CS and the mode may have changed
     dc.end = BlockEnd::kJumped;
@@ -127,7 +139,7 @@ void retf(Dc& dc) {
     const DecodedInsn& in = *dc.insn;
     uint32_t imm = in.op_count ? static_cast<uint32_t>(in.imm) & 0xffff : 0;
     dc.sync_eip(dc.pc);
-    b.call(MIMIC_HELPER(helper_lret), {b.env(), b.const_i32(in.op_size == 4), b.const_i32(imm)});
+    b.call(MIMIC_HELPER(helper_lret), {b.env(), b.const_i32(in.op_size), b.const_i32(imm)});
     dc.cc_op = kCcOpDynamic;
     b.exit_tb(0);
     dc.end = BlockEnd::kJumped;
@@ -144,7 +156,7 @@ bool translate_branch(Dc& dc) {
         jcc(dc);
         return true;
     case Mnemonic::kLoop: case Mnemonic::kLoope: case Mnemonic::kLoopne:
-    case Mnemonic::kJcxz: case Mnemonic::kJecxz:
+    case Mnemonic::kJcxz: case Mnemonic::kJecxz: case Mnemonic::kJrcxz:
         loop(dc);
         return true;
     case Mnemonic::kJmp: jmp(dc); return true;

@@ -78,12 +78,35 @@ I64 Dc::effective_offset(const MemOperand& m) {
         if (m.scale > 1) b.shl(idx, idx, static_cast<uint64_t>(__builtin_ctz(m.scale)));
         b.add(a, a, idx);
     }
-    if (m.addr_size == 2) b.ext16u(a, a);
-    else if (m.addr_size == 4) b.ext32u(a, a);
+    wrap_addr(a, m.addr_size);
     return a;
 }
 
+void Dc::wrap_addr(I64 a, unsigned size) {
+    if (size == 2) b.ext16u(a, a);
+    else if (size == 4) b.ext32u(a, a);
+}
+
+void Dc::wrap_sp(I64 sp) { wrap_addr(sp, stack_mask_size()); }
+
 I64 Dc::linear(int seg, I64 offset, unsigned size, bool write) {
+    if (code64) {
+        // 64-bit mode: no limits; only FS and GS have a base. A stack
+        // access to a non-canonical address is #SS(0), checked here; other
+        // non-canonical accesses raise #GP(0) in the softmmu slow path.
+        if (seg == kSS) {
+            tcg::Label ok = b.new_label();
+            I64 t = b.sar(b.shl(offset, 16ull), 16ull);
+            b.brcond(Cond::Eq, t, offset, ok);
+            b.call(MIMIC_HELPER(helper_raise_exception), {b.env(), b.const_i32(kExcSS), b.const_i32(0)});
+            b.set_label(ok);
+        }
+        if (seg != kFS && seg != kGS) return offset;
+        I64 base = b.temp_i64();
+        b.ld(base, ENV_OFF(seg) + seg * static_cast<int32_t>(sizeof(SegmentCache)) + ENV_OFF(seg[0].base) - ENV_OFF(seg),
+             tcg::kMo64);
+        return b.add(base, offset);
+    }
     if (flags & (1u << (kHfSegCheckShift + seg))) {
         I64 r = b.temp_i64();
         uint32_t desc = static_cast<uint32_t>(seg) | (write ? 8u : 0u) | (size << 4);
@@ -152,8 +175,7 @@ void Dc::push(I64 v, unsigned size) {
     unsigned ssz = stack_mask_size();
     I64 sp = load_gpr(kRSP, ssz);
     b.sub(sp, sp, static_cast<uint64_t>(size));
-    if (ssz == 2) b.ext16u(sp, sp);
-    else b.ext32u(sp, sp);
+    wrap_sp(sp);
     I64 a = linear(kSS, sp, size, true);
     st(a, v, size);
     store_gpr(kRSP, ssz, sp);   // after the store: a fault leaves ESP alone
@@ -164,8 +186,7 @@ I64 Dc::pop_peek(unsigned size, unsigned offset) {
     I64 sp = load_gpr(kRSP, ssz);
     if (offset) {
         b.add(sp, sp, static_cast<uint64_t>(offset));
-        if (ssz == 2) b.ext16u(sp, sp);
-        else b.ext32u(sp, sp);
+        wrap_sp(sp);
     }
     return ld(linear(kSS, sp, size, false), size);
 }
@@ -361,6 +382,15 @@ void Dc::jump_to(uint64_t eip, unsigned slot) {
         else b.lookup_and_goto_ptr();
     }
     end = BlockEnd::kJumped;
+}
+
+void Dc::check_branch_target(I64 target) {
+    if (!code64) return;
+    tcg::Label ok = b.new_label();
+    I64 t = b.sar(b.shl(target, 16ull), 16ull);
+    b.brcond(Cond::Eq, t, target, ok);
+    b.call(MIMIC_HELPER(helper_raise_exception), {b.env(), b.const_i32(kExcGP), b.const_i32(0)});
+    b.set_label(ok);
 }
 
 void Dc::jump_indirect() {

@@ -50,6 +50,7 @@ struct Dc {
     uint32_t flags = 0;
     unsigned cpl = 0, iopl = 0, mmu_idx = 0;
     bool pe = false, vm = false, code32 = false, ss32 = false, addseg = false;
+    bool code64 = false;     // 64-bit mode (EFER.LMA and CS.L)
     CcOp cc_op = kCcOpDynamic;   // what cc_op holds here, when known
     // The segment override prefix of the current instruction (kNoSeg if none),
     // found from the bytes: string instructions need it for their source
@@ -84,7 +85,9 @@ struct Dc {
     tcg::I64 operand(unsigned i);                 // value of a source operand (reg, mem, imm)
 
     // ---- stack ----
-    unsigned stack_mask_size() const { return ss32 ? 4 : 2; }
+    unsigned stack_mask_size() const { return code64 ? 8 : ss32 ? 4 : 2; }
+    // Wraps a stack offset to the stack's width (in place).
+    void wrap_sp(tcg::I64 sp);
     void push(tcg::I64 v, unsigned size);
     tcg::I64 pop(unsigned size);                  // reads and updates ESP
     tcg::I64 pop_peek(unsigned size, unsigned offset);   // reads [ESP + offset] without updating
@@ -102,10 +105,15 @@ struct Dc {
     void raise(int vector, uint32_t error_code = 0);   // at the current instruction; ends the block
     void jump_to(uint64_t eip, unsigned slot);        // direct jump, chained when possible
     void jump_indirect();                             // env eip already set
+    // 64-bit mode: a branch to a non-canonical target faults (#GP(0)) at
+    // the branch, before it changes anything.
+    void check_branch_target(tcg::I64 target);
     void stop_after();                                // ends the block after this instruction
     bool same_page(uint64_t eip) const;
 
-    uint64_t eip_mask() const { return code32 ? 0xffffffffull : 0xffffull; }
+    uint64_t eip_mask() const { return code64 ? ~0ull : code32 ? 0xffffffffull : 0xffffull; }
+    // Wraps an offset to an address size of `size` bytes (in place).
+    void wrap_addr(tcg::I64 a, unsigned size);
     int size_bits(unsigned size) const { return static_cast<int>(size * 8); }
 };
 

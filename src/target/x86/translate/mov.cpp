@@ -56,10 +56,25 @@ bool translate_mov(Dc& dc) {
     }
     case Mnemonic::kXlat: {
         I64 off = b.add(dc.load_gpr(kRBX, in.addr_size), dc.load_gpr(kRAX, 1));
-        if (in.addr_size == 2) b.ext16u(off, off);
-        else b.ext32u(off, off);
+        dc.wrap_addr(off, in.addr_size);
         I64 v = dc.ld(dc.linear(in.mem.seg, off, 1, false), 1);
         dc.store_gpr(kRAX, 1, v);
+        return true;
+    }
+    case Mnemonic::kMovsxd: {
+        // Without REX.W this is a plain 32-bit move (zero-extending).
+        I64 v = dc.operand(1);
+        I64 r = b.temp_i64();
+        if (in.ops[0].size == 8) b.ext32s(r, v);
+        else b.mov(r, v);
+        dc.store_reg(in.ops[0].reg, r);
+        return true;
+    }
+    case Mnemonic::kCdqe: { I64 t = b.temp_i64(); b.ext32s(t, dc.load_gpr(kRAX, 4)); dc.store_gpr(kRAX, 8, t); return true; }
+    case Mnemonic::kCqo: {
+        I64 t = b.temp_i64();
+        b.sar(t, dc.g.regs[kRAX], 63ull);
+        dc.store_gpr(kRDX, 8, t);
         return true;
     }
     case Mnemonic::kCbw: { I64 t = b.temp_i64(); b.ext8s(t, dc.load_gpr(kRAX, 1)); dc.store_gpr(kRAX, 2, t); return true; }

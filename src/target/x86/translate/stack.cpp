@@ -91,7 +91,7 @@ void popf(Dc& dc, unsigned size) {
     I64 v = dc.pop_peek(size, 0);
     tcg::I32 v32 = b.temp_i32();
     b.extrl_i64_i32(v32, v);
-    b.call(MIMIC_HELPER(helper_popf), {b.env(), v32, b.const_i32(size == 4)});
+    b.call(MIMIC_HELPER(helper_popf), {b.env(), v32, b.const_i32(size >= 4)});
     dc.add_sp(size);
     dc.cc_op = kCcOpDynamic;
     dc.stop_after();   // IF, TF, IOPL may have changed
@@ -109,7 +109,7 @@ void enter(Dc& dc) {
     if (level > 0) {
         for (unsigned i = 1; i < level; ++i) {
             I64 bp = b.sub(dc.load_gpr(kRBP, ssz), static_cast<uint64_t>(i * size));
-            if (ssz == 2) b.ext16u(bp, bp); else b.ext32u(bp, bp);
+            dc.wrap_sp(bp);
             I64 v = dc.ld(dc.linear(kSS, bp, size, false), size);
             dc.push(v, size);
         }
@@ -141,8 +141,10 @@ bool translate_stack(Dc& dc) {
     case Mnemonic::kPopad: popa(dc, 4); return true;
     case Mnemonic::kPushf: pushf(dc, 2); return true;
     case Mnemonic::kPushfd: pushf(dc, 4); return true;
+    case Mnemonic::kPushfq: pushf(dc, 8); return true;
     case Mnemonic::kPopf: popf(dc, 2); return true;
     case Mnemonic::kPopfd: popf(dc, 4); return true;
+    case Mnemonic::kPopfq: popf(dc, 8); return true;
     case Mnemonic::kEnter: enter(dc); return true;
     case Mnemonic::kLeave: leave(dc); return true;
     default: return false;

@@ -25,7 +25,7 @@ void gen_string(Dc& dc, unsigned op) {
     dc.sync_eip(dc.pc);
     b.call(MIMIC_HELPER(helper_string),
            {b.env(), b.const_i32(string_desc(op, size, in.addr_size, rep, seg)),
-            b.const_i32(static_cast<uint32_t>(dc.next_pc))});
+            b.const_i64(dc.next_pc)});
     dc.cc_op = kCcOpDynamic;
     if (rep != RepKind::kNone) {
         // The helper decided where execution continues.
@@ -35,11 +35,21 @@ void gen_string(Dc& dc, unsigned op) {
 
 bool translate_string(Dc& dc) {
     switch (dc.insn->mnemonic) {
-    case Mnemonic::kMovsb: case Mnemonic::kMovsw: case Mnemonic::kMovsd: gen_string(dc, 0); return true;
-    case Mnemonic::kCmpsb: case Mnemonic::kCmpsw: case Mnemonic::kCmpsd: gen_string(dc, 1); return true;
-    case Mnemonic::kStosb: case Mnemonic::kStosw: case Mnemonic::kStosd: gen_string(dc, 2); return true;
-    case Mnemonic::kLodsb: case Mnemonic::kLodsw: case Mnemonic::kLodsd: gen_string(dc, 3); return true;
-    case Mnemonic::kScasb: case Mnemonic::kScasw: case Mnemonic::kScasd: gen_string(dc, 4); return true;
+    case Mnemonic::kMovsb: case Mnemonic::kMovsw: case Mnemonic::kMovsd: case Mnemonic::kMovsq:
+        gen_string(dc, 0);
+        return true;
+    case Mnemonic::kCmpsb: case Mnemonic::kCmpsw: case Mnemonic::kCmpsd: case Mnemonic::kCmpsq:
+        gen_string(dc, 1);
+        return true;
+    case Mnemonic::kStosb: case Mnemonic::kStosw: case Mnemonic::kStosd: case Mnemonic::kStosq:
+        gen_string(dc, 2);
+        return true;
+    case Mnemonic::kLodsb: case Mnemonic::kLodsw: case Mnemonic::kLodsd: case Mnemonic::kLodsq:
+        gen_string(dc, 3);
+        return true;
+    case Mnemonic::kScasb: case Mnemonic::kScasw: case Mnemonic::kScasd: case Mnemonic::kScasq:
+        gen_string(dc, 4);
+        return true;
     default: return false;
     }
 }

@@ -31,7 +31,7 @@ void exit_to_loop(Dc& dc) {
 bool translate_system(Dc& dc) {
     auto& b = dc.b;
     const DecodedInsn& in = *dc.insn;
-    const uint32_t next = static_cast<uint32_t>(dc.next_pc);
+    const uint64_t next = dc.next_pc;
     switch (in.mnemonic) {
     case Mnemonic::kInt: {
         // INT n in V86 mode with IOPL < 3 goes to the monitor as #GP(0).
@@ -59,15 +59,15 @@ bool translate_system(Dc& dc) {
         b.call(MIMIC_HELPER(helper_raise_interrupt), {b.env(), b.const_i32(kExcDB), b.const_i32(0)});
         dc.end = BlockEnd::kJumped;
         return true;
-    case Mnemonic::kIret: case Mnemonic::kIretd:
+    case Mnemonic::kIret: case Mnemonic::kIretd: case Mnemonic::kIretq:
         dc.sync_eip(dc.pc);
-        b.call(MIMIC_HELPER(helper_iret), {b.env(), b.const_i32(in.op_size == 4), b.const_i32(next)});
+        b.call(MIMIC_HELPER(helper_iret), {b.env(), b.const_i32(in.op_size), b.const_i64(next)});
         exit_to_loop(dc);
         return true;
     case Mnemonic::kHlt:
         if (!require_cpl0(dc)) return true;
         dc.sync_eip(dc.pc);
-        b.call(MIMIC_HELPER(helper_hlt), {b.env(), b.const_i32(next)});
+        b.call(MIMIC_HELPER(helper_hlt), {b.env(), b.const_i64(next)});
         dc.end = BlockEnd::kJumped;
         return true;
     case Mnemonic::kCpuid:
@@ -133,14 +133,17 @@ bool translate_system(Dc& dc) {
     }
     case Mnemonic::kLgdt: case Mnemonic::kLidt: {
         if (!require_cpl0(dc)) return true;
-        I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), 6, false);
-        uint32_t which = (in.mnemonic == Mnemonic::kLidt ? 1u : 0u) | (in.op_size == 4 ? 2u : 0u);
+        I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), dc.code64 ? 10 : 6, false);
+        // In 64-bit mode the base is 8 bytes whatever the operand size.
+        uint32_t which = (in.mnemonic == Mnemonic::kLidt ? 1u : 0u) | (in.op_size == 4 ? 2u : 0u) |
+                         (dc.code64 ? 4u : 0u);
         b.call(MIMIC_HELPER(helper_lgdt_lidt), {b.env(), a, b.const_i32(which)});
         return true;
     }
     case Mnemonic::kSgdt: case Mnemonic::kSidt: {
-        I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), 6, true);
-        b.call(MIMIC_HELPER(helper_sgdt_sidt), {b.env(), a, b.const_i32(in.mnemonic == Mnemonic::kSidt)});
+        I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), dc.code64 ? 10 : 6, true);
+        b.call(MIMIC_HELPER(helper_sgdt_sidt),
+               {b.env(), a, b.const_i32((in.mnemonic == Mnemonic::kSidt ? 1u : 0u) | (dc.code64 ? 4u : 0u))});
         return true;
     }
     case Mnemonic::kSldt: case Mnemonic::kStr: {
@@ -201,6 +204,49 @@ bool translate_system(Dc& dc) {
         dc.cc_op = kCcOpDynamic;
         return true;
     }
+    case Mnemonic::kCmpxchg16b: {
+        if (!(cpu_features(dc.env).f1_ecx & cpuid::kCx16)) {
+            dc.raise(kExcUD);
+            return true;
+        }
+        I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), 16, true);
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_cmpxchg16b), {b.env(), a});
+        dc.cc_op = kCcOpDynamic;
+        return true;
+    }
+    case Mnemonic::kSyscall:
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_syscall), {b.env(), b.const_i64(next)});
+        exit_to_loop(dc);
+        return true;
+    case Mnemonic::kSysret:
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_sysret), {b.env(), b.const_i32(in.rex_w() ? 8 : 4)});
+        exit_to_loop(dc);
+        return true;
+    case Mnemonic::kSysenter:
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_sysenter), {b.env()});
+        exit_to_loop(dc);
+        return true;
+    case Mnemonic::kSysexit:
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_sysexit), {b.env(), b.const_i32(in.rex_w() ? 8 : 4)});
+        exit_to_loop(dc);
+        return true;
+    case Mnemonic::kSwapgs:
+        if (!require_cpl0(dc)) return true;
+        b.call(MIMIC_HELPER(helper_swapgs), {b.env()});
+        return true;
+    case Mnemonic::kRdtscp:
+        if (!(cpu_features(dc.env).e1_edx & cpuid::kExtRdtscp)) {
+            dc.raise(kExcUD);
+            return true;
+        }
+        dc.sync_eip(dc.pc);
+        b.call(MIMIC_HELPER(helper_rdtscp), {b.env()});
+        return true;
     case Mnemonic::kUd2: case Mnemonic::kUd0: case Mnemonic::kUd1: case Mnemonic::kRsm:
         dc.raise(kExcUD);
         return true;

@@ -56,9 +56,10 @@ uint32_t insn_breakpoint_hits(const CpuState* env, uint64_t linear) {
     return hits;
 }
 
-void log_in_asm(const uint8_t* code, size_t len, uint64_t pc, bool code32) {
+void log_in_asm(const uint8_t* code, size_t len, uint64_t pc, CpuMode mode) {
     csh h;
-    if (cs_open(CS_ARCH_X86, code32 ? CS_MODE_32 : CS_MODE_16, &h) != CS_ERR_OK) return;
+    cs_mode cm = mode == CpuMode::k64 ? CS_MODE_64 : mode == CpuMode::k32 ? CS_MODE_32 : CS_MODE_16;
+    if (cs_open(CS_ARCH_X86, cm, &h) != CS_ERR_OK) return;
     cs_insn* insn;
     size_t n = cs_disasm(h, code, len, pc, 1, &insn);
     if (n) {
@@ -83,9 +84,12 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
     dc.code32 = tb.flags & kHfCs32;
     dc.ss32 = tb.flags & kHfSs32;
     dc.addseg = tb.flags & kHfAddSeg;
+    dc.code64 = tb.flags & kHfCs64;
     dc.mmu_idx = dc.cpl == 3 ? kMmuUser : kMmuKernel;
-    if (dc.pe && !dc.vm && tb.cs_limit != 0xffffffff) dc.cs_limit = tb.cs_limit;
-    const CpuMode mode = dc.code32 ? CpuMode::k32 : CpuMode::k16;
+    if (dc.pe && !dc.vm && !dc.code64 && tb.cs_limit != 0xffffffff) dc.cs_limit = tb.cs_limit;
+    const CpuMode mode = dc.code64 ? CpuMode::k64 : dc.code32 ? CpuMode::k32 : CpuMode::k16;
+    // Linear addresses of code: 64-bit mode has no CS base and no 32-bit wrap.
+    const uint64_t lin_mask = dc.code64 ? ~0ull : 0xffffffffull;
     const uint64_t start_eip = tb.pc - tb.cs_base;
     // RF suppresses breakpoints for exactly one instruction: give it a block of its own.
     const unsigned max_insns = (tb.flags & (kHfTf | kHfSingleInsn | kHfInhibitIrq | kHfRf)) ? 1 : kMaxInsns;
@@ -117,7 +121,7 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
     while (true) {
         // Fetch up to the end of the page; an instruction crossing it needs
         // the next page (which may fault: only as the block's first one).
-        uint64_t lin = (dc.cs_base + eip) & 0xffffffffull;
+        uint64_t lin = (dc.cs_base + eip) & lin_mask;
         uint8_t bytes[kMaxInsnLength];
         unsigned avail = static_cast<unsigned>(std::min<uint64_t>(kMaxInsnLength, page_end - lin));
         if (lin >= page_end) break;
@@ -145,7 +149,7 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
             avail = kMaxInsnLength;
             st = decode(std::span<const uint8_t>(bytes, avail), mode, insn);
         }
-        if (log::enabled(log::kInAsm)) log_in_asm(bytes, avail, lin, dc.code32);
+        if (log::enabled(log::kInAsm)) log_in_asm(bytes, avail, lin, mode);
 
         dc.insn = &insn;
         dc.seg_prefix = kNoSeg;
@@ -154,6 +158,7 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
             if (p == 0x26 || p == 0x2e || p == 0x36 || p == 0x3e) dc.seg_prefix = static_cast<uint8_t>((p >> 3) & 3);
             else if (p == 0x64 || p == 0x65) dc.seg_prefix = static_cast<uint8_t>(p - 0x60);
             else if (p != 0x66 && p != 0x67 && p != 0xf0 && p != 0xf2 && p != 0xf3) break;
+            // A REX prefix ends the legacy prefixes (it must come last).
         }
         dc.pc = eip;
         dc.next_pc = (eip + insn.length) & dc.eip_mask();
@@ -178,7 +183,7 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
         eip = dc.next_pc;
         if (dc.end != BlockEnd::kNone) break;
         if (n >= max_insns) break;
-        if (((dc.cs_base + eip) & 0xffffffffull) >= page_end) break;
+        if (((dc.cs_base + eip) & lin_mask) >= page_end) break;
     }
 
     if (dc.end != BlockEnd::kJumped) {
