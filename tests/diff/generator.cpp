@@ -14,6 +14,9 @@ constexpr uint32_t ALL = CF | PF | AF | ZF | SF | OF;
 
 constexpr int kFree[5] = {0, 1, 2, 6, 7};          // EAX ECX EDX ESI EDI
 constexpr int kFreeByte[6] = {0, 1, 2, 4, 5, 6};   // AL CL DL AH CH DH
+// 64-bit mode with a REX prefix: R8-R15 too, and byte registers 4..7 are
+// SPL BPL SIL DIL (so SPL and BPL, parts of fixed registers, are out).
+constexpr int kFree64[13] = {0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
 // Flags a Jcc/SETcc/CMOVcc condition reads.
 uint32_t cond_reads(int cc) {
@@ -31,7 +34,10 @@ uint32_t cond_reads(int cc) {
 
 class Gen {
 public:
-    Gen(uint64_t seed, const GenOptions& opt) : rng_(seed), opt_(opt) { seq_.seed = seed; }
+    Gen(uint64_t seed, const GenOptions& opt) : rng_(seed), opt_(opt), m64_(opt.mode64) {
+        seq_.seed = seed;
+        seq_.mode64 = opt.mode64;
+    }
 
     Sequence run() {
         // Random initial values for the free registers are set by the
@@ -77,14 +83,44 @@ private:
     bool can_read(uint32_t flags) const { return (flags & uf_) == 0; }
     void writes(uint32_t defined, uint32_t undefined = 0) { uf_ = (uf_ & ~(defined | undefined)) | undefined; }
 
-    int dest_reg(unsigned size) { return size == 1 ? kFreeByte[rnd(6)] : kFree[rnd(5)]; }
-    int any_reg() { return static_cast<int>(rnd(8)); }
+    int dest_reg(unsigned size) {
+        if (rex_at_ >= 0) return kFree64[rnd(13)];
+        return size == 1 ? kFreeByte[rnd(6)] : kFree[rnd(5)];
+    }
+    int any_reg() { return static_cast<int>(rnd(rex_at_ >= 0 ? 16 : 8)); }
+
+    // The operand-size prefix and, in 64-bit mode, a REX prefix: always for
+    // 64-bit operands, sometimes otherwise (R8-R15, SIL/DIL). Register
+    // choices made after this may set its R/X/B bits.
+    void prefixes(unsigned size) {
+        if (size == 2) b(0x66);
+        rex_at_ = -1;
+        if (m64_ && (size == 8 || coin())) {
+            rex_at_ = static_cast<long>(seq_.code.size());
+            b(size == 8 ? 0x48 : 0x40);
+        }
+    }
+    void rex_bit(uint8_t bit) { if (rex_at_ >= 0) seq_.code[static_cast<size_t>(rex_at_)] |= bit; }
+    // An opcode with the register in its low three bits (PUSH r, MOV r, imm, BSWAP).
+    void opreg(uint8_t base, int r) {
+        if (r >= 8) rex_bit(1);
+        b(static_cast<uint8_t>(base + (r & 7)));
+    }
+    // 16/32-bit operands (and 64-bit in 64-bit mode), with their prefixes.
+    unsigned wide_size() {
+        unsigned s = m64_ ? std::array<unsigned, 3>{2, 4, 8}[rnd(3)] : std::array<unsigned, 2>{2, 4}[rnd(2)];
+        prefixes(s);
+        return s;
+    }
 
     // A ModRM (and SIB/displacement) for a register or an in-buffer memory
     // operand. `mem_ok` false forces the register form.
     bool modrm(int reg, int rm_reg, bool use_mem, unsigned size) {
+        if (reg >= 8) rex_bit(4);
+        reg &= 7;
         if (!use_mem) {
-            b(static_cast<uint8_t>(0xc0 | (reg << 3) | rm_reg));
+            if (rm_reg >= 8) rex_bit(1);
+            b(static_cast<uint8_t>(0xc0 | (reg << 3) | (rm_reg & 7)));
             return false;
         }
         (void)size;
@@ -117,12 +153,13 @@ private:
     }
 
     unsigned pick_size() {
-        unsigned s = std::array<unsigned, 4>{1, 2, 4, 4}[rnd(4)];
-        if (s == 2) b(0x66);
+        unsigned s = std::array<unsigned, 4>{1, 2, 4, m64_ ? 8u : 4u}[rnd(4)];
+        prefixes(s);
         return s;
     }
 
     bool one() {
+        rex_at_ = -1;
         if (opt_.fpu && coin()) return fpu_one();
         switch (rnd(27)) {
         case 24: return stack_frames();
@@ -231,8 +268,7 @@ private:
     }
 
     bool imul2() {
-        unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
-        if (size == 2) b(0x66);
+        unsigned size = wide_size();
         int kind = static_cast<int>(rnd(3));
         int reg = dest_reg(size);
         if (kind == 0) { b(0x0f); b(0xaf); modrm(reg, any_reg(), coin(), size); }
@@ -244,7 +280,7 @@ private:
     }
 
     bool div_op() {
-        unsigned size = std::array<unsigned, 3>{1, 2, 4}[rnd(3)];
+        unsigned size = m64_ ? std::array<unsigned, 4>{1, 2, 4, 8}[rnd(4)] : std::array<unsigned, 3>{1, 2, 4}[rnd(3)];
         bool sgn = coin();
         // Divisor in ECX/CX/CL, 2..200: never zero, never overflowing.
         uint32_t dv = 2 + rnd(199);
@@ -256,9 +292,11 @@ private:
             b(0x66);
             if (sgn) b(0x99); else b(0x31), b(0xd2);   // cwd / xor %dx,%dx
         } else {
+            if (size == 8 && sgn) b(0x48);                // cqo
             if (sgn) b(0x99); else b(0x31), b(0xd2);   // cdq / xor %edx,%edx
         }
         if (size == 2) b(0x66);
+        if (size == 8) b(0x48);
         b(size == 1 ? 0xf6 : 0xf7);
         b(static_cast<uint8_t>(0xc0 | ((sgn ? 7 : 6) << 3) | 1));
         writes(0, ALL);
@@ -290,8 +328,7 @@ private:
     }
 
     bool shld() {
-        unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
-        if (size == 2) b(0x66);
+        unsigned size = wide_size();
         unsigned count = 1 + rnd(size * 8 - 1);
         b(0x0f);
         b(coin() ? 0xa4 : 0xac);
@@ -304,8 +341,7 @@ private:
     }
 
     bool bit_test() {
-        unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
-        if (size == 2) b(0x66);
+        unsigned size = wide_size();
         int op = static_cast<int>(rnd(4));
         b(0x0f);
         if (coin()) {
@@ -322,10 +358,22 @@ private:
     }
 
     bool bit_scan() {
-        unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
+        if (m64_ && coin()) {   // POPCNT / LZCNT (any source, zero included)
+            bool lz = coin();
+            b(0xf3);
+            unsigned size = wide_size();
+            b(0x0f);
+            b(lz ? 0xbd : 0xb8);
+            modrm(dest_reg(size), any_reg(), coin(), size);
+            if (lz) writes(CF | ZF, OF | SF | AF | PF);
+            else writes(ALL);
+            note("%s size%u", lz ? "lzcnt" : "popcnt", size);
+            return true;
+        }
+        unsigned size = wide_size();
         // Source: a fixed register (never zero: EBX, ESP or EBP).
         int src = std::array<int, 3>{3, 4, 5}[rnd(3)];
-        if (size == 2) { b(0x66); src = 5; }   // BX and SP are 0 in their low half
+        if (size == 2) src = 5;   // BX and SP are 0 in their low half
         b(0x0f);
         b(coin() ? 0xbc : 0xbd);
         modrm(dest_reg(size), src, false, size);
@@ -335,10 +383,9 @@ private:
     }
 
     bool movx() {
-        unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
-        if (size == 2) b(0x66);
+        unsigned size = wide_size();
         b(0x0f);
-        bool word = size == 4 && coin();
+        bool word = size >= 4 && coin();
         b(static_cast<uint8_t>((coin() ? 0xb6 : 0xbe) + (word ? 1 : 0)));
         modrm(dest_reg(size), any_reg(), coin(), word ? 2 : 1);
         note("movzx/movsx");
@@ -349,12 +396,12 @@ private:
         int cc = static_cast<int>(rnd(16));
         if (!can_read(cond_reads(cc))) return false;
         if (coin()) {
+            prefixes(1);
             b(0x0f); b(static_cast<uint8_t>(0x90 + cc));
             modrm(0, dest_reg(1), coin(), 1);
             note("set%d", cc);
         } else {
-            unsigned size = std::array<unsigned, 2>{2, 4}[rnd(2)];
-            if (size == 2) b(0x66);
+            unsigned size = wide_size();
             b(0x0f); b(static_cast<uint8_t>(0x40 + cc));
             modrm(dest_reg(size), any_reg(), coin(), size);
             note("cmov%d size%u", cc, size);
@@ -382,6 +429,27 @@ private:
     }
 
     bool misc_conv() {
+        if (m64_ && coin()) {
+            switch (rnd(4)) {
+            case 0: b(0x48); b(0x98); note("cdqe"); break;
+            case 1: b(0x48); b(0x99); note("cqo"); break;
+            case 2: {   // movsxd (without REX.W: a 32-bit move)
+                prefixes(coin() ? 8 : 4);
+                b(0x63);
+                modrm(dest_reg(8), any_reg(), coin(), 4);
+                note("movsxd");
+                break;
+            }
+            default:
+                prefixes(coin() ? 8 : 4);
+                b(0x0f);
+                opreg(0xc8, dest_reg(8));
+                note("bswap64");
+                break;
+            }
+            return true;
+        }
+        rex_at_ = -1;
         switch (rnd(5)) {
         case 0: b(0x66); b(0x98); note("cbw"); break;
         case 1: b(0x98); note("cwde"); break;
@@ -395,7 +463,9 @@ private:
     bool lea() {
         // Any base/index/scale/displacement: LEA reads no memory, so the
         // 16-bit addressing forms (0x67: [bx+si], [bp+di+disp], ...) run too.
-        if (rnd(4) == 0) {
+        if (m64_ && rnd(4) == 0) b(0x67);   // 32-bit addresses in 64-bit mode
+        else if (!m64_ && rnd(4) == 0) {
+            rex_at_ = -1;
             b(0x67);
             if (coin()) b(0x66);
             b(0x8d);
@@ -408,17 +478,25 @@ private:
             note("lea addr16");
             return true;
         }
-        bool o16 = rnd(4) == 0;
-        if (o16) b(0x66);
+        unsigned osize = rnd(4) == 0 ? 2 : m64_ && coin() ? 8 : 4;
+        prefixes(osize);
         b(0x8d);
         int reg = dest_reg(4);
+        if (reg >= 8) rex_bit(4);
+        reg &= 7;
         int mod = static_cast<int>(rnd(3));
         int base = any_reg(), index = any_reg();
+        if (base >= 8) rex_bit(1);
+        if (index >= 8) rex_bit(2);
+        base &= 7;
+        index &= 7;
         if (coin()) {
             b(static_cast<uint8_t>((mod << 6) | (reg << 3) | 4));
             b(static_cast<uint8_t>((rnd(4) << 6) | (index << 3) | base));
             if (mod == 0 && base == 5) d32(r32());
         } else {
+            // (mod 0, rm 5 is RIP-relative in 64-bit mode: the code is at the
+            // same address on both sides.)
             int rm = base == 4 ? 0 : base;
             b(static_cast<uint8_t>((mod << 6) | (reg << 3) | rm));
             if (mod == 0 && rm == 5) d32(r32());
@@ -436,8 +514,9 @@ private:
         case 1: b(size == 1 ? 0x8a : 0x8b); modrm(dest_reg(size), any_reg(), coin(), size); break;
         case 2: b(size == 1 ? 0x88 : 0x89); modrm(any_reg(), 0, true, size); break;
         default:
-            b(static_cast<uint8_t>((size == 1 ? 0xb0 : 0xb8) + dest_reg(size)));
-            imm(r32(), size);
+            opreg(size == 1 ? 0xb0 : 0xb8, dest_reg(size));
+            if (size == 8) { d32(r32()); d32(r32()); }   // MOV r64, imm64
+            else imm(r32(), size);
             break;
         }
         note("mov size%u", size);
@@ -445,6 +524,7 @@ private:
     }
 
     bool bcd() {
+        if (m64_) return false;   // #UD in 64-bit mode
         switch (rnd(6)) {
         case 0: if (!can_read(AF | CF)) return false; b(0x27); writes(ALL & ~OF, OF); note("daa"); break;
         case 1: if (!can_read(AF | CF)) return false; b(0x2f); writes(ALL & ~OF, OF); note("das"); break;
@@ -492,7 +572,9 @@ private:
         unsigned size = std::array<unsigned, 3>{1, 2, 4}[rnd(3)];
         bool rep = coin();
         if (rep) b(op == 1 || op == 4 ? (coin() ? 0xf3 : 0xf2) : 0xf3);
+        if (m64_ && coin()) size = 8;
         if (size == 2) b(0x66);
+        if (size == 8) b(0x48);
         static const uint8_t kOps[5] = {0xa4, 0xa6, 0xaa, 0xac, 0xae};   // movs cmps stos lods scas
         b(static_cast<uint8_t>(kOps[op] + (size == 1 ? 0 : 1)));
         if (down) b(0xfc);                                            // cld
@@ -506,7 +588,8 @@ private:
 
     // PUSHAD/POPAD and ENTER/LEAVE, balanced so ESP and EBP come back.
     bool stack_frames() {
-        switch (rnd(3)) {
+        rex_at_ = -1;
+        switch (m64_ ? 2 : rnd(3)) {   // no PUSHAD/POPAD in 64-bit mode
         case 0:   // pushad; pop the images of EDI ESI EBP ESP EBX into free registers; lea 12(%esp), %esp
             b(0x60);
             b(0x58); b(0x59); b(0x5a); b(0x5e); b(0x5f);
@@ -562,6 +645,27 @@ private:
     }
 
     bool push_pop() {
+        if (m64_) {   // 8-byte pushes and pops; R8-R15 through REX.B
+            int s = static_cast<int>(rnd(16)), d = kFree64[rnd(13)];
+            switch (rnd(3)) {
+            case 0:
+                if (s >= 8) b(0x41);
+                b(static_cast<uint8_t>(0x50 + (s & 7)));
+                break;
+            case 1: b(0x68); d32(r32()); break;
+            default: b(0x6a); b(static_cast<uint8_t>(r32())); break;
+            }
+            if (coin()) {
+                if (d >= 8) b(0x41);
+                b(static_cast<uint8_t>(0x58 + (d & 7)));
+            } else {
+                rex_at_ = -1;
+                b(0x8f);
+                modrm(0, 0, true, 8);
+            }
+            note("push/pop 64");
+            return true;
+        }
         switch (rnd(3)) {
         case 0: b(static_cast<uint8_t>(0x50 + any_reg())); b(static_cast<uint8_t>(0x58 + kFree[rnd(5)])); break;
         case 1: b(0x68); d32(r32()); b(static_cast<uint8_t>(0x58 + kFree[rnd(5)])); break;
@@ -835,6 +939,8 @@ private:
 
     std::mt19937_64 rng_;
     GenOptions opt_;
+    bool m64_ = false;
+    long rex_at_ = -1;   // where the current instruction's REX prefix is (-1: none)
     Sequence seq_;
     uint32_t uf_ = 0;
 };
@@ -846,6 +952,7 @@ Sequence generate(uint64_t seed, const GenOptions& opt) { return Gen(seed, opt).
 Sequence prefix(const Sequence& seq, size_t n) {
     Sequence p;
     p.seed = seq.seed;
+    p.mode64 = seq.mode64;
     if (n == 0) return p;
     p.code.assign(seq.code.begin(), seq.code.begin() + static_cast<long>(seq.ends[n - 1]));
     p.listing.assign(seq.listing.begin(), seq.listing.begin() + static_cast<long>(n));

@@ -1,11 +1,13 @@
 // Random x86 integer instruction sequences for differential testing.
 //
 // Sequences are 32-bit protected-mode code that runs identically on the host
-// (in a compatibility-mode code segment, see host_runner.h) and in Mimic.
+// (in a compatibility-mode code segment, see runner.h) and in Mimic, or
+// (GenOptions::mode64) 64-bit code with REX prefixes, 64-bit operands and
+// R8-R15, run natively on the host and in Mimic's long mode.
 // Register conventions keep every memory access inside the data buffer:
 //   EBX = buffer base, EBP = 16 (an index), ESP = the stack; none of them
-//   is ever written. EAX ECX EDX ESI EDI hold random values and are the
-//   destinations.
+//   is ever written. EAX ECX EDX ESI EDI (and R8-R15 in 64-bit mode) hold
+//   random values and are the destinations.
 // The generator tracks which arithmetic flags the SDM leaves undefined so far
 // and never emits an instruction that reads one of them (ADC after MUL's
 // undefined ZF is fine, SETZ is not); the comparison masks what is still
@@ -35,11 +37,13 @@ struct Sequence {
     std::vector<size_t> ends;
     std::vector<uint32_t> undefined_at;
     uint64_t seed = 0;
+    bool mode64 = false;                // 64-bit code (runs in long mode)
 };
 
 struct GenOptions {
     unsigned length = 24;               // instructions per sequence
     bool fpu = false;                   // mix in x87, MMX and SSE..SSE4.2 (about half)
+    bool mode64 = false;
 };
 
 Sequence generate(uint64_t seed, const GenOptions& opt = {});

@@ -79,6 +79,36 @@ void write_host_code(uint8_t* base, const Sequence& seq) {
     std::memcpy(fp + 4, &kUser32Cs, 2);
 }
 
+// 64-bit sequences: a 64-bit stub loads all sixteen registers and RFLAGS
+// and jumps to the sequence at kSeqBase (where Mimic runs it too, so
+// RIP-relative LEA agrees); the epilogue right after it stores them.
+void mov_abs(Emitter& e, bool store, int r, uint32_t addr) {
+    e.b({static_cast<uint8_t>(0x48 | (r >= 8 ? 4 : 0)), static_cast<uint8_t>(store ? 0x89 : 0x8b),
+         static_cast<uint8_t>(0x04 | ((r & 7) << 3)), 0x25});
+    e.d32(addr);
+}
+
+void write_host_code64(uint8_t* base, const Sequence& seq) {
+    auto at = [&](uint32_t addr) { return Emitter{base + (addr - kCodeBase)}; };
+    Emitter e = at(kStub64);
+    e.b({0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57});   // push rbx rbp r12-r15
+    e.b({0x48, 0x89, 0x24, 0x25}); e.d32(kSaveRsp);                       // mov [save], rsp
+    e.b({0x48, 0xc7, 0xc4}); e.d32(kStackTop);                            // mov $stack, %rsp
+    e.b({0xff, 0x34, 0x25}); e.d32(kStateIn + 128);                       // push rflags_in
+    e.b({0x9d});                                                          // popfq
+    for (int r = 0; r < 16; ++r)
+        if (r != 4) mov_abs(e, false, r, kStateIn + 8 * r);
+    uint8_t* jmp_end = e.p + 5;
+    e.b({0xe9}); e.d32(static_cast<uint32_t>(kSeqBase - (kCodeBase + (jmp_end - base))));   // jmp seq
+    e = at(kSeqBase);
+    std::memcpy(e.p, seq.code.data(), seq.code.size());
+    e.p += seq.code.size();
+    for (int r = 0; r < 16; ++r) mov_abs(e, true, r, kStateOut + 8 * r);
+    e.b({0x9c, 0x8f, 0x04, 0x25}); e.d32(kStateOut + 128);                // pushfq; pop [out]
+    e.b({0x48, 0x8b, 0x24, 0x25}); e.d32(kSaveRsp);                       // mov rsp, [save]
+    e.b({0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, 0xc3});
+}
+
 struct Machine {
     std::unique_ptr<memory::MemoryRegion> system, ram, io_root;
     std::unique_ptr<memory::AddressSpace> mem, io;
@@ -157,15 +187,22 @@ void random_fpu_state(std::mt19937_64& rng, uint8_t* img) {
 
 }  // namespace
 
-GuestState initial_state(uint64_t seed) {
+GuestState initial_state(uint64_t seed, bool mode64) {
     std::mt19937_64 rng(seed ^ 0x5eed5eed5eedull);
     GuestState s{};
-    for (uint32_t& r : s.regs) r = static_cast<uint32_t>(rng());
-    random_fpu_state(rng, s.fpu);
-    // Interesting values now and then: 0, -1, sign boundaries.
-    static const uint32_t kSpecial[] = {0, 1, 0xffffffff, 0x80000000, 0x7fffffff, 0x8000, 0x7f, 0xff};
-    for (int r : {0, 1, 2, 6, 7})
-        if (rng() % 4 == 0) s.regs[r] = kSpecial[rng() % 8];
+    if (mode64) {
+        for (uint64_t& r : s.regs) r = rng();
+        static const uint64_t kSpecial[] = {0, 1, ~0ull, 1ull << 63, (1ull << 63) - 1, 0xffffffff, 0x80000000, 0x7f};
+        for (int r : {0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+            if (rng() % 4 == 0) s.regs[r] = kSpecial[rng() % 8];
+    } else {
+        for (int r = 0; r < 8; ++r) s.regs[r] = static_cast<uint32_t>(rng());
+        random_fpu_state(rng, s.fpu);
+        // Interesting values now and then: 0, -1, sign boundaries.
+        static const uint32_t kSpecial[] = {0, 1, 0xffffffff, 0x80000000, 0x7fffffff, 0x8000, 0x7f, 0xff};
+        for (int r : {0, 1, 2, 6, 7})
+            if (rng() % 4 == 0) s.regs[r] = kSpecial[rng() % 8];
+    }
     s.regs[3] = kBufBase;
     s.regs[4] = kStackTop;
     s.regs[5] = 16;
@@ -184,17 +221,34 @@ bool run_on_host(const Sequence& seq, const GuestState& in, GuestState& out, std
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
         if (p != want) _exit(3);
         auto* base = static_cast<uint8_t*>(p);
-        write_host_code(base, seq);
-        std::memcpy(base + (kBufBase - kCodeBase), in.buf, kBufSize);
-        std::memcpy(base + (kStateIn - kCodeBase), in.regs, 32);
-        std::memcpy(base + (kStateIn + 32 - kCodeBase), &in.eflags, 4);
-        std::memcpy(base + (kFpuIn - kCodeBase), in.fpu, 512);
-        reinterpret_cast<void (*)()>(p)();
         auto* o = static_cast<GuestState*>(shared);
-        std::memcpy(o->regs, base + (kStateOut - kCodeBase), 32);
-        std::memcpy(&o->eflags, base + (kStateOut + 32 - kCodeBase), 4);
+        std::memcpy(base + (kBufBase - kCodeBase), in.buf, kBufSize);
+        if (seq.mode64) {
+            write_host_code64(base, seq);
+            std::memcpy(base + (kStateIn - kCodeBase), in.regs, 128);
+            uint64_t fl = in.eflags;
+            std::memcpy(base + (kStateIn + 128 - kCodeBase), &fl, 8);
+            reinterpret_cast<void (*)()>(p)();
+            std::memcpy(o->regs, base + (kStateOut - kCodeBase), 128);
+            std::memcpy(&o->eflags, base + (kStateOut + 128 - kCodeBase), 4);
+        } else {
+            write_host_code(base, seq);
+            for (int r = 0; r < 8; ++r) {
+                uint32_t v = static_cast<uint32_t>(in.regs[r]);
+                std::memcpy(base + (kStateIn + 4 * r - kCodeBase), &v, 4);
+            }
+            std::memcpy(base + (kStateIn + 32 - kCodeBase), &in.eflags, 4);
+            std::memcpy(base + (kFpuIn - kCodeBase), in.fpu, 512);
+            reinterpret_cast<void (*)()>(p)();
+            for (int r = 0; r < 8; ++r) {
+                uint32_t v;
+                std::memcpy(&v, base + (kStateOut + 4 * r - kCodeBase), 4);
+                o->regs[r] = v;
+            }
+            std::memcpy(&o->eflags, base + (kStateOut + 32 - kCodeBase), 4);
+            std::memcpy(o->fpu, base + (kFpuOut - kCodeBase), 512);
+        }
         std::memcpy(o->buf, base + (kBufBase - kCodeBase), kBufSize);
-        std::memcpy(o->fpu, base + (kFpuOut - kCodeBase), 512);
         _exit(0);
     }
     int status = 0;
@@ -214,16 +268,18 @@ bool run_in_mimic(const Sequence& seq, const GuestState& in, GuestState& out, Tc
     uint8_t* ram = m.ram->host();
     cpu.reset();
     cpu.flush_translations();   // the code below is written behind the memory API's back
-    // fxrstor [fpu_in]; the sequence; fxsave [fpu_out]; hlt
+    // fxrstor [fpu_in]; the sequence; fxsave [fpu_out]; hlt. 64-bit
+    // sequences start at kSeqBase itself, as on the host, and end with hlt.
     uint8_t* code = ram + kSeqBase;
     const uint8_t rstor[3] = {0x0f, 0xae, 0x0d}, save[3] = {0x0f, 0xae, 0x05};
+    const unsigned prologue = seq.mode64 ? 0 : kFpuPrologue, epilogue = seq.mode64 ? 0 : kFpuEpilogue;
     std::memcpy(code, rstor, 3);
     std::memcpy(code + 3, &kFpuIn, 4);
-    std::memcpy(code + kFpuPrologue, seq.code.data(), seq.code.size());
-    uint8_t* end = code + kFpuPrologue + seq.code.size();
+    std::memcpy(code + prologue, seq.code.data(), seq.code.size());
+    uint8_t* end = code + prologue + seq.code.size();
     std::memcpy(end, save, 3);
     std::memcpy(end + 3, &kFpuOut, 4);
-    end[kFpuEpilogue] = 0xf4;
+    end[epilogue] = 0xf4;
     std::memcpy(ram + kFpuIn, in.fpu, 512);
     std::memcpy(ram + kBufBase, in.buf, kBufSize);
     // Flat 32-bit protected mode, CPL 0.
@@ -236,28 +292,49 @@ bool run_in_mimic(const Sequence& seq, const GuestState& in, GuestState& out, Tc
     st.seg[kCS] = SegmentCache{0x08, 0, 0xffffffff, 0x00cf9b00};
     for (int s : {kDS, kES, kSS, kFS, kGS}) st.seg[s] = SegmentCache{0x10, 0, 0xffffffff, 0x00cf9300};
     for (int r = 0; r < 8; ++r) st.regs[r] = in.regs[r];
+    if (seq.mode64) {
+        // Long mode: PML4 at 0x1000, PDPT at 0x2000, a page directory of
+        // 2 MiB identity pages at 0x3000 covering the 16 MiB of RAM.
+        std::memset(ram + 0x1000, 0, 0x3000);
+        uint64_t e = 0x2000 | 3;
+        std::memcpy(ram + 0x1000, &e, 8);
+        e = 0x3000 | 3;
+        std::memcpy(ram + 0x2000, &e, 8);
+        for (uint64_t i = 0; i < 8; ++i) {
+            e = (i << 21) | 0x83;
+            std::memcpy(ram + 0x3000 + 8 * i, &e, 8);
+        }
+        st.cr[4] |= kCr4PAE;
+        st.cr[3] = 0x1000;
+        st.cr[0] |= kCr0PG;
+        st.efer = kEferLME | kEferLMA;
+        st.seg[kCS] = SegmentCache{0x08, 0, 0xffffffff, 0x00af9b00};   // L = 1
+        for (int r = 0; r < 16; ++r) st.regs[r] = in.regs[r];
+    }
     st.eip = kSeqBase;
     cpu.state_changed();
     cpu.set_eflags(in.eflags);
     ExitReason why = cpu.run();
-    if (why != ExitReason::kHalted || st.eip != kSeqBase + kFpuPrologue + seq.code.size() + kFpuEpilogue + 1) {
+    if (why != ExitReason::kHalted || st.eip != kSeqBase + prologue + seq.code.size() + epilogue + 1) {
         error = "mimic stopped at eip " + std::to_string(st.eip) + " (exception?)";
         return false;
     }
-    for (int r = 0; r < 8; ++r) out.regs[r] = static_cast<uint32_t>(st.regs[r]);
+    for (int r = 0; r < 16; ++r) out.regs[r] = seq.mode64 ? st.regs[r] : r < 8 ? static_cast<uint32_t>(st.regs[r]) : 0;
     out.eflags = cpu.eflags();
     std::memcpy(out.buf, ram + kBufBase, kBufSize);
-    std::memcpy(out.fpu, ram + kFpuOut, 512);
+    if (!seq.mode64) std::memcpy(out.fpu, ram + kFpuOut, 512);
     return true;
 }
 
-std::string compare(const GuestState& host, const GuestState& mimic, uint32_t flag_mask) {
-    static const char* const kNames[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+std::string compare(const GuestState& host, const GuestState& mimic, uint32_t flag_mask, bool mode64) {
+    static const char* const kNames[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                           "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
     std::string d;
     char line[128];
-    for (int r = 0; r < 8; ++r) {
+    for (int r = 0; r < (mode64 ? 16 : 8); ++r) {
         if (host.regs[r] != mimic.regs[r]) {
-            std::snprintf(line, sizeof line, "  %s: host %08x mimic %08x\n", kNames[r], host.regs[r], mimic.regs[r]);
+            std::snprintf(line, sizeof line, "  %s: host %016llx mimic %016llx\n", kNames[r],
+                          static_cast<unsigned long long>(host.regs[r]), static_cast<unsigned long long>(mimic.regs[r]));
             d += line;
         }
     }

@@ -58,6 +58,8 @@ TEST_P(Guest, Privilege) { run_image("privilege"); }
 TEST_P(Guest, SelfModifyingCode) { run_image("smc"); }
 TEST_P(Guest, StringsAcrossPages) { run_image("strings"); }
 TEST_P(Guest, TaskSwitch) { run_image("task"); }
+TEST_P(Guest, LongModePaging) { run_image("long_paging"); }
+TEST_P(Guest, LongModeSystem) { run_image("long_sys"); }
 TEST_P(Guest, Virtual8086) { run_image("v86"); }
 TEST_P(Guest, FpuAndSse) { run_image("fpu"); }
 TEST_P(Guest, FaultingStoresRestartCleanly) { run_image("restart"); }
