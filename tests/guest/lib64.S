@@ -14,7 +14,8 @@
  *
  * Selectors: 0x08 code32/0 (compatibility), 0x10 data/0, 0x18 code64/0,
  * 0x20 data/0, 0x28 code32/3, 0x30 data/3, 0x38 code64/3 (so that STAR
- * bases 0x18 and 0x28 fit SYSCALL/SYSRET), 0x40 64-bit TSS.
+ * bases 0x18 and 0x28 fit SYSCALL/SYSRET), 0x40 64-bit TSS, 0x50 free for
+ * a test's 16-byte call gate.
  */
         .set PML4, 0x20000
         .set PDPT, 0x21000
@@ -58,6 +59,10 @@ enter_long:
         movl $(((TSS64 >> 16) & 0xff) | 0x8900), GDT64 + 0x44
         movl $0, GDT64 + 0x48
         movl $0, GDT64 + 0x4c
+        movl $0, GDT64 + 0x50
+        movl $0, GDT64 + 0x54
+        movl $0, GDT64 + 0x58
+        movl $0, GDT64 + 0x5c
         /* TSS: RSP0, IST1, IST2. */
         mov $TSS64, %edi
         mov $(0x68 / 4), %ecx
@@ -228,7 +233,7 @@ gdt64_template:
         .quad 0x00affb000000ffff            /* 0x38 code64, DPL 3 */
 gdt64_template_end:
 gdt64_ptr:
-        .word 0x50 - 1
+        .word 0x60 - 1
         .quad GDT64
 idt64_ptr:
         .word 256 * 16 - 1

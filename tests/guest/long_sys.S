@@ -1,5 +1,6 @@
 /* Long mode system parts: IRETQ to ring 3, an interrupt from ring 3 (stack
- * switch to RSP0, SS:RSP in the frame, null SS), SYSCALL/SYSRET to 64-bit
+ * switch to RSP0, SS:RSP in the frame, null SS), a 64-bit call gate from
+ * ring 3 and LRETQ back, SYSCALL/SYSRET to 64-bit
  * and compatibility-mode code (LSTAR, CSTAR, STAR, FMASK), a far jump into
  * a compatibility-mode code segment and back, SWAPGS with the FS/GS base
  * MSRs, RDTSCP with TSC_AUX (when reported), CMPXCHG16B, SYSEXIT/SYSENTER in 64-bit mode and
@@ -25,6 +26,15 @@ start32:
         .code64
 start64:
         SET_GATE64 0x80, int80_handler, 0xee00
+        /* A 64-bit call gate at 0x50 (DPL 3) to callgate_target in CS 0x18. */
+        lea callgate_target(%rip), %rax
+        mov %ax, GDT64 + 0x50
+        movw $0x18, GDT64 + 0x52
+        movw $0xec00, GDT64 + 0x54
+        shr $16, %rax
+        mov %ax, GDT64 + 0x56
+        shr $16, %rax
+        mov %eax, GDT64 + 0x58
         movq $0, int80_count
         movq $0, syscall_count
 
@@ -94,6 +104,12 @@ user64:
         CHECK64 %rax, 0x33, 0x13
         mov %rsp, %rcx
         CHECK64 %rcx, USER_STACK, 0x14
+        /* A far call through the 64-bit call gate to ring 0; LRETQ comes back. */
+        lcall *gate_ptr(%rip)
+        mov %ss, %eax
+        CHECK64 %rax, 0x33, 0x17
+        mov %rsp, %rcx
+        CHECK64 %rcx, USER_STACK, 0x18
         /* SYSCALL to ring 0; it answers with SYSRETQ. */
         mov $1, %rdi
         std
@@ -290,8 +306,25 @@ int80_handler:
         incq int80_count
         iretq
 
+/* Through the call gate from ring 3: RSP0 stack with SS, RSP, CS, RIP (8 bytes each). */
+callgate_target:
+        mov %rsp, %rbx
+        CHECK64 %rbx, (STACK0-32), 0x86
+        mov 8(%rbx), %rcx
+        CHECK64 %rcx, 0x3b, 0x87
+        mov 16(%rbx), %rcx
+        CHECK64 %rcx, USER_STACK, 0x88
+        mov 24(%rbx), %rcx
+        CHECK64 %rcx, 0x33, 0x89
+        mov %cs, %ecx
+        CHECK64 %rcx, 0x18, 0x8a
+        lretq
+
 compat_ptr:
         .long compat0
         .word 0x08
+gate_ptr:
+        .long 0
+        .word 0x53
 
 #include "reset.S"
