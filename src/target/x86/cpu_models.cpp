@@ -123,6 +123,8 @@ constexpr FeatureName kFeatureNames[] = {
     {"xsaveopt", &CpuFeatures::xsave_d1_eax, 0, "CPUID.0DH:EAX"},
     {"syscall", &CpuFeatures::e1_edx, 11, "CPUID.80000001H:EDX"}, {"nx", &CpuFeatures::e1_edx, 20, "CPUID.80000001H:EDX"},
     {"lm", &CpuFeatures::e1_edx, 29, "CPUID.80000001H:EDX"}, {"lahf-lm", &CpuFeatures::e1_ecx, 0, "CPUID.80000001H:ECX"},
+    {"pdpe1gb", &CpuFeatures::e1_edx, 26, "CPUID.80000001H:EDX"},
+    {"rdtscp", &CpuFeatures::e1_edx, 27, "CPUID.80000001H:EDX"}, {"abm", &CpuFeatures::e1_ecx, 5, "CPUID.80000001H:ECX"},
 };
 
 }  // namespace
