@@ -158,6 +158,7 @@ private:
         // The flash sits on the PCI side of the host bridge: PAM decides
         // whether the low copy or shadow RAM answers below 1 MiB.
         host_->pci_memory().add_subregion(k4GiB - size, *bios_);
+        add_rom_image({.name = path->substr(path->rfind('/') + 1), .address = k4GiB - size, .size = size});
 
         // The real-mode reset vector and the 0xE0000-0xFFFFF BIOS area see
         // the image's last 128 KiB.

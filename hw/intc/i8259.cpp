@@ -73,6 +73,7 @@ public:
     }
 
     uint8_t vector_base() const { return vector_base_; }
+    uint64_t times_raised(int pin) const { return raised_[pin]; }
 
     std::string info() const {
         return fmt::format(
@@ -123,6 +124,8 @@ private:
 
     void set_input(int pin, bool level) {
         uint8_t mask = 1 << pin;
+        // `info irq` counts every assertion, edges and repeated levels alike, as QEMU does.
+        if (level) ++raised_[pin];
         if (level_triggered(pin)) {
             if (level) {
                 irr_ |= mask;
@@ -257,6 +260,7 @@ private:
     std::function<void(bool)> output_;
     memory::MemoryRegion ports_, elcr_region_;
 
+    uint64_t raised_[8] = {};  // assertions per input, for `info irq`
     uint8_t line_high_ = 0;  // input levels, for edge detection
     uint8_t irr_ = 0, isr_ = 0, imr_ = 0;
     uint8_t elcr_ = 0;
@@ -375,6 +379,17 @@ std::string i8259_info(Machine& machine) {
     auto it = pairs().find(&machine);
     if (it == pairs().end()) return {};
     return it->second.master->info() + it->second.slave->info();
+}
+
+std::string i8259_irq_statistics(Machine& machine) {
+    auto it = pairs().find(&machine);
+    if (it == pairs().end()) return {};
+    std::string out = fmt::format("IRQ statistics for {}:\n", kTypeI8259);
+    for (int irq = 0; irq < kIsaIrqCount; ++irq) {
+        const I8259& chip = irq < 8 ? *it->second.master : *it->second.slave;
+        if (uint64_t count = chip.times_raised(irq & 7)) out += fmt::format("{:2}: {}\n", irq, count);
+    }
+    return out;
 }
 
 }  // namespace mimic::hw

@@ -83,6 +83,15 @@ void FwCfg::add_string(uint16_t key, const std::string& value) {
     add_bytes(key, std::move(data));
 }
 
+std::vector<std::pair<std::string, size_t>> FwCfg::files() const {
+    std::vector<std::pair<std::string, size_t>> list;
+    for (const auto& [name, key] : files_) {
+        auto item = items_.find(key);
+        list.emplace_back(name, item == items_.end() ? 0 : item->second.size());
+    }
+    return list;
+}
+
 void FwCfg::add_file(const std::string& name, std::vector<uint8_t> data) {
     auto found = files_.find(name);
     if (found != files_.end()) {

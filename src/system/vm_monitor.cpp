@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "mimic/hw/fw_cfg.h"
 #include "mimic/hw/i8259.h"
 #include "mimic/hw/keyboard.h"
 #include "mimic/hw/vga.h"
@@ -362,6 +363,23 @@ private:
         hw::Machine* machine = &machine_;
         hmp.add_info({"pic", "", "show PIC state", {}, [machine](const Json&, monitor::HmpContext& ctx) {
                           ctx.print_text(hw::i8259_info(*machine));
+                      }});
+        hmp.add_info({"roms", "", "show roms", {}, [this](const Json&, monitor::HmpContext& ctx) {
+                          // Option ROMs SeaBIOS finds in fw_cfg, then the images at fixed addresses.
+                          if (auto* fw_cfg = find_in_tree<hw::FwCfg>(machine_)) {
+                              for (const auto& [name, size] : fw_cfg->files()) {
+                                  if (!name.starts_with("genroms/")) continue;
+                                  ctx.print("fw={} size={:#08x} name=\"{}\"\n", name, size, name.substr(8));
+                              }
+                          }
+                          for (const hw::Machine::RomImage& rom : machine_.rom_images()) {
+                              ctx.print("addr={:016x} size={:#08x} mem=rom name=\"{}\"\n", rom.address, rom.size,
+                                        rom.name);
+                          }
+                      }});
+        hmp.add_info({"irq", "", "show the interrupts statistics (if available)", {},
+                      [machine](const Json&, monitor::HmpContext& ctx) {
+                          ctx.print_text(hw::i8259_irq_statistics(*machine));
                       }});
         hmp.add_info({"tlb", "", "show virtual to physical memory mappings", {},
                       [this](const Json&, monitor::HmpContext& ctx) {

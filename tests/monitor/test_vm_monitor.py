@@ -144,6 +144,7 @@ class CpuAndMemoryTest(VmCase):
         self.assertEqual(ide["id"]["device"], 0x7010)
         self.assertEqual([r["bar"] for r in ide["regions"]], [4])
         self.assertEqual(ide["regions"][0]["type"], "io")
+        self.assertEqual(self.hmp("info roms"), 'addr=00000000ffff0000 size=0x010000 mem=rom name="tiny.bin"\r\n')
         pic = self.hmp("info pic")
         self.assertRegex(pic, r"pic0: irr=[0-9a-f]{2} imr=[0-9a-f]{2} isr=00 hprio=0 irq_base=00 rr_sel=0 elcr=00 fnm=0\r\n")
         self.assertIn("pic1: ", pic)
@@ -308,6 +309,8 @@ class ScreenTest(VmCase):
                 return any(f.read()[15:])
         self.wait_for(drawn, "SeaBIOS to draw something", timeout=30)
         self.qmp.command("stop")
+        # SeaBIOS has been taking timer interrupts (IRQ 0) through the PIC.
+        self.assertRegex(self.hmp("info irq"), r"^IRQ statistics for isa-i8259:\r\n 0: [1-9][0-9]*\r\n")
         self.qmp.command("screendump", filename=ppm)
         self.assertEqual(self.hmp(f"screendump {png} -f png"), "")
         with open(ppm, "rb") as f:

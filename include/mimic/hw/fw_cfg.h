@@ -74,6 +74,8 @@ public:
     // A named file; replaces the contents of an existing one (keeping its key).
     void add_file(const std::string& name, std::vector<uint8_t> data);
     bool has_file(const std::string& name) const { return files_.count(name) != 0; }
+    // Names and sizes of the files, in directory order (`info roms`).
+    std::vector<std::pair<std::string, size_t>> files() const;
 
     // Runs on every system reset before the guest can read anything (the
     // board's chance to change files, e.g. -boot once=).

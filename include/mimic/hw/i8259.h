@@ -22,5 +22,8 @@ x86::InterruptController& create_i8259_pair(Machine& machine, std::function<void
 
 // "info pic": one line per chip as QEMU prints it; empty without a PIC.
 std::string i8259_info(Machine& machine);
+// "info irq": how often each ISA IRQ input was asserted (the slave's as
+// 8-15), in QEMU's layout; empty without a PIC.
+std::string i8259_irq_statistics(Machine& machine);
 
 }  // namespace mimic::hw

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mimic/cli/vm_config.h"
 #include "mimic/hw/irq.h"
@@ -57,6 +58,16 @@ public:
 
     static Machine* of(const qom::Object& object);
 
+    // Firmware images the board mapped at fixed addresses (the BIOS), for
+    // `info roms`.
+    struct RomImage {
+        std::string name;  // the file's base name
+        uint64_t address = 0;
+        uint64_t size = 0;
+    };
+    void add_rom_image(RomImage image) { rom_images_.push_back(std::move(image)); }
+    const std::vector<RomImage>& rom_images() const { return rom_images_; }
+
     // Where devices post reset/shutdown requests (0xCF9, ACPI S5); set by
     // the VM builder before init(). nullptr in unit tests without a VM.
     system::RunControl* run_control() const { return run_control_; }
@@ -77,6 +88,7 @@ private:
     qom::Bus* isa_bus_ = nullptr;
     std::shared_ptr<IrqInputs> isa_irqs_;
     system::RunControl* run_control_ = nullptr;
+    std::vector<RomImage> rom_images_;
 };
 
 }  // namespace mimic::hw
