@@ -162,6 +162,43 @@ class CpuAndMemoryTest(VmCase):
             self.qmp.command("send-key", keys=[{"type": "qcode", "data": "nosuch"}])
 
 
+GUEST_DIR = os.environ.get("MIMIC_GUEST_DIR", "")
+LONG_PAGING = os.path.join(GUEST_DIR, "long_paging.bin")
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+@unittest.skipUnless(os.path.exists(LONG_PAGING), "the tests/guest images are not built")
+class LongModeTest(VmCase):
+    """tests/guest/long_paging.bin: without isa-debug-exit it halts in
+    64-bit code after PASS, with its 4-level page tables in place."""
+
+    def test_registers_and_page_tables_in_long_mode(self):
+        self.start("-bios", LONG_PAGING, "-debugcon", "file:@DIR@/debugcon.out")
+        out = os.path.join(self.dir, "debugcon.out")
+        def passed():
+            if not os.path.exists(out):
+                return False
+            with open(out, "rb") as f:
+                return b"PASS" in f.read()
+        self.wait_for(passed, "PASS")
+        self.wait_for(lambda: "HLT=1" in self.hmp("info registers"), "the final HLT")
+        text = self.hmp("info registers").replace("\r\n", "\n")
+        self.assertTrue(text.startswith("\nCPU#0\nRAX="), text)
+        self.assertRegex(text, r"\nR8 =[0-9a-f]{16} R9 =[0-9a-f]{16} R10=[0-9a-f]{16} R11=[0-9a-f]{16}\n")
+        self.assertRegex(text, r"\nRIP=00000000000f[0-9a-f]{4} RFL=[0-9a-f]{8} \[[-DOSZAPC]{7}\] CPL=0 II=0 A20=1 SMM=0 HLT=1\n")
+        self.assertRegex(text, r"\nCS =[0-9a-f]{4} 0000000000000000 ffffffff 00af9b00 DPL=0 CS64 \[-R[A-]\]\n")
+        self.assertRegex(text, r"\nTR =[0-9a-f]{4} [0-9a-f]{16} [0-9a-f]{8} 00008b00 DPL=0 TSS64-busy\n")
+        self.assertRegex(text, r"\nGDT=     [0-9a-f]{16} [0-9a-f]{8}\n")
+        self.assertRegex(text, r"\nEFER=0000000000000[5-9a-f]0[0-9a-f]\n")  # LME and LMA
+        self.assertIn("XMM14=0000000000000000 0000000000000000 XMM15=", text)
+        tlb = self.hmp("info tlb")
+        self.assertRegex(tlb, r"^(?:[0-9a-f]{16}: [0-9a-f]{16} [-X][-G][-P][-D][-A][-C][-T][-U][-W]\r\n)+$")
+        self.assertRegex(self.hmp("info mem"), r"^(?:[0-9a-f]{16}-[0-9a-f]{16} [0-9a-f]{16} [-u]r[-w]\r\n)+$")
+        # x/i decodes 64-bit code where the CPU stopped: the HLT just executed.
+        rip = int(re.search(r"RIP=([0-9a-f]{16})", text).group(1), 16)
+        self.assertEqual(self.hmp(f"x/1i {rip - 1:#x}"), f"0x{rip - 1:08x}:  f4                       hlt      \r\n")
+
+
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 class BlockTest(VmCase):
     def setUp(self):
