@@ -847,7 +847,7 @@ private:
 
     bool sse_gpr() {
         int g = dest_reg(4);
-        switch (rnd(8)) {
+        switch (rnd(9)) {
         case 0: b(0x66); b(0x0f); b(0x6e); b(static_cast<uint8_t>(0xc0 | rnd(8) << 3 | any_reg())); note("movd x, r"); break;
         case 1: b(0x66); b(0x0f); b(0x7e); b(static_cast<uint8_t>(0xc0 | rnd(8) << 3 | g)); note("movd r, x"); break;
         case 2: b(0x66); b(0x0f); b(0xd7); b(static_cast<uint8_t>(0xc0 | g << 3 | rnd(8))); note("pmovmskb"); break;
@@ -862,6 +862,22 @@ private:
             modrm(static_cast<int>(rnd(8)), g, coin(), 4);
             b(static_cast<uint8_t>(rnd(256)));
             note("pextr");
+            break;
+        case 7:   // POPCNT (flags), CRC32 r32, r/m8|16|32
+            if (coin()) {
+                unsigned size = coin() ? 4 : 2;
+                if (size == 2) b(0x66);
+                b(0xf3); b(0x0f); b(0xb8);
+                modrm(dest_reg(size), any_reg(), coin(), size);
+                writes(ALL);
+                note("popcnt size%u", size);
+            } else {
+                unsigned kind = rnd(3);
+                if (kind == 1) b(0x66);
+                b(0xf2); b(0x0f); b(0x38); b(kind == 0 ? 0xf0 : 0xf1);
+                modrm(g, kind == 0 ? kFreeByte[rnd(6)] : any_reg(), coin(), 4);
+                note("crc32 kind%u", kind);
+            }
             break;
         default:   // PINSRB/D, PINSRW
             if (coin()) { b(0x66); b(0x0f); b(0x3a); b(coin() ? 0x20 : 0x22); }

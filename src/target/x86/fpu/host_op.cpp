@@ -259,7 +259,8 @@ const HostOp* host_op_for(const DecodedInsn& insn) {
     op.implicit_eax_edx = m == M::kPcmpestri || m == M::kPcmpestrm;
     op.writes_ecx = m == M::kPcmpestri || m == M::kPcmpistri;
     op.writes_ax = m == M::kFnstsw && op.mem_size == 0;
-    const bool needs_stub = op.kind == HostOpKind::kX87 || op.kind == HostOpKind::kMmx || op.kind == HostOpKind::kSse;
+    const bool needs_stub = op.kind == HostOpKind::kX87 || op.kind == HostOpKind::kMmx || op.kind == HostOpKind::kSse ||
+                            op.kind == HostOpKind::kInteger;
     std::vector<uint8_t> enc;
     if (needs_stub) enc = host_encoding(insn, op);
 
