@@ -75,9 +75,12 @@ std::string dump_memory(MonitorHub& hub, int cpu, const DumpRequest& request) {
         return out;
     }
 
+    // As QEMU: the length and the line width come from the unit size, but
+    // 'c' then shows every byte of it ("x/3c" with the default word unit
+    // prints twelve characters on one line).
+    int64_t length = static_cast<int64_t>(request.size) * request.count;
+    int line_size = request.size == 1 ? 8 : 16;
     int size = request.format == 'c' ? 1 : request.size;
-    int64_t length = static_cast<int64_t>(size) * request.count;
-    int line_size = size == 1 ? 8 : 16;
     int digits;
     switch (request.format) {
         case 'o': digits = (size * 8 + 2) / 3; break;

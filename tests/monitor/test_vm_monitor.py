@@ -98,6 +98,9 @@ class CpuAndMemoryTest(VmCase):
         # x with paging off reads through the A20 mask and no page tables.
         self.assertEqual(self.hmp("x /4xw 0x500"), "0000000000000500: 0x0000dead 0x00000000 0x00000000 0x00000000\r\n")
         self.assertEqual(self.hmp("xp /2xb 0x500"), "0000000000000500: 0xad 0xde\r\n")
+        # What QEMU 7.2 prints: count times the (default word) unit, byte by byte.
+        self.assertEqual(self.hmp("xp /3c 0xf0000"),
+                         "00000000000f0000: 'f' '\\xbe' 'x' 'V' '4' '\\x12' 'f' '\\xbb' 'D' '3' '\"' '\\x11'\r\n")
         self.assertEqual(self.hmp("info tlb"), "PG disabled\r\n")
         self.assertEqual(self.hmp("info mem"), "PG disabled\r\n")
 

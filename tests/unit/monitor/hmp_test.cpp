@@ -190,7 +190,9 @@ TEST_F(HmpTest, MemoryDumpFormats) {
     EXPECT_EQ(hmp("xp/2dh 0x80"), "0000000000000080: 33152 33666\n");
     EXPECT_EQ(hmp("xp/2uh 0x2"), "0000000000000002:   770  1284\n");
     EXPECT_EQ(hmp("xp/2ob 8"), "0000000000000008: 010 011\n");
-    EXPECT_EQ(hmp("xp/4c 0x40"), "0000000000000040: '@' 'A' 'B' 'C'\n");
+    EXPECT_EQ(hmp("xp/4cb 0x40"), "0000000000000040: '@' 'A' 'B' 'C'\n");
+    // As QEMU: 'c' shows each byte of count * unit (a word by default).
+    EXPECT_EQ(hmp("xp/2c 0x40"), "0000000000000040: '@' 'A' 'B' 'C' 'D' 'E' 'F' 'G'\n");
     // Virtual addresses go through the CPU's view; the unit size sticks.
     EXPECT_EQ(hmp("x/2x 0xffff800000000000"), "ffff800000000000: 0x03020100 0x07060504\n");
     EXPECT_EQ(hmp("x/2x 0x1000"), "0000000000001000: Cannot access memory\n");
