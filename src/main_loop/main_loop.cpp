@@ -42,19 +42,6 @@ int poll_ns(std::vector<pollfd>& fds, int64_t timeout_ns) {
 
 }  // namespace
 
-const char* shutdown_cause_name(ShutdownCause cause) {
-    switch (cause) {
-    case ShutdownCause::kNone: return "none";
-    case ShutdownCause::kHostError: return "host-error";
-    case ShutdownCause::kHostQmpQuit: return "host-qmp-quit";
-    case ShutdownCause::kHostSignal: return "host-signal";
-    case ShutdownCause::kHostUi: return "host-ui";
-    case ShutdownCause::kGuestShutdown: return "guest-shutdown";
-    case ShutdownCause::kGuestPanic: return "guest-panic";
-    }
-    return "none";
-}
-
 GMainContext* main_loop_context() { return g_main_context_default(); }
 
 void main_loop_wakeup() { g_main_context_wakeup(main_loop_context()); }

@@ -24,28 +24,6 @@ const char* to_string(RunState state) {
     return "unknown";
 }
 
-const char* to_string(ShutdownCause cause) {
-    switch (cause) {
-        case ShutdownCause::kNone: return "none";
-        case ShutdownCause::kHostError: return "host-error";
-        case ShutdownCause::kHostQmpQuit: return "host-qmp-quit";
-        case ShutdownCause::kHostQmpSystemReset: return "host-qmp-system-reset";
-        case ShutdownCause::kHostSignal: return "host-signal";
-        case ShutdownCause::kHostUi: return "host-ui";
-        case ShutdownCause::kGuestShutdown: return "guest-shutdown";
-        case ShutdownCause::kGuestReset: return "guest-reset";
-        case ShutdownCause::kGuestPanic: return "guest-panic";
-        case ShutdownCause::kSubsystemReset: return "subsystem-reset";
-        case ShutdownCause::kSnapshotLoad: return "snapshot-load";
-    }
-    return "none";
-}
-
-bool is_guest_cause(ShutdownCause cause) {
-    return cause == ShutdownCause::kGuestShutdown || cause == ShutdownCause::kGuestReset ||
-           cause == ShutdownCause::kGuestPanic;
-}
-
 void RunControl::emit(const Event& event) {
     for (const EventListener& listener : listeners_) listener(event);
 }
@@ -92,7 +70,7 @@ bool RunControl::process_requests() {
     if (int request = shutdown_request_.exchange(0)) {
         auto cause = static_cast<ShutdownCause>(request - 1);
         last_shutdown_cause_ = cause;
-        emit({"SHUTDOWN", {{"guest", is_guest_cause(cause)}, {"reason", to_string(cause)}}});
+        emit({"SHUTDOWN", {{"guest", is_guest_cause(cause)}, {"reason", shutdown_cause_name(cause)}}});
         // -no-shutdown keeps a guest-initiated power-off paused for inspection;
         // the host (signal, quit) always ends the process.
         if (no_shutdown_ && cause == ShutdownCause::kGuestShutdown) {
@@ -107,11 +85,11 @@ bool RunControl::process_requests() {
         // QEMU: with -no-reboot every reset but a subsystem reset ends the VM.
         if (no_reboot_ && cause != ShutdownCause::kSubsystemReset) {
             last_shutdown_cause_ = cause;
-            emit({"SHUTDOWN", {{"guest", is_guest_cause(cause)}, {"reason", to_string(cause)}}});
+            emit({"SHUTDOWN", {{"guest", is_guest_cause(cause)}, {"reason", shutdown_cause_name(cause)}}});
             return true;
         }
         if (reset_hook_) reset_hook_();
-        emit({"RESET", {{"guest", is_guest_cause(cause)}, {"reason", to_string(cause)}}});
+        emit({"RESET", {{"guest", is_guest_cause(cause)}, {"reason", shutdown_cause_name(cause)}}});
         // A reset out of the shutdown state (with -no-shutdown) resumes the VM.
         if (state_ == RunState::kShutdown) start();
     }

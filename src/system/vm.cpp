@@ -360,8 +360,8 @@ void Vm::Impl::build() {
 int Vm::Impl::run() {
     if (!config_.start_paused) run_control_.start();
     ExitRequest request = main_loop_run([this] { return run_control_.process_requests(); });
-    if (request.cause == mimic::ShutdownCause::kHostSignal) {
-        run_control_.request_shutdown(system::ShutdownCause::kHostSignal, request.signal);
+    if (request.cause == ShutdownCause::kHostSignal) {
+        run_control_.request_shutdown(ShutdownCause::kHostSignal, request.signal);
         run_control_.process_requests();
     }
     if (auto message = exit_message(request))

@@ -14,21 +14,11 @@
 #include <functional>
 #include <string>
 
+#include "mimic/main_loop/shutdown_cause.h"
+
 typedef struct _GMainContext GMainContext;
 
 namespace mimic {
-
-// Why the emulator is shutting down; the names are QMP's ShutdownCause.
-enum class ShutdownCause {
-    kNone,
-    kHostError,      // "host-error": an unrecoverable host-side error
-    kHostQmpQuit,    // "host-qmp-quit": quit command, C-a x
-    kHostSignal,     // "host-signal": SIGINT/SIGTERM/SIGHUP
-    kHostUi,         // "host-ui": the display window was closed
-    kGuestShutdown,  // "guest-shutdown": ACPI poweroff etc. (with -no-shutdown unset)
-    kGuestPanic,     // "guest-panic"
-};
-const char* shutdown_cause_name(ShutdownCause cause);
 
 struct ExitRequest {
     ShutdownCause cause = ShutdownCause::kNone;

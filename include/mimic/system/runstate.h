@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mimic/main_loop/shutdown_cause.h"
+
 namespace mimic::system {
 
 // QAPI's RunState, in its order and with its names.
@@ -25,13 +27,7 @@ enum class RunState {
 const char* to_string(RunState state);
 
 // QAPI's ShutdownCause.
-enum class ShutdownCause {
-    kNone, kHostError, kHostQmpQuit, kHostQmpSystemReset, kHostSignal, kHostUi,
-    kGuestShutdown, kGuestReset, kGuestPanic, kSubsystemReset, kSnapshotLoad,
-};
-const char* to_string(ShutdownCause cause);
-// Causes that come from the guest itself (QMP's "guest" field).
-bool is_guest_cause(ShutdownCause cause);
+using mimic::ShutdownCause;
 
 // An event as QMP reports it: name and data (timestamp added by the monitor).
 struct Event {
