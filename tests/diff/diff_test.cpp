@@ -138,9 +138,9 @@ TEST(X86Diff, Regressions64) {
 }
 
 // FPU sequences that once failed. 35: POPCNT/CRC32 had no host stub (the
-// emulator crashed).
+// emulator crashed). 1483: CRC32 with AH..BH as its byte source.
 TEST(X86Diff, FpuRegressions) {
-    for (uint64_t seed : {35}) {
+    for (uint64_t seed : {35, 1483}) {
         bool host_ok = true;
         std::string r = check_seed(seed, 24, host_ok, true);
         if (!host_ok) GTEST_SKIP() << r;

@@ -678,7 +678,8 @@ private:
     // ---- x87, MMX, SSE ----
 
     bool fpu_one() {
-        switch (rnd(12)) {
+        switch (rnd(13)) {
+        case 12: return simd_misc();
         case 0: case 1: return x87_reg();
         case 2: case 3: return x87_mem();
         case 4: return x87_misc();
@@ -936,6 +937,68 @@ private:
             note("fnstcw");
         }
         return true;
+    }
+
+    // Stores, shifts by immediate, MMX<->XMM moves and conversions, masked stores.
+    bool simd_misc() {
+        int r = static_cast<int>(rnd(8));
+        switch (rnd(8)) {
+        case 0:   // MOVNTI, MOVNTPS, MOVNTDQ, MOVHPS/MOVLPS stores and loads
+            switch (rnd(5)) {
+            case 0: b(0x0f); b(0xc3); modrm(any_reg(), 0, true, 4); note("movnti"); break;
+            case 1: b(0x0f); b(0x2b); aligned_mem(r); note("movntps"); break;
+            case 2: b(0x66); b(0x0f); b(0xe7); aligned_mem(r); note("movntdq"); break;
+            case 3: b(0x0f); b(static_cast<uint8_t>(0x12 + rnd(2) * 4 + rnd(2))); modrm(r, 0, true, 8); note("movl/hps"); break;
+            default: b(0x66); b(0x0f); b(0xd6); modrm(r, 0, true, 8); note("movq m64, x"); break;
+            }
+            return true;
+        case 1:   // PSRLW/PSRAW/PSLLW ... by immediate, MMX and XMM
+        {
+            if (coin()) b(0x66);
+            uint8_t op = static_cast<uint8_t>(0x71 + rnd(3));
+            b(0x0f); b(op);
+            int ext = op == 0x73 ? std::array<int, 2>{2, 6}[rnd(2)] : std::array<int, 3>{2, 4, 6}[rnd(3)];
+            b(static_cast<uint8_t>(0xc0 | (ext << 3) | rnd(8)));
+            b(static_cast<uint8_t>(rnd(70)));
+            note("shift imm");
+            return true;
+        }
+        case 2:   // MOVQ2DQ, MOVDQ2Q
+            b(coin() ? 0xf3 : 0xf2); b(0x0f); b(0xd6); b(static_cast<uint8_t>(0xc0 | r << 3 | rnd(8)));
+            note("movq2dq/movdq2q");
+            return true;
+        case 3:   // CVTPI2PS, CVTPI2PD, CVT(T)PS2PI, CVT(T)PD2PI
+            if (coin()) b(0x66);
+            b(0x0f); b(std::array<uint8_t, 3>{0x2a, 0x2c, 0x2d}[rnd(3)]);
+            b(static_cast<uint8_t>(0xc0 | r << 3 | rnd(8)));
+            note("cvt pi");
+            return true;
+        case 4:   // PSHUFW, PEXTRW 0F C5, PALIGNR (MMX and XMM)
+            switch (rnd(3)) {
+            case 0: b(0x0f); b(0x70); modrm(r, static_cast<int>(rnd(8)), coin(), 8); break;
+            case 1: b(0x0f); b(0xc5); b(static_cast<uint8_t>(0xc0 | dest_reg(4) << 3 | rnd(8))); break;
+            default: if (coin()) b(0x66); b(0x0f); b(0x3a); b(0x0f); b(static_cast<uint8_t>(0xc0 | r << 3 | rnd(8))); break;
+            }
+            b(static_cast<uint8_t>(rnd(256)));
+            note("pshufw/pextrw/palignr");
+            return true;
+        case 5: {   // MASKMOVQ / MASKMOVDQU to [edi] inside the buffer
+            b(0x8d); b(0xbb); d32(16 * rnd(200));   // lea disp(%ebx), %edi
+            if (coin()) b(0x66);
+            b(0x0f); b(0xf7); b(static_cast<uint8_t>(0xc0 | r << 3 | rnd(8)));
+            note("maskmov");
+            return true;
+        }
+        case 6:   // PMOVMSKB mm, PSADBW, PAVGB, PMINUB (SSE integer on MMX)
+            b(0x0f); b(std::array<uint8_t, 4>{0xf6, 0xe0, 0xda, 0xe4}[rnd(4)]);
+            modrm(r, static_cast<int>(rnd(8)), coin(), 8);
+            note("mmx-ext");
+            return true;
+        default:  // STMXCSR/LDMXCSR round trip through memory, FXSAVE of the state
+            b(0x0f); b(0xae); modrm(3, 0, true, 4);
+            note("stmxcsr");
+            return true;
+        }
     }
 
     bool mmx() {

@@ -287,7 +287,7 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
     ctx.rcx = env->regs[1];
     ctx.rdx = env->regs[2];
     if (op.reg_gpr >= 0) ctx.rax = env->regs[op.reg_gpr];
-    if (op.rm_gpr >= 0) ctx.rcx = env->regs[op.rm_gpr];
+    if (op.rm_gpr >= 0) ctx.rcx = op.rm_gpr_high ? env->regs[op.rm_gpr] >> 8 : env->regs[op.rm_gpr];
     ctx.rflags = 2 | (op.reads_flags ? (compute_arith_flags(env) & kFlagsArith) : 0);
 
     op.stub(&ctx);

@@ -23,8 +23,8 @@ using M = Mnemonic;
 
 bool is_gpr(const Operand& o) {
     return o.kind == OperandKind::kReg &&
-           (o.reg.cls == RegClass::kGpr8 || o.reg.cls == RegClass::kGpr16 || o.reg.cls == RegClass::kGpr32 ||
-            o.reg.cls == RegClass::kGpr64);
+           (o.reg.cls == RegClass::kGpr8 || o.reg.cls == RegClass::kGpr8High || o.reg.cls == RegClass::kGpr16 ||
+            o.reg.cls == RegClass::kGpr32 || o.reg.cls == RegClass::kGpr64);
 }
 
 bool one_of(M m, std::initializer_list<M> list) {
@@ -255,6 +255,7 @@ const HostOp* host_op_for(const DecodedInsn& insn) {
         op.rm_gpr = static_cast<int8_t>(insn.ops[i].reg.num);
         op.rm_gpr_size = static_cast<uint8_t>(insn.ops[i].size);
         op.rm_gpr_write = i == 0;
+        op.rm_gpr_high = insn.ops[i].reg.cls == RegClass::kGpr8High;   // AH..BH: the host sees it in CL
     }
     op.implicit_eax_edx = m == M::kPcmpestri || m == M::kPcmpestrm;
     op.writes_ecx = m == M::kPcmpestri || m == M::kPcmpistri;

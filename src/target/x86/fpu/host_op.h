@@ -65,6 +65,7 @@ struct HostOp {
     int8_t reg_gpr = -1, rm_gpr = -1;
     uint8_t reg_gpr_size = 0, rm_gpr_size = 0;
     bool reg_gpr_write = false, rm_gpr_write = false;
+    bool rm_gpr_high = false;        // the rm operand is AH/CH/DH/BH (CRC32 r32, r/m8): bits 8..15
     bool implicit_eax_edx = false;   // PCMPESTRx lengths
     bool writes_ecx = false;         // PCMPxSTRI index
     bool writes_ax = false;          // FNSTSW AX
