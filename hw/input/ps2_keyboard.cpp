@@ -75,6 +75,13 @@ const Key* find_key(std::string_view qcode) {
 
 bool known_qcode(std::string_view qcode) { return find_key(qcode) != nullptr; }
 
+std::string_view qcode_of_number(unsigned number) {
+    for (const Key& key : kKeys) {
+        if ((key.extended ? 0x80u | key.set1 : key.set1) == number) return key.qcode;
+    }
+    return {};
+}
+
 void Ps2Keyboard::reset() {
     clear_queue();
     scanning_ = true;

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <functional>
 
@@ -347,6 +349,14 @@ private:
                                  size_t dash = text.find('-', start);
                                  std::string name = text.substr(start, dash == std::string::npos ? std::string::npos
                                                                                                  : dash - start);
+                                 // A number is a key number (0x1e is 'a'), as QEMU's sendkey takes it.
+                                 if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0]))) {
+                                     char* end = nullptr;
+                                     unsigned long number = std::strtoul(name.c_str(), &end, 0);
+                                     std::string_view qcode =
+                                         *end == '\0' ? hw::qcode_of_number(static_cast<unsigned>(number)) : "";
+                                     if (!qcode.empty()) name = qcode;
+                                 }
                                  if (!hw::known_qcode(name)) {
                                      ctx.print("invalid parameter: {}\n", name);
                                      return;

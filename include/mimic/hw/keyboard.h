@@ -15,5 +15,8 @@ public:
 
 // Whether the PC keyboard has a key of that QEMU qcode name (ps2_keyboard.cpp).
 bool known_qcode(std::string_view qcode);
+// The qcode of a QEMU key number ("qnum": the set 1 make code, 0x80 added
+// for E0-prefixed keys), as `sendkey 0x1e` gives it; empty when none.
+std::string_view qcode_of_number(unsigned number);
 
 }  // namespace mimic::hw
