@@ -4,22 +4,27 @@
 // as they are modelled.
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <fstream>
 #include <functional>
 #include <iterator>
 #include <vector>
 
 #include "direct_boot.h"
+#include "mimic/hw/apic.h"
 #include "mimic/hw/fw_cfg.h"
+#include "mimic/hw/hpet.h"
 #include "mimic/hw/i440fx.h"
 #include "mimic/hw/i8259.h"
 #include "mimic/hw/ide.h"
+#include "mimic/hw/ioapic.h"
 #include "mimic/hw/isa.h"
 #include "mimic/hw/machine.h"
 #include "mimic/hw/mc146818rtc.h"
 #include "mimic/hw/piix.h"
 #include "mimic/hw/vga.h"
 #include "mimic/memory/transaction.h"
+#include "mimic/qom/property.h"
 #include "mimic/util/error.h"
 
 namespace mimic::hw {
@@ -41,6 +46,7 @@ public:
         create_chipset();
         load_bios(config.bios.value_or("bios.bin"), firmware);
         create_isa_devices(config);
+        create_hpet_device();
         create_pci_devices(config);
         fw_cfg_ = &create_pc_fw_cfg(*this, config, ram_below_4g_->size(),
                                     ram_above_4g_ ? ram_above_4g_->size() : 0, restore_boot_order(config));
@@ -106,7 +112,11 @@ private:
 
     // The ISA board devices every PC has, at their fixed ports and IRQs.
     void create_isa_devices(const cli::VmConfig& config) {
-        pic_ = &create_i8259_pair(*this, [this](bool level) { intr_ = level; });
+        pic_ = &create_i8259_pair(*this, [this](bool level) {
+            intr_ = level;
+            if (apic_bus_) apic_bus_->set_pic_intr(level);
+        });
+        create_apics(config);
         add_isa_device("isa-pit");
         add_isa_device("isa-pcspk");
         add_isa_device("port92");
@@ -116,6 +126,40 @@ private:
         });
         fill_pc_cmos(dynamic_cast<CmosMemory&>(rtc), config, ram_below_4g_->size(),
                      ram_above_4g_ ? ram_above_4g_->size() : 0);
+    }
+
+    // A local APIC per vCPU, and the IOAPIC. ISA IRQs reach both the 8259
+    // and the IOAPIC (IRQ0 at input 2, as QEMU and the MADT have it); PCI
+    // interrupts follow, as the PIIX3 routes PIRQs onto ISA IRQs (i440FX has
+    // no direct PIRQ-to-GSI 16..23 wiring; that is the Q35 chipset's).
+    void create_apics(const cli::VmConfig& config) {
+        apic_bus_ = &create_apic_bus(*this, static_cast<int>(config.smp.cpus));
+        apic_bus_->set_pic_intr(intr_);
+        ioapic_ = create_ioapic(*this);
+        pic_inputs_ = isa_irq_inputs();
+        connect_isa_irqs(std::make_shared<IrqInputs>("isa-irq", kIsaIrqCount, [this](int irq, bool level) {
+            isa_levels_[static_cast<size_t>(irq)] = level;
+            // HPET legacy replacement owns IRQ0 and IRQ8.
+            if (hpet_legacy_ && (irq == 0 || irq == 8)) return;
+            drive_gsi(irq, level);
+        }));
+    }
+
+    void drive_gsi(int gsi, bool level) {
+        if (gsi < kIsaIrqCount && pic_inputs_) pic_inputs_->deliver(gsi, level);
+        if (ioapic_) ioapic_->deliver(gsi == 0 ? 2 : gsi, level);
+    }
+
+    // The HPET, as QEMU 7.2's pc has it unless -machine hpet=off.
+    void create_hpet_device() {
+        if (!hpet_) return;
+        HpetWiring wiring;
+        wiring.irq = [this](int gsi, bool level) { drive_gsi(gsi, level); };
+        wiring.legacy_mode = [this](bool on) {
+            hpet_legacy_ = on;
+            for (int irq : {0, 8}) drive_gsi(irq, on ? false : isa_levels_[static_cast<size_t>(irq)]);
+        };
+        create_hpet(*this, std::move(wiring));
     }
 
     qom::Device& add_isa_device(const char* type,
@@ -174,7 +218,14 @@ private:
     FwCfg* fw_cfg_ = nullptr;
     system::FirmwarePath firmware_;
     x86::InterruptController* pic_ = nullptr;
-    bool intr_ = false;  // the PIC's INT output, until a CPU takes it
+    ApicBus* apic_bus_ = nullptr;
+    std::shared_ptr<IrqInputs> ioapic_, pic_inputs_;
+    std::array<bool, kIsaIrqCount> isa_levels_{};
+    bool hpet_legacy_ = false;
+    bool intr_ = false;
+
+public:
+    bool hpet_ = true;   // -machine hpet=on|off  // the PIC's INT output, until a CPU takes it
 };
 
 MIMIC_REGISTER_TYPE({
@@ -182,6 +233,9 @@ MIMIC_REGISTER_TYPE({
     .parent = kTypeX86Machine,
     .factory = qom::factory_of<PcMachine>(),
     .description = "Standard PC (i440FX + PIIX, 1996)",
+    .properties = {
+        qom::prop::boolean("hpet", &PcMachine::hpet_, true, "Enable the HPET"),
+    },
     .alias = "pc",
 });
 

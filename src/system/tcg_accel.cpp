@@ -4,9 +4,11 @@
 #include <mutex>
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include <unistd.h>
 
+#include "mimic/hw/apic.h"
 #include "mimic/main_loop/bql.h"
 #include "mimic/util/error.h"
 
@@ -14,7 +16,8 @@ namespace mimic::system {
 
 class TcgAccel::Impl {
 public:
-    Impl(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel, const x86::CpuModel& model)
+    Impl(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel, const x86::CpuModel& model,
+         unsigned cpus)
         : run_control_(run_control) {
         static const cli::OptDesc kTcgDescs[] = {
             {"accel", cli::OptType::kString, "accelerator"},
@@ -44,8 +47,38 @@ public:
         hooks.reset_request = [this] { run_control_.request_reset(ShutdownCause::kGuestReset); };
         hooks.lock_bql = [] { bql_lock(); };
         hooks.unlock_bql = [] { bql_unlock(); };
-        cpu_ = x86::create_cpu(config, machine.memory_space(), machine.io_space(), std::move(hooks));
+        hw::ApicBus* apics = hw::apic_bus(machine);
+        for (unsigned i = 0; i < cpus; ++i) {
+            config.apic_id = i;
+            config.bsp = i == 0;
+            config.cpu_count = cpus;
+            cpus_.push_back(x86::create_cpu(config, machine.memory_space(), machine.io_space(), hooks,
+                                            cpus_.empty() ? nullptr : cpus_.front().get()));
+            idle_.push_back(false);
+            if (!apics || static_cast<int>(i) >= apics->cpu_count()) continue;
+            x86::X86Cpu* cpu = cpus_.back().get();
+            cpu->set_local_apic(&apics->cpu_apic(static_cast<int>(i)));
+            hw::ApicCpuPort port;
+            port.intr = [this, cpu](bool level) {
+                cpu->set_irq_line(level);
+                if (level) kick();
+            };
+            port.nmi = [this, cpu] {
+                cpu->raise_nmi();
+                kick();
+            };
+            port.init = [this, cpu] {
+                cpu->send_init();
+                kick();
+            };
+            port.sipi = [this, cpu](uint8_t vector) {
+                cpu->send_sipi(vector);
+                kick();
+            };
+            apics->connect_cpu(static_cast<int>(i), std::move(port));
+        }
         thread_ = std::thread([this] { vcpu_loop(); });
+        if (cpus_.size() > 1) kicker_ = std::thread([this] { kick_loop(); });
     }
 
     ~Impl() {
@@ -54,14 +87,15 @@ public:
             quit_ = true;
             run_ = false;
         }
-        cpu_->request_exit();
+        for (auto& cpu : cpus_) cpu->request_exit();
         wake_.notify_all();
         // The vCPU may be waiting for the BQL inside a device access.
         BqlUnlockGuard unlocked;
         thread_.join();
+        if (kicker_.joinable()) kicker_.join();
     }
 
-    x86::X86Cpu& cpu() { return *cpu_; }
+    x86::X86Cpu& cpu(unsigned index) { return *cpus_.at(index); }
 
     void resume() {
         std::lock_guard lock(mutex_);
@@ -74,7 +108,7 @@ public:
             std::lock_guard lock(mutex_);
             run_ = false;
         }
-        cpu_->request_exit();
+        for (auto& cpu : cpus_) cpu->request_exit();
         wake_.notify_all();
         // Wait for the vCPU to park; it may need the BQL to get there.
         BqlUnlockGuard unlocked;
@@ -82,19 +116,34 @@ public:
         parked_changed_.wait(lock, [this] { return parked_ || quit_; });
     }
 
-    void reset() { cpu_->reset(); }
+    void reset() {
+        for (auto& cpu : cpus_) cpu->reset();
+    }
 
+    // The 8259's INTR straight to CPU 0 (boards without APICs).
     void set_irq_line(bool level) {
-        cpu_->set_irq_line(level);
+        cpus_.front()->set_irq_line(level);
         std::lock_guard lock(mutex_);
         irq_ = level;
+        work_ = true;
         wake_.notify_all();
     }
 
 private:
+    // Something for a vCPU to do arrived (an interrupt, INIT, SIPI).
+    void kick() {
+        std::lock_guard lock(mutex_);
+        work_ = true;
+        wake_.notify_all();
+    }
+
+    // All vCPUs take turns on this one thread. A vCPU runs until it halts or
+    // is asked to exit; with several, the kicker ends each turn after a
+    // time slice so that spinning on a lock held by another vCPU progresses.
     void vcpu_loop() {
         thread_id_ = static_cast<int64_t>(::gettid());
         std::unique_lock lock(mutex_);
+        size_t next = 0;
         for (;;) {
             if (!run_) {
                 parked_ = true;
@@ -103,48 +152,77 @@ private:
                 parked_ = false;
             }
             if (quit_) break;
-            lock.unlock();
-            x86::ExitReason reason = cpu_->run();
-            lock.lock();
-            if (reason == x86::ExitReason::kHalted) {
-                // HLT: sleep until an interrupt arrives or we are paused. A
-                // line that is already high but masked (IF=0) is re-checked
-                // now and then rather than spun on.
-                auto stop = [this] { return !run_ || quit_; };
-                if (irq_) {
-                    wake_.wait_for(lock, std::chrono::milliseconds(1), stop);
-                } else {
-                    wake_.wait(lock, [this] { return irq_ || !run_ || quit_; });
+            work_ = false;
+            bool all_idle = true;
+            bool shutdown = false;
+            for (size_t n = 0; n < cpus_.size() && run_ && !quit_; ++n) {
+                size_t i = (next + n) % cpus_.size();
+                running_ = i;
+                lock.unlock();
+                hw::set_current_cpu(static_cast<int>(i));
+                x86::ExitReason reason = cpus_[i]->run();
+                lock.lock();
+                idle_[i] = reason == x86::ExitReason::kHalted;
+                all_idle &= idle_[i];
+                if (reason == x86::ExitReason::kShutdown) {
+                    shutdown = true;
+                    break;
                 }
-            } else if (reason == x86::ExitReason::kShutdown) {
+            }
+            next = (next + 1) % cpus_.size();
+            if (shutdown) {
                 // Triple fault: the reset request is posted; park until the
                 // main loop has reset the machine and resumes us.
                 wake_.wait(lock, [this] { return !run_ || quit_; });
+            } else if (all_idle) {
+                // Every vCPU is in HLT: sleep until an interrupt arrives or we
+                // are paused. A line that is already high but masked (IF=0)
+                // is re-checked now and then rather than spun on.
+                auto stop = [this] { return !run_ || quit_ || work_; };
+                if (irq_) {
+                    wake_.wait_for(lock, std::chrono::milliseconds(1), stop);
+                } else {
+                    wake_.wait_for(lock, std::chrono::milliseconds(10), stop);
+                }
             }
         }
         parked_ = true;
         parked_changed_.notify_all();
     }
 
+    // Ends the running vCPU's time slice every kSlice (more than one vCPU).
+    void kick_loop() {
+        constexpr auto kSlice = std::chrono::milliseconds(2);
+        std::unique_lock lock(mutex_);
+        while (!quit_) {
+            wake_.wait_for(lock, kSlice, [this] { return quit_; });
+            if (quit_) break;
+            if (run_ && !parked_) cpus_[running_]->request_exit();
+        }
+    }
+
     RunControl& run_control_;
-    std::unique_ptr<x86::X86Cpu> cpu_;
-    std::thread thread_;
+    std::vector<std::unique_ptr<x86::X86Cpu>> cpus_;
+    std::vector<bool> idle_;
+    std::thread thread_, kicker_;
     std::mutex mutex_;
     std::condition_variable wake_, parked_changed_;
     bool run_ = false;
     bool quit_ = false;
     bool parked_ = false;
     bool irq_ = false;
+    bool work_ = false;
+    size_t running_ = 0;
 
 public:
     std::atomic<int64_t> thread_id_{0};
 };
 
 TcgAccel::TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel,
-                   const x86::CpuModel& model)
-    : impl_(std::make_unique<Impl>(machine, run_control, accel, model)) {}
+                   const x86::CpuModel& model, unsigned cpus)
+    : impl_(std::make_unique<Impl>(machine, run_control, accel, model, cpus)) {}
 TcgAccel::~TcgAccel() = default;
-x86::X86Cpu& TcgAccel::cpu() { return impl_->cpu(); }
+x86::X86Cpu& TcgAccel::cpu(unsigned index) { return impl_->cpu(index); }
 void TcgAccel::resume() { impl_->resume(); }
 void TcgAccel::pause() { impl_->pause(); }
 int64_t TcgAccel::thread_id() const { return impl_->thread_id_.load(); }

@@ -6,6 +6,7 @@
 #include "mimic/chardev/mux.h"
 #include "mimic/chardev/registry.h"
 #include "mimic/cli/command_line.h"
+#include "mimic/hw/apic.h"
 #include "mimic/hw/ide.h"
 #include "mimic/hw/board_signals.h"
 #include "mimic/hw/machine.h"
@@ -266,18 +267,21 @@ void Vm::Impl::create_accelerator() {
     }
     if (accel_ == "kvm") throw Error("{}: the KVM accelerator is not supported yet", location);
     if (accel_ == "tcg") {
-        if (config_.smp.cpus > 1)
-            throw Error("-smp {}: more than one vCPU is not supported yet", config_.smp.cpus);
         const cli::Opts no_options;
         const cli::Opts& accel_opts = config_.accels.empty() ? no_options : config_.accels.front().opts;
-        tcg_ = at(location, [&] { return std::make_unique<TcgAccel>(*machine_, run_control_, accel_opts, cpu_model_);
+        tcg_ = at(location, [&] {
+            return std::make_unique<TcgAccel>(*machine_, run_control_, accel_opts, cpu_model_, config_.smp.cpus);
         });
-        // The board's PIC reaches the vCPU through its signals.
         hw::BoardSignals& signals = hw::board_signals(*machine_);
-        if (signals.interrupt_controller)
-            tcg_->cpu().set_interrupt_controller(signals.interrupt_controller);
-        signals.cpu_intr = [this](bool level) { tcg_->set_irq_line(level); };
-        signals.set_a20 = [this](bool enabled) { tcg_->cpu().set_a20(enabled); };
+        if (!hw::apic_bus(*machine_)) {
+            // No local APICs: the board's PIC drives CPU 0's INTR directly.
+            if (signals.interrupt_controller)
+                tcg_->cpu().set_interrupt_controller(signals.interrupt_controller);
+            signals.cpu_intr = [this](bool level) { tcg_->set_irq_line(level); };
+        }
+        signals.set_a20 = [this](bool enabled) {
+            for (unsigned i = 0; i < config_.smp.cpus; ++i) tcg_->cpu(i).set_a20(enabled);
+        };
         return;
     }
     if (config_.qtest) {

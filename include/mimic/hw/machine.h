@@ -55,6 +55,7 @@ public:
     // them, levels go nowhere (a board without a PIC).
     IrqLine isa_irq(int irq) const;
     void connect_isa_irqs(std::shared_ptr<IrqInputs> controller) { isa_irqs_ = std::move(controller); }
+    const std::shared_ptr<IrqInputs>& isa_irq_inputs() const { return isa_irqs_; }
 
     static Machine* of(const qom::Object& object);
 

@@ -1,7 +1,9 @@
-// The TCG accelerator: the x86 vCPU translated by tcg/, on its own thread.
+// The TCG accelerator: the x86 vCPUs translated by tcg/, taking turns on one
+// host thread (round-robin, see tcg_accel.cpp and hw/intc/README.md).
 //
 // The vCPU thread runs guest code without the big lock (the CPU takes it
-// around device accesses). The main loop pauses it for stop, reset and
+// around device accesses). Each vCPU is connected to its local APIC when the
+// board has them. The main loop pauses it for stop, reset and
 // shutdown; a halted CPU sleeps until an interrupt or a pause wakes it.
 #pragma once
 
@@ -17,11 +19,13 @@ namespace mimic::system {
 
 class TcgAccel {
 public:
-    // `accel` is the -accel option (backend=jit|interp). Throws mimic::Error.
-    TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel, const x86::CpuModel& model);
+    // `accel` is the -accel option (backend=jit|interp); `cpus` from -smp.
+    // Throws mimic::Error.
+    TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel, const x86::CpuModel& model,
+             unsigned cpus = 1);
     ~TcgAccel();
 
-    x86::X86Cpu& cpu();
+    x86::X86Cpu& cpu(unsigned index = 0);
     // The host thread id of the vCPU thread (query-cpus-fast's thread-id).
     int64_t thread_id() const;
 
@@ -29,9 +33,9 @@ public:
     // the main loop thread with the BQL held.
     void resume();
     void pause();
-    // Resets the CPU (the machine resets its devices itself).
+    // Resets the CPUs (the machine resets its devices itself).
     void reset();
-    // The INTR line from the interrupt controller (any thread).
+    // The INTR line from the 8259 on a board without APICs (any thread).
     void set_irq_line(bool level);
 
 private:

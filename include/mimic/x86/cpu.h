@@ -46,6 +46,31 @@ public:
     virtual uint8_t acknowledge() = 0;
 };
 
+// Implemented by the local APIC (hw/intc/apic.cpp): besides being the CPU's
+// interrupt controller it holds the registers the CPU core reaches without
+// MMIO. All calls are made with the BQL held.
+class LocalApic : public InterruptController {
+public:
+    // IA32_APIC_BASE. set_base() returns false for a value the CPU refuses
+    // with #GP (reserved bits).
+    virtual uint64_t base() const = 0;
+    virtual bool set_base(uint64_t value) = 0;
+    // CR8 is TPR[7:4] in 64-bit mode.
+    virtual uint8_t tpr() const = 0;
+    virtual void set_tpr(uint8_t value) = 0;
+    // IA32_TSC_DEADLINE: the TSC value written (0 disarms) and the virtual
+    // clock time in ns at which the TSC reaches it.
+    virtual uint64_t tsc_deadline() const = 0;
+    virtual void set_tsc_deadline(uint64_t tsc, int64_t at_ns) = 0;
+};
+
+// The time stamp counter: the virtual clock (host monotonic time while the
+// VM runs, frozen while it is stopped) scaled to a fixed frequency, the same
+// for every vCPU, so it is invariant and the guest can calibrate it.
+inline constexpr uint64_t kTscHz = 2'000'000'000;
+uint64_t tsc_now();                       // without the per-CPU offset
+int64_t tsc_to_virtual_ns(uint64_t tsc);  // when tsc_now() reaches tsc
+
 enum class TcgBackend { kJit, kInterp };
 
 struct CpuConfig {
@@ -54,6 +79,8 @@ struct CpuConfig {
     // the reset value of EDX.
     CpuModel model = default_cpu_model();
     uint32_t apic_id = 0;
+    bool bsp = true;           // the bootstrap processor; the others wait for SIPI after reset
+    unsigned cpu_count = 1;    // CPUID.1:EBX[23:16] reports the package's logical processors
     bool single_step_blocks = false;         // one instruction per block (debugging)
 };
 
@@ -70,6 +97,7 @@ enum class ExitReason {
     kRequested,   // request_exit() was called
     kHalted,      // HLT with no interrupt pending: wait, then call run() again
     kShutdown,    // triple fault (reset_request was called)
+    kYield,       // PAUSE with other vCPUs sharing the thread: let them run (a spin-wait)
 };
 
 class X86Cpu {
@@ -91,6 +119,14 @@ public:
     // The controller's INTR output changed (any thread): wakes the CPU.
     virtual void set_irq_line(bool level) = 0;
     virtual void raise_nmi() = 0;
+    // Connects the local APIC: it becomes the interrupt controller and
+    // backs IA32_APIC_BASE, IA32_TSC_DEADLINE and CR8 (nullptr: none).
+    virtual void set_local_apic(LocalApic* apic) = 0;
+    // The INIT and STARTUP IPIs (any thread). INIT resets the CPU but keeps
+    // its MSRs; an AP then waits for a SIPI, which starts it in real mode at
+    // vector << 12. A SIPI to a CPU not waiting for one is ignored.
+    virtual void send_init() = 0;
+    virtual void send_sipi(uint8_t vector) = 0;
 
     // The A20 gate (port 92h / the keyboard controller).
     virtual void set_a20(bool enabled) = 0;
@@ -112,7 +148,10 @@ public:
     virtual uint64_t translated_blocks() const = 0;
 };
 
+// `share_translations_with`: another vCPU of the same machine whose
+// translated code this one shares (it must run on the same thread).
 std::unique_ptr<X86Cpu> create_cpu(const CpuConfig& config, memory::AddressSpace& mem,
-                                   memory::AddressSpace& io, CpuHooks hooks);
+                                   memory::AddressSpace& io, CpuHooks hooks,
+                                   X86Cpu* share_translations_with = nullptr);
 
 }  // namespace mimic::x86

@@ -22,11 +22,14 @@ inline constexpr uint32_t kFpu = 1u << 0, kVme = 1u << 1, kDe = 1u << 2, kPse = 
                           kMsr = 1u << 5, kPae = 1u << 6, kMce = 1u << 7, kCx8 = 1u << 8, kApic = 1u << 9,
                           kSep = 1u << 11, kMtrr = 1u << 12, kPge = 1u << 13, kMca = 1u << 14, kCmov = 1u << 15,
                           kPat = 1u << 16, kPse36 = 1u << 17, kClflush = 1u << 19, kMmx = 1u << 23,
-                          kFxsr = 1u << 24, kSse = 1u << 25, kSse2 = 1u << 26;
+                          kFxsr = 1u << 24, kSse = 1u << 25, kSse2 = 1u << 26, kHtt = 1u << 28;
 // Leaf 1 ECX.
 inline constexpr uint32_t kSse3 = 1u << 0, kPclmulqdq = 1u << 1, kSsse3 = 1u << 9, kCx16 = 1u << 13,
                           kSse41 = 1u << 19, kSse42 = 1u << 20, kPopcnt = 1u << 23, kAes = 1u << 25,
-                          kXsave = 1u << 26, kOsxsave = 1u << 27, kHypervisor = 1u << 31;
+                          kTscDeadline = 1u << 24, kXsave = 1u << 26, kOsxsave = 1u << 27,
+                          kHypervisor = 1u << 31;
+// Leaf 0x80000007 EDX.
+inline constexpr uint32_t kInvariantTsc = 1u << 8;
 // Leaf 0xD subleaf 1 EAX.
 inline constexpr uint32_t kXsaveopt = 1u << 0;
 // Leaf 0x80000001 EDX and ECX.
@@ -40,12 +43,14 @@ struct CpuFeatures {
     uint32_t f7_ebx = 0, f7_ecx = 0, f7_edx = 0;  // leaf 7, subleaf 0
     uint32_t e1_edx = 0, e1_ecx = 0;              // leaf 0x80000001
     uint32_t xsave_d1_eax = 0;                    // leaf 0xD, subleaf 1
+    uint32_t e7_edx = 0;                          // leaf 0x80000007 (power management)
 
     bool has_fxsr() const { return f1_edx & cpuid::kFxsr; }
     bool has_xsave() const { return f1_ecx & cpuid::kXsave; }
     CpuFeatures operator&(const CpuFeatures& o) const {
         return {f1_edx & o.f1_edx, f1_ecx & o.f1_ecx, f7_ebx & o.f7_ebx, f7_ecx & o.f7_ecx,
-                f7_edx & o.f7_edx, e1_edx & o.e1_edx, e1_ecx & o.e1_ecx, xsave_d1_eax & o.xsave_d1_eax};
+                f7_edx & o.f7_edx, e1_edx & o.e1_edx, e1_ecx & o.e1_ecx, xsave_d1_eax & o.xsave_d1_eax,
+                e7_edx & o.e7_edx};
     }
 };
 

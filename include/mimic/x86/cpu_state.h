@@ -173,6 +173,9 @@ struct FpuState {
     uint64_t xcr0 = 1;
 };
 
+// IA32_APIC_BASE bits.
+inline constexpr uint64_t kApicBaseBsp = 1u << 8, kApicBaseEnable = 1u << 11;
+
 // The model-specific registers Mimic implements (the rest #GP).
 struct MsrState {
     uint64_t tsc_offset = 0;      // IA32_TIME_STAMP_COUNTER = host clock + offset

@@ -13,7 +13,6 @@ namespace mimic::x86 {
 
 namespace {
 
-constexpr int kExcpHalted = -3;
 
 tcg::BackendConfig backend_config() {
     tcg::BackendConfig cfg;
@@ -68,13 +67,39 @@ void update_hflags(CpuState* env) {
     env->hflags = h;
 }
 
-CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::AddressSpace& io, CpuHooks hooks)
+SharedTranslation::~SharedTranslation() { memory::set_code_write_hook(nullptr); }
+
+CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::AddressSpace& io, CpuHooks hooks,
+                 CpuImpl* sibling)
     : config_(config), mem_(mem), io_(io), hooks_(std::move(hooks)) {
     env_.owner = this;
-    tcg::BackendConfig bc = backend_config();
-    backend_ = config.backend == TcgBackend::kInterp ? tcg::make_interpreter_backend(bc) : tcg::make_jit_backend(bc);
+    if (sibling) {
+        shared_ = sibling->shared_;
+    } else {
+        shared_ = std::make_shared<SharedTranslation>();
+        tcg::BackendConfig bc = backend_config();
+        shared_->backend = config.backend == TcgBackend::kInterp ? tcg::make_interpreter_backend(bc)
+                                                                 : tcg::make_jit_backend(bc);
+        shared_->tbs = std::make_unique<tcg::TbCache>(*shared_->backend);
+        SharedTranslation* shared = shared_.get();
+        memory::set_code_write_hook([shared](memory::MemoryRegion& ram, uint64_t offset, uint64_t len) {
+            if (shared->cpus.empty()) return;
+            CpuImpl& cpu = *shared->cpus.front();
+            // Find where this RAM appears in the guest-physical space.
+            auto view = cpu.mem_.view();
+            for (const memory::FlatRange& r : view->ranges()) {
+                if (r.region != &ram) continue;
+                uint64_t rlen = r.last - r.start + 1;
+                if (offset + len <= r.offset || offset >= r.offset + rlen) continue;
+                uint64_t lo = std::max(offset, r.offset), hi = std::min(offset + len, r.offset + rlen);
+                cpu.invalidate_code(r.start + (lo - r.offset), hi - lo);
+            }
+        });
+    }
+    shared_->cpus.push_back(this);
+    backend_ = shared_->backend.get();
+    tbs_ = shared_->tbs.get();
     translator_ = std::make_unique<Translator>(globals_);
-    tbs_ = std::make_unique<tcg::TbCache>(*backend_);
     tcg::Executor::Hooks eh;
     eh.get_state = [](void* e) {
         auto* env = static_cast<CpuState*>(e);
@@ -92,21 +117,10 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
         translator_->translate(static_cast<CpuState*>(e), tb, b);
     };
     executor_ = std::make_unique<tcg::Executor>(*tbs_, globals_, &env_, std::move(eh));
-    memory::set_code_write_hook([this](memory::MemoryRegion& ram, uint64_t offset, uint64_t len) {
-        // Find where this RAM appears in the guest-physical space.
-        auto view = mem_.view();
-        for (const memory::FlatRange& r : view->ranges()) {
-            if (r.region != &ram) continue;
-            uint64_t rlen = r.last - r.start + 1;
-            if (offset + len <= r.offset || offset >= r.offset + rlen) continue;
-            uint64_t lo = std::max(offset, r.offset), hi = std::min(offset + len, r.offset + rlen);
-            invalidate_code(r.start + (lo - r.offset), hi - lo);
-        }
-    });
     reset();
 }
 
-CpuImpl::~CpuImpl() { memory::set_code_write_hook(nullptr); }
+CpuImpl::~CpuImpl() { std::erase(shared_->cpus, this); }
 
 void CpuImpl::reset() {
     CpuState& e = env_;
@@ -142,8 +156,53 @@ void CpuImpl::reset() {
     std::memset(e.fpu.xmm, 0, sizeof(e.fpu.xmm));
     e.interrupt_request.store(0);
     shutdown_ = false;
+    if (!config_.bsp) e.msr.apic_base &= ~kApicBaseBsp;
+    // APs sleep until the BSP wakes them with INIT-SIPI-SIPI.
+    wait_for_sipi_ = !config_.bsp;
+    e.halted = wait_for_sipi_;
     update_hflags(&e);
     tlb_flush();
+}
+
+// The INIT signal: the RESET state except the MSRs, x87/SSE state and the
+// pending external interrupt line (SDM 9.1 table 9-1); an AP then waits for a SIPI.
+void CpuImpl::do_init() {
+    MsrState msr = env_.msr;
+    FpuState fpu = env_.fpu;
+    uint64_t efer = env_.efer;
+    uint32_t keep = env_.interrupt_request.load() & (kIrqHard | kIrqSipi);
+    reset();
+    env_.msr = msr;
+    env_.fpu = fpu;
+    env_.efer = efer & kEferNXE;   // LME/LMA cannot survive the return to real mode
+    env_.interrupt_request.fetch_or(keep);
+    update_hflags(&env_);
+}
+
+// A STARTUP IPI: real mode at vector << 12 (CS = vector << 8, IP = 0).
+void CpuImpl::do_sipi() {
+    if (!wait_for_sipi_) return;
+    uint8_t vector = sipi_vector_.load();
+    wait_for_sipi_ = false;
+    env_.halted = false;
+    env_.seg[kCS].selector = static_cast<uint16_t>(vector << 8);
+    env_.seg[kCS].base = static_cast<uint64_t>(vector) << 12;
+    env_.eip = 0;
+    update_hflags(&env_);
+    executor_->forget_last_exit();
+}
+
+void CpuImpl::send_init() {
+    env_.interrupt_request.fetch_or(kIrqInit);
+    env_.exit_request.store(1);
+    wake();
+}
+
+void CpuImpl::send_sipi(uint8_t vector) {
+    sipi_vector_.store(vector);
+    env_.interrupt_request.fetch_or(kIrqSipi);
+    env_.exit_request.store(1);
+    wake();
 }
 
 void CpuImpl::tlb_flush() {
@@ -183,19 +242,23 @@ void CpuImpl::note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, bool
 }
 
 void CpuImpl::drop_writable_mappings(uintptr_t host_page) {
-    for (auto& mode : env_.tlb.table) {
-        for (auto& e : mode) {
-            if (e.addr_write == tcg::kTlbInvalid) continue;
-            if (e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
+    // Every vCPU: the code is shared, so a direct write from any of them
+    // would miss the self-modifying code check.
+    for (CpuImpl* cpu : shared_->cpus) {
+        for (auto& mode : cpu->env_.tlb.table) {
+            for (auto& e : mode) {
+                if (e.addr_write == tcg::kTlbInvalid) continue;
+                if (e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
+            }
         }
     }
 }
 
 void CpuImpl::invalidate_code(uint64_t paddr, uint64_t len) {
     if (std::this_thread::get_id() != vcpu_thread_ && vcpu_thread_ != std::thread::id()) {
-        std::lock_guard<std::mutex> lock(pending_mutex_);
-        pending_invalidations_.emplace_back(paddr, len);
-        env_.exit_request.store(1);
+        std::lock_guard<std::mutex> lock(shared_->pending_mutex);
+        shared_->pending_invalidations.emplace_back(paddr, len);
+        for (CpuImpl* cpu : shared_->cpus) cpu->env_.exit_request.store(1);
         return;
     }
     tbs_->invalidate_phys_range(paddr, paddr + len);
@@ -244,7 +307,7 @@ void CpuImpl::wait_for_work(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(wake_mutex_);
     wake_cv_.wait_for(lock, timeout, [this] {
         uint32_t req = env_.interrupt_request.load();
-        return (req & (kIrqExit | kIrqNmi)) || ((req & kIrqHard) && (env_.eflags & kFlagIF));
+        return (req & (kIrqExit | kIrqNmi | kIrqInit | kIrqSipi)) || ((req & kIrqHard) && (env_.eflags & kFlagIF));
     });
 }
 
@@ -283,6 +346,7 @@ void CpuImpl::set_a20(bool enabled) {
 bool CpuImpl::check_interrupts() {
     uint32_t req = env_.interrupt_request.load();
     if (env_.hflags & kHfInhibitIrq) return false;
+    if (wait_for_sipi_) return false;   // INTR and NMI are held off until the SIPI
     if (req & kIrqNmi) {
         env_.interrupt_request.fetch_and(~kIrqNmi);
         env_.halted = false;
@@ -318,6 +382,10 @@ ExitReason CpuImpl::run() {
     }
     for (;;) {
         // Exceptions raised so far, with #DF/triple-fault classification.
+        if (e.exception_index == kExcpYield) {
+            e.exception_index = -1;
+            return ExitReason::kYield;
+        }
         if (e.exception_index == kExcpHalted) {
             e.exception_index = -1;
             if (!(e.interrupt_request.load() & (kIrqHard | kIrqNmi)) || !(e.eflags & kFlagIF))
@@ -342,11 +410,21 @@ ExitReason CpuImpl::run() {
         // Cross-thread requests.
         e.exit_request.store(0);
         {
-            std::lock_guard<std::mutex> lock(pending_mutex_);
-            for (auto [pa, len] : pending_invalidations_) tbs_->invalidate_phys_range(pa, pa + len);
-            pending_invalidations_.clear();
+            std::lock_guard<std::mutex> lock(shared_->pending_mutex);
+            for (auto [pa, len] : shared_->pending_invalidations) tbs_->invalidate_phys_range(pa, pa + len);
+            shared_->pending_invalidations.clear();
         }
         uint32_t req = e.interrupt_request.load();
+        if (req & kIrqInit) {
+            e.interrupt_request.fetch_and(~kIrqInit);
+            do_init();
+            executor_->forget_last_exit();
+            continue;
+        }
+        if (req & kIrqSipi) {
+            e.interrupt_request.fetch_and(~kIrqSipi);
+            do_sipi();
+        }
         if (req & kIrqExit) {
             e.interrupt_request.fetch_and(~kIrqExit);
             return ExitReason::kRequested;
@@ -407,8 +485,9 @@ std::string CpuImpl::dump_state() const {
 }
 
 std::unique_ptr<X86Cpu> create_cpu(const CpuConfig& config, memory::AddressSpace& mem, memory::AddressSpace& io,
-                                   CpuHooks hooks) {
-    return std::make_unique<CpuImpl>(config, mem, io, std::move(hooks));
+                                   CpuHooks hooks, X86Cpu* share_translations_with) {
+    return std::make_unique<CpuImpl>(config, mem, io, std::move(hooks),
+                                     static_cast<CpuImpl*>(share_translations_with));
 }
 
 }  // namespace mimic::x86

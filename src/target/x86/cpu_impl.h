@@ -2,6 +2,7 @@
 // cpu loop share. Private to src/target/x86.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <condition_variable>
 #include <mutex>
@@ -18,10 +19,31 @@
 namespace mimic::x86 {
 
 class Translator;
+class CpuImpl;
+
+// exception_index values that are not vectors: leave the cpu loop.
+inline constexpr int kExcpHalted = -3;   // HLT
+inline constexpr int kExcpYield = -4;    // PAUSE with other vCPUs waiting
+
+// What the vCPUs of one machine share: generated code, the translation
+// blocks and the code writes reported from other threads. Sharing one cache
+// keeps self-modifying code detection right when one vCPU writes code
+// another one has translated. The vCPUs run round-robin on one thread
+// (src/system/tcg_accel.cpp), so none of this needs more locking than the
+// cross-thread queue.
+struct SharedTranslation {
+    std::unique_ptr<tcg::Backend> backend;
+    std::unique_ptr<tcg::TbCache> tbs;
+    std::vector<CpuImpl*> cpus;
+    std::mutex pending_mutex;
+    std::vector<std::pair<uint64_t, uint64_t>> pending_invalidations;
+    ~SharedTranslation();
+};
 
 class CpuImpl final : public X86Cpu {
 public:
-    CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::AddressSpace& io, CpuHooks hooks);
+    CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::AddressSpace& io, CpuHooks hooks,
+            CpuImpl* sibling);
     ~CpuImpl() override;
 
     ExitReason run() override;
@@ -31,6 +53,12 @@ public:
     void set_interrupt_controller(InterruptController* ic) override { ic_ = ic; }
     void set_irq_line(bool level) override;
     void raise_nmi() override;
+    void set_local_apic(LocalApic* apic) override {
+        apic_ = apic;
+        ic_ = apic;
+    }
+    void send_init() override;
+    void send_sipi(uint8_t vector) override;
     void set_a20(bool enabled) override;
     CpuState& state() override { return env_; }
     void flush_translations() override;
@@ -47,15 +75,20 @@ public:
     memory::AddressSpace& io_;
     CpuHooks hooks_;
     InterruptController* ic_ = nullptr;
-    std::unique_ptr<tcg::Backend> backend_;
+    LocalApic* apic_ = nullptr;
+    // Wait-for-SIPI: an AP after reset or INIT runs nothing and takes no
+    // interrupt until a STARTUP IPI arrives (vCPU thread only).
+    bool wait_for_sipi_ = false;
+    std::atomic<uint8_t> sipi_vector_{0};
+    std::shared_ptr<SharedTranslation> shared_;
+    tcg::Backend* backend_ = nullptr;
     tcg::Globals globals_;
-    std::unique_ptr<tcg::TbCache> tbs_;
+    tcg::TbCache* tbs_ = nullptr;
     std::unique_ptr<tcg::Executor> executor_;
     std::unique_ptr<Translator> translator_;
     std::thread::id vcpu_thread_;
-    // Code writes reported from other threads (DMA), handled at the next loop turn.
-    std::mutex pending_mutex_;
-    std::vector<std::pair<uint64_t, uint64_t>> pending_invalidations_;
+    // Code writes reported from other threads (DMA) are queued in shared_
+    // and handled at the next loop turn.
     void invalidate_code(uint64_t paddr, uint64_t len);   // any thread
     uint64_t tb_count_ = 0;
     bool shutdown_ = false;
@@ -93,6 +126,8 @@ private:
     int exec_loop();
     tcg::TranslationBlock* tb_find();
     bool check_interrupts();
+    void do_init();
+    void do_sipi();
 };
 
 inline CpuImpl& cpu_of(CpuState* env) { return *static_cast<CpuImpl*>(env->owner); }

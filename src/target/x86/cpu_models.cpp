@@ -16,9 +16,11 @@ using namespace cpuid;
 
 CpuFeatures implemented_cpu_features() {
     CpuFeatures f;
-    f.f1_edx = kFpu | kDe | kPse | kTsc | kMsr | kPae | kCx8 | kPge | kCmov | kPse36 | kClflush | kMmx | kFxsr |
-               kSse | kSse2;
-    f.f1_ecx = kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kXsave;
+    // APIC and TSC-deadline are withdrawn at run time from a CPU without a local APIC.
+    f.f1_edx = kFpu | kDe | kPse | kTsc | kMsr | kPae | kCx8 | kApic | kPge | kCmov | kPse36 | kClflush | kMmx |
+               kFxsr | kSse | kSse2;
+    f.f1_ecx = kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kTscDeadline | kXsave;
+    f.e7_edx = kInvariantTsc;
     f.xsave_d1_eax = kXsaveopt;
     // Long mode and what comes with it: SYSENTER, CMPXCHG16B, and in
     // 0x80000001 SYSCALL, NX, 1 GiB pages, RDTSCP, LM, LAHF_LM and LZCNT.
@@ -120,6 +122,8 @@ constexpr FeatureName kFeatureNames[] = {
     {"sse4_2", &CpuFeatures::f1_ecx, 20, "CPUID.01H:ECX"},  {"popcnt", &CpuFeatures::f1_ecx, 23, "CPUID.01H:ECX"},
     {"aes", &CpuFeatures::f1_ecx, 25, "CPUID.01H:ECX"},     {"xsave", &CpuFeatures::f1_ecx, 26, "CPUID.01H:ECX"},
     {"avx", &CpuFeatures::f1_ecx, 28, "CPUID.01H:ECX"},
+    {"tsc-deadline", &CpuFeatures::f1_ecx, 24, "CPUID.01H:ECX"},
+    {"invtsc", &CpuFeatures::e7_edx, 8, "CPUID.80000007H:EDX"},
     {"xsaveopt", &CpuFeatures::xsave_d1_eax, 0, "CPUID.0DH:EAX"},
     {"syscall", &CpuFeatures::e1_edx, 11, "CPUID.80000001H:EDX"}, {"nx", &CpuFeatures::e1_edx, 20, "CPUID.80000001H:EDX"},
     {"lm", &CpuFeatures::e1_edx, 29, "CPUID.80000001H:EDX"}, {"lahf-lm", &CpuFeatures::e1_ecx, 0, "CPUID.80000001H:ECX"},

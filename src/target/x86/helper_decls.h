@@ -63,6 +63,7 @@ void helper_rdtsc(CpuState* env);
 void helper_rdmsr(CpuState* env);
 void helper_wrmsr(CpuState* env);
 void helper_hlt(CpuState* env, uint64_t next_eip);
+void helper_pause(CpuState* env, uint64_t next_eip);
 uint64_t helper_read_cr(CpuState* env, uint32_t n);
 void helper_write_cr(CpuState* env, uint32_t n, uint64_t value);
 uint64_t helper_read_dr(CpuState* env, uint32_t n);

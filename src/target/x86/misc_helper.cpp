@@ -2,12 +2,14 @@
 // STI), CPUID, time stamp counter, MSRs, control and debug registers,
 // descriptor table registers, port I/O with the I/O permission bitmap, HLT,
 // INVLPG and CMPXCHG8B.
+#include <algorithm>
 #include <chrono>
 #include <string_view>
 
 #include "cpu_impl.h"
 #include "helper_decls.h"
 #include "helpers.h"
+#include "mimic/main_loop/clock.h"
 #include "mimic/util/log.h"
 
 namespace mimic::x86 {
@@ -122,13 +124,20 @@ void helper_cpuid(CpuState* env) {
         a = m.level;
         b = str4(m.vendor, 0); d = str4(m.vendor, 4); c = str4(m.vendor, 8);
         break;
-    case 1:
+    case 1: {
+        CpuImpl& cpu = cpu_of(env);
+        const unsigned count = std::min(cpu.config_.cpu_count, 255u);
         a = m.version;
-        b = (cpu_of(env).config_.apic_id << 24) | (1u << 16) | (8u << 8);   // CLFLUSH line: 8 * 8 bytes
+        b = (cpu.config_.apic_id << 24) | (count << 16) | (8u << 8);   // CLFLUSH line: 8 * 8 bytes
         c = f.f1_ecx;
         if ((f.f1_ecx & cpuid::kXsave) && (env->cr[4] & kCr4OSXSAVE)) c |= cpuid::kOsxsave;
         d = f.f1_edx;
+        // The APIC bit follows IA32_APIC_BASE's enable, as on hardware.
+        if (!cpu.apic_ || !(cpu.apic_->base() & kApicBaseEnable)) d &= ~cpuid::kApic;
+        if (!cpu.apic_) c &= ~cpuid::kTscDeadline;
+        if (count > 1) d |= cpuid::kHtt;   // EBX[23:16] counts the package's logical CPUs
         break;
+    }
     case 7:
         if (sub == 0) { b = f.f7_ebx; c = f.f7_ecx; d = f.f7_edx; }
         break;
@@ -157,6 +166,9 @@ void helper_cpuid(CpuState* env) {
         a = str4(m.brand, at); b = str4(m.brand, at + 4); c = str4(m.brand, at + 8); d = str4(m.brand, at + 12);
         break;
     }
+    case 0x80000007:
+        d = f.e7_edx;   // invariant TSC: tsc_now() runs at kTscHz in every state
+        break;
     case 0x80000008:
         a = (f.e1_edx & (1u << 29)) ? 0x3028 : 0x24;   // physical/virtual address bits
         break;
@@ -174,17 +186,25 @@ void helper_cpuid(CpuState* env) {
 
 namespace {
 
-uint64_t host_ticks() {
-    using namespace std::chrono;
-    return static_cast<uint64_t>(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count());
-}
+uint64_t host_ticks() { return tsc_now(); }
 
 }  // namespace
+
+uint64_t tsc_now() {
+    int64_t ns = clock_get_ns(Clock::kVirtual);
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(ns) * kTscHz / kNsPerSec);
+}
+
+int64_t tsc_to_virtual_ns(uint64_t tsc) {
+    // Rounded up: at the returned time the TSC has reached `tsc`.
+    unsigned __int128 ns = (static_cast<unsigned __int128>(tsc) * kNsPerSec + kTscHz - 1) / kTscHz;
+    return ns > static_cast<unsigned __int128>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(ns);
+}
 
 void helper_rdtsc(CpuState* env) {
     if ((env->cr[4] & kCr4TSD) && env->cpl() != 0 && (env->cr[0] & kCr0PE))
         raise_exception(env, kExcGP, MIMIC_GETPC());
-    uint64_t t = host_ticks() + env->msr.tsc_offset;   // a 1 GHz invariant TSC
+    uint64_t t = host_ticks() + env->msr.tsc_offset;
     env->regs[0] = t & 0xffffffff;
     env->regs[2] = t >> 32;
 }
@@ -203,7 +223,7 @@ void helper_rdtscp(CpuState* env) {
 namespace {
 
 enum : uint32_t {
-    kMsrTsc = 0x10, kMsrApicBase = 0x1b, kMsrMiscEnable = 0x1a0, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
+    kMsrTsc = 0x10, kMsrApicBase = 0x1b, kMsrMiscEnable = 0x1a0, kMsrTscDeadline = 0x6e0, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
     kMsrSysenterEip = 0x176, kMsrMcgCap = 0x179, kMsrMcgStatus = 0x17a, kMsrPat = 0x277, kMsrMtrrCap = 0xfe,
     kMsrMtrrDefType = 0x2ff, kMsrMtrrPhysBase0 = 0x200, kMsrMtrrFix64k = 0x250, kMsrMtrrFix16k0 = 0x258,
     kMsrMtrrFix16k1 = 0x259, kMsrMtrrFix4kFirst = 0x268, kMsrEfer = 0xc0000080, kMsrStar = 0xc0000081,
@@ -248,8 +268,13 @@ uint64_t* msr_slot(CpuState* env, uint32_t n) {
 void helper_rdmsr(CpuState* env) {
     uint32_t n = static_cast<uint32_t>(env->regs[1]);
     uint64_t v;
+    CpuImpl& cpu = cpu_of(env);
     if (n == kMsrTsc) {
         v = host_ticks() + env->msr.tsc_offset;
+    } else if (cpu.apic_ && (n == kMsrApicBase || n == kMsrTscDeadline)) {
+        cpu.bql_lock();
+        v = n == kMsrApicBase ? cpu.apic_->base() : cpu.apic_->tsc_deadline();
+        cpu.bql_unlock();
     } else if (n == kMsrEfer) {
         v = env->efer;
     } else if (uint64_t* p = msr_slot(env, n)) {
@@ -265,8 +290,19 @@ void helper_rdmsr(CpuState* env) {
 void helper_wrmsr(CpuState* env) {
     uint32_t n = static_cast<uint32_t>(env->regs[1]);
     uint64_t v = (env->regs[0] & 0xffffffff) | (env->regs[2] << 32);
+    CpuImpl& cpu = cpu_of(env);
     if (n == kMsrTsc) {
         env->msr.tsc_offset = v - host_ticks();
+    } else if (cpu.apic_ && (n == kMsrApicBase || n == kMsrTscDeadline)) {
+        cpu.bql_lock();
+        bool ok = true;
+        if (n == kMsrApicBase) {
+            ok = cpu.apic_->set_base(v);
+        } else {
+            cpu.apic_->set_tsc_deadline(v, v ? tsc_to_virtual_ns(v - env->msr.tsc_offset) : 0);
+        }
+        cpu.bql_unlock();
+        if (!ok) raise_exception(env, kExcGP, MIMIC_GETPC());
     } else if (n == kMsrEfer) {
         write_efer(env, v, MIMIC_GETPC());
     } else if (n == kMsrMtrrCap || n == kMsrMcgCap) {
@@ -327,8 +363,31 @@ void write_cr4(CpuState* env, uint64_t value) {
     if ((old ^ value) & (kCr4PSE | kCr4PAE | kCr4PGE)) cpu_of(env).tlb_flush();
 }
 
+namespace {
+
+// CR8 is the local APIC's TPR[7:4] (64-bit mode); without an APIC a plain register.
+uint64_t read_cr8(CpuState* env) {
+    CpuImpl& cpu = cpu_of(env);
+    if (!cpu.apic_) return env->cr[8];
+    cpu.bql_lock();
+    uint64_t v = cpu.apic_->tpr() >> 4;
+    cpu.bql_unlock();
+    return v;
+}
+
+void write_cr8(CpuState* env, uint64_t value) {
+    CpuImpl& cpu = cpu_of(env);
+    env->cr[8] = value;
+    if (!cpu.apic_) return;
+    cpu.bql_lock();
+    cpu.apic_->set_tpr(static_cast<uint8_t>(value << 4));
+    cpu.bql_unlock();
+}
+
+}  // namespace
+
 uint64_t helper_read_cr(CpuState* env, uint32_t n) {
-    if (n == 8) return env->cr[8];
+    if (n == 8) return read_cr8(env);
     return env->cr[n];
 }
 
@@ -365,7 +424,7 @@ void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
     }
     case 8:
         if (value >> 4) raise_exception(env, kExcGP, ra);
-        env->cr[8] = value & 0xf;
+        write_cr8(env, value);
         break;
     default: raise_exception(env, kExcUD, ra);
     }
@@ -478,7 +537,14 @@ void helper_hlt(CpuState* env, uint64_t next_eip) {
     env->eip = next_eip;
     env->halted = true;
     env->hflags &= ~kHfInhibitIrq;
-    env->exception_index = -3;   // tells cpu_exec to stop (EXCP_HLT)
+    env->exception_index = kExcpHalted;   // tells cpu_exec to stop (EXCP_HLT)
+    cpu_loop_exit(env);
+}
+
+void helper_pause(CpuState* env, uint64_t next_eip) {
+    if (cpu_of(env).shared_->cpus.size() < 2) return;
+    env->eip = next_eip;
+    env->exception_index = kExcpYield;
     cpu_loop_exit(env);
 }
 

@@ -70,6 +70,12 @@ bool translate_system(Dc& dc) {
         b.call(MIMIC_HELPER(helper_hlt), {b.env(), b.const_i64(next)});
         dc.end = BlockEnd::kJumped;
         return true;
+    case Mnemonic::kPause:
+        // A spin-wait hint: with other vCPUs on this thread, give them the
+        // turn (the lock holder cannot release it while we spin).
+        b.call(MIMIC_HELPER(helper_pause), {b.env(), b.const_i64(next)});
+        dc.stop_after();
+        return true;
     case Mnemonic::kCpuid:
         b.call(MIMIC_HELPER(helper_cpuid), {b.env()});
         return true;

@@ -38,7 +38,7 @@ bool dispatch(Dc& dc) {
     case Category::kX87:
     case Category::kMmx:
     case Category::kSse: return translate_fpu(dc);
-    case Category::kNop: return true;
+    case Category::kNop: return dc.insn->mnemonic != Mnemonic::kPause || translate_system(dc);
     default: return false;
     }
 }
