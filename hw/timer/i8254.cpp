@@ -304,24 +304,33 @@ private:
         c.null_count = false;
     }
 
-    void update_irq() {
-        int64_t now = clock_get_ns(Clock::kVirtual);
+    void update_irq() { update_irq_at(clock_get_ns(Clock::kVirtual)); }
+
+    // OUT0 as it is at `when`, and the timer armed for the edge after it.
+    void update_irq_at(int64_t when) {
         const Channel& c = channels_[0];
-        irq0_.set(c.output(now));
-        int64_t next = c.next_edge_ns(now);
+        irq0_.set(c.output(when));
+        int64_t next = c.next_edge_ns(when);
         if (next >= 0) {
+            next_edge_ns_ = next;
             irq_timer_.mod_ns(next);
         } else {
             irq_timer_.del();
         }
     }
 
-    void irq_timer_fired() { update_irq(); }
+    // A timer runs late (host load, a long block): evaluating OUT0 at the
+    // edge it was armed for, not at `now`, still gives IRQ0 every edge in
+    // turn; mode 2's low pulse lasts one PIT clock (838 ns), and read at
+    // `now` it was missed and with it the tick (as QEMU, which updates at
+    // next_transition_time). Edges past due follow at once, catching up.
+    void irq_timer_fired() { update_irq_at(next_edge_ns_); }
 
     Channel channels_[3];
     memory::MemoryRegion region_;
     IrqLine irq0_;
     Timer irq_timer_;
+    int64_t next_edge_ns_ = 0;  // what irq_timer_ is armed for
 };
 
 MIMIC_REGISTER_TYPE({
