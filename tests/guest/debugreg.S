@@ -1,12 +1,15 @@
-/* Instruction breakpoints in DR0-DR3: #DB is a fault at the instruction
- * (EIP points at it, DR6 B0-B3 say which matched), EFLAGS.RF set by the
- * handler lets exactly one instruction past its breakpoint, and clearing
- * DR7 disarms them. */
+/* Breakpoints in DR0-DR3. Instruction breakpoints: #DB is a fault at the
+ * instruction (EIP points at it, DR6 B0-B3 say which matched), EFLAGS.RF set
+ * by the handler lets exactly one instruction past its breakpoint. Data
+ * breakpoints: #DB is a trap after the access (EIP points after it, the
+ * access done once), on writes (R/W 01) or reads and writes (R/W 11), for
+ * any access overlapping the LEN-aligned range. Clearing DR7 disarms all. */
 #include "lib.S"
 
         .set db_count, VARS
         .set db_eip, VARS + 4
         .set db_dr6, VARS + 8
+        .set watched, VARS + 0x100    /* a dword the data breakpoints watch */
 
         .code16
 start16:
@@ -60,6 +63,39 @@ landing:
         call target
         CHECK db_count, 4, 0x21
         CHECK %ecx, 3, 0x22
+
+        /* DR3: write breakpoint on the dword `watched` (L3, R/W3 = 01, LEN3 = 11). */
+        movl $0, db_count
+        movl $7, watched
+        mov $watched, %eax
+        mov %eax, %dr3
+        mov $0xd0000040, %eax
+        mov %eax, %dr7
+        mov watched, %eax         /* a read: no trap for a write breakpoint */
+        CHECK db_count, 0, 0x31
+        addl $1, watched          /* read-modify-write: one trap, one increment */
+after1: CHECK db_count, 1, 0x32
+        CHECK db_eip, after1, 0x33
+        CHECK watched, 8, 0x34
+        mov db_dr6, %eax
+        and $0xf, %eax
+        CHECK %eax, 8, 0x35
+        movb $0x55, watched + 2   /* a byte inside the range */
+        CHECK db_count, 2, 0x36
+        movl $0, watched + 4      /* next to it: no trap */
+        CHECK db_count, 2, 0x37
+        /* R/W3 = 11: reads trap too, and a string instruction's access counts. */
+        mov $0xf0000040, %eax
+        mov %eax, %dr7
+        mov $watched, %esi
+        lodsl
+after2: CHECK db_count, 3, 0x38
+        CHECK db_eip, after2, 0x39
+        CHECK %eax, 0x00550008, 0x3a
+        xor %eax, %eax
+        mov %eax, %dr7
+        movl $1, watched
+        CHECK db_count, 3, 0x3b
         jmp pass
 
 target: inc %ecx

@@ -119,6 +119,7 @@ inline constexpr uint32_t kHfPg = 1u << 19;  // CR0.PG
 inline constexpr uint32_t kHfSingleInsn = 1u << 20;  // translate one instruction only (self-modifying code restart)
 inline constexpr uint32_t kHfAc = 1u << 21;  // alignment checking active (CR0.AM && EFLAGS.AC && CPL 3)
 inline constexpr uint32_t kHfRf = 1u << 22;  // EFLAGS.RF: the next instruction ignores instruction breakpoints
+inline constexpr uint32_t kHfDbArmed = 1u << 23;  // replaying an instruction that hit a data breakpoint
 
 // MMU indexes of the softmmu TLB.
 inline constexpr unsigned kMmuKernel = 0, kMmuUser = 1, kMmuKernelNoWp = 2;
@@ -199,6 +200,8 @@ struct CpuState {
     // committed by generated code only after the store succeeded: a faulting
     // store must leave EFLAGS as they were.
     uint32_t pending_flags = 0;
+    // Data breakpoints the replayed instruction hit (DR6 B0-B3), for the trap after it.
+    uint32_t pending_db_hits = 0;
     uint32_t df = 1;             // +1 or -1 (EFLAGS.DF as a step)
     // EFLAGS without the lazy arithmetic flags and without DF.
     uint32_t eflags = kFlagFixed1;

@@ -30,7 +30,7 @@ const CpuFeatures& cpu_features(const CpuState* env) {
 }
 
 void update_hflags(CpuState* env) {
-    uint32_t h = env->hflags & (kHfCplMask | kHfInhibitIrq | kHfSingleInsn);
+    uint32_t h = env->hflags & (kHfCplMask | kHfInhibitIrq | kHfSingleInsn | kHfDbArmed);
     const bool pe = env->cr[0] & kCr0PE;
     const bool vm = env->eflags & kFlagVM;
     if (!pe) h &= ~kHfCplMask;
@@ -446,6 +446,10 @@ ExitReason CpuImpl::run() {
         if (e.hflags & kHfSingleInsn) {
             e.hflags &= ~kHfSingleInsn;
             executor_->forget_last_exit();
+        }
+        if (e.hflags & kHfDbArmed) {   // the replay of a data-breakpoint hit is done
+            executor_->forget_last_exit();
+            take_data_breakpoint_trap(&e);
         }
         if (ret == tcg::kExitRequested) executor_->forget_last_exit();
     }

@@ -247,6 +247,10 @@ void check_double_fault(CpuState* env, int& vector, uint32_t& error_code) {
 }
 
 void do_interrupt(CpuState* env, int vector, bool is_int, uint32_t error_code, uint64_t next_eip, bool is_hw) {
+    // An event before a data-breakpoint replay finished: the instruction will
+    // run (and hit) again later.
+    env->hflags &= ~kHfDbArmed;
+    env->pending_db_hits = 0;
     if (log::enabled(log::kInt)) {
         MIMIC_LOG(log::kInt, "interrupt v={:02x} e={:04x} int={} hw={} cpl={} cs:eip={:04x}:{:08x} next={:08x}\n",
                   vector, error_code, is_int, is_hw, env->cpl(), env->seg[kCS].selector, env->eip, next_eip);

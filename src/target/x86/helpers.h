@@ -26,6 +26,19 @@ void restore_state(CpuState* env, uintptr_t retaddr);
 // Software interrupts: INT n, INT3, INTO (eip has been restored; next_eip is the return address).
 [[noreturn]] void raise_interrupt(CpuState* env, int vector, uint64_t next_eip);
 
+// ---- debug registers (breakpoints.cpp) ----
+// DR6 B0-B3 bits of the instruction breakpoints at `linear`.
+uint32_t insn_breakpoint_hits(const CpuState* env, uint64_t linear);
+// DR6 B0-B3 bits of the data breakpoints an access touches.
+uint32_t data_breakpoint_hits(const CpuState* env, uint64_t vaddr, uint64_t size, bool write);
+// Whether the page must stay out of the TLB (a data breakpoint watches it).
+bool page_has_data_breakpoint(const CpuState* env, uint64_t vaddr);
+// Called by the slow path before an access: on a hit, replays the
+// instruction alone (does not return), or, in the replay, records the hit.
+void data_breakpoint_access(CpuState* env, uint64_t vaddr, uint64_t size, bool write, uintptr_t retaddr);
+// After the replayed instruction: sets up the #DB trap if it hit; clears the replay.
+bool take_data_breakpoint_trap(CpuState* env);
+
 // ---- flags ----
 uint32_t compute_arith_flags(const CpuState* env);   // OF SF ZF AF PF CF from the lazy state
 uint32_t compute_cf(const CpuState* env);

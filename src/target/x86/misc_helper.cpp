@@ -442,8 +442,11 @@ void helper_write_dr(CpuState* env, uint32_t n, uint64_t value) {
     if (n == 4) n = 6;
     if (n == 5) n = 7;
     env->dr[n] = value & 0xffffffffull;
-    // Instruction breakpoints are compiled into the blocks at their addresses.
-    if (n < 4 || n == 7) cpu_of(env).flush_requested_ = true;
+    // Instruction breakpoints are compiled into blocks; watched pages stay out of the TLB.
+    if (n < 4 || n == 7) {
+        cpu_of(env).flush_requested_ = true;
+        cpu_of(env).tlb_flush();
+    }
 }
 
 void helper_insn_breakpoint(CpuState* env, uint32_t hits) {

@@ -168,6 +168,7 @@ void tlb_fill(CpuState* env, uint64_t vaddr, const Walk& w, unsigned mmu_idx) {
     uint64_t paddr_page = (w.paddr & env->a20_mask) & tcg::kPageMask;
     memory::Translation t = cpu.mem_.translate(paddr_page);
     if (!t.host || t.length < tcg::kPageSize) return;
+    if (page_has_data_breakpoint(env, vaddr)) return;
     bool write = w.writable && w.dirty && t.writable;
     cpu.env_.tlb.set(mmu_idx, vaddr, t.host, true, write, w.exec);
     cpu.note_tlb_entry(mmu_idx, vaddr, w.global, w.page_size > 4096);
@@ -219,6 +220,7 @@ void check_canonical(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t ret
 
 uint64_t do_load(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx, uintptr_t retaddr, Access acc) {
     check_canonical(env, vaddr, size, retaddr);
+    if (acc != kExec) data_breakpoint_access(env, vaddr, size, false, retaddr);
     uint64_t off = vaddr & (tcg::kPageSize - 1);
     if (off + size <= tcg::kPageSize) return access_page(env, vaddr, 0, size, acc, mmu_idx, retaddr);
     // Crosses a page: byte by byte, both pages checked before the value is used.
@@ -230,6 +232,7 @@ uint64_t do_load(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx,
 
 void do_store(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
     check_canonical(env, vaddr, size, retaddr);
+    data_breakpoint_access(env, vaddr, size, true, retaddr);
     uint64_t off = vaddr & (tcg::kPageSize - 1);
     if (off + size <= tcg::kPageSize) {
         access_page(env, vaddr, value, size, kWrite, mmu_idx, retaddr);

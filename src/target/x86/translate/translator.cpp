@@ -43,19 +43,6 @@ bool dispatch(Dc& dc) {
     }
 }
 
-// The DR0-3 instruction breakpoints (R/W = 00, enabled in DR7) at `linear`,
-// as DR6 B0-B3 bits. Blocks are flushed whenever DR0-3 or DR7 change.
-uint32_t insn_breakpoint_hits(const CpuState* env, uint64_t linear) {
-    const uint64_t dr7 = env->dr[7];
-    uint32_t hits = 0;
-    for (unsigned i = 0; i < 4; ++i) {
-        const bool enabled = (dr7 >> (i * 2)) & 3;
-        const unsigned rw = (dr7 >> (16 + i * 4)) & 3;
-        if (enabled && rw == 0 && env->dr[i] == linear) hits |= 1u << i;
-    }
-    return hits;
-}
-
 void log_in_asm(const uint8_t* code, size_t len, uint64_t pc, CpuMode mode) {
     csh h;
     cs_mode cm = mode == CpuMode::k64 ? CS_MODE_64 : mode == CpuMode::k32 ? CS_MODE_32 : CS_MODE_16;
@@ -91,8 +78,9 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
     // Linear addresses of code: 64-bit mode has no CS base and no 32-bit wrap.
     const uint64_t lin_mask = dc.code64 ? ~0ull : 0xffffffffull;
     const uint64_t start_eip = tb.pc - tb.cs_base;
-    // RF suppresses breakpoints for exactly one instruction: give it a block of its own.
-    const unsigned max_insns = (tb.flags & (kHfTf | kHfSingleInsn | kHfInhibitIrq | kHfRf)) ? 1 : kMaxInsns;
+    // RF suppresses breakpoints for exactly one instruction, and a data
+    // breakpoint replays one: give it a block of its own.
+    const unsigned max_insns = (tb.flags & (kHfTf | kHfSingleInsn | kHfInhibitIrq | kHfRf | kHfDbArmed)) ? 1 : kMaxInsns;
 
     if (log::enabled(log::kInAsm)) log::write(fmt::format("IN:\n"));
 
