@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -14,15 +15,17 @@
 namespace mimic::memory::test {
 
 // Sends kGuestErrors to a temporary file for the lifetime of the object.
+// The name carries the pid: ctest runs test cases as parallel processes.
 class LogCapture {
   public:
-    LogCapture() : path_(testing::TempDir() + "/mimic-memory-log.txt") {
+    LogCapture() : path_(testing::TempDir() + "/mimic-memory-log-" + std::to_string(getpid()) + ".txt") {
         log::set_file(path_);
         log::set_mask(log::kGuestErrors);
     }
     ~LogCapture() {
         log::set_mask(0);
         log::set_file("");
+        std::remove(path_.c_str());
     }
     std::string text() const {
         std::fflush(log::stream());
