@@ -64,6 +64,11 @@ void DriveSet::open_all(const cli::VmConfig& config) {
             throw Error("{}: {}", use.location, e.what());
         }
     }
+    // QEMU's pc machine adds an empty CD-ROM drive at index 2 (ide1-cd0) so
+    // a medium can be inserted later, unless -nodefaults or a drive of the
+    // default interface already has that index.
+    if (!config.nodefaults && !find(DriveInterface::kIde, 1, 0))
+        open({"default CD-ROM drive", cli::parse_opts("if=ide,index=2,media=cdrom")}, config.snapshot);
 }
 
 DriveInfo* DriveSet::find(DriveInterface interface, int bus, int unit) {

@@ -295,6 +295,57 @@ class BlockTest(VmCase):
 
 
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class DefaultCdromTest(VmCase):
+    """Without -cdrom the pc machine has an empty CD-ROM drive, as in QEMU."""
+
+    def devices(self):
+        return [d["device"] for d in self.qmp.command("query-block")]
+
+    def test_empty_drive_takes_a_medium(self):
+        self.start("-S", "-bios", "@TINY@")
+        cd = self.qmp.command("query-block")
+        self.assertEqual([d["device"] for d in cd], ["ide1-cd0"])
+        self.assertTrue(cd[0]["removable"])
+        self.assertFalse(cd[0]["tray_open"])
+        self.assertNotIn("inserted", cd[0])
+        self.assertEqual(self.hmp("info block"),
+                         "ide1-cd0: [not inserted]\r\n"
+                         f"    Attached to:      {cd[0]['qdev']}\r\n"
+                         "    Removable device: not locked, tray closed\r\n")
+        iso = os.path.join(self.dir, "x.iso")
+        with open(iso, "wb") as f:
+            f.truncate(2 << 20)
+        self.assertEqual(self.hmp(f"change ide1-cd0 {iso}"), "")
+        self.assertTrue(self.qmp.wait_event("DEVICE_TRAY_MOVED")["data"]["tray-open"])
+        moved = self.qmp.wait_event("DEVICE_TRAY_MOVED")
+        self.assertEqual(moved["data"]["device"], "ide1-cd0")
+        self.assertFalse(moved["data"]["tray-open"])
+        cd = self.qmp.command("query-block")[0]
+        self.assertEqual(cd["inserted"]["file"], iso)
+        self.assertTrue(cd["inserted"]["ro"])
+        self.assertEqual(cd["inserted"]["image"]["virtual-size"], 2 << 20)
+
+    def test_nodefaults_leaves_it_out(self):
+        self.start("-S", "-bios", "@TINY@", "-nodefaults")
+        self.assertEqual(self.devices(), [])
+        self.assertEqual(self.hmp("info block"), "")
+
+    def test_a_drive_at_index_2_replaces_it(self):
+        images = tempfile.mkdtemp(prefix="mimic-vm-images-")
+        self.addCleanup(shutil.rmtree, images)
+        disk = os.path.join(images, "disk.img")
+        with open(disk, "wb") as f:
+            f.truncate(1 << 20)
+        self.start("-S", "-bios", "@TINY@", "-hdc", disk)
+        self.assertEqual(self.devices(), ["ide1-hd0"])
+
+    def test_other_drives_keep_it(self):
+        self.start("-S", "-bios", "@TINY@", "-drive", "if=none,id=spare,index=2",
+                   "-drive", "if=ide,index=0,media=cdrom")
+        self.assertEqual(self.devices(), ["spare", "ide0-cd0", "ide1-cd0"])
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 class BlockIoErrorTest(VmCase):
     def test_failed_read_reports_block_io_error(self):
         # SeaBIOS reads the boot sector of the disk; the image shrinks under

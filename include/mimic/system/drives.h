@@ -35,6 +35,7 @@ public:
     // Opens every drive of the configuration (with -snapshot applied) and
     // registers it as a "drive" back end. Throws mimic::Error prefixed with
     // the option ("-drive file=x: Could not open 'x': No such file or directory").
+    // Adds the machine's default empty CD-ROM drive (ide1-cd0) as QEMU does.
     void open_all(const cli::VmConfig& config);
 
     const std::vector<std::unique_ptr<DriveInfo>>& drives() const { return drives_; }
