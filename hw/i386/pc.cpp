@@ -4,12 +4,15 @@
 // as they are modelled.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <string_view>
 #include <vector>
 
+#include "acpi_build.h"
 #include "direct_boot.h"
 #include "mimic/hw/apic.h"
 #include "mimic/hw/fw_cfg.h"
@@ -50,6 +53,7 @@ public:
         create_pci_devices(config);
         fw_cfg_ = &create_pc_fw_cfg(*this, config, ram_below_4g_->size(),
                                     ram_above_4g_ ? ram_above_4g_->size() : 0, restore_boot_order(config));
+        install_pc_acpi(*fw_cfg_, [this, cpus = config.smp.cpus] { return describe_for_acpi(cpus); });
     }
 
     void load_kernel(const cli::VmConfig& config) override {
@@ -74,7 +78,49 @@ private:
         add_pci_device(kTypeI440fx, 0x00);
         auto& piix3 = static_cast<Piix3&>(add_pci_device(kTypePiix3, 0x08));
         set_isa_bus(&piix3.isa_bus());
-        add_pci_device(kTypePiix4Pm, 0x0b);
+        pm_ = &dynamic_cast<PciDevice&>(add_pci_device(kTypePiix4Pm, 0x0b));
+    }
+
+    // What the ACPI tables describe, read when they are built: by then
+    // -device and -serial devices exist and firmware has programmed the PM
+    // function's I/O base.
+    PcAcpiConfig describe_for_acpi(unsigned cpus) const {
+        PcAcpiConfig acpi;
+        acpi.cpus = cpus;
+        acpi.ram_below_4g = ram_below_4g_->size();
+        acpi.ram_above_4g = ram_above_4g_ ? ram_above_4g_->size() : 0;
+        constexpr uint8_t kPmba = 0x40, kPmRegMisc = 0x80;
+        if (pm_->get_byte(kPmRegMisc) & 1) acpi.pm_io_base = static_cast<uint16_t>(pm_->get_long(kPmba) & 0xffc0);
+        acpi.i8042 = acpi.rtc = false;
+        for (qom::Device* device : isa_bus()->devices()) {
+            const std::string& type = device->type_name();
+            if (type == "i8042") acpi.i8042 = true;
+            if (type == "mc146818rtc") acpi.rtc = true;
+            if (type == "isa-serial") {
+                acpi.serial_ports.push_back({static_cast<unsigned>(device->get_property("index").get<uint32_t>()),
+                                             static_cast<uint16_t>(device->get_property("iobase").get<uint32_t>()),
+                                             static_cast<uint8_t>(device->get_property("irq").get<uint32_t>())});
+            }
+        }
+        std::sort(acpi.serial_ports.begin(), acpi.serial_ports.end(),
+                  [](const auto& a, const auto& b) { return a.index < b.index; });
+        for (qom::Device* device : host_->bus().devices()) {
+            auto* function = dynamic_cast<PciDevice*>(device);
+            if (!function || function->function() != 0) continue;
+            acpi.pci_devices.push_back({static_cast<uint8_t>(function->devfn()),
+                                        function->get_word(pci_config::kClassDevice) == 0x0300});
+        }
+        std::sort(acpi.pci_devices.begin(), acpi.pci_devices.end(),
+                  [](const auto& a, const auto& b) { return a.devfn < b.devfn; });
+        acpi.hpet = has_device_of_type(*this, "hpet");
+        return acpi;
+    }
+
+    static bool has_device_of_type(const qom::Object& object, std::string_view type) {
+        for (qom::Object* child : object.children()) {
+            if (child->is_a(type) || has_device_of_type(*child, type)) return true;
+        }
+        return false;
     }
 
     // After the ISA devices: the IDE function's legacy interrupts are ISA
@@ -216,6 +262,7 @@ private:
     memory::MemoryRegion* ram_ = nullptr;
     I440fxHost* host_ = nullptr;
     FwCfg* fw_cfg_ = nullptr;
+    PciDevice* pm_ = nullptr;
     system::FirmwarePath firmware_;
     x86::InterruptController* pic_ = nullptr;
     ApicBus* apic_bus_ = nullptr;

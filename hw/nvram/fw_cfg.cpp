@@ -138,12 +138,26 @@ const std::vector<uint8_t>* FwCfg::current() const {
     return found == items_.end() ? nullptr : &found->second;
 }
 
+void FwCfg::first_access() {
+    if (accessed_) return;
+    accessed_ = true;
+    for (auto& hook : first_access_hooks_) hook();
+}
+
 void FwCfg::select(uint16_t key) {
+    first_access();
     selector_ = key;
     offset_ = 0;
+    for (const auto& [name, file_key] : files_) {
+        if (file_key != (key & kKeyMask)) continue;
+        auto [begin, end] = select_hooks_.equal_range(name);
+        for (auto hook = begin; hook != end; ++hook) hook->second();
+        break;
+    }
 }
 
 uint8_t FwCfg::read_byte() {
+    first_access();
     const std::vector<uint8_t>* item = current();
     // Past the end, or no such item: zeros, as QEMU returns.
     if (!item || offset_ >= item->size()) return 0;
@@ -160,6 +174,7 @@ void FwCfg::dma_transfer(uint64_t descriptor) {
     uint32_t length = be32(raw + 4);
     uint64_t address = uint64_t{be32(raw + 8)} << 32 | be32(raw + 12);
 
+    first_access();
     if (control & kDmaSelect) select(static_cast<uint16_t>(control >> 16));
     bool error = false;
     const std::vector<uint8_t>* item = current();

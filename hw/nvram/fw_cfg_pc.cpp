@@ -1,8 +1,10 @@
 // The pc board's fw_cfg contents (see create_pc_fw_cfg in fw_cfg.h).
 #include <memory>
 
+#include "../smbios/smbios.h"
 #include "mimic/hw/fw_cfg.h"
 #include "mimic/hw/machine.h"
+#include "mimic/x86/cpu.h"
 
 namespace mimic::hw {
 
@@ -32,6 +34,33 @@ std::vector<uint8_t> parse_uuid(const std::string& text) {
     }
     bytes.resize(16, 0);
     return bytes;
+}
+
+// QEMU's pc SMBIOS: machine-type defaults, -smbios fields, -smp topology
+// and the RAM layout.
+SmbiosFiles pc_smbios(const cli::VmConfig& config, uint64_t ram_below_4g, uint64_t ram_above_4g) {
+    SmbiosConfig smbios;
+    for (const cli::OptionUse& use : config.smbios) {
+        auto& fields = use.opts.get_or("type", "0") == "0" ? smbios.type0 : smbios.type1;
+        for (const cli::KeyValue& entry : use.opts.entries()) {
+            if (entry.key != "type") fields[entry.key] = entry.value;
+        }
+    }
+    if (auto uefi = smbios.type0.find("uefi"); uefi != smbios.type0.end()) {
+        const std::string& value = uefi->second;
+        uefi->second = value == "on" || value == "yes" || value == "true" ? "on" : "off";
+    }
+    smbios.uuid = config.uuid;
+    smbios.sockets = config.smp.sockets;
+    smbios.cores = config.smp.cores;
+    smbios.threads = config.smp.threads;
+    smbios.ram_size = ram_below_4g + ram_above_4g;
+    smbios.ram_ranges.push_back({0, ram_below_4g});
+    if (ram_above_4g) smbios.ram_ranges.push_back({1ull << 32, ram_above_4g});
+    // CPUID leaf 1 EAX of the CPU model; the feature bits (EDX) belong to
+    // the CPU model too and are not reported here.
+    smbios.processor_id = x86::CpuConfig{}.cpuid_version;
+    return build_smbios(smbios);
 }
 
 }  // namespace
@@ -94,6 +123,10 @@ FwCfg& create_pc_fw_cfg(Machine& machine, const cli::VmConfig& config, uint64_t 
     // With -nographic SeaBIOS mirrors its text screen to COM1, so the user
     // sees the banner and boot menu on the console.
     if (config.nographic) fw_cfg.add_file("etc/sercon-port", {0xf8, 0x03});
+
+    SmbiosFiles smbios = pc_smbios(config, ram_below_4g, ram_above_4g);
+    fw_cfg.add_file(kSmbiosAnchorFile, std::move(smbios.anchor));
+    fw_cfg.add_file(kSmbiosTablesFile, std::move(smbios.tables));
 
     if (!once.empty()) {
         // -boot once= lasts for the first boot only: the next reset brings

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -74,6 +75,27 @@ const OptDesc kRtcDescs[] = {
     {"base", OptType::kString, "utc, localtime or a date"},
     {"clock", OptType::kString, "host, rt or vm"},
     {"driftfix", OptType::kString, "none or slew"},
+};
+
+// -smbios fields, QEMU's names per structure type.
+const OptDesc kSmbiosType0Descs[] = {
+    {"type", OptType::kNumber, "SMBIOS element type"},
+    {"vendor", OptType::kString, "vendor name"},
+    {"version", OptType::kString, "version number"},
+    {"date", OptType::kString, "release date"},
+    {"release", OptType::kString, "revision number"},
+    {"uefi", OptType::kBool, "uefi support"},
+};
+
+const OptDesc kSmbiosType1Descs[] = {
+    {"type", OptType::kNumber, "SMBIOS element type"},
+    {"manufacturer", OptType::kString, "manufacturer name"},
+    {"product", OptType::kString, "product name"},
+    {"version", OptType::kString, "version number"},
+    {"serial", OptType::kString, "serial number"},
+    {"uuid", OptType::kString, "UUID"},
+    {"sku", OptType::kString, "SKU number"},
+    {"family", OptType::kString, "family name"},
 };
 
 const OptDesc kMonDescs[] = {
@@ -253,6 +275,35 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             if (!is_valid_uuid(arg)) throw Error("Fail to parse UUID string. Wrong format.");
             config.uuid = arg;
             return true;
+        case OptionId::Smbios: {
+            Opts opts = parse_opts(arg);
+            if (opts.has("file")) throw Error("-smbios file= is not supported yet");
+            auto type_text = opts.get("type");
+            if (!type_text) throw Error("Must specify type= or file=");
+            uint64_t type = opts.get_number("type").value_or(0);
+            if (type == 0) {
+                validate(opts, kSmbiosType0Descs);
+                if (auto release = opts.get("release")) {
+                    unsigned major = 0, minor = 0;
+                    char tail = 0;
+                    if (std::sscanf(release->c_str(), "%u.%u%c", &major, &minor, &tail) != 2 || major > 255 ||
+                        minor > 255)
+                        throw Error("Invalid release");
+                }
+            } else if (type == 1) {
+                validate(opts, kSmbiosType1Descs);
+                if (auto uuid = opts.get("uuid")) {
+                    if (!is_valid_uuid(*uuid)) throw Error("Invalid UUID");
+                    config.uuid = *uuid;  // as QEMU: the machine's UUID too
+                }
+            } else if (type == 2 || type == 3 || type == 4 || type == 11 || type == 17 || type == 41) {
+                throw Error("-smbios type={} is not supported yet", type);
+            } else {
+                throw Error("Don't know how to build fields for SMBIOS type {}", type);
+            }
+            config.smbios.push_back({location, std::move(opts)});
+            return true;
+        }
         case OptionId::Global:
             config.globals.push_back({location, parse_global(arg)});
             return true;

@@ -32,6 +32,7 @@ struct VmConfig {
     SmpConfig smp;
     std::string name;
     std::string uuid;
+    std::vector<OptionUse> smbios;  // -smbios type=0|1,field=value...
     bool nodefaults = false;
     std::vector<OptionUse> globals;
 

@@ -80,6 +80,17 @@ public:
     // Runs on every system reset before the guest can read anything (the
     // board's chance to change files, e.g. -boot once=).
     void on_reset(std::function<void()> hook) { reset_hooks_.push_back(std::move(hook)); }
+    // Content that depends on the complete machine (devices added by
+    // -device and -serial after the board, such as the ACPI and SMBIOS
+    // tables): made before the guest's first access of any kind.
+    void before_first_access(std::function<void()> hook) { first_access_hooks_.push_back(std::move(hook)); }
+    // Runs when the guest selects file `name`, before it reads: the board
+    // may replace the contents (same size; the guest has read the
+    // directory), as QEMU regenerates ACPI tables once firmware has
+    // programmed the chipset.
+    void on_select(const std::string& name, std::function<void()> hook) {
+        select_hooks_.emplace(name, std::move(hook));
+    }
 
 protected:
     void do_realize() override;
@@ -88,6 +99,7 @@ protected:
 
 private:
     void select(uint16_t key);
+    void first_access();
     uint8_t read_byte();
     void dma_transfer(uint64_t descriptor);
     void rebuild_directory();
@@ -96,6 +108,9 @@ private:
     std::map<uint16_t, std::vector<uint8_t>> items_;
     std::map<std::string, uint16_t> files_;  // name -> key, sorted as listed
     std::vector<std::function<void()>> reset_hooks_;
+    std::vector<std::function<void()>> first_access_hooks_;
+    std::multimap<std::string, std::function<void()>> select_hooks_;
+    bool accessed_ = false;
     uint16_t selector_ = 0;
     uint32_t offset_ = 0;
     uint64_t dma_address_ = 0;

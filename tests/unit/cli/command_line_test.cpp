@@ -208,3 +208,22 @@ TEST(CommandLine, ErrorsNameTheOption) {
     EXPECT_EQ(error_of({"-device", "driver="}), "-device driver=: Parameter 'driver' is missing");
     EXPECT_EQ(error_of({"-rtc", "bogus=1"}), "-rtc bogus=1: Invalid parameter 'bogus'");
 }
+
+TEST(CommandLine, SmbiosTypes0And1) {
+    ParseOutcome outcome = parse({"-smbios", "type=0,vendor=Acme,release=1.2,uefi=on", "-smbios",
+                                  "type=1,product=Box,,Large,uuid=550e8400-e29b-41d4-a716-446655440000"});
+    ASSERT_EQ(outcome.config.smbios.size(), 2u);
+    EXPECT_EQ(outcome.config.smbios[0].opts.get("vendor"), "Acme");
+    EXPECT_EQ(outcome.config.smbios[1].opts.get("product"), "Box,Large");
+    // As QEMU: type 1's uuid is the machine's UUID.
+    EXPECT_EQ(outcome.config.uuid, "550e8400-e29b-41d4-a716-446655440000");
+
+    EXPECT_EQ(error_of({"-smbios", "vendor=x"}), "-smbios vendor=x: Must specify type= or file=");
+    EXPECT_EQ(error_of({"-smbios", "type=0,bogus=1"}), "-smbios type=0,bogus=1: Invalid parameter 'bogus'");
+    EXPECT_EQ(error_of({"-smbios", "type=1,vendor=x"}), "-smbios type=1,vendor=x: Invalid parameter 'vendor'");
+    EXPECT_EQ(error_of({"-smbios", "type=0,release=x"}), "-smbios type=0,release=x: Invalid release");
+    EXPECT_EQ(error_of({"-smbios", "type=1,uuid=123"}), "-smbios type=1,uuid=123: Invalid UUID");
+    EXPECT_EQ(error_of({"-smbios", "type=2"}), "-smbios type=2: -smbios type=2 is not supported yet");
+    EXPECT_EQ(error_of({"-smbios", "type=9"}),
+              "-smbios type=9: Don't know how to build fields for SMBIOS type 9");
+}
