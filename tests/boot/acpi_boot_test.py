@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""A guest finds Mimic's ACPI tables where SeaBIOS installed them, and powers off through them.
+
+acpi_probe.S (assembled here with GNU as) boots from -hda under SeaBIOS and
+does what an OS's ACPI code does first: finds the RSDP below 1 MiB, walks
+RSDT -> FADT/MADT/WAET -> DSDT checking every checksum, reads SLP_TYP from
+the DSDT's \\_S5 package and the PM1a control block from the FADT, enables
+ACPI through the SMI command port and enters S5. The test expects each table
+reported with a good checksum and the emulator to exit by itself (guest
+power-off), as QEMU does. Exits 77 (skip) without SeaBIOS or binutils.
+"""
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+BINARY = sys.argv[1]
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEADLINE_S = 150
+EXPECTED_TABLES = [b"RSDP+", b"RSDT+", b"FACP+", b"APIC+", b"WAET+", b"DSDT+"]
+
+
+def build_disk(workdir):
+    src = os.path.join(HERE, "acpi_probe.S")
+    obj, elf, img = (os.path.join(workdir, n) for n in ("probe.o", "probe.elf", "disk.img"))
+    subprocess.run(["as", "--32", "-o", obj, src], check=True)
+    subprocess.run(["ld", "-m", "elf_i386", "-Ttext=0x7c00", "-e", "_start", "-o", elf, obj], check=True)
+    subprocess.run(["objcopy", "-O", "binary", elf, img], check=True)
+    with open(img, "r+b") as f:
+        f.truncate(1 << 20)
+    return img
+
+
+def main():
+    if not os.path.exists("/usr/share/seabios/bios.bin") or not shutil.which("as"):
+        print("SKIP: needs seabios and binutils")
+        return 77
+    with tempfile.TemporaryDirectory() as workdir:
+        disk = build_disk(workdir)
+        vm = subprocess.Popen([BINARY, "-nographic", "-m", "128",
+                               "-drive", "file=%s,format=raw,if=ide" % disk],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        output = b""
+        start = time.monotonic()
+        try:
+            while True:
+                if time.monotonic() - start > DEADLINE_S:
+                    print("FAIL: the guest did not power off within %d s; output:\n%s"
+                          % (DEADLINE_S, output.decode(errors="replace")))
+                    return 1
+                ready, _, _ = select.select([vm.stdout], [], [], 1.0)
+                if ready:
+                    chunk = os.read(vm.stdout.fileno(), 4096)
+                    if not chunk:
+                        break
+                    output += chunk
+            status = vm.wait(timeout=10)
+        finally:
+            if vm.poll() is None:
+                vm.kill()
+                vm.wait()
+        text = output.decode(errors="replace")
+        line = next((l for l in text.splitlines() if "ACPI-PROBE:" in l), "")
+        missing = [t.decode() for t in EXPECTED_TABLES if t.decode() not in line]
+        if missing or "S5=0 POWER-OFF" not in line:
+            print("FAIL: probe line %r lacks %s; output:\n%s" % (line, missing or "S5=0", text))
+            return 1
+        if status != 0:
+            print("FAIL: exit status %d after power-off; stderr: %s" % (status, vm.stderr.read().decode(errors="replace")))
+            return 1
+        print("PASS: %s (the emulator exited with status 0)" % line.strip())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
