@@ -4,7 +4,7 @@
 #include "../smbios/smbios.h"
 #include "mimic/hw/fw_cfg.h"
 #include "mimic/hw/machine.h"
-#include "mimic/x86/cpu.h"
+#include "mimic/x86/cpu_models.h"
 
 namespace mimic::hw {
 
@@ -57,9 +57,10 @@ SmbiosFiles pc_smbios(const cli::VmConfig& config, uint64_t ram_below_4g, uint64
     smbios.ram_size = ram_below_4g + ram_above_4g;
     smbios.ram_ranges.push_back({0, ram_below_4g});
     if (ram_above_4g) smbios.ram_ranges.push_back({1ull << 32, ram_above_4g});
-    // CPUID leaf 1 EAX of the CPU model; the feature bits (EDX) belong to
-    // the CPU model too and are not reported here.
-    smbios.processor_id = x86::CpuConfig{}.cpuid_version;
+    // As QEMU: CPUID leaf 1 EAX and EDX of the -cpu model.
+    const x86::CpuModel* model = config.cpu_model.empty() ? nullptr : x86::find_cpu_model(config.cpu_model);
+    if (!model) model = &x86::default_cpu_model();
+    smbios.processor_id = uint64_t{model->features.f1_edx} << 32 | model->version;
     return build_smbios(smbios);
 }
 
