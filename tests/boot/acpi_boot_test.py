@@ -65,7 +65,8 @@ def main():
         text = output.decode(errors="replace")
         line = next((l for l in text.splitlines() if "ACPI-PROBE:" in l), "")
         missing = [t.decode() for t in EXPECTED_TABLES if t.decode() not in line]
-        if missing or "S5=0 POWER-OFF" not in line:
+        # The VM may end before the UART drains " POWER-OFF": the exit proves it.
+        if missing or "S5=0" not in line or "STILL RUNNING" in text:
             print("FAIL: probe line %r lacks %s; output:\n%s" % (line, missing or "S5=0", text))
             return 1
         if status != 0:
