@@ -173,6 +173,19 @@ found_s5:
     or %bx, %ax
     or $0x2000, %ax
     out %ax, %dx
+    /* Power-off takes effect when the emulator's main loop gets to it:
+     * give it two seconds of BIOS ticks before calling it a failure. */
+    sti
+    xor %ah, %ah
+    int $0x1a
+    mov %dx, %di
+1:  hlt
+    xor %ah, %ah
+    int $0x1a
+    mov %dx, %ax
+    sub %di, %ax
+    cmp $36, %ax
+    jb 1b
     mov $msg_still_running, %si
     call print
     jmp halt
