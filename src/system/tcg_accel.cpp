@@ -78,6 +78,8 @@ public:
             apics->connect_cpu(static_cast<int>(i), std::move(port));
         }
         thread_ = std::thread([this] { vcpu_loop(); });
+        // query-cpus-fast may ask for the thread id at once.
+        thread_id_.wait(0);
         if (cpus_.size() > 1) kicker_ = std::thread([this] { kick_loop(); });
     }
 
@@ -96,6 +98,7 @@ public:
     }
 
     x86::X86Cpu& cpu(unsigned index) { return *cpus_.at(index); }
+    unsigned cpu_count() const { return static_cast<unsigned>(cpus_.size()); }
 
     void resume() {
         std::lock_guard lock(mutex_);
@@ -142,6 +145,7 @@ private:
     // time slice so that spinning on a lock held by another vCPU progresses.
     void vcpu_loop() {
         thread_id_ = static_cast<int64_t>(::gettid());
+        thread_id_.notify_all();
         std::unique_lock lock(mutex_);
         size_t next = 0;
         for (;;) {
@@ -223,6 +227,7 @@ TcgAccel::TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opt
     : impl_(std::make_unique<Impl>(machine, run_control, accel, model, cpus)) {}
 TcgAccel::~TcgAccel() = default;
 x86::X86Cpu& TcgAccel::cpu(unsigned index) { return impl_->cpu(index); }
+unsigned TcgAccel::cpu_count() const { return impl_->cpu_count(); }
 void TcgAccel::resume() { impl_->resume(); }
 void TcgAccel::pause() { impl_->pause(); }
 int64_t TcgAccel::thread_id() const { return impl_->thread_id_.load(); }

@@ -300,7 +300,7 @@ void Vm::Impl::create_monitors() {
     chardev_info_ = std::make_unique<monitor::ChardevRegistryInfo>(chardev::ChardevRegistry::global());
     hub_->providers().chardev = chardev_info_.get();
     monitor::register_qom_commands(*hub_, *machine_);
-    vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_);
+    vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_, config_.smp);
     block_monitor_ = std::make_unique<BlockMonitor>(*hub_, *machine_, drives_);
     monitors_ = monitor::create_monitors(*hub_, config_, chardev::ChardevRegistry::global());
     // -nographic (and -serial mon:stdio): the HMP monitor shares stdio with

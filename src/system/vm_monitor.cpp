@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -107,8 +108,9 @@ class VmMonitor::Impl : public monitor::CpuProvider,
                         public monitor::PciProvider,
                         public monitor::AccelProvider {
 public:
-    Impl(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control)
-        : hub_(hub), machine_(machine), tcg_(tcg), run_control_(run_control) {
+    Impl(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control,
+         const cli::SmpConfig& smp)
+        : hub_(hub), machine_(machine), tcg_(tcg), run_control_(run_control), smp_(smp) {
         monitor::Providers& providers = hub.providers();
         providers.accel = this;
         providers.memory = this;
@@ -142,31 +144,44 @@ public:
         }
         return list;
     }
-    int cpu_count() const override { return tcg_ ? 1 : 0; }
+    int cpu_count() const override { return tcg_ ? static_cast<int>(tcg_->cpu_count()) : 0; }
 
+    // Every vCPU; they all take turns on the one vCPU thread, so they share
+    // its thread id (as QEMU's single-threaded TCG reports).
     Json query_cpus_fast() const override {
         Json list = Json::array();
         for (int i = 0; i < cpu_count(); ++i) {
             list.push_back({{"cpu-index", i},
                             {"qom-path", fmt::format("/machine/unattached/device[{}]", i)},
                             {"thread-id", tcg_->thread_id()},
-                            {"props", {{"core-id", 0}, {"thread-id", 0}, {"socket-id", i}}},
+                            {"props", topology_props(static_cast<unsigned>(i))},
                             {"target", "x86_64"}});
         }
         return list;
     }
 
+    // QEMU's x86 CpuInstanceProperties: the -smp topology ids of a CPU index
+    // (threads innermost, then cores, dies, sockets; die-id only with dies>1).
+    Json topology_props(unsigned index) const {
+        unsigned threads = std::max(smp_.threads, 1u), cores = std::max(smp_.cores, 1u),
+                 dies = std::max(smp_.dies, 1u);
+        Json props = {{"core-id", index / threads % cores}, {"thread-id", index % threads}};
+        if (dies > 1) props["die-id"] = index / (threads * cores) % dies;
+        props["socket-id"] = index / (threads * cores * dies);
+        return props;
+    }
+
     std::string registers_text(int cpu) const override {
         check_cpu(cpu);
         Parked parked(*this);
-        x86::X86Cpu& c = tcg_->cpu();
+        x86::X86Cpu& c = tcg_->cpu(static_cast<unsigned>(cpu));
         return x86::format_registers(c.state(), c.eflags());
     }
 
     std::optional<uint64_t> read_register(int cpu, const std::string& name) const override {
         check_cpu(cpu);
         Parked parked(*this);
-        x86::X86Cpu& c = tcg_->cpu();
+        x86::X86Cpu& c = tcg_->cpu(static_cast<unsigned>(cpu));
         const x86::CpuState& s = c.state();
         // QEMU's numbering: the order of the ModRM register field.
         static const char* const kGpr32[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
@@ -197,7 +212,7 @@ public:
 
     int code_bits(int cpu) const override {
         check_cpu(cpu);
-        uint32_t hflags = tcg_->cpu().state().hflags;
+        uint32_t hflags = tcg_->cpu(static_cast<unsigned>(cpu)).state().hflags;
         if (hflags & x86::kHfCs64) return 64;
         return (hflags & x86::kHfCs32) ? 32 : 16;
     }
@@ -206,7 +221,7 @@ public:
     bool read_virtual(int cpu, uint64_t address, std::span<uint8_t> buffer) const override {
         if (!tcg_) return false;
         check_cpu(cpu);
-        const x86::CpuState& s = tcg_->cpu().state();
+        const x86::CpuState& s = tcg_->cpu(static_cast<unsigned>(cpu)).state();
         size_t done = 0;
         while (done < buffer.size()) {
             uint64_t va = address + done;
@@ -252,6 +267,12 @@ private:
 
     void check_cpu(int cpu) const {
         if (!tcg_ || cpu < 0 || cpu >= cpu_count()) throw monitor::QmpError("No CPU available");
+    }
+
+    // The CPU the monitor session has selected (HMP `cpu N`).
+    x86::X86Cpu& session_cpu(const monitor::HmpContext& ctx) const {
+        check_cpu(ctx.session.cpu);
+        return tcg_->cpu(static_cast<unsigned>(ctx.session.cpu));
     }
 
     // screendump: the VGA's picture as PPM or PNG.
@@ -398,7 +419,7 @@ private:
                               return;
                           }
                           Parked parked(*this);
-                          ctx.print_text(x86::info_tlb_text(tcg_->cpu().state(), machine_.memory_space()));
+                          ctx.print_text(x86::info_tlb_text(session_cpu(ctx).state(), machine_.memory_space()));
                       }});
         hmp.add_info({"mem", "", "show the active virtual memory mappings", {},
                       [this](const Json&, monitor::HmpContext& ctx) {
@@ -407,7 +428,7 @@ private:
                               return;
                           }
                           Parked parked(*this);
-                          ctx.print_text(x86::info_mem_text(tcg_->cpu().state(), machine_.memory_space()));
+                          ctx.print_text(x86::info_mem_text(session_cpu(ctx).state(), machine_.memory_space()));
                       }});
     }
 
@@ -415,11 +436,13 @@ private:
     hw::Machine& machine_;
     TcgAccel* tcg_;
     RunControl& run_control_;
+    cli::SmpConfig smp_;
     std::vector<std::unique_ptr<Timer>> release_timers_;
 };
 
-VmMonitor::VmMonitor(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control)
-    : impl_(std::make_unique<Impl>(hub, machine, tcg, run_control)) {}
+VmMonitor::VmMonitor(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control,
+                     const cli::SmpConfig& smp)
+    : impl_(std::make_unique<Impl>(hub, machine, tcg, run_control, smp)) {}
 VmMonitor::~VmMonitor() = default;
 
 }  // namespace mimic::system

@@ -3,11 +3,13 @@
 // need the machine itself (info pic, info tlb, info mem).
 //
 // Vm::Impl owns one after the machine and accelerator exist:
-//   vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_);
+//   vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_, config_.smp);
 // It unregisters its providers from the hub when it goes.
 #pragma once
 
 #include <memory>
+
+#include "mimic/cli/smp_config.h"
 
 namespace mimic::hw {
 class Machine;
@@ -23,8 +25,10 @@ class TcgAccel;
 
 class VmMonitor {
 public:
-    // `tcg` may be null (-accel qtest): CPU commands then say so.
-    VmMonitor(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control);
+    // `tcg` may be null (-accel qtest): CPU commands then say so. `smp` gives
+    // the socket/core/thread ids query-cpus-fast reports.
+    VmMonitor(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control,
+              const cli::SmpConfig& smp);
     ~VmMonitor();
     VmMonitor(const VmMonitor&) = delete;
     VmMonitor& operator=(const VmMonitor&) = delete;

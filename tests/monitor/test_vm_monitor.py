@@ -173,6 +173,45 @@ LONG_PAGING = os.path.join(GUEST_DIR, "long_paging.bin")
 
 
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class SmpCpusTest(VmCase):
+    """Every vCPU of -smp is listed; they share the one round-robin vCPU thread."""
+
+    def test_two_cpus(self):
+        self.start("-S", "-bios", "@TINY@", "-smp", "2")
+        cpus = self.qmp.command("query-cpus-fast")
+        self.assertEqual([c["cpu-index"] for c in cpus], [0, 1])
+        thread = cpus[0]["thread-id"]
+        self.assertGreater(thread, 0)
+        self.assertEqual({c["thread-id"] for c in cpus}, {thread})
+        # QEMU 7.2 prefers cores: -smp 2 is one socket with two cores.
+        self.assertEqual([c["props"] for c in cpus], [{"socket-id": 0, "core-id": 0, "thread-id": 0},
+                                                      {"socket-id": 0, "core-id": 1, "thread-id": 0}])
+        self.assertEqual(self.hmp("info cpus"),
+                         f"* CPU #0: thread_id={thread}\r\n  CPU #1: thread_id={thread}\r\n")
+        # An application processor waits for SIPI: it is halted, the BSP is not.
+        cpu0, cpu1 = self.hmp("info registers -a").split("CPU#1")
+        self.assertIn("HLT=0", cpu0)
+        self.assertIn("HLT=1", cpu1)
+        self.assertEqual(self.hmp("cpu 2"), "invalid CPU index\r\n")
+
+    def test_selected_cpu_is_marked(self):
+        # human-monitor-command starts a fresh HMP session each time (as in
+        # QEMU), so `cpu 1` is checked on a lasting stdio monitor.
+        result = subprocess.run([SYSTEM, "-display", "none", "-S", "-smp", "2", "-monitor", "stdio"],
+                                input=b"cpu 1\ninfo cpus\ninfo registers\nquit\n", capture_output=True,
+                                timeout=60)
+        out = result.stdout.decode()
+        self.assertRegex(out, r"  CPU #0: thread_id=(\d+)\r?\n\* CPU #1: thread_id=\d+")
+        self.assertRegex(out, r"CPU#1\r?\n(.*\n){2}EIP=0000fff0 .* HLT=1")
+
+    def test_topology_ids(self):
+        self.start("-S", "-bios", "@TINY@", "-smp", "8,sockets=2,cores=2,threads=2")
+        props = [(c["props"]["socket-id"], c["props"]["core-id"], c["props"]["thread-id"])
+                 for c in self.qmp.command("query-cpus-fast")]
+        self.assertEqual(props, [(s, c, t) for s in range(2) for c in range(2) for t in range(2)])
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 @unittest.skipUnless(os.path.exists(LONG_PAGING), "the tests/guest images are not built")
 class LongModeTest(VmCase):
     """tests/guest/long_paging.bin: without isa-debug-exit it halts in

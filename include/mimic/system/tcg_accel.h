@@ -26,6 +26,7 @@ public:
     ~TcgAccel();
 
     x86::X86Cpu& cpu(unsigned index = 0);
+    unsigned cpu_count() const;
     // The host thread id of the vCPU thread (query-cpus-fast's thread-id).
     int64_t thread_id() const;
 
