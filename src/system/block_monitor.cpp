@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "mimic/block/drive.h"
+#include "mimic/cli/opts.h"
 #include "mimic/hw/ide.h"
 #include "mimic/hw/machine.h"
 #include "mimic/monitor/monitor_hub.h"
@@ -93,10 +94,12 @@ public:
     Json query_block() const override {
         Json list = Json::array();
         for (const auto& info : drives_.drives()) {
+            if (info->deleted) continue;
             Json entry = {{"device", info->id}};
             const bool attached = attached_to_ide(*info);
             if (attached) entry["qdev"] = qdev_path();
-            entry["removable"] = info->cdrom && attached;
+            // A back end no device holds counts as removable, as in QEMU.
+            entry["removable"] = !attached || info->cdrom;
             if (info->cdrom && attached) {
                 hw::IdeController::TrayState tray = ide_->tray_state(info->bus, info->unit);
                 entry["locked"] = tray.locked;
@@ -115,6 +118,7 @@ public:
     Json query_blockstats() const override {
         Json list = Json::array();
         for (const auto& info : drives_.drives()) {
+            if (info->deleted) continue;
             Json entry = {{"device", info->id}};
             if (attached_to_ide(*info)) entry["qdev"] = qdev_path();
             entry["stats"] = device_stats(*info);
@@ -246,6 +250,37 @@ private:
                                  return;
                              }
                              commit(*info, ctx);
+                         }});
+        // drive_add creates a back end for a later device_add (if=none); any
+        // other interface would need a hot-pluggable controller, which the pc
+        // machine's IDE is not, so QEMU refuses it and so do we.
+        hmp.add_command({"drive_add",
+                         "[-n] [[<domain>:]<bus>:]<slot>\n[file=file][,if=type][,bus=n]\n[,unit=m][,media=d][,index=i]\n"
+                         "[,snapshot=on|off][,cache=on|off]\n[,readonly=on|off][,copy-on-read=on|off]",
+                         "add drive to PCI storage controller",
+                         {{"node", monitor::HmpArgKind::kFlag, monitor::kOptional, 'n'},
+                          {"pci_addr", monitor::HmpArgKind::kString},
+                          {"opts", monitor::HmpArgKind::kString}},
+                         [this](const Json& args, monitor::HmpContext& ctx) {
+                             if (args.value("node", false)) monitor::throw_not_supported("drive_add -n");
+                             try {
+                                 drives_.add(cli::parse_opts(args["opts"].get<std::string>()));
+                             } catch (const Error& e) {
+                                 ctx.print("{}\n", e.what());
+                                 return;
+                             }
+                             ctx.print("OK\n");
+                         }});
+        hmp.add_command({"drive_del", "device", "remove host block device",
+                         {{"id", monitor::HmpArgKind::kString}},
+                         [this](const Json& args, monitor::HmpContext& ctx) {
+                             std::string id = args["id"].get<std::string>();
+                             DriveInfo* info = drives_.find(id);
+                             if (!info) {
+                                 ctx.print("Device '{}' not found\n", id);
+                                 return;
+                             }
+                             drives_.remove(*info);
                          }});
         hmp.add_command({"change", "device [filename] [format [read-only-mode]]",
                          "change a removable medium, optional format",

@@ -80,9 +80,37 @@ DriveInfo* DriveSet::find(DriveInterface interface, int bus, int unit) {
 
 DriveInfo* DriveSet::find(const std::string& id) {
     for (auto& info : drives_) {
-        if (info->id == id) return info.get();
+        if (info->id == id && !info->deleted) return info.get();
     }
     return nullptr;
+}
+
+DriveInfo& DriveSet::add(const cli::Opts& opts) {
+    // Only back ends for a later device_add can come at run time; QEMU names
+    // the interface by its BlockInterfaceType number.
+    const std::string if_name = opts.get_or("if", "ide");
+    for (const InterfaceInfo& candidate : kInterfaces) {
+        if (if_name == candidate.name && candidate.interface != DriveInterface::kNone) {
+            static constexpr int kQemuNumber[] = {0, 1, 3, 2, 7, 6, 4, 5};   // in DriveInterface order
+            throw Error("Can't hot-add drive to type {}", kQemuNumber[static_cast<int>(candidate.interface)]);
+        }
+    }
+    open(cli::OptionUse{"drive_add", opts}, false);
+    return *drives_.back();
+}
+
+void DriveSet::remove(DriveInfo& info) {
+    auto& registry = qom::BackendRegistry::instance();
+    const bool in_use = info.interface != DriveInterface::kNone || registry.user(qom::BackendKind::kDrive, info.id);
+    remove_medium(info);
+    if (in_use) {
+        // The device keeps pointing at this entry; it just has no medium now.
+        registry.remove(qom::BackendKind::kDrive, info.id);
+        info.deleted = true;
+        return;
+    }
+    registry.remove(qom::BackendKind::kDrive, info.id);
+    std::erase_if(drives_, [&](const std::unique_ptr<DriveInfo>& d) { return d.get() == &info; });
 }
 
 void DriveSet::remove_medium(DriveInfo& info) {
@@ -135,10 +163,13 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
     if (media != "disk" && media != "cdrom") throw Error("'{}' invalid media", media);
     info.cdrom = media == "cdrom";
 
-    // index= is bus * units_per_bus + unit, as QEMU numbers drives.
+    // index= is bus * units_per_bus + unit, as QEMU numbers drives; if=none
+    // drives sit on no bus (any number of them, found by id).
     int per_bus = interface_info(info.interface).max_devices_per_bus;
     int index = number_option(opts, "index", -1);
-    if (index >= 0) {
+    if (info.interface == DriveInterface::kNone) {
+        info.bus = info.unit = 0;
+    } else if (index >= 0) {
         if (opts.has("bus") || opts.has("unit"))
             throw Error("index cannot be used with bus and unit");
         info.bus = index / per_bus;
@@ -152,7 +183,7 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
             while (find(info.interface, info.bus, info.unit)) ++info.unit;
         }
     }
-    if (info.unit >= per_bus)
+    if (info.interface != DriveInterface::kNone && info.unit >= per_bus)
         throw Error("unit {} too big (max is {})", info.unit, per_bus - 1);
     if (info.interface != DriveInterface::kNone && find(info.interface, info.bus, info.unit))
         throw Error("drive with bus={}, unit={} exists", info.bus, info.unit);

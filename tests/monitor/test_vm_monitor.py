@@ -385,6 +385,41 @@ class DefaultCdromTest(VmCase):
 
 
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class DriveAddDelTest(VmCase):
+    """drive_add makes if=none back ends at run time and drive_del removes
+    them, with QEMU 7.2's answers (texts taken from qemu-system-x86_64)."""
+
+    def devices(self):
+        return [d["device"] for d in self.qmp.command("query-block")]
+
+    def test_add_and_delete(self):
+        self.start("-S", "-bios", "@TINY@", "-drive", "if=none,id=spare")
+        image = os.path.join(self.dir, "t.img")
+        with open(image, "wb") as f:
+            f.truncate(1 << 20)
+        self.assertEqual(self.hmp(f"drive_add 0 if=none,id=d1,file={image},format=raw"), "OK\r\n")
+        self.assertIn("d1", self.devices())
+        self.assertEqual(self.hmp("info block d1"),
+                         f"d1: {image} (raw)\r\n"
+                         "    Removable device: not locked, tray closed\r\n"
+                         "    Cache mode:       writeback\r\n")
+        self.assertEqual(self.hmp(f"drive_add 0 if=none,id=d1,file={image},format=raw"),
+                         "Duplicate ID 'd1' for drive\r\n")
+        self.assertEqual(self.hmp(f"drive_add 0 file={image},format=raw"), "Can't hot-add drive to type 1\r\n")
+        self.assertEqual(self.hmp("drive_add 0 if=none,id=d2,file=/nonexistent"),
+                         "Could not open '/nonexistent': No such file or directory\r\n")
+        self.assertNotIn("d2", self.devices())
+        self.assertEqual(self.hmp("drive_del d1"), "")
+        self.assertNotIn("d1", self.devices())
+        self.assertEqual(self.hmp("drive_del d1"), "Device 'd1' not found\r\n")
+        # The name is free again, and an attached drive loses its medium.
+        self.assertEqual(self.hmp(f"drive_add 0 if=none,id=d1,file={image},format=raw"), "OK\r\n")
+        self.assertEqual(self.hmp("drive_del ide1-cd0"), "")
+        self.assertNotIn("ide1-cd0", self.devices())
+        self.assertEqual(self.qmp.command("query-status")["status"], "prelaunch")
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 class BlockIoErrorTest(VmCase):
     def test_failed_read_reports_block_io_error(self):
         # SeaBIOS reads the boot sector of the disk; the image shrinks under

@@ -25,6 +25,9 @@ struct DriveInfo {
     std::string filename;    // empty: no medium
     std::unique_ptr<block::Drive> drive;  // null: no medium
     block::OpenOptions open_options;      // how the medium was (or would be) opened
+    // drive_del of a drive a device holds: its medium is gone and its name
+    // free again, but the device keeps the (empty) entry it points to.
+    bool deleted = false;
 };
 
 class DriveSet {
@@ -48,6 +51,12 @@ public:
     // drive's cache and aio settings; `read_only_mode` is "retain",
     // "read-only" or "read-write". Throws mimic::Error ("Could not open ...").
     void remove_medium(DriveInfo& info);
+
+    // The monitor's drive_add and drive_del. add() takes -drive's options
+    // for an if=none back end (throws mimic::Error as open_all does, without
+    // the option prefix, and "Can't hot-add drive to type N" for others).
+    DriveInfo& add(const cli::Opts& opts);
+    void remove(DriveInfo& info);
     void insert_medium(DriveInfo& info, const std::string& filename, const std::string& format,
                        const std::string& read_only_mode);
 
