@@ -13,7 +13,7 @@ BUILD_PACKAGES=(
 RUNTIME_PACKAGES=(seabios)
 TEST_PACKAGES=(qemu-utils socat netcat-openbsd libnbd-bin nbdkit busybox-static
                python3 tmux binutils clang libclang-rt-14-dev
-               xorriso mtools grub-pc-bin grub-common isolinux syslinux-common
+               xorriso mtools grub-pc-bin grub-common isolinux syslinux syslinux-common
                qemu-system-x86 acpica-tools)
 
 ALL=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}")

@@ -44,6 +44,37 @@ def make_disk(path):
     return hashlib.md5(bytes(data[:65536])).hexdigest()
 
 
+def run_vm(command):
+    """Runs the emulator until it exits, the guest is stuck or time is up;
+    returns the console text (also printed) and the exit status (None when
+    the emulator had to be killed)."""
+    print(" ".join(command), flush=True)
+    vm = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    console = b""
+    start = time.monotonic()
+    try:
+        # Until the emulator closes its output (it exits), the guest is
+        # stuck, or time is up.
+        while time.monotonic() - start < DEADLINE_S and not any(m in console for m in FATAL):
+            ready, _, _ = select.select([vm.stdout], [], [], 1.0)
+            if ready:
+                chunk = os.read(vm.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                console += chunk
+        try:
+            code = vm.wait(timeout=5 if any(m in console for m in FATAL) else 30)
+        except subprocess.TimeoutExpired:
+            code = None
+    finally:
+        if vm.poll() is None:
+            vm.kill()
+            vm.wait()
+    text = console.decode(errors="replace")
+    print(text[-20000:])
+    return text, code
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("emulator")
@@ -62,30 +93,7 @@ def main():
                    "-smp", str(args.smp), "-drive", "file=%s,format=raw,if=ide" % disk]
         if "qemu" in os.path.basename(args.emulator):
             command += ["-accel", "tcg"]
-        print(" ".join(command), flush=True)
-        vm = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        console = b""
-        start = time.monotonic()
-        try:
-            # Until the emulator closes its output (it exits), the guest is
-            # stuck, or time is up.
-            while time.monotonic() - start < DEADLINE_S and not any(m in console for m in FATAL):
-                ready, _, _ = select.select([vm.stdout], [], [], 1.0)
-                if ready:
-                    chunk = os.read(vm.stdout.fileno(), 65536)
-                    if not chunk:
-                        break
-                    console += chunk
-            try:
-                code = vm.wait(timeout=5 if any(m in console for m in FATAL) else 30)
-            except subprocess.TimeoutExpired:
-                code = None
-        finally:
-            if vm.poll() is None:
-                vm.kill()
-                vm.wait()
-        text = console.decode(errors="replace")
-        print(text[-20000:])
+        text, code = run_vm(command)
         passed = "MIMIC-GUEST: PASS" in text
         with open(disk, "rb") as f:
             f.seek(65536)
