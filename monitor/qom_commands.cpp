@@ -8,6 +8,7 @@
 #include "mimic/qom/device_help.h"
 #include "mimic/qom/machine.h"
 #include "mimic/qom/qtree.h"
+#include "mimic/qom/user_creatable.h"
 
 #include <nlohmann/json.hpp>
 
@@ -166,17 +167,24 @@ void register_qom_commands(MonitorHub& hub, qom::Machine& machine) {
                          resolve(*m, args["path"].get<std::string>())
                              .parse_property(args["property"].get<std::string>(), args["value"].get<std::string>());
                      }});
-    // User-creatable objects (-object, object-add). Mimic has no such
-    // object type yet (no secrets, memory backends, RNG back ends), so every
-    // qom-type is one this build does not know, answered as QEMU answers an
-    // unknown type; nothing can be created, so nothing can be deleted.
+    // User-creatable objects (-object, object-add): /objects/<id>.
     CommandDef object_add{
         .name = "object-add",
         .arguments = {{"qom-type", "str"}, {"id", "str"}},
         .doc = "Creates a user-creatable QOM object; further arguments are its properties.",
-        .handler = [](const Json& args, CommandContext&) -> Json {
-            throw QmpError(fmt::format("Parameter 'qom-type' does not accept value '{}'",
-                                       args["qom-type"].get<std::string>()));
+        .handler = [m](const Json& args, CommandContext&) -> Json {
+            nlohmann::json properties = to_plain(args);
+            std::string type = properties["qom-type"].get<std::string>();
+            std::string id = properties["id"].get<std::string>();
+            properties.erase("qom-type");
+            properties.erase("id");
+            try {
+                auto object = qom::user_creatable_new(type, id, {}, &properties, qom::ObjectSource::kMonitor);
+                qom::user_creatable_add(*m, id, std::move(object));
+            } catch (const Error& e) {
+                throw QmpError(e.what());
+            }
+            return Json::object();
         },
     };
     object_add.extra_arguments = true;
@@ -185,16 +193,27 @@ void register_qom_commands(MonitorHub& hub, qom::Machine& machine) {
         .name = "object-del",
         .arguments = {{"id", "str"}},
         .doc = "Deletes a user-creatable QOM object.",
-        .handler = [](const Json& args, CommandContext&) -> Json {
-            throw QmpError(fmt::format("object '{}' not found", args["id"].get<std::string>()));
+        .handler = [m](const Json& args, CommandContext&) -> Json {
+            try {
+                qom::user_creatable_del(*m, args["id"].get<std::string>());
+            } catch (const Error& e) {
+                throw QmpError(e.what());
+            }
+            return Json::object();
         },
     });
     hmp.add_command({"object_add", "[qom-type=]type,id=str[,prop=value][,...]", "create QOM object",
                      {{"object", HmpArgKind::kRestOfLine}},
-                     [](const Json& args, HmpContext& ctx) {
+                     [m](const Json& args, HmpContext&) {
+                         // HMP gives text, parsed as -object's, with QMP's wording of errors.
                          cli::Opts opts = cli::parse_opts(args["object"].get<std::string>(), "qom-type");
-                         Json qmp = {{"qom-type", opts.get_or("qom-type", "")}, {"id", opts.id()}};
-                         ctx.hub.execute("object-add", qmp, ctx.monitor);
+                         std::vector<qom::ObjectProperty> properties;
+                         for (const cli::KeyValue& entry : opts.entries()) {
+                             if (entry.key != "qom-type") properties.push_back({entry.key, entry.value});
+                         }
+                         auto object = qom::user_creatable_new(opts.get_or("qom-type", ""), opts.id(), properties,
+                                                               nullptr, qom::ObjectSource::kMonitor);
+                         qom::user_creatable_add(*m, opts.id(), std::move(object));
                      }});
     hmp.add_command({"object_del", "id", "destroy QOM object", {{"id", HmpArgKind::kString}},
                      [](const Json& args, HmpContext& ctx) {

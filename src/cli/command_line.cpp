@@ -387,6 +387,18 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             config.devices.push_back({location, std::move(opts)});
             return true;
         }
+        case OptionId::Object: {
+            Opts opts = parse_opts(arg, "qom-type");
+            // Ids are checked here, as QEMU's option lists do; the type and
+            // properties when the object is created.
+            if (!opts.id().empty()) {
+                for (const OptionUse& earlier : config.objects) {
+                    if (earlier.opts.id() == opts.id()) throw Error("Duplicate ID '{}' for object", opts.id());
+                }
+            }
+            config.objects.push_back({location, std::move(opts)});
+            return true;
+        }
         case OptionId::Netdev: {
             Opts opts = parse_opts(arg, "type");
             std::string type = opts.get_or("type", "");

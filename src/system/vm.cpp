@@ -24,6 +24,7 @@
 #include "mimic/qom/device_add.h"
 #include "mimic/qom/global_properties.h"
 #include "mimic/qom/type.h"
+#include "mimic/qom/user_creatable.h"
 #include "mimic/system/drives.h"
 #include "mimic/system/firmware.h"
 #include "mimic/system/process.h"
@@ -78,6 +79,7 @@ private:
     void create_chardevs();
     chardev::Chardev* create_legacy_chardev(const cli::OptionUse& use, const std::string& id);
     void create_machine();
+    void create_objects();
     void create_devices();
     void create_serial_ports();
     void create_accelerator();
@@ -188,6 +190,7 @@ void Vm::Impl::create_machine() {
                                [&]() -> const qom::Type& { return machine_type(type_name); });
     auto machine = qom::new_object<hw::Machine>(type.name());
     machine_ = &root_->add_child("machine", std::move(machine));
+    create_objects();
     machine_->set_run_control(&run_control_);
     at(config_.machine.location.empty() ? "-machine " + type_name : config_.machine.location, [&] {
         for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
@@ -201,6 +204,23 @@ void Vm::Impl::create_machine() {
         machine_->init(config_, firmware_);
     }
     if (!config_.kernel.empty()) machine_->load_kernel(config_);
+}
+
+// -object: the type, id and properties are the option's (errors carry its
+// text); completing (a secret's data or file) reports bare, as QEMU does.
+void Vm::Impl::create_objects() {
+    qom::objects_container(*root_);
+    for (const cli::OptionUse& use : config_.objects) {
+        auto object = at(use.location, [&] {
+            std::vector<qom::ObjectProperty> properties;
+            for (const cli::KeyValue& entry : use.opts.entries()) {
+                if (entry.key != "qom-type") properties.push_back({entry.key, entry.value});
+            }
+            return qom::user_creatable_new(use.opts.get_or("qom-type", ""), use.opts.id(), properties,
+                                           nullptr, qom::ObjectSource::kCommandLine);
+        });
+        qom::user_creatable_add(*root_, use.opts.id(), std::move(object));
+    }
 }
 
 void Vm::Impl::create_devices() {

@@ -84,6 +84,29 @@ class BadInput(unittest.TestCase):
     def test_unknown_option(self):
         self.assert_one_line_error("-bogus: invalid option", "-bogus")
 
+    def test_object_errors_are_qemus(self):
+        # QEMU 7.2's texts: option-level errors carry the option, completing does not.
+        for spec, expected in (
+            ("secret,id=s0", "Either 'file' or 'data' must be provided"),
+            ("secret,id=s0,data=a,file=/x", "'file' and 'data' are mutually exclusive"),
+            ("secret,id=s0,file=/nonexistent",
+             "Unable to read /nonexistent: Failed to open file \u201c/nonexistent\u201d: No such file or directory"),
+            ("secret,id=s0,data=x,format=foo", "-object secret,id=s0,data=x,format=foo: "
+                                               "Parameter 'format' does not accept value 'foo'"),
+            ("bogus,id=x", "-object bogus,id=x: Parameter 'qom-type' does not accept value 'bogus'"),
+            ("secret,data=x", "-object secret,data=x: Parameter 'id' is missing"),
+            ("secret,id=9x,data=x", "-object secret,id=9x,data=x: Parameter 'id' expects an identifier"),
+            ("secret,id=s0,data=x,bogus=1", "-object secret,id=s0,data=x,bogus=1: Invalid parameter 'bogus'"),
+            ("iothread,id=io0,poll-max-ns=x",
+             "-object iothread,id=io0,poll-max-ns=x: Parameter 'poll-max-ns' expects an int64 value"),
+        ):
+            with self.subTest(spec=spec):
+                self.assert_one_line_error(expected, "-object", spec)
+
+    def test_duplicate_object_id(self):
+        self.assert_one_line_error("-object secret,id=s0,data=b: Duplicate ID 's0' for object",
+                                   "-object", "secret,id=s0,data=a", "-object", "secret,id=s0,data=b")
+
     def test_unknown_device_property(self):
         self.assert_one_line_error(
             "-device isa-debug-exit,bogus=1: Property 'isa-debug-exit.bogus' not found",

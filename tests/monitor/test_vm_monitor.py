@@ -508,20 +508,86 @@ class NotYetTest(VmCase):
         for line in ("netdev_add user,id=n1", "netdev_del n1", "set_link n1 off", "info network", "info usernet"):
             self.assertTrue(self.hmp(line).endswith("is not supported yet\r\n"), line)
 
-    def test_objects(self):
-        with self.assertRaises(QmpError) as raised:
-            self.qmp.command("object-add", **{"qom-type": "secret", "id": "s1", "data": "x"})
-        self.assertEqual(raised.exception.desc, "Parameter 'qom-type' does not accept value 'secret'")
-        with self.assertRaises(QmpError) as raised:
-            self.qmp.command("object-del", id="s1")
-        self.assertEqual(raised.exception.desc, "object 's1' not found")
-        self.assertEqual(self.hmp("object_del s1"), "Error: object 's1' not found\r\n")
-
     def test_device_del_without_hotplug(self):
         with self.assertRaises(QmpError) as raised:
             self.qmp.command("device_del", id="nonexist")
         self.assertEqual((raised.exception.error_class, raised.exception.desc),
                          ("DeviceNotFound", "Device 'nonexist' not found"))
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class UserCreatableObjectsTest(VmCase):
+    """-object, object-add/object-del and their HMP forms; the error texts
+    are QEMU 7.2's (qemu-system-x86_64 -qmp stdio)."""
+
+    def setUp(self):
+        self.start("-S", "-bios", "@TINY@", "-object", "secret,id=cli0,data=YWJj,format=base64",
+                   "-object", "iothread,id=io0,poll-max-ns=100")
+
+    def error_of(self, command, **arguments):
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command(command, **arguments)
+        self.assertEqual(raised.exception.error_class, "GenericError")
+        return raised.exception.desc
+
+    def names_under_objects(self):
+        return sorted(p["name"] for p in self.qmp.command("qom-list", path="/objects") if p["name"] != "type")
+
+    def test_command_line_objects_are_under_objects(self):
+        self.assertEqual(self.names_under_objects(), ["cli0", "io0"])
+        listing = {p["name"]: p["type"] for p in self.qmp.command("qom-list", path="/")}
+        self.assertEqual(listing["objects"], "child<container>")
+        self.assertEqual(self.qmp.command("qom-get", path="/objects/cli0", property="format"), "base64")
+        self.assertEqual(self.qmp.command("qom-get", path="/objects/cli0", property="loaded"), True)
+        self.assertEqual(self.qmp.command("qom-get", path="/objects/io0", property="poll-max-ns"), 100)
+
+    def test_secret_over_qmp(self):
+        self.assertEqual(self.qmp.command("object-add", **{"qom-type": "secret", "id": "s0", "data": "abc"}), {})
+        listing = {p["name"]: p["type"] for p in self.qmp.command("qom-list", path="/objects/s0")}
+        self.assertEqual(listing["format"], "QCryptoSecretFormat")
+        self.assertEqual(listing["loaded"], "bool")
+        self.assertEqual(self.qmp.command("qom-get", path="/objects/s0", property="format"), "raw")
+        self.assertEqual(self.qmp.command("object-del", id="s0"), {})
+        self.assertEqual(self.error_of("object-del", id="s0"), "object 's0' not found")
+        self.assertEqual(self.names_under_objects(), ["cli0", "io0"])
+
+    def test_iothread_properties(self):
+        self.qmp.command("object-add", **{"qom-type": "iothread", "id": "io1"})
+        for name, default in (("poll-max-ns", 32768), ("poll-grow", 0), ("poll-shrink", 0), ("aio-max-batch", 0)):
+            self.assertEqual(self.qmp.command("qom-get", path="/objects/io1", property=name), default, name)
+        self.qmp.command("qom-set", path="/objects/io1", property="poll-grow", value=3)
+        self.assertEqual(self.qmp.command("qom-get", path="/objects/io1", property="poll-grow"), 3)
+
+    def test_qmp_errors_are_qemus(self):
+        cases = (
+            ({"qom-type": "bogus", "id": "x"}, "Parameter 'qom-type' does not accept value 'bogus'"),
+            ({"qom-type": "object", "id": "x"}, "Parameter 'qom-type' does not accept value 'object'"),
+            ({"qom-type": "secret", "id": "cli0", "data": "x"},
+             "attempt to add duplicate property 'cli0' to object (type 'container')"),
+            ({"qom-type": "secret", "id": "s1"}, "Either 'file' or 'data' must be provided"),
+            ({"qom-type": "secret", "id": "s1", "data": "x", "file": "/x"}, "'file' and 'data' are mutually exclusive"),
+            ({"qom-type": "secret", "id": "s1", "data": "x", "bogus": 1}, "Parameter 'bogus' is unexpected"),
+            ({"qom-type": "secret", "id": "9x", "data": "x"}, "Parameter 'id' expects an identifier"),
+            ({"qom-type": "secret", "data": "x"}, "Parameter 'id' is missing"),
+            ({"qom-type": "iothread", "id": "io1", "poll-max-ns": "5"},
+             "Invalid parameter type for 'poll-max-ns', expected: integer"),
+            ({"qom-type": "iothread", "id": "io1", "poll-max-ns": -1},
+             "poll-max-ns value must be in range [0, 9223372036854775807]"),
+        )
+        for arguments, desc in cases:
+            self.assertEqual(self.error_of("object-add", **arguments), desc, arguments)
+        # Failed creations leave nothing behind.
+        self.assertEqual(self.names_under_objects(), ["cli0", "io0"])
+
+    def test_hmp(self):
+        self.assertEqual(self.hmp("object_add secret,id=h0,data=x"), "")
+        self.assertIn("h0", self.names_under_objects())
+        self.assertEqual(self.hmp("object_add secret,id=h1"), "Error: Either 'file' or 'data' must be provided\r\n")
+        self.assertEqual(self.hmp("object_add secret,id=h1,data=x,bogus=2"),
+                         "Error: Parameter 'bogus' is unexpected\r\n")
+        self.assertEqual(self.hmp("object_del h0"), "")
+        self.assertEqual(self.hmp("object_del h0"), "Error: object 'h0' not found\r\n")
+        self.assertEqual(self.names_under_objects(), ["cli0", "io0"])
 
 
 if __name__ == "__main__":

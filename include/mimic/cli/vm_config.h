@@ -40,6 +40,7 @@ struct VmConfig {
     std::vector<OptionUse> drives;  // -drive, -hda.., -cdrom, -fda.., bare image
     bool snapshot = false;
     std::vector<OptionUse> devices;
+    std::vector<OptionUse> objects;  // -object qom-type,id=..., in order
     std::vector<OptionUse> netdevs;
     std::vector<OptionUse> nets;  // legacy -net
     std::vector<OptionUse> nics;

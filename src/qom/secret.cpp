@@ -1,0 +1,117 @@
+// The "secret" object: a password or key given once (-object secret,id=s0,
+// data=... or file=...) and referred to by id from the objects that need it
+// (encrypted images, TLS, VNC passwords). The value is kept, decoded, for
+// those consumers; like QEMU, qom-get reads back the properties as given.
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "mimic/qom/user_creatable.h"
+#include "mimic/util/error.h"
+
+namespace mimic::qom {
+
+namespace {
+
+enum class SecretFormat { kRaw, kBase64 };
+
+std::string decode_base64(std::string_view text) {
+    static constexpr std::string_view kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    uint32_t bits = 0;
+    int count = 0;
+    for (char c : text) {
+        if (c == '=') break;
+        size_t v = kAlphabet.find(c);
+        if (v == std::string_view::npos) throw Error("Base64 data contains invalid characters");
+        bits = (bits << 6) | uint32_t(v);
+        count += 6;
+        if (count >= 8) {
+            count -= 8;
+            out.push_back(char((bits >> count) & 0xff));
+        }
+    }
+    return out;
+}
+
+class Secret : public UserCreatable {
+public:
+    void complete() override {
+        if (!data_.empty() && !file_.empty()) throw Error("'file' and 'data' are mutually exclusive");
+        if (data_.empty() && file_.empty()) throw Error("Either 'file' or 'data' must be provided");
+        if (!keyid_.empty()) {
+            // The key must name another secret, as in QEMU; decrypting with it
+            // (AES-256-CBC) is not implemented.
+            Object* key = objects_container(*this).child(keyid_);
+            if (!key || !key->is_a("secret")) throw Error("No secret with id '{}'", keyid_);
+            throw Error("secret: encrypted secrets (keyid) are not supported yet");
+        }
+        std::string input = data_.empty() ? read_file() : data_;
+        value_ = format_ == SecretFormat::kBase64 ? decode_base64(input) : input;
+        loaded_ = true;
+    }
+
+    // The decoded secret, for the objects that refer to it by id.
+    const std::string& value() const { return value_; }
+
+private:
+    friend struct SecretRegistration;
+
+    std::string read_file() const {
+        std::ifstream in(file_, std::ios::binary);
+        if (!in) {
+            int err = errno;
+            throw Error("Unable to read {}: Failed to open file \u201c{}\u201d: {}", file_, file_,
+                        errno_string(err));
+        }
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+
+    void list_builtin_properties(std::vector<PropertyListing>& out) const override {
+        UserCreatable::list_builtin_properties(out);
+        out.push_back({"loaded", "bool"});
+    }
+    bool get_builtin_property(std::string_view name, nlohmann::json& value) const override {
+        if (name != "loaded") return UserCreatable::get_builtin_property(name, value);
+        value = loaded_;
+        return true;
+    }
+
+    std::string data_;
+    std::string file_;
+    SecretFormat format_ = SecretFormat::kRaw;
+    std::string keyid_;
+    std::string iv_;
+    std::string value_;
+    bool loaded_ = false;
+
+public:
+    static std::vector<Property> properties() {
+        return {
+            prop::string("iv", &Secret::iv_),
+            prop::string("keyid", &Secret::keyid_),
+            prop::enumeration("format", &Secret::format_, "QCryptoSecretFormat", {"raw", "base64"},
+                              SecretFormat::kRaw),
+            prop::string("file", &Secret::file_),
+            prop::string("data", &Secret::data_),
+        };
+    }
+};
+
+MIMIC_REGISTER_TYPE({
+    .name = "secret",
+    .parent = kTypeUserCreatable,
+    .factory = factory_of<Secret>(),
+    .properties = Secret::properties(),
+});
+
+}  // namespace
+
+void link_secret_type() {}
+
+}  // namespace mimic::qom
