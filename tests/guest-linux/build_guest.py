@@ -27,7 +27,8 @@ the kernel command line:
                    byte 65536 of /dev/sda (for the host to find in the image)
 and prints "MIMIC-GUEST: PASS" (or FAIL, after the failed checks) on the
 console, then `reboot -f`, so that an emulator run with -no-reboot exits 0
-(with mimic.end=poweroff: `poweroff -f`, an ACPI S5 power-off).
+(with mimic.end=poweroff: `poweroff -f`, an ACPI S5 power-off; with
+mimic.end=shell: a busybox shell first, then the power-off).
 
 Run by hand under Mimic (tests/guest-linux/linux_boot_test.py does this):
     build/mimic-system-x86_64 -m 512 -nographic -no-reboot \\
@@ -119,7 +120,14 @@ fi
 
 echo "MIMIC-GUEST: $result"
 sync
-if [ "$(param mimic.end)" = poweroff ]; then poweroff -f; else reboot -f; fi
+case "$(param mimic.end)" in
+poweroff) poweroff -f ;;
+shell)
+    echo "MIMIC-GUEST: busybox shell on the console; 'exit' powers the VM off"
+    setsid cttyhack sh
+    poweroff -f ;;
+*) reboot -f ;;
+esac
 """
 
 
