@@ -160,7 +160,10 @@ private:
         case 0x00: {
             uint64_t old = c.config;
             c.config = (c.config & ~kTnWritable) | (merge(c.config, value, mask) & kTnWritable);
-            if (((c.config >> kTnRouteShift) & 0x1f) >= 32 ||
+            // The route only matters for an enabled timer that legacy
+            // replacement does not route (guests program it before enabling).
+            const bool legacy_routed = (config_ & kCfgLegacy) && c.index < 2;
+            if ((c.config & kTnEnable) && !legacy_routed &&
                 !(kIntRouteCap >> ((c.config >> kTnRouteShift) & 0x1f) & 1)) {
                 MIMIC_LOG(log::kGuestErrors, "hpet: timer {} routed to an IRQ it cannot use\n", c.index);
             }
