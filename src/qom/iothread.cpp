@@ -18,13 +18,6 @@ namespace {
 
 class IoThread : public UserCreatable {
 public:
-    void complete() override {
-        check_range("poll-max-ns", poll_max_ns_);
-        check_range("poll-grow", poll_grow_);
-        check_range("poll-shrink", poll_shrink_);
-        check_range("aio-max-batch", aio_max_batch_);
-    }
-
     static std::vector<Property> properties() {
         return {
             // QEMU's default on hosts with ppoll (Linux): 32 microseconds.
@@ -36,9 +29,12 @@ public:
     }
 
 private:
-    static void check_range(std::string_view name, int64_t value) {
+    // Every property is a non-negative int64, checked on each write as QEMU's
+    // setters do (at creation and by qom-set alike).
+    void validate_property(const Property& property) const override {
+        int64_t value = get_property(property.name).get<int64_t>();
         if (value < 0) {
-            throw Error("{} value must be in range [0, {}]", name, std::numeric_limits<int64_t>::max());
+            throw Error("{} value must be in range [0, {}]", property.name, std::numeric_limits<int64_t>::max());
         }
     }
 

@@ -134,13 +134,26 @@ void Object::check_writable(const Property&) const {}
 void Object::parse_property(std::string_view name, std::string_view text) {
     const Property& p = property_or_throw(name);
     check_writable(p);
+    nlohmann::json old = p.type->get(slot(p));
     p.type->parse(slot(p), text);
+    validate_or_restore(p, old);
 }
 
 void Object::set_property(std::string_view name, const nlohmann::json& value) {
     const Property& p = property_or_throw(name);
     check_writable(p);
+    nlohmann::json old = p.type->get(slot(p));
     p.type->set(slot(p), value);
+    validate_or_restore(p, old);
+}
+
+void Object::validate_or_restore(const Property& property, const nlohmann::json& old) {
+    try {
+        validate_property(property);
+    } catch (const Error&) {
+        property.type->set(slot(property), old);
+        throw;
+    }
 }
 
 nlohmann::json Object::get_property(std::string_view name) const {

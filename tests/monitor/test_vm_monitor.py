@@ -557,6 +557,11 @@ class UserCreatableObjectsTest(VmCase):
             self.assertEqual(self.qmp.command("qom-get", path="/objects/io1", property=name), default, name)
         self.qmp.command("qom-set", path="/objects/io1", property="poll-grow", value=3)
         self.assertEqual(self.qmp.command("qom-get", path="/objects/io1", property="poll-grow"), 3)
+        # Every write is checked, as QEMU's setters check; a refused one changes nothing.
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("qom-set", path="/objects/io1", property="poll-grow", value=-1)
+        self.assertEqual(raised.exception.desc, "poll-grow value must be in range [0, 9223372036854775807]")
+        self.assertEqual(self.qmp.command("qom-get", path="/objects/io1", property="poll-grow"), 3)
 
     def test_qmp_errors_are_qemus(self):
         cases = (

@@ -96,6 +96,9 @@ public:
 protected:
     // Refuses writes to `property` now (Device: after realize). Throws mimic::Error.
     virtual void check_writable(const Property& property) const;
+    // After `property` took a new value from parse_property or set_property;
+    // throwing mimic::Error refuses it and the old value is put back.
+    virtual void validate_property(const Property&) const {}
     // After the defaults are applied, before anyone else sees the object
     // (Device applies -global here). May throw mimic::Error.
     virtual void post_init() {}
@@ -112,6 +115,7 @@ protected:
 
     const Property& property_or_throw(std::string_view name) const;
     PropertySlot slot(const Property& property) const;
+    void validate_or_restore(const Property& property, const nlohmann::json& old);
 
 private:
     friend class Type;
