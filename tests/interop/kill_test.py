@@ -51,13 +51,19 @@ def one_round(tmp, seed, opts):
 
     feeder = threading.Thread(target=feed)
     feeder.start()
-    # Kill while requests are in flight, at a random point of the stream.
-    killer = threading.Timer(rng.uniform(0.2, 1.2), proc.kill)
+    # Kill while requests are in flight, at a random point of the stream:
+    # right after a random flush is acknowledged, with the writes after it
+    # already queued (a kill by the clock could come after the last write
+    # on a fast machine). The timer only ends a writer that hangs.
+    kill_at = rng.randrange(10, len(flush_points) - 10)
+    killer = threading.Timer(60, proc.kill)
     killer.start()
     acked = 0
     for line in proc.stdout:
         if line == "256 MiB\n":
             acked += 1
+            if acked == kill_at:
+                proc.kill()
     proc.wait()
     killer.cancel()
     feeder.join()
