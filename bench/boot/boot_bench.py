@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Boot time, Mimic against QEMU TCG in the same run: from process start to
-SeaBIOS's "No bootable device" (no media, serial mirror under -nographic) and
+SeaBIOS's "No bootable device" (no media, serial mirror under -nographic),
 to the GRUB menu of a grub-mkrescue ISO (seen in the VGA text buffer, polled
-over QMP with pmemsave). Prints the best of N runs per case and the ratio
+over QMP with pmemsave), and to the end of the Linux test guest's init checks
+("MIMIC-GUEST: PASS": Debian's kernel by direct kernel boot, one vCPU, from
+tests/guest-linux/build_guest.py). Prints the best of N runs per case and the ratio
 mimic/qemu (below 1 = Mimic faster).
 
 usage: boot_bench.py MIMIC [RUNS]
@@ -19,6 +21,8 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "boot"))
 import boot_vm  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "guest-linux"))
+import build_guest  # noqa: E402
 
 TIMEOUT_S = 300
 
@@ -39,6 +43,15 @@ def grub_menu(binary, extra, iso):
         return vm.elapsed()
 
 
+def linux_init(binary, extra, guest):
+    args = ["-nographic", "-m", "512", "-no-reboot", "-kernel", os.path.join(guest, "vmlinuz"),
+            "-initrd", os.path.join(guest, "initrd.img"), "-append", "console=ttyS0 quiet"]
+    with boot_vm.Vm(binary, args + extra) as vm:
+        if not vm.wait_serial(b"MIMIC-GUEST: PASS", TIMEOUT_S):
+            raise RuntimeError("%s: the Linux guest did not reach PASS" % binary)
+        return vm.elapsed()
+
+
 def main():
     mimic = sys.argv[1]
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -55,7 +68,9 @@ def main():
     peers = [("qemu", qemu, ["-accel", "tcg", "-nic", "none"]), ("mimic", mimic, [])]
     with tempfile.TemporaryDirectory() as workdir:
         iso = boot_vm.grub_iso(workdir)
-        cases = [("No bootable device", no_bootable_device, ()), ("GRUB menu", grub_menu, (iso,))]
+        guest = build_guest.build(build_guest.cache_dir())
+        cases = [("No bootable device", no_bootable_device, ()), ("GRUB menu", grub_menu, (iso,)),
+                 ("Linux init checks", linux_init, (guest,))]
         print("%-20s %10s %10s %8s" % ("start to", "qemu", "mimic", "ratio"))
         for name, measure, args in cases:
             best = {}
