@@ -1,9 +1,11 @@
 // The pc board's fw_cfg contents (see create_pc_fw_cfg in fw_cfg.h).
+#include <array>
 #include <memory>
 
 #include "../smbios/smbios.h"
 #include "mimic/hw/fw_cfg.h"
 #include "mimic/hw/machine.h"
+#include "mimic/util/uuid.h"
 #include "mimic/x86/cpu_models.h"
 
 namespace mimic::hw {
@@ -17,24 +19,6 @@ void put_le(std::vector<uint8_t>& out, uint64_t value, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
 }
 
-// "550e8400-e29b-41d4-a716-446655440000" -> 16 bytes in text order (the
-// command line has already checked the format).
-std::vector<uint8_t> parse_uuid(const std::string& text) {
-    std::vector<uint8_t> bytes;
-    int nibble = -1;
-    for (char c : text) {
-        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (digit < 0) continue;
-        if (nibble < 0) {
-            nibble = digit;
-        } else {
-            bytes.push_back(static_cast<uint8_t>(nibble << 4 | digit));
-            nibble = -1;
-        }
-    }
-    bytes.resize(16, 0);
-    return bytes;
-}
 
 // QEMU's pc SMBIOS: machine-type defaults, -smbios fields, -smp topology
 // and the RAM layout.
@@ -73,7 +57,8 @@ FwCfg& create_pc_fw_cfg(Machine& machine, const cli::VmConfig& config, uint64_t 
     auto& fw_cfg = static_cast<FwCfg&>(machine.add_unattached(std::move(created)));
     namespace key = fw_cfg_key;
 
-    fw_cfg.add_bytes(key::kUuid, config.uuid.empty() ? std::vector<uint8_t>(16, 0) : parse_uuid(config.uuid));
+    const std::array<uint8_t, 16> uuid = uuid_bytes(config.uuid);
+    fw_cfg.add_bytes(key::kUuid, std::vector<uint8_t>(uuid.begin(), uuid.end()));
     fw_cfg.add_i64(key::kRamSize, ram_below_4g + ram_above_4g);
     fw_cfg.add_i16(key::kNographic, config.nographic ? 1 : 0);
     fw_cfg.add_i16(key::kNbCpus, static_cast<uint16_t>(config.smp.cpus));

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "mimic/util/uuid.h"
+
 namespace mimic::hw {
 namespace {
 
@@ -67,19 +69,8 @@ std::string field(const std::map<std::string, std::string>& fields, const std::s
 
 // SMBIOS 2.6+ stores the first three UUID fields little-endian.
 std::vector<uint8_t> encode_uuid(const std::string& text) {
-    std::vector<uint8_t> bytes;
-    int nibble = -1;
-    for (char c : text) {
-        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (digit < 0) continue;
-        if (nibble < 0) {
-            nibble = digit;
-        } else {
-            bytes.push_back(static_cast<uint8_t>(nibble << 4 | digit));
-            nibble = -1;
-        }
-    }
-    bytes.resize(16, 0);
+    const std::array<uint8_t, 16> text_order = uuid_bytes(text);
+    std::vector<uint8_t> bytes(text_order.begin(), text_order.end());
     std::reverse(bytes.begin(), bytes.begin() + 4);
     std::reverse(bytes.begin() + 4, bytes.begin() + 6);
     std::reverse(bytes.begin() + 6, bytes.begin() + 8);

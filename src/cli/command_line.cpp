@@ -9,6 +9,7 @@
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
 #include "mimic/util/size.h"
+#include "mimic/util/uuid.h"
 
 namespace mimic::cli {
 namespace {
@@ -129,21 +130,6 @@ bool contains(const std::array<std::string_view, N>& list, std::string_view valu
     return false;
 }
 
-bool is_valid_uuid(std::string_view text) {
-    static constexpr int kGroups[] = {8, 4, 4, 4, 12};
-    size_t pos = 0;
-    for (int g = 0; g < 5; ++g) {
-        for (int i = 0; i < kGroups[g]; ++i, ++pos) {
-            if (pos >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[pos])))
-                return false;
-        }
-        if (g < 4) {
-            if (pos >= text.size() || text[pos] != '-') return false;
-            ++pos;
-        }
-    }
-    return pos == text.size();
-}
 
 // "driver.prop=value", or QEMU's long form "driver=d,property=p,value=v".
 Opts parse_global(std::string_view text) {
