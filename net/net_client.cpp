@@ -1,0 +1,97 @@
+// Peers, flow control and link state of network clients (see net_client.h).
+#include "mimic/net/net_client.h"
+
+#include <algorithm>
+
+#include "mimic/util/error.h"
+
+namespace mimic::net {
+namespace {
+
+std::vector<NetClient*>& clients() {
+    static std::vector<NetClient*> list;
+    return list;
+}
+
+}  // namespace
+
+std::string_view client_kind_name(ClientKind kind) {
+    switch (kind) {
+    case ClientKind::kNic: return "nic";
+    case ClientKind::kUser: return "user";
+    case ClientKind::kTap: return "tap";
+    case ClientKind::kSocket: return "socket";
+    case ClientKind::kHubPort: return "hubport";
+    }
+    return "?";
+}
+
+NetClient::NetClient(ClientKind kind, std::string name) : kind_(kind), name_(std::move(name)) {
+    clients().push_back(this);
+}
+
+NetClient::~NetClient() {
+    unlink();
+    std::erase(clients(), this);
+}
+
+void NetClient::link(NetClient& a, NetClient& b) {
+    if (&a == &b) throw Error("Net client '{}' cannot be its own peer", a.name());
+    for (NetClient* c : {&a, &b}) {
+        if (c->peer_) throw Error("Net client '{}' is already in use by '{}'", c->name(), c->peer_->name());
+    }
+    a.peer_ = &b;
+    b.peer_ = &a;
+}
+
+void NetClient::unlink() {
+    if (!peer_) return;
+    peer_->incoming_.clear();
+    peer_->peer_ = nullptr;
+    peer_ = nullptr;
+    incoming_.clear();
+}
+
+bool NetClient::send(std::span<const uint8_t> frame) {
+    NetClient* to = peer_;
+    if (!to || !link_up_ || !to->link_up_) return true;
+    // Keep order: once something is queued, later frames queue behind it.
+    if (to->incoming_.empty() && !to->flushing_ && to->can_receive()) {
+        to->deliver(frame);
+        return true;
+    }
+    if (to->incoming_.size() >= kMaxQueuedFrames) return true;
+    to->incoming_.emplace_back(frame.begin(), frame.end());
+    return false;
+}
+
+void NetClient::flush_queue() {
+    if (flushing_) return;  // receive() may call back into flush_queue()
+    flushing_ = true;
+    while (!incoming_.empty() && can_receive()) {
+        std::vector<uint8_t> frame = std::move(incoming_.front());
+        incoming_.pop_front();
+        deliver(frame);
+    }
+    flushing_ = false;
+    if (incoming_.empty() && peer_) peer_->queue_drained();
+}
+
+void NetClient::deliver(std::span<const uint8_t> frame) { receive(frame); }
+
+void NetClient::set_link_up(bool up) {
+    if (link_up_ == up) return;
+    link_up_ = up;
+    link_status_changed();
+}
+
+const std::vector<NetClient*>& NetClient::all() { return clients(); }
+
+NetClient* NetClient::find(std::string_view name) {
+    for (NetClient* c : clients()) {
+        if (c->name() == name) return c;
+    }
+    return nullptr;
+}
+
+}  // namespace mimic::net
