@@ -22,8 +22,10 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -155,7 +157,26 @@ private:
         std::vector<std::string> rest;
     };
 
-    Args parse(const std::vector<std::string>& words) {
+    // What a command accepts besides -P -q -z -u: qemu-io's commands each
+    // have their own option string.
+    struct Syntax {
+        bool compress;          // -c: compressed write
+        const char* ignored;    // flags accepted without effect here, getopt-style ("l:" takes a value)
+        bool vectored;          // offset and one or more lengths, else offset and length
+    };
+    static constexpr Syntax kRangeSyntax{true, "vCbfl:s:", false};   // read, write, discard
+    static constexpr Syntax kAioSyntax{false, "Cvfi", true};          // aio_read, aio_write
+
+    // The letter of a flag `syntax` ignores, with whether it takes a value.
+    static std::optional<bool> ignored_flag(const Syntax& syntax, const std::string& word) {
+        if (word.size() != 2 || word[0] != '-' || word[1] == ':') return std::nullopt;
+        std::string_view letters = syntax.ignored;
+        size_t at = letters.find(word[1]);
+        if (at == std::string_view::npos) return std::nullopt;
+        return at + 1 < letters.size() && letters[at + 1] == ':';
+    }
+
+    Args parse(const std::vector<std::string>& words, const Syntax& syntax) {
         Args a;
         for (size_t i = 1; i < words.size(); ++i) {
             const std::string& w = words[i];
@@ -169,22 +190,22 @@ private:
                 a.zero = true;
             } else if (w == "-u") {
                 a.unmap = true;
-            } else if (w == "-c") {
+            } else if (w == "-c" && syntax.compress) {
                 a.compressed = true;
-            } else if (w == "-v" || w == "-C" || w == "-b" || w == "-f" || w == "-l" || w == "-s") {
-                // accepted for compatibility; -l/-s take an argument
-                if ((w == "-l" || w == "-s") && i + 1 < words.size()) ++i;
+            } else if (auto takes_value = ignored_flag(syntax, w)) {
+                if (*takes_value && i + 1 < words.size()) ++i;
             } else {
                 a.rest.push_back(w);
             }
         }
-        if (a.rest.size() != 2) throw Error("{}: wrong number of arguments", words[0]);
+        if (syntax.vectored ? a.rest.size() < 2 : a.rest.size() != 2)
+            throw Error("{}: wrong number of arguments", words[0]);
         return a;
     }
 
     bool read(const std::vector<std::string>& words) {
         op_ = "read";
-        Args a = parse(words);
+        Args a = parse(words, kRangeSyntax);
         uint64_t offset = parse_num(a.rest[0]), count = parse_num(a.rest[1]);
         if (!range_ok(offset, count)) return false;
         std::vector<uint8_t> buf(count);
@@ -208,7 +229,7 @@ private:
 
     bool write(const std::vector<std::string>& words) {
         op_ = "write";
-        Args a = parse(words);
+        Args a = parse(words, kRangeSyntax);
         uint64_t offset = parse_num(a.rest[0]), count = parse_num(a.rest[1]);
         if (!range_ok(offset, count)) return false;
         auto start = std::chrono::steady_clock::now();
@@ -234,7 +255,7 @@ private:
 
     bool discard(const std::vector<std::string>& words) {
         op_ = "discard";
-        Args a = parse(words);
+        Args a = parse(words, kRangeSyntax);
         uint64_t offset = parse_num(a.rest[0]), count = parse_num(a.rest[1]);
         if (!range_ok(offset, count)) return false;
         auto start = std::chrono::steady_clock::now();
@@ -262,8 +283,7 @@ private:
         req->is_write = is_write;
         // Several lengths make one vectored request of their sum.
         Args& a = req->args;
-        a = parse_lenient(words);
-        if (a.rest.size() < 2) throw Error("{}: wrong number of arguments", words[0]);
+        a = parse(words, kAioSyntax);
         req->offset = parse_num(a.rest[0]);
         for (size_t i = 1; i < a.rest.size(); ++i) req->count += parse_num(a.rest[i]);
         // As in qemu-io, a request that fails is reported but does not fail
@@ -310,30 +330,6 @@ private:
 
     bool aio_read(const std::vector<std::string>& words) { return aio_submit(words, false); }
     bool aio_write(const std::vector<std::string>& words) { return aio_submit(words, true); }
-
-    // Like parse(), for commands that take a variable number of operands.
-    Args parse_lenient(const std::vector<std::string>& words) {
-        Args a;
-        for (size_t i = 1; i < words.size(); ++i) {
-            const std::string& w = words[i];
-            if (w == "-P" && i + 1 < words.size()) {
-                auto v = parse_int(words[++i]);
-                if (!v) throw Error("non-numeric pattern argument -- '{}'", words[i]);
-                a.pattern = static_cast<int>(*v & 0xff);
-            } else if (w == "-q") {
-                a.quiet = true;
-            } else if (w == "-z") {
-                a.zero = true;
-            } else if (w == "-u") {
-                a.unmap = true;
-            } else if (w == "-C" || w == "-v" || w == "-f" || w == "-i") {
-                // statistics, dumps and flags qemu-io accepts; no effect here
-            } else {
-                a.rest.push_back(w);
-            }
-        }
-        return a;
-    }
 
     // qemu-io's map: runs allocated in this image (not its backing file).
     bool map() {
