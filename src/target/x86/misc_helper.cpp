@@ -229,7 +229,22 @@ enum : uint32_t {
     kMsrMtrrFix16k1 = 0x259, kMsrMtrrFix4kFirst = 0x268, kMsrEfer = 0xc0000080, kMsrStar = 0xc0000081,
     kMsrLstar = 0xc0000082, kMsrCstar = 0xc0000083, kMsrFmask = 0xc0000084, kMsrFsBase = 0xc0000100,
     kMsrGsBase = 0xc0000101, kMsrKernelGsBase = 0xc0000102, kMsrTscAux = 0xc0000103,
+    kMsrUcodeRev = 0x8b, kMsrAmdPerfCtl0 = 0xc0010000, kMsrAmdHwcr = 0xc0010015,
+    kMsrAmdIntPendingMsg = 0xc0010055, kMsrAmdDeCfg = 0xc0011029,
 };
+
+// MSRs Linux reads at boot that QEMU 7.2's TCG answers without modelling
+// them: they read as 0 (the microcode revision: below) and drop writes. Other
+// MSRs unknown here stay #GP.
+bool is_unmodelled_boot_msr(uint32_t n) {
+    return n == kMsrUcodeRev || n == kMsrAmdPerfCtl0 || n == kMsrAmdHwcr || n == kMsrAmdIntPendingMsg ||
+           n == kMsrAmdDeCfg;
+}
+
+// The microcode revision: QEMU's default, which is KVM's for the vendor.
+uint64_t microcode_revision(CpuState* env) {
+    return cpu_of(env).config_.model.vendor == "AuthenticAMD" ? 0x01000065 : 0x100000000ull;
+}
 
 // Returns a pointer to the storage of an MSR, or nullptr if it does not exist.
 uint64_t* msr_slot(CpuState* env, uint32_t n) {
@@ -279,6 +294,8 @@ void helper_rdmsr(CpuState* env) {
         v = env->efer;
     } else if (uint64_t* p = msr_slot(env, n)) {
         v = *p;
+    } else if (is_unmodelled_boot_msr(n)) {
+        v = n == kMsrUcodeRev ? microcode_revision(env) : 0;
     } else {
         MIMIC_LOG(log::kUnimp, "rdmsr {:#x}: unknown MSR\n", n);
         raise_exception(env, kExcGP, MIMIC_GETPC());
@@ -316,6 +333,8 @@ void helper_wrmsr(CpuState* env) {
         env->msr.fmask = v & 0xffffffff;
     } else if (uint64_t* p = msr_slot(env, n)) {
         *p = v;
+    } else if (is_unmodelled_boot_msr(n)) {
+        // dropped, as QEMU does
     } else {
         MIMIC_LOG(log::kUnimp, "wrmsr {:#x} <- {:#x}: unknown MSR\n", n, v);
         raise_exception(env, kExcGP, MIMIC_GETPC());

@@ -66,6 +66,7 @@ TEST_P(Guest, FaultingStoresRestartCleanly) { run_image("restart"); }
 TEST_P(Guest, InstructionBreakpoints) { run_image("debugreg"); }
 TEST_P(Guest, CodeSegmentLimitIsPartOfTheBlockKey) { run_image("cslimit"); }
 TEST_P(Guest, AlignmentCheck) { run_image("align_check"); }
+TEST_P(Guest, BootMsrsReadAsQemuAnswersThem) { run_image("boot_msrs"); }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Guest, kBackends, backend_name);
 

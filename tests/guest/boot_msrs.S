@@ -1,0 +1,94 @@
+/* MSRs Linux reads while it boots, answered as QEMU's TCG answers them
+ * rather than with #GP (any #GP fails the test through `unexpected`):
+ *   0x8b IA32_BIOS_SIGN_ID: the microcode revision, KVM's default for the
+ *        vendor (AMD 0x01000065, others 1 in the high half); a write (Linux
+ *        clears it before CPUID on Intel) is dropped.
+ *   AMD HWCR 0xc0010015, DE_CFG 0xc0011029, INT_PENDING_MSG 0xc0010055 and
+ *        PERF_CTL0 0xc0010000: read as 0, writes dropped. */
+#include "lib.S"
+
+        .set ucode_lo, VARS
+        .set ucode_hi, VARS + 4
+
+/* EXPECT_MSR msr, lo, hi, tag: RDMSR gives EDX:EAX = hi:lo (registers
+ * primed with garbage first, so a read that changes nothing fails). */
+        .macro EXPECT_MSR msr, lo, hi, tag
+        mov $\msr, %ecx
+        mov $0xdeadbeef, %eax
+        mov %eax, %edx
+        rdmsr
+        CHECK %eax, \lo, \tag
+        CHECK %edx, \hi, (\tag+1)
+        .endm
+
+/* READS_ZERO msr, tag: RDMSR gives 0, and still does after a WRMSR. */
+        .macro READS_ZERO msr, tag
+        EXPECT_MSR \msr, 0, 0, \tag
+        mov $\msr, %ecx
+        mov $0x12345678, %eax
+        mov $0x9abc, %edx
+        wrmsr
+        EXPECT_MSR \msr, 0, 0, (\tag+2)
+        .endm
+
+        .code16
+start16:
+        call enter_pm
+
+        .code32
+start32:
+        /* The expected microcode revision follows the CPUID vendor. */
+        xor %eax, %eax
+        cpuid
+        movl $0, ucode_lo
+        movl $1, ucode_hi
+        cmp $0x68747541, %ebx       /* "Auth" */
+        jne 1f
+        cmp $0x69746e65, %edx       /* "enti" */
+        jne 1f
+        cmp $0x444d4163, %ecx       /* "cAMD" */
+        jne 1f
+        movl $0x01000065, ucode_lo
+        movl $0, ucode_hi
+1:
+        mov $0x8b, %ecx
+        rdmsr
+        mov $0x01, %ebx
+        cmp ucode_lo, %eax
+        jne ucode_wrong
+        cmp ucode_hi, %edx
+        jne ucode_wrong
+        /* Linux's Intel probe: write 0, CPUID, read back the revision. */
+        mov $0x8b, %ecx
+        xor %eax, %eax
+        xor %edx, %edx
+        wrmsr
+        mov $1, %eax
+        cpuid
+        mov $0x8b, %ecx
+        rdmsr
+        mov $0x02, %ebx
+        cmp ucode_lo, %eax
+        jne ucode_wrong
+        cmp ucode_hi, %edx
+        jne ucode_wrong
+
+        READS_ZERO 0xc0010015, 0x10
+        READS_ZERO 0xc0011029, 0x20
+        READS_ZERO 0xc0010055, 0x30
+        READS_ZERO 0xc0010000, 0x40
+        jmp pass
+
+/* EBX: the tag; prints the revision read (EDX:EAX) before failing. */
+ucode_wrong:
+        push %eax
+        mov %edx, %eax
+        call puthex32
+        pop %eax
+        call puthex32
+        mov $' ', %al
+        outb %al, $DEBUGCON
+        mov %ebx, %eax
+        jmp fail
+
+#include "reset.S"
