@@ -17,21 +17,11 @@ import sys
 import tempfile
 import time
 
+import boot_vm
+
 BINARY = sys.argv[1]
-HERE = os.path.dirname(os.path.abspath(__file__))
 DEADLINE_S = 150
 EXPECTED_TABLES = [b"RSDP+", b"RSDT+", b"FACP+", b"APIC+", b"WAET+", b"DSDT+"]
-
-
-def build_disk(workdir):
-    src = os.path.join(HERE, "acpi_probe.S")
-    obj, elf, img = (os.path.join(workdir, n) for n in ("probe.o", "probe.elf", "disk.img"))
-    subprocess.run(["as", "--32", "-o", obj, src], check=True)
-    subprocess.run(["ld", "-m", "elf_i386", "-Ttext=0x7c00", "-e", "_start", "-o", elf, obj], check=True)
-    subprocess.run(["objcopy", "-O", "binary", elf, img], check=True)
-    with open(img, "r+b") as f:
-        f.truncate(1 << 20)
-    return img
 
 
 def main():
@@ -39,7 +29,7 @@ def main():
         print("SKIP: needs seabios and binutils")
         return 77
     with tempfile.TemporaryDirectory() as workdir:
-        disk = build_disk(workdir)
+        disk = boot_vm.boot_disk("acpi_probe.S", workdir, "acpi_probe")
         vm = subprocess.Popen([BINARY, "-nographic", "-m", "128",
                                "-drive", "file=%s,format=raw,if=ide" % disk],
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -28,15 +28,7 @@ load_failed:
     mov $msg_load, %si
     call print
     jmp halt
-print:
-    lodsb
-    test %al, %al
-    jz 1f
-    mov $0x0e, %ah
-    xor %bx, %bx
-    int $0x10
-    jmp print
-1:  ret
+.include "bios_print16.inc"
 halt:
     hlt
     jmp halt

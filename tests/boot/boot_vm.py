@@ -23,20 +23,26 @@ TEXT_COLUMNS, TEXT_ROWS = 80, 25
 
 
 def assemble(source, workdir, name):
-    """A flat 16-bit binary linked at 0x7C00 from a GNU as source."""
+    """A flat 16-bit binary linked at 0x7C00 from a GNU as source (which may
+    .include the helpers beside it, such as bios_print16.inc)."""
     obj, elf, out = (os.path.join(workdir, name + ext) for ext in (".o", ".elf", ".bin"))
-    subprocess.run(["as", "--32", "-o", obj, source], check=True)
+    subprocess.run(["as", "--32", "-I", HERE, "-o", obj, source], check=True)
     subprocess.run(["ld", "-m", "elf_i386", "-Ttext=0x7c00", "-e", "_start", "-o", elf, obj], check=True)
     subprocess.run(["objcopy", "-O", "binary", elf, out], check=True)
     return out
 
 
-def bootsector_disk(workdir):
-    """tests/boot/bootsector.S as a 1 MiB raw disk."""
-    disk = assemble(os.path.join(HERE, "bootsector.S"), workdir, "bootsector")
+def boot_disk(source, workdir, name):
+    """A boot sector program (tests/boot/SOURCE) as a 1 MiB raw disk."""
+    disk = assemble(os.path.join(HERE, source), workdir, name)
     with open(disk, "r+b") as f:
         f.truncate(1 << 20)
     return disk
+
+
+def bootsector_disk(workdir):
+    """tests/boot/bootsector.S as a 1 MiB raw disk."""
+    return boot_disk("bootsector.S", workdir, "bootsector")
 
 
 def cdboot_iso(workdir):

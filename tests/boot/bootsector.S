@@ -27,15 +27,7 @@ failed:
     mov $failure, %si
     call print
     jmp halt
-print:
-    lodsb
-    test %al, %al
-    jz 1f
-    mov $0x0e, %ah
-    xor %bx, %bx
-    int $0x10
-    jmp print
-1:  ret
+.include "bios_print16.inc"
 done:    .asciz " BOOT SECTOR DONE\r\n\r\n"
 failure: .asciz "INT 13h READ FAILED\r\n"
 .org 510

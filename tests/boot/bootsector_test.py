@@ -14,21 +14,11 @@ import sys
 import tempfile
 import time
 
+import boot_vm
+
 BINARY, IMG_TOOL = sys.argv[1], sys.argv[2]
-HERE = os.path.dirname(os.path.abspath(__file__))
 EXPECTED = b"MIMIC-SECTOR-TWO-READ-BY-INT13"
 DEADLINE_S = 120
-
-
-def build_disk(workdir):
-    src = os.path.join(HERE, "bootsector.S")
-    obj, elf, img = (os.path.join(workdir, n) for n in ("bs.o", "bs.elf", "disk.img"))
-    subprocess.run(["as", "--32", "-o", obj, src], check=True)
-    subprocess.run(["ld", "-m", "elf_i386", "-Ttext=0x7c00", "-e", "_start", "-o", elf, obj], check=True)
-    subprocess.run(["objcopy", "-O", "binary", elf, img], check=True)
-    with open(img, "r+b") as f:
-        f.truncate(1 << 20)
-    return img
 
 
 def boot(drive_option):
@@ -60,7 +50,7 @@ def main():
         print("SKIP: needs seabios and binutils")
         return 77
     with tempfile.TemporaryDirectory() as workdir:
-        raw = build_disk(workdir)
+        raw = boot_vm.bootsector_disk(workdir)
         qcow2 = os.path.join(workdir, "disk.qcow2")
         subprocess.run([IMG_TOOL, "convert", "-f", "raw", "-O", "qcow2", raw, qcow2], check=True)
         failures = 0

@@ -280,19 +280,8 @@ pm_main:
     FAIL "no E820 map"
 1:  lea BP_E820_TABLE(%ebp), %edi
 2:  PRINT "E820 "
-    mov 4(%edi), %eax
-    call hex32
-    mov (%edi), %eax
-    call hex32
-    call space
-    mov 12(%edi), %eax
-    call hex32
-    mov 8(%edi), %eax
-    call hex32
-    call space
-    mov 16(%edi), %eax
-    call hex32
-    call newline
+    mov %edi, %eax
+    call memory_range
     add $20, %edi
     loop 2b
 

@@ -61,15 +61,7 @@ failed:
     mov $failure, %si
     call print
     jmp halt
-print:
-    lodsb
-    test %al, %al
-    jz 1f
-    mov $0x0e, %ah
-    xor %bx, %bx
-    int $0x10
-    jmp print
-1:  ret
+.include "bios_print16.inc"
 
 .balign 4
 dap:        .byte 16, 0

@@ -131,19 +131,8 @@ mods_done:
 2:  cmp %ecx, %edi
     jae 3f
     PRINT "MMAP "
-    mov 8(%edi), %eax
-    call hex32
-    mov 4(%edi), %eax
-    call hex32
-    call space
-    mov 16(%edi), %eax
-    call hex32
-    mov 12(%edi), %eax
-    call hex32
-    call space
-    mov 20(%edi), %eax
-    call hex32
-    call newline
+    lea 4(%edi), %eax               /* base, length, type after the size */
+    call memory_range
     add (%edi), %edi
     add $4, %edi
     jmp 2b
