@@ -2,6 +2,7 @@
 
 #include "hmp_parser.h"
 #include "mimic/monitor/monitor_hub.h"
+#include "mimic/system/runstate.h"
 
 #include <fmt/format.h>
 
@@ -29,7 +30,8 @@ void HmpMonitor::run_line(const std::string& line) {
     HmpContext context(hub_, this, session_);
     run_hmp_line(line, context);
     write(context.output);
-    editor_.show_prompt();
+    // After `quit` the monitor stays silent, as QEMU's (it suspends itself).
+    if (!hub_.run_control().shutdown_pending()) editor_.show_prompt();
 }
 
 std::vector<std::string> HmpMonitor::complete(std::string_view before_cursor, size_t& word_start) const {

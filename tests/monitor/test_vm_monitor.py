@@ -203,6 +203,8 @@ class SmpCpusTest(VmCase):
         out = result.stdout.decode()
         self.assertRegex(out, r"  CPU #0: thread_id=(\d+)\r?\n\* CPU #1: thread_id=\d+")
         self.assertRegex(out, r"CPU#1\r?\n(.*\n){2}EIP=0000fff0 .* HLT=1")
+        # `quit` suspends the monitor, as QEMU's: no prompt after it.
+        self.assertTrue(out.endswith("(qemu) quit\r\n"), repr(out[-40:]))
 
     def test_topology_ids(self):
         self.start("-S", "-bios", "@TINY@", "-smp", "8,sockets=2,cores=2,threads=2")

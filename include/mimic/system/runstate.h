@@ -60,6 +60,9 @@ public:
     void set_no_reboot(bool value) { no_reboot_ = value; }
     void set_no_shutdown(bool value) { no_shutdown_ = value; }
 
+    // A shutdown is requested and not yet carried out.
+    bool shutdown_pending() const { return shutdown_request_.load() != 0; }
+
     // Runs pending requests. Returns true when the process should exit.
     bool process_requests();
 
