@@ -10,12 +10,9 @@ reported with a good checksum and the emulator to exit by itself (guest
 power-off), as QEMU does. Exits 77 (skip) without SeaBIOS or binutils.
 """
 import os
-import select
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
 import boot_vm
 
@@ -25,33 +22,19 @@ EXPECTED_TABLES = [b"RSDP+", b"RSDT+", b"FACP+", b"APIC+", b"WAET+", b"DSDT+"]
 
 
 def main():
-    if not os.path.exists("/usr/share/seabios/bios.bin") or not shutil.which("as"):
+    if not os.path.exists(boot_vm.SEABIOS) or not shutil.which("as"):
         print("SKIP: needs seabios and binutils")
         return 77
     with tempfile.TemporaryDirectory() as workdir:
         disk = boot_vm.boot_disk("acpi_probe.S", workdir, "acpi_probe")
-        vm = subprocess.Popen([BINARY, "-nographic", "-m", "128",
-                               "-drive", "file=%s,format=raw,if=ide" % disk],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        output = b""
-        start = time.monotonic()
-        try:
-            while True:
-                if time.monotonic() - start > DEADLINE_S:
-                    print("FAIL: the guest did not power off within %d s; output:\n%s"
-                          % (DEADLINE_S, output.decode(errors="replace")))
-                    return 1
-                ready, _, _ = select.select([vm.stdout], [], [], 1.0)
-                if ready:
-                    chunk = os.read(vm.stdout.fileno(), 4096)
-                    if not chunk:
-                        break
-                    output += chunk
-            status = vm.wait(timeout=10)
-        finally:
-            if vm.poll() is None:
-                vm.kill()
-                vm.wait()
+        with boot_vm.Vm(BINARY, ["-nographic", "-m", "128", "-drive", "file=%s,format=raw,if=ide" % disk]) as vm:
+            status = vm.wait_exit(DEADLINE_S)
+            if status is None:
+                print("FAIL: the guest did not power off within %d s; output:\n%s"
+                      % (DEADLINE_S, vm.output.decode(errors="replace")))
+                return 1
+            stderr = vm.close()
+            output = vm.output
         text = output.decode(errors="replace")
         line = next((l for l in text.splitlines() if "ACPI-PROBE:" in l), "")
         missing = [t.decode() for t in EXPECTED_TABLES if t.decode() not in line]
@@ -60,7 +43,7 @@ def main():
             print("FAIL: probe line %r lacks %s; output:\n%s" % (line, missing or "S5=0", text))
             return 1
         if status != 0:
-            print("FAIL: exit status %d after power-off; stderr: %s" % (status, vm.stderr.read().decode(errors="replace")))
+            print("FAIL: exit status %d after power-off; stderr: %s" % (status, stderr.decode(errors="replace")))
             return 1
         print("PASS: %s (the emulator exited with status 0)" % line.strip())
         return 0

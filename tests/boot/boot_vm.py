@@ -108,6 +108,7 @@ class Vm:
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE)
         self.output = b""
+        self.exited = False   # stdout closed: the emulator is gone
         if qmp:
             self.qmp = QmpClient(sock)
             self.qmp.negotiate()
@@ -117,9 +118,24 @@ class Vm:
 
     def wait_serial(self, text, timeout, count=1):
         """Reads stdout until `text` (bytes) has appeared `count` times; False
-        on timeout or exit."""
+        on timeout or exit (then `exited` is set)."""
+        return self._read_until(lambda: self.output.count(text) >= count, timeout)
+
+    def why_not(self, text, timeout):
+        """Why wait_serial(text, timeout) returned False, for a FAIL line."""
+        if self.exited:
+            return "emulator exited: " + self.close().decode(errors="replace")
+        return "no %r within %d s; output:\n%s" % (text.decode(), timeout, self.output.decode(errors="replace"))
+
+    def wait_exit(self, timeout):
+        """Reads stdout until the emulator exits; its exit status, or None if
+        it still runs after `timeout` seconds."""
+        self._read_until(lambda: False, timeout)
+        return self.process.wait(timeout=10) if self.exited else None
+
+    def _read_until(self, done, timeout):
         deadline = time.monotonic() + timeout
-        while self.output.count(text) < count:
+        while not done():
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
@@ -127,6 +143,7 @@ class Vm:
             if ready:
                 chunk = os.read(self.process.stdout.fileno(), 4096)
                 if not chunk:
+                    self.exited = True
                     return False
                 self.output += chunk
         return True

@@ -7,12 +7,10 @@ SeaBIOS mirrors the screen to the serial console, where the test looks for
 it. Exits 77 (skip) without SeaBIOS or binutils.
 """
 import os
-import select
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import boot_vm
 
@@ -22,31 +20,14 @@ DEADLINE_S = 120
 
 
 def boot(drive_option):
-    vm = subprocess.Popen([BINARY, "-nographic", "-m", "64", "-drive", drive_option],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    output = b""
-    start = time.monotonic()
-    try:
-        while EXPECTED not in output:
-            if time.monotonic() - start > DEADLINE_S:
-                return False, output
-            ready, _, _ = select.select([vm.stdout], [], [], 1.0)
-            if ready:
-                chunk = os.read(vm.stdout.fileno(), 4096)
-                if not chunk:
-                    return False, output + vm.stderr.read()
-                output += chunk
-        return True, output
-    finally:
-        vm.terminate()
-        try:
-            vm.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            vm.kill()
+    with boot_vm.Vm(BINARY, ["-nographic", "-m", "64", "-drive", drive_option]) as vm:
+        if vm.wait_serial(EXPECTED, DEADLINE_S):
+            return True, vm.output
+        return False, vm.output + (vm.close() if vm.exited else b"")
 
 
 def main():
-    if not os.path.exists("/usr/share/seabios/bios.bin") or not shutil.which("as"):
+    if not os.path.exists(boot_vm.SEABIOS) or not shutil.which("as"):
         print("SKIP: needs seabios and binutils")
         return 77
     with tempfile.TemporaryDirectory() as workdir:
