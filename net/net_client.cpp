@@ -85,6 +85,13 @@ void NetClient::set_link_up(bool up) {
     link_status_changed();
 }
 
+void NetClient::retire() {
+    shut_down();
+    std::erase(clients(), this);
+}
+
+void notify_link_status(NetClient& client) { client.link_status_changed(); }
+
 const std::vector<NetClient*>& NetClient::all() { return clients(); }
 
 NetClient* NetClient::find(std::string_view name) {

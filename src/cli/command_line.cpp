@@ -116,6 +116,8 @@ const OptDesc kNameDescs[] = {
 constexpr std::array<std::string_view, 12> kNetdevTypes = {
     "user", "tap", "bridge", "socket", "stream", "dgram", "l2tpv3", "vde", "netmap",
     "vhost-user", "vhost-vdpa", "hubport"};
+bool is_help_value(std::string_view value) { return value == "help" || value == "?"; }
+
 constexpr std::array<std::string_view, 10> kDisplayTypes = {
     "none", "sdl", "gtk", "vnc", "curses", "egl-headless", "dbus", "spice-app", "cocoa", "default"};
 constexpr std::array<std::string_view, 8> kVgaTypes = {
@@ -406,12 +408,22 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             std::string type = opts.get_or("type", "");
             if (type != "nic" && type != "none" && !contains(kNetdevTypes, type))
                 throw Error("Parameter 'type' expects a net backend type (maybe it is not compiled into this binary)");
+            if (type == "nic" && is_help_value(opts.get_or("model", ""))) {
+                outcome_.help = HelpRequest{HelpRequest::Topic::kNicModels, "-net"};
+                return false;
+            }
             config.nets.push_back({location, std::move(opts)});
             return true;
         }
-        case OptionId::Nic:
-            config.nics.push_back({location, parse_opts(arg, "type")});
+        case OptionId::Nic: {
+            Opts opts = parse_opts(arg, "type");
+            if (is_help_value(opts.get_or("model", ""))) {
+                outcome_.help = HelpRequest{HelpRequest::Topic::kNicModels, ""};
+                return false;
+            }
+            config.nics.push_back({location, std::move(opts)});
             return true;
+        }
 
         case OptionId::Display: {
             Opts opts = parse_opts(arg, "type");

@@ -5,10 +5,12 @@
 
 #include "mimic/chardev/registry.h"
 #include "mimic/hw/machine.h"
+#include "mimic/net/netdev.h"
 #include "mimic/qom/device_help.h"
 #include "mimic/qom/type.h"
 #include "mimic/util/error.h"
 #include "mimic/x86/cpu_models.h"
+#include "networks.h"
 
 namespace mimic::system {
 namespace {
@@ -69,6 +71,13 @@ void print_help(const cli::HelpRequest& request, std::FILE* out) {
             return;
         case Topic::kNetdev:
             std::fprintf(out, "Available netdev backend types:\n");
+            for (const net::BackendType* type : net::backend_types())
+                std::fprintf(out, "%s\n", std::string(type->name).c_str());
+            return;
+        case Topic::kNicModels:
+            // -net nic,model=help has a heading; -nic ...,model=help not.
+            if (request.subject == "-net") std::fprintf(out, "Supported NIC models:\n");
+            for (const std::string& model : nic_models()) std::fprintf(out, "%s\n", model.c_str());
             return;
         case Topic::kCpu:
             // The models of cpu_models.h; named ones join only when every

@@ -34,6 +34,8 @@
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
 #include "block_monitor.h"
+#include "net_monitor.h"
+#include "networks.h"
 #include "vm_monitor.h"
 
 namespace mimic::system {
@@ -88,6 +90,8 @@ private:
     const cli::VmConfig& config_;
     FirmwarePath firmware_;
     RunControl run_control_;
+    // Before root_: the back ends outlive the NICs linked to them.
+    Networks networks_;
     std::unique_ptr<qom::Container> root_;
     hw::Machine* machine_ = nullptr;
     DriveSet drives_;
@@ -97,6 +101,7 @@ private:
     std::unique_ptr<monitor::MonitorHub> hub_;
     std::unique_ptr<VmMonitor> vm_monitor_;
     std::unique_ptr<BlockMonitor> block_monitor_;
+    std::unique_ptr<NetMonitor> net_monitor_;
     std::unique_ptr<monitor::ChardevRegistryInfo> chardev_info_;
     std::vector<std::unique_ptr<monitor::ChardevMonitor>> monitors_;
     std::string accel_;
@@ -118,9 +123,6 @@ void Vm::Impl::reject_unsupported() {
     if (config_.gdb) refuse("-gdb " + *config_.gdb, "the gdb stub");
     if (!config_.loadvm.empty()) refuse("-loadvm " + config_.loadvm, "loading VM snapshots");
     if (config_.vnc) refuse("-vnc " + *config_.vnc, "VNC");
-    for (const auto& use : config_.netdevs) refuse(use.location, "networking");
-    for (const auto& use : config_.nets) refuse(use.location, "networking");
-    for (const auto& use : config_.nics) refuse(use.location, "networking");
     if (config_.display) {
         std::string type = config_.display->opts.get_or("type", "");
         if (type != "none") refuse(config_.display->location, "the '" + type + "' display");
@@ -225,6 +227,8 @@ void Vm::Impl::create_objects() {
 
 void Vm::Impl::create_devices() {
     auto& globals = qom::GlobalProperties::instance();
+    // The board's NICs (-nic, -net nic) come before -device, as in QEMU.
+    networks_.create_nics(*machine_);
     for (size_t i = 0; i < config_.debugcons.size(); ++i) {
         const cli::OptionUse& use = config_.debugcons[i];
         chardev::Chardev* chardev =
@@ -322,6 +326,7 @@ void Vm::Impl::create_monitors() {
     monitor::register_qom_commands(*hub_, *machine_);
     vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_, config_.smp);
     block_monitor_ = std::make_unique<BlockMonitor>(*hub_, *machine_, drives_);
+    net_monitor_ = std::make_unique<NetMonitor>(*hub_);
     monitors_ = monitor::create_monitors(*hub_, config_, chardev::ChardevRegistry::global());
     // -nographic (and -serial mon:stdio): the HMP monitor shares stdio with
     // the serial port through the mux; C-a c switches between them.
@@ -350,8 +355,10 @@ void Vm::Impl::build() {
         chardev::MuxChardev::set_quit_handler(
             [this] { run_control_.request_shutdown(ShutdownCause::kHostQmpQuit); });
         create_chardevs();
+        networks_.create_backends(config_, config_.machine.opts.get_or("type", "pc"));
         create_machine();
         create_devices();
+        networks_.print_warnings(config_.qtest.has_value());
         create_accelerator();
         create_monitors();
         chardev::MuxChardev::release_open_events();

@@ -502,14 +502,6 @@ class NotYetTest(VmCase):
     def setUp(self):
         self.start("-S", "-bios", "@TINY@")
 
-    def test_networking_says_not_supported_yet(self):
-        for command, args in (("netdev_add", {"type": "user", "id": "n1"}), ("netdev_del", {"id": "n1"})):
-            with self.assertRaises(QmpError) as raised:
-                self.qmp.command(command, **args)
-            self.assertEqual(raised.exception.desc, f"{command} is not supported yet")
-        for line in ("netdev_add user,id=n1", "netdev_del n1", "set_link n1 off", "info network", "info usernet"):
-            self.assertTrue(self.hmp(line).endswith("is not supported yet\r\n"), line)
-
     def test_device_del_without_hotplug(self):
         with self.assertRaises(QmpError) as raised:
             self.qmp.command("device_del", id="nonexist")

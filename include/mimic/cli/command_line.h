@@ -15,9 +15,9 @@ inline constexpr const char* kVersion = "0.1.0";
 // "-machine help", "-device e1000,help" and friends: listings that need the
 // registries of types, which the caller owns.
 struct HelpRequest {
-    enum class Topic { kMachine, kCpu, kAccel, kDevice, kDeviceProperties, kNetdev, kChardev, kVga, kDisplay };
+    enum class Topic { kMachine, kCpu, kAccel, kDevice, kDeviceProperties, kNetdev, kChardev, kVga, kDisplay, kNicModels };
     Topic topic;
-    std::string subject;  // the device name for kDeviceProperties
+    std::string subject;  // the device name for kDeviceProperties; "-net" for kNicModels from -net
 };
 
 struct ParseOutcome {

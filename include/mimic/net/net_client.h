@@ -79,6 +79,12 @@ public:
     // "net=10.0.2.0,restrict=off".
     virtual std::string info_str() const = 0;
 
+    // netdev_del of a back end a NIC still uses: the back end stops its I/O
+    // (shut_down()) and leaves the list of clients, so find() and all() no
+    // longer see it, but stays the NIC's peer until the NIC goes, as in
+    // QEMU (`info network` still shows it under the NIC).
+    void retire();
+
     // Every live client, in creation order (for `info network`, `set_link`).
     static const std::vector<NetClient*>& all();
     // The live client named `name`, or nullptr.
@@ -90,6 +96,10 @@ protected:
     // The peer emptied the queue of frames we sent it: we may send again.
     virtual void queue_drained() {}
     virtual void link_status_changed() {}
+    // Releases host resources (sockets, fds, the slirp stack); see retire().
+    virtual void shut_down() {}
+
+    friend void notify_link_status(NetClient& client);
 
 private:
     void deliver(std::span<const uint8_t> frame);
@@ -102,5 +112,9 @@ private:
     // Frames sent to us while we could not receive them.
     std::deque<std::vector<uint8_t>> incoming_;
 };
+
+// Runs `client`'s link_status_changed(): `set_link` tells the client and
+// its peer even when their state did not change, as QEMU does.
+void notify_link_status(NetClient& client);
 
 }  // namespace mimic::net
