@@ -13,6 +13,8 @@ std::vector<NetClient*>& clients() {
     return list;
 }
 
+bool g_vm_running = true;
+
 }  // namespace
 
 std::string_view client_kind_name(ClientKind kind) {
@@ -56,7 +58,7 @@ bool NetClient::send(std::span<const uint8_t> frame) {
     NetClient* to = peer_;
     if (!to || !link_up_ || !to->link_up_) return true;
     // Keep order: once something is queued, later frames queue behind it.
-    if (to->incoming_.empty() && !to->flushing_ && to->can_receive()) {
+    if (g_vm_running && to->incoming_.empty() && !to->flushing_ && to->can_receive()) {
         to->deliver(frame);
         return true;
     }
@@ -66,7 +68,7 @@ bool NetClient::send(std::span<const uint8_t> frame) {
 }
 
 void NetClient::flush_queue() {
-    if (flushing_) return;  // receive() may call back into flush_queue()
+    if (flushing_ || !g_vm_running) return;  // receive() may call back into flush_queue()
     flushing_ = true;
     while (!incoming_.empty() && can_receive()) {
         std::vector<uint8_t> frame = std::move(incoming_.front());
@@ -83,6 +85,18 @@ void NetClient::set_link_up(bool up) {
     if (link_up_ == up) return;
     link_up_ = up;
     link_status_changed();
+}
+
+void NetClient::set_vm_running(bool running) {
+    if (g_vm_running == running) return;
+    g_vm_running = running;
+    if (!running) return;
+    // A flush may create or destroy clients (a NIC reacting to a frame);
+    // walk a copy and skip the ones gone meanwhile.
+    std::vector<NetClient*> snapshot = clients();
+    for (NetClient* c : snapshot) {
+        if (std::find(clients().begin(), clients().end(), c) != clients().end()) c->flush_queue();
+    }
 }
 
 void NetClient::retire() {

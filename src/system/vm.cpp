@@ -20,6 +20,7 @@
 #include "mimic/monitor/monitor_hub.h"
 #include "mimic/monitor/monitor_setup.h"
 #include "mimic/monitor/qom_commands.h"
+#include "mimic/net/net_client.h"
 #include "mimic/qom/backend_registry.h"
 #include "mimic/qom/device_add.h"
 #include "mimic/qom/global_properties.h"
@@ -364,12 +365,16 @@ void Vm::Impl::build() {
         chardev::MuxChardev::release_open_events();
         // Stopping the VM parks the vCPU and freezes virtual time; a reset
         // happens with the vCPU parked.
+        // Frames wait in their queues while the VM is stopped (-S, stop).
+        net::NetClient::set_vm_running(false);
         run_control_.set_pause_hook([this] {
             if (tcg_) tcg_->pause();
             vm_stop();
+            net::NetClient::set_vm_running(false);
         });
         run_control_.set_resume_hook([this] {
             vm_start();
+            net::NetClient::set_vm_running(true);
             if (tcg_) tcg_->resume();
         });
         run_control_.set_reset_hook([this] {

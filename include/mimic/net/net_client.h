@@ -15,6 +15,10 @@
 // so until queue_drained() runs. Senders that cannot stop (slirp) ignore it;
 // the queue is bounded and drops beyond kMaxQueuedFrames, as QEMU's does.
 //
+// While the VM is stopped nothing is delivered (a NIC must not write guest
+// memory behind a paused guest's back): every frame queues at its receiver
+// until set_vm_running(true) flushes them all, as QEMU holds its queues.
+//
 // Link state (`set_link`) is per client: a frame is dropped, as on a cable
 // that is unplugged, when the sender's or the receiver's link is down.
 #pragma once
@@ -84,6 +88,10 @@ public:
     // longer see it, but stays the NIC's peer until the NIC goes, as in
     // QEMU (`info network` still shows it under the NIC).
     void retire();
+
+    // The VM runs or stops (see the top); true until told otherwise, so
+    // code without a VM (tests) sees frames delivered at once.
+    static void set_vm_running(bool running);
 
     // Every live client, in creation order (for `info network`, `set_link`).
     static const std::vector<NetClient*>& all();

@@ -89,6 +89,20 @@ TEST(NetClient, QueuesInOrderWhileReceiverIsBusy) {
     EXPECT_EQ(b.received.size(), 4u);
 }
 
+TEST(NetClient, StoppedVmHoldsFramesUntilItRuns) {
+    Recorder a("a"), b("b");
+    NetClient::link(a, b);
+    NetClient::set_vm_running(false);
+    EXPECT_FALSE(a.send(frame(1)));
+    b.flush_queue();  // a receiver asking changes nothing while stopped
+    EXPECT_TRUE(b.received.empty());
+    NetClient::set_vm_running(true);
+    ASSERT_EQ(b.received.size(), 1u);
+    EXPECT_EQ(a.drained, 1);
+    EXPECT_TRUE(a.send(frame(2)));
+    EXPECT_EQ(b.received.size(), 2u);
+}
+
 TEST(NetClient, QueueIsBounded) {
     Recorder a("a"), b("b");
     NetClient::link(a, b);
