@@ -161,7 +161,8 @@ private:
     bool one() {
         rex_at_ = -1;
         if (opt_.fpu && coin()) return fpu_one();
-        switch (rnd(27)) {
+        switch (rnd(28)) {
+        case 27: return shift_cl();
         case 24: return stack_frames();
         case 25: return loops();
         case 26: return xlat_cx8();
@@ -324,6 +325,37 @@ private:
         if (op <= 3) writes((CF | OF) & ~ofu, ofu);
         else writes((ALL & ~AF) & ~ofu, AF | ofu);
         note("shift%d size%u count%u", op, size, count);
+        return true;
+    }
+
+    // Shifts and rotates by CL: counts of zero (flags untouched), within the
+    // width, and (8/16-bit) beyond it, where CF and OF are undefined.
+    bool shift_cl() {
+        int op = static_cast<int>(std::array<int, 7>{0, 1, 2, 3, 4, 5, 7}[rnd(7)]);
+        if ((op == 2 || op == 3) && !can_read(CF)) return false;
+        unsigned count;
+        switch (rnd(4)) {
+        case 0: count = 0; break;
+        case 1: count = 1; break;
+        case 2: count = rnd(32) | (rnd(2) << 5); break;   // the top bits are masked off (but bit 5 for 64-bit)
+        default: count = rnd(8); break;
+        }
+        b(0xb1);   // mov cl, count
+        b(static_cast<uint8_t>(count));
+        unsigned size = pick_size();
+        unsigned bits = size * 8;
+        unsigned masked = count & (size == 8 ? 63 : 31);
+        bool mem = coin();
+        int rm = dest_reg(size);
+        b(size == 1 ? 0xd2 : 0xd3);
+        modrm(op, rm, mem, size);
+        if (masked != 0) {
+            uint32_t undef = masked == 1 ? 0 : OF;
+            if (masked >= bits && op != 0 && op != 1) undef |= CF | OF;   // beyond the width (RCL/RCR: count mod width+1)
+            if (op <= 3) writes((CF | OF) & ~undef, undef);
+            else writes((ALL & ~AF) & ~undef, AF | undef);
+        }
+        note("shift%d size%u by cl=%u", op, size, count);
         return true;
     }
 

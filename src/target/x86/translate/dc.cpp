@@ -213,6 +213,11 @@ void Dc::set_cc_op(CcOp op) {
 
 I32 Dc::flags_all() {
     I32 f = b.temp_i32();
+    if (cc_op == kCcOpEflags) {   // already materialised: no helper call
+        b.extrl_i64_i32(f, g.cc_src);
+        b.and_(f, f, kFlagsArith);
+        return f;
+    }
     b.call(MIMIC_HELPER_F(helper_cc_compute_all, tcg::kHelperNoWriteGlobals | tcg::kHelperNoSideEffects), f,
            {b.env()});
     return f;
