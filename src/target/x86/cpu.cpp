@@ -205,9 +205,53 @@ void CpuImpl::send_sipi(uint8_t vector) {
     wake();
 }
 
+namespace {
+
+bool tlb_entry_valid(const tcg::TlbEntry& e) {
+    return e.addr_read != tcg::kTlbInvalid || e.addr_write != tcg::kTlbInvalid || e.addr_code != tcg::kTlbInvalid;
+}
+
+// The page an entry maps (tags hold the page address when valid).
+uint64_t tlb_entry_page(const tcg::TlbEntry& e) {
+    uint64_t tag = e.addr_read != tcg::kTlbInvalid ? e.addr_read : e.addr_write != tcg::kTlbInvalid ? e.addr_write
+                                                                                                     : e.addr_code;
+    return tag & tcg::kPageMask;
+}
+
+}  // namespace
+
+void CpuImpl::tlb_evict_to_victim(unsigned mmu_idx, uint64_t vaddr) {
+    const uint64_t page = vaddr & tcg::kPageMask;
+    for (VictimEntry& v : tlb_victim_[mmu_idx])   // the walk just done supersedes them
+        if (tlb_entry_valid(v.e) && tlb_entry_page(v.e) == page) std::memset(&v.e, 0xff, sizeof(v.e));
+    const unsigned idx = tcg::SoftTlb::index(vaddr);
+    const tcg::TlbEntry& e = env_.tlb.table[mmu_idx][idx];
+    if (!tlb_entry_valid(e) || tlb_entry_page(e) == page) return;
+    unsigned& next = tlb_victim_next_[mmu_idx];
+    tlb_victim_[mmu_idx][next] = VictimEntry{e, tlb_global_[mmu_idx][idx]};
+    next = (next + 1) % kVictimTlbSize;
+}
+
+bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
+    const uint64_t page = vaddr & tcg::kPageMask;
+    for (VictimEntry& v : tlb_victim_[mmu_idx]) {
+        uint64_t tag = access == 0 ? v.e.addr_read : access == 1 ? v.e.addr_write : v.e.addr_code;
+        if (tag != page) continue;
+        const unsigned idx = tcg::SoftTlb::index(vaddr);
+        std::swap(env_.tlb.table[mmu_idx][idx], v.e);
+        bool g = tlb_global_[mmu_idx][idx];
+        tlb_global_[mmu_idx][idx] = v.global;
+        v.global = g;
+        return true;
+    }
+    return false;
+}
+
 void CpuImpl::tlb_flush() {
     env_.tlb.flush();
     std::memset(tlb_global_, 0, sizeof(tlb_global_));
+    for (auto& mode : tlb_victim_)
+        for (VictimEntry& v : mode) std::memset(&v.e, 0xff, sizeof(v.e));
     tlb_has_large_ = false;
     if (executor_) executor_->flush_jump_cache();
 }
@@ -223,6 +267,9 @@ void CpuImpl::tlb_flush_nonglobal() {
     for (unsigned m = 0; m < tcg::kNumMmuModes; ++m)
         for (unsigned i = 0; i < tcg::kTlbSize; ++i)
             if (!tlb_global_[m][i]) std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
+    for (auto& mode : tlb_victim_)
+        for (VictimEntry& v : mode)
+            if (!v.global) std::memset(&v.e, 0xff, sizeof(v.e));
     executor_->flush_jump_cache();
 }
 
@@ -233,6 +280,10 @@ void CpuImpl::tlb_flush_page(uint64_t vaddr) {
         return;
     }
     env_.tlb.flush_page(vaddr);
+    for (auto& mode : tlb_victim_)
+        for (VictimEntry& v : mode)
+            if (tlb_entry_valid(v.e) && tlb_entry_page(v.e) == (vaddr & tcg::kPageMask))
+                std::memset(&v.e, 0xff, sizeof(v.e));
     executor_->flush_jump_cache();
 }
 
@@ -249,6 +300,12 @@ void CpuImpl::drop_writable_mappings(uintptr_t host_page) {
             for (auto& e : mode) {
                 if (e.addr_write == tcg::kTlbInvalid) continue;
                 if (e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
+            }
+        }
+        for (auto& mode : cpu->tlb_victim_) {
+            for (VictimEntry& v : mode) {
+                if (v.e.addr_write == tcg::kTlbInvalid) continue;
+                if (v.e.addr_write + v.e.addend == host_page) v.e.addr_write = tcg::kTlbInvalid;
             }
         }
     }

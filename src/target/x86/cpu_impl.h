@@ -116,8 +116,25 @@ public:
     void bql_lock() { if (hooks_.lock_bql) hooks_.lock_bql(); }
     void bql_unlock() { if (hooks_.unlock_bql) hooks_.unlock_bql(); }
 
+    // The victim TLB (as QEMU's): entries the direct-mapped TLB evicted, so
+    // that two pages with the same index (a copy between buffers a multiple
+    // of 1 MiB apart) swap back in instead of walking the page tables on
+    // every access. Only the slow path looks here.
+    // Before tlb_fill replaces the entry for vaddr's index: keep the old one.
+    void tlb_evict_to_victim(unsigned mmu_idx, uint64_t vaddr);
+    // Swaps a victim entry allowing `access` (0 read, 1 write, 2 exec) to
+    // vaddr's page into the TLB; false if there is none.
+    bool tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access);
+
     bool tlb_global_[tcg::kNumMmuModes][tcg::kTlbSize] = {};
     bool tlb_has_large_ = false;
+    static constexpr unsigned kVictimTlbSize = 8;
+    struct VictimEntry {
+        tcg::TlbEntry e;
+        bool global;
+    };
+    VictimEntry tlb_victim_[tcg::kNumMmuModes][kVictimTlbSize];
+    unsigned tlb_victim_next_[tcg::kNumMmuModes] = {};
 
 private:
     void wake();

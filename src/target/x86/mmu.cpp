@@ -170,6 +170,7 @@ void tlb_fill(CpuState* env, uint64_t vaddr, const Walk& w, unsigned mmu_idx) {
     if (!t.host || t.length < tcg::kPageSize) return;
     if (page_has_data_breakpoint(env, vaddr)) return;
     bool write = w.writable && w.dirty && t.writable;
+    cpu.tlb_evict_to_victim(mmu_idx, vaddr);
     cpu.env_.tlb.set(mmu_idx, vaddr, t.host, true, write, w.exec);
     cpu.note_tlb_entry(mmu_idx, vaddr, w.global, w.page_size > 4096);
 }
@@ -222,7 +223,14 @@ uint64_t do_load(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx,
     check_canonical(env, vaddr, size, retaddr);
     if (acc != kExec) data_breakpoint_access(env, vaddr, size, false, retaddr);
     uint64_t off = vaddr & (tcg::kPageSize - 1);
-    if (off + size <= tcg::kPageSize) return access_page(env, vaddr, 0, size, acc, mmu_idx, retaddr);
+    if (off + size <= tcg::kPageSize) {
+        if (cpu_of(env).tlb_victim_refill(mmu_idx, vaddr, acc)) {
+            uint64_t v = 0;
+            std::memcpy(&v, reinterpret_cast<const void*>(vaddr + env->tlb.entry(mmu_idx, vaddr).addend), size);
+            return v;
+        }
+        return access_page(env, vaddr, 0, size, acc, mmu_idx, retaddr);
+    }
     // Crosses a page: byte by byte, both pages checked before the value is used.
     uint64_t v = 0;
     for (unsigned i = 0; i < size; ++i)
@@ -235,6 +243,10 @@ void do_store(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsi
     data_breakpoint_access(env, vaddr, size, true, retaddr);
     uint64_t off = vaddr & (tcg::kPageSize - 1);
     if (off + size <= tcg::kPageSize) {
+        if (cpu_of(env).tlb_victim_refill(mmu_idx, vaddr, kWrite)) {
+            std::memcpy(reinterpret_cast<void*>(vaddr + env->tlb.entry(mmu_idx, vaddr).addend), &value, size);
+            return;
+        }
         access_page(env, vaddr, value, size, kWrite, mmu_idx, retaddr);
         return;
     }
@@ -367,7 +379,12 @@ uint64_t get_code_phys(CpuState* env, uint64_t vaddr, uintptr_t* host_page, uint
 }
 
 uint8_t code_ldub(CpuState* env, uint64_t vaddr) {
-    return static_cast<uint8_t>(do_load(env, vaddr, 1, cpu_mmu_index(env), 0, kExec));
+    // The translator fetches byte by byte; get_code_phys has just entered
+    // the page into the TLB, so this is nearly always a hit.
+    const unsigned mmu_idx = cpu_mmu_index(env);
+    const tcg::TlbEntry& e = env->tlb.entry(mmu_idx, vaddr);
+    if (e.addr_code == (vaddr & tcg::kPageMask)) return *reinterpret_cast<const uint8_t*>(vaddr + e.addend);
+    return static_cast<uint8_t>(do_load(env, vaddr, 1, mmu_idx, 0, kExec));
 }
 
 }  // namespace mimic::x86
