@@ -553,29 +553,28 @@ void set_zf(CpuState* env, bool z) {
     env->cc_op = kCcOpEflags;
 }
 
+// LAR and LSL: whether they may read `sel`'s descriptor (system descriptors
+// only of the types `system_ok` marks), also into ZF.
+bool readable_descriptor(CpuState* env, uint32_t sel, const bool (&system_ok)[16], Descriptor& d, uintptr_t ra) {
+    bool ok = visible_descriptor(env, static_cast<uint16_t>(sel), d, ra);
+    if (ok && d.is_system()) ok = system_ok[d.type() & 0xf];
+    set_zf(env, ok);
+    return ok;
+}
+
 }  // namespace
 
 // Returns the value to load, or (uint64_t)-1 with ZF clear.
 uint64_t helper_lar(CpuState* env, uint32_t sel) {
+    static constexpr bool kSystemOk[16] = {0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0};
     Descriptor d;
-    bool ok = visible_descriptor(env, static_cast<uint16_t>(sel), d, MIMIC_GETPC());
-    if (ok && d.is_system()) {
-        static constexpr bool kValid[16] = {0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0};
-        ok = kValid[d.type() & 0xf];
-    }
-    set_zf(env, ok);
-    return ok ? (d.hi & 0x00f0ff00) : ~0ull;
+    return readable_descriptor(env, sel, kSystemOk, d, MIMIC_GETPC()) ? (d.hi & 0x00f0ff00) : ~0ull;
 }
 
 uint64_t helper_lsl(CpuState* env, uint32_t sel) {
+    static constexpr bool kSystemOk[16] = {0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0};
     Descriptor d;
-    bool ok = visible_descriptor(env, static_cast<uint16_t>(sel), d, MIMIC_GETPC());
-    if (ok && d.is_system()) {
-        static constexpr bool kValid[16] = {0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0};
-        ok = kValid[d.type() & 0xf];
-    }
-    set_zf(env, ok);
-    return ok ? d.limit() : ~0ull;
+    return readable_descriptor(env, sel, kSystemOk, d, MIMIC_GETPC()) ? d.limit() : ~0ull;
 }
 
 void helper_verr(CpuState* env, uint32_t sel) {
