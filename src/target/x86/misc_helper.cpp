@@ -201,20 +201,23 @@ int64_t tsc_to_virtual_ns(uint64_t tsc) {
     return ns > static_cast<unsigned __int128>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(ns);
 }
 
-void helper_rdtsc(CpuState* env) {
-    if ((env->cr[4] & kCr4TSD) && env->cpl() != 0 && (env->cr[0] & kCr0PE))
-        raise_exception(env, kExcGP, MIMIC_GETPC());
+namespace {
+
+// RDTSC and RDTSCP: the TSC into EDX:EAX, unless CR4.TSD reserves it for
+// CPL 0 in protected mode.
+void read_tsc(CpuState* env, uintptr_t ra) {
+    if ((env->cr[4] & kCr4TSD) && env->cpl() != 0 && (env->cr[0] & kCr0PE)) raise_exception(env, kExcGP, ra);
     uint64_t t = host_ticks() + env->msr.tsc_offset;
     env->regs[0] = t & 0xffffffff;
     env->regs[2] = t >> 32;
 }
 
+}  // namespace
+
+void helper_rdtsc(CpuState* env) { read_tsc(env, MIMIC_GETPC()); }
+
 void helper_rdtscp(CpuState* env) {
-    if ((env->cr[4] & kCr4TSD) && env->cpl() != 0 && (env->cr[0] & kCr0PE))
-        raise_exception(env, kExcGP, MIMIC_GETPC());
-    uint64_t t = host_ticks() + env->msr.tsc_offset;
-    env->regs[0] = t & 0xffffffff;
-    env->regs[2] = t >> 32;
+    read_tsc(env, MIMIC_GETPC());
     env->regs[1] = static_cast<uint32_t>(env->msr.tsc_aux);
 }
 
