@@ -94,7 +94,7 @@ net::UserNetdev* lookup_user(const std::string* id, monitor::HmpContext& ctx) {
         return nullptr;
     }
     auto* user = dynamic_cast<net::UserNetdev*>(client);
-    if (!user) ctx.print("invalid netdev id '{}'\n", *id);
+    if (!user) ctx.print("invalid device specified\n");
     return user;
 }
 
