@@ -9,8 +9,10 @@ ports picked free at run time. The suite also passes with
 MIMIC_SYSTEM=qemu-system-x86_64, which is how the texts were checked.
 """
 
+import fcntl
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -319,6 +321,87 @@ class SocketBackendTest(NetCase):
         mine.sendto(frame, ("127.0.0.1", l1))
         data, sender = mine.recvfrom(65536)
         self.assertEqual((data, sender[1]), (frame, l2))
+
+
+def tap_usable():
+    try:
+        with open("/dev/net/tun", "rb"):
+            return os.geteuid() == 0
+    except OSError:
+        return False
+
+
+def set_interface_up(name):
+    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sH14x", name.encode(), 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", name.encode(), flags | IFF_UP))
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM) or IS_QEMU, "MIMIC_SYSTEM not set")
+class TapBackendTest(NetCase):
+    def test_without_permission_one_line_error(self):
+        argv = [SYSTEM, "-display", "none", "-S", "-nodefaults", "-netdev", "tap,id=t0,script=no,downscript=no"]
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                self.skipTest("setpriv (util-linux) not installed")
+            argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + argv
+        result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
+        self.assertEqual((result.returncode, result.stderr),
+                         (1, f"{PROGRAM}: -netdev tap,id=t0,script=no,downscript=no: "
+                             "could not open /dev/net/tun: Permission denied\n"))
+
+    @staticmethod
+    def read_framed(stream, wanted):
+        """Reads length-prefixed frames from `stream` until one is `wanted`."""
+        buffer = b""
+        while True:
+            while len(buffer) < 4 or len(buffer) < 4 + struct.unpack(">I", buffer[:4])[0]:
+                chunk = stream.recv(65536)
+                if not chunk:
+                    raise EOFError("stream closed")
+                buffer += chunk
+            length = struct.unpack(">I", buffer[:4])[0]
+            frame, buffer = buffer[4:4 + length], buffer[4 + length:]
+            if wanted(frame):
+                return frame
+
+    @unittest.skipUnless(tap_usable(), "needs root and /dev/net/tun")
+    def test_frames_between_the_host_interface_and_a_socket(self):
+        """The kernel's side of the TAP sends a frame; it comes out of a
+        socket back end on the same hub, and the way back."""
+        ifname = f"mimictap{os.getpid() % 10000}"
+        port = free_port()
+        self.start("-bios", "@TINY@", "-nodefaults",
+                   "-netdev", f"tap,id=t0,ifname={ifname},script=no,downscript=no",
+                   "-netdev", f"socket,id=s0,listen=127.0.0.1:{port}",
+                   "-netdev", "hubport,id=p0,hubid=1,netdev=t0",
+                   "-netdev", "hubport,id=p1,hubid=1,netdev=s0")
+        self.assertIn(f"t0: index=0,type=tap,ifname={ifname},script=no,downscript=no",
+                      self.hmp("info network"))
+        set_interface_up(ifname)
+        peer = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.addCleanup(peer.close)
+        self.wait_for(lambda: "connection from" in self.hmp("info network"), "the accept")
+        host = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88B5))
+        host.bind((ifname, 0))
+        host.settimeout(5)
+        self.addCleanup(host.close)
+        # 88B5: the IEEE "local experimental" EtherType, which nothing in
+        # the host kernel answers or sends.
+        out_frame = b"\x02\x00\x00\x00\x00\x01" + b"\x02\x00\x00\x00\x00\x02" + b"\x88\xb5" + b"to-socket".ljust(46, b".")
+        host.send(out_frame)
+        # The kernel sends its own frames (IPv6 neighbour discovery) when
+        # the interface comes up; ours is the one with our EtherType.
+        self.assertEqual(self.read_framed(peer, lambda f: f[12:14] == b"\x88\xb5"), out_frame)
+        in_frame = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x88\xb5" + b"to-host".ljust(46, b".")
+        peer.sendall(struct.pack(">I", len(in_frame)) + in_frame)
+        while True:
+            got = host.recv(65536)
+            if got[12:14] == b"\x88\xb5" and got.startswith(in_frame[:6]):
+                break
+        self.assertEqual(got, in_frame)
 
 
 if __name__ == "__main__":
