@@ -26,8 +26,16 @@ MIMIC_REGISTER_TYPE({
         {
             qom::prop::pci_devfn("addr", &PciDevice::devfn_, -1, "Slot and optional function number, example: 06.0 or 06"),
             qom::prop::string("romfile", &PciDevice::romfile_),
+            qom::prop::uint32("romsize", &PciDevice::romsize_, PciDevice::kRomSizeAuto),
             qom::prop::uint32("rombar", &PciDevice::rombar_, 1),
             qom::prop::boolean("multifunction", &PciDevice::multifunction_, false),
+            // Accepted and kept as QEMU's generic PCI properties are; what
+            // they steer (PCIe capability details, failover pairs, the ACPI
+            // slot index) is not modelled.
+            qom::prop::boolean("x-pcie-lnksta-dllla", &PciDevice::x_pcie_lnksta_dllla_, true),
+            qom::prop::boolean("x-pcie-extcap-init", &PciDevice::x_pcie_extcap_init_, true),
+            qom::prop::string("failover_pair_id", &PciDevice::failover_pair_id_),
+            qom::prop::uint32("acpi-index", &PciDevice::acpi_index_, 0),
         },
     .bus_type = qom::kTypePciBus,
 });
@@ -254,6 +262,8 @@ uint8_t PciDevice::add_capability(uint8_t id, uint8_t offset, uint8_t size) {
 
 void PciDevice::set_option_rom(const std::vector<uint8_t>& data) {
     uint64_t size = round_up_pow2(std::max<uint64_t>(data.size(), 2048));
+    if (romsize_ != kRomSizeAuto) size = romsize_;  // checked against the file by load_option_rom
+    romsize_ = static_cast<uint32_t>(size);  // what `info qtree` shows, as QEMU
     rom_ = memory::MemoryRegion::make_rom(fmt::format("{}.rom", type_name()), size);
     std::copy(data.begin(), data.end(), rom_->host());
     register_bar(kPciRomBar, 0, *rom_);
@@ -270,6 +280,8 @@ void PciDevice::load_option_rom(const std::string& name) {
     std::ifstream file(*path, std::ios::binary);
     std::vector<uint8_t> data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
     if (data.empty()) throw Error("failed to load romfile \"{}\"", name);
+    if (romsize_ != kRomSizeAuto && data.size() > romsize_)
+        throw Error("romfile \"{}\" ({} bytes) is too large for ROM size {}", name, data.size(), romsize_);
     set_option_rom(data);
 }
 
@@ -287,6 +299,8 @@ void PciDevice::do_realize() {
     set_w1cmask_word(pc::kStatus, kStatusW1c);
     config_[pc::kInterruptPin] = 1;
     if (multifunction_) config_[pc::kHeaderType] = kPciHeaderTypeMultiFunction;
+    if (romsize_ != kRomSizeAuto && (romsize_ == 0 || (romsize_ & (romsize_ - 1))))
+        throw Error("ROM size {} is not a power of two", romsize_);
     pci_realize();
     std::string rom = romfile_.empty() ? default_romfile() : romfile_;
     if (!rom.empty() && rombar_) {

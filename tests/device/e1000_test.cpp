@@ -10,6 +10,7 @@
 #include "qtest_client.h"
 
 using mimic::test::QtestClient;
+using mimic::test::QtestError;
 
 namespace {
 
@@ -62,6 +63,23 @@ TEST(E1000, PciIdentityBarsAndOptionRom) {
     pci_write(vm, 0x30, 0xfeb00001);
     pci_write(vm, 0x04, 0x0002);
     EXPECT_EQ(vm.readw(0xfeb00000), 0xaa55);
+}
+
+TEST(E1000, RomsizeSetsTheRomBarAsQemu) {
+    {
+        QtestClient vm(args("romsize=524288"));
+        pci_write(vm, 0x30, 0xfffff800);
+        EXPECT_EQ(pci_read(vm, 0x30) & 0xfffff800, 0xfff80000u);
+    }
+    for (auto [value, error] : {std::pair{"3000", "ROM size 3000 is not a power of two"},
+                                std::pair{"4096", "is too large for ROM size 4096"}}) {
+        try {
+            QtestClient vm(args(std::string("romsize=") + value));
+            ADD_FAILURE() << "started with romsize=" << value;
+        } catch (const QtestError& e) {
+            EXPECT_NE(std::string(e.what()).find(error), std::string::npos) << e.what();
+        }
+    }
 }
 
 TEST(E1000, RegistersEepromAndIoWindow) {

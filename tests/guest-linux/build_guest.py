@@ -25,6 +25,15 @@ the kernel command line:
                    compares the md5 of its first 64 KiB; with also
                    mimic.write=<word>, writes "MIMIC-GUEST-WROTE:<word>\n" at
                    byte 65536 of /dev/sda (for the host to find in the image)
+    network        with mimic.net=<address>: loads e1000 (and what it
+                   needs), brings eth0 up and asks DHCP (busybox udhcpc)
+                   for a lease, which must give <address>; then
+                   with mimic.wget=<url> and mimic.wget_md5=<md5>: fetches
+                   the URL with busybox wget and compares its md5;
+                   with mimic.serve=<port>: prints "MIMIC-GUEST: serving
+                   <md5> on port <port>" and serves "MIMIC-NET-HELLO\n"
+                   plus 256 KiB of random data to one TCP client with
+                   busybox nc (large enough for the guest to use TSO)
 and prints "MIMIC-GUEST: PASS" (or FAIL, after the failed checks) on the
 console, then `reboot -f`, so that an emulator run with -no-reboot exits 0
 (with mimic.end=poweroff: `poweroff -f`, an ACPI S5 power-off; with
@@ -52,9 +61,23 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KERNEL_META_PACKAGE = "linux-image-amd64"
-# The modules the disk check loads, dependencies found from .modinfo.
+# The modules the disk and network checks load, dependencies found from
+# .modinfo (built-in ones are skipped).
 DISK_MODULES = ["ata_piix", "sd_mod"]
-FORMAT_VERSION = 1  # bump when the layout of the initramfs changes
+NET_MODULES = ["e1000", "af_packet"]
+FORMAT_VERSION = 2  # bump when the layout of the initramfs changes
+
+# busybox udhcpc runs this with the lease in its environment.
+UDHCPC_SCRIPT = r"""#!/bin/sh
+case "$1" in
+deconfig) ifconfig "$interface" 0.0.0.0 ;;
+bound|renew)
+    ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
+    for r in $router; do route add default gw "$r" dev "$interface"; break; done
+    echo "MIMIC-CHECK info: DHCP lease $ip router $router dns $dns"
+    ;;
+esac
+"""
 
 INIT_SCRIPT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -115,6 +138,43 @@ if [ -n "$disk_md5" ]; then
         fi
     else
         fail "no /dev/sda"
+    fi
+fi
+
+want_ip=$(param mimic.net)
+if [ -n "$want_ip" ]; then
+    for module in $(cat /etc/modules-net.load); do insmod "/lib/modules/$module" 2>/dev/null; done
+    tries=0
+    while [ ! -e /sys/class/net/eth0 ] && [ $tries -lt 100 ]; do sleep 0.1; tries=$((tries + 1)); done
+    ifconfig lo 127.0.0.1 up
+    if ifconfig eth0 up && udhcpc -i eth0 -n -q -t 10 -T 2 -s /etc/udhcpc.script > /tmp/udhcpc.out 2>&1; then
+        cat /tmp/udhcpc.out
+        got_ip=$(ifconfig eth0 | sed -n 's/.*inet addr:\([0-9.]*\).*/\1/p')
+        if [ "$got_ip" = "$want_ip" ]; then ok "eth0 has $got_ip by DHCP"; else fail "eth0 has '$got_ip', expected $want_ip"; fi
+    else
+        cat /tmp/udhcpc.out
+        fail "no DHCP lease on eth0"
+    fi
+    url=$(param mimic.wget)
+    if [ -n "$url" ]; then
+        if wget -q -O /tmp/download "$url"; then
+            got=$(md5sum < /tmp/download | cut -d' ' -f1)
+            if [ "$got" = "$(param mimic.wget_md5)" ]; then ok "wget $url: md5 $got"; else fail "wget $url: md5 $got"; fi
+        else
+            fail "wget $url"
+        fi
+    fi
+    port=$(param mimic.serve)
+    if [ -n "$port" ]; then
+        { echo "MIMIC-NET-HELLO"; dd if=/dev/urandom bs=1024 count=256 2>/dev/null; } > /tmp/served
+        timeout 300 nc -l -p "$port" -e cat /tmp/served &
+        server=$!
+        # Announce only once nc listens, or the host's connection is refused.
+        listening=":$(printf '%04X' "$port") 00000000:0000 0A"
+        tries=0
+        while ! grep -q "$listening" /proc/net/tcp && [ $tries -lt 100 ]; do sleep 0.1; tries=$((tries + 1)); done
+        echo "MIMIC-GUEST: serving $(md5sum < /tmp/served | cut -d' ' -f1) on port $port"
+        if wait $server; then ok "served port $port"; else fail "nc -l -p $port"; fi
     fi
 fi
 
@@ -266,7 +326,7 @@ def build(target):
         "kernel": [kernel_pkg, candidate_version(kernel_pkg)],
         "busybox": candidate_version("busybox-static"),
         "sources": hashlib.sha256(open(os.path.join(HERE, "checks.c"), "rb").read() +
-                                  INIT_SCRIPT.encode()).hexdigest(),
+                                  INIT_SCRIPT.encode() + UDHCPC_SCRIPT.encode()).hexdigest(),
     }
     stamp = os.path.join(target, "inputs.json")
     if (os.path.exists(stamp) and json.load(open(stamp)) == inputs and
@@ -301,6 +361,12 @@ def build(target):
             archive.file("lib/modules/%s.ko" % name, data)
             load.append(name + ".ko")
         archive.file("etc/modules.load", ("\n".join(load) + "\n").encode())
+        load = []
+        for name, data in module_load_order(root, release, NET_MODULES):
+            archive.file("lib/modules/%s.ko" % name, data)
+            load.append(name + ".ko")
+        archive.file("etc/modules-net.load", ("\n".join(load) + "\n").encode())
+        archive.file("etc/udhcpc.script", UDHCPC_SCRIPT.encode(), 0o755)
 
         os.makedirs(target, exist_ok=True)
         with open(os.path.join(target, "initrd.img.tmp"), "wb") as f:

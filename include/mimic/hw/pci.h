@@ -33,7 +33,8 @@
 // the spec says.
 //
 // Properties every function has: addr (devfn, "01.1"), romfile, rombar,
-// multifunction.
+// romsize, multifunction, and QEMU's acpi-index, failover_pair_id and
+// x-pcie-* (accepted, not acted on).
 #pragma once
 
 #include <array>
@@ -268,6 +269,12 @@ public:
     std::string romfile_;
     uint32_t rombar_ = 1;
     bool multifunction_ = false;
+    static constexpr uint32_t kRomSizeAuto = 0xffffffff;  // the file's size, rounded up
+    uint32_t romsize_ = kRomSizeAuto;
+    uint32_t acpi_index_ = 0;
+    std::string failover_pair_id_;
+    bool x_pcie_extcap_init_ = true;
+    bool x_pcie_lnksta_dllla_ = true;
 
 private:
     friend class PciHost;
