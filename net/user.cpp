@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <fmt/format.h>
 #include <memory>
 
 #include "backends.h"
+#include "mimic/chardev/registry.h"
 #include "mimic/cli/opts.h"
 #include "mimic/main_loop/clock.h"
 #include "mimic/main_loop/main_loop.h"
@@ -279,6 +281,16 @@ struct UserNetdev::State {
     std::vector<int> index_to_fd;  // slirp's poll indices
     std::map<int, int> wanted;     // filled by slirp_pollfds_fill
     std::vector<std::unique_ptr<Timer>> timers;
+    // guestfwd=...-CHARDEV: a chardev "guestfwd.tcp.PORT" carries the
+    // guest's connection to server:port.
+    struct ChardevForward {
+        State* state;
+        in_addr server;
+        int port;
+        chardev::Chardev* chardev;
+        chardev::FunctionFrontend frontend;
+    };
+    std::vector<std::unique_ptr<ChardevForward>> chardev_forwards;
 };
 
 namespace {
@@ -457,6 +469,13 @@ void UserNetdev::shut_down() {
         g_source_unref(state_->source);
     }
     slirp_cleanup(state_->slirp);
+    for (auto& fwd : state_->chardev_forwards) {
+        fwd->chardev->detach(&fwd->frontend);
+        try {
+            chardev::ChardevRegistry::global().remove(fwd->chardev->id());
+        } catch (const Error&) {
+        }
+    }
     delete state_;
     state_ = nullptr;
 }
@@ -484,10 +503,43 @@ bool UserNetdev::remove_hostfwd(const HostForward& fwd) {
 
 void UserNetdev::add_guestfwd(std::string_view rule) {
     GuestForward fwd = parse_guestfwd(rule);
-    if (fwd.command.empty())
-        throw Error("guestfwd to a character device ('{}') is not supported yet", fwd.chardev);
-    if (slirp_add_exec(state_->slirp, fwd.command.c_str(), &fwd.server, fwd.port) < 0)
+    if (!fwd.command.empty()) {
+        if (slirp_add_exec(state_->slirp, fwd.command.c_str(), &fwd.server, fwd.port) < 0)
+            throw Error("Conflicting/invalid host:port in guest forwarding rule '{}'", rule);
+        return;
+    }
+    std::string id = fmt::format("guestfwd.tcp.{}", fwd.port);
+    chardev::Chardev* chr = nullptr;
+    try {
+        chr = chardev::ChardevRegistry::global().create_legacy(fwd.chardev, id).chardev;
+    } catch (const Error& e) {
+        // QEMU reports the chardev's own complaint first, then this.
+        std::fprintf(stderr, "mimic-system-x86_64: %s\n", e.what());
+    }
+    if (!chr) throw Error("Could not open guest forwarding device '{}'", id);
+    auto entry = std::make_unique<State::ChardevForward>();
+    State::ChardevForward* raw = entry.get();
+    raw->state = state_;
+    raw->server = fwd.server;
+    raw->port = fwd.port;
+    raw->chardev = chr;
+    raw->frontend.on_can_receive = [raw]() -> size_t {
+        return slirp_socket_can_recv(raw->state->slirp, raw->server, raw->port);
+    };
+    raw->frontend.on_receive = [raw](std::span<const uint8_t> data) {
+        slirp_socket_recv(raw->state->slirp, raw->server, raw->port, data.data(), static_cast<int>(data.size()));
+    };
+    auto write_to_chardev = [](const void* buf, size_t len, void* opaque) -> ssize_t {
+        auto* f = static_cast<State::ChardevForward*>(opaque);
+        f->chardev->write_all({static_cast<const uint8_t*>(buf), len});
+        return static_cast<ssize_t>(len);
+    };
+    if (slirp_add_guestfwd(state_->slirp, write_to_chardev, raw, &raw->server, raw->port) < 0) {
+        chardev::ChardevRegistry::global().remove(id);
         throw Error("Conflicting/invalid host:port in guest forwarding rule '{}'", rule);
+    }
+    chr->attach(&raw->frontend);
+    state_->chardev_forwards.push_back(std::move(entry));
 }
 
 std::string UserNetdev::connection_info() const {

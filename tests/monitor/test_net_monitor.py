@@ -213,6 +213,19 @@ class UsernetTest(NetCase):
         self.assertEqual(self.hmp("hostfwd_add tcp::1-:2"), "user mode network stack not in use\r\n")
         self.assertEqual(self.hmp("hostfwd_add s tcp::1-:2"), "invalid device specified\r\n")
 
+    def test_guestfwd_to_a_chardev(self):
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(10)
+        self.addCleanup(server.close)
+        port = server.getsockname()[1]
+        self.start("-S", "-nodefaults", "-netdev", f"user,id=n0,guestfwd=tcp:10.0.2.100:1234-tcp:127.0.0.1:{port}")
+        connection, (_, local_port) = server.accept()
+        self.addCleanup(connection.close)
+        self.assertEqual(self.hmp("info chardev").split("\r\n")[0],
+                         f"guestfwd.tcp.1234: filename=tcp:127.0.0.1:{local_port} <-> 127.0.0.1:{port}")
+
     def test_usernet_on_hub_0(self):
         self.start("-S", "-net", "nic", "-net", "user")
         self.assertTrue(mask(self.hmp("info usernet")).startswith("Hub 0 (#net1xx):\n  Protocol[State]"))
