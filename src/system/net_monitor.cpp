@@ -152,9 +152,17 @@ NetMonitor::NetMonitor(monitor::MonitorHub& hub) {
 
     monitor::HmpTable& hmp = hub.hmp();
     hmp.add_command({"netdev_add", "[user|tap|socket|hubport],id=str[,prop=value][,...]", "add host network device",
-                     {{"netdev", HmpArgKind::kRestOfLine}},
+                     {{"netdev", HmpArgKind::kRestOfLine, monitor::kOptional}},
                      [](const Json& args, monitor::HmpContext& ctx) {
-                         cli::Opts opts = cli::parse_opts(args["netdev"].get<std::string>(), "type");
+                         std::string text = args.value("netdev", std::string());
+                         // QEMU's option parser wants the id before anything else.
+                         if (text.empty()) throw Error("Parameter 'id' is missing");
+                         if (text == "help" || text == "?") {
+                             ctx.print("Available netdev backend types:\n");
+                             for (const net::BackendType* type : net::backend_types()) ctx.print("{}\n", type->name);
+                             return;
+                         }
+                         cli::Opts opts = cli::parse_opts(text, "type");
                          if (!opts.id().empty() && (net::client_name_taken(opts.id()) ||
                                                     qom::BackendRegistry::instance().find(
                                                         qom::BackendKind::kNetdev, opts.id()))) {

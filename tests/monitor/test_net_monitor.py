@@ -125,6 +125,8 @@ class NetdevCommandsTest(NetCase):
             ("netdev_add user,id=n1", ""),
             ("netdev_add foo,id=x", "Error: Parameter 'type' does not accept value 'foo'\n"),
             ("netdev_add user", "Error: Parameter 'id' is missing\n"),
+            ("netdev_add", "Error: Parameter 'id' is missing\n"),
+            ("netdev_del", "netdev_del: string expected\nTry \"help netdev_del\" for more information\n"),
             ("netdev_add user,id=n2,bad=1", "Error: Invalid parameter 'bad'\n"),
             ("info network", nic + n0 + "n1: index=0,type=user,net=10.0.2.0,restrict=off\n"),
             ("netdev_del n1", ""),
