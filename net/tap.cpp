@@ -139,6 +139,9 @@ std::unique_ptr<NetClient> create(const std::string& name, const cli::Opts& opts
             throw Error("ifname=, script=, downscript=, vnet_hdr=, helper=, queues=, fds=, and vhostfds= are "
                         "invalid with fd=");
         int fd = parse_fd(name, *fd_text);
+        ifreq ifr{};
+        if (ioctl(fd, TUNGETIFF, &ifr) != 0)
+            throw Error("Unable to query TUNGETIFF on FD {}: {}", fd, errno_string(errno));
         return std::make_unique<TapNetdev>(name, fd, fmt::format("fd={}", fd), "", "");
     }
     std::string ifname = opts.get_or("ifname", "");

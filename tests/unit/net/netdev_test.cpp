@@ -1,6 +1,12 @@
 #include "mimic/net/netdev.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <net/ethernet.h>
+#include <sys/ioctl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -228,6 +234,80 @@ TEST_F(NetdevTest, SocketStreamCarriesFramesBothWays) {
     netdev_del("cli");
     for (int i = 0; i < 200 && !server.info_str().empty(); ++i) main_loop_wait(10 * 1000 * 1000);
     EXPECT_EQ(server.info_str(), "");
+}
+
+// A receiver that can be told to refuse frames.
+class SlowEndpoint : public Endpoint {
+public:
+    using Endpoint::Endpoint;
+    bool ready = true;
+
+protected:
+    bool can_receive() const override { return ready; }
+};
+
+TEST_F(NetdevTest, TapFdMustBeATap) {
+    EXPECT_EQ(error_of("tap,id=t,fd=2"), "Unable to query TUNGETIFF on FD 2: Inappropriate ioctl for device");
+    EXPECT_EQ(error_of("tap,id=t,fd=1,ifname=x"),
+              "ifname=, script=, downscript=, vnet_hdr=, helper=, queues=, fds=, and vhostfds= are invalid with fd=");
+}
+
+// The host sends frames into a TAP whose peer is busy: the back end stops
+// reading its fd after the first frame queues, and reads on once the peer
+// drains its queue.
+TEST_F(NetdevTest, TapStopsReadingWhilePeerIsBusy) {
+    int tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (tun < 0) GTEST_SKIP() << "/dev/net/tun: " << strerror(errno);
+    ifreq ifr{};
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    std::snprintf(ifr.ifr_name, IFNAMSIZ, "mtest%d", getpid() % 100000);
+    if (ioctl(tun, TUNSETIFF, &ifr) < 0) {
+        close(tun);
+        GTEST_SKIP() << "TUNSETIFF: " << strerror(errno);
+    }
+    std::string ifname = ifr.ifr_name;
+    int ctl = socket(AF_INET, SOCK_DGRAM, 0);
+    ioctl(ctl, SIOCGIFFLAGS, &ifr);
+    ifr.ifr_flags |= IFF_UP;
+    ASSERT_EQ(ioctl(ctl, SIOCSIFFLAGS, &ifr), 0);
+    ASSERT_EQ(ioctl(ctl, SIOCGIFINDEX, &ifr), 0);
+    int ifindex = ifr.ifr_ifindex;
+    close(ctl);
+    int packet = socket(AF_PACKET, SOCK_RAW, htons(0x88b5));
+    ASSERT_GE(packet, 0);
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_ifindex = ifindex;
+    to.sll_protocol = htons(0x88b5);
+    ASSERT_EQ(bind(packet, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
+
+    NetClient& tap = netdev_add(cli::parse_opts(fmt::format("tap,id=t0,fd={}", tun), "type"));
+    EXPECT_EQ(tap.info_str(), fmt::format("fd={}", tun));
+    SlowEndpoint nic("nic");
+    NetClient::link(nic, tap);
+    nic.ready = false;
+    constexpr int kFrames = 8;
+    for (int i = 0; i < kFrames; ++i) {
+        Frame frame(60, static_cast<uint8_t>(i));
+        const uint8_t header[14] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xb5};
+        std::copy(std::begin(header), std::end(header), frame.begin());
+        ASSERT_EQ(send(packet, frame.data(), frame.size(), 0), static_cast<ssize_t>(frame.size()));
+    }
+    for (int i = 0; i < 20; ++i) main_loop_wait(5 * 1000 * 1000);
+    // One frame (the kernel's own, or ours) was read and queued; then the
+    // fd was left alone.
+    EXPECT_EQ(nic.queued_frames(), 1u);
+    auto ours = [&] {
+        return std::count_if(nic.received.begin(), nic.received.end(),
+                             [](const Frame& f) { return f.size() >= 14 && f[12] == 0x88 && f[13] == 0xb5; });
+    };
+    nic.ready = true;
+    for (int i = 0; i < 200 && ours() < kFrames; ++i) {
+        nic.flush_queue();
+        main_loop_wait(5 * 1000 * 1000);
+    }
+    EXPECT_EQ(ours(), kFrames);
+    close(packet);
 }
 
 }  // namespace
