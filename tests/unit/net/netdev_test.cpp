@@ -236,6 +236,16 @@ TEST_F(NetdevTest, SocketStreamCarriesFramesBothWays) {
     EXPECT_EQ(server.info_str(), "");
 }
 
+TEST_F(NetdevTest, SocketConnectRefusedStaysUnconnected) {
+    int port = free_tcp_port();  // nothing listens there
+    NetClient& client = netdev_add(cli::parse_opts(fmt::format("socket,id=c,connect=127.0.0.1:{}", port), "type"));
+    for (int i = 0; i < 10; ++i) main_loop_wait(1000 * 1000);
+    EXPECT_EQ(client.info_str(), "");
+    Endpoint nic("nic");
+    NetClient::link(nic, client);
+    EXPECT_TRUE(nic.send(Frame(60, 1)));  // into the void, as QEMU
+}
+
 // A receiver that can be told to refuse frames.
 class SlowEndpoint : public Endpoint {
 public:
