@@ -198,7 +198,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         case OptionId::M: {
             Opts opts = parse_opts(arg, "type");
             if (opts.get("type") == "help" || opts.get("type") == "?") {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kMachine, ""};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kMachine, "", location};
                 return false;
             }
             config.machine.opts.merge(opts);
@@ -207,7 +207,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         }
         case OptionId::Cpu:
             if (arg == "help" || arg == "?") {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kCpu, ""};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kCpu, "", location};
                 return false;
             }
             config.cpu_model = arg;
@@ -216,7 +216,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             Opts opts = parse_opts(arg, "accel");
             std::string name = opts.get_or("accel", "");
             if (name == "help" || name == "?") {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kAccel, ""};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kAccel, "", location};
                 return false;
             }
             if (!contains(kAccelTypes, name)) throw Error("invalid accelerator {}", name);
@@ -364,12 +364,12 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             Opts opts = parse_opts(arg, "driver");
             std::string driver = opts.get_or("driver", "");
             if (driver == "help" || driver == "?") {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kDevice, ""};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kDevice, "", location};
                 return false;
             }
             if (driver.empty()) throw Error("Parameter 'driver' is missing");
             if (opts.wants_help()) {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kDeviceProperties, driver};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kDeviceProperties, driver, location};
                 return false;
             }
             config.devices.push_back({location, std::move(opts)});
@@ -377,6 +377,18 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         }
         case OptionId::Object: {
             Opts opts = parse_opts(arg, "qom-type");
+            std::optional<std::string> type = opts.get("qom-type");
+            // QEMU's keyval takes an empty first element as an empty type.
+            if (!type && arg.starts_with(",")) type = "";
+            if (type && (*type == "help" || *type == "?")) {
+                outcome_.help = HelpRequest{HelpRequest::Topic::kObject, "", location};
+                return false;
+            }
+            if (opts.wants_help()) {
+                if (!type) throw Error("Parameter 'qom-type' is missing");
+                outcome_.help = HelpRequest{HelpRequest::Topic::kObjectProperties, *type, location};
+                return false;
+            }
             // Ids are checked here, as QEMU's option lists do; the type and
             // properties when the object is created.
             if (!opts.id().empty()) {
@@ -391,7 +403,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             Opts opts = parse_opts(arg, "type");
             std::string type = opts.get_or("type", "");
             if (type == "help" || type == "?") {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kNetdev, ""};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kNetdev, "", location};
                 return false;
             }
             if (type.empty()) throw Error("Parameter 'type' is missing");
@@ -409,7 +421,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             if (type != "nic" && type != "none" && !contains(kNetdevTypes, type))
                 throw Error("Parameter 'type' expects a net backend type (maybe it is not compiled into this binary)");
             if (type == "nic" && is_help_value(opts.get_or("model", ""))) {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kNicModels, "-net"};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kNicModels, "-net", location};
                 return false;
             }
             config.nets.push_back({location, std::move(opts)});
@@ -418,7 +430,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         case OptionId::Nic: {
             Opts opts = parse_opts(arg, "type");
             if (is_help_value(opts.get_or("model", ""))) {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kNicModels, ""};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kNicModels, "", location};
                 return false;
             }
             config.nics.push_back({location, std::move(opts)});
@@ -429,7 +441,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             Opts opts = parse_opts(arg, "type");
             std::string type = opts.get_or("type", "");
             if (type == "help" || type == "?") {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kDisplay, ""};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kDisplay, "", location};
                 return false;
             }
             if (!contains(kDisplayTypes, type))
@@ -442,7 +454,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             return true;
         case OptionId::Vga:
             if (arg == "help" || arg == "?") {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kVga, ""};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kVga, "", location};
                 return false;
             }
             if (!contains(kVgaTypes, arg)) throw Error("unknown vga type: {}", arg);
@@ -456,7 +468,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             Opts opts = parse_opts(arg, "backend");
             std::string backend = opts.get_or("backend", "");
             if (backend == "help" || backend == "?") {
-                outcome_.help = HelpRequest{HelpRequest::Topic::kChardev, ""};
+                outcome_.help = HelpRequest{HelpRequest::Topic::kChardev, "", location};
                 return false;
             }
             if (opts.id().empty()) throw Error("chardev: no id specified");

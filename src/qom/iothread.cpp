@@ -21,11 +21,20 @@ public:
     static std::vector<Property> properties() {
         return {
             // QEMU's default on hosts with ppoll (Linux): 32 microseconds.
-            prop::int64("poll-max-ns", &IoThread::poll_max_ns_, int64_t{32768}),
-            prop::int64("poll-grow", &IoThread::poll_grow_, int64_t{0}),
-            prop::int64("poll-shrink", &IoThread::poll_shrink_, int64_t{0}),
-            prop::int64("aio-max-batch", &IoThread::aio_max_batch_, int64_t{0}),
+            prop::object_int("poll-max-ns", &IoThread::poll_max_ns_, 32768),
+            prop::object_int("poll-grow", &IoThread::poll_grow_, 0),
+            prop::object_int("poll-shrink", &IoThread::poll_shrink_, 0),
+            prop::object_int("aio-max-batch", &IoThread::aio_max_batch_, 0),
+            // The bounds of the thread pool for blocking work (QEMU's
+            // THREAD_POOL_MAX_THREADS_DEFAULT is 64).
+            prop::object_int("thread-pool-min", &IoThread::thread_pool_min_, 0),
+            prop::object_int("thread-pool-max", &IoThread::thread_pool_max_, 64),
         };
+    }
+
+    void complete() override {
+        check_thread_pool();
+        completed_ = true;
     }
 
 private:
@@ -38,10 +47,27 @@ private:
         }
     }
 
+    // Once the object exists a new pool bound is applied at once; as in
+    // QEMU, a pair it refuses is reported but the value stays set.
+    void property_changed(const Property& property) override {
+        if (completed_ && property.name.starts_with("thread-pool-")) check_thread_pool();
+    }
+
+    void check_thread_pool() const {
+        constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+        if (thread_pool_min_ > thread_pool_max_ || thread_pool_max_ == 0 || thread_pool_min_ > kIntMax ||
+            thread_pool_max_ > kIntMax) {
+            throw Error("bad thread-pool-min/thread-pool-max values");
+        }
+    }
+
     int64_t poll_max_ns_ = 0;
     int64_t poll_grow_ = 0;
     int64_t poll_shrink_ = 0;
     int64_t aio_max_batch_ = 0;
+    int64_t thread_pool_min_ = 0;
+    int64_t thread_pool_max_ = 0;
+    bool completed_ = false;
 };
 
 MIMIC_REGISTER_TYPE({

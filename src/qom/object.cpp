@@ -137,6 +137,7 @@ void Object::parse_property(std::string_view name, std::string_view text) {
     nlohmann::json old = p.type->get(slot(p));
     p.type->parse(slot(p), text);
     validate_or_restore(p, old);
+    apply_property(p);
 }
 
 void Object::set_property(std::string_view name, const nlohmann::json& value) {
@@ -145,14 +146,23 @@ void Object::set_property(std::string_view name, const nlohmann::json& value) {
     nlohmann::json old = p.type->get(slot(p));
     p.type->set(slot(p), value);
     validate_or_restore(p, old);
+    apply_property(p);
 }
 
 void Object::validate_or_restore(const Property& property, const nlohmann::json& old) {
     try {
         validate_property(property);
-    } catch (const Error&) {
+    } catch (const Error& e) {
         property.type->set(slot(property), old);
-        throw;
+        throw PropertySetterError("{}", e.what());
+    }
+}
+
+void Object::apply_property(const Property& property) {
+    try {
+        property_changed(property);
+    } catch (const Error& e) {
+        throw PropertySetterError("{}", e.what());
     }
 }
 

@@ -59,14 +59,16 @@ private:
 // or uint64_t and is stored at the field's exact width.
 class IntType final : public PropertyType {
 public:
-    IntType(bool is_signed, int bits) : signed_(is_signed), bits_(bits) {
+    // `qom_name`: the type's name when QEMU declares it as a plain QOM
+    // property ("int") rather than a qdev one ("int64").
+    IntType(bool is_signed, int bits, std::string qom_name = {}) : signed_(is_signed), bits_(bits) {
         if (signed_) {
             smin_ = bits == 64 ? std::numeric_limits<int64_t>::min() : -(int64_t{1} << (bits - 1));
             smax_ = bits == 64 ? std::numeric_limits<int64_t>::max() : (int64_t{1} << (bits - 1)) - 1;
         } else {
             umax_ = bits == 64 ? std::numeric_limits<uint64_t>::max() : (uint64_t{1} << bits) - 1;
         }
-        name_ = (signed_ ? "int" : "uint") + std::to_string(bits);
+        name_ = qom_name.empty() ? (signed_ ? "int" : "uint") + std::to_string(bits) : std::move(qom_name);
     }
 
     // A copy limited to [min, max], reported with the "doesn't take value" text.
@@ -131,7 +133,7 @@ public:
     }
 
 private:
-    std::string c_type_name() const { return name_ + "_t"; }
+    std::string c_type_name() const { return (signed_ ? "int" : "uint") + std::to_string(bits_) + "_t"; }
 
     void store_signed(const PropertySlot& slot, int64_t v) const {
         if (ranged_ && (v < rmin_ || v > rmax_)) throw out_of_range(slot, v);
@@ -223,7 +225,8 @@ private:
 
 class StringType final : public PropertyType {
 public:
-    std::string_view name() const override { return "str"; }
+    explicit StringType(std::string_view name) : name_(name) {}
+    std::string_view name() const override { return name_; }
 
     void parse(const PropertySlot& slot, std::string_view text) const override {
         field(slot) = std::string(text);
@@ -244,6 +247,7 @@ private:
     static std::string& field(const PropertySlot& slot) {
         return *static_cast<std::string*>(slot.field);
     }
+    std::string_view name_;
 };
 
 // ---------------------------------------------------------------- enum
@@ -331,7 +335,17 @@ std::shared_ptr<const PropertyType> size_type() {
 }
 
 std::shared_ptr<const PropertyType> string_type() {
-    static const auto type = std::make_shared<StringType>();
+    static const auto type = std::make_shared<StringType>("str");
+    return type;
+}
+
+std::shared_ptr<const PropertyType> object_string_type() {
+    static const auto type = std::make_shared<StringType>("string");
+    return type;
+}
+
+std::shared_ptr<const PropertyType> object_int_type() {
+    static const auto type = std::make_shared<IntType>(true, 64, "int");
     return type;
 }
 
@@ -354,14 +368,19 @@ Property Property::after_realize() && {
     return std::move(*this);
 }
 
+Property Property::plain_qom() && {
+    qdev_help = false;
+    return std::move(*this);
+}
+
 std::string Property::help_description() const {
-    return description.empty() ? type->description() : description;
+    return description.empty() && qdev_help ? type->description() : description;
 }
 
 std::string property_help_line(const Property& property) {
     std::string line = fmt::format("  {}=<{}>", property.name, property.type->name());
     std::string description = property.help_description();
-    std::string def = default_json(property.default_value);
+    std::string def = property.qdev_help ? default_json(property.default_value) : std::string();
     if (!description.empty() || !def.empty()) {
         if (line.size() < 24) line.append(24 - line.size(), ' ');
         line += " - ";

@@ -93,12 +93,13 @@ private:
 public:
     static std::vector<Property> properties() {
         return {
-            prop::string("iv", &Secret::iv_),
-            prop::string("keyid", &Secret::keyid_),
+            prop::object_string("iv", &Secret::iv_),
+            prop::object_string("keyid", &Secret::keyid_),
             prop::enumeration("format", &Secret::format_, "QCryptoSecretFormat", {"raw", "base64"},
-                              SecretFormat::kRaw),
-            prop::string("file", &Secret::file_),
-            prop::string("data", &Secret::data_),
+                              SecretFormat::kRaw)
+                .plain_qom(),
+            prop::object_string("file", &Secret::file_),
+            prop::object_string("data", &Secret::data_),
         };
     }
 };

@@ -40,24 +40,30 @@ void check_known_property(const Object& object, const std::string& name, ObjectS
 
 // -object reads integers through QEMU's keyval visitor, whose complaint
 // differs from -device's ("expects an int64 value").
-void check_int64_text(const Property& property, std::string_view text) {
-    if (property.type->name() != "int64") return;
+void check_int64_text(const Property& property, std::string_view text, ObjectSource source) {
+    if (property.type->name() != "int64" && property.type->name() != "int") return;
     std::string copy(text);
     char* end = nullptr;
     errno = 0;
     std::strtoll(copy.c_str(), &end, 0);
     if (copy.empty() || *end != '\0' || errno == ERANGE) {
+        // HMP's object_add goes through QEMU's opts visitor, worded differently.
+        if (source == ObjectSource::kMonitor) throw Error("Parameter '{}' expects integer", property.name);
         throw Error("Parameter '{}' expects an int64 value", property.name);
     }
 }
 
 }  // namespace
 
+void link_object_types() {
+    link_secret_type();
+    link_iothread_type();
+}
+
 std::unique_ptr<UserCreatable> user_creatable_new(std::string_view type_name, std::string_view id,
                                                   const std::vector<ObjectProperty>& text_props,
                                                   const nlohmann::json* json_props, ObjectSource source) {
-    link_secret_type();
-    link_iothread_type();
+    link_object_types();
     if (type_name.empty()) throw Error("Parameter 'qom-type' is missing");
     const Type* type = find_type(type_name);
     if (!type || type->is_abstract() || !type->is_a(kTypeUserCreatable)) {
@@ -68,7 +74,7 @@ std::unique_ptr<UserCreatable> user_creatable_new(std::string_view type_name, st
     std::unique_ptr<UserCreatable> object = new_object<UserCreatable>(type->name());
     for (const ObjectProperty& property : text_props) {
         check_known_property(*object, property.name, source);
-        check_int64_text(*object->find_property(property.name), property.text);
+        check_int64_text(*object->find_property(property.name), property.text, source);
         object->parse_property(property.name, property.text);
     }
     if (json_props) {

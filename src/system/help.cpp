@@ -7,6 +7,7 @@
 #include "mimic/hw/machine.h"
 #include "mimic/net/netdev.h"
 #include "mimic/qom/device_help.h"
+#include "mimic/qom/object_help.h"
 #include "mimic/qom/type.h"
 #include "mimic/util/error.h"
 #include "mimic/x86/cpu_models.h"
@@ -54,6 +55,19 @@ void print_help(const cli::HelpRequest& request, std::FILE* out) {
         case Topic::kDevice:
             std::fputs(qom::device_list_help(false).c_str(), out);
             return;
+        case Topic::kObject:
+            std::fputs(qom::object_list_help().c_str(), out);
+            return;
+        case Topic::kObjectProperties: {
+            std::string text;
+            try {
+                text = qom::object_properties_help(request.subject);
+            } catch (const Error& e) {
+                throw Error("{}: {}", request.location, e.what());
+            }
+            std::fputs(text.c_str(), out);
+            return;
+        }
         case Topic::kDeviceProperties:
             std::fputs(qom::device_properties_help(request.subject).c_str(), out);
             return;

@@ -214,14 +214,19 @@ void Vm::Impl::create_machine() {
 void Vm::Impl::create_objects() {
     qom::objects_container(*root_);
     for (const cli::OptionUse& use : config_.objects) {
-        auto object = at(use.location, [&] {
-            std::vector<qom::ObjectProperty> properties;
-            for (const cli::KeyValue& entry : use.opts.entries()) {
-                if (entry.key != "qom-type") properties.push_back({entry.key, entry.value});
-            }
-            return qom::user_creatable_new(use.opts.get_or("qom-type", ""), use.opts.id(), properties,
-                                           nullptr, qom::ObjectSource::kCommandLine);
-        });
+        std::vector<qom::ObjectProperty> properties;
+        for (const cli::KeyValue& entry : use.opts.entries()) {
+            if (entry.key != "qom-type") properties.push_back({entry.key, entry.value});
+        }
+        std::unique_ptr<qom::UserCreatable> object;
+        try {
+            object = qom::user_creatable_new(use.opts.get_or("qom-type", ""), use.opts.id(), properties,
+                                             nullptr, qom::ObjectSource::kCommandLine);
+        } catch (const qom::PropertySetterError&) {
+            throw;  // a value the object refused: bare, as QEMU's setters report
+        } catch (const Error& e) {
+            throw Error("{}: {}", use.location, e.what());
+        }
         qom::user_creatable_add(*root_, use.opts.id(), std::move(object));
     }
 }

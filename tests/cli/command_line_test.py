@@ -42,6 +42,27 @@ class Listings(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertIn('name "isa-debug-exit", bus ISA', out)
 
+    def test_object_help(self):
+        # QEMU 7.2 lists every user-creatable type it has; these are Mimic's.
+        for spec in ("help", "?"):
+            code, out, _ = run("-object", spec)
+            self.assertEqual(code, 0)
+            self.assertEqual(out, "List of user creatable objects:\n  iothread\n  secret\n")
+
+    def test_object_properties_help(self):
+        # Byte for byte what qemu-system-x86_64 7.2 prints: plain QOM property
+        # types ("int", "string"), settable ones only, sorted, no defaults.
+        code, out, _ = run("-object", "iothread,help")
+        self.assertEqual(code, 0)
+        self.assertEqual(out, "iothread options:\n  aio-max-batch=<int>\n  poll-grow=<int>\n  poll-max-ns=<int>\n"
+                              "  poll-shrink=<int>\n  thread-pool-max=<int>\n  thread-pool-min=<int>\n")
+        code, out, _ = run("-object", "secret,id=x,help")
+        self.assertEqual(code, 0)
+        self.assertEqual(out, "secret options:\n  data=<string>\n  file=<string>\n  format=<QCryptoSecretFormat>\n"
+                              "  iv=<string>\n  keyid=<string>\n")
+        code, out, _ = run("-object", "user-creatable,help")
+        self.assertEqual((code, out), (0, "There are no options for user-creatable.\n"))
+
     def test_device_properties(self):
         code, out, _ = run("-device", "isa-serial,help")
         self.assertEqual(code, 0)
@@ -99,6 +120,15 @@ class BadInput(unittest.TestCase):
             ("secret,id=s0,data=x,bogus=1", "-object secret,id=s0,data=x,bogus=1: Invalid parameter 'bogus'"),
             ("iothread,id=io0,poll-max-ns=x",
              "-object iothread,id=io0,poll-max-ns=x: Parameter 'poll-max-ns' expects an int64 value"),
+            # The setters' own checks come without the option.
+            ("iothread,id=io0,poll-max-ns=-1", "poll-max-ns value must be in range [0, 9223372036854775807]"),
+            ("iothread,id=io0,thread-pool-max=-1",
+             "thread-pool-max value must be in range [0, 9223372036854775807]"),
+            ("iothread,id=io0,thread-pool-min=2,thread-pool-max=1", "bad thread-pool-min/thread-pool-max values"),
+            ("iothread,id=io0,thread-pool-max=0", "bad thread-pool-min/thread-pool-max values"),
+            ("bogus,help", "-object bogus,help: Parameter 'qom-type' does not accept value 'bogus'"),
+            (",help", "-object ,help: Parameter 'qom-type' does not accept value ''"),
+            ("id=x,help", "-object id=x,help: Parameter 'qom-type' is missing"),
         ):
             with self.subTest(spec=spec):
                 self.assert_one_line_error(expected, "-object", spec)

@@ -557,6 +557,42 @@ class UserCreatableObjectsTest(VmCase):
         self.assertEqual(raised.exception.desc, "poll-grow value must be in range [0, 9223372036854775807]")
         self.assertEqual(self.qmp.command("qom-get", path="/objects/io1", property="poll-grow"), 3)
 
+    def test_qom_list_types_are_qemus(self):
+        # Plain QOM properties, as QEMU 7.2 declares them on these types.
+        self.qmp.command("object-add", **{"qom-type": "secret", "id": "s0", "data": "abc"})
+        listing = {p["name"]: p["type"] for p in self.qmp.command("qom-list", path="/objects/s0")}
+        self.assertEqual(listing, {"type": "string", "loaded": "bool", "iv": "string", "keyid": "string",
+                                   "format": "QCryptoSecretFormat", "file": "string", "data": "string"})
+        listing = {p["name"]: p["type"] for p in self.qmp.command("qom-list", path="/objects/io0")}
+        self.assertEqual(listing, {"type": "string", "poll-max-ns": "int", "poll-grow": "int", "poll-shrink": "int",
+                                   "aio-max-batch": "int", "thread-pool-min": "int", "thread-pool-max": "int"})
+
+    def test_iothread_thread_pool(self):
+        self.qmp.command("object-add", **{"qom-type": "iothread", "id": "io1"})
+        get = lambda name: self.qmp.command("qom-get", path="/objects/io1", property=name)
+        self.assertEqual((get("thread-pool-min"), get("thread-pool-max")), (0, 64))
+        for arguments in ({"thread-pool-min": 5, "thread-pool-max": 2}, {"thread-pool-max": 0},
+                          {"thread-pool-max": 3000000000}):
+            self.assertEqual(self.error_of("object-add", **{"qom-type": "iothread", "id": "io2", **arguments}),
+                             "bad thread-pool-min/thread-pool-max values", arguments)
+        self.assertEqual(self.error_of("object-add", **{"qom-type": "iothread", "id": "io2", "thread-pool-max": -1}),
+                         "thread-pool-max value must be in range [0, 9223372036854775807]")
+        self.assertEqual(self.names_under_objects(), ["cli0", "io0", "io1"])
+        # As in QEMU, a pool bound the running object refuses is reported but stays set.
+        self.assertEqual(self.error_of("qom-set", path="/objects/io1", property="thread-pool-min", value=100),
+                         "bad thread-pool-min/thread-pool-max values")
+        self.assertEqual(get("thread-pool-min"), 100)
+        self.qmp.command("qom-set", path="/objects/io1", property="thread-pool-max", value=200)
+        self.qmp.command("qom-set", path="/objects/io1", property="thread-pool-min", value=100)
+        # A negative value is refused before it is set.
+        self.assertEqual(self.error_of("qom-set", path="/objects/io1", property="thread-pool-max", value=-4),
+                         "thread-pool-max value must be in range [0, 9223372036854775807]")
+        self.assertEqual(get("thread-pool-max"), 200)
+        self.assertEqual(self.hmp("object_add iothread,id=h0,thread-pool-min=9,thread-pool-max=8"),
+                         "Error: bad thread-pool-min/thread-pool-max values\r\n")
+        self.assertEqual(self.hmp("object_add iothread,id=h0,thread-pool-min=x"),
+                         "Error: Parameter 'thread-pool-min' expects integer\r\n")
+
     def test_qmp_errors_are_qemus(self):
         cases = (
             ({"qom-type": "bogus", "id": "x"}, "Parameter 'qom-type' does not accept value 'bogus'"),

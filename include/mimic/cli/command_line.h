@@ -15,9 +15,15 @@ inline constexpr const char* kVersion = "0.1.0";
 // "-machine help", "-device e1000,help" and friends: listings that need the
 // registries of types, which the caller owns.
 struct HelpRequest {
-    enum class Topic { kMachine, kCpu, kAccel, kDevice, kDeviceProperties, kNetdev, kChardev, kVga, kDisplay, kNicModels };
+    enum class Topic {
+        kMachine, kCpu, kAccel, kDevice, kDeviceProperties, kNetdev, kChardev, kVga, kDisplay, kNicModels,
+        kObject, kObjectProperties,
+    };
     Topic topic;
-    std::string subject;  // the device name for kDeviceProperties; "-net" for kNicModels from -net
+    // The device name for kDeviceProperties, the type for kObjectProperties;
+    // "-net" for kNicModels from -net.
+    std::string subject;
+    std::string location;  // the option ("-object foo,help"), for errors the listing meets
 };
 
 struct ParseOutcome {

@@ -24,8 +24,17 @@
 #include <vector>
 
 #include "mimic/qom/type.h"
+#include "mimic/util/error.h"
 
 namespace mimic::qom {
+
+// A value of the right type that the object refused (validate_property,
+// property_changed): QEMU's setters report these where -object reports
+// its parse errors with the option's text, without it.
+class PropertySetterError : public Error {
+public:
+    using Error::Error;
+};
 
 class Object {
 public:
@@ -86,7 +95,8 @@ public:
     std::string print_property(std::string_view name) const;
 
     // What qom-list shows: name and type, e.g. {"type","string"},
-    // {"peripheral","child<container>"}, {"mac","str"}, {"realized","bool"}.
+    // {"peripheral","child<container>"}, {"mac","str"}, {"realized","bool"}; a plain QOM
+    // string is "string" and a qdev one "str", as in QEMU (property.h).
     struct PropertyListing {
         std::string name;
         std::string type;
@@ -99,6 +109,10 @@ protected:
     // After `property` took a new value from parse_property or set_property;
     // throwing mimic::Error refuses it and the old value is put back.
     virtual void validate_property(const Property&) const {}
+    // After `property` took a validated new value: applying it may still
+    // fail (mimic::Error), and then, as with QEMU's setters that apply
+    // as they set, the new value stays.
+    virtual void property_changed(const Property&) {}
     // After the defaults are applied, before anyone else sees the object
     // (Device applies -global here). May throw mimic::Error.
     virtual void post_init() {}
@@ -115,7 +129,9 @@ protected:
 
     const Property& property_or_throw(std::string_view name) const;
     PropertySlot slot(const Property& property) const;
+    // Both throw PropertySetterError.
     void validate_or_restore(const Property& property, const nlohmann::json& old);
+    void apply_property(const Property& property);
 
 private:
     friend class Type;

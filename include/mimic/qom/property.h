@@ -79,12 +79,18 @@ struct Property {
     std::function<void*(Object&)> field;
     DefaultValue default_value;
     bool settable_after_realize = false;
+    // Help shows the default and the type's description, as for QEMU's
+    // qdev properties; plain QOM properties (object_string, object_int,
+    // an -object type's enum) publish neither.
+    bool qdev_help = true;
 
     // Narrows an integer property to [min, max]; values outside are refused
     // with QEMU's "Property T.P doesn't take value V (minimum: .., maximum: ..)".
     Property range(int64_t min, int64_t max) &&;
     // The property may still be written once the device is realized.
     Property after_realize() &&;
+    // Help shows no default nor type description (see qdev_help).
+    Property plain_qom() &&;
 
     // The description -device NAME,help shows: its own, else its type's.
     std::string help_description() const;
@@ -99,6 +105,11 @@ std::shared_ptr<const PropertyType> bool_type();
 std::shared_ptr<const PropertyType> int_type(bool is_signed, int bits);
 std::shared_ptr<const PropertyType> size_type();    // uint64_t, accepts "64K", "1.5G"
 std::shared_ptr<const PropertyType> string_type();  // std::string
+// The same kinds as QEMU declares them on plain QOM objects (-object types,
+// the machine, the CPU's model properties) rather than as qdev properties:
+// qom-list and help call them "string" and "int" instead of "str"/"int64".
+std::shared_ptr<const PropertyType> object_string_type();  // std::string
+std::shared_ptr<const PropertyType> object_int_type();     // int64_t
 std::shared_ptr<const PropertyType> mac_type();     // MacAddress
 std::shared_ptr<const PropertyType> pci_devfn_type();  // int32_t, -1 = automatic
 std::shared_ptr<const PropertyType> link_type(BackendKind kind);  // BackendLink
@@ -222,6 +233,21 @@ Property on_off_auto(std::string name, OnOffAuto D::*member, OnOffAuto def,
     if (description.empty()) description = "on/off/auto";
     return enumeration(std::move(name), member, "OnOffAuto", {"auto", "on", "off"}, def,
                        std::move(description));
+}
+
+// A plain QOM (non-qdev) string: "string" in qom-list and help.
+template <class D>
+Property object_string(std::string name, std::string D::*member, std::string description = {}) {
+    return detail::make(std::move(name), member, object_string_type(), std::monostate{},
+                        std::move(description))
+        .plain_qom();
+}
+
+// A plain QOM (non-qdev) int64: "int" in qom-list and help.
+template <class D>
+Property object_int(std::string name, int64_t D::*member, int64_t def, std::string description = {}) {
+    return detail::make(std::move(name), member, object_int_type(), def, std::move(description))
+        .plain_qom();
 }
 
 template <class D>

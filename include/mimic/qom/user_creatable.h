@@ -53,6 +53,10 @@ void user_creatable_del(Object& tree, std::string_view id);
 // The /objects container of the tree `tree` belongs to, created if missing.
 Container& objects_container(Object& tree);
 
+// Keeps the object types of Mimic's core linked in (mimic_qom is a static
+// library): call before looking types up by name.
+void link_object_types();
+
 // A user id as QEMU accepts it: a letter, then letters, digits, '-', '.', '_'.
 bool id_wellformed(std::string_view id);
 
