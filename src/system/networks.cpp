@@ -89,7 +89,7 @@ void Networks::add_nic_option(const cli::OptionUse& use) {
     if (net::client_name_taken(id) || qom::BackendRegistry::instance().find(qom::BackendKind::kNetdev, id))
         throw Error("Duplicate ID '{}'", id);
     net::netdev_add(cli::Opts(id, opts.entries()));
-    nics_.push_back({use.location, model, mac, id});
+    nics_.push_back({use.location, model, mac, id, ""});
 }
 
 // -net nic[,netdev=ND][,macaddr=A][,model=M] or -net TYPE[,options]: on
@@ -115,7 +115,7 @@ void Networks::add_net_option(const cli::OptionUse& use) {
         }
         qom::MacAddress mac = nic_mac(opts.get("macaddr"));
         if (netdev.empty()) netdev = new_hub_port(0).name();
-        nics_.push_back({use.location, opts.get_or("model", default_model_), mac, netdev});
+        nics_.push_back({use.location, opts.get_or("model", default_model_), mac, netdev, opts.get_or("addr", "")});
         return;
     }
     const net::BackendType* backend = net::find_backend_type(type);
@@ -131,9 +131,10 @@ void Networks::add_net_option(const cli::OptionUse& use) {
 void Networks::create_nics(hw::Machine& machine) {
     for (const NicRequest& nic : nics_) {
         if (!is_nic_model(nic.model)) throw Error("Unsupported NIC model: {}", nic.model);
-        qom::device_add(machine, qom::DeviceOptions{{"driver", nic.model},
-                                                    {"netdev", nic.netdev},
-                                                    {"mac", nic.mac.to_string()}});
+        qom::DeviceOptions options{{"driver", nic.model}, {"netdev", nic.netdev}, {"mac", nic.mac.to_string()}};
+        if (!nic.addr.empty()) options.emplace_back("addr", nic.addr);
+        // As QEMU, errors of the board's NICs name no option.
+        qom::device_add(machine, options);
     }
 }
 

@@ -41,6 +41,7 @@ private:
         std::string model;
         qom::MacAddress mac;
         std::string netdev;  // the back end or hub port to link to
+        std::string addr;    // -net nic,addr=: the PCI slot, empty for the next free
     };
     void add_nic_option(const cli::OptionUse& use);
     void add_net_option(const cli::OptionUse& use);

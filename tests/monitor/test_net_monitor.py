@@ -271,6 +271,14 @@ class CommandLineErrorsTest(unittest.TestCase):
             result = self.run_vm(*args)
             self.assertEqual((result.returncode, result.stderr), (1, f"{PROGRAM}: Unsupported NIC model: foo\n"))
 
+    def test_net_nic_addr_places_the_card(self):
+        with subprocess.Popen([SYSTEM, "-display", "none", "-S", "-net", "nic,addr=5", "-net", "user",
+                               "-monitor", "stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL) as vm:
+            out, _ = vm.communicate(b"info pci\nquit\n", timeout=20)
+        self.assertIn("  Bus  0, device   5, function 0:\r\n    Ethernet controller: PCI device 8086:100e",
+                      out.decode(errors="replace"))
+
     def test_nic_model_help(self):
         result = subprocess.run([SYSTEM, "-net", "nic,model=help"], capture_output=True, text=True, timeout=20)
         self.assertEqual(result.returncode, 0)
