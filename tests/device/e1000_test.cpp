@@ -1,8 +1,15 @@
 // The "e1000" PCI function through the real binary: its identity and BARs,
 // the option ROM, registers through BAR0 and the IOADDR/IODATA window in
-// BAR1, the EEPROM, and a frame sent in PHY loopback mode coming back into
-// the RX ring by bus-master DMA with an INTx interrupt routed by PIIX3.
+// BAR1, the EEPROM, a frame sent in PHY loopback mode coming back into the
+// RX ring by bus-master DMA with an INTx interrupt routed by PIIX3, and
+// frames both ways through a -netdev socket back end (UDP on loopback).
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -147,4 +154,112 @@ TEST(E1000, LoopbackFrameArrivesByDmaWithAnInterrupt) {
     EXPECT_TRUE(vm.irq_level(kIrq));
     EXPECT_EQ(vm.readl(kMmio + 0xc0) & 0x80, 0x80u);  // ICR, read to clear
     EXPECT_FALSE(vm.irq_level(kIrq));
+}
+
+namespace {
+
+// A UDP socket on the host's loopback: the far end of `-netdev socket,udp=`,
+// which carries one Ethernet frame per datagram.
+struct UdpPeer {
+    int fd = -1;
+    uint16_t port = 0;
+    UdpPeer() {
+        fd = socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        socklen_t len = sizeof addr;
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        port = ntohs(addr.sin_port);
+    }
+    ~UdpPeer() { close(fd); }
+    void send_to(uint16_t to, const std::vector<uint8_t>& frame) const {
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(to);
+        sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    }
+    std::vector<uint8_t> receive(int timeout_ms = 5000) const {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, timeout_ms) != 1) return {};
+        std::vector<uint8_t> frame(65536);
+        ssize_t n = recv(fd, frame.data(), frame.size(), 0);
+        frame.resize(n > 0 ? static_cast<size_t>(n) : 0);
+        return frame;
+    }
+};
+
+uint16_t free_udp_port() {
+    UdpPeer probe;
+    return probe.port;
+}
+
+}  // namespace
+
+TEST(E1000, SocketBackendCarriesFramesBothWays) {
+    UdpPeer peer;
+    uint16_t guest_side = free_udp_port();
+    QtestClient vm({"-nic", "none", "-netdev",
+                    "socket,id=n0,udp=127.0.0.1:" + std::to_string(peer.port) +
+                        ",localaddr=127.0.0.1:" + std::to_string(guest_side),
+                    "-device", "e1000,addr=" + std::to_string(kSlot) + ",netdev=n0"});
+    vm.irq_intercept_in("pic");
+    enable(vm);
+    const uint64_t tx_ring = 0x10000, rx_ring = 0x11000, tx_buf = 0x20000, rx_buf = 0x30000;
+    for (int i = 0; i < 8; ++i) {
+        vm.writeq(rx_ring + 16 * i, rx_buf + 0x1000 * i);
+        vm.writeq(rx_ring + 16 * i + 8, 0);
+    }
+    vm.writel(kMmio + 0x2800, rx_ring);
+    vm.writel(kMmio + 0x2808, 128);
+    vm.writel(kMmio + 0x2818, 1);  // one free descriptor
+    vm.writel(kMmio + 0x100, 0x2 | 0x8000);
+    vm.clock_step(1100 * 1000 * 1000ll);
+    vm.writel(kMmio + 0xd0, 0x80);
+
+    // Host -> guest: into the RX ring.
+    std::vector<uint8_t> in = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00};
+    for (int i = 0; i < 100; ++i) in.push_back(static_cast<uint8_t>(i));
+    peer.send_to(guest_side, in);
+    bool arrived = false;
+    for (int i = 0; i < 500 && !arrived; ++i) {
+        arrived = vm.readb(rx_ring + 12) & 1;
+        if (!arrived) usleep(10000);
+    }
+    ASSERT_TRUE(arrived);
+    EXPECT_EQ(vm.memread(rx_buf, in.size()), in);
+    EXPECT_TRUE(vm.irq_level(kIrq));
+    // The ring is full now: the next frame waits until the guest frees a
+    // descriptor by moving RDT.
+    std::vector<uint8_t> second = in;
+    second.back() = 0xee;
+    peer.send_to(guest_side, second);
+    usleep(200000);  // time for the datagram to reach the card, if it could
+    EXPECT_EQ(vm.readb(rx_ring + 16 + 12) & 1, 0);
+    vm.writel(kMmio + 0x2818, 2);
+    arrived = false;
+    for (int i = 0; i < 500 && !arrived; ++i) {
+        arrived = vm.readb(rx_ring + 16 + 12) & 1;
+        if (!arrived) usleep(10000);
+    }
+    ASSERT_TRUE(arrived);
+    EXPECT_EQ(vm.memread(rx_buf + 0x1000, second.size()), second);
+
+    // Guest -> host: a TX descriptor becomes a datagram.
+    std::vector<uint8_t> out(6, 0xff);
+    for (int i = 0; i < 6; ++i) out.push_back(static_cast<uint8_t>(0x52 + i));
+    out.push_back(0x08);
+    out.push_back(0x06);
+    for (int i = 0; i < 46; ++i) out.push_back(static_cast<uint8_t>(0xa0 + i));
+    vm.memwrite(tx_buf, out);
+    vm.writeq(tx_ring, tx_buf);
+    vm.writel(tx_ring + 8, static_cast<uint32_t>(out.size()) | 0x09000000);
+    vm.writel(tx_ring + 12, 0);
+    vm.writel(kMmio + 0x3800, tx_ring);
+    vm.writel(kMmio + 0x3808, 128);
+    vm.writel(kMmio + 0x400, 0x2);
+    vm.writel(kMmio + 0x3818, 1);
+    EXPECT_EQ(peer.receive(), out);
 }
