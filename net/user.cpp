@@ -447,8 +447,10 @@ UserNetdev::UserNetdev(std::string name, const UserNetConfig& config)
     if (!state->slirp) throw Error("Could not initialize the user network stack");
     state_ = state.release();
     try {
-        for (const std::string& rule : config_.hostfwd) add_hostfwd(rule);
-        for (const std::string& rule : config_.guestfwd) add_guestfwd(rule);
+        // QEMU sets the rules up last first (visible in `info usernet` and
+        // in which of two clashing rules is reported).
+        for (auto rule = config_.hostfwd.rbegin(); rule != config_.hostfwd.rend(); ++rule) add_hostfwd(*rule);
+        for (auto rule = config_.guestfwd.rbegin(); rule != config_.guestfwd.rend(); ++rule) add_guestfwd(*rule);
     } catch (...) {
         shut_down();
         throw;

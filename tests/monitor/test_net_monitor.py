@@ -209,6 +209,14 @@ class UsernetTest(NetCase):
         with socket.create_connection(("127.0.0.1", p1), timeout=5):
             pass
 
+    def test_rules_from_the_command_line_are_set_up_last_first(self):
+        ports = [free_port() for _ in range(3)]
+        self.start("-S", "-nodefaults", "-netdev",
+                   "user,id=n0," + ",".join(f"hostfwd=tcp:127.0.0.1:{p}-:{i + 1}" for i, p in enumerate(ports)))
+        rows = [line.split()[3] for line in self.hmp("info usernet").splitlines() if "HOST_FORWARD" in line]
+        # slirp lists the newest first.
+        self.assertEqual(rows, [str(p) for p in ports])
+
     def test_usernet_on_a_hub_and_without_user(self):
         self.start("-S", "-nodefaults", "-netdev", "socket,id=s,udp=127.0.0.1:9,localaddr=127.0.0.1:0")
         self.assertEqual(self.hmp("info usernet"), "")
