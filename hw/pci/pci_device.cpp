@@ -302,7 +302,10 @@ void PciDevice::do_realize() {
     if (romsize_ != kRomSizeAuto && (romsize_ == 0 || (romsize_ & (romsize_ - 1))))
         throw Error("ROM size {} is not a power of two", romsize_);
     pci_realize();
-    std::string rom = romfile_.empty() ? default_romfile() : romfile_;
+    // As QEMU: an unset romfile takes the device's default (and shows it),
+    // an explicitly empty one means no ROM.
+    if (!romfile_set_) romfile_ = default_romfile();
+    const std::string& rom = romfile_;
     if (!rom.empty() && rombar_) {
         try {
             load_option_rom(rom);
@@ -311,6 +314,10 @@ void PciDevice::do_realize() {
             throw;
         }
     }
+}
+
+void PciDevice::property_changed(const qom::Property& property) {
+    if (property.name == "romfile") romfile_set_ = true;
 }
 
 void PciDevice::do_unrealize() {

@@ -72,6 +72,12 @@ TEST(E1000, PciIdentityBarsAndOptionRom) {
     EXPECT_EQ(vm.readw(0xfeb00000), 0xaa55);
 }
 
+TEST(E1000, EmptyRomfileMeansNoRom) {
+    QtestClient vm(args("romfile="));
+    pci_write(vm, 0x30, 0xfffff800);
+    EXPECT_EQ(pci_read(vm, 0x30), 0u);
+}
+
 TEST(E1000, RomsizeSetsTheRomBarAsQemu) {
     {
         QtestClient vm(args("romsize=524288"));

@@ -262,11 +262,13 @@ protected:
     void do_realize() final;
     void do_unrealize() final;
     void do_reset() final;
+    void property_changed(const qom::Property& property) override;
 
 public:
     // Properties (public so the type registration can name them).
     int32_t devfn_ = -1;
     std::string romfile_;
+    bool romfile_set_ = false;  // given by the user or -global, even if empty
     uint32_t rombar_ = 1;
     bool multifunction_ = false;
     static constexpr uint32_t kRomSizeAuto = 0xffffffff;  // the file's size, rounded up
