@@ -479,6 +479,36 @@ TEST(E1000Core, LargeFrameSpansBuffersWithBufferSizeExtension) {
     EXPECT_EQ(rig.rx_length(3), 3014 + 4);
 }
 
+TEST(E1000Core, VlanTagsAreStrippedFilteredAndInserted) {
+    Rig rig;
+    constexpr uint32_t VFTA = 0x5600;
+    rig.setup_rx(1u << 18);  // VFE: the VLAN filter table applies
+    rig.wr(CTRL, rig.rd(CTRL) | (1u << 30));  // VME: tags go to/come from descriptors
+    Frame tagged = ethernet(kOurMac, kPeerMac, 0x8100, 0);
+    tagged.insert(tagged.end(), {0x20, 0x05, 0x08, 0x00});  // priority 1, VLAN 5, IPv4
+    for (int i = 0; i < 60; ++i) tagged.push_back(static_cast<uint8_t>(i));
+    rig.backend.send(tagged);
+    EXPECT_EQ(rig.rd(RDH), 0u);  // VLAN 5 not in the table
+    rig.wr(VFTA, 1u << 5);
+    rig.backend.send(tagged);
+    ASSERT_EQ(rig.rd(RDH), 1u);
+    EXPECT_EQ(rig.rx_status(0), 0x7 | 0x8);  // VP
+    EXPECT_EQ(rig.space->lduw(kRxRing + 14), 0x2005);  // the tag in "special"
+    EXPECT_EQ(rig.rx_length(0), tagged.size() - 4 + 4);
+    Frame untagged(tagged.begin(), tagged.begin() + 12);
+    untagged.insert(untagged.end(), tagged.begin() + 16, tagged.end());
+    EXPECT_EQ(rig.rx_buffer(0, untagged.size()), untagged);
+
+    // TX: VLE inserts VET and the descriptor's special field after the MACs.
+    rig.setup_tx();
+    rig.space->write(kTxBuffers, untagged.data(), untagged.size());
+    rig.tx_descriptor(kTxBuffers, static_cast<uint32_t>(untagged.size()) | 0x01000000 | 0x40000000,
+                      0x2005u << 16);
+    rig.kick_tx();
+    ASSERT_EQ(rig.backend.received.size(), 1u);
+    EXPECT_EQ(rig.backend.received[0], tagged);
+}
+
 TEST(E1000Core, FullRingQueuesFramesUntilTheGuestMovesTheTail) {
     Rig rig;
     rig.setup_rx(0, 2);  // two free descriptors
