@@ -54,10 +54,10 @@ HubPort::HubPort(Hub& hub, std::string name)
 
 HubPort::~HubPort() { std::erase(hub_.ports_, this); }
 
-int hub_id_for_client(const NetClient& client) {
+std::optional<int> hub_id_for_client(const NetClient& client) {
     if (auto* port = dynamic_cast<const HubPort*>(&client)) return port->hub().id();
     if (auto* port = dynamic_cast<const HubPort*>(client.peer())) return port->hub().id();
-    return -1;
+    return std::nullopt;
 }
 
 std::vector<std::string> hub_warnings(bool qtest) {

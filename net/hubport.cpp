@@ -20,7 +20,7 @@ std::unique_ptr<NetClient> create(const std::string& name, const cli::Opts& opts
     auto hubid = opts.get("hubid");
     if (!hubid) throw Error("Parameter 'hubid' is missing");
     long long id = std::strtoll(hubid->c_str(), nullptr, 0);
-    if (id < 0 || id > INT32_MAX) throw Error("Parameter 'hubid' expects an int32 value");
+    if (id < INT32_MIN || id > INT32_MAX) throw Error("Parameter 'hubid' expects int32_t");
     NetClient* peer = nullptr;
     if (auto netdev = opts.get("netdev")) {
         const std::any* handle = qom::BackendRegistry::instance().find(qom::BackendKind::kNetdev, *netdev);

@@ -201,7 +201,7 @@ std::string info_network() {
         }
     }
     for (NetClient* client : NetClient::all()) {
-        if (hub_id_for_client(*client) >= 0) continue;  // listed under its hub
+        if (hub_id_for_client(*client)) continue;  // listed under its hub
         NetClient* peer = client->peer();
         bool nic = client->kind() == ClientKind::kNic;
         if (!peer || nic) out += client_line(*client);

@@ -145,7 +145,8 @@ std::unique_ptr<NetClient> create(const std::string& name, const cli::Opts& opts
         return std::make_unique<TapNetdev>(name, fd, fmt::format("fd={}", fd), "", "");
     }
     std::string ifname = opts.get_or("ifname", "");
-    if (ifname.size() >= IFNAMSIZ) throw Error("interface name '{}' is too long", ifname);
+    // QEMU truncates a longer name to what the kernel takes.
+    if (ifname.size() >= IFNAMSIZ) ifname.resize(IFNAMSIZ - 1);
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) throw Error("could not open /dev/net/tun: {}", errno_string(errno));
     ifreq ifr{};

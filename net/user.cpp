@@ -257,8 +257,6 @@ UserNetConfig parse_user_config(const cli::Opts& opts) {
         if (entry.key == "hostfwd") c.hostfwd.push_back(entry.value);
         if (entry.key == "guestfwd") c.guestfwd.push_back(entry.value);
     }
-    if (!c.domainname.empty() && c.domainname.find_first_of(" ,") != std::string::npos)
-        throw Error("'domainname' parameter cannot contain spaces or commas");
     return c;
 }
 

@@ -220,7 +220,7 @@ NetMonitor::NetMonitor(monitor::MonitorHub& hub) {
     hmp.add_info({"usernet", "", "show user network stack connection states", {},
                   [](const Json&, monitor::HmpContext& ctx) {
                       for (net::UserNetdev* user : net::user_netdevs()) {
-                          ctx.print("Hub {} ({}):\n", net::hub_id_for_client(*user), user->name());
+                          ctx.print("Hub {} ({}):\n", net::hub_id_for_client(*user).value_or(-1), user->name());
                           ctx.print_text(user->connection_info());
                       }
                   }});

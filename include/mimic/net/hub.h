@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,8 +62,8 @@ private:
 };
 
 // The hub `client` hangs off: its own if it is a hub port, its peer's if
-// that is one; -1 otherwise (as QEMU's net_hub_id_for_client).
-int hub_id_for_client(const NetClient& client);
+// that is one; nullopt otherwise (hub ids may be negative: hubid=-1).
+std::optional<int> hub_id_for_client(const NetClient& client);
 
 // Start-up warnings about hubs (ports without peer, hubs with NICs but no
 // host side or the reverse), in QEMU's wording, without the program prefix.

@@ -65,6 +65,8 @@ TEST_F(NetdevTest, GenericOptionErrors) {
     EXPECT_EQ(error_of("user,id=n,restrict=maybe"), "Parameter 'restrict' expects 'on' or 'off'");
     EXPECT_EQ(error_of("hubport,id=h"), "Parameter 'hubid' is missing");
     EXPECT_EQ(error_of("hubport,id=h,hubid=x"), "Parameter 'hubid' expects an int64 value");
+    EXPECT_EQ(error_of("hubport,id=h,hubid=99999999999"), "Parameter 'hubid' expects int32_t");
+    EXPECT_EQ(error_of("hubport,id=hneg,hubid=-1"), "");  // hub -1 exists for QEMU too
     EXPECT_EQ(error_of("user,id=dup"), "");
     EXPECT_EQ(error_of("user,id=dup"), "Duplicate ID 'dup' for netdev");
 }
