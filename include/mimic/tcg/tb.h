@@ -28,13 +28,16 @@ struct TranslationBlock {
     uint64_t cs_base = 0;
     uint32_t flags = 0;       // guest CPU mode bits that change translation
     uint32_t cs_limit = 0;    // x86: the code segment limit the block was checked against
+    // Here rather than at the end: the jump cache and lookup_and_goto_ptr
+    // read it with the key fields and `code` on every indirect jump, and
+    // one cache line is cheaper than two.
+    bool invalid = false;
+    // Host code (JIT) or the IR (interpreter).
+    const uint8_t* code = nullptr;
     uint64_t phys_pc = 0;     // physical address of the first guest byte
     uint64_t phys_page2 = kNoPage;   // second physical page when the code crosses one
     uint32_t size = 0;        // guest code bytes (set by the front end)
     uint32_t icount = 0;      // guest instructions
-
-    // Host code (JIT) or the IR (interpreter).
-    const uint8_t* code = nullptr;
     uint32_t code_size = 0;
     std::unique_ptr<Block> ir;
     std::vector<uint32_t> ir_labels;   // interpreter: instruction index of each label
@@ -53,8 +56,6 @@ struct TranslationBlock {
         uint64_t data[2];
     };
     std::vector<InsnStart> insns;
-
-    bool invalid = false;
 };
 
 }  // namespace mimic::tcg

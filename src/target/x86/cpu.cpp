@@ -108,12 +108,13 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
         uint64_t cs_base = env->seg[kCS].base;
         return tcg::TbCpuState{(cs_base + env->eip) & 0xffffffffull, cs_base, env->hflags, env->seg[kCS].limit};
     };
-    eh.code_phys = [](void* e, uint64_t pc) {
-        uintptr_t host;
-        return get_code_phys(static_cast<CpuState*>(e), pc, &host, 0);
-    };
+    eh.code_phys = [](void* e, uint64_t pc) { return lookup_code_phys(static_cast<CpuState*>(e), pc); };
     eh.translate = [this](void* e, tcg::TranslationBlock& tb, tcg::Builder& b) {
         ++tb_count_;
+        // The full path: it marks the page as holding code (self-modifying
+        // code checks), which the TLB shortcut of code_phys does not.
+        uintptr_t host;
+        get_code_phys(static_cast<CpuState*>(e), tb.pc, &host, 0);
         translator_->translate(static_cast<CpuState*>(e), tb, b);
     };
     executor_ = std::make_unique<tcg::Executor>(*tbs_, globals_, &env_, std::move(eh));
@@ -228,7 +229,7 @@ void CpuImpl::tlb_evict_to_victim(unsigned mmu_idx, uint64_t vaddr) {
     const tcg::TlbEntry& e = env_.tlb.table[mmu_idx][idx];
     if (!tlb_entry_valid(e) || tlb_entry_page(e) == page) return;
     unsigned& next = tlb_victim_next_[mmu_idx];
-    tlb_victim_[mmu_idx][next] = VictimEntry{e, tlb_global_[mmu_idx][idx]};
+    tlb_victim_[mmu_idx][next] = VictimEntry{e, tlb_global_[mmu_idx][idx], tlb_paddr_[mmu_idx][idx]};
     next = (next + 1) % kVictimTlbSize;
 }
 
@@ -242,6 +243,7 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
         bool g = tlb_global_[mmu_idx][idx];
         tlb_global_[mmu_idx][idx] = v.global;
         v.global = g;
+        std::swap(tlb_paddr_[mmu_idx][idx], v.paddr);
         return true;
     }
     return false;

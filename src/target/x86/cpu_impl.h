@@ -132,7 +132,11 @@ public:
     struct VictimEntry {
         tcg::TlbEntry e;
         bool global;
+        uint64_t paddr;
     };
+    // The physical page of each TLB entry: block lookups by virtual pc need
+    // it on every jump cache miss, without a page walk.
+    uint64_t tlb_paddr_[tcg::kNumMmuModes][tcg::kTlbSize] = {};
     VictimEntry tlb_victim_[tcg::kNumMmuModes][kVictimTlbSize];
     unsigned tlb_victim_next_[tcg::kNumMmuModes] = {};
 

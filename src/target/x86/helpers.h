@@ -69,6 +69,9 @@ void softmmu_store_slow(void* env, uint64_t vaddr, uint64_t value, uint32_t memo
 // vaddr (walks the page tables; raises #PF like an instruction fetch), and
 // marks the page as containing translated code when it is RAM.
 uint64_t get_code_phys(CpuState* env, uint64_t vaddr, uintptr_t* host_page, uintptr_t retaddr);
+// The same through the TLB when it has the page for execution (no marking
+// of code pages: for looking blocks up, not for translating them).
+uint64_t lookup_code_phys(CpuState* env, uint64_t vaddr);
 uint8_t code_ldub(CpuState* env, uint64_t vaddr);
 
 // ---- segments (seg_helper.cpp) ----

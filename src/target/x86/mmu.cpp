@@ -172,6 +172,7 @@ void tlb_fill(CpuState* env, uint64_t vaddr, const Walk& w, unsigned mmu_idx) {
     bool write = w.writable && w.dirty && t.writable;
     cpu.tlb_evict_to_victim(mmu_idx, vaddr);
     cpu.env_.tlb.set(mmu_idx, vaddr, t.host, true, write, w.exec);
+    cpu.tlb_paddr_[mmu_idx][tcg::SoftTlb::index(vaddr)] = paddr_page;
     cpu.note_tlb_entry(mmu_idx, vaddr, w.global, w.page_size > 4096);
 }
 
@@ -376,6 +377,15 @@ uint64_t get_code_phys(CpuState* env, uint64_t vaddr, uintptr_t* host_page, uint
     }
     tlb_fill(env, vaddr, w, mmu_idx);
     return paddr;
+}
+
+uint64_t lookup_code_phys(CpuState* env, uint64_t vaddr) {
+    const unsigned mmu_idx = cpu_mmu_index(env);
+    const tcg::TlbEntry& e = env->tlb.entry(mmu_idx, vaddr);
+    if (e.addr_code == (vaddr & tcg::kPageMask))
+        return cpu_of(env).tlb_paddr_[mmu_idx][tcg::SoftTlb::index(vaddr)] | (vaddr & ~tcg::kPageMask);
+    uintptr_t host;
+    return get_code_phys(env, vaddr, &host, 0);
 }
 
 uint8_t code_ldub(CpuState* env, uint64_t vaddr) {

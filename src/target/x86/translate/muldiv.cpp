@@ -1,5 +1,6 @@
 // MUL, IMUL (one-, two- and three-operand forms), DIV, IDIV. The one-operand
-// forms work on the accumulator pair in env through helpers (DIV raises #DE).
+// forms work on the accumulator pair in env through helpers (DIV raises #DE);
+// the two- and three-operand IMUL is inline.
 #include "dc.h"
 
 namespace mimic::x86 {
@@ -19,10 +20,27 @@ bool translate_muldiv(Dc& dc) {
             // IMUL r, r/m[, imm]: truncated signed product.
             I64 a = in.op_count == 3 ? dc.operand(1) : dc.load_reg(in.ops[0].reg);
             I64 c = in.op_count == 3 ? dc.operand(2) : dc.operand(1);
-            I64 r = b.temp_i64();
-            b.call(MIMIC_HELPER(helper_imul2), r, {b.env(), b.const_i32(size), a, c});
-            dc.store_reg(in.ops[0].reg, r);
-            dc.cc_op = kCcOpDynamic;
+            // Inline with lazy flags (cc_op MUL: CF = OF = the product did
+            // not fit); decompressors' range coders multiply in hot loops.
+            I64 lo = b.temp_i64(), overflow = b.temp_i64();
+            if (size == 8) {
+                I64 hi = b.temp_i64();
+                b.muls2(lo, hi, a, c);
+                b.setcond(tcg::Cond::Ne, overflow, hi, b.sar(lo, 63ull));
+            } else {
+                const unsigned bits = size * 8;
+                I64 sa = b.temp_i64(), sc = b.temp_i64(), p = b.temp_i64(), sp = b.temp_i64();
+                b.sextract(sa, a, 0, bits);
+                b.sextract(sc, c, 0, bits);
+                b.mul(p, sa, sc);   // exact: at most 64 bits
+                b.sextract(sp, p, 0, bits);
+                b.setcond(tcg::Cond::Ne, overflow, sp, p);
+                b.and_(lo, p, (1ull << bits) - 1);
+            }
+            dc.store_reg(in.ops[0].reg, lo);
+            b.mov(dc.g.cc_dst, lo);
+            b.mov(dc.g.cc_src, overflow);
+            dc.set_cc_op(cc_op_sized(kCcOpMulB, size));
             return true;
         }
         I64 src = dc.operand(0);
