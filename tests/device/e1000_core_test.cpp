@@ -620,3 +620,55 @@ TEST(E1000Core, RingsOutsideMemoryOrLoopingStopWithoutHanging) {
     rig.backend.send(ethernet(kOurMac, kPeerMac, 0x0800, 100));
     SUCCEED();
 }
+
+// A guest writing nonsense: random values into the ring, interrupt and
+// control registers, random descriptor memory, frames arriving meanwhile.
+// Nothing may crash, loop forever or write outside the guest's memory.
+TEST(E1000Core, RandomRegisterAndRingGarbageIsSurvived) {
+    Rig rig;
+    uint64_t state = 0x9e3779b97f4a7c15ull;
+    auto next = [&state] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    static constexpr uint32_t kRegisters[] = {CTRL, ICR, ICS, IMS, IMC, RCTL, TCTL, RDBAL, RDBAH, RDLEN, RDH,
+                                              RDT, TDBAL, TDBAH, TDLEN, TDH, TDT, MDIC, EECD, EERD, VET,
+                                              0xc4, 0x2820, 0x282c, 0x382c, MTA, RAL0, RAH0};
+    std::vector<uint8_t> garbage(4096);
+    for (int round = 0; round < 20000; ++round) {
+        uint64_t r = next();
+        switch (r % 8) {
+        case 0: case 1: case 2: {
+            uint32_t reg = kRegisters[(r >> 8) % std::size(kRegisters)];
+            uint32_t value = static_cast<uint32_t>(next());
+            // Mostly plausible ring addresses and lengths, sometimes wild.
+            if ((reg == RDBAL || reg == TDBAL) && (r & 0x100)) value &= 0xff000;
+            if ((reg == RDBAH || reg == TDBAH) && (r & 0x200)) value = 0;
+            if (reg == CTRL) value &= ~(1u << 26);  // resets now and then only
+            rig.wr(reg, value);
+            break;
+        }
+        case 3:
+            rig.rd(kRegisters[(r >> 8) % std::size(kRegisters)]);
+            break;
+        case 4:
+            for (auto& b : garbage) b = static_cast<uint8_t>(next());
+            rig.space->write((r >> 8) % (1 << 20) & ~0xfffull, garbage.data(), garbage.size());
+            break;
+        case 5: {
+            Frame f = ethernet((r & 0x100) ? kOurMac : Frame(6, 0xff), kPeerMac, 0x0800, (r >> 16) % 3000);
+            rig.backend.send(f);
+            break;
+        }
+        case 6:
+            rig.step_ms(static_cast<int64_t>((r >> 8) % 700));
+            break;
+        case 7:
+            if ((r >> 8) % 64 == 0) rig.wr(CTRL, 1u << 26);
+            break;
+        }
+    }
+    EXPECT_LE(rig.core->nic().queued_frames(), net::NetClient::kMaxQueuedFrames);
+}
