@@ -104,6 +104,13 @@ void NetClient::retire() {
     std::erase(clients(), this);
 }
 
+std::span<const uint8_t> pad_short_frame(std::span<const uint8_t> frame, std::vector<uint8_t>& scratch) {
+    if (frame.size() >= kEthMinFrame) return frame;
+    scratch.assign(frame.begin(), frame.end());
+    scratch.resize(kEthMinFrame, 0);
+    return scratch;
+}
+
 void notify_link_status(NetClient& client) { client.link_status_changed(); }
 
 const std::vector<NetClient*>& NetClient::all() { return clients(); }

@@ -104,7 +104,8 @@ private:
             ssize_t n = read(fd_, buf.data(), buf.size());
             if (n <= 0) return;
             // Queued at a busy peer: stop reading until queue_drained().
-            if (!send({buf.data(), static_cast<size_t>(n)})) peer_ready_ = false;
+            std::vector<uint8_t> padded;
+            if (!send(pad_short_frame({buf.data(), static_cast<size_t>(n)}, padded))) peer_ready_ = false;
         }
     }
 

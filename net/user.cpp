@@ -389,7 +389,8 @@ UserNetdev::UserNetdev(std::string name, const UserNetConfig& config)
     SlirpCb& cb = state->callbacks;
     cb.send_packet = [](const void* buf, size_t len, void* opaque) -> ssize_t {
         auto* st = static_cast<State*>(opaque);
-        st->owner->send({static_cast<const uint8_t*>(buf), len});
+        std::vector<uint8_t> padded;
+        st->owner->send(pad_short_frame({static_cast<const uint8_t*>(buf), len}, padded));
         return static_cast<ssize_t>(len);
     };
     cb.guest_error = [](const char* msg, void* opaque) {

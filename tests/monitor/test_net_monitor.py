@@ -354,6 +354,147 @@ class SocketBackendTest(NetCase):
         self.assertEqual((data, sender[1]), (frame, l2))
 
 
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+GUEST_MAC = bytes.fromhex("525400123499")
+
+
+def ethernet(dst, ethertype, payload):
+    return dst + GUEST_MAC + struct.pack("!H", ethertype) + payload
+
+
+def ipv4_udp(src, dst, sport, dport, data):
+    datagram = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data  # no UDP checksum
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(datagram), 1, 0, 64, 17, 0,
+                         socket.inet_aton(src), socket.inet_aton(dst))
+    header = header[:10] + struct.pack("!H", checksum(header)) + header[12:]
+    return ethernet(b"\xff" * 6 if dst == "255.255.255.255" else GATEWAY_MAC[0], 0x0800, header + datagram)
+
+
+GATEWAY_MAC = [b"\xff" * 6]
+
+
+def dhcp_discover():
+    bootp = struct.pack("!BBBBIHH16x16s64x128x", 1, 1, 6, 0, 0x4D494D43, 0, 0x8000, GUEST_MAC)
+    bootp += bytes.fromhex("63825363") + bytes([53, 1, 1, 255])
+    return ipv4_udp("0.0.0.0", "255.255.255.255", 68, 67, bootp)
+
+
+class FrameStream:
+    """The test's end of a stream socket back end: QEMU's framing."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, frame):
+        self.sock.sendall(struct.pack(">I", len(frame)) + frame)
+
+    def receive(self, timeout=10):
+        self.sock.settimeout(timeout)
+        while len(self.buffer) < 4 or len(self.buffer) < 4 + struct.unpack(">I", self.buffer[:4])[0]:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("stream closed")
+            self.buffer += chunk
+        length = struct.unpack(">I", self.buffer[:4])[0]
+        frame, self.buffer = self.buffer[4:4 + length], self.buffer[4 + length:]
+        return frame
+
+    def nothing_within(self, seconds):
+        try:
+            self.receive(timeout=seconds)
+        except socket.timeout:
+            return True
+        return False
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM) or IS_QEMU, "MIMIC_SYSTEM not set")
+class UserStackTest(NetCase):
+    """The slirp stack through a hub and a socket back end, with the test
+    playing the guest: DHCP, ARP, TFTP, set_link and a stopped VM."""
+
+    def start_stack(self, user_options, *extra):
+        port = free_port()
+        self.tftp = os.path.join(self.dir_for_tftp(), "root")
+        os.makedirs(self.tftp)
+        with open(os.path.join(self.tftp, "hello.txt"), "wb") as f:
+            f.write(b"tftp works\n")
+        self.start("-bios", "@TINY@", "-nodefaults", *extra,
+                   "-netdev", f"socket,id=s,listen=127.0.0.1:{port}",
+                   "-netdev", f"user,id=u,tftp={self.tftp},{user_options}",
+                   "-netdev", "hubport,id=a,hubid=1,netdev=s",
+                   "-netdev", "hubport,id=b,hubid=1,netdev=u")
+        self.stream = FrameStream(port)
+        self.addCleanup(self.stream.close)
+        self.wait_for(lambda: "connection from" in self.hmp("info network"), "the accept")
+
+    def dir_for_tftp(self):
+        import tempfile
+        path = tempfile.mkdtemp(prefix="mimic-net-tftp-")
+        self.addCleanup(shutil.rmtree, path)
+        return path
+
+    def offer(self):
+        frame = self.stream.receive()
+        self.assertEqual(frame[12:14], b"\x08\x00")
+        bootp = frame[14 + 20 + 8:]
+        self.assertEqual(bootp[4:8], struct.pack("!I", 0x4D494D43))  # our xid
+        return (socket.inet_ntoa(bootp[16:20]), socket.inet_ntoa(bootp[20:24]), bootp[108:236].rstrip(b"\0"))
+
+    def test_dhcp_offer_follows_the_options(self):
+        self.start_stack("bootfile=pxelinux.0")
+        self.stream.send(dhcp_discover())
+        self.assertEqual(self.offer(), ("10.0.2.15", "10.0.2.2", b"pxelinux.0"))
+
+    def test_dhcp_offer_in_another_network(self):
+        self.start_stack("net=192.168.76.0/24,dhcpstart=192.168.76.9")
+        self.stream.send(dhcp_discover())
+        self.assertEqual(self.offer()[:2], ("192.168.76.9", "192.168.76.2"))
+
+    def test_arp_and_tftp_with_short_frames_padded(self):
+        self.start_stack("hostname=probe")
+        arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, GUEST_MAC, socket.inet_aton("10.0.2.15"),
+                          b"\0" * 6, socket.inet_aton("10.0.2.2"))
+        self.stream.send(ethernet(b"\xff" * 6, 0x0806, arp))
+        reply = self.stream.receive()
+        self.assertEqual((reply[12:14], reply[20:22], reply[28:32]), (b"\x08\x06", b"\x00\x02", socket.inet_aton("10.0.2.2")))
+        GATEWAY_MAC[0] = reply[6:12]
+        self.stream.send(ipv4_udp("10.0.2.15", "10.0.2.2", 1234, 69, b"\0\x01hello.txt\0octet\0"))
+        data = self.stream.receive()
+        udp_payload = data[14 + 20 + 8:]
+        self.assertEqual(udp_payload[:4], b"\0\x03\0\x01")  # DATA, block 1
+        self.assertEqual(udp_payload[4:15], b"tftp works\n")
+        self.assertEqual(len(data), 60)  # 57 bytes padded, as QEMU pads what slirp sends
+
+    def test_set_link_off_drops_and_on_restores(self):
+        self.start_stack("")
+        self.assertEqual(self.hmp("set_link u off"), "")
+        self.stream.send(dhcp_discover())
+        self.assertTrue(self.stream.nothing_within(0.5), "a reply through an unplugged cable")
+        self.assertEqual(self.hmp("set_link u on"), "")
+        self.stream.send(dhcp_discover())
+        self.assertEqual(self.offer()[0], "10.0.2.15")
+
+    def test_stopped_vm_holds_frames_until_cont(self):
+        self.start_stack("")
+        self.qmp.command("stop")
+        self.stream.send(dhcp_discover())
+        self.assertTrue(self.stream.nothing_within(0.5), "a frame delivered while the VM is stopped")
+        self.qmp.command("cont")
+        self.assertEqual(self.offer()[0], "10.0.2.15")
+
+
 def tap_usable():
     try:
         with open("/dev/net/tun", "rb"):

@@ -121,6 +121,13 @@ private:
     std::deque<std::vector<uint8_t>> incoming_;
 };
 
+// Ethernet's minimum frame without FCS. Host-side back ends (user, tap)
+// pad shorter frames with zeroes before sending them on, as QEMU does for
+// peers that do not ask otherwise.
+inline constexpr size_t kEthMinFrame = 60;
+// `frame` itself, or a copy padded to kEthMinFrame in `scratch`.
+std::span<const uint8_t> pad_short_frame(std::span<const uint8_t> frame, std::vector<uint8_t>& scratch);
+
 // Runs `client`'s link_status_changed(): `set_link` tells the client and
 // its peer even when their state did not change, as QEMU does.
 void notify_link_status(NetClient& client);

@@ -103,6 +103,17 @@ TEST(NetClient, StoppedVmHoldsFramesUntilItRuns) {
     EXPECT_EQ(b.received.size(), 2u);
 }
 
+TEST(NetClient, ShortFramesArePaddedWithZeroes) {
+    std::vector<uint8_t> scratch;
+    Frame short_frame(42, 0xab);
+    auto padded = pad_short_frame(short_frame, scratch);
+    ASSERT_EQ(padded.size(), kEthMinFrame);
+    EXPECT_EQ(padded[41], 0xab);
+    EXPECT_EQ(padded[42], 0);
+    Frame full(60, 1);
+    EXPECT_EQ(pad_short_frame(full, scratch).data(), full.data());
+}
+
 TEST(NetClient, QueueIsBounded) {
     Recorder a("a"), b("b");
     NetClient::link(a, b);
