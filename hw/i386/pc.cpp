@@ -26,6 +26,7 @@
 #include "mimic/hw/mc146818rtc.h"
 #include "mimic/hw/piix.h"
 #include "mimic/hw/vga.h"
+#include "mimic/hw/x86_cpu.h"
 #include "mimic/memory/transaction.h"
 #include "mimic/qom/property.h"
 #include "mimic/util/error.h"
@@ -45,6 +46,8 @@ public:
     void init(const cli::VmConfig& config, const system::FirmwarePath& firmware) override {
         memory::Transaction transaction;
         firmware_ = firmware;
+        // First, as in QEMU: the CPUs are /machine/unattached/device[0..].
+        create_x86_cpus(*this, cpu_model(), config.smp);
         map_ram(config.ram_size);
         create_chipset();
         load_bios(config.bios.value_or("bios.bin"), firmware);
@@ -73,7 +76,7 @@ private:
         auto host = qom::new_object<I440fxHost>(kTypeI440fxHost);
         host->set_ram(*ram_);
         host->set_parent_bus(sysbus());
-        host_ = &static_cast<I440fxHost&>(add_unattached(std::move(host)));
+        host_ = &add_child("i440fx", std::move(host));  // /machine/i440fx, as in QEMU
         host_->realize();
         add_pci_device(kTypeI440fx, 0x00);
         auto& piix3 = static_cast<Piix3&>(add_pci_device(kTypePiix3, 0x08));

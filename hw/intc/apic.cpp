@@ -15,6 +15,7 @@
 
 #include "mimic/hw/board_signals.h"
 #include "mimic/hw/machine.h"
+#include "mimic/hw/x86_cpu.h"
 #include "mimic/main_loop/clock.h"
 #include "mimic/main_loop/timer.h"
 #include "mimic/memory/memory_region.h"
@@ -389,7 +390,12 @@ public:
             apic->index_ = static_cast<uint32_t>(i);
             apic->attach(this);
             apic->set_parent_bus(machine.sysbus());
-            auto& placed = static_cast<LocalApicDevice&>(machine.add_unattached(std::move(apic)));
+            // As in QEMU, a CPU's local APIC is its child "lapic".
+            std::vector<X86CpuDevice*> cpu_devices = x86_cpus(machine);
+            auto& placed = static_cast<LocalApicDevice&>(
+                static_cast<size_t>(i) < cpu_devices.size()
+                    ? cpu_devices[static_cast<size_t>(i)]->add_child("lapic", std::move(apic))
+                    : machine.add_unattached(std::move(apic)));
             placed.realize();
             placed.reset();
             apics_.push_back(&placed);

@@ -54,7 +54,8 @@ FwCfg& create_pc_fw_cfg(Machine& machine, const cli::VmConfig& config, uint64_t 
                         uint64_t ram_above_4g, std::function<void(const std::string& order)> set_boot_order) {
     auto created = qom::new_object<FwCfg>(kTypeFwCfgIo);
     created->set_parent_bus(machine.sysbus());
-    auto& fw_cfg = static_cast<FwCfg&>(machine.add_unattached(std::move(created)));
+    // Where QEMU's pc machine puts it.
+    auto& fw_cfg = machine.add_child("fw_cfg", std::move(created));
     namespace key = fw_cfg_key;
 
     const std::array<uint8_t, 16> uuid = uuid_bytes(config.uuid);

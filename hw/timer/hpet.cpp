@@ -302,7 +302,9 @@ void create_hpet(Machine& machine, HpetWiring wiring) {
     auto device = qom::new_object<Hpet>(kTypeHpet);
     device->wire(std::move(wiring));
     device->set_parent_bus(machine.sysbus());
-    auto& placed = machine.add_child("hpet", std::move(device));
+    // As in QEMU: an unattached device (/machine/hpet would clash with the
+    // machine's "hpet" property).
+    auto& placed = static_cast<Hpet&>(machine.add_unattached(std::move(device)));
     placed.realize();
     placed.reset();
 }

@@ -170,6 +170,8 @@ nlohmann::json Object::get_property(std::string_view name) const {
     if (const Property* p = find_property(name)) return p->type->get(slot(*p));
     nlohmann::json value;
     if (get_builtin_property(name, value)) return value;
+    // A child property reads as the child's path, as QEMU's child<> do.
+    if (Object* c = child(name)) return c->canonical_path();
     throw Error("Property '{}.{}' not found", type_name(), name);
 }
 

@@ -195,6 +195,7 @@ void Vm::Impl::create_machine() {
     machine_ = &root_->add_child("machine", std::move(machine));
     create_objects();
     machine_->set_run_control(&run_control_);
+    machine_->set_cpu_model(cpu_model_);
     at(config_.machine.location.empty() ? "-machine " + type_name : config_.machine.location, [&] {
         for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
             if (entry.key == "type" || entry.key == "accel") continue;

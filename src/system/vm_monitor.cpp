@@ -15,6 +15,7 @@
 #include "mimic/hw/vga.h"
 #include "mimic/main_loop/timer.h"
 #include "mimic/hw/machine.h"
+#include "mimic/hw/x86_cpu.h"
 #include "mimic/hw/pci.h"
 #include "mimic/memory/mtree.h"
 #include "mimic/monitor/monitor_hub.h"
@@ -148,27 +149,19 @@ public:
 
     // Every vCPU; they all take turns on the one vCPU thread, so they share
     // its thread id (as QEMU's single-threaded TCG reports).
+    // The QOM CPU objects (hw/x86_cpu.h) name and place each one.
     Json query_cpus_fast() const override {
         Json list = Json::array();
-        for (int i = 0; i < cpu_count(); ++i) {
+        std::vector<hw::X86CpuDevice*> cpus = hw::x86_cpus(machine_);
+        for (int i = 0; i < cpu_count() && static_cast<size_t>(i) < cpus.size(); ++i) {
+            const hw::X86CpuDevice& cpu = *cpus[static_cast<size_t>(i)];
             list.push_back({{"cpu-index", i},
-                            {"qom-path", fmt::format("/machine/unattached/device[{}]", i)},
+                            {"qom-path", cpu.canonical_path()},
                             {"thread-id", tcg_->thread_id()},
-                            {"props", topology_props(static_cast<unsigned>(i))},
+                            {"props", cpu.topology_props(smp_.dies > 1)},
                             {"target", "x86_64"}});
         }
         return list;
-    }
-
-    // QEMU's x86 CpuInstanceProperties: the -smp topology ids of a CPU index
-    // (threads innermost, then cores, dies, sockets; die-id only with dies>1).
-    Json topology_props(unsigned index) const {
-        unsigned threads = std::max(smp_.threads, 1u), cores = std::max(smp_.cores, 1u),
-                 dies = std::max(smp_.dies, 1u);
-        Json props = {{"core-id", index / threads % cores}, {"thread-id", index % threads}};
-        if (dies > 1) props["die-id"] = index / (threads * cores) % dies;
-        props["socket-id"] = index / (threads * cores * dies);
-        return props;
     }
 
     std::string registers_text(int cpu) const override {

@@ -214,6 +214,62 @@ class SmpCpusTest(VmCase):
 
 
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class CpuObjectsTest(VmCase):
+    """The vCPUs as QOM objects, as QEMU 7.2 has them (qemu-system-x86_64 -M pc
+    -accel tcg -smp 2): /machine/unattached/device[N] of type qemu64-x86_64-cpu,
+    with the local APIC as the child "lapic"."""
+
+    def get(self, path, name):
+        return self.qmp.command("qom-get", path=path, property=name)
+
+    def test_query_cpus_fast_names_the_cpu_objects(self):
+        self.start("-S", "-bios", "@TINY@", "-smp", "2")
+        paths = [c["qom-path"] for c in self.qmp.command("query-cpus-fast")]
+        # QEMU puts its kvmvapic between the two (device[1]); Mimic has none.
+        self.assertEqual(paths, ["/machine/unattached/device[0]", "/machine/unattached/device[1]"])
+        for index, path in enumerate(paths):
+            self.assertEqual(self.get(path, "type"), "qemu64-x86_64-cpu")
+            self.assertEqual(self.get(path, "apic-id"), index)
+            self.assertEqual((self.get(path, "socket-id"), self.get(path, "core-id"), self.get(path, "thread-id")),
+                             (0, index, 0))
+            self.assertEqual(self.get(path, "lapic"), path + "/lapic")
+            self.assertEqual(self.get(path + "/lapic", "type"), "apic")
+        unattached = {p["name"]: p["type"] for p in self.qmp.command("qom-list", path="/machine/unattached")}
+        self.assertEqual(unattached["device[0]"], "child<qemu64-x86_64-cpu>")
+        machine = {p["name"]: p["type"] for p in self.qmp.command("qom-list", path="/machine")}
+        self.assertEqual((machine["i440fx"], machine["fw_cfg"], machine["hpet"]),
+                         ("child<i440FX-pcihost>", "child<fw_cfg_io>", "bool"))
+
+    def test_properties_are_qemus(self):
+        self.start("-S", "-bios", "@TINY@")
+        cpu = "/machine/unattached/device[0]"
+        expected = {"family": 15, "model": 107, "stepping": 1, "vendor": "AuthenticAMD",
+                    "model-id": "QEMU Virtual CPU version 2.5+", "level": 13, "xlevel": 0x8000000a,
+                    "phys-bits": 40, "node-id": -1, "die-id": 0, "start-powered-off": False,
+                    "realized": True, "hotplugged": False, "hotpluggable": True, "parent_bus": "",
+                    "fpu": True, "sse2": True, "lm": True, "avx": False, "sse4.2": False, "sse4_2": False}
+        self.assertEqual({name: self.get(cpu, name) for name in expected}, expected)
+        types = {p["name"]: p["type"] for p in self.qmp.command("qom-list", path=cpu)}
+        self.assertEqual({name: types[name] for name in ("family", "model-id", "vendor", "level", "apic-id",
+                                                         "socket-id", "start-powered-off", "lm", "lapic",
+                                                         "parent_bus")},
+                         {"family": "int", "model-id": "string", "vendor": "string", "level": "uint32",
+                          "apic-id": "uint32", "socket-id": "int32", "start-powered-off": "bool", "lm": "bool",
+                          "lapic": "child<apic>", "parent_bus": "link<bus>"})
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("qom-set", path=cpu, property="sse2", value=False)
+        self.assertEqual(raised.exception.desc,
+                         "Attempt to set property 'sse2' on anonymous device (type 'qemu64-x86_64-cpu') "
+                         "after it was realized")
+
+    def test_cpu_option_shows(self):
+        self.start("-S", "-bios", "@TINY@", "-cpu", "qemu32,-sse2")
+        cpu = "/machine/unattached/device[0]"
+        self.assertEqual([self.get(cpu, n) for n in ("type", "family", "model", "vendor", "phys-bits", "sse2", "lm")],
+                         ["qemu32-x86_64-cpu", 6, 6, "GenuineIntel", 32, False, False])
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 @unittest.skipUnless(os.path.exists(LONG_PAGING), "the tests/guest images are not built")
 class LongModeTest(VmCase):
     """tests/guest/long_paging.bin: without isa-debug-exit it halts in

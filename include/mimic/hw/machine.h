@@ -18,6 +18,7 @@
 #include "mimic/memory/memory_region.h"
 #include "mimic/qom/machine.h"
 #include "mimic/system/firmware.h"
+#include "mimic/x86/cpu_models.h"
 
 namespace mimic::system {
 class RunControl;
@@ -74,6 +75,10 @@ public:
     system::RunControl* run_control() const { return run_control_; }
     void set_run_control(system::RunControl* control) { run_control_ = control; }
 
+    // The -cpu model the vCPUs run; set by the VM builder before init().
+    const x86::CpuModel& cpu_model() const { return cpu_model_; }
+    void set_cpu_model(const x86::CpuModel& model) { cpu_model_ = model; }
+
 protected:
     // Allocates guest RAM as the region "pc.ram" (untouched until used).
     memory::MemoryRegion& allocate_ram(uint64_t size);
@@ -89,6 +94,7 @@ private:
     qom::Bus* isa_bus_ = nullptr;
     std::shared_ptr<IrqInputs> isa_irqs_;
     system::RunControl* run_control_ = nullptr;
+    x86::CpuModel cpu_model_ = x86::default_cpu_model();
     std::vector<RomImage> rom_images_;
 };
 

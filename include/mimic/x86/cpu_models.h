@@ -78,4 +78,17 @@ const CpuModel& default_cpu_model();
 // model or feature throws mimic::Error.
 CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings);
 
+// A feature as -cpu and the CPU's QOM properties name it (QEMU's names and
+// aliases: "sse4.1" and "sse4_1" are one bit).
+struct CpuFeatureName {
+    std::string_view name;
+    uint32_t CpuFeatures::*word;
+    unsigned bit;
+    std::string_view where;   // the CPUID register, as QEMU's warnings print it
+};
+std::span<const CpuFeatureName> cpu_feature_names();
+
+// CPUID.80000008H:EAX[7:0], the physical address width the CPU reports.
+unsigned physical_address_bits(const CpuFeatures& features);
+
 }  // namespace mimic::x86

@@ -96,12 +96,7 @@ namespace mimic::x86 {
 
 namespace {
 
-struct FeatureName {
-    std::string_view name;
-    uint32_t CpuFeatures::*word;
-    unsigned bit;
-    std::string_view where;   // for the warning, as QEMU prints it
-};
+using FeatureName = CpuFeatureName;
 
 constexpr FeatureName kFeatureNames[] = {
     {"fpu", &CpuFeatures::f1_edx, 0, "CPUID.01H:EDX"},      {"vme", &CpuFeatures::f1_edx, 1, "CPUID.01H:EDX"},
@@ -132,6 +127,14 @@ constexpr FeatureName kFeatureNames[] = {
 };
 
 }  // namespace
+
+std::span<const CpuFeatureName> cpu_feature_names() { return kFeatureNames; }
+
+// QEMU's TCG widths: 40 bits with long mode, else 36 with PSE-36, else 32.
+unsigned physical_address_bits(const CpuFeatures& features) {
+    if (features.e1_edx & cpuid::kExtLm) return 40;
+    return features.f1_edx & cpuid::kPse36 ? 36 : 32;
+}
 
 CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings) {
     const size_t comma = spec.find(',');

@@ -170,7 +170,8 @@ void helper_cpuid(CpuState* env) {
         d = f.e7_edx;   // invariant TSC: tsc_now() runs at kTscHz in every state
         break;
     case 0x80000008:
-        a = (f.e1_edx & (1u << 29)) ? 0x3028 : 0x24;   // physical/virtual address bits
+        // Physical address bits; 48 virtual ones with long mode.
+        a = physical_address_bits(f) | ((f.e1_edx & cpuid::kExtLm) ? 48u << 8 : 0);
         break;
     default:
         // Cache, topology and power leaves: nothing to describe.
