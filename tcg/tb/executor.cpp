@@ -21,6 +21,12 @@ void Executor::flush_jump_cache() {
     for (auto& e : jump_cache_) e = nullptr;
 }
 
+void Executor::flush_jump_cache_page(uint64_t vaddr) {
+    static_assert(2 * kJumpGroupBits == kJumpCacheBits && kJumpGroupBits <= kPageBits);
+    unsigned first = jump_cache_index(vaddr & kPageMask) & ~((1u << kJumpGroupBits) - 1);
+    for (unsigned i = 0; i < (1u << kJumpGroupBits); ++i) jump_cache_[first + i] = nullptr;
+}
+
 TranslationBlock* Executor::lookup_for_current_thread(void* env) {
     Executor* self = t_current;
     if (!self || self->env_ != env) return nullptr;
@@ -35,7 +41,7 @@ TranslationBlock* Executor::find(const TbCpuState& s) {
         last_exit_ = 0;
         generation_ = cache_.generation();
     }
-    unsigned idx = static_cast<unsigned>((s.pc ^ (s.pc >> kJumpCacheBits)) & ((1u << kJumpCacheBits) - 1));
+    unsigned idx = jump_cache_index(s.pc);
     TranslationBlock* tb = jump_cache_[idx];
     if (tb && !tb->invalid && tb->pc == s.pc && tb->cs_base == s.cs_base && tb->flags == s.flags &&
         tb->cs_limit == s.cs_limit)
@@ -48,7 +54,7 @@ TranslationBlock* Executor::find(const TbCpuState& s) {
 TranslationBlock* Executor::get_tb(const TbCpuState& s) {
     if (TranslationBlock* tb = find(s)) return tb;
     TranslationBlock* tb = translate(s, hooks_.code_phys(env_, s.pc));
-    unsigned idx = static_cast<unsigned>((s.pc ^ (s.pc >> kJumpCacheBits)) & ((1u << kJumpCacheBits) - 1));
+    unsigned idx = jump_cache_index(s.pc);
     jump_cache_[idx] = tb;
     return tb;
 }

@@ -1,5 +1,6 @@
 /* Paging: 2-level tables and a PSE 4 MiB page, #PF error codes and CR2,
- * accessed/dirty bits, CR0.WP for supervisor writes, INVLPG. */
+ * accessed/dirty bits, CR0.WP for supervisor writes, INVLPG (of small pages
+ * and within large ones). */
 #include "lib.S"
 
         .set PD, 0x10000
@@ -64,9 +65,35 @@ start32:
         CHECK pf_cr2, 0x7000, 0x0a
         CHECK 0x7000, 0xbb, 0x0b
 
+        /* INVLPG of a code page: a call through the same address runs the
+         * newly mapped code (no large page is in the TLB yet). */
+        movl $0x000001b8, 0xa000  /* mov $1, %eax; ret */
+        movw $0xc300, 0xa004
+        movl $0x000002b8, 0xb000  /* mov $2, %eax; ret */
+        movw $0xc300, 0xb004
+        movl $0xa003, PT0 + 0xc * 4
+        invlpg 0xc000
+        mov $0xc000, %ecx
+        call *%ecx
+        CHECK %eax, 1, 0x12
+        movl $0xb003, PT0 + 0xc * 4
+        invlpg 0xc000
+        call *%ecx
+        CHECK %eax, 2, 0x13
+
         /* The 4 MiB page at 0x400000 aliases physical 0. */
         movl $0x5a5a5a5a, 0x3000
         CHECK 0x403000, 0x5a5a5a5a, 0x0c
+
+        /* INVLPG of an address in a large page drops all of that page. */
+        movl $0x400083, PD + 8    /* 0x800000: a 4 MiB page at physical 4 MiB */
+        movl $0x6b6b6b6b, 0x803000
+        movl $0x400083, PD + 4    /* 0x400000 maps physical 4 MiB as well */
+        invlpg 0x403000
+        CHECK 0x403000, 0x6b6b6b6b, 0x10
+        movl $0x83, PD + 4        /* and physical 0 again */
+        invlpg 0x400000
+        CHECK 0x403000, 0x5a5a5a5a, 0x11
 
         /* INVLPG makes a changed PTE visible. */
         movl $0x11111111, 0x8000

@@ -13,6 +13,7 @@
 
 #include "mimic/tcg/builder.h"
 #include "mimic/tcg/tb_cache.h"
+#include "mimic/tcg/tlb.h"
 
 namespace mimic::tcg {
 
@@ -48,6 +49,8 @@ public:
     void forget_last_exit() { last_exit_ = 0; }
     // Drops the jump cache (the guest calls this when code mappings change).
     void flush_jump_cache();
+    // Drops the entries of blocks starting on the virtual page of vaddr.
+    void flush_jump_cache_page(uint64_t vaddr);
 
     bool optimize = true;   // run the optimizer passes
     bool verify = true;     // verify the front end's IR
@@ -61,7 +64,17 @@ public:
     static TranslationBlock* lookup_for_current_thread(void* env);
 
 private:
+    // The jump cache index: the page picks one of 64 groups of 64 entries
+    // and the offset in the page the entry in the group, so that a page's
+    // entries can be dropped alone (INVLPG) rather than the whole cache.
     static constexpr unsigned kJumpCacheBits = 12;
+    static constexpr unsigned kJumpGroupBits = 6;
+    static unsigned jump_cache_index(uint64_t pc) {
+        constexpr uint64_t kGroupMask = (1u << kJumpGroupBits) - 1;
+        uint64_t group = ((pc >> kPageBits) ^ (pc >> (kPageBits + kJumpGroupBits))) & kGroupMask;
+        uint64_t slot = (pc ^ (pc >> kJumpGroupBits)) & kGroupMask;
+        return static_cast<unsigned>((group << kJumpGroupBits) | slot);
+    }
     TranslationBlock* translate(const TbCpuState& state, uint64_t phys_pc);
     TranslationBlock* find(const TbCpuState& state);
 

@@ -255,6 +255,7 @@ void CpuImpl::tlb_flush() {
     for (auto& mode : tlb_victim_)
         for (VictimEntry& v : mode) std::memset(&v.e, 0xff, sizeof(v.e));
     tlb_has_large_ = false;
+    tlb_large_addr_ = tlb_large_mask_ = 0;
     if (executor_) executor_->flush_jump_cache();
 }
 
@@ -276,8 +277,11 @@ void CpuImpl::tlb_flush_nonglobal() {
 }
 
 void CpuImpl::tlb_flush_page(uint64_t vaddr) {
-    if (tlb_has_large_) {
-        // A large page occupies many 4 KiB entries; drop them all.
+    if (tlb_has_large_ && (vaddr & tlb_large_mask_) == tlb_large_addr_) {
+        // A large page occupies many 4 KiB entries; drop them all. (Linux
+        // maps itself with large pages and INVLPGs user pages: those stay
+        // outside the region, and a flush of everything each time cost a
+        // TLB and jump cache refill per INVLPG.)
         tlb_flush();
         return;
     }
@@ -286,12 +290,24 @@ void CpuImpl::tlb_flush_page(uint64_t vaddr) {
         for (VictimEntry& v : mode)
             if (tlb_entry_valid(v.e) && tlb_entry_page(v.e) == (vaddr & tcg::kPageMask))
                 std::memset(&v.e, 0xff, sizeof(v.e));
-    executor_->flush_jump_cache();
+    // Blocks starting on this page, or on the one before and running into it.
+    executor_->flush_jump_cache_page(vaddr);
+    executor_->flush_jump_cache_page(vaddr - tcg::kPageSize);
 }
 
-void CpuImpl::note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, bool large) {
+void CpuImpl::note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, uint64_t page_size) {
     tlb_global_[mmu_idx][tcg::SoftTlb::index(vaddr)] = global;
-    tlb_has_large_ |= large;
+    if (page_size <= tcg::kPageSize) return;
+    // One aligned region covering every large page entered since the last
+    // full flush: grow its mask until it takes this page in as well.
+    uint64_t mask = ~(page_size - 1);
+    if (tlb_has_large_) {
+        mask &= tlb_large_mask_;
+        while ((tlb_large_addr_ ^ vaddr) & mask) mask <<= 1;
+    }
+    tlb_large_mask_ = mask;
+    tlb_large_addr_ = vaddr & mask;
+    tlb_has_large_ = true;
 }
 
 void CpuImpl::drop_writable_mappings(uintptr_t host_page) {

@@ -103,7 +103,7 @@ public:
 
     // Records what tlb_fill entered, for CR3 writes (global pages survive)
     // and INVLPG of large pages (which flush everything).
-    void note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, bool large);
+    void note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, uint64_t page_size);
     void tlb_flush_nonglobal();
     // Self-modifying code: a store of `size` bytes at host address `host`
     // (guest RAM) is about to happen. Invalidates the blocks of that page;
@@ -128,6 +128,7 @@ public:
 
     bool tlb_global_[tcg::kNumMmuModes][tcg::kTlbSize] = {};
     bool tlb_has_large_ = false;
+    uint64_t tlb_large_addr_ = 0, tlb_large_mask_ = 0;   // the region large pages were entered in
     static constexpr unsigned kVictimTlbSize = 8;
     struct VictimEntry {
         tcg::TlbEntry e;

@@ -173,7 +173,7 @@ void tlb_fill(CpuState* env, uint64_t vaddr, const Walk& w, unsigned mmu_idx) {
     cpu.tlb_evict_to_victim(mmu_idx, vaddr);
     cpu.env_.tlb.set(mmu_idx, vaddr, t.host, true, write, w.exec);
     cpu.tlb_paddr_[mmu_idx][tcg::SoftTlb::index(vaddr)] = paddr_page;
-    cpu.note_tlb_entry(mmu_idx, vaddr, w.global, w.page_size > 4096);
+    cpu.note_tlb_entry(mmu_idx, vaddr, w.global, w.page_size);
 }
 
 // One aligned-within-a-page access through the walk and the memory API.
