@@ -1,8 +1,10 @@
 // "e1000": the Intel 82540EM gigabit Ethernet controller as a PCI function,
 // QEMU's default PC network card. 8086:100e rev 3, class 0x020000, the
 // registers in a 128 KiB memory BAR0 and the IOADDR/IODATA window in a
-// 64-byte I/O BAR1, iPXE's efi-e1000.rom as the option ROM. The MAC itself
-// (registers, rings, offloads) is e1000_core.cpp / e1000_tx.cpp.
+// 64-byte I/O BAR1, iPXE's efi-e1000.rom as the option ROM. As in QEMU,
+// "e1000-82544gc" and "e1000-82545em" are the same MAC with another device
+// ID (and PHY ID for the 82544). The MAC itself (registers, rings, offloads)
+// is e1000_core.cpp / e1000_tx.cpp.
 #include <memory>
 
 #include "e1000_core.h"
@@ -16,10 +18,19 @@ namespace mimic::hw {
 namespace {
 
 constexpr uint16_t kVendorIntel = 0x8086;
-constexpr uint16_t kDevice82540em = 0x100e;
+
+struct Model {
+    uint16_t device_id;
+    uint16_t phy_id2;
+};
+constexpr Model k82540em{0x100e, e1000::phy::kPhyId2_8254x};
+constexpr Model k82544gc{0x1008, e1000::phy::kPhyId2_82544};
+constexpr Model k82545em{0x100f, e1000::phy::kPhyId2_8254x};
 
 class E1000 : public PciDevice {
 public:
+    explicit E1000(Model model = k82540em) : model_(model) {}
+
     qom::MacAddress mac_;
     qom::BackendLink netdev_;
     int32_t bootindex_ = -1;
@@ -33,7 +44,7 @@ protected:
     std::string default_romfile() const override { return "efi-e1000.rom"; }
 
     void pci_realize() override {
-        set_ids({.vendor = kVendorIntel, .device = kDevice82540em, .revision = 3, .class_code = 0x020000,
+        set_ids({.vendor = kVendorIntel, .device = model_.device_id, .revision = 3, .class_code = 0x020000,
                  .subsystem_vendor = 0x1af4, .subsystem = 0x1100});
         // QEMU presets the cache line size (its note: RST# should give 0).
         set_byte(pci_config::kCacheLineSize, 0x10);
@@ -44,13 +55,14 @@ protected:
         options.mitigation = mitigation_;
         options.extra_mac_registers = extra_mac_registers_;
         options.init_vet = init_vet_;
-        options.device_id = kDevice82540em;
+        options.device_id = model_.device_id;
+        options.phy_id2 = model_.phy_id2;
         e1000::BusInterface bus;
         bus.dma = host() ? &host()->dma_space() : nullptr;
         bus.bus_master = [this] { return (command() & kPciCommandMaster) != 0; };
         bus.set_irq = [this](bool level) { set_irq(level); };
         mac_ = net::assign_default_mac(mac_);
-        core_ = std::make_unique<e1000::Core>(net::nic_name(id(), "e1000"), "e1000", mac_, options,
+        core_ = std::make_unique<e1000::Core>(net::nic_name(id(), type_name()), type_name(), mac_, options,
                                               std::move(bus));
         core_->nic().attach(netdev_);
 
@@ -93,6 +105,7 @@ protected:
     }
 
 private:
+    Model model_;
     std::unique_ptr<e1000::Core> core_;
     memory::MemoryRegion mmio_, io_;
 };
@@ -106,11 +119,15 @@ qom::Property bootindex_property() {
     return p;
 }
 
+template <const Model& model>
+qom::Factory factory() {
+    return [] { return std::unique_ptr<qom::Object>(new E1000(model)); };
+}
+
 MIMIC_REGISTER_TYPE({
-    .name = "e1000",
+    .name = "e1000-base",
     .parent = kTypePciDevice,
-    .factory = qom::factory_of<E1000>(),
-    .description = "Intel Gigabit Ethernet",
+    .abstract = true,
     .properties = {
         qom::prop::mac("mac", &E1000::mac_, "Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56"),
         qom::prop::netdev("netdev", &E1000::netdev_, "ID of a netdev to use as a backend"),
@@ -121,6 +138,31 @@ MIMIC_REGISTER_TYPE({
         qom::prop::boolean("migrate_tso_props", &E1000::migrate_tso_props_, true),
         qom::prop::boolean("init-vet", &E1000::init_vet_, true),
     },
+    .categories = {qom::DeviceCategory::kNetwork},
+});
+
+MIMIC_REGISTER_TYPE({
+    .name = "e1000",
+    .parent = "e1000-base",
+    .factory = factory<k82540em>(),
+    .description = "Intel Gigabit Ethernet",
+    .categories = {qom::DeviceCategory::kNetwork},
+    .alias = "e1000-82540em",
+});
+
+MIMIC_REGISTER_TYPE({
+    .name = "e1000-82544gc",
+    .parent = "e1000-base",
+    .factory = factory<k82544gc>(),
+    .description = "Intel Gigabit Ethernet",
+    .categories = {qom::DeviceCategory::kNetwork},
+});
+
+MIMIC_REGISTER_TYPE({
+    .name = "e1000-82545em",
+    .parent = "e1000-base",
+    .factory = factory<k82545em>(),
+    .description = "Intel Gigabit Ethernet",
     .categories = {qom::DeviceCategory::kNetwork},
 });
 

@@ -179,7 +179,7 @@ net::Nic& Core::nic() { return *client_; }
 
 void Core::reset() {
     autoneg_timer_.del();
-    phy_.reset();
+    phy_.reset(options_.phy_id2);
     reset_registers();
     if (!client_->link_up()) link_down_registers();
 }

@@ -38,7 +38,8 @@ struct Options {
     bool mitigation = true;           // ITR/RADV/TADV/RDTR exist and pace interrupts
     bool extra_mac_registers = true;  // statistics and wake-up registers beyond the basic set
     bool init_vet = true;             // VET starts at 0x8100
-    uint16_t device_id = 0x100e;      // 82540EM
+    uint16_t device_id = 0x100e;      // 82540EM (in the EEPROM)
+    uint16_t phy_id2 = phy::kPhyId2_8254x;
 };
 
 struct BusInterface {

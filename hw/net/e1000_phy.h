@@ -32,18 +32,20 @@ inline constexpr uint16_t kBmsrLinkUp = 1u << 2;
 inline constexpr uint16_t kBmsrAnComplete = 1u << 5;
 inline constexpr uint16_t kAnlparAck = 1u << 14;
 
-// PHY identifier 2 of the 8254x parts (OUI bits and model).
+// PHY identifier 2 (OUI bits and model): the 82540/82545's PHY, and the
+// 82544's.
 inline constexpr uint16_t kPhyId2_8254x = 0x0c20;
+inline constexpr uint16_t kPhyId2_82544 = 0x0c30;
 }  // namespace phy
 
 class Phy {
 public:
-    void reset() {
+    void reset(uint16_t phy_id2) {
         regs_ = {};
         regs_[phy::kBmcr] = 0x1140;    // 1000 Mb/s, full duplex, autoneg enabled
         regs_[phy::kBmsr] = 0x794d;    // abilities, link up, autoneg not complete
         regs_[phy::kPhyId1] = 0x0141;
-        regs_[phy::kPhyId2] = phy::kPhyId2_8254x;
+        regs_[phy::kPhyId2] = phy_id2;
         regs_[phy::kAnar] = 0x0de1;    // 10/100 half/full, pause, asym pause
         regs_[phy::kAnlpar] = 0x01e0;  // the partner: 10/100 half/full
         regs_[phy::kCtrl1000] = 0x0e00;

@@ -72,6 +72,24 @@ TEST(E1000, PciIdentityBarsAndOptionRom) {
     EXPECT_EQ(vm.readw(0xfeb00000), 0xaa55);
 }
 
+TEST(E1000, ModelsDifferInDeviceAndPhyIds) {
+    struct Case {
+        const char* type;
+        uint32_t ids;
+        uint16_t phy_id2;
+    };
+    for (const Case& c : {Case{"e1000-82540em", 0x100e8086u, 0x0c20}, Case{"e1000-82544gc", 0x10088086u, 0x0c30},
+                          Case{"e1000-82545em", 0x100f8086u, 0x0c20}}) {
+        QtestClient vm({"-nic", "none", "-device", std::string(c.type) + ",addr=" + std::to_string(kSlot)});
+        EXPECT_EQ(pci_read(vm, 0x00), c.ids) << c.type;
+        enable(vm);
+        vm.writel(kMmio + 0x20, 1u << 27 | 1u << 21 | 3u << 16);
+        EXPECT_EQ(vm.readl(kMmio + 0x20) & 0xffff, c.phy_id2) << c.type;
+        vm.writel(kMmio + 0x14, 11u << 8 | 1);  // EEPROM word 11: the device ID
+        EXPECT_EQ(vm.readl(kMmio + 0x14) >> 16, c.ids >> 16) << c.type;
+    }
+}
+
 TEST(E1000, EmptyRomfileMeansNoRom) {
     QtestClient vm(args("romfile="));
     pci_write(vm, 0x30, 0xfffff800);
