@@ -85,10 +85,18 @@ void check_params(const BackendType& type, const cli::Opts& opts) {
     }
 }
 
+void refuse_unknown_type(const std::string& type_name) {
+    static const std::array<std::string_view, 8> qemu_only = {"bridge", "stream", "dgram", "l2tpv3",
+                                                              "vde",    "netmap", "vhost-user", "vhost-vdpa"};
+    if (std::find(qemu_only.begin(), qemu_only.end(), type_name) != qemu_only.end())
+        throw Error("the '{}' network back end is not supported yet", type_name);
+    throw Error("Parameter 'type' does not accept value '{}'", type_name);
+}
+
 static std::unique_ptr<NetClient> create_backend(const cli::Opts& opts, const std::string& name) {
     std::string type_name = opts.get_or("type", "");
     const BackendType* type = find_backend_type(type_name);
-    if (!type) throw Error("Parameter 'type' does not accept value '{}'", type_name);
+    if (!type) refuse_unknown_type(type_name);
     check_params(*type, opts);
     return type->create(name, opts);
 }
@@ -96,8 +104,8 @@ static std::unique_ptr<NetClient> create_backend(const cli::Opts& opts, const st
 NetClient& netdev_add(const cli::Opts& opts) {
     std::string type_name = opts.get_or("type", "");
     if (type_name.empty()) throw Error("Parameter 'type' is missing");
-    if (!find_backend_type(type_name)) throw Error("Parameter 'type' does not accept value '{}'", type_name);
     if (opts.id().empty()) throw Error("Parameter 'id' is missing");
+    if (!find_backend_type(type_name)) refuse_unknown_type(type_name);
     auto& registry = qom::BackendRegistry::instance();
     if (registry.find(qom::BackendKind::kNetdev, opts.id()) || find_owned(opts.id()))
         throw Error("Duplicate ID '{}' for netdev", opts.id());

@@ -406,12 +406,12 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
                 outcome_.help = HelpRequest{HelpRequest::Topic::kNetdev, "", location};
                 return false;
             }
-            if (type.empty()) throw Error("Parameter 'type' is missing");
-            if (!contains(kNetdevTypes, type))
-                throw Error("Parameter 'type' expects a netdev backend type");
+            // QEMU's order: the option list checks the id, then the type.
             if (opts.id().empty()) throw Error("Parameter 'id' is missing");
             if (!netdev_ids_.insert(opts.id()).second)
                 throw Error("Duplicate ID '{}' for netdev", opts.id());
+            if (type.empty()) throw Error("Parameter 'type' is missing");
+            if (!contains(kNetdevTypes, type)) throw Error("Parameter 'type' does not accept value '{}'", type);
             config.netdevs.push_back({location, std::move(opts)});
             return true;
         }
@@ -419,7 +419,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             Opts opts = parse_opts(arg, "type");
             std::string type = opts.get_or("type", "");
             if (type != "nic" && type != "none" && !contains(kNetdevTypes, type))
-                throw Error("Parameter 'type' expects a net backend type (maybe it is not compiled into this binary)");
+                throw Error("Parameter 'type' does not accept value '{}'", type);
             if (type == "nic" && is_help_value(opts.get_or("model", ""))) {
                 outcome_.help = HelpRequest{HelpRequest::Topic::kNicModels, "-net", location};
                 return false;

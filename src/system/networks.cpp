@@ -79,7 +79,7 @@ void Networks::add_nic_option(const cli::OptionUse& use) {
     cli::Opts opts = use.opts;
     std::string type = opts.get_or("type", "");
     if (type == "none") return;
-    if (!net::find_backend_type(type)) throw Error("Parameter 'type' does not accept value '{}'", type);
+    if (!net::find_backend_type(type)) net::refuse_unknown_type(type);
     std::string model = opts.get_or("model", default_model_);
     std::optional<std::string> mac_text = opts.get("mac");
     opts.remove("model");
@@ -119,12 +119,15 @@ void Networks::add_net_option(const cli::OptionUse& use) {
         return;
     }
     const net::BackendType* backend = net::find_backend_type(type);
-    if (!backend) throw Error("Parameter 'type' does not accept value '{}'", type);
+    if (!backend) net::refuse_unknown_type(type);
     std::string id = opts.id().empty() ? net::generate_net_id() : opts.id();
     if (net::client_name_taken(id) || qom::BackendRegistry::instance().find(qom::BackendKind::kNetdev, id))
         throw Error("Duplicate ID '{}'", id);
-    if (type == "hubport") throw Error("Parameter 'type' does not accept value 'hubport'");
     net::check_params(*backend, opts);
+    if (type == "hubport") {
+        if (!opts.has("hubid")) throw Error("Parameter 'hubid' is missing");
+        throw Error("network backend 'hubport' is only supported with -netdev/-nic");
+    }
     net::legacy_backend_add(opts, id, new_hub_port(0));
 }
 

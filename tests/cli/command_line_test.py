@@ -99,8 +99,9 @@ class BadInput(unittest.TestCase):
             "-drive", "if=ide", "-accel", "qtest")
 
     def test_netdev(self):
-        self.assert_one_line_error(
-            "-netdev bogus: Parameter 'type' expects a netdev backend type", "-netdev", "bogus")
+        self.assert_one_line_error("-netdev bogus: Parameter 'id' is missing", "-netdev", "bogus")
+        self.assert_one_line_error("-netdev bogus,id=x: Parameter 'type' does not accept value 'bogus'",
+                                   "-netdev", "bogus,id=x")
 
     def test_unknown_option(self):
         self.assert_one_line_error("-bogus: invalid option", "-bogus")

@@ -261,6 +261,11 @@ class CommandLineErrorsTest(unittest.TestCase):
         ("-nic", "user,mac=01:00:00:00:00:01", "NIC cannot have multicast MAC address"),
         ("-net", "nic,netdev=zz", "netdev 'zz' not found"),
         ("-net", "user,name=bob", "Invalid parameter 'name'"),
+        ("-net", "hubport,hubid=3", "network backend 'hubport' is only supported with -netdev/-nic"),
+        ("-net", "bogus", "Parameter 'type' does not accept value 'bogus'"),
+        ("-netdev", "bogus", "Parameter 'id' is missing"),
+        ("-netdev", "bogus,id=x", "Parameter 'type' does not accept value 'bogus'"),
+        ("-netdev", "hubport,id=h,hubid=99999999999", "Parameter 'hubid' expects int32_t"),
     ]
 
     def run_vm(self, *args):

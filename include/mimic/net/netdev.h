@@ -45,6 +45,11 @@ struct BackendType {
 std::span<const BackendType* const> backend_types();
 const BackendType* find_backend_type(std::string_view name);
 
+// Throws for a type find_backend_type() does not know: QEMU's other types
+// (vde, stream, ...) are "not supported yet", anything else "Parameter
+// 'type' does not accept value 'x'".
+[[noreturn]] void refuse_unknown_type(const std::string& type_name);
+
 // Checks every option of `opts` (but "type") against `type`'s parameters:
 // "Invalid parameter 'x'", "Parameter 'x' expects 'on' or 'off'", ...
 void check_params(const BackendType& type, const cli::Opts& opts);

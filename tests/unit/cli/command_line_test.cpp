@@ -184,8 +184,10 @@ TEST(CommandLine, ErrorsNameTheOption) {
               "-smp 0: Invalid CPU topology: CPU topology parameters must be greater than zero");
     EXPECT_EQ(error_of({"-bogus"}), "-bogus: invalid option");
     EXPECT_EQ(error_of({"-m"}), "-m: requires an argument");
-    EXPECT_EQ(error_of({"-netdev", "bogus"}),
-              "-netdev bogus: Parameter 'type' expects a netdev backend type");
+    // QEMU 7.2's texts and order: the id first, then the type.
+    EXPECT_EQ(error_of({"-netdev", "bogus"}), "-netdev bogus: Parameter 'id' is missing");
+    EXPECT_EQ(error_of({"-netdev", "bogus,id=x"}), "-netdev bogus,id=x: Parameter 'type' does not accept value 'bogus'");
+    EXPECT_EQ(error_of({"-net", "bogus"}), "-net bogus: Parameter 'type' does not accept value 'bogus'");
     EXPECT_EQ(error_of({"-netdev", "user"}), "-netdev user: Parameter 'id' is missing");
     EXPECT_EQ(error_of({"-netdev", "user,id=a", "-netdev", "user,id=a"}),
               "-netdev user,id=a: Duplicate ID 'a' for netdev");

@@ -60,7 +60,8 @@ protected:
 TEST_F(NetdevTest, GenericOptionErrors) {
     EXPECT_EQ(error_of("id=x"), "Parameter 'type' is missing");
     EXPECT_EQ(error_of("user"), "Parameter 'id' is missing");
-    EXPECT_EQ(error_of("vde,id=x"), "Parameter 'type' does not accept value 'vde'");
+    EXPECT_EQ(error_of("bogus,id=x"), "Parameter 'type' does not accept value 'bogus'");
+    EXPECT_EQ(error_of("vde,id=x"), "the 'vde' network back end is not supported yet");
     EXPECT_EQ(error_of("user,id=n,foo=1"), "Invalid parameter 'foo'");
     EXPECT_EQ(error_of("user,id=n,restrict=maybe"), "Parameter 'restrict' expects 'on' or 'off'");
     EXPECT_EQ(error_of("hubport,id=h"), "Parameter 'hubid' is missing");
