@@ -120,7 +120,7 @@ private:
     void autoneg_done();
     void link_status_changed();
 
-    // Receive (e1000.cpp's other half; see e1000_core.cpp).
+    // Receive (e1000_core.cpp).
     bool can_receive() const;
     void receive(std::span<const uint8_t> frame);
     bool rx_enabled() const;
@@ -133,6 +133,7 @@ private:
     void start_transmit();
     void process_tx_descriptor(const uint8_t* desc);
     void transmit_segment();
+    // To the peer, or back to our own receive path in PHY loopback (e1000_core.cpp).
     void send_frame(std::span<const uint8_t> frame);
     bool dma_read(uint64_t addr, void* buf, size_t len, const char* what);
     bool dma_write(uint64_t addr, const void* buf, size_t len, const char* what);
