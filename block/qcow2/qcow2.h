@@ -128,6 +128,7 @@ public:
     std::vector<InfoField> format_info() const override;
     bool dirty_flag() const override { return header_.incompatible_features & kIncompatDirty; }
 
+    bool supports_snapshots() const override { return true; }
     std::vector<SnapshotInfo> snapshots() const override;
     void snapshot_create(const std::string& name) override;
     void snapshot_apply(const std::string& name_or_id) override;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "mimic/block/drive.h"
+#include "mimic/block/snapshot_table.h"
 #include "mimic/cli/opts.h"
 #include "mimic/hw/ide.h"
 #include "mimic/hw/machine.h"
@@ -90,6 +91,66 @@ public:
         register_commands();
     }
     ~Impl() override { hub_.providers().block = nullptr; }
+
+    // `info snapshots` as QEMU 7.2 answers it: the VM state would go to the
+    // first writable disk that takes internal snapshots; a snapshot of its
+    // is loadable when every writable disk has one of that name, the
+    // others are listed per disk as partial.
+    std::string snapshots_text() const {
+        std::vector<const DriveInfo*> writable;
+        const DriveInfo* vmstate = nullptr;
+        for (const auto& info : drives_.drives()) {
+            if (info->deleted || !info->drive || info->drive->read_only()) continue;
+            writable.push_back(info.get());
+            if (!vmstate && info->drive->root()->supports_snapshots()) vmstate = info.get();
+        }
+        if (!vmstate) return "no block device can store vmstate for snapshot\n";
+
+        struct Image {
+            std::string name;
+            std::vector<block::SnapshotInfo> partial;
+        };
+        std::vector<Image> images;
+        for (const DriveInfo* info : writable) {
+            if (!info->drive->root()->supports_snapshots()) continue;
+            std::vector<block::SnapshotInfo> list = info->drive->root()->snapshots();
+            if (!list.empty()) images.push_back({info->id, std::move(list)});
+        }
+        if (images.empty()) return "There is no snapshot available.\n";
+
+        auto has_snapshot = [](const DriveInfo& info, const std::string& name) {
+            if (!info.drive->root()->supports_snapshots()) return false;
+            for (const block::SnapshotInfo& sn : info.drive->root()->snapshots())
+                if (sn.name == name) return true;
+            return false;
+        };
+        std::vector<block::SnapshotInfo> global;
+        for (const block::SnapshotInfo& sn : vmstate->drive->root()->snapshots()) {
+            bool everywhere = true;
+            for (const DriveInfo* info : writable) everywhere = everywhere && has_snapshot(*info, sn.name);
+            if (!everywhere) continue;
+            global.push_back(sn);
+            for (Image& image : images) {
+                std::erase_if(image.partial, [&](const block::SnapshotInfo& s) { return s.name == sn.name; });
+            }
+        }
+
+        std::string out = "List of snapshots present on all disks:\n";
+        if (global.empty()) {
+            out += "None\n";
+        } else {
+            // Their IDs may differ between the images.
+            const std::string any_id = "--";
+            out += block::snapshot_table_header();
+            for (const block::SnapshotInfo& sn : global) out += block::snapshot_table_row(sn, &any_id);
+        }
+        for (const Image& image : images) {
+            if (image.partial.empty()) continue;
+            out += fmt::format("\nList of partial (non-loadable) snapshots on '{}':\n", image.name);
+            out += block::snapshot_table_text(image.partial);
+        }
+        return out;
+    }
 
     Json query_block() const override {
         Json list = Json::array();
@@ -221,18 +282,7 @@ private:
                               ctx.print("No active jobs\n");
                       }});
         hmp.add_info({"snapshots", "", "show the currently saved VM snapshots", {},
-                      [this](const Json&, monitor::HmpContext& ctx) {
-                          bool can_store = false;
-                          for (const auto& info : drives_.drives()) {
-                              can_store |= info->drive && !info->drive->read_only() &&
-                                           std::string_view(info->drive->root()->format_name()) == "qcow2";
-                          }
-                          if (!can_store) {
-                              ctx.print("no block device can store vmstate for snapshot\n");
-                              return;
-                          }
-                          monitor::throw_not_supported("info snapshots");
-                      }});
+                      [this](const Json&, monitor::HmpContext& ctx) { ctx.print("{}", snapshots_text()); }});
         hmp.add_command({"commit", "device|all",
                          "commit changes to the disk images (if -snapshot is used) or backing files",
                          {{"device", monitor::HmpArgKind::kString}},

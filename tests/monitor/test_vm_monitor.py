@@ -391,6 +391,84 @@ class BlockTest(VmCase):
         self.assertTrue(self.qmp.wait_event("DEVICE_TRAY_MOVED")["data"]["tray-open"])
 
 
+IMG = os.environ.get("MIMIC_IMG") or (SYSTEM and os.path.join(os.path.dirname(SYSTEM), "mimic-img"))
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+@unittest.skipUnless(IMG and os.path.exists(IMG), "mimic-img not built")
+class SnapshotsTest(VmCase):
+    """`info snapshots` with writable qcow2 disks holding internal snapshots
+    made by mimic-img; the layout is QEMU 7.2's on the same command lines."""
+
+    def setUp(self):
+        self.images = tempfile.mkdtemp(prefix="mimic-snapshots-")
+        self.addCleanup(shutil.rmtree, self.images)
+        for name, snapshots in (("none", []), ("d1", ["snapA", "snapB"]), ("d2", ["snapA", "snapC"])):
+            subprocess.run([IMG, "create", "-q", "-f", "qcow2", self.image(name), "16M"], check=True)
+            for tag in snapshots:
+                subprocess.run([IMG, "snapshot", "-c", tag, self.image(name)], check=True)
+        with open(self.image("raw"), "wb") as f:
+            f.truncate(1 << 20)
+        # Read now: the running VM locks the images.
+        self.listings = {name: self.listing(name) for name in ("d1", "d2")}
+
+    def image(self, name):
+        return os.path.join(self.images, name + (".raw" if name == "raw" else ".qcow2"))
+
+    def listing(self, name):
+        return subprocess.run([IMG, "snapshot", "-l", self.image(name)], check=True, capture_output=True,
+                              text=True).stdout.splitlines()
+
+    def rows(self, name, id_as=None):
+        """The rows `mimic-img snapshot -l` prints (qemu-img's table), by tag."""
+        out = self.listings[name]
+        self.header = out[1]
+        rows = {line.split()[1]: line for line in out[2:]}
+        if id_as:
+            rows = {tag: id_as.ljust(9) + line[9:] for tag, line in rows.items()}
+        return rows
+
+    def info_snapshots(self, *drives):
+        args = ["-S", "-bios", "@TINY@"]
+        for drive in drives:
+            args += ["-drive", drive]
+        self.start(*args)
+        return self.hmp("info snapshots").replace("\r\n", "\n")
+
+    def test_no_snapshots(self):
+        self.assertEqual(self.info_snapshots(f"file={self.image('none')},if=ide,format=qcow2"),
+                         "There is no snapshot available.\n")
+
+    def test_raw_disk_only(self):
+        self.assertEqual(self.info_snapshots(f"file={self.image('raw')},if=ide,format=raw"),
+                         "no block device can store vmstate for snapshot\n")
+
+    def test_snapshots_on_all_disks_and_partial_ones(self):
+        text = self.info_snapshots(f"file={self.image('d1')},if=ide,format=qcow2",
+                                   f"file={self.image('d2')},if=ide,format=qcow2")
+        d1, d2, shared = self.rows("d1"), self.rows("d2"), self.rows("d1", id_as="--")
+        self.assertEqual(text, f"List of snapshots present on all disks:\n{self.header}\n{shared['snapA']}\n"
+                               f"\nList of partial (non-loadable) snapshots on 'ide0-hd0':\n"
+                               f"{self.header}\n{d1['snapB']}\n"
+                               f"\nList of partial (non-loadable) snapshots on 'ide0-hd1':\n"
+                               f"{self.header}\n{d2['snapC']}\n")
+
+    def test_a_raw_disk_makes_every_snapshot_partial(self):
+        text = self.info_snapshots(f"file={self.image('raw')},if=ide,format=raw",
+                                   f"file={self.image('d1')},if=ide,format=qcow2")
+        d1 = self.rows("d1")
+        self.assertEqual(text, f"List of snapshots present on all disks:\nNone\n"
+                               f"\nList of partial (non-loadable) snapshots on 'ide0-hd1':\n"
+                               f"{self.header}\n{d1['snapA']}\n{d1['snapB']}\n")
+
+    def test_read_only_disks_do_not_count(self):
+        text = self.info_snapshots(f"file={self.image('d2')},if=ide,format=qcow2",
+                                   f"file={self.image('d1')},if=none,format=qcow2,readonly=on,id=ro")
+        shared = self.rows("d2", id_as="--")
+        self.assertEqual(text, f"List of snapshots present on all disks:\n{self.header}\n"
+                               f"{shared['snapA']}\n{shared['snapC']}\n")
+
+
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 class DefaultCdromTest(VmCase):
     """Without -cdrom the pc machine has an empty CD-ROM drive, as in QEMU."""

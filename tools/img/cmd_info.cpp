@@ -3,6 +3,7 @@
 #include "common.h"
 #include "qjson.h"
 
+#include "mimic/block/snapshot_table.h"
 #include "mimic/util/size.h"
 
 #include <getopt.h>
@@ -16,32 +17,9 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string snapshot_date(uint32_t sec) {
-    time_t t = sec;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
-}
-
-std::string snapshot_clock(uint64_t nsec) {
-    uint64_t ms = nsec / 1000000;
-    return fmt::format("{:02}:{:02}:{:02}.{:03}", ms / 3600000, ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
-}
-
 }  // namespace
 
-std::string snapshot_table_text(const std::vector<block::SnapshotInfo>& list) {
-    std::string out = fmt::format("{:<9} {:<17} {:>7}{:>20}{:>13}{:>11}\n", "ID", "TAG", "VM SIZE", "DATE",
-                                  "VM CLOCK", "ICOUNT");
-    for (const auto& sn : list) {
-        out += fmt::format("{:<9} {:<17} {:>7}{:>20}{:>13}{:>11}\n", sn.id, sn.name, format_size(sn.vm_state_size),
-                           snapshot_date(sn.date_sec), snapshot_clock(sn.vm_clock_nsec),
-                           sn.has_icount ? std::to_string(sn.icount) : "");
-    }
-    return out;
-}
+using block::snapshot_table_text;
 
 static Json info_json(block::BlockNode& node, const std::string& display_name) {
     Json j;

@@ -9,6 +9,8 @@
 #include <getopt.h>
 #include <nlohmann/json.hpp>
 
+#include "mimic/block/snapshot_table.h"
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -16,7 +18,7 @@
 
 namespace mimic::img {
 
-std::string snapshot_table_text(const std::vector<block::SnapshotInfo>& list);
+using block::snapshot_table_text;
 
 int cmd_snapshot(int argc, char** argv) {
     OpenRequest request;

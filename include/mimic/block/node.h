@@ -112,6 +112,7 @@ public:
     virtual bool encrypted() const { return false; }
 
     // Internal snapshots; the default refuses as raw does.
+    virtual bool supports_snapshots() const { return false; }
     virtual std::vector<SnapshotInfo> snapshots() const { return {}; }
     virtual void snapshot_create(const std::string& name);
     virtual void snapshot_apply(const std::string& name_or_id);
