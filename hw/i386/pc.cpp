@@ -132,7 +132,17 @@ private:
         // PIIX IDE (01.1); the runtime attaches the -drive if=ide drives.
         add_pci_device(kTypePiix3Ide, 0x09);
         // -vga std (the default) at 02.0, where QEMU puts it.
-        if (!config.vga || *config.vga == "std") add_pci_device(kTypeVga, 0x10);
+        if (config.vga ? *config.vga == "std" : wants_default_vga(config)) add_pci_device(kTypeVga, 0x10);
+    }
+
+    // As QEMU: no default display card with -nodefaults or when -device
+    // names one itself.
+    static bool wants_default_vga(const cli::VmConfig& config) {
+        if (config.nodefaults) return false;
+        for (const cli::OptionUse& device : config.devices) {
+            if (device.opts.get_or("driver", "") == kTypeVga) return false;
+        }
+        return true;
     }
 
     // -boot once=: at the first reset the CMOS boot bytes go back to

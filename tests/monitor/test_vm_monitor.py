@@ -206,6 +206,14 @@ class SmpCpusTest(VmCase):
         # `quit` suspends the monitor, as QEMU's: no prompt after it.
         self.assertTrue(out.endswith("(qemu) quit\r\n"), repr(out[-40:]))
 
+    def test_default_vga_as_qemu(self):
+        # No default display card with -nodefaults or when -device adds one.
+        for args, cards in (([], 1), (["-nodefaults"], 0), (["-device", "VGA"], 1),
+                            (["-nodefaults", "-vga", "std"], 1), (["-vga", "none"], 0)):
+            result = subprocess.run([SYSTEM, "-display", "none", "-S", *args, "-monitor", "stdio"],
+                                    input=b"info pci\nquit\n", capture_output=True, timeout=60)
+            self.assertEqual(result.stdout.decode().count("VGA controller"), cards, args)
+
     def test_topology_ids(self):
         self.start("-S", "-bios", "@TINY@", "-smp", "8,sockets=2,cores=2,threads=2")
         props = [(c["props"]["socket-id"], c["props"]["core-id"], c["props"]["thread-id"])
