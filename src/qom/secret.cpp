@@ -2,6 +2,7 @@
 // data=... or file=...) and referred to by id from the objects that need it
 // (encrypted images, TLS, VNC passwords). The value is kept, decoded, for
 // those consumers; like QEMU, qom-get reads back the properties as given.
+// A secret may itself be encrypted with another (keyid=, iv=).
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "mimic/qom/user_creatable.h"
+#include "secret_decrypt.h"
 #include "mimic/util/error.h"
 
 namespace mimic::qom {
@@ -44,15 +46,12 @@ public:
     void complete() override {
         if (!data_.empty() && !file_.empty()) throw Error("'file' and 'data' are mutually exclusive");
         if (data_.empty() && file_.empty()) throw Error("Either 'file' or 'data' must be provided");
-        if (!keyid_.empty()) {
-            // The key must name another secret, as in QEMU; decrypting with it
-            // (AES-256-CBC) is not implemented.
-            Object* key = objects_container(*this).child(keyid_);
-            if (!key || !key->is_a("secret")) throw Error("No secret with id '{}'", keyid_);
-            throw Error("secret: encrypted secrets (keyid) are not supported yet");
-        }
         std::string input = data_.empty() ? read_file() : data_;
-        value_ = format_ == SecretFormat::kBase64 ? decode_base64(input) : input;
+        if (!keyid_.empty()) {
+            value_ = decrypt(input);
+        } else {
+            value_ = format_ == SecretFormat::kBase64 ? decode_base64(input) : input;
+        }
         loaded_ = true;
     }
 
@@ -61,6 +60,23 @@ public:
 
 private:
     friend struct SecretRegistration;
+
+    // keyid=: the input (base64 with format=base64) is AES-256-CBC
+    // ciphertext; the key is another secret's value, the IV base64 in iv=.
+    // Checked in QEMU's order, with its texts.
+    std::string decrypt(const std::string& input) const {
+        Object* object = objects_container(const_cast<Secret&>(*this)).child(keyid_);
+        if (!object) throw Error("No secret with id '{}'", keyid_);
+        auto* key = dynamic_cast<Secret*>(object);
+        if (!key) throw Error("Object with id '{}' is not a secret", keyid_);
+        if (!key->loaded_) throw Error("Secret with id '{}' has no data", keyid_);
+        if (key->value_.size() != 32) throw Error("Key should be 32 bytes in length");
+        if (iv_.empty()) throw Error("IV is required to decrypt secret");
+        std::string iv = decode_base64(iv_);
+        if (iv.size() != 16) throw Error("IV should be 16 bytes in length not {}", iv.size());
+        return aes256_cbc_decrypt(key->value_, iv,
+                                  format_ == SecretFormat::kBase64 ? decode_base64(input) : input);
+    }
 
     std::string read_file() const {
         std::ifstream in(file_, std::ios::binary);

@@ -735,6 +735,39 @@ class UserCreatableObjectsTest(VmCase):
         self.assertEqual(self.hmp("object_add iothread,id=h0,thread-pool-min=x"),
                          "Error: Parameter 'thread-pool-min' expects integer\r\n")
 
+    def test_encrypted_secrets(self):
+        # AES-256-CBC with another secret as the key. The ciphertexts were made
+        # with `openssl enc -aes-256-cbc`; QEMU 7.2 loads and refuses the same.
+        key = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="  # 32 bytes of 0x01
+        iv = "AgICAgICAgICAgICAgICAg=="                       # 16 bytes of 0x02
+        # 32 bytes of 0x03 under `key`: a key itself once decrypted.
+        wrapped = "nKyUxrSFYfj/qqeGFrpIks4L1OTKUTrkifkPLv7J1P+VKotPuYBucL8RL3eq7Q2M"
+        under_03 = "QXlV/4rTTbBUG//1DsPLXw=="  # "hunter2" under 32 bytes of 0x03
+        under_04 = "EKqCP7a0zgoAYWcEWv01rA=="  # "hunter2" under 32 bytes of 0x04
+
+        def add(id, **props):
+            return self.qmp.command("object-add", **{"qom-type": "secret", "id": id, **props})
+
+        add("k0", data=key, format="base64")
+        add("w0", keyid="k0", iv=iv, data=wrapped, format="base64")
+        # Only a correct decryption of w0 gives the key that opens this one.
+        self.assertEqual(add("s0", keyid="w0", iv=iv, data=under_03, format="base64"), {})
+        self.assertEqual(self.qmp.command("qom-get", path="/objects/s0", property="loaded"), True)
+        cases = (
+            ({"keyid": "w0", "iv": iv, "data": under_04, "format": "base64"},
+             "Incorrect number of padding bytes (196) found on decrypted data"),
+            ({"keyid": "w0", "data": under_03, "format": "base64"}, "IV is required to decrypt secret"),
+            ({"keyid": "w0", "iv": "AgICAgICAgI=", "data": under_03, "format": "base64"},
+             "IV should be 16 bytes in length not 8"),
+            ({"keyid": "cli0", "iv": iv, "data": under_03, "format": "base64"}, "Key should be 32 bytes in length"),
+            ({"keyid": "nope", "iv": iv, "data": under_03}, "No secret with id 'nope'"),
+            ({"keyid": "io0", "iv": iv, "data": under_03}, "Object with id 'io0' is not a secret"),
+            ({"keyid": "w0", "iv": iv, "data": "abc"}, "Length 3 must be a multiple of block size 16"),
+        )
+        for props, desc in cases:
+            self.assertEqual(self.error_of("object-add", **{"qom-type": "secret", "id": "s1", **props}), desc, props)
+        self.assertEqual(self.names_under_objects(), ["cli0", "io0", "k0", "s0", "w0"])
+
     def test_qmp_errors_are_qemus(self):
         cases = (
             ({"qom-type": "bogus", "id": "x"}, "Parameter 'qom-type' does not accept value 'bogus'"),
