@@ -1,5 +1,7 @@
 #include "mimic/tcg/executor.h"
 
+#include <algorithm>
+
 #include "mimic/tcg/optimizer.h"
 #include "mimic/tcg/printer.h"
 #include "mimic/tcg/verifier.h"
@@ -15,16 +17,24 @@ thread_local Executor* t_current = nullptr;
 }  // namespace
 
 Executor::Executor(TbCache& cache, const Globals& globals, void* env, Hooks hooks)
-    : cache_(cache), globals_(globals), env_(env), hooks_(std::move(hooks)), generation_(cache.generation()) {}
+    : cache_(cache),
+      globals_(globals),
+      env_(env),
+      hooks_(std::move(hooks)),
+      generation_(cache.generation()),
+      jump_cache_(new uint64_t[1u << kJumpCacheBits]()) {}
 
 void Executor::flush_jump_cache() {
-    for (auto& e : jump_cache_) e = nullptr;
+    if (++epoch_ == 0) {   // wrapped: entries of the old epoch 1 must not come back
+        std::fill_n(jump_cache_.get(), 1u << kJumpCacheBits, 0);
+        epoch_ = 1;
+    }
 }
 
 void Executor::flush_jump_cache_page(uint64_t vaddr) {
     static_assert(2 * kJumpGroupBits == kJumpCacheBits && kJumpGroupBits <= kPageBits);
     unsigned first = jump_cache_index(vaddr & kPageMask) & ~((1u << kJumpGroupBits) - 1);
-    for (unsigned i = 0; i < (1u << kJumpGroupBits); ++i) jump_cache_[first + i] = nullptr;
+    for (unsigned i = 0; i < (1u << kJumpGroupBits); ++i) jump_cache_[first + i] = 0;
 }
 
 TranslationBlock* Executor::lookup_for_current_thread(void* env) {
@@ -42,12 +52,12 @@ TranslationBlock* Executor::find(const TbCpuState& s) {
         generation_ = cache_.generation();
     }
     unsigned idx = jump_cache_index(s.pc);
-    TranslationBlock* tb = jump_cache_[idx];
+    TranslationBlock* tb = jump_cache_get(idx);
     if (tb && !tb->invalid && tb->pc == s.pc && tb->cs_base == s.cs_base && tb->flags == s.flags &&
         tb->cs_limit == s.cs_limit)
         return tb;
     tb = cache_.lookup(TbKey{hooks_.code_phys(env_, s.pc), s.pc, s.cs_base, s.flags, s.cs_limit});
-    if (tb) jump_cache_[idx] = tb;
+    if (tb) jump_cache_set(idx, tb);
     return tb;
 }
 
@@ -55,7 +65,7 @@ TranslationBlock* Executor::get_tb(const TbCpuState& s) {
     if (TranslationBlock* tb = find(s)) return tb;
     TranslationBlock* tb = translate(s, hooks_.code_phys(env_, s.pc));
     unsigned idx = jump_cache_index(s.pc);
-    jump_cache_[idx] = tb;
+    jump_cache_set(idx, tb);
     return tb;
 }
 

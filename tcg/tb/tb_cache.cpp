@@ -34,10 +34,17 @@ Ranges ranges_of(const TranslationBlock& tb) {
     return r;
 }
 
+// The index key: the physical pc alone would put every mapping of shared
+// code (a library at a different address in each process) in one chain
+// that every lookup walks.
+uint64_t index_key(uint64_t phys_pc, uint64_t pc, uint32_t flags) {
+    return phys_pc ^ ((pc ^ (uint64_t{flags} << 32)) * 0x9e3779b97f4a7c15ull);
+}
+
 }  // namespace
 
 TranslationBlock* TbCache::lookup(const TbKey& key) const {
-    auto [begin, end] = by_pc_.equal_range(key.phys_pc);
+    auto [begin, end] = by_pc_.equal_range(index_key(key.phys_pc, key.pc, key.flags));
     for (auto it = begin; it != end; ++it) {
         if (matches(*it->second, key)) return it->second;
     }
@@ -56,7 +63,7 @@ TranslationBlock* TbCache::create(const TbKey& key) {
 }
 
 void TbCache::insert(TranslationBlock* tb) {
-    by_pc_.emplace(tb->phys_pc, tb);
+    by_pc_.emplace(index_key(tb->phys_pc, tb->pc, tb->flags), tb);
     pages_[tb->phys_pc & kPageMask].push_back(tb);
     if (tb->phys_page2 != kNoPage) pages_[tb->phys_page2 & kPageMask].push_back(tb);
 }
@@ -70,7 +77,7 @@ void TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to) 
 }
 
 void TbCache::unindex(TranslationBlock* tb) {
-    auto [begin, end] = by_pc_.equal_range(tb->phys_pc);
+    auto [begin, end] = by_pc_.equal_range(index_key(tb->phys_pc, tb->pc, tb->flags));
     for (auto it = begin; it != end; ++it) {
         if (it->second == tb) {
             by_pc_.erase(it);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "mimic/tcg/builder.h"
 #include "mimic/tcg/tb_cache.h"
@@ -64,11 +65,12 @@ public:
     static TranslationBlock* lookup_for_current_thread(void* env);
 
 private:
-    // The jump cache index: the page picks one of 64 groups of 64 entries
+    // The jump cache index: the page picks one of 256 groups of 256 entries
     // and the offset in the page the entry in the group, so that a page's
     // entries can be dropped alone (INVLPG) rather than the whole cache.
-    static constexpr unsigned kJumpCacheBits = 12;
-    static constexpr unsigned kJumpGroupBits = 6;
+    // (4096 entries missed on every other indirect jump of a Linux boot.)
+    static constexpr unsigned kJumpCacheBits = 16;
+    static constexpr unsigned kJumpGroupBits = 8;
     static unsigned jump_cache_index(uint64_t pc) {
         constexpr uint64_t kGroupMask = (1u << kJumpGroupBits) - 1;
         uint64_t group = ((pc >> kPageBits) ^ (pc >> (kPageBits + kJumpGroupBits))) & kGroupMask;
@@ -84,7 +86,22 @@ private:
     Hooks hooks_;
     uintptr_t last_exit_ = 0;
     uint64_t generation_;
-    TranslationBlock* jump_cache_[1u << kJumpCacheBits] = {};
+    // Entries are a block pointer with the epoch they were made in in the
+    // top 16 bits: flushing the whole cache (every CR3 write) is a new
+    // epoch, not a 512 KiB memset.
+    static constexpr unsigned kEpochShift = 48;
+    TranslationBlock* jump_cache_get(unsigned idx) const {
+        uint64_t e = jump_cache_[idx];
+        if ((e >> kEpochShift) != epoch_) return nullptr;
+        return reinterpret_cast<TranslationBlock*>(e & ((uint64_t{1} << kEpochShift) - 1));
+    }
+    void jump_cache_set(unsigned idx, TranslationBlock* tb) {
+        auto p = reinterpret_cast<uint64_t>(tb);
+        if (p >> kEpochShift) return;   // not a user-space address: just not cached
+        jump_cache_[idx] = (uint64_t{epoch_} << kEpochShift) | p;
+    }
+    std::unique_ptr<uint64_t[]> jump_cache_;
+    uint16_t epoch_ = 1;   // 0 marks entries as empty
 };
 
 }  // namespace mimic::tcg

@@ -55,7 +55,7 @@ private:
 
     Backend& backend_;
     std::vector<std::unique_ptr<TranslationBlock>> all_;
-    std::unordered_multimap<uint64_t, TranslationBlock*> by_pc_;          // key: phys_pc
+    std::unordered_multimap<uint64_t, TranslationBlock*> by_pc_;          // key: phys_pc, pc, flags mixed
     std::unordered_map<uint64_t, std::vector<TranslationBlock*>> pages_;  // key: physical page
     uint64_t generation_ = 0;
 };

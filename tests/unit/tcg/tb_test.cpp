@@ -165,6 +165,31 @@ TEST_P(TbTest, IndirectJumpThroughLookup) {
     EXPECT_EQ(steps, 1);
 }
 
+TEST_P(TbTest, JumpCacheFlushesOnePageOrAllAcrossEpochWraps) {
+    auto backend = make();
+    TbCache cache(*backend);
+    ToyGuest guest{std::vector<uint8_t>(0x3000, 1), 0, &h};
+    FakeCpu cpu;
+    uint64_t phys_offset = 0;
+    Executor::Hooks hk = guest.hooks();
+    hk.code_phys = [&phys_offset](void*, uint64_t pc) { return pc + phys_offset; };
+    Executor ex(cache, h.g, &cpu, hk);
+    TranslationBlock* a = ex.get_tb(TbCpuState{0x1000, 0, 0});
+    TranslationBlock* b = ex.get_tb(TbCpuState{0x2000, 0, 0});
+    phys_offset = 0x10000;   // the code mappings change
+    EXPECT_EQ(ex.get_tb(TbCpuState{0x1000, 0, 0}), a);   // until the guest says so
+    ex.flush_jump_cache_page(0x1000);
+    TranslationBlock* a2 = ex.get_tb(TbCpuState{0x1000, 0, 0});
+    EXPECT_EQ(a2->phys_pc, 0x11000u);
+    EXPECT_EQ(ex.get_tb(TbCpuState{0x2000, 0, 0}), b);   // other pages keep theirs
+    // Whole flushes are epochs; b's entry is from the first one, which comes
+    // round again after 65535 more: it must not be taken for current then.
+    for (int i = 0; i < 65535; ++i) ex.flush_jump_cache();
+    TranslationBlock* b2 = ex.get_tb(TbCpuState{0x2000, 0, 0});
+    EXPECT_EQ(b2->phys_pc, 0x12000u);
+    EXPECT_EQ(ex.get_tb(TbCpuState{0x2000, 0, 0}), b2);
+}
+
 TEST_P(TbTest, CodeBufferFlushWhenFull) {
     // 32 KiB of code space for ~1000 blocks: the executor must flush and go on.
     auto backend = make(32u << 10);
