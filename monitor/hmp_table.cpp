@@ -83,6 +83,14 @@ std::string HmpTable::help_text(std::string_view name) const {
     if (name == "info") {
         return info_help_text();
     }
+    // "help info network": that sub-command's line, as QEMU.
+    if (name.starts_with("info ")) {
+        std::string_view sub = name.substr(5);
+        while (sub.starts_with(' ')) sub.remove_prefix(1);
+        while (sub.ends_with(' ')) sub.remove_suffix(1);
+        if (const HmpCommandDef* def = find_info(sub)) return help_line("info ", *def);
+        return fmt::format("unknown command: 'info {}'\n", sub);
+    }
     if (const HmpCommandDef* def = find_command(name)) return help_line("", *def);
     return fmt::format("unknown command: '{}'\n", name);
 }

@@ -135,6 +135,8 @@ TEST_F(HmpTest, HelpFollowsTheTable) {
     std::string info = hmp("info");
     EXPECT_NE(info.find("info status  -- show the current VM status (running|paused)\n"), std::string::npos);
     EXPECT_EQ(hmp("help info"), info);
+    EXPECT_EQ(hmp("help info status"), "info status  -- show the current VM status (running|paused)\n");
+    EXPECT_EQ(hmp("help info nothing"), "unknown command: 'info nothing'\n");
     // A command added by a subsystem shows up at once.
     hub.hmp().add_command({"boot_set", "bootdevice", "define new values for the boot device list", {}, {}});
     EXPECT_NE(hmp("help").find("boot_set bootdevice -- define"), std::string::npos);
