@@ -194,7 +194,7 @@ private:
     void create_apics(const cli::VmConfig& config) {
         apic_bus_ = &create_apic_bus(*this, static_cast<int>(config.smp.cpus));
         apic_bus_->set_pic_intr(intr_);
-        ioapic_ = create_ioapic(*this);
+        ioapic_ = create_ioapic(*this, *host_);
         pic_inputs_ = isa_irq_inputs();
         connect_isa_irqs(std::make_shared<IrqInputs>("isa-irq", kIsaIrqCount, [this](int irq, bool level) {
             isa_levels_[static_cast<size_t>(irq)] = level;

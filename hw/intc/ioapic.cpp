@@ -190,10 +190,10 @@ MIMIC_REGISTER_TYPE({
 
 }  // namespace
 
-std::shared_ptr<IrqInputs> create_ioapic(Machine& machine) {
+std::shared_ptr<IrqInputs> create_ioapic(Machine& machine, qom::Object& parent) {
     auto device = qom::new_object<Ioapic>("ioapic");
     device->set_parent_bus(machine.sysbus());
-    auto& placed = machine.add_child("ioapic", std::move(device));
+    auto& placed = parent.add_child("ioapic", std::move(device));
     placed.realize();
     placed.connect(machine, apic_bus(machine));
     placed.reset();

@@ -247,6 +247,9 @@ class CpuObjectsTest(VmCase):
         machine = {p["name"]: p["type"] for p in self.qmp.command("qom-list", path="/machine")}
         self.assertEqual((machine["i440fx"], machine["fw_cfg"], machine["hpet"]),
                          ("child<i440FX-pcihost>", "child<fw_cfg_io>", "bool"))
+        self.assertNotIn("ioapic", machine)
+        host = {p["name"]: p["type"] for p in self.qmp.command("qom-list", path="/machine/i440fx")}
+        self.assertEqual(host["ioapic"], "child<ioapic>")
 
     def test_properties_are_qemus(self):
         self.start("-S", "-bios", "@TINY@")

@@ -9,6 +9,10 @@
 
 #include "mimic/hw/irq.h"
 
+namespace mimic::qom {
+class Object;
+}
+
 namespace mimic::hw {
 
 class Machine;
@@ -17,6 +21,8 @@ inline constexpr uint64_t kIoapicBase = 0xfec00000;
 inline constexpr unsigned kIoapicPins = 24;
 
 // Returns the inputs (pin n = GSI n).
-std::shared_ptr<IrqInputs> create_ioapic(Machine& machine);
+// `parent`: where it sits in the QOM tree as "ioapic" (QEMU's pc puts it
+// under its host bridge, /machine/i440fx/ioapic).
+std::shared_ptr<IrqInputs> create_ioapic(Machine& machine, qom::Object& parent);
 
 }  // namespace mimic::hw
