@@ -67,6 +67,16 @@ DISK_MODULES = ["ata_piix", "sd_mod"]
 NET_MODULES = ["e1000", "af_packet"]
 FORMAT_VERSION = 2  # bump when the layout of the initramfs changes
 
+# The start of every test guest's kernel command line. no_timer_check skips
+# the kernel's boot-time check that a few timer interrupts arrive within a
+# TSC-timed delay: on an oversubscribed host (2 cores, several emulators and
+# compilers) the vCPU thread is descheduled for longer than a timer period,
+# ticks pending in the interrupt controller coalesce, and the kernel panics
+# with "IO-APIC + timer doesn't work" although the timer works. That measures
+# the host's scheduler, not the emulator; Linux skips the same check itself
+# as a KVM guest.
+BASE_APPEND = "console=ttyS0 no_timer_check"
+
 # busybox udhcpc runs this with the lease in its environment.
 UDHCPC_SCRIPT = r"""#!/bin/sh
 case "$1" in

@@ -88,7 +88,7 @@ def main():
         word = "w%d" % os.getpid()
         command = [args.emulator, "-m", str(RAM_MB), "-nographic", "-no-reboot",
                    "-kernel", os.path.join(guest, "vmlinuz"), "-initrd", os.path.join(guest, "initrd.img"),
-                   "-append", "console=ttyS0 mimic.cpus=%d mimic.mem_mb=%d mimic.disk=%s mimic.write=%s" % (
+                   "-append", build_guest.BASE_APPEND + " mimic.cpus=%d mimic.mem_mb=%d mimic.disk=%s mimic.write=%s" % (
                        args.smp, RAM_MB, md5, word),
                    "-smp", str(args.smp), "-drive", "file=%s,format=raw,if=ide" % disk]
         if "qemu" in os.path.basename(args.emulator):

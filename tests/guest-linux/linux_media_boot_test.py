@@ -44,7 +44,7 @@ def run(command, **kwargs):
 
 
 def append_line(md5, word):
-    return ("console=ttyS0 mimic.cpus=1 mimic.mem_mb=%d mimic.disk=%s mimic.write=%s mimic.end=poweroff" %
+    return (build_guest.BASE_APPEND + " mimic.cpus=1 mimic.mem_mb=%d mimic.disk=%s mimic.write=%s mimic.end=poweroff" %
             (RAM_MB, md5, word))
 
 

@@ -83,7 +83,7 @@ def main():
         fwd_port = free_port()
         command = [args.emulator, "-m", str(RAM_MB), "-nographic", "-no-reboot",
                    "-kernel", os.path.join(guest, "vmlinuz"), "-initrd", os.path.join(guest, "initrd.img"),
-                   "-append", "console=ttyS0 mimic.net=10.0.2.15 mimic.wget=http://10.0.2.2:%d/blob "
+                   "-append", build_guest.BASE_APPEND + " mimic.net=10.0.2.15 mimic.wget=http://10.0.2.2:%d/blob "
                    "mimic.wget_md5=%s mimic.serve=%d" % (http_port, hashlib.md5(blob).hexdigest(), GUEST_PORT),
                    "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:%d" % (fwd_port, GUEST_PORT),
                    "-device", "e1000,netdev=n0"]
