@@ -288,3 +288,28 @@ TEST(MacAddress, ParseAndFormat) {
 
 }  // namespace
 }  // namespace mimic::qom::test
+
+namespace mimic::qom::test {
+namespace {
+
+struct PlainHolder : Object {
+    std::string text;
+    int64_t number = 0;
+};
+
+// QEMU names a plain QOM property's type differently from a qdev one, and
+// its help shows neither default nor type description.
+TEST(PlainQomProperty, NamesAndHelp) {
+    Property data = prop::object_string("data", &PlainHolder::text);
+    EXPECT_EQ(data.type->name(), "string");
+    EXPECT_EQ(property_help_line(data), "  data=<string>");
+    Property poll = prop::object_int("poll-max-ns", &PlainHolder::number, 32768);
+    EXPECT_EQ(poll.type->name(), "int");
+    EXPECT_EQ(property_help_line(poll), "  poll-max-ns=<int>");
+    Property qdev = prop::string("name", &PlainHolder::text, "x");
+    EXPECT_EQ(qdev.type->name(), "str");
+    EXPECT_EQ(property_help_line(qdev), "  name=<str>             -  (default: \"x\")");
+}
+
+}  // namespace
+}  // namespace mimic::qom::test
