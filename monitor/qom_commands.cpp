@@ -7,6 +7,7 @@
 #include "mimic/qom/device_add.h"
 #include "mimic/qom/device_help.h"
 #include "mimic/qom/machine.h"
+#include "mimic/qom/object_help.h"
 #include "mimic/qom/qtree.h"
 #include "mimic/qom/user_creatable.h"
 
@@ -204,9 +205,20 @@ void register_qom_commands(MonitorHub& hub, qom::Machine& machine) {
     });
     hmp.add_command({"object_add", "[qom-type=]type,id=str[,prop=value][,...]", "create QOM object",
                      {{"object", HmpArgKind::kRestOfLine}},
-                     [m](const Json& args, HmpContext&) {
+                     [m](const Json& args, HmpContext& ctx) {
                          // HMP gives text, parsed as -object's, with QMP's wording of errors.
                          cli::Opts opts = cli::parse_opts(args["object"].get<std::string>(), "qom-type");
+                         // Help as -object's, except that QEMU lists the types for
+                         // one it does not know rather than refusing it.
+                         std::string type = opts.get_or("qom-type", "");
+                         if (type == "help" || type == "?" || (opts.wants_help() && !qom::find_type(type))) {
+                             ctx.print_text(qom::object_list_help());
+                             return;
+                         }
+                         if (opts.wants_help()) {
+                             ctx.print_text(qom::object_properties_help(type));
+                             return;
+                         }
                          std::vector<qom::ObjectProperty> properties;
                          for (const cli::KeyValue& entry : opts.entries()) {
                              if (entry.key != "qom-type") properties.push_back({entry.key, entry.value});

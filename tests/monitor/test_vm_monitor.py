@@ -792,6 +792,16 @@ class UserCreatableObjectsTest(VmCase):
         # Failed creations leave nothing behind.
         self.assertEqual(self.names_under_objects(), ["cli0", "io0"])
 
+    def test_hmp_help(self):
+        # QEMU 7.2's texts; it lists every type it has, these are Mimic's.
+        listing = "List of user creatable objects:\r\n  iothread\r\n  secret\r\n"
+        for line in ("object_add help", "object_add ?", "object_add bogus,help"):
+            self.assertEqual(self.hmp(line), listing, line)
+        self.assertEqual(self.hmp("object_add secret,id=x,help"),
+                         "secret options:\r\n  data=<string>\r\n  file=<string>\r\n  format=<QCryptoSecretFormat>\r\n"
+                         "  iv=<string>\r\n  keyid=<string>\r\n")
+        self.assertEqual(self.names_under_objects(), ["cli0", "io0"])
+
     def test_hmp(self):
         self.assertEqual(self.hmp("object_add secret,id=h0,data=x"), "")
         self.assertIn("h0", self.names_under_objects())
