@@ -9,9 +9,9 @@ mimic/qemu (below 1 = Mimic faster).
 
 usage: boot_bench.py MIMIC [RUNS]
 Needs qemu-system-x86_64 (Debian qemu-system-x86; 7.2 on bookworm), seabios,
-grub-pc-bin, grub-common, xorriso and mtools. QEMU runs with -nic none and
--accel tcg so both machines have the same devices (Mimic's pc has no NIC by
-default; QEMU's e1000 would add iPXE's option ROM to the boot).
+grub-pc-bin, grub-common, xorriso and mtools. Both run with -nic none (and
+QEMU with -accel tcg): the default e1000 would add iPXE's option ROM and a
+network boot attempt to the boot, which measures iPXE rather than the CPU.
 """
 import os
 import shutil
@@ -65,7 +65,7 @@ def main():
         return 77
     version = subprocess.run([qemu, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     print("peer: %s (TCG); best of %d runs; load average %.1f" % (version, runs, os.getloadavg()[0]))
-    peers = [("qemu", qemu, ["-accel", "tcg", "-nic", "none"]), ("mimic", mimic, [])]
+    peers = [("qemu", qemu, ["-accel", "tcg", "-nic", "none"]), ("mimic", mimic, ["-nic", "none"])]
     with tempfile.TemporaryDirectory() as workdir:
         iso = boot_vm.grub_iso(workdir)
         guest = build_guest.build(build_guest.cache_dir())
