@@ -595,9 +595,17 @@ private:
 
     bool string_op() {
         // ESI/EDI into the buffer, a small count, then one string op.
-        b(0x8d); b(0x73); b(static_cast<uint8_t>(rnd(64)));          // lea disp8(%ebx), %esi
-        b(0x8d); b(0xbb); d32(512 + rnd(64));                         // lea disp32(%ebx), %edi
-        b(0xb9); d32(rnd(9));                                         // mov $n, %ecx
+        if (rnd(3) == 0) {
+            // Overlapping source and destination and longer counts (the
+            // bulk REP MOVS/STOS path must keep the element order).
+            b(0x8d); b(0xb3); d32(1024 + rnd(64));                    // lea disp32(%ebx), %esi
+            b(0x8d); b(0xbb); d32(1024 + rnd(72));                    // lea disp32(%ebx), %edi
+            b(0xb9); d32(rnd(41));                                    // mov $n, %ecx
+        } else {
+            b(0x8d); b(0x73); b(static_cast<uint8_t>(rnd(64)));      // lea disp8(%ebx), %esi
+            b(0x8d); b(0xbb); d32(512 + rnd(64));                     // lea disp32(%ebx), %edi
+            b(0xb9); d32(rnd(9));                                     // mov $n, %ecx
+        }
         bool down = rnd(4) == 0;
         if (down) b(0xfd);                                            // std
         int op = static_cast<int>(rnd(5));

@@ -1,5 +1,8 @@
 // The string instruction engine (see translate/string.cpp for why the
 // whole REP loop lives here).
+#include <algorithm>
+#include <cstring>
+
 #include "cpu_impl.h"
 #include "helper_decls.h"
 #include "helpers.h"
@@ -15,6 +18,71 @@ uint64_t seg_linear(CpuState* env, int seg, uint64_t off, unsigned size, bool wr
     if (env->hflags & kHfCs64) return (seg == kFS || seg == kGS) ? env->seg[seg].base + off : off;
     if ((env->hflags >> kHfSegCheckShift) & (1u << seg)) return seg_check(env, seg, off, size, write, ra);
     return (env->seg[seg].base + off) & 0xffffffffull;
+}
+
+// The host address of linear address lin if the TLB lets this access kind
+// through directly (RAM, no watchpoint, not a code page for writes).
+uint8_t* tlb_host(CpuState* env, uint64_t lin, unsigned mmu, bool write) {
+    const tcg::TlbEntry& e = env->tlb.entry(mmu, lin);
+    if ((write ? e.addr_write : e.addr_read) != (lin & tcg::kPageMask)) return nullptr;
+    return reinterpret_cast<uint8_t*>(lin + e.addend);
+}
+
+// How many elements of `size` bytes, starting at lin and moving by step,
+// lie within lin's page (0 if the first one crosses its end).
+uint64_t elements_in_page(uint64_t lin, unsigned size, int64_t step) {
+    const uint64_t off = lin & (tcg::kPageSize - 1);
+    if (off + size > tcg::kPageSize) return 0;
+    return step > 0 ? (tcg::kPageSize - off) / size : off / size + 1;
+}
+
+// REP MOVS/STOS over RAM a page at a time instead of an element at a time
+// (a Linux boot copies and clears megabytes this way). Handles up to `left`
+// elements of the current page(s); returns how many it did, 0 when the
+// general loop must take this element (segment checks, TLB misses, code
+// pages, watchpoints, page-crossing elements).
+uint64_t string_bulk(CpuState* env, unsigned op, int seg, unsigned size, int64_t step, uint64_t si, uint64_t di,
+                     uint64_t left, unsigned mmu, uintptr_t ra) {
+    const bool flat = env->hflags & kHfCs64;
+    auto checked = [&](int s) { return !flat && ((env->hflags >> kHfSegCheckShift) & (1u << s)); };
+    if (checked(kES) || (op == 0 && checked(seg))) return 0;
+    const uint64_t dlin = seg_linear(env, kES, di, size, true, ra);
+    uint64_t k = std::min(left, elements_in_page(dlin, size, step));
+    uint64_t slin = 0;
+    if (op == 0) {
+        slin = seg_linear(env, seg, si, size, false, ra);
+        k = std::min(k, elements_in_page(slin, size, step));
+    }
+    if (k == 0) return 0;
+    uint8_t* dst = tlb_host(env, dlin, mmu, true);
+    if (!dst) return 0;
+    const uint64_t bytes = k * size;
+    // The lowest address of the range each side touches.
+    auto low = [&](uint8_t* p) { return step > 0 ? p : p - (k - 1) * size; };
+    if (op == 2) {
+        const uint64_t v = env->regs[0];
+        uint8_t* d = low(dst);
+        if (size == 1) std::memset(d, static_cast<uint8_t>(v), bytes);
+        else
+            for (uint64_t i = 0; i < bytes; i += size) std::memcpy(d + i, &v, size);
+        return k;
+    }
+    const uint8_t* src = tlb_host(env, slin, mmu, false);
+    if (!src) return 0;
+    const uint8_t* s = low(const_cast<uint8_t*>(src));
+    uint8_t* d = low(dst);
+    if (d + bytes <= s || s + bytes <= d) {
+        std::memmove(d, s, bytes);
+    } else {
+        // Overlapping: element by element in the instruction's order, as
+        // the guest may rely on (a forward copy one byte apart replicates).
+        for (uint64_t i = 0; i < k; ++i) {
+            uint64_t v = 0;
+            std::memcpy(&v, src + static_cast<int64_t>(i) * step, size);
+            std::memcpy(dst + static_cast<int64_t>(i) * step, &v, size);
+        }
+    }
+    return k;
 }
 
 }  // namespace
@@ -45,6 +113,19 @@ void helper_string(CpuState* env, uint32_t desc, uint64_t next_eip) {
             }
         }
         uint64_t si = reg_get(6), di = reg_get(7);
+        if (rep != RepKind::kNone && (op == 0 || op == 2) && asz != 2) {
+            const uint64_t count = reg_get(1);
+            const uint64_t k = string_bulk(env, op, seg, size, step, si, di, std::min<uint64_t>(count, kMaxBurst - n),
+                                           mmu, ra);
+            if (k) {
+                if (op == 0) reg_set(6, si + static_cast<uint64_t>(step) * k);
+                reg_set(7, di + static_cast<uint64_t>(step) * k);
+                reg_set(1, count - k);
+                n += static_cast<unsigned>(k - 1);
+                if (env->exit_request.load(std::memory_order_relaxed) && reg_get(1) != 0) return;
+                continue;
+            }
+        }
         switch (op) {
         case 0: {   // MOVS
             uint64_t v = cpu_ld(env, seg_linear(env, seg, si, size, false, ra), size, mmu, ra);
