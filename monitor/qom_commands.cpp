@@ -13,6 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <type_traits>
+#include <variant>
+
 namespace mimic::monitor {
 
 namespace {
@@ -30,6 +33,48 @@ qom::Object& resolve(qom::Machine& machine, const std::string& path) {
     qom::Object* object = machine.resolve_path(path);
     if (!object) throw QmpError(ErrorClass::kDeviceNotFound, fmt::format("Device '{}' not found", path));
     return *object;
+}
+
+// QAPI ObjectPropertyInfo of a declared property: its description as
+// -device/-object help shows it, and (device-list-properties only) its default.
+Json declared_property_info(const qom::Property& property, bool with_default) {
+    Json info = {{"name", property.name}, {"type", std::string(property.type->name())}};
+    if (std::string description = property.help_description(); !description.empty()) {
+        info["description"] = description;
+    }
+    if (with_default && property.qdev_help) {
+        std::visit(
+            [&](const auto& v) {
+                if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) info["default-value"] = v;
+            },
+            property.default_value);
+    }
+    return info;
+}
+
+// What qom-list-properties and device-list-properties see: QEMU makes an
+// instance of a concrete type; of an abstract one it has only the class's
+// properties (for devices, DeviceState's own among them).
+Json type_property_infos(const qom::Type& type, bool with_defaults) {
+    Json list = Json::array();
+    if (type.is_abstract()) {
+        list.push_back({{"name", "type"}, {"type", "string"}});
+        if (type.is_a(qom::kTypeDevice)) {
+            list.push_back({{"name", "parent_bus"}, {"type", "link<bus>"}});
+            for (const char* name : {"realized", "hotplugged", "hotpluggable"}) {
+                list.push_back({{"name", name}, {"type", "bool"}});
+            }
+        }
+        for (const qom::Property* p : type.all_properties()) list.push_back(declared_property_info(*p, with_defaults));
+        return list;
+    }
+    std::unique_ptr<qom::Object> instance = qom::new_object(type.name());
+    for (const auto& listed : instance->list_properties()) {
+        const qom::Property* declared = instance->find_property(listed.name);
+        list.push_back(declared ? declared_property_info(*declared, with_defaults)
+                                : Json{{"name", listed.name}, {"type", listed.type}});
+    }
+    return list;
 }
 
 }  // namespace
@@ -115,6 +160,63 @@ void register_qom_commands(MonitorHub& hub, qom::Machine& machine) {
             qom::Object& object = resolve(*m, args["path"].get<std::string>());
             object.set_property(args["property"].get<std::string>(), to_plain(args["value"]));
             return Json::object();
+        },
+    });
+
+    schema.add_command({
+        .name = "qom-list-types",
+        .arguments = {{"implements", "str", kOptional}, {"abstract", "bool", kOptional}},
+        .returns = "[any]",
+        .doc = "Lists the QOM types (those implementing a type, abstract ones too if asked).",
+        .handler = [](const Json& args, CommandContext&) -> Json {
+            qom::link_object_types();
+            std::string implements = args.value("implements", std::string(qom::kTypeObject));
+            Json list = Json::array();
+            for (const qom::Type* type : qom::TypeRegistry::instance().list(implements, args.value("abstract", false))) {
+                Json info = {{"name", type->name()}};
+                if (type->is_abstract()) info["abstract"] = true;
+                if (type->parent()) info["parent"] = type->parent()->name();
+                list.push_back(std::move(info));
+            }
+            return list;
+        },
+    });
+    schema.add_command({
+        .name = "qom-list-properties",
+        .arguments = {{"typename", "str"}},
+        .returns = "[ObjectPropertyInfo]",
+        .doc = "Lists the properties of a QOM type.",
+        .handler = [](const Json& args, CommandContext&) -> Json {
+            qom::link_object_types();
+            std::string name = args["typename"].get<std::string>();
+            const qom::Type* type = qom::find_type(name);
+            if (!type) throw QmpError(ErrorClass::kDeviceNotFound, fmt::format("Class '{}' not found", name));
+            return type_property_infos(*type, false);
+        },
+    });
+    schema.add_command({
+        .name = "device-list-properties",
+        .arguments = {{"typename", "str"}},
+        .returns = "[ObjectPropertyInfo]",
+        .doc = "Lists the properties a device type takes (-device TYPE,help).",
+        .handler = [](const Json& args, CommandContext&) -> Json {
+            qom::link_object_types();
+            std::string name = args["typename"].get<std::string>();
+            const qom::Type* type = qom::TypeRegistry::instance().find(name, /*with_alias=*/true);
+            if (!type) throw QmpError(ErrorClass::kDeviceNotFound, fmt::format("Device '{}' not found", name));
+            if (type->is_abstract() || !type->is_a(qom::kTypeDevice))
+                throw QmpError("Parameter 'typename' expects a non-abstract device type");
+            // The Object and DeviceState basics are left out, and QEMU lists
+            // the rest newest first.
+            Json list = Json::array();
+            for (const Json& info : type_property_infos(*type, true)) {
+                std::string property = info["name"].get<std::string>();
+                if (property == "type" || property == "realized" || property == "hotpluggable" ||
+                    property == "hotplugged" || property == "parent_bus" || property.starts_with("legacy-"))
+                    continue;
+                list.insert(list.begin(), info);
+            }
+            return list;
         },
     });
 

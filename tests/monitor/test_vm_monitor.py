@@ -792,6 +792,39 @@ class UserCreatableObjectsTest(VmCase):
         # Failed creations leave nothing behind.
         self.assertEqual(self.names_under_objects(), ["cli0", "io0"])
 
+    def test_type_introspection(self):
+        # The answers of QEMU 7.2 for the types both have (QEMU lists
+        # properties in hash order; compared here as sets).
+        def as_set(infos):
+            return {tuple(sorted((k, str(v)) for k, v in info.items())) for info in infos}
+
+        self.assertEqual(as_set(self.qmp.command("qom-list-properties", typename="iothread")),
+                         as_set([{"name": n, "type": "int"} for n in ("poll-max-ns", "poll-grow", "poll-shrink",
+                                                                      "aio-max-batch", "thread-pool-min",
+                                                                      "thread-pool-max")] +
+                                [{"name": "type", "type": "string"}]))
+        self.assertEqual(as_set(self.qmp.command("qom-list-properties", typename="isa-debug-exit")),
+                         as_set([{"name": "type", "type": "string"}, {"name": "parent_bus", "type": "link<bus>"},
+                                 {"name": "realized", "type": "bool"}, {"name": "hotplugged", "type": "bool"},
+                                 {"name": "hotpluggable", "type": "bool"}, {"name": "iosize", "type": "uint32"},
+                                 {"name": "iobase", "type": "uint32"}]))
+        self.assertEqual(self.qmp.command("device-list-properties", typename="isa-debug-exit"),
+                         [{"default-value": 2, "name": "iosize", "type": "uint32"},
+                          {"default-value": 1281, "name": "iobase", "type": "uint32"}])
+        self.assertEqual(self.qmp.command("qom-list-types", implements="iothread"),
+                         [{"name": "iothread", "parent": "user-creatable"}])  # QEMU: parent event-loop-base
+        self.assertEqual(self.qmp.command("qom-list-types", implements="bogus"), [])
+        cpus = {t["name"] for t in self.qmp.command("qom-list-types", implements="x86_64-cpu")}
+        self.assertIn("qemu64-x86_64-cpu", cpus)
+        for command, typename, error in (
+                ("qom-list-properties", "bogus", ("DeviceNotFound", "Class 'bogus' not found")),
+                ("device-list-properties", "bogus", ("DeviceNotFound", "Device 'bogus' not found")),
+                ("device-list-properties", "iothread",
+                 ("GenericError", "Parameter 'typename' expects a non-abstract device type"))):
+            with self.assertRaises(QmpError) as raised:
+                self.qmp.command(command, typename=typename)
+            self.assertEqual((raised.exception.error_class, raised.exception.desc), error)
+
     def test_hmp_help(self):
         # QEMU 7.2's texts; it lists every type it has, these are Mimic's.
         listing = "List of user creatable objects:\r\n  iothread\r\n  secret\r\n"
