@@ -7,8 +7,11 @@
 //                 off, which ends the VM like QEMU's guest shutdown
 //   +8  PM_TMR    24-bit free-running counter at 3.579545 MHz (virtual clock)
 // plus the APM control port 0xB2 (ACPI enable/disable commands, as the FADT
-// advertises) and the GPE0 block at 0xAFE0. The SCI is ISA IRQ 9.
+// advertises), the GPE0 block at 0xAFE0 and the ACPI PCI hotplug registers
+// at 0xAE00 (pci_hotplug.h), which make pci.0 hot-pluggable and raise GPE0
+// bit 1. The SCI is ISA IRQ 9.
 #include <array>
+#include <memory>
 
 #include "mimic/hw/machine.h"
 #include "mimic/hw/piix.h"
@@ -17,6 +20,7 @@
 #include "mimic/memory/transaction.h"
 #include "mimic/system/runstate.h"
 #include "mimic/util/log.h"
+#include "pci_hotplug.h"
 
 namespace mimic::hw {
 namespace {
@@ -81,16 +85,27 @@ protected:
         gpe.impl = {1, 1, false};
         gpe_io_.init_io("acpi-gpe0", 4, std::move(gpe));
 
+        // Hot-plug on the bus this function sits on, as QEMU's PIIX4 does
+        // for the root bus.
+        hotplug_ = std::make_unique<AcpiPciHotplug>(host()->bus(), [this] {
+            gpe_[0] |= kGpePciHotplug;
+            update_sci();
+        });
+
         Machine* machine = Machine::of(*this);
         memory::Transaction transaction;
         machine->io().add_subregion(kApmControlPort, apm_io_);
         machine->io().add_subregion(kGpe0Port, gpe_io_);
+        machine->io().add_subregion(kAcpiPciHotplugBase, hotplug_->io());
         if (system::RunControl* control = machine->run_control())
             control->set_powerdown_hook([this] { power_button(); });
         pci_reset();
     }
 
-    void pci_unrealize() override { unmap(); }
+    void pci_unrealize() override {
+        unmap();
+        hotplug_.reset();
+    }
 
     void pci_reset() override {
         set_long(kPmba, 0x00000001);
@@ -98,6 +113,7 @@ protected:
         pm1_status_ = pm1_enable_ = pm1_control_ = 0;
         gpe_.fill(0);
         apm_control_ = apm_status_ = 0;
+        if (hotplug_) hotplug_->reset();
         update_io_mapping();
         update_sci();
     }
@@ -216,6 +232,7 @@ private:
     }
 
     memory::MemoryRegion pm_io_, apm_io_, gpe_io_;
+    std::unique_ptr<AcpiPciHotplug> hotplug_;
     Timer overflow_timer_;
     uint16_t pm1_status_ = 0, pm1_enable_ = 0, pm1_control_ = 0;
     std::array<uint8_t, 4> gpe_{};  // two status bytes, two enable bytes
@@ -232,6 +249,7 @@ MIMIC_REGISTER_TYPE({
     .description = "PM",
     .categories = {qom::DeviceCategory::kBridge},
     .user_creatable = false,
+    .hotpluggable = false,
 });
 
 }  // namespace mimic::hw

@@ -162,6 +162,7 @@ MIMIC_REGISTER_TYPE({
         qom::prop::uint32("vgamem_mb", &VgaPci::vgamem_mb_, 16),
     },
     .categories = {qom::DeviceCategory::kDisplay},
+    .hotpluggable = false,  // as QEMU's: device_del refuses it
 });
 
 }  // namespace

@@ -30,8 +30,13 @@ struct PcAcpiConfig {
     struct PciFunction {
         uint8_t devfn;
         bool vga;
+        bool hotpluggable = false;  // device_del may remove it
     };
     std::vector<PciFunction> pci_devices;  // bus 0, function 0 of each slot
+    // Bus 0 hot-plugs through the ACPI PCI hotplug registers at 0xAE00:
+    // every slot but those of built-in devices gets _SUN and _EJ0, and
+    // GPE0 bit 1 notifies them.
+    bool pci_hotplug = false;
 };
 
 struct PcAcpiFiles {

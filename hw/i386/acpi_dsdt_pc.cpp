@@ -1,9 +1,10 @@
 // The pc machine's DSDT: the PCI root bridge and its windows, PCI
 // interrupt routing through PIIX3's four PIRQ links (plus the SCI link),
 // the ISA devices, the HPET, the processors, the fw_cfg device and the
-// sleep states. Its layout and encodings follow what QEMU 7.2 generates for
-// pc-i440fx-7.2, leaving out what Mimic's board does not have (PCI and CPU
-// hotplug registers, floppy, parallel port).
+// sleep states, and the ACPI PCI hotplug slots. Its layout and encodings
+// follow what QEMU 7.2 generates for pc-i440fx-7.2, leaving out what
+// Mimic's board does not have (CPU hotplug registers, floppy, parallel
+// port, the acpi-index _DSM of each slot).
 #include <cstdio>
 
 #include "../acpi/aml/aml.h"
@@ -19,6 +20,8 @@ constexpr uint32_t kIoApicBase = 0xfec00000;
 constexpr uint32_t kHpetBase = 0xfed00000;
 constexpr uint32_t kHpetLength = 0x400;
 constexpr uint16_t kGpe0Base = 0xafe0;
+constexpr uint16_t kPciHotplugBase = 0xae00;  // hw/acpi/pci_hotplug.h
+constexpr int kPciSlots = 32;
 constexpr uint16_t kFwCfgPort = 0x510;
 constexpr uint16_t kDebugPort = 0x402;
 constexpr uint64_t k4GiB = 1ull << 32;
@@ -335,18 +338,62 @@ void describe_isa_bridge(Aml& bridge, const PcAcpiConfig& config) {
     }
 }
 
-// One device per populated slot of bus 0 (function 0), named S<devfn>.
+// The hotplug registers and the methods on them (QEMU's order):
+//   PCEJ(bus, slot)  selects the bus and writes the slot's eject bit
+// under the BLCK mutex, which _E01 holds while PCNT reads the up and down
+// bitmaps.
+Aml pci_hotplug_registers() {
+    Aml scope = aml::scope("_SB.PCI0");
+    auto region = [&](std::string_view name, uint16_t offset, uint32_t size, std::vector<const char*> fields) {
+        scope.append(aml::operation_region(name, aml::RegionSpace::kSystemIo,
+                                           aml::integer(kPciHotplugBase + offset), size));
+        Aml field = aml::field(name, aml::FieldAccess::kDword, aml::FieldLock::kNoLock,
+                               aml::FieldUpdate::kWriteAsZeros);
+        for (const char* named : fields) field.append(aml::named_field(named, 32));
+        scope.append(field);
+    };
+    region("PCST", 0x00, 8, {"PCIU", "PCID"});
+    region("SEJ", 0x08, 4, {"B0EJ"});
+    region("BNMR", 0x10, 8, {"BNUM", "PIDX"});
+    scope.append(aml::mutex("BLCK", 0));
+    Aml eject = aml::method("PCEJ", 2);
+    eject.append(aml::acquire(aml::name("BLCK"), 0xffff));
+    eject.append(aml::store(aml::arg(0), aml::name("BNUM")));
+    eject.append(aml::store(aml::shift_left(aml::integer(1), aml::arg(1)), aml::name("B0EJ")));
+    eject.append(aml::release(aml::name("BLCK")));
+    eject.append(aml::return_(aml::integer(0)));
+    scope.append(eject);
+    return scope;
+}
+
+std::string slot_name(unsigned devfn) {
+    char name[8];
+    std::snprintf(name, sizeof name, "S%02X", devfn);
+    return name;
+}
+
+// One device per slot of bus 0 (function 0), named S<devfn>: built-in
+// devices with their _ADR only (and what the ISA bridge and VGA need);
+// with hotplug, every other slot, empty or not, is ejectable (_SUN,
+// _EJ0) and DVNT notifies it when PCNT finds its bit in the up or down
+// bitmap.
 Aml pci_slots(const PcAcpiConfig& config) {
     Aml sb = aml::scope("\\_SB");
     Aml pci0 = aml::scope("PCI0");
-    for (const PcAcpiConfig::PciFunction& function : config.pci_devices) {
-        char name[16];
-        std::snprintf(name, sizeof name, "S%02X", function.devfn);
+    if (config.pci_hotplug) pci0.append(aml::name_decl("BSEL", aml::integer(0)));
+    Aml notify = aml::method("DVNT", 2);
+    for (unsigned slot = 0; slot < kPciSlots; ++slot) {
+        const PcAcpiConfig::PciFunction* function = nullptr;
+        for (const PcAcpiConfig::PciFunction& f : config.pci_devices) {
+            if (f.devfn == slot << 3) function = &f;
+        }
+        bool ejectable = config.pci_hotplug && (!function || function->hotpluggable);
+        if (!function && !ejectable) continue;
+        std::string name = slot_name(slot << 3);
         Aml device = aml::device(name);
-        uint32_t slot = function.devfn >> 3;
         device.append(aml::name_decl("_ADR", aml::integer(slot << 16)));
-        if (function.devfn == 0x08) describe_isa_bridge(device, config);
-        if (function.vga) {
+        if (function && function->devfn == 0x08) describe_isa_bridge(device, config);
+        if (function && function->vga) {
             // The display cannot wake the system from S1-S3: D0 only.
             for (const char* state : {"_S1D", "_S2D", "_S3D"}) {
                 Aml method = aml::method(state, 0);
@@ -354,10 +401,40 @@ Aml pci_slots(const PcAcpiConfig& config) {
                 device.append(method);
             }
         }
+        if (ejectable) {
+            device.append(aml::name_decl("_SUN", aml::integer(slot)));
+            Aml eject = aml::method("_EJ0", 1);
+            eject.append(aml::call("PCEJ", {aml::name("BSEL"), aml::name("_SUN")}));
+            device.append(eject);
+            Aml when = aml::if_(aml::and_(aml::arg(0), aml::integer(1ull << slot)));
+            when.append(aml::notify(aml::name(name), aml::arg(1)));
+            notify.append(when);
+        }
         pci0.append(device);
+    }
+    if (config.pci_hotplug) {
+        pci0.append(notify);
+        // Device check (1) for slots that gained a device, eject request
+        // (3) for those asked to give theirs up.
+        Aml scan = aml::method("PCNT", 0);
+        scan.append(aml::store(aml::integer(0), aml::name("BNUM")));
+        scan.append(aml::call("DVNT", {aml::name("PCIU"), aml::integer(1)}));
+        scan.append(aml::call("DVNT", {aml::name("PCID"), aml::integer(3)}));
+        pci0.append(scan);
     }
     sb.append(pci0);
     return sb;
+}
+
+// GPE0 bit 1: the hotplug registers changed.
+Aml pci_hotplug_gpe() {
+    Aml gpe = aml::scope("_GPE");
+    Aml method = aml::method("_E01", 0);
+    method.append(aml::acquire(aml::name("\\_SB.PCI0.BLCK"), 0xffff));
+    method.append(aml::call("\\_SB.PCI0.PCNT"));
+    method.append(aml::release(aml::name("\\_SB.PCI0.BLCK")));
+    gpe.append(method);
+    return gpe;
 }
 
 }  // namespace
@@ -373,6 +450,7 @@ std::vector<uint8_t> build_pc_dsdt_aml(const PcAcpiConfig& config) {
     pci0.append(aml::name_decl("_UID", aml::integer(0)));
     sb.append(pci0);
     body.append(sb);
+    if (config.pci_hotplug) body.append(pci_hotplug_registers());
 
     body.append(interrupt_routing());
     if (config.hpet) body.append(hpet_scope());
@@ -390,6 +468,7 @@ std::vector<uint8_t> build_pc_dsdt_aml(const PcAcpiConfig& config) {
 
     body.append(fw_cfg_scope());
     body.append(pci_slots(config));
+    if (config.pci_hotplug) body.append(pci_hotplug_gpe());
     return body.encode();
 }
 

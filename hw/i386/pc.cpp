@@ -111,11 +111,13 @@ private:
             auto* function = dynamic_cast<PciDevice*>(device);
             if (!function || function->function() != 0) continue;
             acpi.pci_devices.push_back({static_cast<uint8_t>(function->devfn()),
-                                        function->get_word(pci_config::kClassDevice) == 0x0300});
+                                        function->get_word(pci_config::kClassDevice) == 0x0300,
+                                        function->type().hotpluggable()});
         }
         std::sort(acpi.pci_devices.begin(), acpi.pci_devices.end(),
                   [](const auto& a, const auto& b) { return a.devfn < b.devfn; });
         acpi.hpet = has_device_of_type(*this, "hpet");
+        acpi.pci_hotplug = host_->bus().hotpluggable();
         return acpi;
     }
 

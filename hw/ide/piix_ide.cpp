@@ -150,6 +150,7 @@ MIMIC_REGISTER_TYPE({
     .description = "PIIX3 IDE controller",
     .categories = {qom::DeviceCategory::kStorage},
     .user_creatable = false,
+    .hotpluggable = false,  // as QEMU's: device_del refuses it
 });
 
 IdeController* find_controller(qom::Object& object) {

@@ -220,6 +220,7 @@ MIMIC_REGISTER_TYPE({
     .description = "Host bridge",
     .categories = {qom::DeviceCategory::kBridge},
     .user_creatable = false,
+    .hotpluggable = false,  // as QEMU's: device_del refuses it
 });
 
 }  // namespace mimic::hw

@@ -383,12 +383,15 @@ std::string PciDevice::class_description() const {
     for (const Entry& entry : kClasses) {
         if (entry.code == code) return entry.name;
     }
-    return fmt::format("Class {:04x}", code);
+    return {};
 }
 
 std::string PciDevice::info_pci() const {
     std::string out = fmt::format("  Bus {:2}, device {:3}, function {}:\n", 0, slot(), function());
-    out += fmt::format("    {}: PCI device {:04x}:{:04x}\n", class_description(), get_word(pc::kVendorId),
+    // QEMU prints an unknown class in decimal ("Class 0255" for 0x00ff).
+    std::string description = class_description();
+    if (description.empty()) description = fmt::format("Class {:04}", get_word(pc::kClassDevice));
+    out += fmt::format("    {}: PCI device {:04x}:{:04x}\n", description, get_word(pc::kVendorId),
                        get_word(pc::kDeviceId));
     if ((config_[pc::kHeaderType] & 0x7f) == 0) {
         out += fmt::format("      PCI subsystem {:04x}:{:04x}\n", get_word(pc::kSubsystemVendorId),

@@ -45,7 +45,7 @@ bool Bus::is_full() const { return max_devices_ && devices_.size() >= max_device
 // though they are owned elsewhere in the tree (/machine/peripheral).
 void Bus::on_unparent() {
     std::vector<Device*> devices = devices_;
-    for (Device* device : devices) Bus::request_unplug(*device);
+    for (Device* device : devices) remove_device(*device);
     if (parent_device_) {
         auto& list = parent_device_->child_buses_;
         list.erase(std::remove(list.begin(), list.end(), this), list.end());
@@ -53,6 +53,14 @@ void Bus::on_unparent() {
 }
 
 void Bus::request_unplug(Device& device) {
+    if (hotplug_handler_) {
+        hotplug_handler_->unplug_request(device);
+        return;
+    }
+    remove_device(device);
+}
+
+void Bus::remove_device(Device& device) {
     if (Object* owner = device.parent()) {
         owner->remove_child(device);
     } else {

@@ -74,6 +74,7 @@ void Device::realize() {
         throw;
     }
     realized_ = true;
+    if (parent_bus_ && parent_bus_->hotplug_handler()) parent_bus_->hotplug_handler()->plugged(*this);
 }
 
 void Device::unrealize() {

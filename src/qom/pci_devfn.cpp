@@ -9,8 +9,10 @@
 namespace mimic::qom {
 namespace {
 
-// Hex digits only, as QEMU reads slot and function (base 16).
+// Hex digits, as QEMU reads slot and function (strtoul base 16, so an
+// optional 0x prefix: addr=0x1f).
 std::optional<unsigned> parse_hex(std::string_view text) {
+    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
     if (text.empty() || text.size() > 8) return std::nullopt;
     unsigned value = 0;
     for (char c : text) {

@@ -68,8 +68,15 @@ void PciBus::plug(Device& device) {
         if (addr) device.set_property("addr", nlohmann::json(devfn));
         auto_assigned_[static_cast<size_t>(devfn)] = true;
     } else if (Device* other = slots_[static_cast<size_t>(devfn)]) {
+        // QEMU prints a missing id as C's "(null)".
         throw Error("PCI: slot {} function {} not available for {}, in use by {},id={}",
-                    devfn >> 3, devfn & 7, device.type_name(), other->type_name(), other->id());
+                    devfn >> 3, devfn & 7, device.type_name(), other->type_name(),
+                    other->id().empty() ? "(null)" : other->id());
+    } else if (Device* function0 = slots_[static_cast<size_t>(devfn & ~7)]; function0 && device.hotplugged()) {
+        // The guest scans a slot once, at function 0: a function added to
+        // a populated slot would never be seen.
+        throw Error("PCI: slot {} function 0 already occupied by {}, new func {} cannot be exposed to guest.",
+                    devfn >> 3, function0->type_name(), device.type_name());
     }
     slots_[static_cast<size_t>(devfn)] = &device;
 }

@@ -72,7 +72,9 @@ void write_file(const std::string& filename, const std::vector<uint8_t>& bytes) 
 Json pci_device_info(const hw::PciDevice& d) {
     namespace pc = hw::pci_config;
     Json info = {{"bus", 0}, {"slot", d.slot()}, {"function", d.function()}};
-    info["class_info"] = {{"desc", d.class_description()}, {"class", d.get_word(pc::kClassDevice)}};
+    info["class_info"] = {{"class", d.get_word(pc::kClassDevice)}};
+    // As QEMU: no "desc" for a class without a name.
+    if (std::string desc = d.class_description(); !desc.empty()) info["class_info"]["desc"] = desc;
     Json id = {{"device", d.get_word(pc::kDeviceId)}, {"vendor", d.get_word(pc::kVendorId)}};
     if ((d.get_byte(pc::kHeaderType) & 0x7f) == 0) {
         id["subsystem"] = d.get_word(pc::kSubsystemId);

@@ -213,8 +213,8 @@ public:
     // `info pci` for this function, QEMU's layout:
     //   "  Bus  0, device   1, function 1:\n    IDE controller: PCI device 8086:7010\n..."
     std::string info_pci() const;
-    // The class name `info pci` and `info qtree` use ("IDE controller";
-    // "Class 0x0880" for unknown ones).
+    // QEMU's name for the function's class ("IDE controller"), or "" for
+    // a class it has no name for.
     std::string class_description() const;
 
 protected:

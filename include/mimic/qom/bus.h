@@ -21,6 +21,20 @@ class Device;
 
 inline constexpr const char* kTypeBus = "bus";
 
+// The board part that handles hot-plug on a bus, as QEMU's HotplugHandler:
+// ACPI PCI hotplug (PIIX4_PM) for the pc machine's pci.0. A bus with a
+// handler is hot-pluggable.
+class HotplugHandler {
+public:
+    virtual ~HotplugHandler() = default;
+    // After `device` was realized on the bus, from -device or device_add
+    // (Device::hotplugged tells which). Tells the guest of a hot-plugged one.
+    virtual void plugged(Device& device) = 0;
+    // device_del: asks the guest to give `device` up; the handler removes
+    // it once the guest agrees. May throw mimic::Error.
+    virtual void unplug_request(Device& device) = 0;
+};
+
 class Bus : public Object {
 public:
     // The bus's name: "pci.0", "main-system-bus" (also its child name).
@@ -35,9 +49,12 @@ public:
     // full one is "Bus 'ide.0' is full").
     virtual bool is_full() const;
     // May devices be added after the machine is ready? Off until the board
-    // (its hotplug controller) enables it.
-    bool hotpluggable() const { return hotpluggable_; }
+    // gives the bus a hotplug handler (or a test switches it on).
+    bool hotpluggable() const { return hotpluggable_ || hotplug_handler_; }
     void set_hotpluggable(bool value) { hotpluggable_ = value; }
+    HotplugHandler* hotplug_handler() const { return hotplug_handler_; }
+    // nullptr removes it. The handler must outlive the bus or remove itself.
+    void set_hotplug_handler(HotplugHandler* handler) { hotplug_handler_ = handler; }
     // 0 = unlimited.
     void set_max_devices(size_t max) { max_devices_ = max; }
 
@@ -49,10 +66,12 @@ public:
     virtual void plug(Device& device) { (void)device; }
     // Undoes plug (unrealize, or realize failing later).
     virtual void unplug(Device& device) { (void)device; }
-    // device_del: the default removes the device at once (unrealize, leave,
-    // destroy). Buses whose hardware asks the guest first (ACPI PCI
-    // hotplug) override this and remove the device when the guest agrees.
+    // device_del: the hotplug handler's unplug_request when there is one
+    // (the guest is asked first), else the device goes at once (unrealize,
+    // leave, destroy).
     virtual void request_unplug(Device& device);
+    // Removes the device now: unrealize, leave the bus, destroy.
+    static void remove_device(Device& device);
     // Extra `info qtree` lines for a device on this bus (PCI: class, BARs),
     // each prefixed by `indent` spaces and ending in '\n'.
     virtual void print_device(const Device& device, int indent, std::string& out) const {
@@ -79,6 +98,7 @@ private:
     std::vector<Device*> devices_;
     size_t max_devices_ = 0;
     bool hotpluggable_ = false;  // as QEMU: only with a hotplug controller
+    HotplugHandler* hotplug_handler_ = nullptr;
 };
 
 // Resets the tree below `bus` children first, as QEMU's legacy reset does:

@@ -37,6 +37,8 @@ public:
     // slot (function 0) when it is -1, writing it back. Throws
     //   "PCI: slot 3 function 0 not available for e1000, in use by e1000,id=net0"
     //   "PCI: no slot/function available for e1000, all in use or reserved"
+    //   "PCI: slot 1 function 0 already occupied by PIIX3, new func e1000
+    //    cannot be exposed to guest." (a hot-plugged function > 0)
     void plug(Device& device) override;
     void unplug(Device& device) override;
 
