@@ -216,6 +216,21 @@ TEST(Acpi, IaslDisassemblesTheDsdt) {
     EXPECT_NE(dsl.find("Name (_S5, Package (0x04)"), std::string::npos) << dsl;
     EXPECT_NE(dsl.find("Device (COM2)"), std::string::npos);
     EXPECT_NE(dsl.find("Method (_SRS, 1, NotSerialized)"), std::string::npos);
+    // ACPI PCI hotplug as QEMU 7.2 describes it: the registers, PCEJ, a
+    // slot device per slot with _SUN/_EJ0 where a device may come and go
+    // (not VGA's S10), DVNT/PCNT and the GPE handler.
+    for (const char* line : {"OperationRegion (PCST, SystemIO, 0xAE00, 0x08)",
+                             "OperationRegion (SEJ, SystemIO, 0xAE08, 0x04)",
+                             "OperationRegion (BNMR, SystemIO, 0xAE10, 0x08)", "Method (PCEJ, 2, NotSerialized)",
+                             "Name (BSEL, Zero)", "Device (S18)", "Name (_SUN, 0x1F)", "Device (SF8)",
+                             "PCEJ (BSEL, _SUN)", "Method (DVNT, 2, NotSerialized)", "Notify (SF8, Arg1)",
+                             "DVNT (PCID, 0x03)", "Method (_E01, 0, NotSerialized)", "\\_SB.PCI0.PCNT ()"}) {
+        EXPECT_NE(dsl.find(line), std::string::npos) << line;
+    }
+    size_t vga = dsl.find("Device (S10)");
+    ASSERT_NE(vga, std::string::npos);
+    EXPECT_GT(dsl.find("_EJ0", vga), dsl.find("Device (S18)", vga));
+    EXPECT_EQ(dsl.find("Notify (S10"), std::string::npos);
 }
 
 TEST(Smbios, AnchorAndTables) {
