@@ -1,4 +1,5 @@
 // Backward liveness over the block's control flow graph.
+#include <algorithm>
 #include <vector>
 
 #include "mimic/tcg/optimizer.h"
@@ -38,6 +39,9 @@ void compute_liveness(Block& block) {
     const uint32_t nglobals = block.num_globals();
     LiveSet globals(words, 0);
     for (uint32_t g = 1; g < nglobals; ++g) set(globals, g);
+    // Globals are the first temps: uniting them in touches only these words
+    // (every memory access and helper call does it; blocks have many temps).
+    const size_t global_words = std::min(words, static_cast<size_t>((nglobals + 63) / 64));
 
     std::vector<LiveSet> label_live(block.num_labels, LiveSet(words, 0));
     // Iterate until the live sets at labels stop changing (backward branches).
@@ -72,7 +76,8 @@ void compute_liveness(Block& block) {
                 uint32_t t = inst.in(k);
                 if (block.temps[t].kind == TempKind::Normal || block.temps[t].kind == TempKind::Global) set(live, t);
             }
-            if (reads_all_globals(inst)) unite(live, globals);
+            if (reads_all_globals(inst))
+                for (size_t w = 0; w < global_words; ++w) live[w] |= globals[w];
             inst.dead = dead;
             if (inst.op == Opcode::set_label) {
                 LiveSet& l = label_live[inst.cst(0)];
