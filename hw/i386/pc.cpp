@@ -65,6 +65,16 @@ public:
 
     const system::FirmwarePath& firmware_path() const override { return firmware_; }
 
+    // QEMU's pc answers for the CPUs (its only bus-less devices) through
+    // PIIX4's ACPI, which has no CPU hot-unplug in its default legacy mode.
+    void unplug_request(qom::Device& device) override {
+        if (auto* cpu = dynamic_cast<X86CpuDevice*>(&device)) {
+            if (cpu->index() == 0) throw Error("Boot CPU is unpluggable");
+            throw Error("acpi: device unplug request for not supported device type: {}", device.type_name());
+        }
+        Machine::unplug_request(device);
+    }
+
     // The PIC's INT output; the CPU model connects to it when it exists.
     x86::InterruptController* interrupt_controller() const { return pic_; }
 

@@ -155,7 +155,7 @@ void device_del(Machine& machine, std::string_view id) {
     if (bus) {
         bus->request_unplug(*device);
     } else {
-        device->parent()->remove_child(*device);
+        machine.unplug_request(*device);
     }
 }
 

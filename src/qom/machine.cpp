@@ -27,6 +27,8 @@ Object& Machine::add_unattached(std::unique_ptr<Object> object) {
 
 void Machine::system_reset() { reset_bus_tree(*sysbus_); }
 
+void Machine::unplug_request(Device& device) { device.parent()->remove_child(device); }
+
 Machine* Machine::of(const Object& object) {
     const Object* o = &object;
     while (o) {

@@ -155,6 +155,21 @@ TEST(PciHotplug, BuiltInDevicesStay) {
     EXPECT_EQ(m.vm.inl(kUp), 0u);
 }
 
+// CPUs sit on no bus: the machine answers for them, as QEMU's pc does.
+TEST(PciHotplug, CpusRefuseDeviceDel) {
+    Vm m({"-smp", "2"});
+    std::vector<std::string> cpus;
+    json children = m.qmp.command("qom-list", {{"path", "/machine/unattached"}})["return"];
+    for (const json& child : children) {
+        if (child["type"] == "child<qemu64-x86_64-cpu>") cpus.push_back("/machine/unattached/" + child["name"].get<std::string>());
+    }
+    ASSERT_EQ(cpus.size(), 2u);
+    EXPECT_EQ(m.qmp.error_of("device_del", {{"id", cpus[0]}}), "Boot CPU is unpluggable");
+    EXPECT_EQ(m.qmp.error_of("device_del", {{"id", cpus[1]}}),
+              "acpi: device unplug request for not supported device type: qemu64-x86_64-cpu");
+    EXPECT_EQ(m.qmp.command("qom-get", {{"path", cpus[1]}, {"property", "type"}})["return"], "qemu64-x86_64-cpu");
+}
+
 TEST(PciHotplug, BusSelectAndResetEjectPendingRequests) {
     Vm m({"-device", "pci-testdev,id=c1,addr=5"});
     EXPECT_EQ(m.qmp.error_of("device_del", {{"id", "c1"}}), "");

@@ -39,6 +39,11 @@ public:
     // reset_bus_tree for the order).
     void system_reset();
 
+    // device_del of a device on no bus (a CPU): the machine is its hotplug
+    // handler, as in QEMU. The default removes it at once; boards refuse
+    // what they cannot unplug (throws mimic::Error).
+    virtual void unplug_request(Device& device);
+
     // The machine `object` belongs to: through composition parents, and for
     // devices not yet in the tree, through the bus they sit on.
     static Machine* of(const Object& object);
