@@ -186,7 +186,11 @@ TEST_F(PropertyTest, PciDevfn) {
     EXPECT_EQ(obj_->addr_, 3 << 3);
     EXPECT_EQ(obj_->print_property("addr"), "03.0");
     EXPECT_EQ(obj_->get_property("addr"), json(24));
-    for (const char* bad : {"20", "1f.8", "x", "3.", ".1", "-1", ""}) {
+    obj_->parse_property("addr", "0x1f");  // QEMU reads both parts with strtoul(..., 16)
+    EXPECT_EQ(obj_->addr_, 0x1f << 3);
+    obj_->parse_property("addr", "0x2.0X1");
+    EXPECT_EQ(obj_->addr_, 0x11);
+    for (const char* bad : {"20", "1f.8", "x", "3.", ".1", "-1", "", "0x", "0x20"}) {
         EXPECT_EQ(set_error("addr", bad),
                   fmt::format("Property 'test-all-props.addr' doesn't take value '{}'", bad));
     }
