@@ -386,6 +386,23 @@ std::string PciDevice::class_description() const {
     return {};
 }
 
+void PciDevice::print_pci_lines(int indent, std::string& out) const {
+    const std::string pad(static_cast<size_t>(indent), ' ');
+    // QEMU's qtree prints an unknown class in hex ("Class 00ff").
+    std::string klass = class_description();
+    if (klass.empty()) klass = fmt::format("Class {:04x}", get_word(pc::kClassDevice));
+    out += fmt::format("{}class {}, addr 00:{:02x}.{:x}, pci id {:04x}:{:04x} (sub {:04x}:{:04x})\n", pad, klass,
+                       slot(), function(), get_word(pc::kVendorId), get_word(pc::kDeviceId),
+                       get_word(pc::kSubsystemVendorId), get_word(pc::kSubsystemId));
+    for (int index = 0; index <= kPciRomBar; ++index) {
+        const Bar& bar = bars_[static_cast<size_t>(index)];
+        if (!bar.region) continue;
+        // An unmapped BAR prints as QEMU's: address -1, end wrapping round.
+        out += fmt::format("{}bar {}: {} at 0x{:x} [0x{:x}]\n", pad, index, (bar.flags & kBarIo) ? "i/o" : "mem",
+                           bar.mapped_at, bar.mapped_at + bar.size - 1);
+    }
+}
+
 std::string PciDevice::info_pci() const {
     std::string out = fmt::format("  Bus {:2}, device {:3}, function {}:\n", 0, slot(), function());
     // QEMU prints an unknown class in decimal ("Class 0255" for 0x00ff).

@@ -143,6 +143,11 @@ class CpuAndMemoryTest(VmCase):
         devices = self.qmp.command("query-pci")[0]["devices"]
         ide = [d for d in devices if d["slot"] == 1 and d["function"] == 1][0]
         self.assertEqual(ide["class_info"], {"desc": "IDE controller", "class": 0x0101})
+        # info qtree's PCI lines, QEMU's layout (an unmapped BAR at -1).
+        qtree = self.hmp("info qtree")
+        self.assertIn("        class IDE controller, addr 00:01.1, pci id 8086:7010 (sub 1af4:1100)\r\n"
+                      "        bar 4: i/o at 0x", qtree)
+        self.assertIn("class Host bridge, addr 00:00.0, pci id 8086:1237 (sub 1af4:1100)\r\n", qtree)
         self.assertEqual(ide["id"]["vendor"], 0x8086)
         self.assertEqual(ide["id"]["device"], 0x7010)
         self.assertEqual([r["bar"] for r in ide["regions"]], [4])

@@ -168,7 +168,7 @@ private:
     std::array<int, 8> pirq_count_{};  // asserted pins per PIRQ
 };
 
-class PciDevice : public qom::Device {
+class PciDevice : public qom::Device, public qom::PciQtreeLines {
 public:
     PciDevice();
     ~PciDevice() override;
@@ -216,6 +216,10 @@ public:
     // QEMU's name for the function's class ("IDE controller"), or "" for
     // a class it has no name for.
     std::string class_description() const;
+    // `info qtree`'s lines for this function, QEMU's layout:
+    //   "class IDE controller, addr 00:01.1, pci id 8086:7010 (sub 1af4:1100)"
+    //   "bar 4: i/o at 0xc040 [0xc04f]"
+    void print_pci_lines(int indent, std::string& out) const override;
 
 protected:
     // The device's realize: set IDs, register BARs, capabilities. The base

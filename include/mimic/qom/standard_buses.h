@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <string>
 
 #include "mimic/qom/bus.h"
 #include "mimic/qom/device.h"
@@ -28,8 +29,22 @@ class SysBusDevice : public Device {};
 class IsaBus : public Bus {};
 class IsaDevice : public Device {};
 
+// The lines `info qtree` prints under a PCI function (class, ids, BARs).
+// hw/pci's PciDevice provides them; the bus, which lives here, only asks.
+class PciQtreeLines {
+public:
+    virtual void print_pci_lines(int indent, std::string& out) const = 0;
+
+protected:
+    ~PciQtreeLines() = default;
+};
+
 class PciBus : public Bus {
 public:
+    void print_device(const Device& device, int indent, std::string& out) const override {
+        if (auto* lines = dynamic_cast<const PciQtreeLines*>(&device)) lines->print_pci_lines(indent, out);
+    }
+
     // Never full for bus selection: QEMU reports a full PCI bus at realize.
     bool is_full() const override { return false; }
 
