@@ -46,6 +46,7 @@ Run by hand under Mimic (tests/guest-linux/linux_boot_test.py does this):
 or under QEMU, as a check of the guest itself:
     qemu-system-x86_64 -m 512 -nographic -no-reboot -accel tcg -kernel ... -initrd ... -append console=ttyS0
 """
+import fcntl
 import glob
 import gzip
 import hashlib
@@ -338,11 +339,24 @@ def build(target):
         "sources": hashlib.sha256(open(os.path.join(HERE, "checks.c"), "rb").read() +
                                   INIT_SCRIPT.encode() + UDHCPC_SCRIPT.encode()).hexdigest(),
     }
-    stamp = os.path.join(target, "inputs.json")
-    if (os.path.exists(stamp) and json.load(open(stamp)) == inputs and
-            os.path.exists(os.path.join(target, "vmlinuz")) and os.path.exists(os.path.join(target, "initrd.img"))):
-        return target
+    # Tests run in parallel (ctest -j) and each asks for the guest: one
+    # builds it while the others wait on the lock, then find it built.
+    os.makedirs(target, exist_ok=True)
+    with open(os.path.join(target, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_built(target, inputs):
+            build_locked(target, inputs, kernel_pkg)
+    return target
 
+
+def is_built(target, inputs):
+    stamp = os.path.join(target, "inputs.json")
+    return (os.path.exists(stamp) and json.load(open(stamp)) == inputs and
+            os.path.exists(os.path.join(target, "vmlinuz")) and os.path.exists(os.path.join(target, "initrd.img")))
+
+
+def build_locked(target, inputs, kernel_pkg):
+    stamp = os.path.join(target, "inputs.json")
     with tempfile.TemporaryDirectory() as work:
         root = os.path.join(work, "root")
         run("dpkg-deb", "-x", download(kernel_pkg, work), root)
@@ -386,7 +400,6 @@ def build(target):
         os.replace(os.path.join(target, "vmlinuz.tmp"), os.path.join(target, "vmlinuz"))
         with open(stamp, "w") as f:
             json.dump(inputs, f)
-    return target
 
 
 def main():
