@@ -175,11 +175,7 @@ void attach_ide_drives(Machine& machine, system::DriveSet& drives) {
             searched = true;
         }
         if (!controller) throw Error("{}: machine type does not support if=ide", info->location);
-        try {
-            controller->attach_drive(info->bus, info->unit, *info);
-        } catch (const Error& e) {
-            throw Error("{}: {}", info->location, e.what());
-        }
+        with_location(info->location, [&] { controller->attach_drive(info->bus, info->unit, *info); });
     }
 }
 

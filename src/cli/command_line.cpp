@@ -551,13 +551,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
 
 void Parser::finish() {
     VmConfig& config = outcome_.config;
-    if (smp_) {
-        try {
-            config.smp = resolve_smp(smp_->opts);
-        } catch (const Error& e) {
-            throw Error("{}: {}", smp_->location, e.what());
-        }
-    }
+    if (smp_) config.smp = with_location(smp_->location, [&] { return resolve_smp(smp_->opts); });
     if (config.machine.opts.get_or("type", "").empty()) config.machine.opts.set("type", "pc");
 }
 
@@ -566,11 +560,7 @@ ParseOutcome Parser::parse(int argc, const char* const* argv) {
         std::string word = argv[i];
         if (word.size() < 2 || word[0] != '-') {
             // A bare argument is the first hard disk's image, as in QEMU.
-            try {
-                add_drive(word, word, "index=0,media=disk");
-            } catch (const Error& e) {
-                throw Error("{}: {}", word, e.what());
-            }
+            with_location(word, [&] { add_drive(word, word, "index=0,media=disk"); });
             continue;
         }
         // QEMU accepts "--option" as well as "-option".
@@ -584,12 +574,7 @@ ParseOutcome Parser::parse(int argc, const char* const* argv) {
             arg = argv[++i];
             location += " " + arg;
         }
-        bool go_on;
-        try {
-            go_on = handle(*option, arg, location);
-        } catch (const Error& e) {
-            throw Error("{}: {}", location, e.what());
-        }
+        bool go_on = with_location(location, [&] { return handle(*option, arg, location); });
         if (!go_on) {
             outcome_.exit_now = !outcome_.help.has_value();
             return std::move(outcome_);

@@ -57,13 +57,7 @@ DriveSet::~DriveSet() {
 }
 
 void DriveSet::open_all(const cli::VmConfig& config) {
-    for (const cli::OptionUse& use : config.drives) {
-        try {
-            open(use, config.snapshot);
-        } catch (const Error& e) {
-            throw Error("{}: {}", use.location, e.what());
-        }
-    }
+    for (const cli::OptionUse& use : config.drives) with_location(use.location, [&] { open(use, config.snapshot); });
     // QEMU's pc machine adds an empty CD-ROM drive at index 2 (ide1-cd0) so
     // a medium can be inserted later, unless -nodefaults or a drive of the
     // default interface already has that index.

@@ -18,15 +18,6 @@
 namespace mimic::system {
 namespace {
 
-template <class F>
-auto at(const std::string& location, F&& step) {
-    try {
-        return step();
-    } catch (const Error& e) {
-        throw Error("{}: {}", location, e.what());
-    }
-}
-
 bool is_nic_model(const std::string& name) {
     const qom::Type* type = qom::find_type(name);
     return type && !type->is_abstract() && type->find_property("netdev") && type->user_creatable();
@@ -61,9 +52,9 @@ Networks::~Networks() { net::netdev_delete_all(); }
 
 void Networks::create_backends(const cli::VmConfig& config, const std::string& machine_type) {
     default_model_ = machine_type.starts_with("q35") ? "e1000e" : "e1000";
-    for (const cli::OptionUse& use : config.netdevs) at(use.location, [&] { net::netdev_add(use.opts); });
-    for (const cli::OptionUse& use : config.nics) at(use.location, [&] { add_nic_option(use); });
-    for (const cli::OptionUse& use : config.nets) at(use.location, [&] { add_net_option(use); });
+    for (const cli::OptionUse& use : config.netdevs) with_location(use.location, [&] { net::netdev_add(use.opts); });
+    for (const cli::OptionUse& use : config.nics) with_location(use.location, [&] { add_nic_option(use); });
+    for (const cli::OptionUse& use : config.nets) with_location(use.location, [&] { add_net_option(use); });
     bool any = !config.netdevs.empty() || !config.nics.empty() || !config.nets.empty();
     // QEMU 7.2 adds `-net nic -net user`; without the NIC model there is
     // no card to give it, so there is no default network at all.

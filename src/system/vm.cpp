@@ -42,16 +42,6 @@
 namespace mimic::system {
 namespace {
 
-// Runs `step`, prefixing any error with the option it came from.
-template <class F>
-auto at(const std::string& location, F&& step) {
-    try {
-        return step();
-    } catch (const Error& e) {
-        throw Error("{}: {}", location, e.what());
-    }
-}
-
 chardev::ChardevOptions chardev_options(const cli::Opts& opts) {
     chardev::ChardevOptions options;
     for (const cli::KeyValue& entry : opts.entries()) options[entry.key] = entry.value;
@@ -144,7 +134,7 @@ void Vm::Impl::reject_unsupported() {
 }
 
 chardev::Chardev* Vm::Impl::create_legacy_chardev(const cli::OptionUse& use, const std::string& id) {
-    return at(use.location, [&]() -> chardev::Chardev* {
+    return with_location(use.location, [&]() -> chardev::Chardev* {
         chardev::LegacyChardev legacy =
             chardev::parse_legacy_chardev(use.opts.get_or("spec", ""), id);
         auto& registry = chardev::ChardevRegistry::global();
@@ -164,7 +154,7 @@ chardev::Chardev* Vm::Impl::create_legacy_chardev(const cli::OptionUse& use, con
 void Vm::Impl::create_chardevs() {
     auto& registry = chardev::ChardevRegistry::global();
     for (const cli::OptionUse& use : config_.chardevs) {
-        at(use.location, [&] {
+        with_location(use.location, [&] {
             chardev::Chardev& created = registry.create(chardev_options(use.opts));
             qom::BackendRegistry::instance().add(qom::BackendKind::kChardev, created.id(),
                                                  std::any(&created));
@@ -180,7 +170,7 @@ void Vm::Impl::create_chardevs() {
 void Vm::Impl::create_machine() {
     // -global defaults must be known before the board creates its devices.
     for (const cli::OptionUse& use : config_.globals) {
-        at(use.location, [&] {
+        with_location(use.location, [&] {
             qom::GlobalProperties::instance().add(use.opts.get_or("driver", ""),
                                                   use.opts.get_or("property", ""),
                                                   use.opts.get_or("value", ""));
@@ -188,7 +178,7 @@ void Vm::Impl::create_machine() {
     }
     root_ = qom::Container::make_root();
     std::string type_name = config_.machine.opts.get_or("type", "pc");
-    const qom::Type& type = at(config_.machine.location.empty() ? "-machine " + type_name
+    const qom::Type& type = with_location(config_.machine.location.empty() ? "-machine " + type_name
                                                                 : config_.machine.location,
                                [&]() -> const qom::Type& { return machine_type(type_name); });
     auto machine = qom::new_object<hw::Machine>(type.name());
@@ -196,14 +186,14 @@ void Vm::Impl::create_machine() {
     create_objects();
     machine_->set_run_control(&run_control_);
     machine_->set_cpu_model(cpu_model_);
-    at(config_.machine.location.empty() ? "-machine " + type_name : config_.machine.location, [&] {
+    with_location(config_.machine.location.empty() ? "-machine " + type_name : config_.machine.location, [&] {
         for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
             if (entry.key == "type" || entry.key == "accel") continue;
             machine_->parse_property(entry.key, entry.value);
         }
     });
     if (config_.memory_option) {
-        at(config_.memory_option->location, [&] { machine_->init(config_, firmware_); });
+        with_location(config_.memory_option->location, [&] { machine_->init(config_, firmware_); });
     } else {
         machine_->init(config_, firmware_);
     }
@@ -241,13 +231,13 @@ void Vm::Impl::create_devices() {
         chardev::Chardev* chardev =
             create_legacy_chardev(use, i == 0 ? "debugcon" : "debugcon" + std::to_string(i));
         if (!chardev) continue;
-        at(use.location, [&] {
+        with_location(use.location, [&] {
             qom::device_add(*machine_, qom::DeviceOptions{{"driver", "isa-debugcon"}, {"chardev", chardev->id()}});
         });
     }
     create_serial_ports();
     for (const cli::OptionUse& use : config_.devices) {
-        at(use.location, [&] {
+        with_location(use.location, [&] {
             qom::DeviceOptions options;
             for (const cli::KeyValue& entry : use.opts.entries()) options.emplace_back(entry.key, entry.value);
             if (!use.opts.id().empty()) options.emplace_back("id", use.opts.id());
@@ -271,7 +261,7 @@ void Vm::Impl::create_devices() {
 // console to show, so there is no port.
 void Vm::Impl::create_serial_ports() {
     auto add_port = [&](const std::string& location, int index, const std::string& chardev_id) {
-        at(location, [&] {
+        with_location(location, [&] {
             qom::device_add(*machine_, qom::DeviceOptions{{"driver", "isa-serial"},
                                                           {"index", std::to_string(index)},
                                                           {"chardev", chardev_id}});
@@ -300,7 +290,7 @@ void Vm::Impl::create_accelerator() {
     if (accel_ == "tcg") {
         const cli::Opts no_options;
         const cli::Opts& accel_opts = config_.accels.empty() ? no_options : config_.accels.front().opts;
-        tcg_ = at(location, [&] {
+        tcg_ = with_location(location, [&] {
             return std::make_unique<TcgAccel>(*machine_, run_control_, accel_opts, cpu_model_, config_.smp.cpus);
         });
         hw::BoardSignals& signals = hw::board_signals(*machine_);
@@ -351,7 +341,7 @@ void Vm::Impl::build() {
     if (config_.daemonize) daemon_.begin();
     try {
         log::set_mask(config_.log_mask);
-        if (!config_.log_file.empty()) at("-D " + config_.log_file, [&] { log::set_file(config_.log_file); });
+        if (!config_.log_file.empty()) with_location("-D " + config_.log_file, [&] { log::set_file(config_.log_file); });
         reject_unsupported();
         run_control_.set_no_reboot(config_.no_reboot);
         run_control_.set_no_shutdown(config_.no_shutdown);

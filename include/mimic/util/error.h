@@ -26,4 +26,15 @@ public:
 // The message for errno `err` as QEMU prints it ("No such file or directory").
 std::string errno_string(int err);
 
+// Runs `step`, prefixing any Error it throws with `location`, the option or
+// argument it came from ("-drive if=foo: ..."); returns what `step` returns.
+template <class F>
+auto with_location(const std::string& location, F&& step) {
+    try {
+        return step();
+    } catch (const Error& e) {
+        throw Error("{}: {}", location, e.what());
+    }
+}
+
 }  // namespace mimic
