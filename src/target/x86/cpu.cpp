@@ -118,10 +118,25 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
         translator_->translate(static_cast<CpuState*>(e), tb, b);
     };
     executor_ = std::make_unique<tcg::Executor>(*tbs_, globals_, &env_, std::move(eh));
+    map_listener_ = mem_.add_listener([this](const memory::AddressSpace&, const memory::FlatView&) {
+        memory_map_changed();
+    });
     reset();
 }
 
-CpuImpl::~CpuImpl() { std::erase(shared_->cpus, this); }
+CpuImpl::~CpuImpl() {
+    mem_.remove_listener(map_listener_);
+    std::erase(shared_->cpus, this);
+}
+
+void CpuImpl::memory_map_changed() {
+    if (std::this_thread::get_id() == vcpu_thread_ || vcpu_thread_ == std::thread::id()) {
+        tlb_flush();
+        return;
+    }
+    map_changed_.store(true);
+    env_.exit_request.store(1);
+}
 
 void CpuImpl::reset() {
     CpuState& e = env_;
@@ -484,6 +499,7 @@ ExitReason CpuImpl::run() {
         e.old_exception = -1;
         // Cross-thread requests.
         e.exit_request.store(0);
+        if (map_changed_.exchange(false)) tlb_flush();
         {
             std::lock_guard<std::mutex> lock(shared_->pending_mutex);
             for (auto [pa, len] : shared_->pending_invalidations) tbs_->invalidate_phys_range(pa, pa + len);

@@ -96,6 +96,14 @@ public:
     // that changed, e.g. breakpoints); done between blocks, never under one.
     bool flush_requested_ = false;
 
+    // The memory map changed (PAM, SMRAM, a BAR moved): TLB entries hold
+    // host addresses of the old map. Flushed at once on the vCPU's own
+    // thread (its device write changed the map), otherwise before it next
+    // runs guest code.
+    void memory_map_changed();   // any thread, BQL held
+    std::atomic<bool> map_changed_{false};
+    uint64_t map_listener_ = 0;
+
     // The TLB and the jump cache must go together: a page mapping change
     // makes cached virtual-pc lookups stale.
     void tlb_flush();
