@@ -44,7 +44,7 @@ int cmd_map(int argc, char** argv) {
         default: bad_option(argv);
         }
     }
-    if (output != "human" && output != "json") throw Error("--output must be used with human or json as argument.");
+    check_output_format(output);
     if (optind != argc - 1) missing_filename();
     request.filename = argv[optind];
     auto node = open_image(request);

@@ -495,7 +495,7 @@ int cmd_measure(int argc, char** argv) {
         default: bad_option(argv);
         }
     }
-    if (output != "human" && output != "json") throw Error("--output must be used with human or json as argument.");
+    check_output_format(output);
     bool have_file = optind < argc;
     if (have_file == size_given) throw Error("Either --size N or one filename must be specified.");
     if (!block::is_supported_format(out_format)) throw Error("Unknown file format '{}'", out_format);

@@ -88,6 +88,10 @@ void Progress::update(double percent) {
 
 void missing_filename() { throw Error("Expecting filename"); }
 
+void check_output_format(const std::string& output) {
+    if (output != "human" && output != "json") throw Error("--output must be used with human or json as argument.");
+}
+
 void bad_option(char** argv) {
     (void)argv;
     throw Error("Try 'mimic-img --help' for more information");

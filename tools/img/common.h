@@ -65,5 +65,7 @@ private:
 // Missing argument and bad option messages as qemu-img prints them.
 [[noreturn]] void missing_filename();
 [[noreturn]] void bad_option(char** argv);
+// --output: "human" or "json", else qemu-img's error.
+void check_output_format(const std::string& output);
 
 }  // namespace mimic::img
