@@ -46,7 +46,11 @@ std::string device_list_help(bool show_no_user) {
 }
 
 std::string device_properties_help(std::string_view driver) {
-    const Type& type = user_device_type(driver, false);
+    // QEMU's texts; it lists the properties of built-in devices too.
+    const Type* found = TypeRegistry::instance().find(driver, /*with_alias=*/true);
+    if (!found || !found->is_a(kTypeDevice)) throw Error("Device '{}' not found", driver);
+    if (found->is_abstract()) throw Error("Parameter 'typename' expects a non-abstract device type");
+    const Type& type = *found;
     std::vector<std::string> lines;
     for (const Property* p : type.all_properties()) lines.push_back(property_help_line(*p));
     if (lines.empty()) return fmt::format("There are no options for {}.\n", type.name());

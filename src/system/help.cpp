@@ -68,11 +68,19 @@ void print_help(const cli::HelpRequest& request, std::FILE* out) {
             std::fputs(text.c_str(), out);
             return;
         }
-        case Topic::kDeviceProperties:
-            std::fputs(qom::device_properties_help(request.subject).c_str(), out);
+        case Topic::kDeviceProperties: {
+            std::string text;
+            try {
+                text = qom::device_properties_help(request.subject);
+            } catch (const Error& e) {
+                throw Error("{}: {}", request.location, e.what());
+            }
+            std::fputs(text.c_str(), out);
             return;
+        }
         case Topic::kAccel:
-            std::fprintf(out, "Accelerators supported in Mimic binary:\nqtest\n");
+            // As QEMU's list: the accelerators that run guests (not qtest).
+            std::fprintf(out, "Accelerators supported in Mimic binary:\ntcg\n");
             return;
         case Topic::kChardev:
             std::fputs(chardev::backend_help_text().c_str(), out);

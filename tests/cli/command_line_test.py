@@ -143,6 +143,11 @@ class BadInput(unittest.TestCase):
             "-device isa-debug-exit,bogus=1: Property 'isa-debug-exit.bogus' not found",
             "-accel", "qtest", "-device", "isa-debug-exit,bogus=1")
 
+    def test_device_help_of_unknown_or_abstract_type(self):
+        self.assert_one_line_error("-device bogus,help: Device 'bogus' not found", "-device", "bogus,help")
+        self.assert_one_line_error("-device pci-device,help: Parameter 'typename' expects a non-abstract device type",
+                                   "-device", "pci-device,help")
+
     def test_unknown_cpu_feature(self):
         self.assert_one_line_error(
             "-cpu qemu64,+bogus: can't apply global qemu64-x86_64-cpu.bogus=on: "
