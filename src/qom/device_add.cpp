@@ -132,8 +132,11 @@ Device& device_add(Machine& machine, const nlohmann::json& arguments) {
         } else if (key == "id") {
             request.id = string_of(key, value);
         } else {
+            // QEMU 7.2 passes QMP's arguments through QemuOpts, so a string
+            // is parsed as on the command line ("membar": "4096").
             request.properties.emplace_back(key, [key = key, value = value](Device& device) {
-                device.set_property(key, value);
+                if (value.is_string()) device.parse_property(key, value.get<std::string>());
+                else device.set_property(key, value);
             });
         }
     }

@@ -76,6 +76,16 @@ TEST(PciHotplug, DeviceAddRaisesTheUpBitAndTheSci) {
     EXPECT_EQ(m.vm.inl(kUp), 1u << 3);
 }
 
+TEST(PciHotplug, DeviceAddTakesPropertiesAsStringsOrTyped) {
+    // QEMU 7.2 parses string arguments as on the command line (QemuOpts).
+    Vm m;
+    ASSERT_EQ(m.qmp.error_of("device_add", {{"driver", "pci-testdev"}, {"id", "s"}, {"membar", "8192"}}), "");
+    EXPECT_EQ(m.qmp.command("qom-get", {{"path", "/machine/peripheral/s"}, {"property", "membar"}})["return"], 8192);
+    ASSERT_EQ(m.qmp.error_of("device_add", {{"driver", "pci-testdev"}, {"id", "n"}, {"membar", 4096}}), "");
+    EXPECT_EQ(m.qmp.command("qom-get", {{"path", "/machine/peripheral/n"}, {"property", "membar"}})["return"], 4096);
+    EXPECT_NE(m.qmp.error_of("device_add", {{"driver", "pci-testdev"}, {"id", "b"}, {"membar", "lots"}}), "");
+}
+
 TEST(PciHotplug, DeviceDelWaitsForTheGuestsEject) {
     Vm m;
     m.vm.outb(kGpeEnable, 0x02);
