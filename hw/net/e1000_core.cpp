@@ -213,6 +213,7 @@ void Core::reset_registers() {
     const auto& m = mac_address_.bytes;
     mac_[regs::kRa] = static_cast<uint32_t>(m[0] | m[1] << 8 | m[2] << 16 | static_cast<uint32_t>(m[3]) << 24);
     mac_[regs::kRa + 1] = kRahAv | m[4] | m[5] << 8;
+    receive_address_changed();
     if (options_.init_vet) mac_[regs::kVet] = kEthTypeVlan;
     if (irq_level_) {
         irq_level_ = false;
@@ -368,6 +369,17 @@ void Core::write_register(uint32_t index, uint32_t value) {
     }
     if (index >= regs::kStatsFirst && index <= regs::kStatsLast) return;  // read-only counters
     mac_[index] = value;
+    if (index == regs::kRa + 1) receive_address_changed();
+}
+
+// `info network` shows receive address 0 once the guest completes it with
+// RAH0, as QEMU's e1000 does.
+void Core::receive_address_changed() {
+    qom::MacAddress shown;
+    for (int i = 0; i < 4; ++i) shown.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(mac_[regs::kRa] >> (8 * i));
+    for (int i = 0; i < 2; ++i)
+        shown.bytes[static_cast<size_t>(4 + i)] = static_cast<uint8_t>(mac_[regs::kRa + 1] >> (8 * i));
+    nic().set_mac(shown);
 }
 
 void Core::set_ctrl(uint32_t value) {

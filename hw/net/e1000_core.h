@@ -102,6 +102,7 @@ private:
     bool register_present(uint32_t index) const;
     void reset_registers();
     void set_ctrl(uint32_t value);
+    void receive_address_changed();
     void set_mdic(uint32_t value);
     void set_phy_ctrl(uint16_t value);
     void set_rctl(uint32_t value);

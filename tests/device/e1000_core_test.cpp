@@ -222,6 +222,19 @@ TEST(E1000Core, EepromHoldsTheMacAndChecksumsToBaba) {
     EXPECT_EQ(rig.rd(EECD) & 0x180, 0x180u);
 }
 
+TEST(E1000Core, InfoNetworkFollowsTheAddressTheGuestProgrammed) {
+    Rig rig;
+    const std::string initial = rig.core->nic().info_str();
+    // As QEMU: the shown MAC changes when RAH0 completes the new address,
+    // and a reset brings back the configured one.
+    rig.wr(RAL0, 0x33221102);
+    EXPECT_EQ(rig.core->nic().info_str(), initial);
+    rig.wr(RAH0, 0x80005544);
+    EXPECT_EQ(rig.core->nic().info_str(), "model=e1000,macaddr=02:11:22:33:44:55");
+    rig.core->reset();
+    EXPECT_EQ(rig.core->nic().info_str(), initial);
+}
+
 TEST(E1000Core, PhyAutonegotiationBringsTheLinkUpWithAnInterrupt) {
     Rig rig;
     EXPECT_EQ(mdic_read(rig, 2), 0x0141);

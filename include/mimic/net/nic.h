@@ -34,6 +34,9 @@ public:
 
     const std::string& model() const { return model_; }
     const qom::MacAddress& mac() const { return mac_; }
+    // The address `info network` shows: models call this when the guest
+    // programs another one into the card, as QEMU's do.
+    void set_mac(const qom::MacAddress& mac) { mac_ = mac; }
 
     // Links to the back end the device's netdev property resolved to
     // (registered as a NetClient* under BackendKind::kNetdev). Does nothing
