@@ -44,6 +44,13 @@ void print_machines(std::FILE* out) {
     for (const auto& [name, text] : lines) std::fprintf(out, "%-20s %s\n", name.c_str(), text.c_str());
 }
 
+// Prints the text `make` returns; its errors name the option they came
+// from ("-device bogus,help: Device 'bogus' not found").
+template <class F>
+void print_at_location(const cli::HelpRequest& request, std::FILE* out, F&& make) {
+    std::fputs(with_location(request.location, make).c_str(), out);
+}
+
 }  // namespace
 
 void print_help(const cli::HelpRequest& request, std::FILE* out) {
@@ -58,26 +65,12 @@ void print_help(const cli::HelpRequest& request, std::FILE* out) {
         case Topic::kObject:
             std::fputs(qom::object_list_help().c_str(), out);
             return;
-        case Topic::kObjectProperties: {
-            std::string text;
-            try {
-                text = qom::object_properties_help(request.subject);
-            } catch (const Error& e) {
-                throw Error("{}: {}", request.location, e.what());
-            }
-            std::fputs(text.c_str(), out);
+        case Topic::kObjectProperties:
+            print_at_location(request, out, [&] { return qom::object_properties_help(request.subject); });
             return;
-        }
-        case Topic::kDeviceProperties: {
-            std::string text;
-            try {
-                text = qom::device_properties_help(request.subject);
-            } catch (const Error& e) {
-                throw Error("{}: {}", request.location, e.what());
-            }
-            std::fputs(text.c_str(), out);
+        case Topic::kDeviceProperties:
+            print_at_location(request, out, [&] { return qom::device_properties_help(request.subject); });
             return;
-        }
         case Topic::kAccel:
             // As QEMU's list: the accelerators that run guests (not qtest).
             std::fprintf(out, "Accelerators supported in Mimic binary:\ntcg\n");
