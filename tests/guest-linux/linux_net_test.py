@@ -26,22 +26,18 @@ import hashlib
 import http.server
 import os
 import re
-import select
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import build_guest  # noqa: E402
+import linux_boot_test  # noqa: E402
 
 RAM_MB = 512
 GUEST_PORT = 7777
-DEADLINE_S = int(os.environ.get("MIMIC_LINUX_BOOT_TIMEOUT", "1500"))
-FATAL = (b"Unable to boot", b"Kernel panic", b"MIMIC-GUEST: FAIL")
 SERVING = re.compile(rb"MIMIC-GUEST: serving ([0-9a-f]{32}) on port")
 
 
@@ -89,40 +85,23 @@ def main():
                    "-device", "e1000,netdev=n0"]
         if "qemu" in os.path.basename(args.emulator):
             command += ["-accel", "tcg"]
-        print(" ".join(command), flush=True)
-
-        vm = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        console = b""
         received = None
         fetch_error = None
-        start = time.monotonic()
-        try:
-            while time.monotonic() - start < DEADLINE_S and not any(m in console for m in FATAL):
-                ready, _, _ = select.select([vm.stdout], [], [], 1.0)
-                if ready:
-                    chunk = os.read(vm.stdout.fileno(), 65536)
-                    if not chunk:
-                        break
-                    console += chunk
-                match = SERVING.search(console)
-                if match and received is None and fetch_error is None:
-                    try:
-                        received = fetch_from_guest(fwd_port)
-                    except OSError as e:
-                        fetch_error = e
-            try:
-                code = vm.wait(timeout=5 if any(m in console for m in FATAL) else 60)
-            except subprocess.TimeoutExpired:
-                code = None
-        finally:
-            if vm.poll() is None:
-                vm.kill()
-                vm.wait()
-            server.shutdown()
-        text = console.decode(errors="replace")
-        print(text[-20000:])
 
-        match = SERVING.search(console)
+        def serve_when_announced(console):
+            nonlocal received, fetch_error
+            if SERVING.search(console) and received is None and fetch_error is None:
+                try:
+                    received = fetch_from_guest(fwd_port)
+                except OSError as e:
+                    fetch_error = e
+
+        try:
+            text, code = linux_boot_test.run_vm(command, on_console=serve_when_announced, exit_timeout=60)
+        finally:
+            server.shutdown()
+
+        match = SERVING.search(text.encode())
         announced = match.group(1).decode() if match else None
         forwarded = (received is not None and announced is not None and
                      received.startswith(b"MIMIC-NET-HELLO\n") and hashlib.md5(received).hexdigest() == announced)
