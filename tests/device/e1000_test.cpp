@@ -48,6 +48,22 @@ void enable(QtestClient& vm) {
     vm.outb(0x4d1, static_cast<uint8_t>(vm.inb(0x4d1) | 1 << (kIrq - 8)));
 }
 
+// RX on: eight descriptors at `ring` (RDLEN counts in 128-byte units) with
+// 4 KiB buffers from `buffers`, the first `free` of them given to the card;
+// broadcast accepted and the RXT0 interrupt enabled.
+void start_receive(QtestClient& vm, uint64_t ring, uint64_t buffers, uint32_t free) {
+    for (int i = 0; i < 8; ++i) {
+        vm.writeq(ring + 16 * i, buffers + 0x1000 * i);
+        vm.writeq(ring + 16 * i + 8, 0);
+    }
+    vm.writel(kMmio + 0x2800, static_cast<uint32_t>(ring));
+    vm.writel(kMmio + 0x2808, 128);
+    vm.writel(kMmio + 0x2818, free);          // RDT
+    vm.writel(kMmio + 0x100, 0x2 | 0x8000);  // RCTL: EN, BAM
+    vm.clock_step(1100 * 1000 * 1000ll);      // RX starts a second after RCTL
+    vm.writel(kMmio + 0xd0, 0x80);            // IMS: RXT0
+}
+
 std::vector<std::string> args(const std::string& extra = "") {
     return {"-device", "e1000,addr=" + std::to_string(kSlot) + (extra.empty() ? "" : "," + extra)};
 }
@@ -143,17 +159,7 @@ TEST(E1000, LoopbackFrameArrivesByDmaWithAnInterrupt) {
     vm.irq_intercept_in("pic");
     enable(vm);
     const uint64_t tx_ring = 0x10000, rx_ring = 0x11000, tx_buf = 0x20000, rx_buf = 0x30000;
-    // RX: eight descriptors (RDLEN counts in 128-byte units), seven free.
-    for (int i = 0; i < 8; ++i) {
-        vm.writeq(rx_ring + 16 * i, rx_buf + 0x1000 * i);
-        vm.writeq(rx_ring + 16 * i + 8, 0);
-    }
-    vm.writel(kMmio + 0x2800, rx_ring);
-    vm.writel(kMmio + 0x2808, 128);
-    vm.writel(kMmio + 0x2818, 7);
-    vm.writel(kMmio + 0x100, 0x2 | 0x8000);  // RCTL: EN, BAM
-    vm.clock_step(1100 * 1000 * 1000ll);      // RX starts a second after RCTL
-    vm.writel(kMmio + 0xd0, 0x80);            // IMS: RXT0
+    start_receive(vm, rx_ring, rx_buf, 7);
     // PHY loopback, then one broadcast frame through the TX ring.
     vm.writel(kMmio + 0x20, 1u << 26 | 1u << 21 | 0u << 16 | 0x5140);
     std::vector<uint8_t> frame(6, 0xff);
@@ -232,16 +238,7 @@ TEST(E1000, SocketBackendCarriesFramesBothWays) {
     vm.irq_intercept_in("pic");
     enable(vm);
     const uint64_t tx_ring = 0x10000, rx_ring = 0x11000, tx_buf = 0x20000, rx_buf = 0x30000;
-    for (int i = 0; i < 8; ++i) {
-        vm.writeq(rx_ring + 16 * i, rx_buf + 0x1000 * i);
-        vm.writeq(rx_ring + 16 * i + 8, 0);
-    }
-    vm.writel(kMmio + 0x2800, rx_ring);
-    vm.writel(kMmio + 0x2808, 128);
-    vm.writel(kMmio + 0x2818, 1);  // one free descriptor
-    vm.writel(kMmio + 0x100, 0x2 | 0x8000);
-    vm.clock_step(1100 * 1000 * 1000ll);
-    vm.writel(kMmio + 0xd0, 0x80);
+    start_receive(vm, rx_ring, rx_buf, 1);
 
     // Host -> guest: into the RX ring.
     std::vector<uint8_t> in = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00};
