@@ -59,7 +59,7 @@ bool NetClient::send(std::span<const uint8_t> frame) {
     if (!to || !link_up_ || !to->link_up_) return true;
     // Keep order: once something is queued, later frames queue behind it.
     if (g_vm_running && to->incoming_.empty() && !to->flushing_ && to->can_receive()) {
-        to->deliver(frame);
+        to->receive(frame);
         return true;
     }
     if (to->incoming_.size() >= kMaxQueuedFrames) return true;
@@ -73,13 +73,11 @@ void NetClient::flush_queue() {
     while (!incoming_.empty() && can_receive()) {
         std::vector<uint8_t> frame = std::move(incoming_.front());
         incoming_.pop_front();
-        deliver(frame);
+        receive(frame);
     }
     flushing_ = false;
     if (incoming_.empty() && peer_) peer_->queue_drained();
 }
-
-void NetClient::deliver(std::span<const uint8_t> frame) { receive(frame); }
 
 void NetClient::set_link_up(bool up) {
     if (link_up_ == up) return;

@@ -110,8 +110,6 @@ protected:
     friend void notify_link_status(NetClient& client);
 
 private:
-    void deliver(std::span<const uint8_t> frame);
-
     const ClientKind kind_;
     const std::string name_;
     NetClient* peer_ = nullptr;
