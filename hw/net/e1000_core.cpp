@@ -374,12 +374,15 @@ void Core::write_register(uint32_t index, uint32_t value) {
 
 // `info network` shows receive address 0 once the guest completes it with
 // RAH0, as QEMU's e1000 does.
-void Core::receive_address_changed() {
-    qom::MacAddress shown;
-    for (int i = 0; i < 4; ++i) shown.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(mac_[regs::kRa] >> (8 * i));
-    for (int i = 0; i < 2; ++i)
-        shown.bytes[static_cast<size_t>(4 + i)] = static_cast<uint8_t>(mac_[regs::kRa + 1] >> (8 * i));
-    nic().set_mac(shown);
+void Core::receive_address_changed() { nic().set_mac(receive_address(0)); }
+
+// The address in the RAL/RAH pair starting at register kRa + `index`
+// (little-endian: RAL holds bytes 0-3, RAH's low half bytes 4-5).
+qom::MacAddress Core::receive_address(uint32_t index) const {
+    const uint32_t low = mac_[regs::kRa + index], high = mac_[regs::kRa + index + 1];
+    return qom::MacAddress{{static_cast<uint8_t>(low), static_cast<uint8_t>(low >> 8), static_cast<uint8_t>(low >> 16),
+                            static_cast<uint8_t>(low >> 24), static_cast<uint8_t>(high),
+                            static_cast<uint8_t>(high >> 8)}};
 }
 
 void Core::set_ctrl(uint32_t value) {
@@ -574,12 +577,8 @@ bool Core::accepts(std::span<const uint8_t> frame) const {
         return true;
     }
     for (uint32_t i = 0; i < regs::kRaSize; i += 2) {
-        uint32_t low = mac_[regs::kRa + i], high = mac_[regs::kRa + i + 1];
-        if (!(high & kRahAv)) continue;
-        uint8_t address[6] = {static_cast<uint8_t>(low), static_cast<uint8_t>(low >> 8),
-                              static_cast<uint8_t>(low >> 16), static_cast<uint8_t>(low >> 24),
-                              static_cast<uint8_t>(high), static_cast<uint8_t>(high >> 8)};
-        if (std::memcmp(dst, address, 6) == 0) return true;
+        if (!(mac_[regs::kRa + i + 1] & kRahAv)) continue;
+        if (std::memcmp(dst, receive_address(i).bytes.data(), 6) == 0) return true;
     }
     static constexpr unsigned kMtaShift[] = {4, 3, 2, 0};
     unsigned shift = kMtaShift[(rctl >> kRctlMoShift) & 3];

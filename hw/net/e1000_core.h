@@ -103,6 +103,7 @@ private:
     void reset_registers();
     void set_ctrl(uint32_t value);
     void receive_address_changed();
+    qom::MacAddress receive_address(uint32_t index) const;
     void set_mdic(uint32_t value);
     void set_phy_ctrl(uint16_t value);
     void set_rctl(uint32_t value);
