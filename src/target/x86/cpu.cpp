@@ -130,7 +130,7 @@ CpuImpl::~CpuImpl() {
 }
 
 void CpuImpl::memory_map_changed() {
-    if (std::this_thread::get_id() == vcpu_thread_ || vcpu_thread_ == std::thread::id()) {
+    if (on_own_thread()) {
         tlb_flush();
         return;
     }
@@ -345,7 +345,7 @@ void CpuImpl::drop_writable_mappings(uintptr_t host_page) {
 }
 
 void CpuImpl::invalidate_code(uint64_t paddr, uint64_t len) {
-    if (std::this_thread::get_id() != vcpu_thread_ && vcpu_thread_ != std::thread::id()) {
+    if (!on_own_thread()) {
         std::lock_guard<std::mutex> lock(shared_->pending_mutex);
         shared_->pending_invalidations.emplace_back(paddr, len);
         for (CpuImpl* cpu : shared_->cpus) cpu->env_.exit_request.store(1);

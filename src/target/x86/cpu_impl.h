@@ -87,6 +87,12 @@ public:
     std::unique_ptr<tcg::Executor> executor_;
     std::unique_ptr<Translator> translator_;
     std::thread::id vcpu_thread_;
+    // The caller may touch this vCPU's TLB and translations directly: it is
+    // the vCPU's thread, or the vCPU has not run yet. Otherwise requests are
+    // queued for the vCPU's next loop turn.
+    bool on_own_thread() const {
+        return std::this_thread::get_id() == vcpu_thread_ || vcpu_thread_ == std::thread::id();
+    }
     // Code writes reported from other threads (DMA) are queued in shared_
     // and handled at the next loop turn.
     void invalidate_code(uint64_t paddr, uint64_t len);   // any thread
