@@ -39,6 +39,11 @@ console, then `reboot -f`, so that an emulator run with -no-reboot exits 0
 (with mimic.end=poweroff: `poweroff -f`, an ACPI S5 power-off; with
 mimic.end=shell: a busybox shell first, then the power-off).
 
+Other guests (bench/guest_cpu) call build() with extra files for the
+initramfs and extra shell lines that /init runs after the checks, before
+its verdict; they go to a cache directory of their own, and without them
+the test guest is the same as before.
+
 Run by hand under Mimic (tests/guest-linux/linux_boot_test.py does this):
     build/mimic-system-x86_64 -m 512 -nographic -no-reboot \\
         -kernel ~/.cache/mimic/linux-guest/vmlinuz \\
@@ -330,7 +335,14 @@ class Cpio:
         return self.out.getvalue()
 
 
-def build(target):
+# Where extra init lines go: after the checks, before the verdict.
+EXTRA_INIT_BEFORE = 'echo "MIMIC-GUEST: $result"\n'
+
+
+def build(target, extra_files=None, extra_init=""):
+    """The guest in `target`, built unless up to date. extra_files maps
+    paths in the initramfs to (bytes, mode); extra_init is shell text for
+    /init. Give a guest with extras a `target` of its own."""
     kernel_pkg = kernel_package()
     inputs = {
         "format": FORMAT_VERSION,
@@ -339,13 +351,21 @@ def build(target):
         "sources": hashlib.sha256(open(os.path.join(HERE, "checks.c"), "rb").read() +
                                   INIT_SCRIPT.encode() + UDHCPC_SCRIPT.encode()).hexdigest(),
     }
+    extra_files = extra_files or {}
+    if extra_files or extra_init:
+        # Only then, so that the test guest's stamp stays as it was.
+        extra = hashlib.sha256(extra_init.encode())
+        for path in sorted(extra_files):
+            data, mode = extra_files[path]
+            extra.update(("%s %o %d\0" % (path, mode, len(data))).encode() + data)
+        inputs["extra"] = extra.hexdigest()
     # Tests run in parallel (ctest -j) and each asks for the guest: one
     # builds it while the others wait on the lock, then find it built.
     os.makedirs(target, exist_ok=True)
     with open(os.path.join(target, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not is_built(target, inputs):
-            build_locked(target, inputs, kernel_pkg)
+            build_locked(target, inputs, kernel_pkg, extra_files, extra_init)
     return target
 
 
@@ -355,7 +375,7 @@ def is_built(target, inputs):
             os.path.exists(os.path.join(target, "vmlinuz")) and os.path.exists(os.path.join(target, "initrd.img")))
 
 
-def build_locked(target, inputs, kernel_pkg):
+def build_locked(target, inputs, kernel_pkg, extra_files, extra_init):
     stamp = os.path.join(target, "inputs.json")
     with tempfile.TemporaryDirectory() as work:
         root = os.path.join(work, "root")
@@ -377,7 +397,11 @@ def build_locked(target, inputs, kernel_pkg):
         archive.char_device("dev/console", 5, 1)
         archive.char_device("dev/null", 1, 3)
         archive.file("bin/busybox", open(os.path.join(root, "bin", "busybox"), "rb").read(), 0o755)
-        archive.file("init", INIT_SCRIPT.encode(), 0o755)
+        init = INIT_SCRIPT
+        if extra_init:
+            assert init.count(EXTRA_INIT_BEFORE) == 1
+            init = init.replace(EXTRA_INIT_BEFORE, extra_init.rstrip("\n") + "\n" + EXTRA_INIT_BEFORE)
+        archive.file("init", init.encode(), 0o755)
         archive.file("bin/mimic-checks", open(checks, "rb").read(), 0o755)
         archive.file("etc/mimic-checks.expected", expected.encode())
         load = []
@@ -391,6 +415,9 @@ def build_locked(target, inputs, kernel_pkg):
             load.append(name + ".ko")
         archive.file("etc/modules-net.load", ("\n".join(load) + "\n").encode())
         archive.file("etc/udhcpc.script", UDHCPC_SCRIPT.encode(), 0o755)
+        for path in sorted(extra_files):
+            data, mode = extra_files[path]
+            archive.file(path, data, mode)
 
         os.makedirs(target, exist_ok=True)
         with open(os.path.join(target, "initrd.img.tmp"), "wb") as f:
