@@ -5,6 +5,7 @@
 
 #include "../ir/eval.h"
 #include "mimic/tcg/backend.h"
+#include "mimic/util/error.h"
 #include "mimic/tcg/optimizer.h"
 
 namespace mimic::tcg {
@@ -130,6 +131,10 @@ private:
                 if (inst.n_out) write(inst.out(0), r);
                 break;
             }
+            case Opcode::host_code:
+                // runs_host_code() is false: front ends emit helpers instead.
+                throw Error("the IR interpreter does not run host code ({})",
+                            reinterpret_cast<const HostCode*>(inst.cst(0))->name);
             case Opcode::exit_tb: return static_cast<uintptr_t>(inst.cst(0));
             case Opcode::goto_tb:
                 if (const TranslationBlock* dest = tb.jmp_dest[inst.cst(0)]) {

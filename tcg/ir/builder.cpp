@@ -170,6 +170,20 @@ void Builder::call(const Helper& h, I64 result, std::initializer_list<Arg> args)
     call_impl(h, static_cast<int>(result.idx), args);
 }
 
+void Builder::host_code(const HostCode& code, const std::vector<Arg>& outputs, const std::vector<Arg>& inputs) {
+    assert(outputs.size() == code.n_out && inputs.size() == code.n_in);
+    Inst inst;
+    inst.op = Opcode::host_code;
+    inst.n_out = static_cast<uint8_t>(outputs.size());
+    inst.n_in = static_cast<uint8_t>(inputs.size());
+    inst.n_const = 1;
+    int i = 0;
+    for (const Arg& a : outputs) inst.args[i++] = a.idx;
+    for (const Arg& a : inputs) inst.args[i++] = a.idx;
+    inst.args[i] = reinterpret_cast<uintptr_t>(&code);
+    b_.insts.push_back(inst);
+}
+
 void Builder::exit_tb(uint64_t value) { emit(Opcode::exit_tb, {value}); }
 void Builder::exit_tb(const TranslationBlock* tb, unsigned slot) {
     emit(Opcode::exit_tb, {reinterpret_cast<uintptr_t>(tb) | slot});

@@ -46,8 +46,9 @@ std::string print_inst(const Block& block, const Inst& inst, bool with_liveness)
         add(fmt::format("$0x{:x}", h->flags));
         add(fmt::format("${}", inst.n_out));
     }
+    if (inst.op == Opcode::host_code) add(reinterpret_cast<const HostCode*>(inst.cst(0))->name);
     for (int i = 0; i < inst.n_out + inst.n_in; ++i) add(temp_name(block, static_cast<uint32_t>(inst.args[i])));
-    if (inst.op != Opcode::call) {
+    if (inst.op != Opcode::call && inst.op != Opcode::host_code) {
         for (int i = 0; i < inst.n_const; ++i) {
             uint64_t v = inst.cst(i);
             switch (info.consts[i]) {

@@ -56,8 +56,18 @@ private:
             return;
         }
         const OpInfo& info = op_info(inst.op);
-        bool is_call = inst.op == Opcode::call;
-        if (is_call) {
+        bool is_call = inst.op == Opcode::call || inst.op == Opcode::host_code;
+        if (inst.op == Opcode::host_code) {
+            const auto* code = reinterpret_cast<const HostCode*>(inst.n_const == 1 ? inst.cst(0) : 0);
+            if (!code || inst.n_const != 1) {
+                error(i, inst, "no host code");
+                return;
+            }
+            if (inst.n_out != code->n_out || inst.n_in != code->n_in) {
+                error(i, inst, "bad operand counts {}/{}/{}", inst.n_out, inst.n_in, inst.n_const);
+                return;
+            }
+        } else if (is_call) {
             if (inst.n_out > 1 || inst.n_in > kMaxHelperArgs || inst.n_const != 1) {
                 error(i, inst, "bad operand counts {}/{}/{}", inst.n_out, inst.n_in, inst.n_const);
                 return;

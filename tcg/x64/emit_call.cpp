@@ -1,4 +1,4 @@
-// Helper calls (SysV ABI, integer arguments only).
+// Helper calls (SysV ABI, integer arguments only) and inlined host code.
 #include "emitter.h"
 
 namespace mimic::tcg::x64 {
@@ -26,6 +26,22 @@ void Emitter::emit_call(const Inst& inst) {
         finish(inst, Operand::RAX);
     } else {
         finish(inst, -1);
+    }
+}
+
+void Emitter::emit_host_code(const Inst& inst) {
+    const HostCode& code = *reinterpret_cast<const HostCode*>(inst.cst(0));
+    // Values in the registers the code uses go home first; inputs are then
+    // copied from registers the code leaves alone, memory or constants.
+    for (int r = 0; r < 16; ++r) {
+        if ((code.clobbers >> r) & 1) ra_.evict_and_lock(r);
+    }
+    for (int k = 0; k < inst.n_in; ++k) ra_.load_to(code.in_regs[k], inst.in(k));
+    for (uint8_t byte : code.bytes) gen_.db(byte);
+    ra_.release_dead_inputs(inst);
+    for (int k = 0; k < inst.n_out; ++k) {
+        if (block_.temps[inst.out(k)].type == Type::I32) gen_.mov(Reg32(code.out_regs[k]), Reg32(code.out_regs[k]));
+        ra_.bind_output(inst, k, code.out_regs[k]);
     }
 }
 

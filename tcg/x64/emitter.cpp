@@ -19,6 +19,10 @@ void Emitter::emit(const Inst& inst) {
         emit_call(inst);
         return;
     }
+    if (inst.op == Opcode::host_code) {
+        emit_host_code(inst);
+        return;
+    }
     if (emit_arith(inst) || emit_memory(inst) || emit_branch(inst)) return;
     throw Error("x86-64 back end: no code for {}", op_name(inst.op));
 }

@@ -32,6 +32,7 @@ private:
     bool emit_memory(const Inst& inst);
     bool emit_branch(const Inst& inst);
     void emit_call(const Inst& inst);
+    void emit_host_code(const Inst& inst);
 
     // Helpers shared by the arithmetic emitters.
     Xbyak::Reg reg(int idx, Type t) const;

@@ -105,6 +105,7 @@ public:
         return true;
     }
 
+    bool runs_host_code() const override { return true; }
     double code_fill() const override { return double(buf_.used()) / double(buf_.size()); }
 
 private:

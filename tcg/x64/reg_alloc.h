@@ -21,6 +21,7 @@
 namespace mimic::tcg::x64 {
 
 inline constexpr int kEnvReg = Xbyak::Operand::R14;
+static_assert(kEnvReg == kHostCodeEnvReg);
 inline constexpr int kScratch0 = Xbyak::Operand::R10;
 inline constexpr int kScratch1 = Xbyak::Operand::R11;
 inline constexpr int kFrameSlots = 2048;   // 16 KiB of spill slots per block

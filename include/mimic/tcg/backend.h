@@ -52,6 +52,9 @@ public:
     // The block whose generated code contains host_pc (JIT), or nullptr.
     virtual const TranslationBlock* find_tb(uintptr_t host_pc) const = 0;
 
+    // Whether blocks may contain host_code ops (code for this very host).
+    virtual bool runs_host_code() const { return false; }
+
     // Fraction of the code buffer in use, 0..1 (0 for the interpreter).
     virtual double code_fill() const { return 0; }
 };

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <vector>
 
 #include "mimic/tcg/ir.h"
 
@@ -171,6 +172,10 @@ public:
     void call(const Helper& h, std::initializer_list<Arg> args);
     void call(const Helper& h, I32 result, std::initializer_list<Arg> args);
     void call(const Helper& h, I64 result, std::initializer_list<Arg> args);
+
+    // Host code (only for back ends whose runs_host_code() is true); the
+    // operand counts and types must match what `code` declares.
+    void host_code(const HostCode& code, const std::vector<Arg>& outputs, const std::vector<Arg>& inputs);
 
     // Leaving the block. exit_tb returns `value` to the caller of
     // Backend::exec; exit_tb(tb, slot) asks the executor to chain `tb`'s

@@ -85,6 +85,24 @@ struct Helper {
 
 inline constexpr int kMaxHelperArgs = 6;
 
+// Host machine code a back end that runs on the host can copy into the
+// block as it is: an x86 guest's SIMD instruction is a host instruction too.
+// The code finds its inputs in the host registers `in_regs` (numbered as
+// x86 encodes them: 0 = rax, 1 = rcx, ...) and leaves its outputs in
+// `out_regs`; it may change the registers in `clobbers` (which holds all of
+// those), the flags and every vector register, and reaches the CPU state at
+// [kHostCodeEnvReg + offset]. It must not touch the slots of globals, jump
+// out of itself, call, or leave anything on the stack. Must outlive every
+// block that uses it.
+struct HostCode {
+    const char* name = "";
+    std::vector<uint8_t> bytes;
+    uint8_t n_in = 0, n_out = 0;
+    uint8_t in_regs[3] = {}, out_regs[2] = {};
+    uint16_t clobbers = 0;   // bit r: host register r
+};
+inline constexpr int kHostCodeEnvReg = 14;   // r14
+
 struct Inst {
     static constexpr int kMaxArgs = 10;
 

@@ -19,7 +19,7 @@ enum OpFlag : uint32_t {
     kBbEnd = 1u << 2,        // ends a basic block (labels and branches)
     kSyncGlobals = 1u << 3,  // globals must be in env before the op runs
     kNoReturn = 1u << 4,     // control never continues with the next op
-    kCall = 1u << 5,         // helper call: operand counts stored per instruction
+    kCall = 1u << 5,         // call, host_code: operand counts stored per instruction
 };
 
 struct OpInfo {

@@ -120,6 +120,9 @@ inline constexpr uint32_t kHfSingleInsn = 1u << 20;  // translate one instructio
 inline constexpr uint32_t kHfAc = 1u << 21;  // alignment checking active (CR0.AM && EFLAGS.AC && CPL 3)
 inline constexpr uint32_t kHfRf = 1u << 22;  // EFLAGS.RF: the next instruction ignores instruction breakpoints
 inline constexpr uint32_t kHfDbArmed = 1u << 23;  // replaying an instruction that hit a data breakpoint
+// SSE instructions cannot fault: CR0.EM and CR0.TS clear, CR4.OSFXSR set and
+// every MXCSR exception masked. Generated code then runs them inline.
+inline constexpr uint32_t kHfSseInline = 1u << 24;
 
 // MMU indexes of the softmmu TLB.
 inline constexpr unsigned kMmuKernel = 0, kMmuUser = 1, kMmuKernelNoWp = 2;
@@ -237,6 +240,13 @@ struct CpuState {
     const void* current_tb = nullptr;
 
     FpuState fpu;
+
+    // Scratch of the SSE instructions generated code runs inline: their
+    // memory operand, and the MXCSR values they switch between.
+    struct alignas(16) SseScratch {
+        uint8_t mem[16];
+        uint32_t host_mxcsr, run_mxcsr;
+    } sse_scratch;
 
     // Softmmu TLB: the inlined fast path indexes it from env.
     tcg::SoftTlb tlb;

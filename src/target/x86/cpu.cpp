@@ -45,6 +45,8 @@ void update_hflags(CpuState* env) {
     if ((env->cr[0] & kCr0AM) && (env->eflags & kFlagAC) && (h & kHfCplMask) == 3) h |= kHfAc;
     h |= ((env->eflags & kFlagIOPL) >> kIoplShift) << kHfIoplShift;
     const bool cs64 = (env->efer & kEferLMA) && (env->seg[kCS].flags & kDescL);
+    if (!(env->cr[0] & (kCr0EM | kCr0TS)) && (env->cr[4] & kCr4OSFXSR) && (env->fpu.mxcsr & 0x1f80) == 0x1f80)
+        h |= kHfSseInline;
     if (env->efer & kEferLMA) h |= kHfLma;
     if (cs64) h |= kHfCs64;
     if (cs64) {
@@ -99,7 +101,7 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
     shared_->cpus.push_back(this);
     backend_ = shared_->backend.get();
     tbs_ = shared_->tbs.get();
-    translator_ = std::make_unique<Translator>(globals_);
+    translator_ = std::make_unique<Translator>(globals_, backend_->runs_host_code());
     tcg::Executor::Hooks eh;
     eh.get_state = [](void* e) {
         auto* env = static_cast<CpuState*>(e);

@@ -384,6 +384,7 @@ void write_cr4(CpuState* env, uint64_t value) {
     uint64_t old = env->cr[4];
     env->cr[4] = value;
     if ((old ^ value) & (kCr4PSE | kCr4PAE | kCr4PGE)) cpu_of(env).tlb_flush();
+    update_hflags(env);
 }
 
 namespace {
@@ -493,7 +494,10 @@ void helper_lmsw(CpuState* env, uint32_t value) {
     write_cr0(env, cr0);
 }
 
-void helper_clts(CpuState* env) { env->cr[0] &= ~kCr0TS; }
+void helper_clts(CpuState* env) {
+    env->cr[0] &= ~kCr0TS;
+    update_hflags(env);
+}
 
 void helper_invlpg(CpuState* env, uint64_t linear) { cpu_of(env).tlb_flush_page(linear); }
 

@@ -137,6 +137,61 @@ TEST_F(ControlTest, HelperCalls) {
     EXPECT_EQ(out.e[5], 47u);
 }
 
+// lea rax, [rax + rcx*2]; mov rcx, [r14 + scratch]; add [r14 + scratch + 8], rdx
+// (outputs rax, rcx; inputs rax, rcx, rdx).
+HostCode make_host_code() {
+    HostCode c;
+    c.name = "lea_ld_add";
+    const uint32_t disp = offsetof(FakeCpu, scratch);
+    auto d32 = [&c](uint32_t v) {
+        for (int i = 0; i < 4; ++i) c.bytes.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    };
+    c.bytes = {0x48, 0x8d, 0x04, 0x48};   // lea rax, [rax + rcx*2]
+    c.bytes.insert(c.bytes.end(), {0x49, 0x8b, 0x8e});   // mov rcx, [r14 + disp32]
+    d32(disp);
+    c.bytes.insert(c.bytes.end(), {0x49, 0x01, 0x96});   // add [r14 + disp32], rdx
+    d32(disp + 8);
+    c.n_in = 3;
+    c.in_regs[0] = 0, c.in_regs[1] = 1, c.in_regs[2] = 2;
+    c.n_out = 2;
+    c.out_regs[0] = 0, c.out_regs[1] = 1;
+    c.clobbers = 0x7;
+    return c;
+}
+
+// Host code: values live in the registers it uses survive, inputs may be
+// globals, constants or temps in any register, outputs land in globals.
+TEST_F(ControlTest, HostCodeOnTheJit) {
+    ASSERT_TRUE(be.be[0]->runs_host_code());
+    ASSERT_FALSE(be.be[1]->runs_host_code());
+    static const HostCode code = make_host_code();
+    Block block(h.g);
+    Builder b(block);
+    // Enough live temps that some sit in rax/rcx/rdx when the code runs.
+    I64 keep[12];
+    for (int i = 0; i < 12; ++i) keep[i] = b.add(h.r[i], uint64_t(i * 100));
+    b.host_code(code, {h.r[13], h.r[14]}, {h.r[1], keep[3], b.const_i64(5)});
+    I64 sum = b.const_i64(0);
+    for (int i = 0; i < 12; ++i) sum = b.add(sum, keep[i]);
+    b.mov(h.r[15], sum);
+    b.exit_tb(0);
+    verify_or_throw(block);
+    TranslationBlock tb;
+    ASSERT_TRUE(be.be[0]->translate(tb, std::move(block)));
+    FakeCpu cpu;
+    for (int i = 0; i < 16; ++i) cpu.r[i] = 1000 + i;
+    cpu.scratch[0] = 0x1234;
+    cpu.scratch[1] = 10;
+    be.be[0]->exec(&cpu, tb);
+    EXPECT_EQ(cpu.r[13], 1001u + 2 * (1003u + 300));
+    EXPECT_EQ(cpu.r[14], 0x1234u);
+    EXPECT_EQ(cpu.scratch[1], 15u);
+    uint64_t want = 0;
+    for (int i = 0; i < 12; ++i) want += 1000 + i + i * 100;
+    EXPECT_EQ(cpu.r[15], want);
+    EXPECT_EQ(cpu.r[1], 1001u);
+}
+
 TEST_F(ControlTest, EnvLoadsAndStores) {
     Block block(h.g);
     Builder b(block);

@@ -233,6 +233,7 @@ void x87_state_op(CpuState* env, const HostOp& op, uint64_t addr, uintptr_t ra) 
         uint32_t mxcsr = get32(buf + 24);
         if (mxcsr & ~kMxcsrMask) raise_exception_err(env, kExcGP, 0, ra);
         fpu_from_fxsave(f, buf, op.mnemonic == M::kFxrstor64);
+        update_hflags(env);
         break;
     }
     case M::kFwait:
@@ -261,6 +262,7 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
             uint32_t v = static_cast<uint32_t>(cpu_ld(env, addr, 4, cpu_mmu_index(env), ra));
             if (v & ~kMxcsrMask) raise_exception_err(env, kExcGP, 0, ra);
             f.mxcsr = v;
+            update_hflags(env);
         } else {
             cpu_st(env, addr, f.mxcsr, 4, cpu_mmu_index(env), ra);
         }

@@ -96,6 +96,7 @@ void helper_xrstor(CpuState* env, uint64_t addr, uint32_t desc) {
     }
     if (rfbm & 2) {
         f.mxcsr = mxcsr;
+        update_hflags(env);
         const unsigned n = (env->hflags & kHfCs64) ? 16 : 8;
         if (xstate_bv & 2) std::memcpy(f.xmm, loaded.xmm, 16 * n);
         else std::memset(f.xmm, 0, 16 * n);

@@ -60,6 +60,8 @@ struct Dc {
     // targets beyond it raise #GP(0). Taken from the state at translation.
     uint64_t cs_limit = 0;
     BlockEnd end = BlockEnd::kNone;
+    // The back end runs host code: SSE instructions may be inlined.
+    bool inline_sse = false;
 
     Dc(CpuState* e, tcg::Builder& bb, tcg::TranslationBlock& t, const X86Globals& gg) : env(e), b(bb), tb(t), g(gg) {}
 

@@ -1,7 +1,9 @@
-// x87, MMX, SSE..SSE4.2, XSAVE: every instruction becomes one call of
+// x87, MMX, SSE..SSE4.2, XSAVE. On the JIT, SSE instructions that cannot
+// fault run inline (fpu/inline_sse.h); the rest become one call of
 // helper_fpu with its HostOp (fpu/host_op.h), which checks CR0/CR4, touches
 // guest memory and runs the instruction on the host's FPU.
 #include "../fpu/host_op.h"
+#include "../fpu/inline_sse.h"
 #include "dc.h"
 
 namespace mimic::x86 {
@@ -52,6 +54,81 @@ bool model_has(const Dc& dc, const DecodedInsn& insn) {
     return (f.f1_edx & cpuid::kSse) != 0;
 }
 
+// The memory operand of an inline SSE instruction moves through
+// sse_scratch.mem. A 16-byte operand goes as two quadwords: the aligned
+// forms cannot cross a page; unaligned stores write the upper half first,
+// so a fault on either page comes before anything is written to the second.
+constexpr int32_t kScratchMem = ENV_OFF(sse_scratch.mem);
+
+I64 next_quad(Dc& dc, I64 addr) {
+    I64 hi = dc.b.temp_i64();
+    dc.b.add(hi, addr, uint64_t{8});
+    if (!dc.code64) dc.b.and_(hi, hi, uint64_t{0xffffffff});
+    return hi;
+}
+
+void load_scratch(Dc& dc, const InlineSse& s, I64 addr) {
+    tcg::Builder& b = dc.b;
+    const unsigned size = s.mem_size;
+    const tcg::MemOp first = size == 16 ? tcg::kMo64 : static_cast<tcg::MemOp>(__builtin_ctz(size));
+    I64 v = b.temp_i64();
+    b.qemu_ld(v, addr, first | (s.aligned ? tcg::mo_align(4) : 0), dc.mmu_idx);
+    b.st(v, kScratchMem, first);
+    if (size == 16) {
+        b.qemu_ld(v, next_quad(dc, addr), tcg::kMo64, dc.mmu_idx);
+        b.st(v, kScratchMem + 8, tcg::kMo64);
+    }
+}
+
+void store_scratch(Dc& dc, const InlineSse& s, I64 addr) {
+    tcg::Builder& b = dc.b;
+    const unsigned size = s.mem_size;
+    I64 v = b.temp_i64();
+    if (size != 16) {
+        const auto mo = static_cast<tcg::MemOp>(__builtin_ctz(size));
+        b.ld(v, kScratchMem, mo);
+        b.qemu_st(v, addr, mo, dc.mmu_idx);
+        return;
+    }
+    if (s.aligned) {
+        b.ld(v, kScratchMem, tcg::kMo64);
+        b.qemu_st(v, addr, tcg::kMo64 | tcg::mo_align(4), dc.mmu_idx);
+        b.ld(v, kScratchMem + 8, tcg::kMo64);
+        b.qemu_st(v, next_quad(dc, addr), tcg::kMo64, dc.mmu_idx);
+    } else {
+        b.ld(v, kScratchMem + 8, tcg::kMo64);
+        b.qemu_st(v, next_quad(dc, addr), tcg::kMo64, dc.mmu_idx);
+        b.ld(v, kScratchMem, tcg::kMo64);
+        b.qemu_st(v, addr, tcg::kMo64, dc.mmu_idx);
+    }
+}
+
+void translate_inline_sse(Dc& dc, const InlineSse& s) {
+    const DecodedInsn& insn = *dc.insn;
+    tcg::Builder& b = dc.b;
+    I64 addr;
+    if (s.mem_size) addr = dc.linear(insn.mem.seg, dc.effective_offset(insn.mem), s.mem_size, s.mem_store);
+    if (s.mem_load) load_scratch(dc, s, addr);
+    std::vector<tcg::Arg> ins, outs;
+    if (s.reg_gpr >= 0) ins.push_back(dc.g.regs[s.reg_gpr]);
+    if (s.rm_gpr >= 0) ins.push_back(dc.g.regs[s.rm_gpr]);
+    if (s.eax_edx_in) {
+        ins.push_back(dc.g.regs[kRAX]);
+        ins.push_back(dc.g.regs[kRDX]);
+    }
+    if (s.reg_gpr_written) outs.push_back(dc.g.regs[s.reg_gpr]);
+    if (s.rm_gpr_written) outs.push_back(dc.g.regs[s.rm_gpr]);
+    if (s.ecx_out) outs.push_back(dc.g.regs[kRCX]);
+    I64 flags = b.temp_i64();
+    if (s.flags_out) outs.push_back(flags);
+    b.host_code(s.code, outs, ins);
+    if (s.mem_store) store_scratch(dc, s, addr);
+    if (s.flags_out) {
+        b.and_(dc.g.cc_src, flags, uint64_t{kFlagsArith});
+        dc.set_cc_op(kCcOpEflags);
+    }
+}
+
 bool translate_xsave(Dc& dc) {
     const DecodedInsn& insn = *dc.insn;
     tcg::Builder& b = dc.b;
@@ -80,6 +157,7 @@ bool translate_xsave(Dc& dc) {
         // Legacy region and header of the x87|SSE layout.
         I64 addr = dc.linear(insn.mem.seg, dc.effective_offset(insn.mem), 576, save);
         b.call(save ? MIMIC_HELPER(helper_xsave) : MIMIC_HELPER(helper_xrstor), {b.env(), addr, b.const_i32(wide)});
+        if (!save) dc.stop_after();   // MXCSR decides kHfSseInline
         return true;
     }
     default: return false;
@@ -109,6 +187,13 @@ bool translate_fpu(Dc& dc) {
         return true;
     }
 
+    if (dc.inline_sse && (op->kind == HostOpKind::kInteger || (dc.flags & kHfSseInline))) {
+        if (const InlineSse* s = inline_sse_for(insn, *op)) {
+            translate_inline_sse(dc, *s);
+            return true;
+        }
+    }
+
     I64 addr = b.const_i64(0), offset = b.const_i64(0);
     if (op->mask_reg >= 0) {
         // MASKMOVQ/MASKMOVDQU store to DS:rDI (segment override allowed).
@@ -121,6 +206,8 @@ bool translate_fpu(Dc& dc) {
     b.call(MIMIC_HELPER(helper_fpu), {b.env(), b.const_i64(reinterpret_cast<uint64_t>(op)), addr, offset,
                                       b.const_i64(dc.pc)});
     if (op->writes_flags) dc.cc_op = kCcOpDynamic;
+    // MXCSR decides kHfSseInline.
+    if (op->mnemonic == M::kLdmxcsr || op->mnemonic == M::kFxrstor || op->mnemonic == M::kFxrstor64) dc.stop_after();
     return true;
 }
 

@@ -118,6 +118,7 @@ bool translate_system(Dc& dc) {
     case Mnemonic::kClts:
         if (!require_cpl0(dc)) return true;
         b.call(MIMIC_HELPER(helper_clts), {b.env()});
+        dc.stop_after();   // SSE may now run inline (kHfSseInline)
         return true;
     case Mnemonic::kLmsw: {
         if (!require_cpl0(dc)) return true;

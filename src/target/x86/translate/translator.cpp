@@ -63,6 +63,7 @@ void log_in_asm(const uint8_t* code, size_t len, uint64_t pc, CpuMode mode) {
 void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builder& b) {
     Dc dc(env, b, tb, g_);
     dc.flags = tb.flags;
+    dc.inline_sse = inline_sse_;
     dc.cs_base = tb.cs_base;
     dc.cpl = tb.flags & kHfCplMask;
     dc.iopl = (tb.flags & kHfIoplMask) >> kHfIoplShift;

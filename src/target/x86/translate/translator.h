@@ -7,7 +7,8 @@ namespace mimic::x86 {
 
 class Translator {
 public:
-    explicit Translator(tcg::Globals& globals) { g_.declare(globals); }
+    // `inline_sse`: the back end runs host code (tcg::Backend::runs_host_code).
+    Translator(tcg::Globals& globals, bool inline_sse) : inline_sse_(inline_sse) { g_.declare(globals); }
     // The tcg::Executor's translate hook: IR for the code at tb.pc.
     void translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builder& b);
 
@@ -15,6 +16,7 @@ public:
 
 private:
     X86Globals g_;
+    bool inline_sse_;
 };
 
 }  // namespace mimic::x86
