@@ -24,6 +24,7 @@ std::string memop_name(MemOp m) {
     std::string s;
     if (m & kMoAlignMask) s += fmt::format("al{}+", memop_align(m));
     if (m & kMoBigEndian) s += "be";
+    if (m & kMoGuestBit) s += "g+";
     s += kSizes[(m & kMoSign) != 0][m & kMoSizeMask];
     return s;
 }

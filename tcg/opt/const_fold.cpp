@@ -111,6 +111,20 @@ private:
         }
         if (inst.n_out != 1 || inst.n_in != 2 || inst.n_const != 0) return simplify_other(inst, out);
 
+        // Constants second in commutative operations: back ends take them
+        // as immediates there.
+        switch (inst.op) {
+        case Opcode::add_i32: case Opcode::add_i64: case Opcode::mul_i32: case Opcode::mul_i64:
+        case Opcode::and_i32: case Opcode::and_i64: case Opcode::or_i32: case Opcode::or_i64:
+        case Opcode::xor_i32: case Opcode::xor_i64:
+            if (b_.is_const(inst.in(0)) && !b_.is_const(inst.in(1))) {
+                const uint32_t c = inst.in(0);
+                inst.set_in(0, inst.in(1));
+                inst.set_in(1, c);
+            }
+            break;
+        default: break;
+        }
         const uint32_t d = inst.out(0), a = inst.in(0), b = inst.in(1);
         const Type t = b_.temps[d].type;
         const uint64_t ones = type_mask(t);
@@ -146,6 +160,16 @@ private:
             if ((bc && bv == 0) || (ac && av == 0)) return emit_const(d, 0, out), true;
             if (bc && bv == ones) return emit_mov(d, a, out), true;
             if (ac && av == ones) return emit_mov(d, b, out), true;
+            // Masks that are zero-extensions: one move on the host.
+            if (bc && (bv == 0xff || bv == 0xffff || (t == Type::I64 && bv == 0xffffffff))) {
+                const bool wide = t == Type::I64;
+                const Opcode op = bv == 0xff ? (wide ? Opcode::ext8u_i64 : Opcode::ext8u_i32)
+                                  : bv == 0xffff ? (wide ? Opcode::ext16u_i64 : Opcode::ext16u_i32)
+                                                 : Opcode::ext32u_i64;
+                out.push_back(make(op, {d}, {a}, {}));
+                known_[d].reset();
+                return true;
+            }
             break;
         default: break;
         }

@@ -134,6 +134,17 @@ start64:
         CHECK64 exc_err, 0, 0x35
         CHECK64 exc_rsp, (IST1_TOP-48), 0x36
 
+        /* RBP-based data is through SS as well: #SS(0), not #GP(0). */
+        lea 1f(%rip), %rax
+        mov %rax, resume
+        mov %rsp, resume_rsp
+        mov %rbp, %r12
+        movabs $0x0000800000000010, %rbp
+        mov 8(%rbp), %rbx
+1:      mov %r12, %rbp
+        CHECK64 exc_count, 4, 0x3e
+        CHECK64 exc_vec, 12, 0x3f
+
         /* #GP through a not-present gate: #NP while delivering it, so #DF on IST2. */
         andw $~0x8000, IDT64 + 13 * 16 + 4
         lea 1f(%rip), %rax
@@ -142,7 +153,7 @@ start64:
         movabs $0x0000800000000000, %rax
         mov (%rax), %rbx
 1:      orw $0x8000, IDT64 + 13 * 16 + 4
-        CHECK64 exc_count, 4, 0x37
+        CHECK64 exc_count, 5, 0x37
         CHECK64 exc_vec, 8, 0x38
         CHECK64 exc_err, 0, 0x39
         CHECK64 exc_rsp, (IST2_TOP-48), 0x3a

@@ -27,7 +27,8 @@ bool cond_eval(Cond c, Type t, uint64_t a, uint64_t b);
 
 // How a guest memory access (qemu_ld/qemu_st) or an env load/store behaves.
 // Bits 0-1: log2 of the size; bit 2: sign-extend loads; bit 3: big endian;
-// bits 4-6: log2 of the required alignment plus one (0 = no requirement).
+// bits 4-6: log2 of the required alignment plus one (0 = no requirement);
+// bit 7: the guest's own (kMoGuestBit).
 using MemOp = uint32_t;
 inline constexpr MemOp kMo8 = 0, kMo16 = 1, kMo32 = 2, kMo64 = 3, kMoSizeMask = 3;
 inline constexpr MemOp kMoSign = 1u << 2;
@@ -36,6 +37,9 @@ inline constexpr unsigned kMoAlignShift = 4;
 inline constexpr MemOp kMoAlignMask = 7u << kMoAlignShift;
 // Natural alignment: the access faults (takes the slow path) unless aligned to its size.
 inline constexpr MemOp kMoAlignNatural = 7u << kMoAlignShift;
+// Carried to the guest's slow path untouched: what the guest needs to know
+// there about an access the fast path does not (x86: it is through SS).
+inline constexpr MemOp kMoGuestBit = 1u << 7;
 
 // Short names for common accesses (little endian, no alignment requirement).
 inline constexpr MemOp kMoUB = kMo8, kMoSB = kMo8 | kMoSign;
@@ -52,7 +56,7 @@ inline constexpr unsigned memop_align(MemOp m) {
     return a == 0 ? 1u : 1u << (a - 1);
 }
 inline constexpr bool memop_valid(MemOp m) {
-    return (m & ~(kMoSizeMask | kMoSign | kMoBigEndian | kMoAlignMask)) == 0 &&
+    return (m & ~(kMoSizeMask | kMoSign | kMoBigEndian | kMoAlignMask | kMoGuestBit)) == 0 &&
            memop_align(m) <= 64 && !((m & kMoSign) && (m & kMoSizeMask) == kMo64);
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "mimic/tcg/types.h"
 #include "mimic/x86/cpu_models.h"
 #include "mimic/x86/cpu_state.h"
 
@@ -13,6 +14,10 @@
 #define MIMIC_GETPC() (reinterpret_cast<uintptr_t>(__builtin_return_address(0)))
 
 namespace mimic::x86 {
+
+// A guest access through SS (64-bit mode): its slow path raises #SS(0) for
+// a non-canonical address, where other accesses raise #GP(0).
+inline constexpr tcg::MemOp kMoStack = tcg::kMoGuestBit;
 
 // ---- leaving generated code ----
 // Restores eip/cc_op of the instruction running at retaddr (0: state is

@@ -211,7 +211,7 @@ uint64_t access_page(CpuState* env, uint64_t vaddr, uint64_t value, unsigned siz
 }
 
 // Long mode: a non-canonical linear address faults before any page walk
-// (#GP(0); stack accesses are checked for #SS(0) by the translator).
+// (#GP(0); the slow paths raise #SS(0) for stack accesses first).
 void check_canonical(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t retaddr) {
     if (!(env->efer & kEferLMA)) return;
     if (!is_canonical(vaddr) || !is_canonical(vaddr + size - 1)) {
@@ -270,6 +270,12 @@ namespace {
 
 // The front end asks for alignment only while alignment checking is on
 // (kHfAc): a misaligned access is then #AC(0), a fault.
+void check_stack_canonical(CpuState* env, uint64_t vaddr, uint32_t memop, uintptr_t retaddr) {
+    const unsigned size = tcg::memop_size(memop);
+    if ((memop & kMoStack) && (env->efer & kEferLMA) && (!is_canonical(vaddr) || !is_canonical(vaddr + size - 1)))
+        raise_exception_err(env, kExcSS, 0, retaddr);
+}
+
 void check_alignment(CpuState* env, uint64_t vaddr, uint32_t memop, uintptr_t retaddr) {
     const uint64_t align = tcg::memop_align(memop);
     if (align > 1 && (vaddr & (align - 1))) raise_exception_err(env, kExcAC, 0, retaddr);
@@ -280,6 +286,7 @@ void check_alignment(CpuState* env, uint64_t vaddr, uint32_t memop, uintptr_t re
 uint64_t softmmu_load_slow(void* envp, uint64_t vaddr, uint32_t memop, unsigned mmu_idx, uintptr_t retaddr) {
     auto* env = static_cast<CpuState*>(envp);
     if (!retaddr) retaddr = kFromInterpreter;
+    check_stack_canonical(env, vaddr, memop, retaddr);
     check_alignment(env, vaddr, memop, retaddr);
     unsigned size = tcg::memop_size(memop);
     return do_load(env, vaddr, size, mmu_idx, retaddr, kRead);
@@ -289,6 +296,7 @@ void softmmu_store_slow(void* envp, uint64_t vaddr, uint64_t value, uint32_t mem
                         uintptr_t retaddr) {
     auto* env = static_cast<CpuState*>(envp);
     if (!retaddr) retaddr = kFromInterpreter;
+    check_stack_canonical(env, vaddr, memop, retaddr);
     check_alignment(env, vaddr, memop, retaddr);
     do_store(env, vaddr, value, tcg::memop_size(memop), mmu_idx, retaddr);
 }

@@ -77,6 +77,7 @@ bool translate_bit(Dc& dc) {
             d.is_mem = true;
             d.size = size;
             d.addr = dc.linear(in.mem.seg, ea, size, op != 0);
+            d.seg = in.mem.seg;
         } else {
             d = dc.loc(0, op != 0);
         }

@@ -91,16 +91,9 @@ void Dc::wrap_sp(I64 sp) { wrap_addr(sp, stack_mask_size()); }
 
 I64 Dc::linear(int seg, I64 offset, unsigned size, bool write) {
     if (code64) {
-        // 64-bit mode: no limits; only FS and GS have a base. A stack
-        // access to a non-canonical address is #SS(0), checked here; other
-        // non-canonical accesses raise #GP(0) in the softmmu slow path.
-        if (seg == kSS) {
-            tcg::Label ok = b.new_label();
-            I64 t = b.sar(b.shl(offset, 16ull), 16ull);
-            b.brcond(Cond::Eq, t, offset, ok);
-            b.call(MIMIC_HELPER(helper_raise_exception), {b.env(), b.const_i32(kExcSS), b.const_i32(0)});
-            b.set_label(ok);
-        }
+        // 64-bit mode: no limits; only FS and GS have a base. Non-canonical
+        // addresses never hit the TLB: the slow path raises #GP(0), or
+        // #SS(0) for accesses marked kMoStack (data_memop).
         if (seg != kFS && seg != kGS) return offset;
         I64 base = b.temp_i64();
         b.ld(base, ENV_OFF(seg) + seg * static_cast<int32_t>(sizeof(SegmentCache)) + ENV_OFF(seg[0].base) - ENV_OFF(seg),
@@ -123,19 +116,20 @@ I64 Dc::linear(int seg, I64 offset, unsigned size, bool write) {
     return r;
 }
 
-tcg::MemOp Dc::data_memop(unsigned size, bool sign) const {
+tcg::MemOp Dc::data_memop(unsigned size, bool sign, int seg) const {
     tcg::MemOp mo = static_cast<tcg::MemOp>(__builtin_ctz(size)) | (sign ? tcg::kMoSign : 0);
+    if (code64 && seg == kSS) mo |= kMoStack;
     if (flags & kHfAc) mo |= tcg::kMoAlignNatural;   // misaligned: #AC from the slow path
     return mo;
 }
 
-I64 Dc::ld(I64 addr, unsigned size, bool sign) {
+I64 Dc::ld(I64 addr, unsigned size, bool sign, int seg) {
     I64 v = b.temp_i64();
-    b.qemu_ld(v, addr, data_memop(size, sign), mmu_idx);
+    b.qemu_ld(v, addr, data_memop(size, sign, seg), mmu_idx);
     return v;
 }
 
-void Dc::st(I64 addr, I64 v, unsigned size) { b.qemu_st(v, addr, data_memop(size, false), mmu_idx); }
+void Dc::st(I64 addr, I64 v, unsigned size, int seg) { b.qemu_st(v, addr, data_memop(size, false, seg), mmu_idx); }
 
 // ---- operands ----
 
@@ -148,14 +142,15 @@ Loc Dc::loc(unsigned i, bool write) {
         return l;
     }
     l.is_mem = true;
+    l.seg = insn->mem.seg;
     l.addr = linear(insn->mem.seg, effective_offset(insn->mem), op.size, write);
     return l;
 }
 
-I64 Dc::read(const Loc& l) { return l.is_mem ? ld(l.addr, l.size) : load_reg(l.reg); }
+I64 Dc::read(const Loc& l) { return l.is_mem ? ld(l.addr, l.size, false, l.seg) : load_reg(l.reg); }
 
 void Dc::write(const Loc& l, I64 v) {
-    if (l.is_mem) st(l.addr, v, l.size);
+    if (l.is_mem) st(l.addr, v, l.size, l.seg);
     else store_reg(l.reg, v);
 }
 
@@ -177,7 +172,7 @@ void Dc::push(I64 v, unsigned size) {
     b.sub(sp, sp, static_cast<uint64_t>(size));
     wrap_sp(sp);
     I64 a = linear(kSS, sp, size, true);
-    st(a, v, size);
+    st(a, v, size, kSS);
     store_gpr(kRSP, ssz, sp);   // after the store: a fault leaves ESP alone
 }
 
@@ -188,7 +183,7 @@ I64 Dc::pop_peek(unsigned size, unsigned offset) {
         b.add(sp, sp, static_cast<uint64_t>(offset));
         wrap_sp(sp);
     }
-    return ld(linear(kSS, sp, size, false), size);
+    return ld(linear(kSS, sp, size, false), size, false, kSS);
 }
 
 I64 Dc::pop(unsigned size) {

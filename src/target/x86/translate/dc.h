@@ -35,6 +35,7 @@ struct Loc {
     Reg reg;
     tcg::I64 addr;   // linear address (memory)
     unsigned size = 0;
+    int seg = -1;    // its segment (memory)
 };
 
 struct Dc {
@@ -75,10 +76,12 @@ struct Dc {
     tcg::I64 effective_offset(const MemOperand& m);   // masked to the address size
     // seg:offset -> linear, with the limit/type check when the segment needs one.
     tcg::I64 linear(int seg, tcg::I64 offset, unsigned size, bool write);
-    // Guest data accesses; with alignment checking on they require natural alignment.
-    tcg::MemOp data_memop(unsigned size, bool sign) const;
-    tcg::I64 ld(tcg::I64 linear_addr, unsigned size, bool sign = false);
-    void st(tcg::I64 linear_addr, tcg::I64 v, unsigned size);
+    // Guest data accesses; with alignment checking on they require natural
+    // alignment. `seg`: the segment the address came from, if it was SS
+    // (64-bit mode: a non-canonical stack address is #SS(0), not #GP(0)).
+    tcg::MemOp data_memop(unsigned size, bool sign, int seg = -1) const;
+    tcg::I64 ld(tcg::I64 linear_addr, unsigned size, bool sign = false, int seg = -1);
+    void st(tcg::I64 linear_addr, tcg::I64 v, unsigned size, int seg = -1);
 
     // ---- operands of the decoded instruction ----
     Loc loc(unsigned i, bool write);               // register or checked linear address

@@ -45,7 +45,7 @@ void pop_op(Dc& dc) {
     MemOperand m = in.mem;
     if (m.base.valid() && m.base.cls != RegClass::kIp && m.base.num == kRSP) m.disp += size;
     I64 addr = dc.linear(m.seg, dc.effective_offset(m), size, true);
-    dc.st(addr, v, size);
+    dc.st(addr, v, size, m.seg);
     dc.add_sp(size);
 }
 
@@ -110,7 +110,7 @@ void enter(Dc& dc) {
         for (unsigned i = 1; i < level; ++i) {
             I64 bp = b.sub(dc.load_gpr(kRBP, ssz), static_cast<uint64_t>(i * size));
             dc.wrap_sp(bp);
-            I64 v = dc.ld(dc.linear(kSS, bp, size, false), size);
+            I64 v = dc.ld(dc.linear(kSS, bp, size, false), size, false, kSS);
             dc.push(v, size);
         }
         dc.push(frame, size);
@@ -123,7 +123,7 @@ void leave(Dc& dc) {
     unsigned ssz = dc.stack_mask_size();
     unsigned size = dc.insn->op_size;
     I64 bp = dc.load_gpr(kRBP, ssz);
-    I64 v = dc.ld(dc.linear(kSS, bp, size, false), size);
+    I64 v = dc.ld(dc.linear(kSS, bp, size, false), size, false, kSS);
     I64 sp = dc.b.add(bp, static_cast<uint64_t>(size));
     dc.store_gpr(kRSP, ssz, sp);
     dc.store_gpr(kRBP, size, v);
