@@ -37,6 +37,11 @@ void Emitter::emit_host_code(const Inst& inst) {
         if ((code.clobbers >> r) & 1) ra_.evict_and_lock(r);
     }
     for (int k = 0; k < inst.n_in; ++k) ra_.load_to(code.in_regs[k], inst.in(k));
+    if (code.group && (!open_group_ || open_group_->group != code.group)) {
+        close_group();
+        for (uint8_t byte : code.enter) gen_.db(byte);
+        open_group_ = &code;
+    }
     for (uint8_t byte : code.bytes) gen_.db(byte);
     ra_.release_dead_inputs(inst);
     for (int k = 0; k < inst.n_out; ++k) {

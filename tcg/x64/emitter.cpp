@@ -12,9 +12,25 @@ void Emitter::emit_block() {
         emit(inst);
         ra_.end_op();
     }
+    close_group();
+}
+
+void Emitter::close_group() {
+    if (!open_group_) return;
+    for (uint8_t byte : open_group_->leave) gen_.db(byte);
+    open_group_ = nullptr;
 }
 
 void Emitter::emit(const Inst& inst) {
+    // A HostCode group stays open across what runs no C++ and cannot leave
+    // the block: pure operations, env loads/stores, instruction marks.
+    if (open_group_) {
+        const uint32_t f = op_info(inst.op).flags;
+        const bool keeps = (f & kPure) || inst.op == Opcode::host_code || inst.op == Opcode::insn_start ||
+                           inst.op == Opcode::ld_i32 || inst.op == Opcode::ld_i64 || inst.op == Opcode::st_i32 ||
+                           inst.op == Opcode::st_i64;
+        if (!keeps) close_group();
+    }
     if (inst.op == Opcode::call) {
         emit_call(inst);
         return;

@@ -33,6 +33,8 @@ private:
     bool emit_branch(const Inst& inst);
     void emit_call(const Inst& inst);
     void emit_host_code(const Inst& inst);
+    // Ends the open HostCode group (emits its leave code).
+    void close_group();
 
     // Helpers shared by the arithmetic emitters.
     Xbyak::Reg reg(int idx, Type t) const;
@@ -61,6 +63,7 @@ private:
     const JitRuntime& rt_;
     RegAlloc ra_;
     std::vector<Xbyak::Label> labels_;
+    const HostCode* open_group_ = nullptr;   // the code whose enter ran last
 };
 
 }  // namespace mimic::tcg::x64

@@ -100,6 +100,14 @@ struct HostCode {
     uint8_t n_in = 0, n_out = 0;
     uint8_t in_regs[3] = {}, out_regs[2] = {};
     uint16_t clobbers = 0;   // bit r: host register r
+    // Set-up and tear-down shared by the host codes of one nonzero `group`
+    // (say, the host running with the guest's floating-point modes): the
+    // back end runs `enter` before the first of a run of them and `leave`
+    // after the last, the run going on across host codes of group 0 and
+    // pure operations, and ending at anything else. Both may change r11
+    // and the flags only.
+    uint32_t group = 0;
+    std::vector<uint8_t> enter, leave;
 };
 inline constexpr int kHostCodeEnvReg = 14;   // r14
 

@@ -192,6 +192,48 @@ TEST_F(ControlTest, HostCodeOnTheJit) {
     EXPECT_EQ(cpu.r[1], 1001u);
 }
 
+// inc qword [r14 + disp32]
+std::vector<uint8_t> inc_env(uint32_t disp) {
+    std::vector<uint8_t> v = {0x49, 0xff, 0x86};
+    for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(disp >> (8 * i)));
+    return v;
+}
+
+// A group's enter and leave run once around a run of its host codes, which
+// goes on across pure ops and group-0 codes and ends at a helper call.
+TEST_F(ControlTest, HostCodeGroupsShareEnterAndLeave) {
+    const uint32_t s = offsetof(FakeCpu, scratch);
+    static HostCode grouped, neutral;
+    grouped.name = "grouped";
+    grouped.bytes = inc_env(s);   // scratch[0]: bodies run
+    grouped.group = 1;
+    grouped.enter = inc_env(s + 8);   // scratch[1]: enters
+    grouped.leave = inc_env(s + 16);  // scratch[2]: leaves
+    neutral.name = "neutral";
+    neutral.bytes = inc_env(s + 24);
+    Block block(h.g);
+    Builder b(block);
+    b.host_code(grouped, {}, {});
+    b.add(h.r[0], h.r[0], uint64_t{1});
+    b.host_code(neutral, {}, {});
+    b.host_code(grouped, {}, {});
+    b.call(kCount, {});
+    b.host_code(grouped, {}, {});
+    b.exit_tb(0);
+    verify_or_throw(block);
+    TranslationBlock tb;
+    ASSERT_TRUE(be.be[0]->translate(tb, std::move(block)));
+    FakeCpu cpu;
+    g_side_effects = 0;
+    be.be[0]->exec(&cpu, tb);
+    EXPECT_EQ(cpu.scratch[0], 3u);
+    EXPECT_EQ(cpu.scratch[1], 2u);
+    EXPECT_EQ(cpu.scratch[2], 2u);
+    EXPECT_EQ(cpu.scratch[3], 1u);
+    EXPECT_EQ(cpu.r[0], 1u);
+    EXPECT_EQ(g_side_effects, 1);
+}
+
 TEST_F(ControlTest, EnvLoadsAndStores) {
     Block block(h.g);
     Builder b(block);

@@ -85,6 +85,38 @@ private:
     Xbyak::CodeGenerator g_;
 };
 
+// Floating-point instructions run with the host in the guest's rounding and
+// DAZ/FTZ modes, every exception masked (the guest masks them all while
+// they run inline) and the flags clear at the start, so that the flags
+// afterwards are the guest's to merge. Consecutive ones share the switch.
+constexpr uint32_t kMxcsrGroup = 1;
+
+std::vector<uint8_t> mxcsr_enter() {
+    Encoder enc;
+    Xbyak::CodeGenerator& g = enc.gen();
+    using namespace Xbyak::util;
+    const Xbyak::Reg64 env(tcg::kHostCodeEnvReg);
+    g.stmxcsr(g.dword[env + kHostMxcsrOff]);
+    g.mov(r11d, g.dword[env + kMxcsrOff]);
+    g.and_(r11d, ~0x3fu);
+    g.mov(g.dword[env + kRunMxcsrOff], r11d);
+    g.ldmxcsr(g.dword[env + kRunMxcsrOff]);
+    return enc.bytes();
+}
+
+std::vector<uint8_t> mxcsr_leave() {
+    Encoder enc;
+    Xbyak::CodeGenerator& g = enc.gen();
+    using namespace Xbyak::util;
+    const Xbyak::Reg64 env(tcg::kHostCodeEnvReg);
+    g.stmxcsr(g.dword[env + kRunMxcsrOff]);
+    g.mov(r11d, g.dword[env + kRunMxcsrOff]);
+    g.and_(r11d, 0x3f);
+    g.or_(g.dword[env + kMxcsrOff], r11d);
+    g.ldmxcsr(g.dword[env + kHostMxcsrOff]);
+    return enc.bytes();
+}
+
 struct Registry {
     std::mutex mu;
     std::map<std::string, std::unique_ptr<InlineSse>> ops;
@@ -203,14 +235,10 @@ const InlineSse* inline_sse_for(const DecodedInsn& insn, const HostOp& op) {
     const Xbyak::Reg64 env(tcg::kHostCodeEnvReg);
     auto xmm_slot = [&](unsigned n) { return g.xword[env + kXmmOff + static_cast<int32_t>(16 * n)]; };
     if (fp) {
-        // The guest's rounding and DAZ/FTZ, every exception masked (the
-        // guest masks them all here) and the flags clear, so afterwards
-        // they are this instruction's own.
-        g.stmxcsr(g.dword[env + kHostMxcsrOff]);
-        g.mov(r11d, g.dword[env + kMxcsrOff]);
-        g.and_(r11d, ~0x3fu);
-        g.mov(g.dword[env + kRunMxcsrOff], r11d);
-        g.ldmxcsr(g.dword[env + kRunMxcsrOff]);
+        static const std::vector<uint8_t> enter = mxcsr_enter(), leave = mxcsr_leave();
+        c.group = kMxcsrGroup;
+        c.enter = enter;
+        c.leave = leave;
     }
     if (implicit_xmm0) g.movdqu(xmm0, xmm_slot(0));
     if (reg_xmm) g.movdqu(Xbyak::Xmm(kHostRegXmm), xmm_slot(guest_reg));
@@ -220,19 +248,13 @@ const InlineSse* inline_sse_for(const DecodedInsn& insn, const HostOp& op) {
         g.pushfq();
         g.pop(rdx);
     }
-    if (fp) {
-        g.stmxcsr(g.dword[env + kRunMxcsrOff]);
-        g.mov(r11d, g.dword[env + kRunMxcsrOff]);
-        g.and_(r11d, 0x3f);
-        g.or_(g.dword[env + kMxcsrOff], r11d);
-        g.ldmxcsr(g.dword[env + kHostMxcsrOff]);
-    }
     if (dest == Field::kReg && reg_xmm) g.movdqu(xmm_slot(guest_reg), Xbyak::Xmm(kHostRegXmm));
     if (dest == Field::kRm && rm_xmm && !mem) g.movdqu(xmm_slot(guest_rm), Xbyak::Xmm(kHostRmXmm));
     if (xmm0_out) g.movdqu(xmm_slot(0), xmm0);
     c.bytes = enc.bytes();
 
     std::string key(reinterpret_cast<const char*>(c.bytes.data()), c.bytes.size());
+    key += static_cast<char>(c.group);
     key += static_cast<char>(s.reg_gpr);
     key += static_cast<char>(s.rm_gpr);
     key += static_cast<char>(s.mem_size);
