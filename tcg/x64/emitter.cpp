@@ -8,8 +8,9 @@ Emitter::Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock
     : gen_(gen), block_(block), tb_(tb), rt_(rt), ra_(gen, block), labels_(block.num_labels) {}
 
 void Emitter::emit_block() {
-    for (const Inst& inst : block_.insts) {
-        emit(inst);
+    for (size_t i = 0; i < block_.insts.size(); ++i) {
+        ra_.set_position(i);
+        emit(block_.insts[i]);
         ra_.end_op();
     }
     close_group();

@@ -16,8 +16,18 @@ constexpr int kAllocOrder[] = {Operand::RBX, Operand::RBP, Operand::R12, Operand
 
 }  // namespace
 
-RegAlloc::RegAlloc(CodeGenerator& gen, const Block& block) : gen_(gen), block_(block), state_(block.temps.size()) {
+RegAlloc::RegAlloc(CodeGenerator& gen, const Block& block)
+    : gen_(gen), block_(block), state_(block.temps.size()), last_read_(block.temps.size(), 0) {
     for (int& r : reg_temp_) r = -1;
+    std::vector<bool> label_seen(block.num_labels, false);
+    for (size_t i = 0; i < block.insts.size(); ++i) {
+        const Inst& inst = block.insts[i];
+        for (int k = 0; k < inst.n_in; ++k) last_read_[inst.in(k)] = static_cast<uint32_t>(i);
+        const OpInfo& info = op_info(inst.op);
+        if (inst.op == Opcode::set_label) label_seen[inst.cst(0)] = true;
+        else if (info.consts.find('L') != std::string_view::npos && label_seen[inst.cst(info.consts.find('L'))])
+            loops_ = true;
+    }
 }
 
 Address RegAlloc::home(uint32_t t) {
@@ -179,7 +189,8 @@ void RegAlloc::save_all(bool temps_too) {
     for (int r = 0; r < 16; ++r) {
         int t = reg_temp_[r];
         if (t < 0) continue;
-        if (temps_too || block_.is_global(static_cast<uint32_t>(t))) store(static_cast<uint32_t>(t));
+        const bool global = block_.is_global(static_cast<uint32_t>(t));
+        if (global || (temps_too && (loops_ || last_read_[t] > pos_))) store(static_cast<uint32_t>(t));
         state_[t].dirty = false;
         free_reg(r);
     }

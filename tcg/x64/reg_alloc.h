@@ -54,6 +54,8 @@ public:
     // Frees registers of inputs that die at inst.
     void release_dead_inputs(const Inst& inst);
     void end_op() { locked_ = 0; }
+    // The index of the instruction being emitted (for save_all).
+    void set_position(size_t i) { pos_ = i; }
 
     // Writes dirty globals back to env; they stay in their registers.
     void sync_globals();
@@ -61,7 +63,8 @@ public:
     // sync_globals() ran before.
     void drop_globals();
     // Basic block end: stores every dirty value (globals only if
-    // temps_too is false) and forgets all registers.
+    // temps_too is false) and forgets all registers. Temps no later
+    // instruction reads are not stored, unless the block loops.
     void save_all(bool temps_too);
     // Evicts all caller-saved registers (before a call).
     void evict_caller_saved();
@@ -93,6 +96,9 @@ private:
     uint32_t locked_ = 0;
     unsigned next_victim_ = 0;
     int next_slot_ = 0;
+    size_t pos_ = 0;
+    std::vector<uint32_t> last_read_;   // per temp: index of the last instruction reading it
+    bool loops_ = false;                // a branch goes back to an earlier label
 };
 
 }  // namespace mimic::tcg::x64
