@@ -22,17 +22,30 @@ bool bad_target(Dc& dc, uint64_t target) {
     return true;
 }
 
-// Both outcomes of a two-way branch are direct jumps.
-void branch2(Dc& dc, tcg::I32 taken, uint64_t target) {
+// Both outcomes of a two-way branch are direct jumps; `branch` jumps to
+// the label when it is taken.
+template <typename Branch>
+void branch2(Dc& dc, Branch branch, uint64_t target) {
     auto& b = dc.b;
     tcg::Label l = b.new_label();
-    b.brcond(Cond::Ne, taken, 0u, l);
+    branch(l);
     dc.jump_to(dc.next_pc, 0);
     b.set_label(l);
     if (!bad_target(dc, target)) dc.jump_to(target, 1);
 }
 
-void jcc(Dc& dc) { branch2(dc, dc.cond(dc.insn->opcode & 0xf), rel_target(dc)); }
+void branch2(Dc& dc, tcg::I32 taken, uint64_t target) {
+    branch2(dc, [&](tcg::Label l) { dc.b.brcond(Cond::Ne, taken, 0u, l); }, target);
+}
+
+void jcc(Dc& dc) {
+    const unsigned cc = dc.insn->opcode & 0xf;
+    if (Dc::CondCompare c; dc.cond_compare(cc, c)) {
+        branch2(dc, [&](tcg::Label l) { dc.b.brcond(c.cond, c.a, c.b, l); }, rel_target(dc));
+        return;
+    }
+    branch2(dc, dc.cond(cc), rel_target(dc));
+}
 
 void loop(Dc& dc) {
     auto& b = dc.b;

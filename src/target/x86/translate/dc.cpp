@@ -249,90 +249,96 @@ I64 Dc::carry() {
     return r;
 }
 
+bool Dc::cond_compare(unsigned jcc, CondCompare& out) {
+    if (cc_op < kCcOpAddB || cc_op >= kCcOpCount) return false;
+    const unsigned base = jcc & ~1u;
+    const CcOp grp = cc_group(cc_op);
+    const unsigned size = cc_size(cc_op);
+    const unsigned bits = size * 8;
+    const uint64_t m = size == 8 ? ~0ull : (1ull << bits) - 1;
+    auto sext = [&](I64 v) {
+        if (size == 8) return v;
+        I64 t = b.temp_i64();
+        b.sextract(t, v, 0, bits);
+        return t;
+    };
+    const I64 zero = b.const_i64(0);
+    auto set = [&](Cond c, I64 x, I64 y) {
+        out = CondCompare{(jcc & 1) ? tcg::cond_invert(c) : c, x, y};
+        return true;
+    };
+    if (grp == kCcOpSubB) {
+        switch (base) {
+        case 2: case 6: case 12: case 14: break;
+        case 4: return set(Cond::Eq, b.and_(g.cc_dst, m), zero);             // Z
+        case 8: return set(Cond::Lt, sext(g.cc_dst), zero);                 // S
+        default: return false;
+        }
+        // CMP/SUB src1, src: src1 is the result plus src.
+        I64 src = b.and_(g.cc_src, m);
+        I64 src1 = b.and_(b.add(g.cc_dst, src), m);
+        switch (base) {
+        case 2: return set(Cond::Ltu, src1, src);                           // B
+        case 6: return set(Cond::Leu, src1, src);                           // BE
+        case 12: return set(Cond::Lt, sext(src1), sext(src));               // L
+        default: return set(Cond::Le, sext(src1), sext(src));               // LE
+        }
+    }
+    if (grp == kCcOpLogicB || grp == kCcOpAddB || grp == kCcOpIncB || grp == kCcOpDecB || grp == kCcOpShlB ||
+        grp == kCcOpSarB || grp == kCcOpShrB || grp == kCcOpAdcB || grp == kCcOpSbbB || grp == kCcOpMulB) {
+        // Z and S come straight from the result for every operation.
+        switch (base) {
+        case 4: return set(Cond::Eq, b.and_(g.cc_dst, m), zero);
+        case 8: return set(Cond::Lt, sext(g.cc_dst), zero);
+        default: break;
+        }
+        if (grp == kCcOpLogicB) {
+            switch (base) {
+            case 0: case 2: return set(Cond::Ne, zero, zero);                         // O, B: clear
+            case 6: return set(Cond::Eq, b.and_(g.cc_dst, m), zero);                  // BE = Z
+            case 12: return set(Cond::Lt, sext(g.cc_dst), zero);                      // L = S
+            case 14: return set(Cond::Le, sext(g.cc_dst), zero);                      // LE = Z | S
+            default: break;
+            }
+        }
+    }
+    return false;
+}
+
 I32 Dc::cond(unsigned jcc) {
     const bool negate = jcc & 1;
     const unsigned base = jcc & ~1u;
     I32 r;
-    bool done = false;
-    if (cc_op >= kCcOpAddB && cc_op < kCcOpCount) {
-        CcOp grp = cc_group(cc_op);
-        unsigned size = cc_size(cc_op);
-        unsigned bits = size * 8;
-        uint64_t m = size == 8 ? ~0ull : (1ull << bits) - 1;
-        auto sext = [&](I64 v) {
-            if (size == 8) return v;
-            I64 t = b.temp_i64();
-            b.sextract(t, v, 0, bits);
-            return t;
-        };
-        I64 dst = b.and_(g.cc_dst, m);
-        if (grp == kCcOpSubB) {
-            I64 src = b.and_(g.cc_src, m);
-            I64 src1 = b.and_(b.add(dst, src), m);
-            I64 t;
-            done = true;
-            switch (base) {
-            case 2: t = b.setcond(Cond::Ltu, src1, src); break;            // B
-            case 4: t = b.setcond(Cond::Eq, dst, b.const_i64(0)); break;   // Z
-            case 6: t = b.setcond(Cond::Leu, src1, src); break;            // BE
-            case 8: t = b.setcond(Cond::Lt, sext(dst), b.const_i64(0)); break;   // S
-            case 12: t = b.setcond(Cond::Lt, sext(src1), sext(src)); break;      // L
-            case 14: t = b.setcond(Cond::Le, sext(src1), sext(src)); break;      // LE
-            default: done = false;
-            }
-            if (done) { r = b.temp_i32(); b.extrl_i64_i32(r, t); }
-        } else if (grp == kCcOpLogicB || grp == kCcOpAddB || grp == kCcOpIncB || grp == kCcOpDecB ||
-                   grp == kCcOpShlB || grp == kCcOpSarB || grp == kCcOpShrB || grp == kCcOpAdcB ||
-                   grp == kCcOpSbbB || grp == kCcOpMulB) {
-            // Z and S come straight from the result for every operation.
-            I64 t;
-            done = true;
-            switch (base) {
-            case 4: t = b.setcond(Cond::Eq, dst, b.const_i64(0)); break;
-            case 8: t = b.setcond(Cond::Lt, sext(dst), b.const_i64(0)); break;
-            default:
-                done = false;
-                if (grp == kCcOpLogicB) {
-                    done = true;
-                    switch (base) {
-                    case 0: case 2: t = b.const_i64(0); break;                       // O, B
-                    case 6: t = b.setcond(Cond::Eq, dst, b.const_i64(0)); break;     // BE = Z
-                    case 12: t = b.setcond(Cond::Lt, sext(dst), b.const_i64(0)); break;  // L = S
-                    case 14: t = b.setcond(Cond::Le, sext(dst), b.const_i64(0)); break;  // LE = Z | S
-                    default: done = false;
-                    }
-                }
-            }
-            if (done) { r = b.temp_i32(); b.extrl_i64_i32(r, t); }
-        }
-    }
-    if (!done) {
-        I32 f = flags_all();
+    if (CondCompare c; cond_compare(jcc, c)) {
         r = b.temp_i32();
-        switch (base) {
-        case 0: b.extract(r, f, 11, 1); break;    // O
-        case 2: b.and_(r, f, 1); break;           // B
-        case 4: b.extract(r, f, 6, 1); break;     // Z
-        case 6: b.setcond(Cond::TstNe, r, f, b.const_i32(kFlagCF | kFlagZF)); break;
-        case 8: b.extract(r, f, 7, 1); break;     // S
-        case 10: b.extract(r, f, 2, 1); break;    // P
-        case 12: {                                // L: S != O
-            I32 s = b.temp_i32(), o = b.temp_i32();
-            b.extract(s, f, 7, 1);
-            b.extract(o, f, 11, 1);
-            b.xor_(r, s, o);
-            break;
-        }
-        default: {                                // LE: Z | (S != O)
-            I32 s = b.temp_i32(), o = b.temp_i32(), z = b.temp_i32();
-            b.extract(s, f, 7, 1);
-            b.extract(o, f, 11, 1);
-            b.extract(z, f, 6, 1);
-            b.xor_(r, s, o);
-            b.or_(r, r, z);
-            break;
-        }
-        }
+        b.extrl_i64_i32(r, b.setcond(c.cond, c.a, c.b));
+        return r;
+    }
+    I32 f = flags_all();
+    r = b.temp_i32();
+    switch (base) {
+    case 0: b.extract(r, f, 11, 1); break;    // O
+    case 2: b.and_(r, f, 1); break;           // B
+    case 4: b.extract(r, f, 6, 1); break;     // Z
+    case 6: b.setcond(Cond::TstNe, r, f, b.const_i32(kFlagCF | kFlagZF)); break;
+    case 8: b.extract(r, f, 7, 1); break;     // S
+    case 10: b.extract(r, f, 2, 1); break;    // P
+    case 12: {                                // L: S != O
+        I32 s = b.temp_i32(), o = b.temp_i32();
+        b.extract(s, f, 7, 1);
+        b.extract(o, f, 11, 1);
+        b.xor_(r, s, o);
+        break;
+    }
+    default: {                                // LE: Z | (S != O)
+        I32 s = b.temp_i32(), o = b.temp_i32(), z = b.temp_i32();
+        b.extract(s, f, 7, 1);
+        b.extract(o, f, 11, 1);
+        b.extract(z, f, 6, 1);
+        b.xor_(r, s, o);
+        b.or_(r, r, z);
+        break;
+    }
     }
     if (negate) b.xor_(r, r, 1);
     return r;

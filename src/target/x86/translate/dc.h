@@ -103,6 +103,13 @@ struct Dc {
     tcg::I32 flags_all();             // O S Z A P C of the lazy state
     tcg::I64 carry();                 // CF as 0/1
     tcg::I32 cond(unsigned jcc);      // Jcc condition 0..15 as 0/1
+    // The same as one comparison of two values, when the lazy flags allow
+    // (a Jcc then is one host cmp/jcc); false otherwise.
+    struct CondCompare {
+        tcg::Cond cond;
+        tcg::I64 a, b;
+    };
+    bool cond_compare(unsigned jcc, CondCompare& out);
     void sync_eip(uint64_t eip);      // stores eip to env (for helpers that need it exact)
     void commit_pending_flags();      // EFLAGS <- env pending_flags (after the helper's store)
 
