@@ -60,6 +60,15 @@ bool model_has(const Dc& dc, const DecodedInsn& insn) {
 // so a fault on either page comes before anything is written to the second.
 constexpr int32_t kScratchMem = ENV_OFF(sse_scratch.mem);
 
+// An SSE memory access: `log2` of its size, 16-byte alignment required
+// (#GP(0)), through SS in 64-bit mode (#SS(0) when non-canonical).
+tcg::MemOp sse_memop(const Dc& dc, unsigned log2, bool align16) {
+    tcg::MemOp mo = log2;
+    if (align16) mo |= tcg::mo_align(4);
+    if (dc.code64 && dc.insn->mem.seg == kSS) mo |= kMoStack;
+    return mo;
+}
+
 I64 next_quad(Dc& dc, I64 addr) {
     I64 hi = dc.b.temp_i64();
     dc.b.add(hi, addr, uint64_t{8});
@@ -72,11 +81,28 @@ void load_scratch(Dc& dc, const InlineSse& s, I64 addr) {
     const unsigned size = s.mem_size;
     const tcg::MemOp first = size == 16 ? tcg::kMo64 : static_cast<tcg::MemOp>(__builtin_ctz(size));
     I64 v = b.temp_i64();
-    b.qemu_ld(v, addr, first | (s.aligned ? tcg::mo_align(4) : 0), dc.mmu_idx);
+    b.qemu_ld(v, addr, sse_memop(dc, first, s.aligned), dc.mmu_idx);
     b.st(v, kScratchMem, first);
     if (size == 16) {
-        b.qemu_ld(v, next_quad(dc, addr), tcg::kMo64, dc.mmu_idx);
+        b.qemu_ld(v, next_quad(dc, addr), sse_memop(dc, tcg::kMo64, false), dc.mmu_idx);
         b.st(v, kScratchMem + 8, tcg::kMo64);
+    }
+}
+
+// Stores the 16 bytes at env + `from` to guest memory.
+void store_quads(Dc& dc, I64 addr, int32_t from, bool aligned) {
+    tcg::Builder& b = dc.b;
+    I64 v = b.temp_i64();
+    if (aligned) {
+        b.ld(v, from, tcg::kMo64);
+        b.qemu_st(v, addr, sse_memop(dc, tcg::kMo64, true), dc.mmu_idx);
+        b.ld(v, from + 8, tcg::kMo64);
+        b.qemu_st(v, next_quad(dc, addr), sse_memop(dc, tcg::kMo64, false), dc.mmu_idx);
+    } else {
+        b.ld(v, from + 8, tcg::kMo64);
+        b.qemu_st(v, next_quad(dc, addr), sse_memop(dc, tcg::kMo64, false), dc.mmu_idx);
+        b.ld(v, from, tcg::kMo64);
+        b.qemu_st(v, addr, sse_memop(dc, tcg::kMo64, false), dc.mmu_idx);
     }
 }
 
@@ -87,20 +113,75 @@ void store_scratch(Dc& dc, const InlineSse& s, I64 addr) {
     if (size != 16) {
         const auto mo = static_cast<tcg::MemOp>(__builtin_ctz(size));
         b.ld(v, kScratchMem, mo);
-        b.qemu_st(v, addr, mo, dc.mmu_idx);
+        b.qemu_st(v, addr, sse_memop(dc, mo, false), dc.mmu_idx);
         return;
     }
-    if (s.aligned) {
-        b.ld(v, kScratchMem, tcg::kMo64);
-        b.qemu_st(v, addr, tcg::kMo64 | tcg::mo_align(4), dc.mmu_idx);
-        b.ld(v, kScratchMem + 8, tcg::kMo64);
-        b.qemu_st(v, next_quad(dc, addr), tcg::kMo64, dc.mmu_idx);
-    } else {
-        b.ld(v, kScratchMem + 8, tcg::kMo64);
-        b.qemu_st(v, next_quad(dc, addr), tcg::kMo64, dc.mmu_idx);
-        b.ld(v, kScratchMem, tcg::kMo64);
-        b.qemu_st(v, addr, tcg::kMo64, dc.mmu_idx);
+    store_quads(dc, addr, kScratchMem, s.aligned);
+}
+
+int32_t xmm_slot(unsigned n) { return ENV_OFF(fpu.xmm) + static_cast<int32_t>(16 * n); }
+
+// Moves between XMM registers and memory need no host instruction: the IR
+// moves their quadwords between guest memory and the registers' slots.
+// Returns false for the forms it leaves to translate_inline_sse.
+bool translate_sse_move(Dc& dc, const HostOp& op) {
+    const DecodedInsn& insn = *dc.insn;
+    tcg::Builder& b = dc.b;
+    const Operand& d = insn.ops[0];
+    const Operand& s = insn.ops[1];
+    auto is_xmm = [](const Operand& o) { return o.kind == OperandKind::kReg && o.reg.cls == RegClass::kXmm; };
+    if (insn.op_count != 2 || !(is_xmm(d) || d.kind == OperandKind::kMem) || !(is_xmm(s) || s.kind == OperandKind::kMem))
+        return false;
+    // Which part of the register moves: the whole of it, or the quadword or
+    // doubleword at `lane`; a load into a register from memory (and MOVQ
+    // between registers) clears the rest of it when `zero_rest`.
+    unsigned bytes = 16, lane = 0;
+    bool zero_rest = false;
+    switch (insn.mnemonic) {
+    case M::kMovups: case M::kMovaps: case M::kMovupd: case M::kMovapd: case M::kMovdqu: case M::kMovdqa:
+    case M::kLddqu: case M::kMovntps: case M::kMovntpd: case M::kMovntdq: case M::kMovntdqa:
+        break;
+    case M::kMovq: bytes = 8, zero_rest = true; break;           // F3 0F 7E, 66 0F D6
+    case M::kMovsd: bytes = 8, zero_rest = s.kind == OperandKind::kMem; break;
+    case M::kMovss: bytes = 4, zero_rest = s.kind == OperandKind::kMem; break;
+    case M::kMovd: bytes = 4, zero_rest = true; break;
+    case M::kMovlps: case M::kMovlpd: bytes = 8; break;
+    case M::kMovhps: case M::kMovhpd: bytes = 8, lane = 8; break;
+    default: return false;
     }
+    const bool to_mem = d.kind == OperandKind::kMem, from_mem = s.kind == OperandKind::kMem;
+    I64 addr;
+    if (to_mem || from_mem) addr = dc.linear(insn.mem.seg, dc.effective_offset(insn.mem), bytes, to_mem);
+    const int32_t dst = to_mem ? 0 : xmm_slot(d.reg.num) + lane, src = from_mem ? 0 : xmm_slot(s.reg.num) + lane;
+    const tcg::MemOp part = bytes == 4 ? tcg::kMo32 : tcg::kMo64;
+    if (to_mem) {
+        if (bytes == 16) {
+            store_quads(dc, addr, src, op.aligned);
+        } else {
+            I64 v = b.temp_i64();
+            b.ld(v, src, part);
+            b.qemu_st(v, addr, sse_memop(dc, part, false), dc.mmu_idx);
+        }
+        return true;
+    }
+    I64 lo = b.temp_i64(), hi = b.temp_i64();
+    if (from_mem) {
+        b.qemu_ld(lo, addr, sse_memop(dc, bytes == 16 ? tcg::kMo64 : part, op.aligned), dc.mmu_idx);
+        if (bytes == 16) b.qemu_ld(hi, next_quad(dc, addr), sse_memop(dc, tcg::kMo64, false), dc.mmu_idx);
+    } else {
+        b.ld(lo, src, bytes == 16 ? tcg::kMo64 : part);
+        if (bytes == 16) b.ld(hi, src + 8, tcg::kMo64);
+    }
+    if (bytes == 16) {
+        b.st(lo, dst, tcg::kMo64);
+        b.st(hi, dst + 8, tcg::kMo64);
+    } else if (zero_rest) {
+        b.st(lo, dst, tcg::kMo64);   // zero-extended from 4 bytes for MOVSS/MOVD
+        b.st(b.const_i64(0), dst + 8, tcg::kMo64);
+    } else {
+        b.st(lo, dst, part);
+    }
+    return true;
 }
 
 void translate_inline_sse(Dc& dc, const InlineSse& s) {
@@ -187,6 +268,8 @@ bool translate_fpu(Dc& dc) {
         return true;
     }
 
+    if (dc.inline_sse && op->kind == HostOpKind::kSse && (dc.flags & kHfSseInline) && translate_sse_move(dc, *op))
+        return true;
     if (dc.inline_sse && (op->kind == HostOpKind::kInteger || (dc.flags & kHfSseInline))) {
         if (const InlineSse* s = inline_sse_for(insn, *op)) {
             translate_inline_sse(dc, *s);
