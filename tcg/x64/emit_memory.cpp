@@ -7,8 +7,8 @@
 //   jne slow
 //   s1 = addr + [entry.addend]                  host address
 //   load/store at [s1]
-// The slow path is emitted out of line at the end of the op and saves the
-// caller-saved registers that hold values, so allocation is unaffected.
+// The slow path is emitted out of line, after the block's code, and saves
+// the caller-saved registers that hold values, so allocation is unaffected.
 #include <cstddef>
 
 #include "emitter.h"
@@ -126,25 +126,24 @@ void Emitter::guest_load(const Inst& inst) {
     if (m & kMoBigEndian) swap_bytes(gen_, d, size);
     gen_.L(done);
     if (m & kMoSign) sign_extend(gen_, d, size, t);
-    Xbyak::Label after;
-    gen_.jmp(after, CodeGenerator::T_NEAR);
 
     // Slow path: load_slow(env, vaddr, memop, mmu_idx, retaddr); the value
     // comes back zero-extended in the right byte order.
-    gen_.L(slow);
-    const int pad = save_regs(gen_, saved);
-    gen_.mov(rsi, Reg64(addr));
-    gen_.mov(rdi, Reg64(kEnvReg));
-    gen_.mov(edx, m);
-    gen_.mov(ecx, get_mmu_idx(oi));
-    gen_.lea(r8, ptr[rip + start + 1]);   // inside this guest instruction's code
-    gen_.mov(rax, reinterpret_cast<uintptr_t>(rt_.config->softmmu.load_slow));
-    gen_.call(rax);
-    gen_.mov(Reg64(kScratch1), rax);
-    restore_regs(gen_, saved, pad);
-    gen_.mov(Reg64(d), Reg64(kScratch1));
-    gen_.jmp(done, CodeGenerator::T_NEAR);
-    gen_.L(after);
+    slow_paths_.push_back([this, saved, addr, d, m, oi, start, slow, done]() mutable {
+        gen_.L(slow);
+        const int pad = save_regs(gen_, saved);
+        gen_.mov(rsi, Reg64(addr));
+        gen_.mov(rdi, Reg64(kEnvReg));
+        gen_.mov(edx, m);
+        gen_.mov(ecx, get_mmu_idx(oi));
+        gen_.lea(r8, ptr[rip + start + 1]);   // inside this guest instruction's code
+        gen_.mov(rax, reinterpret_cast<uintptr_t>(rt_.config->softmmu.load_slow));
+        gen_.call(rax);
+        gen_.mov(Reg64(kScratch1), rax);
+        restore_regs(gen_, saved, pad);
+        gen_.mov(Reg64(d), Reg64(kScratch1));
+        gen_.jmp(done, CodeGenerator::T_NEAR);
+    });
     finish(inst, d);
 }
 
@@ -166,23 +165,25 @@ void Emitter::guest_store(const Inst& inst) {
     } else {
         gen_.mov(sized(Reg64(kScratch1), size), Reg64(val).changeBit(size * 8));
     }
-    gen_.jmp(after, CodeGenerator::T_NEAR);
+    gen_.L(after);
 
     // Slow path: store_slow(env, vaddr, value, memop, mmu_idx, retaddr).
-    gen_.L(slow);
-    const int pad = save_regs(gen_, saved);
-    gen_.mov(Reg64(kScratch0), Reg64(addr));
-    gen_.mov(Reg64(kScratch1), Reg64(val));
-    gen_.mov(rdi, Reg64(kEnvReg));
-    gen_.mov(rsi, Reg64(kScratch0));
-    gen_.mov(rdx, Reg64(kScratch1));
-    gen_.mov(ecx, m);
-    gen_.mov(r8d, get_mmu_idx(oi));
-    gen_.lea(r9, ptr[rip + start + 1]);
-    gen_.mov(rax, reinterpret_cast<uintptr_t>(rt_.config->softmmu.store_slow));
-    gen_.call(rax);
-    restore_regs(gen_, saved, pad);
-    gen_.L(after);
+    slow_paths_.push_back([this, saved, addr, val, m, oi, start, slow, after]() mutable {
+        gen_.L(slow);
+        const int pad = save_regs(gen_, saved);
+        gen_.mov(Reg64(kScratch0), Reg64(addr));
+        gen_.mov(Reg64(kScratch1), Reg64(val));
+        gen_.mov(rdi, Reg64(kEnvReg));
+        gen_.mov(rsi, Reg64(kScratch0));
+        gen_.mov(rdx, Reg64(kScratch1));
+        gen_.mov(ecx, m);
+        gen_.mov(r8d, get_mmu_idx(oi));
+        gen_.lea(r9, ptr[rip + start + 1]);
+        gen_.mov(rax, reinterpret_cast<uintptr_t>(rt_.config->softmmu.store_slow));
+        gen_.call(rax);
+        restore_regs(gen_, saved, pad);
+        gen_.jmp(after, CodeGenerator::T_NEAR);
+    });
     finish(inst, -1);
 }
 

@@ -14,6 +14,7 @@ void Emitter::emit_block() {
         ra_.end_op();
     }
     close_group();
+    for (const auto& emit_slow_path : slow_paths_) emit_slow_path();
 }
 
 void Emitter::close_group() {

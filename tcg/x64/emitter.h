@@ -4,6 +4,7 @@
 
 #include <xbyak/xbyak.h>
 
+#include <functional>
 #include <vector>
 
 #include "mimic/tcg/backend.h"
@@ -64,6 +65,8 @@ private:
     RegAlloc ra_;
     std::vector<Xbyak::Label> labels_;
     const HostCode* open_group_ = nullptr;   // the code whose enter ran last
+    // Cold code emitted after the block's own (softmmu slow paths).
+    std::vector<std::function<void()>> slow_paths_;
 };
 
 }  // namespace mimic::tcg::x64

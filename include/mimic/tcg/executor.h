@@ -28,8 +28,9 @@ struct TbCpuState {
 class Executor {
 public:
     struct Hooks {
-        // The state that selects a block: pc, cs_base, mode flags.
-        std::function<TbCpuState(void* env)> get_state;
+        // The state that selects a block: pc, cs_base, mode flags. A plain
+        // function: it runs on every indirect jump.
+        TbCpuState (*get_state)(void* env) = nullptr;
         // Physical address of the code at pc; may raise a guest exception.
         std::function<uint64_t(void* env, uint64_t pc)> code_phys;
         // The front end: writes the IR for the code at tb.pc into b and sets

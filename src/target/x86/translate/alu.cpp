@@ -52,6 +52,9 @@ void alu(Dc& dc, AluOp op) {
     case AluOp::kSub: case AluOp::kCmp:
         b.mov(dc.g.cc_src, s);
         dc.set_cc_op(cc_op_sized(kCcOpSubB, size));
+        dc.sub_src1 = b.temp_i64();
+        b.mov(dc.sub_src1, a);
+        dc.sub_src1_for_pc = dc.next_pc;
         break;
     default:
         dc.set_cc_op(cc_op_sized(kCcOpLogicB, size));

@@ -276,7 +276,7 @@ bool Dc::cond_compare(unsigned jcc, CondCompare& out) {
         }
         // CMP/SUB src1, src: src1 is the result plus src.
         I64 src = b.and_(g.cc_src, m);
-        I64 src1 = b.and_(b.add(g.cc_dst, src), m);
+        I64 src1 = sub_src1_for_pc == pc ? sub_src1 : b.and_(b.add(g.cc_dst, src), m);
         switch (base) {
         case 2: return set(Cond::Ltu, src1, src);                           // B
         case 6: return set(Cond::Leu, src1, src);                           // BE

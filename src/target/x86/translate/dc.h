@@ -110,6 +110,10 @@ struct Dc {
         tcg::I64 a, b;
     };
     bool cond_compare(unsigned jcc, CondCompare& out);
+    // The first operand of a SUB/CMP, for a condition test by the very next
+    // instruction (cmp; jcc): it spares recomputing it from the result.
+    tcg::I64 sub_src1;
+    uint64_t sub_src1_for_pc = ~0ull;   // the pc of the instruction it is valid for
     void sync_eip(uint64_t eip);      // stores eip to env (for helpers that need it exact)
     void commit_pending_flags();      // EFLAGS <- env pending_flags (after the helper's store)
 
