@@ -44,15 +44,18 @@ bool remove_unreachable(Block& block) {
 
 void eliminate_dead_code(Block& block) {
     remove_unreachable(block);
+    // A move to itself does nothing.
+    std::erase_if(block.insts, [](const Inst& inst) {
+        return (inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && inst.out(0) == inst.in(0);
+    });
+    // Straight-line and forward-branching blocks: one pass removes it all.
+    // Blocks with loops: until nothing more goes.
+    compute_liveness(block, removable);
     for (;;) {
-        compute_liveness(block);
-        size_t before = block.insts.size();
+        const size_t before = block.insts.size();
         std::erase_if(block.insts, [](const Inst& inst) { return removable(inst) && all_outputs_dead(inst); });
-        // A move to itself does nothing.
-        std::erase_if(block.insts, [](const Inst& inst) {
-            return (inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && inst.out(0) == inst.in(0);
-        });
         if (block.insts.size() == before) return;
+        compute_liveness(block);
     }
 }
 

@@ -1,5 +1,6 @@
 // Backward liveness over the block's control flow graph.
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "mimic/tcg/optimizer.h"
@@ -32,9 +33,19 @@ bool reads_all_globals(const Inst& inst) {
     return false;
 }
 
+bool has_backward_branch(const Block& block) {
+    std::vector<bool> seen(block.num_labels, false);
+    for (const Inst& inst : block.insts) {
+        if (inst.op == Opcode::set_label) seen[inst.cst(0)] = true;
+        else if (inst.op == Opcode::br && seen[inst.cst(0)]) return true;
+        else if ((inst.op == Opcode::brcond_i32 || inst.op == Opcode::brcond_i64) && seen[inst.cst(1)]) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
-void compute_liveness(Block& block) {
+bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& removable) {
     const size_t words = (block.temps.size() + 63) / 64;
     const uint32_t nglobals = block.num_globals();
     LiveSet globals(words, 0);
@@ -42,6 +53,13 @@ void compute_liveness(Block& block) {
     // Globals are the first temps: uniting them in touches only these words
     // (every memory access and helper call does it; blocks have many temps).
     const size_t global_words = std::min(words, static_cast<size_t>((nglobals + 63) / 64));
+    // Without backward branches every label is seen (walking backward)
+    // before the branches to it: one pass is exact, and it may drop dead
+    // instructions as it goes.
+    const bool loops = has_backward_branch(block);
+    const bool remove = removable && !loops;
+    std::vector<bool> removed(remove ? block.insts.size() : 0, false);
+    bool any_removed = false;
 
     std::vector<LiveSet> label_live(block.num_labels, LiveSet(words, 0));
     // Iterate until the live sets at labels stop changing (backward branches).
@@ -63,6 +81,10 @@ void compute_liveness(Block& block) {
             for (int k = 0; k < inst.n_out; ++k) {
                 if (!test(live, inst.out(k))) dead |= 1u << k;
             }
+            if (remove && inst.n_out && dead == (1u << inst.n_out) - 1 && removable(inst)) {
+                removed[i] = any_removed = true;
+                continue;
+            }
             for (int k = 0; k < inst.n_out; ++k) clear(live, inst.out(k));
             for (int k = 0; k < inst.n_in; ++k) {
                 uint32_t t = inst.in(k);
@@ -83,11 +105,17 @@ void compute_liveness(Block& block) {
                 LiveSet& l = label_live[inst.cst(0)];
                 if (l != live) {
                     l = live;
-                    changed = true;
+                    changed = loops;
                 }
             }
         }
     }
+    if (any_removed) {
+        size_t i = 0;
+        std::erase_if(block.insts, [&](const Inst&) { return removed[i++]; });
+    }
+    block.liveness_fresh = true;
+    return any_removed;
 }
 
 }  // namespace mimic::tcg

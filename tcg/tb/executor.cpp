@@ -24,11 +24,19 @@ Executor::Executor(TbCache& cache, const Globals& globals, void* env, Hooks hook
       generation_(cache.generation()),
       jump_cache_(new uint64_t[1u << kJumpCacheBits]()) {}
 
+void Executor::clear_jump_cache() {
+    std::fill_n(jump_cache_.get(), 1u << kJumpCacheBits, 0);
+    epoch_ = 1;
+    global_epoch_ = kGlobalEpoch + 1;
+}
+
 void Executor::flush_jump_cache() {
-    if (++epoch_ == 0) {   // wrapped: entries of the old epoch 1 must not come back
-        std::fill_n(jump_cache_.get(), 1u << kJumpCacheBits, 0);
-        epoch_ = 1;
-    }
+    // A counter that wraps would bring entries of its old values back.
+    if (++epoch_ == kGlobalEpoch || ++global_epoch_ == 0) clear_jump_cache();
+}
+
+void Executor::flush_jump_cache_nonglobal() {
+    if (++epoch_ == kGlobalEpoch) clear_jump_cache();
 }
 
 void Executor::flush_jump_cache_page(uint64_t vaddr) {

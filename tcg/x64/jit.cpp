@@ -38,7 +38,7 @@ public:
     const char* name() const override { return "jit"; }
 
     bool translate(TranslationBlock& tb, Block&& block) override {
-        compute_liveness(block);
+        if (!block.liveness_fresh) compute_liveness(block);
         tb.insns.clear();
         for (unsigned n = 0; n < 2; ++n) {
             tb.jmp_patch[n] = tb.jmp_reset[n] = kNoJump;

@@ -31,6 +31,10 @@ public:
         // The state that selects a block: pc, cs_base, mode flags. A plain
         // function: it runs on every indirect jump.
         TbCpuState (*get_state)(void* env) = nullptr;
+        // Whether the code page at pc is mapped global (x86: PTE.G with
+        // CR4.PGE): its jump cache entries survive flush_jump_cache_nonglobal().
+        // Optional.
+        bool (*code_global)(void* env, uint64_t pc) = nullptr;
         // Physical address of the code at pc; may raise a guest exception.
         std::function<uint64_t(void* env, uint64_t pc)> code_phys;
         // The front end: writes the IR for the code at tb.pc into b and sets
@@ -51,6 +55,9 @@ public:
     void forget_last_exit() { last_exit_ = 0; }
     // Drops the jump cache (the guest calls this when code mappings change).
     void flush_jump_cache();
+    // Drops the entries of blocks on pages not mapped global (an address
+    // space switch that keeps global mappings: x86 MOV CR3).
+    void flush_jump_cache_nonglobal();
     // Drops the entries of blocks starting on the virtual page of vaddr.
     void flush_jump_cache_page(uint64_t vaddr);
 
@@ -88,21 +95,29 @@ private:
     uintptr_t last_exit_ = 0;
     uint64_t generation_;
     // Entries are a block pointer with the epoch they were made in in the
-    // top 16 bits: flushing the whole cache (every CR3 write) is a new
-    // epoch, not a 512 KiB memset.
+    // top 16 bits: flushing the cache (every CR3 write) is a new epoch, not
+    // a 512 KiB memset. Blocks on global pages take their epoch from a
+    // second counter (top bit set), which only full flushes advance.
     static constexpr unsigned kEpochShift = 48;
+    static constexpr uint16_t kGlobalEpoch = 0x8000;
     TranslationBlock* jump_cache_get(unsigned idx) const {
         uint64_t e = jump_cache_[idx];
-        if ((e >> kEpochShift) != epoch_) return nullptr;
+        const auto tag = static_cast<uint16_t>(e >> kEpochShift);
+        if (tag != epoch_ && tag != global_epoch_) return nullptr;
         return reinterpret_cast<TranslationBlock*>(e & ((uint64_t{1} << kEpochShift) - 1));
     }
     void jump_cache_set(unsigned idx, TranslationBlock* tb) {
         auto p = reinterpret_cast<uint64_t>(tb);
         if (p >> kEpochShift) return;   // not a user-space address: just not cached
-        jump_cache_[idx] = (uint64_t{epoch_} << kEpochShift) | p;
+        // Global only when every page the block's code is on is.
+        const bool global = hooks_.code_global && hooks_.code_global(env_, tb->pc) &&
+                            (tb->phys_page2 == kNoPage || hooks_.code_global(env_, tb->pc + tb->size - 1));
+        jump_cache_[idx] = (uint64_t{global ? global_epoch_ : epoch_} << kEpochShift) | p;
     }
+    void clear_jump_cache();
     std::unique_ptr<uint64_t[]> jump_cache_;
-    uint16_t epoch_ = 1;   // 0 marks entries as empty
+    uint16_t epoch_ = 1;                       // 1..0x7fff; 0 marks entries as empty
+    uint16_t global_epoch_ = kGlobalEpoch + 1;  // 0x8001..0xffff
 };
 
 }  // namespace mimic::tcg

@@ -145,6 +145,9 @@ public:
     std::vector<TempInfo> temps;
     std::vector<Inst> insts;
     uint32_t num_labels = 0;
+    // Inst::dead is up to date (compute_liveness ran last); whoever changes
+    // insts afterwards clears it.
+    bool liveness_fresh = false;
 
 private:
     const Globals* globals_;

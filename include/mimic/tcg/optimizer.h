@@ -2,6 +2,8 @@
 // them in any order (optimize() is the usual pipeline).
 #pragma once
 
+#include <functional>
+
 #include "mimic/tcg/ir.h"
 
 namespace mimic::tcg {
@@ -10,7 +12,10 @@ namespace mimic::tcg {
 // at ops that sync globals (guest memory access) and at helper calls that
 // read or write them; normal temps are tracked across labels and branches
 // (including backward ones) by iterating to a fixed point.
-void compute_liveness(Block& block);
+// With `removable`, instructions it accepts whose outputs are all dead go
+// as well when one pass is exact (no backward branches); returns whether
+// any went. Sets Block::liveness_fresh.
+bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& removable = {});
 
 // Replaces inputs known to be constant by constant temps, evaluates pure ops
 // whose inputs are all constant, applies algebraic identities (x+0, x*1,

@@ -3,7 +3,7 @@
 // Contract for the guest target:
 //  - The CPU state struct (what generated code gets as env) embeds a SoftTlb;
 //    its offset from env goes into SoftmmuConfig::tlb_offset.
-//  - Entry i of mmu_idx maps the virtual page with ((vaddr >> 12) & 255) == i.
+//  - Entry i of mmu_idx maps the virtual page with ((vaddr >> 12) & (kTlbSize - 1)) == i.
 //    addr_read/addr_write/addr_code hold the page-aligned virtual address when
 //    that access kind may use the fast path, kTlbInvalid otherwise. The guest
 //    may set flag bits (kTlbFlagMask, e.g. for MMIO or watched pages) in a tag
@@ -34,9 +34,11 @@ namespace mimic::tcg {
 inline constexpr unsigned kPageBits = 12;
 inline constexpr uint64_t kPageSize = 1ull << kPageBits;
 inline constexpr uint64_t kPageMask = ~(kPageSize - 1);
-inline constexpr unsigned kTlbBits = 8;
+inline constexpr unsigned kTlbBits = 10;
 inline constexpr unsigned kTlbSize = 1u << kTlbBits;
-inline constexpr unsigned kNumMmuModes = 8;
+// Enough for x86 (kernel, user, kernel with CR0.WP clear); each one more
+// makes every full flush longer.
+inline constexpr unsigned kNumMmuModes = 4;
 inline constexpr uint64_t kTlbInvalid = ~0ull;
 // Tag bits the guest may set to force the slow path (alignment checks use bits 0-5).
 inline constexpr uint64_t kTlbFlagMask = 0xfc0;

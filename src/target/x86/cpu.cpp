@@ -110,6 +110,10 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
         uint64_t cs_base = env->seg[kCS].base;
         return tcg::TbCpuState{(cs_base + env->eip) & 0xffffffffull, cs_base, env->hflags, env->seg[kCS].limit};
     };
+    eh.code_global = [](void* e, uint64_t pc) {
+        auto* env = static_cast<CpuState*>(e);
+        return cpu_of(env).code_page_global(pc);
+    };
     eh.code_phys = [](void* e, uint64_t pc) { return lookup_code_phys(static_cast<CpuState*>(e), pc); };
     eh.translate = [this](void* e, tcg::TranslationBlock& tb, tcg::Builder& b) {
         ++tb_count_;
@@ -120,6 +124,11 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
         translator_->translate(static_cast<CpuState*>(e), tb, b);
     };
     executor_ = std::make_unique<tcg::Executor>(*tbs_, globals_, &env_, std::move(eh));
+#ifdef NDEBUG
+    // Checking every block's IR costs a few percent of translation: debug
+    // builds do it, and so does the interpreter, the cross-checking back end.
+    executor_->verify = config.backend == TcgBackend::kInterp;
+#endif
     map_listener_ = mem_.add_listener([this](const memory::AddressSpace&, const memory::FlatView&) {
         memory_map_changed();
     });
@@ -290,7 +299,14 @@ void CpuImpl::tlb_flush_nonglobal() {
     for (auto& mode : tlb_victim_)
         for (VictimEntry& v : mode)
             if (!v.global) std::memset(&v.e, 0xff, sizeof(v.e));
-    executor_->flush_jump_cache();
+    executor_->flush_jump_cache_nonglobal();
+}
+
+bool CpuImpl::code_page_global(uint64_t pc) const {
+    const unsigned mmu = cpu_mmu_index(&env_);
+    const tcg::TlbEntry& e = env_.tlb.table[mmu][tcg::SoftTlb::index(pc)];
+    return e.addr_code != tcg::kTlbInvalid && (e.addr_code & tcg::kPageMask) == (pc & tcg::kPageMask) &&
+           tlb_global_[mmu][tcg::SoftTlb::index(pc)];
 }
 
 void CpuImpl::tlb_flush_page(uint64_t vaddr) {

@@ -119,6 +119,8 @@ public:
     // and INVLPG of large pages (which flush everything).
     void note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, uint64_t page_size);
     void tlb_flush_nonglobal();
+    // Whether the TLB maps the code page at pc (current mode) global.
+    bool code_page_global(uint64_t pc) const;
     // Self-modifying code: a store of `size` bytes at host address `host`
     // (guest RAM) is about to happen. Invalidates the blocks of that page;
     // if the running block is one of them, restarts the instruction in a
