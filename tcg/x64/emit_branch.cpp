@@ -40,7 +40,7 @@ bool Emitter::emit_branch(const Inst& inst) {
         jump_cc(static_cast<Cond>(inst.cst(0)), labels_[inst.cst(1)]);
         return true;
     case Opcode::insn_start:
-        tb_.insns.push_back({static_cast<uint32_t>(gen_.getSize()), {inst.cst(0), inst.cst(1)}});
+        tb_.insns.push_back({offset(), {inst.cst(0), inst.cst(1)}});
         return true;
     case Opcode::goto_tb: {
         ra_.save_all(true);
@@ -49,9 +49,9 @@ bool Emitter::emit_branch(const Inst& inst) {
         // patch_jump can replace it with one atomic store.
         while ((reinterpret_cast<uintptr_t>(gen_.getCurr()) + 1) & 3) gen_.nop();
         gen_.db(0xe9);
-        tb_.jmp_patch[slot] = static_cast<uint32_t>(gen_.getSize());
+        tb_.jmp_patch[slot] = offset();
         gen_.dd(0);   // jump to the next instruction until linked
-        tb_.jmp_reset[slot] = static_cast<uint32_t>(gen_.getSize());
+        tb_.jmp_reset[slot] = offset();
         return true;
     }
     case Opcode::exit_tb:

@@ -4,8 +4,9 @@
 
 namespace mimic::tcg::x64 {
 
-Emitter::Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock& tb, const JitRuntime& rt)
-    : gen_(gen), block_(block), tb_(tb), rt_(rt), ra_(gen, block), labels_(block.num_labels) {}
+Emitter::Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock& tb, const JitRuntime& rt,
+                 size_t base)
+    : gen_(gen), base_(base), block_(block), tb_(tb), rt_(rt), ra_(gen, block), labels_(block.num_labels) {}
 
 void Emitter::emit_block() {
     for (size_t i = 0; i < block_.insts.size(); ++i) {

@@ -23,7 +23,8 @@ struct JitRuntime {
 
 class Emitter {
 public:
-    Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock& tb, const JitRuntime& rt);
+    // `base`: where in gen's buffer the block starts.
+    Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock& tb, const JitRuntime& rt, size_t base);
     void emit_block();
 
 private:
@@ -58,7 +59,11 @@ private:
     void tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store, Xbyak::Label& slow);
     void finish(const Inst& inst, int out0, int out1 = -1);
 
+    // Offset of the code emitted so far from the start of the block.
+    uint32_t offset() const { return static_cast<uint32_t>(gen_.getSize() - base_); }
+
     Xbyak::CodeGenerator& gen_;
+    size_t base_;
     const Block& block_;
     TranslationBlock& tb_;
     const JitRuntime& rt_;

@@ -30,7 +30,8 @@ using namespace Xbyak::util;
 
 class Jit final : public Backend {
 public:
-    explicit Jit(const BackendConfig& cfg) : cfg_(cfg), buf_(cfg.code_buffer_size) {
+    explicit Jit(const BackendConfig& cfg)
+        : cfg_(cfg), buf_(cfg.code_buffer_size), gen_(buf_.size(), buf_.base()) {
         if (!Xbyak::util::Cpu().has(Xbyak::util::Cpu::tPOPCNT)) throw Error("the JIT needs a host with popcnt");
         emit_prologue();
     }
@@ -46,9 +47,11 @@ public:
         uint8_t* start = buf_.cursor();
         size_t size = 0;
         try {
-            CodeGenerator gen(buf_.remaining(), start);
-            x64::Emitter(gen, block, tb, rt_).emit_block();
-            size = gen.getSize();
+            // One assembler for the whole buffer: a fresh one per block
+            // cost its set-up and tear-down every time.
+            gen_.setSize(buf_.used());
+            x64::Emitter(gen_, block, tb, rt_, buf_.used()).emit_block();
+            size = gen_.getSize() - buf_.used();
         } catch (const Xbyak::Error& e) {
             if (static_cast<int>(e) == ERR_CODE_IS_TOO_BIG) return false;
             throw Error("x86-64 back end: {}", e.what());
@@ -73,6 +76,7 @@ public:
     }
 
     void flush() override {
+        gen_.reset();   // also restarts its label numbering
         buf_.reset(prologue_size_);
         tbs_.clear();
     }
@@ -143,6 +147,7 @@ private:
 
     BackendConfig cfg_;
     CodeBuffer buf_;
+    CodeGenerator gen_;
     x64::JitRuntime rt_;
     EntryFn entry_ = nullptr;
     size_t prologue_size_ = 0;

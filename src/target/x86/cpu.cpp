@@ -376,7 +376,9 @@ void CpuImpl::code_write_check(uint64_t paddr, memory::RamBlock* rb, uint64_t of
                                uintptr_t retaddr) {
     uint64_t first = offset >> tcg::kPageBits, last = (offset + size - 1) >> tcg::kPageBits;
     if (!rb->code_pages().any(first, last)) return;
-    const auto* current = static_cast<const tcg::TranslationBlock*>(env_.current_tb);
+    const auto* current = retaddr > 1 && backend_->runs_host_code()
+                              ? backend_->find_tb(retaddr)
+                              : static_cast<const tcg::TranslationBlock*>(env_.current_tb);
     tbs_->invalidate_phys_range(paddr, paddr + size);
     // The page stays tracked while blocks remain on it.
     for (uint64_t p = first; p <= last; ++p) {

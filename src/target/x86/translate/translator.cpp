@@ -63,7 +63,7 @@ void log_in_asm(const uint8_t* code, size_t len, uint64_t pc, CpuMode mode) {
 void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builder& b) {
     Dc dc(env, b, tb, g_);
     dc.flags = tb.flags;
-    dc.inline_sse = inline_sse_;
+    dc.inline_sse = jit_;
     dc.cs_base = tb.cs_base;
     dc.cpl = tb.flags & kHfCplMask;
     dc.iopl = (tb.flags & kHfIoplMask) >> kHfIoplShift;
@@ -93,8 +93,9 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
         b.ld(req, ENV_OFF(exit_request), tcg::kMo32);
         b.brcond(Cond::Ne, req, 0u, exit_label);
     }
-    // Which block runs (self-modifying code detection in the store slow path).
-    b.st(b.const_i64(reinterpret_cast<uint64_t>(&tb)), ENV_OFF(current_tb), tcg::kMo64);
+    // Which block runs (self-modifying code detection in the store slow
+    // path); the JIT's is found from the slow path's return address.
+    if (!jit_) b.st(b.const_i64(reinterpret_cast<uint64_t>(&tb)), ENV_OFF(current_tb), tcg::kMo64);
     if (tb.flags & kHfInhibitIrq) {
         // The shadow covers exactly this instruction; it may set a new one.
         I32 h = b.temp_i32();

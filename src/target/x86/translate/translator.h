@@ -7,8 +7,10 @@ namespace mimic::x86 {
 
 class Translator {
 public:
-    // `inline_sse`: the back end runs host code (tcg::Backend::runs_host_code).
-    Translator(tcg::Globals& globals, bool inline_sse) : inline_sse_(inline_sse) { g_.declare(globals); }
+    // `jit`: the back end runs host code (tcg::Backend::runs_host_code),
+    // so SSE may be inlined, and it finds the running block from a host
+    // return address, so blocks need not record themselves in current_tb.
+    Translator(tcg::Globals& globals, bool jit) : jit_(jit) { g_.declare(globals); }
     // The tcg::Executor's translate hook: IR for the code at tb.pc.
     void translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builder& b);
 
@@ -16,7 +18,7 @@ public:
 
 private:
     X86Globals g_;
-    bool inline_sse_;
+    bool jit_;
 };
 
 }  // namespace mimic::x86
