@@ -22,7 +22,16 @@ Executor::Executor(TbCache& cache, const Globals& globals, void* env, Hooks hook
       env_(env),
       hooks_(std::move(hooks)),
       generation_(cache.generation()),
-      jump_cache_(new uint64_t[1u << kJumpCacheBits]()) {}
+      jump_cache_(new uint64_t[1u << kJumpCacheBits]()) {
+    recent_.reset(new RecentTarget[1u << kRecentBits]);
+    flush_recent();
+}
+
+void Executor::flush_recent() {
+    std::fill_n(recent_.get(), 1u << kRecentBits, RecentTarget{~0ull, 0, 0, nullptr});
+    recent_generation_ = cache_.generation();
+    recent_invalidations_ = cache_.invalidations();
+}
 
 void Executor::clear_jump_cache() {
     std::fill_n(jump_cache_.get(), 1u << kJumpCacheBits, 0);
@@ -31,11 +40,13 @@ void Executor::clear_jump_cache() {
 }
 
 void Executor::flush_jump_cache() {
+    flush_recent();
     // A counter that wraps would bring entries of its old values back.
     if (++epoch_ == kGlobalEpoch || ++global_epoch_ == 0) clear_jump_cache();
 }
 
 void Executor::flush_jump_cache_nonglobal() {
+    flush_recent();
     if (++epoch_ == kGlobalEpoch) clear_jump_cache();
 }
 
@@ -43,12 +54,30 @@ void Executor::flush_jump_cache_page(uint64_t vaddr) {
     static_assert(2 * kJumpGroupBits == kJumpCacheBits && kJumpGroupBits <= kPageBits);
     unsigned first = jump_cache_index(vaddr & kPageMask) & ~((1u << kJumpGroupBits) - 1);
     for (unsigned i = 0; i < (1u << kJumpGroupBits); ++i) jump_cache_[first + i] = 0;
+    for (unsigned i = 0; i < (1u << kRecentBits); ++i)
+        if ((recent_[i].pc & kPageMask) == (vaddr & kPageMask)) recent_[i].pc = ~0ull;
 }
 
 TranslationBlock* Executor::lookup_for_current_thread(void* env) {
     Executor* self = t_current;
     if (!self || self->env_ != env) return nullptr;
     return self->find(self->hooks_.get_state(env));
+}
+
+const void* Executor::lookup_code_for_current_thread(void* env) {
+    Executor* self = t_current;
+    if (!self || self->env_ != env) return nullptr;
+    const TbCpuState s = self->hooks_.get_state(env);
+    if (self->recent_generation_ != self->cache_.generation() ||
+        self->recent_invalidations_ != self->cache_.invalidations())
+        self->flush_recent();
+    RecentTarget& r = self->recent_[recent_index(s.pc)];
+    const uint64_t key = recent_key(s);
+    if (r.pc == s.pc && r.cs_base == s.cs_base && r.key == key) return r.code;
+    TranslationBlock* tb = self->find(s);
+    if (!tb || !tb->code) return nullptr;
+    r = RecentTarget{s.pc, s.cs_base, key, tb->code};
+    return tb->code;
 }
 
 // Jump cache, then the TB cache; nullptr when the block is not translated.

@@ -97,6 +97,7 @@ void TbCache::unindex(TranslationBlock* tb) {
 void TbCache::invalidate(TranslationBlock* tb) {
     if (tb->invalid) return;
     tb->invalid = true;
+    ++invalidations_;
     unindex(tb);
     // Blocks jumping here go back to their exit paths.
     for (auto [src, slot] : tb->incoming) {

@@ -117,6 +117,10 @@ private:
 
     static const void* lookup(const void* jit, void* env) {
         auto* self = static_cast<const Jit*>(jit);
+        if (self->cfg_.lookup_code) {
+            const void* code = self->cfg_.lookup_code(env);
+            return code ? code : self->rt_.epilogue_zero;
+        }
         TranslationBlock* tb = self->cfg_.lookup_tb ? self->cfg_.lookup_tb(env) : nullptr;
         return tb && tb->code ? tb->code : self->rt_.epilogue_zero;
     }

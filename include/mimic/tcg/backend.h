@@ -20,6 +20,9 @@ struct BackendConfig {
     // lookup_and_goto_ptr: the block for the CPU state in env, or nullptr to
     // return 0 to the executor (which then translates).
     TranslationBlock* (*lookup_tb)(void* env) = nullptr;
+    // The same as the block's host code (JIT), when set; it may answer
+    // from a cache of recent targets without touching the block.
+    const void* (*lookup_code)(void* env) = nullptr;
     size_t code_buffer_size = 32u << 20;   // JIT only
 };
 

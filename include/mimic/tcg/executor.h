@@ -71,6 +71,8 @@ public:
 
     // BackendConfig::lookup_tb for the executor running on this thread.
     static TranslationBlock* lookup_for_current_thread(void* env);
+    // BackendConfig::lookup_code for the executor running on this thread.
+    static const void* lookup_code_for_current_thread(void* env);
 
 private:
     // The jump cache index: the page picks one of 256 groups of 256 entries
@@ -87,6 +89,23 @@ private:
     }
     TranslationBlock* translate(const TbCpuState& state, uint64_t phys_pc);
     TranslationBlock* find(const TbCpuState& state);
+
+    // Recent indirect-jump targets with their host code: a few KiB that
+    // stay in the host's caches, so that a hit touches neither the jump
+    // cache nor the block. Dropped with the jump cache and whenever a
+    // block is invalidated or the code is flushed.
+    struct RecentTarget {
+        uint64_t pc, cs_base, key;   // key: flags | cs_limit << 32
+        const void* code;
+    };
+    static constexpr unsigned kRecentBits = 9;
+    static uint64_t recent_key(const TbCpuState& s) { return s.flags | (uint64_t{s.cs_limit} << 32); }
+    static unsigned recent_index(uint64_t pc) {
+        return static_cast<unsigned>((pc ^ (pc >> kRecentBits) ^ (pc >> (2 * kRecentBits))) & ((1u << kRecentBits) - 1));
+    }
+    void flush_recent();
+    std::unique_ptr<RecentTarget[]> recent_;
+    uint64_t recent_generation_ = 0, recent_invalidations_ = 0;
 
     TbCache& cache_;
     const Globals& globals_;

@@ -47,6 +47,9 @@ public:
     void flush();
 
     uint64_t generation() const { return generation_; }
+    // Counts invalidated blocks: caches of host code pointers drop their
+    // entries when it moves.
+    uint64_t invalidations() const { return invalidations_; }
     size_t size() const { return by_pc_.size(); }            // findable blocks
     size_t allocated() const { return all_.size(); }         // including invalidated ones
 
@@ -58,6 +61,7 @@ private:
     std::unordered_multimap<uint64_t, TranslationBlock*> by_pc_;          // key: phys_pc, pc, flags mixed
     std::unordered_map<uint64_t, std::vector<TranslationBlock*>> pages_;  // key: physical page
     uint64_t generation_ = 0;
+    uint64_t invalidations_ = 0;
 };
 
 }  // namespace mimic::tcg

@@ -20,6 +20,7 @@ tcg::BackendConfig backend_config() {
     cfg.softmmu.load_slow = softmmu_load_slow;
     cfg.softmmu.store_slow = softmmu_store_slow;
     cfg.lookup_tb = tcg::Executor::lookup_for_current_thread;
+    cfg.lookup_code = tcg::Executor::lookup_code_for_current_thread;
     return cfg;
 }
 
@@ -105,10 +106,21 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
     tcg::Executor::Hooks eh;
     eh.get_state = [](void* e) {
         auto* env = static_cast<CpuState*>(e);
-        // 64-bit mode: no CS base and no limit.
-        if (env->hflags & kHfCs64) return tcg::TbCpuState{env->eip, 0, env->hflags, 0xffffffff};
-        uint64_t cs_base = env->seg[kCS].base;
-        return tcg::TbCpuState{(cs_base + env->eip) & 0xffffffffull, cs_base, env->hflags, env->seg[kCS].limit};
+        tcg::TbCpuState s;
+        uint64_t flags_limit;   // flags and cs_limit in one store: the lookup reads them as one word
+        if (env->hflags & kHfCs64) {
+            // 64-bit mode: no CS base and no limit.
+            s.pc = env->eip;
+            s.cs_base = 0;
+            flags_limit = env->hflags | (uint64_t{0xffffffff} << 32);
+        } else {
+            s.cs_base = env->seg[kCS].base;
+            s.pc = (s.cs_base + env->eip) & 0xffffffffull;
+            flags_limit = env->hflags | (uint64_t{env->seg[kCS].limit} << 32);
+        }
+        static_assert(offsetof(tcg::TbCpuState, cs_limit) == offsetof(tcg::TbCpuState, flags) + 4);
+        std::memcpy(&s.flags, &flags_limit, 8);
+        return s;
     };
     eh.code_global = [](void* e, uint64_t pc) {
         auto* env = static_cast<CpuState*>(e);
