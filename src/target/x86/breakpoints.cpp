@@ -5,7 +5,8 @@
 // pages they watch out of the TLB, so every access there reaches the slow
 // path, which asks data_breakpoint_hits. A data breakpoint is a trap: the
 // hit instruction is replayed alone in a block of its own (kHfDbArmed) and
-// the cpu loop raises #DB after it. Writes to DR0-3/DR7 flush blocks and TLB.
+// the cpu loop raises #DB after it. Writes to DR0-3/DR7 that change the
+// instruction breakpoints flush the blocks, the data breakpoints the TLB.
 #include "helpers.h"
 
 namespace mimic::x86 {
@@ -22,6 +23,18 @@ uint64_t length(uint64_t dr7, unsigned i) {
 bool is_data(unsigned rw) { return rw == 1 || rw == 3; }
 
 }  // namespace
+
+BreakpointConfig breakpoint_config(const CpuState* env, bool data) {
+    const uint64_t dr7 = env->dr[7];
+    BreakpointConfig c;
+    for (unsigned i = 0; i < 4; ++i) {
+        const unsigned rw = rw_bits(dr7, i);
+        if (!enabled(dr7, i) || (data ? !is_data(rw) : rw != 0)) continue;
+        c.addr[i] = env->dr[i];
+        c.type[i] = static_cast<uint8_t>((1 + rw) | (data ? ((dr7 >> (18 + i * 4)) & 3) << 4 : 0));
+    }
+    return c;
+}
 
 uint32_t insn_breakpoint_hits(const CpuState* env, uint64_t linear) {
     const uint64_t dr7 = env->dr[7];

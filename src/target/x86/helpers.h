@@ -33,6 +33,14 @@ void restore_state(CpuState* env, uintptr_t retaddr);
 
 // ---- debug registers (breakpoints.cpp) ----
 // DR6 B0-B3 bits of the instruction breakpoints at `linear`.
+// The enabled breakpoints of one kind, slot by slot: what translated code
+// (instruction breakpoints) or the TLB (data breakpoints) depends on.
+struct BreakpointConfig {
+    uint64_t addr[4] = {};
+    uint8_t type[4] = {};   // 0: none; else 1 + R/W bits | LEN bits << 4
+    bool operator==(const BreakpointConfig&) const = default;
+};
+BreakpointConfig breakpoint_config(const CpuState* env, bool data);
 uint32_t insn_breakpoint_hits(const CpuState* env, uint64_t linear);
 // DR6 B0-B3 bits of the data breakpoints an access touches.
 uint32_t data_breakpoint_hits(const CpuState* env, uint64_t vaddr, uint64_t size, bool write);

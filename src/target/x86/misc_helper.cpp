@@ -465,12 +465,13 @@ void helper_write_dr(CpuState* env, uint32_t n, uint64_t value) {
     if ((n == 4 || n == 5) && (env->cr[4] & kCr4DE)) raise_exception(env, kExcUD, MIMIC_GETPC());
     if (n == 4) n = 6;
     if (n == 5) n = 7;
+    const BreakpointConfig insn_before = breakpoint_config(env, false), data_before = breakpoint_config(env, true);
     env->dr[n] = value & 0xffffffffull;
-    // Instruction breakpoints are compiled into blocks; watched pages stay out of the TLB.
-    if (n < 4 || n == 7) {
-        cpu_of(env).flush_requested_ = true;
-        cpu_of(env).tlb_flush();
-    }
+    // Instruction breakpoints are compiled into blocks; watched pages stay
+    // out of the TLB. (Linux rewrites DR7 at every boot stage: flushing
+    // each time cost a retranslation of everything.)
+    if (breakpoint_config(env, false) != insn_before) cpu_of(env).flush_requested_ = true;
+    if (breakpoint_config(env, true) != data_before) cpu_of(env).tlb_flush();
 }
 
 void helper_insn_breakpoint(CpuState* env, uint32_t hits) {
