@@ -116,6 +116,12 @@ void Emitter::multiply_wide(const Inst& inst) {
 void Emitter::unary(const Inst& inst) {
     const Type t = out_type(inst);
     if ((inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && ra_.is_const(inst.in(0))) {
+        // A constant for a global (a guest pc, a lazy-flags mode) goes
+        // straight to its slot: no register, nothing to write back later.
+        if (block_.is_global(inst.out(0)) && (t == Type::I32 || ra_.is_imm32(inst.in(0)))) {
+            ra_.store_const_global(inst.out(0), ra_.const_value(inst.in(0)));
+            return;
+        }
         const int d = ra_.alloc();
         ra_.load_to(d, inst.in(0));
         finish(inst, d);

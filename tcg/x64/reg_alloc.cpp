@@ -174,6 +174,18 @@ void RegAlloc::bind_output(const Inst& inst, int k, int reg) {
     reg_temp_[reg] = static_cast<int>(t);
 }
 
+void RegAlloc::store_const_global(uint32_t t, uint64_t v) {
+    State& s = state_[t];
+    if (s.reg >= 0) free_reg(s.reg);
+    s.dirty = false;
+    if (block_.temps[t].type == Type::I32) {
+        gen_.mov(dword[Reg64(kEnvReg) + block_.temps[t].offset], static_cast<uint32_t>(v));
+    } else {
+        // mov qword sign-extends its imm32; xbyak wants the 64-bit value.
+        gen_.mov(qword[Reg64(kEnvReg) + block_.temps[t].offset], v);
+    }
+}
+
 void RegAlloc::sync_globals() {
     for (uint32_t g = 1; g < block_.num_globals(); ++g) store(g);
 }

@@ -57,6 +57,10 @@ public:
     // The index of the instruction being emitted (for save_all).
     void set_position(size_t i) { pos_ = i; }
 
+    // Global t = constant v stored straight to its env slot (v fits a
+    // sign-extended imm32, or t is I32); any register holding it is dropped.
+    void store_const_global(uint32_t t, uint64_t v);
+
     // Writes dirty globals back to env; they stay in their registers.
     void sync_globals();
     // Forgets registers holding globals (after a helper wrote env). Assumes
