@@ -1,4 +1,7 @@
-// Constant folding and algebraic simplification, per basic block.
+// Constant folding and algebraic simplification, per basic block; with it,
+// which 64-bit values are known zero-extended from 32 bits, so that
+// zero-extensions of them become moves.
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -11,13 +14,14 @@ namespace {
 
 class Folder {
 public:
-    explicit Folder(Block& b) : b_(b), known_(b.temps.size()) {}
+    explicit Folder(Block& b) : b_(b), known_(b.temps.size()), zext_(b.temps.size()) {}
 
     void run() {
         std::vector<Inst> out;
         out.reserve(b_.insts.size());
         for (Inst inst : b_.insts) {
             if (b_.temps.size() > known_.size()) known_.resize(b_.temps.size());
+            if (b_.temps.size() > zext_.size()) zext_.resize(b_.temps.size());
             const OpInfo& info = op_info(inst.op);
             if (inst.op == Opcode::set_label) forget_all();
             substitute_inputs(inst);
@@ -36,7 +40,9 @@ public:
                     continue;
                 }
             }
+            const bool z = zero_extended_result(inst);
             for (int k = 0; k < inst.n_out; ++k) known_[inst.out(k)].reset();
+            for (int k = 0; k < inst.n_out; ++k) zext_[inst.out(k)] = z;
             out.push_back(inst);
         }
         b_.insts = std::move(out);
@@ -61,9 +67,33 @@ private:
 
     void forget_all() {
         for (auto& k : known_) k.reset();
+        std::fill(zext_.begin(), zext_.end(), false);
     }
     void forget_globals() {
-        for (uint32_t g = 1; g < b_.num_globals(); ++g) known_[g].reset();
+        for (uint32_t g = 1; g < b_.num_globals(); ++g) known_[g].reset(), zext_[g] = false;
+    }
+
+    // Whether temp t holds a value below 2^32.
+    bool zext(uint32_t t) const { return b_.is_const(t) ? value(t) <= 0xffffffffull : bool(zext_[t]); }
+
+    // Whether the (I64) result of inst is below 2^32.
+    bool zero_extended_result(const Inst& inst) const {
+        if (inst.n_out != 1 || b_.temps[inst.out(0)].type != Type::I64) return false;
+        auto small_load = [](MemOp m) { return memop_size(m) <= 4 && !(m & kMoSign); };
+        switch (inst.op) {
+        case Opcode::ext32u_i64: case Opcode::extu_i32_i64: case Opcode::ext8u_i64: case Opcode::ext16u_i64:
+        case Opcode::setcond_i64:
+            return true;
+        case Opcode::qemu_ld_i64: return small_load(get_memop(static_cast<MemOpIdx>(inst.cst(0))));
+        case Opcode::ld_i64: return small_load(static_cast<MemOp>(inst.cst(1)));
+        case Opcode::mov_i64: return zext(inst.in(0));
+        case Opcode::and_i64: return zext(inst.in(0)) || zext(inst.in(1));
+        case Opcode::or_i64: case Opcode::xor_i64: return zext(inst.in(0)) && zext(inst.in(1));
+        case Opcode::shr_i64:
+            return zext(inst.in(0)) || (b_.is_const(inst.in(1)) && (value(inst.in(1)) & 63) >= 32);
+        case Opcode::extract_i64: return inst.cst(1) <= 32;
+        default: return false;
+        }
     }
 
     void substitute_inputs(Inst& inst) {
@@ -81,11 +111,14 @@ private:
         if (b_.temps.size() > known_.size()) known_.resize(b_.temps.size());
         out.push_back(make(t == Type::I32 ? Opcode::mov_i32 : Opcode::mov_i64, {d}, {c}, {}));
         known_[d] = v;
+        zext_[d] = v <= 0xffffffffull;
     }
     void emit_mov(uint32_t d, uint32_t s, std::vector<Inst>& out) {
         Type t = b_.temps[d].type;
+        const bool z = zext(s);
         out.push_back(make(t == Type::I32 ? Opcode::mov_i32 : Opcode::mov_i64, {d}, {s}, {}));
         known_[d].reset();
+        zext_[d] = z;
         if (b_.is_const(s)) known_[d] = value(s);
     }
 
@@ -166,8 +199,10 @@ private:
                 const Opcode op = bv == 0xff ? (wide ? Opcode::ext8u_i64 : Opcode::ext8u_i32)
                                   : bv == 0xffff ? (wide ? Opcode::ext16u_i64 : Opcode::ext16u_i32)
                                                  : Opcode::ext32u_i64;
+                if (op == Opcode::ext32u_i64 && zext(a)) return emit_mov(d, a, out), true;
                 out.push_back(make(op, {d}, {a}, {}));
                 known_[d].reset();
+                zext_[d] = true;
                 return true;
             }
             break;
@@ -190,6 +225,7 @@ private:
     }
 
     bool simplify_other(Inst& inst, std::vector<Inst>& out) {
+        if (inst.op == Opcode::ext32u_i64 && zext(inst.in(0))) return emit_mov(inst.out(0), inst.in(0), out), true;
         if (inst.op == Opcode::movcond_i32 || inst.op == Opcode::movcond_i64) {
             const uint32_t d = inst.out(0);
             if (inst.in(2) == inst.in(3)) return emit_mov(d, inst.in(2), out), true;
@@ -204,6 +240,7 @@ private:
 
     Block& b_;
     std::vector<std::optional<uint64_t>> known_;
+    std::vector<bool> zext_;
 };
 
 }  // namespace

@@ -61,6 +61,32 @@ TEST_F(OptTest, ConstantKnowledgeEndsAtLabels) {
     EXPECT_NE(print_block(block).find(" add_i64 r1,tmp0,$0x1\n"), std::string::npos) << print_block(block);
 }
 
+// Zero-extensions of values known to be below 2^32 become moves; the
+// knowledge ends at labels and is not assumed for 64-bit loads.
+TEST_F(OptTest, ZeroExtensionsOfSmallValuesAreMoves) {
+    I64 w = b.temp_i64(), q = b.temp_i64();
+    b.qemu_ld(w, h.r[1], kMoUL, 0);
+    b.ext32u(h.r[2], w);                       // a 32-bit load: a move
+    b.and_(h.r[3], b.xor_(w, b.const_i64(7)), uint64_t{0xffffffff});   // both small: a move
+    b.qemu_ld(q, h.r[1], kMoUQ, 0);
+    b.ext32u(h.r[4], q);                       // a 64-bit load: kept
+    Label l = b.new_label();
+    b.set_label(l);
+    b.ext32u(h.r[5], w);                       // after a label: kept
+    b.exit_tb(0);
+    fold_constants(block);
+    EXPECT_EQ(print_block(block),
+              " qemu_ld_i64 tmp0,r1,ul,0\n"
+              " mov_i64 r2,tmp0\n"
+              " xor_i64 tmp2,tmp0,$0x7\n"
+              " mov_i64 r3,tmp2\n"
+              " qemu_ld_i64 tmp1,r1,uq,0\n"
+              " ext32u_i64 r4,tmp1\n"
+              " set_label $L0\n"
+              " ext32u_i64 r5,tmp0\n"
+              " exit_tb $0x0\n");
+}
+
 TEST_F(OptTest, CopyPropagation) {
     I64 t = b.temp_i64();
     b.mov(t, h.r[0]);
