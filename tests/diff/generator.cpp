@@ -37,6 +37,7 @@ public:
     Gen(uint64_t seed, const GenOptions& opt) : rng_(seed), opt_(opt), m64_(opt.mode64) {
         seq_.seed = seed;
         seq_.mode64 = opt.mode64;
+        seq_.fpu = opt.fpu;
     }
 
     Sequence run() {
@@ -106,6 +107,31 @@ private:
         if (r >= 8) rex_bit(1);
         b(static_cast<uint8_t>(base + (r & 7)));
     }
+    // SSE in 64-bit mode: a REX prefix (most of the time) between the
+    // mandatory prefix and 0F, so XMM8-15 and R8-R15 show up. W is random
+    // when `w_random` (the packed forms ignore it; MOVQ, CVTSI2SS, PEXTRQ,
+    // PINSRQ, CRC32, PCMPESTRI take 64-bit operands), forced by `w_force`.
+    // Takes no random numbers in 32-bit mode, so 32-bit sequences stay as
+    // they were (and the regression seeds keep their meaning).
+    void sse_rex(bool w_random = true, bool w_force = false) {
+        rex_at_ = -1;
+        if (!m64_ || (!w_force && rnd(4) == 0)) return;
+        rex_at_ = static_cast<long>(seq_.code.size());
+        b(w_force || (w_random && rnd(4) == 0) ? 0x48 : 0x40);
+    }
+    // An XMM register: XMM8-15 too when there is a REX prefix.
+    int xreg() { return static_cast<int>(rnd(rex_at_ >= 0 ? 16 : 8)); }
+    // `r` (drawn before the prefix), or XMM0-15 when there is a REX prefix.
+    int xreg_or(int r) { return rex_at_ >= 0 ? xreg() : r; }
+    // `g`, or R8-R15 too when there is a REX prefix.
+    int gpr_or(int g) { return rex_at_ >= 0 ? kFree64[rnd(13)] : g; }
+    // A register-register ModRM, REX.R and REX.B for registers 8-15.
+    void rr(int reg, int rm) {
+        if (reg >= 8) rex_bit(4);
+        if (rm >= 8) rex_bit(1);
+        b(static_cast<uint8_t>(0xc0 | (reg & 7) << 3 | (rm & 7)));
+    }
+
     // 16/32-bit operands (and 64-bit in 64-bit mode), with their prefixes.
     unsigned wide_size() {
         unsigned s = m64_ ? std::array<unsigned, 3>{2, 4, 8}[rnd(3)] : std::array<unsigned, 2>{2, 4}[rnd(2)];
@@ -734,7 +760,8 @@ private:
 
     // An in-buffer memory operand aligned to 16 bytes: [ebx + 16k].
     void aligned_mem(int reg) {
-        b(static_cast<uint8_t>(0x80 | (reg << 3) | 3));
+        if (reg >= 8) rex_bit(4);
+        b(static_cast<uint8_t>(0x80 | (reg & 7) << 3 | 3));
         d32(16 * rnd(200));
     }
 
@@ -818,7 +845,7 @@ private:
     // ModRM for an XMM (or MMX) reg and rm: register, or memory (aligned
     // unless `unaligned`).
     void xmm_operand(int reg, bool mem, bool unaligned) {
-        if (!mem) b(static_cast<uint8_t>(0xc0 | (reg << 3) | rnd(8)));
+        if (!mem) rr(reg, xreg());
         else if (unaligned) modrm(reg, 0, true, 16);
         else aligned_mem(reg);
     }
@@ -858,10 +885,11 @@ private:
                                                    (f.pfx == 0xf2 && f.op == 0xf0)));
         bool mem = coin() || (f.pfx == 0xf2 && f.op == 0xf0);   // LDDQU is memory only
         if (f.pfx) b(f.pfx);
+        sse_rex();
         b(0x0f);
         if (f.map == 2) b(0x38);
         b(f.op);
-        xmm_operand(static_cast<int>(rnd(8)), mem, unaligned);
+        xmm_operand(xreg(), mem, unaligned);
         if (f.map == 2 && f.op == 0x17) writes(ALL);   // PTEST
         note("sse %02x %d %02x %s", f.pfx, f.map, f.op, mem ? "mem" : "reg");
         return true;
@@ -874,14 +902,15 @@ private:
         if (pfx == 0xf2 && (op == 0x52 || op == 0x53)) op = 0x58;
         if (coin()) {   // COMISS/UCOMISS/COMISD/UCOMISD
             if (coin()) b(0x66);
+            sse_rex();
             b(0x0f); b(coin() ? 0x2e : 0x2f);
-            xmm_operand(static_cast<int>(rnd(8)), coin(), true);
+            xmm_operand(xreg(), coin(), true);
             writes(ALL);
             note("comis");
             return true;
         }
-        b(pfx); b(0x0f); b(op);
-        xmm_operand(static_cast<int>(rnd(8)), coin(), true);
+        b(pfx); sse_rex(); b(0x0f); b(op);
+        xmm_operand(xreg(), coin(), true);
         note("sse scalar %02x %02x", pfx, op);
         return true;
     }
@@ -889,41 +918,51 @@ private:
     bool sse_gpr() {
         int g = dest_reg(4);
         switch (rnd(9)) {
-        case 0: b(0x66); b(0x0f); b(0x6e); b(static_cast<uint8_t>(0xc0 | rnd(8) << 3 | any_reg())); note("movd x, r"); break;
-        case 1: b(0x66); b(0x0f); b(0x7e); b(static_cast<uint8_t>(0xc0 | rnd(8) << 3 | g)); note("movd r, x"); break;
-        case 2: b(0x66); b(0x0f); b(0xd7); b(static_cast<uint8_t>(0xc0 | g << 3 | rnd(8))); note("pmovmskb"); break;
-        case 3: b(coin() ? 0x66 : 0); if (seq_.code.back() == 0) seq_.code.pop_back();
-                b(0x0f); b(0x50); b(static_cast<uint8_t>(0xc0 | g << 3 | rnd(8))); note("movmskp"); break;
-        case 4: b(coin() ? 0xf3 : 0xf2); b(0x0f); b(static_cast<uint8_t>(0x2c + rnd(2)));
-                b(static_cast<uint8_t>(0xc0 | g << 3 | rnd(8))); note("cvt(t)s2si"); break;
-        case 5: b(coin() ? 0xf3 : 0xf2); b(0x0f); b(0x2a); modrm(static_cast<int>(rnd(8)), any_reg(), coin(), 4);
+        case 0: {   // MOVD/MOVQ xmm, r
+            b(0x66); sse_rex(); b(0x0f); b(0x6e);
+            int x = xreg();
+            rr(x, any_reg());
+            note("movd x, r");
+            break;
+        }
+        case 1: b(0x66); sse_rex(); b(0x0f); b(0x7e); g = gpr_or(g); rr(xreg(), g); note("movd r, x"); break;
+        case 2: b(0x66); sse_rex(); b(0x0f); b(0xd7); g = gpr_or(g); rr(g, xreg()); note("pmovmskb"); break;
+        case 3: if (coin()) b(0x66);
+                sse_rex(); b(0x0f); b(0x50); g = gpr_or(g); rr(g, xreg()); note("movmskp"); break;
+        case 4: b(coin() ? 0xf3 : 0xf2); sse_rex(); b(0x0f); b(static_cast<uint8_t>(0x2c + rnd(2)));
+                g = gpr_or(g); rr(g, xreg()); note("cvt(t)s2si"); break;
+        case 5: b(coin() ? 0xf3 : 0xf2); sse_rex(); b(0x0f); b(0x2a); modrm(xreg(), any_reg(), coin(), 4);
                 note("cvtsi2s"); break;
-        case 6:   // PEXTRB/W/D, EXTRACTPS to a register or memory
-            b(0x66); b(0x0f); b(0x3a); b(static_cast<uint8_t>(0x14 + rnd(4)));
-            modrm(static_cast<int>(rnd(8)), g, coin(), 4);
+        case 6:   // PEXTRB/W/D/Q, EXTRACTPS to a register or memory
+            b(0x66); sse_rex(); b(0x0f); b(0x3a); b(static_cast<uint8_t>(0x14 + rnd(4)));
+            g = gpr_or(g);
+            modrm(xreg(), g, coin(), 4);
             b(static_cast<uint8_t>(rnd(256)));
             note("pextr");
             break;
-        case 7:   // POPCNT (flags), CRC32 r32, r/m8|16|32
+        case 7:   // POPCNT (flags), CRC32 r32/r64, r/m8|16|32|64
             if (coin()) {
                 unsigned size = coin() ? 4 : 2;
+                if (m64_ && coin()) size = 8;
                 if (size == 2) b(0x66);
-                b(0xf3); b(0x0f); b(0xb8);
+                b(0xf3); sse_rex(false, size == 8); b(0x0f); b(0xb8);
                 modrm(dest_reg(size), any_reg(), coin(), size);
                 writes(ALL);
                 note("popcnt size%u", size);
             } else {
                 unsigned kind = rnd(3);
                 if (kind == 1) b(0x66);
-                b(0xf2); b(0x0f); b(0x38); b(kind == 0 ? 0xf0 : 0xf1);
-                modrm(g, kind == 0 ? kFreeByte[rnd(6)] : any_reg(), coin(), 4);
+                b(0xf2); sse_rex(); b(0x0f); b(0x38); b(kind == 0 ? 0xf0 : 0xf1);
+                g = gpr_or(g);
+                // Without REX, byte sources 4-7 are AH..BH; with one, SPL..DIL.
+                modrm(g, kind == 0 && rex_at_ < 0 ? kFreeByte[rnd(6)] : any_reg(), coin(), 4);
                 note("crc32 kind%u", kind);
             }
             break;
-        default:   // PINSRB/D, PINSRW
-            if (coin()) { b(0x66); b(0x0f); b(0x3a); b(coin() ? 0x20 : 0x22); }
-            else { b(0x66); b(0x0f); b(0xc4); }
-            modrm(static_cast<int>(rnd(8)), any_reg(), coin(), 4);
+        default:   // PINSRB/D/Q, PINSRW
+            if (coin()) { b(0x66); sse_rex(); b(0x0f); b(0x3a); b(coin() ? 0x20 : 0x22); }
+            else { b(0x66); sse_rex(); b(0x0f); b(0xc4); }
+            modrm(xreg(), any_reg(), coin(), 4);
             b(static_cast<uint8_t>(rnd(256)));
             note("pinsr");
             break;
@@ -943,10 +982,11 @@ private:
         bool scalar = ((f.pfx == 0xf3 || f.pfx == 0xf2) && f.op == 0xc2) || (f.map == 3 && (f.op == 0x0a || f.op == 0x0b || f.op == 0x21));
         bool strings = f.map == 3 && f.op >= 0x60;
         if (f.pfx) b(f.pfx);
+        sse_rex();
         b(0x0f);
         if (f.map == 3) b(0x3a);
         b(f.op);
-        xmm_operand(static_cast<int>(rnd(8)), coin(), scalar || strings);
+        xmm_operand(xreg(), coin(), scalar || strings);
         uint8_t imm = static_cast<uint8_t>(rnd(256));
         if (f.op == 0xc2 && f.map == 1) imm &= 7;
         b(imm);
@@ -955,7 +995,9 @@ private:
         return true;
     }
 
-    // New control words through the stack (all exceptions stay masked).
+    // New control words through the stack. x87 exceptions stay masked; some
+    // SIMD ones are unmasked only with simd_unmask (the host traps on them
+    // just as Mimic raises #XM, and the runner compares where).
     bool control_words() {
         int g = dest_reg(4);
         if (coin()) {
@@ -965,6 +1007,7 @@ private:
             note("fldcw %04x", cw);
         } else {
             uint32_t v = 0x1f80 | (rnd(4) << 13) | (coin() ? 0x40 : 0) | (coin() ? 0x8000 : 0);
+            if (opt_.simd_unmask && coin()) v &= ~unmask_bits();
             b(0x68); d32(v);
             b(0x0f); b(0xae); b(0x14); b(0x24);   // ldmxcsr (%esp)
             note("ldmxcsr %04x", v);
@@ -979,53 +1022,86 @@ private:
         return true;
     }
 
-    // Stores, shifts by immediate, MMX<->XMM moves and conversions, masked stores.
+    // Some of MXCSR's exception masks (bits 7-12), at least one.
+    uint32_t unmask_bits() {
+        uint32_t m = 0;
+        while (m == 0)
+            for (unsigned i = 7; i <= 12; ++i)
+                if (rnd(4) == 0) m |= 1u << i;
+        return m;
+    }
+
+    // Stores, shifts by immediate, MMX<->XMM moves and conversions, masked
+    // stores. REX (64-bit mode) only on forms with an XMM operand, and its
+    // R/B bits only for that operand: MMX registers ignore them.
     bool simd_misc() {
         int r = static_cast<int>(rnd(8));
         switch (rnd(8)) {
         case 0:   // MOVNTI, MOVNTPS, MOVNTDQ, MOVHPS/MOVLPS stores and loads
             switch (rnd(5)) {
-            case 0: b(0x0f); b(0xc3); modrm(any_reg(), 0, true, 4); note("movnti"); break;
-            case 1: b(0x0f); b(0x2b); aligned_mem(r); note("movntps"); break;
-            case 2: b(0x66); b(0x0f); b(0xe7); aligned_mem(r); note("movntdq"); break;
-            case 3: b(0x0f); b(static_cast<uint8_t>(0x12 + rnd(2) * 4 + rnd(2))); modrm(r, 0, true, 8); note("movl/hps"); break;
-            default: b(0x66); b(0x0f); b(0xd6); modrm(r, 0, true, 8); note("movq m64, x"); break;
+            case 0: sse_rex(); b(0x0f); b(0xc3); modrm(any_reg(), 0, true, 4); note("movnti"); break;
+            case 1: sse_rex(); r = xreg_or(r); b(0x0f); b(0x2b); aligned_mem(r); note("movntps"); break;
+            case 2: b(0x66); sse_rex(); r = xreg_or(r); b(0x0f); b(0xe7); aligned_mem(r); note("movntdq"); break;
+            case 3: sse_rex(); r = xreg_or(r);
+                    b(0x0f); b(static_cast<uint8_t>(0x12 + rnd(2) * 4 + rnd(2))); modrm(r, 0, true, 8); note("movl/hps"); break;
+            default: b(0x66); sse_rex(); r = xreg_or(r); b(0x0f); b(0xd6); modrm(r, 0, true, 8); note("movq m64, x"); break;
             }
             return true;
         case 1:   // PSRLW/PSRAW/PSLLW ... by immediate, MMX and XMM
         {
-            if (coin()) b(0x66);
+            bool x = coin();
+            if (x) { b(0x66); sse_rex(); }
             uint8_t op = static_cast<uint8_t>(0x71 + rnd(3));
             b(0x0f); b(op);
             int ext = op == 0x73 ? std::array<int, 2>{2, 6}[rnd(2)] : std::array<int, 3>{2, 4, 6}[rnd(3)];
-            b(static_cast<uint8_t>(0xc0 | (ext << 3) | rnd(8)));
+            rr(ext, x ? xreg() : static_cast<int>(rnd(8)));
             b(static_cast<uint8_t>(rnd(70)));
             note("shift imm");
             return true;
         }
-        case 2:   // MOVQ2DQ, MOVDQ2Q
-            b(coin() ? 0xf3 : 0xf2); b(0x0f); b(0xd6); b(static_cast<uint8_t>(0xc0 | r << 3 | rnd(8)));
+        case 2: {   // MOVQ2DQ xmm, mm; MOVDQ2Q mm, xmm
+            bool to_xmm = coin();
+            b(to_xmm ? 0xf3 : 0xf2); sse_rex(false); b(0x0f); b(0xd6);
+            if (to_xmm) rr(xreg_or(r), static_cast<int>(rnd(8)));
+            else rr(r, xreg());
             note("movq2dq/movdq2q");
             return true;
-        case 3:   // CVTPI2PS, CVTPI2PD, CVT(T)PS2PI, CVT(T)PD2PI
-            if (coin()) b(0x66);
-            b(0x0f); b(std::array<uint8_t, 3>{0x2a, 0x2c, 0x2d}[rnd(3)]);
-            b(static_cast<uint8_t>(0xc0 | r << 3 | rnd(8)));
+        }
+        case 3: {   // CVTPI2PS/PD xmm, mm; CVT(T)PS2PI/PD2PI mm, xmm
+            if (opt_.simd_unmask && !opt_.cvt_pi_unmasked) return false;   // see GenOptions
+            bool pd = coin();
+            uint8_t op = std::array<uint8_t, 3>{0x2a, 0x2c, 0x2d}[rnd(3)];
+            if (pd) b(0x66);
+            sse_rex(false);
+            b(0x0f); b(op);
+            if (op == 0x2a) rr(xreg_or(r), static_cast<int>(rnd(8)));
+            else rr(r, xreg());
             note("cvt pi");
             return true;
+        }
         case 4:   // PSHUFW, PEXTRW 0F C5, PALIGNR (MMX and XMM)
             switch (rnd(3)) {
             case 0: b(0x0f); b(0x70); modrm(r, static_cast<int>(rnd(8)), coin(), 8); break;
             case 1: b(0x0f); b(0xc5); b(static_cast<uint8_t>(0xc0 | dest_reg(4) << 3 | rnd(8))); break;
-            default: if (coin()) b(0x66); b(0x0f); b(0x3a); b(0x0f); b(static_cast<uint8_t>(0xc0 | r << 3 | rnd(8))); break;
+            default: {
+                bool x = coin();
+                if (x) { b(0x66); sse_rex(); }
+                b(0x0f); b(0x3a); b(0x0f);
+                r = xreg_or(r);
+                rr(r, x ? xreg() : static_cast<int>(rnd(8)));
+                break;
+            }
             }
             b(static_cast<uint8_t>(rnd(256)));
             note("pshufw/pextrw/palignr");
             return true;
         case 5: {   // MASKMOVQ / MASKMOVDQU to [edi] inside the buffer
             b(0x8d); b(0xbb); d32(16 * rnd(200));   // lea disp(%ebx), %edi
-            if (coin()) b(0x66);
-            b(0x0f); b(0xf7); b(static_cast<uint8_t>(0xc0 | r << 3 | rnd(8)));
+            bool x = coin();
+            if (x) { b(0x66); sse_rex(false); }
+            b(0x0f); b(0xf7);
+            r = xreg_or(r);
+            rr(r, x ? xreg() : static_cast<int>(rnd(8)));
             note("maskmov");
             return true;
         }
@@ -1035,7 +1111,7 @@ private:
             note("mmx-ext");
             return true;
         default:  // STMXCSR/LDMXCSR round trip through memory, FXSAVE of the state
-            b(0x0f); b(0xae); modrm(3, 0, true, 4);
+            sse_rex(false); b(0x0f); b(0xae); modrm(3, 0, true, 4);
             note("stmxcsr");
             return true;
         }
@@ -1072,6 +1148,7 @@ Sequence prefix(const Sequence& seq, size_t n) {
     Sequence p;
     p.seed = seq.seed;
     p.mode64 = seq.mode64;
+    p.fpu = seq.fpu;
     if (n == 0) return p;
     p.code.assign(seq.code.begin(), seq.code.begin() + static_cast<long>(seq.ends[n - 1]));
     p.listing.assign(seq.listing.begin(), seq.listing.begin() + static_cast<long>(n));
