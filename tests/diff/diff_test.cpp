@@ -124,7 +124,8 @@ void run_fpu(bool mode64) {
         bool host_ok = true;
         int vector = -1;
         ++ran;
-        const GenOptions opt = fpu_options(seed, mode64, length);
+        GenOptions opt = fpu_options(seed, mode64, length);
+        opt.cvt_pi_unmasked = true;
         std::string r = check_seed(seed, opt, host_ok, &vector);
         if (!host_ok && seed == first) GTEST_SKIP() << "the host cannot run this code here: " << r;
         unmasked += opt.simd_unmask;
@@ -248,12 +249,11 @@ void check_fpu_seeds(std::initializer_list<std::pair<bool, uint64_t>> seeds, boo
     }
 }
 
-// CVT(T)PS2PI, CVT(T)PD2PI and CVTPI2PS that stop with #XM: the host has
-// made the x87->MMX transition (FSW.TOP = 0, every tag valid) before the
-// exception, Mimic has not; MXCSR, XMM, GPRs and memory agree. Seed 960 is
-// the single instruction CVTTPD2PI mm4, xmm2 (32-bit) / mm4, xmm8 (64-bit).
-// Once fixed, enable this and drop GenOptions::cvt_pi_unmasked.
-TEST(X86Diff, DISABLED_FpuCvtPiXmRegressions) {
+// CVT(T)PS2PI, CVT(T)PD2PI and CVTPI2PS that stop with #XM have made the
+// x87->MMX transition (FSW.TOP = 0, every tag valid) before the exception,
+// as the host does. Seed 960 is the single instruction CVTTPD2PI mm4, xmm2
+// (32-bit) / mm4, xmm8 (64-bit).
+TEST(X86Diff, FpuCvtPiXmRegressions) {
     check_fpu_seeds({{false, 156}, {false, 960}, {false, 1112}, {true, 800}, {true, 960}, {true, 1172}}, true);
 }
 

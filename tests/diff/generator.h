@@ -50,11 +50,10 @@ struct GenOptions {
     // Some SIMD exceptions unmasked: in the initial MXCSR (runner.cpp) and
     // in some LDMXCSR values, so SSE arithmetic may stop with #XM.
     bool simd_unmask = false;
-    // With simd_unmask: also emit CVT(T)PS2PI, CVT(T)PD2PI and CVTPI2PS,
-    // which Mimic gets wrong when they raise #XM (the host switches the x87
-    // to MMX mode, TOP = 0 and every tag valid, before the exception; Mimic
-    // does not). Off until that is fixed; X86Diff.DISABLED_FpuXmRegressions
-    // turns it on.
+    // With simd_unmask: also emit CVT(T)PS2PI, CVT(T)PD2PI and CVTPI2PS
+    // (which once got the x87->MMX transition wrong on #XM). The random
+    // runs turn it on; the seeds of the DISABLED_ regressions were found
+    // with it off, and keep their sequences so.
     bool cvt_pi_unmasked = false;
 };
 

@@ -302,6 +302,17 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
             // (invalid, denormal, divide) hide the later ones.
             const uint32_t pre = raised & 0x7;
             f.mxcsr |= (unmasked & 0x7) ? pre : raised;
+            // An instruction on MMX registers has switched the x87 to MMX
+            // mode (TOP 0, every register valid) before it faults.
+            if (op.kind == HostOpKind::kMmx) {
+                // st[] is in stack order: ST(i) is physical register TOP + i.
+                const unsigned top = (f.fsw >> kFswTopShift) & 7;
+                uint8_t phys[8][16];
+                for (unsigned i = 0; i < 8; ++i) std::memcpy(phys[(top + i) & 7], f.st[i], 16);
+                std::memcpy(f.st, phys, sizeof phys);
+                f.fsw &= static_cast<uint16_t>(~(7u << kFswTopShift));
+                f.ftw = 0xff;
+            }
             raise_exception(env, (env->cr[4] & kCr4OSXMMEXCPT) ? kExcXM : kExcUD, ra);
         }
     }
