@@ -152,13 +152,24 @@ void Emitter::guest_store(const Inst& inst) {
     const MemOp m = get_memop(oi);
     const unsigned size = memop_size(m);
     ra_.sync_globals();
-    const int val = ra_.use(inst.in(0));
+    // A constant little-endian value is stored as an immediate; the slow
+    // path gets it in a register of its own.
+    const bool imm = ra_.is_imm32(inst.in(0)) && !(m & kMoBigEndian);
+    const uint64_t imm_value = imm ? ra_.const_value(inst.in(0)) : 0;
+    const int val = imm ? -1 : ra_.use(inst.in(0));
     const int addr = ra_.use(inst.in(1));
     const std::vector<int> saved = ra_.live_caller_saved();
     Xbyak::Label start, slow, after;
     gen_.L(start);
     tlb_lookup(addr, m, get_mmu_idx(oi), true, slow);
-    if (m & kMoBigEndian) {
+    if (imm) {
+        switch (size) {
+        case 1: gen_.mov(byte[Reg64(kScratch1)], static_cast<uint8_t>(imm_value)); break;
+        case 2: gen_.mov(word[Reg64(kScratch1)], static_cast<uint16_t>(imm_value)); break;
+        case 4: gen_.mov(dword[Reg64(kScratch1)], static_cast<uint32_t>(imm_value)); break;
+        default: gen_.mov(qword[Reg64(kScratch1)], imm_value); break;   // sign-extended imm32
+        }
+    } else if (m & kMoBigEndian) {
         gen_.mov(Reg64(kScratch0), Reg64(val));
         swap_bytes(gen_, kScratch0, size);
         gen_.mov(sized(Reg64(kScratch1), size), Reg64(kScratch0).changeBit(size * 8));
@@ -168,11 +179,12 @@ void Emitter::guest_store(const Inst& inst) {
     gen_.L(after);
 
     // Slow path: store_slow(env, vaddr, value, memop, mmu_idx, retaddr).
-    slow_paths_.push_back([this, saved, addr, val, m, oi, start, slow, after]() mutable {
+    slow_paths_.push_back([this, saved, addr, val, imm_value, m, oi, start, slow, after]() mutable {
         gen_.L(slow);
         const int pad = save_regs(gen_, saved);
         gen_.mov(Reg64(kScratch0), Reg64(addr));
-        gen_.mov(Reg64(kScratch1), Reg64(val));
+        if (val >= 0) gen_.mov(Reg64(kScratch1), Reg64(val));
+        else gen_.mov(Reg64(kScratch1), imm_value);
         gen_.mov(rdi, Reg64(kEnvReg));
         gen_.mov(rsi, Reg64(kScratch0));
         gen_.mov(rdx, Reg64(kScratch1));

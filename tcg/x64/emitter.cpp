@@ -11,11 +11,39 @@ Emitter::Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock
 void Emitter::emit_block() {
     for (size_t i = 0; i < block_.insts.size(); ++i) {
         ra_.set_position(i);
-        emit(block_.insts[i]);
+        if (i + 1 < block_.insts.size() && emit_env_compare_branch(block_.insts[i], block_.insts[i + 1])) {
+            ++i;
+        } else {
+            emit(block_.insts[i]);
+        }
         ra_.end_op();
     }
     close_group();
     for (const auto& emit_slow_path : slow_paths_) emit_slow_path();
+}
+
+// ld t, [env + off]; brcond t, imm, cond, L with t dying there (the check
+// for exit requests that starts every block): one cmp with memory.
+bool Emitter::emit_env_compare_branch(const Inst& ld, const Inst& br) {
+    if ((ld.op != Opcode::ld_i32 && ld.op != Opcode::ld_i64) || (br.op != Opcode::brcond_i32 && br.op != Opcode::brcond_i64))
+        return false;
+    const MemOp m = static_cast<MemOp>(ld.cst(1));
+    const Cond c = static_cast<Cond>(br.cst(0));
+    const unsigned size = memop_size(m);
+    // The load must fill the whole value (4 bytes for I32, 8 for I64).
+    if (size != (ld.op == Opcode::ld_i32 ? 4u : 8u)) return false;
+    if (br.in(0) != ld.out(0) || !br.is_dead(0) || !ra_.is_imm32(br.in(1)) ||
+        c == Cond::TstEq || c == Cond::TstNe || open_group_)
+        return false;
+    const int32_t off = static_cast<int32_t>(ld.cst(0));
+    const uint32_t v = static_cast<uint32_t>(ra_.const_value(br.in(1)));
+    const Xbyak::Reg64 env(kEnvReg);
+    if (size == 4) gen_.cmp(Xbyak::util::dword[env + off], v);
+    else gen_.cmp(Xbyak::util::qword[env + off], v);
+    ra_.set_position(ra_.position() + 1);
+    ra_.save_all(true);   // stores only: the flags survive
+    jump_cc(c, labels_[br.cst(1)]);
+    return true;
 }
 
 void Emitter::close_group() {

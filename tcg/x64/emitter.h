@@ -35,6 +35,7 @@ private:
     bool emit_branch(const Inst& inst);
     void emit_call(const Inst& inst);
     void emit_host_code(const Inst& inst);
+    bool emit_env_compare_branch(const Inst& ld, const Inst& br);
     // Ends the open HostCode group (emits its leave code).
     void close_group();
 

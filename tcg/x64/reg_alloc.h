@@ -56,6 +56,7 @@ public:
     void end_op() { locked_ = 0; }
     // The index of the instruction being emitted (for save_all).
     void set_position(size_t i) { pos_ = i; }
+    size_t position() const { return pos_; }
 
     // Global t = constant v stored straight to its env slot (v fits a
     // sign-extended imm32, or t is I32); any register holding it is dropped.

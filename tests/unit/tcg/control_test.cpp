@@ -234,6 +234,36 @@ TEST_F(ControlTest, HostCodeGroupsShareEnterAndLeave) {
     EXPECT_EQ(g_side_effects, 1);
 }
 
+// An env load that only feeds a branch on a constant becomes one compare
+// with memory: both widths, signed conditions, negative immediates.
+TEST_F(ControlTest, BranchOnEnvLoad) {
+    const int32_t s = offsetof(FakeCpu, scratch);
+    for (uint64_t v : {uint64_t{5}, uint64_t{7}, ~uint64_t{0}, uint64_t{0x100000005}, uint64_t{1} << 63}) {
+        Block block(h.g);
+        Builder b(block);
+        Label l32 = b.new_label(), l64 = b.new_label(), done = b.new_label();
+        I32 w = b.temp_i32();
+        b.ld(w, s, kMo32);
+        b.brcond(Cond::Ne, w, 5u, l32);
+        b.movi(h.r[0], 1);
+        b.set_label(l32);
+        I64 q = b.temp_i64();
+        b.ld(q, s, kMo64);
+        b.brcond(Cond::Lt, q, ~uint64_t{0}, l64);   // signed: below -1
+        b.movi(h.r[1], 1);
+        b.br(done);
+        b.set_label(l64);
+        b.movi(h.r[1], 2);
+        b.set_label(done);
+        b.exit_tb(0);
+        FakeCpu cpu;
+        cpu.scratch[0] = v;
+        FakeCpu out = run_both(block, cpu);
+        EXPECT_EQ(out.r[0], static_cast<uint32_t>(v) == 5 ? 1u : 0u) << v;
+        EXPECT_EQ(out.r[1], static_cast<int64_t>(v) < -1 ? 2u : 1u) << v;
+    }
+}
+
 TEST_F(ControlTest, EnvLoadsAndStores) {
     Block block(h.g);
     Builder b(block);
