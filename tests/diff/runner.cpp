@@ -179,7 +179,10 @@ Machine& machine(TcgBackend backend) {
 // would take SIGFPE otherwise), random precision and rounding control,
 // random TOP and tags, register values mixing ordinary numbers with zeros,
 // infinities, NaNs and denormals.
-void random_fpu_state(std::mt19937_64& rng, uint8_t* img) {
+// The control part of an FXSAVE image, cleared first: x87 exceptions
+// masked, random precision, rounding, TOP and tags; returns an MXCSR with
+// every exception masked and random rounding and DAZ/FTZ (not yet stored).
+uint32_t random_fpu_controls(std::mt19937_64& rng, uint8_t* img) {
     std::memset(img, 0, 512);
     auto put16 = [&](unsigned at, uint16_t v) { std::memcpy(img + at, &v, 2); };
     put16(0, static_cast<uint16_t>(0x7f | ((rng() % 4) << 8) | ((rng() % 4) << 10)));   // FCW
@@ -188,6 +191,11 @@ void random_fpu_state(std::mt19937_64& rng, uint8_t* img) {
     uint32_t mxcsr = 0x1f80 | static_cast<uint32_t>((rng() % 4) << 13);
     if (rng() % 4 == 0) mxcsr |= 0x40;     // DAZ
     if (rng() % 4 == 0) mxcsr |= 0x8000;   // FTZ
+    return mxcsr;
+}
+
+void random_fpu_state(std::mt19937_64& rng, uint8_t* img) {
+    const uint32_t mxcsr = random_fpu_controls(rng, img);
     std::memcpy(img + 24, &mxcsr, 4);
     for (int i = 0; i < 8; ++i) {
         uint8_t* r = img + 32 + 16 * i;
@@ -337,14 +345,7 @@ void special_f80(std::mt19937_64& rng, uint8_t* r) {
 // ordinary numbers with special ones. x87 exceptions stay masked; SIMD
 // ones are unmasked at random with `unmask` (at least one of them).
 void special_fpu_state(std::mt19937_64& rng, uint8_t* img, bool mode64, bool unmask) {
-    std::memset(img, 0, 512);
-    auto put16 = [&](unsigned at, uint16_t v) { std::memcpy(img + at, &v, 2); };
-    put16(0, static_cast<uint16_t>(0x7f | ((rng() % 4) << 8) | ((rng() % 4) << 10)));   // FCW
-    put16(2, static_cast<uint16_t>((rng() % 8) << 11));                                  // FSW: TOP
-    img[4] = rng() % 3 ? 0xff : static_cast<uint8_t>(rng());                            // abridged tags
-    uint32_t mxcsr = 0x1f80 | static_cast<uint32_t>((rng() % 4) << 13);
-    if (rng() % 4 == 0) mxcsr |= 0x40;                               // DAZ
-    if (rng() % 4 == 0) mxcsr |= 0x8000;                             // FTZ
+    uint32_t mxcsr = random_fpu_controls(rng, img);
     if (rng() % 4 == 0) mxcsr |= static_cast<uint32_t>(rng() & 0x3f);   // sticky flags
     if (unmask) {
         uint32_t m = 0;
