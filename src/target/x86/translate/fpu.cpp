@@ -76,17 +76,28 @@ I64 next_quad(Dc& dc, I64 addr) {
     return hi;
 }
 
+// Loads 16 bytes of guest memory to env + `to`; both halves are read
+// before anything is written, so a fault leaves env alone.
+void load_quads(Dc& dc, I64 addr, int32_t to, bool aligned) {
+    tcg::Builder& b = dc.b;
+    I64 lo = b.temp_i64(), hi = b.temp_i64();
+    b.qemu_ld(lo, addr, sse_memop(dc, tcg::kMo64, aligned), dc.mmu_idx);
+    b.qemu_ld(hi, next_quad(dc, addr), sse_memop(dc, tcg::kMo64, false), dc.mmu_idx);
+    b.st(lo, to, tcg::kMo64);
+    b.st(hi, to + 8, tcg::kMo64);
+}
+
 void load_scratch(Dc& dc, const InlineSse& s, I64 addr) {
     tcg::Builder& b = dc.b;
     const unsigned size = s.mem_size;
-    const tcg::MemOp first = size == 16 ? tcg::kMo64 : static_cast<tcg::MemOp>(__builtin_ctz(size));
-    I64 v = b.temp_i64();
-    b.qemu_ld(v, addr, sse_memop(dc, first, s.aligned), dc.mmu_idx);
-    b.st(v, kScratchMem, first);
     if (size == 16) {
-        b.qemu_ld(v, next_quad(dc, addr), sse_memop(dc, tcg::kMo64, false), dc.mmu_idx);
-        b.st(v, kScratchMem + 8, tcg::kMo64);
+        load_quads(dc, addr, kScratchMem, s.aligned);
+        return;
     }
+    const auto mo = static_cast<tcg::MemOp>(__builtin_ctz(size));
+    I64 v = b.temp_i64();
+    b.qemu_ld(v, addr, sse_memop(dc, mo, s.aligned), dc.mmu_idx);
+    b.st(v, kScratchMem, mo);
 }
 
 // Stores the 16 bytes at env + `from` to guest memory.
@@ -164,18 +175,22 @@ bool translate_sse_move(Dc& dc, const HostOp& op) {
         }
         return true;
     }
-    I64 lo = b.temp_i64(), hi = b.temp_i64();
-    if (from_mem) {
-        b.qemu_ld(lo, addr, sse_memop(dc, bytes == 16 ? tcg::kMo64 : part, op.aligned), dc.mmu_idx);
-        if (bytes == 16) b.qemu_ld(hi, next_quad(dc, addr), sse_memop(dc, tcg::kMo64, false), dc.mmu_idx);
-    } else {
-        b.ld(lo, src, bytes == 16 ? tcg::kMo64 : part);
-        if (bytes == 16) b.ld(hi, src + 8, tcg::kMo64);
-    }
     if (bytes == 16) {
-        b.st(lo, dst, tcg::kMo64);
-        b.st(hi, dst + 8, tcg::kMo64);
-    } else if (zero_rest) {
+        if (from_mem) {
+            load_quads(dc, addr, dst, op.aligned);
+        } else {
+            I64 lo = b.temp_i64(), hi = b.temp_i64();
+            b.ld(lo, src, tcg::kMo64);
+            b.ld(hi, src + 8, tcg::kMo64);
+            b.st(lo, dst, tcg::kMo64);
+            b.st(hi, dst + 8, tcg::kMo64);
+        }
+        return true;
+    }
+    I64 lo = b.temp_i64();
+    if (from_mem) b.qemu_ld(lo, addr, sse_memop(dc, part, op.aligned), dc.mmu_idx);
+    else b.ld(lo, src, part);
+    if (zero_rest) {
         b.st(lo, dst, tcg::kMo64);   // zero-extended from 4 bytes for MOVSS/MOVD
         b.st(b.const_i64(0), dst + 8, tcg::kMo64);
     } else {
