@@ -163,12 +163,7 @@ void Emitter::guest_store(const Inst& inst) {
     gen_.L(start);
     tlb_lookup(addr, m, get_mmu_idx(oi), true, slow);
     if (imm) {
-        switch (size) {
-        case 1: gen_.mov(byte[Reg64(kScratch1)], static_cast<uint8_t>(imm_value)); break;
-        case 2: gen_.mov(word[Reg64(kScratch1)], static_cast<uint16_t>(imm_value)); break;
-        case 4: gen_.mov(dword[Reg64(kScratch1)], static_cast<uint32_t>(imm_value)); break;
-        default: gen_.mov(qword[Reg64(kScratch1)], imm_value); break;   // sign-extended imm32
-        }
+        store_imm(gen_, Reg64(kScratch1), size, imm_value);
     } else if (m & kMoBigEndian) {
         gen_.mov(Reg64(kScratch0), Reg64(val));
         swap_bytes(gen_, kScratch0, size);
@@ -217,11 +212,8 @@ bool Emitter::emit_memory(const Inst& inst) {
         const int32_t off = static_cast<int32_t>(inst.cst(0));
         const unsigned size = memop_size(m);
         const uint32_t v = inst.in(0);
-        if (ra_.is_const(v) && size == 4) {
-            gen_.mov(dword[Reg64(kEnvReg) + off], static_cast<uint32_t>(ra_.const_value(v)));
-        } else if (ra_.is_imm32(v) && size == 8) {
-            // mov qword sign-extends its imm32; xbyak wants the 64-bit value.
-            gen_.mov(qword[Reg64(kEnvReg) + off], static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(ra_.const_value(v)))));
+        if ((ra_.is_const(v) && size == 4) || (ra_.is_imm32(v) && size == 8)) {
+            store_imm(gen_, Reg64(kEnvReg) + off, size, ra_.const_value(v));
         } else {
             const int v = ra_.use(inst.in(0));
             gen_.mov(sized(Reg64(kEnvReg) + off, size), Reg64(v).changeBit(size * 8));

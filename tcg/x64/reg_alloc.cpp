@@ -174,16 +174,20 @@ void RegAlloc::bind_output(const Inst& inst, int k, int reg) {
     reg_temp_[reg] = static_cast<int>(t);
 }
 
+void store_imm(CodeGenerator& gen, const RegExp& at, unsigned size, uint64_t v) {
+    switch (size) {
+    case 1: gen.mov(byte[at], static_cast<uint8_t>(v)); break;
+    case 2: gen.mov(word[at], static_cast<uint16_t>(v)); break;
+    case 4: gen.mov(dword[at], static_cast<uint32_t>(v)); break;
+    default: gen.mov(qword[at], v); break;   // xbyak takes the 64-bit value it sign-extends to
+    }
+}
+
 void RegAlloc::store_const_global(uint32_t t, uint64_t v) {
     State& s = state_[t];
     if (s.reg >= 0) free_reg(s.reg);
     s.dirty = false;
-    if (block_.temps[t].type == Type::I32) {
-        gen_.mov(dword[Reg64(kEnvReg) + block_.temps[t].offset], static_cast<uint32_t>(v));
-    } else {
-        // mov qword sign-extends its imm32; xbyak wants the 64-bit value.
-        gen_.mov(qword[Reg64(kEnvReg) + block_.temps[t].offset], v);
-    }
+    store_imm(gen_, Reg64(kEnvReg) + block_.temps[t].offset, block_.temps[t].type == Type::I32 ? 4 : 8, v);
 }
 
 void RegAlloc::sync_globals() {

@@ -32,6 +32,10 @@ inline bool is_caller_saved(int r) {
            r == Xbyak::Operand::RSI || r == Xbyak::Operand::RDI || (r >= Xbyak::Operand::R8 && r <= Xbyak::Operand::R11);
 }
 
+// Stores constant v as `size` bytes at `at`. An 8-byte store takes v as a
+// sign-extended imm32: the caller checks that it fits (RegAlloc::is_imm32).
+void store_imm(Xbyak::CodeGenerator& gen, const Xbyak::RegExp& at, unsigned size, uint64_t v);
+
 class RegAlloc {
 public:
     RegAlloc(Xbyak::CodeGenerator& gen, const Block& block);
