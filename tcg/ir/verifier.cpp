@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "mimic/tcg/printer.h"
+#include "mimic/tcg/tlb.h"
 #include "mimic/util/error.h"
 
 namespace mimic::tcg {
@@ -152,7 +153,7 @@ private:
                           inst.op == Opcode::st_i64;
         MemOp m = env_access ? static_cast<MemOp>(v) : get_memop(static_cast<MemOpIdx>(v));
         if (!memop_valid(m)) error(i, inst, "bad memop 0x{:x}", m);
-        if (!env_access && get_mmu_idx(static_cast<MemOpIdx>(v)) >= 8) {
+        if (!env_access && get_mmu_idx(static_cast<MemOpIdx>(v)) >= kNumMmuModes) {
             error(i, inst, "bad mmu index {}", get_mmu_idx(static_cast<MemOpIdx>(v)));
         }
         // The value temp is the first operand (output for loads, input for stores).

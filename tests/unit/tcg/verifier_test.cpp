@@ -76,6 +76,16 @@ TEST_F(VerifierTest, RejectsBadConstants) {
     EXPECT_EQ(errors[4], "op 4 (ld_i32): env offset 0 overlaps global r0");
 }
 
+// Every MMU index names a table of the softmmu TLB.
+TEST_F(VerifierTest, RejectsMmuIndexWithoutTlb) {
+    b.qemu_ld(h.r[0], h.r[1], kMo64, kNumMmuModes - 1);
+    b.qemu_ld(h.r[0], h.r[1], kMo64, kNumMmuModes);
+    b.exit_tb(0);
+    auto errors = verify(block);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], fmt::format("op 1 (qemu_ld_i64): bad mmu index {}", kNumMmuModes));
+}
+
 TEST_F(VerifierTest, RejectsBadCall) {
     static const Helper kNull{nullptr, "null", 0};
     b.call(kNull, {h.r[0]});
