@@ -142,7 +142,8 @@ const InlineSse* inline_sse_for(const DecodedInsn& insn, const HostOp& op) {
     const unsigned guest_rm = (insn.modrm & 7) | ((insn.rex & 1) << 3);
 
     InlineSse s;
-    s.code.name = "sse";
+    // Only 0F-map instructions with a ModRM byte are re-encoded here.
+    if (!insn.has_modrm || insn.map == 0) return nullptr;
     // Which fields hold XMM registers, which one is the destination.
     bool reg_xmm = false, rm_xmm = false, reg_is_ext = true;
     Field dest = Field::kNone;
@@ -154,7 +155,6 @@ const InlineSse* inline_sse_for(const DecodedInsn& insn, const HostOp& op) {
         if (o.kind == OperandKind::kReg && o.reg.cls == RegClass::kXmm) (f == Field::kReg ? reg_xmm : rm_xmm) = true;
         if (i == 0) dest = f;
     }
-    if (!insn.has_modrm) return nullptr;
     if (reads_only(m)) dest = Field::kNone;
     s.reg_gpr = op.reg_gpr;
     s.rm_gpr = op.rm_gpr;
@@ -218,7 +218,6 @@ const InlineSse* inline_sse_for(const DecodedInsn& insn, const HostOp& op) {
         insn_bytes.push_back(0x0f);
         if (insn.map == 2) insn_bytes.push_back(0x38);
         if (insn.map == 3) insn_bytes.push_back(0x3a);
-        if (insn.map == 0) return nullptr;
         insn_bytes.push_back(insn.opcode);
         insn_bytes.push_back(modrm);
         if (mem) {
