@@ -33,16 +33,6 @@ bool reads_all_globals(const Inst& inst) {
     return false;
 }
 
-bool has_backward_branch(const Block& block) {
-    std::vector<bool> seen(block.num_labels, false);
-    for (const Inst& inst : block.insts) {
-        if (inst.op == Opcode::set_label) seen[inst.cst(0)] = true;
-        else if (inst.op == Opcode::br && seen[inst.cst(0)]) return true;
-        else if ((inst.op == Opcode::brcond_i32 || inst.op == Opcode::brcond_i64) && seen[inst.cst(1)]) return true;
-    }
-    return false;
-}
-
 }  // namespace
 
 bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& removable) {
@@ -56,7 +46,7 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
     // Without backward branches every label is seen (walking backward)
     // before the branches to it: one pass is exact, and it may drop dead
     // instructions as it goes.
-    const bool loops = has_backward_branch(block);
+    const bool loops = block.has_backward_branch();
     const bool remove = removable && !loops;
     std::vector<bool> removed(remove ? block.insts.size() : 0, false);
     bool any_removed = false;

@@ -17,16 +17,15 @@ constexpr int kAllocOrder[] = {Operand::RBX, Operand::RBP, Operand::R12, Operand
 }  // namespace
 
 RegAlloc::RegAlloc(CodeGenerator& gen, const Block& block)
-    : gen_(gen), block_(block), state_(block.temps.size()), last_read_(block.temps.size(), 0) {
+    : gen_(gen),
+      block_(block),
+      state_(block.temps.size()),
+      last_read_(block.temps.size(), 0),
+      loops_(block.has_backward_branch()) {
     for (int& r : reg_temp_) r = -1;
-    std::vector<bool> label_seen(block.num_labels, false);
     for (size_t i = 0; i < block.insts.size(); ++i) {
         const Inst& inst = block.insts[i];
         for (int k = 0; k < inst.n_in; ++k) last_read_[inst.in(k)] = static_cast<uint32_t>(i);
-        const OpInfo& info = op_info(inst.op);
-        if (inst.op == Opcode::set_label) label_seen[inst.cst(0)] = true;
-        else if (info.consts.find('L') != std::string_view::npos && label_seen[inst.cst(info.consts.find('L'))])
-            loops_ = true;
     }
 }
 

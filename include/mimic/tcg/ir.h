@@ -139,6 +139,8 @@ public:
     Label new_label() { return Label{num_labels++}; }
 
     const TempInfo& temp(uint32_t idx) const { return temps[idx]; }
+    // Whether a branch goes to a label set before it (the block loops).
+    bool has_backward_branch() const;
     bool is_const(uint32_t idx) const { return temps[idx].kind == TempKind::Const; }
     bool is_global(uint32_t idx) const { return temps[idx].kind == TempKind::Global; }
 
