@@ -212,11 +212,11 @@ uint64_t access_page(CpuState* env, uint64_t vaddr, uint64_t value, unsigned siz
 
 // Long mode: a non-canonical linear address faults before any page walk
 // (#GP(0); the slow paths raise #SS(0) for stack accesses first).
-void check_canonical(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t retaddr) {
+void check_canonical(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t retaddr, int vector = kExcGP) {
     if (!(env->efer & kEferLMA)) return;
     if (!is_canonical(vaddr) || !is_canonical(vaddr + size - 1)) {
         MIMIC_LOG(log::kGuestErrors, "x86: non-canonical address {:#x}\n", vaddr);
-        raise_exception_err(env, kExcGP, 0, retaddr);
+        raise_exception_err(env, vector, 0, retaddr);
     }
 }
 
@@ -271,9 +271,7 @@ namespace {
 // The front end asks for alignment only while alignment checking is on
 // (kHfAc): a misaligned access is then #AC(0), a fault.
 void check_stack_canonical(CpuState* env, uint64_t vaddr, uint32_t memop, uintptr_t retaddr) {
-    const unsigned size = tcg::memop_size(memop);
-    if ((memop & kMoStack) && (env->efer & kEferLMA) && (!is_canonical(vaddr) || !is_canonical(vaddr + size - 1)))
-        raise_exception_err(env, kExcSS, 0, retaddr);
+    if (memop & kMoStack) check_canonical(env, vaddr, tcg::memop_size(memop), retaddr, kExcSS);
 }
 
 void check_alignment(CpuState* env, uint64_t vaddr, uint32_t memop, uintptr_t retaddr) {
