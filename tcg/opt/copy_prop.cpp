@@ -63,8 +63,46 @@ private:
     std::vector<uint32_t> active_;
 };
 
+bool is_self_move(const Inst& inst) {
+    return (inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && inst.out(0) == inst.in(0);
+}
+
+// `t = op ...; g = t` becomes `g = op ...; t = g` for a global g: copy
+// propagation then reads g where t was read, and t's copy dies, so the
+// back end computes the result where it goes instead of moving it there.
+// Only for adjacent instructions (self-moves, which constant folding
+// leaves of masks like `and t, t, -1`, do not count): nothing between can
+// see g early.
+bool compute_into_globals(Block& b) {
+    bool changed = false;
+    for (size_t i = 0; i + 1 < b.insts.size(); ++i) {
+        Inst& op = b.insts[i];
+        if (op.n_out != 1 || !(op_info(op.op).flags & kPure) || op.op == Opcode::mov_i32 || op.op == Opcode::mov_i64)
+            continue;
+        const uint32_t t = op.out(0);
+        if (b.temps[t].kind != TempKind::Normal) continue;
+        size_t j = i + 1;
+        while (j < b.insts.size() && is_self_move(b.insts[j]) && b.insts[j].out(0) == t) ++j;
+        if (j == b.insts.size()) break;
+        Inst& mov = b.insts[j];
+        if ((mov.op != Opcode::mov_i32 && mov.op != Opcode::mov_i64) || mov.in(0) != t) continue;
+        const uint32_t g = mov.out(0);
+        if (!b.is_global(g)) continue;
+        op.args[0] = g;
+        for (size_t k = i + 1; k < j; ++k) b.insts[k].args[0] = b.insts[k].args[1] = g;
+        mov.args[0] = t;
+        mov.args[1] = g;
+        changed = true;
+    }
+    return changed;
+}
+
 }  // namespace
 
-void propagate_copies(Block& block) { CopyProp(block).run(); }
+void propagate_copies(Block& block) {
+    CopyProp(block).run();
+    // The pattern shows up once copies are propagated.
+    if (compute_into_globals(block)) CopyProp(block).run();
+}
 
 }  // namespace mimic::tcg

@@ -24,7 +24,7 @@ void Emitter::binary_alu(const Inst& inst, Alu op) {
     // imul has no imm form with the same operand shape; keep it in registers.
     const bool imm = ra_.is_imm32(b) && op != Alu::Mul;
     const int rb = imm ? -1 : ra_.use(b);
-    const int d = ra_.reuse_or_alloc(inst, 0);
+    const int d = ra_.output_reg(inst, 0);
     const Reg rd = reg(d, t);
     if (d != a) gen_.mov(rd, reg(a, t));
     if (imm) {
@@ -62,7 +62,7 @@ void Emitter::shift(const Inst& inst) {
         ra_.load_to(Operand::RCX, b);
     }
     const int a = ra_.use(inst.in(0));
-    const int d = ra_.reuse_or_alloc(inst, 0);
+    const int d = ra_.output_reg(inst, 0);
     const Reg rd = reg(d, t);
     if (d != a) gen_.mov(rd, reg(a, t));
     const uint8_t n = static_cast<uint8_t>(ra_.const_value(b) & (bits - 1));
@@ -128,7 +128,7 @@ void Emitter::unary(const Inst& inst) {
         return;
     }
     const int a = ra_.use(inst.in(0));
-    const int d = ra_.reuse_or_alloc(inst, 0);
+    const int d = ra_.output_reg(inst, 0);
     const Reg64 a64(a), d64(d);
     const Reg32 a32(a), d32(d);
     switch (inst.op) {
@@ -200,7 +200,7 @@ void Emitter::bitfield(const Inst& inst) {
     }
     // extract: move the field to the top, then shift it down.
     const int a = ra_.use(inst.in(0));
-    const int d = ra_.reuse_or_alloc(inst, 0);
+    const int d = ra_.output_reg(inst, 0);
     const Reg rd = reg(d, t);
     if (d != a) gen_.mov(rd, reg(a, t));
     const unsigned up = bits - pos - len;
@@ -272,7 +272,7 @@ bool Emitter::emit_arith(const Inst& inst) {
         const Type t = out_type(inst);
         const int a = ra_.use(inst.in(0));
         ra_.load_to(kScratch0, inst.in(1));
-        const int d = ra_.reuse_or_alloc(inst, 0);
+        const int d = ra_.output_reg(inst, 0);
         gen_.not_(reg(kScratch0, t));
         if (d != a) gen_.mov(reg(d, t), reg(a, t));
         gen_.and_(reg(d, t), reg(kScratch0, t));
@@ -332,7 +332,7 @@ bool Emitter::emit_arith(const Inst& inst) {
     case Opcode::setcond_i32: case Opcode::setcond_i64: {
         const Cond c = static_cast<Cond>(inst.cst(0));
         compare(inst);
-        const int d = ra_.reuse_or_alloc(inst, 0);
+        const int d = ra_.output_reg(inst, 0);
         set_cc(c, Reg32(d).cvt8());
         gen_.movzx(Reg32(d), Reg32(d).cvt8());
         finish(inst, d);
@@ -343,7 +343,7 @@ bool Emitter::emit_arith(const Inst& inst) {
         const Cond c = static_cast<Cond>(inst.cst(0));
         const int tv = ra_.use(inst.in(2));
         const int fv = ra_.use(inst.in(3));
-        const int d = ra_.reuse_or_alloc(inst, 3);
+        const int d = ra_.output_reg(inst, 3);
         if (d != fv) gen_.mov(reg(d, t), reg(fv, t));
         compare(inst);
         cmov_cc(c, reg(d, t), reg(tv, t));

@@ -43,6 +43,7 @@ bool Emitter::emit_branch(const Inst& inst) {
         tb_.insns.push_back({offset(), {inst.cst(0), inst.cst(1)}});
         return true;
     case Opcode::goto_tb: {
+        ra_.sync_globals();
         ra_.save_all(true);
         const unsigned slot = static_cast<unsigned>(inst.cst(0));
         // The rel32 must not straddle an aligned 4-byte word so that
@@ -55,11 +56,13 @@ bool Emitter::emit_branch(const Inst& inst) {
         return true;
     }
     case Opcode::exit_tb:
+        ra_.sync_globals();
         ra_.save_all(false);
         gen_.mov(rax, inst.cst(0));
         gen_.jmp(rt_.epilogue, CodeGenerator::T_NEAR);
         return true;
     case Opcode::lookup_and_goto_ptr:
+        ra_.sync_globals();
         ra_.save_all(false);
         gen_.mov(rdi, reinterpret_cast<uintptr_t>(rt_.jit));
         gen_.mov(rsi, Reg64(kEnvReg));

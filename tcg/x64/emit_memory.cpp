@@ -109,9 +109,11 @@ void Emitter::guest_load(const Inst& inst) {
     const MemOp m = get_memop(oi);
     const unsigned size = memop_size(m);
     const Type t = out_type(inst);
-    ra_.sync_globals();   // the slow path may fault
     const int addr = ra_.use(inst.in(0));
-    const int d = ra_.reuse_or_alloc(inst, 0);
+    // The slow path may fault: it brings env up to date first. Taken
+    // before the output may reuse a dead input's register.
+    const auto dirty = ra_.dirty_globals();
+    const int d = ra_.output_reg(inst, 0);
     const std::vector<int> saved = [&] {
         std::vector<int> regs;
         for (int r : ra_.live_caller_saved()) {
@@ -129,8 +131,9 @@ void Emitter::guest_load(const Inst& inst) {
 
     // Slow path: load_slow(env, vaddr, memop, mmu_idx, retaddr); the value
     // comes back zero-extended in the right byte order.
-    slow_paths_.push_back([this, saved, addr, d, m, oi, start, slow, done]() mutable {
+    slow_paths_.push_back([this, saved, dirty, addr, d, m, oi, start, slow, done]() mutable {
         gen_.L(slow);
+        RegAlloc::store_globals(gen_, dirty);
         const int pad = save_regs(gen_, saved);
         gen_.mov(rsi, Reg64(addr));
         gen_.mov(rdi, Reg64(kEnvReg));
@@ -151,13 +154,13 @@ void Emitter::guest_store(const Inst& inst) {
     const MemOpIdx oi = static_cast<MemOpIdx>(inst.cst(0));
     const MemOp m = get_memop(oi);
     const unsigned size = memop_size(m);
-    ra_.sync_globals();
     // A constant little-endian value is stored as an immediate; the slow
     // path gets it in a register of its own.
     const bool imm = ra_.is_imm32(inst.in(0)) && !(m & kMoBigEndian);
     const uint64_t imm_value = imm ? ra_.const_value(inst.in(0)) : 0;
     const int val = imm ? -1 : ra_.use(inst.in(0));
     const int addr = ra_.use(inst.in(1));
+    const auto dirty = ra_.dirty_globals();   // the slow path may fault: env first
     const std::vector<int> saved = ra_.live_caller_saved();
     Xbyak::Label start, slow, after;
     gen_.L(start);
@@ -174,8 +177,9 @@ void Emitter::guest_store(const Inst& inst) {
     gen_.L(after);
 
     // Slow path: store_slow(env, vaddr, value, memop, mmu_idx, retaddr).
-    slow_paths_.push_back([this, saved, addr, val, imm_value, m, oi, start, slow, after]() mutable {
+    slow_paths_.push_back([this, saved, dirty, addr, val, imm_value, m, oi, start, slow, after]() mutable {
         gen_.L(slow);
+        RegAlloc::store_globals(gen_, dirty);
         const int pad = save_regs(gen_, saved);
         gen_.mov(Reg64(kScratch0), Reg64(addr));
         if (val >= 0) gen_.mov(Reg64(kScratch1), Reg64(val));

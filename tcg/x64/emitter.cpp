@@ -9,6 +9,7 @@ Emitter::Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock
     : gen_(gen), base_(base), block_(block), tb_(tb), rt_(rt), ra_(gen, block), labels_(block.num_labels) {}
 
 void Emitter::emit_block() {
+    ra_.load_pinned();
     for (size_t i = 0; i < block_.insts.size(); ++i) {
         ra_.set_position(i);
         if (i + 1 < block_.insts.size() && emit_env_compare_branch(block_.insts[i], block_.insts[i + 1])) {

@@ -15,6 +15,7 @@
 
 #include "disasm.h"
 #include "emitter.h"
+#include "perf_map.h"
 #include "mimic/tcg/backend.h"
 #include "mimic/tcg/code_buffer.h"
 #include "mimic/tcg/optimizer.h"
@@ -60,6 +61,7 @@ public:
         tb.code_size = static_cast<uint32_t>(size);
         buf_.commit(size);
         tbs_.push_back(&tb);
+        perf_map_.add(start, size, tb.pc, tb.flags);
         MIMIC_LOG(log::kOutAsm, "OUT: [size={}]\n{}\n", size, x64::disassemble(start, size));
         return true;
     }
@@ -113,6 +115,7 @@ public:
     double code_fill() const override { return double(buf_.used()) / double(buf_.size()); }
 
 private:
+    x64::PerfMap perf_map_;
     using EntryFn = uintptr_t (*)(void* env, const void* code);
 
     static const void* lookup(const void* jit, void* env) {

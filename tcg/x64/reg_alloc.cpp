@@ -1,5 +1,7 @@
 #include "reg_alloc.h"
 
+#include <algorithm>
+
 #include "mimic/util/error.h"
 
 namespace mimic::tcg::x64 {
@@ -13,6 +15,9 @@ namespace {
 constexpr int kAllocOrder[] = {Operand::RBX, Operand::RBP, Operand::R12, Operand::R13, Operand::R15,
                                Operand::RSI, Operand::RDI, Operand::R8,  Operand::R9,  Operand::RAX,
                                Operand::RCX, Operand::RDX};
+// Registers for pinned globals: callee-saved, so helper calls keep them;
+// the caller-saved ones stay for temps.
+constexpr int kPinOrder[] = {Operand::RBX, Operand::RBP, Operand::R12, Operand::R13, Operand::R15};
 
 }  // namespace
 
@@ -26,6 +31,93 @@ RegAlloc::RegAlloc(CodeGenerator& gen, const Block& block)
     for (size_t i = 0; i < block.insts.size(); ++i) {
         const Inst& inst = block.insts[i];
         for (int k = 0; k < inst.n_in; ++k) last_read_[inst.in(k)] = static_cast<uint32_t>(i);
+    }
+    choose_pinned();
+}
+
+void RegAlloc::choose_pinned() {
+    const uint32_t n = block_.num_globals();
+    written_.assign(n, false);
+    written_anywhere_.assign(n, false);
+    // What a register saves: a load per read, a store per computed write.
+    // A constant write costs the same either way, except inside a loop,
+    // where the register keeps it from being stored on every turn; the
+    // constants a block exit stores (the next pc) are not inside it.
+    std::vector<bool> exit_tail(block_.insts.size(), false);
+    if (loops_) {
+        bool tail = false;
+        for (size_t i = block_.insts.size(); i-- > 0;) {
+            const Opcode op = block_.insts[i].op;
+            if (op == Opcode::exit_tb || op == Opcode::goto_tb || op == Opcode::lookup_and_goto_ptr) tail = true;
+            else if (op == Opcode::set_label || op == Opcode::br || op == Opcode::brcond_i32 || op == Opcode::brcond_i64)
+                tail = false;
+            exit_tail[i] = tail;
+        }
+    }
+    std::vector<unsigned> score(n, 0);
+    uint32_t excluded = 0;   // registers host code takes
+    for (size_t i = 0; i < block_.insts.size(); ++i) {
+        const Inst& inst = block_.insts[i];
+        for (int k = 0; k < inst.n_in; ++k)
+            if (inst.in(k) < n && block_.is_global(inst.in(k))) score[inst.in(k)] += 2;
+        for (int k = 0; k < inst.n_out; ++k) {
+            const uint32_t g = inst.out(k);
+            if (g >= n) continue;
+            written_anywhere_[g] = true;
+            const bool constant = (inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && block_.is_const(inst.in(0));
+            if (!constant || (loops_ && !exit_tail[i])) score[g] += 2;
+        }
+        if (inst.op == Opcode::host_code) {
+            const HostCode& code = *reinterpret_cast<const HostCode*>(inst.cst(0));
+            excluded |= code.clobbers;
+            for (int k = 0; k < code.n_in; ++k) excluded |= 1u << code.in_regs[k];
+            for (int k = 0; k < code.n_out; ++k) excluded |= 1u << code.out_regs[k];
+        }
+    }
+    // A global used once gains nothing from a register of its own (its
+    // load or store just moves to the entry or the exits), except in a
+    // loop, where that use repeats.
+    std::vector<uint32_t> candidates;
+    for (uint32_t g = 1; g < n; ++g)
+        if (score[g] >= (loops_ ? 2u : 4u)) candidates.push_back(g);
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [&](uint32_t a, uint32_t b) { return score[a] > score[b]; });
+    size_t next = 0;
+    for (int r : kPinOrder) {
+        if ((excluded >> r) & 1) continue;
+        if (next == candidates.size()) break;
+        const uint32_t g = candidates[next++];
+        pinned_.push_back(g);
+        pinned_regs_ |= 1u << r;
+        state_[g] = State{r, false, true, -1};
+        reg_temp_[r] = static_cast<int>(g);
+    }
+}
+
+bool RegAlloc::pinned_written(uint32_t t) const { return loops_ ? written_anywhere_[t] : written_[t]; }
+
+void RegAlloc::load_pinned() {
+    for (uint32_t g : pinned_) {
+        const TempInfo& info = block_.temps[g];
+        if (info.type == Type::I32) gen_.mov(Reg32(state_[g].reg), ptr[Reg64(kEnvReg) + info.offset]);
+        else gen_.mov(Reg64(state_[g].reg), ptr[Reg64(kEnvReg) + info.offset]);
+    }
+}
+
+std::vector<RegAlloc::DirtyGlobal> RegAlloc::dirty_globals() const {
+    std::vector<DirtyGlobal> out;
+    for (uint32_t g = 1; g < block_.num_globals(); ++g) {
+        const State& s = state_[g];
+        if (s.reg < 0 || !(s.pinned ? pinned_written(g) : s.dirty)) continue;
+        out.push_back({s.reg, block_.temps[g].offset, block_.temps[g].type == Type::I32});
+    }
+    return out;
+}
+
+void RegAlloc::store_globals(CodeGenerator& gen, const std::vector<DirtyGlobal>& globals) {
+    for (const DirtyGlobal& g : globals) {
+        if (g.is_i32) gen.mov(ptr[Reg64(kEnvReg) + g.offset], Reg32(g.reg));
+        else gen.mov(ptr[Reg64(kEnvReg) + g.offset], Reg64(g.reg));
     }
 }
 
@@ -44,6 +136,14 @@ Address RegAlloc::home(uint32_t t) {
 
 void RegAlloc::store(uint32_t t) {
     State& s = state_[t];
+    if (s.pinned) {
+        // Its register stays the value; env gets a copy when it may be behind.
+        if (!pinned_written(t)) return;
+        const TempInfo& info = block_.temps[t];
+        if (info.type == Type::I32) gen_.mov(home(t), Reg32(s.reg));
+        else gen_.mov(home(t), Reg64(s.reg));
+        return;
+    }
     if (s.reg < 0 || !s.dirty) return;
     const TempInfo& info = block_.temps[t];
     if (info.kind == TempKind::Global && info.type == Type::I32) {
@@ -55,6 +155,7 @@ void RegAlloc::store(uint32_t t) {
 }
 
 void RegAlloc::free_reg(int reg) {
+    if (is_pinned_reg(reg)) throw Error("register allocator: freeing the register of a pinned global");
     int t = reg_temp_[reg];
     if (t >= 0) state_[t].reg = -1;
     reg_temp_[reg] = -1;
@@ -97,7 +198,7 @@ int RegAlloc::alloc() {
     // Spill: round-robin over unlocked registers.
     for (unsigned i = 0; i < std::size(kAllocOrder); ++i) {
         int r = kAllocOrder[(next_victim_ + i) % std::size(kAllocOrder)];
-        if (locked(r)) continue;
+        if (locked(r) || is_pinned_reg(r)) continue;
         next_victim_ = (next_victim_ + i + 1) % std::size(kAllocOrder);
         store(static_cast<uint32_t>(reg_temp_[r]));
         free_reg(r);
@@ -125,14 +226,29 @@ int RegAlloc::use(uint32_t t) {
 int RegAlloc::reuse_or_alloc(const Inst& inst, int input) {
     uint32_t t = inst.in(input);
     TempKind kind = block_.temps[t].kind;
-    if (inst.is_dead(inst.n_out + input) && state_[t].reg >= 0 &&
+    if (inst.is_dead(inst.n_out + input) && state_[t].reg >= 0 && !state_[t].pinned &&
         (kind == TempKind::Normal || kind == TempKind::Global)) {
         return state_[t].reg;
     }
     return alloc();
 }
 
+int RegAlloc::output_reg(const Inst& inst, int input) {
+    const State& out = state_[inst.out(0)];
+    if (out.pinned) {
+        bool clash = false;
+        for (int k = 0; k < inst.n_in; ++k)
+            if (k != input && state_[inst.in(k)].reg == out.reg) clash = true;
+        if (!clash) {
+            lock(out.reg);
+            return out.reg;
+        }
+    }
+    return reuse_or_alloc(inst, input);
+}
+
 void RegAlloc::evict_and_lock(int reg) {
+    if (is_pinned_reg(reg)) throw Error("register allocator: evicting the register of a pinned global");
     if (reg_temp_[reg] >= 0) {
         store(static_cast<uint32_t>(reg_temp_[reg]));
         free_reg(reg);
@@ -147,6 +263,7 @@ void RegAlloc::release_dead_inputs(const Inst& inst) {
         TempKind kind = block_.temps[t].kind;
         if (kind != TempKind::Normal && kind != TempKind::Global) continue;
         State& s = state_[t];
+        if (s.pinned) continue;
         if (s.reg >= 0) {
             // A dead value is overwritten before anyone reads it: no store.
             reg_temp_[s.reg] = -1;
@@ -159,6 +276,14 @@ void RegAlloc::release_dead_inputs(const Inst& inst) {
 void RegAlloc::bind_output(const Inst& inst, int k, int reg) {
     uint32_t t = inst.out(k);
     State& s = state_[t];
+    if (s.pinned) {
+        written_[t] = true;
+        if (reg != s.reg && !inst.is_dead(k)) {
+            if (block_.temps[t].type == Type::I32) gen_.mov(Reg32(s.reg), Reg32(reg));
+            else gen_.mov(Reg64(s.reg), Reg64(reg));
+        }
+        return;   // reg was a free register the result passed through
+    }
     if (reg_temp_[reg] >= 0 && reg_temp_[reg] != static_cast<int>(t)) free_reg(reg);
     if (s.reg >= 0 && s.reg != reg) free_reg(s.reg);
     if (inst.is_dead(k)) {
@@ -184,6 +309,12 @@ void store_imm(CodeGenerator& gen, const RegExp& at, unsigned size, uint64_t v) 
 
 void RegAlloc::store_const_global(uint32_t t, uint64_t v) {
     State& s = state_[t];
+    if (s.pinned) {
+        written_[t] = true;
+        if (block_.temps[t].type == Type::I32) gen_.mov(Reg32(s.reg), static_cast<uint32_t>(v));
+        else gen_.mov(Reg64(s.reg), v);
+        return;
+    }
     if (s.reg >= 0) free_reg(s.reg);
     s.dirty = false;
     store_imm(gen_, Reg64(kEnvReg) + block_.temps[t].offset, block_.temps[t].type == Type::I32 ? 4 : 8, v);
@@ -195,17 +326,20 @@ void RegAlloc::sync_globals() {
 
 void RegAlloc::drop_globals() {
     for (uint32_t g = 1; g < block_.num_globals(); ++g) {
+        if (state_[g].pinned) continue;
         if (state_[g].reg >= 0) free_reg(state_[g].reg);
         state_[g].dirty = false;
     }
+    load_pinned();
 }
 
 void RegAlloc::save_all(bool temps_too) {
     for (int r = 0; r < 16; ++r) {
         int t = reg_temp_[r];
-        if (t < 0) continue;
+        if (t < 0 || is_pinned_reg(r)) continue;
         const bool global = block_.is_global(static_cast<uint32_t>(t));
-        if (global || (temps_too && (loops_ || last_read_[t] > pos_))) store(static_cast<uint32_t>(t));
+        if (global || (temps_too && (last_read_[t] > pos_ || block_.live_at_loop_head(static_cast<uint32_t>(t)))))
+            store(static_cast<uint32_t>(t));
         state_[t].dirty = false;
         free_reg(r);
     }

@@ -9,6 +9,13 @@
 // ends every dirty value goes home and all registers are forgotten, so each
 // basic block starts with everything in memory. Globals are also written
 // back (kept in registers) before ops that need them in env.
+//
+// The globals a block uses most are pinned: each lives in a callee-saved
+// register of its own from the block's entry to its exits, across its
+// internal branches and loops, and env holds a stale copy. They go to env
+// only where env must be current: block exits, helpers that read globals,
+// and softmmu slow paths (in the out-of-line stub, so the fast path pays
+// nothing); helpers that write globals are followed by a reload.
 #pragma once
 
 #include <xbyak/xbyak.h>
@@ -53,6 +60,10 @@ public:
     int reuse_or_alloc(const Inst& inst, int input);
     // Stores the value in reg (if needed) and frees it; then locks it.
     void evict_and_lock(int reg);
+    // Where output 0 of inst should be computed: the register of the
+    // pinned global it is, when no other input of inst is in it; else
+    // what reuse_or_alloc(inst, input) gives.
+    int output_reg(const Inst& inst, int input);
     // Output k of inst is now in reg (and dirty).
     void bind_output(const Inst& inst, int k, int reg);
     // Frees registers of inputs that die at inst.
@@ -66,10 +77,21 @@ public:
     // sign-extended imm32, or t is I32); any register holding it is dropped.
     void store_const_global(uint32_t t, uint64_t v);
 
+    // Loads the pinned globals into their registers (block entry).
+    void load_pinned();
+    // A global whose value is newer in a register than in env, and where.
+    struct DirtyGlobal {
+        int reg;
+        int32_t offset;
+        bool is_i32;
+    };
+    // Every global env is behind on now (what a slow-path stub stores).
+    std::vector<DirtyGlobal> dirty_globals() const;
+    static void store_globals(Xbyak::CodeGenerator& gen, const std::vector<DirtyGlobal>& globals);
     // Writes dirty globals back to env; they stay in their registers.
     void sync_globals();
-    // Forgets registers holding globals (after a helper wrote env). Assumes
-    // sync_globals() ran before.
+    // Forgets registers holding globals and reloads the pinned ones (after
+    // a helper wrote env). Assumes sync_globals() ran before.
     void drop_globals();
     // Basic block end: stores every dirty value (globals only if
     // temps_too is false) and forgets all registers. Temps no later
@@ -89,8 +111,15 @@ private:
     struct State {
         int reg = -1;
         bool dirty = false;   // register newer than the home
+        bool pinned = false;  // reg is fixed for the whole block
         int slot = -1;
     };
+
+    void choose_pinned();
+    bool is_pinned_reg(int r) const { return (pinned_regs_ >> r) & 1; }
+    // Pinned globals written so far (or anywhere, in a block that loops):
+    // those env may be behind on.
+    bool pinned_written(uint32_t t) const;
 
     Xbyak::Address home(uint32_t t);
     void store(uint32_t t);   // register -> home
@@ -108,6 +137,10 @@ private:
     size_t pos_ = 0;
     std::vector<uint32_t> last_read_;   // per temp: index of the last instruction reading it
     bool loops_ = false;                // a branch goes back to an earlier label
+    uint32_t pinned_regs_ = 0;          // bit r: host register r holds a pinned global
+    std::vector<uint32_t> pinned_;      // the pinned globals
+    std::vector<bool> written_;         // per global: written by the code emitted so far
+    std::vector<bool> written_anywhere_;  // per global: written by some instruction of the block
 };
 
 }  // namespace mimic::tcg::x64

@@ -150,6 +150,13 @@ public:
     // Inst::dead is up to date (compute_liveness ran last); whoever changes
     // insts afterwards clears it.
     bool liveness_fresh = false;
+    // Filled with Inst::dead, for a block with backward branches: bit t
+    // set when temp t is live at the label of some backward branch (so its
+    // value goes around the loop). Empty for other blocks.
+    std::vector<uint64_t> live_at_loop_heads;
+    bool live_at_loop_head(uint32_t t) const {
+        return (t >> 6) < live_at_loop_heads.size() && ((live_at_loop_heads[t >> 6] >> (t & 63)) & 1);
+    }
 
 private:
     const Globals* globals_;

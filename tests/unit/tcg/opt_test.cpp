@@ -105,6 +105,27 @@ TEST_F(OptTest, CopyPropagation) {
               " exit_tb $0x0\n");
 }
 
+TEST_F(OptTest, ResultsCopiedToGlobalsAreComputedThere) {
+    // x86's ADD: the sum goes to the register and to the flags' source.
+    I64 sum = b.add(h.r[0], h.r[1]);
+    b.mov(h.r[0], sum);
+    I64 diff = b.sub(sum, uint64_t{7});
+    b.mov(diff, diff);   // what folding leaves of a mask to the full width
+    b.mov(h.r[2], diff);
+    b.mov(h.r[3], sum);
+    b.exit_tb(0);
+    propagate_copies(block);
+    EXPECT_EQ(print_block(block),
+              " add_i64 r0,r0,r1\n"
+              " mov_i64 tmp0,r0\n"
+              " sub_i64 r2,r0,$0x7\n"
+              " mov_i64 r2,r2\n"
+              " mov_i64 tmp1,r2\n"
+              " mov_i64 r3,r0\n"
+              " exit_tb $0x0\n");
+    EXPECT_EQ(verify(block), std::vector<std::string>{});
+}
+
 TEST_F(OptTest, DeadCodeElimination) {
     b.add(h.r[0], h.r[1]);                       // unused temp
     b.mov(h.r[2], h.r[0]);                       // overwritten before anyone reads r2

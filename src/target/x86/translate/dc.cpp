@@ -378,7 +378,9 @@ void Dc::jump_to(uint64_t eip, unsigned slot) {
     // mapping can never be bypassed by a stale direct jump; single-step and
     // interrupt-shadow blocks must return to the loop.
     bool chain = same_page(eip) && !(flags & (kHfTf | kHfInhibitIrq | kHfSingleInsn));
-    if (chain) {
+    if (chain && can_loop && eip == start_eip) {
+        b.br(loop_head);
+    } else if (chain) {
         b.goto_tb(slot);
         b.movi(g.eip, eip);
         b.exit_tb(&tb, slot);

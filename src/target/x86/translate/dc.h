@@ -61,6 +61,12 @@ struct Dc {
     // targets beyond it raise #GP(0). Taken from the state at translation.
     uint64_t cs_limit = 0;
     BlockEnd end = BlockEnd::kNone;
+    // The block's first instruction, reached again by a jump to start_eip
+    // in a block whose state a run leaves unchanged: that jump is a branch
+    // inside the block, so a loop runs without leaving its host code.
+    tcg::Label loop_head{};
+    uint64_t start_eip = 0;
+    bool can_loop = false;
     // The back end runs host code: SSE instructions may be inlined.
     bool inline_sse = false;
 

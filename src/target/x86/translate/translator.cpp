@@ -85,8 +85,16 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
 
     if (log::enabled(log::kInAsm)) log::write(fmt::format("IN:\n"));
 
+    // Single-stepped, interrupt-shadow and breakpoint-resume blocks change
+    // the state they were translated for (or must return to the loop).
+    dc.start_eip = start_eip;
+    dc.can_loop = !(tb.flags & (kHfTf | kHfSingleInsn | kHfInhibitIrq | kHfRf | kHfDbArmed));
+    if (dc.can_loop) {
+        dc.loop_head = b.new_label();
+        b.set_label(dc.loop_head);
+    }
     // Requests from other threads (interrupts, stop) are seen at block
-    // entry, also when blocks are chained.
+    // entry, also when blocks are chained, and on every turn of a loop.
     tcg::Label exit_label = b.new_label();
     {
         I32 req = b.temp_i32();
