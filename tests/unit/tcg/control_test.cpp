@@ -161,6 +161,48 @@ HostCode make_host_code() {
 
 // Host code: values live in the registers it uses survive, inputs may be
 // globals, constants or temps in any register, outputs land in globals.
+TEST_F(ControlTest, GlobalsInRegistersAcrossALoopWithHelpers) {
+    // More globals than the JIT keeps in registers, changed on every turn,
+    // with a helper that reads one and writes others, and an exit from the
+    // middle of the loop: env must be right at the helper and at both exits.
+    Block block(h.g);
+    Builder b(block);
+    Label top = b.new_label(), out = b.new_label();
+    b.set_label(top);
+    for (int i = 0; i < 7; ++i) b.add(h.r[i], h.r[i], static_cast<uint64_t>(i + 1));
+    b.movi(h.e[3], 0x55u);                                   // a constant on every turn
+    b.call(kTouch, h.r[6], {b.env(), h.e[2]});               // r5 += e2, e0 = 77, r6 = r0
+    b.add(h.r[8], h.r[8], h.r[5]);
+    b.brcond(Cond::Geu, h.r[8], uint64_t{1000000}, out);     // the middle exit
+    b.sub(h.r[9], h.r[9], 1);
+    b.brcond(Cond::Ne, h.r[9], uint64_t{0}, top);
+    b.exit_tb(1);
+    b.set_label(out);
+    b.exit_tb(2);
+    for (uint64_t turns : {1, 3, 50}) {
+        FakeCpu cpu;
+        cpu.r[9] = turns;
+        cpu.e[2] = 4;
+        uintptr_t ret;
+        FakeCpu got = run_both(block, cpu, &ret);
+        EXPECT_EQ(ret, 1u);
+        EXPECT_EQ(got.r[0], turns);
+        EXPECT_EQ(got.r[5], turns * (6 + 4));
+        EXPECT_EQ(got.r[6], turns);   // the helper's result: r0 as it read it
+        EXPECT_EQ(got.e[0], 77u);
+        EXPECT_EQ(got.e[3], 0x55u);
+        EXPECT_EQ(got.r[8], 10 * turns * (turns + 1) / 2);
+    }
+    FakeCpu cpu;
+    cpu.r[9] = 1000;
+    cpu.e[2] = 100000;
+    uintptr_t ret;
+    FakeCpu got = run_both(block, cpu, &ret);
+    EXPECT_EQ(ret, 2u);
+    EXPECT_EQ(got.r[9], 997u);   // left on the fourth turn, before its decrement
+    EXPECT_EQ(got.r[0], 4u);
+}
+
 TEST_F(ControlTest, HostCodeOnTheJit) {
     ASSERT_TRUE(be.be[0]->runs_host_code());
     ASSERT_FALSE(be.be[1]->runs_host_code());

@@ -212,6 +212,43 @@ TEST_F(SoftmmuTest, SlowPathKnowsTheGuestInstruction) {
     }
 }
 
+// The globals the slow path finds in env (where a guest fault takes them).
+uint64_t g_r1_at_slow_path = 0;
+uint64_t load_slow_seeing_r1(void* env, uint64_t vaddr, MemOp m, unsigned idx, uintptr_t retaddr) {
+    g_r1_at_slow_path = static_cast<FakeCpu*>(env)->r[1];
+    return load_slow(env, vaddr, m, idx, retaddr);
+}
+
+TEST(SoftmmuSlowPath, FindsGlobalsInEnvUpToDate) {
+    // r1 changes in a register on every turn of a loop; the load's slow
+    // path must find its current value in env.
+    World world;
+    g_world = &world;
+    Harness h;
+    BothBackends be(default_config(&load_slow_seeing_r1, &store_slow));
+    Block block(h.g);
+    Builder b(block);
+    Label top = b.new_label();
+    b.set_label(top);
+    b.add(h.r[1], h.r[1], 3);
+    b.qemu_ld(h.r[2], h.r[0], kMo32, 0);
+    b.add(h.r[1], h.r[1], h.r[2]);
+    b.sub(h.r[3], h.r[3], 1);
+    b.brcond(Cond::Ne, h.r[3], uint64_t{0}, top);
+    b.exit_tb(0);
+    CompiledPair pair(be, block);
+    for (int k = 0; k < 2; ++k) {
+        FakeCpu cpu;
+        cpu.r[0] = 0x5000;   // unmapped: every load goes slow
+        cpu.r[3] = 4;
+        be.be[k]->exec(&cpu, pair.tb[k]);
+        const uint64_t v = 0x5a5a5a5a ^ 0x03020100;   // what the pattern reads at 0x5000
+        EXPECT_EQ(g_r1_at_slow_path, 3 * 4 + 3 * v) << backend_name(k);
+        EXPECT_EQ(cpu.r[1], 4 * 3 + 4 * v) << backend_name(k);
+    }
+    g_world = nullptr;
+}
+
 TEST_F(SoftmmuTest, TlbFlushSendsEverythingSlow) {
     Block block(h.g);
     Builder b(block);
