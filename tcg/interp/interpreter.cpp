@@ -142,7 +142,8 @@ private:
                     return 0;
                 }
                 break;
-            case Opcode::lookup_and_goto_ptr: {
+            case Opcode::lookup_and_goto_ptr:
+            case Opcode::lookup_and_goto_ptr_pc: {
                 TranslationBlock* dest = cfg_.lookup_tb ? cfg_.lookup_tb(env) : nullptr;
                 if (dest) *next = dest;
                 return 0;

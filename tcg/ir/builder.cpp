@@ -190,5 +190,8 @@ void Builder::exit_tb(const TranslationBlock* tb, unsigned slot) {
 }
 void Builder::goto_tb(unsigned slot) { emit(Opcode::goto_tb, {slot}); }
 void Builder::lookup_and_goto_ptr() { emit(Opcode::lookup_and_goto_ptr, {}); }
+void Builder::lookup_and_goto_ptr(I64 pc, uint64_t cs_base, uint64_t key) {
+    emit(Opcode::lookup_and_goto_ptr_pc, {pc.idx, cs_base, key});
+}
 
 }  // namespace mimic::tcg

@@ -61,7 +61,8 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
             // Live after the instruction, from control flow.
             switch (inst.op) {
             case Opcode::exit_tb:
-            case Opcode::lookup_and_goto_ptr: live = globals; break;
+            case Opcode::lookup_and_goto_ptr:
+            case Opcode::lookup_and_goto_ptr_pc: live = globals; break;
             case Opcode::br: live = label_live[inst.cst(0)]; break;
             case Opcode::brcond_i32:
             case Opcode::brcond_i64: unite(live, label_live[inst.cst(1)]); break;

@@ -22,16 +22,12 @@ Executor::Executor(TbCache& cache, const Globals& globals, void* env, Hooks hook
       env_(env),
       hooks_(std::move(hooks)),
       generation_(cache.generation()),
-      jump_cache_(new uint64_t[1u << kJumpCacheBits]()) {
-    recent_.reset(new RecentTarget[1u << kRecentBits]);
-    flush_recent();
+      jump_cache_(new uint64_t[1u << kJumpCacheBits]()),
+      jump_table_(std::make_unique<JumpTable>()) {
+    cache_.attach(jump_table_.get());
 }
 
-void Executor::flush_recent() {
-    std::fill_n(recent_.get(), 1u << kRecentBits, RecentTarget{~0ull, 0, 0, nullptr});
-    recent_generation_ = cache_.generation();
-    recent_invalidations_ = cache_.invalidations();
-}
+Executor::~Executor() { cache_.detach(jump_table_.get()); }
 
 void Executor::clear_jump_cache() {
     std::fill_n(jump_cache_.get(), 1u << kJumpCacheBits, 0);
@@ -40,13 +36,13 @@ void Executor::clear_jump_cache() {
 }
 
 void Executor::flush_jump_cache() {
-    flush_recent();
+    jump_table_->clear();
     // A counter that wraps would bring entries of its old values back.
     if (++epoch_ == kGlobalEpoch || ++global_epoch_ == 0) clear_jump_cache();
 }
 
 void Executor::flush_jump_cache_nonglobal() {
-    flush_recent();
+    jump_table_->clear();
     if (++epoch_ == kGlobalEpoch) clear_jump_cache();
 }
 
@@ -54,8 +50,7 @@ void Executor::flush_jump_cache_page(uint64_t vaddr) {
     static_assert(2 * kJumpGroupBits == kJumpCacheBits && kJumpGroupBits <= kPageBits);
     unsigned first = jump_cache_index(vaddr & kPageMask) & ~((1u << kJumpGroupBits) - 1);
     for (unsigned i = 0; i < (1u << kJumpGroupBits); ++i) jump_cache_[first + i] = 0;
-    for (unsigned i = 0; i < (1u << kRecentBits); ++i)
-        if ((recent_[i].pc & kPageMask) == (vaddr & kPageMask)) recent_[i].pc = ~0ull;
+    jump_table_->drop_page(vaddr, kPageMask);
 }
 
 TranslationBlock* Executor::lookup_for_current_thread(void* env) {
@@ -68,15 +63,10 @@ const void* Executor::lookup_code_for_current_thread(void* env) {
     Executor* self = t_current;
     if (!self || self->env_ != env) return nullptr;
     const TbCpuState s = self->hooks_.get_state(env);
-    if (self->recent_generation_ != self->cache_.generation() ||
-        self->recent_invalidations_ != self->cache_.invalidations())
-        self->flush_recent();
-    RecentTarget& r = self->recent_[recent_index(s.pc)];
-    const uint64_t key = recent_key(s);
-    if (r.pc == s.pc && r.cs_base == s.cs_base && r.key == key) return r.code;
+    if (const void* code = self->jump_table_->find(s.pc, s.cs_base, JumpTable::key(s.flags, s.cs_limit))) return code;
     TranslationBlock* tb = self->find(s);
     if (!tb || !tb->code) return nullptr;
-    r = RecentTarget{s.pc, s.cs_base, key, tb->code};
+    self->jump_table_->set(*tb);
     return tb->code;
 }
 

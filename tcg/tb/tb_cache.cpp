@@ -97,8 +97,8 @@ void TbCache::unindex(TranslationBlock* tb) {
 void TbCache::invalidate(TranslationBlock* tb) {
     if (tb->invalid) return;
     tb->invalid = true;
-    ++invalidations_;
     unindex(tb);
+    for (JumpTable* table : jump_tables_) table->drop(*tb);
     // Blocks jumping here go back to their exit paths.
     for (auto [src, slot] : tb->incoming) {
         if (src->jmp_dest[slot] == tb) {
@@ -143,6 +143,7 @@ void TbCache::flush() {
     pages_.clear();
     all_.clear();
     backend_.flush();
+    for (JumpTable* table : jump_tables_) table->clear();
     ++generation_;
 }
 

@@ -1,5 +1,8 @@
 // Labels, branches, block exits and chaining slots.
+#include <cstddef>
+
 #include "emitter.h"
+#include "mimic/tcg/jump_table.h"
 
 namespace mimic::tcg::x64 {
 
@@ -61,9 +64,20 @@ bool Emitter::emit_branch(const Inst& inst) {
         gen_.mov(rax, inst.cst(0));
         gen_.jmp(rt_.epilogue, CodeGenerator::T_NEAR);
         return true;
+    case Opcode::lookup_and_goto_ptr_pc:
+        if (rt_.config->jump_table_offset >= 0) {
+            probe_jump_table(inst);
+            // A miss takes the executor's lookup, which fills the entry.
+        } else {
+            ra_.sync_globals();
+            ra_.save_all(false);
+        }
+        [[fallthrough]];
     case Opcode::lookup_and_goto_ptr:
-        ra_.sync_globals();
-        ra_.save_all(false);
+        if (inst.op == Opcode::lookup_and_goto_ptr) {
+            ra_.sync_globals();
+            ra_.save_all(false);
+        }
         gen_.mov(rdi, reinterpret_cast<uintptr_t>(rt_.jit));
         gen_.mov(rsi, Reg64(kEnvReg));
         gen_.mov(rax, reinterpret_cast<uintptr_t>(rt_.lookup));
@@ -72,6 +86,37 @@ bool Emitter::emit_branch(const Inst& inst) {
         return true;
     default: return false;
     }
+}
+
+// Inline lookup of the target in the vCPU's JumpTable: 32-byte entries
+// {pc, cs_base, key, code} at JumpTable::index(pc). Falls through on a miss.
+void Emitter::probe_jump_table(const Inst& inst) {
+    ra_.sync_globals();
+    ra_.load_to(Operand::RAX, inst.in(0));   // every register is free at an exit
+    ra_.save_all(false);
+    const uint64_t cs_base = inst.cst(0), key = inst.cst(1);
+    Xbyak::Label miss;
+    gen_.mov(rdx, ptr[Reg64(kEnvReg) + rt_.config->jump_table_offset]);
+    gen_.mov(rcx, rax);
+    gen_.shr(rcx, JumpTable::kBits);
+    gen_.xor_(rcx, rax);
+    gen_.and_(ecx, JumpTable::kSize - 1);
+    gen_.shl(ecx, 5);
+    gen_.add(rdx, rcx);
+    gen_.cmp(rax, ptr[rdx + offsetof(JumpTable::Entry, pc)]);
+    gen_.jne(miss);
+    gen_.mov(rcx, key);
+    gen_.cmp(rcx, ptr[rdx + offsetof(JumpTable::Entry, key)]);
+    gen_.jne(miss);
+    if (cs_base == 0) {
+        gen_.cmp(qword[rdx + offsetof(JumpTable::Entry, cs_base)], 0);
+    } else {
+        gen_.mov(rcx, cs_base);
+        gen_.cmp(rcx, ptr[rdx + offsetof(JumpTable::Entry, cs_base)]);
+    }
+    gen_.jne(miss);
+    gen_.jmp(ptr[rdx + offsetof(JumpTable::Entry, code)]);
+    gen_.L(miss);
 }
 
 }  // namespace mimic::tcg::x64

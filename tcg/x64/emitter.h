@@ -36,6 +36,7 @@ private:
     void emit_call(const Inst& inst);
     void emit_host_code(const Inst& inst);
     bool emit_env_compare_branch(const Inst& ld, const Inst& br);
+    void probe_jump_table(const Inst& inst);
     // Ends the open HostCode group (emits its leave code).
     void close_group();
 

@@ -23,6 +23,9 @@ struct BackendConfig {
     // The same as the block's host code (JIT), when set; it may answer
     // from a cache of recent targets without touching the block.
     const void* (*lookup_code)(void* env) = nullptr;
+    // Where env holds a pointer to the vCPU's JumpTable entries (-1: none):
+    // the JIT probes it inline for lookup_and_goto_ptr_pc.
+    int32_t jump_table_offset = -1;
     size_t code_buffer_size = 32u << 20;   // JIT only
 };
 

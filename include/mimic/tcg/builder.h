@@ -189,6 +189,7 @@ public:
     // Indirect jump: looks up the block for the current CPU state (pc in env)
     // and jumps to it, or returns 0 to the executor when there is none.
     void lookup_and_goto_ptr();
+    void lookup_and_goto_ptr(I64 pc, uint64_t cs_base, uint64_t key);
 
     // Appends an instruction with operands in table order (outputs, inputs,
     // constants). For ops without a typed wrapper; the verifier checks it.

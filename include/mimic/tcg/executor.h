@@ -43,6 +43,13 @@ public:
     };
 
     Executor(TbCache& cache, const Globals& globals, void* env, Hooks hooks);
+    ~Executor();
+    Executor(const Executor&) = delete;
+    Executor& operator=(const Executor&) = delete;
+
+    // The table generated code probes for indirect jumps (env holds a
+    // pointer to it where BackendConfig::jump_table_offset says).
+    const JumpTable& jump_table() const { return *jump_table_; }
 
     // Runs the block for the current CPU state (translating it if needed)
     // and whatever it chains to; returns the exit_tb value.
@@ -90,23 +97,6 @@ private:
     TranslationBlock* translate(const TbCpuState& state, uint64_t phys_pc);
     TranslationBlock* find(const TbCpuState& state);
 
-    // Recent indirect-jump targets with their host code: a few KiB that
-    // stay in the host's caches, so that a hit touches neither the jump
-    // cache nor the block. Dropped with the jump cache and whenever a
-    // block is invalidated or the code is flushed.
-    struct RecentTarget {
-        uint64_t pc, cs_base, key;   // key: flags | cs_limit << 32
-        const void* code;
-    };
-    static constexpr unsigned kRecentBits = 9;
-    static uint64_t recent_key(const TbCpuState& s) { return s.flags | (uint64_t{s.cs_limit} << 32); }
-    static unsigned recent_index(uint64_t pc) {
-        return static_cast<unsigned>((pc ^ (pc >> kRecentBits) ^ (pc >> (2 * kRecentBits))) & ((1u << kRecentBits) - 1));
-    }
-    void flush_recent();
-    std::unique_ptr<RecentTarget[]> recent_;
-    uint64_t recent_generation_ = 0, recent_invalidations_ = 0;
-
     TbCache& cache_;
     const Globals& globals_;
     void* env_;
@@ -135,6 +125,7 @@ private:
     }
     void clear_jump_cache();
     std::unique_ptr<uint64_t[]> jump_cache_;
+    std::unique_ptr<JumpTable> jump_table_;
     uint16_t epoch_ = 1;                       // 1..0x7fff; 0 marks entries as empty
     uint16_t global_epoch_ = kGlobalEpoch + 1;  // 0x8001..0xffff
 };

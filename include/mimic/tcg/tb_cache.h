@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mimic/tcg/backend.h"
+#include "mimic/tcg/jump_table.h"
 #include "mimic/tcg/tb.h"
 
 namespace mimic::tcg {
@@ -47,9 +48,10 @@ public:
     void flush();
 
     uint64_t generation() const { return generation_; }
-    // Counts invalidated blocks: caches of host code pointers drop their
-    // entries when it moves.
-    uint64_t invalidations() const { return invalidations_; }
+    // The jump tables of the vCPUs running this cache's code, kept exact:
+    // invalidating a block drops its entry, a flush clears them.
+    void attach(JumpTable* table) { jump_tables_.push_back(table); }
+    void detach(JumpTable* table) { std::erase(jump_tables_, table); }
     size_t size() const { return by_pc_.size(); }            // findable blocks
     size_t allocated() const { return all_.size(); }         // including invalidated ones
 
@@ -61,7 +63,7 @@ private:
     std::unordered_multimap<uint64_t, TranslationBlock*> by_pc_;          // key: phys_pc, pc, flags mixed
     std::unordered_map<uint64_t, std::vector<TranslationBlock*>> pages_;  // key: physical page
     uint64_t generation_ = 0;
-    uint64_t invalidations_ = 0;
+    std::vector<JumpTable*> jump_tables_;
 };
 
 }  // namespace mimic::tcg

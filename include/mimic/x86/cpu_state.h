@@ -238,6 +238,9 @@ struct CpuState {
 
     // What generated code is running (self-modifying code detection).
     const void* current_tb = nullptr;
+    // This vCPU's executor's jump table, which generated code probes for
+    // indirect jumps (tcg::JumpTable::Entry[]).
+    const void* jump_table = nullptr;
 
     FpuState fpu;
 

@@ -21,6 +21,7 @@ tcg::BackendConfig backend_config() {
     cfg.softmmu.store_slow = softmmu_store_slow;
     cfg.lookup_tb = tcg::Executor::lookup_for_current_thread;
     cfg.lookup_code = tcg::Executor::lookup_code_for_current_thread;
+    cfg.jump_table_offset = static_cast<int32_t>(offsetof(CpuState, jump_table));
     return cfg;
 }
 
@@ -136,6 +137,7 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
         translator_->translate(static_cast<CpuState*>(e), tb, b);
     };
     executor_ = std::make_unique<tcg::Executor>(*tbs_, globals_, &env_, std::move(eh));
+    env_.jump_table = executor_->jump_table().entries();
 #ifdef NDEBUG
     // Checking every block's IR costs a few percent of translation: debug
     // builds do it, and so does the interpreter, the cross-checking back end.

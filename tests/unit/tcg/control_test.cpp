@@ -1,6 +1,7 @@
 // Labels, loops, helper calls, exits, env loads/stores, restore_state and
 // indirect jumps, on both back ends.
 #include "harness.h"
+#include "mimic/tcg/jump_table.h"
 
 namespace mimic::tcg::test {
 namespace {
@@ -407,6 +408,79 @@ TEST_F(ControlTest, LookupAndGotoPtr) {
         g_lookup_result = nullptr;
         EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 0u) << backend_name(k);
         EXPECT_EQ(cpu.r[0], 22u) << backend_name(k);
+    }
+}
+
+int g_lookups = 0;
+TranslationBlock* counting_lookup(void* env) {
+    ++g_lookups;
+    return test_lookup(env);
+}
+
+TEST_F(ControlTest, IndirectJumpsProbeTheJumpTable) {
+    // env's scratch[0] points at the table; the target pc is r0 + 1.
+    BackendConfig cfg = default_config();
+    cfg.lookup_tb = &counting_lookup;
+    cfg.jump_table_offset = static_cast<int32_t>(offsetof(FakeCpu, scratch));
+    BothBackends bb(cfg);
+    const uint64_t key = JumpTable::key(0x1234, 0xffffffff);
+    Block a(h.g), c(h.g);
+    {
+        Builder b(a);
+        b.add(h.r[0], h.r[0], 1);
+        b.lookup_and_goto_ptr(h.r[0], 0, key);
+    }
+    {
+        Builder b(c);
+        b.mul(h.r[1], h.r[0], 2);
+        b.exit_tb(7);
+    }
+    CompiledPair pa(bb, a), pc(bb, c);
+    for (int k = 0; k < 2; ++k) {
+        JumpTable table;
+        FakeCpu cpu;
+        cpu.scratch[0] = reinterpret_cast<uint64_t>(table.entries());
+        cpu.r[0] = 20;
+        TranslationBlock& target = pc.tb[k];
+        target.pc = 21;
+        target.cs_base = 0;
+        target.flags = 0x1234;
+        target.cs_limit = 0xffffffff;
+        // Empty table: the lookup answers.
+        g_lookups = 0;
+        g_lookup_result = &target;
+        EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 7u) << backend_name(k);
+        EXPECT_EQ(cpu.r[1], 42u) << backend_name(k);
+        EXPECT_EQ(g_lookups, 1) << backend_name(k);
+        g_lookup_result = nullptr;
+        if (!bb.be[k]->runs_host_code()) continue;   // the interpreter always asks
+        // An entry for pc 21 with this key: the JIT goes there alone.
+        table.set(target);
+        cpu.r[0] = 20;
+        EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 7u);
+        EXPECT_EQ(g_lookups, 1);
+        // Another pc, or the same pc in another mode: a miss.
+        cpu.r[0] = 21;
+        EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 0u);
+        EXPECT_EQ(g_lookups, 2);
+        target.flags = 0x1235;
+        table.set(target);
+        cpu.r[0] = 20;
+        EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 0u);
+        EXPECT_EQ(g_lookups, 3);
+        target.flags = 0x1234;
+        target.cs_base = 0x10;
+        table.set(target);
+        cpu.r[0] = 20;
+        EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 0u);
+        EXPECT_EQ(g_lookups, 4);
+        // Dropped: a miss again.
+        target.cs_base = 0;
+        table.set(target);
+        table.drop(target);
+        cpu.r[0] = 20;
+        EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 0u);
+        EXPECT_EQ(g_lookups, 5);
     }
 }
 

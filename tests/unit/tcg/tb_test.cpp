@@ -305,5 +305,41 @@ TEST(TbCacheTest, InvalidationOfBlocksCrossingAPage) {
     EXPECT_FALSE(cache.page_has_code(0x0));
 }
 
+TEST(TbCacheTest, KeepsAttachedJumpTablesExact) {
+    auto backend = make_jit_backend(default_config());
+    TbCache cache(*backend);
+    Harness h;
+    auto add = [&](uint64_t pc) {
+        TranslationBlock* tb = cache.create(TbKey{pc, pc, 0, 7, 0xffffffff});
+        tb->size = 4;
+        Block block(h.g);
+        Builder(block).exit_tb(0);
+        EXPECT_TRUE(backend->translate(*tb, std::move(block)));
+        cache.insert(tb);
+        return tb;
+    };
+    JumpTable table, unattached;
+    cache.attach(&table);
+    TranslationBlock* a = add(0x1000);
+    TranslationBlock* b = add(0x2040);
+    const uint64_t key = JumpTable::key(7, 0xffffffff);
+    for (JumpTable* t : {&table, &unattached}) {
+        t->set(*a);
+        t->set(*b);
+    }
+    EXPECT_EQ(table.find(0x1000, 0, key), a->code);
+    EXPECT_EQ(table.find(0x1000, 0, JumpTable::key(6, 0xffffffff)), nullptr);
+    cache.invalidate_phys_range(0x1000, 0x1001);   // a goes: so does its entry
+    EXPECT_EQ(table.find(0x1000, 0, key), nullptr);
+    EXPECT_EQ(table.find(0x2040, 0, key), b->code);
+    EXPECT_EQ(unattached.find(0x1000, 0, key), a->code);
+    table.drop_page(0x2fff, kPageMask);
+    EXPECT_EQ(table.find(0x2040, 0, key), nullptr);
+    table.set(*b);
+    cache.flush();                                  // all code goes: every entry too
+    EXPECT_EQ(table.find(0x2040, 0, key), nullptr);
+    cache.detach(&table);
+}
+
 }  // namespace
 }  // namespace mimic::tcg::test

@@ -1,6 +1,8 @@
 // The shared code-generation vocabulary of the front end (see dc.h).
 #include "dc.h"
 
+#include "mimic/tcg/jump_table.h"
+
 namespace mimic::x86 {
 
 using tcg::Cond;
@@ -402,8 +404,16 @@ void Dc::check_branch_target(I64 target) {
 }
 
 void Dc::jump_indirect() {
-    if (flags & (kHfTf | kHfInhibitIrq)) b.exit_tb(0);
-    else b.lookup_and_goto_ptr();
+    if (flags & (kHfTf | kHfInhibitIrq)) {
+        b.exit_tb(0);
+    } else if (can_loop) {
+        // The target runs in this block's mode: its lookup key is known.
+        I64 pc = g.eip;
+        if (!code64) pc = b.and_(b.add(g.eip, cs_base), uint64_t{0xffffffff});
+        b.lookup_and_goto_ptr(pc, code64 ? 0 : cs_base, tcg::JumpTable::key(tb.flags, tb.cs_limit));
+    } else {
+        b.lookup_and_goto_ptr();
+    }
     end = BlockEnd::kJumped;
 }
 

@@ -62,8 +62,9 @@ struct Dc {
     uint64_t cs_limit = 0;
     BlockEnd end = BlockEnd::kNone;
     // The block's first instruction, reached again by a jump to start_eip
-    // in a block whose state a run leaves unchanged: that jump is a branch
-    // inside the block, so a loop runs without leaving its host code.
+    // in a block whose state a run leaves unchanged (can_loop): that jump
+    // is a branch inside the block, so a loop runs without leaving its
+    // host code; and indirect jumps know the key of their target's block.
     tcg::Label loop_head{};
     uint64_t start_eip = 0;
     bool can_loop = false;

@@ -1,0 +1,52 @@
+// A vCPU's table of recent indirect-jump targets and their host code.
+//
+// Indirect jumps (returns, calls through pointers, switch tables) look
+// here first: generated code probes it inline (the JIT hashes the target pc
+// the same way, see index()), and the executor's lookup fills it. A few KiB
+// that stay in the host's caches, so a hit touches neither the jump cache
+// nor the block. The TB cache keeps every table it serves exact: it drops a
+// block's entry when it invalidates the block and clears the tables when it
+// flushes the code.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+namespace mimic::tcg {
+
+struct TranslationBlock;
+
+class JumpTable {
+public:
+    struct Entry {
+        uint64_t pc, cs_base;
+        uint64_t key;   // the block's flags | cs_limit << 32
+        const void* code;
+    };
+    static_assert(sizeof(Entry) == 32, "generated code scales the index by 32");
+    static constexpr unsigned kBits = 9;
+    static constexpr unsigned kSize = 1u << kBits;
+
+    static unsigned index(uint64_t pc) { return static_cast<unsigned>((pc ^ (pc >> kBits)) & (kSize - 1)); }
+    static uint64_t key(uint32_t flags, uint32_t cs_limit) { return flags | (uint64_t{cs_limit} << 32); }
+
+    JumpTable();
+
+    const void* find(uint64_t pc, uint64_t cs_base, uint64_t key) const {
+        const Entry& e = entries_[index(pc)];
+        return e.pc == pc && e.cs_base == cs_base && e.key == key ? e.code : nullptr;
+    }
+    void set(const TranslationBlock& tb);
+    // Drops tb's entry, if it has one.
+    void drop(const TranslationBlock& tb);
+    // Drops the entries of blocks starting on the virtual page of vaddr.
+    void drop_page(uint64_t vaddr, uint64_t page_mask);
+    void clear();
+
+    const Entry* entries() const { return entries_.get(); }
+
+private:
+    std::unique_ptr<Entry[]> entries_;
+};
+
+}  // namespace mimic::tcg
