@@ -387,9 +387,10 @@ void Dc::jump_to(uint64_t eip, unsigned slot) {
         b.movi(g.eip, eip);
         b.exit_tb(&tb, slot);
     } else {
+        // Another page: its mapping may have changed, so the target is
+        // looked up (in the vCPU's jump table first) rather than chained.
         b.movi(g.eip, eip);
-        if (flags & (kHfTf | kHfInhibitIrq)) b.exit_tb(0);
-        else b.lookup_and_goto_ptr();
+        jump_indirect();
     }
     end = BlockEnd::kJumped;
 }
