@@ -23,7 +23,8 @@ Executor::Executor(TbCache& cache, const Globals& globals, void* env, Hooks hook
       hooks_(std::move(hooks)),
       generation_(cache.generation()),
       jump_cache_(new uint64_t[1u << kJumpCacheBits]()),
-      jump_table_(std::make_unique<JumpTable>()) {
+      jump_table_(std::make_unique<JumpTable>()),
+      scratch_block_(globals) {
     cache_.attach(jump_table_.get());
 }
 
@@ -105,7 +106,8 @@ TranslationBlock* Executor::translate(const TbCpuState& s, uint64_t phys_pc) {
     }
     for (int attempt = 0;; ++attempt) {
         TranslationBlock* tb = cache_.create(TbKey{phys_pc, s.pc, s.cs_base, s.flags, s.cs_limit});
-        Block block(globals_);
+        Block& block = scratch_block_;
+        block.reset();
         Builder b(block);
         hooks_.translate(env_, *tb, b);
         MIMIC_LOG(log::kOp, "OP:\n{}\n", print_block(block));

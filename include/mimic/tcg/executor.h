@@ -126,6 +126,8 @@ private:
     void clear_jump_cache();
     std::unique_ptr<uint64_t[]> jump_cache_;
     std::unique_ptr<JumpTable> jump_table_;
+    // Every translation writes its IR here: the storage stays allocated.
+    Block scratch_block_;
     uint16_t epoch_ = 1;                       // 1..0x7fff; 0 marks entries as empty
     uint16_t global_epoch_ = kGlobalEpoch + 1;  // 0x8001..0xffff
 };

@@ -131,6 +131,10 @@ struct Inst {
 class Block {
 public:
     explicit Block(const Globals& globals);
+    // Empties the block for the next translation, keeping its storage:
+    // translating a block then allocates nothing once the vectors are big
+    // enough.
+    void reset();
 
     const Globals& globals() const { return *globals_; }
     uint32_t num_globals() const { return globals_->count(); }   // env and globals
@@ -159,8 +163,21 @@ public:
     }
 
 private:
+    // Constants already made, by type and value: open addressing over a
+    // power-of-two table; entries of earlier translations are told apart
+    // by their stamp, so reset() does not clear it.
+    struct ConstSlot {
+        uint64_t value;
+        uint32_t idx;
+        uint32_t stamp;   // 0: never used
+    };
+    uint32_t* find_const(Type type, uint64_t value);
+    void grow_consts();
+
     const Globals* globals_;
-    std::unordered_map<uint64_t, uint32_t> consts_[2];
+    std::vector<ConstSlot> const_slots_;
+    uint32_t const_count_ = 0;
+    uint32_t stamp_ = 1;
 };
 
 }  // namespace mimic::tcg
