@@ -11,7 +11,7 @@ constexpr uint32_t kNone = ~0u;
 
 class CopyProp {
 public:
-    explicit CopyProp(Block& b) : b_(b), copy_of_(b.temps.size(), kNone) {}
+    explicit CopyProp(Block& b) : b_(b), copy_of_(b.temps.size(), kNone), copies_(b.temps.size(), 0) {}
 
     void run() {
         for (Inst& inst : b_.insts) {
@@ -31,6 +31,7 @@ public:
                 uint32_t d = inst.out(0), s = inst.in(0);
                 if (d != s && !b_.is_const(s)) {
                     copy_of_[d] = s;
+                    ++copies_[s];
                     active_.push_back(d);
                 }
             }
@@ -39,13 +40,22 @@ public:
 
 private:
     void forget_all() {
-        for (uint32_t d : active_) copy_of_[d] = kNone;
+        for (uint32_t d : active_) {
+            if (copy_of_[d] != kNone) copies_[copy_of_[d]] = 0;
+            copy_of_[d] = kNone;
+        }
         active_.clear();
     }
 
     // Temp t gets a new value: copies of it and its own copy relation end.
+    // Only a temp something is a copy of needs the walk over the copies.
     void written(uint32_t t) {
-        copy_of_[t] = kNone;
+        if (copy_of_[t] != kNone) {
+            --copies_[copy_of_[t]];
+            copy_of_[t] = kNone;
+        }
+        if (copies_[t] == 0) return;
+        copies_[t] = 0;
         for (size_t i = 0; i < active_.size();) {
             uint32_t d = active_[i];
             if (copy_of_[d] == t || copy_of_[d] == kNone) {
@@ -60,7 +70,8 @@ private:
 
     Block& b_;
     std::vector<uint32_t> copy_of_;
-    std::vector<uint32_t> active_;
+    std::vector<uint32_t> copies_;   // per temp: how many temps are copies of it now
+    std::vector<uint32_t> active_;   // temps that are (or were) copies; stale ones are dropped lazily
 };
 
 bool is_self_move(const Inst& inst) {
