@@ -168,33 +168,61 @@ void FwCfg::dma_transfer(uint64_t descriptor) {
     Machine* machine = Machine::of(*this);
     if (!machine) return;
     memory::AddressSpace& memory = machine->memory_space();
+    auto report = [&](uint32_t control) {
+        uint8_t word[4] = {static_cast<uint8_t>(control >> 24), static_cast<uint8_t>(control >> 16),
+                           static_cast<uint8_t>(control >> 8), static_cast<uint8_t>(control)};
+        memory.write(descriptor, word, sizeof word);
+    };
     uint8_t raw[16];
-    memory.read(descriptor, raw, sizeof raw);
+    if (memory.read(descriptor, raw, sizeof raw) != memory::AccessResult::kOk) {
+        // As QEMU: a descriptor nobody decodes is not a request (it would
+        // read as all ones, a READ of 4 GiB); the error bit goes back if
+        // the control word is writable at all.
+        MIMIC_LOG(log::kGuestErrors, "fw_cfg: DMA descriptor at {:#x} is not in memory\n", descriptor);
+        report(kDmaError);
+        return;
+    }
     uint32_t control = be32(raw);
     uint32_t length = be32(raw + 4);
     uint64_t address = uint64_t{be32(raw + 8)} << 32 | be32(raw + 12);
 
     first_access();
     if (control & kDmaSelect) select(static_cast<uint16_t>(control >> 16));
+    // QEMU's precedence when several are set: read, then write, then skip.
+    bool read = control & kDmaRead;
+    bool write = !read && (control & kDmaWrite);
+    if (!read && !write && !(control & kDmaSkip)) length = 0;
+
+    // The guest's length is walked, never allocated: item bytes go straight
+    // from the item, zeros from a small fixed buffer.
     bool error = false;
-    const std::vector<uint8_t>* item = current();
-    if (control & kDmaRead) {
-        std::vector<uint8_t> chunk(length, 0);
-        // Reading past the end of an item (or a missing item) gives zeros.
-        if (item && offset_ < item->size()) {
-            size_t n = std::min<size_t>(length, item->size() - offset_);
-            std::copy_n(item->begin() + offset_, n, chunk.begin());
+    while (length > 0 && !error) {
+        const std::vector<uint8_t>* item = current();
+        size_t available = item && offset_ < item->size() ? item->size() - offset_ : 0;
+        uint32_t chunk = static_cast<uint32_t>(std::min<size_t>(length, available ? available : length));
+        if (write) {
+            error = true;  // no item here is guest-writable
+        } else if (read) {
+            error = available ? memory.write(address, item->data() + offset_, chunk) != memory::AccessResult::kOk
+                              : !write_zeros(memory, address, chunk);
         }
-        if (memory.write(address, chunk.data(), chunk.size()) != memory::AccessResult::kOk) error = true;
-        offset_ += length;
-    } else if (control & kDmaSkip) {
-        offset_ += length;
-    } else if (control & kDmaWrite) {
-        // No item here is guest-writable.
-        error = true;
+        // Past the end of an item the position stays at its end, as QEMU's.
+        if (available) offset_ += chunk;
+        address += chunk;
+        length -= chunk;
     }
-    uint8_t status[4] = {0, 0, 0, static_cast<uint8_t>(error ? kDmaError : 0)};
-    memory.write(descriptor, status, sizeof status);
+    report(error ? kDmaError : 0);
+}
+
+bool FwCfg::write_zeros(memory::AddressSpace& memory, uint64_t address, uint32_t length) {
+    static constexpr uint8_t kZeros[4096] = {};
+    while (length > 0) {
+        uint32_t chunk = std::min<uint32_t>(length, sizeof kZeros);
+        if (memory.write(address, kZeros, chunk) != memory::AccessResult::kOk) return false;
+        address += chunk;
+        length -= chunk;
+    }
+    return true;
 }
 
 void FwCfg::do_realize() {

@@ -1,7 +1,9 @@
 // fw_cfg through the real binary: the traditional port interface, the file
 // directory and the DMA interface, with the items SeaBIOS reads.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -47,18 +49,32 @@ std::map<std::string, FileEntry> directory(QtestClient& vm) {
     return files;
 }
 
-// One FWCfgDmaAccess at guest address 0x1000, data to 0x2000; returns the
-// control word the device left.
-uint32_t dma(QtestClient& vm, uint32_t control, uint32_t length) {
-    std::vector<uint8_t> access = {
-        static_cast<uint8_t>(control >> 24), static_cast<uint8_t>(control >> 16), static_cast<uint8_t>(control >> 8),
-        static_cast<uint8_t>(control),       static_cast<uint8_t>(length >> 24),  static_cast<uint8_t>(length >> 16),
-        static_cast<uint8_t>(length >> 8),   static_cast<uint8_t>(length),        0, 0, 0, 0, 0, 0, 0x20, 0x00};
+// One FWCfgDmaAccess at guest address 0x1000, data to `target`; returns
+// the control word the device left.
+uint32_t dma(QtestClient& vm, uint32_t control, uint32_t length, uint64_t target = 0x2000) {
+    std::vector<uint8_t> access;
+    for (int shift = 24; shift >= 0; shift -= 8) access.push_back(static_cast<uint8_t>(control >> shift));
+    for (int shift = 24; shift >= 0; shift -= 8) access.push_back(static_cast<uint8_t>(length >> shift));
+    for (int shift = 56; shift >= 0; shift -= 8) access.push_back(static_cast<uint8_t>(target >> shift));
     vm.memwrite(0x1000, access);
     // The address register is big-endian: high half at 0x514, low at 0x518.
     vm.outl(0x514, 0);
     vm.outl(0x518, 0x00100000);  // bswap32(0x1000)
     return be32(vm.memread(0x1000, 4), 0);
+}
+
+// Caps the emulator's address space a little above what it uses now, so a
+// host allocation sized by the guest fails instead of going through.
+void limit_address_space(pid_t pid, uint64_t headroom) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    uint64_t vm_size_kib = 0;
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmSize:", 0) == 0) vm_size_kib = std::stoull(line.substr(7));
+    }
+    ASSERT_GT(vm_size_kib, 0u);
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = vm_size_kib * 1024 + headroom;
+    ASSERT_EQ(prlimit(pid, RLIMIT_AS, &limit, nullptr), 0);
 }
 
 }  // namespace
@@ -153,4 +169,43 @@ TEST(FwCfg, NographicAsksSeabiosForTheSerialConsole) {
     auto files = directory(vm);
     ASSERT_TRUE(files.count("etc/sercon-port"));
     EXPECT_EQ(le(read_item(vm, files["etc/sercon-port"].key, 2), 0, 2), 0x3f8u);
+}
+
+TEST(FwCfg, DmaDescriptorInUnassignedMemoryIsAnError) {
+    QtestClient vm({"-m", "128M"});
+    limit_address_space(vm.pid(), 512ull << 20);
+    // Reads back as all ones: a READ of 0xffffffff bytes, if it were taken
+    // as a descriptor. It is not, and nothing is transferred.
+    vm.outl(0x518, 0x5abf1199);
+    EXPECT_EQ(vm.inb(0x510), 0u);
+    EXPECT_EQ(read_item(vm, 0x00, 4), (std::vector<uint8_t>{'Q', 'E', 'M', 'U'}));
+}
+
+TEST(FwCfg, DmaLengthIsStreamedNotAllocated) {
+    QtestClient vm({"-m", "128M"});
+    limit_address_space(vm.pid(), 512ull << 20);
+    vm.memwrite(0x100000, {0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa});
+    vm.memwrite(0x7fffffc, {0xbb, 0xbb, 0xbb, 0xbb});
+    // SELECT signature | READ 4 GiB - 1 at 1 MiB: the item, then zeros up
+    // to the end of RAM, where the transfer runs into unassigned memory.
+    EXPECT_EQ(dma(vm, 0x08 | 0x02, 0xffffffff, 0x100000), 1u);
+    EXPECT_EQ(vm.memread(0x100000, 6), (std::vector<uint8_t>{'Q', 'E', 'M', 'U', 0, 0}));
+    EXPECT_EQ(vm.memread(0x7fffffc, 4), (std::vector<uint8_t>{0, 0, 0, 0}));
+}
+
+TEST(FwCfg, DmaReadPastTheItemGivesZerosAndStaysAtItsEnd) {
+    QtestClient vm({"-m", "128M"});
+    vm.memwrite(0x2000, std::vector<uint8_t>(8, 0xcc));
+    EXPECT_EQ(dma(vm, 0x08 | 0x04, 2), 0u);  // SELECT signature, SKIP 2
+    EXPECT_EQ(dma(vm, 0x02, 8), 0u);         // "MU" and six zeros
+    EXPECT_EQ(vm.memread(0x2000, 8), (std::vector<uint8_t>{'M', 'U', 0, 0, 0, 0, 0, 0}));
+    // The port interface goes on from the end of the item, not beyond it.
+    EXPECT_EQ(vm.inb(0x511), 0u);
+}
+
+TEST(FwCfg, DmaIntoUnassignedMemorySetsTheErrorBit) {
+    QtestClient vm({"-m", "128M"});
+    EXPECT_EQ(dma(vm, 0x08 | 0x02, 4, 0x20000000), 1u);
+    // A SKIP moves no data and succeeds.
+    EXPECT_EQ(dma(vm, 0x08 | 0x04, 4, 0x20000000), 0u);
 }

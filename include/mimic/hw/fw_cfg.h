@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mimic/cli/vm_config.h"
+#include "mimic/memory/address_space.h"
 #include "mimic/memory/memory_region.h"
 #include "mimic/qom/standard_buses.h"
 
@@ -102,6 +103,8 @@ private:
     void first_access();
     uint8_t read_byte();
     void dma_transfer(uint64_t descriptor);
+    // False when part of the range is not writable memory.
+    static bool write_zeros(memory::AddressSpace& memory, uint64_t address, uint32_t length);
     void rebuild_directory();
     const std::vector<uint8_t>* current() const;
 
