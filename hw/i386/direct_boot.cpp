@@ -1,44 +1,42 @@
 // -kernel on the pc machine: picks the loader, adds the option ROM.
 #include "direct_boot.h"
 
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "mimic/util/error.h"
+#include "mimic/util/load_file.h"
 
 namespace mimic::hw {
 
-std::optional<std::vector<uint8_t>> read_whole_file(const std::string& path, int& err) {
-    errno = 0;
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-        err = errno ? errno : EIO;
-        return std::nullopt;
+namespace {
+
+// Mimic's own option ROMs end up in the 128 KiB below the BIOS.
+constexpr uint64_t kMaxOptionRomSize = 1024 * 1024;
+
+// -kernel as QEMU words its failures: "could not open" when the file is
+// not there, "could not load" for everything else about it.
+std::vector<uint8_t> load_kernel_file(const std::string& path, const DirectBootMemory& memory) {
+    try {
+        // fw_cfg items are at most 4 GiB, and nothing that large fits below 4 GiB.
+        return load_file_bounded(path, memory.ram_below_4g - 1);
+    } catch (const FileLoadError& e) {
+        switch (e.reason()) {
+        case FileLoadError::Reason::kOpen:
+            throw Error("could not open kernel file '{}': {}", path, e.what());
+        case FileLoadError::Reason::kTooLarge:
+            throw Error("could not load kernel '{}': it is larger than the guest's RAM below 4 GiB", path);
+        default:
+            throw Error("could not load kernel '{}': {}", path, e.what());
+        }
     }
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (file.bad()) {
-        err = errno ? errno : EIO;
-        return std::nullopt;
-    }
-    return data;
 }
 
-std::vector<uint8_t> read_boot_file(const std::string& path, const std::string& what) {
-    int err = 0;
-    auto data = read_whole_file(path, err);
-    if (!data) throw Error("could not open {} '{}': {}", what, path, errno_string(err));
-    return std::move(*data);
-}
+}  // namespace
 
 void load_direct_boot(FwCfg& fw_cfg, const cli::VmConfig& config, const DirectBootMemory& memory,
                       const system::FirmwarePath& firmware) {
-    std::vector<uint8_t> image = read_boot_file(config.kernel, "kernel file");
+    std::vector<uint8_t> image = load_kernel_file(config.kernel, memory);
     if (image.empty()) throw Error("could not load kernel '{}': the file is empty", config.kernel);
-    // fw_cfg items are at most 4 GiB, and nothing that large fits below 4 GiB.
-    if (image.size() >= memory.ram_below_4g)
-        throw Error("could not load kernel '{}': it is larger than the guest's RAM below 4 GiB", config.kernel);
 
     std::string rom_name;
     bool linux_header = image.size() >= 0x206 && std::memcmp(image.data() + 0x202, "HdrS", 4) == 0;
@@ -49,7 +47,12 @@ void load_direct_boot(FwCfg& fw_cfg, const cli::VmConfig& config, const DirectBo
 
     auto rom_path = firmware.find(rom_name);
     if (!rom_path) throw Error("Could not find option rom '{}'", rom_name);
-    std::vector<uint8_t> rom = read_boot_file(*rom_path, "option rom");
+    std::vector<uint8_t> rom;
+    try {
+        rom = load_file_bounded(*rom_path, kMaxOptionRomSize);
+    } catch (const FileLoadError& e) {
+        throw Error("could not open option rom '{}': {}", *rom_path, e.what());
+    }
     fw_cfg.add_file("genroms/" + rom_name, std::move(rom));
     // The kernel is the first boot device (QEMU gives its ROM bootindex 0).
     std::string order = "/rom@genroms/" + rom_name;

@@ -33,11 +33,6 @@ struct DirectBootMemory {
 void load_direct_boot(FwCfg& fw_cfg, const cli::VmConfig& config, const DirectBootMemory& memory,
                       const system::FirmwarePath& firmware);
 
-// The whole file, or nullopt with the errno value in `err`.
-std::optional<std::vector<uint8_t>> read_whole_file(const std::string& path, int& err);
-// The whole file, or a mimic::Error "could not open <what> '<path>': <reason>".
-std::vector<uint8_t> read_boot_file(const std::string& path, const std::string& what);
-
 // A Linux kernel: fills the fw_cfg items; returns the option ROM to run.
 std::string load_linux(FwCfg& fw_cfg, const cli::VmConfig& config, const std::vector<uint8_t>& image,
                        const DirectBootMemory& memory);

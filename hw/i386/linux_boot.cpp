@@ -11,6 +11,7 @@
 
 #include "direct_boot.h"
 #include "mimic/util/error.h"
+#include "mimic/util/load_file.h"
 
 namespace mimic::hw {
 namespace {
@@ -144,12 +145,14 @@ std::string load_linux(FwCfg& fw_cfg, const cli::VmConfig& config, const std::ve
 
     if (!config.initrd.empty()) {
         if (protocol < 0x200) throw Error("linux kernel too old to load a ram disk");
-        int err = 0;
-        auto read = read_whole_file(config.initrd, err);
-        if (!read) throw Error("error reading initrd {}: {}", config.initrd, errno_string(err));
-        std::vector<uint8_t> initrd = std::move(*read);
-        if (initrd.size() >= initrd_max)
-            throw Error("initrd is too large, cannot support.(max: {}, need {})", initrd_max, initrd.size());
+        std::vector<uint8_t> initrd;
+        try {
+            initrd = load_file_bounded(config.initrd, initrd_max - 1);
+        } catch (const FileLoadError& e) {
+            if (e.reason() == FileLoadError::Reason::kTooLarge)
+                throw Error("initrd is too large, cannot support.(max: {}, need {})", initrd_max, e.size());
+            throw Error("error reading initrd {}: {}", config.initrd, e.what());
+        }
         uint32_t initrd_addr = static_cast<uint32_t>((initrd_max - initrd.size()) & ~uint64_t{4095});
         if (initrd_addr < prot_addr + kernel.size())
             throw Error("initrd is too large, cannot support.(max: {}, need {})",

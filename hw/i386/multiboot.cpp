@@ -14,6 +14,7 @@
 #include "direct_boot.h"
 #include "mimic/cli/command_line.h"
 #include "mimic/util/error.h"
+#include "mimic/util/load_file.h"
 
 namespace mimic::hw {
 namespace {
@@ -57,7 +58,13 @@ struct KernelImage {
     std::vector<uint8_t> bytes;  // includes zeroed bss
 };
 
-KernelImage load_elf(const std::vector<uint8_t>& file, const std::string& path) {
+// The image spans [load_addr, load_addr + size): refused before anything
+// that large is allocated when it cannot fit below `ram_limit`.
+void check_fits(uint64_t load_addr, uint64_t size, uint64_t ram_limit, const std::string& path) {
+    if (load_addr + size > ram_limit) throw Error("could not load kernel '{}': it does not fit in the guest's RAM", path);
+}
+
+KernelImage load_elf(const std::vector<uint8_t>& file, const std::string& path, uint64_t ram_limit) {
     auto bad = [&] { return Error("could not load kernel '{}': Error while loading elf kernel", path); };
     if (file.size() < 52) throw bad();
     if (get16(file, 18) == kElfMachineX86_64 || file[4] == 2)
@@ -86,6 +93,7 @@ KernelImage load_elf(const std::vector<uint8_t>& file, const std::string& path) 
         low = std::min(low, s.paddr);
         high = std::max(high, s.paddr + s.memsz);
     }
+    check_fits(low, high - low, ram_limit, path);
     KernelImage kernel;
     kernel.load_addr = low;
     kernel.bytes.assign(high - low, 0);
@@ -105,7 +113,8 @@ KernelImage load_elf(const std::vector<uint8_t>& file, const std::string& path) 
 }
 
 // The a.out kludge: the header says where the file's bytes go.
-KernelImage load_aout_kludge(const std::vector<uint8_t>& file, size_t header_at, const std::string& path) {
+KernelImage load_aout_kludge(const std::vector<uint8_t>& file, size_t header_at, const std::string& path,
+                             uint64_t ram_limit) {
     uint32_t header_addr = get32(file, header_at + 12);
     uint32_t load_addr = get32(file, header_at + 16);
     uint32_t load_end_addr = get32(file, header_at + 20);
@@ -129,6 +138,7 @@ KernelImage load_aout_kludge(const std::vector<uint8_t>& file, size_t header_at,
             throw Error("could not load kernel '{}': invalid mh_bss_end_addr address", path);
         total = bss_end_addr - load_addr;
     }
+    check_fits(load_addr, total, ram_limit, path);
     KernelImage kernel;
     kernel.load_addr = load_addr;
     kernel.entry = get32(file, header_at + 28);
@@ -170,7 +180,9 @@ std::optional<std::string> load_multiboot(FwCfg& fw_cfg, const cli::VmConfig& co
     uint32_t flags = get32(image, *header_at + 4);
     if (flags & kHeaderVideoMode) std::fprintf(stderr, "%s: multiboot knows VBE. we don't.\n", cli::kProgramName);
 
-    KernelImage kernel = (flags & kHeaderAoutKludge) ? load_aout_kludge(image, *header_at, path) : load_elf(image, path);
+    uint64_t ram_limit = memory.ram_below_4g - memory.acpi_data_size;
+    KernelImage kernel = (flags & kHeaderAoutKludge) ? load_aout_kludge(image, *header_at, path, ram_limit)
+                                                     : load_elf(image, path, ram_limit);
     if (kernel.load_addr < 0x100000)
         throw Error("could not load kernel '{}': it loads below 1 MiB (at {:#x})", path, kernel.load_addr);
 
@@ -192,16 +204,19 @@ std::optional<std::string> load_multiboot(FwCfg& fw_cfg, const cli::VmConfig& co
         string_end += text.size() + 1;
         return addr;
     };
-    uint64_t ram_limit = memory.ram_below_4g - memory.acpi_data_size;
     for (size_t i = 0; i < modules.size(); ++i) {
         std::string file = modules[i].substr(0, modules[i].find(' '));
-        int err = 0;
-        auto read = read_whole_file(file, err);
-        if (!read) throw Error("Failed to open file '{}'", file);
-        const std::vector<uint8_t>& data = *read;
         uint64_t start = blob.size();
-        if (kernel.load_addr + start + data.size() > ram_limit)
-            throw Error("could not load kernel '{}': the kernel and its modules do not fit in the guest's RAM", path);
+        uint64_t used = kernel.load_addr + start;
+        std::vector<uint8_t> data;
+        try {
+            data = load_file_bounded(file, used < ram_limit ? ram_limit - used : 0);
+        } catch (const FileLoadError& e) {
+            if (e.reason() == FileLoadError::Reason::kTooLarge)
+                throw Error("could not load kernel '{}': the kernel and its modules do not fit in the guest's RAM", path);
+            // QEMU's one message for a module it cannot read.
+            throw Error("Failed to open file '{}'", file);
+        }
         blob.insert(blob.end(), data.begin(), data.end());
         blob.resize(page_align(blob.size()), 0);
         size_t entry = table_at + i * kModuleEntrySize;

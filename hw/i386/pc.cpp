@@ -6,9 +6,7 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +28,7 @@
 #include "mimic/memory/transaction.h"
 #include "mimic/qom/property.h"
 #include "mimic/util/error.h"
+#include "mimic/util/load_file.h"
 
 namespace mimic::hw {
 namespace {
@@ -40,6 +39,7 @@ constexpr uint64_t k4GiB = 1ull << 32;
 constexpr uint64_t kMaxLowRamSmall = 0xe0000000;
 constexpr uint64_t kLowRamLarge = 0xc0000000;
 constexpr uint64_t kIsaBiosMaxSize = 128 * 1024;
+constexpr uint64_t kMaxBiosSize = 16 * 1024 * 1024;
 
 class PcMachine : public Machine, public FirmwareSource {
 public:
@@ -259,14 +259,15 @@ private:
     void load_bios(const std::string& name, const system::FirmwarePath& firmware) {
         auto path = firmware.find(name);
         if (!path) throw Error("could not load PC BIOS '{}'", name);
-        std::ifstream file(*path, std::ios::binary);
-        std::vector<char> image((std::istreambuf_iterator<char>(file)),
-                                std::istreambuf_iterator<char>());
         // As QEMU: the image must fill whole 64 KiB blocks, and fit below 4 GiB
-        // above the 16 MiB the ISA era needs.
-        if (!file.good() && !file.eof()) throw Error("could not load PC BIOS '{}'", name);
-        if (image.empty() || image.size() % 65536 != 0 || image.size() > 16 * 1024 * 1024)
+        // above the 16 MiB the ISA era needs. QEMU has one message for all.
+        std::vector<uint8_t> image;
+        try {
+            image = load_file_bounded(*path, kMaxBiosSize);
+        } catch (const FileLoadError&) {
             throw Error("could not load PC BIOS '{}'", name);
+        }
+        if (image.empty() || image.size() % 65536 != 0) throw Error("could not load PC BIOS '{}'", name);
         uint64_t size = image.size();
         bios_ = memory::MemoryRegion::make_rom("pc.bios", size);
         std::copy(image.begin(), image.end(), bios_->host());

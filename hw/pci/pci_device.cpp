@@ -1,9 +1,7 @@
 // The generic PCI function: configuration space semantics, BAR decoding and
 // INTx. Device models add only what is particular to them (see pci.h).
 #include <algorithm>
-#include <fstream>
 #include <optional>
-#include <iterator>
 
 #include <fmt/format.h>
 
@@ -12,6 +10,7 @@
 #include "mimic/memory/transaction.h"
 #include "mimic/qom/property.h"
 #include "mimic/util/error.h"
+#include "mimic/util/load_file.h"
 #include "mimic/util/log.h"
 
 namespace mimic::hw {
@@ -44,6 +43,9 @@ namespace {
 
 // Status bits a guest clears by writing 1 (error reporting bits).
 constexpr uint16_t kStatusW1c = 0xf900;
+
+// QEMU's limit for romfile=: a 32-bit ROM BAR cannot map more.
+constexpr uint64_t kMaxRomFileSize = 2ull << 30;
 
 bool overlaps(unsigned a, unsigned a_len, unsigned b, unsigned b_len) {
     return a < b + b_len && b < a + a_len;
@@ -277,9 +279,16 @@ void PciDevice::load_option_rom(const std::string& name) {
         path = system::FirmwarePath().find(name);
     }
     if (!path) throw Error("failed to find romfile \"{}\"", name);
-    std::ifstream file(*path, std::ios::binary);
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (data.empty()) throw Error("failed to load romfile \"{}\"", name);
+    std::vector<uint8_t> data;
+    try {
+        data = load_file_bounded(*path, kMaxRomFileSize);
+    } catch (const FileLoadError& e) {
+        // QEMU's words; what is not a file (a directory, /dev/zero) cannot be loaded.
+        if (e.reason() == FileLoadError::Reason::kTooLarge)
+            throw Error("romfile \"{}\" too large (size cannot exceed 2 GiB)", name);
+        throw Error("failed to load romfile \"{}\"", name);
+    }
+    if (data.empty()) throw Error("romfile \"{}\" is empty", name);
     if (romsize_ != kRomSizeAuto && data.size() > romsize_)
         throw Error("romfile \"{}\" ({} bytes) is too large for ROM size {}", name, data.size(), romsize_);
     set_option_rom(data);

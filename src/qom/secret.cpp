@@ -5,21 +5,22 @@
 // A secret may itself be encrypted with another (keyid=, iv=).
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include "mimic/qom/user_creatable.h"
 #include "secret_decrypt.h"
 #include "mimic/util/error.h"
+#include "mimic/util/load_file.h"
 
 namespace mimic::qom {
 
 namespace {
 
 enum class SecretFormat { kRaw, kBase64 };
+
+// Passwords and keys are bytes to kilobytes; a file beyond this is a mistake.
+constexpr uint64_t kMaxSecretFileSize = 1024 * 1024;
 
 std::string decode_base64(std::string_view text) {
     static constexpr std::string_view kAlphabet =
@@ -78,14 +79,17 @@ private:
                                   format_ == SecretFormat::kBase64 ? decode_base64(input) : input);
     }
 
+    // As QEMU (glib's words): a pipe or /dev/fd/N works, within a bound no
+    // secret comes near.
     std::string read_file() const {
-        std::ifstream in(file_, std::ios::binary);
-        if (!in) {
-            int err = errno;
-            throw Error("Unable to read {}: Failed to open file \u201c{}\u201d: {}", file_, file_,
-                        errno_string(err));
+        std::vector<uint8_t> data;
+        try {
+            data = load_file_bounded(file_, kMaxSecretFileSize, FileKind::kRegularOrStream);
+        } catch (const FileLoadError& e) {
+            const char* step = e.reason() == FileLoadError::Reason::kOpen ? "Failed to open" : "Error reading";
+            throw Error("Unable to read {}: {} file \u201c{}\u201d: {}", file_, step, file_, e.what());
         }
-        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        return std::string(data.begin(), data.end());
     }
 
     void list_builtin_properties(std::vector<PropertyListing>& out) const override {

@@ -17,6 +17,7 @@ Exits 77 (skip) without SeaBIOS or binutils.
 """
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -208,10 +209,16 @@ class DirectBoot(unittest.TestCase):
         self.check_multiboot(self.mb_aout)
 
 
+def limit_address_space():
+    """A read of /dev/zero or of a sparse giant then ends the process rather
+    than going through."""
+    resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+
+
 class BadInput(unittest.TestCase):
     def assert_one_line_error(self, expected, *args):
         done = subprocess.run([BINARY, "-display", "none", *args], capture_output=True, text=True,
-                              timeout=60, stdin=subprocess.DEVNULL)
+                              timeout=60, stdin=subprocess.DEVNULL, preexec_fn=limit_address_space)
         self.assertEqual(done.returncode, 1, done.stderr)
         self.assertEqual(done.stderr, PREFIX + expected + "\n")
 
@@ -238,6 +245,52 @@ class BadInput(unittest.TestCase):
             self.assert_one_line_error(
                 "could not load kernel '%s': it is larger than the guest's RAM below 4 GiB" % kernel,
                 "-m", "32", "-kernel", kernel)
+
+    def test_kernel_that_is_no_file(self):
+        with tempfile.TemporaryDirectory() as workdir:
+            self.assert_one_line_error("could not load kernel '%s': Is a directory" % workdir, "-kernel", workdir)
+        self.assert_one_line_error("could not load kernel '/dev/zero': Not a regular file", "-kernel", "/dev/zero")
+
+    def test_giant_kernel_is_not_read(self):
+        with tempfile.TemporaryDirectory() as workdir:
+            kernel = os.path.join(workdir, "giant")
+            with open(kernel, "wb") as f:
+                f.truncate(3 << 30)
+            self.assert_one_line_error(
+                "could not load kernel '%s': it is larger than the guest's RAM below 4 GiB" % kernel,
+                "-kernel", kernel)
+
+    def test_initrd_that_is_no_file(self):
+        with tempfile.TemporaryDirectory() as workdir:
+            kernel = assemble_linux(workdir, "bzimage")
+            self.assert_one_line_error("error reading initrd %s: Is a directory" % workdir,
+                                       "-kernel", kernel, "-initrd", workdir)
+            self.assert_one_line_error("error reading initrd /dev/zero: Not a regular file",
+                                       "-kernel", kernel, "-initrd", "/dev/zero")
+
+    def test_giant_initrd_is_not_read(self):
+        with tempfile.TemporaryDirectory() as workdir:
+            kernel = assemble_linux(workdir, "bzimage")
+            initrd = os.path.join(workdir, "giant")
+            with open(initrd, "wb") as f:
+                f.truncate(3 << 30)
+            max_addr = (RAM_MB << 20) - ACPI_DATA_SIZE - 1
+            self.assert_one_line_error(
+                "initrd is too large, cannot support.(max: %d, need %d)" % (max_addr, 3 << 30),
+                "-m", str(RAM_MB), "-kernel", kernel, "-initrd", initrd)
+
+    def test_module_that_is_no_file(self):
+        with tempfile.TemporaryDirectory() as workdir:
+            kernel = assemble(workdir, "multiboot_guest.S", "mb", ["-N", "-Ttext=0x100000", "-e", "_start"],
+                              flat=False)
+            giant = os.path.join(workdir, "giant")
+            with open(giant, "wb") as f:
+                f.truncate(3 << 30)
+            for module in (workdir, "/dev/zero"):
+                self.assert_one_line_error("Failed to open file '%s'" % module, "-kernel", kernel, "-initrd", module)
+            self.assert_one_line_error(
+                "could not load kernel '%s': the kernel and its modules do not fit in the guest's RAM" % kernel,
+                "-kernel", kernel, "-initrd", giant)
 
     def test_64bit_multiboot_elf(self):
         with tempfile.TemporaryDirectory() as workdir:

@@ -264,3 +264,15 @@ TEST(PciTestdev, MembarMustBeAPowerOfTwo) {
             << e.what();
     }
 }
+
+// A ROM file that is no file is a refusal for device_add, not the end of a
+// running VM.
+TEST(PciHotplug, DeviceAddWithARomfileThatIsNoFileIsRefused) {
+    Vm m;
+    for (const char* path : {"/tmp", "/dev/zero"}) {
+        EXPECT_EQ(m.qmp.error_of("device_add", {{"driver", "pci-testdev"}, {"id", "r"}, {"romfile", path}}),
+                  "failed to load romfile \"" + std::string(path) + "\"");
+    }
+    EXPECT_EQ(m.qmp.command("query-status")["return"]["status"], "running");
+    EXPECT_EQ(m.vm.inl(kUp), 0u);
+}
