@@ -77,7 +77,9 @@ private:
 namespace {
 
 TimerList& timer_list(Clock clock) {
-    static TimerList lists[kClockCount];
+    // Leaked on purpose: a Timer owned by something with static storage
+    // may be destroyed after a function-local static list would be.
+    static TimerList* lists = new TimerList[kClockCount];
     return lists[static_cast<int>(clock)];
 }
 

@@ -78,6 +78,14 @@ private:
     void create_accelerator();
     void create_monitors();
 
+    // First, so it goes last: the chardevs this VM created die with it,
+    // after every front end attached to them and while the main loop's
+    // timers and fd watches they use still exist, not among the static
+    // destructors at exit (a pty's connect poll or a socket's reconnect
+    // timer then touched a timer list already destroyed: double free).
+    struct ChardevTeardown {
+        ~ChardevTeardown();
+    } chardev_teardown_;
     const cli::VmConfig& config_;
     FirmwarePath firmware_;
     RunControl run_control_;
@@ -99,6 +107,13 @@ private:
     x86::CpuModel cpu_model_ = x86::default_cpu_model();   // -cpu
     Daemon daemon_;
 };
+
+Vm::Impl::ChardevTeardown::~ChardevTeardown() {
+    auto& registry = chardev::ChardevRegistry::global();
+    for (const chardev::ChardevInfo& info : registry.query())
+        qom::BackendRegistry::instance().remove(qom::BackendKind::kChardev, info.label);
+    registry.clear();
+}
 
 void Vm::Impl::reject_unsupported() {
     // Each of these is parsed and validated, but the feature behind it is not
