@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 namespace mimic::monitor {
@@ -14,6 +15,10 @@ namespace mimic::monitor {
 namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Recursive descent stops here: each level costs a few host stack frames,
+// and nothing a person types comes near it.
+constexpr int kMaxExpressionDepth = 256;
 
 // Recursive-descent evaluator with QEMU's precedence: + - bind loosest, then
 // * / %, then & | ^ (tighter than multiplication, unlike C), then unary.
@@ -56,14 +61,17 @@ private:
             }
             ++pos_;
             uint64_t rhs = logic();
-            if (op == '*') {
-                value *= rhs;
-            } else {
-                if (rhs == 0) throw Error("division by zero");
-                value = op == '/' ? static_cast<uint64_t>(static_cast<int64_t>(value) / static_cast<int64_t>(rhs))
-                                  : static_cast<uint64_t>(static_cast<int64_t>(value) % static_cast<int64_t>(rhs));
-            }
+            value = op == '*' ? value * rhs : divide(op, value, rhs);
         }
+    }
+
+    // Signed, as QEMU's int64_t arithmetic; the one quotient that does not
+    // fit (and its remainder) traps on x86, so it is an error here.
+    static uint64_t divide(char op, uint64_t dividend, uint64_t divisor) {
+        auto a = static_cast<int64_t>(dividend), b = static_cast<int64_t>(divisor);
+        if (b == 0) throw Error("division by zero");
+        if (a == INT64_MIN && b == -1) throw Error("division overflow");
+        return static_cast<uint64_t>(op == '/' ? a / b : a % b);
     }
 
     uint64_t logic() {
@@ -77,7 +85,16 @@ private:
         }
     }
 
+    // Every recursion goes through here: unary operators and parentheses.
     uint64_t unary() {
+        if (depth_ >= kMaxExpressionDepth) throw Error("expression too deeply nested");
+        ++depth_;
+        uint64_t value = unary_operand();
+        --depth_;
+        return value;
+    }
+
+    uint64_t unary_operand() {
         char c = peek();
         switch (c) {
             case '+': ++pos_; return unary();
@@ -129,6 +146,7 @@ private:
     std::string_view text_;
     HmpContext& context_;
     size_t pos_ = 0;
+    int depth_ = 0;
 };
 
 struct ParseFailure : Error {

@@ -157,6 +157,25 @@ TEST_F(HmpTest, ParseErrors) {
     EXPECT_EQ(hmp("   "), "");
 }
 
+// The evaluator's own limits: 64-bit signed division that does not fit,
+// and nesting deep enough to exhaust the host stack, are errors like
+// division by zero; the monitor answers the next line as usual.
+TEST_F(HmpTest, ExpressionLimits) {
+    const std::string try_help = "Try \"help p\" for more information\n";
+    EXPECT_EQ(hmp("p 7 % 0"), "division by zero\n" + try_help);
+    EXPECT_EQ(hmp("p -9223372036854775808/-1"), "division overflow\n" + try_help);
+    EXPECT_EQ(hmp("p -9223372036854775808%-1"), "division overflow\n" + try_help);
+    EXPECT_EQ(hmp("p/d -9223372036854775807/-1"), "9223372036854775807\n");
+    EXPECT_EQ(hmp("p/d -9223372036854775808/1"), "-9223372036854775808\n");
+    std::string deep = std::string(100000, '(') + "1" + std::string(100000, ')');
+    EXPECT_EQ(hmp("p " + deep), "expression too deeply nested\n" + try_help);
+    EXPECT_EQ(hmp("p " + std::string(100000, '-') + "1"), "expression too deeply nested\n" + try_help);
+    EXPECT_EQ(hmp("p " + std::string(100000, '~') + "1"), "expression too deeply nested\n" + try_help);
+    // Nesting a person writes is fine.
+    EXPECT_EQ(hmp("p/d " + std::string(64, '(') + "1" + std::string(64, ')') + " + --2"), "3\n");
+    EXPECT_EQ(hmp("p 1"), "0x1\n");
+}
+
 TEST_F(HmpTest, PrintExpressions) {
     EXPECT_EQ(hmp("print 10"), "0xa\n");
     EXPECT_EQ(hmp("p/d 0x10 + 2 * 3"), "22\n");
