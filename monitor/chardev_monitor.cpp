@@ -20,7 +20,9 @@ void ChardevMonitor::output(std::string_view bytes) {
     chardev_.write_all(bytes);
 }
 
-size_t ChardevMonitor::can_receive() { return kInputChunk; }
+// A monitor busy writing a long output takes no more input for now; the
+// chardev then leaves it unread.
+size_t ChardevMonitor::can_receive() { return monitor_->accepting_input() ? kInputChunk : 0; }
 
 void ChardevMonitor::receive(std::span<const uint8_t> data) {
     monitor_->receive(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));

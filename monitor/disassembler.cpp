@@ -13,8 +13,10 @@ namespace {
 constexpr size_t kMaxInsnBytes = 15;  // x86's architectural limit
 constexpr size_t kBytesPerLine = 8;   // QEMU wraps longer encodings
 
+}  // namespace
+
 // Owns a capstone handle for the duration of one dump.
-class Capstone {
+class Disassembler::Capstone {
 public:
     explicit Capstone(int bits) {
         cs_mode mode = bits == 16 ? CS_MODE_16 : bits == 32 ? CS_MODE_32 : CS_MODE_64;
@@ -36,6 +38,8 @@ private:
     bool ok_ = false;
 };
 
+namespace {
+
 std::string format_bytes(const uint8_t* bytes, size_t size) {
     std::string text;
     for (size_t i = 0; i < size; ++i) {
@@ -49,34 +53,37 @@ std::string format_bytes(const uint8_t* bytes, size_t size) {
 
 }  // namespace
 
-std::string disassemble(const CodeReader& read, uint64_t address, int count, int bits) {
-    Capstone capstone(bits);
-    if (!capstone.ok()) return "Cannot disassemble: capstone failed to initialize\n";
-    std::string out;
-    for (int i = 0; i < count; ++i) {
-        std::array<uint8_t, kMaxInsnBytes> buffer{};
-        // Near the end of mapped memory an instruction may still fit in
-        // fewer bytes, so shrink the read before giving up.
-        size_t available = kMaxInsnBytes;
-        while (available > 0 && !read(address, std::span<uint8_t>(buffer.data(), available))) --available;
-        if (available == 0) {
-            out += fmt::format("0x{:08x}:  Cannot access memory\n", address);
-            break;
-        }
-        cs_insn* insn = nullptr;
-        size_t decoded = cs_disasm(capstone.handle(), buffer.data(), available, address, 1, &insn);
-        if (decoded == 0) {
-            out += fmt::format("0x{:08x}:  {} .byte    0x{:02x}\n", address, format_bytes(buffer.data(), 1),
-                               buffer[0]);
-            address += 1;
-            continue;
-        }
-        out += fmt::format("0x{:08x}:  {} {:<8} {}\n", address, format_bytes(insn->bytes, insn->size),
-                           insn->mnemonic, insn->op_str);
-        address += insn->size;
-        cs_free(insn, decoded);
+Disassembler::Disassembler(CodeReader read, int bits)
+    : read_(std::move(read)), capstone_(std::make_unique<Capstone>(bits)) {}
+
+Disassembler::~Disassembler() = default;
+
+bool Disassembler::next(uint64_t& address, std::string& out) {
+    if (!capstone_->ok()) {
+        out += "Cannot disassemble: capstone failed to initialize\n";
+        return false;
     }
-    return out;
+    std::array<uint8_t, kMaxInsnBytes> buffer{};
+    // Near the end of mapped memory an instruction may still fit in
+    // fewer bytes, so shrink the read before giving up.
+    size_t available = kMaxInsnBytes;
+    while (available > 0 && !read_(address, std::span<uint8_t>(buffer.data(), available))) --available;
+    if (available == 0) {
+        out += fmt::format("0x{:08x}:  Cannot access memory\n", address);
+        return false;
+    }
+    cs_insn* insn = nullptr;
+    size_t decoded = cs_disasm(capstone_->handle(), buffer.data(), available, address, 1, &insn);
+    if (decoded == 0) {
+        out += fmt::format("0x{:08x}:  {} .byte    0x{:02x}\n", address, format_bytes(buffer.data(), 1), buffer[0]);
+        address += 1;
+        return true;
+    }
+    out += fmt::format("0x{:08x}:  {} {:<8} {}\n", address, format_bytes(insn->bytes, insn->size), insn->mnemonic,
+                       insn->op_str);
+    address += insn->size;
+    cs_free(insn, decoded);
+    return true;
 }
 
 }  // namespace mimic::monitor

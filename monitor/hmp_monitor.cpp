@@ -3,6 +3,7 @@
 #include "hmp_parser.h"
 #include "mimic/monitor/monitor_hub.h"
 #include "mimic/system/runstate.h"
+#include "mimic/util/error.h"
 
 #include <fmt/format.h>
 
@@ -21,15 +22,68 @@ void HmpMonitor::open() {
     editor_.show_prompt();
 }
 
-void HmpMonitor::close() { editor_.reset(); }
+void HmpMonitor::close() {
+    // A client that goes away takes its command's remaining output with it.
+    more_output_ = nullptr;
+    output_step_.cancel();
+    held_input_.clear();
+    editor_.reset();
+}
 
-void HmpMonitor::receive(std::string_view bytes) { editor_.feed(bytes); }
+void HmpMonitor::receive(std::string_view bytes) {
+    held_input_.append(bytes);
+    feed_input();
+}
+
+void HmpMonitor::feed_input() {
+    // Byte by byte: a line that starts a streamed output holds back what
+    // was typed after it until that output is complete.
+    size_t used = 0;
+    while (used < held_input_.size() && !more_output_) editor_.feed(std::string_view(held_input_).substr(used++, 1));
+    held_input_.erase(0, used);
+}
 
 void HmpMonitor::run_line(const std::string& line) {
     session_.history = editor_.history();
     HmpContext context(hub_, this, session_);
     run_hmp_line(line, context);
     write(context.output);
+    more_output_ = std::move(context.more_output);
+    if (more_output_ && write_next_piece()) {
+        // The rest on later turns of the main loop: the VM and the other
+        // monitors run between pieces.
+        output_step_.schedule();
+        return;
+    }
+    more_output_ = nullptr;
+    end_command();
+}
+
+void HmpMonitor::continue_output() {
+    if (!more_output_) return;
+    if (write_next_piece()) {
+        output_step_.schedule();
+        return;
+    }
+    more_output_ = nullptr;
+    end_command();
+    feed_input();
+}
+
+bool HmpMonitor::write_next_piece() {
+    std::string piece;
+    bool more;
+    try {
+        more = more_output_(piece);
+    } catch (const Error& e) {
+        piece += fmt::format("Error: {}\n", e.what());
+        more = false;
+    }
+    write(piece);
+    return more;
+}
+
+void HmpMonitor::end_command() {
     // After `quit` the monitor stays silent, as QEMU's (it suspends itself).
     if (!hub_.run_control().shutdown_pending()) editor_.show_prompt();
 }

@@ -5,6 +5,7 @@
 #include "mimic/util/error.h"
 #include "mimic/util/size.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
@@ -229,8 +230,11 @@ public:
         if (peek() != '/') return {{"count", count}, {"format", std::string(1, format)}, {"size", size}};
         ++pos_;
         if (std::isdigit(static_cast<unsigned char>(peek()))) {
-            count = 0;
-            while (std::isdigit(static_cast<unsigned char>(peek()))) count = count * 10 + (text_[pos_++] - '0');
+            // QEMU's count is an int; a longer number stops at its largest.
+            int64_t digits = 0;
+            while (std::isdigit(static_cast<unsigned char>(peek())))
+                digits = std::min<int64_t>(digits * 10 + (text_[pos_++] - '0'), INT32_MAX);
+            count = static_cast<int>(digits);
         }
         int given_format = -1;
         size = -1;

@@ -1,6 +1,6 @@
 // Guest memory inspection: HMP x/xp, and memsave/pmemsave in QMP and HMP.
 #include "builtins.h"
-#include "disassembler.h"
+#include "memory_dump_text.h"
 #include "mimic/monitor/monitor_hub.h"
 #include "mimic/monitor/qmp_error.h"
 #include "mimic/util/error.h"
@@ -15,104 +15,6 @@
 namespace mimic::monitor {
 
 namespace {
-
-uint64_t load_le(const uint8_t* bytes, int size) {
-    uint64_t value = 0;
-    for (int i = size - 1; i >= 0; --i) value = (value << 8) | bytes[i];
-    return value;
-}
-
-// A character the way QEMU's monitor quotes it: 'a', '\n', '\x00'.
-std::string quote_char(uint64_t c) {
-    switch (c) {
-        case '\'': return "'\\''";
-        case '\\': return "'\\\\'";
-        case '\n': return "'\\n'";
-        case '\r': return "'\\r'";
-        default:
-            if (c >= 32 && c <= 126) return fmt::format("'{}'", static_cast<char>(c));
-            return fmt::format("'\\x{:02x}'", c);
-    }
-}
-
-struct DumpRequest {
-    int count;
-    char format;
-    int size;
-    uint64_t address;
-    bool physical;
-};
-
-std::string dump_memory(MonitorHub& hub, int cpu, const DumpRequest& request) {
-    MemoryProvider& memory = require(hub.providers().memory, request.physical ? "xp" : "x");
-    auto read = [&](uint64_t address, std::span<uint8_t> buffer) {
-        return request.physical ? memory.read_physical(address, buffer) : memory.read_virtual(cpu, address, buffer);
-    };
-    if (request.format == 'i') {
-        int bits = hub.providers().cpu ? hub.providers().cpu->code_bits(cpu) : 64;
-        return disassemble(read, request.address, request.count, bits);
-    }
-
-    std::string out;
-    uint64_t address = request.address;
-    if (request.format == 's') {
-        // Mimic extension (as gdb's x/s): `count` NUL-terminated strings.
-        for (int n = 0; n < request.count; ++n) {
-            out += fmt::format("{:016x}: \"", address);
-            for (int length = 0; length < 4096; ++length) {
-                std::array<uint8_t, 1> byte{};
-                if (!read(address, byte)) {
-                    out += "\" Cannot access memory\n";
-                    return out;
-                }
-                ++address;
-                if (byte[0] == 0) break;
-                std::string quoted = quote_char(byte[0]);
-                out += quoted.substr(1, quoted.size() - 2);
-            }
-            out += "\"\n";
-        }
-        return out;
-    }
-
-    // As QEMU: the length and the line width come from the unit size, but
-    // 'c' then shows every byte of it ("x/3c" with the default word unit
-    // prints twelve characters on one line).
-    int64_t length = static_cast<int64_t>(request.size) * request.count;
-    int line_size = request.size == 1 ? 8 : 16;
-    int size = request.format == 'c' ? 1 : request.size;
-    int digits;
-    switch (request.format) {
-        case 'o': digits = (size * 8 + 2) / 3; break;
-        case 'u':
-        case 'd': digits = (size * 8 * 10 + 32) / 33; break;
-        default: digits = size * 2; break;
-    }
-    while (length > 0) {
-        out += fmt::format("{:016x}:", address);
-        int chunk = static_cast<int>(std::min<int64_t>(length, line_size));
-        std::array<uint8_t, 16> buffer{};
-        if (!read(address, std::span<uint8_t>(buffer.data(), chunk))) {
-            out += " Cannot access memory\n";
-            break;
-        }
-        for (int i = 0; i < chunk; i += size) {
-            uint64_t value = load_le(buffer.data() + i, size);
-            out += ' ';
-            switch (request.format) {
-                case 'o': out += fmt::format("{:#{}o}", value, digits); break;
-                case 'u': out += fmt::format("{:{}}", value, digits); break;
-                case 'd': out += fmt::format("{:{}}", static_cast<int64_t>(value), digits); break;
-                case 'c': out += quote_char(value); break;
-                default: out += fmt::format("0x{:0{}x}", value, digits); break;
-            }
-        }
-        out += '\n';
-        address += chunk;
-        length -= chunk;
-    }
-    return out;
-}
 
 // memsave/pmemsave: copy guest memory into a host file.
 void save_memory(MonitorHub& hub, uint64_t address, int64_t size, const std::string& filename, bool physical,
@@ -172,7 +74,11 @@ void register_memory_commands(MonitorHub& hub) {
             DumpRequest request{format["count"].get<int>(), format["format"].get<std::string>()[0], format["size"].get<int>(),
                                 args["addr"].get<uint64_t>(), physical};
             if (request.size < 0) request.size = 1;
-            ctx.print_text(dump_memory(ctx.hub, ctx.session.cpu, request));
+            require(ctx.hub.providers().memory, physical ? "xp" : "x");
+            CpuProvider* cpu = ctx.hub.providers().cpu;
+            int bits = request.format == 'i' && cpu ? cpu->code_bits(ctx.session.cpu) : 64;
+            auto text = std::make_shared<MemoryDumpText>(ctx.hub, ctx.session.cpu, request, bits);
+            ctx.stream([text](std::string& out) { return text->next(out); });
         };
     };
     hmp.add_command({"x", "/fmt addr", "virtual memory dump starting at 'addr'",

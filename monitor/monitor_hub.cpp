@@ -5,6 +5,7 @@
 #include "mimic/monitor/monitor.h"
 #include "mimic/monitor/qmp_error.h"
 #include "mimic/system/runstate.h"
+#include "mimic/util/error.h"
 
 #include <fmt/format.h>
 
@@ -15,6 +16,12 @@
 #endif
 
 namespace mimic::monitor {
+
+namespace {
+
+constexpr size_t kMaxHmpReplyBytes = 16 << 20;
+
+}  // namespace
 
 const VersionInfo& version_info() {
     static const VersionInfo info{7, 2, 0, "mimic " MIMIC_VERSION, MIMIC_VERSION};
@@ -57,6 +64,21 @@ std::string MonitorHub::execute_hmp(const std::string& line, Monitor* caller, in
     session.cpu = cpu;
     HmpContext context(*this, caller, session);
     run_hmp_line(line, context);
+    // The reply is one string: streamed output is collected, within a bound
+    // on host memory (QEMU's has none; x /100000000x 0 is 1.5 GB of text).
+    while (context.more_output) {
+        if (context.output.size() >= kMaxHmpReplyBytes) {
+            context.output += fmt::format("Error: output cut at {} MiB, use a monitor for more\n",
+                                          kMaxHmpReplyBytes >> 20);
+            break;
+        }
+        try {
+            if (!context.more_output(context.output)) break;
+        } catch (const Error& e) {
+            context.output += fmt::format("Error: {}\n", e.what());
+            break;
+        }
+    }
     return std::move(context.output);
 }
 

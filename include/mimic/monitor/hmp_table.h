@@ -64,10 +64,19 @@ public:
     }
     void print_text(std::string_view text) { output += text; }
 
+    // For output too large to build as one string (x/xp with a large
+    // count): `next` appends the following piece to its argument and
+    // returns false once nothing remains. A monitor writes each piece as it
+    // comes, one per turn of the main loop, and takes no new command until
+    // the last; human-monitor-command collects them up to a bound.
+    using OutputSource = std::function<bool(std::string& out)>;
+    void stream(OutputSource next) { more_output = std::move(next); }
+
     MonitorHub& hub;
     Monitor* monitor;
     HmpSession& session;
     std::string output;
+    OutputSource more_output;
 };
 
 using HmpHandler = std::function<void(const Json& arguments, HmpContext& context)>;

@@ -42,6 +42,10 @@ public:
     // An event for this monitor's client (QMP, after negotiation, only).
     virtual void deliver_event(const Json& /*message*/) {}
 
+    // False while a command is still producing output: input given to
+    // receive() meanwhile is held, so transports may stop reading.
+    virtual bool accepting_input() const { return true; }
+
 protected:
     Monitor(MonitorHub& hub, Mode mode, Output output);
 

@@ -1,5 +1,7 @@
 #include "monitor_fixture.h"
 
+#include "mimic/main_loop/bottom_half.h"
+#include "mimic/main_loop/bql.h"
 #include "mimic/util/log.h"
 
 #include <gtest/gtest.h>
@@ -234,6 +236,45 @@ TEST_F(HmpTest, FormatDefaultsCarryOverInASession) {
     monitor->receive("xp 0\r");
     // Without /FMT the last format and unit size (byte) apply.
     EXPECT_EQ(out, "xp 0\r\n0000000000000000: 0x00\r\n(qemu) ");
+}
+
+// x/xp of a large count never builds its text at once: a monitor writes
+// it in pieces of about 64 KiB, one per turn of the main loop, and holds
+// back what is typed meanwhile; human-monitor-command stops at 16 MiB.
+TEST_F(HmpTest, LargeDumpsAreStreamedInPieces) {
+    if (!mimic::bql_locked()) mimic::bql_lock();  // bottom halves run under it
+    with_providers();
+    memory.ram.assign(4 << 20, 0);
+    std::vector<size_t> writes;
+    std::string out;
+    auto monitor = Monitor::create(hub, Monitor::Mode::kReadline, false, [&](std::string_view b) {
+        writes.push_back(b.size());
+        out.append(b);
+    });
+    monitor->open();
+    out.clear();
+    writes.clear();
+    monitor->receive("xp/1000000xg 0\rinfo status\r");
+    EXPECT_FALSE(monitor->accepting_input());
+    EXPECT_EQ(out.find("VM status"), std::string::npos);
+    int turns = 0;
+    while (!monitor->accepting_input() && turns < 10000) {
+        mimic::run_bottom_halves();
+        ++turns;
+    }
+    EXPECT_GT(turns, 10);
+    // 4 MiB of RAM at 16 bytes a line, then the end of memory.
+    EXPECT_NE(out.find("00000000003ffff0: 0x0000000000000000 0x0000000000000000\r\n"
+                       "0000000000400000: Cannot access memory\r\n(qemu) info status\r\nVM status: paused"),
+              std::string::npos);
+    for (size_t size : writes) EXPECT_LT(size, 80u * 1024);
+
+    std::string reply = hmp("xp/100000000xb 0x100");
+    EXPECT_LT(reply.size(), 17u << 20);
+    EXPECT_NE(reply.find("\nError: output cut at 16 MiB, use a monitor for more\n"), std::string::npos);
+    // A count beyond QEMU's int stops at the largest.
+    EXPECT_EQ(hmp("xp/99999999999999999999xb 0x3ffff8"),
+              "00000000003ffff8: 0x00 0x00 0x00 0x00 0x00 0x00 0x00 0x00\n0000000000400000: Cannot access memory\n");
 }
 
 TEST_F(HmpTest, Disassembly) {
