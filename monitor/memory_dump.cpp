@@ -4,13 +4,13 @@
 #include "mimic/monitor/monitor_hub.h"
 #include "mimic/monitor/qmp_error.h"
 #include "mimic/util/error.h"
+#include "mimic/util/output_file.h"
 
 #include <fmt/format.h>
 
 #include <array>
-#include <cerrno>
-#include <cstdio>
 #include <memory>
+#include <optional>
 
 namespace mimic::monitor {
 
@@ -23,19 +23,29 @@ void save_memory(MonitorHub& hub, uint64_t address, int64_t size, const std::str
     if (!physical && hub.providers().cpu && (cpu < 0 || cpu >= hub.providers().cpu->cpu_count())) {
         throw QmpError("Parameter 'cpu-index' expects a CPU number");
     }
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(filename.c_str(), "wb"), &std::fclose);
-    if (!file) throw QmpError(fmt::format("Could not open '{}': {}", filename, errno_string(errno)));
+    // QEMU's texts; a file this command created does not outlive a failure.
+    std::optional<OutputFile> file;
+    try {
+        file.emplace(filename);
+    } catch (const OutputFileError& e) {
+        throw QmpError(fmt::format("Could not open '{}': {}", filename, e.what()));
+    }
     const uint64_t start = address;
     const int64_t total = size;
     std::array<uint8_t, 1024> buffer;
-    while (size > 0) {
-        size_t chunk = static_cast<size_t>(std::min<int64_t>(size, buffer.size()));
-        std::span<uint8_t> span(buffer.data(), chunk);
-        bool ok = physical ? memory.read_physical(address, span) : memory.read_virtual(cpu, address, span);
-        if (!ok) throw QmpError(fmt::format("Invalid addr 0x{:016x}/size {} specified", start, total));
-        if (std::fwrite(buffer.data(), 1, chunk, file.get()) != chunk) throw QmpError("An IO error has occurred");
-        address += chunk;
-        size -= static_cast<int64_t>(chunk);
+    try {
+        while (size > 0) {
+            size_t chunk = static_cast<size_t>(std::min<int64_t>(size, buffer.size()));
+            std::span<uint8_t> span(buffer.data(), chunk);
+            bool ok = physical ? memory.read_physical(address, span) : memory.read_virtual(cpu, address, span);
+            if (!ok) throw QmpError(fmt::format("Invalid addr 0x{:016x}/size {} specified", start, total));
+            file->write(span);
+            address += chunk;
+            size -= static_cast<int64_t>(chunk);
+        }
+        file->commit();
+    } catch (const OutputFileError&) {
+        throw QmpError("An IO error has occurred");
     }
 }
 

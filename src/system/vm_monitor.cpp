@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <functional>
+#include <optional>
 
 #include "mimic/hw/fw_cfg.h"
 #include "mimic/hw/i8259.h"
@@ -26,6 +27,7 @@
 #include "mimic/x86/cpu_dump.h"
 #include "mimic/x86/cpu_models.h"
 #include "mimic/util/error.h"
+#include "mimic/util/output_file.h"
 #include "mimic/x86/page_tables.h"
 #include "png_writer.h"
 
@@ -61,11 +63,21 @@ T* find_in_tree(qom::Object& object) {
     return nullptr;
 }
 
+// screendump's file, with QEMU's texts; a file it created does not outlive
+// a failure.
 void write_file(const std::string& filename, const std::vector<uint8_t>& bytes) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(filename.c_str(), "wb"), &std::fclose);
-    if (!file) throw monitor::QmpError(fmt::format("failed to open file '{}': {}", filename, errno_string(errno)));
-    if (std::fwrite(bytes.data(), 1, bytes.size(), file.get()) != bytes.size())
-        throw monitor::QmpError(fmt::format("failed to write file '{}': {}", filename, errno_string(errno)));
+    std::optional<OutputFile> file;
+    try {
+        file.emplace(filename);
+    } catch (const OutputFileError& e) {
+        throw monitor::QmpError(fmt::format("failed to open file '{}': {}", filename, e.what()));
+    }
+    try {
+        file->write(bytes);
+        file->commit();
+    } catch (const OutputFileError& e) {
+        throw monitor::QmpError(fmt::format("Unable to write to file: {}", e.what()));
+    }
 }
 
 // One QAPI PciDeviceInfo.

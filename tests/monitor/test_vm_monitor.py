@@ -8,6 +8,7 @@ machine pc, with the tiny firmware of tiny_bios.py or with SeaBIOS.
 import os
 import re
 import shutil
+import stat
 import struct
 import subprocess
 import tempfile
@@ -120,6 +121,45 @@ class CpuAndMemoryTest(VmCase):
         with self.assertRaises(QmpError) as raised:
             self.qmp.command("pmemsave", val=0, size=1, filename="/nonexistent/dir/x")
         self.assertTrue(raised.exception.desc.startswith("Could not open '/nonexistent/dir/x'"))
+
+    def full_device(self):
+        """A device like /dev/full (every write fails with ENOSPC), made in
+        the test's directory: containers often lack /dev/full."""
+        path = os.path.join(self.dir, "full")
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+            return path
+        except OSError:
+            if os.path.exists("/dev/full") and stat.S_ISCHR(os.stat("/dev/full").st_mode):
+                return "/dev/full"
+        self.skipTest("no way to make a /dev/full")
+
+    def test_write_errors_are_reported_and_leave_no_file(self):
+        # Every write and the close are checked (a short file is still in a
+        # buffer at the close), with QEMU's texts.
+        full = self.full_device()
+        for command, size in (("memsave", 16), ("pmemsave", 16), ("pmemsave", 1 << 20)):
+            with self.subTest(command=command, size=size):
+                with self.assertRaises(QmpError) as raised:
+                    self.qmp.command(command, val=0xF0000, size=size, filename=full)
+                self.assertEqual(raised.exception.desc, "An IO error has occurred")
+        self.assertEqual(self.hmp(f"pmemsave 0xf0000 16 {full}"), "Error: An IO error has occurred\r\n")
+        for fmt in ("ppm", "png"):
+            with self.subTest(format=fmt):
+                with self.assertRaises(QmpError) as raised:
+                    self.qmp.command("screendump", filename=full, format=fmt)
+                self.assertEqual(raised.exception.desc, "Unable to write to file: No space left on device")
+        self.assertTrue(stat.S_ISCHR(os.stat(full).st_mode))
+        # A file the command created is gone after a failure.
+        partial = os.path.join(self.dir, "partial.bin")
+        # RAM ends at 128 MiB, after the first 4 KiB; nothing is at 3.75 GiB.
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("pmemsave", val=0x7FFF000, size=0x2000, filename=partial)
+        self.assertEqual(raised.exception.desc, "Invalid addr 0x0000000007fff000/size 8192 specified")
+        self.assertFalse(os.path.exists(partial))
+        with self.assertRaises(QmpError):
+            self.qmp.command("memsave", val=0xF0000000, size=0x2000, filename=partial)
+        self.assertFalse(os.path.exists(partial))
 
     def test_cpus(self):
         cpus = self.qmp.command("query-cpus-fast")
