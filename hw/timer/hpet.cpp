@@ -103,6 +103,18 @@ protected:
 private:
     bool enabled() const { return config_ & kCfgEnable; }
 
+    // The first comparator value past `now`, whole periods on from `cmp`
+    // (at least one, as the hardware adds one per match). Computed, not
+    // counted: a guest can leave the comparator 2^63 ticks behind.
+    static uint64_t next_comparator(uint64_t cmp, uint64_t period, uint64_t now, bool is32) {
+        uint64_t mask = is32 ? 0xffffffffull : ~0ull;
+        cmp = (cmp + period) & mask;
+        bool behind = is32 ? static_cast<int32_t>(static_cast<uint32_t>(cmp - now)) <= 0
+                           : static_cast<int64_t>(cmp - now) <= 0;
+        if (behind) cmp = (cmp + (((now - cmp) & mask) / period + 1) * period) & mask;
+        return cmp;
+    }
+
     uint64_t counter() const {
         if (!enabled()) return counter_;
         return counter_ + static_cast<uint64_t>((clock_get_ns(Clock::kVirtual) - enable_ns_) / kTickNs);
@@ -268,13 +280,7 @@ private:
             }
         }
         if ((c.config & kTnPeriodic) && c.period) {
-            // The next period after the counter's current value.
-            uint64_t now = counter();
-            uint64_t limit = c.config & kTn32Bit ? 0xffffffffull : ~0ull;
-            do {
-                c.cmp = (c.cmp + c.period) & limit;
-            } while ((c.config & kTn32Bit) ? static_cast<int32_t>(static_cast<uint32_t>(c.cmp) - static_cast<uint32_t>(now)) <= 0
-                                           : static_cast<int64_t>(c.cmp - now) <= 0);
+            c.cmp = next_comparator(c.cmp, c.period, counter(), c.config & kTn32Bit);
             arm(c);
         }
     }

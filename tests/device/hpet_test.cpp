@@ -142,3 +142,23 @@ TEST(Hpet, MachineOptionOff) {
     Hpet hpet({"-machine", "pc,hpet=off"});
     EXPECT_EQ(hpet.vm.readl(kHpet + kCap), 0xffffffffu);
 }
+
+// A periodic comparator far behind the counter (a guest set the counter
+// ahead while disabled) skips the missed periods in one step: counting them
+// one at a time took 2^62 iterations here.
+TEST(Hpet, PeriodicComparatorFarBehindCatchesUpAtOnce) {
+    for (bool is32 : {false, true}) {
+        Hpet hpet;
+        uint64_t start = is32 ? 0x80000000u : 0x4000000000000000ull;
+        hpet.write(kCounter, start);
+        hpet.write(timer_config(0), kTnEnable | kTnPeriodic | kTnSetVal | (is32 ? kTn32 : 0) | (2u << 9));
+        hpet.write(timer_cmp(0), 0);  // the comparator (VAL_SET) and the period
+        hpet.write(timer_cmp(0), 1);  // the period alone: one tick
+        hpet.write(kConfig, kEnable);
+        int64_t t0 = hpet.now();
+        hpet.vm.clock_set(t0 + 10);
+        // Fired at counter start + 1; the next comparison is one period on.
+        EXPECT_EQ(hpet.read(timer_cmp(0)), start + 2) << (is32 ? "32-bit" : "64-bit");
+        EXPECT_EQ(hpet.read(kCounter), start + 1);
+    }
+}
