@@ -3,10 +3,11 @@
 //
 // The controller has one output buffer. The keyboard and mouse queue their
 // bytes and the controller moves the next one into the buffer whenever the
-// guest has read the previous one; controller command replies go first.
+// guest has read the previous one; a controller command's reply goes first.
+// Behind the buffer the controller holds one reply, as QEMU's: a newer one
+// replaces it, so a guest that never reads cannot pile replies up.
 // Besides input, the chip carries two board signals on its output port: the
 // A20 gate (bit 1) and the CPU reset line (bit 0, pulsed by command 0xFE).
-#include <deque>
 #include <optional>
 
 #include "mimic/hw/board_signals.h"
@@ -69,7 +70,7 @@ protected:
         status_ = kStatCommand | kStatUnlocked;
         outport_ = kOutReset | kOutA20 | 0xcc;  // unused pins read as 1
         pending_command_.reset();
-        replies_.clear();
+        pending_reply_.reset();
         keyboard_.reset();
         mouse_.reset();
         keyboard_.set_translation(mode_ & kModeTranslate);
@@ -94,9 +95,9 @@ private:
     // Fills the empty output buffer from the highest-priority source.
     void pump() {
         if (status_ & kStatOutputFull) return;
-        if (!replies_.empty()) {
-            place(replies_.front().first, replies_.front().second);
-            replies_.pop_front();
+        if (pending_reply_) {
+            place(pending_reply_->first, pending_reply_->second);
+            pending_reply_.reset();
         } else if (!(mode_ & kModeKbdDisabled) && keyboard_.has_data()) {
             place(keyboard_.pop(), Source::kKeyboard);
         } else if (!(mode_ & kModeAuxDisabled) && mouse_.has_data()) {
@@ -113,7 +114,7 @@ private:
     }
 
     void reply(uint8_t value, Source as = Source::kController) {
-        replies_.emplace_back(value, as);
+        pending_reply_.emplace(value, as);
         pump();
     }
 
@@ -244,7 +245,7 @@ private:
     uint8_t output_ = 0;
     Source source_ = Source::kNone;
     std::optional<uint8_t> pending_command_;
-    std::deque<std::pair<uint8_t, Source>> replies_;
+    std::optional<std::pair<uint8_t, Source>> pending_reply_;
 };
 
 MIMIC_REGISTER_TYPE({

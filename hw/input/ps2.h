@@ -23,9 +23,12 @@ public:
     }
 
 protected:
-    // Replies to commands may always be queued; input events are dropped
-    // when the queue is full, as the real device's buffer overflows.
+    // Replies to commands go in beyond the room input events have (events
+    // are dropped when the queue is full, as the real device's buffer
+    // overflows), but not without end: a guest that sends commands and
+    // never reads would otherwise grow it forever. QEMU's limits.
     void queue(uint8_t value) {
+        if (queue_.size() >= kMaxQueued) return;
         queue_.push_back(value);
         data_ready_();
     }
@@ -34,6 +37,7 @@ protected:
 
 private:
     static constexpr size_t kQueueSize = 16;
+    static constexpr size_t kMaxQueued = 256;
     std::deque<uint8_t> queue_;
     std::function<void()> data_ready_;
 };

@@ -141,3 +141,28 @@ TEST(I8042, Port92Bit0ResetsTheMachine) {
     vm.outb(0x92, 0x01);
     EXPECT_TRUE(exits_soon(vm, 0x92));
 }
+
+// Replies a guest never reads stay bounded, as on QEMU: the controller
+// keeps one pending reply behind its output buffer (a newer one replaces
+// it), a PS/2 device at most 256 bytes.
+TEST(I8042, UnreadControllerRepliesKeepOnlyTheLatest) {
+    QtestClient vm({});
+    for (int i = 1; i <= 300; ++i) {
+        vm.outb(0x64, 0xd2);  // write keyboard output buffer: a reply of our choosing
+        vm.outb(0x60, static_cast<uint8_t>(i));
+    }
+    EXPECT_EQ(read_output(vm), 1);
+    EXPECT_EQ(read_output(vm), static_cast<uint8_t>(300));
+    EXPECT_EQ(vm.inb(0x64) & 0x01, 0x00);
+}
+
+TEST(I8042, UnreadDeviceRepliesAreBounded) {
+    QtestClient vm({});
+    for (int i = 0; i < 1000; ++i) vm.outb(0x60, 0xee);  // echo
+    int replies = 0;
+    while ((vm.inb(0x64) & 0x01) && replies < 2000) {
+        EXPECT_EQ(vm.inb(0x60), 0xee);
+        ++replies;
+    }
+    EXPECT_EQ(replies, 1 + 256);  // the output buffer and the device's queue
+}
