@@ -147,33 +147,45 @@ void pio_write_block(IdeChannel& ch, IdeUnit& u, unsigned per_block, bool first)
     if (!first) ch.raise_irq();
 }
 
-void dma_read(IdeChannel& ch, IdeUnit& u) {
-    if (!read_sectors(ch, u, u.lba, u.remaining)) {
+// DMA moves the request in pieces straight between the image and the bus
+// master: the guest's sector count (up to 65536) never sizes a host buffer.
+void finish_dma(IdeChannel& ch, IdeUnit& u, DmaResult result) {
+    if (result == DmaResult::kMediumError || result == DmaResult::kMemoryError) {
         ch.abort_command(u);
         return;
     }
-    u.end = u.buffer.size();
-    ch.begin_dma(u, DmaDirection::kToMemory, [&ch, &u](bool) {
-        u.lba += u.remaining;
-        u.remaining = 0;
-        set_sector(u, u.lba, u.lba48);
-        ch.command_ok(u);
-    });
+    u.lba += u.remaining;
+    u.remaining = 0;
+    set_sector(u, u.lba, u.lba48);
+    ch.command_ok(u);
+}
+
+void dma_read(IdeChannel& ch, IdeUnit& u) {
+    uint64_t start = u.lba * kSectorSize;
+    ch.begin_dma(
+        u, DmaDirection::kToMemory, uint64_t{u.remaining} * kSectorSize,
+        [&ch, &u, start](uint64_t offset, std::span<uint8_t> piece) {
+            int ret = u.drive()->read(start + offset, piece.data(), piece.size());
+            if (ret < 0) ch.io_error(u, false, ret);
+            return ret >= 0;
+        },
+        [&ch, &u](DmaResult result) { finish_dma(ch, u, result); });
 }
 
 void dma_write(IdeChannel& ch, IdeUnit& u) {
-    u.buffer.assign(static_cast<size_t>(u.remaining) * kSectorSize, 0);
-    u.end = u.buffer.size();
-    ch.begin_dma(u, DmaDirection::kFromMemory, [&ch, &u](bool) {
-        if (!write_sectors(ch, u, u.lba, u.buffer.size())) {
-            ch.abort_command(u);
-            return;
-        }
-        u.lba += u.remaining;
-        u.remaining = 0;
-        set_sector(u, u.lba, u.lba48);
-        ch.command_ok(u);
-    });
+    uint64_t start = u.lba * kSectorSize;
+    ch.begin_dma(
+        u, DmaDirection::kFromMemory, uint64_t{u.remaining} * kSectorSize,
+        [&ch, &u, start](uint64_t offset, std::span<uint8_t> piece) {
+            // Only whole sectors reach the medium; a table that ends inside
+            // one leaves it as it was.
+            size_t bytes = piece.size() / kSectorSize * kSectorSize;
+            if (bytes == 0) return true;
+            int ret = u.drive()->write(start + offset, piece.data(), bytes);
+            if (ret < 0) ch.io_error(u, true, ret);
+            return ret >= 0;
+        },
+        [&ch, &u](DmaResult result) { finish_dma(ch, u, result); });
 }
 
 void set_features(IdeChannel& ch, IdeUnit& u) {

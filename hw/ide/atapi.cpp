@@ -4,6 +4,7 @@
 // count limit (the interrupt reason in the sector count register tells the
 // host which phase it is in), or by DMA when the PACKET command asked for it.
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "ide_channel.h"
@@ -79,6 +80,23 @@ void not_ready(IdeChannel& ch, IdeUnit& u) {
     command_error(ch, u, kNotReady, kAscMediumNotPresent, u.tray_open ? 0x02 : 0x01);
 }
 
+// The end of a DMA data phase: an image that fails reads as a medium gone
+// (as for PIO), a bus master abort aborts the command.
+void finish_dma(IdeChannel& ch, IdeUnit& u, DmaResult result) {
+    switch (result) {
+    case DmaResult::kMediumError:
+        not_ready(ch, u);
+        break;
+    case DmaResult::kMemoryError:
+        u.nsector = kReasonStatus;
+        ch.abort_command(u);
+        break;
+    default:
+        command_ok(ch, u);
+        break;
+    }
+}
+
 bool dma_requested(const IdeUnit& u) { return u.feature & 1; }
 
 // The PIO DRQ block size the host allows: the byte count limit, even, with
@@ -98,8 +116,13 @@ void send_reply(IdeChannel& ch, IdeUnit& u, size_t len) {
         return;
     }
     if (dma_requested(u)) {
-        u.end = len;
-        ch.begin_dma(u, DmaDirection::kToMemory, [&ch, &u](bool) { command_ok(ch, u); });
+        ch.begin_dma(
+            u, DmaDirection::kToMemory, len,
+            [&u](uint64_t offset, std::span<uint8_t> piece) {
+                std::copy_n(u.buffer.begin() + static_cast<ptrdiff_t>(offset), piece.size(), piece.begin());
+                return true;
+            },
+            [&ch, &u](DmaResult result) { finish_dma(ch, u, result); });
         return;
     }
     u.cd_remaining = 0;
@@ -168,14 +191,17 @@ void read_sectors(IdeChannel& ch, IdeUnit& u, uint32_t lba, uint32_t count) {
         return;
     }
     if (dma_requested(u)) {
-        u.buffer.resize(static_cast<size_t>(count) * kCdSectorSize);
-        if (int ret = u.drive()->read(uint64_t{lba} * kCdSectorSize, u.buffer.data(), u.buffer.size()); ret < 0) {
-            ch.io_error(u, false, ret);
-            not_ready(ch, u);
-            return;
-        }
-        u.end = u.buffer.size();
-        ch.begin_dma(u, DmaDirection::kToMemory, [&ch, &u](bool) { command_ok(ch, u); });
+        // Streamed from the image in pieces: READ(12) may ask for the whole
+        // medium, which must not become one host buffer.
+        uint64_t start = uint64_t{lba} * kCdSectorSize;
+        ch.begin_dma(
+            u, DmaDirection::kToMemory, uint64_t{count} * kCdSectorSize,
+            [&ch, &u, start](uint64_t offset, std::span<uint8_t> piece) {
+                int ret = u.has_medium() ? u.drive()->read(start + offset, piece.data(), piece.size()) : -ENOMEDIUM;
+                if (ret < 0) ch.io_error(u, false, ret);
+                return ret >= 0;
+            },
+            [&ch, &u](DmaResult result) { finish_dma(ch, u, result); });
         return;
     }
     u.cd_lba = lba;

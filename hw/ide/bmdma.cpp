@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ide_channel.h"
+#include "mimic/util/log.h"
 
 namespace mimic::hw::ide {
 
@@ -59,35 +60,67 @@ void BusMasterDma::write(unsigned offset, uint32_t value, unsigned size) {
     }
 }
 
-bool BusMasterDma::transfer(std::span<uint8_t> data, bool to_memory) {
+namespace {
+
+// A table can hold at most 64 KiB / 8 entries before wrapping its page; the
+// bound also stops a guest's loop of never-ending entries.
+constexpr int kMaxEntries = 8192;
+
+}  // namespace
+
+void BusMasterDma::begin() {
+    next_entry_ = prd_table_;
+    buffer_address_ = 0;
+    buffer_left_ = 0;
+    last_entry_ = false;
+    entries_read_ = 0;
+    failed_ = false;
+}
+
+size_t BusMasterDma::move(std::span<uint8_t> data, bool to_memory) {
     size_t done = 0;
-    uint32_t entry = prd_table_;
-    bool table_end = false;
-    // A table can hold at most 64 KiB / 8 entries before wrapping its page;
-    // the bound also stops a guest's loop of never-ending entries.
-    for (int guard = 0; guard < 8192 && !table_end && done < data.size(); ++guard) {
-        uint32_t addr = memory_->ldl(entry);
-        uint32_t count_flags = memory_->ldl(entry + 4);
-        entry += 8;
-        uint32_t count = count_flags & 0xfffe;
-        if (count == 0) count = 0x10000;
-        table_end = count_flags & 0x80000000u;
-        size_t chunk = std::min<size_t>(count, data.size() - done);
-        if (to_memory) {
-            memory_->write(addr & ~1u, data.data() + done, chunk);
-        } else {
-            memory_->read(addr & ~1u, data.data() + done, chunk);
+    while (done < data.size() && !failed_) {
+        if (buffer_left_ == 0) {
+            if (last_entry_ || entries_read_ >= kMaxEntries) break;
+            uint8_t entry[8];
+            if (memory_->read(next_entry_, entry, sizeof entry) != memory::AccessResult::kOk) {
+                MIMIC_LOG(log::kGuestErrors, "ide: PRD table entry at {:#x} is not in memory\n", next_entry_);
+                failed_ = true;
+                break;
+            }
+            uint32_t count_flags = uint32_t{entry[4]} | uint32_t{entry[5]} << 8 | uint32_t{entry[6]} << 16 |
+                                   uint32_t{entry[7]} << 24;
+            buffer_address_ = (uint32_t{entry[0]} | uint32_t{entry[1]} << 8 | uint32_t{entry[2]} << 16 |
+                               uint32_t{entry[3]} << 24) & ~1u;
+            buffer_left_ = count_flags & 0xfffe;
+            if (buffer_left_ == 0) buffer_left_ = 0x10000;
+            last_entry_ = count_flags & 0x80000000u;
+            next_entry_ += 8;
+            ++entries_read_;
         }
+        size_t chunk = std::min<size_t>(buffer_left_, data.size() - done);
+        memory::AccessResult result = to_memory ? memory_->write(buffer_address_, data.data() + done, chunk)
+                                                : memory_->read(buffer_address_, data.data() + done, chunk);
+        // Only an address nobody decodes aborts; ROM takes writes silently.
+        if (result == memory::AccessResult::kUnassigned) {
+            MIMIC_LOG(log::kGuestErrors, "ide: DMA buffer at {:#x} (+{}) is not in memory\n", buffer_address_, chunk);
+            failed_ = true;
+            break;
+        }
+        buffer_address_ += static_cast<uint32_t>(chunk);
+        buffer_left_ -= static_cast<uint32_t>(chunk);
         done += chunk;
-        // Data ended inside this entry: the table is "longer" than the data.
-        if (chunk < count) table_end = false;
-        if (done == data.size()) {
-            if (table_end && chunk == count) status_ &= ~kBmStatusActive;
-            return true;
-        }
     }
-    status_ &= ~kBmStatusActive;
-    return done == data.size();
+    return done;
+}
+
+void BusMasterDma::end(bool complete) {
+    if (failed_) {
+        status_ |= kBmStatusError;
+        status_ &= ~kBmStatusActive;
+    } else if (!complete || (last_entry_ && buffer_left_ == 0)) {
+        status_ &= ~kBmStatusActive;
+    }
 }
 
 void BusMasterDma::reset() {

@@ -37,12 +37,22 @@ public:
     // The channel's interrupt goes to the interrupt bit, whatever the state.
     void note_interrupt() { status_ |= kBmStatusInterrupt; }
 
-    // Moves `data` between the device and the buffers the PRD table lists.
-    // Returns false when the table ended before the data (the transfer is
-    // then short and the engine flags no error, as the PIIX does). Clears
-    // the active bit when the table ended exactly with the data; a longer
-    // table leaves it set, which is how guests tell an underrun.
-    bool transfer(std::span<uint8_t> data, bool to_memory);
+    // One transfer, in pieces of the device's choosing: begin() goes back to
+    // the start of the PRD table, each move() carries the next piece between
+    // the device and the buffers the table lists, end() settles the status.
+    // The device's data never has to be in one host buffer.
+    void begin();
+    // How much of `data` moved: all of it, or less when the table ended
+    // first or when an entry or a buffer is outside memory (failed()).
+    size_t move(std::span<uint8_t> data, bool to_memory);
+    // A PRD or buffer address nothing decodes: a PCI master abort.
+    bool failed() const { return failed_; }
+    // `complete`: the device's data all moved. A master abort sets the
+    // error bit and stops the engine; a table that ended before the data
+    // (the transfer is then short and the engine flags no error, as the
+    // PIIX does) or exactly with it clears the active bit; a longer table
+    // leaves it set, which is how guests tell an underrun.
+    void end(bool complete);
 
     void reset();
 
@@ -52,6 +62,14 @@ private:
     uint8_t command_ = 0;
     uint8_t status_ = 0;
     uint32_t prd_table_ = 0;
+
+    // Where the transfer in progress is in the table.
+    uint32_t next_entry_ = 0;
+    uint32_t buffer_address_ = 0;
+    uint32_t buffer_left_ = 0;  // bytes of the current entry still to move
+    bool last_entry_ = false;
+    int entries_read_ = 0;
+    bool failed_ = false;
 };
 
 }  // namespace mimic::hw::ide

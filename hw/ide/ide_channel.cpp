@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "bmdma.h"
 #include "mimic/block/drive.h"
 #include "mimic/system/drives.h"
@@ -88,6 +90,7 @@ void IdeChannel::soft_reset() {
         u.pos = u.end = 0;
         u.on_transfer_end = nullptr;
         u.on_dma_end = nullptr;
+        u.dma_data = nullptr;
         u.dma_pending = false;
         u.remaining = 0;
         u.error = 0x01;  // diagnostic: no error
@@ -248,8 +251,11 @@ void IdeChannel::finish_pio_chunk() {
     if (done) done();
 }
 
-void IdeChannel::begin_dma(IdeUnit& u, DmaDirection dir, std::function<void(bool ok)> done) {
+void IdeChannel::begin_dma(IdeUnit& u, DmaDirection dir, uint64_t bytes, DmaData data,
+                           std::function<void(DmaResult)> done) {
     u.dma_dir = dir;
+    u.dma_bytes = bytes;
+    u.dma_data = std::move(data);
     u.on_dma_end = std::move(done);
     u.dma_pending = true;
     // DRQ announces the transfer; BSY would be more exact, but firmware
@@ -266,10 +272,37 @@ void IdeChannel::start_dma() {
         MIMIC_LOG(log::kGuestErrors, "ide: bus master direction does not match the command\n");
     }
     u.dma_pending = false;
-    bool ok = dma_->transfer(std::span<uint8_t>(u.buffer.data(), u.end), to_memory);
+    DmaData data = std::move(u.dma_data);
+    u.dma_data = nullptr;
+    DmaResult result = DmaResult::kComplete;
+    dma_->begin();
+    for (uint64_t offset = 0; offset < u.dma_bytes;) {
+        size_t size = static_cast<size_t>(std::min<uint64_t>(kDmaPieceBytes, u.dma_bytes - offset));
+        dma_piece_.resize(size);
+        std::span<uint8_t> piece(dma_piece_.data(), size);
+        if (to_memory && !data(offset, piece)) {
+            result = DmaResult::kMediumError;
+            break;
+        }
+        size_t moved = dma_->move(piece, to_memory);
+        if (!to_memory && !data(offset, piece.first(moved))) {
+            result = DmaResult::kMediumError;
+            break;
+        }
+        if (dma_->failed()) {
+            result = DmaResult::kMemoryError;
+            break;
+        }
+        if (moved < size) {
+            result = DmaResult::kShortTable;
+            break;
+        }
+        offset += size;
+    }
+    dma_->end(result == DmaResult::kComplete);
     auto done = std::move(u.on_dma_end);
     u.on_dma_end = nullptr;
-    if (done) done(ok);
+    if (done) done(result);
 }
 
 void IdeChannel::command_ok(IdeUnit& u) {

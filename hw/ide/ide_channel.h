@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,19 @@ struct Sense {
 
 enum class DmaDirection { kToMemory, kFromMemory };
 
+// How a DMA transfer ended.
+enum class DmaResult {
+    kComplete,     // every byte moved
+    kShortTable,   // the PRD table ended first; the rest did not move
+    kMemoryError,  // a PRD entry or buffer outside memory (bus master error bit)
+    kMediumError,  // the image could not be read or written
+};
+
+// The device side of a DMA transfer, one piece at a time: for kToMemory it
+// fills `piece` with the data at `offset`, for kFromMemory it takes the
+// data that arrived for `offset`. False when the image fails.
+using DmaData = std::function<bool(uint64_t offset, std::span<uint8_t> piece)>;
+
 // One ATA disk or ATAPI CD-ROM on the channel.
 struct IdeUnit {
     IdeChannel* channel = nullptr;
@@ -92,7 +106,9 @@ struct IdeUnit {
     bool lba48 = false;
     bool dma_pending = false;            // waiting for the bus master to start
     DmaDirection dma_dir = DmaDirection::kToMemory;
-    std::function<void(bool ok)> on_dma_end;
+    uint64_t dma_bytes = 0;
+    DmaData dma_data;
+    std::function<void(DmaResult)> on_dma_end;
 
     // ATAPI.
     uint8_t packet[12] = {};
@@ -166,8 +182,11 @@ public:
     // PIO: offer `len` bytes of u.buffer to the host (in) or wait for them
     // (out); `done` runs when they have all moved.
     void start_pio(IdeUnit& u, size_t len, bool out, std::function<void()> done);
-    // DMA: move the data through the bus master once it runs.
-    void begin_dma(IdeUnit& u, DmaDirection dir, std::function<void(bool ok)> done);
+    // DMA: once the bus master runs, `bytes` move through it in pieces of
+    // at most kDmaPieceBytes (the guest's count never sizes a host buffer),
+    // `data` supplying or taking each; `done` runs at the end.
+    static constexpr size_t kDmaPieceBytes = 64 * 1024;
+    void begin_dma(IdeUnit& u, DmaDirection dir, uint64_t bytes, DmaData data, std::function<void(DmaResult)> done);
     void command_ok(IdeUnit& u);      // DRDY|DSC and the completion interrupt
     void abort_command(IdeUnit& u);   // ERR + ABRT and the interrupt
     void set_signature(IdeUnit& u);
@@ -185,6 +204,7 @@ private:
     bool irq_pending_ = false;
     IrqLine irq_;
     BusMasterDma* dma_ = nullptr;
+    std::vector<uint8_t> dma_piece_;
     TrayListener tray_listener_;
     IoErrorListener io_error_listener_;
 };

@@ -1,9 +1,7 @@
 // fw_cfg through the real binary: the traditional port interface, the file
 // directory and the DMA interface, with the items SeaBIOS reads.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
-#include <fstream>
 #include <map>
 #include <string>
 
@@ -61,20 +59,6 @@ uint32_t dma(QtestClient& vm, uint32_t control, uint32_t length, uint64_t target
     vm.outl(0x514, 0);
     vm.outl(0x518, 0x00100000);  // bswap32(0x1000)
     return be32(vm.memread(0x1000, 4), 0);
-}
-
-// Caps the emulator's address space a little above what it uses now, so a
-// host allocation sized by the guest fails instead of going through.
-void limit_address_space(pid_t pid, uint64_t headroom) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    uint64_t vm_size_kib = 0;
-    for (std::string line; std::getline(status, line);) {
-        if (line.rfind("VmSize:", 0) == 0) vm_size_kib = std::stoull(line.substr(7));
-    }
-    ASSERT_GT(vm_size_kib, 0u);
-    rlimit limit{};
-    limit.rlim_cur = limit.rlim_max = vm_size_kib * 1024 + headroom;
-    ASSERT_EQ(prlimit(pid, RLIMIT_AS, &limit, nullptr), 0);
 }
 
 }  // namespace
@@ -173,7 +157,7 @@ TEST(FwCfg, NographicAsksSeabiosForTheSerialConsole) {
 
 TEST(FwCfg, DmaDescriptorInUnassignedMemoryIsAnError) {
     QtestClient vm({"-m", "128M"});
-    limit_address_space(vm.pid(), 512ull << 20);
+    vm.limit_address_space(512ull << 20);
     // Reads back as all ones: a READ of 0xffffffff bytes, if it were taken
     // as a descriptor. It is not, and nothing is transferred.
     vm.outl(0x518, 0x5abf1199);
@@ -183,7 +167,7 @@ TEST(FwCfg, DmaDescriptorInUnassignedMemoryIsAnError) {
 
 TEST(FwCfg, DmaLengthIsStreamedNotAllocated) {
     QtestClient vm({"-m", "128M"});
-    limit_address_space(vm.pid(), 512ull << 20);
+    vm.limit_address_space(512ull << 20);
     vm.memwrite(0x100000, {0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa});
     vm.memwrite(0x7fffffc, {0xbb, 0xbb, 0xbb, 0xbb});
     // SELECT signature | READ 4 GiB - 1 at 1 MiB: the item, then zeros up

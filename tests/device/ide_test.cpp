@@ -757,3 +757,63 @@ TEST(Ide, InterruptOnCompletionAckedByStatusAndMaskedByNien) {
     vm.outb(0x3f6, 0x00);  // the pending interrupt shows once enabled
     EXPECT_TRUE(vm.irq_level(14));
 }
+
+namespace {
+
+// Starts READ DMA of `count` sectors at LBA 0 on the primary master.
+void start_read_dma(QtestClient& vm, uint32_t prd_table, uint8_t count) {
+    vm.outl(kBusMasterBase + 4, prd_table);
+    select_lba(vm, kPrimary, 0, 0, count);
+    vm.outb(kPrimary + 7, 0xc8);
+    vm.outb(kBusMasterBase, 0x09);
+}
+
+}  // namespace
+
+// READ(12) may ask for the whole medium at once: the data streams through
+// the bus master in pieces (here until the PRD table ends), never as one
+// host buffer of the guest's size.
+TEST(Atapi, DmaOfTheWholeMediumIsStreamed) {
+    std::string iso = temp_path("giant.iso");
+    std::ofstream(iso, std::ios::trunc).close();
+    std::filesystem::resize_file(iso, 4ull << 30);
+    QtestClient vm({"-m", "64M", "-cdrom", iso});
+    vm.limit_address_space(512ull << 20);
+    enable_bus_master(vm);
+    vm.memwrite(0x20000, {0xaa, 0xaa});
+    write_prd(vm, 0x10000, {{0x20000, 0}, {0x30000, 0}});  // 0 means 64 KiB
+    vm.outl(kBusMasterBase + 8 + 4, 0x10000);
+    vm.outb(kSecondary + 6, 0xa0);
+    vm.outb(kSecondary + 1, 0x01);  // DMA
+    vm.outb(kSecondary + 7, 0xa0);
+    write_words(vm, kSecondary, {0xa8, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 0});  // 2M sectors
+    vm.outb(kBusMasterBase + 8, 0x09);
+    EXPECT_EQ(vm.inb(kBusMasterBase + 8 + 2) & 0x07, 0x04);  // table ended: stopped, interrupt
+    EXPECT_EQ(vm.inb(kSecondary + 7), kDrdy | kDsc);
+    EXPECT_EQ(vm.memread(0x20000, 2), (std::vector<uint8_t>{0, 0}));
+    std::filesystem::remove(iso);
+}
+
+// A PRD table or a buffer nothing decodes is a PCI master abort: the bus
+// master's error bit, the engine stopped, the command aborted.
+TEST(Ide, BusMasterReportsAddressesOutsideMemory) {
+    std::string disk = make_disk("abort.raw", 64);
+    QtestClient vm({"-m", "64M", "-drive", "file=" + disk + ",format=raw,if=ide"});
+    enable_bus_master(vm);
+    for (bool table_outside : {true, false}) {
+        SCOPED_TRACE(table_outside ? "table outside memory" : "buffer outside memory");
+        write_prd(vm, 0x10000, {{0x10000000, 1024}});  // 256 MiB: beyond RAM
+        start_read_dma(vm, table_outside ? 0x10000000 : 0x10000, 2);
+        EXPECT_EQ(vm.inb(kBusMasterBase + 2) & 0x07, 0x06);  // interrupt, error, not active
+        EXPECT_EQ(vm.inb(kPrimary + 7), kDrdy | kErr);
+        EXPECT_EQ(vm.inb(kPrimary + 1), 0x04);  // ABRT
+        vm.outb(kBusMasterBase, 0x00);
+        vm.outb(kBusMasterBase + 2, 0x06);  // write 1 to clear
+        EXPECT_EQ(vm.inb(kBusMasterBase + 2) & 0x07, 0x00);
+    }
+    // The engine works again afterwards.
+    write_prd(vm, 0x10000, {{0x20000, 1024}});
+    start_read_dma(vm, 0x10000, 2);
+    EXPECT_EQ(vm.inb(kBusMasterBase + 2) & 0x07, 0x04);
+    EXPECT_EQ(vm.memread(0x20000, 1024), expected_sectors(0, 2));
+}

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -102,6 +104,19 @@ QtestClient::~QtestClient() {
     std::string socket_path = socket_dir_ + "/qtest.sock";
     unlink(socket_path.c_str());
     rmdir(socket_dir_.c_str());
+}
+
+void QtestClient::limit_address_space(uint64_t headroom) {
+    std::ifstream status(fmt::format("/proc/{}/status", pid_));
+    uint64_t vm_size_kib = 0;
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmSize:", 0) == 0) vm_size_kib = std::stoull(line.substr(7));
+    }
+    if (vm_size_kib == 0) throw QtestError("cannot read the emulator's VmSize");
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = vm_size_kib * 1024 + headroom;
+    if (prlimit(pid_, RLIMIT_AS, &limit, nullptr) != 0)
+        throw QtestError(fmt::format("prlimit: {}", std::strerror(errno)));
 }
 
 std::string QtestClient::stderr_text() {

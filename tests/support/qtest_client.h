@@ -69,6 +69,11 @@ public:
     // Current level of an intercepted line, after draining pending IRQ events.
     bool irq_level(int line);
 
+    // Caps the emulator's address space at what it uses now plus
+    // `headroom` bytes, so that a host allocation sized by the guest fails
+    // (and the test with it) instead of going through.
+    void limit_address_space(uint64_t headroom);
+
     // Ends the emulator (SIGTERM) and returns its exit status.
     int quit();
     pid_t pid() const { return pid_; }
