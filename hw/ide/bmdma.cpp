@@ -118,6 +118,7 @@ void BusMasterDma::end(bool complete) {
     if (failed_) {
         status_ |= kBmStatusError;
         status_ &= ~kBmStatusActive;
+        if (master_abort_) master_abort_();
     } else if (!complete || (last_entry_ && buffer_left_ == 0)) {
         status_ &= ~kBmStatusActive;
     }

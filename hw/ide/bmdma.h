@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "mimic/memory/address_space.h"
@@ -27,6 +28,8 @@ public:
         channel_ = &channel;
         memory_ = &memory;
     }
+    // Told of every master abort, for the PCI function's status register.
+    void on_master_abort(std::function<void()> handler) { master_abort_ = std::move(handler); }
 
     // Registers at offsets 0..7 of the channel's 8-port block.
     uint32_t read(unsigned offset, unsigned size);
@@ -70,6 +73,7 @@ private:
     bool last_entry_ = false;
     int entries_read_ = 0;
     bool failed_ = false;
+    std::function<void()> master_abort_;
 };
 
 }  // namespace mimic::hw::ide

@@ -58,6 +58,7 @@ protected:
             channel.set_io_error_listener(
                 [this](ide::IdeUnit& u, bool write, int error) { report_io_error(u, write, error); });
             if (dma_space) bus_master_[i].init(channel, *dma_space);
+            bus_master_[i].on_master_abort([this] { note_master_abort(); });
             channel.set_bus_master(&bus_master_[i]);
 
             memory::MmioOps command;

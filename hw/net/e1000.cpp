@@ -61,6 +61,7 @@ protected:
         bus.dma = host() ? &host()->dma_space() : nullptr;
         bus.bus_master = [this] { return (command() & kPciCommandMaster) != 0; };
         bus.set_irq = [this](bool level) { set_irq(level); };
+        bus.master_abort = [this] { note_master_abort(); };
         mac_ = net::assign_default_mac(mac_);
         core_ = std::make_unique<e1000::Core>(net::nic_name(id(), type_name()), type_name(), mac_, options,
                                               std::move(bus));

@@ -710,20 +710,31 @@ void Core::send_frame(std::span<const uint8_t> frame) {
 // ---------------------------------------------------------------------------
 // DMA and statistics
 
+// A descriptor the card cannot fetch stops the ring walk (TX) or drops the
+// frame (RX); one nothing decodes is also reported on the bus.
 bool Core::dma_read(uint64_t addr, void* buf, size_t len, const char* what) {
-    if (!bus_.dma || bus_.dma->read(addr, buf, len) != memory::AccessResult::kOk) {
+    memory::AccessResult result = bus_.dma ? bus_.dma->read(addr, buf, len) : memory::AccessResult::kUnassigned;
+    if (result != memory::AccessResult::kOk) {
         MIMIC_LOG(log::kGuestErrors, "e1000: {} read at {:#x} (+{}) hits no memory\n", what, addr, len);
+        dma_failed(result);
         return false;
     }
     return true;
 }
 
 bool Core::dma_write(uint64_t addr, const void* buf, size_t len, const char* what) {
-    if (!bus_.dma || bus_.dma->write(addr, buf, len) != memory::AccessResult::kOk) {
+    memory::AccessResult result = bus_.dma ? bus_.dma->write(addr, buf, len) : memory::AccessResult::kUnassigned;
+    if (result != memory::AccessResult::kOk) {
         MIMIC_LOG(log::kGuestErrors, "e1000: {} write at {:#x} (+{}) hits no memory\n", what, addr, len);
+        dma_failed(result);
         return false;
     }
     return true;
+}
+
+void Core::dma_failed(memory::AccessResult result) {
+    // ROM takes writes silently; only an address nobody decodes aborts.
+    if (result == memory::AccessResult::kUnassigned && bus_.master_abort) bus_.master_abort();
 }
 
 // Counters saturate rather than wrap.

@@ -28,6 +28,7 @@
 
 namespace mimic::memory {
 class AddressSpace;
+enum class AccessResult : uint8_t;
 }
 
 namespace mimic::hw::e1000 {
@@ -47,6 +48,8 @@ struct BusInterface {
     // Whether the function may master the bus (PCI COMMAND bit 2).
     std::function<bool()> bus_master;
     std::function<void(bool level)> set_irq;
+    // A descriptor or buffer access that nothing decoded (a master abort).
+    std::function<void()> master_abort;
 };
 
 // The TX offload parameters a context descriptor sets.
@@ -139,6 +142,7 @@ private:
     void send_frame(std::span<const uint8_t> frame);
     bool dma_read(uint64_t addr, void* buf, size_t len, const char* what);
     bool dma_write(uint64_t addr, const void* buf, size_t len, const char* what);
+    void dma_failed(memory::AccessResult result);
 
     // Statistics.
     void count(uint32_t index);

@@ -252,6 +252,10 @@ void PciDevice::update_irq_status() {
     if (PciHost* bridge = host(); bridge && pin >= 1 && pin <= 4) bridge->device_irq_changed(*this, pin - 1, assert);
 }
 
+void PciDevice::note_master_abort() {
+    set_word(pc::kStatus, get_word(pc::kStatus) | kPciStatusReceivedMasterAbort);
+}
+
 uint8_t PciDevice::add_capability(uint8_t id, uint8_t offset, uint8_t size) {
     if (offset == 0) offset = next_capability_;
     config_[offset] = id;

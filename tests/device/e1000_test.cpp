@@ -284,3 +284,20 @@ TEST(E1000, SocketBackendCarriesFramesBothWays) {
     vm.writel(kMmio + 0x3818, 1);
     EXPECT_EQ(peer.receive(), out);
 }
+
+// A TX ring nothing decodes: the walk stops where it is (TDH stays), and
+// the function records the PCI master abort in its status register.
+TEST(E1000, TxRingOutsideMemoryIsAMasterAbort) {
+    QtestClient vm(args());
+    enable(vm);
+    EXPECT_EQ(pci_read(vm, 0x04) >> 16 & 0x2000, 0u);
+    vm.writel(kMmio + 0x3800, 0x20000000);  // TDBAL: 512 MiB, beyond RAM
+    vm.writel(kMmio + 0x3804, 0);
+    vm.writel(kMmio + 0x3808, 128);         // TDLEN: eight descriptors
+    vm.writel(kMmio + 0x0400, 0x2);         // TCTL.EN
+    vm.writel(kMmio + 0x3818, 1);           // TDT
+    EXPECT_EQ(vm.readl(kMmio + 0x3810), 0u);  // TDH
+    EXPECT_EQ(pci_read(vm, 0x04) >> 16 & 0x2000, 0x2000u);
+    pci_write(vm, 0x04, 0x2000u << 16 | 0x0007);  // write 1 to clear
+    EXPECT_EQ(pci_read(vm, 0x04) >> 16 & 0x2000, 0u);
+}

@@ -795,7 +795,8 @@ TEST(Atapi, DmaOfTheWholeMediumIsStreamed) {
 }
 
 // A PRD table or a buffer nothing decodes is a PCI master abort: the bus
-// master's error bit, the engine stopped, the command aborted.
+// master's error bit, the engine stopped, the command aborted, and the
+// function's Received Master Abort status bit.
 TEST(Ide, BusMasterReportsAddressesOutsideMemory) {
     std::string disk = make_disk("abort.raw", 64);
     QtestClient vm({"-m", "64M", "-drive", "file=" + disk + ",format=raw,if=ide"});
@@ -807,6 +808,9 @@ TEST(Ide, BusMasterReportsAddressesOutsideMemory) {
         EXPECT_EQ(vm.inb(kBusMasterBase + 2) & 0x07, 0x06);  // interrupt, error, not active
         EXPECT_EQ(vm.inb(kPrimary + 7), kDrdy | kErr);
         EXPECT_EQ(vm.inb(kPrimary + 1), 0x04);  // ABRT
+        EXPECT_EQ(pci_read(vm, kIdeDevfn, 0x04) >> 16 & 0x2000, 0x2000u);  // received master abort
+        pci_write(vm, kIdeDevfn, 0x04, 0x2000u << 16 | 0x0005);             // write 1 to clear
+        EXPECT_EQ(pci_read(vm, kIdeDevfn, 0x04) >> 16 & 0x2000, 0u);
         vm.outb(kBusMasterBase, 0x00);
         vm.outb(kBusMasterBase + 2, 0x06);  // write 1 to clear
         EXPECT_EQ(vm.inb(kBusMasterBase + 2) & 0x07, 0x00);

@@ -90,6 +90,7 @@ inline constexpr uint16_t kPciStatusInterrupt = 0x0008;
 inline constexpr uint16_t kPciStatusCapList = 0x0010;
 inline constexpr uint16_t kPciStatusFastBackToBack = 0x0080;
 inline constexpr uint16_t kPciStatusDevselMedium = 0x0200;
+inline constexpr uint16_t kPciStatusReceivedMasterAbort = 0x2000;
 
 inline constexpr uint8_t kPciHeaderTypeMultiFunction = 0x80;
 inline constexpr int kPciNumBars = 6;
@@ -202,6 +203,11 @@ public:
     // INTx. The pin number is the one in config 0x3d, minus one.
     void set_irq(bool level);
     bool irq_level() const { return irq_level_; }
+
+    // A bus-master access of this function that nothing decoded: a PCI
+    // master abort, which the function records in its status register
+    // (Received Master Abort, write 1 to clear) as PCI hardware does.
+    void note_master_abort();
 
     // Where BAR `index` (0-5, or kPciRomBar) is mapped now, or
     // kPciBarUnmapped when it is not decoded.
