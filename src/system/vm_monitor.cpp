@@ -419,24 +419,27 @@ private:
                       [machine](const Json&, monitor::HmpContext& ctx) {
                           ctx.print_text(hw::i8259_irq_statistics(*machine));
                       }});
+        // The guest's tables decide how long these get (aliased tables map
+        // 2^36 pages): streamed in pieces, like x.
+        auto page_tables = [this](x86::PageTableText::Kind kind) {
+            return [this, kind](const Json&, monitor::HmpContext& ctx) {
+                if (!tcg_) {
+                    ctx.print("No CPU available\n");
+                    return;
+                }
+                std::shared_ptr<x86::PageTableText> text;
+                {
+                    Parked parked(*this);
+                    text = std::make_shared<x86::PageTableText>(session_cpu(ctx).state(), machine_.memory_space(),
+                                                                kind);
+                }
+                ctx.stream([text](std::string& out) { return text->next(out); });
+            };
+        };
         hmp.add_info({"tlb", "", "show virtual to physical memory mappings", {},
-                      [this](const Json&, monitor::HmpContext& ctx) {
-                          if (!tcg_) {
-                              ctx.print("No CPU available\n");
-                              return;
-                          }
-                          Parked parked(*this);
-                          ctx.print_text(x86::info_tlb_text(session_cpu(ctx).state(), machine_.memory_space()));
-                      }});
+                      page_tables(x86::PageTableText::Kind::kTlb)});
         hmp.add_info({"mem", "", "show the active virtual memory mappings", {},
-                      [this](const Json&, monitor::HmpContext& ctx) {
-                          if (!tcg_) {
-                              ctx.print("No CPU available\n");
-                              return;
-                          }
-                          Parked parked(*this);
-                          ctx.print_text(x86::info_mem_text(session_cpu(ctx).state(), machine_.memory_space()));
-                      }});
+                      page_tables(x86::PageTableText::Kind::kMem)});
     }
 
     monitor::MonitorHub& hub_;

@@ -8,7 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
+
+#include <fmt/format.h>
 
 using namespace mimic;
 using namespace mimic::x86;
@@ -85,6 +88,41 @@ TEST_F(PageTablesTest, FourLevel) {
     EXPECT_EQ(info_mem_text(state_, *mem_),
               "0000000040000000-0000000080000000 0000000040000000 urw\n"
               "ffffffff80000000-ffffffff80200000 0000000000200000 -rw\n");
+}
+
+// Tables that point back at themselves: every PML4 entry to one PDPT, every
+// PDPT entry to one directory of 2 MiB pages, 2^27 pages in three pages of
+// tables. The text comes in pieces of about 64 KiB, in address order (and
+// each piece reads a bounded number of entries).
+TEST_F(PageTablesTest, AliasedTablesAreWalkedInPieces) {
+    state_.cr[3] = 0x20000;
+    state_.cr[4] = kCr4PAE;
+    state_.efer = kEferLME | kEferLMA;
+    state_.hflags = kHfPe | kHfLma | kHfCs64;
+    for (uint64_t i = 0; i < 512; ++i) {
+        set64(0x20000 + i * 8, 0x21000 | 0x7);
+        set64(0x21000 + i * 8, 0x22000 | 0x7);
+        set64(0x22000 + i * 8, (i << 21) | 0x87);
+    }
+    PageTableText tlb(state_, *mem_, PageTableText::Kind::kTlb);
+    std::string out;
+    uint64_t expected = 0;
+    for (int piece = 0; piece < 5; ++piece) {
+        out.clear();
+        ASSERT_TRUE(tlb.next(out));
+        EXPECT_GE(out.size(), PageTableText::kPieceBytes);
+        EXPECT_LT(out.size(), PageTableText::kPieceBytes + 100);
+        // Picks up where the last piece stopped.
+        EXPECT_EQ(out.substr(0, 18), fmt::format("{:016x}: ", expected));
+        expected += (std::count(out.begin(), out.end(), '\n')) * (2ull << 20);
+    }
+    // info mem merges them into one run, across pieces (one PML4 entry
+    // left: 2^18 pages, read in a moment).
+    for (uint64_t i = 1; i < 512; ++i) set64(0x20000 + i * 8, 0);
+    PageTableText mem(state_, *mem_, PageTableText::Kind::kMem);
+    out.clear();
+    while (mem.next(out)) {}
+    EXPECT_EQ(out, "0000000000000000-0000008000000000 0000008000000000 urw\n");
 }
 
 TEST_F(PageTablesTest, RegisterLayouts) {
