@@ -292,6 +292,22 @@ class BadInput(unittest.TestCase):
                 "could not load kernel '%s': the kernel and its modules do not fit in the guest's RAM" % kernel,
                 "-kernel", kernel, "-initrd", giant)
 
+    def test_multiboot_elf_larger_than_ram_is_not_allocated(self):
+        # A 4 KiB ELF whose one segment claims 3.75 GiB of memory.
+        import struct
+        phdr = struct.pack("<8I", 1, 0, 0x100000, 0x100000, 4096, 0xF0000000, 5, 0x1000)
+        ehdr = struct.pack("<16sHHIIIIIHHHHHH", b"\x7fELF\x01\x01\x01" + bytes(9), 2, 3, 1, 0x100000, 52, 0, 0,
+                           52, 32, 1, 0, 0, 0)
+        magic = 0x1BADB002
+        header = struct.pack("<3I", magic, 0, (-magic) & 0xFFFFFFFF)
+        image = (ehdr + phdr + header).ljust(4096, b"\0")
+        with tempfile.TemporaryDirectory() as workdir:
+            kernel = os.path.join(workdir, "giant.elf")
+            with open(kernel, "wb") as f:
+                f.write(image)
+            self.assert_one_line_error("could not load kernel '%s': it does not fit in the guest's RAM" % kernel,
+                                       "-kernel", kernel)
+
     def test_64bit_multiboot_elf(self):
         with tempfile.TemporaryDirectory() as workdir:
             src = os.path.join(workdir, "mb64.S")
