@@ -82,14 +82,4 @@ uint32_t Block::new_const(Type type, uint64_t value) {
     return *idx;
 }
 
-bool Block::has_backward_branch() const {
-    std::vector<bool> seen(num_labels, false);
-    for (const Inst& inst : insts) {
-        if (inst.op == Opcode::set_label) seen[inst.cst(0)] = true;
-        else if (inst.op == Opcode::br && seen[inst.cst(0)]) return true;
-        else if ((inst.op == Opcode::brcond_i32 || inst.op == Opcode::brcond_i64) && seen[inst.cst(1)]) return true;
-    }
-    return false;
-}
-
 }  // namespace mimic::tcg

@@ -104,14 +104,10 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
     block.live_at_loop_heads.clear();
     if (loops) {
         block.live_at_loop_heads.assign(words, 0);
-        std::vector<bool> seen(block.num_labels, false);
-        for (const Inst& inst : block.insts) {
-            int target = -1;
-            if (inst.op == Opcode::set_label) seen[inst.cst(0)] = true;
-            else if (inst.op == Opcode::br) target = static_cast<int>(inst.cst(0));
-            else if (inst.op == Opcode::brcond_i32 || inst.op == Opcode::brcond_i64) target = static_cast<int>(inst.cst(1));
-            if (target >= 0 && seen[target]) unite(block.live_at_loop_heads, label_live[target]);
-        }
+        block.visit_backward_branches([&](uint32_t label) {
+            unite(block.live_at_loop_heads, label_live[label]);
+            return false;
+        });
     }
     if (any_removed) {
         size_t i = 0;

@@ -144,7 +144,26 @@ public:
 
     const TempInfo& temp(uint32_t idx) const { return temps[idx]; }
     // Whether a branch goes to a label set before it (the block loops).
-    bool has_backward_branch() const;
+    bool has_backward_branch() const {
+        return visit_backward_branches([](uint32_t) { return true; });
+    }
+    // Calls fn(label) for each branch to a label set before it, in order,
+    // until fn returns true; returns whether one did.
+    template <typename Fn>
+    bool visit_backward_branches(Fn fn) const {
+        std::vector<bool> seen(num_labels, false);
+        for (const Inst& inst : insts) {
+            if (inst.op == Opcode::set_label) {
+                seen[inst.cst(0)] = true;
+                continue;
+            }
+            const bool cond = inst.op == Opcode::brcond_i32 || inst.op == Opcode::brcond_i64;
+            if (inst.op != Opcode::br && !cond) continue;
+            const auto label = static_cast<uint32_t>(inst.cst(cond ? 1 : 0));
+            if (seen[label] && fn(label)) return true;
+        }
+        return false;
+    }
     bool is_const(uint32_t idx) const { return temps[idx].kind == TempKind::Const; }
     bool is_global(uint32_t idx) const { return temps[idx].kind == TempKind::Global; }
 
