@@ -105,6 +105,16 @@ const OptDesc kMonDescs[] = {
     {"pretty", OptType::kBool, "pretty-print JSON"},
 };
 
+// -sandbox: the values of the sub-options are checked when the filter is
+// made, after the whole command line, as QEMU does.
+const OptDesc kSandboxDescs[] = {
+    {"enable", OptType::kBool, ""},
+    {"obsolete", OptType::kString, ""},
+    {"elevateprivileges", OptType::kString, ""},
+    {"spawn", OptType::kString, ""},
+    {"resourcecontrol", OptType::kString, ""},
+};
+
 const OptDesc kNameDescs[] = {
     {"guest", OptType::kString, "guest name"},
     {"process", OptType::kString, "process name"},
@@ -545,6 +555,13 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         case OptionId::QtestLog:
             config.qtest_log = arg;
             return true;
+        case OptionId::Sandbox: {
+            // As QEMU, an empty argument sets nothing: the sandbox stays off.
+            Opts opts = arg.empty() ? Opts{} : parse_opts(arg, "enable");
+            validate(opts, kSandboxDescs);
+            config.sandboxes.push_back({location, std::move(opts)});
+            return true;
+        }
     }
     return true;
 }

@@ -31,6 +31,7 @@
 #include "mimic/system/process.h"
 #include "mimic/system/qtest_accel.h"
 #include "mimic/system/runstate.h"
+#include "mimic/system/sandbox.h"
 #include "mimic/system/tcg_accel.h"
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
@@ -68,6 +69,7 @@ public:
     int run();
 
 private:
+    void install_sandboxes();
     void reject_unsupported();
     void create_chardevs();
     chardev::Chardev* create_legacy_chardev(const cli::OptionUse& use, const std::string& id);
@@ -113,6 +115,17 @@ Vm::Impl::ChardevTeardown::~ChardevTeardown() {
     for (const chardev::ChardevInfo& info : registry.query())
         qom::BackendRegistry::instance().remove(qom::BackendKind::kChardev, info.label);
     registry.clear();
+}
+
+// -sandbox, as QEMU 7.2 loads it: right after the command line is read,
+// before daemonizing and before any back end, device or thread exists, so
+// everything start-up does already runs under the filter.
+void Vm::Impl::install_sandboxes() {
+    for (const cli::OptionUse& use : config_.sandboxes) {
+        with_location(use.location, [&] {
+            if (std::optional<SandboxPolicy> policy = parse_sandbox(use.opts)) install_sandbox(*policy);
+        });
+    }
 }
 
 void Vm::Impl::reject_unsupported() {
@@ -353,6 +366,7 @@ void Vm::Impl::create_monitors() {
 }
 
 void Vm::Impl::build() {
+    install_sandboxes();
     if (config_.daemonize) daemon_.begin();
     try {
         log::set_mask(config_.log_mask);

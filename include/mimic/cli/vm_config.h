@@ -80,6 +80,9 @@ struct VmConfig {
     std::string log_file;
     std::optional<std::string> qtest;
     std::string qtest_log;
+
+    // Security.
+    std::vector<OptionUse> sandboxes;  // -sandbox on|off[,...], each a filter of its own
 };
 
 }  // namespace mimic::cli

@@ -229,3 +229,16 @@ TEST(CommandLine, SmbiosTypes0And1) {
     EXPECT_EQ(error_of({"-smbios", "type=9"}),
               "-smbios type=9: Don't know how to build fields for SMBIOS type 9");
 }
+
+TEST(CommandLine, SandboxKeepsEachUseAndChecksOnlyTheKeys) {
+    ParseOutcome outcome = parse({"-sandbox", "on,spawn=deny", "-sandbox", "off"});
+    ASSERT_EQ(outcome.config.sandboxes.size(), 2u);
+    EXPECT_EQ(outcome.config.sandboxes[0].location, "-sandbox on,spawn=deny");
+    EXPECT_EQ(outcome.config.sandboxes[0].opts.get("enable"), "on");
+    EXPECT_EQ(outcome.config.sandboxes[0].opts.get("spawn"), "deny");
+    // The values of the sub-options are QEMU's business when the filter is
+    // made, after the whole command line; keys and 'enable' are checked now.
+    EXPECT_NO_THROW(parse({"-sandbox", "on,spawn=maybe"}));
+    EXPECT_EQ(error_of({"-sandbox", "on,bogus=1"}), "-sandbox on,bogus=1: Invalid parameter 'bogus'");
+    EXPECT_EQ(error_of({"-sandbox", "foo"}), "-sandbox foo: Parameter 'enable' expects 'on' or 'off'");
+}
