@@ -1,0 +1,72 @@
+#!/bin/bash
+# Runs one libFuzzer target for a bounded time and fails if it crashed.
+#
+# First every seed runs on its own, so a seed that crashes (the checked-in
+# known crashers) is reported by name. Then libFuzzer fuzzes the seeds that
+# pass for SECONDS in fork mode, going on past crashes, hangs and
+# out-of-memory inputs so one finding does not end the run. Every input that
+# crashed is kept in ARTIFACT_DIR (reproduce with: FUZZER ARTIFACT).
+#
+# usage: run_fuzzer.sh FUZZER SECONDS ARTIFACT_DIR [SEED_DIR...]
+# environment: FUZZ_ARGS, more libFuzzer options (-max_len=4096 ...);
+#   FUZZ_SEED_GENERATOR, a command that writes more seeds into the directory
+#   given as its last argument.
+set -uo pipefail
+fuzzer=$1 seconds=$2 artifacts=$3
+shift 3
+[ -x "$fuzzer" ] || { echo "run_fuzzer: $fuzzer not built (needs clang)"; exit 77; }
+fuzzer=$(realpath "$fuzzer")
+mkdir -p "$artifacts"
+artifacts=$(cd "$artifacts" && pwd)
+work=$(mktemp -d /tmp/mimic-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/seeds" "$work/corpus"
+for dir in "$@"; do cp "$dir"/* "$work/seeds/" 2>/dev/null || true; done
+if [ -n "${FUZZ_SEED_GENERATOR:-}" ]; then
+  $FUZZ_SEED_GENERATOR "$work/seeds" || { echo "run_fuzzer: seed generator failed"; exit 1; }
+fi
+# Everything runs from the work directory: the targets' own files land there.
+cd "$work"
+read -r -a extra <<< "${FUZZ_ARGS:-}"
+
+# The line of a target's log that says what went wrong: the harness's own
+# report or the sanitizer's summary before libFuzzer's generic one.
+first_finding() {
+  grep -m1 -E 'crashed|stopped answering|runtime error|AddressSanitizer:|LeakSanitizer:' "$1" ||
+    grep -m1 -E 'ERROR|SUMMARY' "$1"
+}
+
+crashes=()
+for seed in seeds/*; do
+  [ -f "$seed" ] || continue
+  name=$(basename "$seed")
+  if "$fuzzer" "${extra[@]}" "$seed" > "seed-$name.log" 2>&1; then
+    cp "$seed" corpus/
+  else
+    cp "$seed" "$artifacts/seed-$name"
+    crashes+=("seed $name: $(first_finding "seed-$name.log")")
+    echo "=== seed $name crashes; its log:"
+    tail -n 40 "seed-$name.log"
+  fi
+done
+
+before=$(ls "$artifacts" | grep -cE '^(crash|timeout|oom|leak)-' || true)
+"$fuzzer" "${extra[@]}" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+    -max_total_time="$seconds" -artifact_prefix="$artifacts/" corpus > fuzz.log 2>&1
+status=$?
+stats=$(grep -E '^#[0-9]+' fuzz.log | tail -n 1)
+after=$(ls "$artifacts" | grep -cE '^(crash|timeout|oom|leak)-' || true)
+echo "run_fuzzer: $(basename "$fuzzer"), ${seconds}s: $stats"
+grep -E -A20 'crashed|stopped answering|runtime error|==ERROR' fuzz.log | head -n 60
+if [ "$after" -gt "$before" ]; then
+  crashes+=("$((after - before)) new finding(s) in $artifacts")
+fi
+if [ "$status" -ne 0 ] && [ ${#crashes[@]} -eq 0 ]; then
+  tail -n 30 fuzz.log
+  crashes+=("libFuzzer exited with status $status")
+fi
+if [ ${#crashes[@]} -gt 0 ]; then
+  printf 'run_fuzzer: %s\n' "${crashes[@]}"
+  exit 1
+fi
+echo "run_fuzzer: no crash"
