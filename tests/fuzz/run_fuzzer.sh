@@ -32,7 +32,7 @@ read -r -a extra <<< "${FUZZ_ARGS:-}"
 # The line of a target's log that says what went wrong: the harness's own
 # report or the sanitizer's summary before libFuzzer's generic one.
 first_finding() {
-  grep -m1 -E 'crashed|stopped answering|runtime error|AddressSanitizer:|LeakSanitizer:' "$1" ||
+  grep -m1 -E 'crashed|stopped answering|killed by|runtime error|SUMMARY: (Address|Leak)Sanitizer' "$1" ||
     grep -m1 -E 'ERROR|SUMMARY' "$1"
 }
 
@@ -40,7 +40,8 @@ crashes=()
 for seed in seeds/*; do
   [ -f "$seed" ] || continue
   name=$(basename "$seed")
-  if "$fuzzer" "${extra[@]}" "$seed" > "seed-$name.log" 2>&1; then
+  # Whole: -max_len would cut a large seed short.
+  if "$fuzzer" "${extra[@]}" -max_len=$((1 << 22)) "$seed" > "seed-$name.log" 2>&1; then
     cp "$seed" corpus/
   else
     cp "$seed" "$artifacts/seed-$name"
