@@ -58,9 +58,14 @@ status=$?
 stats=$(grep -E '^#[0-9]+' fuzz.log | tail -n 1)
 after=$(ls "$artifacts" | grep -cE '^(crash|timeout|oom|leak)-' || true)
 echo "run_fuzzer: $(basename "$fuzzer"), ${seconds}s: $stats"
-grep -E -A20 'crashed|stopped answering|runtime error|==ERROR' fuzz.log | head -n 60
+# Fork mode prints the error lines of every job that crashed.
+grep -E -A20 'ERROR:|runtime error|crashed|stopped answering|killed by' fuzz.log | head -n 60
+jobs_crashed=$(sed -n 's|.*oom/timeout/crash: [0-9]*/[0-9]*/\([0-9]*\).*|\1|p' <<< "$stats")
 if [ "$after" -gt "$before" ]; then
   crashes+=("$((after - before)) new finding(s) in $artifacts")
+elif [ "${jobs_crashed:-0}" -gt 0 ]; then
+  # A job can fail without an input to blame (a leak found at its exit).
+  crashes+=("$jobs_crashed fuzzing job(s) failed without leaving an input; their errors are above")
 fi
 if [ "$status" -ne 0 ] && [ ${#crashes[@]} -eq 0 ]; then
   tail -n 30 fuzz.log
