@@ -5,7 +5,8 @@
 // Fuzzed inputs name files, sockets and network peers, so the child is
 // confined before it runs: a network namespace of its own (no route off
 // the machine), a private mount namespace with empty tmpfs over /tmp and
-// /var/tmp (where it also works), the user nobody when started as root, no
+// /var/tmp (where it also works; the binary's own directory stays visible
+// read-only when it lives there), the user nobody when started as root, no
 // core dumps, bounded address space, and it dies with the fuzzer.
 #pragma once
 
