@@ -1,6 +1,8 @@
 #include "mimic/system/vm.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "mimic/chardev/legacy.h"
 #include "mimic/chardev/mux.h"
@@ -55,7 +57,7 @@ const qom::Type& machine_type(const std::string& name) {
     const qom::Type* type = registry.find(name + "-machine");
     if (!type) type = registry.find(name, /*with_alias=*/true);
     if (!type || !type->is_a(hw::kTypeX86Machine) || type->is_abstract())
-        throw Error("unsupported machine type '{}' (-machine help lists them)", name);
+        throw Error("unsupported machine type\nUse -machine help to list supported machines");
     return *type;
 }
 
@@ -77,6 +79,7 @@ private:
     void create_objects();
     void create_devices();
     void create_serial_ports();
+    void select_accelerator();
     void create_accelerator();
     void create_monitors();
 
@@ -106,6 +109,7 @@ private:
     std::unique_ptr<monitor::ChardevRegistryInfo> chardev_info_;
     std::vector<std::unique_ptr<monitor::ChardevMonitor>> monitors_;
     std::string accel_;
+    std::string accel_location_;  // the option that chose it, for its errors
     x86::CpuModel cpu_model_ = x86::default_cpu_model();   // -cpu
     Daemon daemon_;
 };
@@ -148,13 +152,12 @@ void Vm::Impl::reject_unsupported() {
     }
     if (config_.vga && *config_.vga != "none" && *config_.vga != "std")
         refuse("-vga " + *config_.vga, "the '" + *config_.vga + "' VGA");
-    if (!config_.cpu_model.empty()) {
+    if (config_.cpu_model) {
+        // QEMU checks the model once the machine is being built: its errors
+        // name no option.
+        if (config_.cpu_model->empty()) throw Error("-cpu option cannot be empty");
         std::vector<std::string> warnings;
-        try {
-            cpu_model_ = x86::parse_cpu_model(config_.cpu_model, warnings);
-        } catch (const Error& e) {
-            throw Error("-cpu {}: {}", config_.cpu_model, e.what());
-        }
+        cpu_model_ = x86::parse_cpu_model(*config_.cpu_model, warnings);
         for (const std::string& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, w.c_str());
     }
     if (config_.daemonize && config_.nographic)
@@ -205,26 +208,22 @@ void Vm::Impl::create_machine() {
         });
     }
     root_ = qom::Container::make_root();
+    // The machine's type and properties are applied after option parsing, as
+    // QEMU does: their errors name no option.
     std::string type_name = config_.machine.opts.get_or("type", "pc");
-    const qom::Type& type = with_location(config_.machine.location.empty() ? "-machine " + type_name
-                                                                : config_.machine.location,
-                               [&]() -> const qom::Type& { return machine_type(type_name); });
+    const qom::Type& type = machine_type(type_name);
     auto machine = qom::new_object<hw::Machine>(type.name());
     machine_ = &root_->add_child("machine", std::move(machine));
     create_objects();
     machine_->set_run_control(&run_control_);
     machine_->set_cpu_model(cpu_model_);
-    with_location(config_.machine.location.empty() ? "-machine " + type_name : config_.machine.location, [&] {
-        for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
-            if (entry.key == "type" || entry.key == "accel") continue;
-            machine_->parse_property(entry.key, entry.value);
-        }
-    });
-    if (config_.memory_option) {
-        with_location(config_.memory_option->location, [&] { machine_->init(config_, firmware_); });
-    } else {
-        machine_->init(config_, firmware_);
+    for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
+        if (entry.key == "type" || entry.key == "accel") continue;
+        machine_->parse_property(entry.key, entry.value);
     }
+    // Building the board is past option parsing: as in QEMU, its errors
+    // (guest RAM the host cannot provide, SMBIOS tables too large) name no option.
+    machine_->init(config_, firmware_);
     if (!config_.kernel.empty()) machine_->load_kernel(config_);
 }
 
@@ -307,13 +306,54 @@ void Vm::Impl::create_serial_ports() {
     }
 }
 
-void Vm::Impl::create_accelerator() {
+// -accel, or QEMU's older "-machine accel=a:b:c": the first of the list
+// that works; unknown names are reported and skipped.
+void Vm::Impl::select_accelerator() {
     accel_ = config_.qtest ? "qtest" : "tcg";
-    std::string location = "-accel " + accel_;
+    accel_location_ = "-accel " + accel_;
+    std::optional<std::string> machine_list = config_.machine.opts.get("accel");
     if (!config_.accels.empty()) {
+        if (machine_list) throw Error("The -accel and \"-machine accel=\" options are incompatible");
         accel_ = config_.accels.front().opts.get_or("accel", "tcg");
-        location = config_.accels.front().location;
+        accel_location_ = config_.accels.front().location;
+        return;
     }
+    if (!machine_list) return;
+    auto report = [](const std::string& message) {
+        std::fprintf(stderr, "%s: %s\n", cli::kProgramName, message.c_str());
+    };
+    std::vector<std::string> names;
+    for (size_t start = 0; !machine_list->empty() && start <= machine_list->size();) {
+        size_t colon = std::min(machine_list->find(':', start), machine_list->size());
+        names.push_back(machine_list->substr(start, colon - start));
+        start = colon + 1;
+    }
+    std::optional<std::string> pending_error;  // the last failure, thrown if none works
+    auto fail = [&](const std::string& message) {
+        if (pending_error) report(*pending_error);
+        pending_error = message;
+    };
+    std::optional<std::string> chosen;
+    for (const std::string& name : names) {
+        if (name != "tcg" && name != "kvm" && name != "qtest") {
+            fail("invalid accelerator " + name);
+        } else if (name == "kvm") {
+            fail("the KVM accelerator is not supported yet");
+        } else if (!chosen) {
+            chosen = name;
+        }
+    }
+    if (!chosen) throw Error("{}", pending_error.value_or("no accelerator found"));
+    if (pending_error) {
+        report(*pending_error);
+        report("falling back to " + *chosen);
+    }
+    accel_ = *chosen;
+    accel_location_ = "-machine accel=" + *machine_list;
+}
+
+void Vm::Impl::create_accelerator() {
+    const std::string& location = accel_location_;
     if (accel_ == "kvm") throw Error("{}: the KVM accelerator is not supported yet", location);
     if (accel_ == "tcg") {
         const cli::Opts no_options;
@@ -382,6 +422,7 @@ void Vm::Impl::build() {
             [this] { run_control_.request_shutdown(ShutdownCause::kHostQmpQuit); });
         create_chardevs();
         networks_.create_backends(config_, config_.machine.opts.get_or("type", "pc"));
+        select_accelerator();
         create_machine();
         create_devices();
         networks_.print_warnings(config_.qtest.has_value());

@@ -25,10 +25,11 @@ struct OptionUse {
 struct VmConfig {
     // Machine and accelerator.
     OptionUse machine;              // -machine / -M (merged); type defaults to "pc"
-    std::string cpu_model;          // -cpu, empty for the machine's default
+    std::optional<std::string> cpu_model;  // -cpu, unset for the machine's default
     std::vector<OptionUse> accels;  // -accel / -enable-kvm, tried in order
     uint64_t ram_size = 128ull << 20;
     std::optional<OptionUse> memory_option;
+    std::string memory_size;        // -m size=, as typed; empty: the default
     SmpConfig smp;
     std::string name;
     std::string uuid;

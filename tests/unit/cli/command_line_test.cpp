@@ -178,7 +178,16 @@ TEST(CommandLine, VersionAndHelpPrintAndExit) {
 
 TEST(CommandLine, ErrorsNameTheOption) {
     EXPECT_EQ(error_of({"-m", "foo"}),
-              "-m foo: Parameter 'size' expects a non-negative number below 2^64");
+              "-m foo: Parameter 'size' expects a non-negative number below 2^64\n"
+              "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+              "and exabytes, respectively.");
+    // QEMU reads -m as bytes first: a fraction needs a unit.
+    EXPECT_EQ(error_of({"-m", "1.5"}).substr(0, 52), "-m 1.5: Parameter 'size' expects a non-negative numb");
+    EXPECT_EQ(error_of({"-m", "16E"}), "-m 16E: Value '16E' is out of range for parameter 'size'");
+    EXPECT_EQ(error_of({"-m", "17592186044416"}), "Parameter 'memory.size' expects size");
+    EXPECT_EQ(error_of({"-machine", ","}), "-machine ,: Invalid parameter ''");
+    EXPECT_EQ(error_of({"-machine", "pc,bogus"}), "-machine pc,bogus: Expected '=' after parameter 'bogus'");
+    EXPECT_EQ(error_of({"-kernel", ""}), "could not open kernel file '': No such file or directory");
     EXPECT_EQ(error_of({"-m", "2G,bogus=1"}), "-m 2G,bogus=1: Invalid parameter 'bogus'");
     EXPECT_EQ(error_of({"-smp", "0"}),
               "-smp 0: Invalid CPU topology: CPU topology parameters must be greater than zero");
