@@ -72,7 +72,19 @@ std::unique_ptr<FileNode> FileNode::open(const std::string& filename, bool read_
     node->fd_ = ::open(filename.c_str(), flags);
     if (node->fd_ < 0) throw Error("Could not open '{}': {}", filename, errno_string(errno));
     struct stat st;
-    if (fstat(node->fd_, &st) == 0 && S_ISBLK(st.st_mode)) node->block_device_ = true;
+    if (fstat(node->fd_, &st) != 0) throw Error("Could not open '{}': {}", filename, errno_string(errno));
+    node->block_device_ = S_ISBLK(st.st_mode);
+    // QEMU's 'file' driver takes regular files only; names under /dev/ go to
+    // its 'host_device' driver, which takes devices only.
+    if (filename.starts_with("/dev/")) {
+        if (!S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode))
+            throw Error("'host_device' driver requires '{}' to be either a character or block device", filename);
+    } else if (!S_ISREG(st.st_mode)) {
+        throw Error("'file' driver requires '{}' to be a regular file", filename);
+    }
+    // A file whose end cannot be found (/proc/self/mem) has no usable size.
+    if (lseek(node->fd_, 0, SEEK_END) < 0)
+        throw Error("Could not refresh total sector count: {}", errno_string(errno));
     if (cache.direct) {
         // 4 KiB satisfies every host device we care about; probing the
         // logical block size is an optimisation for another day.

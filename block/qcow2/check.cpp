@@ -41,16 +41,17 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
         if (length == 0) return;
         uint64_t first = offset >> cluster_bits_;
         uint64_t last = (offset + length - 1) >> cluster_bits_;
-        if (last >= refs.size()) {
-            // Metadata may claim a little space past the end of the file;
-            // far beyond is damage, and must not size our tables.
-            if (last >= file_clusters + (1ull << 16)) {
-                result.messages.push_back(fmt::format("ERROR: offset {:#x} far beyond end of image", offset));
-                ++result.corruptions;
-                return;
-            }
-            refs.resize(last + 1);
+        // Less than a cluster past the end is a file cut short of its last
+        // cluster's tail; a whole cluster or more is damage (and must not
+        // size our tables), as qemu-img check judges it.
+        if (offset + length < offset || offset + length >= file_size + cluster_size_) {
+            result.messages.push_back(fmt::format(
+                "ERROR: counting reference for region exceeding the end of the file by one cluster or more: "
+                "offset {:#x} size {:#x}", offset, length));
+            ++result.corruptions;
+            return;
         }
+        if (last >= refs.size()) refs.resize(last + 1);
         for (uint64_t c = first; c <= last; ++c) ++refs[c];
     };
 
@@ -61,8 +62,14 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
         // would otherwise cost entries x table size.
         std::unordered_set<uint64_t> seen;
         for (size_t i = 0; i < l1.size(); ++i) {
+            // Only an all-zero entry is unallocated: flags without an offset
+            // point at cluster 0, which is then read as an L2 table.
+            if (!l1[i]) continue;
+            if (l1[i] & kL1ReservedMask) {
+                result.messages.push_back(fmt::format("ERROR found L1 entry with reserved bits set: {:x}", l1[i]));
+                ++result.corruptions;
+            }
             uint64_t l2_offset = l1[i] & kOffsetMask;
-            if (!l2_offset) continue;
             if (!seen.insert(l2_offset).second) {
                 result.messages.push_back(fmt::format(
                     "ERROR l2_offset={:x}: L2 table referenced twice by one L1 table", l2_offset));
@@ -96,6 +103,12 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
                         prev_host = 0;
                     }
                     continue;
+                }
+                // Reserved bits; before v3 the zero flag is one of them.
+                uint64_t reserved = kL2ReservedMask | (header_.version < 3 ? kOflagZero : 0);
+                if (entry & reserved) {
+                    result.messages.push_back(fmt::format("ERROR found l2 entry with reserved bits set: {:x}", entry));
+                    ++result.corruptions;
                 }
                 uint64_t host = entry & kOffsetMask;
                 if (!host) continue;
@@ -136,7 +149,12 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
     for (const auto& [offset, length] : bitmap_ranges()) reference(offset, length);
     reference(header_.refcount_table_offset, uint64_t{header_.refcount_table_clusters} << cluster_bits_);
     for (size_t r = 0; r < reftable_.size(); ++r) {
-        uint64_t offset = reftable_[r] & ~kRefTableReservedMask;
+        if (reftable_[r] & kRefTableReservedMask) {
+            result.messages.push_back(fmt::format("ERROR refcount table entry {} has reserved bits set", r));
+            ++result.corruptions;
+            continue;
+        }
+        uint64_t offset = reftable_[r];
         if (!offset) continue;
         if (offset & cmask) {
             result.messages.push_back(fmt::format(

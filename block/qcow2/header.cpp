@@ -98,8 +98,8 @@ Header parse_header(const uint8_t* buf, size_t length, uint64_t file_size) {
     if (h.l1_size > 0 && (!aligned(h.l1_table_offset, h.cluster_bits) || h.l1_table_offset == 0))
         throw Error("Invalid L1 table offset");
     if (h.nb_snapshots > kMaxSnapshots) throw Error("Too many snapshots");
-    if (h.nb_snapshots > 0 && !aligned(h.snapshots_offset, h.cluster_bits))
-        throw Error("Invalid snapshot table offset");
+    // QEMU checks the alignment even when there are no snapshots.
+    if (!aligned(h.snapshots_offset, h.cluster_bits)) throw Error("Snapshot table offset invalid");
     if (h.crypt_method != 0) throw Error("Encrypted qcow2 images are not supported");
     uint64_t unknown = h.incompatible_features & ~kIncompatKnown;
     if (unknown) throw Error("Unsupported qcow2 feature(s): Unknown incompatible feature: {:x}", unknown);

@@ -277,7 +277,12 @@ Mapping Qcow2Node::lookup(uint64_t offset, uint64_t bytes) {
             }
             return {kind == 2 ? ClusterKind::kZero : ClusterKind::kUnallocated, 0, 0, false};
         }
-        if ((entry & kOflagZero) && header_.version >= 3) return {ClusterKind::kZero, 0, 0, false};
+        if (entry & kOflagZero) {
+            if (header_.version < 3)
+                corruption(fmt::format("Zero cluster entry found in pre-v3 image (L2 offset: {:#x}, L2 index: {:#x})",
+                                       l2_offset, idx));
+            return {ClusterKind::kZero, 0, 0, false};
+        }
         if (host == 0) return {ClusterKind::kUnallocated, 0, 0, false};
         if (host & (cluster_size_ - 1))
             corruption(fmt::format("Cluster allocation offset {:#x} unaligned (L2 offset: {:#x}, L2 index: {:#x})",
@@ -436,6 +441,7 @@ BlockStatus Qcow2Node::block_status(uint64_t offset, uint64_t bytes) {
     if (int ret = guarded([&] { m = lookup(offset, bytes); }); ret < 0) {
         status.bytes = std::min<uint64_t>(bytes, cluster_size_ - (offset & (cluster_size_ - 1)));
         status.data = status.allocated = true;
+        status.error = ret;
         return status;
     }
     status.bytes = m.bytes;

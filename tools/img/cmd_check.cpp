@@ -78,7 +78,8 @@ int cmd_check(int argc, char** argv) {
     request.writable = fix != block::CheckFix::kNone;
     request.allow_corrupt = request.writable;
     request.for_check = true;
-    request.no_backing = true;
+    // qemu-img check opens the backing chain too: a backing file that cannot
+    // be opened makes the image unusable, not clean.
     auto node = open_image(request);
 
     block::CheckResult result;

@@ -53,6 +53,8 @@ int cmd_map(int argc, char** argv) {
     uint64_t size = node->size();
     for (uint64_t pos = 0; pos < size;) {
         block::BlockStatus st = node->block_status(pos, size - pos);
+        // qemu-img map stops at metadata it cannot trust.
+        if (st.error) throw Error("Could not read file metadata: {}", errno_string(-st.error));
         uint64_t n = std::max<uint64_t>(1, std::min<uint64_t>(st.bytes, size - pos));
         Extent e{pos, n, st.depth, st.allocated || st.data, st.zero, st.data, st.offset_valid, st.host_offset};
         if (!extents.empty() && mergeable(extents.back(), e)) extents.back().length += n;

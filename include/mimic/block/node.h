@@ -29,6 +29,9 @@ struct BlockStatus {
     uint64_t host_offset = 0; // where the data lies in the protocol node
     int depth = 0;            // 0 = this node, 1 = its backing, ...
     bool compressed = false;
+    // -errno when the metadata could not be read or is corrupt: the range
+    // is reported as data so that copies read it (and fail) rather than skip it.
+    int error = 0;
 };
 
 struct SnapshotInfo {

@@ -203,7 +203,7 @@ TEST_F(Qcow2Corruption, SnapshotTableGarbage) {
         EXPECT_NE(std::string(e.what()), "");
     }
     patch_be(64, 0x20200, 8);
-    EXPECT_EQ(open_error(true), "Invalid snapshot table offset");
+    EXPECT_EQ(open_error(true), "Snapshot table offset invalid");
 }
 
 TEST_F(Qcow2Corruption, TruncatedImage) {
