@@ -19,6 +19,8 @@
 #include "mimic/block/node.h"
 #include "mimic/util/error.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <condition_variable>
 #include <new>
@@ -35,6 +37,9 @@ namespace mimic::block::qcow2 {
 struct IoError {
     int err;
 };
+
+// printf's "%#x", which qemu-img's messages use: zero has no "0x" prefix.
+inline std::string c_hex(uint64_t value) { return value ? fmt::format("{:#x}", value) : "0"; }
 
 // Runs `body` and turns internal failures into negative errno values, the
 // currency of the data path.
@@ -70,10 +75,12 @@ struct Snapshot {
 enum class ClusterKind { kUnallocated, kZero, kNormal, kCompressed };
 
 struct Mapping {
-    ClusterKind kind;
-    uint64_t host_offset;   // kNormal: of this guest offset; kCompressed: entry
-    uint64_t bytes;         // contiguous guest bytes with this kind
-    bool copied;            // writable in place
+    ClusterKind kind = ClusterKind::kUnallocated;
+    // kNormal and preallocated kZero: of this guest offset (else 0);
+    // kCompressed: the L2 entry.
+    uint64_t host_offset = 0;
+    uint64_t bytes = 0;     // contiguous guest bytes with this kind
+    bool copied = false;    // writable in place
 };
 
 struct PersistentBitmap {

@@ -165,6 +165,64 @@ TEST_F(Qcow2Corruption, UnalignedDataClusterFailsCleanly) {
     EXPECT_EQ(node->pread(0, buf.data(), buf.size()), -EIO);
 }
 
+TEST_F(Qcow2Corruption, UnalignedPreallocatedZeroClusterFailsReadAndBlockStatus) {
+    // A zero cluster that keeps its host cluster must name an aligned one,
+    // though it is never read: qemu-img map and convert fail on it.
+    patch_be(l2_offset(), 0x8000000000050201ull, 8);
+    auto node = open(true);
+    std::vector<uint8_t> buf(512);
+    EXPECT_EQ(node->pread(0, buf.data(), buf.size()), -EIO);
+    EXPECT_EQ(node->block_status(0, 4 << 20).error, -EIO);
+    // The damage is reported at its own cluster, not before it.
+    BlockStatus next = node->block_status(65536, 65536);
+    EXPECT_EQ(next.error, 0);
+    EXPECT_TRUE(next.data);
+}
+
+TEST_F(Qcow2Corruption, PreallocatedZeroClusterReadsZerosAndShowsItsOffset) {
+    uint64_t entry = be64_at(l2_offset());
+    patch_be(l2_offset(), entry | 1, 8);
+    auto node = open(true);
+    std::vector<uint8_t> buf(65536, 1);
+    ASSERT_EQ(node->pread(0, buf.data(), buf.size()), 0);
+    EXPECT_EQ(buf, std::vector<uint8_t>(65536, 0));
+    BlockStatus st = node->block_status(0, 4 << 20);
+    EXPECT_TRUE(st.zero);
+    EXPECT_FALSE(st.data);
+    EXPECT_TRUE(st.allocated);
+    EXPECT_TRUE(st.offset_valid);
+    EXPECT_EQ(st.host_offset, entry & 0x00fffffffffffe00ull);
+    EXPECT_EQ(st.bytes, 65536u);
+}
+
+TEST_F(Qcow2Corruption, ContradictorySubclusterBitmapFailsTheWholeCluster) {
+    CreateRequest r;
+    r.filename = path_;
+    r.format = "qcow2";
+    r.size = 4 << 20;
+    r.size_given = true;
+    r.options = {{"extended_l2", "on"}};
+    create_image(r);
+    {
+        auto node = open(false);
+        std::vector<uint8_t> data(65536, 0x5c);
+        ASSERT_EQ(node->pwrite(0, data.data(), data.size()), 0);
+    }
+    // Extended entries are 16 bytes: the entry, then its bitmap.
+    uint64_t bitmap_at = l2_offset() + 8;
+    ASSERT_EQ(be64_at(bitmap_at), 0xffffffffull);
+    std::vector<uint8_t> buf(512);
+    patch_be(bitmap_at, 0x00000001ffffffffull, 8);   // subcluster 0 allocated and zero
+    EXPECT_EQ(open(true)->pread(5 * 2048, buf.data(), buf.size()), -EIO);
+    // No host cluster, yet a subcluster marked allocated.
+    patch_be(l2_offset(), 0, 8);
+    patch_be(bitmap_at, 0x8, 8);
+    EXPECT_EQ(open(true)->pread(0, buf.data(), buf.size()), -EIO);
+    EXPECT_EQ(open(true)->block_status(0, 65536).error, -EIO);
+    patch_be(bitmap_at, 0x8ull << 32, 8);   // subcluster 3 zero: valid
+    EXPECT_EQ(open(true)->pread(0, buf.data(), buf.size()), 0);
+}
+
 TEST_F(Qcow2Corruption, GarbageCompressedClusterFailsCleanly) {
     patch_be(l2_offset(), 0x4000000000000000ull | 0x30000, 8);   // "compressed" L1 table
     auto node = open(true);
