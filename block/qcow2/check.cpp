@@ -55,7 +55,105 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
         for (uint64_t c = first; c <= last; ++c) ++refs[c];
     };
 
-    uint64_t prev_host = 0;
+    // A preallocated zero cluster that names a misaligned host cluster
+    // becomes a plain zero cluster (its subclusters zero): nothing was
+    // stored there. False if the entry could not be written.
+    auto zero_entry = [&](uint64_t l2_offset, uint32_t j, uint8_t* slot) {
+        if (extended_l2_) {
+            uint64_t bitmap = load_be64(slot + 8);
+            store_be64(slot + 8, (bitmap | bitmap << 32) & ~kL2BitmapAllAlloc);
+            store_be64(slot, 0);
+        } else {
+            store_be64(slot, kOflagZero);
+        }
+        l2_cache_.forget(l2_offset);
+        if (int ret = file_->pwrite(l2_offset + uint64_t{j} * l2_entry_bytes_, slot, l2_entry_bytes_); ret < 0) {
+            result.messages.push_back(fmt::format("ERROR: Failed to overwrite L2 table entry: {}", errno_string(-ret)));
+            ++result.check_errors;
+            return false;
+        }
+        return true;
+    };
+
+    // One L2 table's entries, judged as qemu-img check judges them.
+    auto walk_l2 = [&](uint64_t l2_offset, std::vector<uint8_t>& table, bool active) {
+        uint64_t next_contiguous = 0;   // fragmentation is counted per table
+        for (uint32_t j = 0; j < l2_entries_; ++j) {
+            uint8_t* slot = &table[uint64_t{j} * l2_entry_bytes_];
+            uint64_t entry = load_be64(slot);
+            uint64_t bitmap = extended_l2_ ? load_be64(slot + 8) : 0;
+            if (entry & kOflagCompressed) {
+                uint64_t host = entry & ((1ull << compressed_offset_bits_) - 1);
+                if (entry & kOflagCopied) {
+                    result.messages.push_back(fmt::format(
+                        "ERROR: coffset=0x{:x}: copied flag must never be set for compressed clusters", host));
+                    ++result.corruptions;
+                }
+                if (bitmap) {
+                    result.messages.push_back(fmt::format(
+                        "ERROR compressed cluster {} with non-zero subcluster allocation bitmap, entry=0x{:x}", j,
+                        entry & ~kOflagCopied));
+                    ++result.corruptions;
+                    continue;
+                }
+                uint64_t sectors = ((entry >> compressed_offset_bits_) & ((1ull << (cluster_bits_ - 8)) - 1)) + 1;
+                reference(host, (host & ~uint64_t{511}) + sectors * 512 - host);
+                if (active) {
+                    ++result.allocated_clusters;
+                    ++result.compressed_clusters;
+                    ++result.fragmented_clusters;
+                }
+                continue;
+            }
+            // Reserved bits; before v3 the zero flag is one of them.
+            uint64_t reserved = kL2ReservedMask | (header_.version < 3 ? kOflagZero : 0);
+            if (entry & reserved) {
+                result.messages.push_back(fmt::format("ERROR found l2 entry with reserved bits set: {:x}", entry));
+                ++result.corruptions;
+            }
+            uint64_t host = entry & kOffsetMask;
+            if (!host) {
+                if (bitmap & kL2BitmapAllAlloc) {
+                    result.messages.push_back("ERROR: Unallocated cluster has non-zero subcluster allocation map");
+                    ++result.corruptions;
+                }
+                continue;
+            }
+            // A data cluster, or a preallocated zero one: both own a host cluster.
+            if ((bitmap >> 32) & bitmap) {
+                result.messages.push_back(fmt::format(
+                    "ERROR offset={:x}: Allocated cluster has corrupted subcluster allocation bitmap", host));
+                ++result.corruptions;
+            }
+            if (host & cmask) {
+                bool contains_data = extended_l2_ ? (bitmap & kL2BitmapAllAlloc) : !(entry & kOflagZero);
+                if (contains_data) {
+                    result.messages.push_back(fmt::format(
+                        "ERROR offset={:x}: Data cluster is not properly aligned; L2 entry corrupted.", host));
+                    ++result.corruptions;
+                } else {
+                    bool repair = fix == CheckFix::kAll;
+                    result.messages.push_back(
+                        fmt::format("{} offset={:x}: Preallocated cluster is not properly aligned; L2 entry corrupted.",
+                                    repair ? "Repairing" : "ERROR", host));
+                    if (repair && zero_entry(l2_offset, j, slot)) {
+                        ++result.corruptions_fixed;
+                        continue;   // no longer references anything
+                    }
+                    ++result.corruptions;
+                }
+            }
+            if (active) {
+                ++result.allocated_clusters;
+                if (next_contiguous && host != next_contiguous) ++result.fragmented_clusters;
+                next_contiguous = host + cluster_size_;
+            }
+            // Counted even when misaligned, as qemu-img does: a host cluster
+            // far past the end is reported as such.
+            reference(host, cluster_size_);
+        }
+    };
+
     auto walk_l1 = [&](const std::vector<uint64_t>& l1, bool active) {
         std::vector<uint8_t> table(cluster_size_);
         // A table may appear once per L1; a hostile image repeating one
@@ -90,41 +188,7 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
             }
             reference(l2_offset, cluster_size_);
             file_read(l2_offset, table.data(), cluster_size_);
-            for (uint32_t j = 0; j < l2_entries_; ++j) {
-                uint64_t entry = load_be64(&table[uint64_t{j} * l2_entry_bytes_]);
-                if (entry & kOflagCompressed) {
-                    uint64_t host = entry & ((1ull << compressed_offset_bits_) - 1);
-                    uint64_t sectors = ((entry >> compressed_offset_bits_) & ((1ull << (cluster_bits_ - 8)) - 1)) + 1;
-                    reference(host, (host & ~uint64_t{511}) + sectors * 512 - host);
-                    if (active) {
-                        ++result.allocated_clusters;
-                        ++result.compressed_clusters;
-                        ++result.fragmented_clusters;
-                        prev_host = 0;
-                    }
-                    continue;
-                }
-                // Reserved bits; before v3 the zero flag is one of them.
-                uint64_t reserved = kL2ReservedMask | (header_.version < 3 ? kOflagZero : 0);
-                if (entry & reserved) {
-                    result.messages.push_back(fmt::format("ERROR found l2 entry with reserved bits set: {:x}", entry));
-                    ++result.corruptions;
-                }
-                uint64_t host = entry & kOffsetMask;
-                if (!host) continue;
-                if (host & cmask) {
-                    result.messages.push_back(fmt::format(
-                        "ERROR offset={:x}: Cluster is not properly aligned; L2 entry corrupted", host));
-                    ++result.corruptions;
-                    continue;
-                }
-                reference(host, cluster_size_);
-                if (active && !(entry & kOflagZero && !extended_l2_)) {
-                    ++result.allocated_clusters;
-                    if (prev_host && host != prev_host + cluster_size_) ++result.fragmented_clusters;
-                    prev_host = host;
-                }
-            }
+            walk_l2(l2_offset, table, active);
         }
     };
 
@@ -214,7 +278,7 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
         for (uint32_t j = 0; j < l2_entries_; ++j) {
             uint64_t entry = l2_entry(l2_offset, j);
             uint64_t host = entry & kOffsetMask;
-            if ((entry & kOflagCompressed) || !host || (host & cmask)) continue;
+            if ((entry & kOflagCompressed) || !host) continue;
             uint64_t drc = refcount(host >> cluster_bits_);
             if ((drc == 1) != bool(entry & kOflagCopied)) {
                 result.messages.push_back(fmt::format("{} OFLAG_COPIED data cluster: l2_entry={:x} refcount={}",

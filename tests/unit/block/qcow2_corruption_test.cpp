@@ -5,6 +5,7 @@
 #include "mimic/block/image.h"
 #include "mimic/util/error.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -221,6 +222,52 @@ TEST_F(Qcow2Corruption, ContradictorySubclusterBitmapFailsTheWholeCluster) {
     EXPECT_EQ(open(true)->block_status(0, 65536).error, -EIO);
     patch_be(bitmap_at, 0x8ull << 32, 8);   // subcluster 3 zero: valid
     EXPECT_EQ(open(true)->pread(0, buf.data(), buf.size()), 0);
+}
+
+TEST_F(Qcow2Corruption, CheckCountsPreallocatedZeroClustersAsAllocated) {
+    uint64_t entry = be64_at(l2_offset());
+    patch_be(l2_offset(), entry | 1, 8);
+    auto node = open(false);
+    CheckResult r = node->check(CheckFix::kNone);
+    EXPECT_EQ(r.corruptions + r.leaks, 0);
+    EXPECT_EQ(r.allocated_clusters, 2u);
+    EXPECT_EQ(r.fragmented_clusters, 0u);
+}
+
+TEST_F(Qcow2Corruption, CheckRepairsMisalignedPreallocatedZeroCluster) {
+    uint64_t entry = be64_at(l2_offset());
+    patch_be(l2_offset(), (entry | 1) + 0x200, 8);
+    auto node = open(false);
+    CheckResult r = node->check(CheckFix::kNone);
+    EXPECT_GT(r.corruptions, 0);
+    ASSERT_FALSE(r.messages.empty());
+    EXPECT_EQ(r.messages[0], fmt::format("ERROR offset={:x}: Preallocated cluster is not properly aligned; "
+                                         "L2 entry corrupted.", (entry & 0x00fffffffffffe00ull) + 0x200));
+    r = node->check(CheckFix::kAll);
+    EXPECT_GE(r.corruptions_fixed, 1);
+    EXPECT_EQ(be64_at(l2_offset()), 1u);   // a plain zero cluster
+    r = node->check(CheckFix::kNone);
+    EXPECT_EQ(r.corruptions, 0);
+    std::vector<uint8_t> buf(512, 1);
+    ASSERT_EQ(node->pread(0, buf.data(), buf.size()), 0);
+    EXPECT_EQ(buf, std::vector<uint8_t>(512, 0));
+}
+
+TEST_F(Qcow2Corruption, CheckReportsCompressedClusterWithCopiedFlag) {
+    {
+        auto node = open(false);
+        std::vector<uint8_t> data(65536, 0x33);
+        ASSERT_EQ(node->pwrite_compressed(3 * 65536, data.data(), data.size()), 0);
+    }
+    uint64_t at = l2_offset() + 3 * 8;
+    uint64_t entry = be64_at(at);
+    ASSERT_EQ(entry >> 62, 1u);   // compressed, not COPIED
+    EXPECT_EQ(open(true)->check(CheckFix::kNone).corruptions, 0);
+    patch_be(at, entry | 1ull << 63, 8);
+    CheckResult r = open(true)->check(CheckFix::kNone);
+    EXPECT_EQ(r.corruptions, 1);
+    ASSERT_FALSE(r.messages.empty());
+    EXPECT_NE(r.messages[0].find("copied flag must never be set for compressed clusters"), std::string::npos);
 }
 
 TEST_F(Qcow2Corruption, GarbageCompressedClusterFailsCleanly) {
