@@ -80,9 +80,10 @@ Header parse_header(const uint8_t* buf, size_t length, uint64_t file_size) {
     if (h.header_length > cluster_size) throw Error("qcow2 header exceeds cluster size");
     if (h.refcount_order > 6)
         throw Error("Reference count entry width too large; may not exceed 64 bits");
-    if (h.backing_file_offset > cluster_size ||
-        h.backing_file_size > kMaxBackingNameLength ||
-        h.backing_file_offset + h.backing_file_size > cluster_size)
+    if (h.backing_file_offset > cluster_size) throw Error("Invalid backing file offset");
+    // Without an offset there is no backing file, whatever the size says.
+    if (h.backing_file_offset != 0 &&
+        h.backing_file_size > std::min<uint64_t>(kMaxBackingNameLength, cluster_size - h.backing_file_offset))
         throw Error("Backing file name too long");
     if (h.compression_type > kCompressionZstd)
         throw Error("Unknown compression type '{}'", h.compression_type);

@@ -75,7 +75,7 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool f
             }
         }
     }
-    if (header_.backing_file_size > 0) {
+    if (header_.backing_file_offset != 0 && header_.backing_file_size > 0) {
         backing_name_.assign(reinterpret_cast<const char*>(cluster.data() + header_.backing_file_offset),
                              header_.backing_file_size);
         backing_name_ = backing_name_.c_str();   // stop at an embedded NUL
