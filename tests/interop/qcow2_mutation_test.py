@@ -2,10 +2,11 @@
 """Damaged qcow2 images: mimic-img must never be more lenient than qemu-img.
 
 Builds small qcow2 images with qemu-img/qemu-io (data, a backing file,
-internal snapshots, compressed clusters, v2 and v3, small clusters), then
-damages their metadata (header fields, L1/L2 entries, refcount table and
-blocks, snapshot table, file length) with a deterministic generator and runs
-`check`, `info`, `map` and `convert -O raw` of both tools on each mutant.
+internal snapshots, compressed clusters, preallocated zero clusters, extended
+L2 entries, v2 and v3, small clusters), then damages their metadata (header
+fields, L1/L2 entries, subcluster bitmaps, refcount table and blocks,
+snapshot table, file length) with a deterministic generator and runs `check`,
+`info`, `map` and `convert -O raw` of both tools on each mutant.
 
 Each outcome is reduced to a class: for check, clean / leaks / corrupt /
 refused (the image did not open or the check failed); for the others, ok /
@@ -74,6 +75,7 @@ def build_bases(work):
 
     p = create("v3", "cluster_size=4096")
     write_pattern(p, "qcow2", [(0, 12288), (1 << 20, 4096), (3 << 20, 8192)])
+    must([QEMU_IO, "-f", "qcow2", "-c", "write -z 4096 4096", p])   # a preallocated zero cluster
     bases.append(("v3", p))
 
     p = create("v2", "compat=0.10,cluster_size=4096")
@@ -83,6 +85,11 @@ def build_bases(work):
     p = create("small", "cluster_size=512,refcount_bits=1", size="256K")
     write_pattern(p, "qcow2", [(0, 2048), (100 * 1024, 1536)])
     bases.append(("small", p))
+
+    p = create("l2ext", "extended_l2=on,cluster_size=16384")
+    write_pattern(p, "qcow2", [(0, 16384), (1 << 20, 6144), ((2 << 20) + 2048, 4096)])
+    must([QEMU_IO, "-f", "qcow2", "-c", "write -z 8192 4096", p])   # zero subclusters
+    bases.append(("l2ext", p))
 
     p = create("wide", "cluster_size=1024,refcount_bits=64", size="1M")
     write_pattern(p, "qcow2", [(0, 4096), (512 * 1024, 2048)])
@@ -132,6 +139,8 @@ class Layout:
         self.snapshots_offset = be("Q", 64)
         self.refcount_order = be("I", 96) if self.version >= 3 else 4
         self.header_length = be("I", 100) if self.version >= 3 else 72
+        incompatible = be("Q", 72) if self.version >= 3 else 0
+        self.l2_entry_size = 16 if incompatible & 16 else 8   # extended L2: entry, bitmap
         self.entries = []   # (kind, offset): 8-byte table entries
         self.regions = [("header", 0, min(self.cluster, len(data)))]
         self.regions.append(("l1", self.l1_offset, self.l1_size * 8))
@@ -158,9 +167,14 @@ class Layout:
             l2 = entry & 0x00fffffffffffe00
             if l2 and l2 + self.cluster <= len(self.data):
                 self.regions.append(("l2", l2, self.cluster))
-                for j in range(self.cluster // 8):
-                    if struct.unpack_from(">Q", self.data, l2 + j * 8)[0]:
-                        self.entries.append(("l2", l2 + j * 8))
+                for j in range(self.cluster // self.l2_entry_size):
+                    at = l2 + j * self.l2_entry_size
+                    used = False
+                    if struct.unpack_from(">Q", self.data, at)[0]:
+                        self.entries.append(("l2", at))
+                        used = True
+                    if self.l2_entry_size == 16 and (used or struct.unpack_from(">Q", self.data, at + 8)[0]):
+                        self.entries.append(("l2bitmap", at + 8))
 
     def parse_snapshots(self):
         off = self.snapshots_offset
@@ -222,6 +236,13 @@ def mutate(data, layout, rng):
             value = rng.choice([0, 1, 0xffffffff, layout.l1_size + 1, 1 << 26])
             struct.pack_into(">I", out, off + 8, value)
             return out, f"snapshot@{off:#x} l1_size={value:#x}"
+        if kind == "l2bitmap":
+            # Subcluster s is allocated (bit s) and/or zero (bit 32 + s).
+            sc = rng.randrange(32)
+            entry = rng.choice([entry ^ (1 << rng.randrange(64)), entry | (1 << sc) | (1 << (32 + sc)),
+                                entry & 0xffffffff, entry >> 32 << 32, 0, rng.getrandbits(64)])
+            struct.pack_into(">Q", out, off, entry)
+            return out, f"{kind}@{off:#x}={entry:#018x}"
         reserved = {"l1": L1_RESERVED, "l2": L2_RESERVED, "reftable": RT_RESERVED}[kind]
         if kind == "l2" and entry & (1 << 62):
             reserved = 0   # compressed: every bit below the flags is data
