@@ -180,11 +180,13 @@ int FileNode::aligned_io(bool write, uint64_t offset, void* buf, size_t bytes) {
 }
 
 int FileNode::pread(uint64_t offset, void* buf, size_t bytes) {
+    if (!request_in_range(offset, bytes)) return -EIO;
     return direct_ ? aligned_io(false, offset, buf, bytes) : raw_io(false, offset, buf, bytes);
 }
 
 int FileNode::pwrite(uint64_t offset, const void* buf, size_t bytes) {
     if (read_only_) return -EBADF;
+    if (!request_in_range(offset, bytes)) return -EIO;
     auto* p = const_cast<void*>(buf);   // raw_io only reads from it when writing
     return direct_ ? aligned_io(true, offset, p, bytes) : raw_io(true, offset, p, bytes);
 }

@@ -96,6 +96,14 @@ constexpr uint64_t kMaxRefTableBytes = 8ull << 20;
 constexpr uint32_t kMaxSnapshots = 65536;
 constexpr uint32_t kMaxBackingNameLength = 1023;
 
+// Where a table (L1, refcount, snapshot) may lie, as QEMU judges it: at a
+// cluster boundary, ending below 2^63 bytes. Its message is
+// "<table> offset invalid".
+inline bool valid_table_offset(uint64_t offset, uint64_t bytes, uint32_t cluster_bits) {
+    constexpr uint64_t kInt64Max = ~0ull >> 1;
+    return (offset & ((1ull << cluster_bits) - 1)) == 0 && bytes <= kInt64Max && offset <= kInt64Max - bytes;
+}
+
 struct Header {
     uint32_t version = 3;
     uint64_t backing_file_offset = 0;

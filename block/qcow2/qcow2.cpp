@@ -29,7 +29,7 @@ constexpr size_t kCacheBytes = 4 << 20;
 
 }  // namespace
 
-Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool for_check) {
+Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool for_check, bool no_io) {
     filename_ = file->filename();
     read_only_ = file->read_only();
     file_ = std::move(file);
@@ -38,6 +38,7 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool f
     std::vector<uint8_t> first(4096);
     if (file_->pread(0, first.data(), first.size()) < 0) throw Error("Could not read qcow2 header");
     header_ = parse_header(first.data(), first.size(), file_size);
+    if (header_.refcount_table_clusters == 0 && !for_check) throw Error("Image does not contain a reference count table");
     cluster_bits_ = header_.cluster_bits;
     cluster_size_ = 1u << cluster_bits_;
     std::vector<uint8_t> cluster(cluster_size_);
@@ -75,6 +76,9 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool f
             }
         }
     }
+    // The data of an image without an external data file is in the image.
+    if (!no_io && (header_.autoclear_features & kAutoclearDataFileRaw))
+        throw Error("data-file-raw requires a data file");
     if (header_.backing_file_offset != 0 && header_.backing_file_size > 0) {
         backing_name_.assign(reinterpret_cast<const char*>(cluster.data() + header_.backing_file_offset),
                              header_.backing_file_size);
@@ -100,15 +104,15 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool f
     l1_.resize(header_.l1_size);
     if (header_.l1_size > 0) {
         std::vector<uint8_t> raw(uint64_t{header_.l1_size} * 8);
-        if (file_->pread(header_.l1_table_offset, raw.data(), raw.size()) < 0)
-            throw Error("Could not read L1 table");
+        if (int ret = file_->pread(header_.l1_table_offset, raw.data(), raw.size()); ret < 0)
+            throw Error("Could not read L1 table: {}", errno_string(-ret));
         for (size_t i = 0; i < l1_.size(); ++i) l1_[i] = load_be64(&raw[i * 8]);
     }
     {
         uint64_t bytes = uint64_t{header_.refcount_table_clusters} << cluster_bits_;
         std::vector<uint8_t> raw(bytes);
-        if (file_->pread(header_.refcount_table_offset, raw.data(), raw.size()) < 0)
-            throw Error("Could not read refcount table");
+        if (int ret = file_->pread(header_.refcount_table_offset, raw.data(), raw.size()); ret < 0)
+            throw Error("Could not initialize refcount handling: {}", errno_string(-ret));
         reftable_.resize(bytes / 8);
         for (size_t i = 0; i < reftable_.size(); ++i) reftable_[i] = load_be64(&raw[i * 8]);
     }

@@ -113,8 +113,11 @@ class Qcow2Node final : public BlockNode {
 public:
     // Throws mimic::Error for unusable images.
     // `for_check`: a dirty image is left for check() to repair (and
-    // report), as qemu-img check does, instead of repaired on open.
-    Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool for_check = false);
+    // report), as qemu-img check does, instead of repaired on open; an
+    // empty refcount table is left for it to report.
+    // `no_io`: the image is only described (info): what its data would be
+    // read from is not judged.
+    Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool for_check = false, bool no_io = false);
     ~Qcow2Node() override;
 
     static void create(BlockNode& file, const CreateParams& params);

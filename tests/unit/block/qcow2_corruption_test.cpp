@@ -270,6 +270,23 @@ TEST_F(Qcow2Corruption, CheckReportsCompressedClusterWithCopiedFlag) {
     EXPECT_NE(r.messages[0].find("copied flag must never be set for compressed clusters"), std::string::npos);
 }
 
+TEST_F(Qcow2Corruption, RawDataFileFlagWithoutDataFileIsRefusedUnlessOnlyDescribed) {
+    patch_be(88, 2, 8);   // autoclear: data-file-raw
+    EXPECT_EQ(open_error(true), "data-file-raw requires a data file");
+    OpenOptions o;
+    o.filename = path_;
+    o.format = "qcow2";
+    o.read_only = true;
+    o.no_io = true;   // as info opens it
+    EXPECT_NO_THROW(open_image(o));
+}
+
+TEST_F(Qcow2Corruption, TableBeyondTheLastRequestableByteFailsToRead) {
+    // Below 2^63, so a valid place for a table, but no request reaches it.
+    patch_be(40, 0x7ffffffffff00000ull, 8);
+    EXPECT_EQ(open_error(true), "Could not read L1 table: Input/output error");
+}
+
 TEST_F(Qcow2Corruption, GarbageCompressedClusterFailsCleanly) {
     patch_be(l2_offset(), 0x4000000000000000ull | 0x30000, 8);   // "compressed" L1 table
     auto node = open(true);
