@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <optional>
 #include <unordered_set>
 
 namespace mimic::block::qcow2 {
@@ -195,21 +197,38 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
     reference(0, cluster_size_);
     if (header_.l1_size) reference(header_.l1_table_offset, uint64_t{header_.l1_size} * 8);
     walk_l1(l1_, true);
-    if (header_.nb_snapshots) {
-        uint64_t table_bytes = 0;
-        for (const auto& sn : snapshots_) {
-            table_bytes += (40 + 24 + sn.extra_unknown.size() + sn.id.size() + sn.name.size() + 7) & ~uint64_t{7};
-            if (sn.l1_size && sn.l1_table_offset + uint64_t{sn.l1_size} * 8 > file_size) {
-                result.messages.push_back(fmt::format("ERROR snapshot {} ({}) l1_offset={:#x}: L1 table is beyond the end of the image",
-                                                      sn.id, sn.name, sn.l1_table_offset));
-                ++result.corruptions;
-                continue;
-            }
-            if (sn.l1_size) reference(sn.l1_table_offset, uint64_t{sn.l1_size} * 8);
-            walk_l1(read_l1(sn.l1_table_offset, sn.l1_size), false);
-        }
-        reference(header_.snapshots_offset, table_bytes);
+    // Snapshot table entries of v3 images carry at least the large VM state
+    // size and the disk size; a repair rewrites the table with them.
+    int incomplete = 0;
+    for (size_t i = 0; header_.version >= 3 && i < snapshots_.size(); ++i) {
+        if (snapshots_[i].extra_size >= 16) continue;
+        result.messages.push_back(fmt::format("{} snapshot table entry {} is incomplete",
+                                              fix == CheckFix::kAll ? "Repairing" : "ERROR", i));
+        ++incomplete;
     }
+    for (const auto& sn : snapshots_) {
+        if (sn.l1_table_offset & cmask) {
+            result.messages.push_back(fmt::format(
+                "ERROR snapshot {} ({}) l1_offset={:#x}: L1 table is not cluster aligned; snapshot table entry corrupted",
+                sn.id, sn.name, sn.l1_table_offset));
+            ++result.corruptions;
+            continue;
+        }
+        if (uint64_t{sn.l1_size} * 8 > kMaxL1Bytes) {
+            result.messages.push_back(fmt::format(
+                "ERROR snapshot {} ({}) l1_size={:#x}: L1 table is too large; snapshot table entry corrupted",
+                sn.id, sn.name, sn.l1_size));
+            ++result.corruptions;
+            continue;
+        }
+        if (!sn.l1_size) continue;
+        reference(sn.l1_table_offset, uint64_t{sn.l1_size} * 8);
+        // Past the end the table reads as zeros; past what any request may
+        // reach, the check cannot go on, as qemu-img's cannot.
+        if (!request_in_range(sn.l1_table_offset, uint64_t{sn.l1_size} * 8)) throw IoError{-EIO};
+        walk_l1(read_l1(sn.l1_table_offset, sn.l1_size), false);
+    }
+    if (header_.nb_snapshots) reference(header_.snapshots_offset, snapshot_table_size_);
     for (const auto& [offset, length] : bitmap_ranges()) reference(offset, length);
     reference(header_.refcount_table_offset, uint64_t{header_.refcount_table_clusters} << cluster_bits_);
     for (size_t r = 0; r < reftable_.size(); ++r) {
@@ -234,13 +253,30 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
         reference(offset, cluster_size_);
     }
 
+    // Stored refcounts as qemu-img check reads them: a refcount block past
+    // the end of the file (reported above) reads as zeros; one that is not
+    // aligned cannot be read at all.
+    auto stored_refcount = [&](uint64_t c) -> std::optional<uint64_t> {
+        uint64_t r = c / refblock_entries_;
+        uint64_t block = r < reftable_.size() ? reftable_[r] & ~kRefTableReservedMask : 0;
+        if (!block || (block >> cluster_bits_) >= end_cluster_) return 0;
+        if (block & cmask) return std::nullopt;
+        return refcount(c);
+    };
+
     // Compare over the file (and whatever the metadata claims beyond it).
     uint64_t limit = refs.size();
     struct Fix { uint64_t cluster, value; };
     std::vector<Fix> fixes;
     uint64_t last_used = 0;
     for (uint64_t c = 0; c < limit; ++c) {
-        uint64_t stored = refcount(c);
+        std::optional<uint64_t> read = stored_refcount(c);
+        if (!read) {
+            result.messages.push_back(fmt::format("Can't get refcount for cluster {}: {}", c, errno_string(EIO)));
+            ++result.check_errors;
+            continue;
+        }
+        uint64_t stored = *read;
         uint64_t computed = refs[c];
         if (stored || computed) last_used = c;
         if (stored == computed) continue;
@@ -269,7 +305,10 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
         uint64_t l2_offset = l1_[i] & kOffsetMask;
         if (!l2_offset || (l2_offset & cmask) || l2_offset >= file_size) continue;
         if (!copied_seen.insert(l2_offset).second) continue;   // reported above
-        uint64_t rc = refcount(l2_offset >> cluster_bits_);
+        // A refcount that cannot be read was reported above.
+        std::optional<uint64_t> l2_rc = stored_refcount(l2_offset >> cluster_bits_);
+        if (!l2_rc) continue;
+        uint64_t rc = *l2_rc;
         if ((rc == 1) != bool(l1_[i] & kOflagCopied)) {
             result.messages.push_back(fmt::format("{} OFLAG_COPIED L2 cluster: l1_index={} l1_entry={:x} refcount={}",
                                                   fix == CheckFix::kAll ? "Repairing" : "ERROR", i, l1_[i], rc));
@@ -279,7 +318,9 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
             uint64_t entry = l2_entry(l2_offset, j);
             uint64_t host = entry & kOffsetMask;
             if ((entry & kOflagCompressed) || !host) continue;
-            uint64_t drc = refcount(host >> cluster_bits_);
+            std::optional<uint64_t> data_rc = stored_refcount(host >> cluster_bits_);
+            if (!data_rc) continue;
+            uint64_t drc = *data_rc;
             if ((drc == 1) != bool(entry & kOflagCopied)) {
                 result.messages.push_back(fmt::format("{} OFLAG_COPIED data cluster: l2_entry={:x} refcount={}",
                                                       fix == CheckFix::kAll ? "Repairing" : "ERROR", entry, drc));
@@ -293,6 +334,15 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
             result.corruptions_fixed += copied_errors;
         } else {
             result.corruptions += copied_errors;
+        }
+    }
+
+    if (incomplete) {
+        if (fix == CheckFix::kAll) {
+            write_snapshot_table(snapshots_);
+            result.corruptions_fixed += incomplete;
+        } else {
+            result.corruptions += incomplete;
         }
     }
 

@@ -69,6 +69,7 @@ struct Snapshot {
     uint64_t disk_size = 0;
     uint64_t icount = ~0ull;
     std::vector<uint8_t> extra_unknown;   // extra data past what we know
+    uint32_t extra_size = 24;             // extra data as the table had it
 };
 
 // How one guest cluster (or subcluster) is stored.
@@ -205,6 +206,7 @@ private:
     void update_tree_refcounts(const std::vector<uint64_t>& l1, int64_t delta);
     void fix_copied_flags();
     std::vector<uint64_t> read_l1(uint64_t offset, uint32_t size);
+    void validate_snapshot_l1(const Snapshot& sn) const;   // throws mimic::Error
 
     // ---- persistent bitmaps (bitmaps.cpp)
     const Extension* bitmaps_extension() const;   // null unless valid per autoclear
@@ -245,6 +247,7 @@ private:
     std::vector<uint64_t> l1_;
     std::vector<uint64_t> reftable_;
     std::vector<Snapshot> snapshots_;
+    uint64_t snapshot_table_size_ = 0;   // bytes, as on disk
     std::vector<PersistentBitmap> bitmaps_;
     TableCache l2_cache_;
     TableCache refblock_cache_;

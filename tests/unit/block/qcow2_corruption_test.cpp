@@ -287,6 +287,26 @@ TEST_F(Qcow2Corruption, TableBeyondTheLastRequestableByteFailsToRead) {
     EXPECT_EQ(open_error(true), "Could not read L1 table: Input/output error");
 }
 
+TEST_F(Qcow2Corruption, CheckRepairsIncompleteSnapshotTableEntry) {
+    {
+        auto node = open(false);
+        node->snapshot_create("s1");
+    }
+    uint64_t table = be64_at(64);
+    ASSERT_EQ(be64_at(table + 32) & 0xffffffff, 24u);   // extra data size
+    patch_be(table + 36, 8, 4);   // only the large VM state size
+    auto node = open(false);
+    CheckResult r = node->check(CheckFix::kNone);
+    EXPECT_EQ(r.corruptions, 1);
+    ASSERT_FALSE(r.messages.empty());
+    EXPECT_EQ(r.messages[0], "ERROR snapshot table entry 0 is incomplete");
+    r = node->check(CheckFix::kAll);
+    EXPECT_EQ(r.corruptions_fixed, 1);
+    r = node->check(CheckFix::kNone);
+    EXPECT_EQ(r.corruptions + r.leaks, 0);
+    ASSERT_EQ(node->snapshots().size(), 1u);
+}
+
 TEST_F(Qcow2Corruption, GarbageCompressedClusterFailsCleanly) {
     patch_be(l2_offset(), 0x4000000000000000ull | 0x30000, 8);   // "compressed" L1 table
     auto node = open(true);
