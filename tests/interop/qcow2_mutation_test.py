@@ -182,8 +182,8 @@ class Layout:
         for _ in range(self.nb_snapshots):
             if off + 40 > len(self.data):
                 return
-            l1_offset, l1_size = struct.unpack_from(">QI", self.data, off)
-            id_len, name_len, extra = struct.unpack_from(">HHI", self.data, off + 36)
+            l1_offset, l1_size, id_len, name_len = struct.unpack_from(">QIHH", self.data, off)
+            extra = struct.unpack_from(">I", self.data, off + 36)[0]
             self.entries.append(("snapshot", off))
             self.add_l1(l1_offset, min(l1_size, 4096))
             self.regions.append(("snapshot-l1", l1_offset, l1_size * 8))
