@@ -255,12 +255,13 @@ CheckResult Qcow2Node::check_locked(CheckFix fix) {
 
     // Stored refcounts as qemu-img check reads them: a refcount block past
     // the end of the file (reported above) reads as zeros; one that is not
-    // aligned cannot be read at all.
+    // aligned, or lies where no request reaches, cannot be read at all.
     auto stored_refcount = [&](uint64_t c) -> std::optional<uint64_t> {
         uint64_t r = c / refblock_entries_;
         uint64_t block = r < reftable_.size() ? reftable_[r] & ~kRefTableReservedMask : 0;
-        if (!block || (block >> cluster_bits_) >= end_cluster_) return 0;
-        if (block & cmask) return std::nullopt;
+        if (!block) return 0;
+        if ((block & cmask) || !request_in_range(block, cluster_size_)) return std::nullopt;
+        if ((block >> cluster_bits_) >= end_cluster_) return 0;
         return refcount(c);
     };
 
