@@ -553,6 +553,9 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         case OptionId::LogFile:
             config.log_file = arg;
             return true;
+        case OptionId::LogFilter:
+            config.log_filter = log::parse_address_ranges(arg);
+            return true;
         case OptionId::Qtest:
             config.qtest = arg;
             return true;

@@ -410,6 +410,7 @@ void Vm::Impl::build() {
     if (config_.daemonize) daemon_.begin();
     try {
         log::set_mask(config_.log_mask);
+        log::set_address_filter(config_.log_filter);
         if (!config_.log_file.empty()) with_location("-D " + config_.log_file, [&] { log::set_file(config_.log_file); });
         reject_unsupported();
         run_control_.set_no_reboot(config_.no_reboot);

@@ -62,7 +62,8 @@ public:
         buf_.commit(size);
         tbs_.push_back(&tb);
         perf_map_.add(start, size, tb.pc, tb.flags);
-        MIMIC_LOG(log::kOutAsm, "OUT: [size={}]\n{}\n", size, x64::disassemble(start, size));
+        if (log::enabled_at(log::kOutAsm, tb.pc))
+            log::write(fmt::format("OUT: [size={}]\n{}\n", size, x64::disassemble(start, size)));
         return true;
     }
 

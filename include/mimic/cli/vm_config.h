@@ -13,6 +13,7 @@
 
 #include "mimic/cli/opts.h"
 #include "mimic/cli/smp_config.h"
+#include "mimic/util/log.h"
 
 namespace mimic::cli {
 
@@ -79,6 +80,7 @@ struct VmConfig {
     std::optional<std::string> gdb;
     uint32_t log_mask = 0;
     std::string log_file;
+    std::vector<log::AddressRange> log_filter;  // -dfilter
     std::optional<std::string> qtest;
     std::string qtest_log;
 
