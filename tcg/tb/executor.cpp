@@ -25,6 +25,7 @@ Executor::Executor(TbCache& cache, const Globals& globals, void* env, Hooks hook
       jump_cache_(new uint64_t[1u << kJumpCacheBits]()),
       jump_table_(std::make_unique<JumpTable>()),
       scratch_block_(globals) {
+    max_blocks = cache_.backend().max_blocks();
     cache_.attach(jump_table_.get());
 }
 
