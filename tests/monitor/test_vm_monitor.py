@@ -358,6 +358,43 @@ class LongModeTest(VmCase):
         self.assertEqual(self.hmp(f"x/1i {rip - 1:#x}"), f"0x{rip - 1:08x}:  f4                       hlt      \r\n")
 
 
+MCE_INJECT = os.path.join(GUEST_DIR, "mce_inject.bin")
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(MCE_INJECT), "MIMIC_SYSTEM or the guest programs missing")
+class MachineCheckTest(VmCase):
+    """`mce` as QEMU 7.2's: tests/guest/mce_inject.bin waits with CR4.MCE set
+    and interrupts off; its #MC handler checks the bank and reports."""
+
+    def start_guest(self, *args):
+        self.start("-bios", MCE_INJECT, "-debugcon", "file:@DIR@/debugcon.out",
+                   "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *args)
+
+    def test_injection_reaches_the_guest_handler(self):
+        self.start_guest()
+        self.wait_for(lambda: self.hmp("xp /1xh 0x500") == "0000000000000500: 0x4d43\r\n", "the guest to wait")
+        self.assertEqual(self.hmp("mce 0 1 0xb000000000000000 5 0x1234 0x77"), "")
+        self.assertEqual(self.process.wait(timeout=30), 1)
+        with open(os.path.join(self.dir, "debugcon.out"), "rb") as f:
+            self.assertIn(b"PASS", f.read())
+
+    def test_refusals_and_the_triple_fault(self):
+        self.start_guest("-S")
+        self.assertEqual(self.hmp("mce 0 10 0xb000000000000000 5 0 0"), "Invalid MCE bank number\r\n")
+        self.assertEqual(self.hmp("mce 0 1 0x3000000000000000 5 0 0"), "Invalid MCE status code\r\n")
+        self.assertEqual(self.hmp("mce 7 1 0xb000000000000000 5 0 0"), "")   # no such CPU: nothing
+        # A corrected error is only logged in the bank.
+        self.assertEqual(self.hmp("mce 0 2 0x9000000000000000 0 0x42 0"), "")
+        # At reset CR4.MCE is clear: an uncorrected error resets the machine.
+        self.assertEqual(self.hmp("mce 0 1 0xb000000000000000 5 0 0"),
+                         "CPU 0: MCE capability is not enabled, raising triple fault")
+        self.assertEqual(self.qmp.wait_event("RESET")["data"], {"guest": True, "reason": "guest-reset"})
+
+    def test_a_model_without_banks(self):
+        self.start_guest("-S", "-cpu", "qemu32")
+        self.assertEqual(self.hmp("mce 0 1 0xb000000000000000 5 0 0"), "MCE injection not supported\r\n")
+
+
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 class BlockTest(VmCase):
     def setUp(self):

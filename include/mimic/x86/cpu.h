@@ -119,6 +119,8 @@ public:
     // The controller's INTR output changed (any thread): wakes the CPU.
     virtual void set_irq_line(bool level) = 0;
     virtual void raise_nmi() = 0;
+    // Delivers #MC (any thread); the banks already hold the error (mce.h).
+    virtual void raise_machine_check() = 0;
     // Connects the local APIC: it becomes the interrupt controller and
     // backs IA32_APIC_BASE, IA32_TSC_DEADLINE and CR8 (nullptr: none).
     virtual void set_local_apic(LocalApic* apic) = 0;

@@ -3,6 +3,7 @@
 #include <csetjmp>
 
 #include "cpu_impl.h"
+#include "mimic/x86/mce.h"
 #include "helpers.h"
 #include "mimic/memory/code_tracking.h"
 #include "mimic/memory/memory_region.h"
@@ -187,6 +188,7 @@ void CpuImpl::reset() {
     e.dr[7] = 0x400;
     e.efer = 0;
     e.msr = MsrState{};
+    reset_machine_check(e.msr, config_.model);
     e.a20_mask = ~0ull;
     e.cpuid_version = config_.model.version;
     e.halted = false;
@@ -431,7 +433,8 @@ void CpuImpl::wait_for_work(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(wake_mutex_);
     wake_cv_.wait_for(lock, timeout, [this] {
         uint32_t req = env_.interrupt_request.load();
-        return (req & (kIrqExit | kIrqNmi | kIrqInit | kIrqSipi)) || ((req & kIrqHard) && (env_.eflags & kFlagIF));
+        return (req & (kIrqExit | kIrqNmi | kIrqMce | kIrqInit | kIrqSipi)) ||
+               ((req & kIrqHard) && (env_.eflags & kFlagIF));
     });
 }
 
@@ -457,6 +460,12 @@ void CpuImpl::raise_nmi() {
     wake();
 }
 
+void CpuImpl::raise_machine_check() {
+    env_.interrupt_request.fetch_or(kIrqMce);
+    env_.exit_request.store(1);
+    wake();
+}
+
 void CpuImpl::set_a20(bool enabled) {
     uint64_t m = enabled ? ~0ull : ~(1ull << 20);
     if (m != env_.a20_mask) {
@@ -475,6 +484,13 @@ bool CpuImpl::check_interrupts() {
         env_.interrupt_request.fetch_and(~kIrqNmi);
         env_.halted = false;
         do_interrupt(&env_, kExcNMI, false, 0, env_.eip, true);
+        return true;
+    }
+    // #MC comes after NMI and, like it, whatever EFLAGS.IF says.
+    if (req & kIrqMce) {
+        env_.interrupt_request.fetch_and(~kIrqMce);
+        env_.halted = false;
+        do_interrupt(&env_, kExcMC, false, 0, env_.eip, true);
         return true;
     }
     if ((req & kIrqHard) && (env_.eflags & kFlagIF) && ic_) {
@@ -513,7 +529,7 @@ ExitReason CpuImpl::run() {
         if (e.exception_index == kExcpHalted) {
             e.exception_index = -1;
             if (!(e.interrupt_request.load() & (kIrqHard | kIrqNmi)) || !(e.eflags & kFlagIF))
-                if (!(e.interrupt_request.load() & kIrqNmi)) return ExitReason::kHalted;
+                if (!(e.interrupt_request.load() & (kIrqNmi | kIrqMce))) return ExitReason::kHalted;
         } else if (e.exception_index >= 0) {
             int vector = e.exception_index;
             uint32_t err = e.error_code;
@@ -554,7 +570,7 @@ ExitReason CpuImpl::run() {
             e.interrupt_request.fetch_and(~kIrqExit);
             return ExitReason::kRequested;
         }
-        if (req & (kIrqHard | kIrqNmi)) {
+        if (req & (kIrqHard | kIrqNmi | kIrqMce)) {
             if (check_interrupts()) {
                 executor_->forget_last_exit();
                 continue;

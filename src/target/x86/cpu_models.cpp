@@ -19,7 +19,9 @@ CpuFeatures implemented_cpu_features() {
     // APIC and TSC-deadline are withdrawn at run time from a CPU without a local APIC.
     f.f1_edx = kFpu | kDe | kPse | kTsc | kMsr | kPae | kCx8 | kApic | kPge | kCmov | kPse36 | kClflush | kMmx |
                kFxsr | kSse | kSse2;
-    f.f1_ecx = kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kTscDeadline | kXsave;
+    f.f1_ecx = kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kTscDeadline | kXsave | kHypervisor;
+    // Machine checks: the banks and #MC injection (mce.h).
+    f.f1_edx |= kMce | kMca;
     f.e7_edx = kInvariantTsc;
     f.xsave_d1_eax = kXsaveopt;
     // Long mode and what comes with it: SYSENTER, CMPXCHG16B, and in
@@ -50,14 +52,15 @@ struct ModelDef {
     bool everything = false;   // `max`: all implemented features
 };
 
+// Every model has `hypervisor`, as QEMU adds it to each one.
 const std::array<ModelDef, 3>& definitions() {
     static const std::array<ModelDef, 3> defs = {{
         {{"qemu64", "QEMU Virtual CPU version 2.5+", "AuthenticAMD", 0x00060fb1, 0xd, 0x8000000a,
           "QEMU Virtual CPU version 2.5+",
-          {kPproFeatures | kMtrr | kClflush | kMca | kPse36, kSse3 | kCx16, 0, 0, 0, kExtLm | kExtSyscall | kExtNx,
+          {kPproFeatures | kMtrr | kClflush | kMca | kPse36, kSse3 | kCx16 | kHypervisor, 0, 0, 0, kExtLm | kExtSyscall | kExtNx,
            kExtLahfLm, 0}}},
         {{"qemu32", "QEMU Virtual CPU version 2.5+", "GenuineIntel", 0x00000663, 4, 0x80000004,
-          "QEMU Virtual CPU version 2.5+", {kPproFeatures, kSse3, 0, 0, 0, 0, 0, 0}}},
+          "QEMU Virtual CPU version 2.5+", {kPproFeatures, kSse3 | kHypervisor, 0, 0, 0, 0, 0, 0}}},
         {{"max", "Enables all features supported by the accelerator in the current host", "AuthenticAMD",
           0x00060fb1, 0xd, 0x80000008, "QEMU TCG CPU version 2.5+", {}},
          true},
@@ -117,6 +120,7 @@ constexpr FeatureName kFeatureNames[] = {
     {"sse4_2", &CpuFeatures::f1_ecx, 20, "CPUID.01H:ECX"},  {"popcnt", &CpuFeatures::f1_ecx, 23, "CPUID.01H:ECX"},
     {"aes", &CpuFeatures::f1_ecx, 25, "CPUID.01H:ECX"},     {"xsave", &CpuFeatures::f1_ecx, 26, "CPUID.01H:ECX"},
     {"avx", &CpuFeatures::f1_ecx, 28, "CPUID.01H:ECX"},
+    {"hypervisor", &CpuFeatures::f1_ecx, 31, "CPUID.01H:ECX"},
     {"tsc-deadline", &CpuFeatures::f1_ecx, 24, "CPUID.01H:ECX"},
     {"invtsc", &CpuFeatures::e7_edx, 8, "CPUID.80000007H:EDX"},
     {"xsaveopt", &CpuFeatures::xsave_d1_eax, 0, "CPUID.0DH:EAX"},

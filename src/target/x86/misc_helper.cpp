@@ -11,6 +11,7 @@
 #include "helpers.h"
 #include "mimic/main_loop/clock.h"
 #include "mimic/util/log.h"
+#include "mimic/x86/mce.h"
 
 namespace mimic::x86 {
 
@@ -105,6 +106,10 @@ uint32_t str4(std::string_view s, size_t at) {
     return v;
 }
 
+// The hypervisor leaves QEMU's TCG answers: 0x40000000 names it.
+constexpr uint32_t kHypervisorLeafLimit = 0x40000001;
+constexpr std::string_view kHypervisorSignature = "TCGTCGTCGTCG";
+
 // 0x80000001 EDX bits AMD parts mirror from leaf 1 EDX.
 constexpr uint32_t kAmdAliases = 0x0183f3ff;
 
@@ -117,7 +122,8 @@ void helper_cpuid(CpuState* env) {
     const uint32_t sub = static_cast<uint32_t>(env->regs[1]);
     // Leaves past the limits answer like the highest basic leaf, as Intel
     // parts (and QEMU) do.
-    if (leaf & 0x80000000u ? leaf > m.xlevel : leaf > m.level) leaf = m.level;
+    const uint32_t limit = leaf >= 0x80000000u ? m.xlevel : leaf >= 0x40000000u ? kHypervisorLeafLimit : m.level;
+    if (leaf > limit) leaf = m.level;
     uint32_t a = 0, b = 0, c = 0, d = 0;
     switch (leaf) {
     case 0:
@@ -150,6 +156,10 @@ void helper_cpuid(CpuState* env) {
         } else if (sub == 1) {
             a = f.xsave_d1_eax;
         }
+        break;
+    case 0x40000000:
+        a = kHypervisorLeafLimit;
+        b = str4(kHypervisorSignature, 0); c = str4(kHypervisorSignature, 4); d = str4(kHypervisorSignature, 8);
         break;
     case 0x80000000:
         a = m.xlevel;
@@ -228,20 +238,21 @@ namespace {
 
 enum : uint32_t {
     kMsrTsc = 0x10, kMsrApicBase = 0x1b, kMsrMiscEnable = 0x1a0, kMsrTscDeadline = 0x6e0, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
-    kMsrSysenterEip = 0x176, kMsrMcgCap = 0x179, kMsrMcgStatus = 0x17a, kMsrPat = 0x277, kMsrMtrrCap = 0xfe,
+    kMsrSysenterEip = 0x176, kMsrPat = 0x277, kMsrMtrrCap = 0xfe,
     kMsrMtrrDefType = 0x2ff, kMsrMtrrPhysBase0 = 0x200, kMsrMtrrFix64k = 0x250, kMsrMtrrFix16k0 = 0x258,
     kMsrMtrrFix16k1 = 0x259, kMsrMtrrFix4kFirst = 0x268, kMsrEfer = 0xc0000080, kMsrStar = 0xc0000081,
     kMsrLstar = 0xc0000082, kMsrCstar = 0xc0000083, kMsrFmask = 0xc0000084, kMsrFsBase = 0xc0000100,
     kMsrGsBase = 0xc0000101, kMsrKernelGsBase = 0xc0000102, kMsrTscAux = 0xc0000103,
-    kMsrUcodeRev = 0x8b, kMsrAmdPerfCtl0 = 0xc0010000, kMsrAmdHwcr = 0xc0010015,
-    kMsrAmdIntPendingMsg = 0xc0010055, kMsrAmdDeCfg = 0xc0011029,
+    kMsrUcodeRev = 0x8b, kMsrPerfStatus = 0x198, kMsrAmdPerfCtl0 = 0xc0010000, kMsrAmdPerfCtr3 = 0xc0010007,
+    kMsrAmdHwcr = 0xc0010015, kMsrAmdIntPendingMsg = 0xc0010055, kMsrAmdDeCfg = 0xc0011029,
 };
 
-// MSRs Linux reads at boot that QEMU 7.2's TCG answers without modelling
-// them: they read as 0 (the microcode revision: below) and drop writes. Other
-// MSRs unknown here stay #GP.
-bool is_unmodelled_boot_msr(uint32_t n) {
-    return n == kMsrUcodeRev || n == kMsrAmdPerfCtl0 || n == kMsrAmdHwcr || n == kMsrAmdIntPendingMsg ||
+// MSRs real CPUs have that QEMU's TCG answers without modelling them: they
+// read as 0 and drop writes. AMD's four legacy performance counters and
+// their event selects count nothing, as under QEMU (no PMU is advertised);
+// HWCR, DE_CFG and INT_PENDING_MSG are read by Linux at boot.
+bool is_inert_msr(uint32_t n) {
+    return (n >= kMsrAmdPerfCtl0 && n <= kMsrAmdPerfCtr3) || n == kMsrAmdHwcr || n == kMsrAmdIntPendingMsg ||
            n == kMsrAmdDeCfg;
 }
 
@@ -249,6 +260,9 @@ bool is_unmodelled_boot_msr(uint32_t n) {
 uint64_t microcode_revision(CpuState* env) {
     return cpu_of(env).config_.model.vendor == "AuthenticAMD" ? 0x01000065 : 0x100000000ull;
 }
+
+// IA32_PERF_STATUS as QEMU reports it: a bus ratio of 4 and 1000 in the low bits.
+constexpr uint64_t kPerfStatus = 1000 | (4ull << 40);
 
 // Returns a pointer to the storage of an MSR, or nullptr if it does not exist.
 uint64_t* msr_slot(CpuState* env, uint32_t n) {
@@ -279,14 +293,16 @@ uint64_t* msr_slot(CpuState* env, uint32_t n) {
     }
     if (n >= kMsrMtrrPhysBase0 && n < kMsrMtrrPhysBase0 + 16) return &m.mtrr_var[n - kMsrMtrrPhysBase0];
     if (n >= kMsrMtrrFix4kFirst && n < kMsrMtrrFix4kFirst + 8) return &m.mtrr_fixed[3 + n - kMsrMtrrFix4kFirst];
-    return nullptr;
+    return machine_check_bank_register(m, n);
 }
 
 }  // namespace
 
+// MSRs nothing here models read as 0 and ignore writes, as on QEMU's TCG
+// (guests probe MSRs of CPUs they were written for); `-d unimp` names them.
 void helper_rdmsr(CpuState* env) {
     uint32_t n = static_cast<uint32_t>(env->regs[1]);
-    uint64_t v;
+    uint64_t v = 0;
     CpuImpl& cpu = cpu_of(env);
     if (n == kMsrTsc) {
         v = host_ticks() + env->msr.tsc_offset;
@@ -296,13 +312,16 @@ void helper_rdmsr(CpuState* env) {
         cpu.bql_unlock();
     } else if (n == kMsrEfer) {
         v = env->efer;
+    } else if (n == kMsrMcgCtl) {
+        v = env->msr.mcg_ctl;
     } else if (uint64_t* p = msr_slot(env, n)) {
         v = *p;
-    } else if (is_unmodelled_boot_msr(n)) {
-        v = n == kMsrUcodeRev ? microcode_revision(env) : 0;
-    } else {
-        MIMIC_LOG(log::kUnimp, "rdmsr {:#x}: unknown MSR\n", n);
-        raise_exception(env, kExcGP, MIMIC_GETPC());
+    } else if (n == kMsrUcodeRev) {
+        v = microcode_revision(env);
+    } else if (n == kMsrPerfStatus) {
+        v = kPerfStatus;
+    } else if (!is_inert_msr(n)) {
+        MIMIC_LOG(log::kUnimp, "rdmsr {:#x}: unknown MSR, reads as 0\n", n);
     }
     env->regs[0] = v & 0xffffffff;
     env->regs[2] = v >> 32;
@@ -335,13 +354,14 @@ void helper_wrmsr(CpuState* env) {
         raise_exception(env, kExcGP, MIMIC_GETPC());
     } else if (n == kMsrFmask) {
         env->msr.fmask = v & 0xffffffff;
+    } else if (write_machine_check_register(env->msr, n, v)) {
+        // MCG_CTL and the banks' registers
     } else if (uint64_t* p = msr_slot(env, n)) {
         *p = v;
-    } else if (is_unmodelled_boot_msr(n)) {
+    } else if (n == kMsrUcodeRev || n == kMsrPerfStatus || is_inert_msr(n)) {
         // dropped, as QEMU does
     } else {
-        MIMIC_LOG(log::kUnimp, "wrmsr {:#x} <- {:#x}: unknown MSR\n", n, v);
-        raise_exception(env, kExcGP, MIMIC_GETPC());
+        MIMIC_LOG(log::kUnimp, "wrmsr {:#x} <- {:#x}: unknown MSR, write ignored\n", n, v);
     }
 }
 
