@@ -637,8 +637,10 @@ const char* section_title(Section section) {
 }  // namespace
 
 void print_version(std::FILE* out) {
-    std::fprintf(out, "Mimic emulator version %s\nCopyright (c) 2026 the Mimic developers\n",
-                 kVersion);
+    // Test harnesses (kvm-unit-tests, avocado) take a binary whose help
+    // names QEMU for one they can drive with QEMU's options.
+    std::fprintf(out, "Mimic emulator version %s (QEMU %s compatible)\nCopyright (c) 2026 the Mimic developers\n",
+                 kVersion, kQemuCompatibleVersion);
 }
 
 void print_usage(std::FILE* out) {
