@@ -158,6 +158,11 @@ class BadInput(unittest.TestCase):
             "can't apply global qemu64-x86_64-cpu.bogus=on: "
             "Property 'qemu64-x86_64-cpu.bogus' not found", "-cpu", "qemu64,+bogus")
 
+    def test_cpu_vendor_is_twelve_characters(self):
+        self.assert_one_line_error(
+            "-cpu qemu64,vendor=Intel: Property 'qemu64-x86_64-cpu.vendor' doesn't take value 'Intel'",
+            "-cpu", "qemu64,vendor=Intel")
+
     def test_unknown_cpu(self):
         self.assert_one_line_error("unable to find CPU model 'bogus'", "-cpu", "bogus")
 

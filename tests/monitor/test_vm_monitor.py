@@ -324,6 +324,10 @@ class CpuObjectsTest(VmCase):
         self.assertEqual([self.get(cpu, n) for n in ("type", "family", "model", "vendor", "phys-bits", "sse2", "lm")],
                          ["qemu32-x86_64-cpu", 6, 6, "GenuineIntel", 32, False, False])
 
+    def test_vendor_option(self):
+        self.start("-S", "-bios", "@TINY@", "-cpu", "qemu64,vendor=GenuineIntel")
+        self.assertEqual(self.get("/machine/unattached/device[0]", "vendor"), "GenuineIntel")
+
 
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 @unittest.skipUnless(os.path.exists(LONG_PAGING), "the tests/guest images are not built")

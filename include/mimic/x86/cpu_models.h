@@ -57,7 +57,7 @@ struct CpuFeatures {
 struct CpuModel {
     std::string_view name;
     std::string_view description;   // for -cpu help
-    std::string_view vendor;        // 12 characters
+    std::string vendor;             // 12 characters (-cpu ...,vendor= replaces it)
     uint32_t version = 0;           // leaf 1 EAX: family, model, stepping
     uint32_t level = 1;             // highest basic leaf
     uint32_t xlevel = 0;            // highest extended leaf (0: none)
@@ -75,7 +75,8 @@ const CpuModel& default_cpu_model();
 // A -cpu argument: MODEL[,+feat|-feat|feat=on|off]... Feature names are
 // QEMU's (sse4.2, popcnt, xsave, ...). A known feature Mimic does not
 // implement is dropped with a warning (as QEMU does under TCG); an unknown
-// model or feature throws mimic::Error.
+// model or feature throws mimic::Error. `vendor=` takes QEMU's 12-character
+// vendor string.
 CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings);
 
 // A feature as -cpu and the CPU's QOM properties name it (QEMU's names and

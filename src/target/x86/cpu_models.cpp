@@ -121,6 +121,17 @@ constexpr FeatureName kFeatureNames[] = {
     {"aes", &CpuFeatures::f1_ecx, 25, "CPUID.01H:ECX"},     {"xsave", &CpuFeatures::f1_ecx, 26, "CPUID.01H:ECX"},
     {"avx", &CpuFeatures::f1_ecx, 28, "CPUID.01H:ECX"},
     {"hypervisor", &CpuFeatures::f1_ecx, 31, "CPUID.01H:ECX"},
+    {"vmx", &CpuFeatures::f1_ecx, 5, "CPUID.01H:ECX"},     {"pcid", &CpuFeatures::f1_ecx, 17, "CPUID.01H:ECX"},
+    {"x2apic", &CpuFeatures::f1_ecx, 21, "CPUID.01H:ECX"},  {"movbe", &CpuFeatures::f1_ecx, 22, "CPUID.01H:ECX"},
+    {"f16c", &CpuFeatures::f1_ecx, 29, "CPUID.01H:ECX"},   {"rdrand", &CpuFeatures::f1_ecx, 30, "CPUID.01H:ECX"},
+    {"fsgsbase", &CpuFeatures::f7_ebx, 0, "CPUID.07H:EBX"}, {"bmi1", &CpuFeatures::f7_ebx, 3, "CPUID.07H:EBX"},
+    {"avx2", &CpuFeatures::f7_ebx, 5, "CPUID.07H:EBX"},    {"smep", &CpuFeatures::f7_ebx, 7, "CPUID.07H:EBX"},
+    {"bmi2", &CpuFeatures::f7_ebx, 8, "CPUID.07H:EBX"},    {"erms", &CpuFeatures::f7_ebx, 9, "CPUID.07H:EBX"},
+    {"invpcid", &CpuFeatures::f7_ebx, 10, "CPUID.07H:EBX"}, {"smap", &CpuFeatures::f7_ebx, 20, "CPUID.07H:EBX"},
+    {"umip", &CpuFeatures::f7_ecx, 2, "CPUID.07H:ECX"},    {"pku", &CpuFeatures::f7_ecx, 3, "CPUID.07H:ECX"},
+    {"la57", &CpuFeatures::f7_ecx, 16, "CPUID.07H:ECX"},   {"rdpid", &CpuFeatures::f7_ecx, 22, "CPUID.07H:ECX"},
+    {"pks", &CpuFeatures::f7_ecx, 31, "CPUID.07H:ECX"},
+    {"svm", &CpuFeatures::e1_ecx, 2, "CPUID.80000001H:ECX"}, {"skinit", &CpuFeatures::e1_ecx, 12, "CPUID.80000001H:ECX"},
     {"tsc-deadline", &CpuFeatures::f1_ecx, 24, "CPUID.01H:ECX"},
     {"invtsc", &CpuFeatures::e7_edx, 8, "CPUID.80000007H:EDX"},
     {"xsaveopt", &CpuFeatures::xsave_d1_eax, 0, "CPUID.0DH:EAX"},
@@ -161,6 +172,12 @@ CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnin
         } else if (size_t eq = item.find('='); eq != std::string_view::npos) {
             std::string_view v = item.substr(eq + 1);
             feat = item.substr(0, eq);
+            if (feat == "vendor") {
+                if (v.size() != 12)
+                    throw Error("Property '{}-x86_64-cpu.vendor' doesn't take value '{}'", name, v);
+                model.vendor = std::string(v);
+                continue;
+            }
             if (v == "on" || v == "true" || v == "yes") on = true;
             else if (v == "off" || v == "false" || v == "no") on = false;
             else throw Error("Parameter '{}' expects 'on' or 'off'", feat);
