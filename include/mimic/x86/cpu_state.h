@@ -236,6 +236,8 @@ struct CpuState {
     uint32_t cpuid_version = 0;
 
     bool halted = false;
+    // An NMI handler runs: further NMIs wait for the next IRET.
+    bool nmi_blocked = false;
 
     // ---- exception in flight (set by raise_exception, consumed by cpu_exec) ----
     int exception_index = -1;

@@ -192,6 +192,7 @@ void CpuImpl::reset() {
     e.a20_mask = ~0ull;
     e.cpuid_version = config_.model.version;
     e.halted = false;
+    e.nmi_blocked = false;
     e.exception_index = -1;
     e.old_exception = -1;
     e.fpu = FpuState{};
@@ -433,7 +434,7 @@ void CpuImpl::wait_for_work(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(wake_mutex_);
     wake_cv_.wait_for(lock, timeout, [this] {
         uint32_t req = env_.interrupt_request.load();
-        return (req & (kIrqExit | kIrqNmi | kIrqMce | kIrqInit | kIrqSipi)) ||
+        return (req & (kIrqExit | kIrqMce | kIrqInit | kIrqSipi)) || ((req & kIrqNmi) && !env_.nmi_blocked) ||
                ((req & kIrqHard) && (env_.eflags & kFlagIF));
     });
 }
@@ -480,10 +481,11 @@ bool CpuImpl::check_interrupts() {
     uint32_t req = env_.interrupt_request.load();
     if (env_.hflags & kHfInhibitIrq) return false;
     if (wait_for_sipi_) return false;   // INTR and NMI are held off until the SIPI
-    if (req & kIrqNmi) {
+    if ((req & kIrqNmi) && !env_.nmi_blocked) {
         env_.interrupt_request.fetch_and(~kIrqNmi);
         env_.halted = false;
         do_interrupt(&env_, kExcNMI, false, 0, env_.eip, true);
+        env_.nmi_blocked = true;
         return true;
     }
     // #MC comes after NMI and, like it, whatever EFLAGS.IF says.
@@ -529,7 +531,9 @@ ExitReason CpuImpl::run() {
         if (e.exception_index == kExcpHalted) {
             e.exception_index = -1;
             if (!(e.interrupt_request.load() & (kIrqHard | kIrqNmi)) || !(e.eflags & kFlagIF))
-                if (!(e.interrupt_request.load() & (kIrqNmi | kIrqMce))) return ExitReason::kHalted;
+                if (!(e.interrupt_request.load() & kIrqMce) &&
+                    !((e.interrupt_request.load() & kIrqNmi) && !e.nmi_blocked))
+                    return ExitReason::kHalted;
         } else if (e.exception_index >= 0) {
             int vector = e.exception_index;
             uint32_t err = e.error_code;

@@ -491,8 +491,9 @@ void helper_lret(CpuState* env, uint32_t psize, uint32_t imm) {
     protected_return(env, psize, false, imm, ra);
 }
 
-void helper_iret(CpuState* env, uint32_t psize, uint64_t next_eip) {
-    const uintptr_t ra = MIMIC_GETPC();
+namespace {
+
+void do_iret(CpuState* env, uint32_t psize, uint64_t next_eip, uintptr_t ra) {
     const bool op32 = psize >= 4;
     const uint64_t ss_mask = stack_mask(env);
     if (!(env->cr[0] & kCr0PE)) {
@@ -534,6 +535,14 @@ void helper_iret(CpuState* env, uint32_t psize, uint64_t next_eip) {
         return;
     }
     protected_return(env, psize, true, 0, ra);
+}
+
+}  // namespace
+
+void helper_iret(CpuState* env, uint32_t psize, uint64_t next_eip) {
+    do_iret(env, psize, next_eip, MIMIC_GETPC());
+    // A completed IRET ends NMI blocking (one that faulted keeps it).
+    env->nmi_blocked = false;
 }
 
 // ---- LAR, LSL, VERR, VERW: ZF says whether the selector passed ----
