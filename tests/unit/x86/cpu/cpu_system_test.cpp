@@ -146,6 +146,44 @@ TEST_P(Sys, SegmentLimitChecks) {
     EXPECT_EQ(reg(kRDX), 0u);
 }
 
+TEST_P(Sys, ArplWritesOnlyWhenItRaisesTheRpl) {
+    // ES 0x18 is read-only: ARPL that leaves the selector alone does not
+    // write (no #GP); one that must raise its RPL writes, and faults.
+    protected_mode(R"(
+        mov $0x18, %ax
+        mov %ax, %es
+        movw $0x0013, 0x2000
+        mov $0x0001, %bx
+        arpl %bx, %es:0x2000     # RPL 3 >= 1: ZF = 0, nothing written
+        setz %cl
+        mov $0x0003, %bx
+        movw $0x0010, 0x2004
+        arpl %bx, 0x2004         # writable DS: RPL 0 -> 3, ZF = 1
+        setz %ch
+        arpl %bx, %es:0x2000     # RPL 3 already: still no write
+        movw $0x0010, 0x2008
+        arpl %bx, %es:0x2008     # must write through read-only ES: #GP
+        hlt
+        .org 0x100
+        inc %edi
+        pop %edx
+        addl $7, (%esp)
+        iret
+    )");
+    // GDT 0x18: read-only data, flat.
+    wr32(0x518, 0x0000ffff);
+    wr32(0x51c, 0x00cf9100);
+    st().gdtr.limit = 0x1f;
+    idt_all(0x10100);
+    st().regs[kRDI] = 0;
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRCX) & 0xffff, 0x0100u);
+    EXPECT_EQ(rd32(0x2000) & 0xffff, 0x0013u);
+    EXPECT_EQ(rd32(0x2004) & 0xffff, 0x0013u);
+    EXPECT_EQ(rd32(0x2008) & 0xffff, 0x0010u);
+    EXPECT_EQ(reg(kRDI), 1u);   // the one #GP
+}
+
 TEST_P(Sys, SingleStepTrapsAfterEachInstruction) {
     // TF set by POPF: #DB after each following instruction until the
     // handler (which runs with TF clear) has counted three and clears it.
