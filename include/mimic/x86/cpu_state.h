@@ -181,6 +181,9 @@ struct FpuState {
 // IA32_APIC_BASE bits.
 inline constexpr uint64_t kApicBaseBsp = 1u << 8, kApicBaseEnable = 1u << 11;
 
+// The bits of DR6 and DR7 that always read as one.
+inline constexpr uint64_t kDr6Fixed = 0xffff0ff0, kDr7Fixed = 0x400;
+
 // Machine-check banks, as many as QEMU gives every model.
 inline constexpr unsigned kMceBankCount = 10;
 

@@ -184,8 +184,8 @@ void CpuImpl::reset() {
     for (auto& c : e.cr) c = 0;
     e.cr[0] = 0x60000010;
     for (auto& d : e.dr) d = 0;
-    e.dr[6] = 0xffff0ff0;
-    e.dr[7] = 0x400;
+    e.dr[6] = kDr6Fixed;
+    e.dr[7] = kDr7Fixed;
     e.efer = 0;
     e.msr = MsrState{};
     reset_machine_check(e.msr, config_.model);

@@ -486,7 +486,12 @@ void helper_write_dr(CpuState* env, uint32_t n, uint64_t value) {
     if (n == 4) n = 6;
     if (n == 5) n = 7;
     const BreakpointConfig insn_before = breakpoint_config(env, false), data_before = breakpoint_config(env, true);
-    env->dr[n] = value & 0xffffffffull;
+    // DR6 and DR7 read their reserved bits as ones (0xffff0ff0, bit 10), as
+    // the SDM defines them and QEMU keeps them.
+    value &= 0xffffffffull;
+    if (n == 6) value |= kDr6Fixed;
+    if (n == 7) value |= kDr7Fixed;
+    env->dr[n] = value;
     // Instruction breakpoints are compiled into blocks; watched pages stay
     // out of the TLB. (Linux rewrites DR7 at every boot stage: flushing
     // each time cost a retranslation of everything.)

@@ -184,6 +184,49 @@ TEST_P(Sys, ArplWritesOnlyWhenItRaisesTheRpl) {
     EXPECT_EQ(reg(kRDI), 1u);   // the one #GP
 }
 
+TEST_P(Sys, DebugRegisterFixedBitsAndRfInExceptionImages) {
+    // DR6 reads its reserved bits as ones (0xffff0ff0) and DR7 bit 10 as
+    // one. An instruction breakpoint (#DB fault) pushes RF as it is (clear);
+    // any other fault pushes RF set (SDM 17.3.1.1).
+    protected_mode(R"(
+        xor %eax, %eax
+        mov %eax, %dr6
+        mov %dr6, %ebx
+        mov %eax, %dr7
+        mov %dr7, %ecx
+        mov $bp, %eax
+        mov %eax, %dr0
+        mov $1, %eax             # L0: break on executing `bp`
+        mov %eax, %dr7
+    bp: nop
+        ud2
+        hlt
+        .org 0x100
+        hlt                      # any other vector stops here
+        .org 0x200
+        mov 8(%esp), %edx        # #DB: its EFLAGS image
+        mov %dr6, %ebp
+        orl $0x10000, 8(%esp)    # resume past the breakpoint
+        iret
+        .org 0x300
+        mov 8(%esp), %esi        # #UD: its EFLAGS image
+        addl $2, (%esp)
+        iret
+    )");
+    idt_all(0x10100);
+    for (auto [vector, handler] : {std::pair{1u, 0x10200u}, std::pair{6u, 0x10300u}}) {
+        wr32(0x600 + vector * 8, (0x08 << 16) | (handler & 0xffff));
+        wr32(0x604 + vector * 8, (handler & 0xffff0000) | 0x8e00);
+    }
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRBX), 0xffff0ff0u);
+    EXPECT_EQ(reg(kRCX), 0x400u);
+    EXPECT_EQ(reg(kRDX) & kFlagRF, 0u);
+    EXPECT_EQ(reg(kRBP) & 0xf, 1u);
+    EXPECT_EQ(reg(kRSI) & kFlagRF, kFlagRF);
+    EXPECT_LT(st().eip, 0x10100u);   // the program's own HLT
+}
+
 TEST_P(Sys, SingleStepTrapsAfterEachInstruction) {
     // TF set by POPF: #DB after each following instruction until the
     // handler (which runs with TF clear) has counted three and clears it.
