@@ -53,8 +53,17 @@ struct ModelDef {
 };
 
 // Every model has `hypervisor`, as QEMU adds it to each one.
-const std::array<ModelDef, 3>& definitions() {
-    static const std::array<ModelDef, 3> defs = {{
+// QEMU's Opteron_G1: also under its versioned name.
+constexpr CpuFeatures kOpteronG1Features = {
+    kVme | kSse2 | kSse | kFxsr | kMmx | kClflush | kPse36 | kPat | kCmov | kMca | kPge | kMtrr | kSep | kApic | kCx8 |
+        kMce | kPae | kMsr | kTsc | kPse | kDe | kFpu,
+    kSse3 | kHypervisor, 0, 0, 0, kExtLm | kExtNx | kExtSyscall, 0, 0};
+constexpr std::string_view kOpteronG1Brand = "AMD Opteron 240 (Gen 1 Class Opteron)";
+
+constexpr size_t kModelCount = 5;
+
+const std::array<ModelDef, kModelCount>& definitions() {
+    static const std::array<ModelDef, kModelCount> defs = {{
         {{"qemu64", "QEMU Virtual CPU version 2.5+", "AuthenticAMD", 0x00060fb1, 0xd, 0x8000000a,
           "QEMU Virtual CPU version 2.5+",
           {kPproFeatures | kMtrr | kClflush | kMca | kPse36, kSse3 | kCx16 | kHypervisor, 0, 0, 0, kExtLm | kExtSyscall | kExtNx,
@@ -64,12 +73,16 @@ const std::array<ModelDef, 3>& definitions() {
         {{"max", "Enables all features supported by the accelerator in the current host", "AuthenticAMD",
           0x00060fb1, 0xd, 0x80000008, "QEMU TCG CPU version 2.5+", {}},
          true},
+        {{"Opteron_G1", "(alias configured by machine type)", "AuthenticAMD", 0x00000f61, 5, 0x80000008,
+          kOpteronG1Brand, kOpteronG1Features}},
+        {{"Opteron_G1-v1", kOpteronG1Brand, "AuthenticAMD", 0x00000f61, 5, 0x80000008, kOpteronG1Brand,
+          kOpteronG1Features}},
     }};
     return defs;
 }
 
-std::array<CpuModel, 3> build_models() {
-    std::array<CpuModel, 3> out;
+std::array<CpuModel, kModelCount> build_models() {
+    std::array<CpuModel, kModelCount> out;
     const CpuFeatures impl = implemented_cpu_features();
     for (size_t i = 0; i < out.size(); ++i) {
         out[i] = definitions()[i].model;
@@ -81,7 +94,7 @@ std::array<CpuModel, 3> build_models() {
 }  // namespace
 
 std::span<const CpuModel> cpu_models() {
-    static const std::array<CpuModel, 3> models = build_models();
+    static const std::array<CpuModel, kModelCount> models = build_models();
     return models;
 }
 
