@@ -227,6 +227,35 @@ TEST_P(Sys, DebugRegisterFixedBitsAndRfInExceptionImages) {
     EXPECT_LT(st().eip, 0x10100u);   // the program's own HLT
 }
 
+TEST_P(Sys, MisalignedMovapsIsGeneralProtection) {
+    // The 16-byte alignment of MOVAPS is #GP(0), not alignment checking's #AC.
+    protected_mode(R"(
+        mov %cr4, %eax
+        or $0x600, %eax          # OSFXSR, OSXMMEXCPT
+        mov %eax, %cr4
+        mov %cr0, %eax
+        and $~0xc, %eax          # EM, TS clear
+        mov %eax, %cr0
+        movaps %xmm0, 0x2008
+        movaps 0x2018, %xmm1
+        hlt
+        .org 0x100
+        hlt                      # any other vector stops here
+        .org 0x200
+        inc %esi                 # #GP
+        pop %edx
+        addl $7, (%esp)
+        iret
+    )");
+    idt_all(0x10100);
+    wr32(0x600 + 13 * 8, (0x08 << 16) | 0x0200);
+    wr32(0x604 + 13 * 8, 0x00010000 | 0x8e00);
+    st().regs[kRSI] = 0;
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRSI), 2u);
+    EXPECT_LT(st().eip, 0x10100u);   // the program's own HLT
+}
+
 TEST_P(Sys, SingleStepTrapsAfterEachInstruction) {
     // TF set by POPF: #DB after each following instruction until the
     // handler (which runs with TF clear) has counted three and clears it.
