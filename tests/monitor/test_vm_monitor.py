@@ -324,6 +324,20 @@ class CpuObjectsTest(VmCase):
         self.assertEqual([self.get(cpu, n) for n in ("type", "family", "model", "vendor", "phys-bits", "sse2", "lm")],
                          ["qemu32-x86_64-cpu", 6, 6, "GenuineIntel", 32, False, False])
 
+    def check_opteron_g1(self, model):
+        self.start("-S", "-bios", "@TINY@", "-cpu", model)
+        cpu = "/machine/unattached/device[0]"
+        expected = {"family": 15, "model": 6, "stepping": 1, "vendor": "AuthenticAMD",
+                    "model-id": "AMD Opteron 240 (Gen 1 Class Opteron)", "level": 5,
+                    "xlevel": 0x80000008, "lm": True, "sse2": True, "ssse3": False}
+        self.assertEqual({name: self.get(cpu, name) for name in expected}, expected)
+
+    def test_opteron_g1_as_qemu_defines_it(self):
+        self.check_opteron_g1("Opteron_G1")
+
+    def test_opteron_g1_v1(self):
+        self.check_opteron_g1("Opteron_G1-v1")
+
     def test_vendor_option(self):
         self.start("-S", "-bios", "@TINY@", "-cpu", "qemu64,vendor=GenuineIntel")
         self.assertEqual(self.get("/machine/unattached/device[0]", "vendor"), "GenuineIntel")
