@@ -17,8 +17,9 @@ namespace mimic::system {
 class TcgAccel::Impl {
 public:
     Impl(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel, const x86::CpuModel& model,
-         unsigned cpus)
+         const cli::SmpConfig& smp)
         : run_control_(run_control) {
+        const unsigned cpus = smp.cpus;
         static const cli::OptDesc kTcgDescs[] = {
             {"accel", cli::OptType::kString, "accelerator"},
             {"backend", cli::OptType::kString, "jit or interp"},
@@ -52,6 +53,9 @@ public:
             config.apic_id = i;
             config.bsp = i == 0;
             config.cpu_count = cpus;
+            config.threads_per_core = smp.threads;
+            config.cores_per_die = smp.cores;
+            config.dies_per_package = smp.dies;
             cpus_.push_back(x86::create_cpu(config, machine.memory_space(), machine.io_space(), hooks,
                                             cpus_.empty() ? nullptr : cpus_.front().get()));
             idle_.push_back(false);
@@ -223,8 +227,8 @@ public:
 };
 
 TcgAccel::TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel,
-                   const x86::CpuModel& model, unsigned cpus)
-    : impl_(std::make_unique<Impl>(machine, run_control, accel, model, cpus)) {}
+                   const x86::CpuModel& model, const cli::SmpConfig& smp)
+    : impl_(std::make_unique<Impl>(machine, run_control, accel, model, smp)) {}
 TcgAccel::~TcgAccel() = default;
 x86::X86Cpu& TcgAccel::cpu(unsigned index) { return impl_->cpu(index); }
 unsigned TcgAccel::cpu_count() const { return impl_->cpu_count(); }

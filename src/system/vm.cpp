@@ -367,7 +367,7 @@ void Vm::Impl::create_accelerator() {
         const cli::Opts no_options;
         const cli::Opts& accel_opts = config_.accels.empty() ? no_options : config_.accels.front().opts;
         tcg_ = with_location(location, [&] {
-            return std::make_unique<TcgAccel>(*machine_, run_control_, accel_opts, cpu_model_, config_.smp.cpus);
+            return std::make_unique<TcgAccel>(*machine_, run_control_, accel_opts, cpu_model_, config_.smp);
         });
         hw::BoardSignals& signals = hw::board_signals(*machine_);
         if (!hw::apic_bus(*machine_)) {

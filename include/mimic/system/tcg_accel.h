@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "mimic/cli/smp_config.h"
 #include "mimic/cli/vm_config.h"
 #include "mimic/hw/machine.h"
 #include "mimic/system/runstate.h"
@@ -19,10 +20,10 @@ namespace mimic::system {
 
 class TcgAccel {
 public:
-    // `accel` is the -accel option (backend=jit|interp); `cpus` from -smp.
-    // Throws mimic::Error.
+    // `accel` is the -accel option (backend=jit|interp); `smp` the vCPUs and
+    // their topology. Throws mimic::Error.
     TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel, const x86::CpuModel& model,
-             unsigned cpus = 1);
+             const cli::SmpConfig& smp = {});
     ~TcgAccel();
 
     x86::X86Cpu& cpu(unsigned index = 0);

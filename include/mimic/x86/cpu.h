@@ -80,7 +80,9 @@ struct CpuConfig {
     CpuModel model = default_cpu_model();
     uint32_t apic_id = 0;
     bool bsp = true;           // the bootstrap processor; the others wait for SIPI after reset
-    unsigned cpu_count = 1;    // CPUID.1:EBX[23:16] reports the package's logical processors
+    unsigned cpu_count = 1;    // vCPUs of the machine
+    // -smp's topology: what CPUID's topology leaves (1, 4, 0xB, 0x80000008) describe.
+    unsigned threads_per_core = 1, cores_per_die = 1, dies_per_package = 1;
     bool single_step_blocks = false;         // one instruction per block (debugging)
 };
 

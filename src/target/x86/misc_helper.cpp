@@ -8,6 +8,7 @@
 
 #include "cpu_impl.h"
 #include "helper_decls.h"
+#include "cpuid_cache_topology.h"
 #include "helpers.h"
 #include "mimic/main_loop/clock.h"
 #include "mimic/util/log.h"
@@ -125,6 +126,10 @@ void helper_cpuid(CpuState* env) {
     const uint32_t limit = leaf >= 0x80000000u ? m.xlevel : leaf >= 0x40000000u ? kHypervisorLeafLimit : m.level;
     if (leaf > limit) leaf = m.level;
     uint32_t a = 0, b = 0, c = 0, d = 0;
+    const CpuConfig& config = cpu_of(env).config_;
+    const CpuTopology topology{config.threads_per_core, config.cores_per_die, config.dies_per_package,
+                               config.apic_id};
+    const bool amd = m.vendor == "AuthenticAMD";
     switch (leaf) {
     case 0:
         a = m.level;
@@ -132,7 +137,9 @@ void helper_cpuid(CpuState* env) {
         break;
     case 1: {
         CpuImpl& cpu = cpu_of(env);
-        const unsigned count = std::min(cpu.config_.cpu_count, 255u);
+        // EBX[23:16]: the package's logical processors, when there are several.
+        const unsigned logical = topology.logical_per_package();
+        const unsigned count = logical > 1 ? std::min(logical, 255u) : 0;
         a = m.version;
         b = (cpu.config_.apic_id << 24) | (count << 16) | (8u << 8);   // CLFLUSH line: 8 * 8 bytes
         c = f.f1_ecx;
@@ -141,9 +148,27 @@ void helper_cpuid(CpuState* env) {
         // The APIC bit follows IA32_APIC_BASE's enable, as on hardware.
         if (!cpu.apic_ || !(cpu.apic_->base() & kApicBaseEnable)) d &= ~cpuid::kApic;
         if (!cpu.apic_) c &= ~cpuid::kTscDeadline;
-        if (count > 1) d |= cpuid::kHtt;   // EBX[23:16] counts the package's logical CPUs
+        if (count > 1) d |= cpuid::kHtt;
         break;
     }
+    case 2:
+    case 4: {
+        // Intel's cache leaves; QEMU gives AMD models none.
+        if (amd) break;
+        const CpuidRegs r = leaf == 2 ? cpuid_cache_descriptors() : cpuid_deterministic_cache(sub, topology);
+        a = r.a; b = r.b; c = r.c; d = r.d;
+        break;
+    }
+    case 0xb: {
+        const CpuidRegs r = cpuid_extended_topology(sub, topology);
+        a = r.a; b = r.b; c = r.c; d = r.d;
+        break;
+    }
+    case 5:
+        // MONITOR/MWAIT: no line sizes; QEMU's flags (MWAIT extensions,
+        // interrupts as break events).
+        c = 3;
+        break;
     case 7:
         if (sub == 0) { b = f.f7_ebx; c = f.f7_ecx; d = f.f7_edx; }
         break;
@@ -169,11 +194,21 @@ void helper_cpuid(CpuState* env) {
         a = m.version;
         c = f.e1_ecx;
         d = f.e1_edx;
-        if (m.vendor == "AuthenticAMD") d |= f.f1_edx & kAmdAliases;
+        if (amd) d |= f.f1_edx & kAmdAliases;
         break;
     case 0x80000002: case 0x80000003: case 0x80000004: {
         const size_t at = (leaf - 0x80000002) * 16;
         a = str4(m.brand, at); b = str4(m.brand, at + 4); c = str4(m.brand, at + 8); d = str4(m.brand, at + 12);
+        break;
+    }
+    case 0x80000005: {
+        const CpuidRegs r = cpuid_amd_l1_cache();
+        a = r.a; b = r.b; c = r.c; d = r.d;
+        break;
+    }
+    case 0x80000006: {
+        const CpuidRegs r = cpuid_amd_l2_l3_cache();
+        a = r.a; b = r.b; c = r.c; d = r.d;
         break;
     }
     case 0x80000007:
@@ -182,9 +217,10 @@ void helper_cpuid(CpuState* env) {
     case 0x80000008:
         // Physical address bits; 48 virtual ones with long mode.
         a = physical_address_bits(f) | ((f.e1_edx & cpuid::kExtLm) ? 48u << 8 : 0);
+        c = cpuid_amd_package_threads(topology);
         break;
     default:
-        // Cache, topology and power leaves: nothing to describe.
+        // Power management and the rest: nothing to describe.
         break;
     }
     env->regs[0] = a;
