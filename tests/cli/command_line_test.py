@@ -163,6 +163,11 @@ class BadInput(unittest.TestCase):
             "-cpu qemu64,vendor=Intel: Property 'qemu64-x86_64-cpu.vendor' doesn't take value 'Intel'",
             "-cpu", "qemu64,vendor=Intel")
 
+    def test_reboot_timeout_out_of_range(self):
+        self.assert_one_line_error(
+            "reboot timeout is invalid,it should be a value between -1 and 65535",
+            "-accel", "qtest", "-boot", "reboot-timeout=70000")
+
     def test_unknown_cpu(self):
         self.assert_one_line_error("unable to find CPU model 'bogus'", "-cpu", "bogus")
 
