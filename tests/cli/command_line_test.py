@@ -168,6 +168,12 @@ class BadInput(unittest.TestCase):
             "reboot timeout is invalid,it should be a value between -1 and 65535",
             "-accel", "qtest", "-boot", "reboot-timeout=70000")
 
+    def test_phys_bits_limits(self):
+        self.assert_one_line_error("-cpu qemu64,phys-bits=53: phys-bits should be between 32 and 52  (but is 53)",
+                                   "-cpu", "qemu64,phys-bits=53")
+        self.assert_one_line_error("-cpu qemu32,phys-bits=36: phys-bits is not user-configurable in 32 bit",
+                                   "-cpu", "qemu32,phys-bits=36")
+
     def test_unknown_cpu(self):
         self.assert_one_line_error("unable to find CPU model 'bogus'", "-cpu", "bogus")
 

@@ -338,6 +338,16 @@ class CpuObjectsTest(VmCase):
     def test_opteron_g1_v1(self):
         self.check_opteron_g1("Opteron_G1-v1")
 
+    def test_phys_bits_options(self):
+        self.start("-S", "-bios", "@TINY@", "-cpu", "qemu64,phys-bits=36")
+        self.assertEqual(self.get("/machine/unattached/device[0]", "phys-bits"), 36)
+
+    def test_host_phys_bits_takes_the_hosts_width(self):
+        with open("/proc/cpuinfo") as f:
+            host = int(re.search(r"address sizes\s*: (\d+) bits physical", f.read()).group(1))
+        self.start("-S", "-bios", "@TINY@", "-cpu", "max,host-phys-bits=on")
+        self.assertEqual(self.get("/machine/unattached/device[0]", "phys-bits"), host)
+
     def test_vendor_option(self):
         self.start("-S", "-bios", "@TINY@", "-cpu", "qemu64,vendor=GenuineIntel")
         self.assertEqual(self.get("/machine/unattached/device[0]", "vendor"), "GenuineIntel")

@@ -6,6 +6,8 @@
 
 #include <cpuid.h>
 
+#include <cstdlib>
+
 #include <array>
 
 #include "mimic/util/error.h"
@@ -164,6 +166,41 @@ unsigned physical_address_bits(const CpuFeatures& features) {
     return features.f1_edx & cpuid::kPse36 ? 36 : 32;
 }
 
+unsigned physical_address_bits(const CpuModel& model) {
+    return model.phys_bits ? model.phys_bits : physical_address_bits(model.features);
+}
+
+namespace {
+
+// The host's physical address width (CPUID.80000008H:EAX[7:0]).
+unsigned host_physical_address_bits() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000008 && __get_cpuid(0x80000008, &a, &b, &c, &d))
+        return a & 0xff;
+    return 36;
+}
+
+// QEMU's realize-time checks of phys-bits and host-phys-bits.
+void settle_phys_bits(CpuModel& model, unsigned requested, bool host) {
+    const bool lm = model.features.e1_edx & cpuid::kExtLm;
+    if (!lm) {
+        if (requested) throw Error("phys-bits is not user-configurable in 32 bit");
+        return;
+    }
+    if (host) requested = host_physical_address_bits();
+    if (requested && (requested < 32 || requested > 52))
+        throw Error("phys-bits should be between 32 and 52  (but is {})", requested);
+    model.phys_bits = requested;
+}
+
+bool parse_switch(std::string_view feat, std::string_view value) {
+    if (value == "on" || value == "true" || value == "yes") return true;
+    if (value == "off" || value == "false" || value == "no") return false;
+    throw Error("Parameter '{}' expects 'on' or 'off'", feat);
+}
+
+}  // namespace
+
 CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings) {
     const size_t comma = spec.find(',');
     const std::string_view name = spec.substr(0, comma);
@@ -172,6 +209,8 @@ CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnin
     CpuModel model = *base;
     const CpuFeatures impl = implemented_cpu_features();
     std::string_view rest = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+    unsigned phys_bits = 0;
+    bool host_phys_bits = false;
     while (!rest.empty()) {
         const size_t next = rest.find(',');
         std::string_view item = rest.substr(0, next);
@@ -191,9 +230,20 @@ CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnin
                 model.vendor = std::string(v);
                 continue;
             }
-            if (v == "on" || v == "true" || v == "yes") on = true;
-            else if (v == "off" || v == "false" || v == "no") on = false;
-            else throw Error("Parameter '{}' expects 'on' or 'off'", feat);
+            if (feat == "phys-bits") {
+                const std::string text(v);
+                char* end = nullptr;
+                const unsigned long n = std::strtoul(text.c_str(), &end, 0);
+                if (text.empty() || *end || n > UINT32_MAX)
+                    throw Error("Parameter 'phys-bits' expects uint32");
+                phys_bits = static_cast<unsigned>(n);
+                continue;
+            }
+            on = parse_switch(feat, v);
+        }
+        if (feat == "host-phys-bits") {
+            host_phys_bits = on;
+            continue;
         }
         const FeatureName* f = nullptr;
         for (const FeatureName& fn : kFeatureNames)
@@ -210,6 +260,7 @@ CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnin
                                            f->name, f->bit));
         }
     }
+    settle_phys_bits(model, phys_bits, host_phys_bits);
     return model;
 }
 

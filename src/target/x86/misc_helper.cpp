@@ -216,7 +216,7 @@ void helper_cpuid(CpuState* env) {
         break;
     case 0x80000008:
         // Physical address bits; 48 virtual ones with long mode.
-        a = physical_address_bits(f) | ((f.e1_edx & cpuid::kExtLm) ? 48u << 8 : 0);
+        a = physical_address_bits(m) | ((f.e1_edx & cpuid::kExtLm) ? 48u << 8 : 0);
         c = cpuid_amd_package_threads(topology);
         break;
     default:
