@@ -525,6 +525,10 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         case OptionId::Daemonize:
             config.daemonize = true;
             return true;
+        case OptionId::NoHpet:
+            // QEMU's shorthand for -machine hpet=off.
+            config.machine.opts.set("hpet", "off");
+            return true;
         case OptionId::NoReboot:
             config.no_reboot = true;
             return true;
