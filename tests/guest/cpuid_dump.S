@@ -1,8 +1,9 @@
 /* Prints CPUID leaves to debugcon, one "leaf.subleaf: eax ebx ecx edx" line
- * each, for tests that compare them with QEMU's (tests/monitor drive it):
+ * each, for tests that compare them with QEMU's (cpuid_leaves_test.py):
  * the cache descriptors (2, 4), the topology (0xB), AMD's cache leaves
- * (0x80000005, 0x80000006) and address sizes (0x80000008). EBX of leaf 1
- * is printed without its APIC ID. */
+ * (0x80000005, 0x80000006), address sizes (0x80000008) and the hypervisor
+ * leaves (0x40000000, 0x40000001). EBX of leaf 1 is printed without its
+ * APIC ID. */
 #include "lib.S"
 
         .code16
@@ -79,6 +80,8 @@ table:
         .long 0x80000005, 0
         .long 0x80000006, 0
         .long 0x80000008, 0
+        .long 0x40000000, 0
+        .long 0x40000001, 0
         .long 0xffffffff
 
 #include "reset.S"
