@@ -226,7 +226,8 @@ CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnin
             feat = item.substr(0, eq);
             if (feat == "vendor") {
                 if (v.size() != 12)
-                    throw Error("Property '{}-x86_64-cpu.vendor' doesn't take value '{}'", name, v);
+                    throw Error("can't apply global {}-x86_64-cpu.vendor={}: Property '.vendor' doesn't take value '{}'",
+                                name, v, v);
                 model.vendor = std::string(v);
                 continue;
             }
