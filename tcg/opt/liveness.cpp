@@ -51,6 +51,26 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
     std::vector<bool> removed(remove ? block.insts.size() : 0, false);
     bool any_removed = false;
 
+    // Per instruction, which globals restored at faults (bit k: entry k)
+    // a memory access there does not need in env.
+    const auto& restored = block.globals().restored_at_faults();
+    std::vector<uint8_t> recoverable;
+    if (!restored.empty()) {
+        recoverable.resize(block.insts.size());
+        uint8_t now = 0;   // at the block's start nothing is known
+        for (size_t i = 0; i < block.insts.size(); ++i) {
+            const Inst& inst = block.insts[i];
+            if (inst.op == Opcode::insn_start) {
+                now = 0;
+                for (size_t k = 0; k < restored.size() && k < 8; ++k) {
+                    if (restored[k].word < inst.n_const && inst.cst(static_cast<int>(restored[k].word)) != restored[k].unknown)
+                        now |= static_cast<uint8_t>(1u << k);
+                }
+            }
+            recoverable[i] = now;
+        }
+    }
+
     std::vector<LiveSet> label_live(block.num_labels, LiveSet(words, 0));
     // Iterate until the live sets at labels stop changing (backward branches).
     for (bool changed = true; changed;) {
@@ -89,8 +109,22 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
                 uint32_t t = inst.in(k);
                 if (block.temps[t].kind == TempKind::Normal || block.temps[t].kind == TempKind::Global) set(live, t);
             }
-            if (reads_all_globals(inst))
+            if (reads_all_globals(inst)) {
+                // A memory access needs in env only what a fault there
+                // cannot recover.
+                uint8_t keep_dead = 0;
+                if (!recoverable.empty() && recoverable[i] && !(op_info(inst.op).flags & kBbEnd) &&
+                    inst.op != Opcode::call) {
+                    for (size_t k = 0; k < restored.size() && k < 8; ++k) {
+                        if ((recoverable[i] >> k) & 1 && !test(live, restored[k].global))
+                            keep_dead |= static_cast<uint8_t>(1u << k);
+                    }
+                }
                 for (size_t w = 0; w < global_words; ++w) live[w] |= globals[w];
+                for (size_t k = 0; keep_dead >> k; ++k) {
+                    if ((keep_dead >> k) & 1) clear(live, restored[k].global);
+                }
+            }
             inst.dead = dead;
             if (inst.op == Opcode::set_label) {
                 LiveSet& l = label_live[inst.cst(0)];

@@ -187,6 +187,31 @@ TEST_F(OptTest, GlobalsStayLiveAcrossSyncPoints) {
     eliminate_dead_code(block);
     EXPECT_EQ(print_block(block), before);
 }
+
+// A global the target restores at faults from insn_start data need not be
+// in env at a memory access where that data knows it: a write to it that a
+// later one overwrites is dead there, but not where the data says unknown,
+// nor before a helper or an exit.
+TEST_F(OptTest, GlobalsRestoredAtFaultsNeedNotBeInEnvAtMemoryAccesses) {
+    constexpr uint64_t kUnknown = 0;
+    h.g.restore_at_faults(h.e[7], 1, kUnknown);
+    b.insn_start(0x10, 3);
+    b.movi(h.e[7], 4);                       // dead: restored at a fault in the next instruction
+    b.insn_start(0x11, 4);
+    b.qemu_st(h.r[0], h.r[1], kMo8, 0);
+    b.movi(h.e[7], 5);                       // live: the next instruction does not know it
+    b.insn_start(0x12, kUnknown);
+    b.qemu_st(h.r[0], h.r[1], kMo8, 0);
+    b.movi(h.e[7], 6);                       // live: the helper reads env
+    b.call(kEffectHelper, {h.r[0]});
+    b.movi(h.e[7], 7);                       // live: the exit
+    b.exit_tb(0);
+    eliminate_dead_code(block);
+    const std::string text = print_block(block);
+    EXPECT_EQ(text.find("e7,$0x4"), std::string::npos) << text;
+    for (const char* kept : {"e7,$0x5", "e7,$0x6", "e7,$0x7"}) EXPECT_NE(text.find(kept), std::string::npos) << text;
+}
+
 // A movcond or brcond testing a comparison's 0/1 result against zero tests
 // the comparison, unless an operand of it changed in between.
 TEST_F(OptTest, TestsOfAComparisonResultTestTheComparison) {
