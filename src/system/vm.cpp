@@ -1,12 +1,13 @@
 #include "mimic/system/vm.h"
 
+#include <algorithm>
 #include <cstdio>
 
+#include "mimic/accel/accel_registry.h"
 #include "mimic/chardev/legacy.h"
 #include "mimic/chardev/mux.h"
 #include "mimic/chardev/registry.h"
 #include "mimic/cli/command_line.h"
-#include "mimic/hw/apic.h"
 #include "mimic/hw/ide.h"
 #include "mimic/hw/board_signals.h"
 #include "mimic/hw/machine.h"
@@ -29,9 +30,7 @@
 #include "mimic/system/drives.h"
 #include "mimic/system/firmware.h"
 #include "mimic/system/process.h"
-#include "mimic/system/qtest_accel.h"
 #include "mimic/system/runstate.h"
-#include "mimic/system/tcg_accel.h"
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
 #include "block_monitor.h"
@@ -94,8 +93,8 @@ private:
     std::unique_ptr<qom::Container> root_;
     hw::Machine* machine_ = nullptr;
     DriveSet drives_;
-    std::unique_ptr<QtestAccel> qtest_;
-    std::unique_ptr<TcgAccel> tcg_;
+    // After root_: the vCPUs stop before the machine goes.
+    std::unique_ptr<accel::Accelerator> accel_;
     // Monitors last: they go first, while everything they inspect exists.
     std::unique_ptr<monitor::MonitorHub> hub_;
     std::unique_ptr<VmMonitor> vm_monitor_;
@@ -103,7 +102,6 @@ private:
     std::unique_ptr<NetMonitor> net_monitor_;
     std::unique_ptr<monitor::ChardevRegistryInfo> chardev_info_;
     std::vector<std::unique_ptr<monitor::ChardevMonitor>> monitors_;
-    std::string accel_;
     x86::CpuModel cpu_model_ = x86::default_cpu_model();   // -cpu
     Daemon daemon_;
 };
@@ -135,15 +133,6 @@ void Vm::Impl::reject_unsupported() {
     }
     if (config_.vga && *config_.vga != "none" && *config_.vga != "std")
         refuse("-vga " + *config_.vga, "the '" + *config_.vga + "' VGA");
-    if (!config_.cpu_model.empty()) {
-        std::vector<std::string> warnings;
-        try {
-            cpu_model_ = x86::parse_cpu_model(config_.cpu_model, warnings);
-        } catch (const Error& e) {
-            throw Error("-cpu {}: {}", config_.cpu_model, e.what());
-        }
-        for (const std::string& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, w.c_str());
-    }
     if (config_.daemonize && config_.nographic)
         throw Error("-nographic cannot be used with -daemonize");
 }
@@ -203,6 +192,14 @@ void Vm::Impl::create_machine() {
     machine_->set_cpu_model(cpu_model_);
     with_location(config_.machine.location.empty() ? "-machine " + type_name : config_.machine.location, [&] {
         for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
+            // The accelerator's: it has read them already (kernel-irqchip
+            // means nothing to TCG, but QEMU still checks its value).
+            if (entry.key == "kernel-irqchip") {
+                static const char* const kModes[] = {"on", "off", "split", "yes", "no", "true", "false"};
+                if (std::find(std::begin(kModes), std::end(kModes), entry.value) == std::end(kModes))
+                    throw Error("Parameter 'kernel-irqchip' does not accept value '{}'", entry.value);
+                continue;
+            }
             if (entry.key == "type" || entry.key == "accel") continue;
             machine_->parse_property(entry.key, entry.value);
         }
@@ -294,39 +291,14 @@ void Vm::Impl::create_serial_ports() {
     }
 }
 
+// The accelerator was chosen before the machine was built; now it takes
+// over the machine's CPUs, memory and interrupt wiring.
 void Vm::Impl::create_accelerator() {
-    accel_ = config_.qtest ? "qtest" : "tcg";
-    std::string location = "-accel " + accel_;
-    if (!config_.accels.empty()) {
-        accel_ = config_.accels.front().opts.get_or("accel", "tcg");
-        location = config_.accels.front().location;
-    }
-    if (accel_ == "kvm") throw Error("{}: the KVM accelerator is not supported yet", location);
-    if (accel_ == "tcg") {
-        const cli::Opts no_options;
-        const cli::Opts& accel_opts = config_.accels.empty() ? no_options : config_.accels.front().opts;
-        tcg_ = with_location(location, [&] {
-            return std::make_unique<TcgAccel>(*machine_, run_control_, accel_opts, cpu_model_, config_.smp.cpus);
-        });
-        hw::BoardSignals& signals = hw::board_signals(*machine_);
-        if (!hw::apic_bus(*machine_)) {
-            // No local APICs: the board's PIC drives CPU 0's INTR directly.
-            if (signals.interrupt_controller)
-                tcg_->cpu().set_interrupt_controller(signals.interrupt_controller);
-            signals.cpu_intr = [this](bool level) { tcg_->set_irq_line(level); };
-        }
-        signals.set_a20 = [this](bool enabled) {
-            for (unsigned i = 0; i < config_.smp.cpus; ++i) tcg_->cpu(i).set_a20(enabled);
-        };
-        return;
-    }
-    if (config_.qtest) {
-        chardev::Chardev* chardev = create_legacy_chardev(
-            {"-qtest " + *config_.qtest, cli::parse_opts("spec=" + cli::escape_commas(*config_.qtest))},
-            "qtest");
-        if (!chardev) throw Error("-qtest {}: no qtest chardev", *config_.qtest);
-        qtest_ = std::make_unique<QtestAccel>(*machine_, *root_, *chardev, config_.qtest_log);
-    }
+    accel_->attach({.machine = *machine_,
+                    .root = *root_,
+                    .run_control = run_control_,
+                    .config = config_,
+                    .cpu_model = cpu_model_});
 }
 
 void Vm::Impl::create_monitors() {
@@ -336,7 +308,7 @@ void Vm::Impl::create_monitors() {
     chardev_info_ = std::make_unique<monitor::ChardevRegistryInfo>(chardev::ChardevRegistry::global());
     hub_->providers().chardev = chardev_info_.get();
     monitor::register_qom_commands(*hub_, *machine_);
-    vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_, config_.smp);
+    vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, *accel_, run_control_, config_.smp);
     block_monitor_ = std::make_unique<BlockMonitor>(*hub_, *machine_, drives_);
     net_monitor_ = std::make_unique<NetMonitor>(*hub_);
     monitors_ = monitor::create_monitors(*hub_, config_, chardev::ChardevRegistry::global());
@@ -366,6 +338,12 @@ void Vm::Impl::build() {
         chardev::MuxChardev::hold_open_events();
         chardev::MuxChardev::set_quit_handler(
             [this] { run_control_.request_shutdown(ShutdownCause::kHostQmpQuit); });
+        // As QEMU: the accelerator first, so that a fallback happens before
+        // anything is built for the one that failed.
+        accel_ = accel::configure_accelerator(config_);
+        std::vector<std::string> warnings;
+        cpu_model_ = accel_->parse_cpu_model(config_.cpu_model.empty() ? "qemu64" : config_.cpu_model, warnings);
+        for (const std::string& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, w.c_str());
         create_chardevs();
         networks_.create_backends(config_, config_.machine.opts.get_or("type", "pc"));
         create_machine();
@@ -379,22 +357,20 @@ void Vm::Impl::build() {
         // Frames wait in their queues while the VM is stopped (-S, stop).
         net::NetClient::set_vm_running(false);
         run_control_.set_pause_hook([this] {
-            if (tcg_) tcg_->pause();
+            accel_->pause();
             vm_stop();
             net::NetClient::set_vm_running(false);
         });
         run_control_.set_resume_hook([this] {
             vm_start();
             net::NetClient::set_vm_running(true);
-            if (tcg_) tcg_->resume();
+            accel_->resume();
         });
         run_control_.set_reset_hook([this] {
-            if (tcg_) tcg_->pause();
+            accel_->pause();
             machine_->system_reset();
-            if (tcg_) {
-                tcg_->reset();
-                if (run_control_.running()) tcg_->resume();
-            }
+            accel_->reset();
+            if (run_control_.running()) accel_->resume();
         });
         if (!config_.pidfile.empty()) write_pidfile(config_.pidfile);
     } catch (...) {

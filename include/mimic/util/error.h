@@ -23,6 +23,13 @@ public:
         : std::runtime_error(fmt::format(format, std::forward<Args>(args)...)) {}
 };
 
+// A failure whose messages are already printed: the program exits with
+// status 1 and says nothing more.
+class ReportedError : public Error {
+public:
+    ReportedError() : Error(std::string()) {}
+};
+
 // The message for errno `err` as QEMU prints it ("No such file or directory").
 std::string errno_string(int err);
 
