@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "kvm/kvm_accel.h"
 #include "qtest/qtest_accel.h"
 #include "tcg/tcg_accel.h"
 
@@ -9,8 +10,9 @@ namespace mimic::accel {
 
 std::span<const AccelType> accel_types() {
     // -accel help's order, as QEMU's list.
-    static const std::array<AccelType, 2> kTypes = {{
+    static const std::array<AccelType, 3> kTypes = {{
         {"tcg", true, create_tcg_accel},
+        {"kvm", true, create_kvm_accel},
         {"qtest", false, create_qtest_accel},
     }};
     return kTypes;
