@@ -23,7 +23,7 @@
 #include "mimic/monitor/qmp_error.h"
 #include "mimic/qom/standard_buses.h"
 #include "mimic/system/runstate.h"
-#include "mimic/accel/accelerator.h"
+#include "mimic/accel/accel_registry.h"
 #include "mimic/x86/cpu_dump.h"
 #include "mimic/x86/cpu_models.h"
 #include "mimic/util/error.h"
@@ -144,8 +144,8 @@ public:
 
     // --- AccelProvider -----------------------------------------------------
     monitor::KvmInfo kvm() const override {
-        // The KVM accelerator is not built yet, so it is neither in use nor usable.
-        return {.enabled = false, .present = false};
+        // As QEMU: `present` means built in, `enabled` in use.
+        return {.enabled = accel_.name() == "kvm", .present = accel::find_accel_type("kvm") != nullptr};
     }
 
     // --- CpuProvider ---------------------------------------------------------

@@ -200,8 +200,20 @@ private:
         thread_ids_[index] = static_cast<int64_t>(::gettid());
         thread_ids_[index].notify_all();
         KvmVcpu& vcpu = *vcpus_[index];
+        bool completion_pending = false;
         std::unique_lock lock(mutex_);
         for (;;) {
+            if ((!run_ || quit_) && completion_pending) {
+                // KVM finishes an I/O or MMIO read (the register it loads,
+                // RIP past the instruction) only at the next KVM_RUN: enter
+                // once with immediate_exit set, so that a parked vCPU's
+                // state is whole for readers and for reset.
+                lock.unlock();
+                vcpu.run_area().immediate_exit = 1;
+                vcpu.run();
+                lock.lock();
+                completion_pending = false;
+            }
             if (!run_ || quit_) {
                 ++parked_;
                 parked_changed_.notify_all();
@@ -212,6 +224,7 @@ private:
             vcpu.run_area().immediate_exit = 0;
             lock.unlock();
             bool stop_here = false;
+            completion_pending = false;
             int r = vcpu.run();
             if (r < 0) {
                 if (r != -EINTR && r != -EAGAIN) {
@@ -220,6 +233,8 @@ private:
                 }
             } else {
                 stop_here = handle_exit(vcpu);
+                completion_pending = vcpu.run_area().exit_reason == KVM_EXIT_IO ||
+                                     vcpu.run_area().exit_reason == KVM_EXIT_MMIO;
             }
             lock.lock();
             // A reset or a stop is on its way: wait for the main loop to park us.

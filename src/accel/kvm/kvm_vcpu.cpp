@@ -102,6 +102,10 @@ void KvmVcpu::save_reset_state(uint32_t version, bool bsp, bool apic_in_kernel) 
     check(::ioctl(fd_, KVM_GET_SREGS, &saved->sregs), "KVM_GET_SREGS");
     saved->sregs.apic_base = 0xfee00000 | (1u << 11) | (bsp ? (1u << 8) : 0);
     check(::ioctl(fd_, KVM_GET_FPU, &saved->fpu), "KVM_GET_FPU");
+    // The SDM's power-on MXCSR (all exceptions masked); KVM starts from 0.
+    constexpr uint32_t kResetMxcsr = 0x1f80;
+    constexpr size_t kXsaveMxcsrOffset = 24;   // in the legacy FXSAVE region
+    saved->fpu.mxcsr = kResetMxcsr;
     if (vm_.check_extension(KVM_CAP_XSAVE)) {
         int size = vm_.check_extension(KVM_CAP_XSAVE2);
         saved->xsave_size = std::max<size_t>(abi::kXsaveSize, size > 0 ? static_cast<size_t>(size) : 0);
@@ -109,6 +113,10 @@ void KvmVcpu::save_reset_state(uint32_t version, bool bsp, bool apic_in_kernel) 
         check(::ioctl(fd_, saved->xsave_size > abi::kXsaveSize ? abi::kGetXsave2 : abi::kGetXsave,
                       saved->xsave.get()),
               "KVM_GET_XSAVE");
+        std::memcpy(saved->xsave.get() + kXsaveMxcsrOffset, &kResetMxcsr, sizeof(kResetMxcsr));
+        // KVM takes MXCSR from the area only with the SSE component present.
+        constexpr size_t kXstateBvOffset = 512;
+        saved->xsave[kXstateBvOffset] |= 2;
     }
     if (vm_.check_extension(KVM_CAP_XCRS)) {
         check(::ioctl(fd_, KVM_GET_XCRS, &saved->xcrs), "KVM_GET_XCRS");
@@ -221,15 +229,35 @@ const x86::CpuState& KvmVcpu::synchronize() {
     if (!(sregs.cr0 & x86::kCr0PE) || (regs.rflags & x86::kFlagVM)) hflags = (hflags & ~x86::kHfCplMask) | ((regs.rflags & x86::kFlagVM) ? 3 : 0);
     s.hflags = hflags;
     s.a20_mask = ~0ull;
-    std::memcpy(s.fpu.st, fpu.fpr, sizeof(s.fpu.st));
-    s.fpu.fcw = fpu.fcw;
-    s.fpu.fsw = fpu.fsw;
-    s.fpu.ftw = fpu.ftwx;
-    s.fpu.fop = fpu.last_opcode;
-    s.fpu.fip = fpu.last_ip;
-    s.fpu.fdp = fpu.last_dp;
-    s.fpu.mxcsr = fpu.mxcsr;
-    std::memcpy(s.fpu.xmm, fpu.xmm, sizeof(s.fpu.xmm));
+    if (reset_state_ && reset_state_->xsave) {
+        // As QEMU: from the XSAVE area, KVM's complete copy (KVM_GET_FPU
+        // may leave MXCSR out); its first 512 bytes are FXSAVE's layout.
+        std::vector<uint8_t> area(reset_state_->xsave_size);
+        check(::ioctl(fd_, reset_state_->xsave_size > abi::kXsaveSize ? abi::kGetXsave2 : abi::kGetXsave, area.data()),
+              "KVM_GET_XSAVE");
+        auto field = [&](size_t offset, auto& out) { std::memcpy(&out, area.data() + offset, sizeof(out)); };
+        field(0, s.fpu.fcw);
+        field(2, s.fpu.fsw);
+        uint8_t abridged_tags = 0;
+        field(4, abridged_tags);
+        s.fpu.ftw = abridged_tags;
+        field(6, s.fpu.fop);
+        field(8, s.fpu.fip);
+        field(16, s.fpu.fdp);
+        field(24, s.fpu.mxcsr);
+        std::memcpy(s.fpu.st, area.data() + 32, sizeof(s.fpu.st));
+        std::memcpy(s.fpu.xmm, area.data() + 160, sizeof(s.fpu.xmm));
+    } else {
+        std::memcpy(s.fpu.st, fpu.fpr, sizeof(s.fpu.st));
+        s.fpu.fcw = fpu.fcw;
+        s.fpu.fsw = fpu.fsw;
+        s.fpu.ftw = fpu.ftwx;
+        s.fpu.fop = fpu.last_opcode;
+        s.fpu.fip = fpu.last_ip;
+        s.fpu.fdp = fpu.last_dp;
+        s.fpu.mxcsr = fpu.mxcsr;
+        std::memcpy(s.fpu.xmm, fpu.xmm, sizeof(s.fpu.xmm));
+    }
     kvm_xcrs xcrs{};
     if (vm_.check_extension(KVM_CAP_XCRS) && ::ioctl(fd_, KVM_GET_XCRS, &xcrs) == 0) {
         for (uint32_t i = 0; i < xcrs.nr_xcrs; ++i) {
