@@ -64,7 +64,7 @@ std::unique_ptr<Accelerator> configure_accelerator(const cli::VmConfig& config) 
         }
         std::unique_ptr<Accelerator> accel;
         try {
-            accel = type->create(candidate.options, config);
+            accel = type->create({candidate.options, config, candidate.location});
         } catch (const AccelInitError& e) {
             report(candidate.location, "failed to initialize " + name + ": " + errno_string(e.error_number()));
             init_failed = true;

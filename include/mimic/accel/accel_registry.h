@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "mimic/accel/accelerator.h"
@@ -29,12 +30,19 @@ private:
     int error_number_;
 };
 
+// What the command line gives an accelerator to create it with.
+struct AccelOptions {
+    const cli::Opts& options;       // -accel NAME,PROP=VALUE,...
+    const cli::VmConfig& config;
+    const std::string& location;    // "-accel kvm" for its warnings; "" when implied
+};
+
 struct AccelType {
     std::string_view name;
     bool listed;   // in -accel help (qtest is not, as in QEMU)
     // Checks the options (mimic::Error: fatal) and opens what the host must
     // provide (AccelInitError: try the next one).
-    std::unique_ptr<Accelerator> (*create)(const cli::Opts& options, const cli::VmConfig& config);
+    std::unique_ptr<Accelerator> (*create)(const AccelOptions& options);
 };
 
 std::span<const AccelType> accel_types();

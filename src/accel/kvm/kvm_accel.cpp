@@ -55,11 +55,15 @@ IrqchipMode parse_irqchip(const std::string& value) {
     throw Error("Parameter 'kernel-irqchip' does not accept value '{}'", value);
 }
 
-void warn(const std::string& text) { std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, text.c_str()); }
+// QEMU's warn_report(), with the option it comes from.
+void warn(const std::string& location, const std::string& text) {
+    std::fprintf(stderr, "%s: %s%swarning: %s\n", cli::kProgramName, location.c_str(), location.empty() ? "" : ": ",
+                 text.c_str());
+}
 
 class KvmAccel final : public Accelerator {
 public:
-    KvmAccel(const cli::Opts& options, const cli::VmConfig& config) {
+    KvmAccel(const cli::Opts& options, const cli::VmConfig& config, const std::string& location) {
         for (const cli::KeyValue& entry : options.entries()) {
             if (entry.key == "accel") continue;
             if (entry.key == "kernel-irqchip") {
@@ -86,7 +90,7 @@ public:
                                                            {"hotpluggable", config.smp.max_cpus}};
         for (const auto& [what, count] : counts) {
             if (count <= static_cast<unsigned>(soft)) continue;
-            warn(fmt::format("Number of {} cpus requested ({}) exceeds the recommended cpus supported by KVM ({})",
+            warn(location, fmt::format("Number of {} cpus requested ({}) exceeds the recommended cpus supported by KVM ({})",
                              what, count, soft));
             if (count > static_cast<unsigned>(hard)) {
                 std::fprintf(stderr, "Number of %s cpus requested (%u) exceeds the maximum cpus supported by KVM (%d)\n",
@@ -354,8 +358,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Accelerator> create_kvm_accel(const cli::Opts& options, const cli::VmConfig& config) {
-    return std::make_unique<KvmAccel>(options, config);
+std::unique_ptr<Accelerator> create_kvm_accel(const AccelOptions& options) {
+    return std::make_unique<KvmAccel>(options.options, options.config, options.location);
 }
 
 }  // namespace mimic::accel

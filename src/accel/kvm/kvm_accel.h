@@ -6,13 +6,13 @@
 
 #include <memory>
 
-#include "mimic/accel/accelerator.h"
+#include "mimic/accel/accel_registry.h"
 #include "mimic/cli/opts.h"
 
 namespace mimic::accel {
 
 // Opens /dev/kvm and creates the VM (AccelInitError when the host cannot:
 // QEMU's messages are printed); throws mimic::Error for bad options.
-std::unique_ptr<Accelerator> create_kvm_accel(const cli::Opts& options, const cli::VmConfig& config);
+std::unique_ptr<Accelerator> create_kvm_accel(const AccelOptions& options);
 
 }  // namespace mimic::accel

@@ -168,8 +168,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Accelerator> create_qtest_accel(const cli::Opts& options, const cli::VmConfig&) {
-    return std::make_unique<QtestAccel>(options);
+std::unique_ptr<Accelerator> create_qtest_accel(const AccelOptions& options) {
+    return std::make_unique<QtestAccel>(options.options);
 }
 
 }  // namespace mimic::accel

@@ -5,12 +5,12 @@
 
 #include <memory>
 
-#include "mimic/accel/accelerator.h"
+#include "mimic/accel/accel_registry.h"
 #include "mimic/cli/opts.h"
 
 namespace mimic::accel {
 
 // -qtest CHARDEV and -qtest-log come from the VmConfig at attach().
-std::unique_ptr<Accelerator> create_qtest_accel(const cli::Opts& options, const cli::VmConfig& config);
+std::unique_ptr<Accelerator> create_qtest_accel(const AccelOptions& options);
 
 }  // namespace mimic::accel

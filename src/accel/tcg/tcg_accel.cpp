@@ -253,8 +253,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Accelerator> create_tcg_accel(const cli::Opts& options, const cli::VmConfig&) {
-    return std::make_unique<TcgAccel>(options);
+std::unique_ptr<Accelerator> create_tcg_accel(const AccelOptions& options) {
+    return std::make_unique<TcgAccel>(options.options);
 }
 
 }  // namespace mimic::accel

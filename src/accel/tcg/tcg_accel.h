@@ -9,13 +9,13 @@
 
 #include <memory>
 
-#include "mimic/accel/accelerator.h"
+#include "mimic/accel/accel_registry.h"
 #include "mimic/cli/opts.h"
 
 namespace mimic::accel {
 
 // `options` is the -accel option (backend=jit|interp, thread=, one-insn-per-tb);
 // throws mimic::Error for one it does not know.
-std::unique_ptr<Accelerator> create_tcg_accel(const cli::Opts& options, const cli::VmConfig& config);
+std::unique_ptr<Accelerator> create_tcg_accel(const AccelOptions& options);
 
 }  // namespace mimic::accel
