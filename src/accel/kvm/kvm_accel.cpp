@@ -120,10 +120,7 @@ public:
     x86::CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings) const override {
         if (spec == "host" || spec.starts_with("host,")) {
             if (spec != "host") throw Error("-cpu host takes no feature settings yet");
-            x86::CpuModel host;
-            host.name = "host";
-            host.description = "processor with all supported host features";
-            return host;
+            return host_model();
         }
         return x86::parse_cpu_model_for_host(spec, cpuid_->available_features(), warnings);
     }
@@ -135,7 +132,7 @@ public:
         slots_ = std::make_unique<kvm::KvmMemorySlots>(*vm_, machine_->memory_space());
         const unsigned count = context.config.smp.cpus;
         const x86::CpuModel* model = context.cpu_model.name == "host" ? nullptr : &context.cpu_model;
-        uint32_t version = model ? model->version : host_version();
+        uint32_t version = context.cpu_model.version;
         for (unsigned i = 0; i < count; ++i) {
             auto vcpu = std::make_unique<KvmVcpu>(*vm_, i);
             vcpu->set_cpuid(cpuid_->guest_entries(model, i, count));
@@ -182,12 +179,38 @@ public:
     int64_t cpu_thread_id(unsigned cpu) const override { return thread_ids_.at(cpu).load(); }
 
 private:
-    // CPUID.1:EAX of the host's KVM (-cpu host's reset EDX).
-    uint32_t host_version() const {
+    // -cpu host as the machine describes it (QOM properties, ACPI): what
+    // KVM's CPUID says of the host.
+    x86::CpuModel host_model() const {
+        x86::CpuModel host;
+        host.name = "host";
+        host.description = "processor with all supported host features";
+        host.features = cpuid_->available_features();
+        uint32_t brand[12] = {};
+        uint32_t vendor[3] = {};
         for (const kvm_cpuid_entry2& e : cpuid_->guest_entries(nullptr, 0, 1)) {
-            if (e.function == 1) return e.eax;
+            if (e.function == 0) {
+                host.level = e.eax;
+                vendor[0] = e.ebx;
+                vendor[1] = e.edx;
+                vendor[2] = e.ecx;
+            } else if (e.function == 1) {
+                host.version = e.eax;
+            } else if (e.function == 0x80000000) {
+                host.xlevel = e.eax;
+            } else if (e.function >= 0x80000002 && e.function <= 0x80000004) {
+                uint32_t* at = brand + (e.function - 0x80000002) * 4;
+                at[0] = e.eax;
+                at[1] = e.ebx;
+                at[2] = e.ecx;
+                at[3] = e.edx;
+            }
         }
-        return 0x600;
+        host_vendor_.assign(reinterpret_cast<const char*>(vendor), sizeof(vendor));
+        host_brand_.assign(reinterpret_cast<const char*>(brand), strnlen(reinterpret_cast<const char*>(brand), sizeof(brand)));
+        host.vendor = host_vendor_;
+        host.brand = host_brand_;
+        return host;
     }
 
     void kick_all() {
@@ -339,6 +362,8 @@ private:
     }
 
     IrqchipMode irqchip_mode_ = IrqchipMode::kOn;
+    // What -cpu host's model points at.
+    mutable std::string host_vendor_, host_brand_;
     std::unique_ptr<kvm::KvmVm> vm_;
     std::unique_ptr<kvm::KvmCpuid> cpuid_;
     std::unique_ptr<kvm::KvmIrqchip> irqchip_;
