@@ -13,7 +13,7 @@ run() {
     binary=$1 out=$2
     shift 2
     rm -f "$out"
-    timeout 120 "$binary" -accel kvm -bios "$image" -debugcon file:"$out" -display none \
+    timeout 15 "$binary" -accel kvm -bios "$image" -debugcon file:"$out" -display none \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@" > "$out.log" 2>&1
     status=$?
     [ $status -eq 1 ] && grep -q PASS "$out"

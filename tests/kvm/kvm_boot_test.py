@@ -2,7 +2,7 @@
 """SeaBIOS on KVM: to "No bootable device" (-smp 1 and 2, SeaBIOS counting
 both vCPUs), and booting a boot sector from -hda and from a CD.
 
-    kvm_boot_test.py MIMIC CASE        CASE: no-media | smp2 | hda | cdrom
+    kvm_boot_test.py MIMIC CASE   CASE: no-media | smp2 | hda | cdrom | smp2-irqchip-off
 
 Where Mimic fails, QEMU 7.2 runs the same case on the same /dev/kvm: if it
 fails too, this host's KVM cannot run it (skip, 77); otherwise Mimic fails.
@@ -36,7 +36,9 @@ def run_case(binary, case, workdir):
     args = ["-accel", "kvm", "-nographic", "-m", "128", "-nic", "none"]
     expected = b"No bootable device"
     log = os.path.join(workdir, "seabios-%s.log" % os.path.basename(binary))
-    if case == "smp2":
+    if case.startswith("smp2"):
+        if case.endswith("irqchip-off"):
+            args += ["-machine", "kernel-irqchip=off"]
         args += ["-smp", "2", "-chardev", "file,id=seabios,path=" + log,
                  "-device", "isa-debugcon,iobase=0x402,chardev=seabios"]
     elif case == "hda":
@@ -49,7 +51,7 @@ def run_case(binary, case, workdir):
         if not vm.wait_serial(expected, DEADLINE_S):
             return False, vm.why_not(expected, DEADLINE_S)
         elapsed = vm.elapsed()
-    if case == "smp2":
+    if case.startswith("smp2"):
         with open(log, "rb") as f:
             debug = f.read().decode(errors="replace")
         if SMP_LINE not in debug:

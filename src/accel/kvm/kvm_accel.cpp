@@ -16,10 +16,12 @@
 #include "kvm_cpuid.h"
 #include "kvm_irqchip.h"
 #include "kvm_memory_slots.h"
+#include "kvm_userspace_irq.h"
 #include "kvm_vcpu.h"
 #include "kvm_vm.h"
 #include "mimic/cli/command_line.h"
 #include "mimic/cli/vm_config.h"
+#include "mimic/hw/apic.h"
 #include "mimic/hw/machine.h"
 #include "mimic/main_loop/bottom_half.h"
 #include "mimic/main_loop/bql.h"
@@ -78,7 +80,11 @@ public:
         // -machine kernel-irqchip= is the same property, on the machine.
         if (auto value = config.machine.opts.get("kernel-irqchip")) irqchip_mode_ = parse_irqchip(*value);
         if (irqchip_mode_ == IrqchipMode::kSplit) throw Error("kernel-irqchip=split is not supported yet");
-        if (irqchip_mode_ == IrqchipMode::kOff) throw Error("kernel-irqchip=off is not supported yet");
+        if (irqchip_mode_ == IrqchipMode::kOff) {
+            // QEMU 7.2's words for it.
+            warn("", "Userspace local APIC is deprecated for KVM.");
+            warn("", "Do not use kernel-irqchip except for the -M isapc machine type.");
+        }
 
         vm_ = std::make_unique<kvm::KvmVm>();
         // QEMU's limits: KVM's recommended count warns, its maximum refuses.
@@ -111,8 +117,21 @@ public:
         wake_.notify_all();
         kick_all();
         // A vCPU may be waiting for the BQL inside an exit.
-        BqlUnlockGuard unlocked;
-        for (std::thread& thread : threads_) thread.join();
+        {
+            BqlUnlockGuard unlocked;
+            for (std::thread& thread : threads_) thread.join();
+        }
+        // The APICs outlive us: they must not reach into what goes now.
+        if (apic_bus_) {
+            for (size_t i = 0; i < userspace_irqs_.size(); ++i) {
+                hw::ApicCpuPort idle;
+                idle.intr = [](bool) {};
+                idle.nmi = [] {};
+                idle.init = [] {};
+                idle.sipi = [](uint8_t) {};
+                apic_bus_->connect_cpu(static_cast<int>(i), std::move(idle));
+            }
+        }
     }
 
     std::string_view name() const override { return "kvm"; }
@@ -128,18 +147,31 @@ public:
     void attach(const AttachContext& context) override {
         machine_ = &context.machine;
         run_control_ = &context.run_control;
-        irqchip_ = std::make_unique<kvm::KvmIrqchip>(*vm_);
+        const bool in_kernel = irqchip_mode_ == IrqchipMode::kOn;
+        hw::ApicBus* apics = hw::apic_bus(*machine_);
+        if (in_kernel) {
+            irqchip_ = std::make_unique<kvm::KvmIrqchip>(*vm_);
+        } else if (!apics || apics->cpu_count() < static_cast<int>(context.config.smp.cpus)) {
+            throw Error("kernel-irqchip=off needs a local APIC per vCPU");
+        }
         slots_ = std::make_unique<kvm::KvmMemorySlots>(*vm_, machine_->memory_space());
         const unsigned count = context.config.smp.cpus;
         const x86::CpuModel* model = context.cpu_model.name == "host" ? nullptr : &context.cpu_model;
         uint32_t version = context.cpu_model.version;
         for (unsigned i = 0; i < count; ++i) {
             auto vcpu = std::make_unique<KvmVcpu>(*vm_, i);
-            vcpu->set_cpuid(cpuid_->guest_entries(model, i, count));
-            vcpu->save_reset_state(version, i == 0, true);
+            vcpu->set_cpuid(cpuid_->guest_entries(model, i, count, in_kernel));
+            vcpu->save_reset_state(version, i == 0, in_kernel);
+            if (!in_kernel) {
+                auto irq = std::make_unique<kvm::KvmUserspaceIrq>(*vcpu, apics->cpu_apic(static_cast<int>(i)), i == 0,
+                                                                  [this, i] { kick(i); });
+                apics->connect_cpu(static_cast<int>(i), irq->port());
+                apic_bus_ = apics;
+                userspace_irqs_.push_back(std::move(irq));
+            }
             vcpus_.push_back(std::move(vcpu));
         }
-        irqchip_->connect(*machine_);
+        if (irqchip_) irqchip_->connect(*machine_);
         install_kick_handler();
         thread_ids_ = std::vector<std::atomic<int64_t>>(count);
         for (unsigned i = 0; i < count; ++i) threads_.emplace_back([this, i] { vcpu_loop(i); });
@@ -170,8 +202,9 @@ public:
     }
 
     void reset() override {
-        irqchip_->reset();
+        if (irqchip_) irqchip_->reset();
         for (auto& vcpu : vcpus_) vcpu->reset();
+        for (auto& irq : userspace_irqs_) irq->reset();
     }
 
     const x86::CpuState& synchronize_state(unsigned cpu) override { return vcpus_.at(cpu)->synchronize(); }
@@ -213,6 +246,17 @@ private:
         return host;
     }
 
+    // Something for vCPU `index` to look at (the userspace APIC; any thread).
+    void kick(unsigned index) {
+        {
+            std::lock_guard lock(mutex_);
+            if (index >= threads_.size()) return;   // not started: it looks anyway
+            vcpus_[index]->run_area().immediate_exit = 1;
+        }
+        wake_.notify_all();
+        pthread_kill(threads_[index].native_handle(), kKickSignal);
+    }
+
     void kick_all() {
         for (std::thread& thread : threads_) pthread_kill(thread.native_handle(), kKickSignal);
     }
@@ -226,7 +270,9 @@ private:
         pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
         thread_ids_[index] = static_cast<int64_t>(::gettid());
         thread_ids_[index].notify_all();
+        hw::set_current_cpu(static_cast<int>(index));
         KvmVcpu& vcpu = *vcpus_[index];
+        kvm::KvmUserspaceIrq* irq = userspace_irqs_.empty() ? nullptr : userspace_irqs_[index].get();
         bool completion_pending = false;
         std::unique_lock lock(mutex_);
         for (;;) {
@@ -250,6 +296,14 @@ private:
             }
             vcpu.run_area().immediate_exit = 0;
             lock.unlock();
+            if (irq && !irq->pre_run()) {
+                // Halted, or an AP waiting for its SIPI: until a kick (or,
+                // as a safety net, a moment) passes.
+                lock.lock();
+                if (run_ && !quit_ && !vcpu.run_area().immediate_exit)
+                    wake_.wait_for(lock, std::chrono::milliseconds(10));
+                continue;
+            }
             bool stop_here = false;
             completion_pending = false;
             int r = vcpu.run();
@@ -259,6 +313,8 @@ private:
                     stop_here = internal_error(vcpu);
                 }
             } else {
+                if (irq) irq->post_run();
+                if (irq && vcpu.run_area().exit_reason == KVM_EXIT_HLT) irq->halt();
                 stop_here = handle_exit(vcpu);
                 completion_pending = vcpu.run_area().exit_reason == KVM_EXIT_IO ||
                                      vcpu.run_area().exit_reason == KVM_EXIT_MMIO;
@@ -331,6 +387,7 @@ private:
                 return internal_error(vcpu);
             }
         case KVM_EXIT_INTR:
+        case KVM_EXIT_HLT:   // the userspace APIC's vCPUs: pre_run() waits
         case KVM_EXIT_IRQ_WINDOW_OPEN:
         case KVM_EXIT_DEBUG:
             return false;
@@ -369,9 +426,11 @@ private:
     std::unique_ptr<kvm::KvmIrqchip> irqchip_;
     std::unique_ptr<kvm::KvmMemorySlots> slots_;
     std::vector<std::unique_ptr<KvmVcpu>> vcpus_;
+    std::vector<std::unique_ptr<kvm::KvmUserspaceIrq>> userspace_irqs_;   // kernel-irqchip=off
     std::vector<std::thread> threads_;
     std::vector<std::atomic<int64_t>> thread_ids_;
     hw::Machine* machine_ = nullptr;
+    hw::ApicBus* apic_bus_ = nullptr;   // kernel-irqchip=off
     system::RunControl* run_control_ = nullptr;
 
     std::mutex mutex_;

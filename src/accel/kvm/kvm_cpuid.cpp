@@ -81,7 +81,18 @@ x86::CpuFeatures KvmCpuid::available_features() const {
 }
 
 std::vector<kvm_cpuid_entry2> KvmCpuid::guest_entries(const x86::CpuModel* model, uint32_t apic_id,
-                                                      unsigned cpu_count) const {
+                                                      unsigned cpu_count, bool apic_in_kernel) const {
+    std::vector<kvm_cpuid_entry2> out = entries_for(model, apic_id, cpu_count);
+    if (!apic_in_kernel) {
+        for (kvm_cpuid_entry2& e : out) {
+            if (e.function == 1) e.ecx &= ~(kX2apic | x86::cpuid::kTscDeadline);
+        }
+    }
+    return out;
+}
+
+std::vector<kvm_cpuid_entry2> KvmCpuid::entries_for(const x86::CpuModel* model, uint32_t apic_id,
+                                                    unsigned cpu_count) const {
     const unsigned count = std::min(cpu_count, 255u);
     std::vector<kvm_cpuid_entry2> out;
     if (!model) {

@@ -23,10 +23,13 @@ public:
     // The feature words the host's KVM can give a guest.
     x86::CpuFeatures available_features() const;
 
-    // The table for one vCPU. `model` null: -cpu host.
-    std::vector<kvm_cpuid_entry2> guest_entries(const x86::CpuModel* model, uint32_t apic_id, unsigned cpu_count) const;
+    // The table for one vCPU. `model` null: -cpu host. Without the
+    // in-kernel APIC there is no x2APIC and no TSC deadline timer.
+    std::vector<kvm_cpuid_entry2> guest_entries(const x86::CpuModel* model, uint32_t apic_id, unsigned cpu_count,
+                                                bool apic_in_kernel = true) const;
 
 private:
+    std::vector<kvm_cpuid_entry2> entries_for(const x86::CpuModel* model, uint32_t apic_id, unsigned cpu_count) const;
     const kvm_cpuid_entry2* find(uint32_t function, uint32_t index = 0) const;
 
     std::vector<kvm_cpuid_entry2> supported_;

@@ -177,6 +177,18 @@ void KvmVcpu::reset() {
     if (saved.has_debugregs) check(::ioctl(fd_, KVM_SET_DEBUGREGS, &saved.debugregs), "KVM_SET_DEBUGREGS");
 }
 
+void KvmVcpu::start_at_sipi(uint8_t vector) {
+    kvm_sregs sregs{};
+    kvm_regs regs{};
+    check(::ioctl(fd_, KVM_GET_SREGS, &sregs), "KVM_GET_SREGS");
+    check(::ioctl(fd_, KVM_GET_REGS, &regs), "KVM_GET_REGS");
+    sregs.cs.selector = static_cast<uint16_t>(vector << 8);
+    sregs.cs.base = static_cast<uint64_t>(vector) << 12;
+    regs.rip = 0;
+    check(::ioctl(fd_, KVM_SET_SREGS, &sregs), "KVM_SET_SREGS");
+    check(::ioctl(fd_, KVM_SET_REGS, &regs), "KVM_SET_REGS");
+}
+
 const x86::CpuState& KvmVcpu::synchronize() {
     kvm_regs regs{};
     kvm_sregs sregs{};

@@ -36,6 +36,9 @@ public:
     // (EDX at reset); an AP with the in-kernel APIC waits for INIT/SIPI.
     void save_reset_state(uint32_t version, bool bsp, bool apic_in_kernel);
     void reset();
+    // A STARTUP IPI's effect on an AP waiting for it: real mode at
+    // vector << 12 (the userspace APIC's INIT/SIPI).
+    void start_at_sipi(uint8_t vector);
 
     // The registers, read from KVM (the vCPU must not be running).
     const x86::CpuState& synchronize();
