@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <sys/mman.h>
+
 #include "mimic/accel/accel_registry.h"
 #include "mimic/chardev/legacy.h"
 #include "mimic/chardev/mux.h"
@@ -338,6 +340,10 @@ void Vm::Impl::build() {
         chardev::MuxChardev::hold_open_events();
         chardev::MuxChardev::set_quit_handler(
             [this] { run_control_.request_shutdown(ShutdownCause::kHostQmpQuit); });
+        if (config_.overcommit_mem_lock && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+            std::fprintf(stderr, "%s: mlockall: %s\n", cli::kProgramName, errno_string(errno).c_str());
+            throw Error("locking memory failed");
+        }
         // As QEMU: the accelerator first, so that a fallback happens before
         // anything is built for the one that failed.
         accel_ = accel::configure_accelerator(config_);

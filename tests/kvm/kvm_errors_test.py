@@ -79,7 +79,8 @@ def main():
         ["-accel", "kvm,foo=1"], ["-accel", "kvm,kernel-irqchip=bogus"], ["-cpu", "host"],
         ["-machine", "accel=foo:tcg"], ["-machine", "accel=foo"], ["-accel", "kvm", "-machine", "accel=tcg"],
         ["-accel", "kvm", "-smp", "3"], ["-accel", "kvm", "-cpu", "qemu64,foo=on"],
-        ["-accel", "kvm", "-machine", "kernel-irqchip=off"])]
+        ["-accel", "kvm", "-machine", "kernel-irqchip=off"], ["-overcommit", "foo=on"],
+        ["-overcommit", "mem-lock=bogus"], ["-accel", "kvm", "-overcommit", "cpu-pm=on,mem-lock=off"])]
     with tempfile.TemporaryDirectory() as workdir:
         os.chmod(workdir, 0o755)
         for situation, accel in cases:

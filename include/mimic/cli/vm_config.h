@@ -27,6 +27,8 @@ struct VmConfig {
     OptionUse machine;              // -machine / -M (merged); type defaults to "pc"
     std::string cpu_model;          // -cpu, empty for the machine's default
     std::vector<OptionUse> accels;  // -accel / -enable-kvm, tried in order
+    bool overcommit_mem_lock = false;   // -overcommit mem-lock=on: mlockall()
+    bool overcommit_cpu_pm = false;     // -overcommit cpu-pm=on: HLT/MWAIT/PAUSE stay in the guest (KVM)
     uint64_t ram_size = 128ull << 20;
     std::optional<OptionUse> memory_option;
     SmpConfig smp;

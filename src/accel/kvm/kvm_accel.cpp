@@ -104,6 +104,18 @@ public:
                 throw ReportedError();
             }
         }
+        if (config.overcommit_cpu_pm) {
+            // HLT, MWAIT, PAUSE and C-states stay in the guest, as far as KVM allows.
+            int disable = vm_->check_extension(KVM_CAP_X86_DISABLE_EXITS);
+            disable &= KVM_X86_DISABLE_EXITS_MWAIT | KVM_X86_DISABLE_EXITS_HLT | KVM_X86_DISABLE_EXITS_PAUSE |
+                       KVM_X86_DISABLE_EXITS_CSTATE;
+            kvm_enable_cap cap{};
+            cap.cap = KVM_CAP_X86_DISABLE_EXITS;
+            cap.args[0] = static_cast<uint64_t>(disable);
+            if (int r = vm_->vm_ioctl(KVM_ENABLE_CAP, &cap); r < 0)
+                std::fprintf(stderr, "%s: kvm: guest stopping CPU not supported: %s\n", cli::kProgramName,
+                             errno_string(-r).c_str());
+        }
         cpuid_ = std::make_unique<kvm::KvmCpuid>(*vm_);
     }
 
