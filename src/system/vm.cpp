@@ -192,6 +192,7 @@ void Vm::Impl::create_machine() {
     create_objects();
     machine_->set_run_control(&run_control_);
     machine_->set_cpu_model(cpu_model_);
+    accel_->configure_machine(*machine_);
     with_location(config_.machine.location.empty() ? "-machine " + type_name : config_.machine.location, [&] {
         for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
             // The accelerator's: it has read them already (kernel-irqchip

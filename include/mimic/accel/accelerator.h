@@ -60,6 +60,10 @@ public:
     // Throws mimic::Error with QEMU's text.
     virtual x86::CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings) const = 0;
 
+    // Adjusts the machine before it is built (KVM reserves the pages it
+    // keeps for real mode in the firmware's memory map).
+    virtual void configure_machine(hw::Machine& /*machine*/) {}
+
     // Connects to the machine (memory listeners, interrupt lines, board
     // signals) and creates the vCPUs and their threads, parked. Throws
     // mimic::Error.

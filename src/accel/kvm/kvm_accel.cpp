@@ -156,6 +156,10 @@ public:
         return x86::parse_cpu_model_for_host(spec, cpuid_->available_features(), warnings);
     }
 
+    void configure_machine(hw::Machine& machine) override {
+        machine.add_e820_reservation({kvm::KvmVm::kReservedAddress, kvm::KvmVm::kReservedLength});
+    }
+
     void attach(const AttachContext& context) override {
         machine_ = &context.machine;
         run_control_ = &context.run_control;

@@ -31,7 +31,7 @@ constexpr RequiredCapability kRequired[] = {
 
 // Where QEMU's pc puts the pages Intel's VMX needs for real mode: just
 // below the BIOS, out of the way of RAM and PCI.
-constexpr uint64_t kIdentityMapAddress = 0xfeffc000;
+constexpr uint64_t kIdentityMapAddress = KvmVm::kReservedAddress;
 constexpr uint64_t kTssAddress = kIdentityMapAddress + 0x1000;
 
 }  // namespace

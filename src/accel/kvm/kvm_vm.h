@@ -16,6 +16,10 @@ public:
     KvmVm(const KvmVm&) = delete;
     KvmVm& operator=(const KvmVm&) = delete;
 
+    // The guest-physical pages KVM keeps for real mode on VMX (identity
+    // map and TSS), which the firmware must not hand out.
+    static constexpr uint64_t kReservedAddress = 0xfeffc000, kReservedLength = 0x4000;
+
     int system_fd() const { return system_fd_; }
     int vm_fd() const { return vm_fd_; }
     // KVM_CHECK_EXTENSION on the VM (0: absent).
