@@ -72,7 +72,19 @@ std::unique_ptr<FileNode> FileNode::open(const std::string& filename, bool read_
     node->fd_ = ::open(filename.c_str(), flags);
     if (node->fd_ < 0) throw Error("Could not open '{}': {}", filename, errno_string(errno));
     struct stat st;
-    if (fstat(node->fd_, &st) == 0 && S_ISBLK(st.st_mode)) node->block_device_ = true;
+    if (fstat(node->fd_, &st) != 0) throw Error("Could not open '{}': {}", filename, errno_string(errno));
+    node->block_device_ = S_ISBLK(st.st_mode);
+    // QEMU's 'file' driver takes regular files only; names under /dev/ go to
+    // its 'host_device' driver, which takes devices only.
+    if (filename.starts_with("/dev/")) {
+        if (!S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode))
+            throw Error("'host_device' driver requires '{}' to be either a character or block device", filename);
+    } else if (!S_ISREG(st.st_mode)) {
+        throw Error("'file' driver requires '{}' to be a regular file", filename);
+    }
+    // A file whose end cannot be found (/proc/self/mem) has no usable size.
+    if (lseek(node->fd_, 0, SEEK_END) < 0)
+        throw Error("Could not refresh total sector count: {}", errno_string(errno));
     if (cache.direct) {
         // 4 KiB satisfies every host device we care about; probing the
         // logical block size is an optimisation for another day.
@@ -168,11 +180,13 @@ int FileNode::aligned_io(bool write, uint64_t offset, void* buf, size_t bytes) {
 }
 
 int FileNode::pread(uint64_t offset, void* buf, size_t bytes) {
+    if (!request_in_range(offset, bytes)) return -EIO;
     return direct_ ? aligned_io(false, offset, buf, bytes) : raw_io(false, offset, buf, bytes);
 }
 
 int FileNode::pwrite(uint64_t offset, const void* buf, size_t bytes) {
     if (read_only_) return -EBADF;
+    if (!request_in_range(offset, bytes)) return -EIO;
     auto* p = const_cast<void*>(buf);   // raw_io only reads from it when writing
     return direct_ ? aligned_io(true, offset, p, bytes) : raw_io(true, offset, p, bytes);
 }

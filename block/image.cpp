@@ -52,7 +52,8 @@ std::unique_ptr<BlockNode> open_node(const OpenOptions& options, std::set<std::s
                          options.filename.c_str());
         node = std::make_unique<RawNode>(std::move(file), probed);
     } else if (format == "qcow2") {
-        node = std::make_unique<qcow2::Qcow2Node>(std::move(file), options.allow_corrupt, options.for_check);
+        node = std::make_unique<qcow2::Qcow2Node>(std::move(file), options.allow_corrupt, options.for_check,
+                                                  options.no_io);
     } else if (probed) {
         throw Error("Image format '{}' is not supported", format);
     } else {

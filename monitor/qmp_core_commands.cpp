@@ -1,5 +1,6 @@
 // QMP commands about the monitor itself and the VM's run state.
 #include "builtins.h"
+#include "mimic/cli/option_parameters.h"
 #include "mimic/monitor/monitor.h"
 #include "mimic/monitor/monitor_hub.h"
 #include "mimic/monitor/qmp_error.h"
@@ -27,6 +28,25 @@ void declare_types(Schema& schema) {
     schema.add_object({"SchemaInfo", {{"name", "str"}, {"meta-type", "SchemaMetaType"}},
                        "Base members; the rest depend on meta-type as in QEMU's SchemaInfo union."});
     schema.add_enum({"QMPCapability", {"oob"}});
+    schema.add_enum({"CommandLineParameterType", {"string", "boolean", "number", "size"}});
+    schema.add_object({"CommandLineParameterInfo",
+                       {{"name", "str"}, {"type", "CommandLineParameterType"}, {"help", "str", kOptional},
+                        {"default", "str", kOptional}}});
+    schema.add_object({"CommandLineOptionInfo", {{"option", "str"}, {"parameters", "[CommandLineParameterInfo]"}}});
+}
+
+// One option's entry of query-command-line-options. QEMU builds its lists
+// by prepending, so parameters come last-declared first; clients that
+// compare transcripts see the same order.
+Json command_line_option_info(const cli::OptionParameters& option) {
+    Json parameters = Json::array();
+    for (auto it = option.parameters.rbegin(); it != option.parameters.rend(); ++it) {
+        Json parameter = {{"name", it->name}};
+        if (*it->help) parameter["help"] = it->help;
+        parameter["type"] = cli::option_type_name(it->type);
+        parameters.push_back(std::move(parameter));
+    }
+    return {{"parameters", std::move(parameters)}, {"option", option.option}};
 }
 
 bool needs_reset(RunState state) {
@@ -163,6 +183,23 @@ void register_core_commands(MonitorHub& hub) {
         .handler = [](const Json&, CommandContext& ctx) -> Json {
             ctx.hub.run_control().request_shutdown(system::ShutdownCause::kHostQmpQuit);
             return Json::object();
+        },
+    });
+
+    schema.add_command({
+        .name = "query-command-line-options",
+        .arguments = {{"option", "str", kOptional, "only this option"}},
+        .returns = "[CommandLineOptionInfo]",
+        .doc = "The parameters of the command-line options that take key=value lists.",
+        .handler = [](const Json& args, CommandContext&) -> Json {
+            std::optional<std::string> wanted;
+            if (args.contains("option")) wanted = args["option"].get<std::string>();
+            Json list = Json::array();
+            for (const cli::OptionParameters& option : cli::command_line_option_parameters()) {
+                if (!wanted || *wanted == option.option) list.push_back(command_line_option_info(option));
+            }
+            if (wanted && list.empty()) throw QmpError("invalid option name: " + *wanted);
+            return list;
         },
     });
 

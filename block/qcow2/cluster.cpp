@@ -20,10 +20,10 @@ uint64_t Qcow2Node::writable_l2(uint64_t offset) {
     uint64_t entry = l1_[l1_index];
     uint64_t old_l2 = entry & kOffsetMask;
     if (old_l2 && (old_l2 >> cluster_bits_) >= end_cluster_)
-        corruption(fmt::format("L2 table offset {:#x} beyond the end of the image (L1 index: {:#x})", old_l2, l1_index));
+        corruption(fmt::format("L2 table offset {:#x} beyond the end of the image (L1 index: {})", old_l2, c_hex(l1_index)));
     if (old_l2 && (entry & kOflagCopied)) {
         if (old_l2 & (cluster_size_ - 1))
-            corruption(fmt::format("L2 table offset {:#x} unaligned (L1 index: {:#x})", old_l2, l1_index));
+            corruption(fmt::format("L2 table offset {:#x} unaligned (L1 index: {})", old_l2, c_hex(l1_index)));
         return old_l2;
     }
     // A missing table is created; a table shared with a snapshot is copied
@@ -31,7 +31,7 @@ uint64_t Qcow2Node::writable_l2(uint64_t offset) {
     std::vector<uint8_t> table(cluster_size_, 0);
     if (old_l2) {
         if (old_l2 & (cluster_size_ - 1))
-            corruption(fmt::format("L2 table offset {:#x} unaligned (L1 index: {:#x})", old_l2, l1_index));
+            corruption(fmt::format("L2 table offset {:#x} unaligned (L1 index: {})", old_l2, c_hex(l1_index)));
         const uint8_t* old = l2_cache_.get(old_l2, [this](uint64_t off, uint8_t* buf) { file_read(off, buf, cluster_size_); });
         std::memcpy(table.data(), old, cluster_size_);
     }
@@ -127,12 +127,12 @@ void Qcow2Node::write_cluster_run(uint64_t offset, const uint8_t* buf, size_t by
             uint64_t entry = l2_entry(l2_offset, idx);
             uint64_t host = entry & kOffsetMask;
             if (host & cmask)
-                corruption(fmt::format("Cluster allocation offset {:#x} unaligned (L2 offset: {:#x}, L2 index: {:#x})",
-                                       host, l2_offset, idx));
+                corruption(fmt::format("Cluster allocation offset {:#x} unaligned (L2 offset: {:#x}, L2 index: {})",
+                                       host, l2_offset, c_hex(idx)));
             uint64_t n = std::min(end, cluster_start + cluster_size_) - pos;
             if ((host >> cluster_bits_) >= end_cluster_)
-                corruption(fmt::format("Data cluster offset {:#x} beyond the end of the image (L2 offset: {:#x}, L2 index: {:#x})",
-                                       host, l2_offset, idx));
+                corruption(fmt::format("Data cluster offset {:#x} beyond the end of the image (L2 offset: {:#x}, L2 index: {})",
+                                       host, l2_offset, c_hex(idx)));
             if (!extended_l2_) {
                 check_overlap(host + (pos - cluster_start), n);
                 file_write(host + (pos - cluster_start), buf + (pos - offset), n);

@@ -47,6 +47,44 @@ constexpr uint64_t kL2ReservedMask = 0x3f000000000001feull;
 constexpr uint64_t kRefTableReservedMask = 0x1ffull;
 
 constexpr int kSubclusters = 32;   // per cluster with extended L2
+constexpr uint64_t kL2BitmapAllAlloc = 0xffffffffull;   // low half: allocated
+
+// What an L2 entry (with extended L2, and its subcluster bitmap) says of one
+// subcluster, as the specification defines it. The "alloc" kinds own a host
+// cluster even where they read as zeros or from the backing file; an entry
+// whose bitmap contradicts itself is invalid in all its subclusters.
+enum class SubclusterType {
+    kUnallocatedPlain,
+    kUnallocatedAlloc,
+    kZeroPlain,
+    kZeroAlloc,
+    kNormal,
+    kCompressed,
+    kInvalid,
+};
+
+inline SubclusterType subcluster_type(uint64_t entry, uint64_t bitmap, unsigned sc, bool extended_l2) {
+    if (entry & kOflagCompressed) return SubclusterType::kCompressed;
+    bool has_host = entry & kOffsetMask;
+    if (!extended_l2) {
+        if (entry & kOflagZero) return has_host ? SubclusterType::kZeroAlloc : SubclusterType::kZeroPlain;
+        return has_host ? SubclusterType::kNormal : SubclusterType::kUnallocatedPlain;
+    }
+    bool alloc = bitmap >> sc & 1;
+    bool zero = bitmap >> (32 + sc) & 1;
+    if (has_host) {
+        if ((bitmap >> 32) & bitmap & kL2BitmapAllAlloc) return SubclusterType::kInvalid;
+        return zero ? SubclusterType::kZeroAlloc : alloc ? SubclusterType::kNormal : SubclusterType::kUnallocatedAlloc;
+    }
+    if (bitmap & kL2BitmapAllAlloc) return SubclusterType::kInvalid;
+    return zero ? SubclusterType::kZeroPlain : SubclusterType::kUnallocatedPlain;
+}
+
+// The kinds whose entry names a host cluster, which must then be aligned.
+inline bool has_host_cluster(SubclusterType type) {
+    return type == SubclusterType::kNormal || type == SubclusterType::kZeroAlloc ||
+           type == SubclusterType::kUnallocatedAlloc;
+}
 
 constexpr uint8_t kCompressionZlib = 0;
 constexpr uint8_t kCompressionZstd = 1;
@@ -57,6 +95,14 @@ constexpr uint64_t kMaxL1Bytes = 32ull << 20;
 constexpr uint64_t kMaxRefTableBytes = 8ull << 20;
 constexpr uint32_t kMaxSnapshots = 65536;
 constexpr uint32_t kMaxBackingNameLength = 1023;
+
+// Where a table (L1, refcount, snapshot) may lie, as QEMU judges it: at a
+// cluster boundary, ending below 2^63 bytes. Its message is
+// "<table> offset invalid".
+inline bool valid_table_offset(uint64_t offset, uint64_t bytes, uint32_t cluster_bits) {
+    constexpr uint64_t kInt64Max = ~0ull >> 1;
+    return (offset & ((1ull << cluster_bits) - 1)) == 0 && bytes <= kInt64Max && offset <= kInt64Max - bytes;
+}
 
 struct Header {
     uint32_t version = 3;

@@ -10,10 +10,6 @@
 namespace mimic::block::qcow2 {
 namespace {
 
-bool aligned(uint64_t offset, uint32_t cluster_bits) {
-    return (offset & ((1ull << cluster_bits) - 1)) == 0;
-}
-
 struct FeatureName {
     uint8_t type;   // 0 incompatible, 1 compatible, 2 autoclear
     uint8_t bit;
@@ -80,26 +76,28 @@ Header parse_header(const uint8_t* buf, size_t length, uint64_t file_size) {
     if (h.header_length > cluster_size) throw Error("qcow2 header exceeds cluster size");
     if (h.refcount_order > 6)
         throw Error("Reference count entry width too large; may not exceed 64 bits");
-    if (h.backing_file_offset > cluster_size ||
-        h.backing_file_size > kMaxBackingNameLength ||
-        h.backing_file_offset + h.backing_file_size > cluster_size)
+    if (h.backing_file_offset > cluster_size) throw Error("Invalid backing file offset");
+    // Without an offset there is no backing file, whatever the size says.
+    if (h.backing_file_offset != 0 &&
+        h.backing_file_size > std::min<uint64_t>(kMaxBackingNameLength, cluster_size - h.backing_file_offset))
         throw Error("Backing file name too long");
     if (h.compression_type > kCompressionZstd)
         throw Error("Unknown compression type '{}'", h.compression_type);
     if (h.compression_type != kCompressionZlib && !(h.incompatible_features & kIncompatCompression))
         throw Error("Compression type incompatible feature bit must be set for a non-zlib compression type");
-    // Table placement: aligned and small enough to load into memory.
-    if (!aligned(h.refcount_table_offset, h.cluster_bits) || h.refcount_table_offset == 0)
-        throw Error("Invalid reference count table offset");
-    if (uint64_t{h.refcount_table_clusters} << h.cluster_bits > kMaxRefTableBytes)
-        throw Error("Reference count table too large");
-    if (h.refcount_table_clusters == 0) throw Error("Invalid reference count table size");
-    if (uint64_t{h.l1_size} * 8 > kMaxL1Bytes) throw Error("Active L1 table too large");
-    if (h.l1_size > 0 && (!aligned(h.l1_table_offset, h.cluster_bits) || h.l1_table_offset == 0))
-        throw Error("Invalid L1 table offset");
+    // Table placement: small enough to load into memory, and where a table
+    // may lie (even an empty one, as QEMU checks). An empty refcount table
+    // is refused by the open, unless for check.
+    uint64_t reftable_bytes = uint64_t{h.refcount_table_clusters} << h.cluster_bits;
+    if (reftable_bytes > kMaxRefTableBytes) throw Error("Reference count table too large");
+    if (!valid_table_offset(h.refcount_table_offset, reftable_bytes, h.cluster_bits))
+        throw Error("Reference count table offset invalid");
     if (h.nb_snapshots > kMaxSnapshots) throw Error("Too many snapshots");
-    if (h.nb_snapshots > 0 && !aligned(h.snapshots_offset, h.cluster_bits))
-        throw Error("Invalid snapshot table offset");
+    if (!valid_table_offset(h.snapshots_offset, uint64_t{h.nb_snapshots} * 40, h.cluster_bits))
+        throw Error("Snapshot table offset invalid");
+    if (uint64_t{h.l1_size} * 8 > kMaxL1Bytes) throw Error("Active L1 table too large");
+    if (!valid_table_offset(h.l1_table_offset, uint64_t{h.l1_size} * 8, h.cluster_bits))
+        throw Error("Active L1 table offset invalid");
     if (h.crypt_method != 0) throw Error("Encrypted qcow2 images are not supported");
     uint64_t unknown = h.incompatible_features & ~kIncompatKnown;
     if (unknown) throw Error("Unsupported qcow2 feature(s): Unknown incompatible feature: {:x}", unknown);

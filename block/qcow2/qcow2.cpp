@@ -29,7 +29,7 @@ constexpr size_t kCacheBytes = 4 << 20;
 
 }  // namespace
 
-Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool for_check) {
+Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool for_check, bool no_io) {
     filename_ = file->filename();
     read_only_ = file->read_only();
     file_ = std::move(file);
@@ -38,6 +38,7 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool f
     std::vector<uint8_t> first(4096);
     if (file_->pread(0, first.data(), first.size()) < 0) throw Error("Could not read qcow2 header");
     header_ = parse_header(first.data(), first.size(), file_size);
+    if (header_.refcount_table_clusters == 0 && !for_check) throw Error("Image does not contain a reference count table");
     cluster_bits_ = header_.cluster_bits;
     cluster_size_ = 1u << cluster_bits_;
     std::vector<uint8_t> cluster(cluster_size_);
@@ -75,7 +76,10 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool f
             }
         }
     }
-    if (header_.backing_file_size > 0) {
+    // The data of an image without an external data file is in the image.
+    if (!no_io && (header_.autoclear_features & kAutoclearDataFileRaw))
+        throw Error("data-file-raw requires a data file");
+    if (header_.backing_file_offset != 0 && header_.backing_file_size > 0) {
         backing_name_.assign(reinterpret_cast<const char*>(cluster.data() + header_.backing_file_offset),
                              header_.backing_file_size);
         backing_name_ = backing_name_.c_str();   // stop at an embedded NUL
@@ -100,15 +104,15 @@ Qcow2Node::Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool f
     l1_.resize(header_.l1_size);
     if (header_.l1_size > 0) {
         std::vector<uint8_t> raw(uint64_t{header_.l1_size} * 8);
-        if (file_->pread(header_.l1_table_offset, raw.data(), raw.size()) < 0)
-            throw Error("Could not read L1 table");
+        if (int ret = file_->pread(header_.l1_table_offset, raw.data(), raw.size()); ret < 0)
+            throw Error("Could not read L1 table: {}", errno_string(-ret));
         for (size_t i = 0; i < l1_.size(); ++i) l1_[i] = load_be64(&raw[i * 8]);
     }
     {
         uint64_t bytes = uint64_t{header_.refcount_table_clusters} << cluster_bits_;
         std::vector<uint8_t> raw(bytes);
-        if (file_->pread(header_.refcount_table_offset, raw.data(), raw.size()) < 0)
-            throw Error("Could not read refcount table");
+        if (int ret = file_->pread(header_.refcount_table_offset, raw.data(), raw.size()); ret < 0)
+            throw Error("Could not initialize refcount handling: {}", errno_string(-ret));
         reftable_.resize(bytes / 8);
         for (size_t i = 0; i < reftable_.size(); ++i) reftable_[i] = load_be64(&raw[i * 8]);
     }
@@ -243,63 +247,64 @@ Mapping Qcow2Node::lookup(uint64_t offset, uint64_t bytes) {
         return {ClusterKind::kUnallocated, 0, bytes, false};
     uint64_t l2_offset = l1_[l1_index] & kOffsetMask;
     if (l2_offset & (cluster_size_ - 1))
-        corruption(fmt::format("L2 table offset {:#x} unaligned (L1 index: {:#x})", l2_offset, l1_index));
+        corruption(fmt::format("L2 table offset {:#x} unaligned (L1 index: {})", l2_offset, c_hex(l1_index)));
 
     unsigned index = static_cast<unsigned>(in_l2 >> cluster_bits_);
     uint64_t in_cluster = offset & (cluster_size_ - 1);
+    unsigned per_cluster = extended_l2_ ? kSubclusters : 1;
+    unsigned sc = static_cast<unsigned>(in_cluster / subcluster_size_);
 
-    // Classifies one entry at the granularity it can differ at.
-    auto classify = [&](unsigned idx, uint64_t within, uint64_t& run) -> Mapping {
-        uint64_t entry = l2_entry(l2_offset, idx);
-        run = cluster_size_ - within;
-        if (entry & kOflagCompressed) return {ClusterKind::kCompressed, entry, 0, false};
-        uint64_t host = entry & kOffsetMask;
-        bool copied = entry & kOflagCopied;
-        if (extended_l2_) {
-            uint64_t bitmap = l2_bitmap(l2_offset, idx);
-            unsigned sc = static_cast<unsigned>(within / subcluster_size_);
-            auto kind_of = [&](unsigned s) {
-                bool alloc = bitmap & (1ull << s);
-                bool zero = bitmap & (1ull << (s + 32));
-                if (alloc && zero) return -1;
-                return alloc ? 1 : zero ? 2 : 0;
-            };
-            int kind = kind_of(sc);
-            if (kind < 0) corruption(fmt::format("Subcluster {} of L2 entry {:#x} is both allocated and zero", sc, entry));
-            unsigned s = sc + 1;
-            while (s < kSubclusters && kind_of(s) == kind) ++s;
-            run = uint64_t{s} * subcluster_size_ - within;
-            if (kind == 1) {
-                if (host == 0 || (host & (cluster_size_ - 1)))
-                    corruption(fmt::format("Cluster allocation offset {:#x} unaligned (L2 offset: {:#x}, L2 index: {:#x})",
-                                           host, l2_offset, idx));
-                return {ClusterKind::kNormal, host + within, 0, copied};
-            }
-            return {kind == 2 ? ClusterKind::kZero : ClusterKind::kUnallocated, 0, 0, false};
-        }
-        if ((entry & kOflagZero) && header_.version >= 3) return {ClusterKind::kZero, 0, 0, false};
-        if (host == 0) return {ClusterKind::kUnallocated, 0, 0, false};
-        if (host & (cluster_size_ - 1))
-            corruption(fmt::format("Cluster allocation offset {:#x} unaligned (L2 offset: {:#x}, L2 index: {:#x})",
-                                   host, l2_offset, idx));
-        return {ClusterKind::kNormal, host + within, 0, copied};
+    // The entry under `offset` is judged in full: its flags, its bitmap
+    // and the alignment of the host cluster it names.
+    uint64_t entry = l2_entry(l2_offset, index);
+    uint64_t bitmap = l2_bitmap(l2_offset, index);
+    SubclusterType type = subcluster_type(entry, bitmap, sc, extended_l2_);
+    if (header_.version < 3 && (type == SubclusterType::kZeroPlain || type == SubclusterType::kZeroAlloc))
+        corruption(fmt::format("Zero cluster entry found in pre-v3 image (L2 offset: {:#x}, L2 index: {})",
+                               l2_offset, c_hex(index)));
+    auto invalid = [&](unsigned idx) {
+        // Worded (two blanks included) as qemu-img words it.
+        corruption(fmt::format("Invalid cluster entry found  (L2 offset: {:#x}, L2 index: {})", l2_offset, c_hex(idx)));
     };
+    if (type == SubclusterType::kInvalid) invalid(index);
+    uint64_t host = entry & kOffsetMask;
+    if (has_host_cluster(type) && (host & (cluster_size_ - 1)))
+        corruption(fmt::format("Cluster allocation offset {:#x} unaligned (L2 offset: {:#x}, L2 index: {})",
+                               host, l2_offset, c_hex(index)));
+    if (type == SubclusterType::kCompressed)
+        return {ClusterKind::kCompressed, entry, std::min(bytes, cluster_size_ - in_cluster), false};
 
-    uint64_t run = 0;
-    Mapping first = classify(index, in_cluster, run);
-    first.bytes = std::min(run, bytes);
-    if (first.kind == ClusterKind::kCompressed) return first;
-    // Merge following clusters that continue the same mapping.
-    while (first.bytes < bytes) {
-        uint64_t next = offset + first.bytes;
-        if (next & (cluster_size_ - 1)) break;   // the run ended inside a cluster
-        unsigned idx = static_cast<unsigned>((next % l2_coverage) >> cluster_bits_);
-        Mapping m = classify(idx, 0, run);
-        if (m.kind == ClusterKind::kCompressed || m.kind != first.kind || m.copied != first.copied) break;
-        if (m.kind == ClusterKind::kNormal && m.host_offset != first.host_offset + first.bytes) break;
-        first.bytes += std::min(run, bytes - first.bytes);
+    ClusterKind kind = ClusterKind::kUnallocated;   // reads from the backing file
+    if (type == SubclusterType::kNormal) kind = ClusterKind::kNormal;
+    if (type == SubclusterType::kZeroPlain || type == SubclusterType::kZeroAlloc) kind = ClusterKind::kZero;
+    bool copied = entry & kOflagCopied;
+    // Subclusters of the same type that follow in this entry.
+    auto same_from = [&](uint64_t e, uint64_t b, unsigned first) {
+        unsigned s = first;
+        while (s < per_cluster && subcluster_type(e, b, s, extended_l2_) == type) ++s;
+        return s;
+    };
+    unsigned s = same_from(entry, bitmap, sc + 1);
+    uint64_t run = uint64_t{s} * subcluster_size_ - in_cluster;
+    // Following entries continue the run while they have the same type
+    // and, if they name a host cluster, the next one. A misaligned or
+    // pre-v3 zero entry there only ends the run (the request that starts
+    // at it fails, so the failure is reported where it lies); an invalid
+    // bitmap fails this request already, as in QEMU.
+    for (unsigned idx = index + 1; run < bytes && s == per_cluster; ++idx) {
+        uint64_t e = l2_entry(l2_offset, idx);
+        uint64_t b = l2_bitmap(l2_offset, idx);
+        if (has_host_cluster(type) && (e & kOffsetMask) != host + (uint64_t{idx - index} << cluster_bits_)) break;
+        SubclusterType t = subcluster_type(e, b, 0, extended_l2_);
+        if (t == SubclusterType::kInvalid) invalid(idx);
+        if (t != type || bool(e & kOflagCopied) != copied) break;
+        s = same_from(e, b, 1);
+        run += uint64_t{s} * subcluster_size_;
     }
-    return first;
+    // Unallocated kinds report no offset; a preallocated zero cluster
+    // reports its own, which qemu-img map shows.
+    uint64_t host_offset = kind == ClusterKind::kUnallocated ? 0 : host ? host + in_cluster : 0;
+    return {kind, host_offset, std::min(run, bytes), kind == ClusterKind::kNormal && copied};
 }
 
 void Qcow2Node::read_locked(uint64_t offset, uint8_t* buf, size_t bytes) {
@@ -436,6 +441,7 @@ BlockStatus Qcow2Node::block_status(uint64_t offset, uint64_t bytes) {
     if (int ret = guarded([&] { m = lookup(offset, bytes); }); ret < 0) {
         status.bytes = std::min<uint64_t>(bytes, cluster_size_ - (offset & (cluster_size_ - 1)));
         status.data = status.allocated = true;
+        status.error = ret;
         return status;
     }
     status.bytes = m.bytes;
@@ -449,6 +455,9 @@ BlockStatus Qcow2Node::block_status(uint64_t offset, uint64_t bytes) {
         break;
     case ClusterKind::kZero:
         status.zero = status.allocated = true;
+        // A preallocated zero cluster shows where it lies, as in qemu-img map.
+        status.offset_valid = m.host_offset != 0;
+        status.host_offset = m.host_offset;
         break;
     case ClusterKind::kUnallocated:
         if (backing_ && offset < backing_->size()) {

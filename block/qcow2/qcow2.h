@@ -19,6 +19,8 @@
 #include "mimic/block/node.h"
 #include "mimic/util/error.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <condition_variable>
 #include <new>
@@ -35,6 +37,9 @@ namespace mimic::block::qcow2 {
 struct IoError {
     int err;
 };
+
+// printf's "%#x", which qemu-img's messages use: zero has no "0x" prefix.
+inline std::string c_hex(uint64_t value) { return value ? fmt::format("{:#x}", value) : "0"; }
 
 // Runs `body` and turns internal failures into negative errno values, the
 // currency of the data path.
@@ -64,16 +69,19 @@ struct Snapshot {
     uint64_t disk_size = 0;
     uint64_t icount = ~0ull;
     std::vector<uint8_t> extra_unknown;   // extra data past what we know
+    uint32_t extra_size = 24;             // extra data as the table had it
 };
 
 // How one guest cluster (or subcluster) is stored.
 enum class ClusterKind { kUnallocated, kZero, kNormal, kCompressed };
 
 struct Mapping {
-    ClusterKind kind;
-    uint64_t host_offset;   // kNormal: of this guest offset; kCompressed: entry
-    uint64_t bytes;         // contiguous guest bytes with this kind
-    bool copied;            // writable in place
+    ClusterKind kind = ClusterKind::kUnallocated;
+    // kNormal and preallocated kZero: of this guest offset (else 0);
+    // kCompressed: the L2 entry.
+    uint64_t host_offset = 0;
+    uint64_t bytes = 0;     // contiguous guest bytes with this kind
+    bool copied = false;    // writable in place
 };
 
 struct PersistentBitmap {
@@ -106,8 +114,11 @@ class Qcow2Node final : public BlockNode {
 public:
     // Throws mimic::Error for unusable images.
     // `for_check`: a dirty image is left for check() to repair (and
-    // report), as qemu-img check does, instead of repaired on open.
-    Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool for_check = false);
+    // report), as qemu-img check does, instead of repaired on open; an
+    // empty refcount table is left for it to report.
+    // `no_io`: the image is only described (info): what its data would be
+    // read from is not judged.
+    Qcow2Node(std::unique_ptr<BlockNode> file, bool allow_corrupt, bool for_check = false, bool no_io = false);
     ~Qcow2Node() override;
 
     static void create(BlockNode& file, const CreateParams& params);
@@ -195,6 +206,7 @@ private:
     void update_tree_refcounts(const std::vector<uint64_t>& l1, int64_t delta);
     void fix_copied_flags();
     std::vector<uint64_t> read_l1(uint64_t offset, uint32_t size);
+    void validate_snapshot_l1(const Snapshot& sn) const;   // throws mimic::Error
 
     // ---- persistent bitmaps (bitmaps.cpp)
     const Extension* bitmaps_extension() const;   // null unless valid per autoclear
@@ -235,6 +247,7 @@ private:
     std::vector<uint64_t> l1_;
     std::vector<uint64_t> reftable_;
     std::vector<Snapshot> snapshots_;
+    uint64_t snapshot_table_size_ = 0;   // bytes, as on disk
     std::vector<PersistentBitmap> bitmaps_;
     TableCache l2_cache_;
     TableCache refblock_cache_;

@@ -56,12 +56,12 @@ uint64_t Qcow2Node::refblock_for(uint64_t cluster_index, bool create) {
         uint64_t offset = reftable_[r] & ~kRefTableReservedMask;
         if (offset) {
             if (offset & (cluster_size_ - 1))
-                corruption(fmt::format("Refblock offset {:#x} unaligned (reftable index: {:#x})", offset, r));
+                corruption(fmt::format("Refblock offset {:#x} unaligned (reftable index: {})", offset, c_hex(r)));
             // A block beyond the file would read as zeros and hand out
             // clusters that are in use.
             if ((offset >> cluster_bits_) >= end_cluster_)
-                corruption(fmt::format("Refblock at {:#x} is beyond the end of the image (reftable index: {:#x})",
-                                       offset, r));
+                corruption(fmt::format("Refblock at {:#x} is beyond the end of the image (reftable index: {})",
+                                       offset, c_hex(r)));
             return offset;
         }
     }

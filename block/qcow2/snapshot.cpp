@@ -53,6 +53,7 @@ std::vector<uint8_t> serialize(const std::vector<Snapshot>& table) {
 
 void Qcow2Node::load_snapshots() {
     snapshots_.clear();
+    snapshot_table_size_ = 0;
     uint64_t offset = header_.snapshots_offset;
     uint64_t total = 0;
     for (uint32_t i = 0; i < header_.nb_snapshots; ++i) {
@@ -68,6 +69,7 @@ void Qcow2Node::load_snapshots() {
         sn.vm_clock_nsec = load_be64(head + 24);
         sn.vm_state_size = load_be32(head + 32);
         uint32_t extra = load_be32(head + 36);
+        sn.extra_size = extra;
         if (extra > kMaxExtra) throw Error("Too much extra metadata in snapshot table entry {}", i);
         std::vector<uint8_t> rest(extra + id_size + name_size);
         if (!rest.empty() && file_->pread(offset + kEntryHeader, rest.data(), rest.size()) < 0)
@@ -79,10 +81,8 @@ void Qcow2Node::load_snapshots() {
         if (extra > kExtraKnown) sn.extra_unknown.assign(rest.begin() + kExtraKnown, rest.begin() + extra);
         sn.id.assign(rest.begin() + extra, rest.begin() + extra + id_size);
         sn.name.assign(rest.begin() + extra + id_size, rest.end());
-        if (uint64_t{sn.l1_size} * 8 > kMaxL1Bytes) throw Error("Snapshot L1 table too large");
-        if (sn.l1_size && (sn.l1_table_offset & (cluster_size_ - 1)))
-            throw Error("Snapshot L1 table offset invalid");
         uint64_t length = (kEntryHeader + rest.size() + 7) & ~uint64_t{7};
+        snapshot_table_size_ = offset + kEntryHeader + rest.size() - header_.snapshots_offset;
         offset += length;
         total += length;
         if (total > kMaxTableBytes) throw Error("Snapshot table too large");
@@ -113,6 +113,14 @@ int Qcow2Node::find_snapshot(const std::string& name_or_id) const {
     for (size_t i = 0; i < snapshots_.size(); ++i)
         if (snapshots_[i].name == name_or_id) return static_cast<int>(i);
     return -1;
+}
+
+// A snapshot's L1 table is judged when it is used, not when the table of
+// snapshots is read, as in QEMU.
+void Qcow2Node::validate_snapshot_l1(const Snapshot& sn) const {
+    if (uint64_t{sn.l1_size} * 8 > kMaxL1Bytes) throw Error("Snapshot L1 table too large");
+    if (!valid_table_offset(sn.l1_table_offset, uint64_t{sn.l1_size} * 8, cluster_bits_))
+        throw Error("Snapshot L1 table offset invalid");
 }
 
 std::vector<uint64_t> Qcow2Node::read_l1(uint64_t offset, uint32_t size) {
@@ -181,7 +189,7 @@ void Qcow2Node::fix_copied_flags() {
 }
 
 void Qcow2Node::write_snapshot_table(std::vector<Snapshot> table) {
-    auto old_raw = serialize(snapshots_);
+    uint64_t old_size = snapshot_table_size_;
     uint64_t old_offset = header_.snapshots_offset;
     auto raw = serialize(table);
     uint64_t offset = 0;
@@ -195,8 +203,10 @@ void Qcow2Node::write_snapshot_table(std::vector<Snapshot> table) {
     header_.snapshots_offset = offset;
     header_.nb_snapshots = static_cast<uint32_t>(table.size());
     write_header();
+    for (auto& sn : table) sn.extra_size = static_cast<uint32_t>(kExtraKnown + sn.extra_unknown.size());
     snapshots_ = std::move(table);
-    if (!old_raw.empty() && old_offset) free_clusters(old_offset, old_raw.size());
+    snapshot_table_size_ = serialize(snapshots_).size();
+    if (old_size && old_offset) free_clusters(old_offset, old_size);
 }
 
 void Qcow2Node::snapshot_create(const std::string& name) {
@@ -243,6 +253,7 @@ void Qcow2Node::snapshot_apply(const std::string& name_or_id) {
     if (index < 0) throw Error("Failed to load snapshot: No such file or directory");
     try {
         const Snapshot sn = snapshots_[index];
+        validate_snapshot_l1(sn);
         mark_bitmaps_dirty(0, std::max(header_.size, sn.disk_size));   // every byte may change
         auto snap_l1 = read_l1(sn.l1_table_offset, sn.l1_size);
         update_tree_refcounts(snap_l1, 1);
@@ -273,6 +284,11 @@ void Qcow2Node::load_snapshot(const std::string& name_or_id) {
     if (index < 0) throw Error("Failed to load snapshot: Can't find snapshot");
     try {
         const Snapshot& sn = snapshots_[index];
+        try {
+            validate_snapshot_l1(sn);
+        } catch (const Error& e) {
+            throw Error("Failed to load snapshot: {}", e.what());
+        }
         l1_ = read_l1(sn.l1_table_offset, sn.l1_size);
         // The snapshot's L1 must cover its own disk size, as the active one must.
         uint64_t coverage = uint64_t{cluster_size_} * l2_entries_;
@@ -293,6 +309,7 @@ void Qcow2Node::snapshot_delete(const std::string& name_or_id) {
     if (index < 0) throw Error("snapshot not found");
     try {
         Snapshot sn = snapshots_[index];
+        validate_snapshot_l1(sn);
         auto table = snapshots_;
         table.erase(table.begin() + index);
         write_snapshot_table(std::move(table));
@@ -310,11 +327,8 @@ void Qcow2Node::snapshot_delete(const std::string& name_or_id) {
 namespace mimic::block::qcow2 {
 
 uint64_t Qcow2Node::snapshot_table_bytes() const {
-    // As serialize() lays it out, rounded to the clusters it was given.
-    uint64_t bytes = 0;
-    for (const auto& sn : snapshots_)
-        bytes += (kEntryHeader + kExtraKnown + sn.extra_unknown.size() + sn.id.size() + sn.name.size() + 7) & ~uint64_t{7};
-    return (bytes + cluster_size_ - 1) & ~uint64_t{cluster_size_ - 1};
+    // Rounded to the clusters it was given.
+    return (snapshot_table_size_ + cluster_size_ - 1) & ~uint64_t{cluster_size_ - 1};
 }
 
 }  // namespace mimic::block::qcow2

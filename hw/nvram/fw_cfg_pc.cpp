@@ -42,7 +42,7 @@ SmbiosFiles pc_smbios(const cli::VmConfig& config, uint64_t ram_below_4g, uint64
     smbios.ram_ranges.push_back({0, ram_below_4g});
     if (ram_above_4g) smbios.ram_ranges.push_back({1ull << 32, ram_above_4g});
     // As QEMU: CPUID leaf 1 EAX and EDX of the -cpu model.
-    const x86::CpuModel* model = config.cpu_model.empty() ? nullptr : x86::find_cpu_model(config.cpu_model);
+    const x86::CpuModel* model = config.cpu_model ? x86::find_cpu_model(*config.cpu_model) : nullptr;
     if (!model) model = &x86::default_cpu_model();
     smbios.processor_id = uint64_t{model->features.f1_edx} << 32 | model->version;
     return build_smbios(smbios);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "mimic/util/error.h"
 #include "mimic/util/uuid.h"
 
 namespace mimic::hw {
@@ -266,6 +267,9 @@ SmbiosFiles build_smbios(const SmbiosConfig& config) {
         files.tables.insert(files.tables.end(), structure.begin(), structure.end());
         largest = std::max(largest, structure.size());
     }
+    // The 2.1 entry point holds the tables' length in 16 bits.
+    if (files.tables.size() > UINT16_MAX)
+        throw Error("SMBIOS 2.1 table length {} exceeds {}", files.tables.size(), UINT16_MAX);
 
     // The 2.1-style entry point, version 2.8; the firmware sets the table
     // address and redoes the checksums when it moves the tables.

@@ -41,7 +41,8 @@ std::unique_ptr<Accelerator> configure_accelerator(const cli::VmConfig& config) 
     } else {
         std::string list = machine_accel.value_or(config.qtest ? "qtest" : "tcg");
         size_t start = 0;
-        for (;;) {
+        // As g_strsplit(): an empty list names no accelerator at all.
+        while (!list.empty()) {
             size_t colon = list.find(':', start);
             std::string name = list.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
             if (find_accel_type(name)) {

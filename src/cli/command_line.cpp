@@ -110,6 +110,16 @@ const OptDesc kOvercommitDescs[] = {
     {"cpu-pm", OptType::kBool, "let the guest control CPU power management"},
 };
 
+// -sandbox: the values of the sub-options are checked when the filter is
+// made, after the whole command line, as QEMU does.
+const OptDesc kSandboxDescs[] = {
+    {"enable", OptType::kBool, ""},
+    {"obsolete", OptType::kString, ""},
+    {"elevateprivileges", OptType::kString, ""},
+    {"spawn", OptType::kString, ""},
+    {"resourcecontrol", OptType::kString, ""},
+};
+
 const OptDesc kNameDescs[] = {
     {"guest", OptType::kString, "guest name"},
     {"process", OptType::kString, "process name"},
@@ -179,6 +189,7 @@ private:
     ParseOutcome outcome_;
     std::optional<OptionUse> smp_;
     std::set<std::string> netdev_ids_, chardev_ids_;
+    bool empty_kernel_ = false;  // "-kernel ''" names a file that cannot exist
 };
 
 void Parser::add_drive(const std::string& location, const std::string& file,
@@ -201,7 +212,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
 
         case OptionId::Machine:
         case OptionId::M: {
-            Opts opts = parse_opts(arg, "type");
+            Opts opts = parse_keyval(arg, "type");
             if (opts.get("type") == "help" || opts.get("type") == "?") {
                 outcome_.help = HelpRequest{HelpRequest::Topic::kMachine, "", location};
                 return false;
@@ -215,7 +226,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
                 outcome_.help = HelpRequest{HelpRequest::Topic::kCpu, "", location};
                 return false;
             }
-            config.cpu_model = arg;
+            config.cpu_model = arg;  // "" is refused once the last -cpu is known
             return true;
         case OptionId::Accel: {
             Opts opts = parse_opts(arg, "accel");
@@ -239,19 +250,21 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             return true;
         }
         case OptionId::Memory: {
+            if (arg.empty()) return true;  // QEMU: no option at all
             Opts opts = parse_opts(arg, "size");
             validate(opts, kMemoryDescs);
             if (auto size_text = opts.get("size")) {
-                auto size = parse_size(*size_text, 1 << 20);
-                if (!size)
-                    throw Error("Parameter 'size' expects a non-negative number below 2^64");
-                // QEMU: 0 means the machine's default; sizes round up to 8 KiB.
-                if (*size == 0) {
-                    config.ram_size = 128ull << 20;
-                } else {
-                    if (*size > UINT64_MAX - 8191) throw Error("ram size too large");
-                    config.ram_size = (*size + 8191) & ~uint64_t{8191};
-                }
+                // First read as bytes, as QEMU's option list does: "1.5" is a
+                // fraction of a byte even though the size means MiB later.
+                SizeResult size = parse_size_checked(*size_text);
+                if (size.error == SizeError::kOutOfRange)
+                    throw Error("Value '{}' is out of range for parameter 'size'", *size_text);
+                if (size.error != SizeError::kNone)
+                    throw Error("Parameter 'size' expects a non-negative number below 2^64\n"
+                                "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+                                "and exabytes, respectively.");
+                // 0 means the machine's default.
+                config.memory_size = size.value == 0 ? "" : *size_text;
             }
             if (opts.has("maxmem") || opts.has("slots"))
                 throw Error("memory hotplug (slots, maxmem) is not supported yet");
@@ -349,6 +362,7 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         }
         case OptionId::Kernel:
             config.kernel = arg;
+            empty_kernel_ = arg.empty();
             return true;
         case OptionId::Initrd:
             config.initrd = arg;
@@ -552,20 +566,42 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         case OptionId::LogFile:
             config.log_file = arg;
             return true;
+        case OptionId::LogFilter:
+            config.log_filter = log::parse_address_ranges(arg);
+            return true;
         case OptionId::Qtest:
             config.qtest = arg;
             return true;
         case OptionId::QtestLog:
             config.qtest_log = arg;
             return true;
+        case OptionId::Sandbox: {
+            // As QEMU, an empty argument sets nothing: the sandbox stays off.
+            Opts opts = arg.empty() ? Opts{} : parse_opts(arg, "enable");
+            validate(opts, kSandboxDescs);
+            config.sandboxes.push_back({location, std::move(opts)});
+            return true;
+        }
     }
     return true;
+}
+
+// The last -m's size as the machine gets it: digits alone mean MiB.
+uint64_t resolve_ram_size(const std::string& text) {
+    std::string with_unit = std::isdigit(static_cast<unsigned char>(text.back())) ? text + "M" : text;
+    auto size = parse_size(with_unit);
+    if (!size) throw UnlocatedError("Parameter 'memory.size' expects size");
+    // Sizes round up to 8 KiB.
+    if (*size > UINT64_MAX - 8191) throw UnlocatedError("ram size too large");
+    return (*size + 8191) & ~uint64_t{8191};
 }
 
 void Parser::finish() {
     VmConfig& config = outcome_.config;
     if (smp_) config.smp = with_location(smp_->location, [&] { return resolve_smp(smp_->opts); });
-    if (config.machine.opts.get_or("type", "").empty()) config.machine.opts.set("type", "pc");
+    if (!config.memory_size.empty()) config.ram_size = resolve_ram_size(config.memory_size);
+    if (empty_kernel_) throw UnlocatedError("could not open kernel file '': No such file or directory");
+    if (!config.machine.opts.has("type")) config.machine.opts.set("type", "pc");
 }
 
 ParseOutcome Parser::parse(int argc, const char* const* argv) {

@@ -1,5 +1,7 @@
 #include "mimic/cli/opts.h"
 
+#include <cctype>
+
 #include "mimic/util/error.h"
 #include "mimic/util/size.h"
 
@@ -82,6 +84,57 @@ Opts parse_opts(std::string_view text, std::string_view implied_key) {
         if (!valid) throw Error("Parameter 'id' expects an identifier");
     }
     return Opts(std::move(id), std::move(entries));
+}
+
+namespace {
+
+// QEMU's key fragments: letters, digits and "-_." (dots separate levels).
+bool is_key_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
+
+}  // namespace
+
+Opts parse_keyval(std::string_view text, std::string_view implied_key) {
+    std::vector<KeyValue> entries;
+    size_t pos = 0;
+    bool first = true;
+    while (pos < text.size()) {
+        std::string_view rest = text.substr(pos);
+        size_t key_length = rest.find_first_of("=,");
+        if (key_length == std::string_view::npos) key_length = rest.size();
+        std::string_view key = rest.substr(0, key_length);
+        bool bare = key_length == rest.size() || rest[key_length] == ',';
+        if (first && !implied_key.empty() && !key.empty() && bare) {
+            entries.push_back({std::string(implied_key), std::string(key)});
+        } else if (bare && (key == "help" || key == "?")) {
+            entries.push_back({"help", "on"});
+        } else {
+            size_t valid = 0;
+            while (valid < key.size() && is_key_char(key[valid])) ++valid;
+            if (key.empty() || valid < key.size()) throw Error("Invalid parameter '{}'", key);
+            if (bare) throw Error("Expected '=' after parameter '{}'", key);
+            std::string value;
+            size_t i = key_length + 1;
+            for (; i < rest.size(); ++i) {
+                if (rest[i] == ',') {
+                    if (i + 1 < rest.size() && rest[i + 1] == ',') {
+                        value += ',';
+                        ++i;
+                        continue;
+                    }
+                    break;
+                }
+                value += rest[i];
+            }
+            entries.push_back({std::string(key), std::move(value)});
+            key_length = i;
+        }
+        first = false;
+        pos += key_length;
+        if (pos < text.size()) ++pos;  // the separating comma
+    }
+    return Opts({}, std::move(entries));
 }
 
 const KeyValue* Opts::find(std::string_view key) const {

@@ -10,14 +10,14 @@
 
 namespace mimic::memory {
 
-HostMapping::HostMapping(const std::string& name, uint64_t size) : size_(size) {
+HostMapping::HostMapping(const std::string& name, uint64_t size, Commit commit) : size_(size) {
     if (size == 0) return;
     uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
     int err = ENOMEM;  // for sizes so large that rounding up would wrap
     if (size <= UINT64_MAX - page) {
         uint64_t mapped = (size + page - 1) & ~(page - 1);
-        void* data = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        int flags = MAP_PRIVATE | MAP_ANONYMOUS | (commit == Commit::kUnaccounted ? MAP_NORESERVE : 0);
+        void* data = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, flags, -1, 0);
         if (data != MAP_FAILED) {
             data_ = static_cast<uint8_t*>(data);
             mapped_ = mapped;

@@ -3,7 +3,7 @@
 namespace mimic::memory {
 
 PageBitmap::PageBitmap(const std::string& name, uint64_t pages)
-    : pages_(pages), words_(name, (pages + 63) / 64 * sizeof(uint64_t)) {}
+    : pages_(pages), words_(name, (pages + 63) / 64 * sizeof(uint64_t), Commit::kUnaccounted) {}
 
 bool PageBitmap::test(uint64_t page) const {
     if (page >= pages_) return false;

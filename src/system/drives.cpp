@@ -1,5 +1,8 @@
 #include "mimic/system/drives.h"
 
+#include <initializer_list>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "mimic/qom/backend_registry.h"
@@ -30,12 +33,62 @@ const InterfaceInfo& interface_info(DriveInterface interface) {
 }
 
 // The keys -drive understands; block-driver options beyond these are not
-// available yet, and a typo must not pass silently.
+// available yet, and a typo must not pass silently. ("serial" left -drive in
+// QEMU 3.0: it is a device property now.)
 constexpr const char* kDriveKeys[] = {
     "file", "if", "bus", "unit", "index", "media", "format", "cache", "aio", "readonly",
-    "snapshot", "serial", "werror", "rerror", "discard", "detect-zeroes", "copy-on-read",
+    "snapshot", "werror", "rerror", "discard", "detect-zeroes", "copy-on-read",
     "cache.direct", "cache.no-flush", "file.locking", "force-share",
 };
+
+bool is_one_of(std::string_view value, std::initializer_list<std::string_view> choices) {
+    for (std::string_view choice : choices) {
+        if (value == choice) return true;
+    }
+    return false;
+}
+
+// A boolean as QEMU's option lists read it; `name` is how QEMU names it.
+void check_bool(const cli::Opts& opts, const char* key, const char* name) {
+    if (auto value = opts.get(key); value && !parse_bool(*value))
+        throw Error("Parameter '{}' expects 'on' or 'off'", name);
+}
+
+// Values QEMU checks before it opens anything, in its order, with its words;
+// Mimic does not act on all of them, but refuses what QEMU refuses.
+void check_values_before_bus(const cli::Opts& opts) {
+    check_bool(opts, "readonly", "read-only");
+    check_bool(opts, "snapshot", "snapshot");
+    if (auto cache = opts.get("cache");
+        cache && !is_one_of(*cache, {"none", "writeback", "unsafe", "directsync", "writethrough"}))
+        throw Error("invalid cache option");
+    if (auto aio = opts.get("aio"); aio && !is_one_of(*aio, {"threads", "native", "io_uring"}))
+        throw Error("invalid aio option");
+    check_bool(opts, "copy-on-read", "copy-on-read");
+}
+
+void check_values_after_bus(const cli::Opts& opts) {
+    if (auto mode = opts.get("detect-zeroes"); mode && !is_one_of(*mode, {"off", "on", "unmap"}))
+        throw Error("invalid parameter value: {}", *mode);
+    if (auto action = opts.get("werror"); action && !is_one_of(*action, {"ignore", "enospc", "stop", "report"}))
+        throw Error("'{}' invalid write error action", *action);
+    if (auto action = opts.get("rerror"); action && !is_one_of(*action, {"ignore", "stop", "report"}))
+        throw Error("'{}' invalid read error action", *action);
+    check_bool(opts, "force-share", "force-share");
+}
+
+// What the image's drivers check when they open it (file.*, then the format's).
+void check_values_at_open(const cli::Opts& opts) {
+    if (auto locking = opts.get("file.locking"); locking && !is_one_of(*locking, {"on", "off", "auto"}))
+        throw Error("invalid parameter value: {}", *locking);
+    check_bool(opts, "cache.direct", "cache.direct");
+    check_bool(opts, "cache.no-flush", "cache.no-flush");
+}
+
+void check_discard(const cli::Opts& opts) {
+    if (auto discard = opts.get("discard"); discard && !is_one_of(*discard, {"ignore", "off", "unmap", "on"}))
+        throw Error("Invalid discard option");
+}
 
 int number_option(const cli::Opts& opts, const char* key, int fallback) {
     auto value = opts.get_number(key);
@@ -141,6 +194,8 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
         if (!known) throw Error("Invalid parameter '{}'", entry.key);
     }
 
+    check_values_before_bus(opts);
+
     DriveInfo info;
     info.location = use.location;
     std::string if_name = opts.get_or("if", "ide");
@@ -196,7 +251,16 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
     if (registry.find(qom::BackendKind::kDrive, info.id))
         throw Error("Duplicate ID '{}' for drive", info.id);
 
+    check_values_after_bus(opts);
     info.filename = opts.get_or("file", "");
+    if (info.filename.empty()) {
+        // Options for the file driver ask for a node, which needs a file.
+        for (const cli::KeyValue& entry : opts.entries()) {
+            if (entry.key.starts_with("file.")) throw Error("Must specify either driver or file");
+        }
+    } else {
+        check_values_at_open(opts);
+    }
     block::OpenOptions& open_options = info.open_options;
     open_options.filename = info.filename;
     open_options.format = opts.get_or("format", "");
@@ -209,6 +273,7 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
         if (open_options.force_share && !open_options.read_only)
             throw Error("force-share=on can only be used with read-only images");
         info.drive = block::Drive::open(open_options, &completions_);
+        check_discard(opts);
     }
     drives_.push_back(std::make_unique<DriveInfo>(std::move(info)));
     registry.add(qom::BackendKind::kDrive, drives_.back()->id, std::any(drives_.back().get()));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include <sys/mman.h>
 
@@ -33,6 +34,7 @@
 #include "mimic/system/firmware.h"
 #include "mimic/system/process.h"
 #include "mimic/system/runstate.h"
+#include "mimic/system/sandbox.h"
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
 #include "block_monitor.h"
@@ -55,7 +57,7 @@ const qom::Type& machine_type(const std::string& name) {
     const qom::Type* type = registry.find(name + "-machine");
     if (!type) type = registry.find(name, /*with_alias=*/true);
     if (!type || !type->is_a(hw::kTypeX86Machine) || type->is_abstract())
-        throw Error("unsupported machine type '{}' (-machine help lists them)", name);
+        throw Error("unsupported machine type\nUse -machine help to list supported machines");
     return *type;
 }
 
@@ -69,6 +71,7 @@ public:
     int run();
 
 private:
+    void install_sandboxes();
     void reject_unsupported();
     void create_chardevs();
     chardev::Chardev* create_legacy_chardev(const cli::OptionUse& use, const std::string& id);
@@ -115,6 +118,17 @@ Vm::Impl::ChardevTeardown::~ChardevTeardown() {
     registry.clear();
 }
 
+// -sandbox, as QEMU 7.2 loads it: right after the command line is read,
+// before daemonizing and before any back end, device or thread exists, so
+// everything start-up does already runs under the filter.
+void Vm::Impl::install_sandboxes() {
+    for (const cli::OptionUse& use : config_.sandboxes) {
+        with_location(use.location, [&] {
+            if (std::optional<SandboxPolicy> policy = parse_sandbox(use.opts)) install_sandbox(*policy);
+        });
+    }
+}
+
 void Vm::Impl::reject_unsupported() {
     // Each of these is parsed and validated, but the feature behind it is not
     // built yet: say so rather than run a different VM than was asked for.
@@ -135,6 +149,9 @@ void Vm::Impl::reject_unsupported() {
     }
     if (config_.vga && *config_.vga != "none" && *config_.vga != "std")
         refuse("-vga " + *config_.vga, "the '" + *config_.vga + "' VGA");
+    // QEMU checks the model once the machine is being built (here the
+    // accelerator does, in build()): its errors name no option.
+    if (config_.cpu_model && config_.cpu_model->empty()) throw Error("-cpu option cannot be empty");
     if (config_.daemonize && config_.nographic)
         throw Error("-nographic cannot be used with -daemonize");
 }
@@ -183,35 +200,31 @@ void Vm::Impl::create_machine() {
         });
     }
     root_ = qom::Container::make_root();
+    // The machine's type and properties are applied after option parsing, as
+    // QEMU does: their errors name no option.
     std::string type_name = config_.machine.opts.get_or("type", "pc");
-    const qom::Type& type = with_location(config_.machine.location.empty() ? "-machine " + type_name
-                                                                : config_.machine.location,
-                               [&]() -> const qom::Type& { return machine_type(type_name); });
+    const qom::Type& type = machine_type(type_name);
     auto machine = qom::new_object<hw::Machine>(type.name());
     machine_ = &root_->add_child("machine", std::move(machine));
     create_objects();
     machine_->set_run_control(&run_control_);
     machine_->set_cpu_model(cpu_model_);
     accel_->configure_machine(*machine_);
-    with_location(config_.machine.location.empty() ? "-machine " + type_name : config_.machine.location, [&] {
-        for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
-            // The accelerator's: it has read them already (kernel-irqchip
-            // means nothing to TCG, but QEMU still checks its value).
-            if (entry.key == "kernel-irqchip") {
-                static const char* const kModes[] = {"on", "off", "split", "yes", "no", "true", "false"};
-                if (std::find(std::begin(kModes), std::end(kModes), entry.value) == std::end(kModes))
-                    throw Error("Parameter 'kernel-irqchip' does not accept value '{}'", entry.value);
-                continue;
-            }
-            if (entry.key == "type" || entry.key == "accel") continue;
-            machine_->parse_property(entry.key, entry.value);
+    for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
+        // The accelerator's: it has read it already (kernel-irqchip means
+        // nothing to TCG, but QEMU still checks its value).
+        if (entry.key == "kernel-irqchip") {
+            static const char* const kModes[] = {"on", "off", "split", "yes", "no", "true", "false"};
+            if (std::find(std::begin(kModes), std::end(kModes), entry.value) == std::end(kModes))
+                throw Error("Parameter 'kernel-irqchip' does not accept value '{}'", entry.value);
+            continue;
         }
-    });
-    if (config_.memory_option) {
-        with_location(config_.memory_option->location, [&] { machine_->init(config_, firmware_); });
-    } else {
-        machine_->init(config_, firmware_);
+        if (entry.key == "type" || entry.key == "accel") continue;
+        machine_->parse_property(entry.key, entry.value);
     }
+    // Building the board is past option parsing: as in QEMU, its errors
+    // (guest RAM the host cannot provide, SMBIOS tables too large) name no option.
+    machine_->init(config_, firmware_);
     if (!config_.kernel.empty()) machine_->load_kernel(config_);
 }
 
@@ -328,9 +341,11 @@ void Vm::Impl::create_monitors() {
 }
 
 void Vm::Impl::build() {
+    install_sandboxes();
     if (config_.daemonize) daemon_.begin();
     try {
         log::set_mask(config_.log_mask);
+        log::set_address_filter(config_.log_filter);
         if (!config_.log_file.empty()) with_location("-D " + config_.log_file, [&] { log::set_file(config_.log_file); });
         reject_unsupported();
         run_control_.set_no_reboot(config_.no_reboot);
@@ -349,7 +364,7 @@ void Vm::Impl::build() {
         // anything is built for the one that failed.
         accel_ = accel::configure_accelerator(config_);
         std::vector<std::string> warnings;
-        cpu_model_ = accel_->parse_cpu_model(config_.cpu_model.empty() ? "qemu64" : config_.cpu_model, warnings);
+        cpu_model_ = accel_->parse_cpu_model(config_.cpu_model ? *config_.cpu_model : "qemu64", warnings);
         for (const std::string& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, w.c_str());
         create_chardevs();
         networks_.create_backends(config_, config_.machine.opts.get_or("type", "pc"));

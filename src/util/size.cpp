@@ -25,51 +25,71 @@ int suffix_shift(char c) {
 
 }  // namespace
 
-std::optional<uint64_t> parse_size(std::string_view text, uint64_t default_unit) {
-    if (text.empty() || text.front() == '-' || text.front() == ' ') return std::nullopt;
+SizeResult parse_size_checked(std::string_view text, uint64_t default_unit) {
     std::string s(text);
     const char* begin = s.c_str();
     char* end = nullptr;
 
-    // Hex values are integers only ("0x1000"), as in QEMU.
-    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        errno = 0;
-        unsigned long long value = std::strtoull(begin, &end, 16);
-        if (errno || end == begin + 2) return std::nullopt;
-        uint64_t unit = default_unit;
-        if (*end) {
-            int shift = suffix_shift(*end);
-            if (shift < 0 || end[1]) return std::nullopt;
-            unit = uint64_t{1} << shift;
-        }
-        if (unit && value > UINT64_MAX / unit) return std::nullopt;
-        return value * unit;
-    }
-
+    // The integer part, as strtoull reads it (leading blanks and '+' pass),
+    // but a minus sign anywhere in it makes the whole size invalid.
     errno = 0;
     unsigned long long integer = std::strtoull(begin, &end, 10);
-    if (errno || end == begin) return std::nullopt;
-    long double value = integer;
-    bool fractional = false;
-    if (*end == '.') {
-        char* frac_end = nullptr;
-        long double frac = std::strtold(end, &frac_end);
-        if (frac_end == end + 1) return std::nullopt;  // "1." has no digits
-        value += frac;
-        fractional = true;
-        end = frac_end;
+    if (end == begin) return {SizeError::kInvalid, 0};
+    if (errno == ERANGE) return {SizeError::kOutOfRange, 0};
+    if (std::string_view(begin, end - begin).find('-') != std::string_view::npos)
+        return {SizeError::kInvalid, 0};
+
+    uint64_t fraction = 0;  // 0.64 fixed point
+    if (integer == 0 && (*end == 'x' || *end == 'X')) {
+        // Hex: no fraction allowed.
+        errno = 0;
+        integer = std::strtoull(begin, &end, 16);
+        if (errno == ERANGE) return {SizeError::kOutOfRange, 0};
+        if (*end == '.') return {SizeError::kInvalid, 0};
+    } else if (*end == '.') {
+        // "1.k" is 1 KiB; an exponent ("1.5e3k") makes the size invalid.
+        char* fraction_end = nullptr;
+        errno = 0;
+        double value = std::strtod(end, &fraction_end);
+        if (fraction_end == end || errno || !std::isfinite(value)) {
+            ++end;
+        } else {
+            if (std::string_view(end, fraction_end - end).find_first_of("eE") != std::string_view::npos)
+                return {SizeError::kInvalid, 0};
+            // A fraction strtod rounds up to 1.0 ("1.99999999999999999999k")
+            // counts as none, as it does in qemu-img on x86-64.
+            long double scaled = static_cast<long double>(value) * 18446744073709551616.0L;
+            fraction = scaled >= 18446744073709551616.0L ? 0 : static_cast<uint64_t>(scaled);
+            end = fraction_end;
+        }
     }
+
     uint64_t unit = default_unit;
     if (*end) {
         int shift = suffix_shift(*end);
-        if (shift < 0 || end[1]) return std::nullopt;
-        unit = uint64_t{1} << shift;
+        if (shift >= 0) {
+            unit = uint64_t{1} << shift;
+            ++end;
+        }
     }
-    // A fraction of a byte is meaningless.
-    if (fractional && unit == 1) return std::nullopt;
-    long double total = value * static_cast<long double>(unit);
-    if (total >= 18446744073709551616.0L) return std::nullopt;
-    return static_cast<uint64_t>(total);
+    if (*end) return {SizeError::kInvalid, 0};
+    if (unit == 1) {
+        // A fraction of a byte is meaningless.
+        if (fraction != 0) return {SizeError::kInvalid, 0};
+        return {SizeError::kNone, integer};
+    }
+    // Exact product, the fraction's share rounded half up.
+    unsigned __int128 whole = static_cast<unsigned __int128>(integer) * unit;
+    unsigned __int128 part = static_cast<unsigned __int128>(fraction) * unit;
+    unsigned __int128 total = whole + (part >> 64) + ((part >> 63) & 1);
+    if (total >> 64) return {SizeError::kOutOfRange, 0};
+    return {SizeError::kNone, static_cast<uint64_t>(total)};
+}
+
+std::optional<uint64_t> parse_size(std::string_view text, uint64_t default_unit) {
+    SizeResult result = parse_size_checked(text, default_unit);
+    if (result.error != SizeError::kNone) return std::nullopt;
+    return result.value;
 }
 
 std::optional<int64_t> parse_int(std::string_view text) {

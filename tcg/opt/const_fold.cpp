@@ -1,7 +1,8 @@
 // Constant folding and algebraic simplification, per basic block; with it,
-// which 64-bit values are known zero-extended from 32 bits, so that
-// zero-extensions of them become moves.
+// how many low bits of each value can be non-zero, so that zero-extensions
+// and masks of values already that narrow (a byte load, a flag) become moves.
 #include <algorithm>
+#include <bit>
 #include <optional>
 #include <vector>
 
@@ -14,14 +15,14 @@ namespace {
 
 class Folder {
 public:
-    explicit Folder(Block& b) : b_(b), known_(b.temps.size()), zext_(b.temps.size()) {}
+    explicit Folder(Block& b) : b_(b), known_(b.temps.size()), width_(b.temps.size(), kUnknownWidth) {}
 
     void run() {
         std::vector<Inst> out;
         out.reserve(b_.insts.size());
         for (Inst inst : b_.insts) {
             if (b_.temps.size() > known_.size()) known_.resize(b_.temps.size());
-            if (b_.temps.size() > zext_.size()) zext_.resize(b_.temps.size());
+            if (b_.temps.size() > width_.size()) width_.resize(b_.temps.size(), kUnknownWidth);
             const OpInfo& info = op_info(inst.op);
             if (inst.op == Opcode::set_label) forget_all();
             substitute_inputs(inst);
@@ -40,9 +41,9 @@ public:
                     continue;
                 }
             }
-            const bool z = zero_extended_result(inst);
+            const uint8_t w = result_width(inst);
             for (int k = 0; k < inst.n_out; ++k) known_[inst.out(k)].reset();
-            for (int k = 0; k < inst.n_out; ++k) zext_[inst.out(k)] = z;
+            for (int k = 0; k < inst.n_out; ++k) width_[inst.out(k)] = w;
             out.push_back(inst);
         }
         b_.insts = std::move(out);
@@ -65,34 +66,55 @@ private:
 
     uint64_t value(uint32_t t) const { return b_.temps[t].value; }
 
+    // Width of a value nothing is known about (its type's width caps it).
+    static constexpr uint8_t kUnknownWidth = 64;
+
     void forget_all() {
         for (auto& k : known_) k.reset();
-        std::fill(zext_.begin(), zext_.end(), false);
+        std::fill(width_.begin(), width_.end(), kUnknownWidth);
     }
     void forget_globals() {
-        for (uint32_t g = 1; g < b_.num_globals(); ++g) known_[g].reset(), zext_[g] = false;
+        for (uint32_t g = 1; g < b_.num_globals(); ++g) known_[g].reset(), width_[g] = kUnknownWidth;
     }
 
-    // Whether temp t holds a value below 2^32.
-    bool zext(uint32_t t) const { return b_.is_const(t) ? value(t) <= 0xffffffffull : bool(zext_[t]); }
+    static uint8_t width_of_value(uint64_t v) { return static_cast<uint8_t>(std::max<uint64_t>(1, std::bit_width(v))); }
 
-    // Whether the (I64) result of inst is below 2^32.
-    bool zero_extended_result(const Inst& inst) const {
-        if (inst.n_out != 1 || b_.temps[inst.out(0)].type != Type::I64) return false;
-        auto small_load = [](MemOp m) { return memop_size(m) <= 4 && !(m & kMoSign); };
+    // How many low bits of temp t can be non-zero.
+    unsigned width(uint32_t t) const {
+        const unsigned type_width = type_bits(b_.temps[t].type);
+        return std::min<unsigned>(b_.is_const(t) ? width_of_value(value(t)) : width_[t], type_width);
+    }
+    // Whether temp t holds a value below 2^32.
+    bool zext(uint32_t t) const { return width(t) <= 32; }
+
+    // How many low bits of the result of inst can be non-zero.
+    uint8_t result_width(const Inst& inst) const {
+        if (inst.n_out != 1) return kUnknownWidth;
+        auto load_width = [](MemOp m) -> uint8_t {
+            return (m & kMoSign) ? kUnknownWidth : static_cast<uint8_t>(8 * memop_size(m));
+        };
         switch (inst.op) {
-        case Opcode::ext32u_i64: case Opcode::extu_i32_i64: case Opcode::ext8u_i64: case Opcode::ext16u_i64:
-        case Opcode::setcond_i64:
-            return true;
-        case Opcode::qemu_ld_i64: return small_load(get_memop(static_cast<MemOpIdx>(inst.cst(0))));
-        case Opcode::ld_i64: return small_load(static_cast<MemOp>(inst.cst(1)));
-        case Opcode::mov_i64: return zext(inst.in(0));
-        case Opcode::and_i64: return zext(inst.in(0)) || zext(inst.in(1));
-        case Opcode::or_i64: case Opcode::xor_i64: return zext(inst.in(0)) && zext(inst.in(1));
-        case Opcode::shr_i64:
-            return zext(inst.in(0)) || (b_.is_const(inst.in(1)) && (value(inst.in(1)) & 63) >= 32);
-        case Opcode::extract_i64: return inst.cst(1) <= 32;
-        default: return false;
+        case Opcode::ext8u_i32: case Opcode::ext8u_i64: return 8;
+        case Opcode::ext16u_i32: case Opcode::ext16u_i64: return 16;
+        case Opcode::ext32u_i64: return static_cast<uint8_t>(std::min(32u, width(inst.in(0))));
+        case Opcode::extu_i32_i64: return static_cast<uint8_t>(width(inst.in(0)));
+        case Opcode::setcond_i32: case Opcode::setcond_i64: return 1;
+        case Opcode::qemu_ld_i32: case Opcode::qemu_ld_i64:
+            return load_width(get_memop(static_cast<MemOpIdx>(inst.cst(0))));
+        case Opcode::ld_i32: case Opcode::ld_i64: return load_width(static_cast<MemOp>(inst.cst(1)));
+        case Opcode::mov_i32: case Opcode::mov_i64: return static_cast<uint8_t>(width(inst.in(0)));
+        case Opcode::and_i32: case Opcode::and_i64:
+            return static_cast<uint8_t>(std::min(width(inst.in(0)), width(inst.in(1))));
+        case Opcode::or_i32: case Opcode::or_i64: case Opcode::xor_i32: case Opcode::xor_i64:
+            return static_cast<uint8_t>(std::max(width(inst.in(0)), width(inst.in(1))));
+        case Opcode::shr_i32: case Opcode::shr_i64: {
+            const unsigned w = width(inst.in(0));
+            if (!b_.is_const(inst.in(1))) return static_cast<uint8_t>(w);
+            const unsigned shift = static_cast<unsigned>(value(inst.in(1)) & (type_bits(b_.temps[inst.out(0)].type) - 1));
+            return static_cast<uint8_t>(w > shift ? w - shift : 1);
+        }
+        case Opcode::extract_i32: case Opcode::extract_i64: return static_cast<uint8_t>(inst.cst(1));
+        default: return kUnknownWidth;
         }
     }
 
@@ -111,14 +133,14 @@ private:
         if (b_.temps.size() > known_.size()) known_.resize(b_.temps.size());
         out.push_back(make(t == Type::I32 ? Opcode::mov_i32 : Opcode::mov_i64, {d}, {c}, {}));
         known_[d] = v;
-        zext_[d] = v <= 0xffffffffull;
+        width_[d] = width_of_value(v);
     }
     void emit_mov(uint32_t d, uint32_t s, std::vector<Inst>& out) {
         Type t = b_.temps[d].type;
-        const bool z = zext(s);
+        const uint8_t w = static_cast<uint8_t>(width(s));
         out.push_back(make(t == Type::I32 ? Opcode::mov_i32 : Opcode::mov_i64, {d}, {s}, {}));
         known_[d].reset();
-        zext_[d] = z;
+        width_[d] = w;
         if (b_.is_const(s)) known_[d] = value(s);
     }
 
@@ -199,10 +221,10 @@ private:
                 const Opcode op = bv == 0xff ? (wide ? Opcode::ext8u_i64 : Opcode::ext8u_i32)
                                   : bv == 0xffff ? (wide ? Opcode::ext16u_i64 : Opcode::ext16u_i32)
                                                  : Opcode::ext32u_i64;
-                if (op == Opcode::ext32u_i64 && zext(a)) return emit_mov(d, a, out), true;
+                if (width(a) <= std::bit_width(bv)) return emit_mov(d, a, out), true;
                 out.push_back(make(op, {d}, {a}, {}));
                 known_[d].reset();
-                zext_[d] = true;
+                width_[d] = static_cast<uint8_t>(std::bit_width(bv));
                 return true;
             }
             break;
@@ -225,7 +247,15 @@ private:
     }
 
     bool simplify_other(Inst& inst, std::vector<Inst>& out) {
-        if (inst.op == Opcode::ext32u_i64 && zext(inst.in(0))) return emit_mov(inst.out(0), inst.in(0), out), true;
+        // Zero-extensions of values that narrow already.
+        unsigned from = 0;
+        switch (inst.op) {
+        case Opcode::ext8u_i32: case Opcode::ext8u_i64: from = 8; break;
+        case Opcode::ext16u_i32: case Opcode::ext16u_i64: from = 16; break;
+        case Opcode::ext32u_i64: from = 32; break;
+        default: break;
+        }
+        if (from && width(inst.in(0)) <= from) return emit_mov(inst.out(0), inst.in(0), out), true;
         if (inst.op == Opcode::movcond_i32 || inst.op == Opcode::movcond_i64) {
             const uint32_t d = inst.out(0);
             if (inst.in(2) == inst.in(3)) return emit_mov(d, inst.in(2), out), true;
@@ -240,7 +270,7 @@ private:
 
     Block& b_;
     std::vector<std::optional<uint64_t>> known_;
-    std::vector<bool> zext_;
+    std::vector<uint8_t> width_;
 };
 
 }  // namespace

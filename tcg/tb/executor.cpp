@@ -25,6 +25,7 @@ Executor::Executor(TbCache& cache, const Globals& globals, void* env, Hooks hook
       jump_cache_(new uint64_t[1u << kJumpCacheBits]()),
       jump_table_(std::make_unique<JumpTable>()),
       scratch_block_(globals) {
+    max_blocks = cache_.backend().max_blocks();
     cache_.attach(jump_table_.get());
 }
 
@@ -110,11 +111,12 @@ TranslationBlock* Executor::translate(const TbCpuState& s, uint64_t phys_pc) {
         block.reset();
         Builder b(block);
         hooks_.translate(env_, *tb, b);
-        MIMIC_LOG(log::kOp, "OP:\n{}\n", print_block(block));
+        if (log::enabled_at(log::kOp, tb->pc)) log::write(fmt::format("OP:\n{}\n", print_block(block)));
         if (verify) verify_or_throw(block);
         if (optimize) {
             tcg::optimize(block);
-            MIMIC_LOG(log::kOpOpt, "OP after optimization:\n{}\n", print_block(block, true));
+            if (log::enabled_at(log::kOpOpt, tb->pc))
+                log::write(fmt::format("OP after optimization:\n{}\n", print_block(block, true)));
         }
         if (cache_.backend().translate(*tb, std::move(block))) {
             cache_.insert(tb);
@@ -137,8 +139,9 @@ uintptr_t Executor::step() {
     if (chain && !log::enabled(log::kNochain) && slot < 2 && (prev & ~kExitSlotMask)) {
         cache_.link(reinterpret_cast<TranslationBlock*>(prev & ~kExitSlotMask), slot, tb);
     }
-    MIMIC_LOG(log::kExec, "Trace: {:p} [{:016x}/{:016x}/{:08x}]\n", static_cast<const void*>(tb->code), tb->pc,
-              tb->cs_base, tb->flags);
+    if (log::enabled_at(log::kExec, tb->pc))
+        log::write(fmt::format("Trace: {:p} [{:016x}/{:016x}/{:08x}]\n", static_cast<const void*>(tb->code), tb->pc,
+                               tb->cs_base, tb->flags));
     Executor* outer = t_current;
     t_current = this;
     uintptr_t ret = cache_.backend().exec(env_, *tb);

@@ -1,6 +1,9 @@
 #include "mimic/tcg/code_buffer.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 
@@ -8,8 +11,17 @@
 
 namespace mimic::tcg {
 
+size_t CodeBuffer::default_size() {
+    constexpr size_t kMaxDefault = size_t{1} << 30, kMinimum = size_t{1} << 20;
+    const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page_size <= 0) return kMaxDefault;
+    const size_t eighth = static_cast<size_t>(pages) / 8 * static_cast<size_t>(page_size);
+    return std::clamp(eighth, kMinimum, kMaxDefault);
+}
+
 CodeBuffer::CodeBuffer(size_t size) : size_(size) {
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
     if (p == MAP_FAILED) throw Error("cannot map the code buffer: {}", errno_string(errno));
     base_ = static_cast<uint8_t*>(p);
 }

@@ -32,12 +32,14 @@ using namespace Xbyak::util;
 class Jit final : public Backend {
 public:
     explicit Jit(const BackendConfig& cfg)
-        : cfg_(cfg), buf_(cfg.code_buffer_size), gen_(buf_.size(), buf_.base()) {
+        : cfg_(cfg), buf_(cfg.code_buffer_size ? cfg.code_buffer_size : CodeBuffer::default_size()), gen_(buf_.size(), buf_.base()) {
         if (!Xbyak::util::Cpu().has(Xbyak::util::Cpu::tPOPCNT)) throw Error("the JIT needs a host with popcnt");
         emit_prologue();
     }
 
     const char* name() const override { return "jit"; }
+    // The code buffer fills first: no block is smaller than this.
+    size_t max_blocks() const override { return buf_.size() / 64; }
 
     bool translate(TranslationBlock& tb, Block&& block) override {
         if (!block.liveness_fresh) compute_liveness(block);
@@ -62,7 +64,8 @@ public:
         buf_.commit(size);
         tbs_.push_back(&tb);
         perf_map_.add(start, size, tb.pc, tb.flags);
-        MIMIC_LOG(log::kOutAsm, "OUT: [size={}]\n{}\n", size, x64::disassemble(start, size));
+        if (log::enabled_at(log::kOutAsm, tb.pc))
+            log::write(fmt::format("OUT: [size={}]\n{}\n", size, x64::disassemble(start, size)));
         return true;
     }
 

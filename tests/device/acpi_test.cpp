@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -207,7 +208,7 @@ TEST(Acpi, IaslDisassemblesTheDsdt) {
     std::ifstream log_file(base + ".log"), dsl_file(base + ".dsl");
     std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
     std::string dsl((std::istreambuf_iterator<char>(dsl_file)), std::istreambuf_iterator<char>());
-    std::system(("rm -rf " + std::string(dir)).c_str());
+    std::filesystem::remove_all(dir);
     ASSERT_TRUE(WIFEXITED(status)) << log;
     ASSERT_NE(WEXITSTATUS(status), 127) << "iasl is missing: scripts/setup.sh installs acpica-tools";
     EXPECT_EQ(WEXITSTATUS(status), 0) << log;

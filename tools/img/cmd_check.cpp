@@ -29,7 +29,8 @@ void print_human(const block::CheckResult& r) {
         if (r.check_errors)
             std::printf("\n%d internal errors have occurred during the check.\n", r.check_errors);
     }
-    if (r.total_clusters != 0 && r.has_stats) {
+    // Like qemu-img, no statistics for an image without allocated clusters.
+    if (r.total_clusters != 0 && r.allocated_clusters != 0 && r.has_stats) {
         double alloc = r.total_clusters ? 100.0 * r.allocated_clusters / r.total_clusters : 0;
         double frag = r.allocated_clusters ? 100.0 * r.fragmented_clusters / r.allocated_clusters : 0;
         double comp = r.allocated_clusters ? 100.0 * r.compressed_clusters / r.allocated_clusters : 0;
@@ -78,7 +79,8 @@ int cmd_check(int argc, char** argv) {
     request.writable = fix != block::CheckFix::kNone;
     request.allow_corrupt = request.writable;
     request.for_check = true;
-    request.no_backing = true;
+    // qemu-img check opens the backing chain too: a backing file that cannot
+    // be opened makes the image unusable, not clean.
     auto node = open_image(request);
 
     block::CheckResult result;
@@ -110,13 +112,13 @@ int cmd_check(int argc, char** argv) {
     if (output == "json") {
         nlohmann::json j;
         j["image-end-offset"] = result.image_end_offset;
-        j["total-clusters"] = result.total_clusters;
+        if (result.total_clusters) j["total-clusters"] = result.total_clusters;
         j["check-errors"] = result.check_errors;
         if (result.corruptions) j["corruptions"] = result.corruptions;
         if (result.leaks) j["leaks"] = result.leaks;
         if (result.corruptions_fixed) j["corruptions-fixed"] = result.corruptions_fixed;
         if (result.leaks_fixed) j["leaks-fixed"] = result.leaks_fixed;
-        j["allocated-clusters"] = result.allocated_clusters;
+        if (result.allocated_clusters) j["allocated-clusters"] = result.allocated_clusters;
         if (result.fragmented_clusters) j["fragmented-clusters"] = result.fragmented_clusters;
         if (result.compressed_clusters) j["compressed-clusters"] = result.compressed_clusters;
         j["filename"] = request.filename;

@@ -21,6 +21,13 @@
 namespace mimic::img {
 namespace {
 
+// Metadata that cannot be read or is corrupt ends the copy, as in qemu-img;
+// `offset` is within the source image.
+void check_status(const block::BlockStatus& st, uint64_t offset) {
+    if (st.error)
+        throw Error("error while reading block status at offset {}: {}", offset, errno_string(-st.error));
+}
+
 // Compressed copy: clusters are read in batches and compressed by several
 // threads at once (the driver compresses outside its lock); zero clusters
 // stay unallocated.
@@ -36,6 +43,7 @@ void compress_copy(block::BlockNode& src, block::BlockNode& out, uint64_t dst_ba
     for (uint64_t pos = 0; pos < size; pos += batch_bytes) {
         uint64_t n = std::min(batch_bytes, size - pos);
         block::BlockStatus st = src.block_status(pos, n);
+        check_status(st, pos);
         if (target_zero && st.zero && !st.data && st.bytes >= n) {
             progress(n);
             continue;
@@ -132,6 +140,15 @@ void copy_pipelined(block::BlockNode& src, block::BlockNode& out, uint64_t dst_b
                 pos = next_pos;
                 uint64_t want = std::min<uint64_t>(p.chunk, size - pos);
                 st = src.block_status(pos, want);
+                if (st.error) {
+                    try {
+                        check_status(st, pos);
+                    } catch (...) {
+                        failure = std::current_exception();
+                        turn_cv.notify_all();
+                        return;
+                    }
+                }
                 n = std::min<uint64_t>(st.bytes ? st.bytes : want, want);
                 next_pos += n;
                 seq = next_seq++;

@@ -157,6 +157,7 @@ int cmd_info(int argc, char** argv) {
         r.filename = filename;
         r.format = format;
         r.no_backing = true;
+        r.no_io = true;
         auto node = open_image(r);
         if (output == "json") all.push_back(info_json(*node, filename));
         else text += (depth ? "\n" : "") + info_text(*node, filename);

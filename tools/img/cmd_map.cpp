@@ -4,7 +4,7 @@
 #include <getopt.h>
 
 #include <cstdio>
-#include <vector>
+#include <optional>
 
 namespace mimic::img {
 namespace {
@@ -49,42 +49,64 @@ int cmd_map(int argc, char** argv) {
     request.filename = argv[optind];
     auto node = open_image(request);
 
-    std::vector<Extent> extents;
-    uint64_t size = node->size();
-    for (uint64_t pos = 0; pos < size;) {
-        block::BlockStatus st = node->block_status(pos, size - pos);
-        uint64_t n = std::max<uint64_t>(1, std::min<uint64_t>(st.bytes, size - pos));
-        Extent e{pos, n, st.depth, st.allocated || st.data, st.zero, st.data, st.offset_valid, st.host_offset};
-        if (!extents.empty() && mergeable(extents.back(), e)) extents.back().length += n;
-        else extents.push_back(e);
-        pos += n;
-    }
-
     auto file_at = [&](int depth) {
         block::BlockNode* n = node.get();
         for (int i = 0; i < depth && n->backing(); ++i) n = n->backing();
         return n->filename();
     };
-    if (output == "json") {
-        for (size_t i = 0; i < extents.size(); ++i) {
-            const auto& e = extents[i];
-            std::printf("%s{ \"start\": %llu, \"length\": %llu, \"depth\": %d, \"present\": %s, \"zero\": %s, \"data\": %s",
-                        i ? "" : "[", static_cast<unsigned long long>(e.start),
-                        static_cast<unsigned long long>(e.length), e.depth, e.present ? "true" : "false",
-                        e.zero ? "true" : "false", e.data ? "true" : "false");
+    bool json = output == "json";
+    // Each extent is printed once the next one proves it complete, as
+    // qemu-img prints them: a failure leaves what was printed before it.
+    auto dump = [&](const Extent& e, Extent* next) {
+        if (json) {
+            std::printf("{ \"start\": %llu, \"length\": %llu, \"depth\": %d, \"present\": %s, \"zero\": %s, \"data\": %s",
+                        static_cast<unsigned long long>(e.start), static_cast<unsigned long long>(e.length), e.depth,
+                        e.present ? "true" : "false", e.zero ? "true" : "false", e.data ? "true" : "false");
             if (e.has_offset) std::printf(", \"offset\": %llu", static_cast<unsigned long long>(e.offset));
-            std::printf("}%s\n", i + 1 == extents.size() ? "]" : ",");
+            std::printf("}%s", next ? ",\n" : "");
+            return;
         }
-        if (extents.empty()) std::printf("[]\n");
-    } else {
-        std::printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
-        for (const auto& e : extents) {
-            if (!e.data || !e.has_offset) continue;
+        // The human form has no column for data stored elsewhere.
+        if (e.data && !e.has_offset) {
+            std::fflush(stdout);
+            throw Error("File contains external, encrypted or compressed clusters.");
+        }
+        if (e.data && !e.zero)
             std::printf("%#-16llx%#-16llx%#-16llx%s\n", static_cast<unsigned long long>(e.start),
                         static_cast<unsigned long long>(e.length), static_cast<unsigned long long>(e.offset),
                         file_at(e.depth).c_str());
+        // It does not tell zeros from holes either, so those merge.
+        if (next && (!next->data || next->zero)) {
+            next->data = false;
+            next->zero = true;
         }
+    };
+
+    if (json) std::printf("[");
+    else std::printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
+    std::optional<Extent> curr;
+    uint64_t size = node->size();
+    for (uint64_t pos = 0; pos < size;) {
+        block::BlockStatus st = node->block_status(pos, size - pos);
+        // qemu-img map stops at metadata it cannot trust.
+        if (st.error) {
+            std::fflush(stdout);
+            throw Error("Could not read file metadata: {}", errno_string(-st.error));
+        }
+        uint64_t n = std::max<uint64_t>(1, std::min<uint64_t>(st.bytes, size - pos));
+        Extent e{pos, n, st.depth, st.allocated || st.data, st.zero, st.data, st.offset_valid, st.host_offset};
+        pos += n;
+        if (curr && mergeable(*curr, e)) {
+            curr->length += n;
+            continue;
+        }
+        if (curr) dump(*curr, &e);
+        curr = e;
     }
+    // An empty image still has its one (empty) extent.
+    if (!curr) curr = Extent{0, 0, 0, false, false, false, false, 0};
+    dump(*curr, nullptr);
+    if (json) std::printf("]\n");
     return 0;
 }
 

@@ -16,6 +16,7 @@ std::unique_ptr<block::BlockNode> open_image(const OpenRequest& request) {
     options.no_backing = request.no_backing;
     options.allow_corrupt = request.allow_corrupt;
     options.for_check = request.for_check;
+    options.no_io = request.no_io;
     if (request.force_share && request.writable)
         throw Error("Could not open '{}': force-share=on can only be used with read-only images", request.filename);
     try {

@@ -35,6 +35,7 @@ struct OpenRequest {
     bool no_backing = false;
     bool allow_corrupt = false;
     bool for_check = false;
+    bool no_io = false;   // info: described, never read through
     std::string cache = "writeback";
 };
 

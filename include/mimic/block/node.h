@@ -19,6 +19,15 @@
 
 namespace mimic::block {
 
+// No request reaches past this byte (QEMU's BDRV_MAX_LENGTH, 2^63 rounded
+// down to 1 GiB): one that would fails with -EIO rather than read zeros
+// past the end of a file.
+constexpr uint64_t kMaxRequestEnd = 0x7fffffffc0000000ull;
+
+inline bool request_in_range(uint64_t offset, uint64_t bytes) {
+    return offset <= kMaxRequestEnd && bytes <= kMaxRequestEnd - offset;
+}
+
 // What backs a range of the virtual disk (qemu-img map's columns).
 struct BlockStatus {
     bool data = false;        // reads come from this node or one below
@@ -29,6 +38,9 @@ struct BlockStatus {
     uint64_t host_offset = 0; // where the data lies in the protocol node
     int depth = 0;            // 0 = this node, 1 = its backing, ...
     bool compressed = false;
+    // -errno when the metadata could not be read or is corrupt: the range
+    // is reported as data so that copies read it (and fail) rather than skip it.
+    int error = 0;
 };
 
 struct SnapshotInfo {

@@ -37,6 +37,7 @@ struct OpenOptions {
     bool no_backing = false;     // open only the top image (info, rebase -u)
     bool allow_corrupt = false;  // check -r: repair an image marked corrupt
     bool for_check = false;      // check: a dirty image is repaired by the check, not on open
+    bool no_io = false;          // info: the image is described, never read through
 };
 
 }  // namespace mimic::block

@@ -67,6 +67,13 @@ private:
 // Parses `text`; `implied_key` may be empty. Throws mimic::Error.
 Opts parse_opts(std::string_view text, std::string_view implied_key = {});
 
+// Parses `text` with QEMU's keyval grammar (-machine): every element is
+// key=value except that the first may be the implied key's bare value, which
+// ends at the first ',' or '='; only later values take ",," for a comma.
+// A bare "help" or "?" asks for help. Throws mimic::Error with QEMU's
+// wording ("Invalid parameter ''", "Expected '=' after parameter 'x'").
+Opts parse_keyval(std::string_view text, std::string_view implied_key);
+
 enum class OptType { kString, kBool, kNumber, kSize };
 
 struct OptDesc {

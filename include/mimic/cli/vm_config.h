@@ -13,6 +13,7 @@
 
 #include "mimic/cli/opts.h"
 #include "mimic/cli/smp_config.h"
+#include "mimic/util/log.h"
 
 namespace mimic::cli {
 
@@ -25,12 +26,13 @@ struct OptionUse {
 struct VmConfig {
     // Machine and accelerator.
     OptionUse machine;              // -machine / -M (merged); type defaults to "pc"
-    std::string cpu_model;          // -cpu, empty for the machine's default
+    std::optional<std::string> cpu_model;  // -cpu, unset for the machine's default
     std::vector<OptionUse> accels;  // -accel / -enable-kvm, tried in order
     bool overcommit_mem_lock = false;   // -overcommit mem-lock=on: mlockall()
     bool overcommit_cpu_pm = false;     // -overcommit cpu-pm=on: HLT/MWAIT/PAUSE stay in the guest (KVM)
     uint64_t ram_size = 128ull << 20;
     std::optional<OptionUse> memory_option;
+    std::string memory_size;        // -m size=, as typed; empty: the default
     SmpConfig smp;
     std::string name;
     std::string uuid;
@@ -80,8 +82,12 @@ struct VmConfig {
     std::optional<std::string> gdb;
     uint32_t log_mask = 0;
     std::string log_file;
+    std::vector<log::AddressRange> log_filter;  // -dfilter
     std::optional<std::string> qtest;
     std::string qtest_log;
+
+    // Security.
+    std::vector<OptionUse> sandboxes;  // -sandbox on|off[,...], each a filter of its own
 };
 
 }  // namespace mimic::cli

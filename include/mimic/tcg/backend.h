@@ -26,7 +26,7 @@ struct BackendConfig {
     // Where env holds a pointer to the vCPU's JumpTable entries (-1: none):
     // the JIT probes it inline for lookup_and_goto_ptr_pc.
     int32_t jump_table_offset = -1;
-    size_t code_buffer_size = 32u << 20;   // JIT only
+    size_t code_buffer_size = 0;   // JIT only; 0: CodeBuffer::default_size()
 };
 
 class Backend {
@@ -60,6 +60,10 @@ public:
 
     // Whether blocks may contain host_code ops (code for this very host).
     virtual bool runs_host_code() const { return false; }
+    // How many blocks (valid or not) may exist before the executor flushes.
+    // The JIT's code buffer fills first; this bounds the interpreter, whose
+    // blocks otherwise pile up under self-modifying code.
+    virtual size_t max_blocks() const { return size_t{1} << 17; }
 
     // Fraction of the code buffer in use, 0..1 (0 for the interpreter).
     virtual double code_fill() const { return 0; }

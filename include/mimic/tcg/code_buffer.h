@@ -1,6 +1,8 @@
 // The executable memory generated code lives in: one RWX mapping filled
 // front to back; when it is full the executor flushes every block and starts
-// again from the beginning (QEMU's tb_flush).
+// again from the beginning (QEMU's tb_flush). The mapping reserves no swap:
+// only the pages code is written to cost memory, so it is sized as QEMU
+// sizes its buffer, large enough that a booting guest never fills it.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +13,8 @@ namespace mimic::tcg {
 class CodeBuffer {
 public:
     explicit CodeBuffer(size_t size);   // throws mimic::Error if mmap fails
+    // QEMU's default: 1 GiB, or an eighth of the host's memory if less.
+    static size_t default_size();
     ~CodeBuffer();
     CodeBuffer(const CodeBuffer&) = delete;
     CodeBuffer& operator=(const CodeBuffer&) = delete;

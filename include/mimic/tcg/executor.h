@@ -71,10 +71,8 @@ public:
     bool optimize = true;   // run the optimizer passes
     bool verify = true;     // verify the front end's IR
     bool chain = true;      // link blocks (-d nochain turns it off)
-    // Flush when this many blocks (valid or not) exist. The JIT flushes when
-    // its code buffer fills; this bounds the interpreter, whose blocks
-    // otherwise pile up under self-modifying code.
-    size_t max_blocks = 1u << 17;
+    // Flush when this many blocks (valid or not) exist: Backend::max_blocks().
+    size_t max_blocks = 0;
 
     // BackendConfig::lookup_tb for the executor running on this thread.
     static TranslationBlock* lookup_for_current_thread(void* env);

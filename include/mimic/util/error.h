@@ -30,6 +30,13 @@ public:
     ReportedError() : Error(std::string()) {}
 };
 
+// An error QEMU reports once option parsing is over, naming no option
+// ("-cpu option cannot be empty"): with_location() passes it through bare.
+class UnlocatedError : public Error {
+public:
+    using Error::Error;
+};
+
 // The message for errno `err` as QEMU prints it ("No such file or directory").
 std::string errno_string(int err);
 
@@ -39,6 +46,8 @@ template <class F>
 auto with_location(const std::string& location, F&& step) {
     try {
         return step();
+    } catch (const UnlocatedError&) {
+        throw;
     } catch (const Error& e) {
         throw Error("{}: {}", location, e.what());
     }

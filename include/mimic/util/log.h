@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mimic::log {
 
@@ -49,6 +50,21 @@ void set_file(const std::string& path);
 std::FILE* stream();
 
 void write(std::string_view text);
+
+// -dfilter: the guest addresses whose blocks in_asm, out_asm, op, op_opt,
+// exec and cpu show. No ranges: every address.
+struct AddressRange {
+    uint64_t first, last;  // inclusive
+    bool operator==(const AddressRange&) const = default;
+};
+// Parses "0x1000..0x1fff,0x4000+0x100,0x8fff-0x1000" (START..LAST,
+// START+SIZE, LAST-SIZE); throws mimic::Error with QEMU's texts.
+std::vector<AddressRange> parse_address_ranges(std::string_view list);
+void set_address_filter(std::vector<AddressRange> ranges);
+bool in_address_filter(uint64_t address);
+
+// Whether `item` is logged for the block at guest address `address`.
+inline bool enabled_at(Item item, uint64_t address) { return enabled(item) && in_address_filter(address); }
 
 }  // namespace mimic::log
 

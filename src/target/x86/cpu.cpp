@@ -561,7 +561,9 @@ ExitReason CpuImpl::run() {
             }
         }
         if (e.halted) return ExitReason::kHalted;
-        if (log::enabled(log::kCpu)) log::write(dump_state());
+        if (log::enabled(log::kCpu) &&
+            log::in_address_filter(e.hflags & kHfCs64 ? e.eip : (e.seg[kCS].base + e.eip) & 0xffffffffull))
+            log::write(dump_state());
         if (flush_requested_) {
             flush_requested_ = false;
             flush_translations();

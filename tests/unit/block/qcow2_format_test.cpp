@@ -88,16 +88,27 @@ INSTANTIATE_TEST_SUITE_P(
         BadField{"cluster_bits_large", 20, {0, 0, 0, 40}, "Unsupported cluster size: 2^40"},
         BadField{"crypt", 32, {0, 0, 0, 1}, "Encrypted qcow2 images are not supported"},
         BadField{"l1_size", 36, {0x10, 0, 0, 0}, "Active L1 table too large"},
-        BadField{"reftable_offset", 48, {0, 0, 0, 0, 0, 0, 0, 7}, "Invalid reference count table offset"},
+        BadField{"reftable_offset", 48, {0, 0, 0, 0, 0, 0, 0, 7}, "Reference count table offset invalid"},
         BadField{"reftable_clusters", 56, {0x10, 0, 0, 0}, "Reference count table too large"},
         BadField{"snapshots", 60, {0x10, 0, 0, 0}, "Too many snapshots"},
         BadField{"refcount_order", 96, {0, 0, 0, 7}, "Reference count entry width too large; may not exceed 64 bits"},
         BadField{"header_length", 100, {0, 0, 0, 8}, "qcow2 header too short"},
-        BadField{"backing_name", 16, {0, 0, 0x10, 0}, "Backing file name too long"},
+        // Offset 0x200, length 4096 (the name may take 1023 bytes at most).
+        BadField{"backing_name", 8, {0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0x10, 0}, "Backing file name too long"},
+        BadField{"backing_offset", 8, {0, 0, 0, 0, 0, 2, 0, 0}, "Invalid backing file offset"},
+        // Tables must end below 2^63 bytes, even empty ones.
+        BadField{"l1_offset", 40, {0x80, 0, 0, 0, 0, 0, 0, 0}, "Active L1 table offset invalid"},
+        BadField{"snapshots_offset", 64, {0x80, 0, 0, 0, 0, 0, 0, 0}, "Snapshot table offset invalid"},
         BadField{"incompatible", 72, {0x80, 0, 0, 0, 0, 0, 0, 0},
                  "Unsupported qcow2 feature(s): Unknown incompatible feature: 8000000000000000"},
         BadField{"compression", 104, {7}, "Unknown compression type '7'"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Qcow2Header, BackingNameLengthWithoutOffsetIsIgnored) {
+    auto cluster = default_header();
+    cluster[16 + 2] = 0x10;   // 4096 bytes of a name that is nowhere
+    EXPECT_NO_THROW(parse_header(cluster.data(), cluster.size(), 1 << 20));
+}
 
 TEST(Qcow2Header, TruncatedFileIsNotQcow2) {
     auto cluster = default_header();

@@ -178,7 +178,16 @@ TEST(CommandLine, VersionAndHelpPrintAndExit) {
 
 TEST(CommandLine, ErrorsNameTheOption) {
     EXPECT_EQ(error_of({"-m", "foo"}),
-              "-m foo: Parameter 'size' expects a non-negative number below 2^64");
+              "-m foo: Parameter 'size' expects a non-negative number below 2^64\n"
+              "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+              "and exabytes, respectively.");
+    // QEMU reads -m as bytes first: a fraction needs a unit.
+    EXPECT_EQ(error_of({"-m", "1.5"}).substr(0, 52), "-m 1.5: Parameter 'size' expects a non-negative numb");
+    EXPECT_EQ(error_of({"-m", "16E"}), "-m 16E: Value '16E' is out of range for parameter 'size'");
+    EXPECT_EQ(error_of({"-m", "17592186044416"}), "Parameter 'memory.size' expects size");
+    EXPECT_EQ(error_of({"-machine", ","}), "-machine ,: Invalid parameter ''");
+    EXPECT_EQ(error_of({"-machine", "pc,bogus"}), "-machine pc,bogus: Expected '=' after parameter 'bogus'");
+    EXPECT_EQ(error_of({"-kernel", ""}), "could not open kernel file '': No such file or directory");
     EXPECT_EQ(error_of({"-m", "2G,bogus=1"}), "-m 2G,bogus=1: Invalid parameter 'bogus'");
     EXPECT_EQ(error_of({"-smp", "0"}),
               "-smp 0: Invalid CPU topology: CPU topology parameters must be greater than zero");
@@ -228,4 +237,17 @@ TEST(CommandLine, SmbiosTypes0And1) {
     EXPECT_EQ(error_of({"-smbios", "type=2"}), "-smbios type=2: -smbios type=2 is not supported yet");
     EXPECT_EQ(error_of({"-smbios", "type=9"}),
               "-smbios type=9: Don't know how to build fields for SMBIOS type 9");
+}
+
+TEST(CommandLine, SandboxKeepsEachUseAndChecksOnlyTheKeys) {
+    ParseOutcome outcome = parse({"-sandbox", "on,spawn=deny", "-sandbox", "off"});
+    ASSERT_EQ(outcome.config.sandboxes.size(), 2u);
+    EXPECT_EQ(outcome.config.sandboxes[0].location, "-sandbox on,spawn=deny");
+    EXPECT_EQ(outcome.config.sandboxes[0].opts.get("enable"), "on");
+    EXPECT_EQ(outcome.config.sandboxes[0].opts.get("spawn"), "deny");
+    // The values of the sub-options are QEMU's business when the filter is
+    // made, after the whole command line; keys and 'enable' are checked now.
+    EXPECT_NO_THROW(parse({"-sandbox", "on,spawn=maybe"}));
+    EXPECT_EQ(error_of({"-sandbox", "on,bogus=1"}), "-sandbox on,bogus=1: Invalid parameter 'bogus'");
+    EXPECT_EQ(error_of({"-sandbox", "foo"}), "-sandbox foo: Parameter 'enable' expects 'on' or 'off'");
 }

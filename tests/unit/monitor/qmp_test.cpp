@@ -359,3 +359,21 @@ TEST_F(QmpTest, TenThousandCommands) {
         }
     }
 }
+
+TEST_F(QmpTest, QueryCommandLineOptionsListsParametersAsQemuDoes) {
+    client.connect();
+    // QEMU's answer for -sandbox, in its order: last-declared parameter first.
+    EXPECT_EQ(client.request(R"({"execute": "query-command-line-options", "arguments": {"option": "sandbox"}})"),
+              Json::parse(R"({"return": [{"parameters": [{"name": "resourcecontrol", "type": "string"},
+                  {"name": "spawn", "type": "string"}, {"name": "elevateprivileges", "type": "string"},
+                  {"name": "obsolete", "type": "string"}, {"name": "enable", "type": "boolean"}],
+                  "option": "sandbox"}]})"));
+    Json name = client.request(R"({"execute": "query-command-line-options", "arguments": {"option": "name"}})");
+    EXPECT_EQ(name["return"][0]["parameters"][2]["name"], "guest");
+    EXPECT_TRUE(name["return"][0]["parameters"][2].contains("help"));
+    Json all = client.request(R"({"execute": "query-command-line-options"})");
+    EXPECT_GT(all["return"].size(), 10u);
+    EXPECT_EQ(all["return"][0]["option"], "sandbox");
+    EXPECT_EQ(client.request(R"({"execute": "query-command-line-options", "arguments": {"option": "nosuch"}})"),
+              error("GenericError", "invalid option name: nosuch"));
+}

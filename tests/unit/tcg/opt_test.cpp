@@ -87,6 +87,32 @@ TEST_F(OptTest, ZeroExtensionsOfSmallValuesAreMoves) {
               " exit_tb $0x0\n");
 }
 
+// The same for bytes and words: a byte load, a flag or a mask is already as
+// narrow as the extension; a wider value or a signed load is not.
+TEST_F(OptTest, ByteAndWordExtensionsOfNarrowValuesAreMoves) {
+    I64 byte = b.temp_i64(), sbyte = b.temp_i64();
+    b.qemu_ld(byte, h.r[1], kMoUB, 0);
+    b.ext8u(h.r[2], byte);                                   // a byte load: a move
+    b.ext16u(h.r[3], b.shr(b.and_(h.r[0], uint64_t{0xfff0}), uint64_t{4}));   // 12 bits: a move
+    b.ext8u(h.r[4], b.shr(b.and_(h.r[0], uint64_t{0xfff0}), uint64_t{4}));    // 12 bits: kept
+    b.qemu_ld(sbyte, h.r[1], kMoSB, 0);
+    b.ext8u(h.r[5], sbyte);                                  // sign-extended: kept
+    I32 flag = b.setcond(Cond::Ltu, h.e[0], h.e[1]);
+    b.ext8u(h.e[2], flag);                                   // 0 or 1: a move
+    b.and_(h.e[3], flag, 0xffu);                             // the same as a mask
+    b.exit_tb(0);
+    fold_constants(block);
+    const std::string text = print_block(block);
+    EXPECT_NE(text.find(" mov_i64 r2,tmp0\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" mov_i64 r3,"), std::string::npos) << text;
+    EXPECT_NE(text.find(" ext8u_i64 r4,"), std::string::npos) << text;
+    EXPECT_NE(text.find(" ext8u_i64 r5,tmp1\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" mov_i32 e2,"), std::string::npos) << text;
+    EXPECT_NE(text.find(" mov_i32 e3,"), std::string::npos) << text;
+    EXPECT_EQ(text.find("ext16u"), std::string::npos) << text;
+    EXPECT_EQ(verify(block), std::vector<std::string>{});
+}
+
 TEST_F(OptTest, CopyPropagation) {
     I64 t = b.temp_i64();
     b.mov(t, h.r[0]);

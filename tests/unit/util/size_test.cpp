@@ -31,7 +31,30 @@ TEST(ParseSize, Fractions) {
     EXPECT_EQ(parse_size("1.5G"), uint64_t{3} << 29);
     EXPECT_EQ(parse_size("0.5k"), 512u);
     EXPECT_EQ(parse_size("1.5"), std::nullopt);  // fraction of a byte
-    EXPECT_EQ(parse_size("1."), std::nullopt);
+    EXPECT_EQ(parse_size("1.5b"), std::nullopt);
+    EXPECT_EQ(parse_size("1.5", 1 << 20), uint64_t{3} << 19);
+}
+
+// What qemu-img create accepts and refuses, checked against QEMU 7.2.
+TEST(ParseSize, QemuEdgeCases) {
+    EXPECT_EQ(parse_size("1."), 1u);
+    EXPECT_EQ(parse_size("1.k"), 1024u);
+    EXPECT_EQ(parse_size(" 64"), 64u);
+    EXPECT_EQ(parse_size("+64"), 64u);
+    EXPECT_EQ(parse_size("0.00048828125k"), 1u);   // half a byte rounds up
+    EXPECT_EQ(parse_size("0.000488281249k"), 0u);
+    EXPECT_EQ(parse_size("1.0000000000000000001k"), 1024u);
+    EXPECT_EQ(parse_size("15.9999999999999999999E"), uint64_t{15} << 60);  // rounds to 1.0: dropped
+    EXPECT_EQ(parse_size(".5k"), std::nullopt);
+    EXPECT_EQ(parse_size("1.5e3k"), std::nullopt);
+    EXPECT_EQ(parse_size("0x10.5k"), std::nullopt);
+    EXPECT_EQ(parse_size("0x-1"), std::nullopt);
+    EXPECT_EQ(parse_size("1k "), std::nullopt);
+    EXPECT_EQ(parse_size("1.k5"), std::nullopt);
+    EXPECT_EQ(parse_size("1.infk"), std::nullopt);
+    EXPECT_EQ(mimic::parse_size_checked("16E").error, mimic::SizeError::kOutOfRange);
+    EXPECT_EQ(mimic::parse_size_checked("99999999999999999999").error, mimic::SizeError::kOutOfRange);
+    EXPECT_EQ(mimic::parse_size_checked("foo").error, mimic::SizeError::kInvalid);
 }
 
 TEST(ParseSize, Hex) {

@@ -83,7 +83,8 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
     // breakpoint replays one: give it a block of its own.
     const unsigned max_insns = (tb.flags & (kHfTf | kHfSingleInsn | kHfInhibitIrq | kHfRf | kHfDbArmed)) ? 1 : kMaxInsns;
 
-    if (log::enabled(log::kInAsm)) log::write(fmt::format("IN:\n"));
+    const bool log_in_asm_here = log::enabled_at(log::kInAsm, tb.pc);
+    if (log_in_asm_here) log::write(fmt::format("IN:\n"));
 
     // Single-stepped, interrupt-shadow and breakpoint-resume blocks change
     // the state they were translated for (or must return to the loop).
@@ -147,7 +148,7 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
             avail = kMaxInsnLength;
             st = decode(std::span<const uint8_t>(bytes, avail), mode, insn);
         }
-        if (log::enabled(log::kInAsm)) log_in_asm(bytes, avail, lin, mode);
+        if (log_in_asm_here) log_in_asm(bytes, avail, lin, mode);
 
         dc.insn = &insn;
         dc.seg_prefix = kNoSeg;
