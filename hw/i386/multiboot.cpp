@@ -25,10 +25,16 @@ constexpr uint32_t kHeaderVideoMode = 1u << 2;
 constexpr uint32_t kHeaderAoutKludge = 1u << 16;
 
 // The information structure and the memory map the ROM fills, in
-// conventional memory below the ROM's stack.
-constexpr uint32_t kInfoAddr = 0x9000;
+// conventional memory: at 0x9000, or below the ROM's stack (which ends at
+// 0x7c00) when the kernel itself loads over 0x9000, as kvm-unit-tests'
+// real-mode test (at 0x8000) does.
 constexpr uint32_t kInfoSize = 88;
-constexpr uint32_t kMmapAddr = 0x9100;  // 64 entries of 24 bytes fit below 0x9700
+constexpr uint32_t kMmapOffset = 0x100;        // from the structure; 64 entries of 24 bytes follow
+constexpr uint32_t kInfoAreaSize = 0x700;
+constexpr uint32_t kInfoAddr = 0x9000, kLowInfoAddr = 0x7000;
+// A kernel may load below 1 MiB between the ROM's stack and the EBDA; the
+// ROM copies it there last, after its BIOS calls.
+constexpr uint32_t kLowLoadStart = 0x7c00, kConventionalEnd = 0x9fc00;
 
 // Information structure fields and flags.
 constexpr size_t kInfoFlags = 0, kInfoBootDevice = 12, kInfoCmdline = 16, kInfoModsCount = 20,
@@ -183,8 +189,9 @@ std::optional<std::string> load_multiboot(FwCfg& fw_cfg, const cli::VmConfig& co
     uint64_t ram_limit = memory.ram_below_4g - memory.acpi_data_size;
     KernelImage kernel = (flags & kHeaderAoutKludge) ? load_aout_kludge(image, *header_at, path, ram_limit)
                                                      : load_elf(image, path, ram_limit);
-    if (kernel.load_addr < 0x100000)
-        throw Error("could not load kernel '{}': it loads below 1 MiB (at {:#x})", path, kernel.load_addr);
+    if (kernel.load_addr < kLowLoadStart)
+        throw Error("could not load kernel '{}': it loads over the BIOS data and the loader's stack (at {:#x})",
+                    path, kernel.load_addr);
 
     // The image: kernel, module table, command lines, boot loader name, then
     // each module on its own pages.
@@ -226,6 +233,11 @@ std::optional<std::string> load_multiboot(FwCfg& fw_cfg, const cli::VmConfig& co
     }
     if (kernel.load_addr + blob.size() > ram_limit)
         throw Error("could not load kernel '{}': it does not fit in the guest's RAM", path);
+    if (kernel.load_addr < 0x100000 && kernel.load_addr + blob.size() > kConventionalEnd)
+        throw Error("could not load kernel '{}': loaded at {:#x}, it and its modules run past conventional memory",
+                    path, kernel.load_addr);
+    const bool covers_info = kernel.load_addr < kInfoAddr + kInfoAreaSize && kernel.load_addr + blob.size() > kInfoAddr;
+    const uint32_t info_addr = covers_info ? kLowInfoAddr : kInfoAddr;
 
     std::vector<uint8_t> info(kInfoSize, 0);
     put32(info, kInfoFlags, kInfoHasMemory | kInfoHasBootDevice | kInfoHasCmdline | kInfoHasMods | kInfoHasMmap |
@@ -235,14 +247,14 @@ std::optional<std::string> load_multiboot(FwCfg& fw_cfg, const cli::VmConfig& co
     put32(info, kInfoBootLoaderName, add_string(loader_name));
     put32(info, kInfoModsCount, static_cast<uint32_t>(modules.size()));
     put32(info, kInfoModsAddr, static_cast<uint32_t>(kernel.load_addr + table_at));
-    put32(info, kInfoMmapAddr, kMmapAddr);
+    put32(info, kInfoMmapAddr, info_addr + kMmapOffset);
 
     namespace key = fw_cfg_key;
     fw_cfg.add_i32(key::kKernelEntry, kernel.entry);
     fw_cfg.add_i32(key::kKernelAddr, kernel.load_addr);
     fw_cfg.add_i32(key::kKernelSize, static_cast<uint32_t>(blob.size()));
     fw_cfg.add_bytes(key::kKernelData, std::move(blob));
-    fw_cfg.add_i32(key::kInitrdAddr, kInfoAddr);
+    fw_cfg.add_i32(key::kInitrdAddr, info_addr);
     fw_cfg.add_i32(key::kInitrdSize, kInfoSize);
     fw_cfg.add_bytes(key::kInitrdData, std::move(info));
     return "mimic-multiboot.bin";

@@ -188,8 +188,11 @@ private:
             if (apic_bus_) apic_bus_->set_pic_intr(level);
         });
         create_apics(config);
-        add_isa_device("isa-pit");
-        add_isa_device("isa-pcspk");
+        // -machine pit=off leaves out the PIT and the speaker it drives, as QEMU.
+        if (pit_ != qom::OnOffAuto::kOff) {
+            add_isa_device("isa-pit");
+            add_isa_device("isa-pcspk");
+        }
         add_isa_device("port92");
         add_isa_device("i8042");
         auto& rtc = add_isa_device("mc146818rtc", [&](qom::Object& device) {
@@ -298,7 +301,8 @@ private:
     bool intr_ = false;
 
 public:
-    bool hpet_ = true;   // -machine hpet=on|off  // the PIC's INT output, until a CPU takes it
+    bool hpet_ = true;   // -machine hpet=on|off
+    qom::OnOffAuto pit_ = qom::OnOffAuto::kAuto;   // -machine pit=on|off|auto
 };
 
 MIMIC_REGISTER_TYPE({
@@ -308,6 +312,7 @@ MIMIC_REGISTER_TYPE({
     .description = "Standard PC (i440FX + PIIX, 1996)",
     .properties = {
         qom::prop::boolean("hpet", &PcMachine::hpet_, true, "Enable the HPET"),
+        qom::prop::on_off_auto("pit", &PcMachine::pit_, qom::OnOffAuto::kAuto, "Enable i8254 PIT"),
     },
     .alias = "pc",
 });

@@ -129,7 +129,7 @@ void X86CpuDevice::configure(const x86::CpuModel& model, const Placement& placem
     level_ = model.level;
     xlevel_ = model.xlevel;
     features_ = model.features;
-    phys_bits_ = x86::physical_address_bits(model.features);
+    phys_bits_ = x86::physical_address_bits(model);
     index_ = placement.index;
     apic_id_ = placement.apic_id;
     socket_id_ = placement.socket_id;

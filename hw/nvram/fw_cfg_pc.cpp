@@ -5,6 +5,7 @@
 #include "../smbios/smbios.h"
 #include "mimic/hw/fw_cfg.h"
 #include "mimic/hw/machine.h"
+#include "mimic/util/error.h"
 #include "mimic/util/uuid.h"
 #include "mimic/x86/cpu_models.h"
 
@@ -113,11 +114,17 @@ FwCfg& create_pc_fw_cfg(Machine& machine, const cli::VmConfig& config, uint64_t 
         uint64_t ms = std::stoull(*splash);
         fw_cfg.add_file("etc/boot-menu-wait", {static_cast<uint8_t>(ms), static_cast<uint8_t>(ms >> 8)});
     }
+    // How long SeaBIOS waits to reboot when nothing boots: QEMU always says,
+    // and -1 (never) unless -boot reboot-timeout= gives milliseconds.
+    uint64_t fail_wait = UINT64_MAX;
     if (auto timeout = boot.get("reboot-timeout")) {
-        std::vector<uint8_t> wait;
-        put_le(wait, std::stoull(*timeout), 4);
-        fw_cfg.add_file("etc/boot-fail-wait", std::move(wait));
+        fail_wait = std::stoull(*timeout);
+        if (fail_wait > 0xffff && fail_wait != UINT64_MAX)
+            throw Error("reboot timeout is invalid,it should be a value between -1 and 65535");
     }
+    std::vector<uint8_t> wait;
+    put_le(wait, fail_wait & 0xffffffff, 4);
+    fw_cfg.add_file("etc/boot-fail-wait", std::move(wait));
 
     // With -nographic SeaBIOS mirrors its text screen to COM1, so the user
     // sees the banner and boot menu on the console.

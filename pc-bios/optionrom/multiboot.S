@@ -21,7 +21,6 @@
 
 boot:
     BOOT_PROLOGUE
-    LOAD_ITEM FW_CFG_KERNEL_ADDR, FW_CFG_KERNEL_SIZE, FW_CFG_KERNEL_DATA
     LOAD_ITEM FW_CFG_INITRD_ADDR, FW_CFG_INITRD_SIZE, FW_CFG_INITRD_DATA
 
     mov $FW_CFG_INITRD_ADDR, %ax
@@ -80,6 +79,10 @@ e820_done:
     int $0x12                   /* conventional memory in KiB */
     movzwl %ax, %eax
     mov %eax, %fs:MBI_MEM_LOWER(%si)
+
+    /* The kernel last: one loading below 1 MiB (over memory the BIOS
+     * calls above may use) is then intact when it starts. */
+    LOAD_ITEM FW_CFG_KERNEL_ADDR, FW_CFG_KERNEL_SIZE, FW_CFG_KERNEL_DATA
 
     mov $FW_CFG_INITRD_ADDR, %ax
     call fw_cfg_read32

@@ -538,6 +538,10 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         case OptionId::Daemonize:
             config.daemonize = true;
             return true;
+        case OptionId::NoHpet:
+            // QEMU's shorthand for -machine hpet=off.
+            config.machine.opts.set("hpet", "off");
+            return true;
         case OptionId::NoReboot:
             config.no_reboot = true;
             return true;
@@ -650,8 +654,10 @@ const char* section_title(Section section) {
 }  // namespace
 
 void print_version(std::FILE* out) {
-    std::fprintf(out, "Mimic emulator version %s\nCopyright (c) 2026 the Mimic developers\n",
-                 kVersion);
+    // Test harnesses (kvm-unit-tests, avocado) take a binary whose help
+    // names QEMU for one they can drive with QEMU's options.
+    std::fprintf(out, "Mimic emulator version %s (QEMU %s compatible)\nCopyright (c) 2026 the Mimic developers\n",
+                 kVersion, kQemuCompatibleVersion);
 }
 
 void print_usage(std::FILE* out) {

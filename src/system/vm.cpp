@@ -74,6 +74,7 @@ private:
     void install_sandboxes();
     void reject_unsupported();
     void create_chardevs();
+    bool has_default_monitor() const;
     chardev::Chardev* create_legacy_chardev(const cli::OptionUse& use, const std::string& id);
     void create_machine();
     void create_objects();
@@ -183,11 +184,18 @@ void Vm::Impl::create_chardevs() {
                                                  std::any(&created));
         });
     }
-    if (config_.nographic && config_.serials.empty() && config_.monitors.empty()) {
-        // -nographic: serial port and monitor share stdio through the mux
-        // (C-a x quits even before a serial port model exists).
-        create_legacy_chardev({"-nographic", cli::parse_opts("spec=mon:stdio")}, "serial0");
+    // -nographic puts the default serial port and the default monitor on
+    // stdio, as QEMU: both through the mux (C-a x quits even before a serial
+    // port model exists), or the one of them the command line left default.
+    if (config_.nographic && config_.serials.empty()) {
+        create_legacy_chardev({"-nographic", cli::parse_opts(has_default_monitor() ? "spec=mon:stdio" : "spec=stdio")},
+                              "serial0");
     }
+}
+
+// No -monitor, -qmp or -mon: QEMU's default monitor is still to be placed.
+bool Vm::Impl::has_default_monitor() const {
+    return config_.monitors.empty() && config_.qmps.empty() && config_.mons.empty();
 }
 
 void Vm::Impl::create_machine() {
@@ -330,12 +338,17 @@ void Vm::Impl::create_monitors() {
     monitors_ = monitor::create_monitors(*hub_, config_, chardev::ChardevRegistry::global());
     // -nographic (and -serial mon:stdio): the HMP monitor shares stdio with
     // the serial port through the mux; C-a c switches between them.
-    if (config_.nographic && config_.monitors.empty()) {
-        if (chardev::Chardev* mux = chardev::ChardevRegistry::global().find("serial0")) {
+    if (config_.nographic && has_default_monitor()) {
+        // With -serial given, the monitor has stdio to itself.
+        chardev::Chardev* stdio = config_.serials.empty()
+                                      ? chardev::ChardevRegistry::global().find("serial0")
+                                      : create_legacy_chardev({"-nographic", cli::parse_opts("spec=stdio")},
+                                                              "compat_monitor0");
+        if (stdio) {
             monitors_.push_back(std::make_unique<monitor::ChardevMonitor>(
-                *hub_, *mux, monitor::Monitor::Mode::kReadline));
+                *hub_, *stdio, monitor::Monitor::Mode::kReadline));
             // QEMU starts the user on the serial console, the first front end.
-            if (auto* muxed = dynamic_cast<chardev::MuxChardev*>(mux)) muxed->set_focus(0);
+            if (auto* muxed = dynamic_cast<chardev::MuxChardev*>(stdio)) muxed->set_focus(0);
         }
     }
 }

@@ -26,6 +26,8 @@
 #include "mimic/accel/accel_registry.h"
 #include "mimic/x86/cpu_dump.h"
 #include "mimic/x86/cpu_models.h"
+#include "mimic/x86/mce.h"
+#include "mimic/util/log.h"
 #include "mimic/util/error.h"
 #include "mimic/util/output_file.h"
 #include "mimic/x86/page_tables.h"
@@ -282,6 +284,38 @@ private:
         return accel_.synchronize_state(static_cast<unsigned>(ctx.session.cpu));
     }
 
+    // mce: QEMU's checks and texts. An unknown CPU index does nothing, as on QEMU.
+    void inject_mce(monitor::HmpContext& ctx, uint64_t cpu_index, const x86::MceInjection& e, bool broadcast) {
+        if (!accel_.can_inject_mce() || cpu_index >= accel_.cpu_count()) return;
+        Parked parked(*this);
+        const x86::CpuState& state = accel_.synchronize_state(static_cast<unsigned>(cpu_index));
+        if (std::string why = x86::check_mce_injection(state.msr, e); !why.empty()) {
+            ctx.print("{}\n", why);
+            return;
+        }
+        if (broadcast && !x86::supports_mce_broadcast(state.cpuid_version)) {
+            ctx.print("Guest CPU does not support MCA broadcast\n");
+            return;
+        }
+        deliver_mce(ctx, static_cast<unsigned>(cpu_index), e);
+        if (!broadcast) return;
+        // The other CPUs see an uncorrected error in bank 1 with MCIP set.
+        const x86::MceInjection others{.bank = 1,
+                                       .status = x86::kMciStatusVal | x86::kMciStatusUc,
+                                       .mcg_status = x86::kMcgStatusMcip | x86::kMcgStatusRipv};
+        for (unsigned i = 0; i < accel_.cpu_count(); ++i)
+            if (i != cpu_index) deliver_mce(ctx, i, others);
+    }
+
+    void deliver_mce(monitor::HmpContext& ctx, unsigned cpu_index, const x86::MceInjection& e) {
+        x86::MceOutcome outcome = accel_.inject_mce(cpu_index, e);
+        if (!outcome.message.empty()) ctx.print("{}", outcome.message);
+        if (outcome.action == x86::MceAction::kReset) {
+            MIMIC_LOG(log::kInt, "{}\n", outcome.message);
+            run_control_.request_reset(ShutdownCause::kGuestReset);
+        }
+    }
+
     // screendump: the VGA's picture as PPM or PNG.
     void screendump(const std::string& filename, const std::string& format) {
         auto* source = find_in_tree<hw::VgaDisplaySource>(machine_);
@@ -397,6 +431,24 @@ private:
                              if (args.contains("hold-time"))
                                  qmp["hold-time"] = static_cast<int64_t>(args["hold-time"].get<uint64_t>());
                              ctx.hub.execute("send-key", qmp, ctx.monitor);
+                         }});
+        hmp.add_command({"mce", "[-b] cpu bank status mcgstatus addr misc",
+                         "inject a MCE on the given CPU [and broadcast to other CPUs with -b option]",
+                         {{"broadcast", monitor::HmpArgKind::kFlag, monitor::kOptional, 'b'},
+                          {"cpu_index", monitor::HmpArgKind::kInteger},
+                          {"bank", monitor::HmpArgKind::kInteger},
+                          {"status", monitor::HmpArgKind::kInteger},
+                          {"mcg_status", monitor::HmpArgKind::kInteger},
+                          {"addr", monitor::HmpArgKind::kInteger},
+                          {"misc", monitor::HmpArgKind::kInteger}},
+                         [this](const Json& args, monitor::HmpContext& ctx) {
+                             const uint64_t bank = args["bank"].get<uint64_t>();
+                             x86::MceInjection e{.bank = static_cast<unsigned>(std::min<uint64_t>(bank, UINT32_MAX)),
+                                                 .status = args["status"].get<uint64_t>(),
+                                                 .mcg_status = args["mcg_status"].get<uint64_t>(),
+                                                 .addr = args["addr"].get<uint64_t>(),
+                                                 .misc = args["misc"].get<uint64_t>()};
+                             inject_mce(ctx, args["cpu_index"].get<uint64_t>(), e, args["broadcast"].get<bool>());
                          }});
         hw::Machine* machine = &machine_;
         hmp.add_info({"pic", "", "show PIC state", {}, [machine](const Json&, monitor::HmpContext& ctx) {

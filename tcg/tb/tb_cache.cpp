@@ -41,12 +41,15 @@ uint64_t index_key(uint64_t phys_pc, uint64_t pc, uint32_t flags) {
     return phys_pc ^ ((pc ^ (uint64_t{flags} << 32)) * 0x9e3779b97f4a7c15ull);
 }
 
+uint64_t index_key_of(const TranslationBlock& tb) { return index_key(tb.phys_pc, tb.pc, tb.flags); }
+
 }  // namespace
 
+TbCache::TbCache(Backend& backend) : backend_(backend), by_pc_(index_key_of) {}
+
 TranslationBlock* TbCache::lookup(const TbKey& key) const {
-    auto [begin, end] = by_pc_.equal_range(index_key(key.phys_pc, key.pc, key.flags));
-    for (auto it = begin; it != end; ++it) {
-        if (matches(*it->second, key)) return it->second;
+    for (TranslationBlock* tb = by_pc_.chain(index_key(key.phys_pc, key.pc, key.flags)); tb; tb = tb->hash_next) {
+        if (matches(*tb, key)) return tb;
     }
     return nullptr;
 }
@@ -63,7 +66,7 @@ TranslationBlock* TbCache::create(const TbKey& key) {
 }
 
 void TbCache::insert(TranslationBlock* tb) {
-    by_pc_.emplace(index_key(tb->phys_pc, tb->pc, tb->flags), tb);
+    by_pc_.insert(index_key_of(*tb), tb);
     pages_[tb->phys_pc & kPageMask].push_back(tb);
     if (tb->phys_page2 != kNoPage) pages_[tb->phys_page2 & kPageMask].push_back(tb);
 }
@@ -77,13 +80,7 @@ void TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to) 
 }
 
 void TbCache::unindex(TranslationBlock* tb) {
-    auto [begin, end] = by_pc_.equal_range(index_key(tb->phys_pc, tb->pc, tb->flags));
-    for (auto it = begin; it != end; ++it) {
-        if (it->second == tb) {
-            by_pc_.erase(it);
-            break;
-        }
-    }
+    by_pc_.remove(index_key_of(*tb), tb);
     auto drop = [&](uint64_t page) {
         auto it = pages_.find(page);
         if (it == pages_.end()) return;

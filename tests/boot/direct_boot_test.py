@@ -208,6 +208,15 @@ class DirectBoot(unittest.TestCase):
     def test_multiboot_aout_kludge(self):
         self.check_multiboot(self.mb_aout)
 
+    def test_multiboot_below_1m(self):
+        # Linked at 32 KiB like kvm-unit-tests' real-mode test: over the
+        # 0x9000 the information structure usually takes, so it moves.
+        for name, defines, flat in (("mb_low_elf", [], False), ("mb_low_aout", ["-DAOUT_KLUDGE"], True)):
+            with self.subTest(name):
+                kernel = assemble(self.workdir, "multiboot_guest.S", name, ["-N", "-Ttext=0x8000", "-e", "_start"],
+                                  flat=flat, defines=defines)
+                self.check_multiboot(kernel)
+
 
 def limit_address_space():
     """A read of /dev/zero or of a sparse giant then ends the process rather
@@ -307,6 +316,14 @@ class BadInput(unittest.TestCase):
                 f.write(image)
             self.assert_one_line_error("could not load kernel '%s': it does not fit in the guest's RAM" % kernel,
                                        "-kernel", kernel)
+
+    def test_multiboot_over_the_bios_data(self):
+        with tempfile.TemporaryDirectory() as workdir:
+            kernel = assemble(workdir, "multiboot_guest.S", "mb", ["-N", "-Ttext=0x1000", "-e", "_start"],
+                              flat=False)
+            self.assert_one_line_error(
+                f"could not load kernel '{kernel}': it loads over the BIOS data and the loader's stack (at 0x1000)",
+                "-kernel", kernel)
 
     def test_64bit_multiboot_elf(self):
         with tempfile.TemporaryDirectory() as workdir:

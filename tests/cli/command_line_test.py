@@ -19,6 +19,8 @@ class Listings(unittest.TestCase):
         code, out, _ = run("-version")
         self.assertEqual(code, 0)
         self.assertTrue(out.startswith("Mimic emulator version "))
+        # Harnesses such as kvm-unit-tests accept a binary whose help names QEMU.
+        self.assertIn("(QEMU 7.2.0 compatible)", out.splitlines()[0])
 
     def test_help(self):
         code, out, _ = run("-help")
@@ -155,6 +157,22 @@ class BadInput(unittest.TestCase):
         self.assert_one_line_error(
             "can't apply global qemu64-x86_64-cpu.bogus=on: "
             "Property 'qemu64-x86_64-cpu.bogus' not found", "-cpu", "qemu64,+bogus")
+
+    def test_cpu_vendor_is_twelve_characters(self):
+        self.assert_one_line_error(
+            "can't apply global qemu64-x86_64-cpu.vendor=Intel: Property '.vendor' doesn't take value 'Intel'",
+            "-cpu", "qemu64,vendor=Intel")
+
+    def test_reboot_timeout_out_of_range(self):
+        self.assert_one_line_error(
+            "reboot timeout is invalid,it should be a value between -1 and 65535",
+            "-accel", "qtest", "-boot", "reboot-timeout=70000")
+
+    def test_phys_bits_limits(self):
+        self.assert_one_line_error("phys-bits should be between 32 and 52  (but is 53)",
+                                   "-cpu", "qemu64,phys-bits=53")
+        self.assert_one_line_error("phys-bits is not user-configurable in 32 bit",
+                                   "-cpu", "qemu32,phys-bits=36")
 
     def test_unknown_cpu(self):
         self.assert_one_line_error("unable to find CPU model 'bogus'", "-cpu", "bogus")

@@ -96,6 +96,18 @@ TEST(FwCfg, BootItemsFollowDashBoot) {
     EXPECT_EQ(le(read_item(vm, files["etc/boot-menu-wait"].key, 2), 0, 2), 1500u);
 }
 
+// etc/boot-fail-wait is always there, as QEMU adds it: -1 (SeaBIOS never
+// reboots after "No bootable device") unless -boot reboot-timeout= says.
+TEST(FwCfg, BootFailWaitAsQemu) {
+    QtestClient vm({});
+    auto files = directory(vm);
+    ASSERT_TRUE(files.count("etc/boot-fail-wait"));
+    EXPECT_EQ(le(read_item(vm, files["etc/boot-fail-wait"].key, 4), 0, 4), 0xffffffffu);
+    QtestClient timed({"-boot", "reboot-timeout=5000"});
+    files = directory(timed);
+    EXPECT_EQ(le(read_item(timed, files["etc/boot-fail-wait"].key, 4), 0, 4), 5000u);
+}
+
 TEST(FwCfg, BootOnceLastsUntilTheFirstReset) {
     QtestClient vm({"-boot", "order=c,once=d"});
     EXPECT_EQ(le(read_item(vm, 0x0c, 2), 0, 2), 'd');

@@ -162,3 +162,12 @@ TEST(Hpet, PeriodicComparatorFarBehindCatchesUpAtOnce) {
         EXPECT_EQ(hpet.read(kCounter), start + 1);
     }
 }
+
+// -no-hpet is QEMU's shorthand for -machine hpet=off: nothing at the HPET's address.
+TEST(Hpet, NoHpetOptionLeavesItOut) {
+    QtestClient with({});
+    EXPECT_NE(with.readl(kHpet + 4), 0xffffffffu);   // the capabilities' high half: the period
+    QtestClient without({"-no-hpet"});
+    EXPECT_EQ(without.readl(kHpet + 4), 0xffffffffu);
+    EXPECT_EQ(without.readl(kHpet), 0xffffffffu);
+}

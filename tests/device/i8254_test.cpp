@@ -166,3 +166,20 @@ TEST(I8254, RefreshBitToggles) {
     pit.step_to(pit.now + 15085);
     EXPECT_NE(pit.vm.inb(0x61) & 0x10, first);
 }
+
+// -machine pit=off: no PIT (and no speaker port), as QEMU leaves them out.
+TEST(I8254, MachinePitOffLeavesItOut) {
+    QtestClient with_pit{{}};
+    with_pit.outb(0x43, 0x30);   // channel 0, lo/hi, mode 0
+    with_pit.outb(0x40, 0x34);
+    with_pit.outb(0x40, 0x12);
+    with_pit.outb(0x43, 0x00);   // latch
+    EXPECT_NE(with_pit.inb(0x40) | with_pit.inb(0x40) << 8, 0xffff);
+    QtestClient without({"-machine", "pit=off"});
+    without.outb(0x43, 0x30);
+    without.outb(0x40, 0x34);
+    without.outb(0x40, 0x12);
+    without.outb(0x43, 0x00);
+    EXPECT_EQ(without.inb(0x40), 0xffu);
+    EXPECT_EQ(without.inb(0x61), 0xffu);
+}

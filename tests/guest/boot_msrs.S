@@ -1,10 +1,15 @@
-/* MSRs Linux reads while it boots, answered as QEMU's TCG answers them
- * rather than with #GP (any #GP fails the test through `unexpected`):
+/* MSRs Linux and Windows read while they boot, answered as QEMU's TCG
+ * answers them rather than with #GP (any #GP fails the test through
+ * `unexpected`):
  *   0x8b IA32_BIOS_SIGN_ID: the microcode revision, KVM's default for the
  *        vendor (AMD 0x01000065, others 1 in the high half); a write (Linux
  *        clears it before CPUID on Intel) is dropped.
  *   AMD HWCR 0xc0010015, DE_CFG 0xc0011029, INT_PENDING_MSG 0xc0010055 and
- *        PERF_CTL0 0xc0010000: read as 0, writes dropped. */
+ *        the legacy counters PERF_CTL0-3/PERF_CTR0-3 0xc0010000-7: read as
+ *        0, writes dropped (no PMU is advertised, so nothing counts).
+ *   0x198 IA32_PERF_STATUS: QEMU's fixed ratio 4, 1000 below.
+ *   MSRs nothing models (Intel's PMU without CPUID leaf 0xA, FEATURE_CONTROL,
+ *        x2APIC registers, an index no CPU has): read as 0, writes dropped. */
 #include "lib.S"
 
         .set ucode_lo, VARS
@@ -77,6 +82,20 @@ start32:
         READS_ZERO 0xc0011029, 0x20
         READS_ZERO 0xc0010055, 0x30
         READS_ZERO 0xc0010000, 0x40
+        READS_ZERO 0xc0010001, 0x50
+        READS_ZERO 0xc0010002, 0x60
+        READS_ZERO 0xc0010003, 0x70
+        READS_ZERO 0xc0010004, 0x80
+        READS_ZERO 0xc0010005, 0x90
+        READS_ZERO 0xc0010006, 0xa0
+        READS_ZERO 0xc0010007, 0xb0
+        EXPECT_MSR 0x198, 1000, 0x400, 0xc0
+        READS_ZERO 0xc1, 0xd0               /* IA32_PMC0 */
+        READS_ZERO 0x186, 0xe0              /* IA32_PERFEVTSEL0 */
+        READS_ZERO 0x38f, 0xf0              /* IA32_PERF_GLOBAL_CTRL */
+        READS_ZERO 0x3a, 0x100              /* IA32_FEATURE_CONTROL */
+        READS_ZERO 0x802, 0x110             /* the x2APIC ID register */
+        READS_ZERO 0x40001234, 0x120
         jmp pass
 
 /* EBX: the tag; prints the revision read (EDX:EAX) before failing. */

@@ -263,3 +263,55 @@ class TerminalTest(unittest.TestCase):
         finally:
             process.kill()
             process.wait()
+
+
+# A -bios image that writes "SOK" to COM1 and halts.
+SERIAL_BIOS_CODE = bytes.fromhex("baf803" "b053ee" "b04fee" "b04bee" "f4" "ebfd")
+
+
+@unittest.skipUnless(HOST and os.path.exists(HOST), "MIMIC_SYSTEM not set")
+class NographicDefaultsTest(unittest.TestCase):
+    """-nographic puts the default serial port and the default monitor on
+    stdio, as QEMU: together through the mux, or whichever of them the
+    command line did not place elsewhere."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="mimic-nographic-")
+        self.bios = os.path.join(self.dir, "serial.bin")
+        image = bytearray(b"\xf4" * 65536)
+        image[0:len(SERIAL_BIOS_CODE)] = SERIAL_BIOS_CODE
+        image[0xFFF0:0xFFF5] = bytes.fromhex("ea000000f0")
+        with open(self.bios, "wb") as f:
+            f.write(image)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def run_vm(self, *args, stdin=b""):
+        process = subprocess.Popen([HOST, "-nographic", "-bios", self.bios, *args], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            time.sleep(1.0)
+            if stdin:
+                process.stdin.write(stdin)
+                process.stdin.flush()
+                time.sleep(0.5)
+        finally:
+            process.kill()
+            out, err = process.communicate()
+        return out, err
+
+    def test_serial_stays_on_stdio_with_a_monitor_elsewhere(self):
+        for option in ("-monitor", "-qmp"):
+            with self.subTest(option):
+                sock = os.path.join(self.dir, option[1:] + ".sock")
+                out, err = self.run_vm(option, f"unix:{sock},server,nowait")
+                self.assertIn(b"SOK", out, err)
+                self.assertNotIn(b"(qemu)", out)
+
+    def test_monitor_takes_stdio_when_serial_goes_elsewhere(self):
+        serial = os.path.join(self.dir, "serial.out")
+        out, err = self.run_vm("-serial", f"file:{serial}", stdin=b"info status\n")
+        self.assertIn(b"VM status: running", out, err)
+        with open(serial, "rb") as f:
+            self.assertEqual(f.read(), b"SOK")

@@ -324,6 +324,34 @@ class CpuObjectsTest(VmCase):
         self.assertEqual([self.get(cpu, n) for n in ("type", "family", "model", "vendor", "phys-bits", "sse2", "lm")],
                          ["qemu32-x86_64-cpu", 6, 6, "GenuineIntel", 32, False, False])
 
+    def check_opteron_g1(self, model):
+        self.start("-S", "-bios", "@TINY@", "-cpu", model)
+        cpu = "/machine/unattached/device[0]"
+        expected = {"family": 15, "model": 6, "stepping": 1, "vendor": "AuthenticAMD",
+                    "model-id": "AMD Opteron 240 (Gen 1 Class Opteron)", "level": 5,
+                    "xlevel": 0x80000008, "lm": True, "sse2": True, "ssse3": False}
+        self.assertEqual({name: self.get(cpu, name) for name in expected}, expected)
+
+    def test_opteron_g1_as_qemu_defines_it(self):
+        self.check_opteron_g1("Opteron_G1")
+
+    def test_opteron_g1_v1(self):
+        self.check_opteron_g1("Opteron_G1-v1")
+
+    def test_phys_bits_options(self):
+        self.start("-S", "-bios", "@TINY@", "-cpu", "qemu64,phys-bits=36")
+        self.assertEqual(self.get("/machine/unattached/device[0]", "phys-bits"), 36)
+
+    def test_host_phys_bits_takes_the_hosts_width(self):
+        with open("/proc/cpuinfo") as f:
+            host = int(re.search(r"address sizes\s*: (\d+) bits physical", f.read()).group(1))
+        self.start("-S", "-bios", "@TINY@", "-cpu", "max,host-phys-bits=on")
+        self.assertEqual(self.get("/machine/unattached/device[0]", "phys-bits"), host)
+
+    def test_vendor_option(self):
+        self.start("-S", "-bios", "@TINY@", "-cpu", "qemu64,vendor=GenuineIntel")
+        self.assertEqual(self.get("/machine/unattached/device[0]", "vendor"), "GenuineIntel")
+
 
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 @unittest.skipUnless(os.path.exists(LONG_PAGING), "the tests/guest images are not built")
@@ -356,6 +384,43 @@ class LongModeTest(VmCase):
         # x/i decodes 64-bit code where the CPU stopped: the HLT just executed.
         rip = int(re.search(r"RIP=([0-9a-f]{16})", text).group(1), 16)
         self.assertEqual(self.hmp(f"x/1i {rip - 1:#x}"), f"0x{rip - 1:08x}:  f4                       hlt      \r\n")
+
+
+MCE_INJECT = os.path.join(GUEST_DIR, "mce_inject.bin")
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(MCE_INJECT), "MIMIC_SYSTEM or the guest programs missing")
+class MachineCheckTest(VmCase):
+    """`mce` as QEMU 7.2's: tests/guest/mce_inject.bin waits with CR4.MCE set
+    and interrupts off; its #MC handler checks the bank and reports."""
+
+    def start_guest(self, *args):
+        self.start("-bios", MCE_INJECT, "-debugcon", "file:@DIR@/debugcon.out",
+                   "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *args)
+
+    def test_injection_reaches_the_guest_handler(self):
+        self.start_guest()
+        self.wait_for(lambda: self.hmp("xp /1xh 0x500") == "0000000000000500: 0x4d43\r\n", "the guest to wait")
+        self.assertEqual(self.hmp("mce 0 1 0xb000000000000000 5 0x1234 0x77"), "")
+        self.assertEqual(self.process.wait(timeout=30), 1)
+        with open(os.path.join(self.dir, "debugcon.out"), "rb") as f:
+            self.assertIn(b"PASS", f.read())
+
+    def test_refusals_and_the_triple_fault(self):
+        self.start_guest("-S")
+        self.assertEqual(self.hmp("mce 0 10 0xb000000000000000 5 0 0"), "Invalid MCE bank number\r\n")
+        self.assertEqual(self.hmp("mce 0 1 0x3000000000000000 5 0 0"), "Invalid MCE status code\r\n")
+        self.assertEqual(self.hmp("mce 7 1 0xb000000000000000 5 0 0"), "")   # no such CPU: nothing
+        # A corrected error is only logged in the bank.
+        self.assertEqual(self.hmp("mce 0 2 0x9000000000000000 0 0x42 0"), "")
+        # At reset CR4.MCE is clear: an uncorrected error resets the machine.
+        self.assertEqual(self.hmp("mce 0 1 0xb000000000000000 5 0 0"),
+                         "CPU 0: MCE capability is not enabled, raising triple fault")
+        self.assertEqual(self.qmp.wait_event("RESET")["data"], {"guest": True, "reason": "guest-reset"})
+
+    def test_a_model_without_banks(self):
+        self.start_guest("-S", "-cpu", "qemu32")
+        self.assertEqual(self.hmp("mce 0 1 0xb000000000000000 5 0 0"), "MCE injection not supported\r\n")
 
 
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mimic/x86/cpu_models.h"
+#include "mimic/x86/mce.h"
 
 #include "mimic/x86/cpu_state.h"
 
@@ -85,6 +86,14 @@ public:
     virtual uint32_t cpu_eflags(unsigned cpu) = 0;
     // The host thread that runs the vCPU (query-cpus-fast's thread-id).
     virtual int64_t cpu_thread_id(unsigned cpu) const = 0;
+
+    // HMP mce: whether inject_mce() works here. Where it does not, the
+    // command does nothing.
+    virtual bool can_inject_mce() const { return false; }
+    // Stores a machine check in a paused vCPU's banks (x86::inject_mce) and
+    // raises #MC there when that asks for it; the caller prints the message
+    // and carries out a reset.
+    virtual x86::MceOutcome inject_mce(unsigned /*cpu*/, const x86::MceInjection& /*injection*/) { return {}; }
 };
 
 }  // namespace mimic::accel

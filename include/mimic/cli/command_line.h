@@ -11,6 +11,8 @@ namespace mimic::cli {
 
 inline constexpr const char* kProgramName = "mimic-system-x86_64";
 inline constexpr const char* kVersion = "0.1.0";
+// The QEMU release whose interface Mimic follows (as QMP's query-version says).
+inline constexpr const char* kQemuCompatibleVersion = "7.2.0";
 
 // "-machine help", "-device e1000,help" and friends: listings that need the
 // registries of types, which the caller owns.

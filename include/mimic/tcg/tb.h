@@ -36,6 +36,7 @@ struct TranslationBlock {
     const uint8_t* code = nullptr;
     uint64_t phys_pc = 0;     // physical address of the first guest byte
     uint64_t phys_page2 = kNoPage;   // second physical page when the code crosses one
+    TranslationBlock* hash_next = nullptr;   // the next block in its TbHashTable chain
     uint32_t size = 0;        // guest code bytes (set by the front end)
     uint32_t icount = 0;      // guest instructions
     uint32_t code_size = 0;

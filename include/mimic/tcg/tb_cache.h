@@ -15,6 +15,7 @@
 #include "mimic/tcg/backend.h"
 #include "mimic/tcg/jump_table.h"
 #include "mimic/tcg/tb.h"
+#include "mimic/tcg/tb_hash_table.h"
 
 namespace mimic::tcg {
 
@@ -28,7 +29,7 @@ struct TbKey {
 
 class TbCache {
 public:
-    explicit TbCache(Backend& backend) : backend_(backend) {}
+    explicit TbCache(Backend& backend);
     Backend& backend() { return backend_; }
 
     TranslationBlock* lookup(const TbKey& key) const;
@@ -60,7 +61,7 @@ private:
 
     Backend& backend_;
     std::vector<std::unique_ptr<TranslationBlock>> all_;
-    std::unordered_multimap<uint64_t, TranslationBlock*> by_pc_;          // key: phys_pc, pc, flags mixed
+    TbHashTable by_pc_;                                                   // hash: phys_pc, pc, flags mixed
     std::unordered_map<uint64_t, std::vector<TranslationBlock*>> pages_;  // key: physical page
     uint64_t generation_ = 0;
     std::vector<JumpTable*> jump_tables_;

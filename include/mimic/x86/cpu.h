@@ -80,7 +80,9 @@ struct CpuConfig {
     CpuModel model = default_cpu_model();
     uint32_t apic_id = 0;
     bool bsp = true;           // the bootstrap processor; the others wait for SIPI after reset
-    unsigned cpu_count = 1;    // CPUID.1:EBX[23:16] reports the package's logical processors
+    unsigned cpu_count = 1;    // vCPUs of the machine
+    // -smp's topology: what CPUID's topology leaves (1, 4, 0xB, 0x80000008) describe.
+    unsigned threads_per_core = 1, cores_per_die = 1, dies_per_package = 1;
     bool single_step_blocks = false;         // one instruction per block (debugging)
 };
 
@@ -119,6 +121,8 @@ public:
     // The controller's INTR output changed (any thread): wakes the CPU.
     virtual void set_irq_line(bool level) = 0;
     virtual void raise_nmi() = 0;
+    // Delivers #MC (any thread); the banks already hold the error (mce.h).
+    virtual void raise_machine_check() = 0;
     // Connects the local APIC: it becomes the interrupt controller and
     // backs IA32_APIC_BASE, IA32_TSC_DEADLINE and CR8 (nullptr: none).
     virtual void set_local_apic(LocalApic* apic) = 0;

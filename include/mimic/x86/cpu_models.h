@@ -57,12 +57,13 @@ struct CpuFeatures {
 struct CpuModel {
     std::string_view name;
     std::string_view description;   // for -cpu help
-    std::string_view vendor;        // 12 characters
+    std::string vendor;             // 12 characters (-cpu ...,vendor= replaces it)
     uint32_t version = 0;           // leaf 1 EAX: family, model, stepping
     uint32_t level = 1;             // highest basic leaf
     uint32_t xlevel = 0;            // highest extended leaf (0: none)
     std::string_view brand;         // leaves 0x80000002..4
     CpuFeatures features;           // already limited to what Mimic implements
+    unsigned phys_bits = 0;         // -cpu ...,phys-bits=N or host-phys-bits=on (0: the default width)
 };
 
 // Everything Mimic implements (the `max` model's features).
@@ -75,7 +76,9 @@ const CpuModel& default_cpu_model();
 // A -cpu argument: MODEL[,+feat|-feat|feat=on|off]... Feature names are
 // QEMU's (sse4.2, popcnt, xsave, ...). A known feature Mimic does not
 // implement is dropped with a warning (as QEMU does under TCG); an unknown
-// model or feature throws mimic::Error.
+// model or feature throws mimic::Error. `vendor=` takes QEMU's 12-character
+// vendor string; `phys-bits=N` (32..52, long-mode models only) the physical
+// address width, `host-phys-bits=on` the host's.
 CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings);
 // The same for an accelerator that runs the host's CPU (KVM) and offers
 // `available`: QEMU's definition of the model, less what is not available
@@ -94,7 +97,9 @@ struct CpuFeatureName {
 };
 std::span<const CpuFeatureName> cpu_feature_names();
 
-// CPUID.80000008H:EAX[7:0], the physical address width the CPU reports.
+// CPUID.80000008H:EAX[7:0], the physical address width the CPU reports: the
+// model's phys-bits, else QEMU's TCG default for its features.
 unsigned physical_address_bits(const CpuFeatures& features);
+unsigned physical_address_bits(const CpuModel& model);
 
 }  // namespace mimic::x86

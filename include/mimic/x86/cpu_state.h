@@ -163,6 +163,7 @@ inline constexpr uint32_t kIrqNmi = 1u << 1;
 inline constexpr uint32_t kIrqExit = 1u << 2;  // leave cpu_exec (stop, BQL work, reset)
 inline constexpr uint32_t kIrqInit = 1u << 3;  // reserved for the APIC (issue 6)
 inline constexpr uint32_t kIrqSipi = 1u << 4;
+inline constexpr uint32_t kIrqMce = 1u << 5;   // a machine check (#MC) injected by the monitor
 
 // x87/SSE state, kept as FXSAVE stores it (src/target/x86/fpu/).
 struct FpuState {
@@ -180,14 +181,24 @@ struct FpuState {
 // IA32_APIC_BASE bits.
 inline constexpr uint64_t kApicBaseBsp = 1u << 8, kApicBaseEnable = 1u << 11;
 
-// The model-specific registers Mimic implements (the rest #GP).
+// The bits of DR6 and DR7 that always read as one.
+inline constexpr uint64_t kDr6Fixed = 0xffff0ff0, kDr7Fixed = 0x400;
+
+// Machine-check banks, as many as QEMU gives every model.
+inline constexpr unsigned kMceBankCount = 10;
+
+// The model-specific registers Mimic keeps (the others read as 0 and drop
+// writes, as on QEMU's TCG: misc_helper.cpp).
 struct MsrState {
     uint64_t tsc_offset = 0;      // IA32_TIME_STAMP_COUNTER = host clock + offset
     uint64_t apic_base = 0xfee00900;   // IA32_APIC_BASE: BSP, enabled
     uint64_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
     uint64_t mtrr_cap = 0x508, mtrr_def_type = 0, mtrr_fixed[11] = {}, mtrr_var[16] = {};
     uint64_t pat = 0x0007040600070406ull;
-    uint64_t mcg_cap = 0, mcg_status = 0;
+    // Machine-check architecture (mce.h): MCG_CAP follows the CPU model;
+    // each bank is CTL, STATUS, ADDR, MISC (MSRs 0x400 + 4 * bank ...).
+    uint64_t mcg_cap = 0, mcg_status = 0, mcg_ctl = 0;
+    uint64_t mce_banks[4 * kMceBankCount] = {};
     uint64_t misc_enable = 1;     // fast strings
     // Long mode (issue 6 wires them up).
     uint64_t star = 0, lstar = 0, cstar = 0, fmask = 0, kernel_gs_base = 0, tsc_aux = 0;
@@ -228,6 +239,8 @@ struct CpuState {
     uint32_t cpuid_version = 0;
 
     bool halted = false;
+    // An NMI handler runs: further NMIs wait for the next IRET.
+    bool nmi_blocked = false;
 
     // ---- exception in flight (set by raise_exception, consumed by cpu_exec) ----
     int exception_index = -1;

@@ -191,9 +191,11 @@ std::vector<kvm_cpuid_entry2> KvmCpuid::entries_for(const x86::CpuModel* model, 
         out.push_back(e);
     }
     if (xlevel >= 0x80000008) {
-        // The host's address widths: the guest's page tables are the host's.
+        // The host's address widths: the guest's page tables are the host's;
+        // phys-bits= or host-phys-bits=on on -cpu replace the physical one.
         e = entry(0x80000008);
         if (const kvm_cpuid_entry2* s = find(0x80000008)) e.eax = s->eax & 0xffff;
+        if (model->phys_bits) e.eax = (e.eax & ~0xffu) | model->phys_bits;
         out.push_back(e);
     }
     return out;

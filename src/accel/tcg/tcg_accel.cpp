@@ -18,6 +18,7 @@
 #include "mimic/system/runstate.h"
 #include "mimic/util/error.h"
 #include "mimic/x86/cpu.h"
+#include "mimic/x86/mce.h"
 
 namespace mimic::accel {
 namespace {
@@ -59,7 +60,8 @@ public:
         system::RunControl* run_control = &context.run_control;
         x86::CpuConfig config = config_;
         config.model = context.cpu_model;
-        const unsigned cpus = context.config.smp.cpus;
+        const cli::SmpConfig& smp = context.config.smp;
+        const unsigned cpus = smp.cpus;
         x86::CpuHooks hooks;
         hooks.reset_request = [run_control] { run_control->request_reset(system::ShutdownCause::kGuestReset); };
         hooks.lock_bql = [] { bql_lock(); };
@@ -69,6 +71,9 @@ public:
             config.apic_id = i;
             config.bsp = i == 0;
             config.cpu_count = cpus;
+            config.threads_per_core = smp.threads;
+            config.cores_per_die = smp.cores;
+            config.dies_per_package = smp.dies;
             cpus_.push_back(x86::create_cpu(config, machine.memory_space(), machine.io_space(), hooks,
                                             cpus_.empty() ? nullptr : cpus_.front().get()));
             idle_.push_back(false);
@@ -130,6 +135,14 @@ public:
     uint32_t cpu_eflags(unsigned cpu) override { return cpus_.at(cpu)->eflags(); }
     // All vCPUs take turns on the one thread (as QEMU's single-threaded TCG reports).
     int64_t cpu_thread_id(unsigned) const override { return thread_id_.load(); }
+
+    bool can_inject_mce() const override { return true; }
+    x86::MceOutcome inject_mce(unsigned cpu, const x86::MceInjection& injection) override {
+        x86::X86Cpu& target = *cpus_.at(cpu);
+        x86::MceOutcome outcome = x86::inject_mce(target.state(), injection, static_cast<int>(cpu));
+        if (outcome.action == x86::MceAction::kRaise) target.raise_machine_check();
+        return outcome;
+    }
 
     void resume() override {
         std::lock_guard lock(mutex_);

@@ -3,6 +3,7 @@
 #include <csetjmp>
 
 #include "cpu_impl.h"
+#include "mimic/x86/mce.h"
 #include "helpers.h"
 #include "mimic/memory/code_tracking.h"
 #include "mimic/memory/memory_region.h"
@@ -183,13 +184,15 @@ void CpuImpl::reset() {
     for (auto& c : e.cr) c = 0;
     e.cr[0] = 0x60000010;
     for (auto& d : e.dr) d = 0;
-    e.dr[6] = 0xffff0ff0;
-    e.dr[7] = 0x400;
+    e.dr[6] = kDr6Fixed;
+    e.dr[7] = kDr7Fixed;
     e.efer = 0;
     e.msr = MsrState{};
+    reset_machine_check(e.msr, config_.model);
     e.a20_mask = ~0ull;
     e.cpuid_version = config_.model.version;
     e.halted = false;
+    e.nmi_blocked = false;
     e.exception_index = -1;
     e.old_exception = -1;
     e.fpu = FpuState{};
@@ -431,7 +434,8 @@ void CpuImpl::wait_for_work(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(wake_mutex_);
     wake_cv_.wait_for(lock, timeout, [this] {
         uint32_t req = env_.interrupt_request.load();
-        return (req & (kIrqExit | kIrqNmi | kIrqInit | kIrqSipi)) || ((req & kIrqHard) && (env_.eflags & kFlagIF));
+        return (req & (kIrqExit | kIrqMce | kIrqInit | kIrqSipi)) || ((req & kIrqNmi) && !env_.nmi_blocked) ||
+               ((req & kIrqHard) && (env_.eflags & kFlagIF));
     });
 }
 
@@ -457,6 +461,12 @@ void CpuImpl::raise_nmi() {
     wake();
 }
 
+void CpuImpl::raise_machine_check() {
+    env_.interrupt_request.fetch_or(kIrqMce);
+    env_.exit_request.store(1);
+    wake();
+}
+
 void CpuImpl::set_a20(bool enabled) {
     uint64_t m = enabled ? ~0ull : ~(1ull << 20);
     if (m != env_.a20_mask) {
@@ -471,10 +481,18 @@ bool CpuImpl::check_interrupts() {
     uint32_t req = env_.interrupt_request.load();
     if (env_.hflags & kHfInhibitIrq) return false;
     if (wait_for_sipi_) return false;   // INTR and NMI are held off until the SIPI
-    if (req & kIrqNmi) {
+    if ((req & kIrqNmi) && !env_.nmi_blocked) {
         env_.interrupt_request.fetch_and(~kIrqNmi);
         env_.halted = false;
         do_interrupt(&env_, kExcNMI, false, 0, env_.eip, true);
+        env_.nmi_blocked = true;
+        return true;
+    }
+    // #MC comes after NMI and, like it, whatever EFLAGS.IF says.
+    if (req & kIrqMce) {
+        env_.interrupt_request.fetch_and(~kIrqMce);
+        env_.halted = false;
+        do_interrupt(&env_, kExcMC, false, 0, env_.eip, true);
         return true;
     }
     if ((req & kIrqHard) && (env_.eflags & kFlagIF) && ic_) {
@@ -513,7 +531,9 @@ ExitReason CpuImpl::run() {
         if (e.exception_index == kExcpHalted) {
             e.exception_index = -1;
             if (!(e.interrupt_request.load() & (kIrqHard | kIrqNmi)) || !(e.eflags & kFlagIF))
-                if (!(e.interrupt_request.load() & kIrqNmi)) return ExitReason::kHalted;
+                if (!(e.interrupt_request.load() & kIrqMce) &&
+                    !((e.interrupt_request.load() & kIrqNmi) && !e.nmi_blocked))
+                    return ExitReason::kHalted;
         } else if (e.exception_index >= 0) {
             int vector = e.exception_index;
             uint32_t err = e.error_code;
@@ -554,7 +574,7 @@ ExitReason CpuImpl::run() {
             e.interrupt_request.fetch_and(~kIrqExit);
             return ExitReason::kRequested;
         }
-        if (req & (kIrqHard | kIrqNmi)) {
+        if (req & (kIrqHard | kIrqNmi | kIrqMce)) {
             if (check_interrupts()) {
                 executor_->forget_last_exit();
                 continue;

@@ -53,6 +53,7 @@ public:
     void set_interrupt_controller(InterruptController* ic) override { ic_ = ic; }
     void set_irq_line(bool level) override;
     void raise_nmi() override;
+    void raise_machine_check() override;
     void set_local_apic(LocalApic* apic) override {
         apic_ = apic;
         ic_ = apic;

@@ -6,6 +6,8 @@
 
 #include <cpuid.h>
 
+#include <cstdlib>
+
 #include <array>
 
 #include "mimic/util/error.h"
@@ -19,7 +21,9 @@ CpuFeatures implemented_cpu_features() {
     // APIC and TSC-deadline are withdrawn at run time from a CPU without a local APIC.
     f.f1_edx = kFpu | kDe | kPse | kTsc | kMsr | kPae | kCx8 | kApic | kPge | kCmov | kPse36 | kClflush | kMmx |
                kFxsr | kSse | kSse2;
-    f.f1_ecx = kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kTscDeadline | kXsave;
+    f.f1_ecx = kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kTscDeadline | kXsave | kHypervisor;
+    // Machine checks: the banks and #MC injection (mce.h).
+    f.f1_edx |= kMce | kMca;
     f.e7_edx = kInvariantTsc;
     f.xsave_d1_eax = kXsaveopt;
     // Long mode and what comes with it: SYSENTER, CMPXCHG16B, and in
@@ -50,23 +54,37 @@ struct ModelDef {
     bool everything = false;   // `max`: all implemented features
 };
 
-const std::array<ModelDef, 3>& definitions() {
-    static const std::array<ModelDef, 3> defs = {{
+// Every model has `hypervisor`, as QEMU adds it to each one.
+// QEMU's Opteron_G1: also under its versioned name.
+constexpr CpuFeatures kOpteronG1Features = {
+    kVme | kSse2 | kSse | kFxsr | kMmx | kClflush | kPse36 | kPat | kCmov | kMca | kPge | kMtrr | kSep | kApic | kCx8 |
+        kMce | kPae | kMsr | kTsc | kPse | kDe | kFpu,
+    kSse3 | kHypervisor, 0, 0, 0, kExtLm | kExtNx | kExtSyscall, 0, 0};
+constexpr std::string_view kOpteronG1Brand = "AMD Opteron 240 (Gen 1 Class Opteron)";
+
+constexpr size_t kModelCount = 5;
+
+const std::array<ModelDef, kModelCount>& definitions() {
+    static const std::array<ModelDef, kModelCount> defs = {{
         {{"qemu64", "QEMU Virtual CPU version 2.5+", "AuthenticAMD", 0x00060fb1, 0xd, 0x8000000a,
           "QEMU Virtual CPU version 2.5+",
-          {kPproFeatures | kMtrr | kClflush | kMca | kPse36, kSse3 | kCx16, 0, 0, 0, kExtLm | kExtSyscall | kExtNx,
+          {kPproFeatures | kMtrr | kClflush | kMca | kPse36, kSse3 | kCx16 | kHypervisor, 0, 0, 0, kExtLm | kExtSyscall | kExtNx,
            kExtLahfLm, 0}}},
         {{"qemu32", "QEMU Virtual CPU version 2.5+", "GenuineIntel", 0x00000663, 4, 0x80000004,
-          "QEMU Virtual CPU version 2.5+", {kPproFeatures, kSse3, 0, 0, 0, 0, 0, 0}}},
+          "QEMU Virtual CPU version 2.5+", {kPproFeatures, kSse3 | kHypervisor, 0, 0, 0, 0, 0, 0}}},
         {{"max", "Enables all features supported by the accelerator in the current host", "AuthenticAMD",
           0x00060fb1, 0xd, 0x80000008, "QEMU TCG CPU version 2.5+", {}},
          true},
+        {{"Opteron_G1", "(alias configured by machine type)", "AuthenticAMD", 0x00000f61, 5, 0x80000008,
+          kOpteronG1Brand, kOpteronG1Features}},
+        {{"Opteron_G1-v1", kOpteronG1Brand, "AuthenticAMD", 0x00000f61, 5, 0x80000008, kOpteronG1Brand,
+          kOpteronG1Features}},
     }};
     return defs;
 }
 
-std::array<CpuModel, 3> build_models() {
-    std::array<CpuModel, 3> out;
+std::array<CpuModel, kModelCount> build_models() {
+    std::array<CpuModel, kModelCount> out;
     const CpuFeatures impl = implemented_cpu_features();
     for (size_t i = 0; i < out.size(); ++i) {
         out[i] = definitions()[i].model;
@@ -78,7 +96,7 @@ std::array<CpuModel, 3> build_models() {
 }  // namespace
 
 std::span<const CpuModel> cpu_models() {
-    static const std::array<CpuModel, 3> models = build_models();
+    static const std::array<CpuModel, kModelCount> models = build_models();
     return models;
 }
 
@@ -117,6 +135,18 @@ constexpr FeatureName kFeatureNames[] = {
     {"sse4_2", &CpuFeatures::f1_ecx, 20, "CPUID.01H:ECX"},  {"popcnt", &CpuFeatures::f1_ecx, 23, "CPUID.01H:ECX"},
     {"aes", &CpuFeatures::f1_ecx, 25, "CPUID.01H:ECX"},     {"xsave", &CpuFeatures::f1_ecx, 26, "CPUID.01H:ECX"},
     {"avx", &CpuFeatures::f1_ecx, 28, "CPUID.01H:ECX"},
+    {"hypervisor", &CpuFeatures::f1_ecx, 31, "CPUID.01H:ECX"},
+    {"vmx", &CpuFeatures::f1_ecx, 5, "CPUID.01H:ECX"},     {"pcid", &CpuFeatures::f1_ecx, 17, "CPUID.01H:ECX"},
+    {"x2apic", &CpuFeatures::f1_ecx, 21, "CPUID.01H:ECX"},  {"movbe", &CpuFeatures::f1_ecx, 22, "CPUID.01H:ECX"},
+    {"f16c", &CpuFeatures::f1_ecx, 29, "CPUID.01H:ECX"},   {"rdrand", &CpuFeatures::f1_ecx, 30, "CPUID.01H:ECX"},
+    {"fsgsbase", &CpuFeatures::f7_ebx, 0, "CPUID.07H:EBX"}, {"bmi1", &CpuFeatures::f7_ebx, 3, "CPUID.07H:EBX"},
+    {"avx2", &CpuFeatures::f7_ebx, 5, "CPUID.07H:EBX"},    {"smep", &CpuFeatures::f7_ebx, 7, "CPUID.07H:EBX"},
+    {"bmi2", &CpuFeatures::f7_ebx, 8, "CPUID.07H:EBX"},    {"erms", &CpuFeatures::f7_ebx, 9, "CPUID.07H:EBX"},
+    {"invpcid", &CpuFeatures::f7_ebx, 10, "CPUID.07H:EBX"}, {"smap", &CpuFeatures::f7_ebx, 20, "CPUID.07H:EBX"},
+    {"umip", &CpuFeatures::f7_ecx, 2, "CPUID.07H:ECX"},    {"pku", &CpuFeatures::f7_ecx, 3, "CPUID.07H:ECX"},
+    {"la57", &CpuFeatures::f7_ecx, 16, "CPUID.07H:ECX"},   {"rdpid", &CpuFeatures::f7_ecx, 22, "CPUID.07H:ECX"},
+    {"pks", &CpuFeatures::f7_ecx, 31, "CPUID.07H:ECX"},
+    {"svm", &CpuFeatures::e1_ecx, 2, "CPUID.80000001H:ECX"}, {"skinit", &CpuFeatures::e1_ecx, 12, "CPUID.80000001H:ECX"},
     {"tsc-deadline", &CpuFeatures::f1_ecx, 24, "CPUID.01H:ECX"},
     {"invtsc", &CpuFeatures::e7_edx, 8, "CPUID.80000007H:EDX"},
     {"xsaveopt", &CpuFeatures::xsave_d1_eax, 0, "CPUID.0DH:EAX"},
@@ -136,7 +166,38 @@ unsigned physical_address_bits(const CpuFeatures& features) {
     return features.f1_edx & cpuid::kPse36 ? 36 : 32;
 }
 
+unsigned physical_address_bits(const CpuModel& model) {
+    return model.phys_bits ? model.phys_bits : physical_address_bits(model.features);
+}
+
 namespace {
+
+// The host's physical address width (CPUID.80000008H:EAX[7:0]).
+unsigned host_physical_address_bits() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000008 && __get_cpuid(0x80000008, &a, &b, &c, &d))
+        return a & 0xff;
+    return 36;
+}
+
+// QEMU's realize-time checks of phys-bits and host-phys-bits.
+void settle_phys_bits(CpuModel& model, unsigned requested, bool host) {
+    const bool lm = model.features.e1_edx & cpuid::kExtLm;
+    if (!lm) {
+        if (requested) throw Error("phys-bits is not user-configurable in 32 bit");
+        return;
+    }
+    if (host) requested = host_physical_address_bits();
+    if (requested && (requested < 32 || requested > 52))
+        throw Error("phys-bits should be between 32 and 52  (but is {})", requested);
+    model.phys_bits = requested;
+}
+
+bool parse_switch(std::string_view feat, std::string_view value) {
+    if (value == "on" || value == "true" || value == "yes") return true;
+    if (value == "off" || value == "false" || value == "no") return false;
+    throw Error("Parameter '{}' expects 'on' or 'off'", feat);
+}
 
 // `impl` is what the accelerator offers; `who` names it in warnings
 // ("TCG", "host").
@@ -145,6 +206,8 @@ CpuModel parse_model(std::string_view spec, const CpuModel& base, std::string_vi
     CpuModel model = base;
     const size_t comma = spec.find(',');
     std::string_view rest = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+    unsigned phys_bits = 0;
+    bool host_phys_bits = false;
     while (!rest.empty()) {
         const size_t next = rest.find(',');
         std::string_view item = rest.substr(0, next);
@@ -158,9 +221,27 @@ CpuModel parse_model(std::string_view spec, const CpuModel& base, std::string_vi
         } else if (size_t eq = item.find('='); eq != std::string_view::npos) {
             std::string_view v = item.substr(eq + 1);
             feat = item.substr(0, eq);
-            if (v == "on" || v == "true" || v == "yes") on = true;
-            else if (v == "off" || v == "false" || v == "no") on = false;
-            else throw Error("Parameter '{}' expects 'on' or 'off'", feat);
+            if (feat == "vendor") {
+                if (v.size() != 12)
+                    throw Error("can't apply global {}-x86_64-cpu.vendor={}: Property '.vendor' doesn't take value '{}'",
+                                name, v, v);
+                model.vendor = std::string(v);
+                continue;
+            }
+            if (feat == "phys-bits") {
+                const std::string text(v);
+                char* end = nullptr;
+                const unsigned long n = std::strtoul(text.c_str(), &end, 0);
+                if (text.empty() || *end || n > UINT32_MAX)
+                    throw Error("Parameter 'phys-bits' expects uint32");
+                phys_bits = static_cast<unsigned>(n);
+                continue;
+            }
+            on = parse_switch(feat, v);
+        }
+        if (feat == "host-phys-bits") {
+            host_phys_bits = on;
+            continue;
         }
         const FeatureName* f = nullptr;
         for (const FeatureName& fn : kFeatureNames)
@@ -177,6 +258,7 @@ CpuModel parse_model(std::string_view spec, const CpuModel& base, std::string_vi
                                            f->name, f->bit));
         }
     }
+    settle_phys_bits(model, phys_bits, host_phys_bits);
     return model;
 }
 

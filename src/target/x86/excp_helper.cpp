@@ -259,6 +259,11 @@ void do_interrupt(CpuState* env, int vector, bool is_int, uint32_t error_code, u
         env->old_exception = vector;
     }
     env->halted = false;
+    // The image of a fault-class exception has RF set, so the instruction
+    // restarts without hitting its instruction breakpoint again; a #DB (an
+    // instruction-breakpoint fault or a trap), interrupts and aborts push
+    // RF as it is (SDM 17.3.1.1).
+    if (!is_int && !is_hw && vector != kExcDB && vector != kExcDF && vector != kExcMC) env->eflags |= kFlagRF;
     if (env->cr[0] & kCr0PE) {
         bool push_error = !is_int && !is_hw && has_error_code(vector);
         if (env->efer & kEferLMA) deliver_long(env, vector, is_int, error_code, push_error, next_eip);

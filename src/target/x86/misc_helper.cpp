@@ -8,9 +8,11 @@
 
 #include "cpu_impl.h"
 #include "helper_decls.h"
+#include "cpuid_cache_topology.h"
 #include "helpers.h"
 #include "mimic/main_loop/clock.h"
 #include "mimic/util/log.h"
+#include "mimic/x86/mce.h"
 
 namespace mimic::x86 {
 
@@ -105,6 +107,10 @@ uint32_t str4(std::string_view s, size_t at) {
     return v;
 }
 
+// The hypervisor leaves QEMU's TCG answers: 0x40000000 names it.
+constexpr uint32_t kHypervisorLeafLimit = 0x40000001;
+constexpr std::string_view kHypervisorSignature = "TCGTCGTCGTCG";
+
 // 0x80000001 EDX bits AMD parts mirror from leaf 1 EDX.
 constexpr uint32_t kAmdAliases = 0x0183f3ff;
 
@@ -117,8 +123,13 @@ void helper_cpuid(CpuState* env) {
     const uint32_t sub = static_cast<uint32_t>(env->regs[1]);
     // Leaves past the limits answer like the highest basic leaf, as Intel
     // parts (and QEMU) do.
-    if (leaf & 0x80000000u ? leaf > m.xlevel : leaf > m.level) leaf = m.level;
+    const uint32_t limit = leaf >= 0x80000000u ? m.xlevel : leaf >= 0x40000000u ? kHypervisorLeafLimit : m.level;
+    if (leaf > limit) leaf = m.level;
     uint32_t a = 0, b = 0, c = 0, d = 0;
+    const CpuConfig& config = cpu_of(env).config_;
+    const CpuTopology topology{config.threads_per_core, config.cores_per_die, config.dies_per_package,
+                               config.apic_id};
+    const bool amd = m.vendor == "AuthenticAMD";
     switch (leaf) {
     case 0:
         a = m.level;
@@ -126,7 +137,9 @@ void helper_cpuid(CpuState* env) {
         break;
     case 1: {
         CpuImpl& cpu = cpu_of(env);
-        const unsigned count = std::min(cpu.config_.cpu_count, 255u);
+        // EBX[23:16]: the package's logical processors, when there are several.
+        const unsigned logical = topology.logical_per_package();
+        const unsigned count = logical > 1 ? std::min(logical, 255u) : 0;
         a = m.version;
         b = (cpu.config_.apic_id << 24) | (count << 16) | (8u << 8);   // CLFLUSH line: 8 * 8 bytes
         c = f.f1_ecx;
@@ -135,9 +148,27 @@ void helper_cpuid(CpuState* env) {
         // The APIC bit follows IA32_APIC_BASE's enable, as on hardware.
         if (!cpu.apic_ || !(cpu.apic_->base() & kApicBaseEnable)) d &= ~cpuid::kApic;
         if (!cpu.apic_) c &= ~cpuid::kTscDeadline;
-        if (count > 1) d |= cpuid::kHtt;   // EBX[23:16] counts the package's logical CPUs
+        if (count > 1) d |= cpuid::kHtt;
         break;
     }
+    case 2:
+    case 4: {
+        // Intel's cache leaves; QEMU gives AMD models none.
+        if (amd) break;
+        const CpuidRegs r = leaf == 2 ? cpuid_cache_descriptors() : cpuid_deterministic_cache(sub, topology);
+        a = r.a; b = r.b; c = r.c; d = r.d;
+        break;
+    }
+    case 0xb: {
+        const CpuidRegs r = cpuid_extended_topology(sub, topology);
+        a = r.a; b = r.b; c = r.c; d = r.d;
+        break;
+    }
+    case 5:
+        // MONITOR/MWAIT: no line sizes; QEMU's flags (MWAIT extensions,
+        // interrupts as break events).
+        c = 3;
+        break;
     case 7:
         if (sub == 0) { b = f.f7_ebx; c = f.f7_ecx; d = f.f7_edx; }
         break;
@@ -151,6 +182,10 @@ void helper_cpuid(CpuState* env) {
             a = f.xsave_d1_eax;
         }
         break;
+    case 0x40000000:
+        a = kHypervisorLeafLimit;
+        b = str4(kHypervisorSignature, 0); c = str4(kHypervisorSignature, 4); d = str4(kHypervisorSignature, 8);
+        break;
     case 0x80000000:
         a = m.xlevel;
         b = str4(m.vendor, 0); d = str4(m.vendor, 4); c = str4(m.vendor, 8);
@@ -159,11 +194,21 @@ void helper_cpuid(CpuState* env) {
         a = m.version;
         c = f.e1_ecx;
         d = f.e1_edx;
-        if (m.vendor == "AuthenticAMD") d |= f.f1_edx & kAmdAliases;
+        if (amd) d |= f.f1_edx & kAmdAliases;
         break;
     case 0x80000002: case 0x80000003: case 0x80000004: {
         const size_t at = (leaf - 0x80000002) * 16;
         a = str4(m.brand, at); b = str4(m.brand, at + 4); c = str4(m.brand, at + 8); d = str4(m.brand, at + 12);
+        break;
+    }
+    case 0x80000005: {
+        const CpuidRegs r = cpuid_amd_l1_cache();
+        a = r.a; b = r.b; c = r.c; d = r.d;
+        break;
+    }
+    case 0x80000006: {
+        const CpuidRegs r = cpuid_amd_l2_l3_cache();
+        a = r.a; b = r.b; c = r.c; d = r.d;
         break;
     }
     case 0x80000007:
@@ -171,10 +216,11 @@ void helper_cpuid(CpuState* env) {
         break;
     case 0x80000008:
         // Physical address bits; 48 virtual ones with long mode.
-        a = physical_address_bits(f) | ((f.e1_edx & cpuid::kExtLm) ? 48u << 8 : 0);
+        a = physical_address_bits(m) | ((f.e1_edx & cpuid::kExtLm) ? 48u << 8 : 0);
+        c = cpuid_amd_package_threads(topology);
         break;
     default:
-        // Cache, topology and power leaves: nothing to describe.
+        // Power management and the rest: nothing to describe.
         break;
     }
     env->regs[0] = a;
@@ -228,20 +274,21 @@ namespace {
 
 enum : uint32_t {
     kMsrTsc = 0x10, kMsrApicBase = 0x1b, kMsrMiscEnable = 0x1a0, kMsrTscDeadline = 0x6e0, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
-    kMsrSysenterEip = 0x176, kMsrMcgCap = 0x179, kMsrMcgStatus = 0x17a, kMsrPat = 0x277, kMsrMtrrCap = 0xfe,
+    kMsrSysenterEip = 0x176, kMsrPat = 0x277, kMsrMtrrCap = 0xfe,
     kMsrMtrrDefType = 0x2ff, kMsrMtrrPhysBase0 = 0x200, kMsrMtrrFix64k = 0x250, kMsrMtrrFix16k0 = 0x258,
     kMsrMtrrFix16k1 = 0x259, kMsrMtrrFix4kFirst = 0x268, kMsrEfer = 0xc0000080, kMsrStar = 0xc0000081,
     kMsrLstar = 0xc0000082, kMsrCstar = 0xc0000083, kMsrFmask = 0xc0000084, kMsrFsBase = 0xc0000100,
     kMsrGsBase = 0xc0000101, kMsrKernelGsBase = 0xc0000102, kMsrTscAux = 0xc0000103,
-    kMsrUcodeRev = 0x8b, kMsrAmdPerfCtl0 = 0xc0010000, kMsrAmdHwcr = 0xc0010015,
-    kMsrAmdIntPendingMsg = 0xc0010055, kMsrAmdDeCfg = 0xc0011029,
+    kMsrUcodeRev = 0x8b, kMsrPerfStatus = 0x198, kMsrAmdPerfCtl0 = 0xc0010000, kMsrAmdPerfCtr3 = 0xc0010007,
+    kMsrAmdHwcr = 0xc0010015, kMsrAmdIntPendingMsg = 0xc0010055, kMsrAmdDeCfg = 0xc0011029,
 };
 
-// MSRs Linux reads at boot that QEMU 7.2's TCG answers without modelling
-// them: they read as 0 (the microcode revision: below) and drop writes. Other
-// MSRs unknown here stay #GP.
-bool is_unmodelled_boot_msr(uint32_t n) {
-    return n == kMsrUcodeRev || n == kMsrAmdPerfCtl0 || n == kMsrAmdHwcr || n == kMsrAmdIntPendingMsg ||
+// MSRs real CPUs have that QEMU's TCG answers without modelling them: they
+// read as 0 and drop writes. AMD's four legacy performance counters and
+// their event selects count nothing, as under QEMU (no PMU is advertised);
+// HWCR, DE_CFG and INT_PENDING_MSG are read by Linux at boot.
+bool is_inert_msr(uint32_t n) {
+    return (n >= kMsrAmdPerfCtl0 && n <= kMsrAmdPerfCtr3) || n == kMsrAmdHwcr || n == kMsrAmdIntPendingMsg ||
            n == kMsrAmdDeCfg;
 }
 
@@ -249,6 +296,9 @@ bool is_unmodelled_boot_msr(uint32_t n) {
 uint64_t microcode_revision(CpuState* env) {
     return cpu_of(env).config_.model.vendor == "AuthenticAMD" ? 0x01000065 : 0x100000000ull;
 }
+
+// IA32_PERF_STATUS as QEMU reports it: a bus ratio of 4 and 1000 in the low bits.
+constexpr uint64_t kPerfStatus = 1000 | (4ull << 40);
 
 // Returns a pointer to the storage of an MSR, or nullptr if it does not exist.
 uint64_t* msr_slot(CpuState* env, uint32_t n) {
@@ -279,14 +329,16 @@ uint64_t* msr_slot(CpuState* env, uint32_t n) {
     }
     if (n >= kMsrMtrrPhysBase0 && n < kMsrMtrrPhysBase0 + 16) return &m.mtrr_var[n - kMsrMtrrPhysBase0];
     if (n >= kMsrMtrrFix4kFirst && n < kMsrMtrrFix4kFirst + 8) return &m.mtrr_fixed[3 + n - kMsrMtrrFix4kFirst];
-    return nullptr;
+    return machine_check_bank_register(m, n);
 }
 
 }  // namespace
 
+// MSRs nothing here models read as 0 and ignore writes, as on QEMU's TCG
+// (guests probe MSRs of CPUs they were written for); `-d unimp` names them.
 void helper_rdmsr(CpuState* env) {
     uint32_t n = static_cast<uint32_t>(env->regs[1]);
-    uint64_t v;
+    uint64_t v = 0;
     CpuImpl& cpu = cpu_of(env);
     if (n == kMsrTsc) {
         v = host_ticks() + env->msr.tsc_offset;
@@ -296,13 +348,16 @@ void helper_rdmsr(CpuState* env) {
         cpu.bql_unlock();
     } else if (n == kMsrEfer) {
         v = env->efer;
+    } else if (n == kMsrMcgCtl) {
+        v = env->msr.mcg_ctl;
     } else if (uint64_t* p = msr_slot(env, n)) {
         v = *p;
-    } else if (is_unmodelled_boot_msr(n)) {
-        v = n == kMsrUcodeRev ? microcode_revision(env) : 0;
-    } else {
-        MIMIC_LOG(log::kUnimp, "rdmsr {:#x}: unknown MSR\n", n);
-        raise_exception(env, kExcGP, MIMIC_GETPC());
+    } else if (n == kMsrUcodeRev) {
+        v = microcode_revision(env);
+    } else if (n == kMsrPerfStatus) {
+        v = kPerfStatus;
+    } else if (!is_inert_msr(n)) {
+        MIMIC_LOG(log::kUnimp, "rdmsr {:#x}: unknown MSR, reads as 0\n", n);
     }
     env->regs[0] = v & 0xffffffff;
     env->regs[2] = v >> 32;
@@ -335,13 +390,14 @@ void helper_wrmsr(CpuState* env) {
         raise_exception(env, kExcGP, MIMIC_GETPC());
     } else if (n == kMsrFmask) {
         env->msr.fmask = v & 0xffffffff;
+    } else if (write_machine_check_register(env->msr, n, v)) {
+        // MCG_CTL and the banks' registers
     } else if (uint64_t* p = msr_slot(env, n)) {
         *p = v;
-    } else if (is_unmodelled_boot_msr(n)) {
+    } else if (n == kMsrUcodeRev || n == kMsrPerfStatus || is_inert_msr(n)) {
         // dropped, as QEMU does
     } else {
-        MIMIC_LOG(log::kUnimp, "wrmsr {:#x} <- {:#x}: unknown MSR\n", n, v);
-        raise_exception(env, kExcGP, MIMIC_GETPC());
+        MIMIC_LOG(log::kUnimp, "wrmsr {:#x} <- {:#x}: unknown MSR, write ignored\n", n, v);
     }
 }
 
@@ -466,7 +522,12 @@ void helper_write_dr(CpuState* env, uint32_t n, uint64_t value) {
     if (n == 4) n = 6;
     if (n == 5) n = 7;
     const BreakpointConfig insn_before = breakpoint_config(env, false), data_before = breakpoint_config(env, true);
-    env->dr[n] = value & 0xffffffffull;
+    // DR6 and DR7 read their reserved bits as ones (0xffff0ff0, bit 10), as
+    // the SDM defines them and QEMU keeps them.
+    value &= 0xffffffffull;
+    if (n == 6) value |= kDr6Fixed;
+    if (n == 7) value |= kDr7Fixed;
+    env->dr[n] = value;
     // Instruction breakpoints are compiled into blocks; watched pages stay
     // out of the TLB. (Linux rewrites DR7 at every boot stage: flushing
     // each time cost a retranslation of everything.)

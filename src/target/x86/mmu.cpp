@@ -268,15 +268,19 @@ constexpr uintptr_t kFromInterpreter = 1;
 
 namespace {
 
-// The front end asks for alignment only while alignment checking is on
-// (kHfAc): a misaligned access is then #AC(0), a fault.
+// The front end asks for natural alignment only while alignment checking is
+// on (kHfAc): a misaligned access is then #AC(0), a fault. An explicit
+// alignment (the 16 bytes of MOVAPS and friends) is the instruction's own
+// rule, #GP(0).
 void check_stack_canonical(CpuState* env, uint64_t vaddr, uint32_t memop, uintptr_t retaddr) {
     if (memop & kMoStack) check_canonical(env, vaddr, tcg::memop_size(memop), retaddr, kExcSS);
 }
 
 void check_alignment(CpuState* env, uint64_t vaddr, uint32_t memop, uintptr_t retaddr) {
     const uint64_t align = tcg::memop_align(memop);
-    if (align > 1 && (vaddr & (align - 1))) raise_exception_err(env, kExcAC, 0, retaddr);
+    if (align <= 1 || !(vaddr & (align - 1))) return;
+    const bool natural = (memop & tcg::kMoAlignMask) == tcg::kMoAlignNatural;
+    raise_exception_err(env, natural ? kExcAC : kExcGP, 0, retaddr);
 }
 
 }  // namespace

@@ -491,8 +491,9 @@ void helper_lret(CpuState* env, uint32_t psize, uint32_t imm) {
     protected_return(env, psize, false, imm, ra);
 }
 
-void helper_iret(CpuState* env, uint32_t psize, uint64_t next_eip) {
-    const uintptr_t ra = MIMIC_GETPC();
+namespace {
+
+void do_iret(CpuState* env, uint32_t psize, uint64_t next_eip, uintptr_t ra) {
     const bool op32 = psize >= 4;
     const uint64_t ss_mask = stack_mask(env);
     if (!(env->cr[0] & kCr0PE)) {
@@ -534,6 +535,14 @@ void helper_iret(CpuState* env, uint32_t psize, uint64_t next_eip) {
         return;
     }
     protected_return(env, psize, true, 0, ra);
+}
+
+}  // namespace
+
+void helper_iret(CpuState* env, uint32_t psize, uint64_t next_eip) {
+    do_iret(env, psize, next_eip, MIMIC_GETPC());
+    // A completed IRET ends NMI blocking (one that faulted keeps it).
+    env->nmi_blocked = false;
 }
 
 // ---- LAR, LSL, VERR, VERW: ZF says whether the selector passed ----
@@ -595,13 +604,15 @@ void helper_verw(CpuState* env, uint32_t sel) {
 namespace {
 
 // In long mode LDT and TSS descriptors are 16 bytes: base bits 63..32 in the
-// upper half, whose type field must be 0.
-uint64_t long_mode_base_high(CpuState* env, uint16_t sel, uintptr_t ra) {
-    if (!(env->efer & kEferLMA)) return 0;
+// upper half, whose type field must be 0; the whole base must be canonical.
+uint64_t system_descriptor_base(CpuState* env, const Descriptor& d, uint16_t sel, uintptr_t ra) {
+    if (!(env->efer & kEferLMA)) return d.base();
     uint32_t base_hi, high_hi;
     if (!read_descriptor_high(env, sel, base_hi, high_hi, ra) || ((high_hi >> 8) & 0x1f) != 0)
         raise_exception_err(env, kExcGP, sel & 0xfffc, ra);
-    return uint64_t{base_hi} << 32;
+    const uint64_t base = d.base() | uint64_t{base_hi} << 32;
+    if (!is_canonical(base)) raise_exception_err(env, kExcGP, sel & 0xfffc, ra);
+    return base;
 }
 
 }  // namespace
@@ -617,7 +628,7 @@ void helper_lldt(CpuState* env, uint32_t sel32) {
     if ((sel & 4) || !read_descriptor(env, sel, d, ra) || !d.is_system() || d.type() != 2)
         raise_exception_err(env, kExcGP, sel & 0xfffc, ra);
     if (!d.present()) raise_exception_err(env, kExcNP, sel & 0xfffc, ra);
-    env->ldtr = SegmentCache{sel, d.base() | long_mode_base_high(env, sel, ra), d.limit(), d.flags()};
+    env->ldtr = SegmentCache{sel, system_descriptor_base(env, d, sel, ra), d.limit(), d.flags()};
 }
 
 void helper_ltr(CpuState* env, uint32_t sel32) {
@@ -630,7 +641,7 @@ void helper_ltr(CpuState* env, uint32_t sel32) {
     // Long mode has only the 64-bit TSS (type 9); type 1 is reserved there.
     if ((env->efer & kEferLMA) && d.type() != 9) raise_exception_err(env, kExcGP, sel & 0xfffc, ra);
     if (!d.present()) raise_exception_err(env, kExcNP, sel & 0xfffc, ra);
-    uint64_t base = d.base() | long_mode_base_high(env, sel, ra);
+    uint64_t base = system_descriptor_base(env, d, sel, ra);
     d.hi |= 2u << 8;   // busy
     sys_st(env, env->gdtr.base + (sel & 0xfff8) + 4, d.hi, 4, ra);
     env->tr = SegmentCache{sel, base, d.limit(), d.flags()};

@@ -29,6 +29,13 @@ void set_cpl(CpuState* env, unsigned cpl) {
     update_hflags(env);
 }
 
+// SYSCALL and SYSRET check TF when they complete, not when they start: a
+// SYSRET that loads TF traps at once, a SYSCALL whose FMASK clears TF does
+// not trap in the kernel (as QEMU and hardware do).
+void single_step_if_tf(CpuState* env) {
+    if (env->eflags & kFlagTF) helper_single_step(env);
+}
+
 }  // namespace
 
 void helper_syscall(CpuState* env, uint64_t next_eip) {
@@ -52,6 +59,7 @@ void helper_syscall(CpuState* env, uint64_t next_eip) {
         env->eip = static_cast<uint32_t>(env->msr.star);
     }
     set_cpl(env, 0);
+    single_step_if_tf(env);
 }
 
 // size: 8 with REX.W (return to 64-bit code), 4 otherwise (compatibility or legacy).
@@ -79,6 +87,7 @@ void helper_sysret(CpuState* env, uint32_t size) {
         set_cpl(env, 3);
         set_eflags(env, kFlagIF, kFlagIF);
     }
+    single_step_if_tf(env);
 }
 
 void helper_sysenter(CpuState* env) {

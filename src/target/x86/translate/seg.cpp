@@ -55,14 +55,18 @@ bool translate_seg(Dc& dc) {
             dc.raise(kExcUD);
             return true;
         }
-        Loc d = dc.loc(0, true);
+        Loc d = dc.loc(0, false);
         I64 dst = dc.read(d);
         I64 src = dc.load_reg(in.ops[1].reg);
         I64 drpl = b.and_(dst, 3ull), srpl = b.and_(src, 3ull);
         I64 adjust = b.setcond(tcg::Cond::Ltu, drpl, srpl);
-        I64 nv = b.temp_i64();
-        b.movcond(tcg::Cond::Ne, nv, adjust, b.const_i64(0), b.or_(b.andc(dst, b.const_i64(3)), srpl), dst);
-        dc.write(d, nv);
+        I64 nv = b.or_(b.andc(dst, b.const_i64(3)), srpl);
+        // The selector is written only when its RPL rises: an ARPL that
+        // leaves it alone does not fault on a read-only segment.
+        tcg::Label same = b.new_label();
+        b.brcond(tcg::Cond::Eq, adjust, 0u, same);
+        dc.write(d.is_mem ? dc.loc(0, true) : d, nv);
+        b.set_label(same);
         // ZF = adjusted; the other flags are kept.
         tcg::I32 f = dc.flags_all();
         tcg::I32 a32 = b.temp_i32();

@@ -115,7 +115,9 @@ void enter(Dc& dc) {
         }
         dc.push(frame, size);
     }
-    dc.store_gpr(kRBP, size, frame);
+    // The frame pointer has the stack's width (BP on a 16-bit stack keeps
+    // EBP's high half), as the SDM's ENTER and QEMU do.
+    dc.store_gpr(kRBP, ssz, frame);
     dc.add_sp(-static_cast<int64_t>(alloc));
 }
 

@@ -37,6 +37,21 @@ TEST_P(Cpu, RealModeArithmetic) {
     EXPECT_EQ(eflags() & (kFlagZF | kFlagCF), 0u);
 }
 
+// On a 16-bit stack ENTER sets BP and SP only, whatever its operand size:
+// the high halves of EBP and ESP stay (SDM ENTER: "StackSize = 16").
+TEST_P(Cpu, Enter32On16BitStackKeepsTheHighHalves) {
+    real_mode(R"(
+        movl $0x1234abcd, %ebp
+        movl $0x5a5a8000, %esp
+        enterl $8, $0
+        hlt
+    )");
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRBP), 0x12347ffcu);
+    EXPECT_EQ(reg(kRSP), 0x5a5a7ff4u);
+    EXPECT_EQ(rd32(0x7ffc), 0x1234abcdu);
+}
+
 TEST_P(Cpu, ProtectedModeLoopAndMemory) {
     protected_mode(R"(
         mov $100, %ecx

@@ -67,6 +67,7 @@ TEST_P(Guest, InstructionBreakpoints) { run_image("debugreg"); }
 TEST_P(Guest, CodeSegmentLimitIsPartOfTheBlockKey) { run_image("cslimit"); }
 TEST_P(Guest, AlignmentCheck) { run_image("align_check"); }
 TEST_P(Guest, BootMsrsReadAsQemuAnswersThem) { run_image("boot_msrs"); }
+TEST_P(Guest, MachineCheckBanksAsQemuGivesThem) { run_image("mce_banks"); }
 TEST_P(Guest, LarAndLslAcceptWhatTheyMayRead) { run_image("lar_lsl"); }
 TEST_P(Guest, CollidingTlbEntriesAndTheirVictims) { run_image("tlb_victim"); }
 

@@ -146,6 +146,116 @@ TEST_P(Sys, SegmentLimitChecks) {
     EXPECT_EQ(reg(kRDX), 0u);
 }
 
+TEST_P(Sys, ArplWritesOnlyWhenItRaisesTheRpl) {
+    // ES 0x18 is read-only: ARPL that leaves the selector alone does not
+    // write (no #GP); one that must raise its RPL writes, and faults.
+    protected_mode(R"(
+        mov $0x18, %ax
+        mov %ax, %es
+        movw $0x0013, 0x2000
+        mov $0x0001, %bx
+        arpl %bx, %es:0x2000     # RPL 3 >= 1: ZF = 0, nothing written
+        setz %cl
+        mov $0x0003, %bx
+        movw $0x0010, 0x2004
+        arpl %bx, 0x2004         # writable DS: RPL 0 -> 3, ZF = 1
+        setz %ch
+        arpl %bx, %es:0x2000     # RPL 3 already: still no write
+        movw $0x0010, 0x2008
+        arpl %bx, %es:0x2008     # must write through read-only ES: #GP
+        hlt
+        .org 0x100
+        inc %edi
+        pop %edx
+        addl $7, (%esp)
+        iret
+    )");
+    // GDT 0x18: read-only data, flat.
+    wr32(0x518, 0x0000ffff);
+    wr32(0x51c, 0x00cf9100);
+    st().gdtr.limit = 0x1f;
+    idt_all(0x10100);
+    st().regs[kRDI] = 0;
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRCX) & 0xffff, 0x0100u);
+    EXPECT_EQ(rd32(0x2000) & 0xffff, 0x0013u);
+    EXPECT_EQ(rd32(0x2004) & 0xffff, 0x0013u);
+    EXPECT_EQ(rd32(0x2008) & 0xffff, 0x0010u);
+    EXPECT_EQ(reg(kRDI), 1u);   // the one #GP
+}
+
+TEST_P(Sys, DebugRegisterFixedBitsAndRfInExceptionImages) {
+    // DR6 reads its reserved bits as ones (0xffff0ff0) and DR7 bit 10 as
+    // one. An instruction breakpoint (#DB fault) pushes RF as it is (clear);
+    // any other fault pushes RF set (SDM 17.3.1.1).
+    protected_mode(R"(
+        xor %eax, %eax
+        mov %eax, %dr6
+        mov %dr6, %ebx
+        mov %eax, %dr7
+        mov %dr7, %ecx
+        mov $bp, %eax
+        mov %eax, %dr0
+        mov $1, %eax             # L0: break on executing `bp`
+        mov %eax, %dr7
+    bp: nop
+        ud2
+        hlt
+        .org 0x100
+        hlt                      # any other vector stops here
+        .org 0x200
+        mov 8(%esp), %edx        # #DB: its EFLAGS image
+        mov %dr6, %ebp
+        orl $0x10000, 8(%esp)    # resume past the breakpoint
+        iret
+        .org 0x300
+        mov 8(%esp), %esi        # #UD: its EFLAGS image
+        addl $2, (%esp)
+        iret
+    )");
+    idt_all(0x10100);
+    for (auto [vector, handler] : {std::pair{1u, 0x10200u}, std::pair{6u, 0x10300u}}) {
+        wr32(0x600 + vector * 8, (0x08 << 16) | (handler & 0xffff));
+        wr32(0x604 + vector * 8, (handler & 0xffff0000) | 0x8e00);
+    }
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRBX), 0xffff0ff0u);
+    EXPECT_EQ(reg(kRCX), 0x400u);
+    EXPECT_EQ(reg(kRDX) & kFlagRF, 0u);
+    EXPECT_EQ(reg(kRBP) & 0xf, 1u);
+    EXPECT_EQ(reg(kRSI) & kFlagRF, kFlagRF);
+    EXPECT_LT(st().eip, 0x10100u);   // the program's own HLT
+}
+
+TEST_P(Sys, MisalignedMovapsIsGeneralProtection) {
+    // The 16-byte alignment of MOVAPS is #GP(0), not alignment checking's #AC.
+    protected_mode(R"(
+        mov %cr4, %eax
+        or $0x600, %eax          # OSFXSR, OSXMMEXCPT
+        mov %eax, %cr4
+        mov %cr0, %eax
+        and $~0xc, %eax          # EM, TS clear
+        mov %eax, %cr0
+        movaps %xmm0, 0x2008
+        movaps 0x2018, %xmm1
+        hlt
+        .org 0x100
+        hlt                      # any other vector stops here
+        .org 0x200
+        inc %esi                 # #GP
+        pop %edx
+        addl $7, (%esp)
+        iret
+    )");
+    idt_all(0x10100);
+    wr32(0x600 + 13 * 8, (0x08 << 16) | 0x0200);
+    wr32(0x604 + 13 * 8, 0x00010000 | 0x8e00);
+    st().regs[kRSI] = 0;
+    ASSERT_TRUE(run());
+    EXPECT_EQ(reg(kRSI), 2u);
+    EXPECT_LT(st().eip, 0x10100u);   // the program's own HLT
+}
+
 TEST_P(Sys, SingleStepTrapsAfterEachInstruction) {
     // TF set by POPF: #DB after each following instruction until the
     // handler (which runs with TF clear) has counted three and clears it.
