@@ -9,6 +9,7 @@
 // flushes the code.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 
@@ -46,7 +47,21 @@ public:
     const Entry* entries() const { return entries_.get(); }
 
 private:
+    // Which 4 KiB pages may have entries, hashed to one bit each; bits are
+    // only cleared with the whole table. Most pages a guest INVLPGs hold
+    // data, and drop_page() answers for them without scanning the table.
+    static constexpr unsigned kPageFilterBits = 256;
+    static unsigned page_filter_bit(uint64_t pc) {
+        const uint64_t page = pc >> 12;
+        return static_cast<unsigned>((page ^ (page >> 8) ^ (page >> 16)) & (kPageFilterBits - 1));
+    }
+    bool page_may_have_entries(uint64_t vaddr) const {
+        const unsigned bit = page_filter_bit(vaddr);
+        return (page_filter_[bit / 64] >> (bit % 64)) & 1;
+    }
+
     std::unique_ptr<Entry[]> entries_;
+    std::array<uint64_t, kPageFilterBits / 64> page_filter_{};
 };
 
 }  // namespace mimic::tcg

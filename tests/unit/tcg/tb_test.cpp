@@ -236,6 +236,33 @@ TEST(CodeBuffer, CommitAndReset) {
     EXPECT_EQ(buf.remaining(), size_t{1} << 16);
 }
 
+// drop_page() skips pages its filter says hold no entry, and never skips
+// one that does, at either page size.
+TEST(JumpTableTest, DropPageRemovesExactlyThePagesEntries) {
+    static const uint8_t code[64] = {};
+    std::vector<TranslationBlock> blocks(48);
+    JumpTable table;
+    const uint64_t key = JumpTable::key(7, 0xffffffff);
+    for (size_t i = 0; i < blocks.size(); ++i) {
+        blocks[i].pc = 0x400000 + i * 0x1000 + 0x10 * (i % 4);   // one block on each of 48 pages
+        blocks[i].flags = 7;
+        blocks[i].cs_limit = 0xffffffff;
+        blocks[i].code = code + i;
+        table.set(blocks[i]);
+    }
+    for (uint64_t page = 0x1000000; page < 0x1100000; page += 0x1000) table.drop_page(page, kPageMask);
+    for (const TranslationBlock& tb : blocks) EXPECT_EQ(table.find(tb.pc, 0, key), tb.code) << std::hex << tb.pc;
+    table.drop_page(blocks[5].pc | 0xfff, kPageMask);
+    for (size_t i = 0; i < blocks.size(); ++i)
+        EXPECT_EQ(table.find(blocks[i].pc, 0, key), i == 5 ? nullptr : blocks[i].code) << i;
+    table.drop_page(0x400000, ~uint64_t{0x1fffff});   // a 2 MiB page: all of them
+    for (const TranslationBlock& tb : blocks) EXPECT_EQ(table.find(tb.pc, 0, key), nullptr) << std::hex << tb.pc;
+    table.clear();
+    table.set(blocks[7]);
+    table.drop_page(blocks[7].pc, kPageMask);
+    EXPECT_EQ(table.find(blocks[7].pc, 0, key), nullptr);
+}
+
 }  // namespace
 }  // namespace mimic::tcg::test
 
