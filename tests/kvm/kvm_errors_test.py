@@ -23,6 +23,28 @@ def shell_quote(words):
     return " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
 
 
+def reachable_by_nobody(binary):
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-x", binary],
+                          stdin=subprocess.DEVNULL).returncode == 0
+
+
+def copy_for_nobody(binary, workdir):
+    """A copy of the binary (and the firmware it finds beside itself) that
+    user nobody can run: a checkout in a private directory is out of reach."""
+    if reachable_by_nobody(binary):
+        return binary
+    directory = os.path.join(workdir, "bin")
+    os.makedirs(directory)
+    copy = os.path.join(directory, os.path.basename(binary))
+    shutil.copy2(binary, copy)
+    firmware = os.path.join(os.path.dirname(os.path.abspath(binary)), "pc-bios")
+    if os.path.isdir(firmware):
+        shutil.copytree(firmware, os.path.join(directory, "pc-bios"))
+    for path in (directory, copy):
+        os.chmod(path, 0o755)
+    return copy
+
+
 def run(binary, situation, accel_args, workdir):
     """(exit status, stderr lines with the program name replaced)."""
     # The VM that falls back to tcg must end by itself: -S and a short timeout.
@@ -83,9 +105,10 @@ def main():
         ["-overcommit", "mem-lock=bogus"], ["-accel", "kvm", "-overcommit", "cpu-pm=on,mem-lock=off"])]
     with tempfile.TemporaryDirectory() as workdir:
         os.chmod(workdir, 0o755)
+        mimic_for_nobody = copy_for_nobody(mimic, workdir)
         for situation, accel in cases:
             expected = run(QEMU, situation, accel, workdir)
-            got = run(mimic, situation, accel, workdir)
+            got = run(mimic_for_nobody if situation == "unreadable" else mimic, situation, accel, workdir)
             label = "%s %s" % (situation, " ".join(accel))
             if got == expected:
                 print("PASS: %s: %s" % (label, expected))
