@@ -84,8 +84,6 @@ private:
         const unsigned type_width = type_bits(b_.temps[t].type);
         return std::min<unsigned>(b_.is_const(t) ? width_of_value(value(t)) : width_[t], type_width);
     }
-    // Whether temp t holds a value below 2^32.
-    bool zext(uint32_t t) const { return width(t) <= 32; }
 
     // How many low bits of the result of inst can be non-zero.
     uint8_t result_width(const Inst& inst) const {
