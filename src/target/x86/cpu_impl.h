@@ -29,7 +29,7 @@ inline constexpr int kExcpYield = -4;    // PAUSE with other vCPUs waiting
 // blocks and the code writes reported from other threads. Sharing one cache
 // keeps self-modifying code detection right when one vCPU writes code
 // another one has translated. The vCPUs run round-robin on one thread
-// (src/system/tcg_accel.cpp), so none of this needs more locking than the
+// (src/accel/tcg/tcg_accel.cpp), so none of this needs more locking than the
 // cross-thread queue.
 struct SharedTranslation {
     std::unique_ptr<tcg::Backend> backend;
