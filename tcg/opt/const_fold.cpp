@@ -23,7 +23,8 @@ public:
         : b_(b), known_(b.temps.size()), width_(b.temps.size(), kUnknownWidth), flag_of_(b.temps.size(), kNoFlag) {}
 
     void run() {
-        std::vector<Inst> out;
+        std::vector<Inst>& out = b_.spare_insts;
+        out.clear();
         out.reserve(b_.insts.size());
         for (Inst inst : b_.insts) {
             if (b_.temps.size() > known_.size()) known_.resize(b_.temps.size());
@@ -56,7 +57,7 @@ public:
             if (flag != kNoFlag) flag_of_[inst.out(0)] = flag;
             out.push_back(inst);
         }
-        b_.insts = std::move(out);
+        b_.insts.swap(out);
     }
 
 private:

@@ -15,7 +15,7 @@ using LiveSet = std::vector<uint64_t>;
 inline bool test(const LiveSet& s, uint32_t t) { return (s[t >> 6] >> (t & 63)) & 1; }
 inline void set(LiveSet& s, uint32_t t) { s[t >> 6] |= 1ull << (t & 63); }
 inline void clear(LiveSet& s, uint32_t t) { s[t >> 6] &= ~(1ull << (t & 63)); }
-inline void unite(LiveSet& s, const LiveSet& o) {
+inline void unite(LiveSet& s, const uint64_t* o) {
     for (size_t i = 0; i < s.size(); ++i) s[i] |= o[i];
 }
 
@@ -71,7 +71,9 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
         }
     }
 
-    std::vector<LiveSet> label_live(block.num_labels, LiveSet(words, 0));
+    // The live sets at the labels, one after the other.
+    std::vector<uint64_t> label_live(block.num_labels * words, 0);
+    auto at_label = [&](uint64_t label) { return label_live.data() + label * words; };
     // Iterate until the live sets at labels stop changing (backward branches).
     for (bool changed = true; changed;) {
         changed = false;
@@ -83,9 +85,9 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
             case Opcode::exit_tb:
             case Opcode::lookup_and_goto_ptr:
             case Opcode::lookup_and_goto_ptr_pc: live = globals; break;
-            case Opcode::br: live = label_live[inst.cst(0)]; break;
+            case Opcode::br: live.assign(at_label(inst.cst(0)), at_label(inst.cst(0)) + words); break;
             case Opcode::brcond_i32:
-            case Opcode::brcond_i64: unite(live, label_live[inst.cst(1)]); break;
+            case Opcode::brcond_i64: unite(live, at_label(inst.cst(1))); break;
             default: break;
             }
             uint16_t dead = 0;
@@ -127,9 +129,9 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
             }
             inst.dead = dead;
             if (inst.op == Opcode::set_label) {
-                LiveSet& l = label_live[inst.cst(0)];
-                if (l != live) {
-                    l = live;
+                uint64_t* l = at_label(inst.cst(0));
+                if (!std::equal(live.begin(), live.end(), l)) {
+                    std::copy(live.begin(), live.end(), l);
                     changed = loops;
                 }
             }
@@ -139,7 +141,7 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
     if (loops) {
         block.live_at_loop_heads.assign(words, 0);
         block.visit_backward_branches([&](uint32_t label) {
-            unite(block.live_at_loop_heads, label_live[label]);
+            unite(block.live_at_loop_heads, at_label(label));
             return false;
         });
     }

@@ -186,6 +186,9 @@ public:
 
     std::vector<TempInfo> temps;
     std::vector<Inst> insts;
+    // Where a pass that rebuilds insts writes them before swapping the two:
+    // both keep their storage from one block to the next.
+    std::vector<Inst> spare_insts;
     uint32_t num_labels = 0;
     // Inst::dead is up to date (compute_liveness ran last); whoever changes
     // insts afterwards clears it.
