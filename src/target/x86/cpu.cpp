@@ -385,10 +385,13 @@ void CpuImpl::drop_writable_mappings(uintptr_t host_page) {
     // Every vCPU: the code is shared, so a direct write from any of them
     // would miss the self-modifying code check.
     for (CpuImpl* cpu : shared_->cpus) {
-        for (auto& mode : cpu->env_.tlb.table) {
-            for (auto& e : mode) {
-                if (e.addr_write == tcg::kTlbInvalid) continue;
-                if (e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
+        for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
+            for (unsigned w = 0; w < tcg::kTlbSize / 64; ++w) {
+                for (uint64_t bits = cpu->tlb_used_[m][w]; bits; bits &= bits - 1) {
+                    tcg::TlbEntry& e = cpu->env_.tlb.table[m][w * 64 + static_cast<unsigned>(std::countr_zero(bits))];
+                    if (e.addr_write == tcg::kTlbInvalid) continue;
+                    if (e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
+                }
             }
         }
         for (auto& mode : cpu->tlb_victim_) {
