@@ -12,7 +12,8 @@ void Emitter::emit_block() {
     ra_.load_pinned();
     for (size_t i = 0; i < block_.insts.size(); ++i) {
         ra_.set_position(i);
-        if (i + 1 < block_.insts.size() && emit_env_compare_branch(block_.insts[i], block_.insts[i + 1])) {
+        if (i + 1 < block_.insts.size() && (emit_env_compare_branch(block_.insts[i], block_.insts[i + 1]) ||
+                                            emit_scaled_add(block_.insts[i], block_.insts[i + 1]))) {
             ++i;
         } else {
             emit(block_.insts[i]);
@@ -44,6 +45,30 @@ bool Emitter::emit_env_compare_branch(const Inst& ld, const Inst& br) {
     ra_.set_position(ra_.position() + 1);
     ra_.save_all(true);   // stores only: the flags survive
     jump_cc(c, labels_[br.cst(1)]);
+    return true;
+}
+
+// shl t, x, 1..3; add d, a, t with t dying there (an address with a
+// scaled index, as x86 front ends make them): one lea d, [a + x * 2^n].
+bool Emitter::emit_scaled_add(const Inst& shl, const Inst& add) {
+    const bool wide = shl.op == Opcode::shl_i64 && add.op == Opcode::add_i64;
+    if (!wide && !(shl.op == Opcode::shl_i32 && add.op == Opcode::add_i32)) return false;
+    if (!ra_.is_const(shl.in(1))) return false;
+    const uint64_t shift = ra_.const_value(shl.in(1));
+    if (shift < 1 || shift > 3) return false;
+    const uint32_t t = shl.out(0), x = shl.in(0);
+    if (block_.temps[t].kind != TempKind::Normal || x == t) return false;
+    const int k = add.in(1) == t ? 1 : add.in(0) == t ? 0 : -1;
+    if (k < 0 || add.in(1 - k) == t || !add.is_dead(add.n_out + k) || ra_.is_const(add.in(1 - k))) return false;
+    ra_.set_position(ra_.position() + 1);
+    const int rx = ra_.use(x);
+    const int ra = ra_.use(add.in(1 - k));
+    const int d = ra_.output_reg(add, 1 - k);
+    const Xbyak::RegExp at = Xbyak::Reg64(ra) + Xbyak::Reg64(rx) * (1 << shift);
+    if (wide) gen_.lea(Xbyak::Reg64(d), Xbyak::util::ptr[at]);
+    else gen_.lea(Xbyak::Reg32(d), Xbyak::util::ptr[at]);
+    ra_.release_dead_inputs(shl);
+    finish(add, d);
     return true;
 }
 

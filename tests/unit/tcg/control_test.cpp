@@ -58,6 +58,32 @@ TEST_F(ControlTest, LoopWithBackwardBranch) {
     }
 }
 
+// An addition of a value shifted left by 1 to 3 (a scaled index) becomes
+// one lea on the JIT: the same results whichever registers coincide.
+TEST_F(ControlTest, ScaledIndexAdditions) {
+    Block block(h.g);
+    Builder b(block);
+    b.add(h.r[0], h.r[2], b.shl(h.r[1], uint64_t{2}));        // r0 = r2 + r1 * 4
+    b.add(h.r[1], b.shl(h.r[1], uint64_t{3}), h.r[1]);        // r1 = r1 * 9
+    b.add(h.r[3], h.r[4], b.shl(h.r[3], uint64_t{1}));        // r3 = r4 + r3 * 2
+    b.add(h.e[0], h.e[0], b.shl(h.e[1], 2u));                 // 32 bits, wrapping
+    I64 kept = b.shl(h.r[5], uint64_t{2});                    // read again later: no fusion
+    b.add(h.r[6], h.r[7], kept);
+    b.add(h.r[7], kept, uint64_t{1});
+    b.exit_tb(0);
+    FakeCpu cpu;
+    for (int i = 0; i < 8; ++i) cpu.r[i] = 0x0123456789abcdefull * (i + 1);
+    cpu.e[0] = 0xfffffff0u;
+    cpu.e[1] = 0x40000005u;
+    FakeCpu out = run_both(block, cpu);
+    EXPECT_EQ(out.r[0], cpu.r[2] + cpu.r[1] * 4);
+    EXPECT_EQ(out.r[1], cpu.r[1] * 9);
+    EXPECT_EQ(out.r[3], cpu.r[4] + cpu.r[3] * 2);
+    EXPECT_EQ(out.e[0], static_cast<uint32_t>(cpu.e[0] + cpu.e[1] * 4));
+    EXPECT_EQ(out.r[6], cpu.r[7] + cpu.r[5] * 4);
+    EXPECT_EQ(out.r[7], cpu.r[5] * 4 + 1);
+}
+
 TEST_F(ControlTest, ForwardBranchesAndGlobalsAcrossLabels) {
     // if (e0 < e1) e2 = e0 else e2 = e1; e3 = e2 + 1, with globals modified
     // in registers before the branch.
