@@ -122,6 +122,17 @@ private:
             case Opcode::qemu_st_i64:
                 softmmu_store(cfg_.softmmu, env, in[1], in[0], static_cast<MemOpIdx>(inst.cst(0)), 0);
                 break;
+            case Opcode::guard_sext_i64: {
+                const unsigned bits = static_cast<unsigned>(inst.cst(0));
+                const int64_t extended = static_cast<int64_t>(in[0] << (64 - bits)) >> (64 - bits);
+                if (static_cast<uint64_t>(extended) != in[0]) {
+                    using Raise = void (*)(void*, uintptr_t);
+                    // restore_state here answers from the instruction being
+                    // interpreted; a nonzero retaddr asks it to.
+                    reinterpret_cast<Raise>(const_cast<void*>(reinterpret_cast<const Helper*>(inst.cst(1))->fn))(env, 1);
+                }
+                break;
+            }
             case Opcode::call: {
                 using Fn = uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
                 // Every helper takes integer arguments only, so calling it

@@ -189,6 +189,10 @@ void Builder::exit_tb(const TranslationBlock* tb, unsigned slot) {
     emit(Opcode::exit_tb, {reinterpret_cast<uintptr_t>(tb) | slot});
 }
 void Builder::goto_tb(unsigned slot) { emit(Opcode::goto_tb, {slot}); }
+void Builder::guard_sext(I64 v, unsigned bits, const Helper& raise) {
+    emit(Opcode::guard_sext_i64, {v.idx, bits, reinterpret_cast<uint64_t>(&raise)});
+}
+
 void Builder::lookup_and_goto_ptr() { emit(Opcode::lookup_and_goto_ptr, {}); }
 void Builder::lookup_and_goto_ptr(I64 pc, uint64_t cs_base, uint64_t key) {
     emit(Opcode::lookup_and_goto_ptr_pc, {pc.idx, cs_base, key});

@@ -54,6 +54,7 @@ std::string print_inst(const Block& block, const Inst& inst, bool with_liveness)
             uint64_t v = inst.cst(i);
             switch (info.consts[i]) {
             case 'c': add(cond_name(static_cast<Cond>(v))); break;
+            case 'h': add(reinterpret_cast<const Helper*>(v)->name); break;
             case 'L': add(fmt::format("$L{}", v)); break;
             case 'm':
                 if (inst.op == Opcode::ld_i32 || inst.op == Opcode::ld_i64 || inst.op == Opcode::st_i32 ||

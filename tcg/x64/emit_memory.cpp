@@ -129,7 +129,7 @@ void Emitter::guest_load(const Inst& inst) {
     const unsigned size = memop_size(m);
     const Type t = out_type(inst);
     SlowPath path{};
-    path.is_store = false;
+    path.kind = SlowPath::Kind::kLoad;
     path.memop = m;
     path.mmu_idx = get_mmu_idx(oi);
     const int addr = ra_.use(inst.in(0));
@@ -155,7 +155,7 @@ void Emitter::guest_store(const Inst& inst) {
     const MemOp m = get_memop(oi);
     const unsigned size = memop_size(m);
     SlowPath path{};
-    path.is_store = true;
+    path.kind = SlowPath::Kind::kStore;
     path.memop = m;
     path.mmu_idx = get_mmu_idx(oi);
     // A constant little-endian value is stored as an immediate; the slow
@@ -193,7 +193,16 @@ void Emitter::emit_slow_path(const SlowPath& path) {
     RegAlloc::store_globals(gen_, path.dirty);
     const int pad = save_regs(gen_, path.saved);
     const void* retaddr = gen_.getCode() + path.access + 1;
-    if (!path.is_store) {
+    if (path.kind == SlowPath::Kind::kRaise) {
+        // Does not return: nothing to save or restore.
+        gen_.mov(rdi, Reg64(kEnvReg));
+        gen_.lea(rsi, ptr[rip + retaddr]);
+        gen_.mov(rax, reinterpret_cast<uintptr_t>(path.raise));
+        gen_.call(rax);
+        gen_.ud2();
+        return;
+    }
+    if (path.kind == SlowPath::Kind::kLoad) {
         gen_.mov(rsi, Reg64(path.addr));
         gen_.mov(rdi, Reg64(kEnvReg));
         gen_.mov(edx, path.memop);
@@ -219,6 +228,27 @@ void Emitter::emit_slow_path(const SlowPath& path) {
         restore_regs(gen_, path.saved, pad);
     }
     gen_.jmp(gen_.getCode() + path.resume, CodeGenerator::T_NEAR);
+}
+
+// guard_sext_i64: a compare on the fast path; the raise is out of line,
+// after env is brought up to date (the helper longjmps out).
+void Emitter::guard_sext(const Inst& inst) {
+    const unsigned bits = static_cast<unsigned>(inst.cst(0));
+    const int v = ra_.use(inst.in(0));
+    SlowPath path{};
+    path.kind = SlowPath::Kind::kRaise;
+    path.raise = reinterpret_cast<const Helper*>(inst.cst(1))->fn;
+    path.dirty = ra_.dirty_globals();
+    path.access = gen_.getSize();
+    const Reg64 s0(kScratch0);
+    gen_.mov(s0, Reg64(v));
+    gen_.shl(s0, 64 - bits);
+    gen_.sar(s0, 64 - bits);
+    gen_.cmp(s0, Reg64(v));
+    path.branch = jump_placeholder(true);
+    path.resume = gen_.getSize();
+    slow_paths_.push_back(path);
+    finish(inst, -1);
 }
 
 bool Emitter::emit_memory(const Inst& inst) {
@@ -252,6 +282,7 @@ bool Emitter::emit_memory(const Inst& inst) {
     case Opcode::qemu_ld_i64: guest_load(inst); return true;
     case Opcode::qemu_st_i32:
     case Opcode::qemu_st_i64: guest_store(inst); return true;
+    case Opcode::guard_sext_i64: guard_sext(inst); return true;
     default: return false;
     }
 }

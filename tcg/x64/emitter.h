@@ -25,9 +25,10 @@ struct JitRuntime {
 // store_slow called, back to the fast path's end. Plain data, so that a
 // memory access costs no allocation while translating.
 struct SlowPath {
-    bool is_store;
+    enum class Kind : uint8_t { kLoad, kStore, kRaise } kind;
     int8_t addr;                // register of the guest address
     int8_t value;               // the load's destination, or the stored value (-1: imm_value)
+    const void* raise;          // kRaise: the helper, called as fn(env, retaddr)
     MemOp memop;
     unsigned mmu_idx;
     uint64_t imm_value;
@@ -74,6 +75,7 @@ private:
     void jump_cc(Cond c, const Xbyak::Label& l);
     void guest_load(const Inst& inst);
     void guest_store(const Inst& inst);
+    void guard_sext(const Inst& inst);
     // Emits the TLB lookup; leaves the host address in kScratch1 on a hit,
     // jumps to the slow path on a miss. Returns where the rel32 of that
     // jump is, for the slow path to fill in.

@@ -6,6 +6,16 @@
 #include "lib.S"
 #include "lib64.S"
 
+/* Fails with `tag` unless memory `what` equals register `reg` (not rbx). */
+        .macro CHECK64_REG what, reg, tag
+        cmp \what, \reg
+        je 9f
+        mov \what, %rbx
+        mov $\tag, %rax
+        jmp fail64
+9:
+        .endm
+
         .set pf_err, VARS
         .set pf_cr2, VARS + 8
         .set pf_count, VARS + 16
@@ -16,6 +26,7 @@
         .set resume_rsp, VARS + 56
         .set exc_count, VARS + 64
         .set exc_rip, VARS + 72     /* RIP in the exception frame */
+        .set exc_frame_rsp, VARS + 80   /* RSP in the exception frame */
 
         .code16
 start16:
@@ -123,13 +134,39 @@ start64:
         mov $0x3d, %rax
         jmp fail64
 1:
+        /* A call to a non-canonical address faults at the call, before it
+         * pushes anything; so does a return to one, before it pops. */
+        lea 1f(%rip), %rax
+        mov %rax, resume
+        mov %rsp, resume_rsp
+        movabs $0x0000800000000000, %rax
+2:      call *%rax
+1:      CHECK64 exc_count, 3, 0x40
+        CHECK64 exc_vec, 13, 0x41
+        lea 2b(%rip), %rax
+        CHECK64_REG exc_rip, %rax, 0x42
+        mov resume_rsp, %rax
+        CHECK64_REG exc_frame_rsp, %rax, 0x43
+        lea 1f(%rip), %rax
+        mov %rax, resume
+        movabs $0xffff700000000000, %rax
+        push %rax
+        mov %rsp, resume_rsp
+2:      ret
+1:      pop %rax
+        CHECK64 exc_count, 4, 0x44
+        lea 2b(%rip), %rax
+        CHECK64_REG exc_rip, %rax, 0x45
+        mov resume_rsp, %rax
+        CHECK64_REG exc_frame_rsp, %rax, 0x46
+
         /* Non-canonical stack: #SS(0), delivered on IST1. */
         lea 1f(%rip), %rax
         mov %rax, resume
         mov %rsp, resume_rsp
         movabs $0x0000800000000010, %rsp
         push %rax
-1:      CHECK64 exc_count, 3, 0x33
+1:      CHECK64 exc_count, 5, 0x33
         CHECK64 exc_vec, 12, 0x34
         CHECK64 exc_err, 0, 0x35
         CHECK64 exc_rsp, (IST1_TOP-48), 0x36
@@ -142,7 +179,7 @@ start64:
         movabs $0x0000800000000010, %rbp
         mov 8(%rbp), %rbx
 1:      mov %r12, %rbp
-        CHECK64 exc_count, 4, 0x3e
+        CHECK64 exc_count, 6, 0x3e
         CHECK64 exc_vec, 12, 0x3f
 
         /* #GP through a not-present gate: #NP while delivering it, so #DF on IST2. */
@@ -153,7 +190,7 @@ start64:
         movabs $0x0000800000000000, %rax
         mov (%rax), %rbx
 1:      orw $0x8000, IDT64 + 13 * 16 + 4
-        CHECK64 exc_count, 5, 0x37
+        CHECK64 exc_count, 7, 0x37
         CHECK64 exc_vec, 8, 0x38
         CHECK64 exc_err, 0, 0x39
         CHECK64 exc_rsp, (IST2_TOP-48), 0x3a
@@ -193,6 +230,8 @@ resume_handler:
         push %rax
         mov 8(%rsp), %rax
         mov %rax, exc_rip
+        mov 32(%rsp), %rax
+        mov %rax, exc_frame_rsp
         mov resume, %rax
         mov %rax, 8(%rsp)
         mov resume_rsp, %rax

@@ -188,6 +188,9 @@ public:
     void goto_tb(unsigned slot);
     // Indirect jump: looks up the block for the current CPU state (pc in env)
     // and jumps to it, or returns 0 to the executor when there is none.
+    // Calls `raise` (a [[noreturn]] fn(env, retaddr)) unless v is the sign
+    // extension of its low `bits` bits.
+    void guard_sext(I64 v, unsigned bits, const Helper& raise);
     void lookup_and_goto_ptr();
     void lookup_and_goto_ptr(I64 pc, uint64_t cs_base, uint64_t key);
 

@@ -22,6 +22,8 @@ void helper_raise_exception(CpuState* env, uint32_t vector, uint32_t error_code)
     raise_exception_err(env, static_cast<int>(vector), error_code, MIMIC_GETPC());
 }
 
+void helper_raise_gp_at(CpuState* env, uintptr_t retaddr) { raise_exception_err(env, kExcGP, 0, retaddr); }
+
 void helper_raise_interrupt(CpuState* env, uint32_t vector, uint32_t next_eip_delta) {
     // eip was synced to the instruction; software interrupts return after it.
     raise_interrupt(env, static_cast<int>(vector), env->eip + next_eip_delta);

@@ -1,5 +1,7 @@
 // Labels, loops, helper calls, exits, env loads/stores, restore_state and
 // indirect jumps, on both back ends.
+#include <csetjmp>
+
 #include "harness.h"
 #include "mimic/tcg/jump_table.h"
 
@@ -403,6 +405,49 @@ TEST_F(ControlTest, RestoreStateFromHelper) {
         EXPECT_EQ(cpu.r[12], 1u) << backend_name(k);
         EXPECT_EQ(cpu.r[11], 0x1005u) << backend_name(k);
         EXPECT_EQ(cpu.r[13], 3u) << backend_name(k);
+    }
+}
+
+// guard_sext_i64's raise: records where (restore_state) and with which
+// globals in env, then leaves the block as a faulting helper does.
+sigjmp_buf g_guard_exit;
+void helper_guard_raise(FakeCpu* env, uintptr_t retaddr) {
+    uint64_t data[2] = {0, 0};
+    g_backend->restore_state(retaddr, data);
+    env->r[14] = data[0];
+    siglongjmp(g_guard_exit, 1);
+}
+const Helper kGuardRaise{reinterpret_cast<const void*>(&helper_guard_raise), "guard_raise", 0};
+
+// Runs tb; false when its guard raised. Alone in a function of its own, so
+// that nothing the longjmp skips over is live across it.
+[[gnu::noinline]] bool run_guarded(Backend* backend, FakeCpu* cpu, const TranslationBlock* tb) {
+    if (sigsetjmp(g_guard_exit, 0) != 0) return false;
+    backend->exec(cpu, *tb);
+    return true;
+}
+
+TEST_F(ControlTest, GuardSextRaisesOutOfLineWithGlobalsInEnv) {
+    Block block(h.g);
+    Builder b(block);
+    b.insn_start(0x2000, 0);
+    b.add(h.r[1], h.r[1], 5);              // dirty in a register: must reach env before the raise
+    b.insn_start(0x2004, 0);
+    b.guard_sext(h.r[0], 48, kGuardRaise);
+    b.add(h.r[2], h.r[2], 1);              // after the guard: only when it passed
+    b.exit_tb(0);
+    CompiledPair pair(be, block);
+    for (int k = 0; k < 2; ++k) {
+        g_backend = be.be[k].get();
+        for (uint64_t v : {0x00007fffffffffffull, 0xffff800000000000ull, 0x0000800000000000ull, 0x8000000000000000ull}) {
+            FakeCpu cpu;
+            cpu.r[0] = v;
+            const bool canonical = static_cast<uint64_t>(static_cast<int64_t>(v << 16) >> 16) == v;
+            EXPECT_EQ(run_guarded(be.be[k].get(), &cpu, &pair.tb[k]), canonical) << backend_name(k);
+            EXPECT_EQ(cpu.r[1], 5u) << backend_name(k);
+            EXPECT_EQ(cpu.r[2], canonical ? 1u : 0u) << backend_name(k) << std::hex << " 0x" << v;
+            EXPECT_EQ(cpu.r[14], canonical ? 0u : 0x2004u) << backend_name(k) << std::hex << " 0x" << v;
+        }
     }
 }
 

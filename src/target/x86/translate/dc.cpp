@@ -399,12 +399,9 @@ void Dc::jump_to(uint64_t eip, unsigned slot) {
 }
 
 void Dc::check_branch_target(I64 target) {
-    if (!code64) return;
-    tcg::Label ok = b.new_label();
-    I64 t = b.sar(b.shl(target, 16ull), 16ull);
-    b.brcond(Cond::Eq, t, target, ok);
-    b.call(MIMIC_HELPER(helper_raise_exception), {b.env(), b.const_i32(kExcGP), b.const_i32(0)});
-    b.set_label(ok);
+    // Without a label: the block goes on as one basic block, the raise
+    // out of line.
+    if (code64) b.guard_sext(target, 48, MIMIC_HELPER(helper_raise_gp_at));
 }
 
 void Dc::jump_indirect() {
