@@ -14,6 +14,8 @@
 #include "mimic/hw/i8259.h"
 #include "mimic/hw/keyboard.h"
 #include "mimic/hw/vga.h"
+#include "mimic/ui/console.h"
+#include "mimic/ui/surface.h"
 #include "mimic/main_loop/timer.h"
 #include "mimic/hw/machine.h"
 #include "mimic/hw/x86_cpu.h"
@@ -319,18 +321,24 @@ private:
         }
     }
 
-    // screendump: the VGA's picture as PPM or PNG.
+    // screendump: the VGA's console brought up to date, as PPM or PNG:
+    // the same surface the display front ends show.
     void screendump(const std::string& filename, const std::string& format) {
         auto* source = find_in_tree<hw::VgaDisplaySource>(machine_);
-        if (!source) throw monitor::QmpError("There is no QemuConsole I can screendump from.");
-        hw::VgaScreen screen = source->render(true);
-        if (screen.width <= 0 || screen.height <= 0 || screen.rgb.empty()) {
-            // Nothing drawn yet: a monitor shows black.
-            screen.width = 640;
-            screen.height = 480;
-            screen.rgb.assign(640 * 480 * 3, 0);
+        ui::Console* console = source ? source->console() : nullptr;
+        if (!console) throw monitor::QmpError("There is no QemuConsole I can screendump from.");
+        console->hw_update();
+        const ui::DisplaySurface& surface = console->surface();
+        std::vector<uint8_t> rgb = surface.rgb();
+        if (format == "png") {
+            write_file(filename, encode_png(surface.width(), surface.height(), rgb));
+            return;
         }
-        write_file(filename, format == "png" ? encode_png(screen.width, screen.height, screen.rgb) : screen.ppm());
+        hw::VgaScreen screen;
+        screen.width = surface.width();
+        screen.height = surface.height();
+        screen.rgb = std::move(rgb);
+        write_file(filename, screen.ppm());
     }
 
     // send-key: presses the keys in order, releases them in reverse order
