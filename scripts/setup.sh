@@ -14,7 +14,7 @@ RUNTIME_PACKAGES=(seabios ipxe-qemu)  # ipxe-qemu: NIC option ROMs (efi-e1000.ro
 TEST_PACKAGES=(qemu-utils socat netcat-openbsd libnbd-bin nbdkit busybox-static
                python3 tmux binutils clang libclang-rt-14-dev
                xorriso mtools grub-pc-bin grub-common isolinux syslinux syslinux-common
-               qemu-system-x86 acpica-tools)
+               qemu-system-x86 acpica-tools gvncviewer openssl)
 
 ALL=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 

@@ -339,11 +339,39 @@ private:
                           {"arg", monitor::HmpArgKind::kString, monitor::kOptional},
                           {"read-only-mode", monitor::HmpArgKind::kString, monitor::kOptional}},
                          [](const Json& args, monitor::HmpContext& ctx) {
+                             if (args["device"] == "vnc") {
+                                 change_vnc(args, ctx);
+                                 return;
+                             }
                              Json qmp = {{"device", args["device"]}, {"filename", args["target"]}};
                              if (args.contains("arg")) qmp["format"] = args["arg"];
                              if (args.contains("read-only-mode")) qmp["read-only-mode"] = args["read-only-mode"];
                              ctx.hub.execute("blockdev-change-medium", qmp, ctx.monitor);
                          }});
+    }
+
+    // "change vnc password PASSWORD", as QEMU 7.2 has it (the display
+    // itself can no longer be changed).
+    static void change_vnc(const Json& args, monitor::HmpContext& ctx) {
+        if (args.contains("read-only-mode")) {
+            ctx.print("Parameter 'read-only-mode' is invalid for VNC\n");
+            return;
+        }
+        std::string target = args["target"].get<std::string>();
+        if (target != "password" && target != "passwd") {
+            ctx.print("Expected 'password' after 'vnc'\n");
+            return;
+        }
+        if (!args.contains("arg")) {
+            // QEMU prompts for it; this monitor has no hidden input yet.
+            ctx.print("Error: reading the password at a prompt is not supported yet: "
+                      "give it as 'change vnc password PASSWORD'\n");
+            return;
+        }
+        Json servers = ctx.hub.execute("query-vnc-servers", Json::object(), ctx.monitor);
+        if (!servers.empty() && servers[0]["auth"] == "none")
+            ctx.print("If you want use passwords please enable password auth using '-vnc ${{dpy}},password'.\n");
+        ctx.hub.execute("change-vnc-password", {{"password", args["arg"]}}, ctx.monitor);
     }
 
     // HMP commit: an image without a backing file has nothing to commit

@@ -35,10 +35,13 @@
 #include "mimic/system/runstate.h"
 #include "mimic/system/sandbox.h"
 #include "mimic/system/tcg_accel.h"
+#include "mimic/ui/console.h"
+#include "mimic/ui/vnc.h"
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
 #include "block_monitor.h"
 #include "net_monitor.h"
+#include "vnc_monitor.h"
 #include "networks.h"
 #include "vm_monitor.h"
 
@@ -82,6 +85,7 @@ private:
     void create_serial_ports();
     void select_accelerator();
     void create_accelerator();
+    void create_displays();
     void create_monitors();
 
     // First, so it goes last: the chardevs this VM created die with it,
@@ -103,10 +107,15 @@ private:
     std::unique_ptr<QtestAccel> qtest_;
     std::unique_ptr<TcgAccel> tcg_;
     // Monitors last: they go first, while everything they inspect exists.
+    // The display front ends, after the devices they show and before the
+    // monitors that inspect them.
+    std::unique_ptr<ui::Console> blank_console_;  // -vga none: nothing to show
+    std::unique_ptr<ui::VncServer> vnc_;
     std::unique_ptr<monitor::MonitorHub> hub_;
     std::unique_ptr<VmMonitor> vm_monitor_;
     std::unique_ptr<BlockMonitor> block_monitor_;
     std::unique_ptr<NetMonitor> net_monitor_;
+    std::unique_ptr<VncMonitor> vnc_monitor_;
     std::unique_ptr<monitor::ChardevRegistryInfo> chardev_info_;
     std::vector<std::unique_ptr<monitor::ChardevMonitor>> monitors_;
     std::string accel_;
@@ -146,7 +155,6 @@ void Vm::Impl::reject_unsupported() {
         throw Error("-append only allowed with -kernel option");
     if (config_.gdb) refuse("-gdb " + *config_.gdb, "the gdb stub");
     if (!config_.loadvm.empty()) refuse("-loadvm " + config_.loadvm, "loading VM snapshots");
-    if (config_.vnc) refuse("-vnc " + *config_.vnc, "VNC");
     if (config_.display) {
         std::string type = config_.display->opts.get_or("type", "");
         if (type != "none") refuse(config_.display->location, "the '" + type + "' display");
@@ -390,6 +398,20 @@ void Vm::Impl::create_accelerator() {
     }
 }
 
+void Vm::Impl::create_displays() {
+    if (!config_.vnc) return;
+    with_location(config_.vnc_location, [&] {
+        ui::VncOptions options = ui::parse_vnc_options(*config_.vnc);
+        if (!config_.keyboard_layout.empty()) options.keyboard_layout = config_.keyboard_layout;
+        ui::Console* console = ui::Console::find(0);
+        if (!console) {
+            blank_console_ = std::make_unique<ui::Console>(nullptr);
+            console = blank_console_.get();
+        }
+        vnc_ = std::make_unique<ui::VncServer>(options, *console, firmware_.search_dirs(), config_.name);
+    });
+}
+
 void Vm::Impl::create_monitors() {
     hub_ = std::make_unique<monitor::MonitorHub>(run_control_);
     if (!config_.name.empty()) hub_->set_name(config_.name);
@@ -400,6 +422,7 @@ void Vm::Impl::create_monitors() {
     vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_, config_.smp);
     block_monitor_ = std::make_unique<BlockMonitor>(*hub_, *machine_, drives_);
     net_monitor_ = std::make_unique<NetMonitor>(*hub_);
+    vnc_monitor_ = std::make_unique<VncMonitor>(*hub_, vnc_.get());
     monitors_ = monitor::create_monitors(*hub_, config_, chardev::ChardevRegistry::global());
     // -nographic (and -serial mon:stdio): the HMP monitor shares stdio with
     // the serial port through the mux; C-a c switches between them.
@@ -441,6 +464,7 @@ void Vm::Impl::build() {
         create_devices();
         networks_.print_warnings(config_.qtest.has_value());
         create_accelerator();
+        create_displays();
         create_monitors();
         chardev::MuxChardev::release_open_events();
         // Stopping the VM parks the vCPU and freezes virtual time; a reset
