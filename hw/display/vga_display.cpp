@@ -1,6 +1,9 @@
 // VgaDisplay: incremental conversion of video memory into the console.
 #include "vga_display.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "mimic/memory/page_bitmap.h"
 
 namespace mimic::hw {
@@ -65,14 +68,16 @@ bool VgaDisplay::line_dirty(uint32_t first, uint32_t length) const {
 
 void VgaDisplay::update_graphics(ui::Console& console, const VgaMode& mode, bool full) {
     ui::DisplaySurface& surface = console.surface();
-    // The whole frame's span, from the first line's start to the last
-    // line's end (lines may overlap or run backwards only by wrapping).
-    uint32_t first, length, last_first, last_length;
-    core_.line_span(mode, 0, first, length);
-    core_.line_span(mode, mode.height - 1, last_first, last_length);
-    uint64_t end = static_cast<uint64_t>(mode.start) + static_cast<uint64_t>(mode.height - 1) * mode.stride +
-                   last_length;
-    snapshot_dirty(first, static_cast<uint32_t>(std::min<uint64_t>(end - mode.start, core_.vram_size())));
+    // The span of video memory the frame reads: its lowest and highest
+    // line bytes (CGA banking puts odd lines above even ones).
+    uint64_t low = UINT64_MAX, high = 0;
+    for (int y = 0; y < mode.height; ++y) {
+        uint32_t line_first, line_length;
+        core_.line_span(mode, y, line_first, line_length);
+        low = std::min<uint64_t>(low, line_first);
+        high = std::max<uint64_t>(high, uint64_t{line_first} + line_length);
+    }
+    snapshot_dirty(static_cast<uint32_t>(low), static_cast<uint32_t>(std::min<uint64_t>(high - low, core_.vram_size())));
 
     // Consecutive redrawn lines go out as one rectangle.
     int run_start = -1;

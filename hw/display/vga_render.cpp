@@ -93,12 +93,16 @@ VgaMode VgaCore::mode() const {
         return m;
     }
     int width = (crtc_[1] + 1) * 8;
-    int scan = ((crtc_[9] & 0x1f) + 1) * ((crtc_[9] & 0x80) ? 2 : 1);
-    int height = (vde + 1) / scan;
     bool shift256 = gc_[5] & 0x40;
+    // Shift register interleave: CGA's 2 bits a pixel (modes 4 and 5),
+    // which ignores the maximum scan line but not double scanning.
+    bool cga = !shift256 && (gc_[5] & 0x20);
+    int scan = cga ? ((crtc_[9] & 0x80) ? 2 : 1) : ((crtc_[9] & 0x1f) + 1) * ((crtc_[9] & 0x80) ? 2 : 1);
+    int height = (vde + 1) / scan;
     if (shift256) width /= 2;  // 256 colours: one pixel per two dot clocks
     if (width <= 0 || height <= 0) return m;
-    m.kind = shift256 ? VgaMode::Kind::kChain4 : VgaMode::Kind::kPlanar;
+    m.kind = shift256 ? VgaMode::Kind::kChain4 : cga ? VgaMode::Kind::kCga : VgaMode::Kind::kPlanar;
+    m.crtc_mode = crtc_[0x17];
     m.width = width;
     m.height = height;
     m.start = static_cast<uint32_t>(crtc_[0x0c] << 8 | crtc_[0x0d]) * 4;
@@ -106,10 +110,37 @@ VgaMode VgaCore::mode() const {
     return m;
 }
 
+namespace {
+
+// The video memory byte where graphics line `y` starts. With CRTC mode
+// control bit 0 (or 1) clear, line bit 0 (or 1) replaces a memory address
+// bit, and the line address only advances on the lines that have the
+// replaced bits all set, as on the CGA whose memory held even and odd lines
+// in separate banks.
+uint32_t graphics_line_address(const VgaMode& m, int y) {
+    if (m.kind == VgaMode::Kind::kVbe) return m.start + static_cast<uint32_t>(y) * m.stride;
+    uint32_t mask = (m.crtc_mode & 3) ^ 3;
+    auto line = static_cast<uint32_t>(y);
+    uint32_t advances = line;  // lines below y that advanced the address
+    if (mask == 1) advances = line / 2;
+    else if (mask == 2) advances = 2 * (line / 4) + (line % 4 > 2 ? 1 : 0);
+    else if (mask == 3) advances = line / 4;
+    uint32_t address = m.start + advances * m.stride;
+    if (!(m.crtc_mode & 1)) {
+        int shift = 14 + ((m.crtc_mode >> 6) & 1);
+        address = (address & ~(1u << shift)) | ((line & 1) << shift);
+    }
+    if (!(m.crtc_mode & 2)) address = (address & ~0x8000u) | ((line & 2) << 14);
+    return address;
+}
+
+}  // namespace
+
 void VgaCore::line_span(const VgaMode& m, int y, uint32_t& first, uint32_t& length) const {
-    first = (m.start + static_cast<uint32_t>(y) * m.stride) & (vram_size_ - 1);
+    first = graphics_line_address(m, y) & (vram_size_ - 1);
     switch (m.kind) {
-    case VgaMode::Kind::kPlanar: length = static_cast<uint32_t>((m.width + 7) / 8) * 4; break;
+    case VgaMode::Kind::kPlanar:
+    case VgaMode::Kind::kCga: length = static_cast<uint32_t>((m.width + 7) / 8) * 4; break;
     case VgaMode::Kind::kChain4: length = static_cast<uint32_t>(m.width); break;
     case VgaMode::Kind::kVbe:
         length = m.bpp == 4 ? static_cast<uint32_t>(m.width + 1) / 2
@@ -124,13 +155,28 @@ void VgaCore::draw_line(const VgaMode& m, int y, uint32_t* out) const {
     switch (m.kind) {
     case VgaMode::Kind::kChain4: {
         // Chain-4: pixel bytes in plane order, i.e. linear.
-        uint32_t line = m.start + static_cast<uint32_t>(y) * m.stride;
+        uint32_t line = graphics_line_address(m, y);
         for (int x = 0; x < m.width; ++x) out[x] = palette_rgb(vram_[(line + x) & mask]);
+        break;
+    }
+    case VgaMode::Kind::kCga: {
+        // Four 2-bit pixels a byte, most significant first: planes 0 and
+        // 1 (then 2 and 3 for the high bits) hold pixels 0-3 and 4-7 of
+        // each 8-pixel group.
+        uint32_t line = graphics_line_address(m, y);
+        for (int x = 0; x < m.width; ++x) {
+            uint32_t o = line + static_cast<uint32_t>(x / 8) * 4;
+            int plane = (x & 4) ? 1 : 0;
+            int shift = 6 - 2 * (x & 3);
+            uint8_t low = (vram_[(o + plane) & mask] >> shift) & 3;
+            uint8_t high = (vram_[(o + plane + 2) & mask] >> shift) & 3;
+            out[x] = palette_rgb(attribute_color(static_cast<uint8_t>((low | high << 2) & attr_[0x12])));
+        }
         break;
     }
     case VgaMode::Kind::kPlanar: {
         // Planar: bit 7-(x%8) of each plane forms the colour.
-        uint32_t line = m.start + static_cast<uint32_t>(y) * m.stride;
+        uint32_t line = graphics_line_address(m, y);
         for (int x = 0; x < m.width; ++x) {
             uint32_t o = line + static_cast<uint32_t>(x / 8) * 4;
             int bit = 7 - (x & 7);

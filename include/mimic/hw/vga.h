@@ -59,7 +59,7 @@ public:
 // The picture the registers select: its kind and geometry, and where in
 // video memory it starts. Two equal modes draw the same memory the same way.
 struct VgaMode {
-    enum class Kind { kBlank, kText, kPlanar, kChain4, kVbe };
+    enum class Kind { kBlank, kText, kPlanar, kCga, kChain4, kVbe };
     Kind kind = Kind::kBlank;
     int width = 0, height = 0;  // pixels
     // Text: cells, and the pixel size of a cell.
@@ -68,6 +68,9 @@ struct VgaMode {
     // video memory byte of the first line and bytes from line to line.
     uint32_t start = 0, stride = 0;
     int bpp = 0;  // VBE
+    // CGA compatibility (CRTC mode control bits 0, 1 and 6): which line
+    // bits pick the memory bank, as CGA interleaved its lines.
+    uint8_t crtc_mode = 0x03;
     bool operator==(const VgaMode&) const = default;
 };
 
