@@ -8,7 +8,7 @@ BUILD_PACKAGES=(
   libglib2.0-dev libslirp-dev libxbyak-dev libzydis-dev libcapstone-dev
   zlib1g-dev libzstd-dev libaio-dev liburing-dev libsdl2-dev libpixman-1-dev
   nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libseccomp-dev nettle-dev
+  libseccomp-dev nettle-dev libncurses-dev
 )
 RUNTIME_PACKAGES=(seabios ipxe-qemu)  # ipxe-qemu: NIC option ROMs (efi-e1000.rom)
 TEST_PACKAGES=(qemu-utils socat netcat-openbsd libnbd-bin nbdkit busybox-static

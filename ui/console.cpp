@@ -95,6 +95,8 @@ void Console::hw_invalidate() {
     if (hw_) hw_->invalidate();
 }
 
+bool Console::hw_text(TextScreen& screen) { return hw_ && hw_->text_update(screen); }
+
 void Console::refresh() {
     hw_update();
     for (DisplayChangeListener* listener : std::vector(listeners_)) {

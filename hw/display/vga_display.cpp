@@ -38,6 +38,22 @@ void VgaDisplay::gfx_update(ui::Console& console) {
     }
 }
 
+bool VgaDisplay::text_update(ui::TextScreen& screen) {
+    VgaMode mode = core_.mode();
+    if (mode.kind != VgaMode::Kind::kText) return false;
+    screen.cols = mode.cols;
+    screen.rows = mode.rows;
+    screen.cells.resize(static_cast<size_t>(mode.cols) * mode.rows);
+    for (int r = 0; r < mode.rows; ++r) {
+        for (int c = 0; c < mode.cols; ++c) {
+            VgaTextCell cell = core_.text_cell(mode, r, c);
+            screen.cells[static_cast<size_t>(r) * mode.cols + c] = {cell.ch, cell.attr};
+        }
+    }
+    core_.text_cursor(mode, screen.cursor_row, screen.cursor_col);
+    return true;
+}
+
 void VgaDisplay::snapshot_dirty(uint32_t first, uint32_t length) {
     memory::PageBitmap* bitmap = core_.dirty_bitmap();
     uint32_t size = core_.vram_size();

@@ -22,6 +22,7 @@ public:
 
     void gfx_update(ui::Console& console) override;
     void invalidate() override { full_update_ = true; }
+    bool text_update(ui::TextScreen& screen) override;
 
 private:
     void update_graphics(ui::Console& console, const VgaMode& mode, bool full);

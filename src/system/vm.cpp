@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <optional>
 
+#include <unistd.h>
+
 #include "mimic/chardev/legacy.h"
 #include "mimic/chardev/mux.h"
 #include "mimic/chardev/registry.h"
@@ -36,6 +38,7 @@
 #include "mimic/system/sandbox.h"
 #include "mimic/system/tcg_accel.h"
 #include "mimic/ui/console.h"
+#include "mimic/ui/curses_display.h"
 #include "mimic/ui/vnc.h"
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
@@ -86,6 +89,7 @@ private:
     void select_accelerator();
     void create_accelerator();
     void create_displays();
+    ui::Console& first_console();
     void create_monitors();
 
     // First, so it goes last: the chardevs this VM created die with it,
@@ -111,6 +115,7 @@ private:
     // monitors that inspect them.
     std::unique_ptr<ui::Console> blank_console_;  // -vga none: nothing to show
     std::unique_ptr<ui::VncServer> vnc_;
+    std::unique_ptr<ui::CursesDisplay> curses_;
     std::unique_ptr<monitor::MonitorHub> hub_;
     std::unique_ptr<VmMonitor> vm_monitor_;
     std::unique_ptr<BlockMonitor> block_monitor_;
@@ -157,7 +162,17 @@ void Vm::Impl::reject_unsupported() {
     if (!config_.loadvm.empty()) refuse("-loadvm " + config_.loadvm, "loading VM snapshots");
     if (config_.display) {
         std::string type = config_.display->opts.get_or("type", "");
-        if (type != "none") refuse(config_.display->location, "the '" + type + "' display");
+        if (type != "none" && type != "curses") refuse(config_.display->location, "the '" + type + "' display");
+        for (const cli::KeyValue& entry : config_.display->opts.entries()) {
+            if (entry.key == "type") continue;
+            // QEMU's common display options and curses' charset= change
+            // what a window or the terminal shows: not built yet.
+            static const char* const kKnown[] = {"full-screen", "window-close", "show-cursor", "gl", "charset"};
+            if (std::find(std::begin(kKnown), std::end(kKnown), entry.key) == std::end(kKnown))
+                throw Error("{}: Parameter '{}' is unexpected", config_.display->location, entry.key);
+            refuse(config_.display->location, "the display option '" + entry.key + "'");
+        }
+        if (type == "curses" && config_.daemonize) throw Error("curses display cannot be used with -daemonize");
     }
     if (config_.vga && *config_.vga != "none" && *config_.vga != "std")
         refuse("-vga " + *config_.vga, "the '" + *config_.vga + "' VGA");
@@ -398,18 +413,30 @@ void Vm::Impl::create_accelerator() {
     }
 }
 
+// The front ends show console 0, the first display device's (a blank one
+// with -vga none, as QEMU still has a console then).
+ui::Console& Vm::Impl::first_console() {
+    if (ui::Console* console = ui::Console::find(0)) return *console;
+    if (!blank_console_) blank_console_ = std::make_unique<ui::Console>(nullptr);
+    return *blank_console_;
+}
+
 void Vm::Impl::create_displays() {
-    if (!config_.vnc) return;
-    with_location(config_.vnc_location, [&] {
-        ui::VncOptions options = ui::parse_vnc_options(*config_.vnc);
-        if (!config_.keyboard_layout.empty()) options.keyboard_layout = config_.keyboard_layout;
-        ui::Console* console = ui::Console::find(0);
-        if (!console) {
-            blank_console_ = std::make_unique<ui::Console>(nullptr);
-            console = blank_console_.get();
+    if (config_.vnc) {
+        with_location(config_.vnc_location, [&] {
+            ui::VncOptions options = ui::parse_vnc_options(*config_.vnc);
+            if (!config_.keyboard_layout.empty()) options.keyboard_layout = config_.keyboard_layout;
+            vnc_ = std::make_unique<ui::VncServer>(options, first_console(), firmware_.search_dirs(), config_.name);
+        });
+    }
+    if (config_.display && config_.display->opts.get_or("type", "") == "curses") {
+        if (!isatty(STDOUT_FILENO)) {
+            // QEMU's words, without the program name.
+            std::fprintf(stderr, "We need a terminal output\n");
+            std::exit(1);
         }
-        vnc_ = std::make_unique<ui::VncServer>(options, *console, firmware_.search_dirs(), config_.name);
-    });
+        curses_ = std::make_unique<ui::CursesDisplay>(first_console());
+    }
 }
 
 void Vm::Impl::create_monitors() {

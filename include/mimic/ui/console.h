@@ -7,6 +7,7 @@
 // creation order; front ends show console 0 unless told otherwise.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,10 +24,29 @@ namespace mimic::ui {
 
 class Console;
 
+// A text screen as text front ends (curses) show it: VGA character cells,
+// the character in code page 437 and the attribute's colours (foreground
+// in bits 0-3, background in bits 4-6, blink or bright background in 7).
+struct TextCell {
+    uint8_t ch = ' ';
+    uint8_t attr = 0x07;
+    bool operator==(const TextCell&) const = default;
+};
+struct TextScreen {
+    int cols = 0, rows = 0;
+    std::vector<TextCell> cells;  // rows * cols
+    int cursor_col = -1, cursor_row = -1;  // -1: no cursor
+};
+
 // What a console asks of its device.
 class GraphicHwOps {
 public:
     virtual ~GraphicHwOps() = default;
+    // The text screen, when the device shows text now; false otherwise.
+    virtual bool text_update(TextScreen& screen) {
+        (void)screen;
+        return false;
+    }
     // Bring the surface up to date: resize() if the mode changed, then
     // update() the rectangles that changed since the last call.
     virtual void gfx_update(Console& console) = 0;
@@ -70,6 +90,8 @@ public:
     // every refresh period while listeners exist).
     void hw_update();
     void hw_invalidate();
+    // The device's text screen; false in graphics modes.
+    bool hw_text(TextScreen& screen);
     // One refresh: hw_update(), then every listener's refresh(). The timer
     // calls it; tests may too.
     void refresh();
