@@ -75,6 +75,10 @@ void Console::copy(int src_x, int src_y, const Rect& dst) {
 void Console::add_listener(DisplayChangeListener& listener) {
     if (std::find(listeners_.begin(), listeners_.end(), &listener) != listeners_.end()) return;
     listeners_.push_back(&listener);
+    if (listeners_.size() == 1 && hw_) {
+        hw_->set_tracking(true);
+        hw_->invalidate();  // nothing was tracked while nobody looked
+    }
     // Bring the surface up to date first, so the newcomer starts with the
     // current picture.
     hw_update();
@@ -83,8 +87,11 @@ void Console::add_listener(DisplayChangeListener& listener) {
 }
 
 void Console::remove_listener(DisplayChangeListener& listener) {
-    std::erase(listeners_, &listener);
-    if (listeners_.empty() && timer_) timer_->del();
+    if (std::erase(listeners_, &listener) == 0) return;
+    if (listeners_.empty()) {
+        if (timer_) timer_->del();
+        if (hw_) hw_->set_tracking(false);
+    }
 }
 
 void Console::hw_update() {

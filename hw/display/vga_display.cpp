@@ -10,7 +10,8 @@ namespace mimic::hw {
 
 void VgaDisplay::gfx_update(ui::Console& console) {
     VgaMode mode = core_.mode();
-    bool full = full_update_;
+    // Untracked, any line may have changed.
+    bool full = full_update_ || !tracking_;
     full_update_ = false;
     if (mode != mode_ || (mode.kind == VgaMode::Kind::kBlank && full)) {
         // Blank keeps the last size, as a monitor that lost its signal.

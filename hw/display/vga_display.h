@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "mimic/hw/vga.h"
@@ -18,11 +19,19 @@ namespace mimic::hw {
 
 class VgaDisplay : public ui::GraphicHwOps {
 public:
-    explicit VgaDisplay(const VgaCore& core) : core_(core) {}
+    // `set_dirty_logging` switches the recording of guest writes to video
+    // memory on and off; it is on only while the console has listeners.
+    // Without it every update redraws the whole picture (screendump).
+    VgaDisplay(const VgaCore& core, std::function<void(bool)> set_dirty_logging)
+        : core_(core), set_dirty_logging_(std::move(set_dirty_logging)) {}
 
     void gfx_update(ui::Console& console) override;
     void invalidate() override { full_update_ = true; }
     bool text_update(ui::TextScreen& screen) override;
+    void set_tracking(bool on) override {
+        tracking_ = on;
+        if (set_dirty_logging_) set_dirty_logging_(on);
+    }
 
 private:
     void update_graphics(ui::Console& console, const VgaMode& mode, bool full);
@@ -33,6 +42,8 @@ private:
     bool line_dirty(uint32_t first, uint32_t length) const;
 
     const VgaCore& core_;
+    std::function<void(bool)> set_dirty_logging_;
+    bool tracking_ = false;
     bool full_update_ = true;
     VgaMode mode_;
     std::vector<uint8_t> palette_, font_;

@@ -47,11 +47,15 @@ protected:
         set_interrupt_pin(0);
         vram_.init_ram("vga.vram", size);
         core_ = std::make_unique<VgaCore>(vram_.host(), size);
-        // Writes through the linear framebuffer and through the legacy
-        // window land in one bitmap, which the display reads.
-        vram_.set_dirty_logging(true);
-        core_->set_dirty_bitmap(&vram_.ram_block()->dirty_pages());
-        display_ = std::make_unique<VgaDisplay>(*core_);
+        // While a display front end looks, writes through the linear
+        // framebuffer and through the legacy window land in one bitmap,
+        // which the display reads; otherwise guest stores to the
+        // framebuffer keep their fast path.
+        display_ = std::make_unique<VgaDisplay>(*core_, [this](bool on) {
+            vram_.set_dirty_logging(on);
+            if (on) vram_.test_and_clear_dirty(0, vram_.size());
+            core_->set_dirty_bitmap(on ? &vram_.ram_block()->dirty_pages() : nullptr);
+        });
         console_ = std::make_unique<ui::Console>(display_.get(), id().empty() ? std::string(kTypeVga) : id());
         register_bar(0, kBarMem32 | kBarPrefetch, vram_);
 

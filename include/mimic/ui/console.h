@@ -52,6 +52,9 @@ public:
     virtual void gfx_update(Console& console) = 0;
     // Everything must be redrawn at the next gfx_update().
     virtual void invalidate() = 0;
+    // Listeners came (true) or all left (false): a device may track what
+    // changes only while someone looks, and redraw everything otherwise.
+    virtual void set_tracking(bool on) { (void)on; }
 };
 
 // QEMU's GUI refresh period.

@@ -41,11 +41,11 @@ struct Vga {
     std::vector<uint8_t> vram = std::vector<uint8_t>(kVramSize);
     mimic::memory::PageBitmap dirty{"test-vram", kVramSize >> mimic::memory::kPageBits};
     VgaCore core{vram.data(), kVramSize};
-    VgaDisplay display{core};
+    VgaDisplay display{core, [this](bool on) { core.set_dirty_bitmap(on ? &dirty : nullptr); }};
     Console console{&display, "test"};
     Recorder listener;
 
-    Vga() { core.set_dirty_bitmap(&dirty); }
+    Vga() = default;
     void vbe(uint16_t index, uint16_t value) {
         core.vbe_set_index(index);
         core.vbe_write(value);
@@ -254,4 +254,19 @@ TEST(VgaConsole, TextModeRedrawsChangedCellsAndTheCursor) {
     vga.vbe_mode(64, 32, 32);
     vga.console.refresh();
     EXPECT_EQ(vga.listener.switches.back(), std::make_pair(64, 32));
+}
+
+TEST(VgaConsole, WithoutListenersNothingIsTrackedAndUpdatesRedrawAll) {
+    Vga vga;
+    vga.vbe_mode(64, 16, 32);
+    EXPECT_EQ(vga.core.dirty_bitmap(), nullptr);
+    uint32_t value = 0x00654321;
+    std::memcpy(&vga.vram[5 * 64 * 4 + 8], &value, 4);  // no dirty bit: nobody tracks
+    vga.console.hw_update();  // what screendump does
+    EXPECT_EQ(vga.console.surface().pixel(2, 5), 0x654321u);
+    vga.expect_surface_matches_render();
+    vga.console.add_listener(vga.listener);
+    EXPECT_EQ(vga.core.dirty_bitmap(), &vga.dirty);
+    vga.console.remove_listener(vga.listener);
+    EXPECT_EQ(vga.core.dirty_bitmap(), nullptr);
 }
