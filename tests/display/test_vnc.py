@@ -8,6 +8,7 @@ client vanishing mid-update, the monitor's VNC commands and events, and
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -309,6 +310,14 @@ class VncClientsTest(VncCase):
         with self.assertRaises((RfbError, OSError)):
             bad.recv(1)
         bad.close()
+        # Asking for replies without ever reading them: cut off, not buffered without end.
+        greedy = RfbClient(sock)
+        greedy.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        message = struct.pack(">BxHi", 2, 1, rfb_client.EXT_KEY_EVENT)
+        with self.assertRaises(OSError):
+            for _ in range(2000000):  # 32 MiB of answers at most
+                greedy.send(message * 64)
+        greedy.close()
         huge = RfbClient(sock)
         huge.send(b"\x06\0\0\0\x7f\xff\xff\xff")  # 2 GiB of clipboard text announced
         with self.assertRaises((RfbError, OSError)):

@@ -39,6 +39,7 @@ constexpr uint32_t kSecNone = 1, kSecVnc = 2;
 constexpr size_t kMaxCutText = 1 << 20;   // QEMU's limit on clipboard text
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kTileWidth = 64, kTileHeight = 16;
+constexpr size_t kMinOutputLimit = 16 << 20;
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t be32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
@@ -152,8 +153,20 @@ private:
         return std::find(encodings_.begin(), encodings_.end(), encoding) != encodings_.end();
     }
 
-    void send(std::string_view bytes) { out_.insert(out_.end(), bytes.begin(), bytes.end()); flush(); }
-    void send(const std::vector<uint8_t>& bytes) { out_.insert(out_.end(), bytes.begin(), bytes.end()); flush(); }
+    void send(std::string_view bytes) { queue(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()); }
+    void send(const std::vector<uint8_t>& bytes) { queue(bytes.data(), bytes.size()); }
+    // A client that makes us answer without reading (pseudo-encodings ask
+    // for replies) may keep a few frames' worth waiting, not more.
+    void queue(const uint8_t* bytes, size_t size) {
+        const DisplaySurface& s = server_.console_.surface();
+        size_t limit = std::max<size_t>(kMinOutputLimit, 3 * static_cast<size_t>(s.width()) * s.height() * 4);
+        if (out_.size() + size > limit) {
+            close_later();
+            return;
+        }
+        out_.insert(out_.end(), bytes, bytes + size);
+        flush();
+    }
     void flush();
     void close_later();
     void on_readable();
