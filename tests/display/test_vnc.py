@@ -198,6 +198,39 @@ class VncInputTest(VncCase):
         self.assertEqual(self.qmp.command("query-status")["status"], "running")
 
 
+class VncMouseTest(VncCase):
+    def test_pointer_motion_and_buttons_reach_the_ps2_mouse(self):
+        # tiny_bios.py with a prologue that enables the mouse's data
+        # reporting (0xD4 0xF4 through the i8042), so its packets land at
+        # 0x600 with the keyboard's bytes.
+        prologue = bytes.fromhex("fa" "b0a8e664" "b0d4e664" "b0f4e660")
+        self.dir_bios = tempfile.mkdtemp(prefix="mimic-vnc-bios-")
+        self.addCleanup(shutil.rmtree, self.dir_bios)
+        bios = os.path.join(self.dir_bios, "mouse.bin")
+        image = bytearray(b"\xf4" * 65536)
+        code = prologue + tiny_bios.CODE
+        image[0:len(code)] = code
+        image[0xFFF0:0xFFF5] = bytes.fromhex("ea0000" "00f0")
+        with open(bios, "wb") as f:
+            f.write(image)
+        sock = os.path.join(tempfile.gettempdir(), f"mimic-vnc-m{os.getpid()}.sock")
+        self.start(f"unix:{sock}", "-bios", bios)
+        self.addCleanup(lambda: os.path.exists(sock) and os.unlink(sock))
+        self.wait_for(lambda: self.hmp("xp /1xh 0x500") == "0000000000000500: 0xdead\r\n", "the firmware")
+        self.assertEqual(self.hmp("info mice"), "* Mouse #2: QEMU PS/2 Mouse\r\n")
+        client = self.connect(sock)
+        client.pointer(1, 10, 10)   # left button down where the pointer is
+        client.pointer(0, 20, 5)    # released, moved right 10 and up 5
+        # Ack of 0xF4; a packet with the left button; a packet with the motion
+        # (PS/2 counts y upwards).
+        expected = [0xFA, 0x09, 0x00, 0x00, 0x08, 0x0A, 0x05]
+
+        def received():
+            text = self.hmp(f"xp /{len(expected)}xb 0x600")
+            return [int(w, 16) for line in text.splitlines() for w in line.split(":")[1].split()]
+        self.wait_for(lambda: received() == expected, f"mouse packets {expected}")
+
+
 class VncAuthTest(VncCase):
     def test_password(self):
         sock = os.path.join(tempfile.gettempdir(), f"mimic-vnc-a{os.getpid()}.sock")
