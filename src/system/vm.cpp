@@ -10,6 +10,7 @@
 #include "mimic/chardev/mux.h"
 #include "mimic/chardev/registry.h"
 #include "mimic/cli/command_line.h"
+#include "mimic/cli/opts.h"
 #include "mimic/hw/apic.h"
 #include "mimic/hw/ide.h"
 #include "mimic/hw/board_signals.h"
@@ -425,6 +426,17 @@ void Vm::Impl::create_displays() {
     if (config_.vnc) {
         with_location(config_.vnc_location, [&] {
             ui::VncOptions options = ui::parse_vnc_options(*config_.vnc);
+            // Bare booleans still work, with QEMU 7.2's deprecation warning.
+            std::vector<std::string> elements = cli::split_escaped(*config_.vnc);
+            for (size_t i = 1; i < elements.size(); ++i) {
+                const std::string& e = elements[i];
+                if (e.empty() || e.find('=') != std::string::npos) continue;
+                bool off = e.rfind("no", 0) == 0 && e != "non-adaptive";
+                std::string name = off ? e.substr(2) : e;
+                std::fprintf(stderr, "%s: %s: warning: short-form boolean option '%s' deprecated\n"
+                             "Please use %s=%s instead\n", cli::kProgramName, config_.vnc_location.c_str(),
+                             e.c_str(), name.c_str(), off ? "off" : "on");
+            }
             if (!config_.keyboard_layout.empty()) options.keyboard_layout = config_.keyboard_layout;
             vnc_ = std::make_unique<ui::VncServer>(options, first_console(), firmware_.search_dirs(), config_.name);
         });

@@ -411,6 +411,16 @@ class VncErrorTest(unittest.TestCase):
                 code, stderr = self.run_system(*args)
                 self.assertEqual((code, stderr), (1, f"{PROGRAM}: {message}\n"))
 
+    def test_short_form_booleans_warn_as_qemu(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            sock = os.path.join(tmp, "vnc.sock")
+            process = subprocess.Popen([SYSTEM, "-S", "-display", "none", "-monitor", "stdio",
+                                        "-vnc", f"unix:{sock},password"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            _, stderr = process.communicate("info vnc\nquit\n", timeout=30)
+            self.assertEqual(stderr, f"{PROGRAM}: -vnc unix:{sock},password: warning: short-form boolean option "
+                                     "'password' deprecated\nPlease use password=on instead\n")
+
     def test_busy_port(self):
         with socket.socket() as busy:
             busy.bind(("127.0.0.1", 0))
