@@ -32,7 +32,14 @@ class RfbClient:
         family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
-        self.sock.connect(address)
+        try:
+            self.sock.connect(address)
+            self.handshake(version, password, shared)
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def handshake(self, version, password, shared):
         self.zstreams = {}
         self.server_version = self.recv(12)
         if not self.server_version.startswith(b"RFB 003."):

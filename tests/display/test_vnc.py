@@ -316,6 +316,19 @@ class VncClientsTest(VncCase):
             b.read_update()
         c.request()
         c.read_update()
+        # While it is there, shared clients are turned away.
+        with self.assertRaises((RfbError, OSError)):
+            self.connect(("127.0.0.1", 5900 + display)).read_update()
+
+    def test_force_shared_refuses_exclusive_clients(self):
+        sock = os.path.join(tempfile.gettempdir(), f"mimic-vnc-s{os.getpid()}.sock")
+        self.start(f"unix:{sock},share=force-shared", "-S")
+        self.addCleanup(lambda: os.path.exists(sock) and os.unlink(sock))
+        a = self.connect(sock)
+        with self.assertRaises((RfbError, OSError)):
+            self.connect(sock, shared=False)
+        a.request()
+        a.read_update()
 
     def test_client_vanishing_mid_update_changes_nothing(self):
         sock = os.path.join(tempfile.gettempdir(), f"mimic-vnc-v{os.getpid()}.sock")

@@ -85,6 +85,9 @@ public:
     void accept_client(Listener& listener);
     void remove_client(Client* client);
     void exclusive_request(Client* keep);
+    bool has_exclusive_client() const {
+        return std::any_of(clients_.begin(), clients_.end(), [](const auto& c) { return c->exclusive(); });
+    }
     void emit(const char* event, Client& client);
     static void pointer_mode_changed(void* opaque);
     bool password_ok(const vnc_auth::Challenge& challenge, const uint8_t* response) const;
@@ -117,6 +120,7 @@ public:
     const VncAddress& address() const { return address_; }
     const VncAddress& server_address() const { return server_address_; }
     bool initialized() const { return state_ == State::kNormal; }
+    bool exclusive() const { return state_ == State::kNormal && exclusive_; }
     bool closing() const { return closing_; }
 
     void surface_changed(const DisplaySurface& surface) {
@@ -194,6 +198,7 @@ private:
     State state_ = State::kVersion;
     int minor_ = 8;
     bool closing_ = false;
+    bool exclusive_ = false;
     std::vector<uint8_t> in_, out_;
     vnc_auth::Challenge challenge_{};
 
@@ -349,7 +354,26 @@ bool VncServer::Impl::Client::handle_client_init() {
     if (in_.empty()) return false;
     bool shared = in_[0] != 0;
     in_.erase(in_.begin());
-    if (!shared && server_.options_.share == VncOptions::Share::kAllowExclusive) server_.exclusive_request(this);
+    switch (server_.options_.share) {
+    case VncOptions::Share::kAllowExclusive:
+        // As the RFB spec suggests: an exclusive client ends the others,
+        // and while it is there nobody else gets in.
+        if (!shared) {
+            server_.exclusive_request(this);
+        } else if (server_.has_exclusive_client()) {
+            close_later();
+            return false;
+        }
+        break;
+    case VncOptions::Share::kForceShared:
+        if (!shared) {  // nobody may take the display for themselves
+            close_later();
+            return false;
+        }
+        break;
+    case VncOptions::Share::kIgnore: break;
+    }
+    exclusive_ = !shared;
     send_server_init();
     state_ = State::kNormal;
     server_.emit("VNC_INITIALIZED", *this);
