@@ -154,6 +154,63 @@ class VncDisplayTest(VncCase):
         self.assertEqual(sum(1 for row in rows for p in row if p), 1)
 
 
+@unittest.skipUnless(shutil.which("grub-mkrescue") and shutil.which("xorriso"), "grub-mkrescue/xorriso missing")
+class VncGrubTest(VncCase):
+    """GRUB's graphical menu (gfxterm, VBE 800x600x32) over VNC: the resize,
+    keys moving the selection, and the picture equal to screendump, in our
+    client and in gvnccapture."""
+
+    GRUB_CFG = (
+        "set timeout=-1\ninsmod all_video\ninsmod gfxterm\nloadfont unicode\n"
+        "set gfxmode=800x600x32\nterminal_output gfxterm\n"
+        'menuentry "FIRST ENTRY" { halt }\nmenuentry "SECOND ENTRY" { halt }\n')
+    # Inside the highlight bar of the first and of the second entry.
+    FIRST, SECOND = (83, 400), (99, 400)
+
+    def test_grub_menu_over_vnc(self):
+        work = tempfile.mkdtemp(prefix="mimic-vnc-grub-")
+        self.addCleanup(shutil.rmtree, work)
+        os.makedirs(os.path.join(work, "root", "boot", "grub"))
+        with open(os.path.join(work, "root", "boot", "grub", "grub.cfg"), "w") as f:
+            f.write(self.GRUB_CFG)
+        iso = os.path.join(work, "grub.iso")
+        subprocess.run(["grub-mkrescue", "-o", iso, os.path.join(work, "root")], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        display = free_display()
+        self.start(f"127.0.0.1:{display}", "-m", "128", "-cdrom", iso, "-boot", "d")
+        client = self.connect(("127.0.0.1", 5900 + display))
+        client.set_encodings([rfb_client.ZRLE, rfb_client.DESKTOP_SIZE])
+        client.request()
+        client.read_update()
+
+        def highlighted(row):
+            y, x = row
+            return client.height == 600 and client.fb[y][x] != 0
+
+        while not highlighted(self.FIRST):
+            client.request(incremental=True)
+            client.read_update()
+        self.assertEqual((client.width, client.height), (800, 600))
+        self.assertFalse(highlighted(self.SECOND))
+        client.key(0xFF54, True)  # Down
+        client.key(0xFF54, False)
+        while not highlighted(self.SECOND):
+            client.request(incremental=True)
+            client.read_update()
+        self.assertFalse(highlighted(self.FIRST))
+        self.qmp.command("stop")
+        width, height, rows = self.screendump()
+        client.request()
+        client.read_update()
+        self.assertEqual(client.fb, rows)
+        if shutil.which("gvnccapture"):
+            png = os.path.join(work, "capture.png")
+            result = subprocess.run(["gvnccapture", "--quiet", f"127.0.0.1:{display}", png],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(rfb_client.read_png(png), (width, height, rows))
+
+
 class VncInputTest(VncCase):
     """Keys typed into a VNC client reach the guest's keyboard controller
     (tiny_bios.py records every byte from port 0x60 at 0x600)."""
