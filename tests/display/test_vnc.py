@@ -491,6 +491,19 @@ class VncErrorTest(unittest.TestCase):
             self.assertEqual(stderr, f"{PROGRAM}: -vnc unix:{sock},password: warning: short-form boolean option "
                                      "'password' deprecated\nPlease use password=on instead\n")
 
+    def test_address_families(self):
+        display = free_display()
+        for option, families in (("", ["ipv6", "ipv4"]), (",ipv4=off", ["ipv6"]), (",ipv4=on", ["ipv4"]),
+                                 (",ipv6=on", ["ipv6"])):
+            with self.subTest(option=option):
+                process = subprocess.Popen([SYSTEM, "-S", "-display", "none", "-monitor", "stdio",
+                                            "-vnc", f":{display}{option}"],
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                           text=True)
+                out, _ = process.communicate("info vnc\nquit\n", timeout=30)
+                servers = [line.split("(")[-1].rstrip(")\r") for line in out.splitlines() if "Server:" in line]
+                self.assertEqual(servers, families, out)
+
     def test_busy_port(self):
         with socket.socket() as busy:
             busy.bind(("127.0.0.1", 0))

@@ -70,8 +70,8 @@ VncOptions parse_vnc_options(std::string_view text) {
     if (opts.has("connections")) refuse("limiting VNC connections (connections=)");
 
     o.password = opts.get_bool("password").value_or(false);
-    o.ipv4 = opts.get_bool("ipv4").value_or(false);
-    o.ipv6 = opts.get_bool("ipv6").value_or(false);
+    o.ipv4 = opts.get_bool("ipv4");
+    o.ipv6 = opts.get_bool("ipv6");
     if (auto share = opts.get("share")) {
         if (*share == "allow-exclusive") o.share = VncOptions::Share::kAllowExclusive;
         else if (*share == "force-shared") o.share = VncOptions::Share::kForceShared;

@@ -651,7 +651,9 @@ VncServer::Impl::Impl(const VncOptions& options, Console& console, const std::ve
         int last = std::max(options.display, options.to);
         for (int display = options.display;; ++display) {
             addrinfo hints{};
-            hints.ai_family = options.ipv4 && !options.ipv6 ? AF_INET : options.ipv6 && !options.ipv4 ? AF_INET6 : AF_UNSPEC;
+            bool want4 = options.ipv4.value_or(!options.ipv6.value_or(false));
+            bool want6 = options.ipv6.value_or(!options.ipv4.value_or(false));
+            hints.ai_family = want4 && !want6 ? AF_INET : want6 && !want4 ? AF_INET6 : AF_UNSPEC;
             hints.ai_socktype = SOCK_STREAM;
             hints.ai_flags = AI_PASSIVE;
             addrinfo* results = nullptr;

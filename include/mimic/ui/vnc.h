@@ -22,7 +22,8 @@ struct VncOptions {
     std::string host;  // TCP; empty: every address
     int display = 0;   // TCP port 5900 + display
     int to = 0;        // also try displays up to this one
-    bool ipv4 = false, ipv6 = false;  // only these families (both false: any)
+    // ipv4=/ipv6=: on asks for that family alone, off leaves it out.
+    std::optional<bool> ipv4, ipv6;
     std::string path;  // unix
     bool password = false;
     enum class Share { kAllowExclusive, kForceShared, kIgnore };
