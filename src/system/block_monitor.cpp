@@ -362,16 +362,24 @@ private:
             ctx.print("Expected 'password' after 'vnc'\n");
             return;
         }
+        auto set = [](const std::string& password, monitor::HmpContext& c) {
+            Json servers = c.hub.execute("query-vnc-servers", Json::object(), c.monitor);
+            if (!servers.empty() && servers[0]["auth"] == "none")
+                c.print("If you want use passwords please enable password auth using '-vnc ${{dpy}},password'.\n");
+            c.hub.execute("change-vnc-password", {{"password", password}}, c.monitor);
+        };
+        // Without the password on the line, QEMU asks for it.
         if (!args.contains("arg")) {
-            // QEMU prompts for it; this monitor has no hidden input yet.
-            ctx.print("Error: reading the password at a prompt is not supported yet: "
-                      "give it as 'change vnc password PASSWORD'\n");
+            // As QEMU's prompt: a refusal shows only the hint above.
+            ctx.read_password([set](const std::string& password, monitor::HmpContext& c) {
+                try {
+                    set(password, c);
+                } catch (const Error&) {
+                }
+            });
             return;
         }
-        Json servers = ctx.hub.execute("query-vnc-servers", Json::object(), ctx.monitor);
-        if (!servers.empty() && servers[0]["auth"] == "none")
-            ctx.print("If you want use passwords please enable password auth using '-vnc ${{dpy}},password'.\n");
-        ctx.hub.execute("change-vnc-password", {{"password", args["arg"]}}, ctx.monitor);
+        set(args["arg"].get<std::string>(), ctx);
     }
 
     // HMP commit: an image without a backing file has nothing to commit

@@ -330,6 +330,44 @@ class VncAuthTest(VncCase):
                          "If you want use passwords please enable password auth using '-vnc ${dpy},password'.\r\n"
                          "Error: Could not set password\r\n")
         self.assertEqual(self.hmp("change vnc :5"), "Expected 'password' after 'vnc'\r\n")
+        # Through human-monitor-command nobody can be asked for it.
+        self.assertEqual(self.hmp("change vnc password"), "terminal does not support password prompting\r\n")
+
+    def test_password_prompt(self):
+        # An interactive monitor asks, echoing stars, as QEMU's does.
+        self.clients = []
+        sock = os.path.join(tempfile.gettempdir(), f"mimic-vnc-p{os.getpid()}.sock")
+        self.addCleanup(lambda: os.path.exists(sock) and os.unlink(sock))
+        process = subprocess.Popen([SYSTEM, "-S", "-display", "none", "-monitor", "stdio",
+                                    "-vnc", f"unix:{sock},password=on"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            def read_until(marker):
+                data = b""
+                while marker not in data:
+                    chunk = process.stdout.read1(4096)
+                    if not chunk:
+                        self.fail(f"no {marker!r} in {data!r}")
+                    data += chunk
+                return data
+            read_until(b"(qemu) ")
+            process.stdin.write(b"change vnc password\n")
+            process.stdin.flush()
+            read_until(b"Password: ")
+            process.stdin.write(b"s3cret\n")
+            process.stdin.flush()
+            echoed = read_until(b"(qemu) ")
+            self.assertIn(b"******", echoed)
+            self.assertNotIn(b"s3cret", echoed)
+            self.connect(sock, password="s3cret")
+            with self.assertRaises(RfbError):
+                self.connect(sock, password="other")
+        finally:
+            process.kill()
+            process.wait()
+            process.stdout.close()
+            process.stderr.close()
+            process.stdin.close()
 
 
 class VncClientsTest(VncCase):
