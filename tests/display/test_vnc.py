@@ -286,6 +286,16 @@ class VncMouseTest(VncCase):
             text = self.hmp(f"xp /{len(expected)}xb 0x600")
             return [int(w, 16) for line in text.splitlines() for w in line.split(":")[1].split()]
         self.wait_for(lambda: received() == expected, f"mouse packets {expected}")
+        # With pointer-type change the server says the pointer is relative
+        # (x = 0), and the client then sends motion around 0x7fff.
+        client.set_encodings([rfb_client.RAW, rfb_client.POINTER_TYPE_CHANGE])
+        client.request(incremental=True)
+        while not client.pseudo:
+            client.read_update()
+        self.assertEqual(client.pseudo[0][:2], (rfb_client.POINTER_TYPE_CHANGE, 0))
+        client.pointer(0, 0x7FFF + 3, 0x7FFF - 2)
+        expected += [0x08, 0x03, 0x02]
+        self.wait_for(lambda: received() == expected, f"mouse packets {expected}")
 
 
 class VncAuthTest(VncCase):
