@@ -119,7 +119,6 @@ public:
 
     const VncAddress& address() const { return address_; }
     const VncAddress& server_address() const { return server_address_; }
-    bool initialized() const { return state_ == State::kNormal; }
     bool exclusive() const { return state_ == State::kNormal && exclusive_; }
     bool closing() const { return closing_; }
 
@@ -775,11 +774,10 @@ void VncServer::Impl::gfx_update(const Rect& rect) {
 }
 
 void VncServer::Impl::refresh() {
-    for (auto& client : std::vector<Client*>([&] {
-             std::vector<Client*> list;
-             for (auto& c : clients_) list.push_back(c.get());
-             return list;
-         }())) {
+    // A client that fails while sending leaves the list: walk a copy.
+    std::vector<Client*> clients;
+    for (auto& client : clients_) clients.push_back(client.get());
+    for (Client* client : clients) {
         if (!client->closing()) client->try_update();
     }
 }
