@@ -136,7 +136,7 @@ VncMonitor::VncMonitor(monitor::MonitorHub& hub, ui::VncServer* server) {
                           if (s["server"].empty()) ctx.print("  Auth: {} (Sub: none)\n", s["auth"].get<std::string>());
                       }
                   }});
-    hmp.add_command({"set_password", "protocol password action-if-connected",
+    hmp.add_command({"set_password", "protocol password [action-if-connected]",
                      "set spice/vnc password",
                      {{"protocol", HmpArgKind::kString},
                       {"password", HmpArgKind::kString},
