@@ -10,7 +10,7 @@ BUILD_PACKAGES=(
   nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libseccomp-dev nettle-dev libncurses-dev
 )
-RUNTIME_PACKAGES=(seabios ipxe-qemu)  # ipxe-qemu: NIC option ROMs (efi-e1000.rom)
+RUNTIME_PACKAGES=(seabios ipxe-qemu qemu-system-data)  # ipxe-qemu: NIC option ROMs (efi-e1000.rom); qemu-system-data: keymaps (-k, VNC)
 TEST_PACKAGES=(qemu-utils socat netcat-openbsd libnbd-bin nbdkit busybox-static
                python3 tmux binutils clang libclang-rt-14-dev
                xorriso mtools grub-pc-bin grub-common isolinux syslinux syslinux-common
