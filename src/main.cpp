@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
         }
         system::Vm vm(outcome.config);
         return vm.run();
+    } catch (const ReportedError&) {
+        return 1;
     } catch (const Error& e) {
         std::fprintf(stderr, "%s: %s\n", cli::kProgramName, e.what());
         return 1;

@@ -74,6 +74,13 @@ const struct ModelTypes {
                 .description = std::string(model.description),
             });
         }
+        // As QEMU built with KVM: -cpu host, which only KVM can run.
+        qom::TypeRegistry::instance().add({
+            .name = x86_cpu_type_name("host"),
+            .parent = kTypeX86Cpu,
+            .factory = qom::factory_of<X86CpuDevice>(),
+            .description = "processor with all supported host features",
+        });
     }
 } model_types;
 

@@ -13,7 +13,7 @@ namespace mimic::hw {
 
 namespace {
 
-constexpr uint32_t kE820Ram = 1;
+constexpr uint32_t kE820Ram = 1, kE820Reserved = 2;
 constexpr size_t kLegacyE820Entries = 16;
 
 void put_le(std::vector<uint8_t>& out, uint64_t value, int bytes) {
@@ -72,12 +72,24 @@ FwCfg& create_pc_fw_cfg(Machine& machine, const cli::VmConfig& config, uint64_t 
     std::vector<uint8_t> numa((1 + config.smp.max_cpus) * 8, 0);
     fw_cfg.add_bytes(key::kNuma, std::move(numa));
 
-    // Legacy table of reserved ranges (count 0); modern firmware reads etc/e820.
-    fw_cfg.add_bytes(key::kE820Table, std::vector<uint8_t>(4 + kLegacyE820Entries * 20, 0));
+    // Reserved ranges come first, as QEMU adds them before RAM; they also go
+    // in the legacy table (a count, then address, length, type).
+    std::vector<uint8_t> legacy;
+    put_le(legacy, std::min<size_t>(machine.e820_reservations().size(), kLegacyE820Entries), 4);
+    std::vector<uint8_t> e820;
+    for (const Machine::Reservation& range : machine.e820_reservations()) {
+        for (std::vector<uint8_t>* table : {&legacy, &e820}) {
+            if (table == &legacy && legacy.size() >= 4 + kLegacyE820Entries * 20) continue;
+            put_le(*table, range.address, 8);
+            put_le(*table, range.length, 8);
+            put_le(*table, kE820Reserved, 4);
+        }
+    }
+    legacy.resize(4 + kLegacyE820Entries * 20, 0);
+    fw_cfg.add_bytes(key::kE820Table, std::move(legacy));
     fw_cfg.add_i32(key::kIrq0Override, 1);
 
-    // RAM only: SeaBIOS adds its own reservations (itself, the EBDA, ACPI).
-    std::vector<uint8_t> e820;
+    // Then RAM: SeaBIOS adds its own reservations (itself, the EBDA, ACPI).
     put_le(e820, 0, 8);
     put_le(e820, ram_below_4g, 8);
     put_le(e820, kE820Ram, 4);

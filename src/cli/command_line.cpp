@@ -105,6 +105,11 @@ const OptDesc kMonDescs[] = {
     {"pretty", OptType::kBool, "pretty-print JSON"},
 };
 
+const OptDesc kOvercommitDescs[] = {
+    {"mem-lock", OptType::kBool, "lock all memory"},
+    {"cpu-pm", OptType::kBool, "let the guest control CPU power management"},
+};
+
 // -sandbox: the values of the sub-options are checked when the filter is
 // made, after the whole command line, as QEMU does.
 const OptDesc kSandboxDescs[] = {
@@ -264,6 +269,14 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             if (opts.has("maxmem") || opts.has("slots"))
                 throw Error("memory hotplug (slots, maxmem) is not supported yet");
             config.memory_option = OptionUse{location, std::move(opts)};
+            return true;
+        }
+        case OptionId::Overcommit: {
+            Opts opts = parse_opts(arg);
+            validate(opts, kOvercommitDescs);
+            // Checked now, as QEMU does ("expects 'on' or 'off'").
+            if (auto lock = opts.get_bool("mem-lock")) config.overcommit_mem_lock = *lock;
+            if (auto pm = opts.get_bool("cpu-pm")) config.overcommit_cpu_pm = *pm;
             return true;
         }
         case OptionId::Name: {

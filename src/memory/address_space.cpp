@@ -128,8 +128,17 @@ bool valid_size(unsigned size) { return size >= 1 && size <= 8 && std::has_singl
 
 }  // namespace
 
+namespace {
+
+uint64_t next_stamp() {
+    static std::atomic<uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+}  // namespace
+
 AddressSpace::AddressSpace(MemoryRegion& root, std::string name)
-    : root_(root), name_(std::move(name)) {
+    : root_(root), name_(std::move(name)), stamp_(next_stamp()) {
     view_ = std::make_shared<const FlatView>(render_flat_view(root_));
     registry().push_back(this);
 }
@@ -146,6 +155,8 @@ void AddressSpace::update() {
         std::lock_guard<std::mutex> guard(view_lock_);
         old = std::exchange(view_, fresh);
     }
+    // After the swap: a reader that sees the new stamp gets the new view.
+    stamp_.store(next_stamp(), std::memory_order_release);
     // Freed here (not under the lock) unless a reader still holds it; then
     // that reader frees it when done.
     old.reset();
@@ -157,6 +168,19 @@ void AddressSpace::update() {
 std::shared_ptr<const FlatView> AddressSpace::view() const {
     std::lock_guard<std::mutex> guard(view_lock_);
     return view_;
+}
+
+Translation AddressSpace::translate(uint64_t addr) const {
+    // The stamp is read before the view: a view published in between is
+    // taken with the older stamp and so fetched again next time.
+    thread_local uint64_t cached_stamp = 0;
+    thread_local std::shared_ptr<const FlatView> cached_view;
+    const uint64_t stamp = stamp_.load(std::memory_order_acquire);
+    if (stamp != cached_stamp) {
+        cached_view = view();
+        cached_stamp = stamp;
+    }
+    return cached_view->translate(addr);
 }
 
 uint64_t AddressSpace::add_listener(Listener listener) {

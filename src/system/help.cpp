@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "mimic/accel/accel_registry.h"
 #include "mimic/chardev/registry.h"
 #include "mimic/hw/machine.h"
 #include "mimic/net/netdev.h"
@@ -73,7 +74,10 @@ void print_help(const cli::HelpRequest& request, std::FILE* out) {
             return;
         case Topic::kAccel:
             // As QEMU's list: the accelerators that run guests (not qtest).
-            std::fprintf(out, "Accelerators supported in Mimic binary:\ntcg\n");
+            std::fprintf(out, "Accelerators supported in Mimic binary:\n");
+            for (const accel::AccelType& type : accel::accel_types()) {
+                if (type.listed) std::fprintf(out, "%.*s\n", static_cast<int>(type.name.size()), type.name.data());
+            }
             return;
         case Topic::kChardev:
             std::fputs(chardev::backend_help_text().c_str(), out);

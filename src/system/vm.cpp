@@ -4,14 +4,15 @@
 #include <cstdio>
 #include <optional>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include "mimic/accel/accel_registry.h"
 #include "mimic/chardev/legacy.h"
 #include "mimic/chardev/mux.h"
 #include "mimic/chardev/registry.h"
 #include "mimic/cli/command_line.h"
 #include "mimic/cli/opts.h"
-#include "mimic/hw/apic.h"
 #include "mimic/hw/ide.h"
 #include "mimic/hw/board_signals.h"
 #include "mimic/hw/machine.h"
@@ -34,10 +35,8 @@
 #include "mimic/system/drives.h"
 #include "mimic/system/firmware.h"
 #include "mimic/system/process.h"
-#include "mimic/system/qtest_accel.h"
 #include "mimic/system/runstate.h"
 #include "mimic/system/sandbox.h"
-#include "mimic/system/tcg_accel.h"
 #include "mimic/ui/console.h"
 #include "mimic/ui/curses_display.h"
 #include "mimic/ui/vnc.h"
@@ -87,7 +86,6 @@ private:
     void create_objects();
     void create_devices();
     void create_serial_ports();
-    void select_accelerator();
     void create_accelerator();
     void create_displays();
     ui::Console& first_console();
@@ -109,8 +107,8 @@ private:
     std::unique_ptr<qom::Container> root_;
     hw::Machine* machine_ = nullptr;
     DriveSet drives_;
-    std::unique_ptr<QtestAccel> qtest_;
-    std::unique_ptr<TcgAccel> tcg_;
+    // After root_: the vCPUs stop before the machine goes.
+    std::unique_ptr<accel::Accelerator> accel_;
     // Monitors last: they go first, while everything they inspect exists.
     // The display front ends, after the devices they show and before the
     // monitors that inspect them.
@@ -124,8 +122,6 @@ private:
     std::unique_ptr<VncMonitor> vnc_monitor_;
     std::unique_ptr<monitor::ChardevRegistryInfo> chardev_info_;
     std::vector<std::unique_ptr<monitor::ChardevMonitor>> monitors_;
-    std::string accel_;
-    std::string accel_location_;  // the option that chose it, for its errors
     x86::CpuModel cpu_model_ = x86::default_cpu_model();   // -cpu
     Daemon daemon_;
 };
@@ -177,14 +173,9 @@ void Vm::Impl::reject_unsupported() {
     }
     if (config_.vga && *config_.vga != "none" && *config_.vga != "std")
         refuse("-vga " + *config_.vga, "the '" + *config_.vga + "' VGA");
-    if (config_.cpu_model) {
-        // QEMU checks the model once the machine is being built: its errors
-        // name no option.
-        if (config_.cpu_model->empty()) throw Error("-cpu option cannot be empty");
-        std::vector<std::string> warnings;
-        cpu_model_ = x86::parse_cpu_model(*config_.cpu_model, warnings);
-        for (const std::string& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, w.c_str());
-    }
+    // QEMU checks the model once the machine is being built (here the
+    // accelerator does, in build()): its errors name no option.
+    if (config_.cpu_model && config_.cpu_model->empty()) throw Error("-cpu option cannot be empty");
     if (config_.daemonize && config_.nographic)
         throw Error("-nographic cannot be used with -daemonize");
 }
@@ -249,7 +240,16 @@ void Vm::Impl::create_machine() {
     create_objects();
     machine_->set_run_control(&run_control_);
     machine_->set_cpu_model(cpu_model_);
+    accel_->configure_machine(*machine_);
     for (const cli::KeyValue& entry : config_.machine.opts.entries()) {
+        // The accelerator's: it has read it already (kernel-irqchip means
+        // nothing to TCG, but QEMU still checks its value).
+        if (entry.key == "kernel-irqchip") {
+            static const char* const kModes[] = {"on", "off", "split", "yes", "no", "true", "false"};
+            if (std::find(std::begin(kModes), std::end(kModes), entry.value) == std::end(kModes))
+                throw Error("Parameter 'kernel-irqchip' does not accept value '{}'", entry.value);
+            continue;
+        }
         if (entry.key == "type" || entry.key == "accel") continue;
         machine_->parse_property(entry.key, entry.value);
     }
@@ -338,80 +338,14 @@ void Vm::Impl::create_serial_ports() {
     }
 }
 
-// -accel, or QEMU's older "-machine accel=a:b:c": the first of the list
-// that works; unknown names are reported and skipped.
-void Vm::Impl::select_accelerator() {
-    accel_ = config_.qtest ? "qtest" : "tcg";
-    accel_location_ = "-accel " + accel_;
-    std::optional<std::string> machine_list = config_.machine.opts.get("accel");
-    if (!config_.accels.empty()) {
-        if (machine_list) throw Error("The -accel and \"-machine accel=\" options are incompatible");
-        accel_ = config_.accels.front().opts.get_or("accel", "tcg");
-        accel_location_ = config_.accels.front().location;
-        return;
-    }
-    if (!machine_list) return;
-    auto report = [](const std::string& message) {
-        std::fprintf(stderr, "%s: %s\n", cli::kProgramName, message.c_str());
-    };
-    std::vector<std::string> names;
-    for (size_t start = 0; !machine_list->empty() && start <= machine_list->size();) {
-        size_t colon = std::min(machine_list->find(':', start), machine_list->size());
-        names.push_back(machine_list->substr(start, colon - start));
-        start = colon + 1;
-    }
-    std::optional<std::string> pending_error;  // the last failure, thrown if none works
-    auto fail = [&](const std::string& message) {
-        if (pending_error) report(*pending_error);
-        pending_error = message;
-    };
-    std::optional<std::string> chosen;
-    for (const std::string& name : names) {
-        if (name != "tcg" && name != "kvm" && name != "qtest") {
-            fail("invalid accelerator " + name);
-        } else if (name == "kvm") {
-            fail("the KVM accelerator is not supported yet");
-        } else if (!chosen) {
-            chosen = name;
-        }
-    }
-    if (!chosen) throw Error("{}", pending_error.value_or("no accelerator found"));
-    if (pending_error) {
-        report(*pending_error);
-        report("falling back to " + *chosen);
-    }
-    accel_ = *chosen;
-    accel_location_ = "-machine accel=" + *machine_list;
-}
-
+// The accelerator was chosen before the machine was built; now it takes
+// over the machine's CPUs, memory and interrupt wiring.
 void Vm::Impl::create_accelerator() {
-    const std::string& location = accel_location_;
-    if (accel_ == "kvm") throw Error("{}: the KVM accelerator is not supported yet", location);
-    if (accel_ == "tcg") {
-        const cli::Opts no_options;
-        const cli::Opts& accel_opts = config_.accels.empty() ? no_options : config_.accels.front().opts;
-        tcg_ = with_location(location, [&] {
-            return std::make_unique<TcgAccel>(*machine_, run_control_, accel_opts, cpu_model_, config_.smp);
-        });
-        hw::BoardSignals& signals = hw::board_signals(*machine_);
-        if (!hw::apic_bus(*machine_)) {
-            // No local APICs: the board's PIC drives CPU 0's INTR directly.
-            if (signals.interrupt_controller)
-                tcg_->cpu().set_interrupt_controller(signals.interrupt_controller);
-            signals.cpu_intr = [this](bool level) { tcg_->set_irq_line(level); };
-        }
-        signals.set_a20 = [this](bool enabled) {
-            for (unsigned i = 0; i < config_.smp.cpus; ++i) tcg_->cpu(i).set_a20(enabled);
-        };
-        return;
-    }
-    if (config_.qtest) {
-        chardev::Chardev* chardev = create_legacy_chardev(
-            {"-qtest " + *config_.qtest, cli::parse_opts("spec=" + cli::escape_commas(*config_.qtest))},
-            "qtest");
-        if (!chardev) throw Error("-qtest {}: no qtest chardev", *config_.qtest);
-        qtest_ = std::make_unique<QtestAccel>(*machine_, *root_, *chardev, config_.qtest_log);
-    }
+    accel_->attach({.machine = *machine_,
+                    .root = *root_,
+                    .run_control = run_control_,
+                    .config = config_,
+                    .cpu_model = cpu_model_});
 }
 
 // The front ends show console 0, the first display device's (a blank one
@@ -458,7 +392,7 @@ void Vm::Impl::create_monitors() {
     chardev_info_ = std::make_unique<monitor::ChardevRegistryInfo>(chardev::ChardevRegistry::global());
     hub_->providers().chardev = chardev_info_.get();
     monitor::register_qom_commands(*hub_, *machine_);
-    vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_, config_.smp);
+    vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, *accel_, run_control_, config_.smp);
     block_monitor_ = std::make_unique<BlockMonitor>(*hub_, *machine_, drives_);
     net_monitor_ = std::make_unique<NetMonitor>(*hub_);
     vnc_monitor_ = std::make_unique<VncMonitor>(*hub_, vnc_.get());
@@ -496,9 +430,18 @@ void Vm::Impl::build() {
         chardev::MuxChardev::hold_open_events();
         chardev::MuxChardev::set_quit_handler(
             [this] { run_control_.request_shutdown(ShutdownCause::kHostQmpQuit); });
+        if (config_.overcommit_mem_lock && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+            std::fprintf(stderr, "%s: mlockall: %s\n", cli::kProgramName, errno_string(errno).c_str());
+            throw Error("locking memory failed");
+        }
+        // As QEMU: the accelerator first, so that a fallback happens before
+        // anything is built for the one that failed.
+        accel_ = accel::configure_accelerator(config_);
+        std::vector<std::string> warnings;
+        cpu_model_ = accel_->parse_cpu_model(config_.cpu_model ? *config_.cpu_model : "qemu64", warnings);
+        for (const std::string& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, w.c_str());
         create_chardevs();
         networks_.create_backends(config_, config_.machine.opts.get_or("type", "pc"));
-        select_accelerator();
         create_machine();
         create_devices();
         networks_.print_warnings(config_.qtest.has_value());
@@ -511,22 +454,20 @@ void Vm::Impl::build() {
         // Frames wait in their queues while the VM is stopped (-S, stop).
         net::NetClient::set_vm_running(false);
         run_control_.set_pause_hook([this] {
-            if (tcg_) tcg_->pause();
+            accel_->pause();
             vm_stop();
             net::NetClient::set_vm_running(false);
         });
         run_control_.set_resume_hook([this] {
             vm_start();
             net::NetClient::set_vm_running(true);
-            if (tcg_) tcg_->resume();
+            accel_->resume();
         });
         run_control_.set_reset_hook([this] {
-            if (tcg_) tcg_->pause();
+            accel_->pause();
             machine_->system_reset();
-            if (tcg_) {
-                tcg_->reset();
-                if (run_control_.running()) tcg_->resume();
-            }
+            accel_->reset();
+            if (run_control_.running()) accel_->resume();
         });
         if (!config_.pidfile.empty()) write_pidfile(config_.pidfile);
     } catch (...) {

@@ -26,7 +26,7 @@
 #include "mimic/monitor/qmp_error.h"
 #include "mimic/qom/standard_buses.h"
 #include "mimic/system/runstate.h"
-#include "mimic/system/tcg_accel.h"
+#include "mimic/accel/accel_registry.h"
 #include "mimic/x86/cpu_dump.h"
 #include "mimic/x86/cpu_models.h"
 #include "mimic/x86/mce.h"
@@ -128,14 +128,14 @@ class VmMonitor::Impl : public monitor::CpuProvider,
                         public monitor::PciProvider,
                         public monitor::AccelProvider {
 public:
-    Impl(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control,
+    Impl(monitor::MonitorHub& hub, hw::Machine& machine, accel::Accelerator& accel, RunControl& run_control,
          const cli::SmpConfig& smp)
-        : hub_(hub), machine_(machine), tcg_(tcg), run_control_(run_control), smp_(smp) {
+        : hub_(hub), machine_(machine), accel_(accel), run_control_(run_control), smp_(smp) {
         monitor::Providers& providers = hub.providers();
         providers.accel = this;
         providers.memory = this;
         providers.pci = this;
-        if (tcg_) providers.cpu = this;
+        if (accel_.cpu_count() > 0) providers.cpu = this;
         register_commands();
     }
 
@@ -149,8 +149,8 @@ public:
 
     // --- AccelProvider -----------------------------------------------------
     monitor::KvmInfo kvm() const override {
-        // The KVM accelerator is not built yet, so it is neither in use nor usable.
-        return {.enabled = false, .present = false};
+        // As QEMU: `present` means built in, `enabled` in use.
+        return {.enabled = accel_.name() == "kvm", .present = accel::find_accel_type("kvm") != nullptr};
     }
 
     // --- CpuProvider ---------------------------------------------------------
@@ -164,11 +164,9 @@ public:
         }
         return list;
     }
-    int cpu_count() const override { return tcg_ ? static_cast<int>(tcg_->cpu_count()) : 0; }
+    int cpu_count() const override { return static_cast<int>(accel_.cpu_count()); }
 
-    // Every vCPU; they all take turns on the one vCPU thread, so they share
-    // its thread id (as QEMU's single-threaded TCG reports).
-    // The QOM CPU objects (hw/x86_cpu.h) name and place each one.
+    // Every vCPU with the host thread that runs it. The QOM CPU objects (hw/x86_cpu.h) name and place each one.
     Json query_cpus_fast() const override {
         Json list = Json::array();
         std::vector<hw::X86CpuDevice*> cpus = hw::x86_cpus(machine_);
@@ -176,7 +174,7 @@ public:
             const hw::X86CpuDevice& cpu = *cpus[static_cast<size_t>(i)];
             list.push_back({{"cpu-index", i},
                             {"qom-path", cpu.canonical_path()},
-                            {"thread-id", tcg_->thread_id()},
+                            {"thread-id", accel_.cpu_thread_id(static_cast<unsigned>(i))},
                             {"props", cpu.topology_props(smp_.dies > 1)},
                             {"target", "x86_64"}});
         }
@@ -186,15 +184,14 @@ public:
     std::string registers_text(int cpu) const override {
         check_cpu(cpu);
         Parked parked(*this);
-        x86::X86Cpu& c = tcg_->cpu(static_cast<unsigned>(cpu));
-        return x86::format_registers(c.state(), c.eflags());
+        const x86::CpuState& s = accel_.synchronize_state(static_cast<unsigned>(cpu));
+        return x86::format_registers(s, accel_.cpu_eflags(static_cast<unsigned>(cpu)));
     }
 
     std::optional<uint64_t> read_register(int cpu, const std::string& name) const override {
         check_cpu(cpu);
         Parked parked(*this);
-        x86::X86Cpu& c = tcg_->cpu(static_cast<unsigned>(cpu));
-        const x86::CpuState& s = c.state();
+        const x86::CpuState& s = accel_.synchronize_state(static_cast<unsigned>(cpu));
         // QEMU's numbering: the order of the ModRM register field.
         static const char* const kGpr32[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
         static const char* const kGpr64[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -208,7 +205,7 @@ public:
         if (name == "eip") return s.eip & 0xffffffffu;
         if (name == "rip") return s.eip;
         if (name == "pc") return s.seg[x86::kCS].base + s.eip;  // the linear address of the next instruction
-        if (name == "eflags") return c.eflags();
+        if (name == "eflags") return accel_.cpu_eflags(static_cast<unsigned>(cpu));
         if (name == "cr0") return s.cr[0];
         if (name == "cr2") return s.cr[2];
         if (name == "cr3") return s.cr[3];
@@ -224,16 +221,18 @@ public:
 
     int code_bits(int cpu) const override {
         check_cpu(cpu);
-        uint32_t hflags = tcg_->cpu(static_cast<unsigned>(cpu)).state().hflags;
+        Parked parked(*this);
+        uint32_t hflags = accel_.synchronize_state(static_cast<unsigned>(cpu)).hflags;
         if (hflags & x86::kHfCs64) return 64;
         return (hflags & x86::kHfCs32) ? 32 : 16;
     }
 
     // --- MemoryProvider -------------------------------------------------------
     bool read_virtual(int cpu, uint64_t address, std::span<uint8_t> buffer) const override {
-        if (!tcg_) return false;
+        if (accel_.cpu_count() == 0) return false;
         check_cpu(cpu);
-        const x86::CpuState& s = tcg_->cpu(static_cast<unsigned>(cpu)).state();
+        Parked parked(*this);
+        const x86::CpuState& s = accel_.synchronize_state(static_cast<unsigned>(cpu));
         size_t done = 0;
         while (done < buffer.size()) {
             uint64_t va = address + done;
@@ -266,10 +265,10 @@ private:
     class Parked {
     public:
         explicit Parked(const Impl& impl) : impl_(impl), was_running_(impl.run_control_.running()) {
-            if (was_running_) impl_.tcg_->pause();
+            if (was_running_) impl_.accel_.pause();
         }
         ~Parked() {
-            if (was_running_) impl_.tcg_->resume();
+            if (was_running_) impl_.accel_.resume();
         }
 
     private:
@@ -278,21 +277,21 @@ private:
     };
 
     void check_cpu(int cpu) const {
-        if (!tcg_ || cpu < 0 || cpu >= cpu_count()) throw monitor::QmpError("No CPU available");
+        if (cpu < 0 || cpu >= cpu_count()) throw monitor::QmpError("No CPU available");
     }
 
     // The CPU the monitor session has selected (HMP `cpu N`).
-    x86::X86Cpu& session_cpu(const monitor::HmpContext& ctx) const {
+    // Called parked.
+    const x86::CpuState& session_cpu_state(const monitor::HmpContext& ctx) const {
         check_cpu(ctx.session.cpu);
-        return tcg_->cpu(static_cast<unsigned>(ctx.session.cpu));
+        return accel_.synchronize_state(static_cast<unsigned>(ctx.session.cpu));
     }
 
     // mce: QEMU's checks and texts. An unknown CPU index does nothing, as on QEMU.
     void inject_mce(monitor::HmpContext& ctx, uint64_t cpu_index, const x86::MceInjection& e, bool broadcast) {
-        if (!tcg_ || cpu_index >= tcg_->cpu_count()) return;
+        if (!accel_.can_inject_mce() || cpu_index >= accel_.cpu_count()) return;
         Parked parked(*this);
-        x86::X86Cpu& target = tcg_->cpu(static_cast<unsigned>(cpu_index));
-        const x86::CpuState& state = target.state();
+        const x86::CpuState& state = accel_.synchronize_state(static_cast<unsigned>(cpu_index));
         if (std::string why = x86::check_mce_injection(state.msr, e); !why.empty()) {
             ctx.print("{}\n", why);
             return;
@@ -307,15 +306,13 @@ private:
         const x86::MceInjection others{.bank = 1,
                                        .status = x86::kMciStatusVal | x86::kMciStatusUc,
                                        .mcg_status = x86::kMcgStatusMcip | x86::kMcgStatusRipv};
-        for (unsigned i = 0; i < tcg_->cpu_count(); ++i)
+        for (unsigned i = 0; i < accel_.cpu_count(); ++i)
             if (i != cpu_index) deliver_mce(ctx, i, others);
     }
 
     void deliver_mce(monitor::HmpContext& ctx, unsigned cpu_index, const x86::MceInjection& e) {
-        x86::X86Cpu& cpu = tcg_->cpu(cpu_index);
-        x86::MceOutcome outcome = x86::inject_mce(cpu.state(), e, static_cast<int>(cpu_index));
+        x86::MceOutcome outcome = accel_.inject_mce(cpu_index, e);
         if (!outcome.message.empty()) ctx.print("{}", outcome.message);
-        if (outcome.action == x86::MceAction::kRaise) cpu.raise_machine_check();
         if (outcome.action == x86::MceAction::kReset) {
             MIMIC_LOG(log::kInt, "{}\n", outcome.message);
             run_control_.request_reset(ShutdownCause::kGuestReset);
@@ -586,14 +583,14 @@ private:
         // 2^36 pages): streamed in pieces, like x.
         auto page_tables = [this](x86::PageTableText::Kind kind) {
             return [this, kind](const Json&, monitor::HmpContext& ctx) {
-                if (!tcg_) {
+                if (accel_.cpu_count() == 0) {
                     ctx.print("No CPU available\n");
                     return;
                 }
                 std::shared_ptr<x86::PageTableText> text;
                 {
                     Parked parked(*this);
-                    text = std::make_shared<x86::PageTableText>(session_cpu(ctx).state(), machine_.memory_space(),
+                    text = std::make_shared<x86::PageTableText>(session_cpu_state(ctx), machine_.memory_space(),
                                                                 kind);
                 }
                 ctx.stream([text](std::string& out) { return text->next(out); });
@@ -607,15 +604,15 @@ private:
 
     monitor::MonitorHub& hub_;
     hw::Machine& machine_;
-    TcgAccel* tcg_;
+    accel::Accelerator& accel_;
     RunControl& run_control_;
     cli::SmpConfig smp_;
     std::vector<std::unique_ptr<Timer>> release_timers_;
 };
 
-VmMonitor::VmMonitor(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control,
+VmMonitor::VmMonitor(monitor::MonitorHub& hub, hw::Machine& machine, accel::Accelerator& accel, RunControl& run_control,
                      const cli::SmpConfig& smp)
-    : impl_(std::make_unique<Impl>(hub, machine, tcg, run_control, smp)) {}
+    : impl_(std::make_unique<Impl>(hub, machine, accel, run_control, smp)) {}
 VmMonitor::~VmMonitor() = default;
 
 }  // namespace mimic::system

@@ -3,7 +3,7 @@
 // need the machine itself (info pic, info tlb, info mem).
 //
 // Vm::Impl owns one after the machine and accelerator exist:
-//   vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, tcg_.get(), run_control_, config_.smp);
+//   vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, *accel_, run_control_, config_.smp);
 // It unregisters its providers from the hub when it goes.
 #pragma once
 
@@ -11,6 +11,9 @@
 
 #include "mimic/cli/smp_config.h"
 
+namespace mimic::accel {
+class Accelerator;
+}
 namespace mimic::hw {
 class Machine;
 }
@@ -21,13 +24,12 @@ class MonitorHub;
 namespace mimic::system {
 
 class RunControl;
-class TcgAccel;
 
 class VmMonitor {
 public:
-    // `tcg` may be null (-accel qtest): CPU commands then say so. `smp` gives
+    // Without vCPUs (-accel qtest) CPU commands say so. `smp` gives
     // the socket/core/thread ids query-cpus-fast reports.
-    VmMonitor(monitor::MonitorHub& hub, hw::Machine& machine, TcgAccel* tcg, RunControl& run_control,
+    VmMonitor(monitor::MonitorHub& hub, hw::Machine& machine, accel::Accelerator& accel, RunControl& run_control,
               const cli::SmpConfig& smp);
     ~VmMonitor();
     VmMonitor(const VmMonitor&) = delete;

@@ -1,6 +1,10 @@
 // Constant folding and algebraic simplification, per basic block; with it,
 // how many low bits of each value can be non-zero, so that zero-extensions
-// and masks of values already that narrow (a byte load, a flag) become moves.
+// and masks of values already that narrow (a byte load, a flag) become moves;
+// and which values are the 0/1 result of a comparison whose operands still
+// hold, so that a movcond or brcond testing that flag against zero tests the
+// comparison itself (a guest CMOVcc or SETcc+TEST: one host cmp, not four
+// instructions to make and test a byte).
 #include <algorithm>
 #include <bit>
 #include <optional>
@@ -15,17 +19,21 @@ namespace {
 
 class Folder {
 public:
-    explicit Folder(Block& b) : b_(b), known_(b.temps.size()), width_(b.temps.size(), kUnknownWidth) {}
+    explicit Folder(Block& b)
+        : b_(b), known_(b.temps.size()), width_(b.temps.size(), kUnknownWidth), flag_of_(b.temps.size(), kNoFlag) {}
 
     void run() {
-        std::vector<Inst> out;
+        std::vector<Inst>& out = b_.spare_insts;
+        out.clear();
         out.reserve(b_.insts.size());
         for (Inst inst : b_.insts) {
             if (b_.temps.size() > known_.size()) known_.resize(b_.temps.size());
             if (b_.temps.size() > width_.size()) width_.resize(b_.temps.size(), kUnknownWidth);
+            if (b_.temps.size() > flag_of_.size()) flag_of_.resize(b_.temps.size(), kNoFlag);
             const OpInfo& info = op_info(inst.op);
             if (inst.op == Opcode::set_label) forget_all();
             substitute_inputs(inst);
+            test_comparison_directly(inst);
             if (inst.op == Opcode::call) {
                 // Its result is unknown; helpers that write globals change them.
                 uint32_t f = reinterpret_cast<const Helper*>(inst.cst(0))->flags;
@@ -42,11 +50,14 @@ public:
                 }
             }
             const uint8_t w = result_width(inst);
+            const int32_t flag = flag_result(inst);
             for (int k = 0; k < inst.n_out; ++k) known_[inst.out(k)].reset();
             for (int k = 0; k < inst.n_out; ++k) width_[inst.out(k)] = w;
+            for (int k = 0; k < inst.n_out; ++k) overwritten(inst.out(k));
+            if (flag != kNoFlag) flag_of_[inst.out(0)] = flag;
             out.push_back(inst);
         }
-        b_.insts = std::move(out);
+        b_.insts.swap(out);
     }
 
 private:
@@ -72,9 +83,70 @@ private:
     void forget_all() {
         for (auto& k : known_) k.reset();
         std::fill(width_.begin(), width_.end(), kUnknownWidth);
+        std::fill(flag_of_.begin(), flag_of_.end(), kNoFlag);
+        comparisons_.clear();
     }
     void forget_globals() {
-        for (uint32_t g = 1; g < b_.num_globals(); ++g) known_[g].reset(), width_[g] = kUnknownWidth;
+        for (uint32_t g = 1; g < b_.num_globals(); ++g) known_[g].reset(), width_[g] = kUnknownWidth, overwritten(g);
+    }
+
+    // A comparison some temps hold the 0/1 result of, while its operands
+    // are unchanged.
+    struct Comparison {
+        Cond cond;
+        Type type;
+        uint32_t a, b;
+        bool valid;
+    };
+    static constexpr int32_t kNoFlag = -1;
+
+    // Temp t gets a new value: it no longer holds a flag, and comparisons
+    // reading it no longer describe any flag.
+    void overwritten(uint32_t t) {
+        flag_of_[t] = kNoFlag;
+        for (Comparison& c : comparisons_) {
+            if (c.a == t || c.b == t) c.valid = false;
+        }
+    }
+
+    // The comparison whose 0/1 result inst's output holds, if any.
+    int32_t flag_result(const Inst& inst) {
+        switch (inst.op) {
+        case Opcode::setcond_i32: case Opcode::setcond_i64: {
+            const uint32_t d = inst.out(0), a = inst.in(0), b = inst.in(1);
+            if (d == a || d == b) return kNoFlag;   // the comparison dies as it is made
+            comparisons_.push_back({static_cast<Cond>(inst.cst(0)), b_.temps[a].type, a, b, true});
+            return static_cast<int32_t>(comparisons_.size() - 1);
+        }
+        case Opcode::mov_i32: case Opcode::mov_i64: case Opcode::extu_i32_i64: case Opcode::extrl_i64_i32:
+        case Opcode::ext8u_i32: case Opcode::ext8u_i64: case Opcode::ext16u_i32: case Opcode::ext16u_i64:
+        case Opcode::ext32u_i64: {
+            const int32_t flag = flag_of_[inst.in(0)];
+            return flag != kNoFlag && comparisons_[flag].valid ? flag : kNoFlag;
+        }
+        default: return kNoFlag;
+        }
+    }
+
+    // movcond/brcond on (flag != 0) or (flag == 0): on the comparison.
+    void test_comparison_directly(Inst& inst) {
+        const bool is_movcond = inst.op == Opcode::movcond_i32 || inst.op == Opcode::movcond_i64;
+        const bool is_brcond = inst.op == Opcode::brcond_i32 || inst.op == Opcode::brcond_i64;
+        if (!is_movcond && !is_brcond) return;
+        const Cond test = static_cast<Cond>(inst.cst(0));
+        if ((test != Cond::Ne && test != Cond::Eq) || !b_.is_const(inst.in(1)) || value(inst.in(1)) != 0) return;
+        const int32_t flag = flag_of_[inst.in(0)];
+        if (flag == kNoFlag || !comparisons_[flag].valid) return;
+        const Comparison& c = comparisons_[flag];
+        if (is_movcond) {
+            // movcond compares values of its own type.
+            if (c.type != b_.temps[inst.out(0)].type) return;
+        } else {
+            inst.op = c.type == Type::I64 ? Opcode::brcond_i64 : Opcode::brcond_i32;
+        }
+        inst.set_in(0, c.a);
+        inst.set_in(1, c.b);
+        inst.args[inst.n_out + inst.n_in] = static_cast<uint64_t>(test == Cond::Ne ? c.cond : cond_invert(c.cond));
     }
 
     static uint8_t width_of_value(uint64_t v) { return static_cast<uint8_t>(std::max<uint64_t>(1, std::bit_width(v))); }
@@ -130,13 +202,17 @@ private:
         uint32_t c = b_.new_const(t, v);
         if (b_.temps.size() > known_.size()) known_.resize(b_.temps.size());
         out.push_back(make(t == Type::I32 ? Opcode::mov_i32 : Opcode::mov_i64, {d}, {c}, {}));
+        overwritten(d);
         known_[d] = v;
         width_[d] = width_of_value(v);
     }
     void emit_mov(uint32_t d, uint32_t s, std::vector<Inst>& out) {
         Type t = b_.temps[d].type;
         const uint8_t w = static_cast<uint8_t>(width(s));
+        const int32_t flag = flag_of_[s] != kNoFlag && comparisons_[flag_of_[s]].valid ? flag_of_[s] : kNoFlag;
         out.push_back(make(t == Type::I32 ? Opcode::mov_i32 : Opcode::mov_i64, {d}, {s}, {}));
+        overwritten(d);
+        flag_of_[d] = flag;
         known_[d].reset();
         width_[d] = w;
         if (b_.is_const(s)) known_[d] = value(s);
@@ -221,6 +297,7 @@ private:
                                                  : Opcode::ext32u_i64;
                 if (width(a) <= std::bit_width(bv)) return emit_mov(d, a, out), true;
                 out.push_back(make(op, {d}, {a}, {}));
+                overwritten(d);
                 known_[d].reset();
                 width_[d] = static_cast<uint8_t>(std::bit_width(bv));
                 return true;
@@ -269,6 +346,8 @@ private:
     Block& b_;
     std::vector<std::optional<uint64_t>> known_;
     std::vector<uint8_t> width_;
+    std::vector<int32_t> flag_of_;   // per temp: index into comparisons_, or kNoFlag
+    std::vector<Comparison> comparisons_;
 };
 
 }  // namespace

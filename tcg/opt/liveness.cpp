@@ -15,7 +15,7 @@ using LiveSet = std::vector<uint64_t>;
 inline bool test(const LiveSet& s, uint32_t t) { return (s[t >> 6] >> (t & 63)) & 1; }
 inline void set(LiveSet& s, uint32_t t) { s[t >> 6] |= 1ull << (t & 63); }
 inline void clear(LiveSet& s, uint32_t t) { s[t >> 6] &= ~(1ull << (t & 63)); }
-inline void unite(LiveSet& s, const LiveSet& o) {
+inline void unite(LiveSet& s, const uint64_t* o) {
     for (size_t i = 0; i < s.size(); ++i) s[i] |= o[i];
 }
 
@@ -51,7 +51,29 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
     std::vector<bool> removed(remove ? block.insts.size() : 0, false);
     bool any_removed = false;
 
-    std::vector<LiveSet> label_live(block.num_labels, LiveSet(words, 0));
+    // Per instruction, which globals restored at faults (bit k: entry k)
+    // a memory access there does not need in env.
+    const auto& restored = block.globals().restored_at_faults();
+    std::vector<uint8_t> recoverable;
+    if (!restored.empty()) {
+        recoverable.resize(block.insts.size());
+        uint8_t now = 0;   // at the block's start nothing is known
+        for (size_t i = 0; i < block.insts.size(); ++i) {
+            const Inst& inst = block.insts[i];
+            if (inst.op == Opcode::insn_start) {
+                now = 0;
+                for (size_t k = 0; k < restored.size() && k < 8; ++k) {
+                    if (restored[k].word < inst.n_const && inst.cst(static_cast<int>(restored[k].word)) != restored[k].unknown)
+                        now |= static_cast<uint8_t>(1u << k);
+                }
+            }
+            recoverable[i] = now;
+        }
+    }
+
+    // The live sets at the labels, one after the other.
+    std::vector<uint64_t> label_live(block.num_labels * words, 0);
+    auto at_label = [&](uint64_t label) { return label_live.data() + label * words; };
     // Iterate until the live sets at labels stop changing (backward branches).
     for (bool changed = true; changed;) {
         changed = false;
@@ -63,9 +85,9 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
             case Opcode::exit_tb:
             case Opcode::lookup_and_goto_ptr:
             case Opcode::lookup_and_goto_ptr_pc: live = globals; break;
-            case Opcode::br: live = label_live[inst.cst(0)]; break;
+            case Opcode::br: live.assign(at_label(inst.cst(0)), at_label(inst.cst(0)) + words); break;
             case Opcode::brcond_i32:
-            case Opcode::brcond_i64: unite(live, label_live[inst.cst(1)]); break;
+            case Opcode::brcond_i64: unite(live, at_label(inst.cst(1))); break;
             default: break;
             }
             uint16_t dead = 0;
@@ -89,13 +111,27 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
                 uint32_t t = inst.in(k);
                 if (block.temps[t].kind == TempKind::Normal || block.temps[t].kind == TempKind::Global) set(live, t);
             }
-            if (reads_all_globals(inst))
+            if (reads_all_globals(inst)) {
+                // A memory access needs in env only what a fault there
+                // cannot recover.
+                uint8_t keep_dead = 0;
+                if (!recoverable.empty() && recoverable[i] && !(op_info(inst.op).flags & kBbEnd) &&
+                    inst.op != Opcode::call) {
+                    for (size_t k = 0; k < restored.size() && k < 8; ++k) {
+                        if ((recoverable[i] >> k) & 1 && !test(live, restored[k].global))
+                            keep_dead |= static_cast<uint8_t>(1u << k);
+                    }
+                }
                 for (size_t w = 0; w < global_words; ++w) live[w] |= globals[w];
+                for (size_t k = 0; keep_dead >> k; ++k) {
+                    if ((keep_dead >> k) & 1) clear(live, restored[k].global);
+                }
+            }
             inst.dead = dead;
             if (inst.op == Opcode::set_label) {
-                LiveSet& l = label_live[inst.cst(0)];
-                if (l != live) {
-                    l = live;
+                uint64_t* l = at_label(inst.cst(0));
+                if (!std::equal(live.begin(), live.end(), l)) {
+                    std::copy(live.begin(), live.end(), l);
                     changed = loops;
                 }
             }
@@ -105,7 +141,7 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
     if (loops) {
         block.live_at_loop_heads.assign(words, 0);
         block.visit_backward_branches([&](uint32_t label) {
-            unite(block.live_at_loop_heads, label_live[label]);
+            unite(block.live_at_loop_heads, at_label(label));
             return false;
         });
     }

@@ -26,6 +26,20 @@ void Emitter::binary_alu(const Inst& inst, Alu op) {
     const int rb = imm ? -1 : ra_.use(b);
     const int d = ra_.output_reg(inst, 0);
     const Reg rd = reg(d, t);
+    if (d != a && (op == Alu::Add || (op == Alu::Sub && imm))) {
+        // Three operands in one instruction (an address computed beside
+        // the register it starts from): lea, which the 32-bit form
+        // truncates and zero-extends as add does.
+        const Reg64 ra(a);
+        const int64_t v = imm ? static_cast<int32_t>(ra_.const_value(b)) : 0;
+        if (!imm || v != INT32_MIN || op == Alu::Add) {
+            const int32_t disp = static_cast<int32_t>(op == Alu::Sub ? -v : v);
+            if (!imm) gen_.lea(rd, ptr[ra + Reg64(rb)]);
+            else gen_.lea(rd, ptr[ra + disp]);
+            finish(inst, d);
+            return;
+        }
+    }
     if (d != a) gen_.mov(rd, reg(a, t));
     if (imm) {
         const uint32_t v = static_cast<uint32_t>(ra_.const_value(b));

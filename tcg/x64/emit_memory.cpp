@@ -9,6 +9,7 @@
 //   load/store at [s1]
 // The slow path is emitted out of line, after the block's code, and saves
 // the caller-saved registers that hold values, so allocation is unaffected.
+#include <bit>
 #include <cstddef>
 
 #include "emitter.h"
@@ -62,27 +63,44 @@ void sign_extend(CodeGenerator& gen, int r, unsigned size, Type t) {
     }
 }
 
-// Pushes regs keeping rsp 16-byte aligned; returns the padding used.
-int save_regs(CodeGenerator& gen, const std::vector<int>& regs) {
-    for (int r : regs) gen.push(Reg64(r));
-    int pad = (regs.size() & 1) ? 8 : 0;
+// Pushes the registers in mask `regs` keeping rsp 16-byte aligned; returns
+// the padding used.
+int save_regs(CodeGenerator& gen, uint16_t regs) {
+    for (int r = 0; r < 16; ++r) {
+        if ((regs >> r) & 1) gen.push(Reg64(r));
+    }
+    int pad = (std::popcount(regs) & 1) ? 8 : 0;
     if (pad) gen.sub(rsp, pad);
     return pad;
 }
 
-void restore_regs(CodeGenerator& gen, const std::vector<int>& regs, int pad) {
+void restore_regs(CodeGenerator& gen, uint16_t regs, int pad) {
     if (pad) gen.add(rsp, pad);
-    for (size_t i = regs.size(); i-- > 0;) gen.pop(Reg64(regs[i]));
+    for (int r = 16; r-- > 0;) {
+        if ((regs >> r) & 1) gen.pop(Reg64(r));
+    }
 }
 
 }  // namespace
 
-void Emitter::tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store, Xbyak::Label& slow) {
-    const SoftmmuConfig& mmu = rt_.config->softmmu;
-    if (mmu.tlb_offset < 0) {
-        gen_.jmp(slow, CodeGenerator::T_NEAR);
-        return;
+size_t Emitter::jump_placeholder(bool if_not_equal) {
+    if (if_not_equal) {
+        gen_.db(0x0f);
+        gen_.db(0x85);   // jne rel32
+    } else {
+        gen_.db(0xe9);   // jmp rel32
     }
+    gen_.dd(0);
+    return gen_.getSize() - 4;
+}
+
+void Emitter::resolve_jump(size_t field) {
+    gen_.rewrite(field, static_cast<uint32_t>(static_cast<int32_t>(gen_.getSize() - (field + 4))), 4);
+}
+
+size_t Emitter::tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store) {
+    const SoftmmuConfig& mmu = rt_.config->softmmu;
+    if (mmu.tlb_offset < 0) return jump_placeholder(false);
     const Reg64 addr(addr_reg), s0(kScratch0), s1(kScratch1);
     const unsigned size = memop_size(m), align = memop_align(m);
     gen_.mov(s0, addr);
@@ -99,9 +117,10 @@ void Emitter::tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store,
     }
     gen_.and_(s1, static_cast<uint32_t>(kPageMask | (align - 1)));   // sign-extended to 64 bits
     gen_.cmp(s1, ptr[Reg64(kEnvReg) + s0 + tag_off]);
-    gen_.jne(slow, CodeGenerator::T_NEAR);
+    const size_t branch = jump_placeholder(true);
     gen_.mov(s1, ptr[Reg64(kEnvReg) + s0 + addend_off]);
     gen_.add(s1, addr);
+    return branch;
 }
 
 void Emitter::guest_load(const Inst& inst) {
@@ -109,44 +128,25 @@ void Emitter::guest_load(const Inst& inst) {
     const MemOp m = get_memop(oi);
     const unsigned size = memop_size(m);
     const Type t = out_type(inst);
+    SlowPath path{};
+    path.is_store = false;
+    path.memop = m;
+    path.mmu_idx = get_mmu_idx(oi);
     const int addr = ra_.use(inst.in(0));
+    path.addr = static_cast<int8_t>(addr);
     // The slow path may fault: it brings env up to date first. Taken
     // before the output may reuse a dead input's register.
-    const auto dirty = ra_.dirty_globals();
+    path.dirty = ra_.dirty_globals();
     const int d = ra_.output_reg(inst, 0);
-    const std::vector<int> saved = [&] {
-        std::vector<int> regs;
-        for (int r : ra_.live_caller_saved()) {
-            if (r != d) regs.push_back(r);
-        }
-        return regs;
-    }();
-    Xbyak::Label start, slow, done;
-    gen_.L(start);
-    tlb_lookup(addr, m, get_mmu_idx(oi), false, slow);
+    path.value = static_cast<int8_t>(d);
+    path.saved = static_cast<uint16_t>(ra_.live_caller_saved() & ~(1u << d));
+    path.access = gen_.getSize();
+    path.branch = tlb_lookup(addr, m, path.mmu_idx, false);
     load_raw(gen_, d, Reg64(kScratch1), size);
     if (m & kMoBigEndian) swap_bytes(gen_, d, size);
-    gen_.L(done);
+    path.resume = gen_.getSize();
     if (m & kMoSign) sign_extend(gen_, d, size, t);
-
-    // Slow path: load_slow(env, vaddr, memop, mmu_idx, retaddr); the value
-    // comes back zero-extended in the right byte order.
-    slow_paths_.push_back([this, saved, dirty, addr, d, m, oi, start, slow, done]() mutable {
-        gen_.L(slow);
-        RegAlloc::store_globals(gen_, dirty);
-        const int pad = save_regs(gen_, saved);
-        gen_.mov(rsi, Reg64(addr));
-        gen_.mov(rdi, Reg64(kEnvReg));
-        gen_.mov(edx, m);
-        gen_.mov(ecx, get_mmu_idx(oi));
-        gen_.lea(r8, ptr[rip + start + 1]);   // inside this guest instruction's code
-        gen_.mov(rax, reinterpret_cast<uintptr_t>(rt_.config->softmmu.load_slow));
-        gen_.call(rax);
-        gen_.mov(Reg64(kScratch1), rax);
-        restore_regs(gen_, saved, pad);
-        gen_.mov(Reg64(d), Reg64(kScratch1));
-        gen_.jmp(done, CodeGenerator::T_NEAR);
-    });
+    slow_paths_.push_back(path);
     finish(inst, d);
 }
 
@@ -154,19 +154,24 @@ void Emitter::guest_store(const Inst& inst) {
     const MemOpIdx oi = static_cast<MemOpIdx>(inst.cst(0));
     const MemOp m = get_memop(oi);
     const unsigned size = memop_size(m);
+    SlowPath path{};
+    path.is_store = true;
+    path.memop = m;
+    path.mmu_idx = get_mmu_idx(oi);
     // A constant little-endian value is stored as an immediate; the slow
     // path gets it in a register of its own.
     const bool imm = ra_.is_imm32(inst.in(0)) && !(m & kMoBigEndian);
-    const uint64_t imm_value = imm ? ra_.const_value(inst.in(0)) : 0;
+    path.imm_value = imm ? ra_.const_value(inst.in(0)) : 0;
     const int val = imm ? -1 : ra_.use(inst.in(0));
+    path.value = static_cast<int8_t>(val);
     const int addr = ra_.use(inst.in(1));
-    const auto dirty = ra_.dirty_globals();   // the slow path may fault: env first
-    const std::vector<int> saved = ra_.live_caller_saved();
-    Xbyak::Label start, slow, after;
-    gen_.L(start);
-    tlb_lookup(addr, m, get_mmu_idx(oi), true, slow);
+    path.addr = static_cast<int8_t>(addr);
+    path.dirty = ra_.dirty_globals();   // the slow path may fault: env first
+    path.saved = ra_.live_caller_saved();
+    path.access = gen_.getSize();
+    path.branch = tlb_lookup(addr, m, path.mmu_idx, true);
     if (imm) {
-        store_imm(gen_, Reg64(kScratch1), size, imm_value);
+        store_imm(gen_, Reg64(kScratch1), size, path.imm_value);
     } else if (m & kMoBigEndian) {
         gen_.mov(Reg64(kScratch0), Reg64(val));
         swap_bytes(gen_, kScratch0, size);
@@ -174,28 +179,46 @@ void Emitter::guest_store(const Inst& inst) {
     } else {
         gen_.mov(sized(Reg64(kScratch1), size), Reg64(val).changeBit(size * 8));
     }
-    gen_.L(after);
+    path.resume = gen_.getSize();
+    slow_paths_.push_back(path);
+    finish(inst, -1);
+}
 
-    // Slow path: store_slow(env, vaddr, value, memop, mmu_idx, retaddr).
-    slow_paths_.push_back([this, saved, dirty, addr, val, imm_value, m, oi, start, slow, after]() mutable {
-        gen_.L(slow);
-        RegAlloc::store_globals(gen_, dirty);
-        const int pad = save_regs(gen_, saved);
-        gen_.mov(Reg64(kScratch0), Reg64(addr));
-        if (val >= 0) gen_.mov(Reg64(kScratch1), Reg64(val));
-        else gen_.mov(Reg64(kScratch1), imm_value);
+// load_slow(env, vaddr, memop, mmu_idx, retaddr), the value coming back
+// zero-extended in the right byte order; or store_slow(env, vaddr, value,
+// memop, mmu_idx, retaddr). retaddr points inside the guest instruction's
+// code, for restore_state.
+void Emitter::emit_slow_path(const SlowPath& path) {
+    resolve_jump(path.branch);
+    RegAlloc::store_globals(gen_, path.dirty);
+    const int pad = save_regs(gen_, path.saved);
+    const void* retaddr = gen_.getCode() + path.access + 1;
+    if (!path.is_store) {
+        gen_.mov(rsi, Reg64(path.addr));
+        gen_.mov(rdi, Reg64(kEnvReg));
+        gen_.mov(edx, path.memop);
+        gen_.mov(ecx, path.mmu_idx);
+        gen_.lea(r8, ptr[rip + retaddr]);
+        gen_.mov(rax, reinterpret_cast<uintptr_t>(rt_.config->softmmu.load_slow));
+        gen_.call(rax);
+        gen_.mov(Reg64(kScratch1), rax);
+        restore_regs(gen_, path.saved, pad);
+        gen_.mov(Reg64(path.value), Reg64(kScratch1));
+    } else {
+        gen_.mov(Reg64(kScratch0), Reg64(path.addr));
+        if (path.value >= 0) gen_.mov(Reg64(kScratch1), Reg64(path.value));
+        else gen_.mov(Reg64(kScratch1), path.imm_value);
         gen_.mov(rdi, Reg64(kEnvReg));
         gen_.mov(rsi, Reg64(kScratch0));
         gen_.mov(rdx, Reg64(kScratch1));
-        gen_.mov(ecx, m);
-        gen_.mov(r8d, get_mmu_idx(oi));
-        gen_.lea(r9, ptr[rip + start + 1]);
+        gen_.mov(ecx, path.memop);
+        gen_.mov(r8d, path.mmu_idx);
+        gen_.lea(r9, ptr[rip + retaddr]);
         gen_.mov(rax, reinterpret_cast<uintptr_t>(rt_.config->softmmu.store_slow));
         gen_.call(rax);
-        restore_regs(gen_, saved, pad);
-        gen_.jmp(after, CodeGenerator::T_NEAR);
-    });
-    finish(inst, -1);
+        restore_regs(gen_, path.saved, pad);
+    }
+    gen_.jmp(gen_.getCode() + path.resume, CodeGenerator::T_NEAR);
 }
 
 bool Emitter::emit_memory(const Inst& inst) {

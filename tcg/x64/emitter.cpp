@@ -20,7 +20,7 @@ void Emitter::emit_block() {
         ra_.end_op();
     }
     close_group();
-    for (const auto& emit_slow_path : slow_paths_) emit_slow_path();
+    for (const SlowPath& path : slow_paths_) emit_slow_path(path);
 }
 
 // ld t, [env + off]; brcond t, imm, cond, L with t dying there (the check

@@ -4,7 +4,6 @@
 
 #include <xbyak/xbyak.h>
 
-#include <functional>
 #include <vector>
 
 #include "mimic/tcg/backend.h"
@@ -19,6 +18,24 @@ struct JitRuntime {
     const void* (*lookup)(const void* jit, void* env) = nullptr;
     const void* jit = nullptr;
     const BackendConfig* config = nullptr;
+};
+
+// A guest memory access's TLB miss, emitted out of line after the block:
+// env brought up to date, caller-saved registers kept, load_slow or
+// store_slow called, back to the fast path's end. Plain data, so that a
+// memory access costs no allocation while translating.
+struct SlowPath {
+    bool is_store;
+    int8_t addr;                // register of the guest address
+    int8_t value;               // the load's destination, or the stored value (-1: imm_value)
+    MemOp memop;
+    unsigned mmu_idx;
+    uint64_t imm_value;
+    uint16_t saved;             // caller-saved registers to keep across the call
+    RegAlloc::DirtyGlobals dirty;
+    size_t access;              // code offsets: the access (its retaddr for restore_state),
+    size_t branch;              // the rel32 of the jump to here,
+    size_t resume;              // where to go back to
 };
 
 class Emitter {
@@ -57,8 +74,13 @@ private:
     void guest_load(const Inst& inst);
     void guest_store(const Inst& inst);
     // Emits the TLB lookup; leaves the host address in kScratch1 on a hit,
-    // jumps to `slow` on a miss.
-    void tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store, Xbyak::Label& slow);
+    // jumps to the slow path on a miss. Returns where the rel32 of that
+    // jump is, for the slow path to fill in.
+    size_t tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store);
+    // A 32-bit relative jump (or jcc) placeholder and its resolution.
+    size_t jump_placeholder(bool if_not_equal);
+    void resolve_jump(size_t field);
+    void emit_slow_path(const SlowPath& path);
     void finish(const Inst& inst, int out0, int out1 = -1);
 
     // Offset of the code emitted so far from the start of the block.
@@ -73,7 +95,7 @@ private:
     std::vector<Xbyak::Label> labels_;
     const HostCode* open_group_ = nullptr;   // the code whose enter ran last
     // Cold code emitted after the block's own (softmmu slow paths).
-    std::vector<std::function<void()>> slow_paths_;
+    std::vector<SlowPath> slow_paths_;
 };
 
 }  // namespace mimic::tcg::x64

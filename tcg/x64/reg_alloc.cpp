@@ -1,6 +1,7 @@
 #include "reg_alloc.h"
 
 #include <algorithm>
+#include <span>
 
 #include "mimic/util/error.h"
 
@@ -106,18 +107,18 @@ void RegAlloc::load_pinned() {
     }
 }
 
-std::vector<RegAlloc::DirtyGlobal> RegAlloc::dirty_globals() const {
-    std::vector<DirtyGlobal> out;
+RegAlloc::DirtyGlobals RegAlloc::dirty_globals() const {
+    DirtyGlobals out;
     for (uint32_t g = 1; g < block_.num_globals(); ++g) {
         const State& s = state_[g];
         if (s.reg < 0 || !(s.pinned ? pinned_written(g) : s.dirty)) continue;
-        out.push_back({s.reg, block_.temps[g].offset, block_.temps[g].type == Type::I32});
+        out.at[out.count++] = {s.reg, block_.temps[g].offset, block_.temps[g].type == Type::I32};
     }
     return out;
 }
 
-void RegAlloc::store_globals(CodeGenerator& gen, const std::vector<DirtyGlobal>& globals) {
-    for (const DirtyGlobal& g : globals) {
+void RegAlloc::store_globals(CodeGenerator& gen, const DirtyGlobals& globals) {
+    for (const DirtyGlobal& g : std::span(globals.at, globals.count)) {
         if (g.is_i32) gen.mov(ptr[Reg64(kEnvReg) + g.offset], Reg32(g.reg));
         else gen.mov(ptr[Reg64(kEnvReg) + g.offset], Reg64(g.reg));
     }
@@ -353,10 +354,10 @@ void RegAlloc::evict_caller_saved() {
     }
 }
 
-std::vector<int> RegAlloc::live_caller_saved() const {
-    std::vector<int> regs;
+uint16_t RegAlloc::live_caller_saved() const {
+    uint16_t regs = 0;
     for (int r = 0; r < 16; ++r) {
-        if (is_caller_saved(r) && reg_temp_[r] >= 0) regs.push_back(r);
+        if (is_caller_saved(r) && reg_temp_[r] >= 0) regs |= static_cast<uint16_t>(1u << r);
     }
     return regs;
 }

@@ -85,9 +85,14 @@ public:
         int32_t offset;
         bool is_i32;
     };
+    // At most one per host register.
+    struct DirtyGlobals {
+        uint8_t count = 0;
+        DirtyGlobal at[16];
+    };
     // Every global env is behind on now (what a slow-path stub stores).
-    std::vector<DirtyGlobal> dirty_globals() const;
-    static void store_globals(Xbyak::CodeGenerator& gen, const std::vector<DirtyGlobal>& globals);
+    DirtyGlobals dirty_globals() const;
+    static void store_globals(Xbyak::CodeGenerator& gen, const DirtyGlobals& globals);
     // Writes dirty globals back to env; they stay in their registers.
     void sync_globals();
     // Forgets registers holding globals and reloads the pinned ones (after
@@ -99,8 +104,8 @@ public:
     void save_all(bool temps_too);
     // Evicts all caller-saved registers (before a call).
     void evict_caller_saved();
-    // Caller-saved registers currently holding a value.
-    std::vector<int> live_caller_saved() const;
+    // Caller-saved registers currently holding a value (bit r: register r).
+    uint16_t live_caller_saved() const;
 
     bool is_imm32(uint32_t t) const;   // constant usable as a sign-extended imm32
     uint64_t const_value(uint32_t t) const { return block_.temps[t].value; }

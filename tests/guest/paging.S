@@ -8,6 +8,7 @@
         .set pf_count, VARS
         .set pf_err, VARS + 4
         .set pf_cr2, VARS + 8
+        .set pf_flags, VARS + 12
 
         .code16
 start16:
@@ -108,11 +109,27 @@ start32:
         mov %cr3, %eax
         mov %eax, %cr3
         CHECK 0x8000, 0x11111111, 0x0f
+
+        /* A fault hands the handler the flags from before the faulting
+         * instruction, though the next instruction replaces them at once. */
+        andl $~1, PT0 + 5 * 4
+        invlpg 0x5000
+        movl $0, pf_count
+        mov $1, %ecx
+        cmp $2, %ecx              /* CF, PF, AF and SF set */
+        mov 0x5004, %eax
+        add $0, %ecx
+        CHECK pf_count, 1, 0x14
+        mov pf_flags, %eax
+        and $0x8d5, %eax          /* OF SF ZF AF PF CF */
+        CHECK %eax, 0x95, 0x15
         jmp pass
 
 pf_handler:
         pop pf_err
         push %eax
+        mov 12(%esp), %eax        /* the interrupted EFLAGS */
+        mov %eax, pf_flags
         mov %cr2, %eax
         mov %eax, pf_cr2
         incl pf_count

@@ -28,6 +28,8 @@ struct VmConfig {
     OptionUse machine;              // -machine / -M (merged); type defaults to "pc"
     std::optional<std::string> cpu_model;  // -cpu, unset for the machine's default
     std::vector<OptionUse> accels;  // -accel / -enable-kvm, tried in order
+    bool overcommit_mem_lock = false;   // -overcommit mem-lock=on: mlockall()
+    bool overcommit_cpu_pm = false;     // -overcommit cpu-pm=on: HLT/MWAIT/PAUSE stay in the guest (KVM)
     uint64_t ram_size = 128ull << 20;
     std::optional<OptionUse> memory_option;
     std::string memory_size;        // -m size=, as typed; empty: the default

@@ -68,6 +68,13 @@ public:
         uint64_t size = 0;
     };
     void add_rom_image(RomImage image) { rom_images_.push_back(std::move(image)); }
+    // Guest-physical ranges the firmware must treat as reserved (e820 type
+    // 2), added before init() (the KVM accelerator's real-mode pages).
+    struct Reservation {
+        uint64_t address = 0, length = 0;
+    };
+    void add_e820_reservation(Reservation range) { e820_reservations_.push_back(range); }
+    const std::vector<Reservation>& e820_reservations() const { return e820_reservations_; }
     const std::vector<RomImage>& rom_images() const { return rom_images_; }
 
     // Where devices post reset/shutdown requests (0xCF9, ACPI S5); set by
@@ -96,6 +103,7 @@ private:
     system::RunControl* run_control_ = nullptr;
     x86::CpuModel cpu_model_ = x86::default_cpu_model();
     std::vector<RomImage> rom_images_;
+    std::vector<Reservation> e820_reservations_;
 };
 
 }  // namespace mimic::hw

@@ -22,11 +22,13 @@
 //    published. A vCPU may go on using translations of the old view until
 //    it drops them, so a TLB listener must make each vCPU flush before it
 //    next runs guest code (the same window QEMU has).
-//  - Loading the view costs a short lock and a reference-count update; hot
-//    paths use translate() once per page (a TLB) rather than load() per
-//    access.
+//  - Loading the view costs a short lock and a reference-count update;
+//    translate() skips both while the view is the one the calling thread
+//    used last. Hot paths use translate() once per page (a TLB) rather
+//    than load() per access.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -81,7 +83,9 @@ class AddressSpace {
     void stq(uint64_t addr, uint64_t value) const { store(addr, value, 8); }
 
     // For a TLB fill: what is at `addr` in the current view.
-    Translation translate(uint64_t addr) const { return view()->translate(addr); }
+    // Lock-free while the view stays the same: each thread keeps the view
+    // it last used (page walks and TLB fills run this per access).
+    Translation translate(uint64_t addr) const;
 
     // Called whenever a new, different view is published (TLB flush, KVM
     // slot update). Returns an id for remove_listener().
@@ -104,6 +108,9 @@ class AddressSpace {
     // critical sections are a pointer copy and a reference-count update.
     mutable std::mutex view_lock_;
     std::shared_ptr<const FlatView> view_;
+    // Changes with every view published, unique across all address spaces
+    // (a thread's cached view is current when its stamp is this one).
+    std::atomic<uint64_t> stamp_;
     std::vector<std::pair<uint64_t, Listener>> listeners_;
     uint64_t next_listener_id_ = 1;
 };

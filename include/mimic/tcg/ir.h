@@ -55,10 +55,27 @@ public:
     const std::string& name(uint32_t idx) const { return names_[idx]; }
     uint32_t count() const { return static_cast<uint32_t>(temps_.size()); }
 
+    // A global whose value at a guest memory access that faults the target
+    // recovers itself, from data word `word` of the faulting instruction's
+    // insn_start, unless that word is `unknown` (x86's cc_op: it is known
+    // at most instructions while translating). Memory accesses then need
+    // it in env only after an insn_start saying `unknown`, and a write to
+    // it that a later write overwrites before any other reader is dead.
+    struct RestoredAtFaults {
+        uint32_t global;
+        unsigned word;
+        uint64_t unknown;
+    };
+    void restore_at_faults(I32 global, unsigned word, uint64_t unknown) {
+        restored_at_faults_.push_back({global.idx, word, unknown});
+    }
+    const std::vector<RestoredAtFaults>& restored_at_faults() const { return restored_at_faults_; }
+
 private:
     uint32_t add(std::string name, Type type, int32_t offset);
     std::vector<TempInfo> temps_;
     std::vector<std::string> names_;
+    std::vector<RestoredAtFaults> restored_at_faults_;
 };
 
 // Flags of a helper: by default a helper may read and write globals (through
@@ -169,6 +186,9 @@ public:
 
     std::vector<TempInfo> temps;
     std::vector<Inst> insts;
+    // Where a pass that rebuilds insts writes them before swapping the two:
+    // both keep their storage from one block to the next.
+    std::vector<Inst> spare_insts;
     uint32_t num_labels = 0;
     // Inst::dead is up to date (compute_liveness ran last); whoever changes
     // insts afterwards clears it.

@@ -34,7 +34,11 @@ namespace mimic::tcg {
 inline constexpr unsigned kPageBits = 12;
 inline constexpr uint64_t kPageSize = 1ull << kPageBits;
 inline constexpr uint64_t kPageMask = ~(kPageSize - 1);
-inline constexpr unsigned kTlbBits = 10;
+// 4096 pages (16 MiB) per MMU mode: a program walking a few MiB keeps its
+// pages (1024 entries made glibc's string functions over 4 MiB buffers walk
+// page tables); flushes visit only the entries used (the guest target keeps
+// track), so a bigger table does not make them slower.
+inline constexpr unsigned kTlbBits = 12;
 inline constexpr unsigned kTlbSize = 1u << kTlbBits;
 // Enough for x86 (kernel, user, kernel with CR0.WP clear); each one more
 // makes every full flush longer.

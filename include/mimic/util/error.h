@@ -23,6 +23,13 @@ public:
         : std::runtime_error(fmt::format(format, std::forward<Args>(args)...)) {}
 };
 
+// A failure whose messages are already printed: the program exits with
+// status 1 and says nothing more.
+class ReportedError : public Error {
+public:
+    ReportedError() : Error(std::string()) {}
+};
+
 // An error QEMU reports once option parsing is over, naming no option
 // ("-cpu option cannot be empty"): with_location() passes it through bare.
 class UnlocatedError : public Error {

@@ -80,6 +80,12 @@ const CpuModel& default_cpu_model();
 // vendor string; `phys-bits=N` (32..52, long-mode models only) the physical
 // address width, `host-phys-bits=on` the host's.
 CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings);
+// The same for an accelerator that runs the host's CPU (KVM) and offers
+// `available`: QEMU's definition of the model, less what is not available
+// ("host doesn't support requested feature: ..." warnings); `max` is
+// everything available.
+CpuModel parse_cpu_model_for_host(std::string_view spec, const CpuFeatures& available,
+                                  std::vector<std::string>& warnings);
 
 // A feature as -cpu and the CPU's QOM properties name it (QEMU's names and
 // aliases: "sse4.1" and "sse4_1" are one bit).

@@ -1,5 +1,6 @@
 // X86Cpu: construction, the SDM reset state, hflags, the TLB bookkeeping
 // and the cpu loop that runs blocks and delivers exceptions and interrupts.
+#include <bit>
 #include <csetjmp>
 
 #include "cpu_impl.h"
@@ -283,6 +284,7 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
         if (tag != page) continue;
         const unsigned idx = tcg::SoftTlb::index(vaddr);
         std::swap(env_.tlb.table[mmu_idx][idx], v.e);
+        note_tlb_used(mmu_idx, idx);
         bool g = tlb_global_[mmu_idx][idx];
         tlb_global_[mmu_idx][idx] = v.global;
         v.global = g;
@@ -293,8 +295,16 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
 }
 
 void CpuImpl::tlb_flush() {
-    env_.tlb.flush();
-    std::memset(tlb_global_, 0, sizeof(tlb_global_));
+    for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
+        for (unsigned w = 0; w < tcg::kTlbSize / 64; ++w) {
+            for (uint64_t bits = tlb_used_[m][w]; bits; bits &= bits - 1) {
+                const unsigned i = w * 64 + static_cast<unsigned>(std::countr_zero(bits));
+                std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
+                tlb_global_[m][i] = false;
+            }
+            tlb_used_[m][w] = 0;
+        }
+    }
     for (auto& mode : tlb_victim_)
         for (VictimEntry& v : mode) std::memset(&v.e, 0xff, sizeof(v.e));
     tlb_has_large_ = false;
@@ -304,15 +314,25 @@ void CpuImpl::tlb_flush() {
 
 void CpuImpl::tlb_flush_nonglobal() {
     bool any_global = false;
-    for (auto& m : tlb_global_)
-        for (bool g : m) any_global |= g;
+    for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
+        for (unsigned w = 0; w < tcg::kTlbSize / 64; ++w) {
+            uint64_t kept = 0;
+            for (uint64_t bits = tlb_used_[m][w]; bits; bits &= bits - 1) {
+                const unsigned bit = static_cast<unsigned>(std::countr_zero(bits)), i = w * 64 + bit;
+                if (tlb_global_[m][i]) {
+                    kept |= 1ull << bit;
+                } else {
+                    std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
+                }
+            }
+            tlb_used_[m][w] = kept;
+            any_global |= kept != 0;
+        }
+    }
     if (!any_global) {
-        tlb_flush();
+        tlb_flush();   // also forgets the large pages and every jump cache entry
         return;
     }
-    for (unsigned m = 0; m < tcg::kNumMmuModes; ++m)
-        for (unsigned i = 0; i < tcg::kTlbSize; ++i)
-            if (!tlb_global_[m][i]) std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
     for (auto& mode : tlb_victim_)
         for (VictimEntry& v : mode)
             if (!v.global) std::memset(&v.e, 0xff, sizeof(v.e));
@@ -347,6 +367,7 @@ void CpuImpl::tlb_flush_page(uint64_t vaddr) {
 
 void CpuImpl::note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, uint64_t page_size) {
     tlb_global_[mmu_idx][tcg::SoftTlb::index(vaddr)] = global;
+    note_tlb_used(mmu_idx, tcg::SoftTlb::index(vaddr));
     if (page_size <= tcg::kPageSize) return;
     // One aligned region covering every large page entered since the last
     // full flush: grow its mask until it takes this page in as well.
@@ -364,10 +385,13 @@ void CpuImpl::drop_writable_mappings(uintptr_t host_page) {
     // Every vCPU: the code is shared, so a direct write from any of them
     // would miss the self-modifying code check.
     for (CpuImpl* cpu : shared_->cpus) {
-        for (auto& mode : cpu->env_.tlb.table) {
-            for (auto& e : mode) {
-                if (e.addr_write == tcg::kTlbInvalid) continue;
-                if (e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
+        for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
+            for (unsigned w = 0; w < tcg::kTlbSize / 64; ++w) {
+                for (uint64_t bits = cpu->tlb_used_[m][w]; bits; bits &= bits - 1) {
+                    tcg::TlbEntry& e = cpu->env_.tlb.table[m][w * 64 + static_cast<unsigned>(std::countr_zero(bits))];
+                    if (e.addr_write == tcg::kTlbInvalid) continue;
+                    if (e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
+                }
             }
         }
         for (auto& mode : cpu->tlb_victim_) {

@@ -29,7 +29,7 @@ inline constexpr int kExcpYield = -4;    // PAUSE with other vCPUs waiting
 // blocks and the code writes reported from other threads. Sharing one cache
 // keeps self-modifying code detection right when one vCPU writes code
 // another one has translated. The vCPUs run round-robin on one thread
-// (src/system/tcg_accel.cpp), so none of this needs more locking than the
+// (src/accel/tcg/tcg_accel.cpp), so none of this needs more locking than the
 // cross-thread queue.
 struct SharedTranslation {
     std::unique_ptr<tcg::Backend> backend;
@@ -144,6 +144,11 @@ public:
     bool tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access);
 
     bool tlb_global_[tcg::kNumMmuModes][tcg::kTlbSize] = {};
+    // Entries filled since they were last flushed (bit i of word i / 64):
+    // flushes visit those, not the whole table (Linux writes CR3 at every
+    // context switch and touches a few dozen pages in between).
+    uint64_t tlb_used_[tcg::kNumMmuModes][tcg::kTlbSize / 64] = {};
+    void note_tlb_used(unsigned mmu_idx, unsigned idx) { tlb_used_[mmu_idx][idx / 64] |= 1ull << (idx % 64); }
     bool tlb_has_large_ = false;
     uint64_t tlb_large_addr_ = 0, tlb_large_mask_ = 0;   // the region large pages were entered in
     static constexpr unsigned kVictimTlbSize = 8;

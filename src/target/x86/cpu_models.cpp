@@ -199,15 +199,12 @@ bool parse_switch(std::string_view feat, std::string_view value) {
     throw Error("Parameter '{}' expects 'on' or 'off'", feat);
 }
 
-}  // namespace
-
-CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings) {
+// `impl` is what the accelerator offers; `who` names it in warnings
+// ("TCG", "host").
+CpuModel parse_model(std::string_view spec, const CpuModel& base, std::string_view name, const CpuFeatures& impl,
+                     std::string_view who, std::vector<std::string>& warnings) {
+    CpuModel model = base;
     const size_t comma = spec.find(',');
-    const std::string_view name = spec.substr(0, comma);
-    const CpuModel* base = find_cpu_model(name);
-    if (!base) throw Error("unable to find CPU model '{}'", name);
-    CpuModel model = *base;
-    const CpuFeatures impl = implemented_cpu_features();
     std::string_view rest = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
     unsigned phys_bits = 0;
     bool host_phys_bits = false;
@@ -257,12 +254,50 @@ CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnin
         } else if (impl.*(f->word) & bit) {
             model.features.*(f->word) |= bit;
         } else {
-            warnings.push_back(fmt::format("TCG doesn't support requested feature: {}.{} [bit {}]", f->where,
+            warnings.push_back(fmt::format("{} doesn't support requested feature: {}.{} [bit {}]", who, f->where,
                                            f->name, f->bit));
         }
     }
     settle_phys_bits(model, phys_bits, host_phys_bits);
     return model;
+}
+
+}  // namespace
+
+CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings) {
+    const std::string_view name = spec.substr(0, spec.find(','));
+    const CpuModel* base = find_cpu_model(name);
+    if (!base) throw Error("unable to find CPU model '{}'", name);
+    return parse_model(spec, *base, name, implemented_cpu_features(), "TCG", warnings);
+}
+
+CpuModel parse_cpu_model_for_host(std::string_view spec, const CpuFeatures& available,
+                                  std::vector<std::string>& warnings) {
+    const std::string_view name = spec.substr(0, spec.find(','));
+    const ModelDef* def = nullptr;
+    for (const ModelDef& d : definitions())
+        if (d.model.name == name) def = &d;
+    if (!def) throw Error("unable to find CPU model '{}'", name);
+    CpuModel base = def->model;
+    if (def->everything) {
+        base.features = available;
+    } else {
+        // The model's own features the host lacks are dropped with a warning each.
+        for (const FeatureName& f : kFeatureNames) {
+            const uint32_t bit = 1u << f.bit;
+            if (!(base.features.*(f.word) & bit) || (available.*(f.word) & bit)) continue;
+            bool first_name = true;
+            for (const FeatureName& g : kFeatureNames) {
+                if (&g == &f) break;
+                if (g.word == f.word && g.bit == f.bit) first_name = false;
+            }
+            if (first_name)
+                warnings.push_back(fmt::format("host doesn't support requested feature: {}.{} [bit {}]", f.where,
+                                               f.name, f.bit));
+        }
+        base.features = base.features & available;
+    }
+    return parse_model(spec, base, name, available, "host", warnings);
 }
 
 }  // namespace mimic::x86

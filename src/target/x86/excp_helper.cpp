@@ -10,10 +10,15 @@
 
 namespace mimic::x86 {
 
+// The state at the start of the instruction at retaddr: its eip, and its
+// cc_op when the translator knew it (generated code does not keep cc_op in
+// env at memory accesses then).
 void restore_state(CpuState* env, uintptr_t retaddr) {
     if (!retaddr) return;
     uint64_t data[2];
-    if (cpu_of(env).backend_->restore_state(retaddr, data)) env->eip = data[0];
+    if (!cpu_of(env).backend_->restore_state(retaddr, data)) return;
+    env->eip = data[0];
+    if (data[1] != kCcOpDynamic) env->cc_op = static_cast<uint32_t>(data[1]);
 }
 
 void cpu_loop_exit(CpuState* env) {

@@ -31,9 +31,7 @@ uint64_t helper_shift(CpuState* env, uint32_t op_size, uint64_t value, uint32_t 
 void helper_insn_breakpoint(CpuState* env, uint32_t hits);   // #DB for DR0-3 execute breakpoints
 void helper_clear_rf(CpuState* env);                          // after the instruction RF let through
 uint64_t helper_shld(CpuState* env, uint32_t size_right, uint64_t dst, uint64_t src, uint32_t count);
-void helper_mul(CpuState* env, uint32_t size_signed, uint64_t src);
 void helper_div(CpuState* env, uint32_t size_signed, uint64_t src);
-uint64_t helper_imul2(CpuState* env, uint32_t size, uint64_t a, uint64_t b);
 void helper_bcd(CpuState* env, uint32_t op, uint32_t imm);
 uint64_t helper_bitop(CpuState* env, uint32_t op_size, uint64_t value, uint64_t bit);
 uint64_t helper_bsf_bsr(CpuState* env, uint32_t op_size, uint64_t value, uint64_t old);

@@ -188,6 +188,56 @@ TEST_F(OptTest, GlobalsStayLiveAcrossSyncPoints) {
     EXPECT_EQ(print_block(block), before);
 }
 
+// A global the target restores at faults from insn_start data need not be
+// in env at a memory access where that data knows it: a write to it that a
+// later one overwrites is dead there, but not where the data says unknown,
+// nor before a helper or an exit.
+TEST_F(OptTest, GlobalsRestoredAtFaultsNeedNotBeInEnvAtMemoryAccesses) {
+    constexpr uint64_t kUnknown = 0;
+    h.g.restore_at_faults(h.e[7], 1, kUnknown);
+    b.insn_start(0x10, 3);
+    b.movi(h.e[7], 4);                       // dead: restored at a fault in the next instruction
+    b.insn_start(0x11, 4);
+    b.qemu_st(h.r[0], h.r[1], kMo8, 0);
+    b.movi(h.e[7], 5);                       // live: the next instruction does not know it
+    b.insn_start(0x12, kUnknown);
+    b.qemu_st(h.r[0], h.r[1], kMo8, 0);
+    b.movi(h.e[7], 6);                       // live: the helper reads env
+    b.call(kEffectHelper, {h.r[0]});
+    b.movi(h.e[7], 7);                       // live: the exit
+    b.exit_tb(0);
+    eliminate_dead_code(block);
+    const std::string text = print_block(block);
+    EXPECT_EQ(text.find("e7,$0x4"), std::string::npos) << text;
+    for (const char* kept : {"e7,$0x5", "e7,$0x6", "e7,$0x7"}) EXPECT_NE(text.find(kept), std::string::npos) << text;
+}
+
+// A movcond or brcond testing a comparison's 0/1 result against zero tests
+// the comparison, unless an operand of it changed in between.
+TEST_F(OptTest, TestsOfAComparisonResultTestTheComparison) {
+    I64 flag = b.setcond(Cond::Ltu, h.r[0], h.r[1]);
+    I32 low = b.temp_i32();
+    b.emit(Opcode::extrl_i64_i32, {low.idx, flag.idx});
+    I64 wide = b.temp_i64();
+    b.emit(Opcode::extu_i32_i64, {wide.idx, low.idx});
+    b.movcond(Cond::Ne, h.r[2], wide, b.const_i64(0), h.r[3], h.r[4]);
+    b.movcond(Cond::Eq, h.r[5], flag, b.const_i64(0), h.r[3], h.r[4]);
+    I64 stale = b.setcond(Cond::Eq, h.r[6], h.r[7]);
+    b.add(h.r[6], h.r[6], uint64_t{1});
+    b.movcond(Cond::Ne, h.r[2], stale, b.const_i64(0), h.r[3], h.r[4]);
+    Label l = b.new_label();
+    b.brcond(Cond::Ne, flag, uint64_t{0}, l);
+    b.set_label(l);
+    b.exit_tb(0);
+    fold_constants(block);
+    const std::string text = print_block(block);
+    EXPECT_NE(text.find(" movcond_i64 r2,r0,r1,r3,r4,ltu\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" movcond_i64 r5,r0,r1,r3,r4,geu\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" movcond_i64 r2,tmp"), std::string::npos) << text;   // r6 changed: kept
+    EXPECT_NE(text.find(" brcond_i64 r0,r1,ltu,$L0\n"), std::string::npos) << text;
+    EXPECT_EQ(verify(block), std::vector<std::string>{});
+}
+
 // Random straight-line code with forward branches over globals, temps and
 // constants: optimized and unoptimized blocks agree on both back ends.
 TEST_F(OptTest, RandomBlocksKeepTheirMeaning) {
@@ -215,7 +265,31 @@ TEST_F(OptTest, RandomBlocksKeepTheirMeaning) {
                 return pool[gen() % pool.size()];
             };
             uint32_t dst = pool[gen() % pool.size()];
-            switch (gen() % 8) {
+            switch (gen() % 10) {
+            case 8:
+            case 9: {
+                // A flag tested against zero, maybe after its comparison's
+                // operands change.
+                const uint32_t flag = pool[gen() % pool.size()];
+                const uint32_t a = pick(), c = pick();
+                bb.emit(Opcode::setcond_i64, {flag, a, c, gen() % kNumConds});
+                if (gen() % 2) bb.emit(kOps[gen() % std::size(kOps)], {pool[gen() % pool.size()], pick(), pick()});
+                const uint64_t test = gen() % 2 ? uint64_t(Cond::Eq) : uint64_t(Cond::Ne);
+                const uint32_t zero = blk.new_const(Type::I64, 0);
+                if (gen() % 8 == 0) {   // through 32 bits and back
+                    I32 low = bb.temp_i32();
+                    bb.emit(Opcode::extrl_i64_i32, {low.idx, flag});
+                    bb.emit(Opcode::extu_i32_i64, {flag, low.idx});
+                }
+                if (gen() % 2) {
+                    bb.emit(Opcode::movcond_i64, {dst, flag, zero, pick(), pick(), test});
+                } else {
+                    Label l = bb.new_label();
+                    bb.emit(Opcode::brcond_i64, {flag, zero, test, l.id});
+                    pending.emplace_back(i + 1 + int(gen() % 5), l);
+                }
+                break;
+            }
             case 0: bb.emit(Opcode::mov_i64, {dst, pick()}); break;
             case 1: bb.emit(Opcode::setcond_i64, {dst, pick(), pick(), gen() % kNumConds}); break;
             case 2: bb.emit(Opcode::movcond_i64, {dst, pick(), pick(), pick(), pick(), gen() % kNumConds}); break;

@@ -18,6 +18,9 @@ void X86Globals::declare(tcg::Globals& g) {
     cc_src = g.add_i64("cc_src", ENV_OFF(cc_src));
     cc_src2 = g.add_i64("cc_src2", ENV_OFF(cc_src2));
     cc_op = g.add_i32("cc_op", ENV_OFF(cc_op));
+    // insn_start's second word is cc_op at the instruction when the
+    // translator knows it; restore_state puts it back after a fault.
+    g.restore_at_faults(cc_op, 1, kCcOpDynamic);
 }
 
 // ---- registers ----

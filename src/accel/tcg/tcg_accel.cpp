@@ -1,4 +1,6 @@
-#include "mimic/system/tcg_accel.h"
+#include "tcg_accel.h"
+
+#include "../translated_cpu_model.h"
 
 #include <condition_variable>
 #include <mutex>
@@ -8,18 +10,22 @@
 
 #include <unistd.h>
 
+#include "mimic/cli/vm_config.h"
 #include "mimic/hw/apic.h"
+#include "mimic/hw/board_signals.h"
+#include "mimic/hw/machine.h"
 #include "mimic/main_loop/bql.h"
+#include "mimic/system/runstate.h"
 #include "mimic/util/error.h"
+#include "mimic/x86/cpu.h"
+#include "mimic/x86/mce.h"
 
-namespace mimic::system {
+namespace mimic::accel {
+namespace {
 
-class TcgAccel::Impl {
+class TcgAccel final : public Accelerator {
 public:
-    Impl(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel, const x86::CpuModel& model,
-         const cli::SmpConfig& smp)
-        : run_control_(run_control) {
-        const unsigned cpus = smp.cpus;
+    explicit TcgAccel(const cli::Opts& accel) {
         static const cli::OptDesc kTcgDescs[] = {
             {"accel", cli::OptType::kString, "accelerator"},
             {"backend", cli::OptType::kString, "jit or interp"},
@@ -31,21 +37,33 @@ public:
             for (const cli::OptDesc& desc : kTcgDescs) known |= entry.key == desc.name;
             if (!known) throw Error("Property 'tcg-accel.{}' not found", entry.key);
         }
-        x86::CpuConfig config;
-        config.model = model;
         std::string backend = accel.get_or("backend", "jit");
         if (backend == "interp") {
-            config.backend = x86::TcgBackend::kInterp;
+            config_.backend = x86::TcgBackend::kInterp;
         } else if (backend != "jit") {
             throw Error("Parameter 'backend' does not accept value '{}' (jit or interp)", backend);
         }
         std::string thread = accel.get_or("thread", "single");
         if (thread != "single" && thread != "multi")
             throw Error("Invalid 'thread' setting {}", thread);
-        config.single_step_blocks = accel.get_bool("one-insn-per-tb").value_or(false);
+        config_.single_step_blocks = accel.get_bool("one-insn-per-tb").value_or(false);
+    }
 
+    std::string_view name() const override { return "tcg"; }
+
+    x86::CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings) const override {
+        return parse_translated_cpu_model(spec, warnings);
+    }
+
+    void attach(const AttachContext& context) override {
+        hw::Machine& machine = context.machine;
+        system::RunControl* run_control = &context.run_control;
+        x86::CpuConfig config = config_;
+        config.model = context.cpu_model;
+        const cli::SmpConfig& smp = context.config.smp;
+        const unsigned cpus = smp.cpus;
         x86::CpuHooks hooks;
-        hooks.reset_request = [this] { run_control_.request_reset(ShutdownCause::kGuestReset); };
+        hooks.reset_request = [run_control] { run_control->request_reset(system::ShutdownCause::kGuestReset); };
         hooks.lock_bql = [] { bql_lock(); };
         hooks.unlock_bql = [] { bql_unlock(); };
         hw::ApicBus* apics = hw::apic_bus(machine);
@@ -81,13 +99,23 @@ public:
             };
             apics->connect_cpu(static_cast<int>(i), std::move(port));
         }
+        hw::BoardSignals& signals = hw::board_signals(machine);
+        if (!apics) {
+            // No local APICs: the board's PIC drives CPU 0's INTR directly.
+            if (signals.interrupt_controller) cpus_.front()->set_interrupt_controller(signals.interrupt_controller);
+            signals.cpu_intr = [this](bool level) { set_irq_line(level); };
+        }
+        signals.set_a20 = [this](bool enabled) {
+            for (auto& cpu : cpus_) cpu->set_a20(enabled);
+        };
         thread_ = std::thread([this] { vcpu_loop(); });
         // query-cpus-fast may ask for the thread id at once.
         thread_id_.wait(0);
         if (cpus_.size() > 1) kicker_ = std::thread([this] { kick_loop(); });
     }
 
-    ~Impl() {
+    ~TcgAccel() override {
+        if (!thread_.joinable()) return;
         {
             std::lock_guard lock(mutex_);
             quit_ = true;
@@ -101,16 +129,28 @@ public:
         if (kicker_.joinable()) kicker_.join();
     }
 
-    x86::X86Cpu& cpu(unsigned index) { return *cpus_.at(index); }
-    unsigned cpu_count() const { return static_cast<unsigned>(cpus_.size()); }
+    unsigned cpu_count() const override { return static_cast<unsigned>(cpus_.size()); }
 
-    void resume() {
+    const x86::CpuState& synchronize_state(unsigned cpu) override { return cpus_.at(cpu)->state(); }
+    uint32_t cpu_eflags(unsigned cpu) override { return cpus_.at(cpu)->eflags(); }
+    // All vCPUs take turns on the one thread (as QEMU's single-threaded TCG reports).
+    int64_t cpu_thread_id(unsigned) const override { return thread_id_.load(); }
+
+    bool can_inject_mce() const override { return true; }
+    x86::MceOutcome inject_mce(unsigned cpu, const x86::MceInjection& injection) override {
+        x86::X86Cpu& target = *cpus_.at(cpu);
+        x86::MceOutcome outcome = x86::inject_mce(target.state(), injection, static_cast<int>(cpu));
+        if (outcome.action == x86::MceAction::kRaise) target.raise_machine_check();
+        return outcome;
+    }
+
+    void resume() override {
         std::lock_guard lock(mutex_);
         run_ = true;
         wake_.notify_all();
     }
 
-    void pause() {
+    void pause() override {
         {
             std::lock_guard lock(mutex_);
             run_ = false;
@@ -123,11 +163,12 @@ public:
         parked_changed_.wait(lock, [this] { return parked_ || quit_; });
     }
 
-    void reset() {
+    void reset() override {
         for (auto& cpu : cpus_) cpu->reset();
     }
 
-    // The 8259's INTR straight to CPU 0 (boards without APICs).
+private:
+    // The 8259's INTR straight to CPU 0 (boards without APICs; any thread).
     void set_irq_line(bool level) {
         cpus_.front()->set_irq_line(level);
         std::lock_guard lock(mutex_);
@@ -136,7 +177,6 @@ public:
         wake_.notify_all();
     }
 
-private:
     // Something for a vCPU to do arrived (an interrupt, INIT, SIPI).
     void kick() {
         std::lock_guard lock(mutex_);
@@ -209,7 +249,7 @@ private:
         }
     }
 
-    RunControl& run_control_;
+    x86::CpuConfig config_;
     std::vector<std::unique_ptr<x86::X86Cpu>> cpus_;
     std::vector<bool> idle_;
     std::thread thread_, kicker_;
@@ -221,21 +261,13 @@ private:
     bool irq_ = false;
     bool work_ = false;
     size_t running_ = 0;
-
-public:
     std::atomic<int64_t> thread_id_{0};
 };
 
-TcgAccel::TcgAccel(hw::Machine& machine, RunControl& run_control, const cli::Opts& accel,
-                   const x86::CpuModel& model, const cli::SmpConfig& smp)
-    : impl_(std::make_unique<Impl>(machine, run_control, accel, model, smp)) {}
-TcgAccel::~TcgAccel() = default;
-x86::X86Cpu& TcgAccel::cpu(unsigned index) { return impl_->cpu(index); }
-unsigned TcgAccel::cpu_count() const { return impl_->cpu_count(); }
-void TcgAccel::resume() { impl_->resume(); }
-void TcgAccel::pause() { impl_->pause(); }
-int64_t TcgAccel::thread_id() const { return impl_->thread_id_.load(); }
-void TcgAccel::reset() { impl_->reset(); }
-void TcgAccel::set_irq_line(bool level) { impl_->set_irq_line(level); }
+}  // namespace
 
-}  // namespace mimic::system
+std::unique_ptr<Accelerator> create_tcg_accel(const AccelOptions& options) {
+    return std::make_unique<TcgAccel>(options.options);
+}
+
+}  // namespace mimic::accel

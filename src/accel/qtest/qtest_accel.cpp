@@ -1,13 +1,24 @@
-#include "mimic/system/qtest_accel.h"
+#include "qtest_accel.h"
+
+#include "../translated_cpu_model.h"
 
 #include <cerrno>
 #include <cstdio>
+
+#include "mimic/chardev/chardev.h"
+#include "mimic/chardev/legacy.h"
+#include "mimic/chardev/registry.h"
+#include "mimic/cli/vm_config.h"
+#include "mimic/hw/irq.h"
+#include "mimic/hw/machine.h"
+#include "mimic/qom/backend_registry.h"
+#include "mimic/qom/object.h"
 
 #include "mimic/main_loop/clock.h"
 #include "mimic/qtest/qtest_protocol.h"
 #include "mimic/util/error.h"
 
-namespace mimic::system {
+namespace mimic::accel {
 namespace {
 
 // QEMU resolves partial paths ("ioapic"): the unique object of that name
@@ -29,11 +40,9 @@ qom::Object* resolve(qom::Object& root, const std::string& path) {
     return matches == 1 ? found : nullptr;
 }
 
-}  // namespace
-
-class QtestAccel::Impl : public qtest::QtestBackend, public chardev::CharFrontend {
+class QtestSession final : public qtest::QtestBackend, public chardev::CharFrontend {
 public:
-    Impl(hw::Machine& machine, qom::Object& root, chardev::Chardev& chardev,
+    QtestSession(hw::Machine& machine, qom::Object& root, chardev::Chardev& chardev,
          const std::string& log_path)
         : machine_(machine),
           root_(root),
@@ -52,7 +61,7 @@ public:
         chardev_.attach(this);
     }
 
-    ~Impl() override {
+    ~QtestSession() override {
         chardev_.detach(this);
         if (log_) std::fclose(log_);
     }
@@ -106,10 +115,61 @@ private:
     std::FILE* log_ = nullptr;
 };
 
-QtestAccel::QtestAccel(hw::Machine& machine, qom::Object& root, chardev::Chardev& chardev,
-                       const std::string& log_path)
-    : impl_(std::make_unique<Impl>(machine, root, chardev, log_path)) {}
+// -qtest CHARDEV: the protocol on a chardev created as a legacy one
+// ("unix:PATH", "stdio"), as QEMU's qtest_server_init does.
+chardev::Chardev& qtest_chardev(const std::string& spec) {
+    chardev::LegacyChardev legacy = chardev::parse_legacy_chardev(spec, "qtest");
+    auto& registry = chardev::ChardevRegistry::global();
+    if (!legacy.existing_id.empty()) {
+        chardev::Chardev* existing = registry.find(legacy.existing_id);
+        if (!existing) throw Error("chardev '{}' not found", legacy.existing_id);
+        return *existing;
+    }
+    if (!legacy.options) throw Error("-qtest {}: no qtest chardev", spec);
+    chardev::Chardev& created = registry.create(*legacy.options);
+    qom::BackendRegistry::instance().add(qom::BackendKind::kChardev, created.id(), std::any(&created));
+    return created;
+}
 
-QtestAccel::~QtestAccel() = default;
+class QtestAccel final : public Accelerator {
+public:
+    explicit QtestAccel(const cli::Opts& options) {
+        for (const cli::KeyValue& entry : options.entries()) {
+            if (entry.key != "accel") throw Error("Property 'qtest-accel.{}' not found", entry.key);
+        }
+    }
 
-}  // namespace mimic::system
+    std::string_view name() const override { return "qtest"; }
+
+    // The model still shapes the machine (the CPU objects, ACPI tables).
+    x86::CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings) const override {
+        return parse_translated_cpu_model(spec, warnings);
+    }
+
+    // Without -qtest nothing drives the machine; it just sits there, as QEMU's does.
+    void attach(const AttachContext& context) override {
+        if (!context.config.qtest) return;
+        chardev::Chardev* chardev = with_location("-qtest " + *context.config.qtest,
+                                                  [&] { return &qtest_chardev(*context.config.qtest); });
+        session_ = std::make_unique<QtestSession>(context.machine, context.root, *chardev, context.config.qtest_log);
+    }
+
+    unsigned cpu_count() const override { return 0; }
+    void resume() override {}
+    void pause() override {}
+    void reset() override {}
+    const x86::CpuState& synchronize_state(unsigned) override { throw Error("No CPU available"); }
+    uint32_t cpu_eflags(unsigned) override { throw Error("No CPU available"); }
+    int64_t cpu_thread_id(unsigned) const override { return 0; }
+
+private:
+    std::unique_ptr<QtestSession> session_;
+};
+
+}  // namespace
+
+std::unique_ptr<Accelerator> create_qtest_accel(const AccelOptions& options) {
+    return std::make_unique<QtestAccel>(options.options);
+}
+
+}  // namespace mimic::accel
