@@ -19,6 +19,7 @@ pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 pkg_check_modules(PIXMAN REQUIRED IMPORTED_TARGET pixman-1)
 # AES for encrypted secrets (-object secret,keyid=...), as QEMU uses it.
 pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
+pkg_check_modules(NCURSES REQUIRED IMPORTED_TARGET ncursesw)
 pkg_check_modules(SDL2 IMPORTED_TARGET sdl2)
 
 find_library(AIO_LIBRARY aio REQUIRED)

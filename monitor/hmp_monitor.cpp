@@ -48,6 +48,19 @@ void HmpMonitor::run_line(const std::string& line) {
     HmpContext context(hub_, this, session_);
     run_hmp_line(line, context);
     write(context.output);
+    if (context.password_request) {
+        editor_.read_secret("Password: ", [this, handler = std::move(context.password_request)](const std::string& secret) {
+            HmpContext answer(hub_, this, session_);
+            try {
+                handler(secret, answer);
+            } catch (const Error& e) {
+                answer.print("Error: {}\n", e.what());
+            }
+            write(answer.output);
+            end_command();
+        });
+        return;
+    }
     more_output_ = std::move(context.more_output);
     if (more_output_ && write_next_piece()) {
         // The rest on later turns of the main loop: the VM and the other

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace mimic::monitor {
 
@@ -16,7 +17,19 @@ void LineEditor::show_prompt() {
     refresh();
 }
 
+void LineEditor::read_secret(std::string prompt, LineHandler handler) {
+    saved_prompt_ = std::exchange(prompt_, std::move(prompt));
+    secret_handler_ = std::move(handler);
+    buffer_.clear();
+    cursor_ = 0;
+    show_prompt();
+}
+
 void LineEditor::reset() {
+    if (secret_handler_) {
+        secret_handler_ = nullptr;
+        prompt_ = saved_prompt_;
+    }
     state_ = State::kNormal;
     buffer_.clear();
     cursor_ = 0;
@@ -137,6 +150,13 @@ void LineEditor::enter() {
     shown_.clear();
     shown_cursor_ = 0;
     history_index_ = -1;
+    if (secret_handler_) {
+        LineHandler handler = std::move(secret_handler_);
+        secret_handler_ = nullptr;
+        prompt_ = saved_prompt_;
+        handler(line);
+        return;
+    }
     if (!line.empty()) {
         // A repeated command moves to the end rather than appearing twice.
         auto it = std::find(history_.begin(), history_.end(), line);
@@ -148,7 +168,7 @@ void LineEditor::enter() {
 }
 
 void LineEditor::history_move(int direction) {
-    if (history_.empty()) return;
+    if (history_.empty() || secret_handler_) return;
     int last = static_cast<int>(history_.size()) - 1;
     if (direction < 0) {
         if (history_index_ == -1) {
@@ -173,6 +193,7 @@ void LineEditor::history_move(int direction) {
 }
 
 void LineEditor::complete() {
+    if (secret_handler_) return;  // nothing to complete in a password
     if (!completer_) return;
     size_t word_start = cursor_;
     std::vector<std::string> candidates = completer_(std::string_view(buffer_).substr(0, cursor_), word_start);
@@ -207,25 +228,27 @@ void LineEditor::complete() {
 }
 
 void LineEditor::refresh() {
+    // A secret shows as stars.
+    const std::string view = secret_handler_ ? std::string(buffer_.size(), '*') : buffer_;
     std::string out;
-    if (buffer_ != shown_) {
-        if (shown_cursor_ == shown_.size() && cursor_ == buffer_.size() && buffer_.size() > shown_.size() &&
-            buffer_.compare(0, shown_.size(), shown_) == 0) {
+    if (view != shown_) {
+        if (shown_cursor_ == shown_.size() && cursor_ == view.size() && view.size() > shown_.size() &&
+            view.compare(0, shown_.size(), shown_) == 0) {
             // Typing at the end: just echo.
-            out = buffer_.substr(shown_.size());
+            out = view.substr(shown_.size());
         } else {
             // Redraw the line from its start and clear what is left over.
             if (shown_cursor_ > 0) out += fmt::format("\033[{}D", shown_cursor_);
-            out += buffer_;
+            out += view;
             out += "\033[K";
-            if (cursor_ < buffer_.size()) out += fmt::format("\033[{}D", buffer_.size() - cursor_);
+            if (cursor_ < view.size()) out += fmt::format("\033[{}D", view.size() - cursor_);
         }
     } else if (cursor_ > shown_cursor_) {
         out = fmt::format("\033[{}C", cursor_ - shown_cursor_);
     } else if (cursor_ < shown_cursor_) {
         out = fmt::format("\033[{}D", shown_cursor_ - cursor_);
     }
-    shown_ = buffer_;
+    shown_ = view;
     shown_cursor_ = cursor_;
     if (!out.empty()) output_(out);
 }

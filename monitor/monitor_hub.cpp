@@ -64,6 +64,7 @@ std::string MonitorHub::execute_hmp(const std::string& line, Monitor* caller, in
     session.cpu = cpu;
     HmpContext context(*this, caller, session);
     run_hmp_line(line, context);
+    if (context.password_request) context.output += "terminal does not support password prompting\n";
     // The reply is one string: streamed output is collected, within a bound
     // on host memory (QEMU's has none; x /100000000x 0 is 1.5 GB of text).
     while (context.more_output) {

@@ -8,13 +8,13 @@ BUILD_PACKAGES=(
   libglib2.0-dev libslirp-dev libxbyak-dev libzydis-dev libcapstone-dev
   zlib1g-dev libzstd-dev libaio-dev liburing-dev libsdl2-dev libpixman-1-dev
   nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libseccomp-dev nettle-dev
+  libseccomp-dev nettle-dev libncurses-dev
 )
-RUNTIME_PACKAGES=(seabios ipxe-qemu)  # ipxe-qemu: NIC option ROMs (efi-e1000.rom)
+RUNTIME_PACKAGES=(seabios ipxe-qemu qemu-system-data)  # ipxe-qemu: NIC option ROMs (efi-e1000.rom); qemu-system-data: keymaps (-k, VNC)
 TEST_PACKAGES=(qemu-utils socat netcat-openbsd libnbd-bin nbdkit busybox-static
                python3 tmux binutils clang libclang-rt-14-dev
                xorriso mtools grub-pc-bin grub-common isolinux syslinux syslinux-common
-               qemu-system-x86 acpica-tools)
+               qemu-system-x86 acpica-tools gvncviewer openssl)
 
 ALL=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 

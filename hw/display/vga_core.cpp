@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "mimic/hw/vga.h"
+#include "mimic/memory/page_bitmap.h"
 #include "mimic/util/log.h"
 
 namespace mimic::hw {
@@ -211,18 +212,28 @@ uint8_t VgaCore::mem_read(uint32_t offset) {
     return static_cast<uint8_t>(~diff);
 }
 
+void VgaCore::mark_dirty(uint32_t vram_offset) {
+    if (dirty_) dirty_->set(vram_offset >> memory::kPageBits);
+}
+
 void VgaCore::mem_write(uint32_t offset, uint8_t value) {
     if (!window_offset(offset)) return;
     uint8_t map_mask = seq_[kSeqMapMask] & 0x0f;
     if (seq_[kSeqMemoryMode] & kSeqChain4) {
         if (vbe_enabled()) offset += static_cast<uint32_t>(vbe_[kVbeBank]) << 16;
-        if (offset < vram_size_ && (map_mask & (1 << (offset & 3)))) vram_[offset] = value;
+        if (offset < vram_size_ && (map_mask & (1 << (offset & 3)))) {
+            vram_[offset] = value;
+            mark_dirty(offset);
+        }
         return;
     }
     if (!(seq_[kSeqMemoryMode] & kSeqOddEvenOff)) {
         unsigned plane = (gc_[kGcReadMap] & 2) | (offset & 1);
         uint32_t index = ((offset & ~1u) << 1) | plane;
-        if (index < vram_size_ && (map_mask & (1 << plane))) vram_[index] = value;
+        if (index < vram_size_ && (map_mask & (1 << plane))) {
+            vram_[index] = value;
+            mark_dirty(index);
+        }
         return;
     }
     if (offset * 4 + 3 >= vram_size_) return;
@@ -265,6 +276,7 @@ store:
     std::memcpy(&old, vram_ + offset * 4, 4);
     uint32_t merged = (old & ~plane_mask) | (data & plane_mask);
     std::memcpy(vram_ + offset * 4, &merged, 4);
+    mark_dirty(offset * 4);
 }
 
 // --- Bochs VBE --------------------------------------------------------------------

@@ -10,7 +10,9 @@
 #include "mimic/hw/vga.h"
 #include "mimic/qom/property.h"
 #include "mimic/qom/type.h"
+#include "mimic/ui/console.h"
 #include "mimic/util/error.h"
+#include "vga_display.h"
 
 namespace mimic::hw {
 namespace {
@@ -31,6 +33,7 @@ public:
     VgaScreen render(bool pixels) override {
         return core_ ? core_->render(pixels) : VgaScreen{};
     }
+    ui::Console* console() override { return console_.get(); }
 
 protected:
     std::string default_romfile() const override { return "vgabios-stdvga.bin"; }
@@ -44,6 +47,16 @@ protected:
         set_interrupt_pin(0);
         vram_.init_ram("vga.vram", size);
         core_ = std::make_unique<VgaCore>(vram_.host(), size);
+        // While a display front end looks, writes through the linear
+        // framebuffer and through the legacy window land in one bitmap,
+        // which the display reads; otherwise guest stores to the
+        // framebuffer keep their fast path.
+        display_ = std::make_unique<VgaDisplay>(*core_, [this](bool on) {
+            vram_.set_dirty_logging(on);
+            if (on) vram_.test_and_clear_dirty(0, vram_.size());
+            core_->set_dirty_bitmap(on ? &vram_.ram_block()->dirty_pages() : nullptr);
+        });
+        console_ = std::make_unique<ui::Console>(display_.get(), id().empty() ? std::string(kTypeVga) : id());
         register_bar(0, kBarMem32 | kBarPrefetch, vram_);
 
         memory::MmioOps ports;
@@ -107,6 +120,8 @@ protected:
     }
 
     void pci_unrealize() override {
+        console_.reset();
+        display_.reset();
         for (memory::MemoryRegion* region : {&ports_, &vbe_, &lowmem_}) {
             if (region->parent()) region->parent()->del_subregion(*region);
         }
@@ -114,6 +129,7 @@ protected:
 
     void pci_reset() override {
         if (core_) core_->reset();
+        if (display_) display_->invalidate();
     }
 
 private:
@@ -150,6 +166,8 @@ private:
     }
 
     std::unique_ptr<VgaCore> core_;
+    std::unique_ptr<VgaDisplay> display_;
+    std::unique_ptr<ui::Console> console_;
     memory::MemoryRegion vram_, ports_, vbe_, lowmem_, mmio_;
 };
 

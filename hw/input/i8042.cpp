@@ -8,12 +8,13 @@
 // replaces it, so a guest that never reads cannot pile replies up.
 // Besides input, the chip carries two board signals on its output port: the
 // A20 gate (bit 1) and the CPU reset line (bit 0, pulsed by command 0xFE).
+#include <algorithm>
 #include <optional>
 
 #include "mimic/hw/board_signals.h"
 #include "mimic/hw/isa.h"
-#include "mimic/hw/keyboard.h"
 #include "mimic/qom/property.h"
+#include "mimic/ui/input.h"
 #include "mimic/util/log.h"
 #include "ps2.h"
 
@@ -29,15 +30,71 @@ constexpr uint8_t kModeKbdInt = 0x01, kModeAuxInt = 0x02, kModeSystem = 0x04,
 // Output port.
 constexpr uint8_t kOutReset = 0x01, kOutA20 = 0x02, kOutKbdFull = 0x10, kOutAuxFull = 0x20;
 
-class I8042 : public IsaDevice, public KeyboardInput {
+// The keyboard's side of the input layer: keys by qcode.
+class KeyboardInputHandler : public ui::InputHandler {
+public:
+    explicit KeyboardInputHandler(Ps2Keyboard& keyboard) : keyboard_(keyboard) {}
+    std::string input_name() const override { return "QEMU PS/2 Keyboard"; }
+    unsigned input_mask() const override { return ui::kInputMaskKey; }
+    void input_event(const ui::InputEvent& event) override {
+        std::string_view name = ui::qcode_name(event.key);
+        if (!keyboard_.send_key(name, event.down))
+            MIMIC_LOG(log::kUnimp, "ps2 keyboard: no scancode for key '{}'\n", name);
+    }
+
+private:
+    Ps2Keyboard& keyboard_;
+};
+
+// The mouse's side: motion, wheel and buttons gathered until the sync that
+// ends a group, then reported as one packet.
+class MouseInputHandler : public ui::InputHandler {
+public:
+    explicit MouseInputHandler(Ps2Mouse& mouse) : mouse_(mouse) {}
+    std::string input_name() const override { return "QEMU PS/2 Mouse"; }
+    unsigned input_mask() const override { return ui::kInputMaskButton | ui::kInputMaskRel; }
+    void input_event(const ui::InputEvent& event) override {
+        switch (event.kind) {
+        case ui::InputEvent::Kind::kRel:
+            // Screen y grows downwards, PS/2 counts up.
+            if (event.axis == ui::InputAxis::kX) {
+                dx_ += event.value;
+            } else {
+                dy_ -= event.value;
+            }
+            break;
+        case ui::InputEvent::Kind::kButton: {
+            static constexpr int kBit[] = {0, 2, 1, -1, -1, 3, 4, -1, -1};  // by InputButton
+            int index = static_cast<int>(event.button);
+            if (event.down && event.button == ui::InputButton::kWheelUp) dz_ -= 1;
+            if (event.down && event.button == ui::InputButton::kWheelDown) dz_ += 1;
+            int bit = kBit[index];
+            if (bit < 0) break;
+            buttons_ = static_cast<uint8_t>(event.down ? buttons_ | (1 << bit) : buttons_ & ~(1 << bit));
+            break;
+        }
+        default: break;
+        }
+        pending_ = true;
+    }
+    void input_sync() override {
+        if (!pending_) return;
+        pending_ = false;
+        auto clamp = [](int64_t v) { return static_cast<int>(std::clamp<int64_t>(v, -65536, 65536)); };
+        mouse_.move(clamp(dx_), clamp(dy_), clamp(dz_), buttons_);
+        dx_ = dy_ = dz_ = 0;
+    }
+
+private:
+    Ps2Mouse& mouse_;
+    int64_t dx_ = 0, dy_ = 0, dz_ = 0;
+    uint8_t buttons_ = 0;
+    bool pending_ = false;
+};
+
+class I8042 : public IsaDevice {
 public:
     I8042() : keyboard_([this] { pump(); }), mouse_([this] { pump(); }) {}
-
-    // For sendkey and the UI: a key by QEMU qcode name ("a", "ret", "ctrl").
-    bool send_key(std::string_view qcode, bool down) override { return keyboard_.send_key(qcode, down); }
-    void mouse_event(int dx, int dy, int dz, uint8_t buttons) {
-        mouse_.move(dx, dy, dz, buttons);
-    }
 
 protected:
     void do_realize() override {
@@ -63,6 +120,8 @@ protected:
         kbd_irq_ = isa_irq(1);
         aux_irq_ = isa_irq(12);
         do_reset();
+        keyboard_input_.input_register();
+        mouse_input_.input_register();
     }
 
     void do_reset() override {
@@ -238,6 +297,8 @@ private:
     IrqLine kbd_irq_, aux_irq_;
     Ps2Keyboard keyboard_;
     Ps2Mouse mouse_;
+    KeyboardInputHandler keyboard_input_{keyboard_};
+    MouseInputHandler mouse_input_{mouse_};
 
     uint8_t mode_ = kModeKbdInt | kModeAuxInt;
     uint8_t status_ = kStatCommand | kStatUnlocked;

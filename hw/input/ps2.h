@@ -75,9 +75,11 @@ public:
 
     void reset();
     void write(uint8_t value);
-    // Relative motion (dy positive = up, as PS/2 counts) and button state
-    // (bit 0 left, 1 right, 2 middle).
+    // Relative motion (dy positive = up, as PS/2 counts; dz positive =
+    // wheel towards the user) and button state (bit 0 left, 1 right,
+    // 2 middle, 3 side, 4 extra).
     void move(int dx, int dy, int dz, uint8_t buttons);
+    uint8_t buttons() const { return buttons_; }
 
 private:
     void send_packet();
@@ -90,8 +92,10 @@ private:
     uint8_t sample_rate_ = 100;
     uint8_t resolution_ = 2;  // 4 counts/mm
     int pending_command_ = -1;
-    int dx_ = 0, dy_ = 0;
+    int dx_ = 0, dy_ = 0, dz_ = 0;
     uint8_t buttons_ = 0;
+    uint8_t device_id_ = 0;     // 0 plain, 3 IntelliMouse, 4 Explorer
+    uint8_t rates_[3] = {};     // the last three sample rates set
 };
 
 }  // namespace mimic::hw

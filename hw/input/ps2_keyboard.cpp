@@ -2,7 +2,6 @@
 // (or set 1 when the guest selects it, or when the controller translates).
 #include <string>
 
-#include "mimic/hw/keyboard.h"
 #include "mimic/util/log.h"
 #include "ps2.h"
 
@@ -50,7 +49,8 @@ constexpr Key kKeys[] = {
     {"left", 0x4b, 0x6b, true}, {"right", 0x4d, 0x74, true}, {"end", 0x4f, 0x69, true},
     {"down", 0x50, 0x72, true}, {"pgdn", 0x51, 0x7a, true}, {"insert", 0x52, 0x70, true},
     {"delete", 0x53, 0x71, true}, {"meta_l", 0x5b, 0x1f, true},
-    {"meta_r", 0x5c, 0x27, true}, {"menu", 0x5d, 0x2f, true},
+    {"meta_r", 0x5c, 0x27, true}, {"menu", 0x5d, 0x2f, true}, {"compose", 0x5d, 0x2f, true},
+    {"kp_equals", 0x59, 0x0f}, {"asterisk", 0x37, 0x7c},
 };
 
 // The i8042's set 2 -> set 1 translation, derived from the key table: the
@@ -72,15 +72,6 @@ const Key* find_key(std::string_view qcode) {
 }
 
 }  // namespace
-
-bool known_qcode(std::string_view qcode) { return find_key(qcode) != nullptr; }
-
-std::string_view qcode_of_number(unsigned number) {
-    for (const Key& key : kKeys) {
-        if ((key.extended ? 0x80u | key.set1 : key.set1) == number) return key.qcode;
-    }
-    return {};
-}
 
 void Ps2Keyboard::reset() {
     clear_queue();

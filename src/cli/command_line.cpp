@@ -465,6 +465,13 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         }
 
         case OptionId::Display: {
+            // "-display vnc=ARG" is "-vnc ARG", all of the rest included.
+            if (arg.rfind("vnc=", 0) == 0) {
+                config.vnc = arg.substr(4);
+                config.vnc_location = location;
+                return true;
+            }
+            if (arg == "vnc" || arg.rfind("vnc,", 0) == 0) throw Error("VNC requires a display argument vnc=<display>");
             Opts opts = parse_opts(arg, "type");
             std::string type = opts.get_or("type", "");
             if (type == "help" || type == "?") {
@@ -489,6 +496,10 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
             return true;
         case OptionId::Vnc:
             config.vnc = arg;
+            config.vnc_location = location;
+            return true;
+        case OptionId::Keyboard:
+            config.keyboard_layout = arg;
             return true;
 
         case OptionId::Chardev: {

@@ -339,11 +339,47 @@ private:
                           {"arg", monitor::HmpArgKind::kString, monitor::kOptional},
                           {"read-only-mode", monitor::HmpArgKind::kString, monitor::kOptional}},
                          [](const Json& args, monitor::HmpContext& ctx) {
+                             if (args["device"] == "vnc") {
+                                 change_vnc(args, ctx);
+                                 return;
+                             }
                              Json qmp = {{"device", args["device"]}, {"filename", args["target"]}};
                              if (args.contains("arg")) qmp["format"] = args["arg"];
                              if (args.contains("read-only-mode")) qmp["read-only-mode"] = args["read-only-mode"];
                              ctx.hub.execute("blockdev-change-medium", qmp, ctx.monitor);
                          }});
+    }
+
+    // "change vnc password PASSWORD", as QEMU 7.2 has it (the display
+    // itself can no longer be changed).
+    static void change_vnc(const Json& args, monitor::HmpContext& ctx) {
+        if (args.contains("read-only-mode")) {
+            ctx.print("Parameter 'read-only-mode' is invalid for VNC\n");
+            return;
+        }
+        std::string target = args["target"].get<std::string>();
+        if (target != "password" && target != "passwd") {
+            ctx.print("Expected 'password' after 'vnc'\n");
+            return;
+        }
+        auto set = [](const std::string& password, monitor::HmpContext& c) {
+            Json servers = c.hub.execute("query-vnc-servers", Json::object(), c.monitor);
+            if (!servers.empty() && servers[0]["auth"] == "none")
+                c.print("If you want use passwords please enable password auth using '-vnc ${{dpy}},password'.\n");
+            c.hub.execute("change-vnc-password", {{"password", password}}, c.monitor);
+        };
+        // Without the password on the line, QEMU asks for it.
+        if (!args.contains("arg")) {
+            // As QEMU's prompt: a refusal shows only the hint above.
+            ctx.read_password([set](const std::string& password, monitor::HmpContext& c) {
+                try {
+                    set(password, c);
+                } catch (const Error&) {
+                }
+            });
+            return;
+        }
+        set(args["arg"].get<std::string>(), ctx);
     }
 
     // HMP commit: an image without a backing file has nothing to commit

@@ -5,12 +5,14 @@
 #include <optional>
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "mimic/accel/accel_registry.h"
 #include "mimic/chardev/legacy.h"
 #include "mimic/chardev/mux.h"
 #include "mimic/chardev/registry.h"
 #include "mimic/cli/command_line.h"
+#include "mimic/cli/opts.h"
 #include "mimic/hw/ide.h"
 #include "mimic/hw/board_signals.h"
 #include "mimic/hw/machine.h"
@@ -35,10 +37,14 @@
 #include "mimic/system/process.h"
 #include "mimic/system/runstate.h"
 #include "mimic/system/sandbox.h"
+#include "mimic/ui/console.h"
+#include "mimic/ui/curses_display.h"
+#include "mimic/ui/vnc.h"
 #include "mimic/util/error.h"
 #include "mimic/util/log.h"
 #include "block_monitor.h"
 #include "net_monitor.h"
+#include "vnc_monitor.h"
 #include "networks.h"
 #include "vm_monitor.h"
 
@@ -81,6 +87,8 @@ private:
     void create_devices();
     void create_serial_ports();
     void create_accelerator();
+    void create_displays();
+    ui::Console& first_console();
     void create_monitors();
 
     // First, so it goes last: the chardevs this VM created die with it,
@@ -102,10 +110,16 @@ private:
     // After root_: the vCPUs stop before the machine goes.
     std::unique_ptr<accel::Accelerator> accel_;
     // Monitors last: they go first, while everything they inspect exists.
+    // The display front ends, after the devices they show and before the
+    // monitors that inspect them.
+    std::unique_ptr<ui::Console> blank_console_;  // -vga none: nothing to show
+    std::unique_ptr<ui::VncServer> vnc_;
+    std::unique_ptr<ui::CursesDisplay> curses_;
     std::unique_ptr<monitor::MonitorHub> hub_;
     std::unique_ptr<VmMonitor> vm_monitor_;
     std::unique_ptr<BlockMonitor> block_monitor_;
     std::unique_ptr<NetMonitor> net_monitor_;
+    std::unique_ptr<VncMonitor> vnc_monitor_;
     std::unique_ptr<monitor::ChardevRegistryInfo> chardev_info_;
     std::vector<std::unique_ptr<monitor::ChardevMonitor>> monitors_;
     x86::CpuModel cpu_model_ = x86::default_cpu_model();   // -cpu
@@ -143,10 +157,19 @@ void Vm::Impl::reject_unsupported() {
         throw Error("-append only allowed with -kernel option");
     if (config_.gdb) refuse("-gdb " + *config_.gdb, "the gdb stub");
     if (!config_.loadvm.empty()) refuse("-loadvm " + config_.loadvm, "loading VM snapshots");
-    if (config_.vnc) refuse("-vnc " + *config_.vnc, "VNC");
     if (config_.display) {
         std::string type = config_.display->opts.get_or("type", "");
-        if (type != "none") refuse(config_.display->location, "the '" + type + "' display");
+        if (type != "none" && type != "curses") refuse(config_.display->location, "the '" + type + "' display");
+        for (const cli::KeyValue& entry : config_.display->opts.entries()) {
+            if (entry.key == "type") continue;
+            // QEMU's common display options and curses' charset= change
+            // what a window or the terminal shows: not built yet.
+            static const char* const kKnown[] = {"full-screen", "window-close", "show-cursor", "gl", "charset"};
+            if (std::find(std::begin(kKnown), std::end(kKnown), entry.key) == std::end(kKnown))
+                throw Error("{}: Parameter '{}' is unexpected", config_.display->location, entry.key);
+            refuse(config_.display->location, "the display option '" + entry.key + "'");
+        }
+        if (type == "curses" && config_.daemonize) throw Error("curses display cannot be used with -daemonize");
     }
     if (config_.vga && *config_.vga != "none" && *config_.vga != "std")
         refuse("-vga " + *config_.vga, "the '" + *config_.vga + "' VGA");
@@ -325,6 +348,43 @@ void Vm::Impl::create_accelerator() {
                     .cpu_model = cpu_model_});
 }
 
+// The front ends show console 0, the first display device's (a blank one
+// with -vga none, as QEMU still has a console then).
+ui::Console& Vm::Impl::first_console() {
+    if (ui::Console* console = ui::Console::find(0)) return *console;
+    if (!blank_console_) blank_console_ = std::make_unique<ui::Console>(nullptr);
+    return *blank_console_;
+}
+
+void Vm::Impl::create_displays() {
+    if (config_.vnc) {
+        with_location(config_.vnc_location, [&] {
+            ui::VncOptions options = ui::parse_vnc_options(*config_.vnc);
+            // Bare booleans still work, with QEMU 7.2's deprecation warning.
+            std::vector<std::string> elements = cli::split_escaped(*config_.vnc);
+            for (size_t i = 1; i < elements.size(); ++i) {
+                const std::string& e = elements[i];
+                if (e.empty() || e.find('=') != std::string::npos) continue;
+                bool off = e.rfind("no", 0) == 0 && e != "non-adaptive";
+                std::string name = off ? e.substr(2) : e;
+                std::fprintf(stderr, "%s: %s: warning: short-form boolean option '%s' deprecated\n"
+                             "Please use %s=%s instead\n", cli::kProgramName, config_.vnc_location.c_str(),
+                             e.c_str(), name.c_str(), off ? "off" : "on");
+            }
+            if (!config_.keyboard_layout.empty()) options.keyboard_layout = config_.keyboard_layout;
+            vnc_ = std::make_unique<ui::VncServer>(options, first_console(), firmware_.search_dirs(), config_.name);
+        });
+    }
+    if (config_.display && config_.display->opts.get_or("type", "") == "curses") {
+        if (!isatty(STDOUT_FILENO)) {
+            // QEMU's words, without the program name.
+            std::fprintf(stderr, "We need a terminal output\n");
+            std::exit(1);
+        }
+        curses_ = std::make_unique<ui::CursesDisplay>(first_console());
+    }
+}
+
 void Vm::Impl::create_monitors() {
     hub_ = std::make_unique<monitor::MonitorHub>(run_control_);
     if (!config_.name.empty()) hub_->set_name(config_.name);
@@ -335,6 +395,7 @@ void Vm::Impl::create_monitors() {
     vm_monitor_ = std::make_unique<VmMonitor>(*hub_, *machine_, *accel_, run_control_, config_.smp);
     block_monitor_ = std::make_unique<BlockMonitor>(*hub_, *machine_, drives_);
     net_monitor_ = std::make_unique<NetMonitor>(*hub_);
+    vnc_monitor_ = std::make_unique<VncMonitor>(*hub_, vnc_.get());
     monitors_ = monitor::create_monitors(*hub_, config_, chardev::ChardevRegistry::global());
     // -nographic (and -serial mon:stdio): the HMP monitor shares stdio with
     // the serial port through the mux; C-a c switches between them.
@@ -385,6 +446,7 @@ void Vm::Impl::build() {
         create_devices();
         networks_.print_warnings(config_.qtest.has_value());
         create_accelerator();
+        create_displays();
         create_monitors();
         chardev::MuxChardev::release_open_events();
         // Stopping the VM parks the vCPU and freezes virtual time; a reset

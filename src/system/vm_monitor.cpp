@@ -12,8 +12,11 @@
 
 #include "mimic/hw/fw_cfg.h"
 #include "mimic/hw/i8259.h"
-#include "mimic/hw/keyboard.h"
 #include "mimic/hw/vga.h"
+#include "mimic/ui/console.h"
+#include "mimic/ui/input.h"
+#include "mimic/ui/qcode.h"
+#include "mimic/ui/surface.h"
 #include "mimic/main_loop/timer.h"
 #include "mimic/hw/machine.h"
 #include "mimic/hw/x86_cpu.h"
@@ -316,32 +319,102 @@ private:
         }
     }
 
-    // screendump: the VGA's picture as PPM or PNG.
+    // screendump: the VGA's console brought up to date, as PPM or PNG:
+    // the same surface the display front ends show.
     void screendump(const std::string& filename, const std::string& format) {
         auto* source = find_in_tree<hw::VgaDisplaySource>(machine_);
-        if (!source) throw monitor::QmpError("There is no QemuConsole I can screendump from.");
-        hw::VgaScreen screen = source->render(true);
-        if (screen.width <= 0 || screen.height <= 0 || screen.rgb.empty()) {
-            // Nothing drawn yet: a monitor shows black.
-            screen.width = 640;
-            screen.height = 480;
-            screen.rgb.assign(640 * 480 * 3, 0);
+        ui::Console* console = source ? source->console() : nullptr;
+        if (!console) throw monitor::QmpError("There is no QemuConsole I can screendump from.");
+        console->hw_update();
+        const ui::DisplaySurface& surface = console->surface();
+        std::vector<uint8_t> rgb = surface.rgb();
+        if (format == "png") {
+            write_file(filename, encode_png(surface.width(), surface.height(), rgb));
+            return;
         }
-        write_file(filename, format == "png" ? encode_png(screen.width, screen.height, screen.rgb) : screen.ppm());
+        hw::VgaScreen screen;
+        screen.width = surface.width();
+        screen.height = surface.height();
+        screen.rgb = std::move(rgb);
+        write_file(filename, screen.ppm());
     }
 
     // send-key: presses the keys in order, releases them in reverse order
-    // after `hold_ms` of guest time, as QEMU does.
-    void send_keys(const std::vector<std::string>& keys, int64_t hold_ms) {
-        auto* keyboard = find_in_tree<hw::KeyboardInput>(machine_);
-        if (!keyboard) throw monitor::QmpError("No keyboard available");
-        for (const std::string& key : keys) keyboard->send_key(key, true);
+    // after `hold_ms` of guest time, as QEMU does; through the input layer,
+    // like the display front ends' keys.
+    void send_keys(const std::vector<ui::QKeyCode>& keys, int64_t hold_ms) {
+        if (!ui::input_find_handler(ui::InputEvent::Kind::kKey)) throw monitor::QmpError("No keyboard available");
+        for (ui::QKeyCode key : keys) ui::input_send(ui::InputEvent::key_event(key, true));
+        ui::input_sync();
         std::erase_if(release_timers_, [](const std::unique_ptr<Timer>& timer) { return !timer->pending(); });
-        auto timer = std::make_unique<Timer>(Clock::kVirtual, [keyboard, keys] {
-            for (auto it = keys.rbegin(); it != keys.rend(); ++it) keyboard->send_key(*it, false);
+        auto timer = std::make_unique<Timer>(Clock::kVirtual, [keys] {
+            for (auto it = keys.rbegin(); it != keys.rend(); ++it) ui::input_send(ui::InputEvent::key_event(*it, false));
+            ui::input_sync();
         }, kNsPerMs);
         timer->mod(clock_get_ms(Clock::kVirtual) + hold_ms);
         release_timers_.push_back(std::move(timer));
+    }
+
+    // A QAPI KeyValue: {"type": "qcode", "data": NAME} or {"type": "number", "data": N}.
+    static ui::QKeyCode key_value(const Json& key, const char* member) {
+        std::string type = key.is_object() ? key.value("type", std::string()) : std::string();
+        if (type == "number" && key.contains("data") && key["data"].is_number_integer())
+            return ui::qcode_from_number(static_cast<unsigned>(key["data"].get<int64_t>()));
+        if (type != "qcode" || !key.contains("data") || !key["data"].is_string())
+            throw monitor::QmpError(fmt::format("Invalid parameter type for '{}', expected: KeyValue", member));
+        std::string name = key["data"].get<std::string>();
+        std::optional<ui::QKeyCode> code = ui::qcode_from_name(name);
+        if (!code) throw monitor::QmpError(fmt::format("Parameter 'data' does not accept value '{}'", name));
+        return *code;
+    }
+
+    // input-send-event: every event checked first, then all sent, then one sync.
+    void input_send_events(const Json& events) {
+        if (!run_control_.running()) throw monitor::QmpError("VM not running");
+        if (!events.is_array()) throw monitor::QmpError("Invalid parameter type for 'events', expected: array");
+        static const char* const kKinds[] = {"key", "btn", "rel", "abs"};
+        static const char* const kButtons[] = {"left", "middle", "right", "wheel-up", "wheel-down",
+                                               "side", "extra", "wheel-left", "wheel-right"};
+        std::vector<ui::InputEvent> parsed;
+        for (const Json& event : events) {
+            std::string type = event.is_object() ? event.value("type", std::string()) : std::string();
+            const Json data = event.is_object() ? event.value("data", Json()) : Json();
+            auto kind_it = std::find(std::begin(kKinds), std::end(kKinds), type);
+            if (kind_it == std::end(kKinds))
+                throw monitor::QmpError(fmt::format("Parameter 'type' does not accept value '{}'", type));
+            if (!data.is_object()) throw monitor::QmpError("Parameter 'data' is missing");
+            auto kind = static_cast<ui::InputEvent::Kind>(kind_it - std::begin(kKinds));
+            ui::InputEvent e;
+            e.kind = kind;
+            if (kind == ui::InputEvent::Kind::kKey || kind == ui::InputEvent::Kind::kButton) {
+                if (!data.contains("down") || !data["down"].is_boolean())
+                    throw monitor::QmpError("Parameter 'down' is missing");
+                e.down = data["down"].get<bool>();
+            }
+            if (kind == ui::InputEvent::Kind::kKey) {
+                if (!data.contains("key")) throw monitor::QmpError("Parameter 'key' is missing");
+                e.key = key_value(data["key"], "key");
+            } else if (kind == ui::InputEvent::Kind::kButton) {
+                std::string button = data.value("button", std::string());
+                auto it = std::find(std::begin(kButtons), std::end(kButtons), button);
+                if (it == std::end(kButtons))
+                    throw monitor::QmpError(fmt::format("Parameter 'button' does not accept value '{}'", button));
+                e.button = static_cast<ui::InputButton>(it - std::begin(kButtons));
+            } else {
+                std::string axis = data.value("axis", std::string());
+                if (axis != "x" && axis != "y")
+                    throw monitor::QmpError(fmt::format("Parameter 'axis' does not accept value '{}'", axis));
+                if (!data.contains("value") || !data["value"].is_number_integer())
+                    throw monitor::QmpError("Parameter 'value' is missing");
+                e.axis = axis == "x" ? ui::InputAxis::kX : ui::InputAxis::kY;
+                e.value = data["value"].get<int64_t>();
+            }
+            if (!ui::input_find_handler(kind))
+                throw monitor::QmpError(fmt::format("Input handler not found for event type {}", type));
+            parsed.push_back(e);
+        }
+        for (const ui::InputEvent& e : parsed) ui::input_send(e);
+        ui::input_sync();
     }
 
     void register_commands() {
@@ -362,18 +435,41 @@ private:
                           {"hold-time", "int", monitor::kOptional, "milliseconds (default 100)"}},
             .doc = "Sends keys to the guest as if pressed together.",
             .handler = [this](const Json& args, monitor::CommandContext&) -> Json {
-                std::vector<std::string> keys;
-                for (const Json& key : args["keys"]) {
-                    if (!key.is_object() || key.value("type", std::string()) != "qcode" || !key.contains("data") ||
-                        !key["data"].is_string())
-                        throw monitor::QmpError("Invalid parameter type for 'keys', expected: KeyValue of type qcode");
-                    std::string name = key["data"].get<std::string>();
-                    if (!hw::known_qcode(name))
-                        throw monitor::QmpError(fmt::format("Parameter 'data' does not accept value '{}'", name));
-                    keys.push_back(std::move(name));
-                }
+                std::vector<ui::QKeyCode> keys;
+                for (const Json& key : args["keys"]) keys.push_back(key_value(key, "keys"));
                 send_keys(keys, args.value("hold-time", int64_t{100}));
                 return Json::object();
+            },
+        });
+        schema.add_command({
+            .name = "input-send-event",
+            .arguments = {{"events", "[any]", false, "[{\"type\": \"key\"|\"btn\"|\"rel\"|\"abs\", \"data\": {...}}]"},
+                          {"device", "str", monitor::kOptional},
+                          {"head", "int", monitor::kOptional}},
+            .doc = "Sends input events to the guest's input devices.",
+            .handler = [this](const Json& args, monitor::CommandContext&) -> Json {
+                if (args.contains("device") && args["device"].get<std::string>() != "") {
+                    // Consoles are named by their display device's id.
+                    std::string device = args["device"].get<std::string>();
+                    bool found = false;
+                    for (int i = 0; ui::Console* console = ui::Console::find(i); ++i)
+                        found = found || console->device_name() == device;
+                    if (!found) throw monitor::QmpError(fmt::format("Device '{}' not found", device));
+                }
+                input_send_events(args["events"]);
+                return Json::object();
+            },
+        });
+        schema.add_command({
+            .name = "query-mice",
+            .arguments = {},
+            .doc = "The pointer devices; the current one takes the input.",
+            .handler = [](const Json&, monitor::CommandContext&) -> Json {
+                Json list = Json::array();
+                for (const ui::MouseInfo& mouse : ui::input_mice())
+                    list.push_back({{"index", mouse.index}, {"name", mouse.name}, {"current", mouse.current},
+                                    {"absolute", mouse.absolute}});
+                return list;
             },
         });
 
@@ -415,11 +511,11 @@ private:
                                  if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0]))) {
                                      char* end = nullptr;
                                      unsigned long number = std::strtoul(name.c_str(), &end, 0);
-                                     std::string_view qcode =
-                                         *end == '\0' ? hw::qcode_of_number(static_cast<unsigned>(number)) : "";
-                                     if (!qcode.empty()) name = qcode;
+                                     ui::QKeyCode code = *end == '\0' ? ui::qcode_from_number(static_cast<unsigned>(number))
+                                                                       : ui::kQKeyUnmapped;
+                                     if (code != ui::kQKeyUnmapped) name = ui::qcode_name(code);
                                  }
-                                 if (!hw::known_qcode(name)) {
+                                 if (!ui::qcode_from_name(name)) {
                                      ctx.print("invalid parameter: {}\n", name);
                                      return;
                                  }
@@ -450,6 +546,18 @@ private:
                                                  .misc = args["misc"].get<uint64_t>()};
                              inject_mce(ctx, args["cpu_index"].get<uint64_t>(), e, args["broadcast"].get<bool>());
                          }});
+        hmp.add_info({"mice", "", "show which guest mouse is receiving events", {},
+                      [](const Json&, monitor::HmpContext& ctx) {
+                          Json mice = ctx.hub.execute("query-mice", Json::object(), ctx.monitor);
+                          if (mice.empty()) {
+                              ctx.print("No mouse devices connected\n");
+                              return;
+                          }
+                          for (const Json& mouse : mice)
+                              ctx.print("{} Mouse #{}: {}{}\n", mouse["current"].get<bool>() ? '*' : ' ',
+                                        mouse["index"].get<int64_t>(), mouse["name"].get<std::string>(),
+                                        mouse["absolute"].get<bool>() ? " (absolute)" : "");
+                      }});
         hw::Machine* machine = &machine_;
         hmp.add_info({"pic", "", "show PIC state", {}, [machine](const Json&, monitor::HmpContext& ctx) {
                           ctx.print_text(hw::i8259_info(*machine));

@@ -54,6 +54,7 @@ struct Fixture {
         crtc(0x0b, 0x0e);
         crtc(0x12, 0x8f);
         crtc(0x13, 0x28);
+        crtc(0x17, 0xa3);  // byte/word mode, no CGA line banking
         for (int i = 0; i < 16; ++i) attr(static_cast<uint8_t>(i), static_cast<uint8_t>(i));
         attr(0x10, 0x0c);
         attr(0x12, 0x0f);
@@ -158,6 +159,48 @@ TEST(VgaRender, PlanarWriteModesAndChain4) {
     const uint8_t* p = &screen.rgb[(10 * 320 + 5) * 3];
     EXPECT_EQ(p[0], 0xff);
     EXPECT_EQ(p[1], 0);
+}
+
+TEST(VgaRender, CgaFourColoursWithBankedLines) {
+    // Mode 4: 320x200, 2 bits a pixel, even lines at B8000, odd at BA000.
+    Fixture f;
+    f.mode3();
+    f.seq(1, 0x09);
+    f.seq(4, 0x02);   // odd/even
+    f.gc(5, 0x30);    // shift interleave, odd/even
+    f.gc(6, 0x0f);    // graphics, B8000 32 KiB, chain odd/even
+    f.crtc(0x01, 0x27);
+    f.crtc(0x09, 0xc1);
+    f.crtc(0x13, 0x14);
+    f.crtc(0x17, 0xa2);  // CGA banking by line bit 0
+    f.attr(0x10, 0x01);
+    f.attr(0x12, 0x03);
+    f.attr(1, 1), f.attr(2, 2), f.attr(3, 3);
+    f.dac(1, 0, 0x3f, 0x3f);
+    f.dac(2, 0x3f, 0, 0x3f);
+    f.dac(3, 0x3f, 0x3f, 0x3f);
+    f.enable_display();
+    // Line 0: pixels 0..3 = colours 3, 2, 1, 0; line 1 (the odd bank):
+    // pixel 4 = colour 2; line 2: pixel 0 = colour 1.
+    f.vga.mem_write(0x18000, 0xe4);
+    f.vga.mem_write(0x18000 + 0x2000 + 1, 0x80);
+    f.vga.mem_write(0x18000 + 80, 0x40);
+    VgaScreen screen = f.vga.render(true);
+    ASSERT_EQ(screen.kind, VgaScreen::Kind::kGraphics);
+    ASSERT_EQ(screen.width, 320);
+    ASSERT_EQ(screen.height, 200);
+    auto px = [&](int x, int y) {
+        const uint8_t* p = &screen.rgb[(static_cast<size_t>(y) * 320 + x) * 3];
+        return static_cast<uint32_t>(p[0] << 16 | p[1] << 8 | p[2]);
+    };
+    EXPECT_EQ(px(0, 0), 0xffffffu);
+    EXPECT_EQ(px(1, 0), 0xff00ffu);
+    EXPECT_EQ(px(2, 0), 0x00ffffu);
+    EXPECT_EQ(px(3, 0), 0u);
+    EXPECT_EQ(px(4, 1), 0xff00ffu);
+    EXPECT_EQ(px(4, 0), 0u);
+    EXPECT_EQ(px(0, 2), 0x00ffffu);
+    EXPECT_EQ(px(0, 1), 0u);
 }
 
 TEST(VgaRender, VbeFrameToPpm) {

@@ -212,6 +212,29 @@ class CpuAndMemoryTest(VmCase):
         with self.assertRaises(QmpError):
             self.qmp.command("send-key", keys=[{"type": "qcode", "data": "nosuch"}])
 
+    def test_input_send_event_and_mice(self):
+        # The PS/2 mouse, numbered as QEMU 7.2's pc numbers it.
+        self.assertEqual(self.hmp("info mice"), "* Mouse #2: QEMU PS/2 Mouse\r\n")
+        self.assertEqual(self.qmp.command("query-mice"),
+                         [{"index": 2, "name": "QEMU PS/2 Mouse", "current": True, "absolute": False}])
+        key = {"type": "key", "data": {"down": True, "key": {"type": "qcode", "data": "a"}}}
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("input-send-event", events=[key])
+        self.assertEqual(raised.exception.desc, "VM not running")
+        self.qmp.command("cont")
+        self.wait_for(lambda: self.hmp("xp /1xh 0x500") == "0000000000000500: 0xdead\r\n", "the firmware")
+        # No absolute pointer on a plain pc: refused before anything is sent.
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("input-send-event", events=[key, {"type": "abs", "data": {"axis": "x", "value": 1}}])
+        self.assertEqual(raised.exception.desc, "Input handler not found for event type abs")
+        self.assertEqual(self.hmp("xp /1xb 0x600"), "0000000000000600: 0x00\r\n")
+        release = {"type": "key", "data": {"down": False, "key": {"type": "number", "data": 0x1e}}}
+        self.qmp.command("input-send-event", events=[key, release])
+        self.wait_for(lambda: self.hmp("xp /3xb 0x600") == "0000000000000600: 0x1c 0xf0 0x1c\r\n", "scancodes")
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("input-send-event", events=[{"type": "key", "data": {"down": True, "key": {"type": "qcode", "data": "nosuch"}}}])
+        self.assertEqual(raised.exception.desc, "Parameter 'data' does not accept value 'nosuch'")
+
 
 GUEST_DIR = os.environ.get("MIMIC_GUEST_DIR", "")
 LONG_PAGING = os.path.join(GUEST_DIR, "long_paging.bin")

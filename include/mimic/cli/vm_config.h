@@ -62,6 +62,8 @@ struct VmConfig {
     std::optional<OptionUse> display;
     std::optional<std::string> vga;
     std::optional<std::string> vnc;
+    std::string vnc_location;       // "-vnc ARG" or "-display vnc=ARG", for errors
+    std::string keyboard_layout;    // -k
 
     // Character devices and monitors.
     std::vector<OptionUse> chardevs;

@@ -11,6 +11,13 @@
 #include <string>
 #include <vector>
 
+namespace mimic::memory {
+class PageBitmap;
+}
+namespace mimic::ui {
+class Console;
+}
+
 namespace mimic::hw {
 
 inline constexpr const char* kTypeVga = "VGA";
@@ -45,6 +52,26 @@ public:
     virtual ~VgaDisplaySource() = default;
     // pixels: also rasterise (text through the font in plane 2).
     virtual VgaScreen render(bool pixels) = 0;
+    // The console the device publishes its picture on (null before realize).
+    virtual ui::Console* console() = 0;
+};
+
+// The picture the registers select: its kind and geometry, and where in
+// video memory it starts. Two equal modes draw the same memory the same way.
+struct VgaMode {
+    enum class Kind { kBlank, kText, kPlanar, kCga, kChain4, kVbe };
+    Kind kind = Kind::kBlank;
+    int width = 0, height = 0;  // pixels
+    // Text: cells, and the pixel size of a cell.
+    int cols = 0, rows = 0, char_width = 0, char_height = 0;
+    // Text: the first cell's planar offset and cells per row. Graphics: the
+    // video memory byte of the first line and bytes from line to line.
+    uint32_t start = 0, stride = 0;
+    int bpp = 0;  // VBE
+    // CGA compatibility (CRTC mode control bits 0, 1 and 6): which line
+    // bits pick the memory bank, as CGA interleaved its lines.
+    uint8_t crtc_mode = 0x03;
+    bool operator==(const VgaMode&) const = default;
 };
 
 class VgaCore {
@@ -71,6 +98,30 @@ public:
 
     VgaScreen render(bool pixels) const;
 
+    // Incremental drawing, for the display console (vga_display.cpp).
+    VgaMode mode() const;
+    // Graphics: line `y` as 0x00RRGGBB pixels (mode.width of them), and the
+    // video memory bytes it reads: [first, first + length), wrapping at
+    // the end of video memory.
+    void draw_line(const VgaMode& mode, int y, uint32_t* out) const;
+    void line_span(const VgaMode& mode, int y, uint32_t& first, uint32_t& length) const;
+    // Text: a cell, the cursor cell (-1, -1 when off or off screen), and one
+    // cell's pixels at `origin` (rows `pitch` pixels apart).
+    VgaTextCell text_cell(const VgaMode& mode, int row, int col) const;
+    void text_cursor(const VgaMode& mode, int& row, int& col) const;
+    void draw_text_cell(const VgaMode& mode, int row, int col, bool cursor, uint32_t* origin, int pitch) const;
+    // The font bytes text mode draws with (both character maps, plane 2).
+    void text_font(std::vector<uint8_t>& out) const;
+    // Every register that colours the picture beyond its mode (DAC, pel
+    // mask, attribute controller, cursor shape): a change redraws it all.
+    void palette_state(std::vector<uint8_t>& out) const;
+
+    // Where writes through the legacy window are recorded, so a display
+    // sees them like writes to the linear framebuffer (which the memory
+    // API records in the same bitmap). Null: nothing is recorded.
+    void set_dirty_bitmap(memory::PageBitmap* dirty) { dirty_ = dirty; }
+    memory::PageBitmap* dirty_bitmap() const { return dirty_; }
+
     uint32_t vram_size() const { return vram_size_; }
     uint8_t* vram() const { return vram_; }
 
@@ -84,12 +135,13 @@ private:
     void vbe_apply_mode();
     void vbe_update_start();
 
-    void render_text(VgaScreen& screen, bool pixels) const;
-    void render_graphics(VgaScreen& screen) const;
-    void render_vbe(VgaScreen& screen) const;
+    void mark_dirty(uint32_t vram_offset);
+    uint32_t text_glyph_base(uint8_t attr) const;
+    void draw_vbe_line(const VgaMode& mode, int y, uint32_t* out) const;
 
     uint8_t* vram_;
     uint32_t vram_size_;
+    memory::PageBitmap* dirty_ = nullptr;
 
     uint8_t misc_ = 0;
     uint8_t seq_index_ = 0, seq_[8] = {};

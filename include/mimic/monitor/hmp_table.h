@@ -72,11 +72,18 @@ public:
     using OutputSource = std::function<bool(std::string& out)>;
     void stream(OutputSource next) { more_output = std::move(next); }
 
+    // Asks the user for a password on the next line ("Password: ", echoed
+    // as stars), then calls `handler` with it and a fresh context. Only an
+    // interactive monitor can; human-monitor-command says so.
+    using PasswordHandler = std::function<void(const std::string& password, HmpContext& context)>;
+    void read_password(PasswordHandler handler) { password_request = std::move(handler); }
+
     MonitorHub& hub;
     Monitor* monitor;
     HmpSession& session;
     std::string output;
     OutputSource more_output;
+    PasswordHandler password_request;
 };
 
 using HmpHandler = std::function<void(const Json& arguments, HmpContext& context)>;

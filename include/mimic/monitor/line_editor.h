@@ -34,6 +34,10 @@ public:
 
     void set_completer(Completer completer) { completer_ = std::move(completer); }
     void show_prompt();
+    // The next line is a secret (a password): `prompt` instead of the usual
+    // one, '*' echoed for each character, kept out of the history, and
+    // handed to `handler` instead of the line handler. Shows the prompt.
+    void read_secret(std::string prompt, LineHandler handler);
     void feed(std::string_view bytes);
     // Forgets the line being edited and any half-received escape sequence.
     void reset();
@@ -57,6 +61,8 @@ private:
 
     Output output_;
     LineHandler on_line_;
+    LineHandler secret_handler_;  // set while a secret is being read
+    std::string saved_prompt_;
     Completer completer_;
     std::string prompt_;
     State state_ = State::kNormal;
