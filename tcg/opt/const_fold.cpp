@@ -52,7 +52,7 @@ public:
             const uint8_t w = result_width(inst);
             const int32_t flag = flag_result(inst);
             for (int k = 0; k < inst.n_out; ++k) known_[inst.out(k)].reset();
-            for (int k = 0; k < inst.n_out; ++k) width_[inst.out(k)] = w;
+            for (int k = 0; k < inst.n_out; ++k) width_[inst.out(k)] = w, touched_.push_back(inst.out(k));
             for (int k = 0; k < inst.n_out; ++k) overwritten(inst.out(k));
             if (flag != kNoFlag) flag_of_[inst.out(0)] = flag;
             out.push_back(inst);
@@ -80,10 +80,15 @@ private:
     // Width of a value nothing is known about (its type's width caps it).
     static constexpr uint8_t kUnknownWidth = 64;
 
+    // At a label: only the temps written since the last one know anything
+    // (blocks have hundreds of temps and dozens of labels).
     void forget_all() {
-        for (auto& k : known_) k.reset();
-        std::fill(width_.begin(), width_.end(), kUnknownWidth);
-        std::fill(flag_of_.begin(), flag_of_.end(), kNoFlag);
+        for (uint32_t t : touched_) {
+            known_[t].reset();
+            width_[t] = kUnknownWidth;
+            flag_of_[t] = kNoFlag;
+        }
+        touched_.clear();
         comparisons_.clear();
     }
     void forget_globals() {
@@ -205,6 +210,7 @@ private:
         overwritten(d);
         known_[d] = v;
         width_[d] = width_of_value(v);
+        touched_.push_back(d);
     }
     void emit_mov(uint32_t d, uint32_t s, std::vector<Inst>& out) {
         Type t = b_.temps[d].type;
@@ -215,6 +221,7 @@ private:
         flag_of_[d] = flag;
         known_[d].reset();
         width_[d] = w;
+        touched_.push_back(d);
         if (b_.is_const(s)) known_[d] = value(s);
     }
 
@@ -300,6 +307,7 @@ private:
                 overwritten(d);
                 known_[d].reset();
                 width_[d] = static_cast<uint8_t>(std::bit_width(bv));
+                touched_.push_back(d);
                 return true;
             }
             break;
@@ -347,6 +355,7 @@ private:
     std::vector<std::optional<uint64_t>> known_;
     std::vector<uint8_t> width_;
     std::vector<int32_t> flag_of_;   // per temp: index into comparisons_, or kNoFlag
+    std::vector<uint32_t> touched_;  // temps given knowledge since the last label
     std::vector<Comparison> comparisons_;
 };
 
