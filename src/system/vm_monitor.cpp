@@ -289,7 +289,12 @@ private:
 
     // mce: QEMU's checks and texts. An unknown CPU index does nothing, as on QEMU.
     void inject_mce(monitor::HmpContext& ctx, uint64_t cpu_index, const x86::MceInjection& e, bool broadcast) {
-        if (!accel_.can_inject_mce() || cpu_index >= accel_.cpu_count()) return;
+        if (cpu_index >= accel_.cpu_count()) return;
+        if (!accel_.can_inject_mce()) {
+            // Said, not silently dropped (QEMU's words where a CPU cannot take one).
+            ctx.print("MCE injection not supported\n");
+            return;
+        }
         Parked parked(*this);
         const x86::CpuState& state = accel_.synchronize_state(static_cast<unsigned>(cpu_index));
         if (std::string why = x86::check_mce_injection(state.msr, e); !why.empty()) {

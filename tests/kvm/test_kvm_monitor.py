@@ -50,6 +50,12 @@ class KvmRunControlTest(VmCase):
         self.qmp.wait_event("RESUME")
         self.wait_for(lambda: "ESI=12345678" in self.hmp("info registers"), "the program to run again")
 
+    def test_mce_is_refused_not_ignored(self):
+        # Machine checks are injected by the translator only: under KVM the
+        # command says so rather than doing nothing.
+        self.start("-S", "-accel", "kvm", "-bios", "@TINY@")
+        self.assertEqual(self.hmp("mce 0 1 0xb200000000000000 0 0 0"), "MCE injection not supported\r\n")
+
     def test_one_thread_per_vcpu(self):
         self.start("-S", "-accel", "kvm", "-bios", "@TINY@", "-smp", "2")
         threads = [c["thread-id"] for c in self.qmp.command("query-cpus-fast")]

@@ -88,7 +88,7 @@ public:
     virtual int64_t cpu_thread_id(unsigned cpu) const = 0;
 
     // HMP mce: whether inject_mce() works here. Where it does not, the
-    // command does nothing.
+    // command says "MCE injection not supported".
     virtual bool can_inject_mce() const { return false; }
     // Stores a machine check in a paused vCPU's banks (x86::inject_mce) and
     // raises #MC there when that asks for it; the caller prints the message
