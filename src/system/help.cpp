@@ -104,6 +104,8 @@ void print_help(const cli::HelpRequest& request, std::FILE* out) {
             std::fprintf(out, "Available CPUs:\n");
             for (const x86::CpuModel& m : x86::cpu_models())
                 std::fprintf(out, "x86 %-20s %s\n", std::string(m.name).c_str(), std::string(m.description).c_str());
+            // The host's own CPU, under -accel kvm only (QEMU's words).
+            std::fprintf(out, "x86 %-20s %s\n", "host", "processor with all supported host features");
             return;
     }
 }

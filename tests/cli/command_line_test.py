@@ -38,6 +38,7 @@ class Listings(unittest.TestCase):
         self.assertIn("x86 qemu64               QEMU Virtual CPU version 2.5+", out)
         self.assertIn("x86 qemu32               QEMU Virtual CPU version 2.5+", out)
         self.assertIn("x86 max ", out)
+        self.assertIn("x86 host                 processor with all supported host features", out)
 
     def test_device_help(self):
         code, out, _ = run("-device", "help")
