@@ -83,6 +83,12 @@ struct Property {
     // qdev properties; plain QOM properties (object_string, object_int,
     // an -object type's enum) publish neither.
     bool qdev_help = true;
+    // Help leaves the type's description out (QEMU's bare bool properties:
+    // "use-started=<bool> -  (default: true)").
+    bool type_description = true;
+    // Printed by `info qtree`; a transport's aliases of its child device's
+    // properties are listed by help only.
+    bool in_qtree = true;
 
     // Narrows an integer property to [min, max]; values outside are refused
     // with QEMU's "Property T.P doesn't take value V (minimum: .., maximum: ..)".
@@ -91,6 +97,7 @@ struct Property {
     Property after_realize() &&;
     // Help shows no default nor type description (see qdev_help).
     Property plain_qom() &&;
+    Property without_type_description() &&;
 
     // The description -device NAME,help shows: its own, else its type's.
     std::string help_description() const;
