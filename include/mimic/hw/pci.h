@@ -116,6 +116,7 @@ struct PciIds {
 };
 
 class PciDevice;
+class Msix;
 
 // What the board's interrupt router gives the host bridge: how a device's
 // pin becomes one of `pirq_count` shared lines, and where line levels go.
@@ -290,6 +291,7 @@ public:
 
 private:
     friend class PciHost;
+    friend class Msix;  // adds its capability and table BAR to the function
     struct Bar {
         memory::MemoryRegion* region = nullptr;
         unsigned flags = 0;
