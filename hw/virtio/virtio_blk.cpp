@@ -419,6 +419,7 @@ class VirtioBlkPci : public VirtioPciProxy {
 
   protected:
     uint16_t transitional_device_id() const override { return 0x1001; }
+    std::string boot_suffix() const override { return "/disk@0,0"; }
     uint32_t pci_class() const override {
         // Only "SCSI" (the default) and "other storage" are allowed, as QEMU.
         uint32_t klass = class_code_ == 0x0180 ? 0x0180 : 0x0100;
@@ -448,10 +449,7 @@ std::vector<qom::Property> blk_pci_base_properties() {
         qom::prop::boolean("ioeventfd", &VirtioPciProxy::ioeventfd_, true),
         qom::prop::uint32("vectors", &VirtioPciProxy::vectors_, VirtioPciProxy::kVectorsAuto),
     };
-    qom::Property bootindex = qom::prop::int32("bootindex", &VirtioPciProxy::bootindex_, -1);
-    bootindex.default_value = std::monostate{};
-    bootindex.in_qtree = false;
-    props.push_back(std::move(bootindex));
+    props.push_back(qom::prop::bootindex(&VirtioPciProxy::bootindex_));
     props.push_back(VirtioPciProxy::backend_child_property("virtio-blk-device"));
     props.push_back(VirtioPciProxy::iothread_property());
     for (qom::Property& p : VirtioPciProxy::aliases(VirtioBlkDevice::properties()))

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "guest_memory.h"
+#include "mimic/hw/boot_device.h"
 #include "mimic/hw/pci.h"
 #include "mimic/memory/memory_region.h"
 #include "mimic/qom/property.h"
@@ -33,8 +34,11 @@ namespace mimic::hw::virtio {
 
 inline constexpr const char* kTypeVirtioPci = "virtio-pci";
 
-class VirtioPciProxy : public PciDevice, public Transport {
-  public:
+class VirtioPciProxy : public PciDevice, public Transport, public BootDevice {
+public:
+    int32_t bootindex() const override { return bootindex_; }
+    std::string boot_device_path() const override { return fw_dev_path() + boot_suffix(); }
+
     // Which interfaces a type offers: the generic type follows
     // disable-legacy/disable-modern, the -transitional and
     // -non-transitional types are fixed.
@@ -92,6 +96,8 @@ class VirtioPciProxy : public PciDevice, public Transport {
     virtual uint32_t pci_class() const = 0;
     // vectors=<auto>: how many MSI-X vectors the device wants.
     virtual uint32_t auto_vectors() const { return 2; }
+    // What QEMU appends to the function's path for the boot device.
+    virtual std::string boot_suffix() const = 0;
 
     void pci_realize() override;
     void pci_unrealize() override;

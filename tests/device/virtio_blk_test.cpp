@@ -706,3 +706,54 @@ TEST(VirtioBlkPci, RandomDescriptorsNeverHarmTheHost) {
     EXPECT_EQ(vm.readb(kStatus), 0);
     EXPECT_EQ(vm.readb(kData), TempImage::expected(1024));
 }
+
+namespace {
+
+// The contents of fw_cfg file `name` ("" if absent), through the I/O ports.
+std::string fw_cfg_file(QtestClient& vm, const std::string& name) {
+    auto read_bytes = [&](size_t n) {
+        std::vector<uint8_t> out(n);
+        for (uint8_t& b : out) b = vm.inb(0x511);
+        return out;
+    };
+    auto be = [](const std::vector<uint8_t>& b, size_t at, size_t n) {
+        uint32_t v = 0;
+        for (size_t i = 0; i < n; ++i) v = v << 8 | b[at + i];
+        return v;
+    };
+    vm.outw(0x510, 0x19);
+    uint32_t count = be(read_bytes(4), 0, 4);
+    for (uint32_t i = 0; i < count; ++i) {
+        std::vector<uint8_t> entry = read_bytes(64);
+        std::string entry_name(reinterpret_cast<const char*>(entry.data() + 8));
+        if (entry_name != name) continue;
+        uint32_t size = be(entry, 0, 4);
+        vm.outw(0x510, static_cast<uint16_t>(be(entry, 4, 2)));
+        std::vector<uint8_t> data = read_bytes(size);
+        return std::string(data.begin(), data.end());
+    }
+    return {};
+}
+
+}  // namespace
+
+// bootindex= gives fw_cfg's "bootorder" the OpenFirmware paths QEMU 7.2
+// writes for the same command line (compared with Debian's QEMU).
+TEST(VirtioBlkPci, BootindexOrdersBootorderAsQemu) {
+    TempImage a(kDiskBytes), b(kDiskBytes);
+    QtestClient vm({"-drive", "file=" + a.path() + ",format=raw,if=none,id=d0", "-device",
+                    "virtio-blk-pci,drive=d0,bootindex=5,class=0x0180,addr=6.2,multifunction=on",
+                    "-device", "e1000,bootindex=2", "-drive",
+                    "file=" + b.path() + ",format=raw,if=none,id=d1", "-device",
+                    "virtio-blk-pci,drive=d1,bootindex=3", "-boot", "strict=on"});
+    EXPECT_EQ(fw_cfg_file(vm, "bootorder"),
+              std::string("/pci@i0cf8/ethernet@4/ethernet-phy@0\n/pci@i0cf8/scsi@5/disk@0,0\n"
+                          "/pci@i0cf8/pci1af4,1001@6,2/disk@0,0\nHALT\0",
+                          106));
+}
+
+TEST(VirtioBlkPci, NoBootindexNoBootorder) {
+    TempImage a(kDiskBytes);
+    QtestClient vm(args(a));
+    EXPECT_EQ(fw_cfg_file(vm, "bootorder"), "");
+}

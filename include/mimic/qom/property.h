@@ -271,6 +271,17 @@ Property pci_devfn(std::string name, int32_t D::*member, int32_t def = -1,
                         std::move(description));
 }
 
+// QEMU's bootindex: an int32, -1 (not a boot device) until set, shown
+// neither with a default by help ("bootindex=<int32>") nor by `info qtree`
+// (QEMU adds it as a plain QOM property).
+template <class D>
+Property bootindex(int32_t D::*member) {
+    Property p = detail::make_int<int32_t>("bootindex", detail::field_of(member), -1, {});
+    p.qdev_help = false;
+    p.in_qtree = false;
+    return p;
+}
+
 template <class D>
 Property drive(std::string name, BackendLink D::*member, std::string description = {}) {
     return detail::make(std::move(name), member, link_type(BackendKind::kDrive),
