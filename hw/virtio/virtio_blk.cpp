@@ -207,30 +207,36 @@ void VirtioBlkDevice::do_realize() {
     if (scsi_) throw Error("Please set scsi=off for virtio-blk devices in order to use virtio 1.0");
     if (num_queues_ == kNumQueuesAuto) num_queues_ = 1;
     if (num_queues_ == 0) throw Error("num-queues property must be larger than 0");
-    if (queue_size_ <= 2 || !power_of_two(queue_size_) || queue_size_ > kQueueMaxSize)
-        throw Error("invalid queue-size property ({}), must be a power of 2 (> 2) and <= {}",
-                    queue_size_, kQueueMaxSize);
+    if (queue_size_ <= 2) throw Error("invalid queue-size property ({}), must be > 2", queue_size_);
+    if (!power_of_two(queue_size_) || queue_size_ > kQueueMaxSize)
+        throw Error("invalid queue-size property ({}), must be a power of 2 (max {})", queue_size_,
+                    kQueueMaxSize);
     if (num_queues_ > kQueueMaxSize)
         throw Error("num-queues property must be at most {}", kQueueMaxSize);
     if (rerror_ == OnError::kStop || rerror_ == OnError::kEnospc || werror_ == OnError::kStop ||
         werror_ == OnError::kEnospc)
         throw Error(
             "stopping the VM on an I/O error (werror/rerror=stop or enospc) is not supported yet");
+    // Unset sizes are the image's: 512-byte sectors.
     if (logical_block_size_ == 0) logical_block_size_ = kSectorSize;
-    if (physical_block_size_ == 0) physical_block_size_ = logical_block_size_;
-    for (uint64_t size : {logical_block_size_, physical_block_size_}) {
-        if (!power_of_two(size) || size < 512 || size > (2u << 20))
-            throw Error(
-                "Property virtio-blk-device.{} doesn't take value {} (must be a power of two "
-                "between 512 B and 2 MiB)",
-                size == logical_block_size_ ? "logical_block_size" : "physical_block_size", size);
+    if (physical_block_size_ == 0) physical_block_size_ = kSectorSize;
+    for (auto [name, size] : {std::pair{"logical_block_size", logical_block_size_},
+                              std::pair{"physical_block_size", physical_block_size_}}) {
+        if (size < 512 || size > (2u << 20))
+            throw Error("Property .{} doesn't take value {} (minimum: 512, maximum: 2097152)", name,
+                        size);
+        if (!power_of_two(size))
+            throw Error("Property .{} doesn't take value '{}', it's not a power of 2", name, size);
     }
     if (logical_block_size_ > physical_block_size_)
         throw Error("logical_block_size > physical_block_size not supported");
-    if (max_discard_sectors_ == 0 || max_discard_sectors_ > 0x3fffffff)
-        throw Error("max-discard-sectors property must be between 1 and {}", 0x3fffffff);
-    if (max_write_zeroes_sectors_ == 0 || max_write_zeroes_sectors_ > 0x3fffffff)
-        throw Error("max-write-zeroes-sectors property must be between 1 and {}", 0x3fffffff);
+    constexpr uint32_t kMaxRequestSectors = 4194303;  // QEMU's BDRV_REQUEST_MAX_SECTORS
+    if (max_discard_sectors_ == 0 || max_discard_sectors_ > kMaxRequestSectors)
+        throw Error("invalid max-discard-sectors property ({}), must be between 1 and {}",
+                    max_discard_sectors_, kMaxRequestSectors);
+    if (max_write_zeroes_sectors_ == 0 || max_write_zeroes_sectors_ > kMaxRequestSectors)
+        throw Error("invalid max-write-zeroes-sectors property ({}), must be between 1 and {}",
+                    max_write_zeroes_sectors_, kMaxRequestSectors);
     capacity_ = info->drive->size() / kSectorSize;
     read_only_ = info->drive->read_only();
     discard_unmap_ = info->discard_unmap;

@@ -105,8 +105,45 @@ std::vector<qom::Property> VirtioPciProxy::mode_properties() {
     };
 }
 
+namespace {
+
+// A property of the device reached through the function: values are parsed
+// and printed as the device's own (errors name "virtio-blk-device.drive",
+// and a drive is claimed by the device), as QEMU's alias properties.
+class AliasType : public qom::PropertyType {
+  public:
+    explicit AliasType(std::shared_ptr<const qom::PropertyType> inner) : inner_(std::move(inner)) {}
+    std::string_view name() const override { return inner_->name(); }
+    std::string description() const override { return inner_->description(); }
+    void parse(const qom::PropertySlot& slot, std::string_view text) const override {
+        inner_->parse(target(slot), text);
+    }
+    void set(const qom::PropertySlot& slot, const nlohmann::json& value) const override {
+        inner_->set(target(slot), value);
+    }
+    nlohmann::json get(const qom::PropertySlot& slot) const override {
+        return inner_->get(target(slot));
+    }
+    std::string print(const qom::PropertySlot& slot) const override {
+        return inner_->print(target(slot));
+    }
+    void set_default(const qom::PropertySlot& slot, const qom::DefaultValue& value) const override {
+        inner_->set_default(target(slot), value);
+    }
+
+  private:
+    static qom::PropertySlot target(const qom::PropertySlot& slot) {
+        auto& proxy = dynamic_cast<const VirtioPciProxy&>(slot.object);
+        return {proxy.vdev(), slot.property, slot.field};
+    }
+    std::shared_ptr<const qom::PropertyType> inner_;
+};
+
+}  // namespace
+
 std::vector<qom::Property> VirtioPciProxy::aliases(std::vector<qom::Property> properties) {
     for (qom::Property& p : properties) {
+        p.type = std::make_shared<AliasType>(p.type);
         p.field = [inner = p.field](qom::Object& object) -> void* {
             auto& proxy = dynamic_cast<VirtioPciProxy&>(object);
             return inner(proxy.vdev());
@@ -178,7 +215,9 @@ void VirtioPciProxy::pci_realize() {
             break;
     }
     if (!legacy_ && !modern_)
-        throw Error("device cannot work as neither modern nor legacy mode is enabled");
+        throw Error(
+            "device cannot work as neither modern nor legacy mode is enabled\n"
+            "Set either disable-modern or disable-legacy to off");
 
     vdev_->realize();
     try {

@@ -35,7 +35,7 @@ namespace mimic::hw::virtio {
 inline constexpr const char* kTypeVirtioPci = "virtio-pci";
 
 class VirtioPciProxy : public PciDevice, public Transport, public BootDevice {
-public:
+  public:
     int32_t bootindex() const override { return bootindex_; }
     std::string boot_device_path() const override { return fw_dev_path() + boot_suffix(); }
 
