@@ -70,7 +70,7 @@ KERNEL_META_PACKAGE = "linux-image-amd64"
 # The modules the disk and network checks load, dependencies found from
 # .modinfo (built-in ones are skipped).
 DISK_MODULES = ["ata_piix", "sd_mod"]
-VIRTIO_MODULES = ["virtio_pci", "virtio_blk"]
+VIRTIO_MODULES = ["virtio_pci", "virtio_blk", "virtio_rng"]
 NET_MODULES = ["e1000", "af_packet"]
 FORMAT_VERSION = 3  # bump when the layout of the initramfs changes
 
@@ -215,6 +215,20 @@ if [ -n "$vdisk_md5" ]; then
     else
         fail "no /dev/vda"
     fi
+fi
+
+if [ "$(param mimic.hwrng)" = 1 ]; then
+    # virtio_rng becomes the hw_random source, /dev/hwrng reads from it.
+    for module in $(cat /etc/modules-virtio.load); do insmod "/lib/modules/$module" 2>/dev/null; done
+    tries=0
+    while ! grep -q virtio_rng /sys/class/misc/hw_random/rng_current 2>/dev/null && [ $tries -lt 100 ]; do
+        sleep 0.1; tries=$((tries + 1))
+    done
+    current=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)
+    if echo "$current" | grep -q virtio_rng; then ok "hw_random source $current"; else fail "hw_random source '$current'"; fi
+    got=$(dd if=/dev/hwrng bs=4096 count=1 2>/dev/null | md5sum | cut -d' ' -f1)
+    echo "MIMIC-GUEST: hwrng md5 $got"
+    if [ "$(dd if=/dev/hwrng bs=4096 count=1 2>/dev/null | wc -c)" = 4096 ]; then ok "read 4096 bytes from /dev/hwrng"; else fail "short read from /dev/hwrng"; fi
 fi
 
 want_ip=$(param mimic.net)
