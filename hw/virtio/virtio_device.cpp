@@ -150,7 +150,8 @@ void VirtioDevice::mark_broken(const std::string& why) {
 void VirtioDevice::notify_config() {
     if (!(status_ & kStatusDriverOk)) return;
     ++config_generation_;
-    isr_ |= kIsrConfig;
+    // QEMU sets both ISR bits, so INTx (which follows bit 0) signals it too.
+    isr_ |= kIsrQueue | kIsrConfig;
     if (transport_) transport_->notify(config_vector_);
 }
 

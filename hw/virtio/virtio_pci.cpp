@@ -387,7 +387,7 @@ void VirtioPciProxy::legacy_write(uint64_t offset, uint64_t value, unsigned size
         case legacy::kQueuePfn:
             if (value == 0) {
                 // As QEMU: tearing a queue down resets the device.
-                pci_reset();
+                write_status(0, false);  // the MSI-X table stays as the driver set it
             } else if (queue_exists) {
                 vdev_->queue(sel).set_legacy_pfn(static_cast<uint32_t>(value));
                 vdev_->queue(sel).set_features(vdev_->has_feature(kFIndirectDesc),
