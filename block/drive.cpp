@@ -158,6 +158,22 @@ int Drive::flush() {
     return ret;
 }
 
+int Drive::discard(uint64_t offset, uint64_t bytes) {
+    if (read_only_) return -EACCES;
+    if (offset > size() || bytes > size() - offset) return -EIO;
+    return root_->discard(offset, bytes);
+}
+
+int Drive::write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap) {
+    if (read_only_) return -EACCES;
+    if (offset > size() || bytes > size() - offset) return -EIO;
+    uint64_t start = now_ns();
+    int ret = root_->pwrite_zeroes(offset, bytes, may_unmap);
+    if (ret == 0 && writethrough_) ret = root_->flush();
+    account(kWrite, bytes, offset + bytes, ret, start);
+    return ret;
+}
+
 void Drive::submit(std::function<int()> work, Callback done) {
     CompletionQueue* queue = completions_;
     pool_->submit([work = std::move(work), done = std::move(done), queue]() mutable {

@@ -33,8 +33,8 @@ std::vector<uint8_t> load_kernel_file(const std::string& path, const DirectBootM
 
 }  // namespace
 
-void load_direct_boot(FwCfg& fw_cfg, const cli::VmConfig& config, const DirectBootMemory& memory,
-                      const system::FirmwarePath& firmware) {
+std::string load_direct_boot(FwCfg& fw_cfg, const cli::VmConfig& config, const DirectBootMemory& memory,
+                             const system::FirmwarePath& firmware) {
     std::vector<uint8_t> image = load_kernel_file(config.kernel, memory);
     if (image.empty()) throw Error("could not load kernel '{}': the file is empty", config.kernel);
 
@@ -54,11 +54,8 @@ void load_direct_boot(FwCfg& fw_cfg, const cli::VmConfig& config, const DirectBo
         throw Error("could not open option rom '{}': {}", *rom_path, e.what());
     }
     fw_cfg.add_file("genroms/" + rom_name, std::move(rom));
-    // The kernel is the first boot device (QEMU gives its ROM bootindex 0).
-    std::string order = "/rom@genroms/" + rom_name;
-    std::vector<uint8_t> bootorder(order.begin(), order.end());
-    bootorder.push_back(0);
-    fw_cfg.add_file("bootorder", std::move(bootorder));
+    // The board lists it in "bootorder"; QEMU gives the ROM bootindex 0.
+    return "/rom@genroms/" + rom_name;
 }
 
 }  // namespace mimic::hw

@@ -1,7 +1,7 @@
 // Direct kernel boot on the pc machine (-kernel, -initrd, -append), as QEMU
 // does it: the board puts the kernel's pieces and where they go into fw_cfg
 // and adds an option ROM of Mimic's own (pc-bios/optionrom) as
-// genroms/NAME, first in "bootorder". SeaBIOS runs that ROM as its first
+// genroms/NAME, which the board puts first in "bootorder". SeaBIOS runs that ROM as its first
 // boot device; the ROM loads the pieces by fw_cfg DMA and enters the kernel.
 //
 // Two kinds of kernel: Linux bzImage/zImage (linux_boot.cpp, the Linux/x86
@@ -29,9 +29,10 @@ struct DirectBootMemory {
 
 // Loads config.kernel (with config.initrd, config.append) into `fw_cfg`.
 // Throws mimic::Error with QEMU's wording for a missing, unreadable,
-// too-large or non-kernel file.
-void load_direct_boot(FwCfg& fw_cfg, const cli::VmConfig& config, const DirectBootMemory& memory,
-                      const system::FirmwarePath& firmware);
+// too-large or non-kernel file. Returns the ROM's boot device path
+// ("/rom@genroms/linuxboot_dma.bin"), bootindex 0 in "bootorder".
+std::string load_direct_boot(FwCfg& fw_cfg, const cli::VmConfig& config, const DirectBootMemory& memory,
+                             const system::FirmwarePath& firmware);
 
 // A Linux kernel: fills the fw_cfg items; returns the option ROM to run.
 std::string load_linux(FwCfg& fw_cfg, const cli::VmConfig& config, const std::vector<uint8_t>& image,

@@ -12,6 +12,7 @@
 
 #include "acpi_build.h"
 #include "direct_boot.h"
+#include "mimic/hw/boot_device.h"
 #include "mimic/hw/apic.h"
 #include "mimic/hw/fw_cfg.h"
 #include "mimic/hw/hpet.h"
@@ -57,10 +58,24 @@ public:
         fw_cfg_ = &create_pc_fw_cfg(*this, config, ram_below_4g_->size(),
                                     ram_above_4g_ ? ram_above_4g_->size() : 0, restore_boot_order(config));
         install_pc_acpi(*fw_cfg_, [this, cpus = config.smp.cpus] { return describe_for_acpi(cpus); });
+        // "bootorder" from the devices' bootindex, as QEMU rebuilds it at
+        // every reset (device_add may have brought new boot devices).
+        boot_strict_ = config.boot.opts.get_bool("strict").value_or(false);
+        fw_cfg_->before_first_access([this] { update_boot_order(); });
+        fw_cfg_->on_reset([this] { update_boot_order(); });
     }
 
     void load_kernel(const cli::VmConfig& config) override {
-        load_direct_boot(*fw_cfg_, config, DirectBootMemory{.ram_below_4g = ram_below_4g_->size()}, firmware_);
+        kernel_boot_path_ =
+            load_direct_boot(*fw_cfg_, config, DirectBootMemory{.ram_below_4g = ram_below_4g_->size()}, firmware_);
+    }
+
+    void update_boot_order() {
+        std::vector<std::pair<int32_t, std::string>> extra;
+        if (!kernel_boot_path_.empty()) extra.emplace_back(0, kernel_boot_path_);
+        std::vector<uint8_t> file = boot_order_file(*this, std::move(extra), boot_strict_);
+        // An empty list adds no file; once there is one, it follows the list.
+        if (!file.empty() || fw_cfg_->has_file("bootorder")) fw_cfg_->add_file("bootorder", std::move(file));
     }
 
     const system::FirmwarePath& firmware_path() const override { return firmware_; }
@@ -291,6 +306,8 @@ private:
     memory::MemoryRegion* ram_ = nullptr;
     I440fxHost* host_ = nullptr;
     FwCfg* fw_cfg_ = nullptr;
+    std::string kernel_boot_path_;
+    bool boot_strict_ = false;
     PciDevice* pm_ = nullptr;
     system::FirmwarePath firmware_;
     x86::InterruptController* pic_ = nullptr;

@@ -406,7 +406,10 @@ public:
             return current().mmio_read(offset);
         };
         ops.write = [this](uint64_t offset, uint64_t value, unsigned) {
-            if (offset >= 0x1000) {
+            // As in QEMU, register 0 (reserved in the APIC) and everything
+            // past the APIC page are MSIs: a message to APIC ID 0 without
+            // redirection hint or logical mode is a write to 0xfee00000.
+            if (offset >= 0x1000 || offset < 0x10) {
                 deliver_msi(offset, static_cast<uint32_t>(value));
                 return;
             }

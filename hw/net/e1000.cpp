@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "e1000_core.h"
+#include "mimic/hw/boot_device.h"
 #include "mimic/hw/pci.h"
 #include "mimic/memory/memory_region.h"
 #include "mimic/net/nic.h"
@@ -27,9 +28,12 @@ constexpr Model k82540em{0x100e, e1000::phy::kPhyId2_8254x};
 constexpr Model k82544gc{0x1008, e1000::phy::kPhyId2_82544};
 constexpr Model k82545em{0x100f, e1000::phy::kPhyId2_8254x};
 
-class E1000 : public PciDevice {
+class E1000 : public PciDevice, public BootDevice {
 public:
     explicit E1000(Model model = k82540em) : model_(model) {}
+
+    int32_t bootindex() const override { return bootindex_; }
+    std::string boot_device_path() const override { return fw_dev_path() + "/ethernet-phy@0"; }
 
     qom::MacAddress mac_;
     qom::BackendLink netdev_;
@@ -111,15 +115,6 @@ private:
     memory::MemoryRegion mmio_, io_;
 };
 
-// QEMU's bootindex has no default to show ("bootindex=<int32>"). Mimic
-// does not order boot devices by it yet; the value is kept for -device
-// lines written for QEMU.
-qom::Property bootindex_property() {
-    qom::Property p = qom::prop::int32("bootindex", &E1000::bootindex_, -1);
-    p.default_value = std::monostate{};
-    return p;
-}
-
 template <const Model& model>
 qom::Factory factory() {
     return [] { return std::unique_ptr<qom::Object>(new E1000(model)); };
@@ -132,7 +127,7 @@ MIMIC_REGISTER_TYPE({
     .properties = {
         qom::prop::mac("mac", &E1000::mac_, "Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56"),
         qom::prop::netdev("netdev", &E1000::netdev_, "ID of a netdev to use as a backend"),
-        bootindex_property(),
+        qom::prop::bootindex(&E1000::bootindex_),
         qom::prop::boolean("autonegotiation", &E1000::autonegotiation_, true),
         qom::prop::boolean("mitigation", &E1000::mitigation_, true),
         qom::prop::boolean("extra_mac_registers", &E1000::extra_mac_registers_, true),

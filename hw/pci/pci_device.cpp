@@ -416,6 +416,23 @@ void PciDevice::print_pci_lines(int indent, std::string& out) const {
     }
 }
 
+std::string PciDevice::fw_dev_path() const {
+    // QEMU's firmware names for the classes that have one.
+    static constexpr std::pair<uint16_t, const char*> kNames[] = {
+        {0x0100, "scsi"}, {0x0101, "ide"}, {0x0200, "ethernet"}, {0x0300, "display"},
+    };
+    std::string name;
+    uint16_t code = get_word(pc::kClassDevice);
+    for (const auto& [klass, fw_name] : kNames) {
+        if (klass == code) name = fw_name;
+    }
+    if (name.empty()) name = fmt::format("pci{:04x},{:04x}", get_word(pc::kVendorId), get_word(pc::kDeviceId));
+    // The i440FX host bridge's config ports, 0xcf8.
+    std::string path = fmt::format("/pci@i0cf8/{}@{:x}", name, slot());
+    if (function()) path += fmt::format(",{:x}", function());
+    return path;
+}
+
 std::string PciDevice::info_pci() const {
     std::string out = fmt::format("  Bus {:2}, device {:3}, function {}:\n", 0, slot(), function());
     // QEMU prints an unknown class in decimal ("Class 0255" for 0x00ff).

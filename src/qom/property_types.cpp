@@ -373,8 +373,13 @@ Property Property::plain_qom() && {
     return std::move(*this);
 }
 
+Property Property::without_type_description() && {
+    type_description = false;
+    return std::move(*this);
+}
+
 std::string Property::help_description() const {
-    return description.empty() && qdev_help ? type->description() : description;
+    return description.empty() && qdev_help && type_description ? type->description() : description;
 }
 
 std::string property_help_line(const Property& property) {

@@ -20,6 +20,7 @@ void print_device(const Device& device, int indent, std::string& out) {
     line(out, indent, fmt::format("dev: {}, id \"{}\"", device.type_name(), device.id()));
     indent += 2;
     for (const Property* p : device.type().all_properties()) {
+        if (!p->in_qtree) continue;
         line(out, indent, p->name + " = " + device.print_property(p->name));
     }
     if (const Bus* bus = device.parent_bus()) bus->print_device(device, indent, out);

@@ -29,6 +29,7 @@ bool id_wellformed(std::string_view id) {
 // these keeps the object types linked wherever objects can be created.
 void link_secret_type();
 void link_iothread_type();
+void link_rng_types();
 
 namespace {
 
@@ -58,6 +59,7 @@ void check_int64_text(const Property& property, std::string_view text, ObjectSou
 void link_object_types() {
     link_secret_type();
     link_iothread_type();
+    link_rng_types();
 }
 
 std::unique_ptr<UserCreatable> user_creatable_new(std::string_view type_name, std::string_view id,

@@ -9,6 +9,7 @@
 #include "mimic/hw/machine.h"
 #include "mimic/monitor/monitor_hub.h"
 #include "mimic/monitor/qmp_error.h"
+#include "mimic/qom/backend_registry.h"
 #include "mimic/qom/object.h"
 #include "mimic/system/drives.h"
 
@@ -157,11 +158,12 @@ public:
         for (const auto& info : drives_.drives()) {
             if (info->deleted) continue;
             Json entry = {{"device", info->id}};
-            const bool attached = attached_to_ide(*info);
-            if (attached) entry["qdev"] = qdev_path();
+            const qom::Object* device = holder(*info);
+            const bool attached = device != nullptr;
+            if (attached) entry["qdev"] = device->canonical_path();
             // A back end no device holds counts as removable, as in QEMU.
             entry["removable"] = !attached || info->cdrom;
-            if (info->cdrom && attached) {
+            if (info->cdrom && attached_to_ide(*info)) {
                 hw::IdeController::TrayState tray = ide_->tray_state(info->bus, info->unit);
                 entry["locked"] = tray.locked;
                 entry["tray_open"] = tray.open;
@@ -181,7 +183,7 @@ public:
         for (const auto& info : drives_.drives()) {
             if (info->deleted) continue;
             Json entry = {{"device", info->id}};
-            if (attached_to_ide(*info)) entry["qdev"] = qdev_path();
+            if (const qom::Object* device = holder(*info)) entry["qdev"] = device->canonical_path();
             entry["stats"] = device_stats(*info);
             list.push_back(std::move(entry));
         }
@@ -193,9 +195,11 @@ private:
         return ide_ && info.interface == DriveInterface::kIde;
     }
 
-    std::string qdev_path() const {
-        auto* object = dynamic_cast<qom::Object*>(ide_);
-        return object ? object->canonical_path() : std::string();
+    // The device that holds the drive: the IDE controller for if=ide
+    // drives, else the device whose drive= property claimed it (virtio-blk).
+    const qom::Object* holder(const DriveInfo& info) const {
+        if (attached_to_ide(info)) return dynamic_cast<const qom::Object*>(ide_);
+        return qom::BackendRegistry::instance().user(qom::BackendKind::kDrive, info.id);
     }
 
     // The drive an eject or change names: `device` (the drive id) or `id`

@@ -240,9 +240,11 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
     if (!opts.id().empty()) {
         info.id = opts.id();
     } else {
-        info.id = info.interface == DriveInterface::kNone
-                      ? fmt::format("none{}", drives_.size())
-                      : fmt::format("{}{}{}{}", if_name, info.bus,
+        // Interfaces without units (virtio, sd, ...) number drives by
+        // index alone: "virtio0".
+        info.id = info.interface == DriveInterface::kNone ? fmt::format("none{}", drives_.size())
+                  : per_bus == 1                         ? fmt::format("{}{}", if_name, info.bus)
+                                                         : fmt::format("{}{}{}{}", if_name, info.bus,
                                     info.interface == DriveInterface::kIde ? (info.cdrom ? "-cd" : "-hd") : "",
                                     info.unit);
     }
@@ -274,6 +276,8 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
             throw Error("force-share=on can only be used with read-only images");
         info.drive = block::Drive::open(open_options, &completions_);
         check_discard(opts);
+        std::string discard = opts.get_or("discard", "ignore");
+        info.discard_unmap = discard == "unmap" || discard == "on";
     }
     drives_.push_back(std::make_unique<DriveInfo>(std::move(info)));
     registry.add(qom::BackendKind::kDrive, drives_.back()->id, std::any(drives_.back().get()));

@@ -283,6 +283,9 @@ void Vm::Impl::create_objects() {
 
 void Vm::Impl::create_devices() {
     auto& globals = qom::GlobalProperties::instance();
+    // Drives first, as QEMU opens them before creating devices: -device
+    // may name one (drive=).
+    drives_.open_all(config_);
     // The board's NICs (-nic, -net nic) come before -device, as in QEMU.
     networks_.create_nics(*machine_);
     for (size_t i = 0; i < config_.debugcons.size(); ++i) {
@@ -303,10 +306,18 @@ void Vm::Impl::create_devices() {
             qom::device_add(*machine_, options);
         });
     }
-    drives_.open_all(config_);
     for (const auto& info : drives_.drives()) {
-        if (info->interface != DriveInterface::kNone && info->interface != DriveInterface::kIde)
+        if (info->interface != DriveInterface::kNone && info->interface != DriveInterface::kIde &&
+            info->interface != DriveInterface::kVirtio)
             throw Error("{}: this kind of drive is not supported yet", info->location);
+    }
+    // if=virtio: a virtio-blk-pci function per drive, after the -device
+    // ones, as QEMU appends them.
+    for (const auto& info : drives_.drives()) {
+        if (info->interface != DriveInterface::kVirtio) continue;
+        with_location(info->location, [&] {
+            qom::device_add(*machine_, qom::DeviceOptions{{"driver", "virtio-blk-pci"}, {"drive", info->id}});
+        });
     }
     hw::attach_ide_drives(*machine_, drives_);
     for (const std::string& warning : globals.unused_warnings())

@@ -50,7 +50,7 @@ class Listings(unittest.TestCase):
         for spec in ("help", "?"):
             code, out, _ = run("-object", spec)
             self.assertEqual(code, 0)
-            self.assertEqual(out, "List of user creatable objects:\n  iothread\n  secret\n")
+            self.assertEqual(out, "List of user creatable objects:\n  iothread\n  rng-builtin\n  rng-random\n  secret\n")
 
     def test_object_properties_help(self):
         # Byte for byte what qemu-system-x86_64 7.2 prints: plain QOM property

@@ -2,8 +2,9 @@
 // QEMU's generic-fuzz. Each input is a program of port I/O, MMIO, PCI
 // config accesses, guest-memory writes (the rings and buffers devices DMA
 // from) and clock steps, run on a fresh pc machine with every device of the
-// board plus IDE drives, an e1000 (no back end: frames go nowhere) and a
-// std VGA, their BARs mapped at fixed addresses.
+// board plus IDE drives, an e1000 (no back end: frames go nowhere), a std
+// VGA, a virtio-blk-pci (on an empty read-only image) and a modern-only
+// virtio-rng-pci, their BARs mapped at fixed addresses.
 //
 // The machine is the emulator binary itself (MIMIC_SYSTEM), started per
 // input with -accel qtest -qtest stdio and confined (confined_process.h): it
@@ -50,7 +51,7 @@ constexpr Region kPortRegions[] = {
     {"vbe", 0x1ce, 2},      {"ide1-ctl", 0x376, 1},  {"vga", 0x3b0, 0x30},  {"ide0-ctl", 0x3f6, 1},
     {"com1", 0x3f8, 8},     {"fw_cfg", 0x510, 12},   {"acpi-pm", 0x600, 0x40}, {"pci-hotplug", 0xae00, 0x14},
     {"gpe", 0xafe0, 4},     {"pci-conf", 0xcf8, 8},  {"e1000-io", 0xc000, 0x40}, {"bmdma", 0xc040, 0x10},
-    {"elcr", 0x4d0, 2},
+    {"elcr", 0x4d0, 2},     {"virtio-blk-io", 0xc080, 0x80},
 };
 
 // MMIO: device registers, the VGA windows and low RAM (where DMA goes).
@@ -58,10 +59,12 @@ constexpr Region kMmioRegions[] = {
     {"e1000", 0xfebc0000, 0x20000}, {"vga-mmio", 0xfebd0000, 0x1000}, {"vga-lfb", 0xfd000000, 0x1000000},
     {"vga-legacy", 0xa0000, 0x20000}, {"hpet", 0xfed00000, 0x400},    {"ioapic", 0xfec00000, 0x100},
     {"lapic", 0xfee00000, 0x1000},    {"ram", 0x0, 0x100000},
+    {"virtio-blk-msix", 0xfebe0000, 0x1000}, {"virtio-blk", 0xfe000000, 0x4000},
+    {"virtio-rng-msix", 0xfebe1000, 0x1000}, {"virtio-rng", 0xfe004000, 0x4000},
 };
 
 // PCI functions the prologue knows (bus 0): devfn.
-constexpr uint8_t kPciFunctions[] = {0x00, 0x08, 0x09, 0x0b, 0x10, 0x18};
+constexpr uint8_t kPciFunctions[] = {0x00, 0x08, 0x09, 0x0b, 0x10, 0x18, 0x20, 0x28};
 
 std::string pci_address(uint8_t devfn, uint8_t reg) {
     return fmt::format("outl 0xcf8 {:#x}\n", 0x80000000u | (unsigned{devfn} << 8) | (reg & 0xfcu));
@@ -84,6 +87,13 @@ std::string prologue() {
     p += pci_write(0x09, 0x20, 0xc041);      // PIIX IDE (00:01.1) BAR4: bus-master DMA
     p += pci_write(0x09, 0x40, 0x80008000);  // both channels decoded
     p += pci_write(0x09, 0x04, 0x5);
+    p += pci_write(0x20, 0x10, 0xc081);      // virtio-blk-pci (00:04.0) BAR0: legacy
+    p += pci_write(0x20, 0x14, 0xfebe0000);  // BAR1: MSI-X
+    p += pci_write(0x20, 0x20, 0xfe00000c);  // BAR4: modern
+    p += pci_write(0x20, 0x04, 0x7);
+    p += pci_write(0x28, 0x14, 0xfebe1000);  // virtio-rng-pci (00:05.0, modern only) BAR1: MSI-X
+    p += pci_write(0x28, 0x20, 0xfe00400c);  // BAR4: modern
+    p += pci_write(0x28, 0x04, 0x6);
     p += pci_write(0x0b, 0x40, 0x601);       // PIIX4 PM (00:01.3): PM base
     p += pci_write(0x0b, 0x80, 0x1);
     return p;
@@ -213,7 +223,10 @@ std::vector<std::string> machine_argv() {
             "-nodefaults", "-m", "64",
             "-chardev", "null,id=com1", "-device", "isa-serial,chardev=com1",
             "-device", "VGA,addr=02.0", "-device", "e1000,addr=03.0",
-            "-drive", "if=ide,index=2,media=cdrom"};
+            "-drive", "if=ide,index=2,media=cdrom",
+            "-drive", "if=none,id=vd,file=/dev/null,format=raw,readonly=on",
+            "-device", "virtio-blk-pci,drive=vd,addr=04.0",
+            "-device", "virtio-rng-pci,disable-legacy=on,addr=05.0"};
 }
 
 }  // namespace

@@ -70,8 +70,9 @@ KERNEL_META_PACKAGE = "linux-image-amd64"
 # The modules the disk and network checks load, dependencies found from
 # .modinfo (built-in ones are skipped).
 DISK_MODULES = ["ata_piix", "sd_mod"]
+VIRTIO_MODULES = ["virtio_pci", "virtio_blk", "virtio_rng"]
 NET_MODULES = ["e1000", "af_packet"]
-FORMAT_VERSION = 2  # bump when the layout of the initramfs changes
+FORMAT_VERSION = 3  # bump when the layout of the initramfs changes
 
 # The start of every test guest's kernel command line. no_timer_check skips
 # the kernel's boot-time check that a few timer interrupts arrive within a
@@ -155,6 +156,79 @@ if [ -n "$disk_md5" ]; then
     else
         fail "no /dev/sda"
     fi
+fi
+
+vdisk_md5=$(param mimic.vdisk)
+if [ -n "$vdisk_md5" ]; then
+    # virtio_pci.force_legacy=1 makes Linux drive a transitional device
+    # through its legacy interface.
+    for module in $(cat /etc/modules-virtio.load); do
+        if [ "$module" = virtio_pci.ko ] && [ "$(param mimic.virtio_mode)" = legacy ]; then
+            insmod "/lib/modules/$module" force_legacy=1
+        else
+            insmod "/lib/modules/$module" 2>/dev/null
+        fi
+    done
+    tries=0
+    while [ ! -b /dev/vda ] && [ $tries -lt 100 ]; do sleep 0.1; tries=$((tries + 1)); done
+    if [ -b /dev/vda ]; then
+        got=$(dd if=/dev/vda bs=4096 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
+        if [ "$got" = "$vdisk_md5" ]; then ok "disk /dev/vda reads back"; else fail "vda md5 $got, expected $vdisk_md5"; fi
+        want=$(param mimic.vsectors)
+        got=$(cat /sys/block/vda/size)
+        if [ -z "$want" ] || [ "$got" = "$want" ]; then ok "vda has $got sectors"; else fail "vda has $got sectors, expected $want"; fi
+        want=$(param mimic.vserial)
+        got=$(cat /sys/block/vda/serial 2>/dev/null)
+        if [ -z "$want" ] || [ "$got" = "$want" ]; then ok "vda serial '$got'"; else fail "vda serial '$got', expected '$want'"; fi
+        features=$(cat /sys/bus/virtio/devices/virtio0/features)
+        echo "MIMIC-CHECK info: virtio0 features $features"
+        # Bit 32 is VIRTIO_F_VERSION_1: a modern driver accepted it.
+        version1=$(echo "$features" | cut -c33)
+        case "$(param mimic.virtio_mode)" in
+        legacy) if [ "$version1" = 0 ]; then ok "virtio0 driven as legacy"; else fail "virtio0 has VERSION_1"; fi ;;
+        modern) if [ "$version1" = 1 ]; then ok "virtio0 driven as modern"; else fail "virtio0 lacks VERSION_1"; fi ;;
+        esac
+        grep virtio /proc/interrupts
+        case "$(param mimic.virtio_irq)" in
+        msix) if grep -q 'virtio0-req.0' /proc/interrupts; then ok "virtio0 interrupts by MSI-X"; else fail "no MSI-X vector for virtio0"; fi ;;
+        intx) if grep -q 'virtio0$' /proc/interrupts && ! grep -q 'virtio0-' /proc/interrupts; then ok "virtio0 interrupts by INTx"; else fail "virtio0 not on INTx"; fi ;;
+        esac
+        word=$(param mimic.vwrite)
+        if [ -n "$word" ]; then
+            if echo "MIMIC-GUEST-WROTE:$word" | dd of=/dev/vda bs=65536 seek=1 conv=notrunc,fsync 2>/dev/null; then
+                ok "wrote to /dev/vda"
+            else
+                fail "writing to /dev/vda"
+            fi
+            # A megabyte of random data at 1 MiB: many segments per request.
+            dd if=/dev/urandom of=/tmp/random bs=65536 count=16 2>/dev/null
+            written=$(md5sum < /tmp/random | cut -d' ' -f1)
+            if dd if=/tmp/random of=/dev/vda bs=65536 seek=16 conv=notrunc,fsync 2>/dev/null; then
+                echo 3 > /proc/sys/vm/drop_caches
+                got=$(dd if=/dev/vda bs=65536 skip=16 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
+                if [ "$got" = "$written" ]; then ok "vda reads back 1 MiB written"; else fail "vda read back $got, wrote $written"; fi
+                echo "MIMIC-GUEST: vda random $written"
+            else
+                fail "writing 1 MiB to /dev/vda"
+            fi
+        fi
+    else
+        fail "no /dev/vda"
+    fi
+fi
+
+if [ "$(param mimic.hwrng)" = 1 ]; then
+    # virtio_rng becomes the hw_random source, /dev/hwrng reads from it.
+    for module in $(cat /etc/modules-virtio.load); do insmod "/lib/modules/$module" 2>/dev/null; done
+    tries=0
+    while ! grep -q virtio_rng /sys/class/misc/hw_random/rng_current 2>/dev/null && [ $tries -lt 100 ]; do
+        sleep 0.1; tries=$((tries + 1))
+    done
+    current=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)
+    if echo "$current" | grep -q virtio_rng; then ok "hw_random source $current"; else fail "hw_random source '$current'"; fi
+    got=$(dd if=/dev/hwrng bs=4096 count=1 2>/dev/null | md5sum | cut -d' ' -f1)
+    echo "MIMIC-GUEST: hwrng md5 $got"
+    if [ "$(dd if=/dev/hwrng bs=4096 count=1 2>/dev/null | wc -c)" = 4096 ]; then ok "read 4096 bytes from /dev/hwrng"; else fail "short read from /dev/hwrng"; fi
 fi
 
 want_ip=$(param mimic.net)
@@ -414,6 +488,11 @@ def build_locked(target, inputs, kernel_pkg, extra_files, extra_init):
             archive.file("lib/modules/%s.ko" % name, data)
             load.append(name + ".ko")
         archive.file("etc/modules-net.load", ("\n".join(load) + "\n").encode())
+        load = []
+        for name, data in module_load_order(root, release, VIRTIO_MODULES):
+            archive.file("lib/modules/%s.ko" % name, data)
+            load.append(name + ".ko")
+        archive.file("etc/modules-virtio.load", ("\n".join(load) + "\n").encode())
         archive.file("etc/udhcpc.script", UDHCPC_SCRIPT.encode(), 0o755)
         for path in sorted(extra_files):
             data, mode = extra_files[path]

@@ -960,7 +960,8 @@ class UserCreatableObjectsTest(VmCase):
 
     def test_hmp_help(self):
         # QEMU 7.2's texts; it lists every type it has, these are Mimic's.
-        listing = "List of user creatable objects:\r\n  iothread\r\n  secret\r\n"
+        listing = (
+            "List of user creatable objects:\r\n  iothread\r\n  rng-builtin\r\n  rng-random\r\n  secret\r\n")
         for line in ("object_add help", "object_add ?", "object_add bogus,help"):
             self.assertEqual(self.hmp(line), listing, line)
         self.assertEqual(self.hmp("object_add secret,id=x,help"),

@@ -49,6 +49,9 @@ public:
     int read(uint64_t offset, void* buf, size_t bytes);
     int write(uint64_t offset, const void* buf, size_t bytes);
     int flush();
+    // Synchronous discard and write-zeroes (-EACCES on a read-only drive).
+    int discard(uint64_t offset, uint64_t bytes);
+    int write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap);
 
     using Callback = CompletionQueue::Callback;
     void aio_read(uint64_t offset, void* buf, size_t bytes, Callback done);

@@ -116,6 +116,7 @@ struct PciIds {
 };
 
 class PciDevice;
+class Msix;
 
 // What the board's interrupt router gives the host bridge: how a device's
 // pin becomes one of `pirq_count` shared lines, and where line levels go.
@@ -216,6 +217,11 @@ public:
     bool bar_registered(int index) const { return bars_[static_cast<size_t>(index)].region; }
     unsigned bar_flags(int index) const { return bars_[static_cast<size_t>(index)].flags; }
 
+    // The function's OpenFirmware path as QEMU writes it for "bootorder":
+    // "/pci@i0cf8/scsi@4", "/pci@i0cf8/pci1af4,1001@6,2" for a class
+    // without a firmware name.
+    std::string fw_dev_path() const;
+
     // `info pci` for this function, QEMU's layout:
     //   "  Bus  0, device   1, function 1:\n    IDE controller: PCI device 8086:7010\n..."
     std::string info_pci() const;
@@ -290,6 +296,7 @@ public:
 
 private:
     friend class PciHost;
+    friend class Msix;  // adds its capability and table BAR to the function
     struct Bar {
         memory::MemoryRegion* region = nullptr;
         unsigned flags = 0;

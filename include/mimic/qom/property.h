@@ -83,6 +83,12 @@ struct Property {
     // qdev properties; plain QOM properties (object_string, object_int,
     // an -object type's enum) publish neither.
     bool qdev_help = true;
+    // Help leaves the type's description out (QEMU's bare bool properties:
+    // "use-started=<bool> -  (default: true)").
+    bool type_description = true;
+    // Printed by `info qtree`; a transport's aliases of its child device's
+    // properties are listed by help only.
+    bool in_qtree = true;
 
     // Narrows an integer property to [min, max]; values outside are refused
     // with QEMU's "Property T.P doesn't take value V (minimum: .., maximum: ..)".
@@ -91,6 +97,7 @@ struct Property {
     Property after_realize() &&;
     // Help shows no default nor type description (see qdev_help).
     Property plain_qom() &&;
+    Property without_type_description() &&;
 
     // The description -device NAME,help shows: its own, else its type's.
     std::string help_description() const;
@@ -262,6 +269,17 @@ Property pci_devfn(std::string name, int32_t D::*member, int32_t def = -1,
                    std::string description = {}) {
     return detail::make(std::move(name), member, pci_devfn_type(), int64_t{def},
                         std::move(description));
+}
+
+// QEMU's bootindex: an int32, -1 (not a boot device) until set, shown
+// neither with a default by help ("bootindex=<int32>") nor by `info qtree`
+// (QEMU adds it as a plain QOM property).
+template <class D>
+Property bootindex(int32_t D::*member) {
+    Property p = detail::make_int<int32_t>("bootindex", detail::field_of(member), -1, {});
+    p.qdev_help = false;
+    p.in_qtree = false;
+    return p;
 }
 
 template <class D>

@@ -25,6 +25,7 @@ struct DriveInfo {
     std::string filename;    // empty: no medium
     std::unique_ptr<block::Drive> drive;  // null: no medium
     block::OpenOptions open_options;      // how the medium was (or would be) opened
+    bool discard_unmap = false;           // discard=unmap|on: guest discards reach the image
     // drive_del of a drive a device holds: its medium is gone and its name
     // free again, but the device keeps the (empty) entry it points to.
     bool deleted = false;
