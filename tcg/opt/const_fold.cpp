@@ -40,6 +40,10 @@ public:
                 if (!(f & kHelperNoWriteGlobals)) forget_globals();
             }
             if ((info.flags & kPure) && simplify(inst, out)) continue;
+            if (const uint32_t same = earlier_extension(inst); same != kNoTemp) {
+                emit_mov(inst.out(0), same, out);
+                continue;
+            }
             if (inst.op == Opcode::brcond_i32 || inst.op == Opcode::brcond_i64) {
                 if (b_.is_const(inst.in(0)) && b_.is_const(inst.in(1))) {
                     Type t = b_.temps[inst.in(0)].type;
@@ -55,6 +59,7 @@ public:
             for (int k = 0; k < inst.n_out; ++k) width_[inst.out(k)] = w, touched_.push_back(inst.out(k));
             for (int k = 0; k < inst.n_out; ++k) overwritten(inst.out(k));
             if (flag != kNoFlag) flag_of_[inst.out(0)] = flag;
+            note_extension(inst);
             out.push_back(inst);
         }
         b_.insts.swap(out);
@@ -90,6 +95,7 @@ private:
         }
         touched_.clear();
         comparisons_.clear();
+        extensions_.clear();
     }
     void forget_globals() {
         for (uint32_t g = 1; g < b_.num_globals(); ++g) known_[g].reset(), width_[g] = kUnknownWidth, overwritten(g);
@@ -112,6 +118,38 @@ private:
         for (Comparison& c : comparisons_) {
             if (c.a == t || c.b == t) c.valid = false;
         }
+        std::erase_if(extensions_, [t](const Extension& e) { return e.src == t || e.dst == t; });
+    }
+
+    // Sign and zero extensions made in this basic block, whose source and
+    // result are unchanged: the same extension again is a move (x86 code
+    // zero-extends the same 32-bit register for each instruction using it).
+    struct Extension {
+        Opcode op;
+        uint32_t src, dst;
+    };
+    static constexpr uint32_t kNoTemp = ~0u;
+    static constexpr size_t kMaxExtensions = 8;   // the recent ones are the ones reused
+
+    static bool is_extension(Opcode op) {
+        switch (op) {
+        case Opcode::ext8s_i32: case Opcode::ext8u_i32: case Opcode::ext16s_i32: case Opcode::ext16u_i32:
+        case Opcode::ext8s_i64: case Opcode::ext8u_i64: case Opcode::ext16s_i64: case Opcode::ext16u_i64:
+        case Opcode::ext32s_i64: case Opcode::ext32u_i64: return true;
+        default: return false;
+        }
+    }
+    uint32_t earlier_extension(const Inst& inst) const {
+        if (!is_extension(inst.op) || b_.is_const(inst.in(0))) return kNoTemp;
+        for (const Extension& e : extensions_) {
+            if (e.op == inst.op && e.src == inst.in(0)) return e.dst;
+        }
+        return kNoTemp;
+    }
+    void note_extension(const Inst& inst) {
+        if (!is_extension(inst.op) || inst.out(0) == inst.in(0) || b_.is_const(inst.in(0))) return;
+        if (extensions_.size() == kMaxExtensions) extensions_.erase(extensions_.begin());
+        extensions_.push_back({inst.op, inst.in(0), inst.out(0)});
     }
 
     // The comparison whose 0/1 result inst's output holds, if any.
@@ -356,6 +394,7 @@ private:
     std::vector<uint8_t> width_;
     std::vector<int32_t> flag_of_;   // per temp: index into comparisons_, or kNoFlag
     std::vector<uint32_t> touched_;  // temps given knowledge since the last label
+    std::vector<Extension> extensions_;
     std::vector<Comparison> comparisons_;
 };
 

@@ -212,6 +212,21 @@ TEST_F(OptTest, GlobalsRestoredAtFaultsNeedNotBeInEnvAtMemoryAccesses) {
     for (const char* kept : {"e7,$0x5", "e7,$0x6", "e7,$0x7"}) EXPECT_NE(text.find(kept), std::string::npos) << text;
 }
 
+// The same extension of an unchanged value is a move of the first result.
+TEST_F(OptTest, RepeatedExtensionsAreMoves) {
+    b.ext32u(h.r[2], h.r[0]);
+    b.ext32u(h.r[3], h.r[0]);                  // the same: a move from r2
+    b.ext8u(h.r[4], h.r[0]);                   // another extension: kept
+    b.add(h.r[0], h.r[0], uint64_t{1});
+    b.ext32u(h.r[5], h.r[0]);                  // r0 changed: kept
+    b.exit_tb(0);
+    fold_constants(block);
+    const std::string text = print_block(block);
+    EXPECT_NE(text.find(" mov_i64 r3,r2\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" ext8u_i64 r4,r0\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" ext32u_i64 r5,r0\n"), std::string::npos) << text;
+}
+
 // A movcond or brcond testing a comparison's 0/1 result against zero tests
 // the comparison, unless an operand of it changed in between.
 TEST_F(OptTest, TestsOfAComparisonResultTestTheComparison) {
@@ -265,7 +280,19 @@ TEST_F(OptTest, RandomBlocksKeepTheirMeaning) {
                 return pool[gen() % pool.size()];
             };
             uint32_t dst = pool[gen() % pool.size()];
-            switch (gen() % 10) {
+            switch (gen() % 12) {
+            case 10:
+            case 11: {
+                // Extensions, often of the same source twice.
+                static const Opcode kExt[] = {Opcode::ext8s_i64, Opcode::ext8u_i64, Opcode::ext16u_i64,
+                                              Opcode::ext32s_i64, Opcode::ext32u_i64};
+                const Opcode op = kExt[gen() % std::size(kExt)];
+                const uint32_t src = pool[gen() % 4];
+                bb.emit(op, {dst, src});
+                if (gen() % 2) bb.emit(kOps[gen() % std::size(kOps)], {pool[gen() % pool.size()], pick(), pick()});
+                bb.emit(op, {pool[gen() % pool.size()], src});
+                break;
+            }
             case 8:
             case 9: {
                 // A flag tested against zero, maybe after its comparison's
