@@ -12,9 +12,10 @@ void Emitter::emit_block() {
     ra_.load_pinned();
     for (size_t i = 0; i < block_.insts.size(); ++i) {
         ra_.set_position(i);
-        if (i + 1 < block_.insts.size() && (emit_env_compare_branch(block_.insts[i], block_.insts[i + 1]) ||
-                                            emit_scaled_add(block_.insts[i], block_.insts[i + 1]))) {
+        if (i + 1 < block_.insts.size() && emit_env_compare_branch(block_.insts[i], block_.insts[i + 1])) {
             ++i;
+        } else if (const size_t taken = emit_scaled_add(i)) {
+            i += taken - 1;
         } else {
             emit(block_.insts[i]);
         }
@@ -48,28 +49,50 @@ bool Emitter::emit_env_compare_branch(const Inst& ld, const Inst& br) {
     return true;
 }
 
-// shl t, x, 1..3; add d, a, t with t dying there (an address with a
-// scaled index, as x86 front ends make them): one lea d, [a + x * 2^n].
-bool Emitter::emit_scaled_add(const Inst& shl, const Inst& add) {
-    const bool wide = shl.op == Opcode::shl_i64 && add.op == Opcode::add_i64;
-    if (!wide && !(shl.op == Opcode::shl_i32 && add.op == Opcode::add_i32)) return false;
-    if (!ra_.is_const(shl.in(1))) return false;
-    const uint64_t shift = ra_.const_value(shl.in(1));
-    if (shift < 1 || shift > 3) return false;
-    const uint32_t t = shl.out(0), x = shl.in(0);
-    if (block_.temps[t].kind != TempKind::Normal || x == t) return false;
-    const int k = add.in(1) == t ? 1 : add.in(0) == t ? 0 : -1;
-    if (k < 0 || add.in(1 - k) == t || !add.is_dead(add.n_out + k) || ra_.is_const(add.in(1 - k))) return false;
-    ra_.set_position(ra_.position() + 1);
-    const int rx = ra_.use(x);
-    const int ra = ra_.use(add.in(1 - k));
-    const int d = ra_.output_reg(add, 1 - k);
-    const Xbyak::RegExp at = Xbyak::Reg64(ra) + Xbyak::Reg64(rx) * (1 << shift);
-    if (wide) gen_.lea(Xbyak::Reg64(d), Xbyak::util::ptr[at]);
-    else gen_.lea(Xbyak::Reg32(d), Xbyak::util::ptr[at]);
-    ra_.release_dead_inputs(shl);
-    finish(add, d);
-    return true;
+// [add b, base, imm;] shl t, x, 1..3; add d, b, t with b and t dying there
+// (an address with a scaled index and maybe a displacement, as x86 front
+// ends make them): one lea d, [base + x * 2^n + imm]. Returns how many
+// instructions it took (0: no match).
+size_t Emitter::emit_scaled_add(size_t i) {
+    const std::vector<Inst>& insts = block_.insts;
+    auto is_add = [](const Inst& inst, bool wide) { return inst.op == (wide ? Opcode::add_i64 : Opcode::add_i32); };
+    for (const bool with_disp : {true, false}) {
+        const size_t s = with_disp ? i + 1 : i;
+        if (s + 1 >= insts.size()) continue;
+        const Inst& shl = insts[s];
+        const Inst& add = insts[s + 1];
+        const bool wide = shl.op == Opcode::shl_i64;
+        if ((!wide && shl.op != Opcode::shl_i32) || !is_add(add, wide) || !ra_.is_const(shl.in(1))) continue;
+        const uint64_t shift = ra_.const_value(shl.in(1));
+        if (shift < 1 || shift > 3) continue;
+        const uint32_t t = shl.out(0), x = shl.in(0);
+        if (block_.temps[t].kind != TempKind::Normal || x == t) continue;
+        const int k = add.in(1) == t ? 1 : add.in(0) == t ? 0 : -1;
+        if (k < 0 || add.in(1 - k) == t || !add.is_dead(add.n_out + k) || ra_.is_const(add.in(1 - k))) continue;
+        uint32_t base = add.in(1 - k);
+        int32_t disp = 0;
+        if (with_disp) {
+            const Inst& first = insts[i];
+            if (!is_add(first, wide) || first.out(0) != base || block_.temps[base].kind != TempKind::Normal ||
+                !add.is_dead(add.n_out + 1 - k) || x == base || first.in(0) == base || !ra_.is_imm32(first.in(1)) ||
+                ra_.is_const(first.in(0)))
+                continue;
+            disp = static_cast<int32_t>(ra_.const_value(first.in(1)));
+            base = first.in(0);
+        }
+        ra_.set_position(s + 1);
+        const int rx = ra_.use(x);
+        const int rb = ra_.use(base);
+        const int d = ra_.output_reg(add, 1 - k);
+        const Xbyak::RegExp at = Xbyak::Reg64(rb) + Xbyak::Reg64(rx) * (1 << shift) + disp;
+        if (wide) gen_.lea(Xbyak::Reg64(d), Xbyak::util::ptr[at]);
+        else gen_.lea(Xbyak::Reg32(d), Xbyak::util::ptr[at]);
+        if (with_disp) ra_.release_dead_inputs(insts[i]);
+        ra_.release_dead_inputs(shl);
+        finish(add, d);
+        return with_disp ? 3 : 2;
+    }
+    return 0;
 }
 
 void Emitter::close_group() {

@@ -54,7 +54,7 @@ private:
     void emit_call(const Inst& inst);
     void emit_host_code(const Inst& inst);
     bool emit_env_compare_branch(const Inst& ld, const Inst& br);
-    bool emit_scaled_add(const Inst& shl, const Inst& add);
+    size_t emit_scaled_add(size_t i);
     void probe_jump_table(const Inst& inst);
     // Ends the open HostCode group (emits its leave code).
     void close_group();

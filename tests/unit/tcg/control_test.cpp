@@ -69,19 +69,34 @@ TEST_F(ControlTest, ScaledIndexAdditions) {
     b.add(h.r[1], b.shl(h.r[1], uint64_t{3}), h.r[1]);        // r1 = r1 * 9
     b.add(h.r[3], h.r[4], b.shl(h.r[3], uint64_t{1}));        // r3 = r4 + r3 * 2
     b.add(h.e[0], h.e[0], b.shl(h.e[1], 2u));                 // 32 bits, wrapping
+    // With a displacement: r9 + r10 * 8 + 0x10, r12 - 8 + r11 * 2, and in 32 bits.
+    I64 base = b.add(h.r[9], uint64_t{0x10});
+    I64 index = b.shl(h.r[10], uint64_t{3});
+    b.add(h.r[8], base, index);
+    I64 base2 = b.add(h.r[12], ~uint64_t{7});
+    I64 index2 = b.shl(h.r[11], uint64_t{1});
+    b.add(h.r[11], index2, base2);
+    I32 base3 = b.add(h.e[3], 0x7ffffff0u);
+    I32 index3 = b.shl(h.e[4], 3u);
+    b.add(h.e[2], base3, index3);
     I64 kept = b.shl(h.r[5], uint64_t{2});                    // read again later: no fusion
     b.add(h.r[6], h.r[7], kept);
     b.add(h.r[7], kept, uint64_t{1});
     b.exit_tb(0);
     FakeCpu cpu;
-    for (int i = 0; i < 8; ++i) cpu.r[i] = 0x0123456789abcdefull * (i + 1);
+    for (int i = 0; i < 16; ++i) cpu.r[i] = 0x0123456789abcdefull * (i + 1);
     cpu.e[0] = 0xfffffff0u;
     cpu.e[1] = 0x40000005u;
+    cpu.e[3] = 0x90000000u;
+    cpu.e[4] = 0x12345678u;
     FakeCpu out = run_both(block, cpu);
     EXPECT_EQ(out.r[0], cpu.r[2] + cpu.r[1] * 4);
     EXPECT_EQ(out.r[1], cpu.r[1] * 9);
     EXPECT_EQ(out.r[3], cpu.r[4] + cpu.r[3] * 2);
     EXPECT_EQ(out.e[0], static_cast<uint32_t>(cpu.e[0] + cpu.e[1] * 4));
+    EXPECT_EQ(out.r[8], cpu.r[9] + cpu.r[10] * 8 + 0x10);
+    EXPECT_EQ(out.r[11], cpu.r[11] * 2 + cpu.r[12] - 8);
+    EXPECT_EQ(out.e[2], static_cast<uint32_t>(cpu.e[3] + 0x7ffffff0u + cpu.e[4] * 8));
     EXPECT_EQ(out.r[6], cpu.r[7] + cpu.r[5] * 4);
     EXPECT_EQ(out.r[7], cpu.r[5] * 4 + 1);
 }
