@@ -1,6 +1,5 @@
 // X86Cpu: construction, the SDM reset state, hflags, the TLB bookkeeping
 // and the cpu loop that runs blocks and delivers exceptions and interrupts.
-#include <bit>
 #include <csetjmp>
 
 #include "cpu_impl.h"
@@ -295,16 +294,11 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
 }
 
 void CpuImpl::tlb_flush() {
-    for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
-        for (unsigned w = 0; w < tcg::kTlbSize / 64; ++w) {
-            for (uint64_t bits = tlb_used_[m][w]; bits; bits &= bits - 1) {
-                const unsigned i = w * 64 + static_cast<unsigned>(std::countr_zero(bits));
-                std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
-                tlb_global_[m][i] = false;
-            }
-            tlb_used_[m][w] = 0;
-        }
-    }
+    visit_used_tlb_entries([this](unsigned m, unsigned i) {
+        std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
+        tlb_global_[m][i] = false;
+        return false;
+    });
     for (auto& mode : tlb_victim_)
         for (VictimEntry& v : mode) std::memset(&v.e, 0xff, sizeof(v.e));
     tlb_has_large_ = false;
@@ -314,21 +308,11 @@ void CpuImpl::tlb_flush() {
 
 void CpuImpl::tlb_flush_nonglobal() {
     bool any_global = false;
-    for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
-        for (unsigned w = 0; w < tcg::kTlbSize / 64; ++w) {
-            uint64_t kept = 0;
-            for (uint64_t bits = tlb_used_[m][w]; bits; bits &= bits - 1) {
-                const unsigned bit = static_cast<unsigned>(std::countr_zero(bits)), i = w * 64 + bit;
-                if (tlb_global_[m][i]) {
-                    kept |= 1ull << bit;
-                } else {
-                    std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
-                }
-            }
-            tlb_used_[m][w] = kept;
-            any_global |= kept != 0;
-        }
-    }
+    visit_used_tlb_entries([&](unsigned m, unsigned i) {
+        if (tlb_global_[m][i]) return any_global = true;
+        std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
+        return false;
+    });
     if (!any_global) {
         tlb_flush();   // also forgets the large pages and every jump cache entry
         return;
@@ -385,15 +369,11 @@ void CpuImpl::drop_writable_mappings(uintptr_t host_page) {
     // Every vCPU: the code is shared, so a direct write from any of them
     // would miss the self-modifying code check.
     for (CpuImpl* cpu : shared_->cpus) {
-        for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
-            for (unsigned w = 0; w < tcg::kTlbSize / 64; ++w) {
-                for (uint64_t bits = cpu->tlb_used_[m][w]; bits; bits &= bits - 1) {
-                    tcg::TlbEntry& e = cpu->env_.tlb.table[m][w * 64 + static_cast<unsigned>(std::countr_zero(bits))];
-                    if (e.addr_write == tcg::kTlbInvalid) continue;
-                    if (e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
-                }
-            }
-        }
+        cpu->visit_used_tlb_entries([cpu, host_page](unsigned m, unsigned i) {
+            tcg::TlbEntry& e = cpu->env_.tlb.table[m][i];
+            if (e.addr_write != tcg::kTlbInvalid && e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
+            return true;
+        });
         for (auto& mode : cpu->tlb_victim_) {
             for (VictimEntry& v : mode) {
                 if (v.e.addr_write == tcg::kTlbInvalid) continue;

@@ -2,6 +2,8 @@
 // cpu loop share. Private to src/target/x86.
 #pragma once
 
+#include <bit>
+
 #include <atomic>
 #include <memory>
 #include <condition_variable>
@@ -149,6 +151,22 @@ public:
     // context switch and touches a few dozen pages in between).
     uint64_t tlb_used_[tcg::kNumMmuModes][tcg::kTlbSize / 64] = {};
     void note_tlb_used(unsigned mmu_idx, unsigned idx) { tlb_used_[mmu_idx][idx / 64] |= 1ull << (idx % 64); }
+    // Calls keep(mmu_idx, index) for each entry filled since it was last
+    // flushed; it stays tracked if keep returns true.
+    template <typename Keep>
+    void visit_used_tlb_entries(Keep keep) {
+        for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
+            for (uint64_t& word : tlb_used_[m]) {
+                const unsigned first = static_cast<unsigned>(&word - tlb_used_[m]) * 64;
+                uint64_t kept = 0;
+                for (uint64_t bits = word; bits; bits &= bits - 1) {
+                    const unsigned bit = static_cast<unsigned>(std::countr_zero(bits));
+                    if (keep(m, first + bit)) kept |= 1ull << bit;
+                }
+                word = kept;
+            }
+        }
+    }
     bool tlb_has_large_ = false;
     uint64_t tlb_large_addr_ = 0, tlb_large_mask_ = 0;   // the region large pages were entered in
     static constexpr unsigned kVictimTlbSize = 8;
