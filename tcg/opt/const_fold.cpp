@@ -264,6 +264,27 @@ private:
     }
 
     // Returns true when inst was replaced by simpler instructions in `out`.
+    // A bit field at bit 0 of a byte, word or doubleword is the extension
+    // of it, which back ends do in one instruction (movsx/movzx).
+    static void canonicalize_extract(Inst& inst) {
+        const bool sign = inst.op == Opcode::sextract_i32 || inst.op == Opcode::sextract_i64;
+        if (!sign && inst.op != Opcode::extract_i32 && inst.op != Opcode::extract_i64) return;
+        const bool wide = inst.op == Opcode::sextract_i64 || inst.op == Opcode::extract_i64;
+        if (inst.cst(0) != 0) return;
+        Opcode op;
+        switch (inst.cst(1)) {
+        case 8: op = wide ? (sign ? Opcode::ext8s_i64 : Opcode::ext8u_i64) : (sign ? Opcode::ext8s_i32 : Opcode::ext8u_i32); break;
+        case 16: op = wide ? (sign ? Opcode::ext16s_i64 : Opcode::ext16u_i64) : (sign ? Opcode::ext16s_i32 : Opcode::ext16u_i32); break;
+        case 32:
+            if (!wide) return;
+            op = sign ? Opcode::ext32s_i64 : Opcode::ext32u_i64;
+            break;
+        default: return;
+        }
+        inst.op = op;
+        inst.n_const = 0;
+    }
+
     bool simplify(Inst& inst, std::vector<Inst>& out) {
         bool all_const = true;
         uint64_t in[4] = {};
@@ -368,6 +389,7 @@ private:
     }
 
     bool simplify_other(Inst& inst, std::vector<Inst>& out) {
+        canonicalize_extract(inst);
         // Zero-extensions of values that narrow already.
         unsigned from = 0;
         switch (inst.op) {

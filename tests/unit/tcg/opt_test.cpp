@@ -227,6 +227,25 @@ TEST_F(OptTest, RepeatedExtensionsAreMoves) {
     EXPECT_NE(text.find(" ext32u_i64 r5,r0\n"), std::string::npos) << text;
 }
 
+// A bit field at bit 0 as wide as a byte, word or doubleword is an
+// extension (one movsx/movzx on the host); other fields stay fields.
+TEST_F(OptTest, LowFieldsOfExtensionWidthAreExtensions) {
+    b.sextract(h.r[1], h.r[0], 0, 32);
+    b.sextract(h.r[2], h.r[0], 0, 16);
+    b.extract(h.r[3], h.r[0], 0, 8);
+    b.sextract(h.r[4], h.r[0], 0, 12);   // no such extension: kept
+    b.extract(h.r[5], h.r[0], 8, 8);     // not at bit 0: kept
+    b.exit_tb(0);
+    fold_constants(block);
+    const std::string text = print_block(block);
+    EXPECT_NE(text.find(" ext32s_i64 r1,r0\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" ext16s_i64 r2,r0\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" ext8u_i64 r3,r0\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" sextract_i64 r4,r0"), std::string::npos) << text;
+    EXPECT_NE(text.find(" extract_i64 r5,r0"), std::string::npos) << text;
+    EXPECT_EQ(verify(block), std::vector<std::string>{});
+}
+
 // A movcond or brcond testing a comparison's 0/1 result against zero tests
 // the comparison, unless an operand of it changed in between.
 TEST_F(OptTest, TestsOfAComparisonResultTestTheComparison) {

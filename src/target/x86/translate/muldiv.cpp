@@ -84,13 +84,18 @@ bool translate_muldiv(Dc& dc) {
                 b.setcond(tcg::Cond::Ne, overflow, hi, b.sar(lo, 63ull));
             } else {
                 const unsigned bits = size * 8;
+                // The low bits of a product do not depend on the operands'
+                // high bits: the result is one host multiply of the raw
+                // values. The overflow flag needs the exact product of the
+                // sign-extended operands, a computation dead code removes
+                // when the next flag-setting instruction overwrites it.
                 I64 sa = b.temp_i64(), sc = b.temp_i64(), p = b.temp_i64(), sp = b.temp_i64();
                 b.sextract(sa, a, 0, bits);
                 b.sextract(sc, c, 0, bits);
                 b.mul(p, sa, sc);   // exact: at most 64 bits
                 b.sextract(sp, p, 0, bits);
                 b.setcond(tcg::Cond::Ne, overflow, sp, p);
-                b.and_(lo, p, (1ull << bits) - 1);
+                b.and_(lo, b.mul(a, c), (1ull << bits) - 1);
             }
             dc.store_reg(in.ops[0].reg, lo);
             b.mov(dc.g.cc_dst, lo);
