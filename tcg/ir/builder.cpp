@@ -8,7 +8,7 @@ namespace mimic::tcg {
 
 Inst& Builder::emit(Opcode op, std::initializer_list<uint64_t> operands) {
     const OpInfo& info = op_info(op);
-    Inst inst;
+    Inst& inst = b_.insts.emplace_back();
     inst.op = op;
     inst.n_out = static_cast<uint8_t>(info.outputs.size());
     inst.n_in = static_cast<uint8_t>(info.inputs.size());
@@ -16,8 +16,7 @@ Inst& Builder::emit(Opcode op, std::initializer_list<uint64_t> operands) {
     assert(operands.size() == size_t(inst.n_out + inst.n_in + inst.n_const));
     int i = 0;
     for (uint64_t v : operands) inst.args[i++] = v;
-    b_.insts.push_back(inst);
-    return b_.insts.back();
+    return inst;
 }
 
 void Builder::mov(I32 d, I32 a) { emit(Opcode::mov_i32, {d.idx, a.idx}); }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../ir/eval.h"
+#include "copy_table.h"
 #include "mimic/tcg/optimizer.h"
 
 namespace mimic::tcg {
@@ -19,17 +20,35 @@ namespace {
 
 class Folder {
 public:
-    explicit Folder(Block& b)
-        : b_(b), known_(b.temps.size()), width_(b.temps.size(), kUnknownWidth), flag_of_(b.temps.size(), kNoFlag) {}
+    // One per thread, reused: its per-temp tables keep their storage from
+    // one block to the next.
+    static Folder& for_this_thread() {
+        static thread_local Folder folder;
+        return folder;
+    }
 
-    void run() {
-        std::vector<Inst>& out = b_.spare_insts;
+    void run(Block& block) {
+        b_ = &block;
+        known_.assign(block.temps.size(), std::nullopt);
+        width_.assign(block.temps.size(), kUnknownWidth);
+        flag_of_.assign(block.temps.size(), kNoFlag);
+        touched_.clear();
+        extensions_.clear();
+        comparisons_.clear();
+        copies_.reset(block.temps.size());
+        fold();
+    }
+
+private:
+    void fold() {
+        std::vector<Inst>& out = b_->spare_insts;
         out.clear();
-        out.reserve(b_.insts.size());
-        for (Inst inst : b_.insts) {
-            if (b_.temps.size() > known_.size()) known_.resize(b_.temps.size());
-            if (b_.temps.size() > width_.size()) width_.resize(b_.temps.size(), kUnknownWidth);
-            if (b_.temps.size() > flag_of_.size()) flag_of_.resize(b_.temps.size(), kNoFlag);
+        out.reserve(b_->insts.size());
+        for (Inst inst : b_->insts) {
+            if (b_->temps.size() > known_.size()) known_.resize(b_->temps.size());
+            if (b_->temps.size() > width_.size()) width_.resize(b_->temps.size(), kUnknownWidth);
+            if (b_->temps.size() > flag_of_.size()) flag_of_.resize(b_->temps.size(), kNoFlag);
+            copies_.grow(b_->temps.size());
             const OpInfo& info = op_info(inst.op);
             if (inst.op == Opcode::set_label) forget_all();
             substitute_inputs(inst);
@@ -41,18 +60,21 @@ public:
             }
             if ((info.flags & kPure) && simplify(inst, out)) continue;
             if (const uint32_t same = earlier_extension(inst); same != kNoTemp) {
-                emit_mov(inst.out(0), same, out);
+                emit_mov(inst.out(0), copies_.source(same), out);
                 continue;
             }
             if (inst.op == Opcode::brcond_i32 || inst.op == Opcode::brcond_i64) {
-                if (b_.is_const(inst.in(0)) && b_.is_const(inst.in(1))) {
-                    Type t = b_.temps[inst.in(0)].type;
+                if (b_->is_const(inst.in(0)) && b_->is_const(inst.in(1))) {
+                    Type t = b_->temps[inst.in(0)].type;
                     bool taken = cond_eval(static_cast<Cond>(inst.cst(0)), t, value(inst.in(0)), value(inst.in(1)));
                     if (taken) out.push_back(make(Opcode::br, {}, {}, {inst.cst(1)}));
                     // Not taken: the branch disappears.
                     continue;
                 }
             }
+            if ((inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) &&
+                computed_into_global(inst.out(0), inst.in(0), out))
+                continue;
             const uint8_t w = result_width(inst);
             const int32_t flag = flag_result(inst);
             for (int k = 0; k < inst.n_out; ++k) known_[inst.out(k)].reset();
@@ -60,12 +82,14 @@ public:
             for (int k = 0; k < inst.n_out; ++k) overwritten(inst.out(k));
             if (flag != kNoFlag) flag_of_[inst.out(0)] = flag;
             note_extension(inst);
+            if ((inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && inst.out(0) != inst.in(0) &&
+                !b_->is_const(inst.in(0)))
+                copies_.copied(inst.out(0), inst.in(0));
             out.push_back(inst);
         }
-        b_.insts.swap(out);
+        b_->insts.swap(out);
     }
 
-private:
     static Inst make(Opcode op, std::initializer_list<uint32_t> outs, std::initializer_list<uint32_t> ins,
                      std::initializer_list<uint64_t> consts) {
         Inst inst;
@@ -80,7 +104,7 @@ private:
         return inst;
     }
 
-    uint64_t value(uint32_t t) const { return b_.temps[t].value; }
+    uint64_t value(uint32_t t) const { return b_->temps[t].value; }
 
     // Width of a value nothing is known about (its type's width caps it).
     static constexpr uint8_t kUnknownWidth = 64;
@@ -96,9 +120,10 @@ private:
         touched_.clear();
         comparisons_.clear();
         extensions_.clear();
+        copies_.forget_all();
     }
     void forget_globals() {
-        for (uint32_t g = 1; g < b_.num_globals(); ++g) known_[g].reset(), width_[g] = kUnknownWidth, overwritten(g);
+        for (uint32_t g = 1; g < b_->num_globals(); ++g) known_[g].reset(), width_[g] = kUnknownWidth, overwritten(g);
     }
 
     // A comparison some temps hold the 0/1 result of, while its operands
@@ -114,6 +139,7 @@ private:
     // Temp t gets a new value: it no longer holds a flag, and comparisons
     // reading it no longer describe any flag.
     void overwritten(uint32_t t) {
+        copies_.written(t);
         flag_of_[t] = kNoFlag;
         for (Comparison& c : comparisons_) {
             if (c.a == t || c.b == t) c.valid = false;
@@ -140,14 +166,14 @@ private:
         }
     }
     uint32_t earlier_extension(const Inst& inst) const {
-        if (!is_extension(inst.op) || b_.is_const(inst.in(0))) return kNoTemp;
+        if (!is_extension(inst.op) || b_->is_const(inst.in(0))) return kNoTemp;
         for (const Extension& e : extensions_) {
             if (e.op == inst.op && e.src == inst.in(0)) return e.dst;
         }
         return kNoTemp;
     }
     void note_extension(const Inst& inst) {
-        if (!is_extension(inst.op) || inst.out(0) == inst.in(0) || b_.is_const(inst.in(0))) return;
+        if (!is_extension(inst.op) || inst.out(0) == inst.in(0) || b_->is_const(inst.in(0))) return;
         if (extensions_.size() == kMaxExtensions) extensions_.erase(extensions_.begin());
         extensions_.push_back({inst.op, inst.in(0), inst.out(0)});
     }
@@ -158,7 +184,7 @@ private:
         case Opcode::setcond_i32: case Opcode::setcond_i64: {
             const uint32_t d = inst.out(0), a = inst.in(0), b = inst.in(1);
             if (d == a || d == b) return kNoFlag;   // the comparison dies as it is made
-            comparisons_.push_back({static_cast<Cond>(inst.cst(0)), b_.temps[a].type, a, b, true});
+            comparisons_.push_back({static_cast<Cond>(inst.cst(0)), b_->temps[a].type, a, b, true});
             return static_cast<int32_t>(comparisons_.size() - 1);
         }
         case Opcode::mov_i32: case Opcode::mov_i64: case Opcode::extu_i32_i64: case Opcode::extrl_i64_i32:
@@ -177,13 +203,13 @@ private:
         const bool is_brcond = inst.op == Opcode::brcond_i32 || inst.op == Opcode::brcond_i64;
         if (!is_movcond && !is_brcond) return;
         const Cond test = static_cast<Cond>(inst.cst(0));
-        if ((test != Cond::Ne && test != Cond::Eq) || !b_.is_const(inst.in(1)) || value(inst.in(1)) != 0) return;
+        if ((test != Cond::Ne && test != Cond::Eq) || !b_->is_const(inst.in(1)) || value(inst.in(1)) != 0) return;
         const int32_t flag = flag_of_[inst.in(0)];
         if (flag == kNoFlag || !comparisons_[flag].valid) return;
         const Comparison& c = comparisons_[flag];
         if (is_movcond) {
             // movcond compares values of its own type.
-            if (c.type != b_.temps[inst.out(0)].type) return;
+            if (c.type != b_->temps[inst.out(0)].type) return;
         } else {
             inst.op = c.type == Type::I64 ? Opcode::brcond_i64 : Opcode::brcond_i32;
         }
@@ -196,8 +222,8 @@ private:
 
     // How many low bits of temp t can be non-zero.
     unsigned width(uint32_t t) const {
-        const unsigned type_width = type_bits(b_.temps[t].type);
-        return std::min<unsigned>(b_.is_const(t) ? width_of_value(value(t)) : width_[t], type_width);
+        const unsigned type_width = type_bits(b_->temps[t].type);
+        return std::min<unsigned>(b_->is_const(t) ? width_of_value(value(t)) : width_[t], type_width);
     }
 
     // How many low bits of the result of inst can be non-zero.
@@ -222,8 +248,8 @@ private:
             return static_cast<uint8_t>(std::max(width(inst.in(0)), width(inst.in(1))));
         case Opcode::shr_i32: case Opcode::shr_i64: {
             const unsigned w = width(inst.in(0));
-            if (!b_.is_const(inst.in(1))) return static_cast<uint8_t>(w);
-            const unsigned shift = static_cast<unsigned>(value(inst.in(1)) & (type_bits(b_.temps[inst.out(0)].type) - 1));
+            if (!b_->is_const(inst.in(1))) return static_cast<uint8_t>(w);
+            const unsigned shift = static_cast<unsigned>(value(inst.in(1)) & (type_bits(b_->temps[inst.out(0)].type) - 1));
             return static_cast<uint8_t>(w > shift ? w - shift : 1);
         }
         case Opcode::extract_i32: case Opcode::extract_i64: return static_cast<uint8_t>(inst.cst(1));
@@ -233,17 +259,18 @@ private:
 
     void substitute_inputs(Inst& inst) {
         for (int k = 0; k < inst.n_in; ++k) {
-            uint32_t t = inst.in(k);
-            if (known_[t]) inst.set_in(k, b_.new_const(b_.temps[t].type, *known_[t]));
+            const uint32_t t = copies_.source(inst.in(k));
+            inst.set_in(k, t);
+            if (known_[t]) inst.set_in(k, b_->new_const(b_->temps[t].type, *known_[t]));
         }
     }
 
     // Replaces `inst` (writing `d`) by a move of constant v.
     void emit_const(uint32_t d, uint64_t v, std::vector<Inst>& out) {
-        Type t = b_.temps[d].type;
+        Type t = b_->temps[d].type;
         v &= type_mask(t);
-        uint32_t c = b_.new_const(t, v);
-        if (b_.temps.size() > known_.size()) known_.resize(b_.temps.size());
+        uint32_t c = b_->new_const(t, v);
+        if (b_->temps.size() > known_.size()) known_.resize(b_->temps.size());
         out.push_back(make(t == Type::I32 ? Opcode::mov_i32 : Opcode::mov_i64, {d}, {c}, {}));
         overwritten(d);
         known_[d] = v;
@@ -251,16 +278,49 @@ private:
         touched_.push_back(d);
     }
     void emit_mov(uint32_t d, uint32_t s, std::vector<Inst>& out) {
-        Type t = b_.temps[d].type;
+        if (computed_into_global(d, s, out)) return;
+        Type t = b_->temps[d].type;
         const uint8_t w = static_cast<uint8_t>(width(s));
         const int32_t flag = flag_of_[s] != kNoFlag && comparisons_[flag_of_[s]].valid ? flag_of_[s] : kNoFlag;
         out.push_back(make(t == Type::I32 ? Opcode::mov_i32 : Opcode::mov_i64, {d}, {s}, {}));
         overwritten(d);
+        if (d != s && !b_->is_const(s)) copies_.copied(d, s);
         flag_of_[d] = flag;
         known_[d].reset();
         width_[d] = w;
         touched_.push_back(d);
-        if (b_.is_const(s)) known_[d] = value(s);
+        if (b_->is_const(s)) known_[d] = value(s);
+    }
+
+    static bool is_self_move(const Inst& inst) {
+        return (inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && inst.out(0) == inst.in(0);
+    }
+
+    // `t = op ...; g = t` for a global g becomes `g = op ...; t = g`: the
+    // back end computes the result where it goes instead of moving it
+    // there, and later reads of t read g while g is unchanged. Only when
+    // the op is the last instruction out (self-moves of t aside, which
+    // folding leaves of masks like `and t, t, -1`): nothing between can
+    // see g early. Returns whether it did.
+    bool computed_into_global(uint32_t g, uint32_t t, std::vector<Inst>& out) {
+        if (!b_->is_global(g) || b_->temps[t].kind != TempKind::Normal) return false;
+        size_t i = out.size();
+        while (i > 0 && is_self_move(out[i - 1]) && out[i - 1].out(0) == t) --i;
+        if (i == 0) return false;
+        Inst& op = out[i - 1];
+        if (op.n_out != 1 || op.out(0) != t || op.op == Opcode::mov_i32 || op.op == Opcode::mov_i64 ||
+            !(op_info(op.op).flags & kPure))
+            return false;
+        overwritten(g);
+        op.args[0] = g;
+        for (size_t k = i; k < out.size(); ++k) out[k].args[0] = out[k].args[1] = g;
+        known_[g] = known_[t];
+        width_[g] = width_[t];
+        flag_of_[g] = flag_of_[t];
+        touched_.push_back(g);
+        out.push_back(make(b_->temps[t].type == Type::I32 ? Opcode::mov_i32 : Opcode::mov_i64, {t}, {g}, {}));
+        copies_.copied(t, g);
+        return true;
     }
 
     // Returns true when inst was replaced by simpler instructions in `out`.
@@ -289,7 +349,7 @@ private:
         bool all_const = true;
         uint64_t in[4] = {};
         for (int k = 0; k < inst.n_in; ++k) {
-            if (!b_.is_const(inst.in(k))) all_const = false;
+            if (!b_->is_const(inst.in(k))) all_const = false;
             in[k] = value(inst.in(k));
         }
         if (all_const) {
@@ -312,7 +372,7 @@ private:
         case Opcode::add_i32: case Opcode::add_i64: case Opcode::mul_i32: case Opcode::mul_i64:
         case Opcode::and_i32: case Opcode::and_i64: case Opcode::or_i32: case Opcode::or_i64:
         case Opcode::xor_i32: case Opcode::xor_i64:
-            if (b_.is_const(inst.in(0)) && !b_.is_const(inst.in(1))) {
+            if (b_->is_const(inst.in(0)) && !b_->is_const(inst.in(1))) {
                 const uint32_t c = inst.in(0);
                 inst.set_in(0, inst.in(1));
                 inst.set_in(1, c);
@@ -321,9 +381,9 @@ private:
         default: break;
         }
         const uint32_t d = inst.out(0), a = inst.in(0), b = inst.in(1);
-        const Type t = b_.temps[d].type;
+        const Type t = b_->temps[d].type;
         const uint64_t ones = type_mask(t);
-        const bool bc = b_.is_const(b), ac = b_.is_const(a);
+        const bool bc = b_->is_const(b), ac = b_->is_const(a);
         const uint64_t bv = bc ? value(b) : 0, av = ac ? value(a) : 0;
         switch (inst.op) {
         case Opcode::add_i32: case Opcode::add_i64:
@@ -402,8 +462,8 @@ private:
         if (inst.op == Opcode::movcond_i32 || inst.op == Opcode::movcond_i64) {
             const uint32_t d = inst.out(0);
             if (inst.in(2) == inst.in(3)) return emit_mov(d, inst.in(2), out), true;
-            if (b_.is_const(inst.in(0)) && b_.is_const(inst.in(1))) {
-                Type t = b_.temps[d].type;
+            if (b_->is_const(inst.in(0)) && b_->is_const(inst.in(1))) {
+                Type t = b_->temps[d].type;
                 bool c = cond_eval(static_cast<Cond>(inst.cst(0)), t, value(inst.in(0)), value(inst.in(1)));
                 return emit_mov(d, c ? inst.in(2) : inst.in(3), out), true;
             }
@@ -411,17 +471,18 @@ private:
         return false;
     }
 
-    Block& b_;
+    Block* b_ = nullptr;
     std::vector<std::optional<uint64_t>> known_;
     std::vector<uint8_t> width_;
     std::vector<int32_t> flag_of_;   // per temp: index into comparisons_, or kNoFlag
     std::vector<uint32_t> touched_;  // temps given knowledge since the last label
     std::vector<Extension> extensions_;
     std::vector<Comparison> comparisons_;
+    CopyTable copies_;
 };
 
 }  // namespace
 
-void fold_constants(Block& block) { Folder(block).run(); }
+void fold_constants(Block& block) { Folder::for_this_thread().run(block); }
 
 }  // namespace mimic::tcg

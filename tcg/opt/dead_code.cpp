@@ -21,33 +21,27 @@ bool all_outputs_dead(const Inst& inst) {
     return true;
 }
 
-// Drops code that cannot run: after an exit or an unconditional branch, up
-// to the next label.
-bool remove_unreachable(Block& block) {
-    bool reachable = true, changed = false;
-    std::vector<Inst> out;
-    out.reserve(block.insts.size());
-    for (const Inst& inst : block.insts) {
+// Drops code that cannot run (after an exit or an unconditional branch, up
+// to the next label) and moves of a temp to itself, in place.
+void remove_unreachable_and_self_moves(Block& block) {
+    bool reachable = true;
+    size_t kept = 0;
+    for (size_t i = 0; i < block.insts.size(); ++i) {
+        const Inst& inst = block.insts[i];
         if (inst.op == Opcode::set_label) reachable = true;
-        if (!reachable) {
-            changed = true;
-            continue;
-        }
-        out.push_back(inst);
+        if (!reachable) continue;
         if ((op_info(inst.op).flags & kNoReturn) || inst.op == Opcode::br) reachable = false;
+        if ((inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && inst.out(0) == inst.in(0)) continue;
+        if (kept != i) block.insts[kept] = inst;
+        ++kept;
     }
-    block.insts = std::move(out);
-    return changed;
+    block.insts.resize(kept);
 }
 
 }  // namespace
 
 void eliminate_dead_code(Block& block) {
-    remove_unreachable(block);
-    // A move to itself does nothing.
-    std::erase_if(block.insts, [](const Inst& inst) {
-        return (inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && inst.out(0) == inst.in(0);
-    });
+    remove_unreachable_and_self_moves(block);
     // Straight-line and forward-branching blocks: one pass removes it all.
     // Blocks with loops: until nothing more goes.
     compute_liveness(block, removable);
@@ -60,8 +54,6 @@ void eliminate_dead_code(Block& block) {
 }
 
 void optimize(Block& block) {
-    fold_constants(block);
-    propagate_copies(block);
     fold_constants(block);
     eliminate_dead_code(block);
 }

@@ -33,12 +33,28 @@ bool reads_all_globals(const Inst& inst) {
     return false;
 }
 
+// The pass's working sets, one per thread: they keep their storage from one
+// block to the next.
+struct Scratch {
+    LiveSet globals, live;
+    std::vector<bool> removed;
+    std::vector<uint8_t> recoverable;
+    std::vector<uint64_t> label_live;
+};
+
+Scratch& scratch() {
+    static thread_local Scratch s;
+    return s;
+}
+
 }  // namespace
 
 bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& removable) {
     const size_t words = (block.temps.size() + 63) / 64;
     const uint32_t nglobals = block.num_globals();
-    LiveSet globals(words, 0);
+    Scratch& scr = scratch();
+    LiveSet& globals = scr.globals;
+    globals.assign(words, 0);
     for (uint32_t g = 1; g < nglobals; ++g) set(globals, g);
     // Globals are the first temps: uniting them in touches only these words
     // (every memory access and helper call does it; blocks have many temps).
@@ -48,13 +64,15 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
     // instructions as it goes.
     const bool loops = block.has_backward_branch();
     const bool remove = removable && !loops;
-    std::vector<bool> removed(remove ? block.insts.size() : 0, false);
+    std::vector<bool>& removed = scr.removed;
+    removed.assign(remove ? block.insts.size() : 0, false);
     bool any_removed = false;
 
     // Per instruction, which globals restored at faults (bit k: entry k)
     // a memory access there does not need in env.
     const auto& restored = block.globals().restored_at_faults();
-    std::vector<uint8_t> recoverable;
+    std::vector<uint8_t>& recoverable = scr.recoverable;
+    recoverable.clear();
     if (!restored.empty()) {
         recoverable.resize(block.insts.size());
         uint8_t now = 0;   // at the block's start nothing is known
@@ -72,12 +90,14 @@ bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& remo
     }
 
     // The live sets at the labels, one after the other.
-    std::vector<uint64_t> label_live(block.num_labels * words, 0);
+    std::vector<uint64_t>& label_live = scr.label_live;
+    label_live.assign(block.num_labels * words, 0);
     auto at_label = [&](uint64_t label) { return label_live.data() + label * words; };
     // Iterate until the live sets at labels stop changing (backward branches).
     for (bool changed = true; changed;) {
         changed = false;
-        LiveSet live(words, 0);
+        LiveSet& live = scr.live;
+        live.assign(words, 0);
         for (size_t i = block.insts.size(); i-- > 0;) {
             Inst& inst = block.insts[i];
             // Live after the instruction, from control flow.

@@ -17,20 +17,22 @@ namespace mimic::tcg {
 // any went. Sets Block::liveness_fresh.
 bool compute_liveness(Block& block, const std::function<bool(const Inst&)>& removable = {});
 
-// Replaces inputs known to be constant by constant temps, evaluates pure ops
-// whose inputs are all constant, applies algebraic identities (x+0, x*1,
-// x&0, x^x, ...) and resolves branches on constants. Knowledge is per basic
-// block.
+// Replaces inputs known to be constant by constant temps and copies by
+// their sources (as propagate_copies), evaluates pure ops whose inputs are
+// all constant, applies algebraic identities (x+0, x*1, x&0, x^x, ...) and
+// resolves branches on constants; a result moved to a global right after
+// it is computed is computed there instead. Knowledge is per basic block.
 void fold_constants(Block& block);
 
-// After mov d, s: uses of d read s while neither is reassigned (per basic block).
+// After mov d, s: uses of d read s while neither is reassigned (per basic
+// block).
 void propagate_copies(Block& block);
 
 // Removes ops whose results are unused and that have no side effects, and
 // unreachable code after unconditional exits. Leaves liveness computed.
 void eliminate_dead_code(Block& block);
 
-// fold_constants, propagate_copies, eliminate_dead_code.
+// fold_constants, eliminate_dead_code: one pass forward, one backward.
 void optimize(Block& block);
 
 }  // namespace mimic::tcg
