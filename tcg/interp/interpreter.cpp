@@ -100,6 +100,7 @@ private:
                 }
                 break;
             case Opcode::insn_start: t_insn_data = &inst.args[0]; break;
+            case Opcode::discard_i64: break;   // the value stays; it is just no longer needed
             case Opcode::ld_i32:
             case Opcode::ld_i64: {
                 MemOp m = static_cast<MemOp>(inst.cst(1));

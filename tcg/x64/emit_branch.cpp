@@ -42,6 +42,9 @@ bool Emitter::emit_branch(const Inst& inst) {
         ra_.save_all(true);
         jump_cc(static_cast<Cond>(inst.cst(0)), labels_[inst.cst(1)]);
         return true;
+    case Opcode::discard_i64:
+        ra_.discard(inst.out(0));
+        return true;
     case Opcode::insn_start:
         tb_.insns.push_back({offset(), {inst.cst(0), inst.cst(1)}});
         return true;

@@ -63,7 +63,7 @@ void RegAlloc::choose_pinned() {
         const Inst& inst = block_.insts[i];
         for (int k = 0; k < inst.n_in; ++k)
             if (inst.in(k) < n && block_.is_global(inst.in(k))) score[inst.in(k)] += 2;
-        for (int k = 0; k < inst.n_out; ++k) {
+        for (int k = 0; k < inst.n_out && inst.op != Opcode::discard_i64; ++k) {
             const uint32_t g = inst.out(k);
             if (g >= n) continue;
             written_anywhere_[g] = true;
@@ -155,6 +155,13 @@ void RegAlloc::store(uint32_t t) {
         gen_.mov(home(t), Reg64(s.reg));
     }
     s.dirty = false;
+}
+
+void RegAlloc::discard(uint32_t t) {
+    State& s = state_[t];
+    if (s.pinned || s.reg < 0) return;
+    s.dirty = false;
+    free_reg(s.reg);
 }
 
 void RegAlloc::free_reg(int reg) {

@@ -77,6 +77,10 @@ public:
     // sign-extended imm32, or t is I32); any register holding it is dropped.
     void store_const_global(uint32_t t, uint64_t v);
 
+    // t's value is no longer needed: a register holding it is freed without
+    // a store (a pinned global keeps its register).
+    void discard(uint32_t t);
+
     // Loads the pinned globals into their registers (block entry).
     void load_pinned();
     // A global whose value is newer in a register than in env, and where.

@@ -52,6 +52,8 @@ public:
     // Moves
     void mov(I32 d, I32 a);
     void mov(I64 d, I64 a);
+    // d's value is dead from here on (see discard_i64 in opcodes.inc).
+    void discard(I64 d) { emit(Opcode::discard_i64, {d.idx}); }
     void movi(I32 d, uint32_t v) { mov(d, const_i32(v)); }
     void movi(I64 d, uint64_t v) { mov(d, const_i64(v)); }
 

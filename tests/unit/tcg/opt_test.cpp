@@ -152,6 +152,26 @@ TEST_F(OptTest, ResultsCopiedToGlobalsAreComputedThere) {
     EXPECT_EQ(verify(block), std::vector<std::string>{});
 }
 
+// A discarded global's last value is not needed: its computation goes,
+// unless a memory access (which may fault and then needs env current)
+// comes between; the discard itself stays, to keep ending liveness.
+TEST_F(OptTest, DiscardedValuesAreNotComputed) {
+    b.add(h.r[1], h.r[0], uint64_t{1});
+    b.discard(h.r[1]);
+    b.sub(h.r[2], h.r[0], uint64_t{1});
+    b.qemu_ld(h.r[3], h.r[0], kMo32, 0);
+    b.discard(h.r[2]);
+    b.exit_tb(0);
+    eliminate_dead_code(block);
+    EXPECT_EQ(print_block(block),
+              " discard_i64 r1\n"
+              " sub_i64 r2,r0,$0x1\n"
+              " qemu_ld_i64 r3,r0,ul,0\n"
+              " discard_i64 r2\n"
+              " exit_tb $0x0\n");
+    EXPECT_EQ(verify(block), std::vector<std::string>{});
+}
+
 TEST_F(OptTest, DeadCodeElimination) {
     b.add(h.r[0], h.r[1]);                       // unused temp
     b.mov(h.r[2], h.r[0]);                       // overwritten before anyone reads r2

@@ -206,9 +206,34 @@ void Dc::add_sp(int64_t delta) {
 
 // ---- flags ----
 
+namespace {
+
+// Which of cc_dst (1), cc_src (2) and cc_src2 (4) the flags of a cc_op read.
+uint32_t cc_operands_read(CcOp op) {
+    if (op == kCcOpDynamic) return 7;
+    if (op == kCcOpEflags) return 2;
+    switch ((op - kCcOpAddB) / 4 * 4 + kCcOpAddB) {
+    case kCcOpAdcB: case kCcOpSbbB: case kCcOpShrB: return 7;
+    case kCcOpLogicB: return 1;
+    default: return 3;
+    }
+}
+
+}  // namespace
+
 void Dc::set_cc_op(CcOp op) {
+    cc_unused = (cc_unused | cc_operands_read(cc_op)) & ~cc_operands_read(op);
     if (cc_op != op) b.movi(g.cc_op, op);
     cc_op = op;
+}
+
+void Dc::discard_unused_cc() {
+    // A cc_op set some other way (a helper's, unknown here) may read any.
+    const uint32_t unused = cc_unused & ~cc_operands_read(cc_op);
+    cc_unused = 0;
+    if (unused & 1) b.discard(g.cc_dst);
+    if (unused & 2) b.discard(g.cc_src);
+    if (unused & 4) b.discard(g.cc_src2);
 }
 
 I32 Dc::flags_all() {

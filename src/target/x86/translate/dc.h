@@ -107,6 +107,12 @@ struct Dc {
 
     // ---- flags ----
     void set_cc_op(CcOp op);
+    // The lazy-flags operands the cc_op set by this instruction no longer
+    // reads are dead once it is over (not before: a fault inside it
+    // restores the cc_op it started with, which may still read them).
+    // Called at the next instruction's start and at the block's end.
+    void discard_unused_cc();
+    uint32_t cc_unused = 0;   // bits: 1 cc_dst, 2 cc_src, 4 cc_src2
     tcg::I32 flags_all();             // O S Z A P C of the lazy state
     tcg::I64 carry();                 // CF as 0/1
     tcg::I32 cond(unsigned jcc);      // Jcc condition 0..15 as 0/1

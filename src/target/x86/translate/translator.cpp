@@ -162,6 +162,7 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
         dc.pc = eip;
         dc.next_pc = (eip + insn.length) & dc.eip_mask();
         b.insn_start(eip, dc.cc_op);
+        dc.discard_unused_cc();
         ++n;
         size += insn.length;
         // RF let this instruction past its breakpoint; it is cleared as the
@@ -186,6 +187,7 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
     }
 
     if (dc.end != BlockEnd::kJumped) {
+        dc.discard_unused_cc();
         b.movi(g_.eip, eip);
         if (tb.flags & kHfTf) {
             b.call(MIMIC_HELPER(helper_single_step), {b.env()});
