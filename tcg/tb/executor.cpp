@@ -44,7 +44,7 @@ void Executor::flush_jump_cache() {
 }
 
 void Executor::flush_jump_cache_nonglobal() {
-    jump_table_->clear();
+    jump_table_->clear_nonglobal();
     if (++epoch_ == kGlobalEpoch) clear_jump_cache();
 }
 
@@ -68,7 +68,7 @@ const void* Executor::lookup_code_for_current_thread(void* env) {
     if (const void* code = self->jump_table_->find(s.pc, s.cs_base, JumpTable::key(s.flags, s.cs_limit))) return code;
     TranslationBlock* tb = self->find(s);
     if (!tb || !tb->code) return nullptr;
-    self->jump_table_->set(*tb);
+    self->jump_table_->set(*tb, self->code_global(*tb));
     return tb->code;
 }
 

@@ -1,6 +1,7 @@
 #include "mimic/tcg/jump_table.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "mimic/tcg/tb.h"
 
@@ -14,12 +15,16 @@ constexpr JumpTable::Entry kEmpty{~0ull, ~0ull, ~0ull, nullptr};
 
 }  // namespace
 
-JumpTable::JumpTable() : entries_(new Entry[kSize]) { clear(); }
+JumpTable::JumpTable() : entries_(new Entry[kSize]) { std::fill_n(entries_.get(), kSize, kEmpty); }
 
-void JumpTable::set(const TranslationBlock& tb) {
-    entries_[index(tb.pc)] = Entry{tb.pc, tb.cs_base, key(tb.flags, tb.cs_limit), tb.code};
-    const unsigned bit = page_filter_bit(tb.pc);
-    page_filter_[bit / 64] |= uint64_t{1} << (bit % 64);
+void JumpTable::set(const TranslationBlock& tb, bool global) {
+    const unsigned i = index(tb.pc);
+    entries_[i] = Entry{tb.pc, tb.cs_base, key(tb.flags, tb.cs_limit), tb.code};
+    const uint64_t bit = uint64_t{1} << (i % 64);
+    used_[i / 64] |= bit;
+    global_[i / 64] = global ? global_[i / 64] | bit : global_[i / 64] & ~bit;
+    const unsigned page_bit = page_filter_bit(tb.pc);
+    page_filter_[page_bit / 64] |= uint64_t{1} << (page_bit % 64);
 }
 
 void JumpTable::drop(const TranslationBlock& tb) {
@@ -27,16 +32,31 @@ void JumpTable::drop(const TranslationBlock& tb) {
     if (e.code == tb.code && e.pc == tb.pc) e = kEmpty;
 }
 
+template <typename Drop>
+void JumpTable::drop_used(Drop drop) {
+    for (unsigned w = 0; w < used_.size(); ++w) {
+        for (uint64_t bits = used_[w]; bits; bits &= bits - 1) {
+            const unsigned i = w * 64 + static_cast<unsigned>(std::countr_zero(bits));
+            if (!drop(i)) continue;
+            entries_[i] = kEmpty;
+            used_[w] &= ~(uint64_t{1} << (i % 64));
+        }
+    }
+}
+
 void JumpTable::drop_page(uint64_t vaddr, uint64_t page_mask) {
     // The filter knows 4 KiB pages; a larger page is looked for in full.
     if (page_mask == ~uint64_t{0xfff} && !page_may_have_entries(vaddr)) return;
-    for (unsigned i = 0; i < kSize; ++i)
-        if ((entries_[i].pc & page_mask) == (vaddr & page_mask)) entries_[i] = kEmpty;
+    drop_used([&](unsigned i) { return (entries_[i].pc & page_mask) == (vaddr & page_mask); });
 }
 
 void JumpTable::clear() {
-    std::fill_n(entries_.get(), kSize, kEmpty);
+    drop_used([](unsigned) { return true; });
     page_filter_.fill(0);
+}
+
+void JumpTable::clear_nonglobal() {
+    drop_used([&](unsigned i) { return !((global_[i / 64] >> (i % 64)) & 1); });
 }
 
 }  // namespace mimic::tcg

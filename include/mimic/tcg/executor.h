@@ -119,10 +119,12 @@ private:
     void jump_cache_set(unsigned idx, TranslationBlock* tb) {
         auto p = reinterpret_cast<uint64_t>(tb);
         if (p >> kEpochShift) return;   // not a user-space address: just not cached
-        // Global only when every page the block's code is on is.
-        const bool global = hooks_.code_global && hooks_.code_global(env_, tb->pc) &&
-                            (tb->phys_page2 == kNoPage || hooks_.code_global(env_, tb->pc + tb->size - 1));
-        jump_cache_[idx] = (uint64_t{global ? global_epoch_ : epoch_} << kEpochShift) | p;
+        jump_cache_[idx] = (uint64_t{code_global(*tb) ? global_epoch_ : epoch_} << kEpochShift) | p;
+    }
+    // Whether every page the block's code is on is mapped global.
+    bool code_global(const TranslationBlock& tb) const {
+        return hooks_.code_global && hooks_.code_global(env_, tb.pc) &&
+               (tb.phys_page2 == kNoPage || hooks_.code_global(env_, tb.pc + tb.size - 1));
     }
     void clear_jump_cache();
     std::unique_ptr<uint64_t[]> jump_cache_;

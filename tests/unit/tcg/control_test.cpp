@@ -541,7 +541,7 @@ TEST_F(ControlTest, IndirectJumpsProbeTheJumpTable) {
         g_lookup_result = nullptr;
         if (!bb.be[k]->runs_host_code()) continue;   // the interpreter always asks
         // An entry for pc 21 with this key: the JIT goes there alone.
-        table.set(target);
+        table.set(target, false);
         cpu.r[0] = 20;
         EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 7u);
         EXPECT_EQ(g_lookups, 1);
@@ -550,19 +550,19 @@ TEST_F(ControlTest, IndirectJumpsProbeTheJumpTable) {
         EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 0u);
         EXPECT_EQ(g_lookups, 2);
         target.flags = 0x1235;
-        table.set(target);
+        table.set(target, false);
         cpu.r[0] = 20;
         EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 0u);
         EXPECT_EQ(g_lookups, 3);
         target.flags = 0x1234;
         target.cs_base = 0x10;
-        table.set(target);
+        table.set(target, false);
         cpu.r[0] = 20;
         EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 0u);
         EXPECT_EQ(g_lookups, 4);
         // Dropped: a miss again.
         target.cs_base = 0;
-        table.set(target);
+        table.set(target, false);
         table.drop(target);
         cpu.r[0] = 20;
         EXPECT_EQ(bb.be[k]->exec(&cpu, pa.tb[k]), 0u);

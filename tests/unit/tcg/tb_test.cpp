@@ -248,7 +248,7 @@ TEST(JumpTableTest, DropPageRemovesExactlyThePagesEntries) {
         blocks[i].flags = 7;
         blocks[i].cs_limit = 0xffffffff;
         blocks[i].code = code + i;
-        table.set(blocks[i]);
+        table.set(blocks[i], false);
     }
     for (uint64_t page = 0x1000000; page < 0x1100000; page += 0x1000) table.drop_page(page, kPageMask);
     for (const TranslationBlock& tb : blocks) EXPECT_EQ(table.find(tb.pc, 0, key), tb.code) << std::hex << tb.pc;
@@ -258,9 +258,31 @@ TEST(JumpTableTest, DropPageRemovesExactlyThePagesEntries) {
     table.drop_page(0x400000, ~uint64_t{0x1fffff});   // a 2 MiB page: all of them
     for (const TranslationBlock& tb : blocks) EXPECT_EQ(table.find(tb.pc, 0, key), nullptr) << std::hex << tb.pc;
     table.clear();
-    table.set(blocks[7]);
+    table.set(blocks[7], false);
     table.drop_page(blocks[7].pc, kPageMask);
     EXPECT_EQ(table.find(blocks[7].pc, 0, key), nullptr);
+}
+
+// A flush of the non-global mappings keeps the entries set as global and
+// only those; a full clear drops them too.
+TEST(JumpTableTest, ClearNonglobalKeepsGlobalEntries) {
+    static const uint8_t code[64] = {};
+    std::vector<TranslationBlock> blocks(40);
+    JumpTable table;
+    const uint64_t key = JumpTable::key(7, 0xffffffff);
+    for (size_t i = 0; i < blocks.size(); ++i) {
+        blocks[i].pc = 0xffffffff81000000ull + i * 0x40;
+        blocks[i].flags = 7;
+        blocks[i].cs_limit = 0xffffffff;
+        blocks[i].code = code + i;
+        table.set(blocks[i], i % 3 == 0);
+    }
+    table.set(blocks[3], false);   // set again, no longer global
+    table.clear_nonglobal();
+    for (size_t i = 0; i < blocks.size(); ++i)
+        EXPECT_EQ(table.find(blocks[i].pc, 0, key), i % 3 == 0 && i != 3 ? blocks[i].code : nullptr) << i;
+    table.clear();
+    for (const TranslationBlock& tb : blocks) EXPECT_EQ(table.find(tb.pc, 0, key), nullptr);
 }
 
 }  // namespace
@@ -351,8 +373,8 @@ TEST(TbCacheTest, KeepsAttachedJumpTablesExact) {
     TranslationBlock* b = add(0x2040);
     const uint64_t key = JumpTable::key(7, 0xffffffff);
     for (JumpTable* t : {&table, &unattached}) {
-        t->set(*a);
-        t->set(*b);
+        t->set(*a, false);
+        t->set(*b, false);
     }
     EXPECT_EQ(table.find(0x1000, 0, key), a->code);
     EXPECT_EQ(table.find(0x1000, 0, JumpTable::key(6, 0xffffffff)), nullptr);
@@ -362,7 +384,7 @@ TEST(TbCacheTest, KeepsAttachedJumpTablesExact) {
     EXPECT_EQ(unattached.find(0x1000, 0, key), a->code);
     table.drop_page(0x2fff, kPageMask);
     EXPECT_EQ(table.find(0x2040, 0, key), nullptr);
-    table.set(*b);
+    table.set(*b, false);
     cache.flush();                                  // all code goes: every entry too
     EXPECT_EQ(table.find(0x2040, 0, key), nullptr);
     cache.detach(&table);
