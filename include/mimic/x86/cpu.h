@@ -114,7 +114,7 @@ public:
     // After run() returned kHalted: blocks (without the BQL) until an
     // interrupt, NMI or exit request arrives, or `timeout` passes.
     virtual void wait_for_work(std::chrono::milliseconds timeout) = 0;
-    // The SDM power-up / RESET state (INIT keeps caches and MSRs; issue 6).
+    // The SDM power-up / RESET state (INIT keeps caches and MSRs).
     virtual void reset() = 0;
 
     virtual void set_interrupt_controller(InterruptController* ic) = 0;

@@ -5,7 +5,7 @@
 // embedded so the inlined fast path can index it directly. Everything here is
 // plain data; behaviour lives in X86Cpu (cpu.h) and the helpers.
 //
-// Sizes are chosen for issue 6 already: GPRs and RIP are 64 bits wide
+// Sizes are those of long mode: GPRs and RIP are 64 bits wide
 // (16-/32-bit code uses their low halves), segment bases are 64 bits, and
 // the x87/SSE register files and the long-mode MSRs have their slots.
 #pragma once
@@ -68,7 +68,7 @@ inline constexpr uint64_t kCr4OSFXSR = 1u << 9;
 inline constexpr uint64_t kCr4OSXMMEXCPT = 1u << 10;
 inline constexpr uint64_t kCr4OSXSAVE = 1u << 18;
 
-// EFER bits (issue 6 uses LME/LMA/SCE; NXE already drives the page walk).
+// EFER bits (LME/LMA/SCE for long mode; NXE drives the page walk).
 inline constexpr uint64_t kEferSCE = 1u << 0, kEferLME = 1u << 8, kEferLMA = 1u << 10, kEferNXE = 1u << 11;
 
 // Descriptor attribute bits as the cache keeps them: the descriptor's
@@ -111,8 +111,8 @@ inline constexpr uint32_t kHfTf = 1u << 7;  // single-step: one instruction per 
 inline constexpr uint32_t kHfInhibitIrq = 1u << 8;  // interrupt shadow of STI / MOV SS / POP SS
 inline constexpr uint32_t kHfIoplShift = 9;  // 2 bits: EFLAGS.IOPL (decides CLI/STI/IN/OUT at translation)
 inline constexpr uint32_t kHfIoplMask = 3u << 9;
-inline constexpr uint32_t kHfLma = 1u << 11;  // EFER.LMA (issue 6)
-inline constexpr uint32_t kHfCs64 = 1u << 12;  // CS.L in long mode (issue 6)
+inline constexpr uint32_t kHfLma = 1u << 11;  // EFER.LMA
+inline constexpr uint32_t kHfCs64 = 1u << 12;  // CS.L in long mode
 inline constexpr uint32_t kHfSegCheckShift = 13;  // 6 bits, one per segment register: accesses need a limit/type check
 inline constexpr uint32_t kHfSegCheckMask = 0x3fu << 13;
 inline constexpr uint32_t kHfPg = 1u << 19;  // CR0.PG
@@ -161,7 +161,7 @@ enum : int {
 inline constexpr uint32_t kIrqHard = 1u << 0;  // the interrupt controller has something
 inline constexpr uint32_t kIrqNmi = 1u << 1;
 inline constexpr uint32_t kIrqExit = 1u << 2;  // leave cpu_exec (stop, BQL work, reset)
-inline constexpr uint32_t kIrqInit = 1u << 3;  // reserved for the APIC (issue 6)
+inline constexpr uint32_t kIrqInit = 1u << 3;  // INIT from the APIC
 inline constexpr uint32_t kIrqSipi = 1u << 4;
 inline constexpr uint32_t kIrqMce = 1u << 5;   // a machine check (#MC) injected by the monitor
 
@@ -200,7 +200,7 @@ struct MsrState {
     uint64_t mcg_cap = 0, mcg_status = 0, mcg_ctl = 0;
     uint64_t mce_banks[4 * kMceBankCount] = {};
     uint64_t misc_enable = 1;     // fast strings
-    // Long mode (issue 6 wires them up).
+    // Long mode.
     uint64_t star = 0, lstar = 0, cstar = 0, fmask = 0, kernel_gs_base = 0, tsc_aux = 0;
 };
 

@@ -86,6 +86,8 @@ uint64_t get_code_phys(CpuState* env, uint64_t vaddr, uintptr_t* host_page, uint
 // of code pages: for looking blocks up, not for translating them).
 uint64_t lookup_code_phys(CpuState* env, uint64_t vaddr);
 uint8_t code_ldub(CpuState* env, uint64_t vaddr);
+// len bytes of code at vaddr, all on vaddr's page (one TLB check).
+void code_fetch(CpuState* env, uint64_t vaddr, uint8_t* dst, unsigned len);
 
 // ---- segments (seg_helper.cpp) ----
 void load_seg_real(CpuState* env, int seg, uint16_t selector);   // real and V86 mode

@@ -2,8 +2,8 @@
 // the code-page bookkeeping for self-modifying code.
 //
 // Paging structures supported: 2-level 32-bit (with PSE 4 MiB pages), PAE
-// 3-level (2 MiB pages, NX) and 4-level for long mode (issue 6 makes it
-// reachable; 1 GiB pages too). Accessed/dirty bits are set as the hardware
+// 3-level (2 MiB pages, NX) and 4-level for long mode (with 1 GiB pages).
+// Accessed/dirty bits are set as the hardware
 // does: A on every level of a successful walk, D on the final entry for a
 // write. A page that is not yet dirty is entered into the TLB read-only so
 // the first write comes back here to set D.
@@ -396,6 +396,17 @@ uint64_t lookup_code_phys(CpuState* env, uint64_t vaddr) {
         return cpu_of(env).tlb_paddr_[mmu_idx][tcg::SoftTlb::index(vaddr)] | (vaddr & ~tcg::kPageMask);
     uintptr_t host;
     return get_code_phys(env, vaddr, &host, 0);
+}
+
+void code_fetch(CpuState* env, uint64_t vaddr, uint8_t* dst, unsigned len) {
+    // One TLB check for the whole range (get_code_phys has just entered the
+    // page, so it nearly always hits); byte by byte only when it misses.
+    const tcg::TlbEntry& e = env->tlb.entry(cpu_mmu_index(env), vaddr);
+    if (len && e.addr_code == (vaddr & tcg::kPageMask) && ((vaddr + len - 1) & tcg::kPageMask) == (vaddr & tcg::kPageMask)) {
+        std::memcpy(dst, reinterpret_cast<const uint8_t*>(vaddr + e.addend), len);
+        return;
+    }
+    for (unsigned i = 0; i < len; ++i) dst[i] = code_ldub(env, vaddr + i);
 }
 
 uint8_t code_ldub(CpuState* env, uint64_t vaddr) {

@@ -136,7 +136,7 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
             dc.end = BlockEnd::kJumped;
             break;
         }
-        for (unsigned i = 0; i < avail; ++i) bytes[i] = code_ldub(env, lin + i);
+        code_fetch(env, lin, bytes, avail);
         DecodedInsn insn;
         DecodeStatus st = decode(std::span<const uint8_t>(bytes, avail), mode, insn);
         if (st == DecodeStatus::kNeedMoreBytes) {
