@@ -40,7 +40,7 @@ public:
         }
     }
 
-    void patch_jump(TranslationBlock&, unsigned, const TranslationBlock*) override {
+    void patch_jump(TranslationBlock&, unsigned, const TranslationBlock*, uint64_t) override {
         // goto_tb reads jmp_dest directly.
     }
 
@@ -148,6 +148,8 @@ private:
                 throw Error("the IR interpreter does not run host code ({})",
                             reinterpret_cast<const HostCode*>(inst.cst(0))->name);
             case Opcode::exit_tb: return static_cast<uintptr_t>(inst.cst(0));
+            case Opcode::goto_tb_guarded:
+                break;   // never linked here: the TLB check is the JIT's
             case Opcode::goto_tb:
                 if (const TranslationBlock* dest = tb.jmp_dest[inst.cst(0)]) {
                     *next = dest;

@@ -188,6 +188,9 @@ void Builder::exit_tb(const TranslationBlock* tb, unsigned slot) {
     emit(Opcode::exit_tb, {reinterpret_cast<uintptr_t>(tb) | slot});
 }
 void Builder::goto_tb(unsigned slot) { emit(Opcode::goto_tb, {slot}); }
+void Builder::goto_tb_guarded(unsigned slot, uint64_t vaddr, unsigned mmu_idx) {
+    emit(Opcode::goto_tb_guarded, {slot, vaddr, mmu_idx});
+}
 void Builder::guard_sext(I64 v, unsigned bits, const Helper& raise) {
     emit(Opcode::guard_sext_i64, {v.idx, bits, reinterpret_cast<uint64_t>(&raise)});
 }

@@ -133,6 +133,7 @@ private:
             break;
         }
         case Opcode::goto_tb:
+        case Opcode::goto_tb_guarded:
             if (inst.cst(0) > 1) {
                 error(i, inst, "slot {} (only 0 and 1 exist)", inst.cst(0));
             } else {

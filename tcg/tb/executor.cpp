@@ -137,7 +137,12 @@ uintptr_t Executor::step() {
     uintptr_t prev = last_exit_;   // read after get_tb: a flush there clears it
     unsigned slot = static_cast<unsigned>(prev & kExitSlotMask);
     if (chain && !log::enabled(log::kNochain) && slot < 2 && (prev & ~kExitSlotMask)) {
-        cache_.link(reinterpret_cast<TranslationBlock*>(prev & ~kExitSlotMask), slot, tb);
+        auto* from = reinterpret_cast<TranslationBlock*>(prev & ~kExitSlotMask);
+        if (from->jmp_guard[slot] == kNoJump) {
+            cache_.link(from, slot, tb);
+        } else if (uint64_t token; hooks_.code_page_token && hooks_.code_page_token(env_, tb->pc, &token)) {
+            cache_.link(from, slot, tb, token);
+        }
     }
     if (log::enabled_at(log::kExec, tb->pc))
         log::write(fmt::format("Trace: {:p} [{:016x}/{:016x}/{:08x}]\n", static_cast<const void*>(tb->code), tb->pc,

@@ -71,8 +71,21 @@ void TbCache::insert(TranslationBlock* tb) {
     if (tb->phys_page2 != kNoPage) pages_[tb->phys_page2 & kPageMask].push_back(tb);
 }
 
-void TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to) {
-    if (from->invalid || to->invalid || from->jmp_dest[slot] == to) return;
+void TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to, uint64_t token) {
+    if (from->invalid || to->invalid) return;
+    if (from->jmp_guard[slot] != kNoJump) {
+        // Guarded: the page's mapping (and so the block) may differ from the
+        // one the link was made for; the latest wins.
+        if (TranslationBlock* old = from->jmp_dest[slot]; old && old != to) {
+            std::erase(old->incoming, std::make_pair(from, slot));
+            from->jmp_dest[slot] = nullptr;
+        }
+        if (!from->jmp_dest[slot]) to->incoming.emplace_back(from, slot);
+        from->jmp_dest[slot] = to;
+        backend_.patch_jump(*from, slot, to, token);
+        return;
+    }
+    if (from->jmp_dest[slot] == to) return;
     if (from->jmp_dest[slot]) return;   // already chained elsewhere: keep it
     from->jmp_dest[slot] = to;
     to->incoming.emplace_back(from, slot);

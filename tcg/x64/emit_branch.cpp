@@ -3,6 +3,7 @@
 
 #include "emitter.h"
 #include "mimic/tcg/jump_table.h"
+#include "mimic/tcg/tlb.h"
 
 namespace mimic::tcg::x64 {
 
@@ -59,6 +60,42 @@ bool Emitter::emit_branch(const Inst& inst) {
         tb_.jmp_patch[slot] = offset();
         gen_.dd(0);   // jump to the next instruction until linked
         tb_.jmp_reset[slot] = offset();
+        return true;
+    }
+    case Opcode::goto_tb_guarded: {
+        ra_.sync_globals();
+        ra_.save_all(true);
+        if (rt_.config->softmmu.tlb_offset < 0) return true;   // no TLB to check: never linked
+        const unsigned slot = static_cast<unsigned>(inst.cst(0));
+        const uint64_t page = inst.cst(1) & kPageMask;
+        const auto mmu_idx = static_cast<unsigned>(inst.cst(2));
+        const int32_t entry = rt_.config->softmmu.tlb_offset +
+                              static_cast<int32_t>((mmu_idx * kTlbSize + SoftTlb::index(page)) * sizeof(TlbEntry));
+        const Reg64 env(kEnvReg);
+        Xbyak::Label unlinked;
+        // The TLB still maps the target's page for execution...
+        if (static_cast<int64_t>(page) == static_cast<int32_t>(page)) {
+            gen_.cmp(qword[env + entry + offsetof(TlbEntry, addr_code)], static_cast<int32_t>(page));
+        } else {
+            gen_.mov(r10, page);
+            gen_.cmp(r10, qword[env + entry + offsetof(TlbEntry, addr_code)]);
+        }
+        gen_.jne(unlinked, CodeGenerator::T_NEAR);
+        // ... to the host page it mapped when the link was made (the token,
+        // an 8-byte aligned movabs immediate patch_jump writes).
+        while ((reinterpret_cast<uintptr_t>(gen_.getCurr()) + 2) & 7) gen_.nop();
+        gen_.db(0x49);
+        gen_.db(0xba);   // mov r10, imm64
+        tb_.jmp_guard[slot] = offset();
+        gen_.dq(0);
+        gen_.cmp(r10, qword[env + entry + offsetof(TlbEntry, addend)]);
+        gen_.jne(unlinked, CodeGenerator::T_NEAR);
+        while ((reinterpret_cast<uintptr_t>(gen_.getCurr()) + 1) & 3) gen_.nop();
+        gen_.db(0xe9);
+        tb_.jmp_patch[slot] = offset();
+        gen_.dd(0);   // jump to the next instruction until linked
+        tb_.jmp_reset[slot] = offset();
+        gen_.L(unlinked);
         return true;
     }
     case Opcode::exit_tb:

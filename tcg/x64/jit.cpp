@@ -45,7 +45,7 @@ public:
         if (!block.liveness_fresh) compute_liveness(block);
         tb.insns.clear();
         for (unsigned n = 0; n < 2; ++n) {
-            tb.jmp_patch[n] = tb.jmp_reset[n] = kNoJump;
+            tb.jmp_patch[n] = tb.jmp_reset[n] = tb.jmp_guard[n] = kNoJump;
         }
         uint8_t* start = buf_.cursor();
         size_t size = 0;
@@ -71,8 +71,14 @@ public:
 
     uintptr_t exec(void* env, const TranslationBlock& tb) override { return entry_(env, tb.code); }
 
-    void patch_jump(TranslationBlock& tb, unsigned slot, const TranslationBlock* dest) override {
+    void patch_jump(TranslationBlock& tb, unsigned slot, const TranslationBlock* dest, uint64_t token) override {
         if (tb.jmp_patch[slot] == kNoJump) return;
+        if (dest && tb.jmp_guard[slot] != kNoJump) {
+            // The token before the jump that trusts it; 8-byte aligned (see
+            // goto_tb_guarded), so this store is atomic too.
+            auto* field = reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(tb.code) + tb.jmp_guard[slot]);
+            __atomic_store_n(field, token, __ATOMIC_RELEASE);
+        }
         const uint8_t* target = dest && dest->code ? dest->code : tb.code + tb.jmp_reset[slot];
         uint8_t* field = const_cast<uint8_t*>(tb.code) + tb.jmp_patch[slot];
         int32_t rel = static_cast<int32_t>(target - (field + 4));

@@ -49,7 +49,8 @@ void RegAlloc::choose_pinned() {
         bool tail = false;
         for (size_t i = block_.insts.size(); i-- > 0;) {
             const Opcode op = block_.insts[i].op;
-            if (op == Opcode::exit_tb || op == Opcode::goto_tb || op == Opcode::lookup_and_goto_ptr ||
+            if (op == Opcode::exit_tb || op == Opcode::goto_tb || op == Opcode::goto_tb_guarded ||
+                op == Opcode::lookup_and_goto_ptr ||
                 op == Opcode::lookup_and_goto_ptr_pc)
                 tail = true;
             else if (op == Opcode::set_label || op == Opcode::br || op == Opcode::brcond_i32 || op == Opcode::brcond_i64)

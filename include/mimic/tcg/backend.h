@@ -45,7 +45,10 @@ public:
 
     // Points tb's goto_tb `slot` at dest, or back at its exit path when dest
     // is null. Atomic with respect to code running on other threads.
-    virtual void patch_jump(TranslationBlock& tb, unsigned slot, const TranslationBlock* dest) = 0;
+    // `token`: for a guarded slot (TranslationBlock::jmp_guard), the TLB
+    // addend of dest's page the link is valid for.
+    virtual void patch_jump(TranslationBlock& tb, unsigned slot, const TranslationBlock* dest,
+                            uint64_t token = 0) = 0;
 
     // Forgets all generated code; every TranslationBlock must be dropped first.
     virtual void flush() = 0;

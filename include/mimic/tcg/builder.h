@@ -188,6 +188,9 @@ public:
     void exit_tb(uint64_t value);
     void exit_tb(const TranslationBlock* tb, unsigned slot);
     void goto_tb(unsigned slot);
+    // goto_tb to a target on another page than the block's: the link holds
+    // only while the TLB maps vaddr's page as when it was made.
+    void goto_tb_guarded(unsigned slot, uint64_t vaddr, unsigned mmu_idx);
     // Indirect jump: looks up the block for the current CPU state (pc in env)
     // and jumps to it, or returns 0 to the executor when there is none.
     // Calls `raise` (a [[noreturn]] fn(env, retaddr)) unless v is the sign

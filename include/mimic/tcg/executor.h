@@ -35,6 +35,11 @@ public:
         // CR4.PGE): its jump cache entries survive flush_jump_cache_nonglobal().
         // Optional.
         bool (*code_global)(void* env, uint64_t pc) = nullptr;
+        // The TLB addend with which the current MMU mode maps the code page
+        // at pc for execution (entering it first), for goto_tb_guarded
+        // links; false when there is none. Optional: without it such
+        // slots are not linked.
+        bool (*code_page_token)(void* env, uint64_t pc, uint64_t* token) = nullptr;
         // Physical address of the code at pc; may raise a guest exception.
         std::function<uint64_t(void* env, uint64_t pc)> code_phys;
         // The front end: writes the IR for the code at tb.pc into b and sets

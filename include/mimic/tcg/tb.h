@@ -47,6 +47,9 @@ struct TranslationBlock {
     // when the block has no such slot) and where the unlinked jump goes.
     uint32_t jmp_patch[2] = {kNoJump, kNoJump};
     uint32_t jmp_reset[2] = {kNoJump, kNoJump};
+    // goto_tb_guarded slots: offset of the 8-byte TLB token the link
+    // patches in (kNoJump for a plain goto_tb).
+    uint32_t jmp_guard[2] = {kNoJump, kNoJump};
     TranslationBlock* jmp_dest[2] = {nullptr, nullptr};
     std::vector<std::pair<TranslationBlock*, unsigned>> incoming;   // blocks jumping here
 

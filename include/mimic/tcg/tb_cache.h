@@ -37,8 +37,9 @@ public:
     TranslationBlock* create(const TbKey& key);
     void insert(TranslationBlock* tb);
 
-    // Patches from's goto_tb `slot` to jump straight to `to`.
-    void link(TranslationBlock* from, unsigned slot, TranslationBlock* to);
+    // Patches from's goto_tb `slot` to jump straight to `to`; a guarded slot
+    // (goto_tb_guarded) with the TLB token of to's page.
+    void link(TranslationBlock* from, unsigned slot, TranslationBlock* to, uint64_t token = 0);
     // Unlinks tb in both directions and makes it unfindable.
     void invalidate(TranslationBlock* tb);
     // Invalidates every block with guest code in [start, end); returns how many.

@@ -129,6 +129,9 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
         return cpu_of(env).code_page_global(pc);
     };
     eh.code_phys = [](void* e, uint64_t pc) { return lookup_code_phys(static_cast<CpuState*>(e), pc); };
+    eh.code_page_token = [](void* e, uint64_t pc, uint64_t* token) {
+        return code_page_token(static_cast<CpuState*>(e), pc, token);
+    };
     eh.translate = [this](void* e, tcg::TranslationBlock& tb, tcg::Builder& b) {
         ++tb_count_;
         // The full path: it marks the page as holding code (self-modifying

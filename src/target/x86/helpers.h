@@ -85,6 +85,9 @@ uint64_t get_code_phys(CpuState* env, uint64_t vaddr, uintptr_t* host_page, uint
 // The same through the TLB when it has the page for execution (no marking
 // of code pages: for looking blocks up, not for translating them).
 uint64_t lookup_code_phys(CpuState* env, uint64_t vaddr);
+// The TLB addend mapping vaddr's code page in the current MMU mode,
+// entering the page first; false if it cannot be entered as code (MMIO).
+bool code_page_token(CpuState* env, uint64_t vaddr, uint64_t* token);
 uint8_t code_ldub(CpuState* env, uint64_t vaddr);
 // len bytes of code at vaddr, all on vaddr's page (one TLB check).
 void code_fetch(CpuState* env, uint64_t vaddr, uint8_t* dst, unsigned len);

@@ -398,6 +398,17 @@ uint64_t lookup_code_phys(CpuState* env, uint64_t vaddr) {
     return get_code_phys(env, vaddr, &host, 0);
 }
 
+bool code_page_token(CpuState* env, uint64_t vaddr, uint64_t* token) {
+    const tcg::TlbEntry& e = env->tlb.entry(cpu_mmu_index(env), vaddr);
+    if (e.addr_code != (vaddr & tcg::kPageMask)) {
+        uintptr_t host;
+        get_code_phys(env, vaddr, &host, 0);   // enters the page (or raises, as a fetch would)
+        if (e.addr_code != (vaddr & tcg::kPageMask)) return false;
+    }
+    *token = e.addend;
+    return true;
+}
+
 void code_fetch(CpuState* env, uint64_t vaddr, uint8_t* dst, unsigned len) {
     // One TLB check for the whole range (get_code_phys has just entered the
     // page, so it nearly always hits); byte by byte only when it misses.

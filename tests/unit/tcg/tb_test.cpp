@@ -65,6 +65,77 @@ TEST_P(TbTest, GotoTbChainingBetweenTwoBlocks) {
     EXPECT_EQ(cache.lookup(TbKey{0x100, 0x100, 0, 0}), a);
 }
 
+// A jump to another page, linked, is taken only while the TLB maps that
+// page for execution to the host page it mapped when the link was made;
+// otherwise the block leaves through its exit. The interpreter never links
+// such jumps.
+TEST_P(TbTest, GuardedGotoTbFollowsTheTlb) {
+    auto backend = make();
+    TbCache cache(*backend);
+    const uint64_t target = 0x7000040;
+    TranslationBlock* a = cache.create(TbKey{0x100, 0x100, 0, 0});
+    TranslationBlock* c = cache.create(TbKey{0x5000040, target, 0, 0});
+    {
+        Block block(h.g);
+        Builder b(block);
+        b.add(h.r[0], h.r[0], uint64_t{1});
+        b.goto_tb_guarded(0, target, 1);
+        b.movi(h.pc, target);
+        b.exit_tb(a, 0);
+        ASSERT_TRUE(backend->translate(*a, std::move(block)));
+        cache.insert(a);
+    }
+    {
+        Block block(h.g);
+        Builder b(block);
+        b.add(h.r[1], h.r[1], uint64_t{1});
+        b.exit_tb(kExitRequested);
+        ASSERT_TRUE(backend->translate(*c, std::move(block)));
+        cache.insert(c);
+    }
+    static uint8_t page[2][4096];
+    FakeCpu cpu;
+    cpu.tlb.set(1, target, page[0], true, false, true);
+    const uint64_t token = cpu.tlb.entry(1, target).addend;
+    const uintptr_t exit_a = reinterpret_cast<uintptr_t>(a);
+    cache.link(a, 0, c, token);
+    const bool jit = std::string(GetParam()) == "jit";
+    EXPECT_EQ(backend->exec(&cpu, *a), jit ? kExitRequested : exit_a);
+    EXPECT_EQ(cpu.r[1], jit ? 1u : 0u);
+
+    cpu.tlb.set(1, target, page[1], true, false, true);   // another host page
+    EXPECT_EQ(backend->exec(&cpu, *a), exit_a);
+    cpu.tlb.set(1, target, page[0], true, false, false);  // not executable
+    EXPECT_EQ(backend->exec(&cpu, *a), exit_a);
+    cpu.tlb.set(0, target, page[0], true, false, true);   // another MMU mode only
+    cpu.tlb.flush_mmu(1);
+    EXPECT_EQ(backend->exec(&cpu, *a), exit_a);
+    cpu.tlb.set(1, target, page[0], true, false, true);   // as linked again
+    EXPECT_EQ(backend->exec(&cpu, *a), jit ? kExitRequested : exit_a);
+    EXPECT_EQ(cpu.r[0], 5u);
+    EXPECT_EQ(cpu.r[1], jit ? 2u : 0u);
+
+    // Relinking to another block for a new mapping replaces the link.
+    TranslationBlock* d = cache.create(TbKey{0x6000040, target, 0, 0});
+    {
+        Block block(h.g);
+        Builder b(block);
+        b.add(h.r[2], h.r[2], uint64_t{1});
+        b.exit_tb(kExitRequested);
+        ASSERT_TRUE(backend->translate(*d, std::move(block)));
+        cache.insert(d);
+    }
+    cpu.tlb.set(1, target, page[1], true, false, true);
+    cache.link(a, 0, d, cpu.tlb.entry(1, target).addend);
+    EXPECT_EQ(backend->exec(&cpu, *a), jit ? kExitRequested : exit_a);
+    EXPECT_EQ(cpu.r[2], jit ? 1u : 0u);
+    if (jit) {
+        EXPECT_TRUE(c->incoming.empty());
+    }
+    cache.invalidate(d);
+    EXPECT_EQ(backend->exec(&cpu, *a), exit_a);
+}
+
 // A toy guest: code[pc] = k adds k to r0 and falls through; 0 halts;
 // 0xfe jumps to the address in r1 (indirect). Four instructions per block.
 struct ToyGuest {

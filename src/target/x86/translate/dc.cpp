@@ -404,14 +404,19 @@ void Dc::jump_to(uint64_t eip, unsigned slot) {
         raise(kExcGP, 0);
         return;
     }
-    // Blocks chain only within the pages they came from, so a changed page
-    // mapping can never be bypassed by a stale direct jump; single-step and
-    // interrupt-shadow blocks must return to the loop.
-    bool chain = same_page(eip) && !(flags & (kHfTf | kHfInhibitIrq | kHfSingleInsn));
-    if (chain && can_loop && eip == start_eip) {
+    // Blocks chain directly within the pages they came from; to another
+    // page, through a check that the TLB still maps it as when the link
+    // was made, so a changed page mapping is never bypassed by a stale
+    // jump. Single-step and interrupt-shadow blocks return to the loop.
+    const bool chain = !(flags & (kHfTf | kHfInhibitIrq | kHfSingleInsn));
+    if (chain && same_page(eip) && can_loop && eip == start_eip) {
         b.br(loop_head);
-    } else if (chain) {
+    } else if (chain && same_page(eip)) {
         b.goto_tb(slot);
+        b.movi(g.eip, eip);
+        b.exit_tb(&tb, slot);
+    } else if (chain) {
+        b.goto_tb_guarded(slot, (cs_base + eip) & (code64 ? ~0ull : 0xffffffffull), mmu_idx);
         b.movi(g.eip, eip);
         b.exit_tb(&tb, slot);
     } else {
