@@ -76,8 +76,9 @@ private:
     void guest_load(const Inst& inst);
     void guest_store(const Inst& inst);
     void guard_sext(const Inst& inst);
-    // Emits the TLB lookup; leaves the host address in kScratch1 on a hit,
-    // jumps to the slow path on a miss. Returns where the rel32 of that
+    // Emits the TLB lookup; leaves the entry's addend in kScratch1 on a hit
+    // (the host address is kScratch1 + addr_reg, for the access's addressing
+    // mode), jumps to the slow path on a miss. Returns where the rel32 of that
     // jump is, for the slow path to fill in.
     size_t tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store);
     // A 32-bit relative jump (or jcc) placeholder and its resolution.
