@@ -181,6 +181,7 @@ void RegAlloc::load_to(int reg, uint32_t t) {
     } else if (info.kind == TempKind::Const) {
         if (info.value == 0) {
             gen_.xor_(Reg32(reg), Reg32(reg));
+            ++flag_writes_;
         } else {
             gen_.mov(Reg64(reg), info.value);
         }

@@ -107,6 +107,11 @@ public:
     // Caller-saved registers currently holding a value (bit r: register r).
     uint16_t live_caller_saved() const;
 
+    // How many flag-changing instructions this allocator has emitted (the
+    // xor that zeroes a register): the emitter reuses flags across it only
+    // while this stays the same.
+    unsigned flag_writes() const { return flag_writes_; }
+
     bool is_imm32(uint32_t t) const;   // constant usable as a sign-extended imm32
     uint64_t const_value(uint32_t t) const { return block_.temps[t].value; }
     bool is_const(uint32_t t) const { return block_.is_const(t); }
@@ -140,6 +145,7 @@ private:
     unsigned next_victim_ = 0;
     int next_slot_ = 0;
     size_t pos_ = 0;
+    unsigned flag_writes_ = 0;
     std::vector<uint32_t> last_read_;   // per temp: index of the last instruction reading it
     bool loops_ = false;                // a branch goes back to an earlier label
     uint32_t pinned_regs_ = 0;          // bit r: host register r holds a pinned global
