@@ -93,8 +93,12 @@ public:
     // Every global env is behind on now (what a slow-path stub stores).
     DirtyGlobals dirty_globals() const;
     static void store_globals(Xbyak::CodeGenerator& gen, const DirtyGlobals& globals);
-    // Writes dirty globals back to env; they stay in their registers.
+    // Writes dirty globals back to env; they stay in their registers. A
+    // pinned global stored here is not stored again until it changes or a
+    // label is reached (the goto_tb before an exit_tb: one set of stores).
     void sync_globals();
+    // A label: other paths join here, on which env may be behind.
+    void at_label();
     // Forgets registers holding globals and reloads the pinned ones (after
     // a helper wrote env). Assumes sync_globals() ran before.
     void drop_globals();
@@ -152,6 +156,7 @@ private:
     std::vector<uint32_t> pinned_;      // the pinned globals
     std::vector<bool> written_;         // per global: written by the code emitted so far
     std::vector<bool> written_anywhere_;  // per global: written by some instruction of the block
+    std::vector<bool> synced_;          // per pinned global: env has its value on every path to here
 };
 
 }  // namespace mimic::tcg::x64

@@ -322,6 +322,35 @@ TEST_F(ControlTest, HostCodeGroupsShareEnterAndLeave) {
     EXPECT_EQ(g_side_effects, 1);
 }
 
+// The exit after an unchained goto_tb finds env up to date: the goto_tb
+// stored the globals, and the exit stores only what may have changed since
+// or what a path joining at a label may not have stored.
+TEST_F(ControlTest, ExitAfterGotoTbStoresGlobalsOnEveryPath) {
+    for (bool join : {false, true}) {
+        Block block(h.g);
+        Builder b(block);
+        Label skip = b.new_label();
+        b.add(h.r[1], h.r[1], uint64_t{1});   // read and written: pinned globals
+        b.add(h.r[3], h.r[3], uint64_t{1});
+        if (join) b.brcond(Cond::Ne, h.r[2], uint64_t{0}, skip);   // around the goto_tb's stores
+        b.goto_tb(0);
+        if (!join) b.add(h.r[3], h.r[3], uint64_t{2});   // changed after them
+        if (join) b.set_label(skip);
+        b.movi(h.pc, 0x40);
+        b.exit_tb(0);
+        for (uint64_t r2 : {0, 1}) {
+            FakeCpu cpu;
+            cpu.r[1] = 10;
+            cpu.r[2] = r2;
+            cpu.r[3] = 20;
+            FakeCpu out = run_both(block, cpu);
+            EXPECT_EQ(out.r[1], 11u) << join << r2;
+            EXPECT_EQ(out.r[3], join ? 21u : 23u) << join << r2;
+            EXPECT_EQ(out.pc, 0x40u) << join << r2;
+        }
+    }
+}
+
 // A compare with 0 of what add/sub/and/or/xor just computed uses the flags
 // that instruction left, when only moves and stores came in between; these
 // blocks put between them what must keep the compare.
