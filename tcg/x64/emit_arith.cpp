@@ -62,6 +62,7 @@ void Emitter::binary_alu(const Inst& inst, Alu op) {
         case Alu::Mul: gen_.imul(rd, rbr); break;
         }
     }
+    if (op != Alu::Mul) flags_set(inst.out(0), op == Alu::And || op == Alu::Or || op == Alu::Xor);
     finish(inst, d);
 }
 
@@ -232,8 +233,12 @@ void Emitter::bitfield(const Inst& inst) {
 void Emitter::compare(const Inst& inst) {
     const Type t = block_.temps[inst.in(0)].type;
     const Cond c = static_cast<Cond>(inst.cst(0));   // setcond, movcond and brcond alike
-    const int a = ra_.use(inst.in(0));
     const uint32_t b = inst.in(1);
+    // Against 0, the flags an ALU instruction left for a may do.
+    const bool reuse = ra_.is_const(b) && (ra_.const_value(b) & type_mask(t)) == 0 && flags_describe(inst.in(0), c);
+    flags_.valid = false;   // what follows may change them
+    if (reuse) return;
+    const int a = ra_.use(inst.in(0));
     const bool tst = c == Cond::TstEq || c == Cond::TstNe;
     if (ra_.is_imm32(b)) {
         const uint32_t v = static_cast<uint32_t>(ra_.const_value(b));

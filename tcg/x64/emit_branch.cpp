@@ -30,6 +30,7 @@ bool Emitter::emit_branch(const Inst& inst) {
     switch (inst.op) {
     case Opcode::set_label:
         ra_.save_all(true);
+        ra_.at_label();
         gen_.L(labels_[inst.cst(0)]);
         return true;
     case Opcode::br:

@@ -5,8 +5,8 @@
 //   s1 = (addr + size - align) & (kPageMask | (align-1))
 //   cmp s1, [env + tlb + mmu*size + s0 + addr_read/addr_write]
 //   jne slow
-//   s1 = addr + [entry.addend]                  host address
-//   load/store at [s1]
+//   s1 = [entry.addend]
+//   load/store at [s1 + addr]                   the host address
 // The slow path is emitted out of line, after the block's code, and saves
 // the caller-saved registers that hold values, so allocation is unaffected.
 #include <bit>
@@ -118,8 +118,8 @@ size_t Emitter::tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_stor
     gen_.and_(s1, static_cast<uint32_t>(kPageMask | (align - 1)));   // sign-extended to 64 bits
     gen_.cmp(s1, ptr[Reg64(kEnvReg) + s0 + tag_off]);
     const size_t branch = jump_placeholder(true);
+    // The access adds addr in its addressing mode.
     gen_.mov(s1, ptr[Reg64(kEnvReg) + s0 + addend_off]);
-    gen_.add(s1, addr);
     return branch;
 }
 
@@ -142,7 +142,7 @@ void Emitter::guest_load(const Inst& inst) {
     path.saved = static_cast<uint16_t>(ra_.live_caller_saved() & ~(1u << d));
     path.access = gen_.getSize();
     path.branch = tlb_lookup(addr, m, path.mmu_idx, false);
-    load_raw(gen_, d, Reg64(kScratch1), size);
+    load_raw(gen_, d, Reg64(kScratch1) + Reg64(addr), size);
     if (m & kMoBigEndian) swap_bytes(gen_, d, size);
     path.resume = gen_.getSize();
     if (m & kMoSign) sign_extend(gen_, d, size, t);
@@ -170,14 +170,15 @@ void Emitter::guest_store(const Inst& inst) {
     path.saved = ra_.live_caller_saved();
     path.access = gen_.getSize();
     path.branch = tlb_lookup(addr, m, path.mmu_idx, true);
+    const RegExp host = Reg64(kScratch1) + Reg64(addr);
     if (imm) {
-        store_imm(gen_, Reg64(kScratch1), size, path.imm_value);
+        store_imm(gen_, host, size, path.imm_value);
     } else if (m & kMoBigEndian) {
         gen_.mov(Reg64(kScratch0), Reg64(val));
         swap_bytes(gen_, kScratch0, size);
-        gen_.mov(sized(Reg64(kScratch1), size), Reg64(kScratch0).changeBit(size * 8));
+        gen_.mov(sized(host, size), Reg64(kScratch0).changeBit(size * 8));
     } else {
-        gen_.mov(sized(Reg64(kScratch1), size), Reg64(val).changeBit(size * 8));
+        gen_.mov(sized(host, size), Reg64(val).changeBit(size * 8));
     }
     path.resume = gen_.getSize();
     slow_paths_.push_back(path);

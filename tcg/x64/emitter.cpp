@@ -1,5 +1,7 @@
 #include "emitter.h"
 
+#include <iterator>
+
 #include "mimic/util/error.h"
 
 namespace mimic::tcg::x64 {
@@ -12,10 +14,13 @@ void Emitter::emit_block() {
     ra_.load_pinned();
     for (size_t i = 0; i < block_.insts.size(); ++i) {
         ra_.set_position(i);
+        flags_track(block_.insts[i]);
         if (i + 1 < block_.insts.size() && emit_env_compare_branch(block_.insts[i], block_.insts[i + 1])) {
             ++i;
+            flags_.valid = false;
         } else if (const size_t taken = emit_scaled_add(i)) {
             i += taken - 1;
+            flags_.valid = false;
         } else {
             emit(block_.insts[i]);
         }
@@ -99,6 +104,60 @@ void Emitter::close_group() {
     if (!open_group_) return;
     for (uint8_t byte : open_group_->leave) gen_.db(byte);
     open_group_ = nullptr;
+    flags_.valid = false;   // the leave code may change them
+}
+
+void Emitter::flags_set(uint32_t result, bool logic) {
+    flags_.valid = true;
+    flags_.logic = logic;
+    flags_.ra_writes = ra_.flag_writes();
+    flags_.n = 1;
+    flags_.temps[0] = result;
+}
+
+void Emitter::flags_track(const Inst& inst) {
+    if (!flags_.valid) return;
+    switch (inst.op) {
+    // Their code is moves, loads and stores (and register allocation,
+    // whose xor-zeroing flag_writes() counts).
+    case Opcode::insn_start:
+    case Opcode::mov_i32: case Opcode::mov_i64:
+    case Opcode::ld_i32: case Opcode::ld_i64:
+    case Opcode::st_i32: case Opcode::st_i64:
+    case Opcode::ext8u_i32: case Opcode::ext8u_i64: case Opcode::ext16u_i32: case Opcode::ext16u_i64:
+    case Opcode::ext8s_i32: case Opcode::ext8s_i64: case Opcode::ext16s_i32: case Opcode::ext16s_i64:
+    case Opcode::ext32u_i64: case Opcode::ext32s_i64: case Opcode::ext_i32_i64: case Opcode::extu_i32_i64:
+    case Opcode::extrl_i64_i32: {
+        // A temp they write no longer holds the result, unless copied from one that does.
+        bool copy = false;
+        for (int k = 0; k < inst.n_out; ++k) {
+            const uint32_t t = inst.out(k);
+            for (uint8_t j = 0; j < flags_.n;) {
+                if (flags_.temps[j] == t) flags_.temps[j] = flags_.temps[--flags_.n];
+                else ++j;
+            }
+        }
+        if (inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) {
+            for (uint8_t j = 0; j < flags_.n; ++j) copy |= flags_.temps[j] == inst.in(0);
+            if (copy && flags_.n < std::size(flags_.temps)) flags_.temps[flags_.n++] = inst.out(0);
+        }
+        return;
+    }
+    // They look at the flags (compare()) before changing them.
+    case Opcode::brcond_i32: case Opcode::brcond_i64:
+    case Opcode::setcond_i32: case Opcode::setcond_i64:
+    case Opcode::movcond_i32: case Opcode::movcond_i64: return;
+    default: flags_.valid = false; return;
+    }
+}
+
+bool Emitter::flags_describe(uint32_t a, Cond c) const {
+    if (!flags_.valid || flags_.ra_writes != ra_.flag_writes()) return false;
+    // After add or sub, CF and OF are the operation's, not those of cmp x, 0.
+    if (c == Cond::TstEq || c == Cond::TstNe || (!flags_.logic && c != Cond::Eq && c != Cond::Ne)) return false;
+    for (uint8_t j = 0; j < flags_.n; ++j)
+        if (flags_.temps[j] == a) return true;
+    return false;
 }
 
 void Emitter::emit(const Inst& inst) {

@@ -58,6 +58,14 @@ private:
     void probe_jump_table(const Inst& inst);
     // Ends the open HostCode group (emits its leave code).
     void close_group();
+    // Flags reuse: after add/sub/and/or/xor, the host flags describe the
+    // result, and a compare of it with 0 can do without its cmp as long as
+    // only code that leaves the flags alone came in between.
+    void flags_set(uint32_t result, bool logic);
+    // Before inst: keeps the flags' description through instructions known
+    // to emit only moves and stores, forgets it otherwise.
+    void flags_track(const Inst& inst);
+    bool flags_describe(uint32_t a, Cond c) const;
 
     // Helpers shared by the arithmetic emitters.
     Xbyak::Reg reg(int idx, Type t) const;
@@ -76,8 +84,9 @@ private:
     void guest_load(const Inst& inst);
     void guest_store(const Inst& inst);
     void guard_sext(const Inst& inst);
-    // Emits the TLB lookup; leaves the host address in kScratch1 on a hit,
-    // jumps to the slow path on a miss. Returns where the rel32 of that
+    // Emits the TLB lookup; leaves the entry's addend in kScratch1 on a hit
+    // (the host address is kScratch1 + addr_reg, for the access's addressing
+    // mode), jumps to the slow path on a miss. Returns where the rel32 of that
     // jump is, for the slow path to fill in.
     size_t tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store);
     // A 32-bit relative jump (or jcc) placeholder and its resolution.
@@ -99,6 +108,13 @@ private:
     const HostCode* open_group_ = nullptr;   // the code whose enter ran last
     // Cold code emitted after the block's own (softmmu slow paths).
     std::vector<SlowPath> slow_paths_;
+    struct Flags {
+        bool valid = false;
+        bool logic = false;      // and/or/xor: CF and OF clear, as cmp x, 0 leaves them
+        unsigned ra_writes = 0;  // ra_.flag_writes() when set
+        uint8_t n = 0;           // the temps holding the result (it and its copies)
+        uint32_t temps[4];
+    } flags_;
 };
 
 }  // namespace mimic::tcg::x64

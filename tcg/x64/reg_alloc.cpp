@@ -40,6 +40,7 @@ void RegAlloc::choose_pinned() {
     const uint32_t n = block_.num_globals();
     written_.assign(n, false);
     written_anywhere_.assign(n, false);
+    synced_.assign(n, false);
     // What a register saves: a load per read, a store per computed write.
     // A constant write costs the same either way, except inside a loop,
     // where the register keeps it from being stored on every turn; the
@@ -142,10 +143,11 @@ void RegAlloc::store(uint32_t t) {
     State& s = state_[t];
     if (s.pinned) {
         // Its register stays the value; env gets a copy when it may be behind.
-        if (!pinned_written(t)) return;
+        if (!pinned_written(t) || synced_[t]) return;
         const TempInfo& info = block_.temps[t];
         if (info.type == Type::I32) gen_.mov(home(t), Reg32(s.reg));
         else gen_.mov(home(t), Reg64(s.reg));
+        synced_[t] = true;
         return;
     }
     if (s.reg < 0 || !s.dirty) return;
@@ -189,6 +191,7 @@ void RegAlloc::load_to(int reg, uint32_t t) {
     } else if (info.kind == TempKind::Const) {
         if (info.value == 0) {
             gen_.xor_(Reg32(reg), Reg32(reg));
+            ++flag_writes_;
         } else {
             gen_.mov(Reg64(reg), info.value);
         }
@@ -289,6 +292,7 @@ void RegAlloc::bind_output(const Inst& inst, int k, int reg) {
     State& s = state_[t];
     if (s.pinned) {
         written_[t] = true;
+        synced_[t] = false;
         if (reg != s.reg && !inst.is_dead(k)) {
             if (block_.temps[t].type == Type::I32) gen_.mov(Reg32(s.reg), Reg32(reg));
             else gen_.mov(Reg64(s.reg), Reg64(reg));
@@ -322,6 +326,7 @@ void RegAlloc::store_const_global(uint32_t t, uint64_t v) {
     State& s = state_[t];
     if (s.pinned) {
         written_[t] = true;
+        synced_[t] = false;
         if (block_.temps[t].type == Type::I32) gen_.mov(Reg32(s.reg), static_cast<uint32_t>(v));
         else gen_.mov(Reg64(s.reg), v);
         return;
@@ -335,7 +340,10 @@ void RegAlloc::sync_globals() {
     for (uint32_t g = 1; g < block_.num_globals(); ++g) store(g);
 }
 
+void RegAlloc::at_label() { synced_.assign(synced_.size(), false); }
+
 void RegAlloc::drop_globals() {
+    at_label();   // the reload makes them agree, but a store more is cheap here
     for (uint32_t g = 1; g < block_.num_globals(); ++g) {
         if (state_[g].pinned) continue;
         if (state_[g].reg >= 0) free_reg(state_[g].reg);

@@ -97,8 +97,12 @@ public:
     // Every global env is behind on now (what a slow-path stub stores).
     DirtyGlobals dirty_globals() const;
     static void store_globals(Xbyak::CodeGenerator& gen, const DirtyGlobals& globals);
-    // Writes dirty globals back to env; they stay in their registers.
+    // Writes dirty globals back to env; they stay in their registers. A
+    // pinned global stored here is not stored again until it changes or a
+    // label is reached (the goto_tb before an exit_tb: one set of stores).
     void sync_globals();
+    // A label: other paths join here, on which env may be behind.
+    void at_label();
     // Forgets registers holding globals and reloads the pinned ones (after
     // a helper wrote env). Assumes sync_globals() ran before.
     void drop_globals();
@@ -110,6 +114,11 @@ public:
     void evict_caller_saved();
     // Caller-saved registers currently holding a value (bit r: register r).
     uint16_t live_caller_saved() const;
+
+    // How many flag-changing instructions this allocator has emitted (the
+    // xor that zeroes a register): the emitter reuses flags across it only
+    // while this stays the same.
+    unsigned flag_writes() const { return flag_writes_; }
 
     bool is_imm32(uint32_t t) const;   // constant usable as a sign-extended imm32
     uint64_t const_value(uint32_t t) const { return block_.temps[t].value; }
@@ -144,12 +153,14 @@ private:
     unsigned next_victim_ = 0;
     int next_slot_ = 0;
     size_t pos_ = 0;
+    unsigned flag_writes_ = 0;
     std::vector<uint32_t> last_read_;   // per temp: index of the last instruction reading it
     bool loops_ = false;                // a branch goes back to an earlier label
     uint32_t pinned_regs_ = 0;          // bit r: host register r holds a pinned global
     std::vector<uint32_t> pinned_;      // the pinned globals
     std::vector<bool> written_;         // per global: written by the code emitted so far
     std::vector<bool> written_anywhere_;  // per global: written by some instruction of the block
+    std::vector<bool> synced_;          // per pinned global: env has its value on every path to here
 };
 
 }  // namespace mimic::tcg::x64

@@ -1,6 +1,8 @@
 // Labels, loops, helper calls, exits, env loads/stores, restore_state and
 // indirect jumps, on both back ends.
 #include <csetjmp>
+#include <tuple>
+#include <utility>
 
 #include "harness.h"
 #include "mimic/tcg/jump_table.h"
@@ -318,6 +320,157 @@ TEST_F(ControlTest, HostCodeGroupsShareEnterAndLeave) {
     EXPECT_EQ(cpu.scratch[3], 1u);
     EXPECT_EQ(cpu.r[0], 1u);
     EXPECT_EQ(g_side_effects, 1);
+}
+
+// The exit after an unchained goto_tb finds env up to date: the goto_tb
+// stored the globals, and the exit stores only what may have changed since
+// or what a path joining at a label may not have stored.
+TEST_F(ControlTest, ExitAfterGotoTbStoresGlobalsOnEveryPath) {
+    for (bool join : {false, true}) {
+        Block block(h.g);
+        Builder b(block);
+        Label skip = b.new_label();
+        b.add(h.r[1], h.r[1], uint64_t{1});   // read and written: pinned globals
+        b.add(h.r[3], h.r[3], uint64_t{1});
+        if (join) b.brcond(Cond::Ne, h.r[2], uint64_t{0}, skip);   // around the goto_tb's stores
+        b.goto_tb(0);
+        if (!join) b.add(h.r[3], h.r[3], uint64_t{2});   // changed after them
+        if (join) b.set_label(skip);
+        b.movi(h.pc, 0x40);
+        b.exit_tb(0);
+        for (uint64_t r2 : {0, 1}) {
+            FakeCpu cpu;
+            cpu.r[1] = 10;
+            cpu.r[2] = r2;
+            cpu.r[3] = 20;
+            FakeCpu out = run_both(block, cpu);
+            EXPECT_EQ(out.r[1], 11u) << join << r2;
+            EXPECT_EQ(out.r[3], join ? 21u : 23u) << join << r2;
+            EXPECT_EQ(out.pc, 0x40u) << join << r2;
+        }
+    }
+}
+
+// A compare with 0 of what add/sub/and/or/xor just computed uses the flags
+// that instruction left, when only moves and stores came in between; these
+// blocks put between them what must keep the compare.
+TEST_F(ControlTest, CompareWithZeroReusesFlagsOnlyWhenValid) {
+    enum Between { kMovesAndStores, kOtherAlu, kZeroedRegister, kRedefined, kShift };
+    for (Between between : {kMovesAndStores, kOtherAlu, kZeroedRegister, kRedefined, kShift}) {
+        Block block(h.g);
+        Builder b(block);
+        Label taken = b.new_label(), done = b.new_label();
+        I64 x = b.sub(h.r[0], h.r[1]);
+        I64 zero = b.temp_i64();
+        switch (between) {
+        case kMovesAndStores: {
+            I64 copy = b.temp_i64();
+            b.mov(copy, x);
+            b.st(h.r[2], offsetof(FakeCpu, scratch));
+            b.movi(h.e[0], 0xdu);
+            b.mov(x, copy);
+            break;
+        }
+        case kOtherAlu: b.xor_(h.r[3], h.r[3], h.r[4]); break;
+        case kZeroedRegister: b.movi(zero, 0); break;   // xor reg, reg
+        case kRedefined: b.mov(x, h.r[5]); break;
+        case kShift: b.shl(h.r[6], h.r[6], uint64_t{3}); break;
+        }
+        b.setcond(Cond::Eq, h.r[8], x, b.const_i64(0));
+        b.movcond(Cond::Ne, h.r[9], x, b.const_i64(0), h.r[10], h.r[11]);
+        b.brcond(Cond::Eq, x, uint64_t{0}, taken);
+        b.movi(h.r[7], 1);
+        b.br(done);
+        b.set_label(taken);
+        b.movi(h.r[7], 2);
+        b.set_label(done);
+        if (between == kZeroedRegister) b.add(h.r[12], h.r[12], zero);
+        b.exit_tb(0);
+        // Each pair makes x zero where the clobbering result is not, or the other way round.
+        for (auto [r0, r1, other] : {std::tuple{5, 5, 1}, std::tuple{5, 4, 0}, std::tuple{7, 7, 0}, std::tuple{9, 2, 3}}) {
+            FakeCpu cpu;
+            cpu.r[0] = r0;
+            cpu.r[1] = r1;
+            cpu.r[3] = 0x40;
+            cpu.r[4] = other ? 0x41 : 0x40;   // r3 ^ r4 is zero when `other` is
+            cpu.r[5] = other;
+            cpu.r[6] = other;
+            cpu.r[10] = 100;
+            cpu.r[11] = 200;
+            FakeCpu out = run_both(block, cpu);
+            const uint64_t want_x = between == kRedefined ? uint64_t(other) : uint64_t(r0 - r1);
+            EXPECT_EQ(out.r[7], want_x == 0 ? 2u : 1u) << between << " " << r0 << " " << r1;
+            EXPECT_EQ(out.r[8], want_x == 0 ? 1u : 0u) << between << " " << r0 << " " << r1;
+            EXPECT_EQ(out.r[9], want_x != 0 ? 100u : 200u) << between << " " << r0 << " " << r1;
+        }
+    }
+}
+
+// Signed and unsigned conditions against 0 may use the flags of and/or/xor
+// (carry and overflow clear, as cmp x, 0 leaves them) but not those of add
+// or sub, whose overflow is the operation's: INT64_MIN - 1 is positive.
+TEST_F(ControlTest, CompareWithZeroOrderingAfterAluOps) {
+    const Cond conds[] = {Cond::Lt, Cond::Le, Cond::Gt, Cond::Ge, Cond::Ltu, Cond::Leu, Cond::Gtu, Cond::Geu, Cond::Ne};
+    for (Cond c : conds) {
+        Block block(h.g);
+        Builder b(block);
+        I64 diff = b.sub(h.r[0], h.r[1]);
+        b.setcond(c, h.r[2], diff, b.const_i64(0));
+        I64 sum = b.add(h.r[0], h.r[1]);
+        b.setcond(c, h.r[3], sum, b.const_i64(0));
+        I64 both = b.and_(h.r[0], h.r[1]);
+        b.setcond(c, h.r[4], both, b.const_i64(0));
+        I32 diff32 = b.sub(h.e[0], h.e[1]);
+        b.setcond(c, h.e[2], diff32, b.const_i32(0));
+        I32 either32 = b.or_(h.e[0], h.e[1]);
+        b.setcond(c, h.e[3], either32, b.const_i32(0));
+        b.exit_tb(0);
+        const uint64_t min = uint64_t{1} << 63;
+        for (auto [a, bb] : {std::pair{min, uint64_t{1}}, std::pair{min - 1, ~uint64_t{0}}, std::pair{uint64_t{3}, uint64_t{3}},
+                             std::pair{~uint64_t{0}, ~uint64_t{0}}, std::pair{min, min}, std::pair{uint64_t{1}, uint64_t{2}}}) {
+            FakeCpu cpu;
+            cpu.r[0] = a;
+            cpu.r[1] = bb;
+            cpu.e[0] = static_cast<uint32_t>(a >> 32);
+            cpu.e[1] = static_cast<uint32_t>(bb >> 32);
+            FakeCpu out = run_both(block, cpu);
+            EXPECT_EQ(out.r[2], cond_eval(c, Type::I64, a - bb, 0)) << cond_name(c) << std::hex << " " << a << " " << bb;
+            EXPECT_EQ(out.r[3], cond_eval(c, Type::I64, a + bb, 0)) << cond_name(c) << std::hex << " " << a << " " << bb;
+            EXPECT_EQ(out.r[4], cond_eval(c, Type::I64, a & bb, 0)) << cond_name(c) << std::hex << " " << a << " " << bb;
+            EXPECT_EQ(out.e[2], cond_eval(c, Type::I32, cpu.e[0] - cpu.e[1], 0)) << cond_name(c);
+            EXPECT_EQ(out.e[3], cond_eval(c, Type::I32, cpu.e[0] | cpu.e[1], 0)) << cond_name(c);
+        }
+    }
+}
+
+// A HostCode group's leave code runs where the group ends, which may be
+// right before the branch: its flags are not the sub's.
+TEST_F(ControlTest, CompareWithZeroAfterAGroupEnds) {
+    const uint32_t s = offsetof(FakeCpu, scratch);
+    static HostCode grouped;
+    grouped.name = "grouped";
+    grouped.bytes = inc_env(s);
+    grouped.group = 1;
+    grouped.enter = inc_env(s + 8);
+    grouped.leave = inc_env(s + 16);   // inc: ZF clear
+    Block block(h.g);
+    Builder b(block);
+    Label taken = b.new_label();
+    b.host_code(grouped, {}, {});
+    I64 x = b.sub(h.r[0], h.r[1]);
+    b.movi(h.r[2], 1);
+    b.brcond(Cond::Eq, x, uint64_t{0}, taken);
+    b.movi(h.r[2], 2);
+    b.set_label(taken);
+    b.exit_tb(0);
+    verify_or_throw(block);
+    TranslationBlock tb;
+    ASSERT_TRUE(be.be[0]->translate(tb, std::move(block)));
+    FakeCpu cpu;
+    cpu.r[0] = cpu.r[1] = 6;
+    be.be[0]->exec(&cpu, tb);
+    EXPECT_EQ(cpu.r[2], 1u);
+    EXPECT_EQ(cpu.scratch[2], 1u);
 }
 
 // An env load that only feeds a branch on a constant becomes one compare

@@ -249,6 +249,40 @@ TEST(SoftmmuSlowPath, FindsGlobalsInEnvUpToDate) {
     g_world = nullptr;
 }
 
+// The access adds the guest address in its addressing mode: a load whose
+// result takes over the address's register and stores of the address
+// itself; loads that hit and loads that miss.
+TEST_F(SoftmmuTest, AccessesThroughTheAddressRegister) {
+    for (MemOp m : {MemOp(kMo8), MemOp(kMo16 | kMoSign), MemOp(kMo32 | kMoBigEndian), MemOp(kMo64)}) {
+        const MemOp sm = m & ~kMoSign, sm_be = sm | kMoBigEndian;
+        Block block(h.g);
+        Builder b(block);
+        I64 a = b.temp_i64();
+        b.mov(a, h.r[0]);
+        b.qemu_ld(a, a, m, 0);   // a dies as the address: the result may take its register
+        b.mov(h.r[1], a);
+        I64 s = b.temp_i64();
+        b.mov(s, h.r[2]);
+        b.qemu_st(s, s, sm, 0);   // the value is the address
+        b.qemu_st(h.r[2], h.r[3], sm_be, 0);
+        b.exit_tb(0);
+        CompiledPair pair(be, block);
+        for (uint64_t addr : {kRamBase + 0x48, kRamBase + 4096 - 2, uint64_t{0x5000}}) {
+            for (int k = 0; k < 2; ++k) {
+                const uint64_t st1 = kRamBase + 0x100 + 16 * k, st2 = kRamBase + 0x200 + 16 * k;
+                cpu.r[0] = addr;
+                cpu.r[2] = st1;
+                cpu.r[3] = st2;
+                const uint64_t want = expected_load(addr, m);
+                be.be[k]->exec(&cpu, pair.tb[k]);
+                EXPECT_EQ(cpu.r[1], want) << backend_name(k) << " memop " << m << std::hex << " addr 0x" << addr;
+                EXPECT_EQ(expected_load(st1, sm), memop_extend(sm, st1)) << backend_name(k) << " memop " << m;
+                EXPECT_EQ(expected_load(st2, sm_be), memop_extend(sm_be, st1)) << backend_name(k) << " memop " << m;
+            }
+        }
+    }
+}
+
 TEST_F(SoftmmuTest, TlbFlushSendsEverythingSlow) {
     Block block(h.g);
     Builder b(block);
