@@ -56,7 +56,11 @@ void JumpTable::clear() {
 }
 
 void JumpTable::clear_nonglobal() {
-    drop_used([&](unsigned i) { return !((global_[i / 64] >> (i % 64)) & 1); });
+    for (unsigned w = 0; w < used_.size(); ++w) {
+        for (uint64_t bits = used_[w] & ~global_[w]; bits; bits &= bits - 1)
+            entries_[w * 64 + static_cast<unsigned>(std::countr_zero(bits))] = kEmpty;
+        used_[w] &= global_[w];
+    }
 }
 
 }  // namespace mimic::tcg

@@ -1,5 +1,6 @@
 // X86Cpu: construction, the SDM reset state, hflags, the TLB bookkeeping
 // and the cpu loop that runs blocks and delivers exceptions and interrupts.
+#include <bit>
 #include <csetjmp>
 
 #include "cpu_impl.h"
@@ -275,7 +276,7 @@ void CpuImpl::tlb_evict_to_victim(unsigned mmu_idx, uint64_t vaddr) {
     const tcg::TlbEntry& e = env_.tlb.table[mmu_idx][idx];
     if (!tlb_entry_valid(e) || tlb_entry_page(e) == page) return;
     unsigned& next = tlb_victim_next_[mmu_idx];
-    tlb_victim_[mmu_idx][next] = VictimEntry{e, tlb_global_[mmu_idx][idx], tlb_paddr_[mmu_idx][idx]};
+    tlb_victim_[mmu_idx][next] = VictimEntry{e, tlb_global(mmu_idx, idx), tlb_paddr_[mmu_idx][idx]};
     next = (next + 1) % kVictimTlbSize;
 }
 
@@ -287,8 +288,8 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
         const unsigned idx = tcg::SoftTlb::index(vaddr);
         std::swap(env_.tlb.table[mmu_idx][idx], v.e);
         note_tlb_used(mmu_idx, idx);
-        bool g = tlb_global_[mmu_idx][idx];
-        tlb_global_[mmu_idx][idx] = v.global;
+        const bool g = tlb_global(mmu_idx, idx);
+        set_tlb_global(mmu_idx, idx, v.global);
         v.global = g;
         std::swap(tlb_paddr_[mmu_idx][idx], v.paddr);
         return true;
@@ -299,9 +300,9 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
 void CpuImpl::tlb_flush() {
     visit_used_tlb_entries([this](unsigned m, unsigned i) {
         std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
-        tlb_global_[m][i] = false;
         return false;
     });
+    std::memset(tlb_global_, 0, sizeof(tlb_global_));
     for (auto& mode : tlb_victim_)
         for (VictimEntry& v : mode) std::memset(&v.e, 0xff, sizeof(v.e));
     tlb_has_large_ = false;
@@ -311,11 +312,15 @@ void CpuImpl::tlb_flush() {
 
 void CpuImpl::tlb_flush_nonglobal() {
     bool any_global = false;
-    visit_used_tlb_entries([&](unsigned m, unsigned i) {
-        if (tlb_global_[m][i]) return any_global = true;
-        std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
-        return false;
-    });
+    for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
+        for (unsigned w = 0; w < tcg::kTlbSize / 64; ++w) {
+            uint64_t& used = tlb_used_[m][w];
+            for (uint64_t bits = used & ~tlb_global_[m][w]; bits; bits &= bits - 1)
+                std::memset(&env_.tlb.table[m][w * 64 + std::countr_zero(bits)], 0xff, sizeof(tcg::TlbEntry));
+            used &= tlb_global_[m][w];
+            any_global |= used != 0;
+        }
+    }
     if (!any_global) {
         tlb_flush();   // also forgets the large pages and every jump cache entry
         return;
@@ -330,7 +335,7 @@ bool CpuImpl::code_page_global(uint64_t pc) const {
     const unsigned mmu = cpu_mmu_index(&env_);
     const tcg::TlbEntry& e = env_.tlb.table[mmu][tcg::SoftTlb::index(pc)];
     return e.addr_code != tcg::kTlbInvalid && (e.addr_code & tcg::kPageMask) == (pc & tcg::kPageMask) &&
-           tlb_global_[mmu][tcg::SoftTlb::index(pc)];
+           tlb_global(mmu, tcg::SoftTlb::index(pc));
 }
 
 void CpuImpl::tlb_flush_page(uint64_t vaddr) {
@@ -353,7 +358,7 @@ void CpuImpl::tlb_flush_page(uint64_t vaddr) {
 }
 
 void CpuImpl::note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, uint64_t page_size) {
-    tlb_global_[mmu_idx][tcg::SoftTlb::index(vaddr)] = global;
+    set_tlb_global(mmu_idx, tcg::SoftTlb::index(vaddr), global);
     note_tlb_used(mmu_idx, tcg::SoftTlb::index(vaddr));
     if (page_size <= tcg::kPageSize) return;
     // One aligned region covering every large page entered since the last

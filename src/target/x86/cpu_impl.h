@@ -145,7 +145,14 @@ public:
     // vaddr's page into the TLB; false if there is none.
     bool tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access);
 
-    bool tlb_global_[tcg::kNumMmuModes][tcg::kTlbSize] = {};
+    // Entries of pages mapped global (bit i of word i / 64): a flush of
+    // the non-global mappings (a CR3 write) keeps them, word by word.
+    uint64_t tlb_global_[tcg::kNumMmuModes][tcg::kTlbSize / 64] = {};
+    bool tlb_global(unsigned m, unsigned i) const { return (tlb_global_[m][i / 64] >> (i % 64)) & 1; }
+    void set_tlb_global(unsigned m, unsigned i, bool global) {
+        const uint64_t bit = 1ull << (i % 64);
+        tlb_global_[m][i / 64] = global ? tlb_global_[m][i / 64] | bit : tlb_global_[m][i / 64] & ~bit;
+    }
     // Entries filled since they were last flushed (bit i of word i / 64):
     // flushes visit those, not the whole table (Linux writes CR3 at every
     // context switch and touches a few dozen pages in between).
