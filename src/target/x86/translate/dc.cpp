@@ -272,7 +272,26 @@ I64 Dc::carry() {
             return b.setcond(Cond::Ltu, d, src);
         }
         if (grp == kCcOpLogicB) return b.const_i64(0);
+        // The rest without the flags helper (add-with-carry chains of
+        // bignum code call this for every ADC/SBB and every INC between).
+        if (grp == kCcOpAdcB || grp == kCcOpSbbB) {
+            // Carry out of a + s + cin, or borrow of a - s - cin: with the
+            // carry in, also when equal (dst for ADC, a recomputed for SBB).
+            I64 src = b.and_(g.cc_src, m);
+            I64 x = b.and_(g.cc_dst, m);
+            if (grp == kCcOpSbbB) b.and_(x, b.add(b.add(g.cc_dst, g.cc_src), g.cc_src2), m);
+            I64 lt = b.setcond(Cond::Ltu, x, src);
+            I64 le = b.setcond(Cond::Leu, x, src);
+            I64 r = b.temp_i64();
+            b.movcond(Cond::Ne, r, b.and_(g.cc_src2, 1ull), b.const_i64(0), le, lt);
+            return r;
+        }
+        if (grp == kCcOpIncB || grp == kCcOpDecB || grp == kCcOpSarB || grp == kCcOpShrB)
+            return b.and_(g.cc_src, 1ull);   // the old CF; the last bit shifted out
+        if (grp == kCcOpShlB) return b.and_(b.shr(g.cc_src, uint64_t{size * 8 - 1}), 1ull);
+        if (grp == kCcOpMulB) return b.setcond(Cond::Ne, g.cc_src, b.const_i64(0));
     }
+    if (cc_op == kCcOpEflags) return b.and_(g.cc_src, uint64_t{kFlagCF});
     I32 f = flags_all();
     I64 r = b.temp_i64();
     b.extu_i32_i64(r, b.and_(f, kFlagCF));
@@ -342,6 +361,12 @@ I32 Dc::cond(unsigned jcc) {
     if (CondCompare c; cond_compare(jcc, c)) {
         r = b.temp_i32();
         b.extrl_i64_i32(r, b.setcond(c.cond, c.a, c.b));
+        return r;
+    }
+    if (base == 2 && cc_op != kCcOpDynamic) {   // CF alone: no flags helper
+        r = b.temp_i32();
+        b.extrl_i64_i32(r, carry());
+        if (negate) b.xor_(r, r, 1);
         return r;
     }
     I32 f = flags_all();
