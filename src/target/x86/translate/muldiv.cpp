@@ -79,9 +79,13 @@ bool translate_muldiv(Dc& dc) {
             // not fit); decompressors' range coders multiply in hot loops.
             I64 lo = b.temp_i64(), overflow = b.temp_i64();
             if (size == 8) {
-                I64 hi = b.temp_i64();
-                b.muls2(lo, hi, a, c);
-                b.setcond(tcg::Cond::Ne, overflow, hi, b.sar(lo, 63ull));
+                // The full product only for the flags (dead code when the
+                // next flag-setting instruction overwrites them): one
+                // two-operand host multiply, free of rdx:rax.
+                I64 full_lo = b.temp_i64(), hi = b.temp_i64();
+                b.muls2(full_lo, hi, a, c);
+                b.setcond(tcg::Cond::Ne, overflow, hi, b.sar(full_lo, 63ull));
+                b.mul(lo, a, c);
             } else {
                 const unsigned bits = size * 8;
                 // The low bits of a product do not depend on the operands'
