@@ -34,6 +34,7 @@ public:
         flag_of_.assign(block.temps.size(), kNoFlag);
         touched_.clear();
         extensions_.clear();
+        low_parts_.clear();
         comparisons_.clear();
         copies_.reset(block.temps.size());
         fold();
@@ -53,6 +54,7 @@ private:
             if (inst.op == Opcode::set_label) forget_all();
             substitute_inputs(inst);
             test_comparison_directly(inst);
+            extend_the_low_part(inst);
             if (inst.op == Opcode::call) {
                 // Its result is unknown; helpers that write globals change them.
                 uint32_t f = reinterpret_cast<const Helper*>(inst.cst(0))->flags;
@@ -82,6 +84,7 @@ private:
             for (int k = 0; k < inst.n_out; ++k) overwritten(inst.out(k));
             if (flag != kNoFlag) flag_of_[inst.out(0)] = flag;
             note_extension(inst);
+            note_low_part(inst);
             if ((inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && inst.out(0) != inst.in(0) &&
                 !b_->is_const(inst.in(0)))
                 copies_.copied(inst.out(0), inst.in(0));
@@ -120,6 +123,7 @@ private:
         touched_.clear();
         comparisons_.clear();
         extensions_.clear();
+        low_parts_.clear();
         copies_.forget_all();
     }
     void forget_globals() {
@@ -145,6 +149,7 @@ private:
             if (c.a == t || c.b == t) c.valid = false;
         }
         std::erase_if(extensions_, [t](const Extension& e) { return e.src == t || e.dst == t; });
+        std::erase_if(low_parts_, [t](const LowPart& p) { return p.whole == t || p.part == t; });
     }
 
     // Sign and zero extensions made in this basic block, whose source and
@@ -172,6 +177,37 @@ private:
         }
         return kNoTemp;
     }
+    // Values whose low `len` bits are another's: the result of a deposit at
+    // bit 0 (x86's SETcc and byte/word moves into a register). An
+    // extension no wider than that reads the other value instead, so
+    // `setb al; movzx eax, al` is a move of the comparison's 0/1.
+    struct LowPart {
+        uint32_t whole, part;
+        unsigned len;
+    };
+    static constexpr size_t kMaxLowParts = 8;
+    void note_low_part(const Inst& inst) {
+        if ((inst.op != Opcode::deposit_i32 && inst.op != Opcode::deposit_i64) || inst.cst(0) != 0) return;
+        if (inst.out(0) == inst.in(1) || b_->is_const(inst.in(1))) return;
+        if (low_parts_.size() == kMaxLowParts) low_parts_.erase(low_parts_.begin());
+        low_parts_.push_back({inst.out(0), inst.in(1), static_cast<unsigned>(inst.cst(1))});
+    }
+    void extend_the_low_part(Inst& inst) {
+        unsigned bits;
+        switch (inst.op) {
+        case Opcode::ext8u_i32: case Opcode::ext8u_i64: case Opcode::ext8s_i32: case Opcode::ext8s_i64: bits = 8; break;
+        case Opcode::ext16u_i32: case Opcode::ext16u_i64: case Opcode::ext16s_i32: case Opcode::ext16s_i64: bits = 16; break;
+        case Opcode::ext32u_i64: case Opcode::ext32s_i64: bits = 32; break;
+        default: return;
+        }
+        for (const LowPart& p : low_parts_) {
+            if (p.whole == inst.in(0) && bits <= p.len && b_->temps[p.part].type == b_->temps[p.whole].type) {
+                inst.set_in(0, p.part);
+                return;
+            }
+        }
+    }
+
     void note_extension(const Inst& inst) {
         if (!is_extension(inst.op) || inst.out(0) == inst.in(0) || b_->is_const(inst.in(0))) return;
         if (extensions_.size() == kMaxExtensions) extensions_.erase(extensions_.begin());
@@ -345,6 +381,28 @@ private:
         inst.n_const = 0;
     }
 
+    // A byte, word or doubleword deposited at bit 0 of zero is its zero
+    // extension (x86's `xor eax, eax; ...; setcc al`).
+    void zero_deposit_to_extension(Inst& inst) {
+        const bool wide = inst.op == Opcode::deposit_i64;
+        if (!wide && inst.op != Opcode::deposit_i32) return;
+        if (inst.cst(0) != 0 || !b_->is_const(inst.in(0)) || value(inst.in(0)) != 0) return;
+        Opcode op;
+        switch (inst.cst(1)) {
+        case 8: op = wide ? Opcode::ext8u_i64 : Opcode::ext8u_i32; break;
+        case 16: op = wide ? Opcode::ext16u_i64 : Opcode::ext16u_i32; break;
+        case 32:
+            if (!wide) return;
+            op = Opcode::ext32u_i64;
+            break;
+        default: return;
+        }
+        inst.op = op;
+        inst.args[1] = inst.args[2];
+        inst.n_in = 1;
+        inst.n_const = 0;
+    }
+
     bool simplify(Inst& inst, std::vector<Inst>& out) {
         bool all_const = true;
         uint64_t in[4] = {};
@@ -450,6 +508,7 @@ private:
 
     bool simplify_other(Inst& inst, std::vector<Inst>& out) {
         canonicalize_extract(inst);
+        zero_deposit_to_extension(inst);
         // Zero-extensions of values that narrow already.
         unsigned from = 0;
         switch (inst.op) {
@@ -477,6 +536,7 @@ private:
     std::vector<int32_t> flag_of_;   // per temp: index into comparisons_, or kNoFlag
     std::vector<uint32_t> touched_;  // temps given knowledge since the last label
     std::vector<Extension> extensions_;
+    std::vector<LowPart> low_parts_;
     std::vector<Comparison> comparisons_;
     CopyTable copies_;
 };

@@ -266,6 +266,28 @@ TEST_F(OptTest, LowFieldsOfExtensionWidthAreExtensions) {
     EXPECT_EQ(verify(block), std::vector<std::string>{});
 }
 
+// x86's SETcc writes the low byte (a deposit): with a zero underneath, or
+// read back through a byte extension, that is the 0/1 flag itself.
+TEST_F(OptTest, FlagsDepositedIntoALowByteReadBackAsTheFlag) {
+    I64 flag = b.setcond(Cond::Ltu, h.r[0], h.r[1]);
+    b.deposit(h.r[2], b.const_i64(0), flag, 0, 8);   // xor eax, eax; setb al
+    b.deposit(h.r[3], h.r[3], flag, 0, 8);           // setb bl; movzx ebx, bl
+    b.ext8u(h.r[4], h.r[3]);
+    b.deposit(h.r[5], h.r[5], h.r[11], 0, 8);
+    b.movi(h.r[11], 0);
+    b.ext8u(h.r[7], h.r[5]);                         // kept: r11 changed since
+    b.deposit(h.r[8], h.r[8], h.r[9], 0, 16);
+    b.ext8u(h.r[10], h.r[8]);                        // the low byte of r9: r9 unchanged
+    b.exit_tb(0);
+    fold_constants(block);
+    const std::string text = print_block(block);
+    EXPECT_EQ(text.find(" deposit_i64 r2"), std::string::npos) << text;
+    EXPECT_NE(text.find(" mov_i64 r4,"), std::string::npos) << text;
+    EXPECT_NE(text.find(" ext8u_i64 r7,r5\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" ext8u_i64 r10,r9\n"), std::string::npos) << text;
+    EXPECT_EQ(verify(block), std::vector<std::string>{});
+}
+
 // A movcond or brcond testing a comparison's 0/1 result against zero tests
 // the comparison, unless an operand of it changed in between.
 TEST_F(OptTest, TestsOfAComparisonResultTestTheComparison) {
