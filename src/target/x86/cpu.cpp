@@ -395,6 +395,7 @@ void CpuImpl::invalidate_code(uint64_t paddr, uint64_t len) {
     if (!on_own_thread()) {
         std::lock_guard<std::mutex> lock(shared_->pending_mutex);
         shared_->pending_invalidations.emplace_back(paddr, len);
+        shared_->any_pending.store(true, std::memory_order_release);
         for (CpuImpl* cpu : shared_->cpus) cpu->env_.exit_request.store(1);
         return;
     }
@@ -565,11 +566,12 @@ ExitReason CpuImpl::run() {
         e.old_exception = -1;
         // Cross-thread requests.
         e.exit_request.store(0);
-        if (map_changed_.exchange(false)) tlb_flush();
-        {
+        if (map_changed_.load(std::memory_order_relaxed) && map_changed_.exchange(false)) tlb_flush();
+        if (shared_->any_pending.load(std::memory_order_acquire)) {
             std::lock_guard<std::mutex> lock(shared_->pending_mutex);
             for (auto [pa, len] : shared_->pending_invalidations) tbs_->invalidate_phys_range(pa, pa + len);
             shared_->pending_invalidations.clear();
+            shared_->any_pending.store(false, std::memory_order_relaxed);
         }
         uint32_t req = e.interrupt_request.load();
         if (req & kIrqInit) {

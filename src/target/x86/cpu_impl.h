@@ -39,6 +39,9 @@ struct SharedTranslation {
     std::vector<CpuImpl*> cpus;
     std::mutex pending_mutex;
     std::vector<std::pair<uint64_t, uint64_t>> pending_invalidations;
+    // Set with the queue under the mutex: the CPU loop checks it on every
+    // turn and takes the mutex only when there is something to do.
+    std::atomic<bool> any_pending{false};
     ~SharedTranslation();
 };
 
