@@ -98,28 +98,63 @@ void Emitter::resolve_jump(size_t field) {
     gen_.rewrite(field, static_cast<uint32_t>(static_cast<int32_t>(gen_.getSize() - (field + 4))), 4);
 }
 
+// The fast path's fixed instructions, encoded here rather than through
+// the assembler's general operand handling: every guest memory access
+// emits them, and translation speed is guest speed for code run once.
+// With s0 = r10, s1 = r11, env = r14:
+//   mov r10, addr; shr r10, kPageBits - 5; and r10, (kTlbSize - 1) << 5
+//   lea r11, [addr + size - align] (or mov r11, addr); and r11, mask
+//   cmp r11, [r14 + r10 + tag]; jne slow; mov r11, [r14 + r10 + addend]
 size_t Emitter::tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store) {
+    static_assert(kScratch0 == Operand::R10 && kScratch1 == Operand::R11 && kEnvReg == Operand::R14);
     const SoftmmuConfig& mmu = rt_.config->softmmu;
     if (mmu.tlb_offset < 0) return jump_placeholder(false);
-    const Reg64 addr(addr_reg), s0(kScratch0), s1(kScratch1);
     const unsigned size = memop_size(m), align = memop_align(m);
-    gen_.mov(s0, addr);
-    gen_.shr(s0, kPageBits - 5);
-    gen_.and_(s0, (kTlbSize - 1) << 5);
     const int64_t base = int64_t{mmu.tlb_offset} + int64_t{mmu_idx} * kTlbSize * sizeof(TlbEntry);
-    const int32_t tag_off = static_cast<int32_t>(base + (is_store ? offsetof(TlbEntry, addr_write)
-                                                                  : offsetof(TlbEntry, addr_read)));
-    const int32_t addend_off = static_cast<int32_t>(base + offsetof(TlbEntry, addend));
+    const auto tag_off = static_cast<uint32_t>(
+        static_cast<int32_t>(base + (is_store ? offsetof(TlbEntry, addr_write) : offsetof(TlbEntry, addr_read))));
+    const auto addend_off = static_cast<uint32_t>(static_cast<int32_t>(base + offsetof(TlbEntry, addend)));
+    const uint8_t a = static_cast<uint8_t>(addr_reg & 7), a_hi = addr_reg >= 8 ? 1 : 0;
+    uint8_t code[48];
+    size_t n = 0;
+    auto put32 = [&](uint32_t v) {
+        for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(v >> (8 * i));
+    };
+    // mov r10, addr
+    code[n++] = static_cast<uint8_t>(0x49 | (a_hi << 2));
+    code[n++] = 0x89;
+    code[n++] = static_cast<uint8_t>(0xc0 | (a << 3) | 2);
+    // shr r10, kPageBits - 5
+    code[n++] = 0x49, code[n++] = 0xc1, code[n++] = 0xea, code[n++] = kPageBits - 5;
+    // and r10, (kTlbSize - 1) << 5
+    code[n++] = 0x49, code[n++] = 0x81, code[n++] = 0xe2;
+    put32((kTlbSize - 1) << 5);
     if (size > align) {
-        gen_.lea(s1, ptr[addr + (size - align)]);
+        // lea r11, [addr + disp8]
+        code[n++] = static_cast<uint8_t>(0x4c | a_hi);
+        code[n++] = 0x8d;
+        code[n++] = static_cast<uint8_t>(0x40 | (3 << 3) | a);
+        if (a == 4) code[n++] = 0x24;   // rsp/r12 as a base needs a SIB byte
+        code[n++] = static_cast<uint8_t>(size - align);
     } else {
-        gen_.mov(s1, addr);
+        // mov r11, addr
+        code[n++] = static_cast<uint8_t>(0x49 | (a_hi << 2));
+        code[n++] = 0x89;
+        code[n++] = static_cast<uint8_t>(0xc0 | (a << 3) | 3);
     }
-    gen_.and_(s1, static_cast<uint32_t>(kPageMask | (align - 1)));   // sign-extended to 64 bits
-    gen_.cmp(s1, ptr[Reg64(kEnvReg) + s0 + tag_off]);
+    // and r11, mask (a sign-extended imm32)
+    code[n++] = 0x49, code[n++] = 0x81, code[n++] = 0xe3;
+    put32(static_cast<uint32_t>(kPageMask | (align - 1)));
+    // cmp r11, [r14 + r10 + tag]
+    code[n++] = 0x4f, code[n++] = 0x3b, code[n++] = 0x9c, code[n++] = 0x16;
+    put32(tag_off);
+    gen_.db(code, n);
     const size_t branch = jump_placeholder(true);
-    // The access adds addr in its addressing mode.
-    gen_.mov(s1, ptr[Reg64(kEnvReg) + s0 + addend_off]);
+    // mov r11, [r14 + r10 + addend]; the access adds addr in its addressing mode.
+    n = 0;
+    code[n++] = 0x4f, code[n++] = 0x8b, code[n++] = 0x9c, code[n++] = 0x16;
+    put32(addend_off);
+    gen_.db(code, n);
     return branch;
 }
 
