@@ -8,7 +8,10 @@ namespace mimic::tcg {
 
 Inst& Builder::emit(Opcode op, std::initializer_list<uint64_t> operands) {
     const OpInfo& info = op_info(op);
-    Inst& inst = b_.insts.emplace_back();
+    // A copy of a blank instruction: a few vector moves, where building
+    // one in place zeroed its operands with a slow `rep stos`.
+    static const Inst kBlank;
+    Inst& inst = b_.insts.emplace_back(kBlank);
     inst.op = op;
     inst.n_out = static_cast<uint8_t>(info.outputs.size());
     inst.n_in = static_cast<uint8_t>(info.inputs.size());
