@@ -1,4 +1,6 @@
 // Dead code elimination driven by liveness.
+#include <vector>
+
 #include "mimic/tcg/optimizer.h"
 
 namespace mimic::tcg {
@@ -38,9 +40,40 @@ void remove_unreachable_and_self_moves(Block& block) {
     block.insts.resize(kept);
 }
 
+// A branch to a label whose code is just `br M` goes to M directly (a
+// loop's conditional branch back, which front ends emit as a branch over
+// the exit to a jump to the loop head: one taken jump per turn less).
+void thread_jumps(Block& block) {
+    static thread_local std::vector<uint32_t> forward;
+    forward.assign(block.num_labels, ~0u);
+    bool any = false;
+    for (size_t i = 0; i + 1 < block.insts.size(); ++i) {
+        if (block.insts[i].op != Opcode::set_label) continue;
+        size_t j = i + 1;
+        while (j < block.insts.size() && block.insts[j].op == Opcode::set_label) ++j;
+        if (j == block.insts.size() || block.insts[j].op != Opcode::br) continue;
+        forward[block.insts[i].cst(0)] = static_cast<uint32_t>(block.insts[j].cst(0));
+        any = true;
+    }
+    if (!any) return;
+    auto resolve = [&](uint64_t label) {
+        // Bounded: labels that jump to each other form a loop of their own.
+        for (uint32_t n = 0; n < block.num_labels && forward[label] != ~0u && forward[label] != label; ++n)
+            label = forward[label];
+        return label;
+    };
+    for (Inst& inst : block.insts) {
+        const bool cond = inst.op == Opcode::brcond_i32 || inst.op == Opcode::brcond_i64;
+        if (inst.op != Opcode::br && !cond) continue;
+        uint64_t& label = inst.args[inst.n_out + inst.n_in + (cond ? 1 : 0)];
+        label = resolve(label);
+    }
+}
+
 }  // namespace
 
 void eliminate_dead_code(Block& block) {
+    thread_jumps(block);
     remove_unreachable_and_self_moves(block);
     // Straight-line and forward-branching blocks: one pass removes it all.
     // Blocks with loops: until nothing more goes.

@@ -172,6 +172,20 @@ TEST_F(OptTest, DiscardedValuesAreNotComputed) {
     EXPECT_EQ(verify(block), std::vector<std::string>{});
 }
 
+// A branch to a label that only jumps on goes straight to the jump's target.
+TEST_F(OptTest, BranchesToJumpsAreThreaded) {
+    Label head = b.new_label(), back = b.new_label();
+    b.set_label(head);
+    b.add(h.r[0], h.r[0], uint64_t{1});
+    b.brcond(Cond::Ne, h.r[0], h.r[1], back);
+    b.exit_tb(0);
+    b.set_label(back);
+    b.br(head);
+    eliminate_dead_code(block);
+    EXPECT_NE(print_block(block).find(" brcond_i64 r0,r1,ne,$L0\n"), std::string::npos) << print_block(block);
+    EXPECT_EQ(verify(block), std::vector<std::string>{});
+}
+
 TEST_F(OptTest, DeadCodeElimination) {
     b.add(h.r[0], h.r[1]);                       // unused temp
     b.mov(h.r[2], h.r[0]);                       // overwritten before anyone reads r2
