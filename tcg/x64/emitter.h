@@ -55,13 +55,16 @@ private:
     void emit_host_code(const Inst& inst);
     bool emit_env_compare_branch(const Inst& ld, const Inst& br);
     size_t emit_scaled_add(size_t i);
+    size_t emit_fused32(size_t i);
     void probe_jump_table(const Inst& inst);
     // Ends the open HostCode group (emits its leave code).
     void close_group();
     // Flags reuse: after add/sub/and/or/xor, the host flags describe the
     // result, and a compare of it with 0 can do without its cmp as long as
     // only code that leaves the flags alone came in between.
-    void flags_set(uint32_t result, bool logic);
+    // eq_only: a 32-bit operation's flags for a zero-extended result, whose
+    // sign is not SF.
+    void flags_set(uint32_t result, bool logic, bool eq_only = false);
     // Before inst: keeps the flags' description through instructions known
     // to emit only moves and stores, forgets it otherwise.
     void flags_track(const Inst& inst);
@@ -111,6 +114,7 @@ private:
     struct Flags {
         bool valid = false;
         bool logic = false;      // and/or/xor: CF and OF clear, as cmp x, 0 leaves them
+        bool eq_only = false;    // ZF only (see flags_set)
         unsigned ra_writes = 0;  // ra_.flag_writes() when set
         uint8_t n = 0;           // the temps holding the result (it and its copies)
         uint32_t temps[4];

@@ -247,6 +247,11 @@ int RegAlloc::reuse_or_alloc(const Inst& inst, int input) {
     return alloc();
 }
 
+bool RegAlloc::can_take(uint32_t t) const {
+    const TempKind kind = block_.temps[t].kind;
+    return state_[t].reg >= 0 && !state_[t].pinned && (kind == TempKind::Normal || kind == TempKind::Global);
+}
+
 int RegAlloc::output_reg(const Inst& inst, int input) {
     const State& out = state_[inst.out(0)];
     if (out.pinned) {

@@ -120,6 +120,14 @@ public:
     // while this stays the same.
     unsigned flag_writes() const { return flag_writes_; }
 
+    // For code that picks registers itself (the fused 32-bit operations).
+    int reg_of(uint32_t t) const { return state_[t].reg; }
+    bool is_pinned(uint32_t t) const { return state_[t].pinned; }
+    // t is in a register its value may be overwritten in once it is dead.
+    bool can_take(uint32_t t) const;
+    uint32_t last_read(uint32_t t) const { return last_read_[t]; }
+    void lock_reg(int reg) { lock(reg); }
+
     bool is_imm32(uint32_t t) const;   // constant usable as a sign-extended imm32
     uint64_t const_value(uint32_t t) const { return block_.temps[t].value; }
     bool is_const(uint32_t t) const { return block_.is_const(t); }
