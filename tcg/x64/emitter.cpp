@@ -11,8 +11,21 @@ using namespace Xbyak;
 using namespace Xbyak::util;
 
 Emitter::Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock& tb, const JitRuntime& rt,
-                 size_t base)
-    : gen_(gen), base_(base), block_(block), tb_(tb), rt_(rt), ra_(gen, block), labels_(block.num_labels) {}
+                 size_t base, EmitterStorage& storage)
+    : gen_(gen),
+      base_(base),
+      block_(block),
+      tb_(tb),
+      rt_(rt),
+      ra_(gen, block, storage.ra),
+      label_at_(storage.label_at),
+      fixups_(storage.fixups),
+      slow_paths_(storage.slow_paths) {
+    label_at_.assign(block.num_labels, kUnbound);
+    fixups_.clear();
+    slow_paths_.clear();
+    tb_.insns.reserve(ra_.insn_starts());   // one allocation, not one per doubling
+}
 
 void Emitter::emit_block() {
     ra_.load_pinned();
@@ -33,6 +46,7 @@ void Emitter::emit_block() {
         ra_.end_op();
     }
     close_group();
+    resolve_label_fixups();
     for (const SlowPath& path : slow_paths_) emit_slow_path(path);
 }
 
@@ -56,7 +70,7 @@ bool Emitter::emit_env_compare_branch(const Inst& ld, const Inst& br) {
     else gen_.cmp(Xbyak::util::qword[env + off], v);
     ra_.set_position(ra_.position() + 1);
     ra_.save_all(true);   // stores only: the flags survive
-    jump_cc(c, labels_[br.cst(1)]);
+    jump_cc(c, static_cast<uint32_t>(br.cst(1)));
     return true;
 }
 

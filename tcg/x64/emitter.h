@@ -39,10 +39,27 @@ struct SlowPath {
     size_t resume;              // where to go back to
 };
 
+// A jump to an IR label not placed yet: its rel32 field, filled in at the
+// end of the block.
+struct LabelFixup {
+    uint32_t label;
+    size_t field;   // offset in the code buffer
+};
+
+// The Emitter's and RegAlloc's tables, kept from block to block (the Jit
+// owns one) so that translating a block allocates nothing once they have grown.
+struct EmitterStorage {
+    RegAllocStorage ra;
+    std::vector<SlowPath> slow_paths;
+    std::vector<size_t> label_at;   // per IR label: its offset in the code buffer, or kUnbound
+    std::vector<LabelFixup> fixups;
+};
+
 class Emitter {
 public:
     // `base`: where in gen's buffer the block starts.
-    Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock& tb, const JitRuntime& rt, size_t base);
+    Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock& tb, const JitRuntime& rt, size_t base,
+            EmitterStorage& storage);
     void emit_block();
 
 private:
@@ -83,7 +100,14 @@ private:
     void compare(const Inst& inst);   // cmp/test of inputs 0 and 1
     void set_cc(Cond c, const Xbyak::Reg8& r);
     void cmov_cc(Cond c, const Xbyak::Reg& d, const Xbyak::Reg& s);
-    void jump_cc(Cond c, const Xbyak::Label& l);
+    // Jumps to IR label l: rel8 back to a near placed label, else rel32
+    // (fixed up at the end of the block when l is not placed yet).
+    void jump_cc(Cond c, uint32_t l);
+    void jump(uint32_t l);
+    void jump_to_label(int cc, uint32_t l);   // cc: the jcc condition code, -1 for jmp
+    void place_label(uint32_t l);
+    void resolve_label_fixups();
+    static constexpr size_t kUnbound = ~size_t{0};
     void guest_load(const Inst& inst);
     void guest_store(const Inst& inst);
     void guard_sext(const Inst& inst);
@@ -95,6 +119,9 @@ private:
     // A 32-bit relative jump (or jcc) placeholder and its resolution.
     size_t jump_placeholder(bool if_not_equal);
     void resolve_jump(size_t field);
+    // The same with a rel8 jne, for jumps over a few bytes only.
+    size_t short_jne_placeholder();
+    void resolve_short_jump(size_t field);
     void emit_slow_path(const SlowPath& path);
     void finish(const Inst& inst, int out0, int out1 = -1);
 
@@ -107,10 +134,11 @@ private:
     TranslationBlock& tb_;
     const JitRuntime& rt_;
     RegAlloc ra_;
-    std::vector<Xbyak::Label> labels_;
+    std::vector<size_t>& label_at_;
+    std::vector<LabelFixup>& fixups_;
     const HostCode* open_group_ = nullptr;   // the code whose enter ran last
     // Cold code emitted after the block's own (softmmu slow paths).
-    std::vector<SlowPath> slow_paths_;
+    std::vector<SlowPath>& slow_paths_;
     struct Flags {
         bool valid = false;
         bool logic = false;      // and/or/xor: CF and OF clear, as cmp x, 0 leaves them
