@@ -4,25 +4,68 @@
 #include "emitter.h"
 #include "mimic/tcg/jump_table.h"
 #include "mimic/tcg/tlb.h"
+#include "mimic/util/error.h"
 
 namespace mimic::tcg::x64 {
 
 using namespace Xbyak;
 using namespace Xbyak::util;
 
-void Emitter::jump_cc(Cond c, const Xbyak::Label& l) {
-    constexpr auto kNear = CodeGenerator::T_NEAR;
+namespace {
+
+// The condition code of jcc/setcc/cmovcc for c.
+int cond_code(Cond c) {
     switch (c) {
-    case Cond::Eq: case Cond::TstEq: gen_.je(l, kNear); break;
-    case Cond::Ne: case Cond::TstNe: gen_.jne(l, kNear); break;
-    case Cond::Lt: gen_.jl(l, kNear); break;
-    case Cond::Le: gen_.jle(l, kNear); break;
-    case Cond::Gt: gen_.jg(l, kNear); break;
-    case Cond::Ge: gen_.jge(l, kNear); break;
-    case Cond::Ltu: gen_.jb(l, kNear); break;
-    case Cond::Leu: gen_.jbe(l, kNear); break;
-    case Cond::Gtu: gen_.ja(l, kNear); break;
-    case Cond::Geu: gen_.jae(l, kNear); break;
+    case Cond::Eq: case Cond::TstEq: return 0x4;
+    case Cond::Ne: case Cond::TstNe: return 0x5;
+    case Cond::Lt: return 0xc;
+    case Cond::Le: return 0xe;
+    case Cond::Gt: return 0xf;
+    case Cond::Ge: return 0xd;
+    case Cond::Ltu: return 0x2;
+    case Cond::Leu: return 0x6;
+    case Cond::Gtu: return 0x7;
+    case Cond::Geu: return 0x3;
+    }
+    return 0x4;
+}
+
+}  // namespace
+
+void Emitter::jump_cc(Cond c, uint32_t l) { jump_to_label(cond_code(c), l); }
+
+void Emitter::jump(uint32_t l) { jump_to_label(-1, l); }
+
+// IR labels are positions recorded here and jumps fixed up at the end of
+// the block, not Xbyak labels (whose bookkeeping is hash maps).
+void Emitter::jump_to_label(int cc, uint32_t l) {
+    const size_t target = label_at_[l];
+    if (target != kUnbound) {
+        const int64_t rel8 = static_cast<int64_t>(target) - static_cast<int64_t>(gen_.getSize() + 2);
+        if (rel8 >= -128) {
+            gen_.db(cc < 0 ? 0xeb : 0x70 + cc);
+            gen_.db(static_cast<uint8_t>(rel8));
+            return;
+        }
+    }
+    if (cc < 0) {
+        gen_.db(0xe9);
+    } else {
+        gen_.db(0x0f);
+        gen_.db(0x80 + cc);
+    }
+    const size_t field = gen_.getSize();
+    gen_.dd(target == kUnbound ? 0 : static_cast<uint32_t>(static_cast<int32_t>(target - (field + 4))));
+    if (target == kUnbound) fixups_.push_back({l, field});
+}
+
+void Emitter::place_label(uint32_t l) { label_at_[l] = gen_.getSize(); }
+
+void Emitter::resolve_label_fixups() {
+    for (const LabelFixup& f : fixups_) {
+        const size_t target = label_at_[f.label];
+        if (target == kUnbound) throw Error("x86-64 back end: jump to label {} that is never set", f.label);
+        gen_.rewrite(f.field, static_cast<uint32_t>(static_cast<int32_t>(target - (f.field + 4))), 4);
     }
 }
 
@@ -31,18 +74,18 @@ bool Emitter::emit_branch(const Inst& inst) {
     case Opcode::set_label:
         ra_.save_all(true);
         ra_.at_label();
-        gen_.L(labels_[inst.cst(0)]);
+        place_label(static_cast<uint32_t>(inst.cst(0)));
         return true;
     case Opcode::br:
         ra_.save_all(true);
-        gen_.jmp(labels_[inst.cst(0)], CodeGenerator::T_NEAR);
+        jump(static_cast<uint32_t>(inst.cst(0)));
         return true;
     case Opcode::brcond_i32:
     case Opcode::brcond_i64:
         compare(inst);
         // Only stores follow, which leave the flags alone.
         ra_.save_all(true);
-        jump_cc(static_cast<Cond>(inst.cst(0)), labels_[inst.cst(1)]);
+        jump_cc(static_cast<Cond>(inst.cst(0)), static_cast<uint32_t>(inst.cst(1)));
         return true;
     case Opcode::discard_i64:
         ra_.discard(inst.out(0));
@@ -73,7 +116,6 @@ bool Emitter::emit_branch(const Inst& inst) {
         const int32_t entry = rt_.config->softmmu.tlb_offset +
                               static_cast<int32_t>((mmu_idx * kTlbSize + SoftTlb::index(page)) * sizeof(TlbEntry));
         const Reg64 env(kEnvReg);
-        Xbyak::Label unlinked;
         // The TLB still maps the target's page for execution...
         if (static_cast<int64_t>(page) == static_cast<int32_t>(page)) {
             gen_.cmp(qword[env + entry + offsetof(TlbEntry, addr_code)], static_cast<int32_t>(page));
@@ -81,7 +123,8 @@ bool Emitter::emit_branch(const Inst& inst) {
             gen_.mov(r10, page);
             gen_.cmp(r10, qword[env + entry + offsetof(TlbEntry, addr_code)]);
         }
-        gen_.jne(unlinked, CodeGenerator::T_NEAR);
+        // Short jumps: the rest of this code is under 64 bytes.
+        const size_t other_page = short_jne_placeholder();
         // ... to the host page it mapped when the link was made (the token,
         // an 8-byte aligned movabs immediate patch_jump writes).
         while ((reinterpret_cast<uintptr_t>(gen_.getCurr()) + 2) & 7) gen_.nop();
@@ -90,13 +133,14 @@ bool Emitter::emit_branch(const Inst& inst) {
         tb_.jmp_guard[slot] = offset();
         gen_.dq(0);
         gen_.cmp(r10, qword[env + entry + offsetof(TlbEntry, addend)]);
-        gen_.jne(unlinked, CodeGenerator::T_NEAR);
+        const size_t other_host_page = short_jne_placeholder();
         while ((reinterpret_cast<uintptr_t>(gen_.getCurr()) + 1) & 3) gen_.nop();
         gen_.db(0xe9);
         tb_.jmp_patch[slot] = offset();
         gen_.dd(0);   // jump to the next instruction until linked
         tb_.jmp_reset[slot] = offset();
-        gen_.L(unlinked);
+        resolve_short_jump(other_page);
+        resolve_short_jump(other_host_page);
         return true;
     }
     case Opcode::exit_tb:
@@ -136,7 +180,7 @@ void Emitter::probe_jump_table(const Inst& inst) {
     ra_.load_to(Operand::RAX, inst.in(0));   // every register is free at an exit
     ra_.save_all(false);
     const uint64_t cs_base = inst.cst(0), key = inst.cst(1);
-    Xbyak::Label miss;
+    size_t miss[3];
     gen_.mov(rdx, ptr[Reg64(kEnvReg) + rt_.config->jump_table_offset]);
     gen_.mov(rcx, rax);
     gen_.shr(rcx, JumpTable::kBits);
@@ -145,19 +189,19 @@ void Emitter::probe_jump_table(const Inst& inst) {
     gen_.shl(ecx, 5);
     gen_.add(rdx, rcx);
     gen_.cmp(rax, ptr[rdx + offsetof(JumpTable::Entry, pc)]);
-    gen_.jne(miss);
+    miss[0] = short_jne_placeholder();
     gen_.mov(rcx, key);
     gen_.cmp(rcx, ptr[rdx + offsetof(JumpTable::Entry, key)]);
-    gen_.jne(miss);
+    miss[1] = short_jne_placeholder();
     if (cs_base == 0) {
         gen_.cmp(qword[rdx + offsetof(JumpTable::Entry, cs_base)], 0);
     } else {
         gen_.mov(rcx, cs_base);
         gen_.cmp(rcx, ptr[rdx + offsetof(JumpTable::Entry, cs_base)]);
     }
-    gen_.jne(miss);
+    miss[2] = short_jne_placeholder();
     gen_.jmp(ptr[rdx + offsetof(JumpTable::Entry, code)]);
-    gen_.L(miss);
+    for (size_t field : miss) resolve_short_jump(field);
 }
 
 }  // namespace mimic::tcg::x64

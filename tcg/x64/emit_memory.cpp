@@ -13,6 +13,7 @@
 #include <cstddef>
 
 #include "emitter.h"
+#include "mimic/util/error.h"
 
 namespace mimic::tcg::x64 {
 
@@ -96,6 +97,18 @@ size_t Emitter::jump_placeholder(bool if_not_equal) {
 
 void Emitter::resolve_jump(size_t field) {
     gen_.rewrite(field, static_cast<uint32_t>(static_cast<int32_t>(gen_.getSize() - (field + 4))), 4);
+}
+
+size_t Emitter::short_jne_placeholder() {
+    gen_.db(0x75);   // jne rel8
+    gen_.db(0);
+    return gen_.getSize() - 1;
+}
+
+void Emitter::resolve_short_jump(size_t field) {
+    const size_t rel = gen_.getSize() - (field + 1);
+    if (rel > 127) throw Error("x86-64 back end: short jump over {} bytes", rel);
+    gen_.rewrite(field, rel, 1);
 }
 
 // The fast path's fixed instructions, encoded here rather than through

@@ -39,10 +39,27 @@ struct SlowPath {
     size_t resume;              // where to go back to
 };
 
+// A jump to an IR label not placed yet: its rel32 field, filled in at the
+// end of the block.
+struct LabelFixup {
+    uint32_t label;
+    size_t field;   // offset in the code buffer
+};
+
+// The Emitter's and RegAlloc's tables, kept from block to block (the Jit
+// owns one) so that translating a block allocates nothing once they have grown.
+struct EmitterStorage {
+    RegAllocStorage ra;
+    std::vector<SlowPath> slow_paths;
+    std::vector<size_t> label_at;   // per IR label: its offset in the code buffer, or kUnbound
+    std::vector<LabelFixup> fixups;
+};
+
 class Emitter {
 public:
     // `base`: where in gen's buffer the block starts.
-    Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock& tb, const JitRuntime& rt, size_t base);
+    Emitter(Xbyak::CodeGenerator& gen, const Block& block, TranslationBlock& tb, const JitRuntime& rt, size_t base,
+            EmitterStorage& storage);
     void emit_block();
 
 private:
@@ -55,13 +72,16 @@ private:
     void emit_host_code(const Inst& inst);
     bool emit_env_compare_branch(const Inst& ld, const Inst& br);
     size_t emit_scaled_add(size_t i);
+    size_t emit_fused32(size_t i);
     void probe_jump_table(const Inst& inst);
     // Ends the open HostCode group (emits its leave code).
     void close_group();
     // Flags reuse: after add/sub/and/or/xor, the host flags describe the
     // result, and a compare of it with 0 can do without its cmp as long as
     // only code that leaves the flags alone came in between.
-    void flags_set(uint32_t result, bool logic);
+    // eq_only: a 32-bit operation's flags for a zero-extended result, whose
+    // sign is not SF.
+    void flags_set(uint32_t result, bool logic, bool eq_only = false);
     // Before inst: keeps the flags' description through instructions known
     // to emit only moves and stores, forgets it otherwise.
     void flags_track(const Inst& inst);
@@ -80,7 +100,14 @@ private:
     void compare(const Inst& inst);   // cmp/test of inputs 0 and 1
     void set_cc(Cond c, const Xbyak::Reg8& r);
     void cmov_cc(Cond c, const Xbyak::Reg& d, const Xbyak::Reg& s);
-    void jump_cc(Cond c, const Xbyak::Label& l);
+    // Jumps to IR label l: rel8 back to a near placed label, else rel32
+    // (fixed up at the end of the block when l is not placed yet).
+    void jump_cc(Cond c, uint32_t l);
+    void jump(uint32_t l);
+    void jump_to_label(int cc, uint32_t l);   // cc: the jcc condition code, -1 for jmp
+    void place_label(uint32_t l);
+    void resolve_label_fixups();
+    static constexpr size_t kUnbound = ~size_t{0};
     void guest_load(const Inst& inst);
     void guest_store(const Inst& inst);
     void guard_sext(const Inst& inst);
@@ -92,6 +119,9 @@ private:
     // A 32-bit relative jump (or jcc) placeholder and its resolution.
     size_t jump_placeholder(bool if_not_equal);
     void resolve_jump(size_t field);
+    // The same with a rel8 jne, for jumps over a few bytes only.
+    size_t short_jne_placeholder();
+    void resolve_short_jump(size_t field);
     void emit_slow_path(const SlowPath& path);
     void finish(const Inst& inst, int out0, int out1 = -1);
 
@@ -104,13 +134,15 @@ private:
     TranslationBlock& tb_;
     const JitRuntime& rt_;
     RegAlloc ra_;
-    std::vector<Xbyak::Label> labels_;
+    std::vector<size_t>& label_at_;
+    std::vector<LabelFixup>& fixups_;
     const HostCode* open_group_ = nullptr;   // the code whose enter ran last
     // Cold code emitted after the block's own (softmmu slow paths).
-    std::vector<SlowPath> slow_paths_;
+    std::vector<SlowPath>& slow_paths_;
     struct Flags {
         bool valid = false;
         bool logic = false;      // and/or/xor: CF and OF clear, as cmp x, 0 leaves them
+        bool eq_only = false;    // ZF only (see flags_set)
         unsigned ra_writes = 0;  // ra_.flag_writes() when set
         uint8_t n = 0;           // the temps holding the result (it and its copies)
         uint32_t temps[4];

@@ -53,7 +53,7 @@ public:
             // One assembler for the whole buffer: a fresh one per block
             // cost its set-up and tear-down every time.
             gen_.setSize(buf_.used());
-            x64::Emitter(gen_, block, tb, rt_, buf_.used()).emit_block();
+            x64::Emitter(gen_, block, tb, rt_, buf_.used(), storage_).emit_block();
             size = gen_.getSize() - buf_.used();
         } catch (const Xbyak::Error& e) {
             if (static_cast<int>(e) == ERR_CODE_IS_TOO_BIG) return false;
@@ -165,6 +165,7 @@ private:
     CodeBuffer buf_;
     CodeGenerator gen_;
     x64::JitRuntime rt_;
+    x64::EmitterStorage storage_;   // the emitter's tables, reused by every block
     EntryFn entry_ = nullptr;
     size_t prologue_size_ = 0;
     std::vector<const TranslationBlock*> tbs_;

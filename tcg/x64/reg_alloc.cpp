@@ -22,16 +22,25 @@ constexpr int kPinOrder[] = {Operand::RBX, Operand::RBP, Operand::R12, Operand::
 
 }  // namespace
 
-RegAlloc::RegAlloc(CodeGenerator& gen, const Block& block)
+RegAlloc::RegAlloc(CodeGenerator& gen, const Block& block, RegAllocStorage& storage)
     : gen_(gen),
       block_(block),
-      state_(block.temps.size()),
-      last_read_(block.temps.size(), 0),
-      loops_(block.has_backward_branch()) {
+      storage_(storage),
+      state_(storage.state),
+      last_read_(storage.last_read),
+      loops_(block.has_backward_branch()),
+      pinned_(storage.pinned),
+      written_(storage.written),
+      written_anywhere_(storage.written_anywhere),
+      synced_(storage.synced) {
+    state_.assign(block.temps.size(), State{});
+    last_read_.assign(block.temps.size(), 0);
+    pinned_.clear();
     for (int& r : reg_temp_) r = -1;
     for (size_t i = 0; i < block.insts.size(); ++i) {
         const Inst& inst = block.insts[i];
         for (int k = 0; k < inst.n_in; ++k) last_read_[inst.in(k)] = static_cast<uint32_t>(i);
+        insn_starts_ += inst.op == Opcode::insn_start;
     }
     choose_pinned();
 }
@@ -45,8 +54,9 @@ void RegAlloc::choose_pinned() {
     // A constant write costs the same either way, except inside a loop,
     // where the register keeps it from being stored on every turn; the
     // constants a block exit stores (the next pc) are not inside it.
-    std::vector<bool> exit_tail(block_.insts.size(), false);
+    std::vector<bool>& exit_tail = storage_.exit_tail;
     if (loops_) {
+        exit_tail.assign(block_.insts.size(), false);
         bool tail = false;
         for (size_t i = block_.insts.size(); i-- > 0;) {
             const Opcode op = block_.insts[i].op;
@@ -59,7 +69,8 @@ void RegAlloc::choose_pinned() {
             exit_tail[i] = tail;
         }
     }
-    std::vector<unsigned> score(n, 0);
+    std::vector<unsigned>& score = storage_.score;
+    score.assign(n, 0);
     uint32_t excluded = 0;   // registers host code takes
     for (size_t i = 0; i < block_.insts.size(); ++i) {
         const Inst& inst = block_.insts[i];
@@ -82,11 +93,14 @@ void RegAlloc::choose_pinned() {
     // A global used once gains nothing from a register of its own (its
     // load or store just moves to the entry or the exits), except in a
     // loop, where that use repeats.
-    std::vector<uint32_t> candidates;
+    std::vector<uint32_t>& candidates = storage_.candidates;
+    candidates.clear();
     for (uint32_t g = 1; g < n; ++g)
         if (score[g] >= (loops_ ? 2u : 4u)) candidates.push_back(g);
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [&](uint32_t a, uint32_t b) { return score[a] > score[b]; });
+    // Ties in index order, as a stable sort would leave them (std::sort
+    // does not allocate a buffer).
+    std::sort(candidates.begin(), candidates.end(),
+              [&](uint32_t a, uint32_t b) { return score[a] != score[b] ? score[a] > score[b] : a < b; });
     size_t next = 0;
     for (int r : kPinOrder) {
         if ((excluded >> r) & 1) continue;
@@ -111,7 +125,12 @@ void RegAlloc::load_pinned() {
 
 RegAlloc::DirtyGlobals RegAlloc::dirty_globals() const {
     DirtyGlobals out;
-    for (uint32_t g = 1; g < block_.num_globals(); ++g) {
+    // Only globals in registers can be dirty: visit the 16 registers, not
+    // every global.
+    for (int r = 0; r < 16; ++r) {
+        const int t = reg_temp_[r];
+        if (t < 0 || !block_.is_global(static_cast<uint32_t>(t))) continue;
+        const uint32_t g = static_cast<uint32_t>(t);
         const State& s = state_[g];
         if (s.reg < 0 || !(s.pinned ? pinned_written(g) : s.dirty)) continue;
         out.at[out.count++] = {s.reg, block_.temps[g].offset, block_.temps[g].type == Type::I32};
@@ -247,6 +266,11 @@ int RegAlloc::reuse_or_alloc(const Inst& inst, int input) {
     return alloc();
 }
 
+bool RegAlloc::can_take(uint32_t t) const {
+    const TempKind kind = block_.temps[t].kind;
+    return state_[t].reg >= 0 && !state_[t].pinned && (kind == TempKind::Normal || kind == TempKind::Global);
+}
+
 int RegAlloc::output_reg(const Inst& inst, int input) {
     const State& out = state_[inst.out(0)];
     if (out.pinned) {
@@ -337,17 +361,21 @@ void RegAlloc::store_const_global(uint32_t t, uint64_t v) {
 }
 
 void RegAlloc::sync_globals() {
-    for (uint32_t g = 1; g < block_.num_globals(); ++g) store(g);
+    for (int r = 0; r < 16; ++r) {
+        const int t = reg_temp_[r];
+        if (t >= 0 && block_.is_global(static_cast<uint32_t>(t))) store(static_cast<uint32_t>(t));
+    }
 }
 
 void RegAlloc::at_label() { synced_.assign(synced_.size(), false); }
 
 void RegAlloc::drop_globals() {
     at_label();   // the reload makes them agree, but a store more is cheap here
-    for (uint32_t g = 1; g < block_.num_globals(); ++g) {
-        if (state_[g].pinned) continue;
-        if (state_[g].reg >= 0) free_reg(state_[g].reg);
-        state_[g].dirty = false;
+    for (int r = 0; r < 16; ++r) {
+        const int t = reg_temp_[r];
+        if (t < 0 || is_pinned_reg(r) || !block_.is_global(static_cast<uint32_t>(t))) continue;
+        state_[t].dirty = false;
+        free_reg(r);
     }
     load_pinned();
 }

@@ -43,9 +43,30 @@ inline bool is_caller_saved(int r) {
 // sign-extended imm32: the caller checks that it fits (RegAlloc::is_imm32).
 void store_imm(Xbyak::CodeGenerator& gen, const Xbyak::RegExp& at, unsigned size, uint64_t v);
 
+// The allocator's per-temp tables, kept from block to block (the Jit owns
+// one) so that translating a block allocates nothing once they have grown.
+struct RegAllocStorage {
+    struct State {
+        int reg = -1;
+        bool dirty = false;   // register newer than the home
+        bool pinned = false;  // reg is fixed for the whole block
+        int slot = -1;
+    };
+    std::vector<State> state;
+    std::vector<uint32_t> last_read;   // per temp: index of the last instruction reading it
+    std::vector<uint32_t> pinned;      // the pinned globals
+    std::vector<bool> written;         // per global: written by the code emitted so far
+    std::vector<bool> written_anywhere;  // per global: written by some instruction of the block
+    std::vector<bool> synced;          // per pinned global: env has its value on every path to here
+    // choose_pinned()'s working space.
+    std::vector<bool> exit_tail;
+    std::vector<unsigned> score;
+    std::vector<uint32_t> candidates;
+};
+
 class RegAlloc {
 public:
-    RegAlloc(Xbyak::CodeGenerator& gen, const Block& block);
+    RegAlloc(Xbyak::CodeGenerator& gen, const Block& block, RegAllocStorage& storage);
 
     // Register holding the value of input temp t, locked until end_op().
     // env is always kEnvReg.
@@ -120,18 +141,23 @@ public:
     // while this stays the same.
     unsigned flag_writes() const { return flag_writes_; }
 
+    // For code that picks registers itself (the fused 32-bit operations).
+    int reg_of(uint32_t t) const { return state_[t].reg; }
+    bool is_pinned(uint32_t t) const { return state_[t].pinned; }
+    // t is in a register its value may be overwritten in once it is dead.
+    bool can_take(uint32_t t) const;
+    uint32_t last_read(uint32_t t) const { return last_read_[t]; }
+
+    // How many insn_start the block has.
+    unsigned insn_starts() const { return insn_starts_; }
+
     bool is_imm32(uint32_t t) const;   // constant usable as a sign-extended imm32
     uint64_t const_value(uint32_t t) const { return block_.temps[t].value; }
     bool is_const(uint32_t t) const { return block_.is_const(t); }
     Type type(uint32_t t) const { return block_.temps[t].type; }
 
 private:
-    struct State {
-        int reg = -1;
-        bool dirty = false;   // register newer than the home
-        bool pinned = false;  // reg is fixed for the whole block
-        int slot = -1;
-    };
+    using State = RegAllocStorage::State;
 
     void choose_pinned();
     bool is_pinned_reg(int r) const { return (pinned_regs_ >> r) & 1; }
@@ -147,20 +173,22 @@ private:
 
     Xbyak::CodeGenerator& gen_;
     const Block& block_;
-    std::vector<State> state_;
+    RegAllocStorage& storage_;
+    std::vector<State>& state_;
     int reg_temp_[16];
     uint32_t locked_ = 0;
     unsigned next_victim_ = 0;
     int next_slot_ = 0;
     size_t pos_ = 0;
     unsigned flag_writes_ = 0;
-    std::vector<uint32_t> last_read_;   // per temp: index of the last instruction reading it
+    unsigned insn_starts_ = 0;
+    std::vector<uint32_t>& last_read_;
     bool loops_ = false;                // a branch goes back to an earlier label
     uint32_t pinned_regs_ = 0;          // bit r: host register r holds a pinned global
-    std::vector<uint32_t> pinned_;      // the pinned globals
-    std::vector<bool> written_;         // per global: written by the code emitted so far
-    std::vector<bool> written_anywhere_;  // per global: written by some instruction of the block
-    std::vector<bool> synced_;          // per pinned global: env has its value on every path to here
+    std::vector<uint32_t>& pinned_;
+    std::vector<bool>& written_;
+    std::vector<bool>& written_anywhere_;
+    std::vector<bool>& synced_;
 };
 
 }  // namespace mimic::tcg::x64
