@@ -24,7 +24,9 @@ TEST_P(CpuDebugLog, AddressFilterKeepsOnlyTheBlocksInItsRanges) {
     1:  add $2, %eax
         hlt
     )");
-    const std::string path = testing::TempDir() + "/mimic-dfilter-test.log";
+    // One file per back end: ctest runs the two instances side by side.
+    const std::string path = testing::TempDir() + "/mimic-dfilter-test-" +
+                             (GetParam() == TcgBackend::kJit ? "jit" : "interp") + ".log";
     log::set_file(path);
     log::set_mask(log::kInAsm | log::kOp | log::kExec | (GetParam() == TcgBackend::kJit ? uint32_t{log::kOutAsm} : 0u));
     log::set_address_filter(log::parse_address_ranges("0x10100+0x10"));
