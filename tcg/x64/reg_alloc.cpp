@@ -1,5 +1,7 @@
 #include "reg_alloc.h"
 
+#include "encode.h"
+
 #include <algorithm>
 #include <span>
 
@@ -118,8 +120,7 @@ bool RegAlloc::pinned_written(uint32_t t) const { return loops_ ? written_anywhe
 void RegAlloc::load_pinned() {
     for (uint32_t g : pinned_) {
         const TempInfo& info = block_.temps[g];
-        if (info.type == Type::I32) gen_.mov(Reg32(state_[g].reg), ptr[Reg64(kEnvReg) + info.offset]);
-        else gen_.mov(Reg64(state_[g].reg), ptr[Reg64(kEnvReg) + info.offset]);
+        encode::mov_mem(gen_, true, info.type != Type::I32, state_[g].reg, kEnvReg, info.offset);
     }
 }
 
@@ -140,14 +141,18 @@ RegAlloc::DirtyGlobals RegAlloc::dirty_globals() const {
 
 void RegAlloc::store_globals(CodeGenerator& gen, const DirtyGlobals& globals) {
     for (const DirtyGlobal& g : std::span(globals.at, globals.count)) {
-        if (g.is_i32) gen.mov(ptr[Reg64(kEnvReg) + g.offset], Reg32(g.reg));
-        else gen.mov(ptr[Reg64(kEnvReg) + g.offset], Reg64(g.reg));
+        encode::mov_mem(gen, false, !g.is_i32, g.reg, kEnvReg, g.offset);
     }
 }
 
 Address RegAlloc::home(uint32_t t) {
+    const HomeSlot h = home_slot(t);
+    return ptr[Reg64(h.base) + h.disp];
+}
+
+RegAlloc::HomeSlot RegAlloc::home_slot(uint32_t t) {
     const TempInfo& info = block_.temps[t];
-    if (info.kind == TempKind::Global) return ptr[Reg64(kEnvReg) + info.offset];
+    if (info.kind == TempKind::Global) return {kEnvReg, info.offset};
     State& s = state_[t];
     // A temp keeps its slot for the whole block: code emitted earlier (a
     // loop head) may read a value that code emitted later stores.
@@ -155,7 +160,12 @@ Address RegAlloc::home(uint32_t t) {
         if (next_slot_ >= kFrameSlots) throw Error("translation block needs more than {} spill slots", kFrameSlots);
         s.slot = next_slot_++;
     }
-    return ptr[rsp + s.slot * 8];
+    return {Operand::RSP, s.slot * 8};
+}
+
+void RegAlloc::move_home(bool load, bool wide, int reg, uint32_t t) {
+    const HomeSlot h = home_slot(t);
+    encode::mov_mem(gen_, load, wide, reg, h.base, h.disp);
 }
 
 void RegAlloc::store(uint32_t t) {
@@ -163,19 +173,13 @@ void RegAlloc::store(uint32_t t) {
     if (s.pinned) {
         // Its register stays the value; env gets a copy when it may be behind.
         if (!pinned_written(t) || synced_[t]) return;
-        const TempInfo& info = block_.temps[t];
-        if (info.type == Type::I32) gen_.mov(home(t), Reg32(s.reg));
-        else gen_.mov(home(t), Reg64(s.reg));
+        move_home(false, block_.temps[t].type != Type::I32, s.reg, t);
         synced_[t] = true;
         return;
     }
     if (s.reg < 0 || !s.dirty) return;
     const TempInfo& info = block_.temps[t];
-    if (info.kind == TempKind::Global && info.type == Type::I32) {
-        gen_.mov(home(t), Reg32(s.reg));
-    } else {
-        gen_.mov(home(t), Reg64(s.reg));
-    }
+    move_home(false, !(info.kind == TempKind::Global && info.type == Type::I32), s.reg, t);
     s.dirty = false;
 }
 
@@ -204,9 +208,9 @@ void RegAlloc::load_to(int reg, uint32_t t) {
     const TempInfo& info = block_.temps[t];
     const State& s = state_[t];
     if (info.kind == TempKind::Env) {
-        gen_.mov(Reg64(reg), Reg64(kEnvReg));
+        encode::mov_reg(gen_, true, reg, kEnvReg);
     } else if (s.reg >= 0) {
-        if (s.reg != reg) gen_.mov(Reg64(reg), Reg64(s.reg));
+        if (s.reg != reg) encode::mov_reg(gen_, true, reg, s.reg);
     } else if (info.kind == TempKind::Const) {
         if (info.value == 0) {
             gen_.xor_(Reg32(reg), Reg32(reg));
@@ -214,10 +218,8 @@ void RegAlloc::load_to(int reg, uint32_t t) {
         } else {
             gen_.mov(Reg64(reg), info.value);
         }
-    } else if (info.type == Type::I32) {
-        gen_.mov(Reg32(reg), home(t));
     } else {
-        gen_.mov(Reg64(reg), home(t));
+        move_home(true, info.type != Type::I32, reg, t);
     }
 }
 
@@ -318,8 +320,7 @@ void RegAlloc::bind_output(const Inst& inst, int k, int reg) {
         written_[t] = true;
         synced_[t] = false;
         if (reg != s.reg && !inst.is_dead(k)) {
-            if (block_.temps[t].type == Type::I32) gen_.mov(Reg32(s.reg), Reg32(reg));
-            else gen_.mov(Reg64(s.reg), Reg64(reg));
+            encode::mov_reg(gen_, block_.temps[t].type != Type::I32, s.reg, reg);
         }
         return;   // reg was a free register the result passed through
     }

@@ -166,6 +166,14 @@ private:
     bool pinned_written(uint32_t t) const;
 
     Xbyak::Address home(uint32_t t);
+    // The same as a base register and displacement.
+    struct HomeSlot {
+        int base;
+        int32_t disp;
+    };
+    HomeSlot home_slot(uint32_t t);
+    // mov between reg and t's home (load or store), 64 or 32 bits.
+    void move_home(bool load, bool wide, int reg, uint32_t t);
     void store(uint32_t t);   // register -> home
     void free_reg(int reg);
     void lock(int reg) { locked_ |= 1u << reg; }

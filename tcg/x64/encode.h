@@ -1,0 +1,43 @@
+// Direct encodings of the moves the register allocator emits most (loads
+// and stores of globals and spill slots, register copies): every block has
+// dozens, and going through the assembler's general operand handling made
+// them a visible part of translation time.
+#pragma once
+
+#include <xbyak/xbyak.h>
+
+#include <cstdint>
+
+namespace mimic::tcg::x64::encode {
+
+// mov between a register and [base + disp] (load when `load`), 64 or 32 bits.
+inline void mov_mem(Xbyak::CodeGenerator& gen, bool load, bool wide, int reg, int base, int32_t disp) {
+    uint8_t code[16];
+    size_t n = 0;
+    const uint8_t rex = static_cast<uint8_t>((wide ? 8 : 0) | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
+    if (rex) code[n++] = static_cast<uint8_t>(0x40 | rex);
+    code[n++] = load ? 0x8b : 0x89;
+    const uint8_t r = static_cast<uint8_t>(reg & 7), b = static_cast<uint8_t>(base & 7);
+    // mod 00 without a displacement, except for rbp/r13 (that encoding means rip/disp32).
+    const uint8_t mod = disp == 0 && b != 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
+    code[n++] = static_cast<uint8_t>(mod << 6 | r << 3 | b);
+    if (b == 4) code[n++] = 0x24;   // rsp/r12 as a base: SIB with no index
+    if (mod == 1) code[n++] = static_cast<uint8_t>(disp);
+    if (mod == 2) {
+        for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(static_cast<uint32_t>(disp) >> (8 * i));
+    }
+    gen.db(code, n);
+}
+
+// mov dst, src between registers, 64 or 32 bits.
+inline void mov_reg(Xbyak::CodeGenerator& gen, bool wide, int dst, int src) {
+    uint8_t code[3];
+    size_t n = 0;
+    const uint8_t rex = static_cast<uint8_t>((wide ? 8 : 0) | (src >= 8 ? 4 : 0) | (dst >= 8 ? 1 : 0));
+    if (rex) code[n++] = static_cast<uint8_t>(0x40 | rex);
+    code[n++] = 0x89;
+    code[n++] = static_cast<uint8_t>(0xc0 | (src & 7) << 3 | (dst & 7));
+    gen.db(code, n);
+}
+
+}  // namespace mimic::tcg::x64::encode
