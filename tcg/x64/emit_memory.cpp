@@ -13,6 +13,7 @@
 #include <cstddef>
 
 #include "emitter.h"
+#include "encode.h"
 #include "mimic/util/error.h"
 
 namespace mimic::tcg::x64 {
@@ -68,7 +69,7 @@ void sign_extend(CodeGenerator& gen, int r, unsigned size, Type t) {
 // the padding used.
 int save_regs(CodeGenerator& gen, uint16_t regs) {
     for (int r = 0; r < 16; ++r) {
-        if ((regs >> r) & 1) gen.push(Reg64(r));
+        if ((regs >> r) & 1) encode::push_pop(gen, true, r);
     }
     int pad = (std::popcount(regs) & 1) ? 8 : 0;
     if (pad) gen.sub(rsp, pad);
@@ -78,7 +79,7 @@ int save_regs(CodeGenerator& gen, uint16_t regs) {
 void restore_regs(CodeGenerator& gen, uint16_t regs, int pad) {
     if (pad) gen.add(rsp, pad);
     for (int r = 16; r-- > 0;) {
-        if ((regs >> r) & 1) gen.pop(Reg64(r));
+        if ((regs >> r) & 1) encode::push_pop(gen, false, r);
     }
 }
 
@@ -251,32 +252,33 @@ void Emitter::emit_slow_path(const SlowPath& path) {
         gen_.ud2();
         return;
     }
+    // The fixed sequences below are encoded directly (see encode.h).
     if (path.kind == SlowPath::Kind::kLoad) {
-        gen_.mov(rsi, Reg64(path.addr));
-        gen_.mov(rdi, Reg64(kEnvReg));
-        gen_.mov(edx, path.memop);
-        gen_.mov(ecx, path.mmu_idx);
-        gen_.lea(r8, ptr[rip + retaddr]);
-        gen_.mov(rax, reinterpret_cast<uintptr_t>(rt_.config->softmmu.load_slow));
-        gen_.call(rax);
-        gen_.mov(Reg64(kScratch1), rax);
+        encode::mov_reg(gen_, true, Operand::RSI, path.addr);
+        encode::mov_reg(gen_, true, Operand::RDI, kEnvReg);
+        encode::mov_imm32(gen_, Operand::RDX, path.memop);
+        encode::mov_imm32(gen_, Operand::RCX, path.mmu_idx);
+        encode::lea_rip(gen_, Operand::R8, retaddr);
+        encode::mov_imm64(gen_, Operand::RAX, reinterpret_cast<uintptr_t>(rt_.config->softmmu.load_slow));
+        encode::call_reg(gen_, Operand::RAX);
+        encode::mov_reg(gen_, true, kScratch1, Operand::RAX);
         restore_regs(gen_, path.saved, pad);
-        gen_.mov(Reg64(path.value), Reg64(kScratch1));
+        encode::mov_reg(gen_, true, path.value, kScratch1);
     } else {
-        gen_.mov(Reg64(kScratch0), Reg64(path.addr));
-        if (path.value >= 0) gen_.mov(Reg64(kScratch1), Reg64(path.value));
+        encode::mov_reg(gen_, true, kScratch0, path.addr);
+        if (path.value >= 0) encode::mov_reg(gen_, true, kScratch1, path.value);
         else gen_.mov(Reg64(kScratch1), path.imm_value);
-        gen_.mov(rdi, Reg64(kEnvReg));
-        gen_.mov(rsi, Reg64(kScratch0));
-        gen_.mov(rdx, Reg64(kScratch1));
-        gen_.mov(ecx, path.memop);
-        gen_.mov(r8d, path.mmu_idx);
-        gen_.lea(r9, ptr[rip + retaddr]);
-        gen_.mov(rax, reinterpret_cast<uintptr_t>(rt_.config->softmmu.store_slow));
-        gen_.call(rax);
+        encode::mov_reg(gen_, true, Operand::RDI, kEnvReg);
+        encode::mov_reg(gen_, true, Operand::RSI, kScratch0);
+        encode::mov_reg(gen_, true, Operand::RDX, kScratch1);
+        encode::mov_imm32(gen_, Operand::RCX, path.memop);
+        encode::mov_imm32(gen_, Operand::R8, path.mmu_idx);
+        encode::lea_rip(gen_, Operand::R9, retaddr);
+        encode::mov_imm64(gen_, Operand::RAX, reinterpret_cast<uintptr_t>(rt_.config->softmmu.store_slow));
+        encode::call_reg(gen_, Operand::RAX);
         restore_regs(gen_, path.saved, pad);
     }
-    gen_.jmp(gen_.getCode() + path.resume, CodeGenerator::T_NEAR);
+    encode::jmp_to(gen_, gen_.getCode() + path.resume);
 }
 
 // guard_sext_i64: a compare on the fast path; the raise is out of line,

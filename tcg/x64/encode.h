@@ -40,4 +40,60 @@ inline void mov_reg(Xbyak::CodeGenerator& gen, bool wide, int dst, int src) {
     gen.db(code, n);
 }
 
+// mov r32, imm32 (zero-extends into the 64-bit register).
+inline void mov_imm32(Xbyak::CodeGenerator& gen, int reg, uint32_t imm) {
+    uint8_t code[6];
+    size_t n = 0;
+    if (reg >= 8) code[n++] = 0x41;
+    code[n++] = static_cast<uint8_t>(0xb8 | (reg & 7));
+    for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(imm >> (8 * i));
+    gen.db(code, n);
+}
+
+// mov r64, imm64 (movabs).
+inline void mov_imm64(Xbyak::CodeGenerator& gen, int reg, uint64_t imm) {
+    uint8_t code[10];
+    code[0] = static_cast<uint8_t>(0x48 | (reg >= 8 ? 1 : 0));
+    code[1] = static_cast<uint8_t>(0xb8 | (reg & 7));
+    for (int i = 0; i < 8; ++i) code[2 + i] = static_cast<uint8_t>(imm >> (8 * i));
+    gen.db(code, 10);
+}
+
+// lea r64, [rip + target - next instruction].
+inline void lea_rip(Xbyak::CodeGenerator& gen, int reg, const void* target) {
+    const auto next = reinterpret_cast<intptr_t>(gen.getCurr()) + 7;
+    const auto disp = static_cast<uint32_t>(static_cast<int32_t>(reinterpret_cast<intptr_t>(target) - next));
+    uint8_t code[7] = {static_cast<uint8_t>(0x48 | (reg >= 8 ? 4 : 0)), 0x8d, static_cast<uint8_t>((reg & 7) << 3 | 5)};
+    for (int i = 0; i < 4; ++i) code[3 + i] = static_cast<uint8_t>(disp >> (8 * i));
+    gen.db(code, 7);
+}
+
+// call r64.
+inline void call_reg(Xbyak::CodeGenerator& gen, int reg) {
+    uint8_t code[3];
+    size_t n = 0;
+    if (reg >= 8) code[n++] = 0x41;
+    code[n++] = 0xff;
+    code[n++] = static_cast<uint8_t>(0xd0 | (reg & 7));
+    gen.db(code, n);
+}
+
+// jmp rel32 to target.
+inline void jmp_to(Xbyak::CodeGenerator& gen, const void* target) {
+    const auto next = reinterpret_cast<intptr_t>(gen.getCurr()) + 5;
+    const auto rel = static_cast<uint32_t>(static_cast<int32_t>(reinterpret_cast<intptr_t>(target) - next));
+    uint8_t code[5] = {0xe9};
+    for (int i = 0; i < 4; ++i) code[1 + i] = static_cast<uint8_t>(rel >> (8 * i));
+    gen.db(code, 5);
+}
+
+// push r64 / pop r64.
+inline void push_pop(Xbyak::CodeGenerator& gen, bool push, int reg) {
+    uint8_t code[2];
+    size_t n = 0;
+    if (reg >= 8) code[n++] = 0x41;
+    code[n++] = static_cast<uint8_t>((push ? 0x50 : 0x58) | (reg & 7));
+    gen.db(code, n);
+}
+
 }  // namespace mimic::tcg::x64::encode

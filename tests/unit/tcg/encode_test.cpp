@@ -11,6 +11,7 @@ namespace {
 
 using namespace Xbyak;
 using Xbyak::util::ptr;
+using Xbyak::util::rip;
 
 std::vector<uint8_t> bytes(const CodeGenerator& gen) { return {gen.getCode(), gen.getCode() + gen.getSize()}; }
 
@@ -40,6 +41,33 @@ TEST(EncodeTest, MovesMatchTheAssembler) {
                 EXPECT_EQ(bytes(ours), bytes(theirs)) << "mov " << reg << ", " << base << " wide " << wide;
             }
         }
+    }
+}
+
+// The slow paths' call sequences: immediates, rip-relative addresses,
+// calls, jumps, pushes and pops.
+TEST(EncodeTest, CallSequencesMatchTheAssembler) {
+    static uint8_t buffer[2][4096];
+    for (int reg = 0; reg < 16; ++reg) {
+        CodeGenerator ours(sizeof(buffer[0]), buffer[0]), theirs(sizeof(buffer[1]), buffer[1]);
+        // Targets at the same distance from each buffer.
+        const uint8_t* target0 = buffer[0] + 3000;
+        const uint8_t* target1 = buffer[1] + 3000;
+        encode::mov_imm32(ours, reg, 0x12345678u);
+        theirs.mov(Reg32(reg), 0x12345678u);
+        encode::mov_imm64(ours, reg, 0x1122334455667788ull);
+        theirs.mov(Reg64(reg), 0x1122334455667788ull);
+        encode::lea_rip(ours, reg, target0);
+        theirs.lea(Reg64(reg), ptr[rip + target1]);
+        encode::call_reg(ours, reg);
+        theirs.call(Reg64(reg));
+        encode::push_pop(ours, true, reg);
+        theirs.push(Reg64(reg));
+        encode::push_pop(ours, false, reg);
+        theirs.pop(Reg64(reg));
+        encode::jmp_to(ours, target0);
+        theirs.jmp(target1, CodeGenerator::T_NEAR);
+        EXPECT_EQ(bytes(ours), bytes(theirs)) << "reg " << reg;
     }
 }
 
