@@ -2,6 +2,7 @@
 #include <cstddef>
 
 #include "emitter.h"
+#include "encode.h"
 #include "mimic/tcg/jump_table.h"
 #include "mimic/tcg/tlb.h"
 #include "mimic/util/error.h"
@@ -146,8 +147,9 @@ bool Emitter::emit_branch(const Inst& inst) {
     case Opcode::exit_tb:
         ra_.sync_globals();
         ra_.save_all(false);
-        gen_.mov(rax, inst.cst(0));
-        gen_.jmp(rt_.epilogue, CodeGenerator::T_NEAR);
+        if (inst.cst(0) <= 0xffffffff) encode::mov_imm32(gen_, Operand::RAX, static_cast<uint32_t>(inst.cst(0)));
+        else encode::mov_imm64(gen_, Operand::RAX, inst.cst(0));
+        encode::jmp_to(gen_, rt_.epilogue);
         return true;
     case Opcode::lookup_and_goto_ptr_pc:
         if (rt_.config->jump_table_offset >= 0) {

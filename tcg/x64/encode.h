@@ -40,6 +40,25 @@ inline void mov_reg(Xbyak::CodeGenerator& gen, bool wide, int dst, int src) {
     gen.db(code, n);
 }
 
+// mov dword/qword [base + disp], imm32 (sign-extended for a qword).
+inline void mov_mem_imm32(Xbyak::CodeGenerator& gen, bool wide, int base, int32_t disp, uint32_t imm) {
+    uint8_t code[16];
+    size_t n = 0;
+    const uint8_t rex = static_cast<uint8_t>((wide ? 8 : 0) | (base >= 8 ? 1 : 0));
+    if (rex) code[n++] = static_cast<uint8_t>(0x40 | rex);
+    code[n++] = 0xc7;
+    const uint8_t b = static_cast<uint8_t>(base & 7);
+    const uint8_t mod = disp == 0 && b != 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
+    code[n++] = static_cast<uint8_t>(mod << 6 | b);
+    if (b == 4) code[n++] = 0x24;
+    if (mod == 1) code[n++] = static_cast<uint8_t>(disp);
+    if (mod == 2) {
+        for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(static_cast<uint32_t>(disp) >> (8 * i));
+    }
+    for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(imm >> (8 * i));
+    gen.db(code, n);
+}
+
 // mov r32, imm32 (zero-extends into the 64-bit register).
 inline void mov_imm32(Xbyak::CodeGenerator& gen, int reg, uint32_t imm) {
     uint8_t code[6];

@@ -358,7 +358,8 @@ void RegAlloc::store_const_global(uint32_t t, uint64_t v) {
     }
     if (s.reg >= 0) free_reg(s.reg);
     s.dirty = false;
-    store_imm(gen_, Reg64(kEnvReg) + block_.temps[t].offset, block_.temps[t].type == Type::I32 ? 4 : 8, v);
+    encode::mov_mem_imm32(gen_, block_.temps[t].type != Type::I32, kEnvReg, block_.temps[t].offset,
+                          static_cast<uint32_t>(v));
 }
 
 void RegAlloc::sync_globals() {

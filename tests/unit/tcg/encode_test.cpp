@@ -12,6 +12,8 @@ namespace {
 using namespace Xbyak;
 using Xbyak::util::ptr;
 using Xbyak::util::rip;
+using Xbyak::util::dword;
+using Xbyak::util::qword;
 
 std::vector<uint8_t> bytes(const CodeGenerator& gen) { return {gen.getCode(), gen.getCode() + gen.getSize()}; }
 
@@ -30,6 +32,13 @@ TEST(EncodeTest, MovesMatchTheAssembler) {
                         else theirs.mov(at, r);
                         EXPECT_EQ(bytes(ours), bytes(theirs))
                             << "reg " << reg << " base " << base << " disp " << disp << " wide " << wide << " load " << load;
+                    }
+                    if (reg == 0) {   // once per base, displacement and width
+                        CodeGenerator ours, theirs;
+                        encode::mov_mem_imm32(ours, wide, base, disp, 0x80000123u);
+                        if (wide) theirs.mov(qword[Reg64(base) + disp], uint64_t{0xffffffff80000123ull});
+                        else theirs.mov(dword[Reg64(base) + disp], 0x80000123u);
+                        EXPECT_EQ(bytes(ours), bytes(theirs)) << "imm base " << base << " disp " << disp << " wide " << wide;
                     }
                 }
             }
