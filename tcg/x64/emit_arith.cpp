@@ -128,6 +128,24 @@ void Emitter::multiply_wide(const Inst& inst) {
     }
 }
 
+// Whether the basic block ends before anything reads or writes temp t, or
+// syncs globals (a guest memory access, a call), looking a few
+// instructions ahead.
+bool Emitter::block_ends_before_use(uint32_t t) const {
+    const size_t end = std::min(block_.insts.size(), ra_.position() + 8);
+    for (size_t i = ra_.position() + 1; i < end; ++i) {
+        const Inst& next = block_.insts[i];
+        if (next.op == Opcode::insn_start) continue;
+        for (int k = 0; k < next.n_out + next.n_in; ++k) {
+            if (next.args[k] == t) return false;
+        }
+        const uint32_t flags = op_info(next.op).flags;
+        if (flags & kBbEnd) return true;
+        if ((flags & (kSyncGlobals | kCall)) || next.op == Opcode::call) return false;
+    }
+    return false;
+}
+
 void Emitter::unary(const Inst& inst) {
     const Type t = out_type(inst);
     if ((inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64) && ra_.is_const(inst.in(0))) {
@@ -140,6 +158,14 @@ void Emitter::unary(const Inst& inst) {
         const int d = ra_.alloc();
         ra_.load_to(d, inst.in(0));
         finish(inst, d);
+        return;
+    }
+    const bool is_mov = inst.op == Opcode::mov_i32 || inst.op == Opcode::mov_i64;
+    if (is_mov && block_.is_global(inst.out(0)) && !ra_.is_pinned(inst.out(0)) && block_ends_before_use(inst.out(0))) {
+        // The basic block's end would store it anyway: store it now, from
+        // the source's register, instead of copying it to a register first.
+        ra_.store_global_from(inst.out(0), ra_.use(inst.in(0)));
+        ra_.release_dead_inputs(inst);
         return;
     }
     const int a = ra_.use(inst.in(0));

@@ -338,6 +338,13 @@ void RegAlloc::bind_output(const Inst& inst, int k, int reg) {
     reg_temp_[reg] = static_cast<int>(t);
 }
 
+void RegAlloc::store_global_from(uint32_t t, int reg) {
+    State& s = state_[t];
+    if (s.reg >= 0 && s.reg != reg) free_reg(s.reg);
+    s.dirty = false;
+    encode::mov_mem(gen_, false, block_.temps[t].type != Type::I32, reg, kEnvReg, block_.temps[t].offset);
+}
+
 void store_imm(CodeGenerator& gen, const RegExp& at, unsigned size, uint64_t v) {
     switch (size) {
     case 1: gen.mov(byte[at], static_cast<uint8_t>(v)); break;

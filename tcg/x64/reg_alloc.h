@@ -97,6 +97,9 @@ public:
     // Global t = constant v stored straight to its env slot (v fits a
     // sign-extended imm32, or t is I32); any register holding it is dropped.
     void store_const_global(uint32_t t, uint64_t v);
+    // Non-pinned global t = the value in reg, written straight to its env
+    // slot (no register copy); any register holding t is dropped.
+    void store_global_from(uint32_t t, int reg);
 
     // t's value is no longer needed: a register holding it is freed without
     // a store (a pinned global keeps its register).
