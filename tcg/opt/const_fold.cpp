@@ -18,6 +18,38 @@ namespace mimic::tcg {
 
 namespace {
 
+// What an extension opcode keeps of its input: the low `bits` (8, 16 or 32),
+// zero- or sign-extended.
+struct Extension {
+    unsigned bits;
+    bool sign;
+};
+std::optional<Extension> extension_of(Opcode op) {
+    switch (op) {
+    case Opcode::ext8u_i32: case Opcode::ext8u_i64: return Extension{8, false};
+    case Opcode::ext8s_i32: case Opcode::ext8s_i64: return Extension{8, true};
+    case Opcode::ext16u_i32: case Opcode::ext16u_i64: return Extension{16, false};
+    case Opcode::ext16s_i32: case Opcode::ext16s_i64: return Extension{16, true};
+    case Opcode::ext32u_i64: return Extension{32, false};
+    case Opcode::ext32s_i64: return Extension{32, true};
+    default: return std::nullopt;
+    }
+}
+
+// The opcode extending the low `bits` of a value of the given width, if
+// there is one.
+std::optional<Opcode> extension_op(unsigned bits, bool sign, bool wide) {
+    switch (bits) {
+    case 8: return wide ? (sign ? Opcode::ext8s_i64 : Opcode::ext8u_i64) : (sign ? Opcode::ext8s_i32 : Opcode::ext8u_i32);
+    case 16:
+        return wide ? (sign ? Opcode::ext16s_i64 : Opcode::ext16u_i64) : (sign ? Opcode::ext16s_i32 : Opcode::ext16u_i32);
+    case 32:
+        if (!wide) return std::nullopt;
+        return sign ? Opcode::ext32s_i64 : Opcode::ext32u_i64;
+    default: return std::nullopt;
+    }
+}
+
 class Folder {
 public:
     // One per thread, reused: its per-temp tables keep their storage from
@@ -148,31 +180,24 @@ private:
         for (Comparison& c : comparisons_) {
             if (c.a == t || c.b == t) c.valid = false;
         }
-        std::erase_if(extensions_, [t](const Extension& e) { return e.src == t || e.dst == t; });
+        std::erase_if(extensions_, [t](const RecentExtension& e) { return e.src == t || e.dst == t; });
         std::erase_if(low_parts_, [t](const LowPart& p) { return p.whole == t || p.part == t; });
     }
 
     // Sign and zero extensions made in this basic block, whose source and
     // result are unchanged: the same extension again is a move (x86 code
     // zero-extends the same 32-bit register for each instruction using it).
-    struct Extension {
+    struct RecentExtension {
         Opcode op;
         uint32_t src, dst;
     };
     static constexpr uint32_t kNoTemp = ~0u;
     static constexpr size_t kMaxExtensions = 8;   // the recent ones are the ones reused
 
-    static bool is_extension(Opcode op) {
-        switch (op) {
-        case Opcode::ext8s_i32: case Opcode::ext8u_i32: case Opcode::ext16s_i32: case Opcode::ext16u_i32:
-        case Opcode::ext8s_i64: case Opcode::ext8u_i64: case Opcode::ext16s_i64: case Opcode::ext16u_i64:
-        case Opcode::ext32s_i64: case Opcode::ext32u_i64: return true;
-        default: return false;
-        }
-    }
+    static bool is_extension(Opcode op) { return extension_of(op).has_value(); }
     uint32_t earlier_extension(const Inst& inst) const {
         if (!is_extension(inst.op) || b_->is_const(inst.in(0))) return kNoTemp;
-        for (const Extension& e : extensions_) {
+        for (const RecentExtension& e : extensions_) {
             if (e.op == inst.op && e.src == inst.in(0)) return e.dst;
         }
         return kNoTemp;
@@ -193,15 +218,10 @@ private:
         low_parts_.push_back({inst.out(0), inst.in(1), static_cast<unsigned>(inst.cst(1))});
     }
     void extend_the_low_part(Inst& inst) {
-        unsigned bits;
-        switch (inst.op) {
-        case Opcode::ext8u_i32: case Opcode::ext8u_i64: case Opcode::ext8s_i32: case Opcode::ext8s_i64: bits = 8; break;
-        case Opcode::ext16u_i32: case Opcode::ext16u_i64: case Opcode::ext16s_i32: case Opcode::ext16s_i64: bits = 16; break;
-        case Opcode::ext32u_i64: case Opcode::ext32s_i64: bits = 32; break;
-        default: return;
-        }
+        const std::optional<Extension> ext = extension_of(inst.op);
+        if (!ext) return;
         for (const LowPart& p : low_parts_) {
-            if (p.whole == inst.in(0) && bits <= p.len && b_->temps[p.part].type == b_->temps[p.whole].type) {
+            if (p.whole == inst.in(0) && ext->bits <= p.len && b_->temps[p.part].type == b_->temps[p.whole].type) {
                 inst.set_in(0, p.part);
                 return;
             }
@@ -359,7 +379,6 @@ private:
         return true;
     }
 
-    // Returns true when inst was replaced by simpler instructions in `out`.
     // A bit field at bit 0 of a byte, word or doubleword is the extension
     // of it, which back ends do in one instruction (movsx/movzx).
     static void canonicalize_extract(Inst& inst) {
@@ -367,17 +386,9 @@ private:
         if (!sign && inst.op != Opcode::extract_i32 && inst.op != Opcode::extract_i64) return;
         const bool wide = inst.op == Opcode::sextract_i64 || inst.op == Opcode::extract_i64;
         if (inst.cst(0) != 0) return;
-        Opcode op;
-        switch (inst.cst(1)) {
-        case 8: op = wide ? (sign ? Opcode::ext8s_i64 : Opcode::ext8u_i64) : (sign ? Opcode::ext8s_i32 : Opcode::ext8u_i32); break;
-        case 16: op = wide ? (sign ? Opcode::ext16s_i64 : Opcode::ext16u_i64) : (sign ? Opcode::ext16s_i32 : Opcode::ext16u_i32); break;
-        case 32:
-            if (!wide) return;
-            op = sign ? Opcode::ext32s_i64 : Opcode::ext32u_i64;
-            break;
-        default: return;
-        }
-        inst.op = op;
+        const std::optional<Opcode> op = extension_op(static_cast<unsigned>(inst.cst(1)), sign, wide);
+        if (!op) return;
+        inst.op = *op;
         inst.n_const = 0;
     }
 
@@ -387,22 +398,15 @@ private:
         const bool wide = inst.op == Opcode::deposit_i64;
         if (!wide && inst.op != Opcode::deposit_i32) return;
         if (inst.cst(0) != 0 || !b_->is_const(inst.in(0)) || value(inst.in(0)) != 0) return;
-        Opcode op;
-        switch (inst.cst(1)) {
-        case 8: op = wide ? Opcode::ext8u_i64 : Opcode::ext8u_i32; break;
-        case 16: op = wide ? Opcode::ext16u_i64 : Opcode::ext16u_i32; break;
-        case 32:
-            if (!wide) return;
-            op = Opcode::ext32u_i64;
-            break;
-        default: return;
-        }
-        inst.op = op;
+        const std::optional<Opcode> op = extension_op(static_cast<unsigned>(inst.cst(1)), false, wide);
+        if (!op) return;
+        inst.op = *op;
         inst.args[1] = inst.args[2];
         inst.n_in = 1;
         inst.n_const = 0;
     }
 
+    // Returns true when inst was replaced by simpler instructions in `out`.
     bool simplify(Inst& inst, std::vector<Inst>& out) {
         bool all_const = true;
         uint64_t in[4] = {};
@@ -474,13 +478,12 @@ private:
             if (bc && bv == ones) return emit_mov(d, a, out), true;
             if (ac && av == ones) return emit_mov(d, b, out), true;
             // Masks that are zero-extensions: one move on the host.
-            if (bc && (bv == 0xff || bv == 0xffff || (t == Type::I64 && bv == 0xffffffff))) {
-                const bool wide = t == Type::I64;
-                const Opcode op = bv == 0xff ? (wide ? Opcode::ext8u_i64 : Opcode::ext8u_i32)
-                                  : bv == 0xffff ? (wide ? Opcode::ext16u_i64 : Opcode::ext16u_i32)
-                                                 : Opcode::ext32u_i64;
+            if (const std::optional<Opcode> ext =
+                    bc && std::has_single_bit(bv + 1)
+                        ? extension_op(static_cast<unsigned>(std::bit_width(bv)), false, t == Type::I64)
+                        : std::nullopt) {
                 if (width(a) <= std::bit_width(bv)) return emit_mov(d, a, out), true;
-                out.push_back(make(op, {d}, {a}, {}));
+                out.push_back(make(*ext, {d}, {a}, {}));
                 overwritten(d);
                 known_[d].reset();
                 width_[d] = static_cast<uint8_t>(std::bit_width(bv));
@@ -510,14 +513,9 @@ private:
         canonicalize_extract(inst);
         zero_deposit_to_extension(inst);
         // Zero-extensions of values that narrow already.
-        unsigned from = 0;
-        switch (inst.op) {
-        case Opcode::ext8u_i32: case Opcode::ext8u_i64: from = 8; break;
-        case Opcode::ext16u_i32: case Opcode::ext16u_i64: from = 16; break;
-        case Opcode::ext32u_i64: from = 32; break;
-        default: break;
-        }
-        if (from && width(inst.in(0)) <= from) return emit_mov(inst.out(0), inst.in(0), out), true;
+        if (const std::optional<Extension> ext = extension_of(inst.op);
+            ext && !ext->sign && width(inst.in(0)) <= ext->bits)
+            return emit_mov(inst.out(0), inst.in(0), out), true;
         if (inst.op == Opcode::movcond_i32 || inst.op == Opcode::movcond_i64) {
             const uint32_t d = inst.out(0);
             if (inst.in(2) == inst.in(3)) return emit_mov(d, inst.in(2), out), true;
@@ -535,7 +533,7 @@ private:
     std::vector<uint8_t> width_;
     std::vector<int32_t> flag_of_;   // per temp: index into comparisons_, or kNoFlag
     std::vector<uint32_t> touched_;  // temps given knowledge since the last label
-    std::vector<Extension> extensions_;
+    std::vector<RecentExtension> extensions_;
     std::vector<LowPart> low_parts_;
     std::vector<Comparison> comparisons_;
     CopyTable copies_;
