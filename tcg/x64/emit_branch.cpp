@@ -60,6 +60,17 @@ void Emitter::jump_to_label(int cc, uint32_t l) {
     if (target == kUnbound) fixups_.push_back({l, field});
 }
 
+// goto_tb slot's jump: to the next instruction until patch_jump links it.
+void Emitter::patchable_jump(unsigned slot) {
+    // The rel32 must not straddle an aligned 4-byte word so that
+    // patch_jump can replace it with one atomic store.
+    while ((reinterpret_cast<uintptr_t>(gen_.getCurr()) + 1) & 3) gen_.nop();
+    gen_.db(0xe9);
+    tb_.jmp_patch[slot] = offset();
+    gen_.dd(0);
+    tb_.jmp_reset[slot] = offset();
+}
+
 void Emitter::place_label(uint32_t l) { label_at_[l] = gen_.getSize(); }
 
 void Emitter::resolve_label_fixups() {
@@ -94,19 +105,11 @@ bool Emitter::emit_branch(const Inst& inst) {
     case Opcode::insn_start:
         tb_.insns.push_back({offset(), {inst.cst(0), inst.cst(1)}});
         return true;
-    case Opcode::goto_tb: {
+    case Opcode::goto_tb:
         ra_.sync_globals();
         ra_.save_all(true);
-        const unsigned slot = static_cast<unsigned>(inst.cst(0));
-        // The rel32 must not straddle an aligned 4-byte word so that
-        // patch_jump can replace it with one atomic store.
-        while ((reinterpret_cast<uintptr_t>(gen_.getCurr()) + 1) & 3) gen_.nop();
-        gen_.db(0xe9);
-        tb_.jmp_patch[slot] = offset();
-        gen_.dd(0);   // jump to the next instruction until linked
-        tb_.jmp_reset[slot] = offset();
+        patchable_jump(static_cast<unsigned>(inst.cst(0)));
         return true;
-    }
     case Opcode::goto_tb_guarded: {
         ra_.sync_globals();
         ra_.save_all(true);
@@ -135,11 +138,7 @@ bool Emitter::emit_branch(const Inst& inst) {
         gen_.dq(0);
         gen_.cmp(r10, qword[env + entry + offsetof(TlbEntry, addend)]);
         const size_t other_host_page = short_jne_placeholder();
-        while ((reinterpret_cast<uintptr_t>(gen_.getCurr()) + 1) & 3) gen_.nop();
-        gen_.db(0xe9);
-        tb_.jmp_patch[slot] = offset();
-        gen_.dd(0);   // jump to the next instruction until linked
-        tb_.jmp_reset[slot] = offset();
+        patchable_jump(slot);
         resolve_short_jump(other_page);
         resolve_short_jump(other_host_page);
         return true;

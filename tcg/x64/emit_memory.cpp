@@ -134,10 +134,7 @@ size_t Emitter::tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_stor
     auto put32 = [&](uint32_t v) {
         for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(v >> (8 * i));
     };
-    // mov r10, addr
-    code[n++] = static_cast<uint8_t>(0x49 | (a_hi << 2));
-    code[n++] = 0x89;
-    code[n++] = static_cast<uint8_t>(0xc0 | (a << 3) | 2);
+    encode::mov_reg(gen_, true, kScratch0, addr_reg);
     // shr r10, kPageBits - 5
     code[n++] = 0x49, code[n++] = 0xc1, code[n++] = 0xea, code[n++] = kPageBits - 5;
     // and r10, (kTlbSize - 1) << 5
@@ -151,10 +148,9 @@ size_t Emitter::tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_stor
         if (a == 4) code[n++] = 0x24;   // rsp/r12 as a base needs a SIB byte
         code[n++] = static_cast<uint8_t>(size - align);
     } else {
-        // mov r11, addr
-        code[n++] = static_cast<uint8_t>(0x49 | (a_hi << 2));
-        code[n++] = 0x89;
-        code[n++] = static_cast<uint8_t>(0xc0 | (a << 3) | 3);
+        gen_.db(code, n);
+        n = 0;
+        encode::mov_reg(gen_, true, kScratch1, addr_reg);
     }
     // and r11, mask (a sign-extended imm32)
     code[n++] = 0x49, code[n++] = 0x81, code[n++] = 0xe3;

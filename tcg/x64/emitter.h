@@ -96,6 +96,7 @@ private:
     void divide(const Inst& inst);
     void multiply_wide(const Inst& inst);
     void unary(const Inst& inst);
+    void patchable_jump(unsigned slot);
     bool block_ends_before_use(uint32_t t) const;
     void bitfield(const Inst& inst);
     void compare(const Inst& inst);   // cmp/test of inputs 0 and 1
