@@ -17,6 +17,22 @@ protected:
         cfg.lookup_tb = &Executor::lookup_for_current_thread;
         return make_backend(GetParam(), cfg);
     }
+    // Translates what build(b) emits as tb's code and enters tb in the cache.
+    template <typename Build>
+    void add_block(Backend& backend, TbCache& cache, TranslationBlock* tb, Build build) {
+        Block block(h.g);
+        Builder b(block);
+        build(b);
+        ASSERT_TRUE(backend.translate(*tb, std::move(block)));
+        cache.insert(tb);
+    }
+    // A block adding 1 to r[k] and asking the loop to check for requests.
+    void add_counting_block(Backend& backend, TbCache& cache, TranslationBlock* tb, int k) {
+        add_block(backend, cache, tb, [&](Builder& b) {
+            b.add(h.r[k], h.r[k], uint64_t{1});
+            b.exit_tb(kExitRequested);
+        });
+    }
     Harness h;
 };
 
@@ -25,24 +41,13 @@ TEST_P(TbTest, GotoTbChainingBetweenTwoBlocks) {
     TbCache cache(*backend);
     TranslationBlock* a = cache.create(TbKey{0x100, 0x100, 0, 0});
     TranslationBlock* c = cache.create(TbKey{0x200, 0x200, 0, 0});
-    {
-        Block block(h.g);
-        Builder b(block);
+    ASSERT_NO_FATAL_FAILURE(add_block(*backend, cache, a, [&](Builder& b) {
         b.add(h.r[0], h.r[0], uint64_t{1});
         b.goto_tb(0);
         b.movi(h.pc, 0x200);
         b.exit_tb(a, 0);
-        ASSERT_TRUE(backend->translate(*a, std::move(block)));
-        cache.insert(a);
-    }
-    {
-        Block block(h.g);
-        Builder b(block);
-        b.add(h.r[1], h.r[1], uint64_t{1});
-        b.exit_tb(kExitRequested);
-        ASSERT_TRUE(backend->translate(*c, std::move(block)));
-        cache.insert(c);
-    }
+    }));
+    ASSERT_NO_FATAL_FAILURE(add_counting_block(*backend, cache, c, 1));
     FakeCpu cpu;
     EXPECT_EQ(backend->exec(&cpu, *a), reinterpret_cast<uintptr_t>(a) | 0);
     EXPECT_EQ(cpu.r[0], 1u);
@@ -75,24 +80,13 @@ TEST_P(TbTest, GuardedGotoTbFollowsTheTlb) {
     const uint64_t target = 0x7000040;
     TranslationBlock* a = cache.create(TbKey{0x100, 0x100, 0, 0});
     TranslationBlock* c = cache.create(TbKey{0x5000040, target, 0, 0});
-    {
-        Block block(h.g);
-        Builder b(block);
+    ASSERT_NO_FATAL_FAILURE(add_block(*backend, cache, a, [&](Builder& b) {
         b.add(h.r[0], h.r[0], uint64_t{1});
         b.goto_tb_guarded(0, target, 1);
         b.movi(h.pc, target);
         b.exit_tb(a, 0);
-        ASSERT_TRUE(backend->translate(*a, std::move(block)));
-        cache.insert(a);
-    }
-    {
-        Block block(h.g);
-        Builder b(block);
-        b.add(h.r[1], h.r[1], uint64_t{1});
-        b.exit_tb(kExitRequested);
-        ASSERT_TRUE(backend->translate(*c, std::move(block)));
-        cache.insert(c);
-    }
+    }));
+    ASSERT_NO_FATAL_FAILURE(add_counting_block(*backend, cache, c, 1));
     static uint8_t page[2][4096];
     FakeCpu cpu;
     cpu.tlb.set(1, target, page[0], true, false, true);
@@ -117,14 +111,7 @@ TEST_P(TbTest, GuardedGotoTbFollowsTheTlb) {
 
     // Relinking to another block for a new mapping replaces the link.
     TranslationBlock* d = cache.create(TbKey{0x6000040, target, 0, 0});
-    {
-        Block block(h.g);
-        Builder b(block);
-        b.add(h.r[2], h.r[2], uint64_t{1});
-        b.exit_tb(kExitRequested);
-        ASSERT_TRUE(backend->translate(*d, std::move(block)));
-        cache.insert(d);
-    }
+    ASSERT_NO_FATAL_FAILURE(add_counting_block(*backend, cache, d, 2));
     cpu.tlb.set(1, target, page[1], true, false, true);
     cache.link(a, 0, d, cpu.tlb.entry(1, target).addend);
     EXPECT_EQ(backend->exec(&cpu, *a), jit ? kExitRequested : exit_a);
