@@ -10,13 +10,9 @@
 
 namespace mimic::tcg::x64::encode {
 
-// mov between a register and [base + disp] (load when `load`), 64 or 32 bits.
-inline void mov_mem(Xbyak::CodeGenerator& gen, bool load, bool wide, int reg, int base, int32_t disp) {
-    uint8_t code[16];
-    size_t n = 0;
-    const uint8_t rex = static_cast<uint8_t>((wide ? 8 : 0) | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
-    if (rex) code[n++] = static_cast<uint8_t>(0x40 | rex);
-    code[n++] = load ? 0x8b : 0x89;
+// Appends the ModRM byte (reg field `reg`), SIB and displacement of the
+// memory operand [base + disp] to code; returns the new length.
+inline size_t put_mem_operand(uint8_t* code, size_t n, int reg, int base, int32_t disp) {
     const uint8_t r = static_cast<uint8_t>(reg & 7), b = static_cast<uint8_t>(base & 7);
     // mod 00 without a displacement, except for rbp/r13 (that encoding means rip/disp32).
     const uint8_t mod = disp == 0 && b != 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
@@ -26,6 +22,17 @@ inline void mov_mem(Xbyak::CodeGenerator& gen, bool load, bool wide, int reg, in
     if (mod == 2) {
         for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(static_cast<uint32_t>(disp) >> (8 * i));
     }
+    return n;
+}
+
+// mov between a register and [base + disp] (load when `load`), 64 or 32 bits.
+inline void mov_mem(Xbyak::CodeGenerator& gen, bool load, bool wide, int reg, int base, int32_t disp) {
+    uint8_t code[16];
+    size_t n = 0;
+    const uint8_t rex = static_cast<uint8_t>((wide ? 8 : 0) | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
+    if (rex) code[n++] = static_cast<uint8_t>(0x40 | rex);
+    code[n++] = load ? 0x8b : 0x89;
+    n = put_mem_operand(code, n, reg, base, disp);
     gen.db(code, n);
 }
 
@@ -47,14 +54,7 @@ inline void mov_mem_imm32(Xbyak::CodeGenerator& gen, bool wide, int base, int32_
     const uint8_t rex = static_cast<uint8_t>((wide ? 8 : 0) | (base >= 8 ? 1 : 0));
     if (rex) code[n++] = static_cast<uint8_t>(0x40 | rex);
     code[n++] = 0xc7;
-    const uint8_t b = static_cast<uint8_t>(base & 7);
-    const uint8_t mod = disp == 0 && b != 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
-    code[n++] = static_cast<uint8_t>(mod << 6 | b);
-    if (b == 4) code[n++] = 0x24;
-    if (mod == 1) code[n++] = static_cast<uint8_t>(disp);
-    if (mod == 2) {
-        for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(static_cast<uint32_t>(disp) >> (8 * i));
-    }
+    n = put_mem_operand(code, n, 0, base, disp);   // reg field 0: the /0 of C7
     for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(imm >> (8 * i));
     gen.db(code, n);
 }
