@@ -4,37 +4,37 @@
 
 namespace mimic::tcg {
 
-void SoftTlb::flush() { std::memset(table, 0xff, sizeof(table)); }
+void SoftTlb::flush() {
+    std::memset(addr_read, 0xff, sizeof(addr_read));
+    std::memset(addr_write, 0xff, sizeof(addr_write));
+    std::memset(addr_code, 0xff, sizeof(addr_code));
+    std::memset(addend, 0xff, sizeof(addend));
+}
 
-void SoftTlb::flush_mmu(unsigned mmu_idx) { std::memset(table[mmu_idx], 0xff, sizeof(table[mmu_idx])); }
+void SoftTlb::flush_mmu(unsigned mmu_idx) {
+    for (unsigned i = 0; i < kTlbSize; ++i) invalidate(mmu_idx, i);
+}
 
 void SoftTlb::flush_page(uint64_t vaddr) {
-    uint64_t page = vaddr & kPageMask;
-    for (unsigned m = 0; m < kNumMmuModes; ++m) {
-        TlbEntry& e = entry(m, vaddr);
-        // Any tag naming this page (flag bits aside) goes.
-        auto match = [&](uint64_t tag) { return tag != kTlbInvalid && (tag & kPageMask) == page; };
-        if (match(e.addr_read) || match(e.addr_write) || match(e.addr_code)) {
-            std::memset(&e, 0xff, sizeof(e));
-        }
-    }
+    const uint64_t page = vaddr & kPageMask;
+    const unsigned i = index(vaddr);
+    // Any tag naming this page (flag bits aside) goes.
+    auto match = [&](uint64_t tag) { return tag != kTlbInvalid && (tag & kPageMask) == page; };
+    for (unsigned m = 0; m < kNumMmuModes; ++m)
+        if (match(addr_read[m][i]) || match(addr_write[m][i]) || match(addr_code[m][i])) invalidate(m, i);
 }
 
 void SoftTlb::set(unsigned mmu_idx, uint64_t vaddr, void* host_page, bool read, bool write, bool exec) {
-    uint64_t page = vaddr & kPageMask;
-    TlbEntry& e = entry(mmu_idx, vaddr);
-    e.addr_read = read ? page : kTlbInvalid;
-    e.addr_write = write ? page : kTlbInvalid;
-    e.addr_code = exec ? page : kTlbInvalid;
-    e.addend = reinterpret_cast<uintptr_t>(host_page) - page;
+    const uint64_t page = vaddr & kPageMask;
+    put(mmu_idx, index(vaddr), {read ? page : kTlbInvalid, write ? page : kTlbInvalid, exec ? page : kTlbInvalid,
+                                reinterpret_cast<uintptr_t>(host_page) - page});
 }
 
 namespace {
 
-const TlbEntry* find_entry(const SoftmmuConfig& cfg, void* env, uint64_t vaddr, unsigned mmu_idx) {
+const SoftTlb* tlb_of(const SoftmmuConfig& cfg, void* env) {
     if (cfg.tlb_offset < 0) return nullptr;
-    auto* tlb = reinterpret_cast<const SoftTlb*>(static_cast<const char*>(env) + cfg.tlb_offset);
-    return &tlb->table[mmu_idx][SoftTlb::index(vaddr)];
+    return reinterpret_cast<const SoftTlb*>(static_cast<const char*>(env) + cfg.tlb_offset);
 }
 
 }  // namespace
@@ -42,10 +42,11 @@ const TlbEntry* find_entry(const SoftmmuConfig& cfg, void* env, uint64_t vaddr, 
 uint64_t softmmu_load(const SoftmmuConfig& cfg, void* env, uint64_t vaddr, MemOpIdx oi, uintptr_t retaddr) {
     MemOp m = get_memop(oi);
     unsigned mmu_idx = get_mmu_idx(oi);
-    const TlbEntry* e = find_entry(cfg, env, vaddr, mmu_idx);
+    const SoftTlb* tlb = tlb_of(cfg, env);
+    const unsigned i = SoftTlb::index(vaddr);
     uint64_t raw;
-    if (e && e->addr_read == tlb_compare_value(vaddr, m)) {
-        const void* host = reinterpret_cast<const void*>(vaddr + e->addend);
+    if (tlb && tlb->addr_read[mmu_idx][i] == tlb_compare_value(vaddr, m)) {
+        const void* host = reinterpret_cast<const void*>(vaddr + tlb->addend[mmu_idx][i]);
         raw = 0;
         std::memcpy(&raw, host, memop_size(m));
         raw = memop_bswap(m, raw);
@@ -59,9 +60,10 @@ void softmmu_store(const SoftmmuConfig& cfg, void* env, uint64_t vaddr, uint64_t
                    uintptr_t retaddr) {
     MemOp m = get_memop(oi);
     unsigned mmu_idx = get_mmu_idx(oi);
-    const TlbEntry* e = find_entry(cfg, env, vaddr, mmu_idx);
-    if (e && e->addr_write == tlb_compare_value(vaddr, m)) {
-        void* host = reinterpret_cast<void*>(vaddr + e->addend);
+    const SoftTlb* tlb = tlb_of(cfg, env);
+    const unsigned i = SoftTlb::index(vaddr);
+    if (tlb && tlb->addr_write[mmu_idx][i] == tlb_compare_value(vaddr, m)) {
+        void* host = reinterpret_cast<void*>(vaddr + tlb->addend[mmu_idx][i]);
         uint64_t raw = memop_bswap(m, value);
         std::memcpy(host, &raw, memop_size(m));
     } else {

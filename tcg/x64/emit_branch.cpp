@@ -117,15 +117,16 @@ bool Emitter::emit_branch(const Inst& inst) {
         const unsigned slot = static_cast<unsigned>(inst.cst(0));
         const uint64_t page = inst.cst(1) & kPageMask;
         const auto mmu_idx = static_cast<unsigned>(inst.cst(2));
-        const int32_t entry = rt_.config->softmmu.tlb_offset +
-                              static_cast<int32_t>((mmu_idx * kTlbSize + SoftTlb::index(page)) * sizeof(TlbEntry));
+        const int32_t entry = rt_.config->softmmu.tlb_offset + static_cast<int32_t>(SoftTlb::index(page) * 8);
+        const auto code_tag = static_cast<int32_t>(SoftTlb::code_offset(mmu_idx)),
+                   addend = static_cast<int32_t>(SoftTlb::addend_offset(mmu_idx));
         const Reg64 env(kEnvReg);
         // The TLB still maps the target's page for execution...
         if (static_cast<int64_t>(page) == static_cast<int32_t>(page)) {
-            gen_.cmp(qword[env + entry + offsetof(TlbEntry, addr_code)], static_cast<int32_t>(page));
+            gen_.cmp(qword[env + entry + code_tag], static_cast<int32_t>(page));
         } else {
             gen_.mov(r10, page);
-            gen_.cmp(r10, qword[env + entry + offsetof(TlbEntry, addr_code)]);
+            gen_.cmp(r10, qword[env + entry + code_tag]);
         }
         // Short jumps: the rest of this code is under 64 bytes.
         const size_t other_page = short_jne_placeholder();
@@ -136,7 +137,7 @@ bool Emitter::emit_branch(const Inst& inst) {
         gen_.db(0xba);   // mov r10, imm64
         tb_.jmp_guard[slot] = offset();
         gen_.dq(0);
-        gen_.cmp(r10, qword[env + entry + offsetof(TlbEntry, addend)]);
+        gen_.cmp(r10, qword[env + entry + addend]);
         const size_t other_host_page = short_jne_placeholder();
         patchable_jump(slot);
         resolve_short_jump(other_page);

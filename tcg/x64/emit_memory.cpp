@@ -1,11 +1,11 @@
 // Env loads/stores and guest memory accesses with the inline TLB fast path.
 //
 // Fast path (kScratch0/1 are never allocated):
-//   s0 = ((addr >> 12) & (kTlbSize-1)) * 32      entry offset in the table
+//   s0 = (addr >> 12) & (kTlbSize-1)             the entry's index
 //   s1 = (addr + size - align) & (kPageMask | (align-1))
-//   cmp s1, [env + tlb + mmu*size + s0 + addr_read/addr_write]
+//   cmp s1, [env + addr_read/addr_write[mmu] + s0*8]
 //   jne slow
-//   s1 = [entry.addend]
+//   s1 = [env + addend[mmu] + s0*8]
 //   load/store at [s1 + addr]                   the host address
 // The slow path is emitted out of line, after the block's code, and saves
 // the caller-saved registers that hold values, so allocation is unaffected.
@@ -116,55 +116,34 @@ void Emitter::resolve_short_jump(size_t field) {
 // the assembler's general operand handling: every guest memory access
 // emits them, and translation speed is guest speed for code run once.
 // With s0 = r10, s1 = r11, env = r14:
-//   mov r10, addr; shr r10, kPageBits - 5; and r10, (kTlbSize - 1) << 5
+//   mov r10d, ctl; bextr r10, addr, r10 (without BMI1: mov, shr, and)
 //   lea r11, [addr + size - align] (or mov r11, addr); and r11, mask
-//   cmp r11, [r14 + r10 + tag]; jne slow; mov r11, [r14 + r10 + addend]
+//   cmp r11, [r14 + r10*8 + tag]; jne slow; mov r11, [r14 + r10*8 + addend]
 size_t Emitter::tlb_lookup(int addr_reg, MemOp m, unsigned mmu_idx, bool is_store) {
     static_assert(kScratch0 == Operand::R10 && kScratch1 == Operand::R11 && kEnvReg == Operand::R14);
     const SoftmmuConfig& mmu = rt_.config->softmmu;
     if (mmu.tlb_offset < 0) return jump_placeholder(false);
     const unsigned size = memop_size(m), align = memop_align(m);
-    const int64_t base = int64_t{mmu.tlb_offset} + int64_t{mmu_idx} * kTlbSize * sizeof(TlbEntry);
-    const auto tag_off = static_cast<uint32_t>(
-        static_cast<int32_t>(base + (is_store ? offsetof(TlbEntry, addr_write) : offsetof(TlbEntry, addr_read))));
-    const auto addend_off = static_cast<uint32_t>(static_cast<int32_t>(base + offsetof(TlbEntry, addend)));
-    const uint8_t a = static_cast<uint8_t>(addr_reg & 7), a_hi = addr_reg >= 8 ? 1 : 0;
-    uint8_t code[48];
-    size_t n = 0;
-    auto put32 = [&](uint32_t v) {
-        for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(v >> (8 * i));
-    };
-    encode::mov_reg(gen_, true, kScratch0, addr_reg);
-    // shr r10, kPageBits - 5
-    code[n++] = 0x49, code[n++] = 0xc1, code[n++] = 0xea, code[n++] = kPageBits - 5;
-    // and r10, (kTlbSize - 1) << 5
-    code[n++] = 0x49, code[n++] = 0x81, code[n++] = 0xe2;
-    put32((kTlbSize - 1) << 5);
-    if (size > align) {
-        // lea r11, [addr + disp8]
-        code[n++] = static_cast<uint8_t>(0x4c | a_hi);
-        code[n++] = 0x8d;
-        code[n++] = static_cast<uint8_t>(0x40 | (3 << 3) | a);
-        if (a == 4) code[n++] = 0x24;   // rsp/r12 as a base needs a SIB byte
-        code[n++] = static_cast<uint8_t>(size - align);
+    const auto tag_off = static_cast<int32_t>(
+        mmu.tlb_offset + (is_store ? SoftTlb::write_offset(mmu_idx) : SoftTlb::read_offset(mmu_idx)));
+    const auto addend_off = static_cast<int32_t>(mmu.tlb_offset + SoftTlb::addend_offset(mmu_idx));
+    if (rt_.bmi1) {
+        // The index in one instruction: a shift and a mask would be one more
+        // cycle between a loaded address and the load from it.
+        encode::mov_imm32(gen_, kScratch0, kPageBits | kTlbBits << 8);
+        encode::bextr(gen_, kScratch0, addr_reg, kScratch0);
     } else {
-        gen_.db(code, n);
-        n = 0;
-        encode::mov_reg(gen_, true, kScratch1, addr_reg);
+        encode::mov_reg(gen_, true, kScratch0, addr_reg);
+        encode::shr_imm(gen_, kScratch0, kPageBits);
+        encode::and_imm32(gen_, false, kScratch0, kTlbSize - 1);
     }
-    // and r11, mask (a sign-extended imm32)
-    code[n++] = 0x49, code[n++] = 0x81, code[n++] = 0xe3;
-    put32(static_cast<uint32_t>(kPageMask | (align - 1)));
-    // cmp r11, [r14 + r10 + tag]
-    code[n++] = 0x4f, code[n++] = 0x3b, code[n++] = 0x9c, code[n++] = 0x16;
-    put32(tag_off);
-    gen_.db(code, n);
+    if (size > align) encode::lea(gen_, kScratch1, addr_reg, static_cast<int32_t>(size - align));
+    else encode::mov_reg(gen_, true, kScratch1, addr_reg);
+    encode::and_imm32(gen_, true, kScratch1, static_cast<uint32_t>(kPageMask | (align - 1)));
+    encode::op_mem_index8(gen_, 0x3b, kScratch1, kEnvReg, kScratch0, tag_off);
     const size_t branch = jump_placeholder(true);
-    // mov r11, [r14 + r10 + addend]; the access adds addr in its addressing mode.
-    n = 0;
-    code[n++] = 0x4f, code[n++] = 0x8b, code[n++] = 0x9c, code[n++] = 0x16;
-    put32(addend_off);
-    gen_.db(code, n);
+    // The access adds addr in its addressing mode.
+    encode::op_mem_index8(gen_, 0x8b, kScratch1, kEnvReg, kScratch0, addend_off);
     return branch;
 }
 

@@ -18,6 +18,7 @@ struct JitRuntime {
     const void* (*lookup)(const void* jit, void* env) = nullptr;
     const void* jit = nullptr;
     const BackendConfig* config = nullptr;
+    bool bmi1 = false;   // BEXTR for the TLB index
 };
 
 // A guest memory access's TLB miss, emitted out of line after the block:

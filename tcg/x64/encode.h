@@ -115,4 +115,63 @@ inline void push_pop(Xbyak::CodeGenerator& gen, bool push, int reg) {
     gen.db(code, n);
 }
 
+// An instruction `opcode` r64, [base + index * 8 + disp] (REX.W): 0x8b mov,
+// 0x3b cmp. The TLB fast path reads its arrays this way.
+inline void op_mem_index8(Xbyak::CodeGenerator& gen, uint8_t opcode, int reg, int base, int index, int32_t disp) {
+    uint8_t code[16];
+    size_t n = 0;
+    code[n++] = static_cast<uint8_t>(0x48 | (reg >= 8 ? 4 : 0) | (index >= 8 ? 2 : 0) | (base >= 8 ? 1 : 0));
+    code[n++] = opcode;
+    const uint8_t mod = disp == 0 && (base & 7) != 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
+    code[n++] = static_cast<uint8_t>(mod << 6 | (reg & 7) << 3 | 4);   // rm 100: a SIB byte follows
+    code[n++] = static_cast<uint8_t>(3 << 6 | (index & 7) << 3 | (base & 7));
+    if (mod == 1) code[n++] = static_cast<uint8_t>(disp);
+    if (mod == 2) {
+        for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(static_cast<uint32_t>(disp) >> (8 * i));
+    }
+    gen.db(code, n);
+}
+
+// lea r64, [base + disp].
+inline void lea(Xbyak::CodeGenerator& gen, int dst, int base, int32_t disp) {
+    uint8_t code[16];
+    size_t n = 0;
+    code[n++] = static_cast<uint8_t>(0x48 | (dst >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
+    code[n++] = 0x8d;
+    n = put_mem_operand(code, n, dst, base, disp);
+    gen.db(code, n);
+}
+
+// and r64, imm32 (sign-extended), or and r32, imm32 when not `wide`.
+inline void and_imm32(Xbyak::CodeGenerator& gen, bool wide, int reg, uint32_t imm) {
+    uint8_t code[7];
+    size_t n = 0;
+    const uint8_t rex = static_cast<uint8_t>((wide ? 8 : 0) | (reg >= 8 ? 1 : 0));
+    if (rex) code[n++] = static_cast<uint8_t>(0x40 | rex);
+    code[n++] = 0x81;
+    code[n++] = static_cast<uint8_t>(0xe0 | (reg & 7));   // /4
+    for (int i = 0; i < 4; ++i) code[n++] = static_cast<uint8_t>(imm >> (8 * i));
+    gen.db(code, n);
+}
+
+// shr r64, imm8.
+inline void shr_imm(Xbyak::CodeGenerator& gen, int reg, uint8_t imm) {
+    const uint8_t code[4] = {static_cast<uint8_t>(0x48 | (reg >= 8 ? 1 : 0)), 0xc1,
+                             static_cast<uint8_t>(0xe8 | (reg & 7)), imm};   // /5
+    gen.db(code, 4);
+}
+
+// BMI1 bextr r64 dst, r64 src, r64 ctl: the bits of src from ctl[7:0] on,
+// ctl[15:8] of them, right-aligned.
+inline void bextr(Xbyak::CodeGenerator& gen, int dst, int src, int ctl) {
+    const uint8_t code[5] = {
+        0xc4,
+        static_cast<uint8_t>((dst >= 8 ? 0 : 0x80) | 0x40 | (src >= 8 ? 0 : 0x20) | 0x02),   // ~R ~X ~B, map 0F38
+        static_cast<uint8_t>(0x80 | (~ctl & 15) << 3),                                       // W1, ~vvvv, L0, pp 00
+        0xf7,
+        static_cast<uint8_t>(0xc0 | (dst & 7) << 3 | (src & 7)),
+    };
+    gen.db(code, 5);
+}
+
 }  // namespace mimic::tcg::x64::encode

@@ -159,6 +159,7 @@ private:
         rt_.lookup = &Jit::lookup;
         rt_.jit = this;
         rt_.config = &cfg_;
+        rt_.bmi1 = cfg_.use_bmi1 && Xbyak::util::Cpu().has(Xbyak::util::Cpu::tBMI1);
     }
 
     BackendConfig cfg_;

@@ -27,6 +27,9 @@ struct BackendConfig {
     // the JIT probes it inline for lookup_and_goto_ptr_pc.
     int32_t jump_table_offset = -1;
     size_t code_buffer_size = 0;   // JIT only; 0: CodeBuffer::default_size()
+    // JIT only: use BMI1 where the host has it (tests turn it off to run the
+    // encodings hosts without it get).
+    bool use_bmi1 = true;
 };
 
 class Backend {

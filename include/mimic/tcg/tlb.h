@@ -4,6 +4,7 @@
 //  - The CPU state struct (what generated code gets as env) embeds a SoftTlb;
 //    its offset from env goes into SoftmmuConfig::tlb_offset.
 //  - Entry i of mmu_idx maps the virtual page with ((vaddr >> 12) & (kTlbSize - 1)) == i.
+//    Its fields live in one array each (addr_read[mmu_idx][i], ...).
 //    addr_read/addr_write/addr_code hold the page-aligned virtual address when
 //    that access kind may use the fast path, kTlbInvalid otherwise. The guest
 //    may set flag bits (kTlbFlagMask, e.g. for MMIO or watched pages) in a tag
@@ -47,16 +48,24 @@ inline constexpr uint64_t kTlbInvalid = ~0ull;
 // Tag bits the guest may set to force the slow path (alignment checks use bits 0-5).
 inline constexpr uint64_t kTlbFlagMask = 0xfc0;
 
+// One entry's fields, copied out of the table (victim TLB, C++ lookups).
 struct TlbEntry {
     uint64_t addr_read;
     uint64_t addr_write;
     uint64_t addr_code;
     uintptr_t addend;
 };
-static_assert(sizeof(TlbEntry) == 32, "the fast path scales the index by 32");
 
+// The table is a structure of arrays: the tags and the addend of entry i are
+// each at i * 8 from the start of their array. The fast path extracts i from
+// the address with one BMI1 BEXTR and lets the addressing mode scale it by 8;
+// 32-byte entries would need a shift and a mask, one more cycle on the
+// dependency chain of every guest load whose address comes from a load.
 struct SoftTlb {
-    TlbEntry table[kNumMmuModes][kTlbSize];
+    uint64_t addr_read[kNumMmuModes][kTlbSize];
+    uint64_t addr_write[kNumMmuModes][kTlbSize];
+    uint64_t addr_code[kNumMmuModes][kTlbSize];
+    uintptr_t addend[kNumMmuModes][kTlbSize];
 
     SoftTlb() { flush(); }
     void flush();
@@ -66,7 +75,23 @@ struct SoftTlb {
     void set(unsigned mmu_idx, uint64_t vaddr, void* host_page, bool read, bool write, bool exec);
 
     static unsigned index(uint64_t vaddr) { return (vaddr >> kPageBits) & (kTlbSize - 1); }
-    TlbEntry& entry(unsigned mmu_idx, uint64_t vaddr) { return table[mmu_idx][index(vaddr)]; }
+    TlbEntry get(unsigned mmu_idx, unsigned i) const {
+        return {addr_read[mmu_idx][i], addr_write[mmu_idx][i], addr_code[mmu_idx][i], addend[mmu_idx][i]};
+    }
+    void put(unsigned mmu_idx, unsigned i, const TlbEntry& e) {
+        addr_read[mmu_idx][i] = e.addr_read;
+        addr_write[mmu_idx][i] = e.addr_write;
+        addr_code[mmu_idx][i] = e.addr_code;
+        addend[mmu_idx][i] = e.addend;
+    }
+    void invalidate(unsigned mmu_idx, unsigned i) { put(mmu_idx, i, {kTlbInvalid, kTlbInvalid, kTlbInvalid, kTlbInvalid}); }
+    TlbEntry entry(unsigned mmu_idx, uint64_t vaddr) const { return get(mmu_idx, index(vaddr)); }
+
+    // Where the generated code finds entry 0 of mmu_idx, from the SoftTlb.
+    static constexpr size_t read_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addr_read) + mmu_idx * kTlbSize * 8; }
+    static constexpr size_t write_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addr_write) + mmu_idx * kTlbSize * 8; }
+    static constexpr size_t code_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addr_code) + mmu_idx * kTlbSize * 8; }
+    static constexpr size_t addend_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addend) + mmu_idx * kTlbSize * 8; }
 };
 
 using LoadSlowFn = uint64_t (*)(void* env, uint64_t vaddr, MemOp memop, unsigned mmu_idx, uintptr_t retaddr);

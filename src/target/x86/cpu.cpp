@@ -273,7 +273,7 @@ void CpuImpl::tlb_evict_to_victim(unsigned mmu_idx, uint64_t vaddr) {
     for (VictimEntry& v : tlb_victim_[mmu_idx])   // the walk just done supersedes them
         if (tlb_entry_valid(v.e) && tlb_entry_page(v.e) == page) std::memset(&v.e, 0xff, sizeof(v.e));
     const unsigned idx = tcg::SoftTlb::index(vaddr);
-    const tcg::TlbEntry& e = env_.tlb.table[mmu_idx][idx];
+    const tcg::TlbEntry e = env_.tlb.get(mmu_idx, idx);
     if (!tlb_entry_valid(e) || tlb_entry_page(e) == page) return;
     unsigned& next = tlb_victim_next_[mmu_idx];
     tlb_victim_[mmu_idx][next] = VictimEntry{e, tlb_global(mmu_idx, idx), tlb_paddr_[mmu_idx][idx]};
@@ -286,7 +286,9 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
         uint64_t tag = access == 0 ? v.e.addr_read : access == 1 ? v.e.addr_write : v.e.addr_code;
         if (tag != page) continue;
         const unsigned idx = tcg::SoftTlb::index(vaddr);
-        std::swap(env_.tlb.table[mmu_idx][idx], v.e);
+        const tcg::TlbEntry evicted = env_.tlb.get(mmu_idx, idx);
+        env_.tlb.put(mmu_idx, idx, v.e);
+        v.e = evicted;
         note_tlb_used(mmu_idx, idx);
         const bool g = tlb_global(mmu_idx, idx);
         set_tlb_global(mmu_idx, idx, v.global);
@@ -299,7 +301,7 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
 
 void CpuImpl::tlb_flush() {
     visit_used_tlb_entries([this](unsigned m, unsigned i) {
-        std::memset(&env_.tlb.table[m][i], 0xff, sizeof(tcg::TlbEntry));
+        env_.tlb.invalidate(m, i);
         return false;
     });
     std::memset(tlb_global_, 0, sizeof(tlb_global_));
@@ -316,7 +318,7 @@ void CpuImpl::tlb_flush_nonglobal() {
         for (unsigned w = 0; w < tcg::kTlbSize / 64; ++w) {
             uint64_t& used = tlb_used_[m][w];
             for (uint64_t bits = used & ~tlb_global_[m][w]; bits; bits &= bits - 1)
-                std::memset(&env_.tlb.table[m][w * 64 + std::countr_zero(bits)], 0xff, sizeof(tcg::TlbEntry));
+                env_.tlb.invalidate(m, w * 64 + std::countr_zero(bits));
             used &= tlb_global_[m][w];
             any_global |= used != 0;
         }
@@ -333,8 +335,8 @@ void CpuImpl::tlb_flush_nonglobal() {
 
 bool CpuImpl::code_page_global(uint64_t pc) const {
     const unsigned mmu = cpu_mmu_index(&env_);
-    const tcg::TlbEntry& e = env_.tlb.table[mmu][tcg::SoftTlb::index(pc)];
-    return e.addr_code != tcg::kTlbInvalid && (e.addr_code & tcg::kPageMask) == (pc & tcg::kPageMask) &&
+    const uint64_t tag = env_.tlb.addr_code[mmu][tcg::SoftTlb::index(pc)];
+    return tag != tcg::kTlbInvalid && (tag & tcg::kPageMask) == (pc & tcg::kPageMask) &&
            tlb_global(mmu, tcg::SoftTlb::index(pc));
 }
 
@@ -378,8 +380,8 @@ void CpuImpl::drop_writable_mappings(uintptr_t host_page) {
     // would miss the self-modifying code check.
     for (CpuImpl* cpu : shared_->cpus) {
         cpu->visit_used_tlb_entries([cpu, host_page](unsigned m, unsigned i) {
-            tcg::TlbEntry& e = cpu->env_.tlb.table[m][i];
-            if (e.addr_write != tcg::kTlbInvalid && e.addr_write + e.addend == host_page) e.addr_write = tcg::kTlbInvalid;
+            uint64_t& tag = cpu->env_.tlb.addr_write[m][i];
+            if (tag != tcg::kTlbInvalid && tag + cpu->env_.tlb.addend[m][i] == host_page) tag = tcg::kTlbInvalid;
             return true;
         });
         for (auto& mode : cpu->tlb_victim_) {

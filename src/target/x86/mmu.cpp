@@ -227,7 +227,7 @@ uint64_t do_load(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx,
     if (off + size <= tcg::kPageSize) {
         if (cpu_of(env).tlb_victim_refill(mmu_idx, vaddr, acc)) {
             uint64_t v = 0;
-            std::memcpy(&v, reinterpret_cast<const void*>(vaddr + env->tlb.entry(mmu_idx, vaddr).addend), size);
+            std::memcpy(&v, reinterpret_cast<const void*>(vaddr + env->tlb.addend[mmu_idx][tcg::SoftTlb::index(vaddr)]), size);
             return v;
         }
         return access_page(env, vaddr, 0, size, acc, mmu_idx, retaddr);
@@ -245,7 +245,7 @@ void do_store(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsi
     uint64_t off = vaddr & (tcg::kPageSize - 1);
     if (off + size <= tcg::kPageSize) {
         if (cpu_of(env).tlb_victim_refill(mmu_idx, vaddr, kWrite)) {
-            std::memcpy(reinterpret_cast<void*>(vaddr + env->tlb.entry(mmu_idx, vaddr).addend), &value, size);
+            std::memcpy(reinterpret_cast<void*>(vaddr + env->tlb.addend[mmu_idx][tcg::SoftTlb::index(vaddr)]), &value, size);
             return;
         }
         access_page(env, vaddr, value, size, kWrite, mmu_idx, retaddr);
@@ -308,10 +308,10 @@ void softmmu_store_slow(void* envp, uint64_t vaddr, uint64_t value, uint32_t mem
 // REP MOVS over RAM several times slower than the loop it replaces.
 uint64_t cpu_ld(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
     if ((vaddr & ~tcg::kPageMask) + size <= tcg::kPageSize) {
-        const tcg::TlbEntry& e = env->tlb.entry(mmu_idx, vaddr);
-        if (e.addr_read == (vaddr & tcg::kPageMask)) {
+        const unsigned i = tcg::SoftTlb::index(vaddr);
+        if (env->tlb.addr_read[mmu_idx][i] == (vaddr & tcg::kPageMask)) {
             uint64_t v = 0;
-            std::memcpy(&v, reinterpret_cast<const void*>(vaddr + e.addend), size);
+            std::memcpy(&v, reinterpret_cast<const void*>(vaddr + env->tlb.addend[mmu_idx][i]), size);
             return v;
         }
     }
@@ -320,9 +320,9 @@ uint64_t cpu_ld(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx, 
 
 void cpu_st(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
     if ((vaddr & ~tcg::kPageMask) + size <= tcg::kPageSize) {
-        const tcg::TlbEntry& e = env->tlb.entry(mmu_idx, vaddr);
-        if (e.addr_write == (vaddr & tcg::kPageMask)) {
-            std::memcpy(reinterpret_cast<void*>(vaddr + e.addend), &value, size);
+        const unsigned i = tcg::SoftTlb::index(vaddr);
+        if (env->tlb.addr_write[mmu_idx][i] == (vaddr & tcg::kPageMask)) {
+            std::memcpy(reinterpret_cast<void*>(vaddr + env->tlb.addend[mmu_idx][i]), &value, size);
             return;
         }
     }
@@ -391,30 +391,31 @@ uint64_t get_code_phys(CpuState* env, uint64_t vaddr, uintptr_t* host_page, uint
 
 uint64_t lookup_code_phys(CpuState* env, uint64_t vaddr) {
     const unsigned mmu_idx = cpu_mmu_index(env);
-    const tcg::TlbEntry& e = env->tlb.entry(mmu_idx, vaddr);
-    if (e.addr_code == (vaddr & tcg::kPageMask))
-        return cpu_of(env).tlb_paddr_[mmu_idx][tcg::SoftTlb::index(vaddr)] | (vaddr & ~tcg::kPageMask);
+    const unsigned i = tcg::SoftTlb::index(vaddr);
+    if (env->tlb.addr_code[mmu_idx][i] == (vaddr & tcg::kPageMask))
+        return cpu_of(env).tlb_paddr_[mmu_idx][i] | (vaddr & ~tcg::kPageMask);
     uintptr_t host;
     return get_code_phys(env, vaddr, &host, 0);
 }
 
 bool code_page_token(CpuState* env, uint64_t vaddr, uint64_t* token) {
-    const tcg::TlbEntry& e = env->tlb.entry(cpu_mmu_index(env), vaddr);
-    if (e.addr_code != (vaddr & tcg::kPageMask)) {
+    const unsigned mmu_idx = cpu_mmu_index(env), i = tcg::SoftTlb::index(vaddr);
+    if (env->tlb.addr_code[mmu_idx][i] != (vaddr & tcg::kPageMask)) {
         uintptr_t host;
         get_code_phys(env, vaddr, &host, 0);   // enters the page (or raises, as a fetch would)
-        if (e.addr_code != (vaddr & tcg::kPageMask)) return false;
+        if (env->tlb.addr_code[mmu_idx][i] != (vaddr & tcg::kPageMask)) return false;
     }
-    *token = e.addend;
+    *token = env->tlb.addend[mmu_idx][i];
     return true;
 }
 
 void code_fetch(CpuState* env, uint64_t vaddr, uint8_t* dst, unsigned len) {
     // One TLB check for the whole range (get_code_phys has just entered the
     // page, so it nearly always hits); byte by byte only when it misses.
-    const tcg::TlbEntry& e = env->tlb.entry(cpu_mmu_index(env), vaddr);
-    if (len && e.addr_code == (vaddr & tcg::kPageMask) && ((vaddr + len - 1) & tcg::kPageMask) == (vaddr & tcg::kPageMask)) {
-        std::memcpy(dst, reinterpret_cast<const uint8_t*>(vaddr + e.addend), len);
+    const unsigned mmu_idx = cpu_mmu_index(env), i = tcg::SoftTlb::index(vaddr);
+    if (len && env->tlb.addr_code[mmu_idx][i] == (vaddr & tcg::kPageMask) &&
+        ((vaddr + len - 1) & tcg::kPageMask) == (vaddr & tcg::kPageMask)) {
+        std::memcpy(dst, reinterpret_cast<const uint8_t*>(vaddr + env->tlb.addend[mmu_idx][i]), len);
         return;
     }
     for (unsigned i = 0; i < len; ++i) dst[i] = code_ldub(env, vaddr + i);
@@ -424,8 +425,9 @@ uint8_t code_ldub(CpuState* env, uint64_t vaddr) {
     // The translator fetches byte by byte; get_code_phys has just entered
     // the page into the TLB, so this is nearly always a hit.
     const unsigned mmu_idx = cpu_mmu_index(env);
-    const tcg::TlbEntry& e = env->tlb.entry(mmu_idx, vaddr);
-    if (e.addr_code == (vaddr & tcg::kPageMask)) return *reinterpret_cast<const uint8_t*>(vaddr + e.addend);
+    const unsigned i = tcg::SoftTlb::index(vaddr);
+    if (env->tlb.addr_code[mmu_idx][i] == (vaddr & tcg::kPageMask))
+        return *reinterpret_cast<const uint8_t*>(vaddr + env->tlb.addend[mmu_idx][i]);
     return static_cast<uint8_t>(do_load(env, vaddr, 1, mmu_idx, 0, kExec));
 }
 

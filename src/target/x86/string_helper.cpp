@@ -23,9 +23,9 @@ uint64_t seg_linear(CpuState* env, int seg, uint64_t off, unsigned size, bool wr
 // The host address of linear address lin if the TLB lets this access kind
 // through directly (RAM, no watchpoint, not a code page for writes).
 uint8_t* tlb_host(CpuState* env, uint64_t lin, unsigned mmu, bool write) {
-    const tcg::TlbEntry& e = env->tlb.entry(mmu, lin);
-    if ((write ? e.addr_write : e.addr_read) != (lin & tcg::kPageMask)) return nullptr;
-    return reinterpret_cast<uint8_t*>(lin + e.addend);
+    const unsigned i = tcg::SoftTlb::index(lin);
+    if ((write ? env->tlb.addr_write : env->tlb.addr_read)[mmu][i] != (lin & tcg::kPageMask)) return nullptr;
+    return reinterpret_cast<uint8_t*>(lin + env->tlb.addend[mmu][i]);
 }
 
 // How many elements of `size` bytes, starting at lin and moving by step,

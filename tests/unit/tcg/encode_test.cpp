@@ -80,5 +80,44 @@ TEST(EncodeTest, CallSequencesMatchTheAssembler) {
     }
 }
 
+// The TLB fast path's index, mask and table accesses.
+TEST(EncodeTest, TlbLookupMatchesTheAssembler) {
+    const int32_t disps[] = {0, 8, -8, 127, -128, 128, 0x206f0, -0x1000};
+    for (int reg = 0; reg < 16; ++reg) {
+        for (int base = 0; base < 16; ++base) {
+            for (int32_t disp : disps) {
+                CodeGenerator ours, theirs;
+                encode::lea(ours, reg, base, disp);
+                theirs.lea(Reg64(reg), ptr[Reg64(base) + disp]);
+                EXPECT_EQ(bytes(ours), bytes(theirs)) << "lea reg " << reg << " base " << base << " disp " << disp;
+                for (int index = 0; index < 16; ++index) {
+                    if (index == 4) continue;   // rsp cannot be an index
+                    CodeGenerator o, t;
+                    encode::op_mem_index8(o, 0x8b, reg, base, index, disp);
+                    t.mov(Reg64(reg), qword[Reg64(base) + Reg64(index) * 8 + disp]);
+                    encode::op_mem_index8(o, 0x3b, reg, base, index, disp);
+                    t.cmp(Reg64(reg), qword[Reg64(base) + Reg64(index) * 8 + disp]);
+                    EXPECT_EQ(bytes(o), bytes(t)) << "reg " << reg << " base " << base << " index " << index
+                                                  << " disp " << disp;
+                }
+            }
+            CodeGenerator ours, theirs;
+            encode::bextr(ours, reg, base, (reg + base) & 15);
+            theirs.bextr(Reg64(reg), Reg64(base), Reg64((reg + base) & 15));
+            EXPECT_EQ(bytes(ours), bytes(theirs)) << "bextr " << reg << ", " << base;
+        }
+        CodeGenerator ours, theirs;
+        if (reg != 0) {   // the assembler has a shorter form for the accumulator
+            encode::and_imm32(ours, true, reg, 0xfffff000u);
+            theirs.and_(Reg64(reg), -4096);
+            encode::and_imm32(ours, false, reg, 0xfffu);
+            theirs.and_(Reg32(reg), 0xfff);
+        }
+        encode::shr_imm(ours, reg, 12);
+        theirs.shr(Reg64(reg), 12);
+        EXPECT_EQ(bytes(ours), bytes(theirs)) << "reg " << reg;
+    }
+}
+
 }  // namespace
 }  // namespace mimic::tcg::x64::test

@@ -51,9 +51,16 @@ void store_slow(void*, uint64_t vaddr, uint64_t value, MemOp m, unsigned, uintpt
     }
 }
 
-class SoftmmuTest : public ::testing::Test {
+BackendConfig softmmu_config(bool bmi1) {
+    BackendConfig cfg = default_config(&load_slow, &store_slow);
+    cfg.use_bmi1 = bmi1;
+    return cfg;
+}
+
+// With and without the BMI1 form of the fast path's index.
+class SoftmmuTest : public ::testing::TestWithParam<bool> {
 protected:
-    SoftmmuTest() : be(default_config(&load_slow, &store_slow)) {
+    SoftmmuTest() : be(softmmu_config(GetParam())) {
         g_world = &world;
         std::mt19937_64 gen(99);
         for (auto& b : world.ram) b = uint8_t(gen());
@@ -93,7 +100,7 @@ std::vector<uint64_t> test_addresses() {
     return a;
 }
 
-TEST_F(SoftmmuTest, LoadsAllSizes) {
+TEST_P(SoftmmuTest, LoadsAllSizes) {
     for (bool wide : {false, true}) {
         for (MemOp m : all_memops(true)) {
             if (!wide && (m & kMoSizeMask) == kMo64) continue;
@@ -126,7 +133,7 @@ TEST_F(SoftmmuTest, LoadsAllSizes) {
     }
 }
 
-TEST_F(SoftmmuTest, StoresAllSizes) {
+TEST_P(SoftmmuTest, StoresAllSizes) {
     std::mt19937_64 gen(3);
     for (bool wide : {false, true}) {
         for (MemOp m : all_memops(false)) {
@@ -166,7 +173,7 @@ TEST_F(SoftmmuTest, StoresAllSizes) {
     }
 }
 
-TEST_F(SoftmmuTest, AlignmentGoesToSlowPath) {
+TEST_P(SoftmmuTest, AlignmentGoesToSlowPath) {
     Block block(h.g);
     Builder b(block);
     b.qemu_ld(h.r[1], h.r[0], kMo32 | kMoAlignNatural, 0);
@@ -187,7 +194,7 @@ TEST_F(SoftmmuTest, AlignmentGoesToSlowPath) {
     }
 }
 
-TEST_F(SoftmmuTest, SlowPathKnowsTheGuestInstruction) {
+TEST_P(SoftmmuTest, SlowPathKnowsTheGuestInstruction) {
     Block block(h.g);
     Builder b(block);
     b.insn_start(0x7000);
@@ -252,7 +259,7 @@ TEST(SoftmmuSlowPath, FindsGlobalsInEnvUpToDate) {
 // The access adds the guest address in its addressing mode: a load whose
 // result takes over the address's register and stores of the address
 // itself; loads that hit and loads that miss.
-TEST_F(SoftmmuTest, AccessesThroughTheAddressRegister) {
+TEST_P(SoftmmuTest, AccessesThroughTheAddressRegister) {
     for (MemOp m : {MemOp(kMo8), MemOp(kMo16 | kMoSign), MemOp(kMo32 | kMoBigEndian), MemOp(kMo64)}) {
         const MemOp sm = m & ~kMoSign, sm_be = sm | kMoBigEndian;
         Block block(h.g);
@@ -283,7 +290,7 @@ TEST_F(SoftmmuTest, AccessesThroughTheAddressRegister) {
     }
 }
 
-TEST_F(SoftmmuTest, TlbFlushSendsEverythingSlow) {
+TEST_P(SoftmmuTest, TlbFlushSendsEverythingSlow) {
     Block block(h.g);
     Builder b(block);
     b.qemu_ld(h.r[1], h.r[0], kMo64, 0);
@@ -300,4 +307,7 @@ TEST_F(SoftmmuTest, TlbFlushSendsEverythingSlow) {
 }
 
 }  // namespace
+INSTANTIATE_TEST_SUITE_P(Bmi1, SoftmmuTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Bextr" : "ShiftAndMask"; });
+
 }  // namespace mimic::tcg::test
