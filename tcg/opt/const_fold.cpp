@@ -6,6 +6,7 @@
 // comparison itself (a guest CMOVcc or SETcc+TEST: one host cmp, not four
 // instructions to make and test a byte).
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <optional>
 #include <vector>
@@ -21,19 +22,25 @@ namespace {
 // What an extension opcode keeps of its input: the low `bits` (8, 16 or 32),
 // zero- or sign-extended.
 struct Extension {
-    unsigned bits;
-    bool sign;
+    unsigned bits = 0;   // 0: not an extension
+    bool sign = false;
 };
-std::optional<Extension> extension_of(Opcode op) {
-    switch (op) {
-    case Opcode::ext8u_i32: case Opcode::ext8u_i64: return Extension{8, false};
-    case Opcode::ext8s_i32: case Opcode::ext8s_i64: return Extension{8, true};
-    case Opcode::ext16u_i32: case Opcode::ext16u_i64: return Extension{16, false};
-    case Opcode::ext16s_i32: case Opcode::ext16s_i64: return Extension{16, true};
-    case Opcode::ext32u_i64: return Extension{32, false};
-    case Opcode::ext32s_i64: return Extension{32, true};
-    default: return std::nullopt;
-    }
+// A table by opcode: the folder asks about every instruction, several times.
+constexpr auto kExtensions = [] {
+    std::array<Extension, static_cast<size_t>(Opcode::kCount)> t{};
+    auto set = [&t](Opcode op, unsigned bits, bool sign) { t[static_cast<size_t>(op)] = Extension{bits, sign}; };
+    set(Opcode::ext8u_i32, 8, false), set(Opcode::ext8u_i64, 8, false);
+    set(Opcode::ext8s_i32, 8, true), set(Opcode::ext8s_i64, 8, true);
+    set(Opcode::ext16u_i32, 16, false), set(Opcode::ext16u_i64, 16, false);
+    set(Opcode::ext16s_i32, 16, true), set(Opcode::ext16s_i64, 16, true);
+    set(Opcode::ext32u_i64, 32, false);
+    set(Opcode::ext32s_i64, 32, true);
+    return t;
+}();
+inline std::optional<Extension> extension_of(Opcode op) {
+    const Extension e = kExtensions[static_cast<size_t>(op)];
+    if (!e.bits) return std::nullopt;
+    return e;
 }
 
 // The opcode extending the low `bits` of a value of the given width, if
