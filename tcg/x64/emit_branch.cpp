@@ -96,7 +96,7 @@ bool Emitter::emit_branch(const Inst& inst) {
     case Opcode::brcond_i64:
         compare(inst);
         // Only stores follow, which leave the flags alone.
-        ra_.save_all(true);
+        ra_.save_all_for_branch();
         jump_cc(static_cast<Cond>(inst.cst(0)), static_cast<uint32_t>(inst.cst(1)));
         return true;
     case Opcode::discard_i64:

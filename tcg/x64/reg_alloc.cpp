@@ -401,6 +401,20 @@ void RegAlloc::save_all(bool temps_too) {
     }
 }
 
+void RegAlloc::save_all_for_branch() {
+    for (int r = 0; r < 16; ++r) {
+        const int t = reg_temp_[r];
+        if (t < 0 || is_pinned_reg(r)) continue;
+        const auto u = static_cast<uint32_t>(t);
+        if (block_.is_global(u) || last_read_[u] > pos_ || block_.live_at_loop_head(u)) {
+            store(u);   // stays in r, now clean
+            continue;
+        }
+        state_[u].dirty = false;
+        free_reg(r);
+    }
+}
+
 void RegAlloc::evict_caller_saved() {
     for (int r = 0; r < 16; ++r) {
         if (is_caller_saved(r) && reg_temp_[r] >= 0) evict_and_lock(r);

@@ -134,6 +134,10 @@ public:
     // temps_too is false) and forgets all registers. Temps no later
     // instruction reads are not stored, unless the block loops.
     void save_all(bool temps_too);
+    // A conditional branch: stores what save_all(true) stores, for the
+    // branch target, but the registers keep their values on the
+    // fall-through path (an extended basic block).
+    void save_all_for_branch();
     // Evicts all caller-saved registers (before a call).
     void evict_caller_saved();
     // Caller-saved registers currently holding a value (bit r: register r).

@@ -129,6 +129,39 @@ TEST_F(ControlTest, ForwardBranchesAndGlobalsAcrossLabels) {
     EXPECT_EQ(out.r[7], 15u);
 }
 
+// Values computed before a conditional branch stay in host registers on its
+// fall-through path, and reach the branch target through env and spill slots.
+TEST_F(ControlTest, ValuesCrossConditionalBranchesOnBothPaths) {
+    Block block(h.g);
+    Builder b(block);
+    Label skip = b.new_label(), late = b.new_label();
+    I64 t = b.temp_i64(), u = b.temp_i64();
+    b.mul(t, h.r[0], 3);
+    b.add(h.r[2], h.r[0], 5);
+    b.brcond(Cond::Eq, h.r[0], uint64_t{7}, skip);
+    b.add(h.r[3], t, h.r[2]);
+    b.xor_(u, t, h.r[3]);
+    b.brcond(Cond::Ltu, h.r[3], uint64_t{100}, late);
+    b.add(h.r[4], u, t);
+    b.set_label(skip);
+    b.add(h.r[5], t, 1);
+    b.set_label(late);
+    b.add(h.r[6], h.r[2], t);
+    b.exit_tb(0);
+    for (uint64_t n : {0ull, 7ull, 20ull, 50ull, 1000ull}) {
+        FakeCpu cpu;
+        cpu.r[0] = n;
+        for (int i = 3; i < 7; ++i) cpu.r[i] = 0x1111 * i;
+        const FakeCpu out = run_both(block, cpu);
+        const uint64_t t_ = 3 * n, r2 = n + 5, r3 = n == 7 ? 0x3333 : t_ + r2;
+        EXPECT_EQ(out.r[2], r2);
+        EXPECT_EQ(out.r[3], r3);
+        EXPECT_EQ(out.r[4], n != 7 && r3 >= 100 ? (t_ ^ r3) + t_ : 0x4444u) << n;
+        EXPECT_EQ(out.r[5], n == 7 || r3 >= 100 ? t_ + 1 : 0x5555u) << n;
+        EXPECT_EQ(out.r[6], r2 + t_);
+    }
+}
+
 uint64_t helper_combine(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f) {
     return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f;
 }
