@@ -117,27 +117,24 @@ bool Emitter::emit_branch(const Inst& inst) {
         const unsigned slot = static_cast<unsigned>(inst.cst(0));
         const uint64_t page = inst.cst(1) & kPageMask;
         const auto mmu_idx = static_cast<unsigned>(inst.cst(2));
-        const int32_t entry = rt_.config->softmmu.tlb_offset + static_cast<int32_t>(SoftTlb::index(page) * 8);
-        const auto code_tag = static_cast<int32_t>(SoftTlb::code_offset(mmu_idx)),
-                   addend = static_cast<int32_t>(SoftTlb::addend_offset(mmu_idx));
-        const Reg64 env(kEnvReg);
-        // The TLB still maps the target's page for execution...
-        if (static_cast<int64_t>(page) == static_cast<int32_t>(page)) {
-            gen_.cmp(qword[env + entry + code_tag], static_cast<int32_t>(page));
-        } else {
-            gen_.mov(r10, page);
-            gen_.cmp(r10, qword[env + entry + code_tag]);
-        }
+        const int32_t tlb = rt_.config->softmmu.tlb_offset;
+        const auto code_tag = tlb + static_cast<int32_t>(SoftTlb::code_offset(mmu_idx)),
+                   addend = tlb + static_cast<int32_t>(SoftTlb::addend_offset(mmu_idx));
+        // The TLB still maps the target's page for execution (its index
+        // taken at run time: the table may have changed size since)...
+        gen_.mov(r11, page);
+        tlb_index(kScratch1, mmu_idx);
+        encode::op_mem_index8(gen_, 0x3b, kScratch1, kEnvReg, kScratch0, code_tag);
         // Short jumps: the rest of this code is under 64 bytes.
         const size_t other_page = short_jne_placeholder();
         // ... to the host page it mapped when the link was made (the token,
         // an 8-byte aligned movabs immediate patch_jump writes).
         while ((reinterpret_cast<uintptr_t>(gen_.getCurr()) + 2) & 7) gen_.nop();
         gen_.db(0x49);
-        gen_.db(0xba);   // mov r10, imm64
+        gen_.db(0xbb);   // mov r11, imm64
         tb_.jmp_guard[slot] = offset();
         gen_.dq(0);
-        gen_.cmp(r10, qword[env + entry + addend]);
+        encode::op_mem_index8(gen_, 0x3b, kScratch1, kEnvReg, kScratch0, addend);
         const size_t other_host_page = short_jne_placeholder();
         patchable_jump(slot);
         resolve_short_jump(other_page);

@@ -1,7 +1,7 @@
 // Env loads/stores and guest memory accesses with the inline TLB fast path.
 //
 // Fast path (kScratch0/1 are never allocated):
-//   s0 = (addr >> 12) & (kTlbSize-1)             the entry's index
+//   s0 = (addr >> 12) & mask[mmu]                the entry's index
 //   s1 = (addr + size - align) & (kPageMask | (align-1))
 //   cmp s1, [env + addr_read/addr_write[mmu] + s0*8]
 //   jne slow
@@ -121,7 +121,7 @@ void Emitter::resolve_short_jump(size_t field) {
 // the assembler's general operand handling: every guest memory access
 // emits them, and translation speed is guest speed for code run once.
 // With s0 = r10, s1 = r11, env = r14:
-//   mov r10d, ctl; bextr r10, addr, r10 (without BMI1: mov, shr, and)
+//   mov r10d, [index_ctl]; bextr r10, addr, r10 (without BMI1: mov, shr, and [mask])
 //     (or the same on the hint of a qemu_ld_hint)
 //   lea r11, [addr + size - align] (or mov r11, addr); and r11, mask
 //   cmp r11, [r14 + r10*8 + tag]; jne slow; mov r11, [r14 + r10*8 + addend]
@@ -130,16 +130,20 @@ int32_t Emitter::tlb_tag_offset(unsigned mmu_idx, bool is_store) const {
                                 (is_store ? SoftTlb::write_offset(mmu_idx) : SoftTlb::read_offset(mmu_idx)));
 }
 
-void Emitter::tlb_index(int reg) {
+void Emitter::tlb_index(int reg, unsigned mmu_idx) {
+    // The table's size changes at run time: its index field is read from
+    // env (a load that does not wait for reg).
+    const int32_t tlb = rt_.config->softmmu.tlb_offset;
     if (rt_.bmi1) {
         // One instruction: a shift and a mask would be one more cycle
         // between a loaded address and the load from it.
-        encode::mov_imm32(gen_, kScratch0, kPageBits | kTlbBits << 8);
+        encode::mov_mem(gen_, true, false, kScratch0, kEnvReg,
+                        tlb + static_cast<int32_t>(SoftTlb::index_ctl_offset(mmu_idx)));
         encode::bextr(gen_, kScratch0, reg, kScratch0);
     } else {
         encode::mov_reg(gen_, true, kScratch0, reg);
         encode::shr_imm(gen_, kScratch0, kPageBits);
-        encode::and_imm32(gen_, false, kScratch0, kTlbSize - 1);
+        encode::and_mem32(gen_, kScratch0, kEnvReg, tlb + static_cast<int32_t>(SoftTlb::mask_offset(mmu_idx)));
     }
 }
 
@@ -152,7 +156,7 @@ void Emitter::tlb_lookup(SlowPath& path, bool is_store, int index_reg) {
     }
     const int addr = path.addr;
     const unsigned size = memop_size(path.memop), align = memop_align(path.memop);
-    tlb_index(index_reg);
+    tlb_index(index_reg, path.mmu_idx);
     if (index_reg != addr && size > align) {
         // The tag compare below checks the page of the access's last byte;
         // with addr's own index, a page-crossing access cannot match, but
@@ -257,7 +261,7 @@ void Emitter::emit_slow_path(const SlowPath& path) {
         // back to the fast path if it matches.
         if (path.crossing_branch) resolve_jump(path.crossing_branch);
         tlb_compare_value(path.addr, path.memop);
-        tlb_index(path.addr);
+        tlb_index(path.addr, path.mmu_idx);
         encode::op_mem_index8(gen_, 0x3b, kScratch1, kEnvReg, kScratch0, tlb_tag_offset(path.mmu_idx, false));
         encode::jcc_to(gen_, 0x84, gen_.getCode() + path.retry);   // je
     }

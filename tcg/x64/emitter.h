@@ -127,8 +127,8 @@ private:
     // than path.addr, the entry tried first is the one of index_reg's page
     // (a hint), and path.retry and path.crossing_branch are set.
     void tlb_lookup(SlowPath& path, bool is_store, int index_reg);
-    // kScratch0 = the TLB index of the page of reg.
-    void tlb_index(int reg);
+    // kScratch0 = the TLB index of the page of reg in mmu_idx's table.
+    void tlb_index(int reg, unsigned mmu_idx);
     int32_t tlb_tag_offset(unsigned mmu_idx, bool is_store) const;
     // kScratch1 = what the TLB tag must equal for an access m at addr.
     void tlb_compare_value(int addr, MemOp m);

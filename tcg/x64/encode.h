@@ -141,6 +141,17 @@ inline void op_mem_index8(Xbyak::CodeGenerator& gen, uint8_t opcode, int reg, in
     gen.db(code, n);
 }
 
+// and r32, [base + disp] (zero-extends into the 64-bit register).
+inline void and_mem32(Xbyak::CodeGenerator& gen, int reg, int base, int32_t disp) {
+    uint8_t code[16];
+    size_t n = 0;
+    const uint8_t rex = static_cast<uint8_t>((reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
+    if (rex) code[n++] = static_cast<uint8_t>(0x40 | rex);
+    code[n++] = 0x23;
+    n = put_mem_operand(code, n, reg, base, disp);
+    gen.db(code, n);
+}
+
 // lea r64, [base + disp].
 inline void lea(Xbyak::CodeGenerator& gen, int dst, int base, int32_t disp) {
     uint8_t code[16];

@@ -3,7 +3,7 @@
 // Contract for the guest target:
 //  - The CPU state struct (what generated code gets as env) embeds a SoftTlb;
 //    its offset from env goes into SoftmmuConfig::tlb_offset.
-//  - Entry i of mmu_idx maps the virtual page with ((vaddr >> 12) & (kTlbSize - 1)) == i.
+//  - Entry i of mmu_idx maps the virtual page with ((vaddr >> 12) & mask[mmu_idx]) == i.
 //    Its fields live in one array each (addr_read[mmu_idx][i], ...).
 //    addr_read/addr_write/addr_code hold the page-aligned virtual address when
 //    that access kind may use the fast path, kTlbInvalid otherwise. The guest
@@ -35,12 +35,16 @@ namespace mimic::tcg {
 inline constexpr unsigned kPageBits = 12;
 inline constexpr uint64_t kPageSize = 1ull << kPageBits;
 inline constexpr uint64_t kPageMask = ~(kPageSize - 1);
-// 4096 pages (16 MiB) per MMU mode: a program walking a few MiB keeps its
-// pages (1024 entries made glibc's string functions over 4 MiB buffers walk
-// page tables); flushes visit only the entries used (the guest target keeps
-// track), so a bigger table does not make them slower.
-inline constexpr unsigned kTlbBits = 12;
-inline constexpr unsigned kTlbSize = 1u << kTlbBits;
+// Each MMU mode's table grows and shrinks with use (the guest target
+// decides, with tlb_bits_after_conflicts/tlb_bits_after_flush) between 256
+// and 8192 entries (32 MiB). It starts at 4096 pages (16 MiB): a program
+// walking a few MiB keeps its pages (1024 entries made glibc's string
+// functions over 4 MiB buffers walk page tables). Flushes visit only the
+// entries used (the guest target keeps track), so a bigger table does not
+// make them slower; a smaller one keeps the entries in use on fewer cache
+// lines.
+inline constexpr unsigned kTlbMinBits = 8, kTlbMaxBits = 13, kTlbDefaultBits = 12;
+inline constexpr unsigned kTlbCapacity = 1u << kTlbMaxBits;
 // Enough for x86 (kernel, user, kernel with CR0.WP clear); each one more
 // makes every full flush longer.
 inline constexpr unsigned kNumMmuModes = 4;
@@ -62,19 +66,31 @@ struct TlbEntry {
 // 32-byte entries would need a shift and a mask, one more cycle on the
 // dependency chain of every guest load whose address comes from a load.
 struct SoftTlb {
-    uint64_t addr_read[kNumMmuModes][kTlbSize];
-    uint64_t addr_write[kNumMmuModes][kTlbSize];
-    uint64_t addr_code[kNumMmuModes][kTlbSize];
-    uintptr_t addend[kNumMmuModes][kTlbSize];
+    // Entry index of a page: (vaddr >> 12) & mask[mmu_idx], a field of
+    // bits(mmu_idx) bits; index_ctl is the same field as a BEXTR control
+    // (start | length << 8). Generated code reads both from here.
+    uint32_t mask[kNumMmuModes];
+    uint32_t index_ctl[kNumMmuModes];
+    uint64_t addr_read[kNumMmuModes][kTlbCapacity];
+    uint64_t addr_write[kNumMmuModes][kTlbCapacity];
+    uint64_t addr_code[kNumMmuModes][kTlbCapacity];
+    uintptr_t addend[kNumMmuModes][kTlbCapacity];
 
-    SoftTlb() { flush(); }
+    SoftTlb();
     void flush();
     void flush_mmu(unsigned mmu_idx);
     void flush_page(uint64_t vaddr);   // in every MMU mode
     // Installs a mapping of the page containing vaddr to host memory `host_page`.
     void set(unsigned mmu_idx, uint64_t vaddr, void* host_page, bool read, bool write, bool exec);
 
-    static unsigned index(uint64_t vaddr) { return (vaddr >> kPageBits) & (kTlbSize - 1); }
+    unsigned bits(unsigned mmu_idx) const { return static_cast<unsigned>(index_ctl[mmu_idx] >> 8); }
+    unsigned size(unsigned mmu_idx) const { return mask[mmu_idx] + 1; }
+    // A new size for mmu_idx's table: entries stay where they are, so the
+    // caller moves (or drops) them; flushes before or after are its choice.
+    void set_bits(unsigned mmu_idx, unsigned bits);
+    unsigned index(unsigned mmu_idx, uint64_t vaddr) const {
+        return static_cast<unsigned>(vaddr >> kPageBits) & mask[mmu_idx];
+    }
     TlbEntry get(unsigned mmu_idx, unsigned i) const {
         return {addr_read[mmu_idx][i], addr_write[mmu_idx][i], addr_code[mmu_idx][i], addend[mmu_idx][i]};
     }
@@ -85,14 +101,27 @@ struct SoftTlb {
         addend[mmu_idx][i] = e.addend;
     }
     void invalidate(unsigned mmu_idx, unsigned i) { put(mmu_idx, i, {kTlbInvalid, kTlbInvalid, kTlbInvalid, kTlbInvalid}); }
-    TlbEntry entry(unsigned mmu_idx, uint64_t vaddr) const { return get(mmu_idx, index(vaddr)); }
+    TlbEntry entry(unsigned mmu_idx, uint64_t vaddr) const { return get(mmu_idx, index(mmu_idx, vaddr)); }
 
-    // Where the generated code finds entry 0 of mmu_idx, from the SoftTlb.
-    static constexpr size_t read_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addr_read) + mmu_idx * kTlbSize * 8; }
-    static constexpr size_t write_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addr_write) + mmu_idx * kTlbSize * 8; }
-    static constexpr size_t code_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addr_code) + mmu_idx * kTlbSize * 8; }
-    static constexpr size_t addend_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addend) + mmu_idx * kTlbSize * 8; }
+    // Where the generated code finds these, from the SoftTlb.
+    static constexpr size_t mask_offset(unsigned mmu_idx) { return offsetof(SoftTlb, mask) + mmu_idx * 4; }
+    static constexpr size_t index_ctl_offset(unsigned mmu_idx) { return offsetof(SoftTlb, index_ctl) + mmu_idx * 4; }
+    static constexpr size_t read_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addr_read) + mmu_idx * kTlbCapacity * 8; }
+    static constexpr size_t write_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addr_write) + mmu_idx * kTlbCapacity * 8; }
+    static constexpr size_t code_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addr_code) + mmu_idx * kTlbCapacity * 8; }
+    static constexpr size_t addend_offset(unsigned mmu_idx) { return offsetof(SoftTlb, addend) + mmu_idx * kTlbCapacity * 8; }
 };
+
+// When a table should change size (as QEMU's dynamic TLB, in our terms):
+//  - after a run of fills that evicted entries of other pages, with `used`
+//    entries in use: grow (twice the size) when most of the table is in use,
+//    so that a working set larger than the table stops evicting itself;
+//  - at a flush, given the most entries in use during the last window of
+//    time: shrink to twice that (at least kTlbMinBits) when under a third
+//    of the table was used, keeping the entries on fewer cache lines.
+// Both return the new bits (the same when no change).
+unsigned tlb_bits_after_conflicts(unsigned bits, unsigned used);
+unsigned tlb_bits_after_flush(unsigned bits, unsigned window_max_used);
 
 using LoadSlowFn = uint64_t (*)(void* env, uint64_t vaddr, MemOp memop, unsigned mmu_idx, uintptr_t retaddr);
 using StoreSlowFn = void (*)(void* env, uint64_t vaddr, uint64_t value, MemOp memop, unsigned mmu_idx,

@@ -272,9 +272,10 @@ void CpuImpl::tlb_evict_to_victim(unsigned mmu_idx, uint64_t vaddr) {
     const uint64_t page = vaddr & tcg::kPageMask;
     for (VictimEntry& v : tlb_victim_[mmu_idx])   // the walk just done supersedes them
         if (tlb_entry_valid(v.e) && tlb_entry_page(v.e) == page) std::memset(&v.e, 0xff, sizeof(v.e));
-    const unsigned idx = tcg::SoftTlb::index(vaddr);
+    const unsigned idx = env_.tlb.index(mmu_idx, vaddr);
     const tcg::TlbEntry e = env_.tlb.get(mmu_idx, idx);
     if (!tlb_entry_valid(e) || tlb_entry_page(e) == page) return;
+    ++tlb_use_[mmu_idx].conflicts;
     unsigned& next = tlb_victim_next_[mmu_idx];
     tlb_victim_[mmu_idx][next] = VictimEntry{e, tlb_global(mmu_idx, idx), tlb_paddr_[mmu_idx][idx]};
     next = (next + 1) % kVictimTlbSize;
@@ -285,7 +286,7 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
     for (VictimEntry& v : tlb_victim_[mmu_idx]) {
         uint64_t tag = access == 0 ? v.e.addr_read : access == 1 ? v.e.addr_write : v.e.addr_code;
         if (tag != page) continue;
-        const unsigned idx = tcg::SoftTlb::index(vaddr);
+        const unsigned idx = env_.tlb.index(mmu_idx, vaddr);
         const tcg::TlbEntry evicted = env_.tlb.get(mmu_idx, idx);
         env_.tlb.put(mmu_idx, idx, v.e);
         v.e = evicted;
@@ -299,12 +300,61 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
     return false;
 }
 
+unsigned CpuImpl::tlb_used_count(unsigned mmu_idx) const {
+    unsigned n = 0;
+    for (unsigned w = 0; w < (env_.tlb.size(mmu_idx) + 63) / 64; ++w) n += std::popcount(tlb_used_[mmu_idx][w]);
+    return n;
+}
+
+unsigned CpuImpl::tlb_bits_at_flush(unsigned mmu_idx) {
+    TlbUse& use = tlb_use_[mmu_idx];
+    use.window_max_used = std::max(use.window_max_used, tlb_used_count(mmu_idx));
+    const auto now = std::chrono::steady_clock::now();
+    if (now - use.window_start < kTlbWindow) return env_.tlb.bits(mmu_idx);
+    const unsigned bits = tcg::tlb_bits_after_flush(env_.tlb.bits(mmu_idx), use.window_max_used);
+    use = TlbUse{0, 0, now};
+    return bits;
+}
+
+void CpuImpl::tlb_resize(unsigned mmu_idx, unsigned bits) {
+    struct Kept {
+        tcg::TlbEntry e;
+        bool global;
+        uint64_t paddr;
+    };
+    std::vector<Kept> kept;
+    const unsigned words = (env_.tlb.size(mmu_idx) + 63) / 64;
+    for (unsigned w = 0; w < words; ++w) {
+        for (uint64_t used = tlb_used_[mmu_idx][w]; used; used &= used - 1) {
+            const unsigned i = w * 64 + static_cast<unsigned>(std::countr_zero(used));
+            const tcg::TlbEntry e = env_.tlb.get(mmu_idx, i);
+            if (tlb_entry_valid(e)) kept.push_back({e, tlb_global(mmu_idx, i), tlb_paddr_[mmu_idx][i]});
+            env_.tlb.invalidate(mmu_idx, i);
+        }
+        tlb_used_[mmu_idx][w] = tlb_global_[mmu_idx][w] = 0;
+    }
+    env_.tlb.set_bits(mmu_idx, bits);
+    for (const Kept& k : kept) {
+        const unsigned i = env_.tlb.index(mmu_idx, tlb_entry_page(k.e));
+        if ((tlb_used_[mmu_idx][i / 64] >> (i % 64)) & 1) continue;   // two pages share an index now: one stays
+        env_.tlb.put(mmu_idx, i, k.e);
+        tlb_paddr_[mmu_idx][i] = k.paddr;
+        set_tlb_global(mmu_idx, i, k.global);
+        note_tlb_used(mmu_idx, i);
+    }
+}
+
 void CpuImpl::tlb_flush() {
+    unsigned bits[tcg::kNumMmuModes];
+    for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) bits[m] = tlb_bits_at_flush(m);
     visit_used_tlb_entries([this](unsigned m, unsigned i) {
         env_.tlb.invalidate(m, i);
         return false;
     });
-    std::memset(tlb_global_, 0, sizeof(tlb_global_));
+    for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
+        std::memset(tlb_global_[m], 0, (env_.tlb.size(m) + 63) / 64 * sizeof(uint64_t));
+        env_.tlb.set_bits(m, bits[m]);   // empty: nothing to move
+    }
     for (auto& mode : tlb_victim_)
         for (VictimEntry& v : mode) std::memset(&v.e, 0xff, sizeof(v.e));
     tlb_has_large_ = false;
@@ -314,8 +364,10 @@ void CpuImpl::tlb_flush() {
 
 void CpuImpl::tlb_flush_nonglobal() {
     bool any_global = false;
+    unsigned bits[tcg::kNumMmuModes];
     for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
-        for (unsigned w = 0; w < tcg::kTlbSize / 64; ++w) {
+        bits[m] = tlb_bits_at_flush(m);
+        for (unsigned w = 0; w < (env_.tlb.size(m) + 63) / 64; ++w) {
             uint64_t& used = tlb_used_[m][w];
             for (uint64_t bits = used & ~tlb_global_[m][w]; bits; bits &= bits - 1)
                 env_.tlb.invalidate(m, w * 64 + std::countr_zero(bits));
@@ -327,6 +379,8 @@ void CpuImpl::tlb_flush_nonglobal() {
         tlb_flush();   // also forgets the large pages and every jump cache entry
         return;
     }
+    for (unsigned m = 0; m < tcg::kNumMmuModes; ++m)
+        if (bits[m] != env_.tlb.bits(m)) tlb_resize(m, bits[m]);
     for (auto& mode : tlb_victim_)
         for (VictimEntry& v : mode)
             if (!v.global) std::memset(&v.e, 0xff, sizeof(v.e));
@@ -335,9 +389,9 @@ void CpuImpl::tlb_flush_nonglobal() {
 
 bool CpuImpl::code_page_global(uint64_t pc) const {
     const unsigned mmu = cpu_mmu_index(&env_);
-    const uint64_t tag = env_.tlb.addr_code[mmu][tcg::SoftTlb::index(pc)];
+    const uint64_t tag = env_.tlb.addr_code[mmu][env_.tlb.index(mmu, pc)];
     return tag != tcg::kTlbInvalid && (tag & tcg::kPageMask) == (pc & tcg::kPageMask) &&
-           tlb_global(mmu, tcg::SoftTlb::index(pc));
+           tlb_global(mmu, env_.tlb.index(mmu, pc));
 }
 
 void CpuImpl::tlb_flush_page(uint64_t vaddr) {
@@ -360,8 +414,16 @@ void CpuImpl::tlb_flush_page(uint64_t vaddr) {
 }
 
 void CpuImpl::note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, uint64_t page_size) {
-    set_tlb_global(mmu_idx, tcg::SoftTlb::index(vaddr), global);
-    note_tlb_used(mmu_idx, tcg::SoftTlb::index(vaddr));
+    set_tlb_global(mmu_idx, env_.tlb.index(mmu_idx, vaddr), global);
+    note_tlb_used(mmu_idx, env_.tlb.index(mmu_idx, vaddr));
+    // Pages evicting each other in a mostly full table: grow it now rather
+    // than at the next flush (a long computation may not flush at all).
+    TlbUse& use = tlb_use_[mmu_idx];
+    if (use.conflicts >= env_.tlb.size(mmu_idx) / 2) {
+        use.conflicts = 0;
+        const unsigned bits = tcg::tlb_bits_after_conflicts(env_.tlb.bits(mmu_idx), tlb_used_count(mmu_idx));
+        if (bits != env_.tlb.bits(mmu_idx)) tlb_resize(mmu_idx, bits);
+    }
     if (page_size <= tcg::kPageSize) return;
     // One aligned region covering every large page entered since the last
     // full flush: grow its mask until it takes this page in as well.

@@ -5,6 +5,7 @@
 #include <bit>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <condition_variable>
 #include <mutex>
@@ -125,6 +126,23 @@ public:
     // and INVLPG of large pages (which flush everything).
     void note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, uint64_t page_size);
     void tlb_flush_nonglobal();
+    // The tables' sizes follow their use (tcg::tlb_bits_after_conflicts and
+    // tlb_bits_after_flush): fills that evict other pages are counted, and
+    // the most entries in use is kept per window of kTlbWindow.
+    struct TlbUse {
+        unsigned conflicts = 0;
+        unsigned window_max_used = 0;
+        std::chrono::steady_clock::time_point window_start{};
+    };
+    static constexpr std::chrono::milliseconds kTlbWindow{100};
+    TlbUse tlb_use_[tcg::kNumMmuModes];
+    unsigned tlb_used_count(unsigned mmu_idx) const;
+    // At a flush, before the used entries are cleared: may shrink the table
+    // (the caller's flush then leaves it consistent) or ask for a resize of
+    // the entries kept (returns the bits to pass to tlb_resize).
+    unsigned tlb_bits_at_flush(unsigned mmu_idx);
+    // Gives mmu_idx's table 2^bits entries, moving the valid ones.
+    void tlb_resize(unsigned mmu_idx, unsigned bits);
     // Whether the TLB maps the code page at pc (current mode) global.
     bool code_page_global(uint64_t pc) const;
     // Self-modifying code: a store of `size` bytes at host address `host`
@@ -150,7 +168,7 @@ public:
 
     // Entries of pages mapped global (bit i of word i / 64): a flush of
     // the non-global mappings (a CR3 write) keeps them, word by word.
-    uint64_t tlb_global_[tcg::kNumMmuModes][tcg::kTlbSize / 64] = {};
+    uint64_t tlb_global_[tcg::kNumMmuModes][tcg::kTlbCapacity / 64] = {};
     bool tlb_global(unsigned m, unsigned i) const { return (tlb_global_[m][i / 64] >> (i % 64)) & 1; }
     void set_tlb_global(unsigned m, unsigned i, bool global) {
         const uint64_t bit = 1ull << (i % 64);
@@ -159,15 +177,17 @@ public:
     // Entries filled since they were last flushed (bit i of word i / 64):
     // flushes visit those, not the whole table (Linux writes CR3 at every
     // context switch and touches a few dozen pages in between).
-    uint64_t tlb_used_[tcg::kNumMmuModes][tcg::kTlbSize / 64] = {};
+    uint64_t tlb_used_[tcg::kNumMmuModes][tcg::kTlbCapacity / 64] = {};
     void note_tlb_used(unsigned mmu_idx, unsigned idx) { tlb_used_[mmu_idx][idx / 64] |= 1ull << (idx % 64); }
     // Calls keep(mmu_idx, index) for each entry filled since it was last
     // flushed; it stays tracked if keep returns true.
     template <typename Keep>
     void visit_used_tlb_entries(Keep keep) {
         for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) {
-            for (uint64_t& word : tlb_used_[m]) {
-                const unsigned first = static_cast<unsigned>(&word - tlb_used_[m]) * 64;
+            const unsigned words = (env_.tlb.size(m) + 63) / 64;
+            for (unsigned w = 0; w < words; ++w) {
+                uint64_t& word = tlb_used_[m][w];
+                const unsigned first = w * 64;
                 uint64_t kept = 0;
                 for (uint64_t bits = word; bits; bits &= bits - 1) {
                     const unsigned bit = static_cast<unsigned>(std::countr_zero(bits));
@@ -187,7 +207,7 @@ public:
     };
     // The physical page of each TLB entry: block lookups by virtual pc need
     // it on every jump cache miss, without a page walk.
-    uint64_t tlb_paddr_[tcg::kNumMmuModes][tcg::kTlbSize] = {};
+    uint64_t tlb_paddr_[tcg::kNumMmuModes][tcg::kTlbCapacity] = {};
     VictimEntry tlb_victim_[tcg::kNumMmuModes][kVictimTlbSize];
     unsigned tlb_victim_next_[tcg::kNumMmuModes] = {};
 

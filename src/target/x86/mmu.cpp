@@ -172,7 +172,7 @@ void tlb_fill(CpuState* env, uint64_t vaddr, const Walk& w, unsigned mmu_idx) {
     bool write = w.writable && w.dirty && t.writable;
     cpu.tlb_evict_to_victim(mmu_idx, vaddr);
     cpu.env_.tlb.set(mmu_idx, vaddr, t.host, true, write, w.exec);
-    cpu.tlb_paddr_[mmu_idx][tcg::SoftTlb::index(vaddr)] = paddr_page;
+    cpu.tlb_paddr_[mmu_idx][env->tlb.index(mmu_idx, vaddr)] = paddr_page;
     cpu.note_tlb_entry(mmu_idx, vaddr, w.global, w.page_size);
 }
 
@@ -227,7 +227,7 @@ uint64_t do_load(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx,
     if (off + size <= tcg::kPageSize) {
         if (cpu_of(env).tlb_victim_refill(mmu_idx, vaddr, acc)) {
             uint64_t v = 0;
-            std::memcpy(&v, reinterpret_cast<const void*>(vaddr + env->tlb.addend[mmu_idx][tcg::SoftTlb::index(vaddr)]), size);
+            std::memcpy(&v, reinterpret_cast<const void*>(vaddr + env->tlb.addend[mmu_idx][env->tlb.index(mmu_idx, vaddr)]), size);
             return v;
         }
         return access_page(env, vaddr, 0, size, acc, mmu_idx, retaddr);
@@ -245,7 +245,7 @@ void do_store(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsi
     uint64_t off = vaddr & (tcg::kPageSize - 1);
     if (off + size <= tcg::kPageSize) {
         if (cpu_of(env).tlb_victim_refill(mmu_idx, vaddr, kWrite)) {
-            std::memcpy(reinterpret_cast<void*>(vaddr + env->tlb.addend[mmu_idx][tcg::SoftTlb::index(vaddr)]), &value, size);
+            std::memcpy(reinterpret_cast<void*>(vaddr + env->tlb.addend[mmu_idx][env->tlb.index(mmu_idx, vaddr)]), &value, size);
             return;
         }
         access_page(env, vaddr, value, size, kWrite, mmu_idx, retaddr);
@@ -308,7 +308,7 @@ void softmmu_store_slow(void* envp, uint64_t vaddr, uint64_t value, uint32_t mem
 // REP MOVS over RAM several times slower than the loop it replaces.
 uint64_t cpu_ld(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
     if ((vaddr & ~tcg::kPageMask) + size <= tcg::kPageSize) {
-        const unsigned i = tcg::SoftTlb::index(vaddr);
+        const unsigned i = env->tlb.index(mmu_idx, vaddr);
         if (env->tlb.addr_read[mmu_idx][i] == (vaddr & tcg::kPageMask)) {
             uint64_t v = 0;
             std::memcpy(&v, reinterpret_cast<const void*>(vaddr + env->tlb.addend[mmu_idx][i]), size);
@@ -320,7 +320,7 @@ uint64_t cpu_ld(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx, 
 
 void cpu_st(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsigned mmu_idx, uintptr_t retaddr) {
     if ((vaddr & ~tcg::kPageMask) + size <= tcg::kPageSize) {
-        const unsigned i = tcg::SoftTlb::index(vaddr);
+        const unsigned i = env->tlb.index(mmu_idx, vaddr);
         if (env->tlb.addr_write[mmu_idx][i] == (vaddr & tcg::kPageMask)) {
             std::memcpy(reinterpret_cast<void*>(vaddr + env->tlb.addend[mmu_idx][i]), &value, size);
             return;
@@ -391,7 +391,7 @@ uint64_t get_code_phys(CpuState* env, uint64_t vaddr, uintptr_t* host_page, uint
 
 uint64_t lookup_code_phys(CpuState* env, uint64_t vaddr) {
     const unsigned mmu_idx = cpu_mmu_index(env);
-    const unsigned i = tcg::SoftTlb::index(vaddr);
+    const unsigned i = env->tlb.index(mmu_idx, vaddr);
     if (env->tlb.addr_code[mmu_idx][i] == (vaddr & tcg::kPageMask))
         return cpu_of(env).tlb_paddr_[mmu_idx][i] | (vaddr & ~tcg::kPageMask);
     uintptr_t host;
@@ -399,12 +399,14 @@ uint64_t lookup_code_phys(CpuState* env, uint64_t vaddr) {
 }
 
 bool code_page_token(CpuState* env, uint64_t vaddr, uint64_t* token) {
-    const unsigned mmu_idx = cpu_mmu_index(env), i = tcg::SoftTlb::index(vaddr);
-    if (env->tlb.addr_code[mmu_idx][i] != (vaddr & tcg::kPageMask)) {
+    const unsigned mmu_idx = cpu_mmu_index(env);
+    if (env->tlb.addr_code[mmu_idx][env->tlb.index(mmu_idx, vaddr)] != (vaddr & tcg::kPageMask)) {
         uintptr_t host;
         get_code_phys(env, vaddr, &host, 0);   // enters the page (or raises, as a fetch would)
-        if (env->tlb.addr_code[mmu_idx][i] != (vaddr & tcg::kPageMask)) return false;
     }
+    // (Entering a page may have resized the table.)
+    const unsigned i = env->tlb.index(mmu_idx, vaddr);
+    if (env->tlb.addr_code[mmu_idx][i] != (vaddr & tcg::kPageMask)) return false;
     *token = env->tlb.addend[mmu_idx][i];
     return true;
 }
@@ -412,7 +414,7 @@ bool code_page_token(CpuState* env, uint64_t vaddr, uint64_t* token) {
 void code_fetch(CpuState* env, uint64_t vaddr, uint8_t* dst, unsigned len) {
     // One TLB check for the whole range (get_code_phys has just entered the
     // page, so it nearly always hits); byte by byte only when it misses.
-    const unsigned mmu_idx = cpu_mmu_index(env), i = tcg::SoftTlb::index(vaddr);
+    const unsigned mmu_idx = cpu_mmu_index(env), i = env->tlb.index(mmu_idx, vaddr);
     if (len && env->tlb.addr_code[mmu_idx][i] == (vaddr & tcg::kPageMask) &&
         ((vaddr + len - 1) & tcg::kPageMask) == (vaddr & tcg::kPageMask)) {
         std::memcpy(dst, reinterpret_cast<const uint8_t*>(vaddr + env->tlb.addend[mmu_idx][i]), len);
@@ -425,7 +427,7 @@ uint8_t code_ldub(CpuState* env, uint64_t vaddr) {
     // The translator fetches byte by byte; get_code_phys has just entered
     // the page into the TLB, so this is nearly always a hit.
     const unsigned mmu_idx = cpu_mmu_index(env);
-    const unsigned i = tcg::SoftTlb::index(vaddr);
+    const unsigned i = env->tlb.index(mmu_idx, vaddr);
     if (env->tlb.addr_code[mmu_idx][i] == (vaddr & tcg::kPageMask))
         return *reinterpret_cast<const uint8_t*>(vaddr + env->tlb.addend[mmu_idx][i]);
     return static_cast<uint8_t>(do_load(env, vaddr, 1, mmu_idx, 0, kExec));

@@ -23,7 +23,7 @@ uint64_t seg_linear(CpuState* env, int seg, uint64_t off, unsigned size, bool wr
 // The host address of linear address lin if the TLB lets this access kind
 // through directly (RAM, no watchpoint, not a code page for writes).
 uint8_t* tlb_host(CpuState* env, uint64_t lin, unsigned mmu, bool write) {
-    const unsigned i = tcg::SoftTlb::index(lin);
+    const unsigned i = env->tlb.index(mmu, lin);
     if ((write ? env->tlb.addr_write : env->tlb.addr_read)[mmu][i] != (lin & tcg::kPageMask)) return nullptr;
     return reinterpret_cast<uint8_t*>(lin + env->tlb.addend[mmu][i]);
 }

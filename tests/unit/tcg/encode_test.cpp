@@ -93,6 +93,8 @@ TEST(EncodeTest, TlbLookupMatchesTheAssembler) {
                 CodeGenerator ours, theirs;
                 encode::lea(ours, reg, base, disp);
                 theirs.lea(Reg64(reg), ptr[Reg64(base) + disp]);
+                encode::and_mem32(ours, reg, base, disp);
+                theirs.and_(Reg32(reg), dword[Reg64(base) + disp]);
                 EXPECT_EQ(bytes(ours), bytes(theirs)) << "lea reg " << reg << " base " << base << " disp " << disp;
                 for (int index = 0; index < 16; ++index) {
                     if (index == 4) continue;   // rsp cannot be an index

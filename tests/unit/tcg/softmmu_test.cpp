@@ -324,6 +324,41 @@ TEST_P(SoftmmuTest, HintedLoadsAreExactWhateverTheHint) {
     }
 }
 
+// Generated code reads the table's size at run time: the same block hits
+// after the table shrinks or grows and its entries move.
+TEST_P(SoftmmuTest, TableSizeIsReadAtRunTime) {
+    Block block(h.g);
+    Builder b(block);
+    b.qemu_ld(h.r[1], h.r[0], kMo32, 0);
+    b.qemu_ld_hint(h.r[3], h.r[0], h.r[2], kMo32, 0);
+    b.exit_tb(0);
+    CompiledPair pair(be, block);
+    for (unsigned bits : {kTlbMinBits, kTlbMaxBits, kTlbDefaultBits}) {
+        cpu.tlb.flush();
+        cpu.tlb.set_bits(0, bits);
+        for (size_t p = 0; p < kRamPages; ++p) cpu.tlb.set(0, kRamBase + p * 4096, world.ram + p * 4096, true, true, true);
+        for (int k = 0; k < 2; ++k) {
+            cpu.r[0] = kRamBase + 4096 + 12;
+            cpu.r[2] = kRamBase + 4096;
+            const int before = world.slow_loads;
+            be.be[k]->exec(&cpu, pair.tb[k]);
+            EXPECT_EQ(world.slow_loads - before, 0) << backend_name(k) << " bits " << bits;
+            EXPECT_EQ(cpu.r[1], expected_load(kRamBase + 4096 + 12, kMo32));
+            EXPECT_EQ(cpu.r[3], cpu.r[1]);
+        }
+    }
+}
+
+TEST(TlbSizing, GrowsWhenMostlyFullAndShrinksWhenMostlyEmpty) {
+    EXPECT_EQ(tlb_bits_after_conflicts(12, 3000), 13u);   // 73% in use
+    EXPECT_EQ(tlb_bits_after_conflicts(12, 2000), 12u);   // evictions in a half-empty table: conflicts only
+    EXPECT_EQ(tlb_bits_after_conflicts(kTlbMaxBits, 1u << kTlbMaxBits), kTlbMaxBits);
+    EXPECT_EQ(tlb_bits_after_flush(12, 2000), 12u);       // 49% in use
+    EXPECT_EQ(tlb_bits_after_flush(12, 1000), 11u);       // 24%: twice that fits in 2048
+    EXPECT_EQ(tlb_bits_after_flush(12, 10), kTlbMinBits);
+    EXPECT_EQ(tlb_bits_after_flush(kTlbMinBits, 0), kTlbMinBits);
+}
+
 TEST_P(SoftmmuTest, TlbFlushSendsEverythingSlow) {
     Block block(h.g);
     Builder b(block);
