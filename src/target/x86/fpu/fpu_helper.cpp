@@ -206,16 +206,16 @@ void x87_state_op(CpuState* env, const HostOp& op, uint64_t addr, uintptr_t ra) 
         break;
     case M::kFnsave:
         store_env(env, buf, op.op_size);
-        for (int i = 0; i < 8; ++i) std::memcpy(buf + es + 10 * i, f.st[i], 10);
+        for (unsigned i = 0; i < 8; ++i) std::memcpy(buf + es + 10 * i, f.st_reg(i), 10);
         guest_write(env, addr, buf, es + 80, ra);
         fpu_init_x87(f);
         break;
     case M::kFrstor:
         guest_read(env, addr, buf, es + 80, ra);
         load_env(env, buf, op.op_size);
-        for (int i = 0; i < 8; ++i) {
-            std::memcpy(f.st[i], buf + es + 10 * i, 10);
-            std::memset(f.st[i] + 10, 0, 6);
+        for (unsigned i = 0; i < 8; ++i) {   // after FSW: ST(i) follows its TOP
+            std::memcpy(f.st_reg(i), buf + es + 10 * i, 10);
+            std::memset(f.st_reg(i) + 10, 0, 6);
         }
         break;
     case M::kFxsave:
@@ -305,11 +305,6 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
             // An instruction on MMX registers has switched the x87 to MMX
             // mode (TOP 0, every register valid) before it faults.
             if (op.kind == HostOpKind::kMmx) {
-                // st[] is in stack order: ST(i) is physical register TOP + i.
-                const unsigned top = (f.fsw >> kFswTopShift) & 7;
-                uint8_t phys[8][16];
-                for (unsigned i = 0; i < 8; ++i) std::memcpy(phys[(top + i) & 7], f.st[i], 16);
-                std::memcpy(f.st, phys, sizeof phys);
                 f.fsw &= static_cast<uint16_t>(~(7u << kFswTopShift));
                 f.ftw = 0xff;
             }
