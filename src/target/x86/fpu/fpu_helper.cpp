@@ -10,6 +10,7 @@
 #include "fpu_state.h"
 #include "guest_mem.h"
 #include "host_op.h"
+#include "x87_fast.h"
 #include "mimic/util/log.h"
 
 namespace mimic::x86 {
@@ -225,6 +226,7 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
     FpuState& f = env->fpu;
     check_fpu_usable(env, op, ra);
     if (op.aligned && (addr & 15)) raise_exception_err(env, kExcGP, 0, ra);
+    if (op.kind == HostOpKind::kX87 && x87_fast(env, op, addr, data_offset, ip, ra)) return;
 
     if (op.kind == HostOpKind::kX87Ctrl) {
         x87_state_op(env, op, addr, ra);

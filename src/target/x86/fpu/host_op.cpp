@@ -251,6 +251,7 @@ const HostOp* host_op_for(const DecodedInsn& insn) {
     if (it != r.ops.end()) return it->second.get();
     auto owned = std::make_unique<HostOp>(op);
     if (needs_stub) owned->stub = assemble(enc);
+    if (op.kind == HostOpKind::kX87) owned->x87 = x87_op_for(insn, *owned);
     const HostOp* result = owned.get();
     r.ops.emplace(std::move(key), std::move(owned));
     return result;
