@@ -1,5 +1,6 @@
 // The helper behind every x87, MMX and SSE instruction: CR0/CR4 checks,
-// pending x87 exceptions (#MF), guest memory, running the host stub,
+// pending x87 exceptions (#MF), the x87 fast path (x87_fast.h), guest
+// memory, running the host stub,
 // SIMD exceptions (#XM), and the state instructions whose layout depends on
 // the guest's mode (FNSTENV/FLDENV, FNSAVE/FRSTOR, FXSAVE/FXRSTOR).
 #include <cstring>
@@ -218,16 +219,12 @@ void x87_state_op(CpuState* env, const HostOp& op, uint64_t addr, uintptr_t ra) 
     }
 }
 
-}  // namespace
-
-void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_offset, uint64_t ip) {
-    const uintptr_t ra = MIMIC_GETPC();
-    const HostOp& op = *reinterpret_cast<const HostOp*>(op_ptr);
+// Everything but the x87 fast path: the instruction on the host with the
+// whole state as an FXSAVE image. Out of line, so the fast path does not
+// pay for this frame.
+[[gnu::noinline]] void run_with_image(CpuState* env, const HostOp& op, uint64_t addr, uint64_t data_offset,
+                                      uint64_t ip, uintptr_t ra) {
     FpuState& f = env->fpu;
-    check_fpu_usable(env, op, ra);
-    if (op.aligned && (addr & 15)) raise_exception_err(env, kExcGP, 0, ra);
-    if (op.kind == HostOpKind::kX87 && x87_fast(env, op, addr, data_offset, ip, ra)) return;
-
     if (op.kind == HostOpKind::kX87Ctrl) {
         x87_state_op(env, op, addr, ra);
         return;
@@ -329,6 +326,17 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
             }
         }
     }
+}
+
+}  // namespace
+
+void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_offset, uint64_t ip) {
+    const uintptr_t ra = MIMIC_GETPC();
+    const HostOp& op = *reinterpret_cast<const HostOp*>(op_ptr);
+    check_fpu_usable(env, op, ra);
+    if (op.aligned && (addr & 15)) raise_exception_err(env, kExcGP, 0, ra);
+    if (op.kind == HostOpKind::kX87 && x87_fast(env, op, addr, data_offset, ip, ra)) return;
+    run_with_image(env, op, addr, data_offset, ip, ra);
 }
 
 }  // namespace mimic::x86

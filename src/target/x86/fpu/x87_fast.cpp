@@ -24,28 +24,27 @@ bool is_nan(const uint8_t* r) {
     return (se & 0x7fff) == 0x7fff && (mant << 1) != 0;
 }
 
-// The host computes; its stack afterwards is the guest's new ST(0..).
+// The host computes, on the physical registers; the C++ side moves TOP and
+// the tags and merges the flags.
 void run_on_host(CpuState* env, const HostOp& op, const X87Op& x, uint64_t addr, uintptr_t ra) {
     FpuState& f = env->fpu;
     X87HostCtx c;
-    for (unsigned k = 0; k < x.window; ++k) std::memcpy(c.regs[k], f.st_reg(k), 16);
+    c.st = f.st;
+    c.top = f.top();
     c.fcw = f.fcw;
+    c.fsw = f.fsw;
     if (op.mem_load) guest_read(env, addr, c.mem, op.mem_size, ra);
     if (op.reads_flags) c.rflags = 2 | (compute_arith_flags(env) & kFlagsArith);
     x.stub(&c);
     if (op.mem_store) guest_write(env, addr, c.mem, op.mem_size, ra);
 
-    // Pushes minus pops, from the host's TOP (FPTAN and FSINCOS push only
-    // when the operand is in range).
-    const unsigned top_before = (c.fsw_before >> kFswTopShift) & 7, top_after = (c.fsw_after >> kFswTopShift) & 7;
-    int delta = static_cast<int>((top_before - x.window - top_after) & 7);
-    if (delta >= 4) delta -= 8;
+    const int delta = static_cast<int>(c.depth) - x.window;   // pushes minus pops
     for (int k = 0; k < -delta; ++k) x87_set_empty(f, static_cast<unsigned>(k));
     x87_set_top(f, f.top() - static_cast<unsigned>(delta));
     for (int k = 0; k < delta; ++k) x87_set_valid(f, static_cast<unsigned>(k));
-    for (int k = 0; k < static_cast<int>(x.window) + delta; ++k) std::memcpy(f.st_reg(k), c.regs[k], 10);
-    const uint16_t cc = x.window + delta > 0 && is_nan(c.regs[0]) ? x.cc_nan : x.cc;
-    f.fsw = static_cast<uint16_t>((f.fsw & ~cc) | (c.fsw_after & cc) | (c.fsw_after & kFswFlags));
+    // (Only when it matters: reading what the stub's 80-bit store just wrote is slow.)
+    const uint16_t cc = x.cc_nan != x.cc && c.depth > 0 && is_nan(f.st_reg(0)) ? x.cc_nan : x.cc;
+    f.fsw = static_cast<uint16_t>((f.fsw & ~cc) | (c.fsw & cc) | (c.fsw & kFswFlags));
     if (op.writes_flags) {
         env->cc_src = c.rflags & kFlagsArith;
         env->cc_op = kCcOpEflags;

@@ -2,6 +2,7 @@
 // stubs (see x87_op.h).
 #include "x87_op.h"
 
+#include "fpu_state.h"
 #include "host_op.h"
 #include "stub_arena.h"
 
@@ -62,36 +63,85 @@ bool computed_by_host(M m) {
                       M::kFisubr, M::kFidiv, M::kFidivr, M::kFst, M::kFist, M::kF2xm1, M::kFsqrt, M::kFrndint});
 }
 
-X87Stub assemble(const DecodedInsn& insn, const HostOp& op, unsigned window, unsigned stores) {
-    return reinterpret_cast<X87Stub>(assemble_stub(160, [&](Xbyak::CodeGenerator& g) {
+X87Stub assemble(const DecodedInsn& insn, const HostOp& op, unsigned window, unsigned max_depth) {
+    return reinterpret_cast<X87Stub>(assemble_stub(512, [&](Xbyak::CodeGenerator& g) {
         using namespace Xbyak::util;
-        g.fnstcw(g.word[rdi + offsetof(X87HostCtx, host_fcw)]);
-        g.fldcw(g.word[rdi + offsetof(X87HostCtx, fcw)]);
-        g.fnclex();
+        using Xbyak::Label;
+        const auto at = [&](size_t offset) { return rdi + static_cast<uint32_t>(offset); };
+        // rsi: the registers, ecx: the guest's TOP, rdx: the memory operand.
+        g.mov(rsi, g.qword[at(offsetof(X87HostCtx, st))]);
+        g.mov(ecx, g.dword[at(offsetof(X87HostCtx, top))]);
+        g.lea(rdx, g.ptr[at(offsetof(X87HostCtx, mem))]);
+        Label same_cw, flags_clear, done, same_cw_after;
+        g.fnstcw(g.word[at(offsetof(X87HostCtx, host_fcw))]);
+        g.movzx(eax, g.word[at(offsetof(X87HostCtx, host_fcw))]);
+        g.cmp(ax, g.word[at(offsetof(X87HostCtx, fcw))]);
+        g.je(same_cw);
+        g.fldcw(g.word[at(offsetof(X87HostCtx, fcw))]);
+        g.L(same_cw);
+        // r8d: the host's TOP with its stack empty. Flags the guest already
+        // has may stay set: they change nothing when merged.
         g.fnstsw(ax);
-        g.mov(g.word[rdi + offsetof(X87HostCtx, fsw_before)], ax);
-        // FLD m80 (DB /5) and FSTP m80 (DB /7) at [rdi + disp8]: exact copies, no exceptions.
+        g.mov(r8d, eax);
+        g.shr(r8d, kFswTopShift);
+        g.and_(r8d, 7);
+        g.movzx(r9d, g.word[at(offsetof(X87HostCtx, fsw))]);
+        g.not_(r9d);
+        g.and_(eax, r9d);
+        g.test(al, 0x7f);
+        g.jz(flags_clear);
+        g.fnclex();
+        g.L(flags_clear);
+        // The physical register of ST(k) in eax, as a byte offset.
+        const auto reg_offset = [&](const Xbyak::Reg32& top, unsigned k) {
+            g.lea(eax, g.ptr[top.cvt64() + k]);
+            g.and_(eax, 7);
+            g.shl(eax, 4);
+        };
         for (unsigned k = window; k-- > 0;) {
-            g.db(0xdb); g.db(0x6f); g.db(static_cast<uint8_t>(16 * k));
+            reg_offset(ecx, k);
+            g.db(0xdb); g.db(0x2c); g.db(0x06);   // fld tword [rsi + rax]
         }
         if (op.reads_flags) {
-            g.push(g.qword[rdi + offsetof(X87HostCtx, rflags)]);
+            g.push(g.qword[at(offsetof(X87HostCtx, rflags))]);
             g.popfq();
         }
-        g.lea(rsi, g.ptr[rdi + offsetof(X87HostCtx, mem)]);
         g.db(insn.opcode);
-        // Register forms as they are (host ST(i) is guest ST(i)); the memory operand at [rsi].
-        g.db((insn.modrm >> 6) == 3 ? insn.modrm : static_cast<uint8_t>((insn.modrm & 0x38) | 0x06));
+        // Register forms as they are (host ST(i) is guest ST(i)); the memory operand at [rdx].
+        g.db((insn.modrm >> 6) == 3 ? insn.modrm : static_cast<uint8_t>((insn.modrm & 0x38) | 0x02));
         g.fnstsw(ax);
-        g.mov(g.word[rdi + offsetof(X87HostCtx, fsw_after)], ax);
+        g.mov(g.word[at(offsetof(X87HostCtx, fsw))], ax);
         if (op.writes_flags) {
             g.pushfq();
-            g.pop(g.qword[rdi + offsetof(X87HostCtx, rflags)]);
+            g.pop(g.qword[at(offsetof(X87HostCtx, rflags))]);
         }
-        for (unsigned k = 0; k < stores; ++k) {
-            g.db(0xdb); g.db(0x7f); g.db(static_cast<uint8_t>(16 * k));
+        // r8d: the depth (FPTAN and FSINCOS push only when their operand is
+        // in range); r10d: the guest's new TOP = TOP + window - depth.
+        g.shr(eax, kFswTopShift);
+        g.and_(eax, 7);
+        g.sub(r8d, eax);
+        g.and_(r8d, 7);
+        if (max_depth == 8) {   // a full stack wraps to 0
+            Label not_full;
+            g.jnz(not_full);
+            g.mov(r8d, 8);
+            g.L(not_full);
         }
-        g.fldcw(g.word[rdi + offsetof(X87HostCtx, host_fcw)]);
+        g.mov(g.dword[at(offsetof(X87HostCtx, depth))], r8d);
+        g.lea(r10d, g.ptr[rcx + window]);
+        g.sub(r10d, r8d);
+        for (unsigned j = 0; j < max_depth; ++j) {
+            g.cmp(r8d, j);
+            g.jbe(done, Xbyak::CodeGenerator::T_NEAR);
+            reg_offset(r10d, j);
+            g.db(0xdb); g.db(0x3c); g.db(0x06);   // fstp tword [rsi + rax]
+        }
+        g.L(done);
+        g.movzx(eax, g.word[at(offsetof(X87HostCtx, host_fcw))]);
+        g.cmp(ax, g.word[at(offsetof(X87HostCtx, fcw))]);
+        g.je(same_cw_after);
+        g.fldcw(g.word[at(offsetof(X87HostCtx, host_fcw))]);
+        g.L(same_cw_after);
         g.ret();
     }));
 }

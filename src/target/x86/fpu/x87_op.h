@@ -33,18 +33,26 @@ enum class X87Kind : uint8_t {
     kClearEx,    // FNCLEX
 };
 
-// What a stub works on. It loads `fcw` into the host, clears the host's
-// exception flags, loads regs[window-1]..regs[0] (so host ST(i) is guest
-// ST(i)), runs the instruction with its memory operand at `mem`, and
-// stores the host's stack back to regs[0..]; the host's own FCW is put back.
+// What a stub works on. It loads the guest's FCW into the host (when it
+// differs from the host's), clears the host's exception flags (when some
+// the guest has not raised yet are set), loads guest ST(window-1)..ST(0)
+// from the physical registers (so host ST(i) is guest ST(i)), runs the
+// instruction with its memory operand at `mem`, and stores the host's stack
+// back to the registers that are the guest's new ST(0..depth-1); the host's
+// own FCW is put back. A stub that stores to memory writes registers back
+// unchanged, so a fault on the store afterwards leaves the state as it was.
 struct alignas(16) X87HostCtx {
-    uint8_t regs[8][16];
+    uint8_t (*st)[16];      // FpuState::st
     uint8_t mem[16];
     uint64_t rflags;        // in for FCMOVcc, out for FCOMI
+    uint32_t top;           // the guest's TOP before
+    uint32_t depth;         // out: the host's stack depth after the instruction
+    // Not next to each other as in FpuState: a copy of both would be one
+    // 32-bit load, which cannot take them from the two 16-bit stores that
+    // wrote them.
     uint16_t fcw;           // the guest's
-    uint16_t fsw_before;    // the host's, before the loads (for its TOP)
-    uint16_t fsw_after;     // the host's, right after the instruction
     uint16_t host_fcw;
+    uint16_t fsw;           // in: the guest's; out: the host's right after the instruction
 };
 using X87Stub = void (*)(X87HostCtx*);
 
