@@ -2,6 +2,8 @@
 // stubs (see x87_op.h).
 #include "x87_op.h"
 
+#include <initializer_list>
+
 #include "fpu_state.h"
 #include "host_op.h"
 #include "stub_arena.h"
@@ -58,9 +60,12 @@ uint16_t condition_bits(M m) {
 // Everything the host computes: arithmetic, conversions, compares,
 // transcendentals, constants.
 bool computed_by_host(M m) {
-    return pure_push(m) || push_after_st0(m) || pops(m) || reads_st1(m) || condition_bits(m) != 0x0200 ||
+    return pure_push(m) || push_after_st0(m) || pops(m) || reads_st1(m) ||
            one_of(m, {M::kFadd, M::kFmul, M::kFsub, M::kFsubr, M::kFdiv, M::kFdivr, M::kFiadd, M::kFimul, M::kFisub,
-                      M::kFisubr, M::kFidiv, M::kFidivr, M::kFst, M::kFist, M::kF2xm1, M::kFsqrt, M::kFrndint});
+                      M::kFisubr, M::kFidiv, M::kFidivr, M::kFst, M::kFist, M::kF2xm1, M::kFsqrt, M::kFrndint,
+                      M::kFsin, M::kFcos, M::kFcom, M::kFucom, M::kFicom, M::kFtst, M::kFxam, M::kFcomi, M::kFucomi,
+                      M::kFcmovb, M::kFcmove, M::kFcmovbe, M::kFcmovu, M::kFcmovnb, M::kFcmovne, M::kFcmovnbe,
+                      M::kFcmovnu});
 }
 
 X87Stub assemble(const DecodedInsn& insn, const HostOp& op, unsigned window, unsigned max_depth) {
