@@ -9,15 +9,27 @@ namespace mimic::x86 {
 
 uint64_t addr_mask(const CpuState* env) { return (env->hflags & kHfCs64) ? ~0ull : 0xffffffffull; }
 
+namespace {
+
+// The widest access (8, 4, 2 or 1 bytes) for the `left` bytes at `a` that
+// does not wrap around the address size.
+unsigned chunk(uint64_t a, uint64_t mask, unsigned left) {
+    unsigned s = 8;
+    while (s > left || a + s - 1 > mask) s >>= 1;
+    return s;
+}
+
+}  // namespace
+
 void guest_read(CpuState* env, uint64_t addr, uint8_t* buf, unsigned n, uintptr_t ra) {
     const unsigned mmu = cpu_mmu_index(env);
     const uint64_t mask = addr_mask(env);
-    unsigned i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v = cpu_ld(env, (addr + i) & mask, 8, mmu, ra);
-        std::memcpy(buf + i, &v, 8);
+    for (unsigned i = 0, s; i < n; i += s) {
+        const uint64_t a = (addr + i) & mask;
+        s = chunk(a, mask, n - i);
+        const uint64_t v = cpu_ld(env, a, s, mmu, ra);
+        std::memcpy(buf + i, &v, s);
     }
-    for (; i < n; ++i) buf[i] = static_cast<uint8_t>(cpu_ld(env, (addr + i) & mask, 1, mmu, ra));
 }
 
 void guest_write(CpuState* env, uint64_t addr, const uint8_t* buf, unsigned n, uintptr_t ra) {
@@ -26,13 +38,13 @@ void guest_write(CpuState* env, uint64_t addr, const uint8_t* buf, unsigned n, u
     // The last byte first: a store crossing into a page that faults then
     // faults before anything is written, as the instruction would.
     if (n > 1) cpu_st(env, (addr + n - 1) & mask, buf[n - 1], 1, mmu, ra);
-    unsigned i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v;
-        std::memcpy(&v, buf + i, 8);
-        cpu_st(env, (addr + i) & mask, v, 8, mmu, ra);
+    for (unsigned i = 0, s; i < n; i += s) {
+        const uint64_t a = (addr + i) & mask;
+        s = chunk(a, mask, n - i);
+        uint64_t v = 0;
+        std::memcpy(&v, buf + i, s);
+        cpu_st(env, a, v, s, mmu, ra);
     }
-    for (; i < n; ++i) cpu_st(env, (addr + i) & mask, buf[i], 1, mmu, ra);
 }
 
 }  // namespace mimic::x86
