@@ -163,6 +163,31 @@ TEST(X86Diff, FpuSequencesMatchTheHost) { run_fpu(false); }
 // XMM0-15 are compared.
 TEST(X86Diff, FpuSequences64MatchTheHost) { run_fpu(true); }
 
+// x87 alone, in longer sequences: the register stack's bookkeeping (TOP,
+// tags, physical registers) through pushes, pops, FXCH, FFREE,
+// FINCSTP/FDECSTP, stack faults on empty and full registers (masked),
+// m80 loads and stores, constants and arithmetic under every precision and
+// rounding control. MIMIC_DIFF_X87_COUNT=N sequences in each mode.
+TEST(X86Diff, X87SequencesMatchTheHost) {
+    const uint64_t count = env_u64("MIMIC_DIFF_X87_COUNT", 200);
+    const uint64_t first = env_u64("MIMIC_DIFF_SEED", 1);
+    unsigned failures = 0;
+    for (bool mode64 : {false, true}) {
+        for (uint64_t seed = first; seed < first + count; ++seed) {
+            bool host_ok = true;
+            GenOptions opt = int_options(mode64, 48);
+            opt.fpu = true;
+            opt.x87_only = true;
+            std::string r = check_seed(seed, opt, host_ok);
+            if (!host_ok && seed == first) GTEST_SKIP() << "the host cannot run this code here: " << r;
+            if (!r.empty()) {
+                ADD_FAILURE() << r;
+                if (++failures >= env_u64("MIMIC_DIFF_MAX_FAILURES", 10)) return;
+            }
+        }
+    }
+}
+
 // A hand-made #XM checks the exception plumbing itself: DIVPS by zero with
 // the divide-by-zero mask clear (XMM0/XMM1, in 64-bit mode XMM8/XMM9 through
 // REX) between two NOPs. Both sides must stop at the DIVPS, with ZE set and

@@ -744,6 +744,14 @@ private:
     // ---- x87, MMX, SSE ----
 
     bool fpu_one() {
+        if (opt_.x87_only) {
+            switch (rnd(8)) {
+            case 0: case 1: case 2: return x87_reg();
+            case 3: case 4: return x87_mem();
+            case 5: return x87_control_word();
+            default: return x87_misc();
+            }
+        }
         switch (rnd(13)) {
         case 12: return simd_misc();
         case 0: case 1: return x87_reg();
@@ -804,6 +812,7 @@ private:
                                           0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
                                           0xfb, 0xfc, 0xfd, 0xfe, 0xff, 0xd0};
             uint8_t m = kD9[rnd(sizeof kD9)];
+            if (opt_.x87_only && coin()) m = coin() ? 0xf6 : 0xf7;   // FDECSTP, FINCSTP
             b(0xd9); b(m);
             note("x87 d9 %02x", m);
             return true;
@@ -992,6 +1001,16 @@ private:
         b(imm);
         if (strings) writes(ALL);
         note("sse imm %02x %d %02x $%02x", f.pfx, f.map, f.op, imm);
+        return true;
+    }
+
+    // FLDCW with every exception masked: precision and rounding control.
+    bool x87_control_word() {
+        uint32_t cw = 0x7f | (rnd(4) << 8) | (rnd(4) << 10);
+        b(0x68); d32(cw);                     // push $cw
+        b(0xd9); b(0x2c); b(0x24);            // fldcw (%esp)
+        note("fldcw %04x", cw);
+        b(static_cast<uint8_t>(0x58 + dest_reg(4)));   // pop r
         return true;
     }
 

@@ -55,6 +55,10 @@ struct GenOptions {
     // runs turn it on; the seeds of the DISABLED_ regressions were found
     // with it off, and keep their sequences so.
     bool cvt_pi_unmasked = false;
+    // With fpu: x87 only (FINCSTP/FDECSTP and FLDCW too), for long runs of
+    // stack bookkeeping: pushes and pops, faults on empty and full
+    // registers, precision and rounding control.
+    bool x87_only = false;
 };
 
 Sequence generate(uint64_t seed, const GenOptions& opt = {});

@@ -357,6 +357,10 @@ void special_fpu_state(std::mt19937_64& rng, uint8_t* img, bool mode64, bool unm
     std::memcpy(img + 24, &mxcsr, 4);
     for (int i = 0; i < 8; ++i) special_f80(rng, img + 32 + 16 * i);
     for (int i = 0; i < (mode64 ? 16 : 8); ++i) special_vector(rng, img + 160 + 16 * i);
+    // Condition codes C0..C3 from the register bits, so the seeds' streams
+    // stay as they were: instructions that leave some of them alone must
+    // keep them.
+    img[3] = static_cast<uint8_t>(img[3] | (img[33] & 0x47));
 }
 
 }  // namespace

@@ -123,6 +123,29 @@ fldz_insn:
         CHECK %eax, 0x3fff, 0x2f
         fninit
 
+        /* 3c: pushes and pops move TOP and a tag, not the registers. After
+         * FNINIT (TOP 0) FLD1 loads R7 and FLDZ R6; FXCH swaps them; FSTP
+         * ST(0) empties R6 but keeps its 1.0, which FXSAVE shows as ST(7)
+         * and MM6 reads. */
+        fld1
+        fldz
+        fxch %st(1)
+        fstp %st(0)
+        fxsave FXAREA
+        CHECK FXAREA+0, 0x3800037f, 0x38       /* FCW; FSW: TOP 7 */
+        CHECK FXAREA+4, 0x05d80080, 0x39       /* tags: R7 only; FOP DD D8 */
+        CHECK FXAREA+32+4, 0, 0x3a             /* ST0 = R7 = 0.0 */
+        CHECK FXAREA+32+8, 0, 0x3b
+        CHECK FXAREA+32+7*16+4, 0x80000000, 0x3c   /* ST7 = R6 = 1.0 */
+        CHECK FXAREA+32+7*16+8, 0x3fff, 0x3d
+        movq %mm6, TMP
+        CHECK TMP+4, 0x80000000, 0x3e
+        xor %eax, %eax
+        fnstsw %ax
+        CHECK %eax, 0x0000, 0x3f               /* MMX: TOP 0 */
+        emms
+        fninit
+
         /* 4: lazy FPU switching: with CR0.TS the first x87 and the first SSE
          * instruction raise #NM; the handler clears TS and they re-execute. */
         mov %cr0, %eax

@@ -167,7 +167,10 @@ inline constexpr uint32_t kIrqMce = 1u << 5;   // a machine check (#MC) injected
 
 // x87/SSE state, kept as FXSAVE stores it (src/target/x86/fpu/).
 struct FpuState {
-    uint8_t st[8][16];   // ST(0)..ST(7), 80 bits each in 16-byte slots (FXSAVE layout)
+    // Physical registers R0..R7, 80 bits each in 16-byte slots: a push or
+    // pop only moves TOP and a tag bit. ST(i) is R((TOP + i) mod 8), which
+    // is also MMi's register.
+    uint8_t st[8][16];
     uint16_t fcw = 0x37f, fsw = 0;   // FSW holds TOP in bits 11..13
     uint16_t ftw = 0;    // abridged tags: bit i set = physical register i is not empty
     uint16_t fop = 0;
@@ -176,6 +179,10 @@ struct FpuState {
     uint32_t mxcsr = 0x1f80;
     alignas(16) uint8_t xmm[16][16];
     uint64_t xcr0 = 1;
+
+    unsigned top() const { return (fsw >> 11) & 7; }
+    uint8_t* st_reg(unsigned i) { return st[(top() + i) & 7]; }
+    const uint8_t* st_reg(unsigned i) const { return st[(top() + i) & 7]; }
 };
 
 // IA32_APIC_BASE bits.

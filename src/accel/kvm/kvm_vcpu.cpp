@@ -257,12 +257,13 @@ const x86::CpuState& KvmVcpu::synchronize() {
         field(8, s.fpu.fip);
         field(16, s.fpu.fdp);
         field(24, s.fpu.mxcsr);
-        std::memcpy(s.fpu.st, area.data() + 32, sizeof(s.fpu.st));
+        // Stack order there (ST(i)); physical registers here.
+        for (unsigned i = 0; i < 8; ++i) std::memcpy(s.fpu.st_reg(i), area.data() + 32 + 16 * i, 16);
         std::memcpy(s.fpu.xmm, area.data() + 160, sizeof(s.fpu.xmm));
     } else {
-        std::memcpy(s.fpu.st, fpu.fpr, sizeof(s.fpu.st));
         s.fpu.fcw = fpu.fcw;
         s.fpu.fsw = fpu.fsw;
+        for (unsigned i = 0; i < 8; ++i) std::memcpy(s.fpu.st_reg(i), fpu.fpr[i], 16);   // ST(i) -> physical
         s.fpu.ftw = fpu.ftwx;
         s.fpu.fop = fpu.last_opcode;
         s.fpu.fip = fpu.last_ip;

@@ -95,9 +95,9 @@ std::string format_registers(const CpuState& s, uint32_t eflags) {
     const int top = (f.fsw >> 11) & 7;
     out += fmt::format("FCW={:04x} FSW={:04x} [ST={}] FTW={:02x} MXCSR={:08x}\n", f.fcw, f.fsw, top, f.ftw & 0xff,
                        f.mxcsr);
-    // FPRn is physical register n; the state keeps them as ST(i), relative to TOP.
+    // FPRn is physical register n.
     for (int i = 0; i < 8; ++i) {
-        const uint8_t* reg = f.st[(i - top) & 7];
+        const uint8_t* reg = f.st[i];
         uint64_t mantissa;
         uint16_t exponent;
         std::memcpy(&mantissa, reg, 8);

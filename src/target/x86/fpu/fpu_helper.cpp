@@ -1,5 +1,6 @@
 // The helper behind every x87, MMX and SSE instruction: CR0/CR4 checks,
-// pending x87 exceptions (#MF), guest memory, running the host stub,
+// pending x87 exceptions (#MF), the x87 fast path (x87_fast.h), guest
+// memory, running the host stub,
 // SIMD exceptions (#XM), and the state instructions whose layout depends on
 // the guest's mode (FNSTENV/FLDENV, FNSAVE/FRSTOR, FXSAVE/FXRSTOR).
 #include <cstring>
@@ -8,7 +9,9 @@
 #include "../helper_decls.h"
 #include "../helpers.h"
 #include "fpu_state.h"
+#include "guest_mem.h"
 #include "host_op.h"
+#include "x87_fast.h"
 #include "mimic/util/log.h"
 
 namespace mimic::x86 {
@@ -16,34 +19,6 @@ namespace mimic::x86 {
 namespace {
 
 using M = Mnemonic;
-
-uint64_t addr_mask(const CpuState* env) { return (env->hflags & kHfCs64) ? ~0ull : 0xffffffffull; }
-
-void guest_read(CpuState* env, uint64_t addr, uint8_t* buf, unsigned n, uintptr_t ra) {
-    const unsigned mmu = cpu_mmu_index(env);
-    const uint64_t mask = addr_mask(env);
-    unsigned i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v = cpu_ld(env, (addr + i) & mask, 8, mmu, ra);
-        std::memcpy(buf + i, &v, 8);
-    }
-    for (; i < n; ++i) buf[i] = static_cast<uint8_t>(cpu_ld(env, (addr + i) & mask, 1, mmu, ra));
-}
-
-void guest_write(CpuState* env, uint64_t addr, const uint8_t* buf, unsigned n, uintptr_t ra) {
-    const unsigned mmu = cpu_mmu_index(env);
-    const uint64_t mask = addr_mask(env);
-    // The last byte first: a store crossing into a page that faults then
-    // faults before anything is written, as the instruction would.
-    if (n > 1) cpu_st(env, (addr + n - 1) & mask, buf[n - 1], 1, mmu, ra);
-    unsigned i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v;
-        std::memcpy(&v, buf + i, 8);
-        cpu_st(env, (addr + i) & mask, v, 8, mmu, ra);
-    }
-    for (; i < n; ++i) cpu_st(env, (addr + i) & mask, buf[i], 1, mmu, ra);
-}
 
 // An unmasked x87 exception is pending: ES, or an exception flag whose mask
 // is clear (FLDENV/FRSTOR/FXRSTOR can load FSW without ES; the processor
@@ -206,16 +181,16 @@ void x87_state_op(CpuState* env, const HostOp& op, uint64_t addr, uintptr_t ra) 
         break;
     case M::kFnsave:
         store_env(env, buf, op.op_size);
-        for (int i = 0; i < 8; ++i) std::memcpy(buf + es + 10 * i, f.st[i], 10);
+        for (unsigned i = 0; i < 8; ++i) std::memcpy(buf + es + 10 * i, f.st_reg(i), 10);
         guest_write(env, addr, buf, es + 80, ra);
         fpu_init_x87(f);
         break;
     case M::kFrstor:
         guest_read(env, addr, buf, es + 80, ra);
         load_env(env, buf, op.op_size);
-        for (int i = 0; i < 8; ++i) {
-            std::memcpy(f.st[i], buf + es + 10 * i, 10);
-            std::memset(f.st[i] + 10, 0, 6);
+        for (unsigned i = 0; i < 8; ++i) {   // after FSW: ST(i) follows its TOP
+            std::memcpy(f.st_reg(i), buf + es + 10 * i, 10);
+            std::memset(f.st_reg(i) + 10, 0, 6);
         }
         break;
     case M::kFxsave:
@@ -244,15 +219,12 @@ void x87_state_op(CpuState* env, const HostOp& op, uint64_t addr, uintptr_t ra) 
     }
 }
 
-}  // namespace
-
-void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_offset, uint64_t ip) {
-    const uintptr_t ra = MIMIC_GETPC();
-    const HostOp& op = *reinterpret_cast<const HostOp*>(op_ptr);
+// Everything but the x87 fast path: the instruction on the host with the
+// whole state as an FXSAVE image. Out of line, so the fast path does not
+// pay for this frame.
+[[gnu::noinline]] void run_with_image(CpuState* env, const HostOp& op, uint64_t addr, uint64_t data_offset,
+                                      uint64_t ip, uintptr_t ra) {
     FpuState& f = env->fpu;
-    check_fpu_usable(env, op, ra);
-    if (op.aligned && (addr & 15)) raise_exception_err(env, kExcGP, 0, ra);
-
     if (op.kind == HostOpKind::kX87Ctrl) {
         x87_state_op(env, op, addr, ra);
         return;
@@ -305,11 +277,6 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
             // An instruction on MMX registers has switched the x87 to MMX
             // mode (TOP 0, every register valid) before it faults.
             if (op.kind == HostOpKind::kMmx) {
-                // st[] is in stack order: ST(i) is physical register TOP + i.
-                const unsigned top = (f.fsw >> kFswTopShift) & 7;
-                uint8_t phys[8][16];
-                for (unsigned i = 0; i < 8; ++i) std::memcpy(phys[(top + i) & 7], f.st[i], 16);
-                std::memcpy(f.st, phys, sizeof phys);
                 f.fsw &= static_cast<uint16_t>(~(7u << kFswTopShift));
                 f.ftw = 0xff;
             }
@@ -359,6 +326,17 @@ void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_off
             }
         }
     }
+}
+
+}  // namespace
+
+void helper_fpu(CpuState* env, uint64_t op_ptr, uint64_t addr, uint64_t data_offset, uint64_t ip) {
+    const uintptr_t ra = MIMIC_GETPC();
+    const HostOp& op = *reinterpret_cast<const HostOp*>(op_ptr);
+    check_fpu_usable(env, op, ra);
+    if (op.aligned && (addr & 15)) raise_exception_err(env, kExcGP, 0, ra);
+    if (op.kind == HostOpKind::kX87 && x87_fast(env, op, addr, data_offset, ip, ra)) return;
+    run_with_image(env, op, addr, data_offset, ip, ra);
 }
 
 }  // namespace mimic::x86

@@ -35,7 +35,8 @@ void fpu_to_fxsave(const FpuState& f, uint8_t* image, bool wide) {
     }
     put<uint32_t>(image + 24, f.mxcsr);
     put<uint32_t>(image + 28, kMxcsrMask);
-    for (int i = 0; i < 8; ++i) std::memcpy(image + 32 + 16 * i, f.st[i], 10);
+    // The image holds the registers in stack order.
+    for (unsigned i = 0; i < 8; ++i) std::memcpy(image + 32 + 16 * i, f.st_reg(i), 10);
     std::memcpy(image + 160, f.xmm, 256);
 }
 
@@ -44,9 +45,9 @@ void fpu_regs_from_image(FpuState& f, const uint8_t* image) {
     f.fsw = get<uint16_t>(image + 2);
     f.ftw = image[4];
     f.mxcsr = get<uint32_t>(image + 24);
-    for (int i = 0; i < 8; ++i) {
-        std::memcpy(f.st[i], image + 32 + 16 * i, 10);
-        std::memset(f.st[i] + 10, 0, 6);
+    for (unsigned i = 0; i < 8; ++i) {   // after FSW: ST(i) follows its TOP
+        std::memcpy(f.st_reg(i), image + 32 + 16 * i, 10);
+        std::memset(f.st_reg(i) + 10, 0, 6);
     }
     std::memcpy(f.xmm, image + 160, 256);
 }
@@ -67,14 +68,13 @@ void fpu_from_fxsave(FpuState& f, const uint8_t* image, bool wide) {
 }
 
 uint16_t fpu_full_tag_word(const FpuState& f) {
-    const unsigned top = (f.fsw >> kFswTopShift) & 7;
     uint16_t tags = 0;
     for (unsigned phys = 0; phys < 8; ++phys) {
         unsigned tag;
         if (!(f.ftw & (1u << phys))) {
             tag = 3;   // empty
         } else {
-            const uint8_t* r = f.st[(phys - top) & 7];
+            const uint8_t* r = f.st[phys];
             uint64_t mant = get<uint64_t>(r);
             unsigned exp = get<uint16_t>(r + 8) & 0x7fff;
             if (exp == 0x7fff) tag = 2;                           // NaN, infinity

@@ -2,8 +2,6 @@
 // assembling the host stub that runs it (see host_op.h).
 #include "host_op.h"
 
-#include <sys/mman.h>
-
 #include <cstring>
 #include <map>
 #include <memory>
@@ -11,9 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <xbyak/xbyak.h>
-
-#include "mimic/util/error.h"
+#include "stub_arena.h"
 
 namespace mimic::x86 {
 
@@ -96,19 +92,10 @@ int rm_field_gpr(const DecodedInsn& insn) {
 
 // ---- stub assembly ----
 
-class StubArena {
-public:
-    HostStub assemble(const std::vector<uint8_t>& insn_bytes) {
-        std::lock_guard<std::mutex> lock(mu_);
-        constexpr size_t kMax = 192;
-        if (!chunk_ || used_ + kMax > kChunk) {
-            void* p = mmap(nullptr, kChunk, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (p == MAP_FAILED) throw Error("cannot allocate memory for FPU stubs");
-            chunk_ = static_cast<uint8_t*>(p);
-            used_ = 0;
-        }
-        uint8_t* at = chunk_ + used_;
-        Xbyak::CodeGenerator g(kMax, at);
+// The stub of a HostOp: the guest's image in, the instruction, the image
+// out, with the host's own state saved around it.
+HostStub assemble(const std::vector<uint8_t>& insn_bytes) {
+    return reinterpret_cast<HostStub>(assemble_stub(192, [&](Xbyak::CodeGenerator& g) {
         using namespace Xbyak::util;
         // FXSAVE64 [r8 + disp32] (xbyak has FXRSTOR64 only).
         auto fxsave64_r8 = [&g](uint32_t disp) {
@@ -134,16 +121,8 @@ public:
         fxsave64_r8(0);
         g.fxrstor64(g.ptr[r8 + kCtxHost]);
         g.ret();
-        used_ += (g.getSize() + 15) & ~size_t{15};
-        return reinterpret_cast<HostStub>(at);
-    }
-
-private:
-    static constexpr size_t kChunk = 1u << 20;
-    std::mutex mu_;
-    uint8_t* chunk_ = nullptr;
-    size_t used_ = 0;
-};
+    }));
+}
 
 // The host encoding of the guest instruction: the same prefixes, opcode and
 // immediate, the memory operand at [rsi], general registers in eax/ecx.
@@ -187,7 +166,6 @@ std::vector<uint8_t> host_encoding(const DecodedInsn& insn, const HostOp& op) {
 struct Registry {
     std::mutex mu;
     std::map<std::string, std::unique_ptr<HostOp>> ops;
-    StubArena arena;
 };
 
 Registry& registry() {
@@ -272,7 +250,8 @@ const HostOp* host_op_for(const DecodedInsn& insn) {
     auto it = r.ops.find(key);
     if (it != r.ops.end()) return it->second.get();
     auto owned = std::make_unique<HostOp>(op);
-    if (needs_stub) owned->stub = r.arena.assemble(enc);
+    if (needs_stub) owned->stub = assemble(enc);
+    if (op.kind == HostOpKind::kX87) owned->x87 = x87_op_for(insn, *owned);
     const HostOp* result = owned.get();
     r.ops.emplace(std::move(key), std::move(owned));
     return result;

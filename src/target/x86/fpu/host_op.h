@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "mimic/x86/decode/decoded_insn.h"
+#include "x87_op.h"
 
 namespace mimic::x86 {
 
@@ -71,6 +72,7 @@ struct HostOp {
     bool writes_ax = false;          // FNSTSW AX
     int8_t mask_reg = -1;            // MASKMOVQ/MASKMOVDQU: the register holding the byte mask
     uint16_t fop = 0;                // x87 opcode (11 bits) for FOP
+    X87Op x87;                       // the x87 fast path's form (not part of the interning key)
 };
 
 // Builds (or finds) the HostOp of a decoded x87/MMX/SSE instruction; nullptr

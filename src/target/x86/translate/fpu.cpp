@@ -1,7 +1,8 @@
 // x87, MMX, SSE..SSE4.2, XSAVE. On the JIT, SSE instructions that cannot
 // fault run inline (fpu/inline_sse.h); the rest become one call of
 // helper_fpu with its HostOp (fpu/host_op.h), which checks CR0/CR4, touches
-// guest memory and runs the instruction on the host's FPU.
+// guest memory and runs the instruction on the host's FPU (x87 ones on its
+// fast path while their exceptions are masked, fpu/x87_fast.h).
 #include "../fpu/host_op.h"
 #include "../fpu/inline_sse.h"
 #include "dc.h"
