@@ -7,11 +7,6 @@
 //   jne slow
 //   s1 = [env + addend[mmu] + s0*8]
 //   load/store at [s1 + addr]                   the host address
-// A qemu_ld_hint takes s0 from its hint instead (base + displacement, known
-// before the index), so the load waits for addr and the addend only, not
-// for an index computed from addr; when the hint's entry is not addr's page
-// (or the access may cross a page), an out-of-line retry takes s0 from addr
-// and comes back.
 // The slow path is emitted out of line, after the block's code, and saves
 // the caller-saved registers that hold values, so allocation is unaffected.
 #include <bit>
@@ -90,10 +85,10 @@ void restore_regs(CodeGenerator& gen, uint16_t regs, int pad) {
 
 }  // namespace
 
-size_t Emitter::jump_placeholder(bool conditional, bool if_equal) {
-    if (conditional) {
+size_t Emitter::jump_placeholder(bool if_not_equal) {
+    if (if_not_equal) {
         gen_.db(0x0f);
-        gen_.db(if_equal ? 0x84 : 0x85);   // je/jne rel32
+        gen_.db(0x85);   // jne rel32
     } else {
         gen_.db(0xe9);   // jmp rel32
     }
@@ -160,17 +155,13 @@ void Emitter::tlb_lookup(SlowPath& path, bool is_store, int index_reg) {
     if (index_reg != addr && size > align) {
         // The tag compare below checks the page of the access's last byte;
         // with addr's own index, a page-crossing access cannot match, but
-        // the hint's entry may be the next page's. A crossing access has
-        // the last byte's page offset below size - align: those offsets
-        // (and a few more, which only cost the retry) go to the retry.
+        // the hint's entry may be the next page's.
         encode::lea(gen_, kScratch1, addr, static_cast<int32_t>(size - align));
-        const uint32_t low = std::bit_ceil(size - align + 1) - 1;
-        gen_.test(Reg32(kScratch1), static_cast<uint32_t>(kPageSize - 1) & ~low);
-        path.crossing_branch = jump_placeholder(true, /*if_equal=*/true);
-        encode::and_imm32(gen_, true, kScratch1, static_cast<uint32_t>(kPageMask | (align - 1)));
-    } else {
-        tlb_compare_value(addr, path.memop);
+        gen_.xor_(Reg64(kScratch1), Reg64(addr));
+        encode::shr_imm(gen_, kScratch1, kPageBits);
+        path.crossing_branch = jump_placeholder(true);
     }
+    tlb_compare_value(addr, path.memop);
     encode::op_mem_index8(gen_, 0x3b, kScratch1, kEnvReg, kScratch0, tlb_tag_offset(path.mmu_idx, is_store));
     path.branch = jump_placeholder(true);
     // The access adds addr in its addressing mode.

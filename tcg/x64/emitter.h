@@ -133,7 +133,7 @@ private:
     // kScratch1 = what the TLB tag must equal for an access m at addr.
     void tlb_compare_value(int addr, MemOp m);
     // A 32-bit relative jump (or jcc) placeholder and its resolution.
-    size_t jump_placeholder(bool conditional, bool if_equal = false);   // conditional: jne (or je)
+    size_t jump_placeholder(bool if_not_equal);
     void resolve_jump(size_t field);
     // The same with a rel8 jne, for jumps over a few bytes only.
     size_t short_jne_placeholder();
