@@ -117,8 +117,6 @@ private:
             }
             case Opcode::qemu_ld_i32:
             case Opcode::qemu_ld_i64:
-            case Opcode::qemu_ld_hint_i32:
-            case Opcode::qemu_ld_hint_i64:
                 write(inst.out(0), softmmu_load(cfg_.softmmu, env, in[0], static_cast<MemOpIdx>(inst.cst(0)), 0));
                 break;
             case Opcode::qemu_st_i32:

@@ -129,12 +129,6 @@ void Builder::qemu_ld(I32 d, I64 vaddr, MemOp m, unsigned mmu_idx) {
 void Builder::qemu_ld(I64 d, I64 vaddr, MemOp m, unsigned mmu_idx) {
     emit(Opcode::qemu_ld_i64, {d.idx, vaddr.idx, make_memop_idx(m, mmu_idx)});
 }
-void Builder::qemu_ld_hint(I32 d, I64 vaddr, I64 hint, MemOp m, unsigned mmu_idx) {
-    emit(Opcode::qemu_ld_hint_i32, {d.idx, vaddr.idx, hint.idx, make_memop_idx(m, mmu_idx)});
-}
-void Builder::qemu_ld_hint(I64 d, I64 vaddr, I64 hint, MemOp m, unsigned mmu_idx) {
-    emit(Opcode::qemu_ld_hint_i64, {d.idx, vaddr.idx, hint.idx, make_memop_idx(m, mmu_idx)});
-}
 void Builder::qemu_st(I32 v, I64 vaddr, MemOp m, unsigned mmu_idx) {
     emit(Opcode::qemu_st_i32, {v.idx, vaddr.idx, make_memop_idx(m, mmu_idx)});
 }

@@ -302,7 +302,6 @@ private:
         case Opcode::extu_i32_i64: return static_cast<uint8_t>(width(inst.in(0)));
         case Opcode::setcond_i32: case Opcode::setcond_i64: return 1;
         case Opcode::qemu_ld_i32: case Opcode::qemu_ld_i64:
-        case Opcode::qemu_ld_hint_i32: case Opcode::qemu_ld_hint_i64:
             return load_width(get_memop(static_cast<MemOpIdx>(inst.cst(0))));
         case Opcode::ld_i32: case Opcode::ld_i64: return load_width(static_cast<MemOp>(inst.cst(1)));
         case Opcode::mov_i32: case Opcode::mov_i64: return static_cast<uint8_t>(width(inst.in(0)));

@@ -117,7 +117,6 @@ void Emitter::resolve_short_jump(size_t field) {
 // emits them, and translation speed is guest speed for code run once.
 // With s0 = r10, s1 = r11, env = r14:
 //   mov r10d, [index_ctl]; bextr r10, addr, r10 (without BMI1: mov, shr, and [mask])
-//     (or the same on the hint of a qemu_ld_hint)
 //   lea r11, [addr + size - align] (or mov r11, addr); and r11, mask
 //   cmp r11, [r14 + r10*8 + tag]; jne slow; mov r11, [r14 + r10*8 + addend]
 int32_t Emitter::tlb_tag_offset(unsigned mmu_idx, bool is_store) const {
@@ -142,7 +141,7 @@ void Emitter::tlb_index(int reg, unsigned mmu_idx) {
     }
 }
 
-void Emitter::tlb_lookup(SlowPath& path, bool is_store, int index_reg) {
+void Emitter::tlb_lookup(SlowPath& path, bool is_store) {
     static_assert(kScratch0 == Operand::R10 && kScratch1 == Operand::R11 && kEnvReg == Operand::R14);
     const SoftmmuConfig& mmu = rt_.config->softmmu;
     if (mmu.tlb_offset < 0) {
@@ -151,30 +150,15 @@ void Emitter::tlb_lookup(SlowPath& path, bool is_store, int index_reg) {
     }
     const int addr = path.addr;
     const unsigned size = memop_size(path.memop), align = memop_align(path.memop);
-    tlb_index(index_reg, path.mmu_idx);
-    if (index_reg != addr && size > align) {
-        // The tag compare below checks the page of the access's last byte;
-        // with addr's own index, a page-crossing access cannot match, but
-        // the hint's entry may be the next page's.
-        encode::lea(gen_, kScratch1, addr, static_cast<int32_t>(size - align));
-        gen_.xor_(Reg64(kScratch1), Reg64(addr));
-        encode::shr_imm(gen_, kScratch1, kPageBits);
-        path.crossing_branch = jump_placeholder(true);
-    }
-    tlb_compare_value(addr, path.memop);
-    encode::op_mem_index8(gen_, 0x3b, kScratch1, kEnvReg, kScratch0, tlb_tag_offset(path.mmu_idx, is_store));
-    path.branch = jump_placeholder(true);
-    // The access adds addr in its addressing mode.
-    if (index_reg != addr) path.retry = gen_.getSize();
-    encode::op_mem_index8(gen_, 0x8b, kScratch1, kEnvReg, kScratch0,
-                          static_cast<int32_t>(mmu.tlb_offset + SoftTlb::addend_offset(path.mmu_idx)));
-}
-
-void Emitter::tlb_compare_value(int addr, MemOp m) {
-    const unsigned size = memop_size(m), align = memop_align(m);
+    tlb_index(addr, path.mmu_idx);
     if (size > align) encode::lea(gen_, kScratch1, addr, static_cast<int32_t>(size - align));
     else encode::mov_reg(gen_, true, kScratch1, addr);
     encode::and_imm32(gen_, true, kScratch1, static_cast<uint32_t>(kPageMask | (align - 1)));
+    encode::op_mem_index8(gen_, 0x3b, kScratch1, kEnvReg, kScratch0, tlb_tag_offset(path.mmu_idx, is_store));
+    path.branch = jump_placeholder(true);
+    // The access adds addr in its addressing mode.
+    encode::op_mem_index8(gen_, 0x8b, kScratch1, kEnvReg, kScratch0,
+                          static_cast<int32_t>(mmu.tlb_offset + SoftTlb::addend_offset(path.mmu_idx)));
 }
 
 void Emitter::guest_load(const Inst& inst) {
@@ -188,8 +172,6 @@ void Emitter::guest_load(const Inst& inst) {
     path.mmu_idx = get_mmu_idx(oi);
     const int addr = ra_.use(inst.in(0));
     path.addr = static_cast<int8_t>(addr);
-    const bool hinted = inst.op == Opcode::qemu_ld_hint_i32 || inst.op == Opcode::qemu_ld_hint_i64;
-    const int index_reg = hinted ? ra_.use(inst.in(1)) : addr;
     // The slow path may fault: it brings env up to date first. Taken
     // before the output may reuse a dead input's register.
     path.dirty = ra_.dirty_globals();
@@ -197,7 +179,7 @@ void Emitter::guest_load(const Inst& inst) {
     path.value = static_cast<int8_t>(d);
     path.saved = static_cast<uint16_t>(ra_.live_caller_saved() & ~(1u << d));
     path.access = gen_.getSize();
-    tlb_lookup(path, false, index_reg);
+    tlb_lookup(path, false);
     load_raw(gen_, d, Reg64(kScratch1) + Reg64(addr), size);
     if (m & kMoBigEndian) swap_bytes(gen_, d, size);
     path.resume = gen_.getSize();
@@ -225,7 +207,7 @@ void Emitter::guest_store(const Inst& inst) {
     path.dirty = ra_.dirty_globals();   // the slow path may fault: env first
     path.saved = ra_.live_caller_saved();
     path.access = gen_.getSize();
-    tlb_lookup(path, true, addr);
+    tlb_lookup(path, true);
     const RegExp host = Reg64(kScratch1) + Reg64(addr);
     if (imm) {
         store_imm(gen_, host, size, path.imm_value);
@@ -247,15 +229,6 @@ void Emitter::guest_store(const Inst& inst) {
 // code, for restore_state.
 void Emitter::emit_slow_path(const SlowPath& path) {
     resolve_jump(path.branch);
-    if (path.retry) {
-        // The hint's page was not addr's: the entry of addr's own index,
-        // back to the fast path if it matches.
-        if (path.crossing_branch) resolve_jump(path.crossing_branch);
-        tlb_compare_value(path.addr, path.memop);
-        tlb_index(path.addr, path.mmu_idx);
-        encode::op_mem_index8(gen_, 0x3b, kScratch1, kEnvReg, kScratch0, tlb_tag_offset(path.mmu_idx, false));
-        encode::jcc_to(gen_, 0x84, gen_.getCode() + path.retry);   // je
-    }
     RegAlloc::store_globals(gen_, path.dirty);
     const int pad = save_regs(gen_, path.saved);
     const void* retaddr = gen_.getCode() + path.access + 1;
@@ -346,9 +319,7 @@ bool Emitter::emit_memory(const Inst& inst) {
         return true;
     }
     case Opcode::qemu_ld_i32:
-    case Opcode::qemu_ld_i64:
-    case Opcode::qemu_ld_hint_i32:
-    case Opcode::qemu_ld_hint_i64: guest_load(inst); return true;
+    case Opcode::qemu_ld_i64: guest_load(inst); return true;
     case Opcode::qemu_st_i32:
     case Opcode::qemu_st_i64: guest_store(inst); return true;
     case Opcode::guard_sext_i64: guard_sext(inst); return true;

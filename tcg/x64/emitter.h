@@ -38,12 +38,6 @@ struct SlowPath {
     size_t access;              // code offsets: the access (its retaddr for restore_state),
     size_t branch;              // the rel32 of the jump to here,
     size_t resume;              // where to go back to
-    // A load that took its TLB index from a hint (qemu_ld_hint): where the
-    // fast path loads the addend, to go back to once the entry is found
-    // from addr after all (0 for the others), and the rel32 of the jump
-    // taken when the access crosses a page (0: none).
-    size_t retry;
-    size_t crossing_branch;
 };
 
 // A jump to an IR label not placed yet: its rel32 field, filled in at the
@@ -123,15 +117,11 @@ private:
     // Emits the TLB lookup of path's access; leaves the entry's addend in
     // kScratch1 on a hit (the host address is kScratch1 + addr, for the
     // access's addressing mode), jumps to the slow path on a miss: sets
-    // path.branch, where the rel32 of that jump is. With index_reg other
-    // than path.addr, the entry tried first is the one of index_reg's page
-    // (a hint), and path.retry and path.crossing_branch are set.
-    void tlb_lookup(SlowPath& path, bool is_store, int index_reg);
+    // path.branch, where the rel32 of that jump is.
+    void tlb_lookup(SlowPath& path, bool is_store);
     // kScratch0 = the TLB index of the page of reg in mmu_idx's table.
     void tlb_index(int reg, unsigned mmu_idx);
     int32_t tlb_tag_offset(unsigned mmu_idx, bool is_store) const;
-    // kScratch1 = what the TLB tag must equal for an access m at addr.
-    void tlb_compare_value(int addr, MemOp m);
     // A 32-bit relative jump (or jcc) placeholder and its resolution.
     size_t jump_placeholder(bool if_not_equal);
     void resolve_jump(size_t field);

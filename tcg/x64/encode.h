@@ -106,15 +106,6 @@ inline void jmp_to(Xbyak::CodeGenerator& gen, const void* target) {
     gen.db(code, 5);
 }
 
-// jcc rel32 to target; cc is the second opcode byte (0x84 je, 0x85 jne).
-inline void jcc_to(Xbyak::CodeGenerator& gen, uint8_t cc, const void* target) {
-    const auto next = reinterpret_cast<intptr_t>(gen.getCurr()) + 6;
-    const auto rel = static_cast<uint32_t>(static_cast<int32_t>(reinterpret_cast<intptr_t>(target) - next));
-    uint8_t code[6] = {0x0f, cc};
-    for (int i = 0; i < 4; ++i) code[2 + i] = static_cast<uint8_t>(rel >> (8 * i));
-    gen.db(code, 6);
-}
-
 // push r64 / pop r64.
 inline void push_pop(Xbyak::CodeGenerator& gen, bool push, int reg) {
     uint8_t code[2];

@@ -154,9 +154,6 @@ public:
     // size are invalid; stores use the low `size` bytes of v.
     void qemu_ld(I32 d, I64 vaddr, MemOp m, unsigned mmu_idx);
     void qemu_ld(I64 d, I64 vaddr, MemOp m, unsigned mmu_idx);
-    // The same, with a value usually in vaddr's page (see opcodes.inc).
-    void qemu_ld_hint(I32 d, I64 vaddr, I64 hint, MemOp m, unsigned mmu_idx);
-    void qemu_ld_hint(I64 d, I64 vaddr, I64 hint, MemOp m, unsigned mmu_idx);
     void qemu_st(I32 v, I64 vaddr, MemOp m, unsigned mmu_idx);
     void qemu_st(I64 v, I64 vaddr, MemOp m, unsigned mmu_idx);
 

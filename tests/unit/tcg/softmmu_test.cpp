@@ -290,47 +290,12 @@ TEST_P(SoftmmuTest, AccessesThroughTheAddressRegister) {
     }
 }
 
-// A hinted load finds the entry of the hint's page when it is addr's, and
-// addr's own entry otherwise; only a real miss takes the slow path.
-TEST_P(SoftmmuTest, HintedLoadsAreExactWhateverTheHint) {
-    for (bool wide : {false, true}) {
-        const MemOp m = wide ? kMo64 : kMo32;
-        Block block(h.g);
-        Builder b(block);
-        if (wide) b.qemu_ld_hint(h.r[1], h.r[0], h.r[2], m, 0);
-        else b.qemu_ld_hint(h.e[1], h.r[0], h.r[2], m, 0);
-        b.exit_tb(0);
-        CompiledPair pair(be, block);
-        const uint64_t hints[] = {kRamBase, kRamBase + 4096 + 5, kRamBase + 2 * 4096, 0x5000, 0, ~0ull};
-        for (uint64_t addr : test_addresses()) {
-            for (uint64_t hint : hints) {
-                uint64_t want = expected_load(addr, m);
-                if (!wide) want &= 0xffffffff;
-                const bool hit = in_ram(addr) && in_ram(addr + memop_size(m) - 1) && (addr & 4095) + memop_size(m) <= 4096;
-                for (int k = 0; k < 2; ++k) {
-                    cpu.r[0] = addr;
-                    cpu.r[2] = hint;
-                    cpu.r[1] = cpu.e[1] = 0xdead;
-                    const int slow_before = world.slow_loads;
-                    be.be[k]->exec(&cpu, pair.tb[k]);
-                    ASSERT_EQ(wide ? cpu.r[1] : cpu.e[1], want)
-                        << backend_name(k) << std::hex << " addr 0x" << addr << " hint 0x" << hint;
-                    ASSERT_EQ(world.slow_loads - slow_before, hit ? 0 : 1)
-                        << backend_name(k) << std::hex << " addr 0x" << addr << " hint 0x" << hint;
-                    ASSERT_EQ(cpu.r[2], hint);
-                }
-            }
-        }
-    }
-}
-
 // Generated code reads the table's size at run time: the same block hits
 // after the table shrinks or grows and its entries move.
 TEST_P(SoftmmuTest, TableSizeIsReadAtRunTime) {
     Block block(h.g);
     Builder b(block);
     b.qemu_ld(h.r[1], h.r[0], kMo32, 0);
-    b.qemu_ld_hint(h.r[3], h.r[0], h.r[2], kMo32, 0);
     b.exit_tb(0);
     CompiledPair pair(be, block);
     for (unsigned bits : {kTlbMinBits, kTlbMaxBits, kTlbDefaultBits}) {
@@ -339,12 +304,10 @@ TEST_P(SoftmmuTest, TableSizeIsReadAtRunTime) {
         for (size_t p = 0; p < kRamPages; ++p) cpu.tlb.set(0, kRamBase + p * 4096, world.ram + p * 4096, true, true, true);
         for (int k = 0; k < 2; ++k) {
             cpu.r[0] = kRamBase + 4096 + 12;
-            cpu.r[2] = kRamBase + 4096;
             const int before = world.slow_loads;
             be.be[k]->exec(&cpu, pair.tb[k]);
             EXPECT_EQ(world.slow_loads - before, 0) << backend_name(k) << " bits " << bits;
             EXPECT_EQ(cpu.r[1], expected_load(kRamBase + 4096 + 12, kMo32));
-            EXPECT_EQ(cpu.r[3], cpu.r[1]);
         }
     }
 }

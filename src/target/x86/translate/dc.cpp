@@ -70,17 +70,12 @@ void Dc::store_reg(Reg r, I64 v) {
 
 // ---- memory ----
 
-I64 Dc::effective_offset(const MemOperand& m, std::optional<I64>* hint) {
+I64 Dc::effective_offset(const MemOperand& m) {
     I64 a = b.temp_i64();
     b.movi(a, static_cast<uint64_t>(m.disp));
     if (m.base.valid()) {
         if (m.base.cls == RegClass::kIp) b.add(a, a, next_pc);
         else b.add(a, a, g.regs[m.base.num]);
-    }
-    if (hint && m.base.valid() && m.base.cls != RegClass::kIp && m.index.valid() && m.addr_size != 2) {
-        *hint = a;
-        a = b.temp_i64();
-        b.mov(a, **hint);
     }
     if (m.index.valid()) {
         I64 idx = b.temp_i64();
@@ -153,20 +148,11 @@ Loc Dc::loc(unsigned i, bool write) {
     }
     l.is_mem = true;
     l.seg = insn->mem.seg;
-    std::optional<I64> hint;
-    const I64 offset = effective_offset(insn->mem, &hint);
-    l.addr = linear(insn->mem.seg, offset, op.size, write);
-    if (l.addr.idx == offset.idx) l.hint = hint;   // no segment base added
+    l.addr = linear(insn->mem.seg, effective_offset(insn->mem), op.size, write);
     return l;
 }
 
-I64 Dc::read(const Loc& l) {
-    if (!l.is_mem) return load_reg(l.reg);
-    if (!l.hint) return ld(l.addr, l.size, false, l.seg);
-    I64 v = b.temp_i64();
-    b.qemu_ld_hint(v, l.addr, *l.hint, data_memop(l.size, false, l.seg), mmu_idx);
-    return v;
-}
+I64 Dc::read(const Loc& l) { return l.is_mem ? ld(l.addr, l.size, false, l.seg) : load_reg(l.reg); }
 
 void Dc::write(const Loc& l, I64 v) {
     if (l.is_mem) st(l.addr, v, l.size, l.seg);

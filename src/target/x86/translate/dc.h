@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
 
 #include "../helper_decls.h"
 #include "../helpers.h"
@@ -35,10 +34,6 @@ struct Loc {
     bool is_mem = false;
     Reg reg;
     tcg::I64 addr;   // linear address (memory)
-    // base + displacement of a base + index address in a flat segment, a
-    // value usually in addr's page that is known before the index is
-    // (qemu_ld_hint); invalid otherwise.
-    std::optional<tcg::I64> hint;
     unsigned size = 0;
     int seg = -1;    // its segment (memory)
 };
@@ -85,9 +80,7 @@ struct Dc {
     void store_gpr(unsigned num, unsigned size, tcg::I64 v);
 
     // ---- memory ----
-    // Masked to the address size. With `hint`, base + displacement of a
-    // base + index address as well (else left invalid).
-    tcg::I64 effective_offset(const MemOperand& m, std::optional<tcg::I64>* hint = nullptr);
+    tcg::I64 effective_offset(const MemOperand& m);   // masked to the address size
     // seg:offset -> linear, with the limit/type check when the segment needs one.
     tcg::I64 linear(int seg, tcg::I64 offset, unsigned size, bool write);
     // Guest data accesses; with alignment checking on they require natural
