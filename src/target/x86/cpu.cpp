@@ -275,10 +275,20 @@ void CpuImpl::tlb_evict_to_victim(unsigned mmu_idx, uint64_t vaddr) {
     const unsigned idx = env_.tlb.index(mmu_idx, vaddr);
     const tcg::TlbEntry e = env_.tlb.get(mmu_idx, idx);
     if (!tlb_entry_valid(e) || tlb_entry_page(e) == page) return;
-    ++tlb_use_[mmu_idx].conflicts;
     unsigned& next = tlb_victim_next_[mmu_idx];
     tlb_victim_[mmu_idx][next] = VictimEntry{e, tlb_global(mmu_idx, idx), tlb_paddr_[mmu_idx][idx]};
     next = (next + 1) % kVictimTlbSize;
+    tlb_conflict(mmu_idx);
+}
+
+void CpuImpl::tlb_conflict(unsigned mmu_idx) {
+    // Pages evicting each other in a mostly full table: grow it now rather
+    // than at the next flush (a long computation may not flush at all).
+    TlbUse& use = tlb_use_[mmu_idx];
+    if (++use.conflicts < env_.tlb.size(mmu_idx) / 2) return;
+    use.conflicts = 0;
+    const unsigned bits = tcg::tlb_bits_after_conflicts(env_.tlb.bits(mmu_idx), tlb_used_count(mmu_idx));
+    if (bits != env_.tlb.bits(mmu_idx)) tlb_resize(mmu_idx, bits);
 }
 
 bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
@@ -295,6 +305,8 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
         set_tlb_global(mmu_idx, idx, v.global);
         v.global = g;
         std::swap(tlb_paddr_[mmu_idx][idx], v.paddr);
+        // Two pages taking turns in one entry (the victim keeps the other).
+        tlb_conflict(mmu_idx);
         return true;
     }
     return false;
@@ -416,14 +428,6 @@ void CpuImpl::tlb_flush_page(uint64_t vaddr) {
 void CpuImpl::note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, uint64_t page_size) {
     set_tlb_global(mmu_idx, env_.tlb.index(mmu_idx, vaddr), global);
     note_tlb_used(mmu_idx, env_.tlb.index(mmu_idx, vaddr));
-    // Pages evicting each other in a mostly full table: grow it now rather
-    // than at the next flush (a long computation may not flush at all).
-    TlbUse& use = tlb_use_[mmu_idx];
-    if (use.conflicts >= env_.tlb.size(mmu_idx) / 2) {
-        use.conflicts = 0;
-        const unsigned bits = tcg::tlb_bits_after_conflicts(env_.tlb.bits(mmu_idx), tlb_used_count(mmu_idx));
-        if (bits != env_.tlb.bits(mmu_idx)) tlb_resize(mmu_idx, bits);
-    }
     if (page_size <= tcg::kPageSize) return;
     // One aligned region covering every large page entered since the last
     // full flush: grow its mask until it takes this page in as well.

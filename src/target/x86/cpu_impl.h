@@ -137,6 +137,9 @@ public:
     static constexpr std::chrono::milliseconds kTlbWindow{100};
     TlbUse tlb_use_[tcg::kNumMmuModes];
     unsigned tlb_used_count(unsigned mmu_idx) const;
+    // A page displaced another from its entry (a fill or a victim swap):
+    // counted, and the table grows when that keeps happening.
+    void tlb_conflict(unsigned mmu_idx);
     // At a flush, before the used entries are cleared: may shrink the table
     // (the caller's flush then leaves it consistent) or ask for a resize of
     // the entries kept (returns the bits to pass to tlb_resize).
