@@ -34,6 +34,7 @@
 #include "mimic/x86/decode/registers.h"
 
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 
 namespace mimic::x86 {
@@ -47,6 +48,13 @@ enum class Mnemonic : uint16_t {
 
 // Lower-case assembler spelling, as Zydis and the SDM print it ("cmovnbe").
 std::string_view mnemonic_name(Mnemonic m);
+
+// Whether m is one of `list` (the instruction classifiers' lists).
+inline bool one_of(Mnemonic m, std::initializer_list<Mnemonic> list) {
+    for (Mnemonic x : list)
+        if (x == m) return true;
+    return false;
+}
 
 // Coarse grouping for the front end's first dispatch level and for logging;
 // semantics dispatch on the mnemonic.

@@ -23,12 +23,6 @@ bool is_gpr(const Operand& o) {
             o.reg.cls == RegClass::kGpr32 || o.reg.cls == RegClass::kGpr64);
 }
 
-bool one_of(M m, std::initializer_list<M> list) {
-    for (M x : list)
-        if (x == m) return true;
-    return false;
-}
-
 // x87 instructions that store to their memory operand.
 bool x87_stores(M m) {
     return one_of(m, {M::kFst, M::kFstp, M::kFist, M::kFistp, M::kFisttp, M::kFbstp, M::kFnstcw, M::kFnstsw,

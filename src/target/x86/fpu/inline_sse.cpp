@@ -51,12 +51,6 @@ Field field_of(Op op) {
     }
 }
 
-bool one_of(M m, std::initializer_list<M> list) {
-    for (M x : list)
-        if (x == m) return true;
-    return false;
-}
-
 // Instructions that compute on floating-point values: they round as MXCSR
 // says, honour DAZ/FTZ and raise its exception flags. Moves, logic,
 // shuffles and integer operations do none of that.

@@ -2,8 +2,6 @@
 // stubs (see x87_op.h).
 #include "x87_op.h"
 
-#include <initializer_list>
-
 #include "fpu_state.h"
 #include "host_op.h"
 #include "stub_arena.h"
@@ -13,12 +11,6 @@ namespace mimic::x86 {
 namespace {
 
 using M = Mnemonic;
-
-bool one_of(M m, std::initializer_list<M> list) {
-    for (M x : list)
-        if (x == m) return true;
-    return false;
-}
 
 // Instructions that push without reading the stack.
 bool pure_push(M m) {
