@@ -314,17 +314,8 @@ void x87_state_op(CpuState* env, const HostOp& op, uint64_t addr, uintptr_t ra) 
     }
 
     if (op.kind == HostOpKind::kX87) {
-        if (op.mnemonic == M::kFninit) {
-            fpu_init_x87(f);
-        } else if (!op.x87_control) {
-            f.fop = op.fop;
-            f.fip = ip;
-            f.fcs = env->seg[kCS].selector;
-            if (op.mem_size) {
-                f.fdp = data_offset;
-                f.fds = env->seg[op.mem_seg].selector;
-            }
-        }
+        if (op.mnemonic == M::kFninit) fpu_init_x87(f);
+        else x87_note_last_instruction(env, op, ip, data_offset);
     }
 }
 

@@ -140,16 +140,20 @@ bool x87_fast(CpuState* env, const HostOp& op, uint64_t addr, uint64_t data_offs
     case X87Kind::kClearEx: f.fsw &= 0x7f00; break;
     }
 
-    if (!op.x87_control) {
-        f.fop = op.fop;
-        f.fip = ip;
-        f.fcs = env->seg[kCS].selector;
-        if (op.mem_size) {
-            f.fdp = data_offset;
-            f.fds = env->seg[op.mem_seg].selector;
-        }
-    }
+    x87_note_last_instruction(env, op, ip, data_offset);
     return true;
+}
+
+void x87_note_last_instruction(CpuState* env, const HostOp& op, uint64_t ip, uint64_t data_offset) {
+    if (op.x87_control) return;
+    FpuState& f = env->fpu;
+    f.fop = op.fop;
+    f.fip = ip;
+    f.fcs = env->seg[kCS].selector;
+    if (op.mem_size) {
+        f.fdp = data_offset;
+        f.fds = env->seg[op.mem_seg].selector;
+    }
 }
 
 }  // namespace mimic::x86

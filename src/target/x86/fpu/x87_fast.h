@@ -15,4 +15,8 @@ namespace mimic::x86 {
 // Runs `op` on the fast path; false (nothing changed) when it does not apply.
 bool x87_fast(CpuState* env, const HostOp& op, uint64_t addr, uint64_t data_offset, uint64_t ip, uintptr_t ra);
 
+// FOP, FIP/FCS and (with a memory operand) FDP/FDS after x87 instruction
+// `op` at ip ran, on either path; control instructions leave them alone.
+void x87_note_last_instruction(CpuState* env, const HostOp& op, uint64_t ip, uint64_t data_offset);
+
 }  // namespace mimic::x86
