@@ -25,15 +25,21 @@ inline size_t put_mem_operand(uint8_t* code, size_t n, int reg, int base, int32_
     return n;
 }
 
-// mov between a register and [base + disp] (load when `load`), 64 or 32 bits.
-inline void mov_mem(Xbyak::CodeGenerator& gen, bool load, bool wide, int reg, int base, int32_t disp) {
+// An instruction `opcode` between a register and [base + disp], 64 bits
+// (REX.W) when `wide`, else 32.
+inline void reg_mem(Xbyak::CodeGenerator& gen, uint8_t opcode, bool wide, int reg, int base, int32_t disp) {
     uint8_t code[16];
     size_t n = 0;
     const uint8_t rex = static_cast<uint8_t>((wide ? 8 : 0) | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
     if (rex) code[n++] = static_cast<uint8_t>(0x40 | rex);
-    code[n++] = load ? 0x8b : 0x89;
+    code[n++] = opcode;
     n = put_mem_operand(code, n, reg, base, disp);
     gen.db(code, n);
+}
+
+// mov between a register and [base + disp] (load when `load`), 64 or 32 bits.
+inline void mov_mem(Xbyak::CodeGenerator& gen, bool load, bool wide, int reg, int base, int32_t disp) {
+    reg_mem(gen, load ? 0x8b : 0x89, wide, reg, base, disp);
 }
 
 // mov dst, src between registers, 64 or 32 bits.
@@ -134,24 +140,11 @@ inline void op_mem_index8(Xbyak::CodeGenerator& gen, uint8_t opcode, int reg, in
 
 // and r32, [base + disp] (zero-extends into the 64-bit register).
 inline void and_mem32(Xbyak::CodeGenerator& gen, int reg, int base, int32_t disp) {
-    uint8_t code[16];
-    size_t n = 0;
-    const uint8_t rex = static_cast<uint8_t>((reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
-    if (rex) code[n++] = static_cast<uint8_t>(0x40 | rex);
-    code[n++] = 0x23;
-    n = put_mem_operand(code, n, reg, base, disp);
-    gen.db(code, n);
+    reg_mem(gen, 0x23, false, reg, base, disp);
 }
 
 // lea r64, [base + disp].
-inline void lea(Xbyak::CodeGenerator& gen, int dst, int base, int32_t disp) {
-    uint8_t code[16];
-    size_t n = 0;
-    code[n++] = static_cast<uint8_t>(0x48 | (dst >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
-    code[n++] = 0x8d;
-    n = put_mem_operand(code, n, dst, base, disp);
-    gen.db(code, n);
-}
+inline void lea(Xbyak::CodeGenerator& gen, int dst, int base, int32_t disp) { reg_mem(gen, 0x8d, true, dst, base, disp); }
 
 // and r64, imm32 (sign-extended), or and r32, imm32 when not `wide`.
 inline void and_imm32(Xbyak::CodeGenerator& gen, bool wide, int reg, uint32_t imm) {
