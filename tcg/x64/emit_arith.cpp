@@ -41,29 +41,32 @@ void Emitter::binary_alu(const Inst& inst, Alu op) {
         }
     }
     if (d != a) gen_.mov(rd, reg(a, t));
-    if (imm) {
-        const uint32_t v = static_cast<uint32_t>(ra_.const_value(b));
-        switch (op) {
-        case Alu::Add: gen_.add(rd, v); break;
-        case Alu::Sub: gen_.sub(rd, v); break;
-        case Alu::And: gen_.and_(rd, v); break;
-        case Alu::Or: gen_.or_(rd, v); break;
-        case Alu::Xor: gen_.xor_(rd, v); break;
-        case Alu::Mul: break;
-        }
-    } else {
-        const Reg rbr = reg(rb, t);
-        switch (op) {
-        case Alu::Add: gen_.add(rd, rbr); break;
-        case Alu::Sub: gen_.sub(rd, rbr); break;
-        case Alu::And: gen_.and_(rd, rbr); break;
-        case Alu::Or: gen_.or_(rd, rbr); break;
-        case Alu::Xor: gen_.xor_(rd, rbr); break;
-        case Alu::Mul: gen_.imul(rd, rbr); break;
-        }
-    }
+    if (imm) alu_into(op, rd, static_cast<uint32_t>(ra_.const_value(b)));
+    else alu_into(op, rd, reg(rb, t));
     if (op != Alu::Mul) flags_set(inst.out(0), op == Alu::And || op == Alu::Or || op == Alu::Xor);
     finish(inst, d);
+}
+
+void Emitter::alu_into(Alu op, const Reg& d, const Reg& s) {
+    switch (op) {
+    case Alu::Add: gen_.add(d, s); break;
+    case Alu::Sub: gen_.sub(d, s); break;
+    case Alu::And: gen_.and_(d, s); break;
+    case Alu::Or: gen_.or_(d, s); break;
+    case Alu::Xor: gen_.xor_(d, s); break;
+    case Alu::Mul: gen_.imul(d, s); break;
+    }
+}
+
+void Emitter::alu_into(Alu op, const Reg& d, uint32_t imm) {
+    switch (op) {
+    case Alu::Add: gen_.add(d, imm); break;
+    case Alu::Sub: gen_.sub(d, imm); break;
+    case Alu::And: gen_.and_(d, imm); break;
+    case Alu::Or: gen_.or_(d, imm); break;
+    case Alu::Xor: gen_.xor_(d, imm); break;
+    case Alu::Mul: break;
+    }
 }
 
 void Emitter::shift(const Inst& inst) {

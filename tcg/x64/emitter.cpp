@@ -219,26 +219,8 @@ size_t Emitter::emit_fused32(size_t i) {
         sets_flags = false;
     } else {
         if (rd != a) gen_.mov(r, ra32);
-        if (imm) {
-            switch (alu) {
-            case Alu::Add: gen_.add(r, v); break;
-            case Alu::Sub: gen_.sub(r, v); break;
-            case Alu::And: gen_.and_(r, v); break;
-            case Alu::Or: gen_.or_(r, v); break;
-            case Alu::Xor: gen_.xor_(r, v); break;
-            case Alu::Mul: break;
-            }
-        } else {
-            const Reg32 rb(b);
-            switch (alu) {
-            case Alu::Add: gen_.add(r, rb); break;
-            case Alu::Sub: gen_.sub(r, rb); break;
-            case Alu::And: gen_.and_(r, rb); break;
-            case Alu::Or: gen_.or_(r, rb); break;
-            case Alu::Xor: gen_.xor_(r, rb); break;
-            case Alu::Mul: break;
-            }
-        }
+        if (imm) alu_into(alu, r, v);
+        else alu_into(alu, r, Reg32(b));
     }
     ra_.release_dead_inputs(op);
     for (int m = 0; m < 2; ++m)

@@ -93,6 +93,10 @@ private:
     Type out_type(const Inst& inst) const { return block_.temps[inst.out(0)].type; }
     enum class Alu { Add, Sub, And, Or, Xor, Mul };
     void binary_alu(const Inst& inst, Alu op);
+    // d = d op s, the two-operand forms (a constant multiplier needs the
+    // three-operand imul: Mul emits nothing with an immediate).
+    void alu_into(Alu op, const Xbyak::Reg& d, const Xbyak::Reg& s);
+    void alu_into(Alu op, const Xbyak::Reg& d, uint32_t imm);
     void shift(const Inst& inst);
     void divide(const Inst& inst);
     void multiply_wide(const Inst& inst);
