@@ -359,6 +359,10 @@ void CpuImpl::tlb_resize(unsigned mmu_idx, unsigned bits) {
 void CpuImpl::tlb_flush() {
     unsigned bits[tcg::kNumMmuModes];
     for (unsigned m = 0; m < tcg::kNumMmuModes; ++m) bits[m] = tlb_bits_at_flush(m);
+    tlb_flush_all(bits);
+}
+
+void CpuImpl::tlb_flush_all(const unsigned (&bits)[tcg::kNumMmuModes]) {
     visit_used_tlb_entries([this](unsigned m, unsigned i) {
         env_.tlb.invalidate(m, i);
         return false;
@@ -381,14 +385,14 @@ void CpuImpl::tlb_flush_nonglobal() {
         bits[m] = tlb_bits_at_flush(m);
         for (unsigned w = 0; w < (env_.tlb.size(m) + 63) / 64; ++w) {
             uint64_t& used = tlb_used_[m][w];
-            for (uint64_t bits = used & ~tlb_global_[m][w]; bits; bits &= bits - 1)
-                env_.tlb.invalidate(m, w * 64 + std::countr_zero(bits));
+            for (uint64_t stale = used & ~tlb_global_[m][w]; stale; stale &= stale - 1)
+                env_.tlb.invalidate(m, w * 64 + std::countr_zero(stale));
             used &= tlb_global_[m][w];
             any_global |= used != 0;
         }
     }
     if (!any_global) {
-        tlb_flush();   // also forgets the large pages and every jump cache entry
+        tlb_flush_all(bits);   // also forgets the large pages and every jump cache entry
         return;
     }
     for (unsigned m = 0; m < tcg::kNumMmuModes; ++m)

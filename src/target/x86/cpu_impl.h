@@ -144,6 +144,8 @@ public:
     // (the caller's flush then leaves it consistent) or ask for a resize of
     // the entries kept (returns the bits to pass to tlb_resize).
     unsigned tlb_bits_at_flush(unsigned mmu_idx);
+    // tlb_flush with the tables' new sizes already decided.
+    void tlb_flush_all(const unsigned (&bits)[tcg::kNumMmuModes]);
     // Gives mmu_idx's table 2^bits entries, moving the valid ones.
     void tlb_resize(unsigned mmu_idx, unsigned bits);
     // Whether the TLB maps the code page at pc (current mode) global.
