@@ -148,6 +148,8 @@ private:
                 throw Error("the IR interpreter does not run host code ({})",
                             reinterpret_cast<const HostCode*>(inst.cst(0))->name);
             case Opcode::exit_tb: return static_cast<uintptr_t>(inst.cst(0));
+            case Opcode::push_return:
+                break;   // returns are looked up: no return stack here
             case Opcode::goto_tb_guarded:
                 break;   // never linked here: the TLB check is the JIT's
             case Opcode::goto_tb:

@@ -199,8 +199,11 @@ void Builder::guard_sext(I64 v, unsigned bits, const Helper& raise) {
 }
 
 void Builder::lookup_and_goto_ptr() { emit(Opcode::lookup_and_goto_ptr, {}); }
-void Builder::lookup_and_goto_ptr(I64 pc, uint64_t cs_base, uint64_t key) {
-    emit(Opcode::lookup_and_goto_ptr_pc, {pc.idx, cs_base, key});
+void Builder::lookup_and_goto_ptr(I64 pc, uint64_t cs_base, uint64_t key, bool is_return) {
+    emit(Opcode::lookup_and_goto_ptr_pc, {pc.idx, cs_base, key, is_return ? 1u : 0u});
+}
+void Builder::push_return(uint64_t pc, uint64_t cs_base, uint64_t key) {
+    emit(Opcode::push_return, {pc, cs_base, key});
 }
 
 }  // namespace mimic::tcg

@@ -37,14 +37,20 @@ void Executor::clear_jump_cache() {
     global_epoch_ = kGlobalEpoch + 1;
 }
 
+void Executor::clear_return_stack() {
+    if (hooks_.return_stack) hooks_.return_stack->clear();
+}
+
 void Executor::flush_jump_cache() {
     jump_table_->clear();
+    clear_return_stack();
     // A counter that wraps would bring entries of its old values back.
     if (++epoch_ == kGlobalEpoch || ++global_epoch_ == 0) clear_jump_cache();
 }
 
 void Executor::flush_jump_cache_nonglobal() {
     jump_table_->clear_nonglobal();
+    clear_return_stack();
     if (++epoch_ == kGlobalEpoch) clear_jump_cache();
 }
 
@@ -53,6 +59,7 @@ void Executor::flush_jump_cache_page(uint64_t vaddr) {
     unsigned first = jump_cache_index(vaddr & kPageMask) & ~((1u << kJumpGroupBits) - 1);
     for (unsigned i = 0; i < (1u << kJumpGroupBits); ++i) jump_cache_[first + i] = 0;
     jump_table_->drop_page(vaddr, kPageMask);
+    clear_return_stack();
 }
 
 TranslationBlock* Executor::lookup_for_current_thread(void* env) {
@@ -136,7 +143,7 @@ uintptr_t Executor::step() {
     TranslationBlock* tb = get_tb(s);
     uintptr_t prev = last_exit_;   // read after get_tb: a flush there clears it
     unsigned slot = static_cast<unsigned>(prev & kExitSlotMask);
-    if (chain && !log::enabled(log::kNochain) && slot < 2 && (prev & ~kExitSlotMask)) {
+    if (chain && !log::enabled(log::kNochain) && slot < kNumJumpSlots && (prev & ~kExitSlotMask)) {
         auto* from = reinterpret_cast<TranslationBlock*>(prev & ~kExitSlotMask);
         if (from->jmp_guard[slot] == kNoJump) {
             cache_.link(from, slot, tb);

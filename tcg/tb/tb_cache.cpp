@@ -117,7 +117,7 @@ void TbCache::invalidate(TranslationBlock* tb) {
         }
     }
     tb->incoming.clear();
-    for (unsigned n = 0; n < 2; ++n) {
+    for (unsigned n = 0; n < kNumJumpSlots; ++n) {
         if (TranslationBlock* dest = tb->jmp_dest[n]) {
             std::erase(dest->incoming, std::make_pair(tb, n));
             tb->jmp_dest[n] = nullptr;

@@ -4,6 +4,7 @@
 #include "emitter.h"
 #include "encode.h"
 #include "mimic/tcg/jump_table.h"
+#include "mimic/tcg/return_stack.h"
 #include "mimic/tcg/tlb.h"
 #include "mimic/util/error.h"
 
@@ -148,14 +149,16 @@ bool Emitter::emit_branch(const Inst& inst) {
         else encode::mov_imm64(gen_, Operand::RAX, inst.cst(0));
         encode::jmp_to(gen_, rt_.epilogue);
         return true;
+    case Opcode::push_return:
+        push_return(inst);
+        return true;
     case Opcode::lookup_and_goto_ptr_pc:
-        if (rt_.config->jump_table_offset >= 0) {
-            probe_jump_table(inst);
-            // A miss takes the executor's lookup, which fills the entry.
-        } else {
-            ra_.sync_globals();
-            ra_.save_all(false);
-        }
+        ra_.sync_globals();
+        ra_.load_to(Operand::RAX, inst.in(0));   // every register is free at an exit
+        ra_.save_all(false);
+        if (inst.cst(2) && rt_.config->return_stack_offset >= 0) check_return_stack(inst);
+        // A miss takes the executor's lookup, which fills the entry.
+        if (rt_.config->jump_table_offset >= 0) probe_jump_table(inst);
         [[fallthrough]];
     case Opcode::lookup_and_goto_ptr:
         if (inst.op == Opcode::lookup_and_goto_ptr) {
@@ -172,12 +175,84 @@ bool Emitter::emit_branch(const Inst& inst) {
     }
 }
 
-// Inline lookup of the target in the vCPU's JumpTable: 32-byte entries
-// {pc, cs_base, key, code} at JumpTable::index(pc). Falls through on a miss.
+// Pushes a pointer to this block's return record (emitted with the
+// continuation after the block's code, see emit_return_continuation) on the
+// vCPU's ReturnStack.
+void Emitter::push_return(const Inst& inst) {
+    const int32_t rs = rt_.config->return_stack_offset;
+    if (rs < 0) return;
+    if (return_record_.field != kUnbound) throw Error("x86-64 back end: two push_return in one block");
+    return_record_ = {kUnbound, inst.cst(0), inst.cst(1), inst.cst(2)};
+    const Reg64 env(kEnvReg), top(kScratch0), record(kScratch1);
+    const int32_t top_at = rs + static_cast<int32_t>(offsetof(ReturnStack, top));
+    gen_.mov(top.cvt32(), dword[env + top_at]);
+    gen_.add(top.cvt32(), sizeof(ReturnStack::entries[0]));
+    gen_.and_(top.cvt32(), sizeof(ReturnStack::entries) - 1);
+    gen_.mov(dword[env + top_at], top.cvt32());
+    // lea r11, [rip + disp32], the displacement filled in when the record
+    // has its place.
+    static_assert(kScratch1 == Operand::R11);
+    gen_.db(0x4c);
+    gen_.db(0x8d);
+    gen_.db(0x1d);
+    return_record_.field = gen_.getSize();
+    gen_.dd(0);
+    gen_.mov(ptr[env + top + rs + static_cast<int32_t>(offsetof(ReturnStack, entries))], record);
+}
+
+// The record push_return pointed at, 8-byte aligned, and right after it the
+// continuation: a goto_tb slot the executor links to the block at the
+// return address, and until then an exit that asks for the link. Returns
+// arrive here with the guest state in env, the pc already the record's.
+void Emitter::emit_return_continuation() {
+    if (return_record_.field == kUnbound) return;
+    while (gen_.getSize() & 7) gen_.int3();
+    const size_t record = gen_.getSize();
+    gen_.dq(return_record_.pc);
+    gen_.dq(return_record_.cs_base);
+    gen_.dq(return_record_.key);
+    static_assert(sizeof(ReturnStack::Record) == 24);
+    gen_.rewrite(return_record_.field, static_cast<uint32_t>(static_cast<int32_t>(record - (return_record_.field + 4))), 4);
+    patchable_jump(kReturnSlot);
+    encode::mov_imm64(gen_, Operand::RAX, reinterpret_cast<uintptr_t>(&tb_) | kReturnSlot);
+    encode::jmp_to(gen_, rt_.epilogue);
+}
+
+// Pops the vCPU's ReturnStack and, when the record is for the target pc
+// (in rax) in this block's mode, jumps to its continuation. Falls through
+// on a miss.
+void Emitter::check_return_stack(const Inst& inst) {
+    const uint64_t cs_base = inst.cst(0), key = inst.cst(1);
+    const int32_t rs = rt_.config->return_stack_offset;
+    const int32_t top_at = rs + static_cast<int32_t>(offsetof(ReturnStack, top));
+    const Reg64 env(kEnvReg);
+    gen_.mov(edx, dword[env + top_at]);
+    gen_.mov(rcx, ptr[env + rdx + rs + static_cast<int32_t>(offsetof(ReturnStack, entries))]);
+    gen_.lea(Reg32(kScratch0), ptr[rdx - static_cast<int32_t>(sizeof(ReturnStack::entries[0]))]);
+    gen_.and_(Reg32(kScratch0), sizeof(ReturnStack::entries) - 1);
+    gen_.mov(dword[env + top_at], Reg32(kScratch0));
+    size_t miss[3];
+    gen_.cmp(rax, ptr[rcx + offsetof(ReturnStack::Record, pc)]);
+    miss[0] = short_jne_placeholder();
+    gen_.mov(rdx, key);
+    gen_.cmp(rdx, ptr[rcx + offsetof(ReturnStack::Record, key)]);
+    miss[1] = short_jne_placeholder();
+    if (cs_base == 0) {
+        gen_.cmp(qword[rcx + offsetof(ReturnStack::Record, cs_base)], 0);
+    } else {
+        gen_.mov(rdx, cs_base);
+        gen_.cmp(rdx, ptr[rcx + offsetof(ReturnStack::Record, cs_base)]);
+    }
+    miss[2] = short_jne_placeholder();
+    gen_.add(rcx, sizeof(ReturnStack::Record));
+    gen_.jmp(rcx);
+    for (size_t field : miss) resolve_short_jump(field);
+}
+
+// Inline lookup of the target (in rax) in the vCPU's JumpTable: 32-byte
+// entries {pc, cs_base, key, code} at JumpTable::index(pc). Falls through
+// on a miss.
 void Emitter::probe_jump_table(const Inst& inst) {
-    ra_.sync_globals();
-    ra_.load_to(Operand::RAX, inst.in(0));   // every register is free at an exit
-    ra_.save_all(false);
     const uint64_t cs_base = inst.cst(0), key = inst.cst(1);
     size_t miss[3];
     gen_.mov(rdx, ptr[Reg64(kEnvReg) + rt_.config->jump_table_offset]);

@@ -48,6 +48,7 @@ void Emitter::emit_block() {
     close_group();
     resolve_label_fixups();
     for (const SlowPath& path : slow_paths_) emit_slow_path(path);
+    emit_return_continuation();
 }
 
 // ld t, [env + off]; brcond t, imm, cond, L with t dying there (the check

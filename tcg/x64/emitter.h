@@ -75,6 +75,9 @@ private:
     size_t emit_scaled_add(size_t i);
     size_t emit_fused32(size_t i);
     void probe_jump_table(const Inst& inst);
+    void push_return(const Inst& inst);
+    void check_return_stack(const Inst& inst);
+    void emit_return_continuation();
     // Ends the open HostCode group (emits its leave code).
     void close_group();
     // Flags reuse: after add/sub/and/or/xor, the host flags describe the
@@ -149,6 +152,12 @@ private:
     const HostCode* open_group_ = nullptr;   // the code whose enter ran last
     // Cold code emitted after the block's own (softmmu slow paths).
     std::vector<SlowPath>& slow_paths_;
+    // push_return's record: the rel32 of the lea that points at it
+    // (kUnbound: none in this block) and its contents.
+    struct ReturnRecord {
+        size_t field;
+        uint64_t pc, cs_base, key;
+    } return_record_{kUnbound, 0, 0, 0};
     struct Flags {
         bool valid = false;
         bool logic = false;      // and/or/xor: CF and OF clear, as cmp x, 0 leaves them

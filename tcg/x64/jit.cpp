@@ -44,7 +44,7 @@ public:
     bool translate(TranslationBlock& tb, Block&& block) override {
         if (!block.liveness_fresh) compute_liveness(block);
         tb.insns.clear();
-        for (unsigned n = 0; n < 2; ++n) {
+        for (unsigned n = 0; n < kNumJumpSlots; ++n) {
             tb.jmp_patch[n] = tb.jmp_reset[n] = tb.jmp_guard[n] = kNoJump;
         }
         uint8_t* start = buf_.cursor();

@@ -26,6 +26,9 @@ struct BackendConfig {
     // Where env holds a pointer to the vCPU's JumpTable entries (-1: none):
     // the JIT probes it inline for lookup_and_goto_ptr_pc.
     int32_t jump_table_offset = -1;
+    // Where env holds the vCPU's ReturnStack (-1: none): the JIT pushes
+    // push_return's records on it and checks returns against it.
+    int32_t return_stack_offset = -1;
     size_t code_buffer_size = 0;   // JIT only; 0: CodeBuffer::default_size()
     // JIT only: use BMI1 where the host has it (tests turn it off to run the
     // encodings hosts without it get).

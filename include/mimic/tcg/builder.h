@@ -191,13 +191,17 @@ public:
     // goto_tb to a target on another page than the block's: the link holds
     // only while the TLB maps vaddr's page as when it was made.
     void goto_tb_guarded(unsigned slot, uint64_t vaddr, unsigned mmu_idx);
-    // Indirect jump: looks up the block for the current CPU state (pc in env)
-    // and jumps to it, or returns 0 to the executor when there is none.
     // Calls `raise` (a [[noreturn]] fn(env, retaddr)) unless v is the sign
     // extension of its low `bits` bits.
     void guard_sext(I64 v, unsigned bits, const Helper& raise);
+    // Indirect jump: looks up the block for the current CPU state (pc in env)
+    // and jumps to it, or returns 0 to the executor when there is none.
     void lookup_and_goto_ptr();
-    void lookup_and_goto_ptr(I64 pc, uint64_t cs_base, uint64_t key);
+    // The same when the state is this block's but for pc (see opcodes.inc);
+    // is_return: the jump is a return, which a return stack may predict.
+    void lookup_and_goto_ptr(I64 pc, uint64_t cs_base, uint64_t key, bool is_return = false);
+    // A call whose return goes to pc in this block's mode (see opcodes.inc).
+    void push_return(uint64_t pc, uint64_t cs_base, uint64_t key);
 
     // Appends an instruction with operands in table order (outputs, inputs,
     // constants). For ops without a typed wrapper; the verifier checks it.

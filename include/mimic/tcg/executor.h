@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "mimic/tcg/builder.h"
+#include "mimic/tcg/return_stack.h"
 #include "mimic/tcg/tb_cache.h"
 #include "mimic/tcg/tlb.h"
 
@@ -45,6 +46,9 @@ public:
         // The front end: writes the IR for the code at tb.pc into b and sets
         // tb.size, tb.icount and (for code crossing a page) tb.phys_page2.
         std::function<void(void* env, TranslationBlock& tb, Builder& b)> translate;
+        // The vCPU's return stack (BackendConfig::return_stack_offset), which
+        // is emptied with the jump cache. Optional.
+        ReturnStack* return_stack = nullptr;
     };
 
     Executor(TbCache& cache, const Globals& globals, void* env, Hooks hooks);
@@ -66,6 +70,8 @@ public:
     // The previous exit must not be chained (after an exception or interrupt).
     void forget_last_exit() { last_exit_ = 0; }
     // Drops the jump cache (the guest calls this when code mappings change).
+    // The return stack goes with every flush below: its records are
+    // pointers into code translated under the old mappings.
     void flush_jump_cache();
     // Drops the entries of blocks on pages not mapped global (an address
     // space switch that keeps global mappings: x86 MOV CR3).
@@ -132,6 +138,7 @@ private:
                (tb.phys_page2 == kNoPage || hooks_.code_global(env_, tb.pc + tb.size - 1));
     }
     void clear_jump_cache();
+    void clear_return_stack();
     std::unique_ptr<uint64_t[]> jump_cache_;
     std::unique_ptr<JumpTable> jump_table_;
     // Every translation writes its IR here: the storage stays allocated.

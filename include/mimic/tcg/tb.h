@@ -12,11 +12,12 @@ namespace mimic::tcg {
 
 // Backend::exec returns the value of the exit_tb that left generated code.
 // Builder::exit_tb(tb, slot) encodes (tb pointer | slot); the executor then
-// chains tb's goto_tb `slot` to the block that runs next. Slot values 2 and 3
-// never chain; plain exit_tb(value) with value < 4 is a request to the guest's
-// cpu loop (e.g. kExitRequested: check interrupts).
+// chains tb's goto_tb `slot` to the block that runs next. Slots 0 and 1 are
+// the block's exits, slot 2 (kReturnSlot) a call's return continuation (see
+// return_stack.h). Plain exit_tb(value) with value < 4 is a request to the
+// guest's cpu loop (e.g. kExitRequested: check interrupts).
 inline constexpr uintptr_t kExitSlotMask = 3;
-inline constexpr uintptr_t kExitNoChain = 2;
+inline constexpr unsigned kNumJumpSlots = 3;
 inline constexpr uintptr_t kExitRequested = 3;
 
 inline constexpr uint32_t kNoJump = ~0u;
@@ -45,12 +46,12 @@ struct TranslationBlock {
 
     // Chaining. For goto_tb slot n: offset of its rel32 in `code` (kNoJump
     // when the block has no such slot) and where the unlinked jump goes.
-    uint32_t jmp_patch[2] = {kNoJump, kNoJump};
-    uint32_t jmp_reset[2] = {kNoJump, kNoJump};
+    uint32_t jmp_patch[kNumJumpSlots] = {kNoJump, kNoJump, kNoJump};
+    uint32_t jmp_reset[kNumJumpSlots] = {kNoJump, kNoJump, kNoJump};
     // goto_tb_guarded slots: offset of the 8-byte TLB token the link
     // patches in (kNoJump for a plain goto_tb).
-    uint32_t jmp_guard[2] = {kNoJump, kNoJump};
-    TranslationBlock* jmp_dest[2] = {nullptr, nullptr};
+    uint32_t jmp_guard[kNumJumpSlots] = {kNoJump, kNoJump, kNoJump};
+    TranslationBlock* jmp_dest[kNumJumpSlots] = {nullptr, nullptr, nullptr};
     std::vector<std::pair<TranslationBlock*, unsigned>> incoming;   // blocks jumping here
 
     // Restoring guest state: the data of each insn_start and the host code

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "mimic/tcg/return_stack.h"
 #include "mimic/tcg/tlb.h"
 #include "mimic/x86/decode/registers.h"   // Seg (kES..kGS) and Gpr numbering
 
@@ -261,6 +262,8 @@ struct CpuState {
     // This vCPU's executor's jump table, which generated code probes for
     // indirect jumps (tcg::JumpTable::Entry[]).
     const void* jump_table = nullptr;
+    // Where this vCPU's returns most likely go (its executor empties it).
+    tcg::ReturnStack return_stack;
 
     FpuState fpu;
 

@@ -24,6 +24,7 @@ tcg::BackendConfig backend_config() {
     cfg.lookup_tb = tcg::Executor::lookup_for_current_thread;
     cfg.lookup_code = tcg::Executor::lookup_code_for_current_thread;
     cfg.jump_table_offset = static_cast<int32_t>(offsetof(CpuState, jump_table));
+    cfg.return_stack_offset = static_cast<int32_t>(offsetof(CpuState, return_stack));
     return cfg;
 }
 
@@ -141,6 +142,7 @@ CpuImpl::CpuImpl(const CpuConfig& config, memory::AddressSpace& mem, memory::Add
         get_code_phys(static_cast<CpuState*>(e), tb.pc, &host, 0);
         translator_->translate(static_cast<CpuState*>(e), tb, b);
     };
+    eh.return_stack = &env_.return_stack;
     executor_ = std::make_unique<tcg::Executor>(*tbs_, globals_, &env_, std::move(eh));
     env_.jump_table = executor_->jump_table().entries();
 #ifdef NDEBUG

@@ -853,6 +853,93 @@ TEST_F(ControlTest, IndirectJumpsProbeTheJumpTable) {
     }
 }
 
+TEST_F(ControlTest, ReturnsFollowTheReturnStack) {
+    // Block `call` predicts a return to pc 21; block `ret` returns to r0 + 1
+    // (a return in mode `key`, or in another mode); block `after` is what
+    // the continuation gets linked to.
+    BackendConfig cfg = default_config();
+    cfg.lookup_tb = &counting_lookup;
+    cfg.return_stack_offset = static_cast<int32_t>(offsetof(FakeCpu, return_stack));
+    BothBackends bb(cfg);
+    const uint64_t key = JumpTable::key(0x1234, 0xffffffff), other_key = JumpTable::key(0x1235, 0xffffffff);
+    Block call(h.g), ret(h.g), ret_other_mode(h.g), ret_other_base(h.g), after(h.g);
+    {
+        Builder b(call);
+        b.push_return(21, 0, key);
+        b.exit_tb(5);
+    }
+    for (auto [block, k, base] : {std::tuple{&ret, key, 0}, std::tuple{&ret_other_mode, other_key, 0},
+                                  std::tuple{&ret_other_base, key, 0x10}}) {
+        Builder b(*block);
+        b.add(h.r[0], h.r[0], 1);
+        b.lookup_and_goto_ptr(h.r[0], base, k, true);
+    }
+    {
+        Builder b(after);
+        b.mul(h.r[1], h.r[0], 2);
+        b.exit_tb(7);
+    }
+    CompiledPair pcall(bb, call), pret(bb, ret), pmode(bb, ret_other_mode), pbase(bb, ret_other_base),
+        pafter(bb, after);
+    for (int k = 0; k < 2; ++k) {
+        Backend& be = *bb.be[k];
+        FakeCpu cpu;
+        const uintptr_t continuation_exit = reinterpret_cast<uintptr_t>(&pcall.tb[k]) | kReturnSlot;
+        auto run_call = [&] { EXPECT_EQ(be.exec(&cpu, pcall.tb[k]), 5u) << backend_name(k); };
+        auto run = [&](TranslationBlock& tb, uint64_t r0) {
+            cpu.r[0] = r0;
+            return be.exec(&cpu, tb);
+        };
+        g_lookups = 0;
+        g_lookup_result = nullptr;
+        if (!be.runs_host_code()) {
+            // The interpreter has no return stack: every return is looked up.
+            run_call();
+            EXPECT_EQ(run(pret.tb[k], 20), 0u);
+            EXPECT_EQ(g_lookups, 1);
+            continue;
+        }
+        // A predicted return leaves through the continuation, unlinked...
+        run_call();
+        EXPECT_EQ(run(pret.tb[k], 20), continuation_exit);
+        EXPECT_EQ(g_lookups, 0);
+        // ... and once linked, goes straight to the block after the call.
+        be.patch_jump(pcall.tb[k], kReturnSlot, &pafter.tb[k]);
+        run_call();
+        EXPECT_EQ(run(pret.tb[k], 20), 7u);
+        EXPECT_EQ(cpu.r[1], 42u);
+        EXPECT_EQ(g_lookups, 0);
+        // The stack holds the last 16 calls.
+        for (unsigned i = 0; i < ReturnStack::kDepth + 1; ++i) run_call();
+        for (unsigned i = 0; i < ReturnStack::kDepth; ++i) EXPECT_EQ(run(pret.tb[k], 20), 7u);
+        EXPECT_EQ(g_lookups, 0);
+        // Another return address: a miss, which pops the record (as a CPU's
+        // predictor does), so the next return misses too.
+        cpu.return_stack.clear();
+        run_call();
+        EXPECT_EQ(run(pret.tb[k], 30), 0u);
+        EXPECT_EQ(g_lookups, 1);
+        EXPECT_EQ(run(pret.tb[k], 20), 0u);
+        EXPECT_EQ(g_lookups, 2);
+        // A return in another mode or with another code segment base.
+        run_call();
+        EXPECT_EQ(run(pmode.tb[k], 20), 0u);
+        EXPECT_EQ(g_lookups, 3);
+        run_call();
+        EXPECT_EQ(run(pbase.tb[k], 20), 0u);
+        EXPECT_EQ(g_lookups, 4);
+        // Emptied (as the executor does when the code or mappings change).
+        run_call();
+        cpu.return_stack.clear();
+        EXPECT_EQ(run(pret.tb[k], 20), 0u);
+        EXPECT_EQ(g_lookups, 5);
+        // Unlinked again: the continuation exits for the executor to relink.
+        be.patch_jump(pcall.tb[k], kReturnSlot, nullptr);
+        run_call();
+        EXPECT_EQ(run(pret.tb[k], 20), continuation_exit);
+    }
+}
+
 TEST(BackendFactory, Names) {
     BackendConfig cfg = default_config();
     EXPECT_STREQ(make_backend("jit", cfg)->name(), "jit");

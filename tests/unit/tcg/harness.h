@@ -11,6 +11,7 @@
 #include "mimic/tcg/backend.h"
 #include "mimic/tcg/builder.h"
 #include "mimic/tcg/optimizer.h"
+#include "mimic/tcg/return_stack.h"
 #include "mimic/tcg/tlb.h"
 #include "mimic/tcg/verifier.h"
 #include "mimic/util/error.h"
@@ -23,6 +24,7 @@ struct FakeCpu {
     uint64_t scratch[8];   // reached with ld/st, not globals
     uint64_t pc;
     SoftTlb tlb;
+    ReturnStack return_stack;
 
     FakeCpu() { clear(); }
     void clear() {

@@ -95,6 +95,7 @@ void call(Dc& dc) {
     if (in.ops[0].kind == OperandKind::kRel) {
         if (bad_target(dc, rel_target(dc))) return;
         dc.push(b.const_i64(dc.next_pc), size);
+        dc.predict_return();
         dc.jump_to(rel_target(dc), 0);
         return;
     }
@@ -102,6 +103,7 @@ void call(Dc& dc) {
     dc.wrap_addr(t, size);
     dc.check_branch_target(t);
     dc.push(b.const_i64(dc.next_pc), size);
+    dc.predict_return();
     b.mov(dc.g.eip, t);
     dc.jump_indirect();
 }
@@ -116,7 +118,7 @@ void ret(Dc& dc) {
     uint64_t imm = in.op_count ? static_cast<uint64_t>(in.imm) & 0xffff : 0;
     dc.add_sp(static_cast<int64_t>(size + imm));
     b.mov(dc.g.eip, t);
-    dc.jump_indirect();
+    dc.jump_indirect(Dc::Indirect::kReturn);
 }
 
 // Far transfers always go to a helper: in protected mode they check

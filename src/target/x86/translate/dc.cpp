@@ -453,20 +453,30 @@ void Dc::jump_to(uint64_t eip, unsigned slot) {
     end = BlockEnd::kJumped;
 }
 
+void Dc::predict_return() {
+    // The continuation chains like goto_tb: not where jump_to would not
+    // chain either, and only within the block's pages.
+    const uint64_t eip = next_pc & eip_mask();
+    if ((flags & (kHfTf | kHfInhibitIrq | kHfSingleInsn)) || !same_page(eip)) return;
+    const uint64_t pc = code64 ? eip : (cs_base + eip) & 0xffffffff;
+    b.push_return(pc, code64 ? 0 : cs_base, tcg::JumpTable::key(tb.flags, tb.cs_limit));
+}
+
 void Dc::check_branch_target(I64 target) {
     // Without a label: the block goes on as one basic block, the raise
     // out of line.
     if (code64) b.guard_sext(target, 48, MIMIC_HELPER(helper_raise_gp_at));
 }
 
-void Dc::jump_indirect() {
+void Dc::jump_indirect(Indirect kind) {
     if (flags & (kHfTf | kHfInhibitIrq)) {
         b.exit_tb(0);
     } else if (can_loop) {
         // The target runs in this block's mode: its lookup key is known.
         I64 pc = g.eip;
         if (!code64) pc = b.and_(b.add(g.eip, cs_base), uint64_t{0xffffffff});
-        b.lookup_and_goto_ptr(pc, code64 ? 0 : cs_base, tcg::JumpTable::key(tb.flags, tb.cs_limit));
+        b.lookup_and_goto_ptr(pc, code64 ? 0 : cs_base, tcg::JumpTable::key(tb.flags, tb.cs_limit),
+                              kind == Indirect::kReturn);
     } else {
         b.lookup_and_goto_ptr();
     }

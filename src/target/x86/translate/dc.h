@@ -133,7 +133,12 @@ struct Dc {
     // ---- helpers and exits ----
     void raise(int vector, uint32_t error_code = 0);   // at the current instruction; ends the block
     void jump_to(uint64_t eip, unsigned slot);        // direct jump, chained when possible
-    void jump_indirect();                             // env eip already set
+    // env eip already set; a return may be predicted by the return stack.
+    enum class Indirect { kJump, kReturn };
+    void jump_indirect(Indirect kind = Indirect::kJump);
+    // A call whose return address is next_pc: lets the return stack
+    // predict its return.
+    void predict_return();
     // 64-bit mode: a branch to a non-canonical target faults (#GP(0)) at
     // the branch, before it changes anything.
     void check_branch_target(tcg::I64 target);

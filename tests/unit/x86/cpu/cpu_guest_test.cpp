@@ -70,6 +70,7 @@ TEST_P(Guest, BootMsrsReadAsQemuAnswersThem) { run_image("boot_msrs"); }
 TEST_P(Guest, MachineCheckBanksAsQemuGivesThem) { run_image("mce_banks"); }
 TEST_P(Guest, LarAndLslAcceptWhatTheyMayRead) { run_image("lar_lsl"); }
 TEST_P(Guest, CollidingTlbEntriesAndTheirVictims) { run_image("tlb_victim"); }
+TEST_P(Guest, ReturnsGoWhereTheStackSays) { run_image("return_stack"); }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Guest, kBackends, backend_name);
 
