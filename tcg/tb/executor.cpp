@@ -59,7 +59,7 @@ void Executor::flush_jump_cache_page(uint64_t vaddr) {
     unsigned first = jump_cache_index(vaddr & kPageMask) & ~((1u << kJumpGroupBits) - 1);
     for (unsigned i = 0; i < (1u << kJumpGroupBits); ++i) jump_cache_[first + i] = 0;
     jump_table_->drop_page(vaddr, kPageMask);
-    clear_return_stack();
+    if (hooks_.return_stack) hooks_.return_stack->drop_page(vaddr, kPageMask);
 }
 
 TranslationBlock* Executor::lookup_for_current_thread(void* env) {

@@ -18,4 +18,10 @@ void ReturnStack::clear() {
     top = 0;
 }
 
+void ReturnStack::drop_page(uint64_t vaddr, uint64_t page_mask) {
+    for (const Record*& e : entries) {
+        if ((e->pc & page_mask) == (vaddr & page_mask)) e = &kNoRecord;
+    }
+}
+
 }  // namespace mimic::tcg

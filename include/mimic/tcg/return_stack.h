@@ -39,6 +39,9 @@ struct ReturnStack {
     ReturnStack() { clear(); }
     // Every entry a record no return matches (its key is no block's).
     void clear();
+    // Empties the entries whose return address is on the virtual page of
+    // vaddr (its mapping changed: the continuation's link may be stale).
+    void drop_page(uint64_t vaddr, uint64_t page_mask);
 };
 
 }  // namespace mimic::tcg

@@ -933,6 +933,14 @@ TEST_F(ControlTest, ReturnsFollowTheReturnStack) {
         cpu.return_stack.clear();
         EXPECT_EQ(run(pret.tb[k], 20), 0u);
         EXPECT_EQ(g_lookups, 5);
+        // A page's entries dropped (INVLPG): only returns to that page miss.
+        run_call();
+        cpu.return_stack.drop_page(0x5000, kPageMask);
+        EXPECT_EQ(run(pret.tb[k], 20), 7u);
+        run_call();
+        cpu.return_stack.drop_page(0x10, kPageMask);
+        EXPECT_EQ(run(pret.tb[k], 20), 0u);
+        EXPECT_EQ(g_lookups, 6);
         // Unlinked again: the continuation exits for the executor to relink.
         be.patch_jump(pcall.tb[k], kReturnSlot, nullptr);
         run_call();
