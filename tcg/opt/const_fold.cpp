@@ -37,11 +37,9 @@ constexpr auto kExtensions = [] {
     set(Opcode::ext32s_i64, 32, true);
     return t;
 }();
-inline std::optional<Extension> extension_of(Opcode op) {
-    const Extension e = kExtensions[static_cast<size_t>(op)];
-    if (!e.bits) return std::nullopt;
-    return e;
-}
+// Plain (bits 0 for other ops) rather than std::optional: the folder's
+// hottest spot was the store-forwarding stall of building the optional.
+inline Extension extension_of(Opcode op) { return kExtensions[static_cast<size_t>(op)]; }
 
 // The opcode extending the low `bits` of a value of the given width, if
 // there is one.
@@ -201,7 +199,7 @@ private:
     static constexpr uint32_t kNoTemp = ~0u;
     static constexpr size_t kMaxExtensions = 8;   // the recent ones are the ones reused
 
-    static bool is_extension(Opcode op) { return extension_of(op).has_value(); }
+    static bool is_extension(Opcode op) { return extension_of(op).bits != 0; }
     uint32_t earlier_extension(const Inst& inst) const {
         if (!is_extension(inst.op) || b_->is_const(inst.in(0))) return kNoTemp;
         for (const RecentExtension& e : extensions_) {
@@ -225,10 +223,10 @@ private:
         low_parts_.push_back({inst.out(0), inst.in(1), static_cast<unsigned>(inst.cst(1))});
     }
     void extend_the_low_part(Inst& inst) {
-        const std::optional<Extension> ext = extension_of(inst.op);
-        if (!ext) return;
+        const Extension ext = extension_of(inst.op);
+        if (!ext.bits) return;
         for (const LowPart& p : low_parts_) {
-            if (p.whole == inst.in(0) && ext->bits <= p.len && b_->temps[p.part].type == b_->temps[p.whole].type) {
+            if (p.whole == inst.in(0) && ext.bits <= p.len && b_->temps[p.part].type == b_->temps[p.whole].type) {
                 inst.set_in(0, p.part);
                 return;
             }
@@ -520,8 +518,7 @@ private:
         canonicalize_extract(inst);
         zero_deposit_to_extension(inst);
         // Zero-extensions of values that narrow already.
-        if (const std::optional<Extension> ext = extension_of(inst.op);
-            ext && !ext->sign && width(inst.in(0)) <= ext->bits)
+        if (const Extension ext = extension_of(inst.op); ext.bits && !ext.sign && width(inst.in(0)) <= ext.bits)
             return emit_mov(inst.out(0), inst.in(0), out), true;
         if (inst.op == Opcode::movcond_i32 || inst.op == Opcode::movcond_i64) {
             const uint32_t d = inst.out(0);
