@@ -28,7 +28,7 @@ void SoftTlb::flush_mmu(unsigned mmu_idx) {
 void SoftTlb::flush_page(uint64_t vaddr) {
     const uint64_t page = vaddr & kPageMask;
     // Any tag naming this page (flag bits aside) goes.
-    auto match = [&](uint64_t tag) { return tag != kTlbInvalid && (tag & kPageMask) == page; };
+    auto match = [&](uint64_t tag) { return tlb_tag_matches_page(tag, page); };
     for (unsigned m = 0; m < kNumMmuModes; ++m) {
         const unsigned i = index(m, vaddr);
         if (match(addr_read[m][i]) || match(addr_write[m][i]) || match(addr_code[m][i])) invalidate(m, i);

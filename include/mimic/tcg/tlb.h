@@ -7,8 +7,10 @@
 //    Its fields live in one array each (addr_read[mmu_idx][i], ...).
 //    addr_read/addr_write/addr_code hold the page-aligned virtual address when
 //    that access kind may use the fast path, kTlbInvalid otherwise. The guest
-//    may set flag bits (kTlbFlagMask, e.g. for MMIO or watched pages) in a tag
-//    to force every access to that page through the slow path.
+//    may set flag bits (kTlbFlagMask: kTlbFlagMmio, kTlbFlagCode) in a tag to
+//    force every access of that kind to the page through the slow path,
+//    which then finds the entry (tlb_tag_matches_page) and acts on the flag
+//    without walking the page tables.
 //  - addend = host address of the page - virtual address of the page, so a
 //    hit accesses host memory at vaddr + addend (little-endian host order).
 //  - Everything else goes to the slow path: load_slow/store_slow, called with
@@ -49,8 +51,23 @@ inline constexpr unsigned kTlbCapacity = 1u << kTlbMaxBits;
 // makes every full flush longer.
 inline constexpr unsigned kNumMmuModes = 4;
 inline constexpr uint64_t kTlbInvalid = ~0ull;
-// Tag bits the guest may set to force the slow path (alignment checks use bits 0-5).
+// Tag bits the guest may set to force the slow path (alignment checks use
+// bits 0-5). A flagged tag never equals a compare value, so the fast path
+// misses; the entry stays exact otherwise (its access kind was allowed by
+// the page walk that filled it).
 inline constexpr uint64_t kTlbFlagMask = 0xfc0;
+// Accesses of this kind go through the memory API at the physical address
+// the guest target remembers for the entry: device regions, and writes to
+// memory whose writes need bookkeeping (ROM, read-only or dirty-logged RAM).
+inline constexpr uint64_t kTlbFlagMmio = 0x40;
+// addr_write only: the page holds translated code. A store first checks it
+// touches no code (self-modifying code), then goes through the host page.
+inline constexpr uint64_t kTlbFlagCode = 0x80;
+static_assert((kTlbFlagMmio | kTlbFlagCode) == ((kTlbFlagMmio | kTlbFlagCode) & kTlbFlagMask));
+
+// Whether a tag maps `page` (page-aligned), flag bits aside. kTlbInvalid
+// never matches: its alignment bits are set.
+inline bool tlb_tag_matches_page(uint64_t tag, uint64_t page) { return (tag & ~kTlbFlagMask) == page; }
 
 // One entry's fields, copied out of the table (victim TLB, C++ lookups).
 struct TlbEntry {
