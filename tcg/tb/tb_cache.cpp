@@ -43,6 +43,17 @@ uint64_t index_key(uint64_t phys_pc, uint64_t pc, uint32_t flags) {
 
 uint64_t index_key_of(const TranslationBlock& tb) { return index_key(tb.phys_pc, tb.pc, tb.flags); }
 
+// Calls f(page, first byte offset, end offset) for each page tb has code on.
+template <typename F>
+void for_each_code_page(const TranslationBlock& tb, F f) {
+    const Ranges r = ranges_of(tb);
+    for (int i = 0; i < r.n; ++i) {
+        const uint64_t page = r.start[i] & kPageMask;
+        f(page, static_cast<unsigned>(r.start[i] - page),
+          static_cast<unsigned>(std::min(r.end[i] - page, kPageSize)));
+    }
+}
+
 }  // namespace
 
 TbCache::TbCache(Backend& backend) : backend_(backend), by_pc_(index_key_of) {}
@@ -67,8 +78,11 @@ TranslationBlock* TbCache::create(const TbKey& key) {
 
 void TbCache::insert(TranslationBlock* tb) {
     by_pc_.insert(index_key_of(*tb), tb);
-    pages_[tb->phys_pc & kPageMask].push_back(tb);
-    if (tb->phys_page2 != kNoPage) pages_[tb->phys_page2 & kPageMask].push_back(tb);
+    for_each_code_page(*tb, [&](uint64_t page, unsigned begin, unsigned end) {
+        CodePage& cp = pages_[page];
+        cp.tbs.push_back(tb);
+        cp.code.add(begin, end);
+    });
 }
 
 void TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to, uint64_t token) {
@@ -94,14 +108,29 @@ void TbCache::link(TranslationBlock* from, unsigned slot, TranslationBlock* to, 
 
 void TbCache::unindex(TranslationBlock* tb) {
     by_pc_.remove(index_key_of(*tb), tb);
-    auto drop = [&](uint64_t page) {
+    for_each_code_page(*tb, [&](uint64_t page, unsigned, unsigned) {
         auto it = pages_.find(page);
         if (it == pages_.end()) return;
-        std::erase(it->second, tb);
-        if (it->second.empty()) pages_.erase(it);
-    };
-    drop(tb->phys_pc & kPageMask);
-    if (tb->phys_page2 != kNoPage) drop(tb->phys_page2 & kPageMask);
+        std::erase(it->second.tbs, tb);
+        if (it->second.tbs.empty()) pages_.erase(it);
+        else it->second.stale = true;
+    });
+}
+
+TbCache::CodePage* TbCache::code_page(uint64_t page) {
+    auto it = pages_.find(page);
+    if (it == pages_.end()) return nullptr;
+    CodePage& cp = it->second;
+    if (cp.stale) {
+        cp.code.clear();
+        for (TranslationBlock* tb : cp.tbs) {
+            for_each_code_page(*tb, [&](uint64_t p, unsigned begin, unsigned end) {
+                if (p == page) cp.code.add(begin, end);
+            });
+        }
+        cp.stale = false;
+    }
+    return &cp;
 }
 
 void TbCache::invalidate(TranslationBlock* tb) {
@@ -127,12 +156,23 @@ void TbCache::invalidate(TranslationBlock* tb) {
     // Jump caches check `invalid` themselves; no need to clear them.
 }
 
+bool TbCache::range_has_code(uint64_t start, uint64_t end) {
+    for (uint64_t page = start & kPageMask; page < end; page += kPageSize) {
+        const CodePage* cp = code_page(page);
+        const auto begin = static_cast<unsigned>(std::max(start, page) - page);
+        const auto stop = static_cast<unsigned>(std::min(end - page, kPageSize));
+        if (cp && cp->code.any(begin, stop)) return true;
+    }
+    return false;
+}
+
 size_t TbCache::invalidate_phys_range(uint64_t start, uint64_t end) {
+    if (!range_has_code(start, end)) return 0;
     std::vector<TranslationBlock*> victims;
     for (uint64_t page = start & kPageMask; page < end; page += kPageSize) {
         auto it = pages_.find(page);
         if (it == pages_.end()) continue;
-        for (TranslationBlock* tb : it->second) {
+        for (TranslationBlock* tb : it->second.tbs) {
             Ranges r = ranges_of(*tb);
             for (int i = 0; i < r.n; ++i) {
                 if (r.start[i] < end && start < r.end[i]) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mimic/tcg/backend.h"
+#include "mimic/tcg/code_bitmap.h"
 #include "mimic/tcg/jump_table.h"
 #include "mimic/tcg/tb.h"
 #include "mimic/tcg/tb_hash_table.h"
@@ -42,8 +43,12 @@ public:
     void link(TranslationBlock* from, unsigned slot, TranslationBlock* to, uint64_t token = 0);
     // Unlinks tb in both directions and makes it unfindable.
     void invalidate(TranslationBlock* tb);
-    // Invalidates every block with guest code in [start, end); returns how many.
+    // Invalidates every block with guest code in [start, end); returns how
+    // many. A range touching no code byte (code_bitmap.h) costs a lookup.
     size_t invalidate_phys_range(uint64_t start, uint64_t end);
+    // Whether any byte of [start, end) is guest code of a valid block: a
+    // store there must invalidate blocks, one elsewhere on the page need not.
+    bool range_has_code(uint64_t start, uint64_t end);
     // Whether any valid block has code on the physical page of addr.
     bool page_has_code(uint64_t addr) const;
     // Drops every block and all generated code.
@@ -58,12 +63,22 @@ public:
     size_t allocated() const { return all_.size(); }         // including invalidated ones
 
 private:
+    // The blocks with code on one physical page and the bytes they cover.
+    struct CodePage {
+        std::vector<TranslationBlock*> tbs;
+        PageCodeBitmap code;
+        // A block left: `code` may still hold its bytes until rebuilt from
+        // `tbs` (once, at the next query, however many blocks left).
+        bool stale = false;
+    };
     void unindex(TranslationBlock* tb);
+    // The page's entry with its bitmap up to date, or nullptr if no block has code there.
+    CodePage* code_page(uint64_t page);
 
     Backend& backend_;
     std::vector<std::unique_ptr<TranslationBlock>> all_;
     TbHashTable by_pc_;                                                   // hash: phys_pc, pc, flags mixed
-    std::unordered_map<uint64_t, std::vector<TranslationBlock*>> pages_;  // key: physical page
+    std::unordered_map<uint64_t, CodePage> pages_;                        // key: physical page
     uint64_t generation_ = 0;
     std::vector<JumpTable*> jump_tables_;
 };

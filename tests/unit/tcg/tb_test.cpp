@@ -1,6 +1,7 @@
 // Translation blocks: chaining, the TB cache, invalidation (self-modifying
 // code), code buffer flush, and the executor driving a toy guest.
 #include "harness.h"
+#include "mimic/tcg/code_bitmap.h"
 #include "mimic/tcg/code_buffer.h"
 #include "mimic/tcg/executor.h"
 #include "mimic/tcg/tb_cache.h"
@@ -410,6 +411,69 @@ TEST(TbCacheTest, InvalidationOfBlocksCrossingAPage) {
     EXPECT_EQ(cache.invalidate_phys_range(0, 0x10000), 1u);
     EXPECT_FALSE(cache.page_has_code(0x5000));
     EXPECT_FALSE(cache.page_has_code(0x0));
+}
+
+TEST(PageCodeBitmapTest, RangesAcrossWordBoundaries) {
+    PageCodeBitmap code;
+    EXPECT_FALSE(code.any(0, kPageSize));
+    code.add(60, 70);   // bits 60..69: two words
+    EXPECT_FALSE(code.any(0, 60));
+    EXPECT_TRUE(code.any(59, 61));
+    EXPECT_TRUE(code.any(69, 70));
+    EXPECT_FALSE(code.any(70, 200));
+    code.add(kPageSize - 1, kPageSize);
+    EXPECT_TRUE(code.any(kPageSize - 8, kPageSize));
+    EXPECT_FALSE(code.any(128, kPageSize - 1));
+    code.clear();
+    EXPECT_FALSE(code.any(0, kPageSize));
+}
+
+// The code bitmap: which bytes of a page are code of some valid block.
+TEST(TbCacheTest, CodeBitmapFollowsTheBlocks) {
+    auto backend = make_interpreter_backend(default_config());
+    TbCache cache(*backend);
+    Harness h;
+    auto add = [&](uint64_t phys, uint32_t size, uint64_t page2 = kNoPage) {
+        TranslationBlock* tb = cache.create(TbKey{phys, phys, 0, 0});
+        tb->size = size;
+        tb->phys_page2 = page2;
+        Block block(h.g);
+        Builder(block).exit_tb(0);
+        EXPECT_TRUE(backend->translate(*tb, std::move(block)));
+        cache.insert(tb);
+        return tb;
+    };
+    TranslationBlock* a = add(0x3100, 0x10);           // 0x3100..0x310f
+    TranslationBlock* b = add(0x3108, 0x10);           // overlaps a: 0x3108..0x3117
+    TranslationBlock* crossing = add(0x3ffc, 8, 0x7000);   // 0x3ffc..0x3fff and 0x7000..0x7003
+    EXPECT_FALSE(cache.range_has_code(0x30f8, 0x3100));    // just before a
+    EXPECT_TRUE(cache.range_has_code(0x30fc, 0x3104));
+    EXPECT_FALSE(cache.range_has_code(0x3118, 0x3120));    // just after b
+    EXPECT_TRUE(cache.range_has_code(0x3117, 0x3118));
+    EXPECT_TRUE(cache.range_has_code(0x7003, 0x7004));     // the crossing block's second page
+    EXPECT_FALSE(cache.range_has_code(0x7004, 0x7008));
+    // A store beside code invalidates nothing; into code, the blocks there.
+    EXPECT_EQ(cache.invalidate_phys_range(0x3118, 0x3120), 0u);
+    EXPECT_EQ(cache.invalidate_phys_range(0x3000, 0x3100), 0u);
+    EXPECT_EQ(cache.invalidate_phys_range(0x3104, 0x3106), 1u);
+    EXPECT_TRUE(a->invalid);
+    EXPECT_FALSE(b->invalid);
+    // a's bytes that b does not share are no longer code; b's still are.
+    EXPECT_FALSE(cache.range_has_code(0x3100, 0x3108));
+    EXPECT_TRUE(cache.range_has_code(0x3108, 0x3109));
+    // Invalidated through its second page, the crossing block leaves both.
+    EXPECT_EQ(cache.invalidate_phys_range(0x7000, 0x7001), 1u);
+    EXPECT_TRUE(crossing->invalid);
+    EXPECT_FALSE(cache.range_has_code(0x3ff0, 0x4000));
+    EXPECT_FALSE(cache.page_has_code(0x7000));
+    EXPECT_TRUE(cache.page_has_code(0x3000));
+    EXPECT_EQ(cache.invalidate_phys_range(0x3000, 0x4000), 1u);
+    EXPECT_FALSE(cache.page_has_code(0x3000));
+    // A block entered after others left the page is code at once.
+    add(0x3200, 4);
+    EXPECT_TRUE(cache.range_has_code(0x3203, 0x3204));
+    cache.flush();
+    EXPECT_FALSE(cache.range_has_code(0x3000, 0x4000));
 }
 
 TEST(TbCacheTest, KeepsAttachedJumpTablesExact) {
