@@ -45,9 +45,10 @@ Translation FlatView::translate(uint64_t addr) const {
         region.kind() == RegionKind::kRam || region.kind() == RegionKind::kRom || range->romd;
     if (direct_read) {
         result.host = region.host() + result.offset;
-        result.writable = region.kind() == RegionKind::kRam && !range->readonly &&
-                          !range->dirty_log &&
-                          !region.ram_block()->code_pages().test(result.offset >> kPageBits);
+        const bool ram_writable = region.kind() == RegionKind::kRam && !range->readonly && !range->dirty_log;
+        result.code_write_protected =
+            ram_writable && region.ram_block()->code_pages().test(result.offset >> kPageBits);
+        result.writable = ram_writable && !result.code_write_protected;
     }
     return result;
 }

@@ -3,8 +3,8 @@
 //
 // Protocol (all the translator has to know):
 //  1. When it translates code from guest RAM, it marks the page:
-//     region.ram_block()->code_pages().set(offset >> kPageBits), and drops
-//     any writable TLB entries it holds for that page.
+//     region.ram_block()->code_pages().set(offset >> kPageBits), and makes
+//     any writable TLB entries it holds for that page check first.
 //  2. Every write through AddressSpace::write()/store() that lands on a RAM
 //     page with the bit set calls the hook *after* the bytes are stored, from
 //     the writing thread (vCPU or device). The hook invalidates the blocks of
@@ -12,7 +12,9 @@
 //     next write).
 //  3. Direct host-pointer writes (a TLB entry from AddressSpace::translate())
 //     bypass the hook, so a TLB must not map a page writable while its bit is
-//     set; Translation::writable already says false for such pages.
+//     set; Translation::writable already says false for such pages
+//     (Translation::code_write_protected says why: the translator's own
+//     check may then write through the host pointer).
 #pragma once
 
 #include <cstdint>

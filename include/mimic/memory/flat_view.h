@@ -39,6 +39,10 @@ struct Translation {
     // translated code (code_tracking.h). Otherwise writes must take the
     // AddressSpace path, which does the bookkeeping.
     bool writable = false;
+    // RAM that would be writable but for translated code on the page: a
+    // write through `host` is fine once the self-modifying code check for
+    // the written bytes is done (code_tracking.h).
+    bool code_write_protected = false;
     bool readonly = false;  // guest writes are rejected here
     // Some access here runs device callbacks: an I/O region, or a ROM device
     // (whose writes always do, even in romd mode when `host` is set). The

@@ -297,7 +297,7 @@ bool CpuImpl::tlb_victim_refill(unsigned mmu_idx, uint64_t vaddr, int access) {
     const uint64_t page = vaddr & tcg::kPageMask;
     for (VictimEntry& v : tlb_victim_[mmu_idx]) {
         uint64_t tag = access == 0 ? v.e.addr_read : access == 1 ? v.e.addr_write : v.e.addr_code;
-        if (tag != page) continue;
+        if (!tcg::tlb_tag_matches_page(tag, page)) continue;
         const unsigned idx = env_.tlb.index(mmu_idx, vaddr);
         const tcg::TlbEntry evicted = env_.tlb.get(mmu_idx, idx);
         env_.tlb.put(mmu_idx, idx, v.e);
@@ -447,21 +447,22 @@ void CpuImpl::note_tlb_entry(unsigned mmu_idx, uint64_t vaddr, bool global, uint
     tlb_has_large_ = true;
 }
 
-void CpuImpl::drop_writable_mappings(uintptr_t host_page) {
+void CpuImpl::flag_code_page_mappings(uintptr_t host_page) {
     // Every vCPU: the code is shared, so a direct write from any of them
-    // would miss the self-modifying code check.
+    // would miss the self-modifying code check. Only plain tags map host
+    // memory for writes (MMIO-flagged ones have no addend; code-flagged ones
+    // are done).
+    auto flag = [host_page](uint64_t& tag, uintptr_t addend) {
+        if (tag != tcg::kTlbInvalid && !(tag & tcg::kTlbFlagMask) && tag + addend == host_page)
+            tag |= tcg::kTlbFlagCode;
+    };
     for (CpuImpl* cpu : shared_->cpus) {
-        cpu->visit_used_tlb_entries([cpu, host_page](unsigned m, unsigned i) {
-            uint64_t& tag = cpu->env_.tlb.addr_write[m][i];
-            if (tag != tcg::kTlbInvalid && tag + cpu->env_.tlb.addend[m][i] == host_page) tag = tcg::kTlbInvalid;
+        cpu->visit_used_tlb_entries([cpu, &flag](unsigned m, unsigned i) {
+            flag(cpu->env_.tlb.addr_write[m][i], cpu->env_.tlb.addend[m][i]);
             return true;
         });
-        for (auto& mode : cpu->tlb_victim_) {
-            for (VictimEntry& v : mode) {
-                if (v.e.addr_write == tcg::kTlbInvalid) continue;
-                if (v.e.addr_write + v.e.addend == host_page) v.e.addr_write = tcg::kTlbInvalid;
-            }
-        }
+        for (auto& mode : cpu->tlb_victim_)
+            for (VictimEntry& v : mode) flag(v.e.addr_write, v.e.addend);
     }
 }
 
@@ -476,19 +477,17 @@ void CpuImpl::invalidate_code(uint64_t paddr, uint64_t len) {
     tbs_->invalidate_phys_range(paddr, paddr + len);
 }
 
-void CpuImpl::code_write_check(uint64_t paddr, memory::RamBlock* rb, uint64_t offset, unsigned size,
-                               uintptr_t retaddr) {
-    uint64_t first = offset >> tcg::kPageBits, last = (offset + size - 1) >> tcg::kPageBits;
-    if (!rb->code_pages().any(first, last)) return;
-    const auto* current = retaddr > 1 && backend_->runs_host_code()
-                              ? backend_->find_tb(retaddr)
-                              : static_cast<const tcg::TranslationBlock*>(env_.current_tb);
-    tbs_->invalidate_phys_range(paddr, paddr + size);
-    // The page stays tracked while blocks remain on it.
-    for (uint64_t p = first; p <= last; ++p) {
-        uint64_t pa = (paddr & tcg::kPageMask) + ((p - first) << tcg::kPageBits);
-        if (!tbs_->page_has_code(pa)) rb->code_pages().clear(p);
+bool CpuImpl::code_write_check(uint64_t paddr, unsigned size, uintptr_t retaddr) {
+    const tcg::TranslationBlock* current = nullptr;
+    if (tbs_->range_has_code(paddr, paddr + size)) {
+        current = retaddr > 1 && backend_->runs_host_code()
+                      ? backend_->find_tb(retaddr)
+                      : static_cast<const tcg::TranslationBlock*>(env_.current_tb);
+        tbs_->invalidate_phys_range(paddr, paddr + size);
     }
+    // The page stays tracked while blocks remain on it.
+    const bool has_code = tbs_->page_has_code(paddr);
+    if (!has_code) forget_code_page(paddr);
     if (current && current->invalid && current->icount > 1 && retaddr) {
         // The running block changed under us: redo this instruction alone,
         // freshly translated, before the store happens.
@@ -496,6 +495,13 @@ void CpuImpl::code_write_check(uint64_t paddr, memory::RamBlock* rb, uint64_t of
         env_.hflags |= kHfSingleInsn;
         cpu_loop_exit(&env_);
     }
+    return has_code;
+}
+
+void CpuImpl::forget_code_page(uint64_t paddr) {
+    const memory::Translation t = mem_.translate(paddr & tcg::kPageMask);
+    if (memory::RamBlock* rb = t.region ? t.region->ram_block() : nullptr)
+        rb->code_pages().clear(t.offset >> tcg::kPageBits);
 }
 
 void CpuImpl::flush_translations() {

@@ -150,13 +150,18 @@ public:
     void tlb_resize(unsigned mmu_idx, unsigned bits);
     // Whether the TLB maps the code page at pc (current mode) global.
     bool code_page_global(uint64_t pc) const;
-    // Self-modifying code: a store of `size` bytes at host address `host`
-    // (guest RAM) is about to happen. Invalidates the blocks of that page;
-    // if the running block is one of them, restarts the instruction in a
-    // block of its own (does not return).
-    void code_write_check(uint64_t paddr, memory::RamBlock* rb, uint64_t offset, unsigned size, uintptr_t retaddr);
-    // A page just became a code page: no TLB entry may write it directly.
-    void drop_writable_mappings(uintptr_t host_page);
+    // Self-modifying code: a store of `size` bytes at paddr (guest RAM, one
+    // page) is about to happen. Invalidates the blocks with code in those
+    // bytes (the page's code bitmap says whether there are any); if the
+    // running block is one of them, restarts the instruction in a block of
+    // its own (does not return). Returns whether the page still holds code.
+    bool code_write_check(uint64_t paddr, unsigned size, uintptr_t retaddr);
+    // The page at paddr holds no translated code any more: its RAM block
+    // stops tracking it (direct writes are fine again).
+    void forget_code_page(uint64_t paddr);
+    // A page just became a code page: TLB entries writing it directly get
+    // kTlbFlagCode, so that their stores do the check first.
+    void flag_code_page_mappings(uintptr_t host_page);
 
     void bql_lock() { if (hooks_.lock_bql) hooks_.lock_bql(); }
     void bql_unlock() { if (hooks_.unlock_bql) hooks_.unlock_bql(); }

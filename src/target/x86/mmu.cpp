@@ -161,32 +161,48 @@ Walk translate(CpuState* env, uint64_t vaddr, Access access, unsigned mmu_idx, u
     return w;
 }
 
-// Enters vaddr's page into the TLB when it maps to RAM or ROM; MMIO and
-// unassigned pages stay out so every access to them takes the slow path.
+// Enters vaddr's page into the TLB, with the access kinds the walk allowed.
+// RAM and ROM pages map to host memory; the others (devices, unassigned)
+// get the MMIO flag, as do writes the memory API must see (ROM, read-only or
+// dirty-logged RAM) and, with the code flag, writes to pages holding
+// translated code. Executing from a device page always walks.
 void tlb_fill(CpuState* env, uint64_t vaddr, const Walk& w, unsigned mmu_idx) {
     CpuImpl& cpu = cpu_of(env);
-    uint64_t paddr_page = (w.paddr & env->a20_mask) & tcg::kPageMask;
-    memory::Translation t = cpu.mem_.translate(paddr_page);
-    if (!t.host || t.length < tcg::kPageSize) return;
     if (page_has_data_breakpoint(env, vaddr)) return;
-    bool write = w.writable && w.dirty && t.writable;
-    cpu.tlb_evict_to_victim(mmu_idx, vaddr);
-    cpu.env_.tlb.set(mmu_idx, vaddr, t.host, true, write, w.exec);
-    cpu.tlb_paddr_[mmu_idx][env->tlb.index(mmu_idx, vaddr)] = paddr_page;
+    const uint64_t paddr_page = (w.paddr & env->a20_mask) & tcg::kPageMask;
+    const memory::Translation t = cpu.mem_.translate(paddr_page);
+    const uint64_t page = vaddr & tcg::kPageMask;
+    // A page not yet dirty stays read-only: the first write walks to set D.
+    const bool write = w.writable && w.dirty;
+    tcg::TlbEntry e{tcg::kTlbInvalid, tcg::kTlbInvalid, tcg::kTlbInvalid, tcg::kTlbInvalid};
+    if (t.host && t.length >= tcg::kPageSize) {
+        e.addr_read = page;
+        if (write)
+            e.addr_write = t.writable ? page
+                                      : page | (t.code_write_protected ? tcg::kTlbFlagCode : tcg::kTlbFlagMmio);
+        if (w.exec) e.addr_code = page;
+        e.addend = reinterpret_cast<uintptr_t>(t.host) - page;
+    } else {
+        e.addr_read = page | tcg::kTlbFlagMmio;
+        if (write) e.addr_write = page | tcg::kTlbFlagMmio;
+    }
+    cpu.tlb_evict_to_victim(mmu_idx, vaddr);   // (may resize the table: index after it)
+    const unsigned i = env->tlb.index(mmu_idx, vaddr);
+    env->tlb.put(mmu_idx, i, e);
+    cpu.tlb_paddr_[mmu_idx][i] = paddr_page;
     cpu.note_tlb_entry(mmu_idx, vaddr, w.global, w.page_size);
 }
 
-// One aligned-within-a-page access through the walk and the memory API.
-uint64_t access_page(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, Access access, unsigned mmu_idx,
+// One access within a page at physical address paddr, through the memory
+// API (and, for writes to RAM holding code, the self-modifying code check).
+uint64_t access_phys(CpuState* env, uint64_t paddr, uint64_t value, unsigned size, Access access,
                      uintptr_t retaddr) {
     CpuImpl& cpu = cpu_of(env);
-    Walk w = translate(env, vaddr, access, mmu_idx, retaddr);
-    uint64_t paddr = w.paddr & env->a20_mask;
-    tlb_fill(env, vaddr, w, mmu_idx);
     memory::Translation t = cpu.mem_.translate(paddr);
     if (access == kWrite) {
-        if (t.host && !t.readonly && t.region && t.region->ram_block()) {
-            cpu.code_write_check(paddr, t.region->ram_block(), t.offset, size, retaddr);
+        memory::RamBlock* rb = t.region ? t.region->ram_block() : nullptr;
+        if (t.host && !t.readonly && rb && rb->code_pages().test(t.offset >> tcg::kPageBits)) {
+            cpu.code_write_check(paddr, size, retaddr);
             t = cpu.mem_.translate(paddr);   // the page may have become directly writable
         }
         if (t.host && t.writable) {
@@ -210,6 +226,42 @@ uint64_t access_page(CpuState* env, uint64_t vaddr, uint64_t value, unsigned siz
     return v;
 }
 
+// One aligned-within-a-page access through the walk (which refills the TLB).
+uint64_t access_page(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, Access access, unsigned mmu_idx,
+                     uintptr_t retaddr) {
+    Walk w = translate(env, vaddr, access, mmu_idx, retaddr);
+    tlb_fill(env, vaddr, w, mmu_idx);
+    return access_phys(env, w.paddr & env->a20_mask, value, size, access, retaddr);
+}
+
+uint64_t& tlb_tag(CpuState* env, Access access, unsigned mmu_idx, unsigned i) {
+    return (access == kRead ? env->tlb.addr_read : access == kWrite ? env->tlb.addr_write : env->tlb.addr_code)[mmu_idx][i];
+}
+
+// The entry allowing `access` to vaddr's page, flag bits aside (a victim
+// entry is swapped in if need be): its index, or -1 when only a page walk
+// can tell.
+int tlb_entry_for(CpuState* env, uint64_t vaddr, Access access, unsigned mmu_idx) {
+    const uint64_t page = vaddr & tcg::kPageMask;
+    auto hit = [&] {
+        const unsigned i = env->tlb.index(mmu_idx, vaddr);
+        return tcg::tlb_tag_matches_page(tlb_tag(env, access, mmu_idx, i), page) ? static_cast<int>(i) : -1;
+    };
+    int i = hit();
+    // (A swap may resize the table, and a resize may drop the entry: look again.)
+    if (i < 0 && cpu_of(env).tlb_victim_refill(mmu_idx, vaddr, access)) i = hit();
+    return i;
+}
+
+// The physical address of vaddr by entry i (as the walk that filled it found).
+uint64_t tlb_entry_paddr(CpuState* env, unsigned mmu_idx, unsigned i, uint64_t vaddr) {
+    return cpu_of(env).tlb_paddr_[mmu_idx][i] | (vaddr & ~tcg::kPageMask);
+}
+
+void* tlb_entry_host(CpuState* env, unsigned mmu_idx, unsigned i, uint64_t vaddr) {
+    return reinterpret_cast<void*>(vaddr + env->tlb.addend[mmu_idx][i]);
+}
+
 // Long mode: a non-canonical linear address faults before any page walk
 // (#GP(0); the slow paths raise #SS(0) for stack accesses first).
 void check_canonical(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t retaddr, int vector = kExcGP) {
@@ -225,12 +277,13 @@ uint64_t do_load(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx,
     if (acc != kExec) data_breakpoint_access(env, vaddr, size, false, retaddr);
     uint64_t off = vaddr & (tcg::kPageSize - 1);
     if (off + size <= tcg::kPageSize) {
-        if (cpu_of(env).tlb_victim_refill(mmu_idx, vaddr, acc)) {
-            uint64_t v = 0;
-            std::memcpy(&v, reinterpret_cast<const void*>(vaddr + env->tlb.addend[mmu_idx][env->tlb.index(mmu_idx, vaddr)]), size);
-            return v;
-        }
-        return access_page(env, vaddr, 0, size, acc, mmu_idx, retaddr);
+        const int i = tlb_entry_for(env, vaddr, acc, mmu_idx);
+        if (i < 0) return access_page(env, vaddr, 0, size, acc, mmu_idx, retaddr);
+        if (tlb_tag(env, acc, mmu_idx, i) & tcg::kTlbFlagMmio)
+            return access_phys(env, tlb_entry_paddr(env, mmu_idx, i, vaddr), 0, size, acc, retaddr);
+        uint64_t v = 0;
+        std::memcpy(&v, tlb_entry_host(env, mmu_idx, i, vaddr), size);
+        return v;
     }
     // Crosses a page: byte by byte, both pages checked before the value is used.
     uint64_t v = 0;
@@ -244,11 +297,21 @@ void do_store(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsi
     data_breakpoint_access(env, vaddr, size, true, retaddr);
     uint64_t off = vaddr & (tcg::kPageSize - 1);
     if (off + size <= tcg::kPageSize) {
-        if (cpu_of(env).tlb_victim_refill(mmu_idx, vaddr, kWrite)) {
-            std::memcpy(reinterpret_cast<void*>(vaddr + env->tlb.addend[mmu_idx][env->tlb.index(mmu_idx, vaddr)]), &value, size);
+        const int i = tlb_entry_for(env, vaddr, kWrite, mmu_idx);
+        if (i < 0) {
+            access_page(env, vaddr, value, size, kWrite, mmu_idx, retaddr);
             return;
         }
-        access_page(env, vaddr, value, size, kWrite, mmu_idx, retaddr);
+        uint64_t& tag = tlb_tag(env, kWrite, mmu_idx, i);
+        const uint64_t paddr = tlb_entry_paddr(env, mmu_idx, i, vaddr);
+        if (tag & tcg::kTlbFlagMmio) {
+            access_phys(env, paddr, value, size, kWrite, retaddr);
+            return;
+        }
+        // The last block on the page gone: stores take the fast path again.
+        if ((tag & tcg::kTlbFlagCode) && !cpu_of(env).code_write_check(paddr, size, retaddr))
+            tag &= ~tcg::kTlbFlagCode;
+        std::memcpy(tlb_entry_host(env, mmu_idx, i, vaddr), &value, size);
         return;
     }
     // Both pages must be writable before any byte is stored.
@@ -380,7 +443,7 @@ uint64_t get_code_phys(CpuState* env, uint64_t vaddr, uintptr_t* host_page, uint
         uint64_t page = t.offset >> tcg::kPageBits;
         if (!rb->code_pages().test(page)) {
             rb->code_pages().set(page);
-            cpu.drop_writable_mappings(*host_page);
+            cpu.flag_code_page_mappings(*host_page);
         }
     } else if (t.host) {
         *host_page = reinterpret_cast<uintptr_t>(t.host);   // ROM: never written by the guest

@@ -56,6 +56,7 @@ TEST_P(Guest, PmSwitch) { run_image("pm_switch"); }
 TEST_P(Guest, Paging) { run_image("paging"); }
 TEST_P(Guest, Privilege) { run_image("privilege"); }
 TEST_P(Guest, SelfModifyingCode) { run_image("smc"); }
+TEST_P(Guest, StoresBesideRunningCodeAndPatchesToIt) { run_image("smc_data"); }
 TEST_P(Guest, StringsAcrossPages) { run_image("strings"); }
 TEST_P(Guest, TaskSwitch) { run_image("task"); }
 TEST_P(Guest, LongModePaging) { run_image("long_paging"); }

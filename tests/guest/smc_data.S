@@ -1,0 +1,85 @@
+/* Data sharing a page with code that keeps running: many stores beside the
+ * code (which must leave it translated and correct), interleaved with
+ * patches to code on the same page, including the next instruction of the
+ * running block. */
+#include "lib.S"
+
+        .set RAMCODE, 0x20000
+#define AT(x) (RAMCODE + ((x) - snippet))
+
+        .code16
+start16:
+        call enter_pm
+
+        .code32
+start32:
+        mov $snippet, %esi
+        mov $RAMCODE, %edi
+        mov $(snippet_end - snippet), %ecx
+        rep movsb
+        /* 1: a loop counting in variables on its own page. */
+        mov $1000, %ecx
+        mov $AT(count_loop), %eax
+        call *%eax
+        CHECK AT(counter), 1000, 0x01
+        CHECK AT(sum), 3000, 0x02
+        /* 2: a patch to code on that page, after the stores beside it. */
+        mov $AT(patchable), %eax
+        call *%eax
+        CHECK %eax, 1, 0x03
+        movl $2, AT(patchable) + 1
+        mov $AT(patchable), %eax
+        call *%eax
+        CHECK %eax, 2, 0x04
+        /* 3: counting and patching by turns: every patch is seen, and the
+         * loop keeps counting right after each one. */
+        mov $100, %ebp
+1:      mov $10, %ecx
+        mov $AT(count_loop), %eax
+        call *%eax
+        movl %ebp, AT(patchable) + 1
+        mov $AT(patchable), %eax
+        call *%eax
+        cmp %ebp, %eax
+        je 2f
+        mov $0x05, %eax
+        jmp fail
+2:      dec %ebp
+        jnz 1b
+        CHECK AT(counter), 2000, 0x06
+        CHECK AT(sum), 6000, 0x07
+        /* 4: the running block stores beside itself, then rewrites its own
+         * next instruction, then stores beside itself again. */
+        mov $AT(inline_patch), %eax
+        call *%eax
+        CHECK %ebx, 9, 0x08
+        CHECK AT(counter), 2002, 0x09
+        /* 5: the code of the count loop itself changes (add 3 becomes add 5). */
+        movb $5, AT(step) + 6
+        mov $10, %ecx
+        mov $AT(count_loop), %eax
+        call *%eax
+        CHECK AT(sum), 6050, 0x0a
+        jmp pass
+
+snippet:
+count_loop:
+        incl AT(counter)
+step:   addl $3, AT(sum)
+        loop count_loop
+        ret
+patchable:
+        mov $1, %eax
+        ret
+inline_patch:
+        incl AT(counter)
+        movb $9, AT(patched) + 1
+patched:
+        mov $1, %ebx
+        incl AT(counter)
+        ret
+counter: .long 0
+sum:     .long 0
+snippet_end:
+
+#include "reset.S"
