@@ -60,7 +60,35 @@ start32:
         mov $AT(count_loop), %eax
         call *%eax
         CHECK AT(sum), 6050, 0x0a
+        /* 6: string instructions fill and copy a buffer beside the code
+         * (in bulk), then patch the code; the loop sees only the patch. */
+        mov $AT(buffer), %edi
+        mov $0x5a5a5a5a, %eax
+        mov $16, %ecx
+        rep stosl
+        std                             /* a backward copy, overlapping */
+        mov $AT(buffer) + 59, %esi
+        mov $AT(buffer) + 63, %edi
+        mov $60, %ecx
+        movb $0xa5, AT(buffer)
+        rep movsb
+        cld
+        CHECK AT(buffer) + 4, 0x5a5a5aa5, 0x0b
+        mov $10, %ecx
+        mov $AT(count_loop), %eax
+        call *%eax
+        CHECK AT(sum), 6100, 0x0c
+        mov $new_step, %esi
+        mov $AT(step) + 6, %edi
+        mov $1, %ecx
+        rep movsb
+        mov $10, %ecx
+        mov $AT(count_loop), %eax
+        call *%eax
+        CHECK AT(sum), 6170, 0x0d
         jmp pass
+
+new_step: .byte 7
 
 snippet:
 count_loop:
@@ -80,6 +108,7 @@ patched:
         ret
 counter: .long 0
 sum:     .long 0
+buffer:  .fill 64
 snippet_end:
 
 #include "reset.S"

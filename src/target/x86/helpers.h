@@ -66,6 +66,11 @@ void update_hflags(CpuState* env);
 // instruction at retaddr would.
 uint64_t cpu_ld(CpuState* env, uint64_t vaddr, unsigned size, unsigned mmu_idx, uintptr_t retaddr);
 void cpu_st(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsigned mmu_idx, uintptr_t retaddr);
+// The host address for a store of `size` bytes at vaddr (within one page)
+// when the TLB entry allows it without a page walk: a plain entry, or a
+// code-page entry once the self-modifying code check of those bytes is done
+// (it may restart the instruction at retaddr). nullptr: use cpu_st.
+void* tlb_store_host(CpuState* env, uint64_t vaddr, uint64_t size, unsigned mmu_idx, uintptr_t retaddr);
 inline unsigned cpu_mmu_index(const CpuState* env) { return env->cpl() == 3 ? kMmuUser : kMmuKernel; }
 // Supervisor accesses to system structures (GDT, IDT, TSS) regardless of CPL.
 uint64_t sys_ld(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t retaddr);

@@ -262,6 +262,21 @@ void* tlb_entry_host(CpuState* env, unsigned mmu_idx, unsigned i, uint64_t vaddr
     return reinterpret_cast<void*>(vaddr + env->tlb.addend[mmu_idx][i]);
 }
 
+// Where a store of `size` bytes at vaddr (one page) through write entry i
+// goes in host memory: for a code page once the self-modifying code check
+// of those bytes is done (which may restart the instruction); nullptr for
+// an MMIO-flagged entry.
+void* entry_store_host(CpuState* env, unsigned mmu_idx, unsigned i, uint64_t vaddr, uint64_t size,
+                       uintptr_t retaddr) {
+    uint64_t& tag = env->tlb.addr_write[mmu_idx][i];
+    if (tag & tcg::kTlbFlagMmio) return nullptr;
+    // The last block on the page gone: stores take the fast path again.
+    if ((tag & tcg::kTlbFlagCode) &&
+        !cpu_of(env).code_write_check(tlb_entry_paddr(env, mmu_idx, i, vaddr), static_cast<unsigned>(size), retaddr))
+        tag &= ~tcg::kTlbFlagCode;
+    return tlb_entry_host(env, mmu_idx, i, vaddr);
+}
+
 // Long mode: a non-canonical linear address faults before any page walk
 // (#GP(0); the slow paths raise #SS(0) for stack accesses first).
 void check_canonical(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t retaddr, int vector = kExcGP) {
@@ -302,16 +317,10 @@ void do_store(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsi
             access_page(env, vaddr, value, size, kWrite, mmu_idx, retaddr);
             return;
         }
-        uint64_t& tag = tlb_tag(env, kWrite, mmu_idx, i);
-        const uint64_t paddr = tlb_entry_paddr(env, mmu_idx, i, vaddr);
-        if (tag & tcg::kTlbFlagMmio) {
-            access_phys(env, paddr, value, size, kWrite, retaddr);
-            return;
-        }
-        // The last block on the page gone: stores take the fast path again.
-        if ((tag & tcg::kTlbFlagCode) && !cpu_of(env).code_write_check(paddr, size, retaddr))
-            tag &= ~tcg::kTlbFlagCode;
-        std::memcpy(tlb_entry_host(env, mmu_idx, i, vaddr), &value, size);
+        if (void* host = entry_store_host(env, mmu_idx, i, vaddr, size, retaddr))
+            std::memcpy(host, &value, size);
+        else
+            access_phys(env, tlb_entry_paddr(env, mmu_idx, i, vaddr), value, size, kWrite, retaddr);
         return;
     }
     // Both pages must be writable before any byte is stored.
@@ -390,6 +399,12 @@ void cpu_st(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsign
         }
     }
     do_store(env, vaddr, value, size, mmu_idx, retaddr);
+}
+
+void* tlb_store_host(CpuState* env, uint64_t vaddr, uint64_t size, unsigned mmu_idx, uintptr_t retaddr) {
+    const unsigned i = env->tlb.index(mmu_idx, vaddr);
+    if (!tcg::tlb_tag_matches_page(env->tlb.addr_write[mmu_idx][i], vaddr & tcg::kPageMask)) return nullptr;
+    return entry_store_host(env, mmu_idx, i, vaddr, size, retaddr);
 }
 
 uint64_t sys_ld(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t retaddr) {

@@ -20,12 +20,12 @@ uint64_t seg_linear(CpuState* env, int seg, uint64_t off, unsigned size, bool wr
     return (env->seg[seg].base + off) & 0xffffffffull;
 }
 
-// The host address of linear address lin if the TLB lets this access kind
-// through directly (RAM, no watchpoint, not a code page for writes).
-uint8_t* tlb_host(CpuState* env, uint64_t lin, unsigned mmu, bool write) {
+// The host address of linear address lin if the TLB lets reads through
+// directly (RAM, no watchpoint).
+const uint8_t* tlb_load_host(CpuState* env, uint64_t lin, unsigned mmu) {
     const unsigned i = env->tlb.index(mmu, lin);
-    if ((write ? env->tlb.addr_write : env->tlb.addr_read)[mmu][i] != (lin & tcg::kPageMask)) return nullptr;
-    return reinterpret_cast<uint8_t*>(lin + env->tlb.addend[mmu][i]);
+    if (env->tlb.addr_read[mmu][i] != (lin & tcg::kPageMask)) return nullptr;
+    return reinterpret_cast<const uint8_t*>(lin + env->tlb.addend[mmu][i]);
 }
 
 // How many elements of `size` bytes, starting at lin and moving by step,
@@ -39,8 +39,9 @@ uint64_t elements_in_page(uint64_t lin, unsigned size, int64_t step) {
 // REP MOVS/STOS over RAM a page at a time instead of an element at a time
 // (a Linux boot copies and clears megabytes this way). Handles up to `left`
 // elements of the current page(s); returns how many it did, 0 when the
-// general loop must take this element (segment checks, TLB misses, code
-// pages, watchpoints, page-crossing elements).
+// general loop must take this element (segment checks, TLB misses, device
+// pages, watchpoints, page-crossing elements). Stores beside the code of a
+// code page go in bulk too, after one check of the whole range.
 uint64_t string_bulk(CpuState* env, unsigned op, int seg, unsigned size, int64_t step, uint64_t si, uint64_t di,
                      uint64_t left, unsigned mmu, uintptr_t ra) {
     const bool flat = env->hflags & kHfCs64;
@@ -54,32 +55,31 @@ uint64_t string_bulk(CpuState* env, unsigned op, int seg, unsigned size, int64_t
         k = std::min(k, elements_in_page(slin, size, step));
     }
     if (k == 0) return 0;
-    uint8_t* dst = tlb_host(env, dlin, mmu, true);
-    if (!dst) return 0;
     const uint64_t bytes = k * size;
     // The lowest address of the range each side touches.
-    auto low = [&](uint8_t* p) { return step > 0 ? p : p - (k - 1) * size; };
+    auto low = [&](uint64_t lin) { return step > 0 ? lin : lin - (k - 1) * size; };
+    auto* d = static_cast<uint8_t*>(tlb_store_host(env, low(dlin), bytes, mmu, ra));
+    if (!d) return 0;
     if (op == 2) {
         const uint64_t v = env->regs[0];
-        uint8_t* d = low(dst);
         if (size == 1) std::memset(d, static_cast<uint8_t>(v), bytes);
         else
             for (uint64_t i = 0; i < bytes; i += size) std::memcpy(d + i, &v, size);
         return k;
     }
-    const uint8_t* src = tlb_host(env, slin, mmu, false);
-    if (!src) return 0;
-    const uint8_t* s = low(const_cast<uint8_t*>(src));
-    uint8_t* d = low(dst);
+    const uint8_t* s = tlb_load_host(env, low(slin), mmu);
+    if (!s) return 0;
     if (d + bytes <= s || s + bytes <= d) {
         std::memmove(d, s, bytes);
     } else {
         // Overlapping: element by element in the instruction's order, as
         // the guest may rely on (a forward copy one byte apart replicates).
+        const auto first = static_cast<int64_t>(step > 0 ? 0 : (k - 1) * size);   // from the low end
         for (uint64_t i = 0; i < k; ++i) {
+            const int64_t at = first + static_cast<int64_t>(i) * step;
             uint64_t v = 0;
-            std::memcpy(&v, src + static_cast<int64_t>(i) * step, size);
-            std::memcpy(dst + static_cast<int64_t>(i) * step, &v, size);
+            std::memcpy(&v, s + at, size);
+            std::memcpy(d + at, &v, size);
         }
     }
     return k;
