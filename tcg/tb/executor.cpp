@@ -10,12 +10,6 @@
 
 namespace mimic::tcg {
 
-namespace {
-
-thread_local Executor* t_current = nullptr;
-
-}  // namespace
-
 Executor::Executor(TbCache& cache, const Globals& globals, void* env, Hooks hooks)
     : cache_(cache),
       globals_(globals),
@@ -62,20 +56,14 @@ void Executor::flush_jump_cache_page(uint64_t vaddr) {
     if (hooks_.return_stack) hooks_.return_stack->drop_page(vaddr, kPageMask);
 }
 
-TranslationBlock* Executor::lookup_for_current_thread(void* env) {
-    Executor* self = t_current;
-    if (!self || self->env_ != env) return nullptr;
-    return self->find(self->hooks_.get_state(env));
-}
+TranslationBlock* Executor::lookup_tb() { return find(hooks_.get_state(env_)); }
 
-const void* Executor::lookup_code_for_current_thread(void* env) {
-    Executor* self = t_current;
-    if (!self || self->env_ != env) return nullptr;
-    const TbCpuState s = self->hooks_.get_state(env);
-    if (const void* code = self->jump_table_->find(s.pc, s.cs_base, JumpTable::key(s.flags, s.cs_limit))) return code;
-    TranslationBlock* tb = self->find(s);
+const void* Executor::lookup_code() {
+    const TbCpuState s = hooks_.get_state(env_);
+    if (const void* code = jump_table_->find(s.pc, s.cs_base, JumpTable::key(s.flags, s.cs_limit))) return code;
+    TranslationBlock* tb = find(s);
     if (!tb || !tb->code) return nullptr;
-    self->jump_table_->set(*tb, self->code_global(*tb));
+    jump_table_->set(*tb, code_global(*tb));
     return tb->code;
 }
 
@@ -154,10 +142,7 @@ uintptr_t Executor::step() {
     if (log::enabled_at(log::kExec, tb->pc))
         log::write(fmt::format("Trace: {:p} [{:016x}/{:016x}/{:08x}]\n", static_cast<const void*>(tb->code), tb->pc,
                                tb->cs_base, tb->flags));
-    Executor* outer = t_current;
-    t_current = this;
-    uintptr_t ret = cache_.backend().exec(env_, *tb);
-    t_current = outer;
+    const uintptr_t ret = cache_.backend().exec(env_, *tb);
     last_exit_ = ret;
     return ret;
 }

@@ -42,7 +42,8 @@ public:
         // slots are not linked.
         bool (*code_page_token)(void* env, uint64_t pc, uint64_t* token) = nullptr;
         // Physical address of the code at pc; may raise a guest exception.
-        std::function<uint64_t(void* env, uint64_t pc)> code_phys;
+        // A plain function: it runs on every jump cache miss.
+        uint64_t (*code_phys)(void* env, uint64_t pc) = nullptr;
         // The front end: writes the IR for the code at tb.pc into b and sets
         // tb.size, tb.icount and (for code crossing a page) tb.phys_page2.
         std::function<void(void* env, TranslationBlock& tb, Builder& b)> translate;
@@ -85,10 +86,11 @@ public:
     // Flush when this many blocks (valid or not) exist: Backend::max_blocks().
     size_t max_blocks = 0;
 
-    // BackendConfig::lookup_tb for the executor running on this thread.
-    static TranslationBlock* lookup_for_current_thread(void* env);
-    // BackendConfig::lookup_code for the executor running on this thread.
-    static const void* lookup_code_for_current_thread(void* env);
+    // What BackendConfig::lookup_tb and lookup_code answer for this
+    // executor's env (the guest finds its executor from env: no global or
+    // thread-local state on the indirect-jump path).
+    TranslationBlock* lookup_tb();
+    const void* lookup_code();
 
 private:
     // The jump cache index: the page picks one of 64 groups of 64 entries

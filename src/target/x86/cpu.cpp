@@ -21,8 +21,8 @@ tcg::BackendConfig backend_config() {
     cfg.softmmu.tlb_offset = static_cast<int32_t>(offsetof(CpuState, tlb));
     cfg.softmmu.load_slow = softmmu_load_slow;
     cfg.softmmu.store_slow = softmmu_store_slow;
-    cfg.lookup_tb = tcg::Executor::lookup_for_current_thread;
-    cfg.lookup_code = tcg::Executor::lookup_code_for_current_thread;
+    cfg.lookup_tb = [](void* env) { return cpu_of(static_cast<CpuState*>(env)).executor_->lookup_tb(); };
+    cfg.lookup_code = [](void* env) { return cpu_of(static_cast<CpuState*>(env)).executor_->lookup_code(); };
     cfg.jump_table_offset = static_cast<int32_t>(offsetof(CpuState, jump_table));
     cfg.return_stack_offset = static_cast<int32_t>(offsetof(CpuState, return_stack));
     return cfg;

@@ -25,6 +25,7 @@ struct FakeCpu {
     uint64_t pc;
     SoftTlb tlb;
     ReturnStack return_stack;
+    void* executor = nullptr;   // tests running an Executor: their lookups find it here
 
     FakeCpu() { clear(); }
     void clear() {

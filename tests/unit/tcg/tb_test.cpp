@@ -15,7 +15,10 @@ protected:
     std::unique_ptr<Backend> make(size_t code_size = 4u << 20) {
         BackendConfig cfg = default_config();
         cfg.code_buffer_size = code_size;
-        cfg.lookup_tb = &Executor::lookup_for_current_thread;
+        cfg.lookup_tb = [](void* env) {
+            auto* ex = static_cast<Executor*>(static_cast<FakeCpu*>(env)->executor);
+            return ex ? ex->lookup_tb() : nullptr;
+        };
         return make_backend(GetParam(), cfg);
     }
     // Translates what build(b) emits as tb's code and enters tb in the cache.
@@ -178,6 +181,7 @@ TEST_P(TbTest, ExecutorChainsBlocksAndHandlesSelfModifyingCode) {
     guest.code[40] = 0;
     FakeCpu cpu;
     Executor ex(cache, h.g, &cpu, guest.hooks());
+    cpu.executor = &ex;
 
     int steps = 0;
     run_to_halt(ex, &steps);
@@ -213,6 +217,7 @@ TEST_P(TbTest, IndirectJumpThroughLookup) {
     FakeCpu cpu;
     cpu.r[1] = 20;
     Executor ex(cache, h.g, &cpu, guest.hooks());
+    cpu.executor = &ex;
     run_to_halt(ex);
     EXPECT_EQ(cpu.r[0], 2u * 3 + 2u * 10);
     // Second time the target is translated: the lookup jumps straight to it.
@@ -229,13 +234,14 @@ TEST_P(TbTest, JumpCacheFlushesOnePageOrAllAcrossEpochWraps) {
     TbCache cache(*backend);
     ToyGuest guest{std::vector<uint8_t>(0x3000, 1), 0, &h};
     FakeCpu cpu;
-    uint64_t phys_offset = 0;
     Executor::Hooks hk = guest.hooks();
-    hk.code_phys = [&phys_offset](void*, uint64_t pc) { return pc + phys_offset; };
+    // scratch[0]: where the code pages are in physical memory.
+    hk.code_phys = [](void* env, uint64_t pc) { return pc + static_cast<FakeCpu*>(env)->scratch[0]; };
     Executor ex(cache, h.g, &cpu, hk);
+    cpu.executor = &ex;
     TranslationBlock* a = ex.get_tb(TbCpuState{0x1000, 0, 0});
     TranslationBlock* b = ex.get_tb(TbCpuState{0x2000, 0, 0});
-    phys_offset = 0x10000;   // the code mappings change
+    cpu.scratch[0] = 0x10000;   // the code mappings change
     EXPECT_EQ(ex.get_tb(TbCpuState{0x1000, 0, 0}), a);   // until the guest says so
     ex.flush_jump_cache_page(0x1000);
     TranslationBlock* a2 = ex.get_tb(TbCpuState{0x1000, 0, 0});
@@ -257,6 +263,7 @@ TEST_P(TbTest, CodeBufferFlushWhenFull) {
     guest.code[4000] = 0;
     FakeCpu cpu;
     Executor ex(cache, h.g, &cpu, guest.hooks());
+    cpu.executor = &ex;
     run_to_halt(ex);
     EXPECT_EQ(cpu.r[0], 12000u);
     EXPECT_EQ(guest.translations >= 1000, true);
@@ -276,6 +283,7 @@ TEST_P(TbTest, BlockCountLimitFlushes) {
     guest.code[400] = 0;
     FakeCpu cpu;
     Executor ex(cache, h.g, &cpu, guest.hooks());
+    cpu.executor = &ex;
     ex.max_blocks = 50;
     run_to_halt(ex);
     EXPECT_EQ(cpu.r[0], 1200u);
@@ -362,6 +370,7 @@ TEST(TbLogging, OpOpOptAndOutAsm) {
         guest.code[4] = 0;
         FakeCpu cpu;
         Executor ex(cache, h.g, &cpu, guest.hooks());
+        cpu.executor = &ex;
         run_to_halt(ex);
     }
     log::set_mask(0);
