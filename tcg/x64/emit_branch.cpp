@@ -1,4 +1,5 @@
 // Labels, branches, block exits and chaining slots.
+#include <array>
 #include <cstddef>
 
 #include "emitter.h"
@@ -231,22 +232,32 @@ void Emitter::check_return_stack(const Inst& inst) {
     gen_.lea(Reg32(kScratch0), ptr[rdx - static_cast<int32_t>(sizeof(ReturnStack::entries[0]))]);
     gen_.and_(Reg32(kScratch0), sizeof(ReturnStack::entries) - 1);
     gen_.mov(dword[env + top_at], Reg32(kScratch0));
-    size_t miss[3];
-    gen_.cmp(rax, ptr[rcx + offsetof(ReturnStack::Record, pc)]);
-    miss[0] = short_jne_placeholder();
-    gen_.mov(rdx, key);
-    gen_.cmp(rdx, ptr[rcx + offsetof(ReturnStack::Record, key)]);
-    miss[1] = short_jne_placeholder();
-    if (cs_base == 0) {
-        gen_.cmp(qword[rcx + offsetof(ReturnStack::Record, cs_base)], 0);
-    } else {
-        gen_.mov(rdx, cs_base);
-        gen_.cmp(rdx, ptr[rcx + offsetof(ReturnStack::Record, cs_base)]);
-    }
-    miss[2] = short_jne_placeholder();
+    const auto miss = compare_target(rcx, rdx, offsetof(ReturnStack::Record, pc), offsetof(ReturnStack::Record, cs_base),
+                                     offsetof(ReturnStack::Record, key), cs_base, key);
     gen_.add(rcx, sizeof(ReturnStack::Record));
     gen_.jmp(rcx);
     for (size_t field : miss) resolve_short_jump(field);
+}
+
+// Compares the target pc (rax) and mode (cs_base, key) with those at
+// [entry + *_at], constants going through `scratch`: the rel8 fields of
+// the jumps taken on a mismatch.
+std::array<size_t, 3> Emitter::compare_target(const Reg64& entry, const Reg64& scratch, int32_t pc_at,
+                                              int32_t cs_base_at, int32_t key_at, uint64_t cs_base, uint64_t key) {
+    std::array<size_t, 3> miss;
+    gen_.cmp(rax, ptr[entry + pc_at]);
+    miss[0] = short_jne_placeholder();
+    gen_.mov(scratch, key);
+    gen_.cmp(scratch, ptr[entry + key_at]);
+    miss[1] = short_jne_placeholder();
+    if (cs_base == 0) {
+        gen_.cmp(qword[entry + cs_base_at], 0);
+    } else {
+        gen_.mov(scratch, cs_base);
+        gen_.cmp(scratch, ptr[entry + cs_base_at]);
+    }
+    miss[2] = short_jne_placeholder();
+    return miss;
 }
 
 // Inline lookup of the target (in rax) in the vCPU's JumpTable: 32-byte
@@ -254,7 +265,6 @@ void Emitter::check_return_stack(const Inst& inst) {
 // on a miss.
 void Emitter::probe_jump_table(const Inst& inst) {
     const uint64_t cs_base = inst.cst(0), key = inst.cst(1);
-    size_t miss[3];
     gen_.mov(rdx, ptr[Reg64(kEnvReg) + rt_.config->jump_table_offset]);
     gen_.mov(rcx, rax);
     gen_.shr(rcx, JumpTable::kBits);
@@ -262,18 +272,8 @@ void Emitter::probe_jump_table(const Inst& inst) {
     gen_.and_(ecx, JumpTable::kSize - 1);
     gen_.shl(ecx, 5);
     gen_.add(rdx, rcx);
-    gen_.cmp(rax, ptr[rdx + offsetof(JumpTable::Entry, pc)]);
-    miss[0] = short_jne_placeholder();
-    gen_.mov(rcx, key);
-    gen_.cmp(rcx, ptr[rdx + offsetof(JumpTable::Entry, key)]);
-    miss[1] = short_jne_placeholder();
-    if (cs_base == 0) {
-        gen_.cmp(qword[rdx + offsetof(JumpTable::Entry, cs_base)], 0);
-    } else {
-        gen_.mov(rcx, cs_base);
-        gen_.cmp(rcx, ptr[rdx + offsetof(JumpTable::Entry, cs_base)]);
-    }
-    miss[2] = short_jne_placeholder();
+    const auto miss = compare_target(rdx, rcx, offsetof(JumpTable::Entry, pc), offsetof(JumpTable::Entry, cs_base),
+                                     offsetof(JumpTable::Entry, key), cs_base, key);
     gen_.jmp(ptr[rdx + offsetof(JumpTable::Entry, code)]);
     for (size_t field : miss) resolve_short_jump(field);
 }

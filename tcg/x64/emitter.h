@@ -4,6 +4,7 @@
 
 #include <xbyak/xbyak.h>
 
+#include <array>
 #include <vector>
 
 #include "mimic/tcg/backend.h"
@@ -77,6 +78,8 @@ private:
     void probe_jump_table(const Inst& inst);
     void push_return(const Inst& inst);
     void check_return_stack(const Inst& inst);
+    std::array<size_t, 3> compare_target(const Xbyak::Reg64& entry, const Xbyak::Reg64& scratch, int32_t pc_at,
+                                         int32_t cs_base_at, int32_t key_at, uint64_t cs_base, uint64_t key);
     void emit_return_continuation();
     // Ends the open HostCode group (emits its leave code).
     void close_group();

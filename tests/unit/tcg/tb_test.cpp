@@ -394,19 +394,26 @@ TEST(TbLogging, OpOpOptAndOutAsm) {
 namespace mimic::tcg::test {
 namespace {
 
+// Enters an empty block with `size` bytes of code at phys (and on page2
+// when it crosses into another page) into the cache.
+TranslationBlock* add_code(Backend& backend, TbCache& cache, const Harness& h, uint64_t phys, uint32_t size,
+                           uint64_t page2 = kNoPage) {
+    TranslationBlock* tb = cache.create(TbKey{phys, phys, 0, 0});
+    tb->size = size;
+    tb->phys_page2 = page2;
+    Block block(h.g);
+    Builder(block).exit_tb(0);
+    EXPECT_TRUE(backend.translate(*tb, std::move(block)));
+    cache.insert(tb);
+    return tb;
+}
+
 TEST(TbCacheTest, InvalidationOfBlocksCrossingAPage) {
     auto backend = make_interpreter_backend(default_config());
     TbCache cache(*backend);
     Harness h;
-    auto add = [&](uint64_t phys, uint32_t size, uint64_t page2) {
-        TranslationBlock* tb = cache.create(TbKey{phys, phys, 0, 0});
-        tb->size = size;
-        tb->phys_page2 = page2;
-        Block block(h.g);
-        Builder(block).exit_tb(0);
-        EXPECT_TRUE(backend->translate(*tb, std::move(block)));
-        cache.insert(tb);
-        return tb;
+    auto add = [&](uint64_t phys, uint32_t size, uint64_t page2 = kNoPage) {
+        return add_code(*backend, cache, h, phys, size, page2);
     };
     // 8 bytes at the end of page 0, 8 more at the start of page 5.
     TranslationBlock* crossing = add(0xff8, 16, 0x5000);
@@ -443,14 +450,7 @@ TEST(TbCacheTest, CodeBitmapFollowsTheBlocks) {
     TbCache cache(*backend);
     Harness h;
     auto add = [&](uint64_t phys, uint32_t size, uint64_t page2 = kNoPage) {
-        TranslationBlock* tb = cache.create(TbKey{phys, phys, 0, 0});
-        tb->size = size;
-        tb->phys_page2 = page2;
-        Block block(h.g);
-        Builder(block).exit_tb(0);
-        EXPECT_TRUE(backend->translate(*tb, std::move(block)));
-        cache.insert(tb);
-        return tb;
+        return add_code(*backend, cache, h, phys, size, page2);
     };
     TranslationBlock* a = add(0x3100, 0x10);           // 0x3100..0x310f
     TranslationBlock* b = add(0x3108, 0x10);           // overlaps a: 0x3108..0x3117
