@@ -58,6 +58,10 @@ uint64_t string_bulk(CpuState* env, unsigned op, int seg, unsigned size, int64_t
     const uint64_t bytes = k * size;
     // The lowest address of the range each side touches.
     auto low = [&](uint64_t lin) { return step > 0 ? lin : lin - (k - 1) * size; };
+    // The source first: the destination's check may invalidate code, not
+    // worth doing for a copy the general loop then takes anyway.
+    const uint8_t* s = op == 2 ? nullptr : tlb_load_host(env, low(slin), mmu);
+    if (op != 2 && !s) return 0;
     auto* d = static_cast<uint8_t*>(tlb_store_host(env, low(dlin), bytes, mmu, ra));
     if (!d) return 0;
     if (op == 2) {
@@ -67,8 +71,6 @@ uint64_t string_bulk(CpuState* env, unsigned op, int seg, unsigned size, int64_t
             for (uint64_t i = 0; i < bytes; i += size) std::memcpy(d + i, &v, size);
         return k;
     }
-    const uint8_t* s = tlb_load_host(env, low(slin), mmu);
-    if (!s) return 0;
     if (d + bytes <= s || s + bytes <= d) {
         std::memmove(d, s, bytes);
     } else {
