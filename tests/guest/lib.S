@@ -163,6 +163,16 @@ unexpected:
         outb %al, $EXITPORT
         hlt
 
+/* COPY_SNIPPET dest: copies the program's code from `snippet` to
+ * `snippet_end` to dest, for tests that patch code in RAM or write beside
+ * it. Clobbers ECX, ESI, EDI. */
+        .macro COPY_SNIPPET dest
+        mov $snippet, %esi
+        mov $\dest, %edi
+        mov $(snippet_end - snippet), %ecx
+        rep movsb
+        .endm
+
 /* IDENTITY_MAP_4M pd, pt: 2-level tables mapping the first 4 MiB 1:1
  * (present, writable, supervisor) through pd[0] -> pt. Clobbers EAX, EDX, EDI. */
         .macro IDENTITY_MAP_4M pd, pt

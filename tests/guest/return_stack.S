@@ -52,10 +52,7 @@ landing:
         CHECK %eax, 3, 0x06
         /* Code in RAM: the callee rewrites the instruction it returns to
          * (translated and linked on the earlier passes). */
-        mov $snippet, %esi
-        mov $RAMCODE, %edi
-        mov $(snippet_end - snippet), %ecx
-        rep movsb
+        COPY_SNIPPET RAMCODE
         mov $AT(caller), %eax
         call *%eax
         CHECK %eax, 5, 0x07

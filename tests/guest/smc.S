@@ -12,10 +12,7 @@ start16:
 
         .code32
 start32:
-        mov $snippet, %esi
-        mov $RAMCODE, %edi
-        mov $(snippet_end - snippet), %ecx
-        rep movsb
+        COPY_SNIPPET RAMCODE
         /* 1: the store rewrites the immediate of the very next instruction. */
         mov $AT(inline_patch), %eax
         call *%eax

@@ -13,10 +13,7 @@ start16:
 
         .code32
 start32:
-        mov $snippet, %esi
-        mov $RAMCODE, %edi
-        mov $(snippet_end - snippet), %ecx
-        rep movsb
+        COPY_SNIPPET RAMCODE
         /* 1: a loop counting in variables on its own page. */
         mov $1000, %ecx
         mov $AT(count_loop), %eax

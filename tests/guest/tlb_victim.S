@@ -78,10 +78,7 @@ start32:
         CHECK A, 0x11111111, 0x05
 
         /* 4: a writable alias of a page, evicted, when the page gets code. */
-        mov $snippet, %esi
-        mov $X, %edi
-        mov $(snippet_end - snippet), %ecx
-        rep movsb
+        COPY_SNIPPET X
         movl $0, XALIAS + 0x800   /* the alias's writable entry... */
         mov Y, %eax               /* ...goes to the victim buffer */
         mov $X, %eax
