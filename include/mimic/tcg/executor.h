@@ -71,8 +71,9 @@ public:
     // The previous exit must not be chained (after an exception or interrupt).
     void forget_last_exit() { last_exit_ = 0; }
     // Drops the jump cache (the guest calls this when code mappings change).
-    // The return stack goes with every flush below: its records are
-    // pointers into code translated under the old mappings.
+    // The return stack's entries go with the jump cache's (all of them, or
+    // the page's): its records point into code translated under the old
+    // mappings.
     void flush_jump_cache();
     // Drops the entries of blocks on pages not mapped global (an address
     // space switch that keeps global mappings: x86 MOV CR3).
