@@ -155,6 +155,12 @@ ChardevRegistry::LegacyResult ChardevRegistry::create_legacy(std::string_view sp
 
 void ChardevRegistry::add(std::unique_ptr<Chardev> chardev) { chardevs_.push_back(std::move(chardev)); }
 
+Chardev& ChardevRegistry::adopt(std::unique_ptr<Chardev> chardev) {
+    if (find(chardev->id())) throw Error("Duplicate ID '{}' for chardev", chardev->id());
+    add(std::move(chardev));
+    return *chardevs_.back();
+}
+
 Chardev* ChardevRegistry::find(std::string_view id) const {
     for (const auto& chardev : chardevs_) {
         if (chardev->id() == id) return chardev.get();

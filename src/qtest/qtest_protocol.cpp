@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include <algorithm>
+#include <array>
 #include <vector>
 
 #include <fmt/format.h>
@@ -155,9 +157,13 @@ std::string QtestSession::execute(std::string_view line) {
         // memset ADDR SIZE VALUE
         if (command == "memset") {
             expect_args(words, 3);
-            std::vector<uint8_t> data(transfer_size(words[2]),
-                                      static_cast<uint8_t>(number(words[3], "value")));
-            backend_.memory_write(number(words[1], "address"), data.data(), data.size());
+            uint64_t address = number(words[1], "address");
+            uint64_t size = transfer_size(words[2]);
+            // A page at a time: filling RAM needs no buffer of its size.
+            std::array<uint8_t, 4096> page;
+            page.fill(static_cast<uint8_t>(number(words[3], "value")));
+            for (uint64_t done = 0; done < size; done += page.size())
+                backend_.memory_write(address + done, page.data(), std::min<uint64_t>(page.size(), size - done));
             return "OK";
         }
         if (command == "b64read") {

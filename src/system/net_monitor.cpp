@@ -37,8 +37,8 @@ cli::Opts qmp_netdev_options(const Json& args) {
             if (d.name == key) desc = &d;
         }
         if (!desc) throw QmpError(fmt::format("Parameter '{}' is unexpected", key));
-        auto wrong = [&](const char* expected) {
-            return QmpError(fmt::format("Invalid parameter type for '{}', expected: {}", key, expected));
+        auto wrong = [&name = key](const char* expected) {
+            return QmpError(fmt::format("Invalid parameter type for '{}', expected: {}", name, expected));
         };
         switch (desc->type) {
         case net::ParamType::kString:

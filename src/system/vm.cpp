@@ -21,6 +21,7 @@
 #include "mimic/main_loop/main_loop.h"
 #include "mimic/main_loop/signals.h"
 #include "mimic/memory/mtree.h"
+#include "mimic/memory/transaction.h"
 #include "mimic/monitor/chardev_info.h"
 #include "mimic/monitor/chardev_monitor.h"
 #include "mimic/monitor/monitor_hub.h"
@@ -75,6 +76,9 @@ public:
 
     void build();
     int run();
+    void start();
+    bool poll();
+    void system_reset();
 
 private:
     void install_sandboxes();
@@ -476,7 +480,11 @@ void Vm::Impl::build() {
         });
         run_control_.set_reset_hook([this] {
             accel_->pause();
-            machine_->system_reset();
+            {
+                // Every BAR and window the devices unmap, rendered once.
+                memory::Transaction batch;
+                machine_->system_reset();
+            }
             accel_->reset();
             if (run_control_.running()) accel_->resume();
         });
@@ -488,8 +496,22 @@ void Vm::Impl::build() {
     daemon_.finish();
 }
 
-int Vm::Impl::run() {
+void Vm::Impl::start() {
     if (!config_.start_paused) run_control_.start();
+}
+
+bool Vm::Impl::poll() {
+    main_loop_wait(0);
+    return !run_control_.process_requests() && !exit_requested();
+}
+
+void Vm::Impl::system_reset() {
+    run_control_.request_reset(ShutdownCause::kHostQmpSystemReset);
+    run_control_.process_requests();
+}
+
+int Vm::Impl::run() {
+    start();
     ExitRequest request = main_loop_run([this] { return run_control_.process_requests(); });
     if (request.cause == ShutdownCause::kHostSignal) {
         run_control_.request_shutdown(ShutdownCause::kHostSignal, request.signal);
@@ -509,5 +531,11 @@ Vm::Vm(const cli::VmConfig& config) : impl_(std::make_unique<Impl>(config)) {
 Vm::~Vm() = default;
 
 int Vm::run() { return impl_->run(); }
+
+void Vm::start() { impl_->start(); }
+
+bool Vm::poll() { return impl_->poll(); }
+
+void Vm::system_reset() { impl_->system_reset(); }
 
 }  // namespace mimic::system

@@ -1,42 +1,42 @@
 // libFuzzer target: a generic device fuzzer over qtest, in the spirit of
 // QEMU's generic-fuzz. Each input is a program of port I/O, MMIO, PCI
 // config accesses, guest-memory writes (the rings and buffers devices DMA
-// from) and clock steps, run on a fresh pc machine with every device of the
-// board plus IDE drives, an e1000 (no back end: frames go nowhere), a std
-// VGA, a virtio-blk-pci (on an empty read-only image) and a modern-only
+// from) and clock steps, run on a pc machine with every device of the board
+// plus IDE drives, an e1000 (no back end: frames go nowhere), a std VGA, a
+// virtio-blk-pci (on an empty read-only image) and a modern-only
 // virtio-rng-pci, their BARs mapped at fixed addresses.
 //
-// The machine is the emulator binary itself (MIMIC_SYSTEM), started per
-// input with -accel qtest -qtest stdio and confined (confined_process.h): it
-// cannot be built inside this process without compiling all of Mimic with
-// the fuzzing instrumentation. Its code therefore gives no coverage; what
-// the fuzzer learns from instead is the machine's answers: every distinct
-// (register, value read) pair sets a counter libFuzzer treats as coverage.
-//
-// A crash is the child dying by a signal (or not answering for 10 s): the
-// input is then reported with abort(), so libFuzzer keeps it as an artifact.
+// The machine lives in this process, built with the same instrumentation
+// as the fuzzer, so libFuzzer sees the device code's coverage and the
+// sanitizers see its memory errors. It is built once; after every input it
+// gets a system reset and its conventional RAM is cleared, so each input
+// starts from a machine that looks fresh to the devices (QEMU forks per
+// input instead: slower, and it needs its coverage counters in shared
+// memory). The requests go through the qtest protocol itself, on a chardev
+// of this file's own that hands them to the session in memory.
 //
 // Input: a text program when it starts with '#' (qtest lines, '#' comments;
 // the checked-in seeds), otherwise binary operations (decode_operations).
-#include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
-#include <optional>
+#include <iterator>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "confined_process.h"
+#include "mimic/chardev/chardev.h"
+#include "mimic/chardev/registry.h"
+#include "mimic/cli/command_line.h"
+#include "mimic/system/vm.h"
+#include "mimic/util/error.h"
 
 namespace {
-
-using mimic::fuzz::ConfinedProcess;
 
 struct Region {
     const char* name;
@@ -118,16 +118,10 @@ private:
     size_t pos_ = 0;
 };
 
-// One qtest request and what its answer says about the machine.
-struct Request {
-    std::string line;
-    uint32_t feature_key;  // which register was read; 0: the answer is not a feature
-};
-
 constexpr size_t kMaxOperations = 256;
 
-std::vector<Request> decode_operations(const uint8_t* data, size_t size) {
-    std::vector<Request> program;
+std::vector<std::string> decode_operations(const uint8_t* data, size_t size) {
+    std::vector<std::string> program;
     Reader in(data, size);
     while (!in.empty() && program.size() < kMaxOperations) {
         uint8_t op = static_cast<uint8_t>(in.take(1));
@@ -139,11 +133,10 @@ std::vector<Request> decode_operations(const uint8_t* data, size_t size) {
                 const Region& r = kPortRegions[in.take(1) % std::size(kPortRegions)];
                 uint64_t port = r.base + in.take(1) % r.size;
                 if (width == 8) width = 4;
-                uint32_t key = static_cast<uint32_t>((port << 4) | width);
                 if (op % 8 == 0) {
-                    program.push_back({fmt::format("in{} {:#x}", access_suffix(width), port), key});
+                    program.push_back(fmt::format("in{} {:#x}", access_suffix(width), port));
                 } else {
-                    program.push_back({fmt::format("out{} {:#x} {:#x}", access_suffix(width), port, in.take(width)), 0});
+                    program.push_back(fmt::format("out{} {:#x} {:#x}", access_suffix(width), port, in.take(width)));
                 }
                 break;
             }
@@ -151,11 +144,10 @@ std::vector<Request> decode_operations(const uint8_t* data, size_t size) {
             case 3: {  // MMIO read / write
                 const Region& r = kMmioRegions[in.take(1) % std::size(kMmioRegions)];
                 uint64_t addr = (r.base + in.take(3) % r.size) & ~uint64_t{width - 1};
-                uint32_t key = static_cast<uint32_t>(addr ^ (addr >> 32)) * 8 + width;
                 if (op % 8 == 2) {
-                    program.push_back({fmt::format("read{} {:#x}", access_suffix(width), addr), key | 1});
+                    program.push_back(fmt::format("read{} {:#x}", access_suffix(width), addr));
                 } else {
-                    program.push_back({fmt::format("write{} {:#x} {:#x}", access_suffix(width), addr, in.take(width)), 0});
+                    program.push_back(fmt::format("write{} {:#x} {:#x}", access_suffix(width), addr, in.take(width)));
                 }
                 break;
             }
@@ -166,11 +158,11 @@ std::vector<Request> decode_operations(const uint8_t* data, size_t size) {
                 uint8_t reg = static_cast<uint8_t>(in.take(1));
                 std::string select = pci_address(devfn, reg);
                 select.pop_back();
-                program.push_back({select, 0});
+                program.push_back(select);
                 if (op % 8 == 4) {
-                    program.push_back({"inl 0xcfc", 0x40000000u | (unsigned{devfn} << 8) | reg});
+                    program.push_back("inl 0xcfc");
                 } else {
-                    program.push_back({fmt::format("outl 0xcfc {:#x}", in.take(4)), 0});
+                    program.push_back(fmt::format("outl 0xcfc {:#x}", in.take(4)));
                 }
                 break;
             }
@@ -179,48 +171,60 @@ std::vector<Request> decode_operations(const uint8_t* data, size_t size) {
                 unsigned length = 1 + static_cast<unsigned>(in.take(1) % 64);
                 std::string hex;
                 for (unsigned i = 0; i < length; ++i) hex += fmt::format("{:02x}", static_cast<unsigned>(in.take(1)));
-                program.push_back({fmt::format("write {:#x} {} 0x{}", addr, length, hex), 0});
+                program.push_back(fmt::format("write {:#x} {} 0x{}", addr, length, hex));
                 break;
             }
             case 7:  // let timers run
-                program.push_back({fmt::format("clock_step {}", (in.take(2) + 1) * 1000), 0});
+                program.push_back(fmt::format("clock_step {}", (in.take(2) + 1) * 1000));
                 break;
         }
     }
     return program;
 }
 
-std::vector<Request> decode_text(std::string_view text) {
-    std::vector<Request> program;
+std::vector<std::string> decode_text(std::string_view text) {
+    std::vector<std::string> program;
     while (!text.empty() && program.size() < kMaxOperations) {
         size_t end = text.find_first_of("\n;");
         std::string_view line = text.substr(0, end);
         text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
         while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
         if (line.empty() || line.front() == '#') continue;
-        program.push_back({std::string(line), static_cast<uint32_t>(std::hash<std::string_view>{}(line))});
+        program.emplace_back(line);
     }
     return program;
 }
 
-// Distinct answers to distinct reads: libFuzzer's extra coverage.
-__attribute__((used, section("__libfuzzer_extra_counters"))) uint8_t answer_features[1 << 16];
+// The qtest line in memory: send() hands a request to the session -qtest
+// attached, which answers through do_write() at once.
+class QtestLine final : public mimic::chardev::Chardev {
+public:
+    static constexpr const char* kId = "fuzz-qtest";
+    QtestLine() : Chardev(kId) { set_open(true); }
+    const char* backend_name() const override { return "fuzz"; }
 
-void note_answer(uint32_t key, const std::string& answer) {
-    if (!key) return;
-    uint64_t h = std::hash<std::string>{}(answer) * 0x9e3779b97f4a7c15ull ^ key;
-    uint8_t& counter = answer_features[(h ^ (h >> 29)) % sizeof answer_features];
-    if (counter < 255) ++counter;
-}
+    // Returns the answer, without its newline ("" if nothing answered).
+    const std::string& send(const std::string& request) {
+        answer_.clear();
+        std::string line = request + "\n";
+        frontend_receive(std::span(reinterpret_cast<const uint8_t*>(line.data()), line.size()));
+        if (!answer_.empty() && answer_.back() == '\n') answer_.pop_back();
+        return answer_;
+    }
+
+protected:
+    size_t do_write(std::span<const uint8_t> data) override {
+        answer_.append(reinterpret_cast<const char*>(data.data()), data.size());
+        return data.size();
+    }
+
+private:
+    std::string answer_;
+};
 
 std::vector<std::string> machine_argv() {
-    const char* binary = std::getenv("MIMIC_SYSTEM");
-    if (!binary) {
-        std::fprintf(stderr, "device_fuzz: set MIMIC_SYSTEM to mimic-system-x86_64\n");
-        std::exit(2);
-    }
-    return {binary, "-machine", "pc", "-accel", "qtest", "-qtest", "stdio", "-display", "none",
-            "-nodefaults", "-m", "64",
+    return {"mimic-system-x86_64", "-machine", "pc", "-accel", "qtest", "-display", "none",
+            "-qtest", fmt::format("chardev:{}", QtestLine::kId), "-nodefaults", "-m", "64", "-no-shutdown",
             "-chardev", "null,id=com1", "-device", "isa-serial,chardev=com1",
             "-device", "VGA,addr=02.0", "-device", "e1000,addr=03.0",
             "-drive", "if=ide,index=2,media=cdrom",
@@ -229,63 +233,65 @@ std::vector<std::string> machine_argv() {
             "-device", "virtio-rng-pci,disable-legacy=on,addr=05.0"};
 }
 
+// Lives until the process exits: building the machine is the slow part.
+struct Machine {
+    mimic::cli::VmConfig config;
+    QtestLine* line = nullptr;
+    std::unique_ptr<mimic::system::Vm> vm;
+    std::vector<std::string> setup;
+};
+Machine* machine = nullptr;
+
+[[noreturn]] void give_up(const std::string& why) {
+    std::fprintf(stderr, "device_fuzz: %s\n", why.c_str());
+    std::exit(2);
+}
+
+// Puts the BARs back where the programs expect them (a reset clears them).
+void run_setup() {
+    for (const std::string& request : machine->setup) {
+        const std::string& answer = machine->line->send(request);
+        if (!answer.starts_with("OK")) give_up(fmt::format("the machine did not take '{}': '{}'", request, answer));
+    }
+}
+
 }  // namespace
 
-// The machine must come up and take the prologue, or every input would only
-// test that it does not.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    ConfinedProcess machine(machine_argv());
-    std::string setup = prologue();
-    machine.send(setup);
-    for (size_t i = 0, n = static_cast<size_t>(std::count(setup.begin(), setup.end(), '\n')); i < n; ++i) {
-        std::optional<std::string> answer = machine.read_line(std::chrono::seconds(30));
-        if (!answer || !answer->starts_with("OK")) {
-            machine.finish(std::chrono::milliseconds(0));
-            std::fprintf(stderr, "device_fuzz: the machine did not take the prologue (%s):\n%s\n",
-                         answer ? answer->c_str() : "no answer", machine.stderr_tail().c_str());
-            std::exit(2);
-        }
+    machine = new Machine;
+    std::vector<std::string> words = machine_argv();
+    std::vector<char*> argv;
+    for (std::string& word : words) argv.push_back(word.data());
+    argv.push_back(nullptr);
+    try {
+        auto& registry = mimic::chardev::ChardevRegistry::global();
+        machine->line = static_cast<QtestLine*>(&registry.adopt(std::make_unique<QtestLine>()));
+        mimic::cli::ParseOutcome outcome = mimic::cli::parse_command_line(static_cast<int>(words.size()), argv.data());
+        machine->config = std::move(outcome.config);
+        machine->vm = std::make_unique<mimic::system::Vm>(machine->config);
+        machine->vm->start();
+    } catch (const mimic::Error& e) {
+        give_up(fmt::format("could not build the machine: {}", e.what()));
     }
+    std::string setup = prologue();
+    for (std::string_view rest = setup; !rest.empty();) {
+        size_t end = rest.find('\n');
+        machine->setup.emplace_back(rest.substr(0, end));
+        rest.remove_prefix(end + 1);
+    }
+    run_setup();
     return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static const std::vector<std::string> argv = machine_argv();
-    static const std::string setup = prologue();
-    std::vector<Request> program = size && data[0] == '#'
+    std::vector<std::string> program = size && data[0] == '#'
         ? decode_text({reinterpret_cast<const char*>(data), size})
         : decode_operations(data, size);
-
-    ConfinedProcess machine(argv);
-    std::string requests = setup;
-    for (const Request& request : program) requests += request.line + "\n";
-    machine.send(requests);
-    const size_t setup_lines = static_cast<size_t>(std::count(setup.begin(), setup.end(), '\n'));
-    constexpr auto kAnswerTimeout = std::chrono::seconds(10);
-    size_t answered = 0;
-    for (size_t i = 0; i < setup_lines + program.size(); ++i) {
-        std::optional<std::string> answer;
-        do {  // interrupt notifications are not answers
-            answer = machine.read_line(kAnswerTimeout);
-        } while (answer && answer->starts_with("IRQ"));
-        if (!answer) break;
-        if (i >= setup_lines) note_answer(program[i - setup_lines].feature_key, *answer);
-        ++answered;
-    }
-    bool hung = machine.timed_out();
-    bool all_answered = answered == setup_lines + program.size();
-    // A machine that closed its output early is on its way out: wait for
-    // its real status rather than kill it.
-    int status = machine.finish(all_answered || hung ? std::chrono::milliseconds(0) : std::chrono::milliseconds(5000));
-    if (hung || mimic::fuzz::is_crash(status)) {
-        size_t failed_at = answered >= setup_lines ? answered - setup_lines : 0;
-        std::fprintf(stderr, "device_fuzz: the machine %s at request %zu: %s\n%s\n",
-                     hung ? "stopped answering" : "crashed", failed_at,
-                     failed_at < program.size() ? program[failed_at].line.c_str() : "(setup)",
-                     mimic::fuzz::describe_status(status).c_str());
-        std::fprintf(stderr, "its stderr:\n%s\nthe program:\n", machine.stderr_tail().c_str());
-        for (const Request& request : program) std::fprintf(stderr, "%s\n", request.line.c_str());
-        std::abort();
-    }
+    for (const std::string& request : program) machine->line->send(request);
+    // Bottom halves and completions the requests scheduled.
+    machine->vm->poll();
+    machine->vm->system_reset();
+    machine->line->send("memset 0 0xa0000 0");
+    run_setup();
     return 0;
 }

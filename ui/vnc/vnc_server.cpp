@@ -85,9 +85,7 @@ public:
     void accept_client(Listener& listener);
     void remove_client(Client* client);
     void exclusive_request(Client* keep);
-    bool has_exclusive_client() const {
-        return std::any_of(clients_.begin(), clients_.end(), [](const auto& c) { return c->exclusive(); });
-    }
+    bool has_exclusive_client() const;
     void emit(const char* event, Client& client);
     static void pointer_mode_changed(void* opaque);
     bool password_ok(const vnc_auth::Challenge& challenge, const uint8_t* response) const;
@@ -743,6 +741,10 @@ void VncServer::Impl::remove_client(Client* client) {
     if (clients_.empty()) console_.remove_listener(*this);
     std::shared_ptr<Client> doomed(std::move(owned));
     schedule_oneshot([doomed] {});
+}
+
+bool VncServer::Impl::has_exclusive_client() const {
+    return std::any_of(clients_.begin(), clients_.end(), [](const auto& c) { return c->exclusive(); });
 }
 
 void VncServer::Impl::exclusive_request(Client* keep) {

@@ -40,6 +40,9 @@ public:
     // ("Duplicate ID 'x' for chardev", "chardev: no id specified").
     Chardev& create(const ChardevOptions& options);
     Chardev* find(std::string_view id) const;
+    // Registers a backend of the caller's own type (a program embedding
+    // the VM: the in-process fuzzer's qtest line). Throws on a duplicate ID.
+    Chardev& adopt(std::unique_ptr<Chardev> chardev);
 
     // -serial/-parallel/-monitor shorthand in one step: parses `spec`
     // (see legacy.h), creates the chardev as `id`, or finds the existing

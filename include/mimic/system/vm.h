@@ -18,6 +18,16 @@ public:
     // Runs until the VM shuts down; returns the process exit status.
     int run();
 
+    // For a program that drives the VM itself instead of run() (the
+    // in-process device fuzzer): start() does what run() does first (starts
+    // the VM unless -S), poll() runs one main-loop iteration without
+    // sleeping and then the reset, stop and shutdown requests raised
+    // meanwhile, and returns false once the VM asked to end.
+    void start();
+    bool poll();
+    // What QMP system_reset does, carried out at once.
+    void system_reset();
+
 private:
     class Impl;
     std::unique_ptr<Impl> impl_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -87,6 +88,10 @@ TEST_F(QtestProtocol, BulkReadWrite) {
     EXPECT_EQ(session.execute("read 0x20 3"), "OK 0xff0000");
     EXPECT_EQ(session.execute("memset 0x30 2 0x5a"), "OK");
     EXPECT_EQ(session.execute("read 0x30 2"), "OK 0x5a5a");
+    // Larger than the page it fills from: every byte, none past the end.
+    EXPECT_EQ(session.execute("memset 0x1000 10000 0xa5"), "OK");
+    EXPECT_EQ(std::count(machine.ram.begin(), machine.ram.end(), 0xa5), 10000);
+    EXPECT_EQ(machine.ram[0x1000 + 9999], 0xa5);
     EXPECT_EQ(session.execute("b64write 0x40 3 AQID"), "OK");
     EXPECT_EQ(session.execute("b64read 0x40 3"), "OK AQID");
 }
