@@ -16,10 +16,13 @@ std::vector<std::string_view> split_names(std::string_view names) {
     return result;
 }
 
+// "info|i" -> "info".
+std::string_view primary_name(std::string_view names) { return names.substr(0, names.find('|')); }
+
 void add_or_replace(std::vector<HmpCommandDef>& list, HmpCommandDef def) {
-    auto it = std::find_if(list.begin(), list.end(), [&](const HmpCommandDef& existing) {
-        return split_names(existing.names).front() == split_names(def.names).front();
-    });
+    const std::string_view name = primary_name(def.names);
+    auto it = std::find_if(list.begin(), list.end(),
+                           [&](const HmpCommandDef& existing) { return primary_name(existing.names) == name; });
     if (it != list.end()) {
         *it = std::move(def);
     } else {

@@ -4,9 +4,9 @@
 // negotiated, so the input reaches the dispatcher), even for HMP (readline,
 // the command parser and the expression evaluator). The rest is what a
 // client would send, fed in two chunks split where the second byte says, so
-// the stream splitters see a boundary. Each input gets a fresh hub with a
-// small fake CPU and guest memory, so x, xp, print $reg and info registers
-// have something to work on; no VM runs.
+// the stream splitters see a boundary. Each input gets a fresh monitor on a
+// hub shared by all inputs, with a small fake CPU and guest memory, so x,
+// xp, print $reg and info registers have something to work on; no VM runs.
 //
 // Seeds are text: "q{...}" for QMP, "hp 1+2\n" for HMP (tests/fuzz/corpus/monitor).
 #include <cstddef>
@@ -50,31 +50,38 @@ void keep_files_off_the_disk(MonitorHub& hub) {
     }
 }
 
+// One hub for all inputs: building its command tables is most of the cost
+// of a small input. What a command changes in it (the run state, the log
+// mask) stays for the next input, as it would for the next client.
+struct Hub {
+    mimic::system::RunControl run;
+    MonitorHub hub{run};
+    testing::FakeCpu cpu;
+    testing::FakeMemory memory;
+
+    Hub() {
+        hub.providers().cpu = &cpu;
+        hub.providers().memory = &memory;
+        keep_files_off_the_disk(hub);
+    }
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 2) return 0;
+    static Hub* const shared = new Hub;
     const bool qmp = data[0] & 1;
     std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
     const size_t split = data[1] % input.size();
 
-    mimic::system::RunControl run;
-    MonitorHub hub(run);
-    testing::FakeCpu cpu;
-    testing::FakeMemory memory;
-    hub.providers().cpu = &cpu;
-    hub.providers().memory = &memory;
-    keep_files_off_the_disk(hub);
     mimic::log::set_mask(0);  // "log" commands of earlier inputs
-
-    auto monitor = Monitor::create(hub, qmp ? Monitor::Mode::kControl : Monitor::Mode::kReadline, data[0] & 2,
+    auto monitor = Monitor::create(shared->hub, qmp ? Monitor::Mode::kControl : Monitor::Mode::kReadline, data[0] & 2,
                                    [](std::string_view) {});
     monitor->open();
     if (qmp) monitor->receive(R"({"execute": "qmp_capabilities"})");
     monitor->receive(input.substr(0, split));
     monitor->receive(input.substr(split));
     monitor->close();
-    hub.providers().cpu = nullptr;
-    hub.providers().memory = nullptr;
     return 0;
 }
