@@ -1,25 +1,34 @@
 // libFuzzer target: argv vectors for mimic-system-x86_64, one word per line
 // of the input (tests/fuzz/corpus/command_line).
 //
-// First in this process, under ASan and UBSan with coverage: the option
-// parser (cli::parse_command_line). A vector it accepts then goes to the
-// emulator binary (MIMIC_SYSTEM, when set), which builds the machine from it
-// and is told to quit over QMP before the guest runs (-S): the machine
-// configuration, back ends, devices and firmware loading. That runs in a
-// confined child (confined_process.h: fuzzed options name host files and
-// network peers); a child killed by a signal is a crash, reported with
-// abort() so libFuzzer keeps the input.
+// First in this process: the option parser (cli::parse_command_line). A
+// vector it accepts then builds the machine (-S, so no guest runs): the
+// machine configuration, back ends, devices, firmware loading and the
+// teardown. That part touches the host (fuzzed options name files, sockets,
+// network peers), so it runs in a confined, forked copy of this process
+// (confined_process.h), one per input; its coverage counters are shared
+// with this process (shared_coverage.h), so libFuzzer learns from it as from
+// the parser. A child that dies by a signal or a sanitizer's report is a
+// crash, reported here with abort() so libFuzzer keeps the input.
+#include <sanitizer/common_interface_defs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "confined_process.h"
 #include "mimic/cli/command_line.h"
+#include "mimic/system/vm.h"
 #include "mimic/util/error.h"
+#include "shared_coverage.h"
 
 namespace {
 
@@ -40,9 +49,15 @@ std::vector<std::string> split_words(std::string_view text) {
 // are dropped: they are not what this target is after.
 bool unwanted(const std::string& word) { return word == "-daemonize" || word == "--daemonize"; }
 
-bool parses(const std::vector<std::string>& words) {
-    std::vector<const char*> argv = {"mimic-system-x86_64"};
+std::vector<const char*> argv_of(const std::vector<std::string>& words) {
+    // Ours first, so the input's own -display or -machine options still win.
+    std::vector<const char*> argv = {"mimic-system-x86_64", "-display", "none", "-S"};
     for (const std::string& word : words) argv.push_back(word.c_str());
+    return argv;
+}
+
+bool parses(const std::vector<std::string>& words) {
+    std::vector<const char*> argv = argv_of(words);
     static std::FILE* discard = std::fopen("/dev/null", "w");
     try {
         mimic::cli::ParseOutcome outcome =
@@ -53,28 +68,56 @@ bool parses(const std::vector<std::string>& words) {
     }
 }
 
-void configure_machine(const char* binary, const std::vector<std::string>& words) {
-    // Ours first, so the input's own -display or -machine options still win.
-    std::vector<std::string> argv = {binary, "-display", "none", "-S", "-qmp", "stdio"};
-    argv.insert(argv.end(), words.begin(), words.end());
-    mimic::fuzz::ConfinedProcess emulator(argv);
-    emulator.send("{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"quit\"}\n");
+// The child's exit status after a sanitizer's report. Its own: the
+// sanitizers exit 1 by default, as the emulator does on a fatal error.
+constexpr int kSanitizerReport = 86;
+// The child could not be confined (confined_process.cpp).
+constexpr int kNotConfined = 125;
+
+// In the child: what main() does, with a few main-loop turns for run().
+int build_machine(const std::vector<std::string>& words) {
+    __sanitizer_set_death_callback(+[] { _exit(kSanitizerReport); });
+    std::vector<const char*> argv = argv_of(words);
+    try {
+        mimic::cli::ParseOutcome outcome = mimic::cli::parse_command_line(static_cast<int>(argv.size()), argv.data());
+        auto vm = std::make_unique<mimic::system::Vm>(outcome.config);
+        vm->start();
+        for (int i = 0; i < 3 && vm->poll(); ++i) {
+        }
+    } catch (const mimic::Error&) {
+        // Rejected with a message, as the binary would exit 1.
+    }
+    return 0;
+}
+
+void configure_machine(const std::vector<std::string>& words) {
+    mimic::fuzz::ConfinedProcess child([&words] { return build_machine(words); });
     // Options that wait for a peer (server=on,wait=on) block start-up: not a bug.
-    int status = emulator.finish(std::chrono::seconds(5));
-    if (!mimic::fuzz::is_crash(status)) return;
-    std::fprintf(stderr, "command_line_fuzz: the emulator %s configuring:\n",
-                 mimic::fuzz::describe_status(status).c_str());
-    for (const std::string& word : argv) std::fprintf(stderr, "  %s\n", word.c_str());
-    std::fprintf(stderr, "its stderr:\n%s\n", emulator.stderr_tail().c_str());
+    int status = child.finish(std::chrono::seconds(5));
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+    if (code == kNotConfined) {
+        std::fprintf(stderr, "command_line_fuzz: the child could not be confined\n");
+        std::exit(2);
+    }
+    // 0: built; 1: the emulator's own fatal error, with a message.
+    if (!mimic::fuzz::is_crash(status) && code <= 1) return;
+    std::fprintf(stderr, "command_line_fuzz: building the machine: %s, for:\n",
+                 code == kSanitizerReport ? "a sanitizer's report" : mimic::fuzz::describe_status(status).c_str());
+    for (const char* word : argv_of(words)) std::fprintf(stderr, "  %s\n", word);
+    std::fprintf(stderr, "its stderr:\n%s\n", child.stderr_tail().c_str());
     std::abort();
 }
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    mimic::fuzz::share_coverage_with_children();
+    return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<std::string> words = split_words({reinterpret_cast<const char*>(data), size});
     std::erase_if(words, unwanted);
-    if (!parses(words)) return 0;
-    if (const char* binary = std::getenv("MIMIC_SYSTEM")) configure_machine(binary, words);
+    if (parses(words)) configure_machine(words);
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -88,9 +89,9 @@ bool map_own_ids(uid_t uid, gid_t gid) {
     return write_file("/proc/self/gid_map", line, static_cast<size_t>(end - line));
 }
 
-// In the child, before exec: only async-signal-safe calls, failures exit 125.
-[[noreturn]] void confine_and_exec(const std::vector<char*>& argv, const KeptDirectory* kept, int in, int out,
-                                   int err) {
+// In the child, before it runs anything of the input's: only
+// async-signal-safe calls; false when a step fails.
+bool confine(const KeptDirectory* kept, int in, int out, int err, bool limit_address_space) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(in, STDIN_FILENO);
     dup2(out, STDOUT_FILENO);
@@ -98,14 +99,14 @@ bool map_own_ids(uid_t uid, gid_t gid) {
     const bool root = geteuid() == 0;
     const uid_t uid = getuid();
     const gid_t gid = getgid();
-    if (unshare(CLONE_NEWNET | CLONE_NEWNS | (root ? 0 : CLONE_NEWUSER)) != 0) _exit(125);
-    if (!root && !map_own_ids(uid, gid)) _exit(125);
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(125);
+    if (unshare(CLONE_NEWNET | CLONE_NEWNS | (root ? 0 : CLONE_NEWUSER)) != 0) return false;
+    if (!root && !map_own_ids(uid, gid)) return false;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
     // Opened in this mount namespace: a bind mount's source must be in it.
     int kept_fd = -1;
-    if (kept && (kept_fd = open(kept->path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) _exit(125);
+    if (kept && (kept_fd = open(kept->path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) return false;
     for (const char* dir : {"/tmp", "/var/tmp"}) {
-        if (mount("fuzz", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777") != 0) _exit(125);
+        if (mount("fuzz", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777") != 0) return false;
     }
     if (kept) {
         for (const std::string& parent : kept->parents) mkdir(parent.c_str(), 0755);
@@ -115,32 +116,53 @@ bool map_own_ids(uid_t uid, gid_t gid) {
             mount(source, kept->path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
             mount(nullptr, kept->path.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
                   nullptr) != 0)
-            _exit(125);
+            return false;
+        close(kept_fd);
     }
-    if (chdir("/tmp") != 0) _exit(125);
-    if (root && (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0)) _exit(125);
+    if (chdir("/tmp") != 0) return false;
+    if (root && (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0)) return false;
     rlimit no_core{0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
-    rlimit memory{kAddressSpaceLimit, kAddressSpaceLimit};
-    setrlimit(RLIMIT_AS, &memory);
-    char* const env[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
-    execve(argv[0], argv.data(), env);
-    _exit(126);
+    if (limit_address_space) {
+        rlimit memory{kAddressSpaceLimit, kAddressSpaceLimit};
+        setrlimit(RLIMIT_AS, &memory);
+    }
+    return true;
 }
 
 }  // namespace
 
 ConfinedProcess::ConfinedProcess(const std::vector<std::string>& argv) {
-    int in[2], out[2], err[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
-        throw std::runtime_error("pipe failed");
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
-    const std::optional<KeptDirectory> kept = directory_to_keep(argv.at(0));
+    start(argv.at(0), true, [&args] {
+        char* const env[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
+        execve(args[0], args.data(), env);
+        _exit(126);
+    });
+}
+
+ConfinedProcess::ConfinedProcess(const std::function<int()>& body) {
+    // This very binary runs on in the child, so its directory stays
+    // visible. Its address space is already huge (the sanitizers' shadow
+    // memory): the fuzzer's -malloc_limit_mb bounds it instead.
+    start("/proc/self/exe", false, [&body] { _exit(body()); });
+}
+
+void ConfinedProcess::start(const std::string& binary, bool limit_address_space,
+                            const std::function<void()>& in_child) {
+    const std::optional<KeptDirectory> kept = directory_to_keep(binary);
+    int in[2], out[2], err[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe failed");
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) confine_and_exec(args, kept ? &*kept : nullptr, in[0], out[1], err[1]);
+    if (pid_ == 0) {
+        if (!confine(kept ? &*kept : nullptr, in[0], out[1], err[1], limit_address_space)) _exit(125);
+        in_child();
+        _exit(126);
+    }
     close(in[0]);
     close(out[1]);
     close(err[1]);

@@ -1,5 +1,6 @@
-// The emulator binary as the whole-machine fuzzers run it: one process per
-// input, so every input starts from a fresh machine and a crash is the
+// A child process per input, for what a fuzzer must not do in its own
+// process: a binary started with exec, or a function of the fuzzer run in
+// a forked copy of it. Every input starts afresh, and a crash is the
 // child's, reported by its wait status.
 //
 // Fuzzed inputs name files, sockets and network peers, so the child is
@@ -13,6 +14,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +27,9 @@ public:
     // Starts `argv` (argv[0] is the binary's path) with pipes on stdin,
     // stdout and stderr. Throws std::runtime_error if it cannot be confined.
     explicit ConfinedProcess(const std::vector<std::string>& argv);
+    // Runs `body` in a confined, forked copy of this process (no exec); its
+    // exit status is what body returns.
+    explicit ConfinedProcess(const std::function<int()>& body);
     ~ConfinedProcess();
     ConfinedProcess(const ConfinedProcess&) = delete;
     ConfinedProcess& operator=(const ConfinedProcess&) = delete;
@@ -44,6 +49,8 @@ public:
     const std::string& stderr_tail() const { return stderr_; }
 
 private:
+    // `binary`: the file the child runs, whose directory it must still see.
+    void start(const std::string& binary, bool limit_address_space, const std::function<void()>& in_child);
     void pump(std::chrono::milliseconds timeout);
 
     pid_t pid_ = -1;
