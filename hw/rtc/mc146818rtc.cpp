@@ -9,6 +9,7 @@
 // periodic interrupt while it is enabled.
 #include "mimic/hw/mc146818rtc.h"
 
+#include <algorithm>
 #include <ctime>
 #include <memory>
 #include <optional>
@@ -57,6 +58,17 @@ constexpr int64_t kUipWindowNs = 244 * kNsPerUs;
 constexpr int64_t kOscillatorHz = 32768;
 
 // Alarm registers with the top two bits set match any value.
+// The RTC counts nanoseconds since 1970 in an int64_t, which spans about
+// 292 years each way; its registers can hold any date up to 9999. Dates set
+// outside 1900-2199 (by the guest or -rtc base) are held at the nearer end,
+// which leaves the clock decades to run on without overflowing.
+constexpr int64_t kEarliestRtcSeconds = -2208988800;  // 1900-01-01T00:00:00
+constexpr int64_t kLatestRtcSeconds = 7258118399;     // 2199-12-31T23:59:59
+
+int64_t rtc_ns_of_seconds(int64_t seconds) {
+    return std::clamp(seconds, kEarliestRtcSeconds, kLatestRtcSeconds) * kNsPerSec;
+}
+
 bool alarm_matches(uint8_t alarm, uint8_t current) {
     return (alarm & 0xc0) == 0xc0 || alarm == current;
 }
@@ -125,7 +137,7 @@ protected:
         // The RTC starts at the host's time (plus -rtc base) whatever clock
         // then moves it.
         int64_t host_ns = clock_get_ns(Clock::kHost);
-        rtc_base_ns_ = base_date_s_ ? *base_date_s_ * kNsPerSec : host_ns + base_offset_s_ * kNsPerSec;
+        rtc_base_ns_ = base_date_s_ ? rtc_ns_of_seconds(*base_date_s_) : host_ns + base_offset_s_ * kNsPerSec;
         clock_base_ns_ = clock_get_ns(clock_);
         // Power-on state of the control registers, as a BIOS left them.
         cmos_[kRegA] = 0x26;  // 32.768 kHz divider, 976.5 us periodic rate
@@ -218,8 +230,7 @@ private:
             if (year < base_year_) year += 100;
         }
         t.tm_year = year - 1900;
-        int64_t seconds = timegm(&t);
-        rtc_base_ns_ = seconds * kNsPerSec;
+        rtc_base_ns_ = rtc_ns_of_seconds(timegm(&t));
         clock_base_ns_ = clock_get_ns(clock_);
     }
 

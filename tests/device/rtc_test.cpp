@@ -160,6 +160,26 @@ TEST(Rtc, CmosCountsMemoryAbove4G) {
     EXPECT_EQ(cmos(vm, 0x38), 0x30);
 }
 
+// Its registers hold dates up to 9999, its count of nanoseconds since 1970
+// only about 292 years: later dates, from the guest or -rtc base, are held
+// at the end of 2199 rather than overflow.
+TEST(Rtc, DatesPast2199AreHeldAtItsEnd) {
+    QtestClient vm(rtc_at("2021-03-04T05:06:07"));
+    set_cmos(vm, 0x0b, 0x82);
+    set_cmos(vm, 0x09, 0x99);
+    set_cmos(vm, 0x32, 0x29);  // 2999
+    set_cmos(vm, 0x0b, 0x02);
+    EXPECT_EQ(cmos(vm, 0x32), 0x21);
+    EXPECT_EQ(cmos(vm, 0x09), 0x99);
+    EXPECT_EQ(cmos(vm, 0x08), 0x12);
+    EXPECT_EQ(cmos(vm, 0x07), 0x31);
+    EXPECT_EQ(cmos(vm, 0x00), 0x59);
+
+    QtestClient late(rtc_at("9999-01-01"));
+    EXPECT_EQ(cmos(late, 0x32), 0x21);
+    EXPECT_EQ(cmos(late, 0x09), 0x99);
+}
+
 TEST(Rtc, RejectsABadBaseDate) {
     EXPECT_THROW(QtestClient({"-rtc", "base=yesterday"}), mimic::test::QtestError);
 }
