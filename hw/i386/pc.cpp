@@ -57,7 +57,8 @@ public:
         create_pci_devices(config);
         fw_cfg_ = &create_pc_fw_cfg(*this, config, ram_below_4g_->size(),
                                     ram_above_4g_ ? ram_above_4g_->size() : 0, restore_boot_order(config));
-        install_pc_acpi(*fw_cfg_, [this, cpus = config.smp.cpus] { return describe_for_acpi(cpus); });
+        if (acpi_enabled())
+            install_pc_acpi(*fw_cfg_, [this, cpus = config.smp.cpus] { return describe_for_acpi(cpus); });
         // "bootorder" from the devices' bootindex, as QEMU rebuilds it at
         // every reset (device_add may have brought new boot devices).
         boot_strict_ = config.boot.opts.get_bool("strict").value_or(false);
@@ -106,8 +107,12 @@ private:
         add_pci_device(kTypeI440fx, 0x00);
         auto& piix3 = static_cast<Piix3&>(add_pci_device(kTypePiix3, 0x08));
         set_isa_bus(&piix3.isa_bus());
-        pm_ = &dynamic_cast<PciDevice&>(add_pci_device(kTypePiix4Pm, 0x0b));
+        // Without ACPI QEMU's pc has no PM function either, and so no
+        // power button and no PCI hotplug.
+        if (acpi_enabled()) pm_ = &dynamic_cast<PciDevice&>(add_pci_device(kTypePiix4Pm, 0x0b));
     }
+
+    bool acpi_enabled() const { return acpi_ != qom::OnOffAuto::kOff; }
 
     // What the ACPI tables describe, read when they are built: by then
     // -device and -serial devices exist and firmware has programmed the PM
@@ -318,6 +323,7 @@ private:
     bool intr_ = false;
 
 public:
+    qom::OnOffAuto acpi_ = qom::OnOffAuto::kAuto;  // -machine acpi=on|off|auto, -no-acpi
     bool hpet_ = true;   // -machine hpet=on|off
     qom::OnOffAuto pit_ = qom::OnOffAuto::kAuto;   // -machine pit=on|off|auto
 };
@@ -328,6 +334,7 @@ MIMIC_REGISTER_TYPE({
     .factory = qom::factory_of<PcMachine>(),
     .description = "Standard PC (i440FX + PIIX, 1996)",
     .properties = {
+        qom::prop::on_off_auto("acpi", &PcMachine::acpi_, qom::OnOffAuto::kAuto, "Enable ACPI"),
         qom::prop::boolean("hpet", &PcMachine::hpet_, true, "Enable the HPET"),
         qom::prop::on_off_auto("pit", &PcMachine::pit_, qom::OnOffAuto::kAuto, "Enable i8254 PIT"),
     },

@@ -549,6 +549,10 @@ bool Parser::handle(const OptionInfo& option, const std::string& arg,
         case OptionId::Daemonize:
             config.daemonize = true;
             return true;
+        case OptionId::NoAcpi:
+            // QEMU's shorthand for -machine acpi=off.
+            config.machine.opts.set("acpi", "off");
+            return true;
         case OptionId::NoHpet:
             // QEMU's shorthand for -machine hpet=off.
             config.machine.opts.set("hpet", "off");

@@ -205,3 +205,16 @@ TEST(FwCfg, DmaIntoUnassignedMemorySetsTheErrorBit) {
     // A SKIP moves no data and succeeds.
     EXPECT_EQ(dma(vm, 0x08 | 0x04, 4, 0x20000000), 0u);
 }
+
+// The ACPI tables SeaBIOS installs come from fw_cfg only while ACPI is on.
+TEST(FwCfg, AcpiTablesOnlyWithAcpi) {
+    QtestClient with_acpi({});
+    auto files = directory(with_acpi);
+    for (const char* name : {"etc/acpi/tables", "etc/acpi/rsdp", "etc/table-loader"})
+        EXPECT_EQ(files.count(name), 1u) << name;
+    QtestClient without({"-no-acpi"});
+    files = directory(without);
+    for (const char* name : {"etc/acpi/tables", "etc/acpi/rsdp", "etc/table-loader"})
+        EXPECT_EQ(files.count(name), 0u) << name;
+    EXPECT_EQ(files.count("etc/smbios/smbios-tables"), 1u);
+}

@@ -276,3 +276,19 @@ TEST(PciHotplug, DeviceAddWithARomfileThatIsNoFileIsRefused) {
     EXPECT_EQ(m.qmp.command("query-status")["return"]["status"], "running");
     EXPECT_EQ(m.vm.inl(kUp), 0u);
 }
+
+// Without ACPI (-no-acpi, -machine acpi=off) QEMU's pc has no PIIX4 PM
+// function, hence no hot-plug controller and no ACPI tables for firmware.
+TEST(PciHotplug, WithoutAcpiThereIsNoPmFunctionAndNoHotplug) {
+    for (std::vector<std::string> args : {std::vector<std::string>{"-no-acpi"}, {"-machine", "acpi=off"}}) {
+        Vm m(args);
+        EXPECT_TRUE(m.present(1));
+        EXPECT_EQ(cfg_readl(m.vm, 0x0b, 0), 0xffffffffu) << args[0];
+        EXPECT_EQ(m.qmp.error_of("device_add", {{"driver", "e1000"}, {"id", "n1"}}),
+                  "Bus 'pci.0' does not support hotplugging");
+        EXPECT_EQ(m.qmp.command("qom-get", {{"path", "/machine"}, {"property", "acpi"}})["return"], "off");
+    }
+    Vm with_acpi;
+    EXPECT_NE(cfg_readl(with_acpi.vm, 0x0b, 0), 0xffffffffu);
+    EXPECT_EQ(with_acpi.qmp.command("qom-get", {{"path", "/machine"}, {"property", "acpi"}})["return"], "auto");
+}
