@@ -1,6 +1,7 @@
 /* Prints CPUID leaves to debugcon, one "leaf.subleaf: eax ebx ecx edx" line
  * each, for tests that compare them with QEMU's (cpuid_leaves_test.py):
- * the cache descriptors (2, 4), the topology (0xB), AMD's cache leaves
+ * the highest leaf and vendor (0), the cache descriptors (2, 4), the
+ * topology (0xB, and 0x1F for several dies), AMD's cache leaves
  * (0x80000005, 0x80000006), address sizes (0x80000008) and the hypervisor
  * leaves (0x40000000, 0x40000001). EBX of leaf 1 is printed without its
  * APIC ID. */
@@ -67,6 +68,7 @@ space_hex:
         ret
 
 table:
+        .long 0, 0
         .long 1, 0
         .long 2, 0
         .long 4, 0
@@ -77,6 +79,10 @@ table:
         .long 0xb, 0
         .long 0xb, 1
         .long 0xb, 2
+        .long 0x1f, 0
+        .long 0x1f, 1
+        .long 0x1f, 2
+        .long 0x1f, 3
         .long 0x80000005, 0
         .long 0x80000006, 0
         .long 0x80000008, 0

@@ -79,6 +79,36 @@ CpuidRegs cpuid_extended_topology(uint32_t subleaf, const CpuTopology& t) {
     return r;
 }
 
+// Leaf 0xB with the die level between the cores and the package; QEMU
+// fills it only when there are several dies.
+CpuidRegs cpuid_v2_extended_topology(uint32_t subleaf, const CpuTopology& t) {
+    CpuidRegs r;
+    if (t.dies_per_package < 2) return r;
+    r.c = subleaf & 0xff;
+    r.d = t.apic_id;
+    switch (subleaf) {
+    case 0:   // SMT level
+        r.a = core_offset(t);
+        r.b = t.threads_per_core;
+        r.c |= 1u << 8;
+        break;
+    case 1:   // core level
+        r.a = die_offset(t);
+        r.b = t.logical_per_package();
+        r.c |= 2u << 8;
+        break;
+    case 2:   // die level
+        r.a = package_offset(t);
+        r.b = t.dies_per_package * t.logical_per_package();
+        r.c |= 5u << 8;
+        break;
+    default:  // no more levels
+        break;
+    }
+    r.b &= 0xffff;
+    return r;
+}
+
 CpuidRegs cpuid_amd_l1_cache() {
     // 2 MiB and 4 KiB TLBs of 255 fully associative entries; L1d and L1i of
     // 64 KiB, 2-way, one line per tag, 64-byte lines.

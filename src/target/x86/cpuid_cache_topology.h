@@ -21,6 +21,7 @@ struct CpuTopology {
 CpuidRegs cpuid_cache_descriptors();                                       // leaf 2
 CpuidRegs cpuid_deterministic_cache(uint32_t subleaf, const CpuTopology& t);  // leaf 4
 CpuidRegs cpuid_extended_topology(uint32_t subleaf, const CpuTopology& t);    // leaf 0xB
+CpuidRegs cpuid_v2_extended_topology(uint32_t subleaf, const CpuTopology& t); // leaf 0x1F
 CpuidRegs cpuid_amd_l1_cache();                                            // leaf 0x80000005
 CpuidRegs cpuid_amd_l2_l3_cache();                                         // leaf 0x80000006
 // Leaf 0x80000008 ECX: the package's threads and the APIC ID bits they use.

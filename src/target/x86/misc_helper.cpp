@@ -123,18 +123,22 @@ void helper_cpuid(CpuState* env) {
     const CpuFeatures& f = m.features;
     uint32_t leaf = static_cast<uint32_t>(env->regs[0]);
     const uint32_t sub = static_cast<uint32_t>(env->regs[1]);
-    // Leaves past the limits answer like the highest basic leaf, as Intel
-    // parts (and QEMU) do.
-    const uint32_t limit = leaf >= 0x80000000u ? m.xlevel : leaf >= 0x40000000u ? kHypervisorLeafLimit : m.level;
-    if (leaf > limit) leaf = m.level;
-    uint32_t a = 0, b = 0, c = 0, d = 0;
     const CpuConfig& config = cpu_of(env).config_;
     const CpuTopology topology{config.threads_per_core, config.cores_per_die, config.dies_per_package,
                                config.apic_id};
     const bool amd = m.vendor == "AuthenticAMD";
+    // With several dies QEMU raises an Intel model's highest basic leaf to
+    // 0x1F, the leaf that describes them (not other vendors').
+    const uint32_t level =
+        m.vendor == "GenuineIntel" && topology.dies_per_package > 1 ? std::max(m.level, 0x1fu) : m.level;
+    // Leaves past the limits answer like the highest basic leaf, as Intel
+    // parts (and QEMU) do.
+    const uint32_t limit = leaf >= 0x80000000u ? m.xlevel : leaf >= 0x40000000u ? kHypervisorLeafLimit : level;
+    if (leaf > limit) leaf = level;
+    uint32_t a = 0, b = 0, c = 0, d = 0;
     switch (leaf) {
     case 0:
-        a = m.level;
+        a = level;
         b = str4(m.vendor, 0); d = str4(m.vendor, 4); c = str4(m.vendor, 8);
         break;
     case 1: {
@@ -161,8 +165,10 @@ void helper_cpuid(CpuState* env) {
         a = r.a; b = r.b; c = r.c; d = r.d;
         break;
     }
-    case 0xb: {
-        const CpuidRegs r = cpuid_extended_topology(sub, topology);
+    case 0xb:
+    case 0x1f: {
+        const CpuidRegs r =
+            leaf == 0xb ? cpuid_extended_topology(sub, topology) : cpuid_v2_extended_topology(sub, topology);
         a = r.a; b = r.b; c = r.c; d = r.d;
         break;
     }
