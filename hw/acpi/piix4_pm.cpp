@@ -10,8 +10,12 @@
 // advertises), the GPE0 block at 0xAFE0 and the ACPI PCI hotplug registers
 // at 0xAE00 (pci_hotplug.h), which make pci.0 hot-pluggable and raise GPE0
 // bit 1. The SCI is ISA IRQ 9.
+// It also holds the SMBus host controller (../i2c/pm_smbus.h), decoded at
+// SMBBA (config 0x90) while SMBHSTCFG (0xd2) bit 0 is set, with QEMU's
+// eight SPD EEPROMs at 0x50-0x57 on its bus.
 #include <array>
 #include <memory>
+#include <vector>
 
 #include "mimic/hw/machine.h"
 #include "mimic/hw/piix.h"
@@ -20,6 +24,8 @@
 #include "mimic/memory/transaction.h"
 #include "mimic/system/runstate.h"
 #include "mimic/util/log.h"
+#include "../i2c/pm_smbus.h"
+#include "../i2c/smbus_eeprom.h"
 #include "pci_hotplug.h"
 
 namespace mimic::hw {
@@ -27,6 +33,15 @@ namespace {
 
 constexpr uint8_t kPmba = 0x40;
 constexpr uint8_t kPmRegMisc = 0x80;
+constexpr uint8_t kSmbBase = 0x90;
+constexpr uint8_t kSmbHostConfig = 0xd2;
+constexpr uint8_t kSmbHostEnable = 0x01;
+// Where QEMU's pc machine has the SMBus before firmware moves it, and the
+// interrupt-select bits it reports (SMI, which nothing models).
+constexpr uint16_t kSmbDefaultBase = 0xb100;
+constexpr uint8_t kSmbHostConfigDefault = 0x09;
+constexpr uint8_t kSpdEepromAddress = 0x50;
+constexpr int kSpdEepromCount = 8;
 constexpr uint64_t kPmIoSize = 64;
 constexpr int64_t kPmTimerHz = 3579545;
 constexpr uint16_t kApmControlPort = 0xb2;
@@ -49,7 +64,13 @@ constexpr int kS4SleepType = 2;  // the \_S4 value QEMU's DSDT would use
 
 class Piix4Pm : public PciDevice {
 public:
-    Piix4Pm() : overflow_timer_(Clock::kVirtual, [this] { timer_overflowed(); }) {}
+    Piix4Pm() : overflow_timer_(Clock::kVirtual, [this] { timer_overflowed(); }), smbus_(true) {
+        // QEMU's pc machine leaves the SPD contents empty (all zero).
+        for (int i = 0; i < kSpdEepromCount; ++i) {
+            eeproms_.push_back(std::make_unique<SmbusEeprom>(SmbusEeprom::Contents{}));
+            smbus_.bus().attach(static_cast<uint8_t>(kSpdEepromAddress + i), *eeproms_.back());
+        }
+    }
     ~Piix4Pm() override { unmap(); }
 
 protected:
@@ -59,6 +80,12 @@ protected:
         // PMBA: 64-byte aligned I/O base, bit 0 hard-wired to 1 (I/O space).
         set_wmask_long(kPmba, 0x0000ffc0);
         set_wmask_byte(kPmRegMisc, 0x01);
+        // The SMBus registers are plain read/write bytes, as on QEMU, and
+        // keep their values across reset there too.
+        set_wmask_long(kSmbBase, 0xffffffff);
+        set_wmask_long(kSmbHostConfig & 0xfc, 0xffffffff);
+        set_long(kSmbBase, kSmbDefaultBase | 1);
+        set_byte(kSmbHostConfig, kSmbHostConfigDefault);
 
         memory::MmioOps ops;
         ops.read = [this](uint64_t offset, unsigned size) -> uint64_t { return pm_read(offset, size); };
@@ -100,6 +127,7 @@ protected:
         if (system::RunControl* control = machine->run_control())
             control->set_powerdown_hook([this] { power_button(); });
         pci_reset();
+        update_smbus_mapping();
     }
 
     void pci_unrealize() override {
@@ -114,6 +142,7 @@ protected:
         gpe_.fill(0);
         apm_control_ = apm_status_ = 0;
         if (hotplug_) hotplug_->reset();
+        for (auto& eeprom : eeproms_) eeprom->reset();
         update_io_mapping();
         update_sci();
     }
@@ -121,6 +150,9 @@ protected:
     void config_written(uint8_t offset, uint32_t, unsigned size) override {
         if ((offset < kPmba + 4 && offset + size > kPmba) || (offset <= kPmRegMisc && offset + size > kPmRegMisc))
             update_io_mapping();
+        if ((offset < kSmbBase + 4 && offset + size > kSmbBase) ||
+            (offset <= kSmbHostConfig && offset + size > kSmbHostConfig))
+            update_smbus_mapping();
     }
 
 private:
@@ -132,9 +164,17 @@ private:
         Machine::of(*this)->io().add_subregion(base, pm_io_);
     }
 
+    void update_smbus_mapping() {
+        memory::Transaction transaction;
+        memory::MemoryRegion& io = smbus_.io();
+        if (io.parent()) io.parent()->del_subregion(io);
+        if (!(get_byte(kSmbHostConfig) & kSmbHostEnable)) return;
+        Machine::of(*this)->io().add_subregion(get_long(kSmbBase) & 0xffc0, io);
+    }
+
     void unmap() {
         overflow_timer_.del();
-        for (memory::MemoryRegion* region : {&pm_io_, &apm_io_, &gpe_io_}) {
+        for (memory::MemoryRegion* region : {&pm_io_, &apm_io_, &gpe_io_, &smbus_.io()}) {
             if (region->parent()) region->parent()->del_subregion(*region);
         }
     }
@@ -234,6 +274,8 @@ private:
     memory::MemoryRegion pm_io_, apm_io_, gpe_io_;
     std::unique_ptr<AcpiPciHotplug> hotplug_;
     Timer overflow_timer_;
+    PmSmbus smbus_;
+    std::vector<std::unique_ptr<SmbusEeprom>> eeproms_;
     uint16_t pm1_status_ = 0, pm1_enable_ = 0, pm1_control_ = 0;
     std::array<uint8_t, 4> gpe_{};  // two status bytes, two enable bytes
     uint8_t apm_control_ = 0, apm_status_ = 0;
