@@ -17,6 +17,8 @@
 #include <memory>
 #include <vector>
 
+#include "../i2c/pm_smbus.h"
+#include "../i2c/smbus_eeprom.h"
 #include "mimic/hw/machine.h"
 #include "mimic/hw/piix.h"
 #include "mimic/main_loop/clock.h"
@@ -24,8 +26,6 @@
 #include "mimic/memory/transaction.h"
 #include "mimic/system/runstate.h"
 #include "mimic/util/log.h"
-#include "../i2c/pm_smbus.h"
-#include "../i2c/smbus_eeprom.h"
 #include "pci_hotplug.h"
 
 namespace mimic::hw {
