@@ -206,9 +206,9 @@ void PmSmbus::run_transaction() {
         }
         break;
     case kI2cBlockRead:
-        // Linux may or may not set the read bit here, so it is ignored.
-        // The offset goes out in data 1; bytes then come one at a time
-        // until the guest flags the last one.
+        // Drivers differ on the R/W bit here, so it is ignored. The offset
+        // goes out in data 1; bytes then come one at a time until the
+        // guest flags the last one.
         if (!bus_.start(target, false) || !bus_.write(data1_) || !bus_.start(target, true)) {
             bus_.stop();
             break;
