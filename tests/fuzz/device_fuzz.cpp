@@ -2,7 +2,7 @@
 // QEMU's generic-fuzz. Each input is a program of port I/O, MMIO, PCI
 // config accesses, guest-memory writes (the rings and buffers devices DMA
 // from) and clock steps, run on a pc machine with every device of the board
-// plus IDE drives, an e1000 (no back end: frames go nowhere), a std VGA, a
+// (the PIIX4 SMBus and its EEPROMs among them) plus IDE drives, an e1000 (no back end: frames go nowhere), a std VGA, a
 // virtio-blk-pci (on an empty read-only image) and a modern-only
 // virtio-rng-pci, their BARs mapped at fixed addresses.
 //
@@ -51,7 +51,7 @@ constexpr Region kPortRegions[] = {
     {"vbe", 0x1ce, 2},      {"ide1-ctl", 0x376, 1},  {"vga", 0x3b0, 0x30},  {"ide0-ctl", 0x3f6, 1},
     {"com1", 0x3f8, 8},     {"fw_cfg", 0x510, 12},   {"acpi-pm", 0x600, 0x40}, {"pci-hotplug", 0xae00, 0x14},
     {"gpe", 0xafe0, 4},     {"pci-conf", 0xcf8, 8},  {"e1000-io", 0xc000, 0x40}, {"bmdma", 0xc040, 0x10},
-    {"elcr", 0x4d0, 2},     {"virtio-blk-io", 0xc080, 0x80},
+    {"elcr", 0x4d0, 2},     {"virtio-blk-io", 0xc080, 0x80}, {"smbus", 0xb100, 0x40},
 };
 
 // MMIO: device registers, the VGA windows and low RAM (where DMA goes).
