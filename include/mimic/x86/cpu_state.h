@@ -67,6 +67,7 @@ inline constexpr uint64_t kCr4PGE = 1u << 7;
 inline constexpr uint64_t kCr4PCE = 1u << 8;
 inline constexpr uint64_t kCr4OSFXSR = 1u << 9;
 inline constexpr uint64_t kCr4OSXMMEXCPT = 1u << 10;
+inline constexpr uint64_t kCr4UMIP = 1u << 11;
 inline constexpr uint64_t kCr4OSXSAVE = 1u << 18;
 inline constexpr uint64_t kCr4SMEP = 1u << 20;
 inline constexpr uint64_t kCr4SMAP = 1u << 21;
@@ -129,6 +130,8 @@ inline constexpr uint32_t kHfSseInline = 1u << 24;
 // CPL < 3 with CR4.SMAP and EFLAGS.AC set: the supervisor's explicit data
 // accesses may touch user pages (through kMmuKernelNoSmap).
 inline constexpr uint32_t kHfSmapOff = 1u << 25;
+// CR4.UMIP: SGDT, SIDT, SLDT, SMSW and STR are for CPL 0 only.
+inline constexpr uint32_t kHfUmip = 1u << 26;
 
 // MMU indexes of the softmmu TLB. kMmuKernel enforces SMAP when CR4 has
 // it on; kMmuKernelNoSmap is the supervisor with EFLAGS.AC set, whose

@@ -513,6 +513,7 @@ void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
         if (cpu_of(env).config_.model.features.has_xsave()) supported |= kCr4OSXSAVE;
         if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmep) supported |= kCr4SMEP;
         if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmap) supported |= kCr4SMAP;
+        if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kUmip) supported |= kCr4UMIP;
         if (value & ~supported) raise_exception(env, kExcGP, ra);
         if (lma && !(value & kCr4PAE)) raise_exception(env, kExcGP, ra);   // PAE stays on in long mode
         write_cr4(env, value);
