@@ -71,6 +71,7 @@ inline constexpr uint64_t kCr4UMIP = 1u << 11;
 inline constexpr uint64_t kCr4OSXSAVE = 1u << 18;
 inline constexpr uint64_t kCr4SMEP = 1u << 20;
 inline constexpr uint64_t kCr4SMAP = 1u << 21;
+inline constexpr uint64_t kCr4PKE = 1u << 22;
 
 // EFER bits (LME/LMA/SCE for long mode; NXE drives the page walk).
 inline constexpr uint64_t kEferSCE = 1u << 0, kEferLME = 1u << 8, kEferLMA = 1u << 10, kEferNXE = 1u << 11;
@@ -250,6 +251,7 @@ struct CpuState {
     uint64_t cr[9] = {};         // CR0, CR2, CR3, CR4, CR8 (TPR placeholder)
     uint64_t dr[8] = {};
     uint64_t efer = 0;
+    uint32_t pkru = 0;           // protection-key rights for user pages (RDPKRU/WRPKRU)
     MsrState msr;
     uint64_t a20_mask = ~0ull;   // ~(1 << 20) while the A20 gate is closed
 

@@ -195,6 +195,7 @@ void CpuImpl::reset() {
     e.dr[6] = kDr6Fixed;
     e.dr[7] = kDr7Fixed;
     e.efer = 0;
+    e.pkru = 0;
     e.msr = MsrState{};
     reset_machine_check(e.msr, config_.model);
     e.a20_mask = ~0ull;
@@ -221,11 +222,13 @@ void CpuImpl::reset() {
 void CpuImpl::do_init() {
     MsrState msr = env_.msr;
     FpuState fpu = env_.fpu;
+    const uint32_t pkru = env_.pkru;   // XSAVE state, which INIT keeps
     uint64_t efer = env_.efer;
     uint32_t keep = env_.interrupt_request.load() & (kIrqHard | kIrqSipi);
     reset();
     env_.msr = msr;
     env_.fpu = fpu;
+    env_.pkru = pkru;
     env_.efer = efer & kEferNXE;   // LME/LMA cannot survive the return to real mode
     env_.interrupt_request.fetch_or(keep);
     update_hflags(&env_);

@@ -29,6 +29,9 @@ CpuFeatures implemented_cpu_features() {
     f.f7_ebx = kSmep | kSmap;
     // Descriptor-table and MSW reads for CPL 0 only (translate/system.cpp).
     f.f7_ecx = kUmip;
+    // Protection keys for user pages in 4-level paging (mmu.cpp), RDPKRU,
+    // WRPKRU and the PKRU XSAVE component.
+    f.f7_ecx |= kPku;
     f.xsave_d1_eax = kXsaveopt;
     // Long mode and what comes with it: SYSENTER, CMPXCHG16B, and in
     // 0x80000001 SYSCALL, NX, 1 GiB pages, RDTSCP, LM, LAHF_LM and LZCNT.

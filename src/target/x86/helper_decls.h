@@ -88,6 +88,8 @@ void helper_sysenter(CpuState* env);
 void helper_sysexit(CpuState* env, uint32_t size);
 void helper_swapgs(CpuState* env);
 void helper_rdtscp(CpuState* env);
+void helper_rdpkru(CpuState* env);
+void helper_wrpkru(CpuState* env);
 
 // x87, MMX, SSE (fpu/): op is a HostOp*; addr the linear address of the
 // memory operand, data_offset its offset (FDP), eip the instruction's (FIP).

@@ -115,6 +115,8 @@ void check_double_fault(CpuState* env, int& vector, uint32_t& error_code);
 
 // ---- CPUID model (cpu.cpp) ----
 const CpuFeatures& cpu_features(const CpuState* env);
+// Loads PKRU (WRPKRU, XRSTOR); the TLB's verdicts for user pages follow it.
+void set_pkru(CpuState* env, uint32_t value);
 
 // ---- control registers (misc_helper.cpp) ----
 void write_cr0(CpuState* env, uint64_t value);

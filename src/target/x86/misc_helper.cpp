@@ -9,6 +9,7 @@
 #include "cpu_impl.h"
 #include "helper_decls.h"
 #include "cpuid_cache_topology.h"
+#include "fpu/xsave_layout.h"
 #include "helpers.h"
 #include "mimic/main_loop/clock.h"
 #include "mimic/util/log.h"
@@ -185,15 +186,20 @@ void helper_cpuid(CpuState* env) {
         break;
     case 7:
         if (sub == 0) { b = f.f7_ebx; c = f.f7_ecx; d = f.f7_edx; }
+        // OSPKE mirrors CR4.PKE, as OSXSAVE mirrors CR4.OSXSAVE.
+        if (sub == 0 && (c & cpuid::kPku) && (env->cr[4] & kCr4PKE)) c |= cpuid::kOspke;
         break;
     case 0xd:
         if (!f.has_xsave()) break;
         if (sub == 0) {
-            a = 3;                                   // x87 | SSE
-            b = 576;                                 // legacy region + header: all enabled components fit
-            c = 576;
+            a = static_cast<uint32_t>(xcr0_supported(env));
+            b = xsave_area_size(env->fpu.xcr0);   // what the enabled components need
+            c = xsave_area_size(a);               // what all of them would
         } else if (sub == 1) {
             a = f.xsave_d1_eax;
+        } else if (sub == kXstatePkruBit && (f.f7_ecx & cpuid::kPku)) {
+            a = 8;
+            b = kXsavePkruOffset;
         }
         break;
     case 0x40000000:
@@ -276,6 +282,29 @@ void read_tsc(CpuState* env, uintptr_t ra) {
 }  // namespace
 
 void helper_rdtsc(CpuState* env) { read_tsc(env, MIMIC_GETPC()); }
+
+void set_pkru(CpuState* env, uint32_t value) {
+    if (env->pkru == value) return;
+    env->pkru = value;
+    cpu_of(env).tlb_flush();
+}
+
+// #UD unless CR4.PKE; ECX (and for WRPKRU EDX) must be 0.
+void helper_rdpkru(CpuState* env) {
+    const uintptr_t ra = MIMIC_GETPC();
+    if (!(env->cr[4] & kCr4PKE)) raise_exception(env, kExcUD, ra);
+    if (static_cast<uint32_t>(env->regs[1]) != 0) raise_exception_err(env, kExcGP, 0, ra);
+    env->regs[0] = env->pkru;
+    env->regs[2] = 0;
+}
+
+void helper_wrpkru(CpuState* env) {
+    const uintptr_t ra = MIMIC_GETPC();
+    if (!(env->cr[4] & kCr4PKE)) raise_exception(env, kExcUD, ra);
+    if (static_cast<uint32_t>(env->regs[1]) != 0 || static_cast<uint32_t>(env->regs[2]) != 0)
+        raise_exception_err(env, kExcGP, 0, ra);
+    set_pkru(env, static_cast<uint32_t>(env->regs[0]));
+}
 
 void helper_rdtscp(CpuState* env) {
     read_tsc(env, MIMIC_GETPC());
@@ -453,7 +482,7 @@ void write_cr3(CpuState* env, uint64_t value) {
 void write_cr4(CpuState* env, uint64_t value) {
     uint64_t old = env->cr[4];
     env->cr[4] = value;
-    if ((old ^ value) & (kCr4PSE | kCr4PAE | kCr4PGE | kCr4SMEP | kCr4SMAP)) cpu_of(env).tlb_flush();
+    if ((old ^ value) & (kCr4PSE | kCr4PAE | kCr4PGE | kCr4SMEP | kCr4SMAP | kCr4PKE)) cpu_of(env).tlb_flush();
     update_hflags(env);
 }
 
@@ -514,6 +543,7 @@ void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
         if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmep) supported |= kCr4SMEP;
         if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmap) supported |= kCr4SMAP;
         if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kUmip) supported |= kCr4UMIP;
+        if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kPku) supported |= kCr4PKE;
         if (value & ~supported) raise_exception(env, kExcGP, ra);
         if (lma && !(value & kCr4PAE)) raise_exception(env, kExcGP, ra);   // PAE stays on in long mode
         write_cr4(env, value);

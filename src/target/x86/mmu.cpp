@@ -136,6 +136,19 @@ done:
     if (access == kWrite && !writable && (user || (env->cr[0] & kCr0WP))) return false;
     if (access == kExec && nx) return false;
     if (usr && (access == kExec ? smep : smap)) return false;
+    // Protection keys: in 4-level paging a user page's data accesses, from
+    // either privilege, obey the PKRU bits of the key in its PTE.
+    bool key_denies_read = false, key_denies_write = false;
+    if (usr && lma && (env->cr[4] & kCr4PKE)) {
+        const unsigned key = static_cast<unsigned>(entry >> 59) & 0xf;
+        key_denies_read = (env->pkru >> (2 * key)) & 1;
+        key_denies_write = key_denies_read ||
+                           (((env->pkru >> (2 * key + 1)) & 1) && (user || (env->cr[0] & kCr0WP)));
+        if (access == kRead ? key_denies_read : access == kWrite && key_denies_write) {
+            err |= 0x20;
+            return false;
+        }
+    }
 
     // Accessed on every level; dirty on the last one for writes.
     for (int i = 0; i < n; ++i) {
@@ -147,9 +160,9 @@ done:
     w.page_size = page_size;
     w.user = usr;
     // The entry serves every kind of access: each gets its own verdict.
-    w.readable = !(usr && smap);
+    w.readable = !(usr && smap) && !key_denies_read;
     // Supervisor writes to read-only pages are allowed without CR0.WP.
-    w.writable = (writable || (!user && !(env->cr[0] & kCr0WP))) && w.readable;
+    w.writable = (writable || (!user && !(env->cr[0] & kCr0WP))) && w.readable && !key_denies_write;
     w.exec = !nx && !(usr && smep);
     w.global = (entry & kPteG) && (env->cr[4] & kCr4PGE);
     w.dirty = access == kWrite || (entry & kPteD);

@@ -1,16 +1,16 @@
 // XSAVE/XSAVEOPT/XRSTOR and XGETBV/XSETBV for the state components Mimic
-// implements: x87 (bit 0) and SSE (bit 1), standard (non-compacted) form.
+// implements (xsave_layout.h), standard (non-compacted) form.
 #include <cstring>
 
 #include "../helper_decls.h"
 #include "../helpers.h"
 #include "fpu_state.h"
+#include "xsave_layout.h"
 
 namespace mimic::x86 {
 
 namespace {
 
-inline constexpr uint64_t kXcr0Supported = 3;   // x87 | SSE
 inline constexpr unsigned kXsaveHeader = 512;
 
 uint64_t addr_mask(const CpuState* env) { return (env->hflags & kHfCs64) ? ~0ull : 0xffffffffull; }
@@ -57,8 +57,9 @@ void helper_xsave(CpuState* env, uint64_t addr, uint32_t desc) {
         write_bytes(env, addr + 24, image + 24, 8, ra);   // MXCSR, MXCSR_MASK
         write_bytes(env, addr + 160, image + 160, (env->hflags & kHfCs64) ? 256 : 128, ra);
     }
+    if (rfbm & kXstatePkru) cpu_st(env, (addr + kXsavePkruOffset) & addr_mask(env), env->pkru, 8, cpu_mmu_index(env), ra);
     // Every saved component is reported in use (XINUSE may read as 1).
-    cpu_st(env, (addr + kXsaveHeader) & addr_mask(env), (xstate_bv & ~rfbm) | (rfbm & kXcr0Supported), 8,
+    cpu_st(env, (addr + kXsaveHeader) & addr_mask(env), (xstate_bv & ~rfbm) | (rfbm & xcr0_supported(env)), 8,
            cpu_mmu_index(env), ra);
 }
 
@@ -77,6 +78,7 @@ void helper_xrstor(CpuState* env, uint64_t addr, uint32_t desc) {
     if (xstate_bv & ~env->fpu.xcr0) raise_exception_err(env, kExcGP, 0, ra);
     alignas(16) uint8_t image[512];
     read_bytes(env, addr, image, 416, ra);
+    const uint64_t pkru = (rfbm & xstate_bv & kXstatePkru) ? ld8(env, addr + kXsavePkruOffset, ra) : 0;
     uint32_t mxcsr;
     std::memcpy(&mxcsr, image + 24, 4);
     if ((rfbm & 2) && (mxcsr & ~kMxcsrMask)) raise_exception_err(env, kExcGP, 0, ra);
@@ -101,6 +103,7 @@ void helper_xrstor(CpuState* env, uint64_t addr, uint32_t desc) {
         if (xstate_bv & 2) std::memcpy(f.xmm, loaded.xmm, 16 * n);
         else std::memset(f.xmm, 0, 16 * n);
     }
+    if (rfbm & kXstatePkru) set_pkru(env, static_cast<uint32_t>(pkru));
 }
 
 void helper_xgetbv(CpuState* env) {
@@ -117,7 +120,7 @@ void helper_xsetbv(CpuState* env) {
     if (env->cpl() != 0 || (env->eflags & kFlagVM)) raise_exception_err(env, kExcGP, 0, ra);
     if (static_cast<uint32_t>(env->regs[1]) != 0) raise_exception_err(env, kExcGP, 0, ra);
     const uint64_t v = (env->regs[2] << 32) | (env->regs[0] & 0xffffffffull);
-    if (!(v & 1) || (v & ~kXcr0Supported)) raise_exception_err(env, kExcGP, 0, ra);
+    if (!(v & 1) || (v & ~xcr0_supported(env))) raise_exception_err(env, kExcGP, 0, ra);
     env->fpu.xcr0 = v;
 }
 

@@ -261,6 +261,17 @@ bool translate_system(Dc& dc) {
         dc.sync_eip(dc.pc);
         b.call(MIMIC_HELPER(helper_rdtscp), {b.env()});
         return true;
+    case Mnemonic::kRdpkru:
+    case Mnemonic::kWrpkru:
+        if (!(cpu_features(dc.env).f7_ecx & cpuid::kPku)) {
+            dc.raise(kExcUD);
+            return true;
+        }
+        dc.sync_eip(dc.pc);
+        b.call(dc.insn->mnemonic == Mnemonic::kRdpkru ? MIMIC_HELPER(helper_rdpkru) : MIMIC_HELPER(helper_wrpkru),
+               {b.env()});
+        if (dc.insn->mnemonic == Mnemonic::kWrpkru) dc.stop_after();   // the TLB was flushed
+        return true;
     case Mnemonic::kUd2: case Mnemonic::kUd0: case Mnemonic::kUd1: case Mnemonic::kRsm:
         dc.raise(kExcUD);
         return true;
