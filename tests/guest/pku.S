@@ -2,7 +2,8 @@
  * WRPKRU (#UD without CR4.PKE), PKRU's access-disable and write-disable
  * bits for a user page with key 1 (#PF with PK in the error code, for the
  * supervisor too; write-disable binds the supervisor only under CR0.WP),
- * a TLB entry filled before WRPKRU not outliving it, and PKRU in XSAVE. */
+ * a TLB entry filled before WRPKRU not outliving it, PKRU in XSAVE, and
+ * IA32_PKRS for a supervisor page with key 2 (CR4.PKS). */
 #include "lib.S"
 #include "lib64.S"
 
@@ -12,6 +13,7 @@
         .set resume, VARS + 24
         .set KEYED, 0x31000            /* the page given protection key 1 */
         .set XAREA, 0x40000            /* 64-byte aligned XSAVE area */
+        .set SUPER, 0x32000            /* a supervisor page with key 2 */
 
         .code16
 start16:
@@ -132,9 +134,33 @@ start64:
         xor %ecx, %ecx
         rdpkru
         CHECK64 %rax, 0x30, 0x15
+
+        /* PKS (CPUID.(7,0):ECX bit 31): IA32_PKRS's AD for key 2 stops the
+         * supervisor reading SUPER; the handler clears PKRS too. */
+        mov $7, %eax
+        xor %ecx, %ecx
+        cpuid
+        shr $31, %ecx
+        CHECK64 %rcx, 1, 0x20
+        andq $~4, PT64 + (SUPER >> 12) * 8
+        movabs $(2 << 59), %rax
+        or %rax, PT64 + (SUPER >> 12) * 8
+        invlpg SUPER
+        mov %cr4, %rax
+        bts $24, %rax                   /* PKS */
+        mov %rax, %cr4
+        mov $0x6e1, %ecx
+        mov $0x10, %eax                 /* AD for key 2 */
+        xor %edx, %edx
+        wrmsr
+        rdmsr
+        CHECK64 %rax, 0x10, 0x21
+        mov SUPER, %rbx
+        CHECK64 pf_count, 3, 0x22
+        CHECK64 pf_err, 0x21, 0x23
         jmp pass64
 
-/* #PF: keep the error code, clear PKRU, retry. */
+/* #PF: keep the error code, clear PKRU and IA32_PKRS, retry. */
 pf_handler:
         pop pf_err
         incq pf_count
@@ -145,6 +171,8 @@ pf_handler:
         xor %ecx, %ecx
         xor %edx, %edx
         wrpkru
+        mov $0x6e1, %ecx
+        wrmsr
         pop %rdx
         pop %rcx
         pop %rax

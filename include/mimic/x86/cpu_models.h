@@ -30,7 +30,7 @@ inline constexpr uint32_t kSse3 = 1u << 0, kPclmulqdq = 1u << 1, kSsse3 = 1u << 
                           kHypervisor = 1u << 31;
 // Leaf 7 subleaf 0 EBX and ECX.
 inline constexpr uint32_t kSmep = 1u << 7, kSmap = 1u << 20;
-inline constexpr uint32_t kUmip = 1u << 2, kPku = 1u << 3, kOspke = 1u << 4;
+inline constexpr uint32_t kUmip = 1u << 2, kPku = 1u << 3, kOspke = 1u << 4, kPks = 1u << 31;
 // Leaf 0x80000007 EDX.
 inline constexpr uint32_t kInvariantTsc = 1u << 8;
 // Leaf 0xD subleaf 1 EAX.

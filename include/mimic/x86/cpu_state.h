@@ -72,6 +72,7 @@ inline constexpr uint64_t kCr4OSXSAVE = 1u << 18;
 inline constexpr uint64_t kCr4SMEP = 1u << 20;
 inline constexpr uint64_t kCr4SMAP = 1u << 21;
 inline constexpr uint64_t kCr4PKE = 1u << 22;
+inline constexpr uint64_t kCr4PKS = 1u << 24;
 
 // EFER bits (LME/LMA/SCE for long mode; NXE drives the page walk).
 inline constexpr uint64_t kEferSCE = 1u << 0, kEferLME = 1u << 8, kEferLMA = 1u << 10, kEferNXE = 1u << 11;
@@ -221,6 +222,7 @@ struct MsrState {
     uint64_t misc_enable = 1;     // fast strings
     // Long mode.
     uint64_t star = 0, lstar = 0, cstar = 0, fmask = 0, kernel_gs_base = 0, tsc_aux = 0;
+    uint64_t pkrs = 0;            // IA32_PKRS: protection-key rights for supervisor pages
 };
 
 struct CpuState {

@@ -32,6 +32,8 @@ CpuFeatures implemented_cpu_features() {
     // Protection keys for user pages in 4-level paging (mmu.cpp), RDPKRU,
     // WRPKRU and the PKRU XSAVE component.
     f.f7_ecx |= kPku;
+    // ...and for supervisor pages, with the rights in IA32_PKRS.
+    f.f7_ecx |= kPks;
     f.xsave_d1_eax = kXsaveopt;
     // Long mode and what comes with it: SYSENTER, CMPXCHG16B, and in
     // 0x80000001 SYSCALL, NX, 1 GiB pages, RDTSCP, LM, LAHF_LM and LZCNT.

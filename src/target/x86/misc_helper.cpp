@@ -323,7 +323,7 @@ enum : uint32_t {
     kMsrLstar = 0xc0000082, kMsrCstar = 0xc0000083, kMsrFmask = 0xc0000084, kMsrFsBase = 0xc0000100,
     kMsrGsBase = 0xc0000101, kMsrKernelGsBase = 0xc0000102, kMsrTscAux = 0xc0000103,
     kMsrUcodeRev = 0x8b, kMsrPerfStatus = 0x198, kMsrAmdPerfCtl0 = 0xc0010000, kMsrAmdPerfCtr3 = 0xc0010007,
-    kMsrAmdHwcr = 0xc0010015, kMsrAmdIntPendingMsg = 0xc0010055, kMsrAmdDeCfg = 0xc0011029,
+    kMsrAmdHwcr = 0xc0010015, kMsrAmdIntPendingMsg = 0xc0010055, kMsrAmdDeCfg = 0xc0011029, kMsrPkrs = 0x6e1,
 };
 
 // MSRs real CPUs have that QEMU's TCG answers without modelling them: they
@@ -393,6 +393,8 @@ void helper_rdmsr(CpuState* env) {
         v = env->efer;
     } else if (n == kMsrMcgCtl) {
         v = env->msr.mcg_ctl;
+    } else if (n == kMsrPkrs && (cpu_features(env).f7_ecx & cpuid::kPks)) {
+        v = env->msr.pkrs;
     } else if (uint64_t* p = msr_slot(env, n)) {
         v = *p;
     } else if (n == kMsrUcodeRev) {
@@ -433,6 +435,10 @@ void helper_wrmsr(CpuState* env) {
         raise_exception(env, kExcGP, MIMIC_GETPC());
     } else if (n == kMsrFmask) {
         env->msr.fmask = v & 0xffffffff;
+    } else if (n == kMsrPkrs && (cpu_features(env).f7_ecx & cpuid::kPks)) {
+        if (v >> 32) raise_exception(env, kExcGP, MIMIC_GETPC());
+        env->msr.pkrs = v;
+        cpu.tlb_flush();   // the TLB's verdicts for supervisor pages follow it
     } else if (write_machine_check_register(env->msr, n, v)) {
         // MCG_CTL and the banks' registers
     } else if (uint64_t* p = msr_slot(env, n)) {
@@ -482,7 +488,8 @@ void write_cr3(CpuState* env, uint64_t value) {
 void write_cr4(CpuState* env, uint64_t value) {
     uint64_t old = env->cr[4];
     env->cr[4] = value;
-    if ((old ^ value) & (kCr4PSE | kCr4PAE | kCr4PGE | kCr4SMEP | kCr4SMAP | kCr4PKE)) cpu_of(env).tlb_flush();
+    if ((old ^ value) & (kCr4PSE | kCr4PAE | kCr4PGE | kCr4SMEP | kCr4SMAP | kCr4PKE | kCr4PKS))
+        cpu_of(env).tlb_flush();
     update_hflags(env);
 }
 
@@ -544,6 +551,7 @@ void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
         if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmap) supported |= kCr4SMAP;
         if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kUmip) supported |= kCr4UMIP;
         if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kPku) supported |= kCr4PKE;
+        if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kPks) supported |= kCr4PKS;
         if (value & ~supported) raise_exception(env, kExcGP, ra);
         if (lma && !(value & kCr4PAE)) raise_exception(env, kExcGP, ra);   // PAE stays on in long mode
         write_cr4(env, value);

@@ -136,14 +136,16 @@ done:
     if (access == kWrite && !writable && (user || (env->cr[0] & kCr0WP))) return false;
     if (access == kExec && nx) return false;
     if (usr && (access == kExec ? smep : smap)) return false;
-    // Protection keys: in 4-level paging a user page's data accesses, from
-    // either privilege, obey the PKRU bits of the key in its PTE.
+    // Protection keys: in 4-level paging the data accesses to a page, from
+    // either privilege, obey the rights of the key in its PTE: PKRU's for
+    // user pages, IA32_PKRS's for supervisor pages.
     bool key_denies_read = false, key_denies_write = false;
-    if (usr && lma && (env->cr[4] & kCr4PKE)) {
+    if (lma && (env->cr[4] & (usr ? kCr4PKE : kCr4PKS))) {
         const unsigned key = static_cast<unsigned>(entry >> 59) & 0xf;
-        key_denies_read = (env->pkru >> (2 * key)) & 1;
+        const uint64_t rights = usr ? env->pkru : env->msr.pkrs;
+        key_denies_read = (rights >> (2 * key)) & 1;
         key_denies_write = key_denies_read ||
-                           (((env->pkru >> (2 * key + 1)) & 1) && (user || (env->cr[0] & kCr0WP)));
+                           (((rights >> (2 * key + 1)) & 1) && (user || (env->cr[0] & kCr0WP)));
         if (access == kRead ? key_denies_read : access == kWrite && key_denies_write) {
             err |= 0x20;
             return false;
