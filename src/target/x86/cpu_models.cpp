@@ -1,7 +1,7 @@
-// The CPU model table (see include/mimic/x86/cpu_models.h). Each model
-// lists QEMU's feature words for it; what Mimic does not implement is cut
-// off by implemented_cpu_features(), so growing the implementation grows the
-// models without touching them.
+// The CPU models (see include/mimic/x86/cpu_models.h). Each is QEMU 7.2's
+// definition (cpu_model_table.inc, generated from QEMU); what Mimic does not
+// implement is cut off by implemented_cpu_features(), so growing the
+// implementation grows the models without touching them.
 #include "mimic/x86/cpu_models.h"
 
 #include <cpuid.h>
