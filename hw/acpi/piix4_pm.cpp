@@ -54,7 +54,6 @@ constexpr uint16_t kTimerStatus = 0x0001;
 constexpr uint16_t kGlobalStatus = 0x0020;
 constexpr uint16_t kPowerButtonStatus = 0x0100;
 constexpr uint16_t kRtcStatus = 0x0400;
-constexpr uint16_t kWakeStatus = 0x8000;
 constexpr uint16_t kSciEvents = kTimerStatus | kGlobalStatus | kPowerButtonStatus | kRtcStatus;
 // PM1 control bits.
 constexpr uint16_t kSciEnable = 0x0001;

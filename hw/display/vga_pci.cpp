@@ -1,10 +1,13 @@
 // The standard VGA as PCI device "VGA" (1234:1111, as QEMU's -vga std):
 // the legacy ports and 0xA0000 window, Bochs VBE at ports 0x1CE/0x1CF, the
 // video memory as the linear framebuffer in BAR0, an MMIO view of the same
-// registers in BAR2, and vgabios-stdvga.bin as the expansion ROM, which
-// SeaBIOS copies to 0xC0000 and runs.
+// registers in BAR2 with the monitor's EDID at its start, and
+// vgabios-stdvga.bin as the expansion ROM, which SeaBIOS copies to 0xC0000
+// and runs.
 #include <memory>
+#include <vector>
 
+#include "mimic/hw/edid.h"
 #include "mimic/hw/machine.h"
 #include "mimic/hw/pci.h"
 #include "mimic/hw/vga.h"
@@ -21,14 +24,20 @@ constexpr uint64_t kLowmemBase = 0xa0000;
 constexpr uint64_t kLowmemSize = 0x20000;
 constexpr uint16_t kVgaPorts = 0x3b0;  // 0x3B0-0x3DF
 constexpr uint16_t kVbePorts = 0x1ce;  // index 0x1CE, data 0x1CF
-// BAR2 layout (QEMU's "qext" MMIO bar): VGA ports at 0x400 (for 0x3C0),
-// VBE registers as 16-bit words at 0x500.
+// BAR2 layout (QEMU's "qext" MMIO bar): the EDID at 0, VGA ports at 0x400
+// (for 0x3C0), VBE registers as 16-bit words at 0x500.
+constexpr uint64_t kMmioEdid = 0;
+// QEMU keeps the blob in a 384-byte buffer and maps exactly that much, so
+// room for a DisplayID block but not for the rest of the 1 KiB window.
+constexpr size_t kEdidSize = 384;
 constexpr uint64_t kMmioVgaPorts = 0x400;
 constexpr uint64_t kMmioVbe = 0x500;
 
 class VgaPci : public PciDevice, public VgaDisplaySource {
 public:
     uint32_t vgamem_mb_ = 16;
+    bool edid_ = true;
+    uint32_t xres_ = 0, yres_ = 0, xmax_ = 0, ymax_ = 0, refresh_rate_ = 0;
 
     VgaScreen render(bool pixels) override {
         return core_ ? core_->render(pixels) : VgaScreen{};
@@ -105,6 +114,7 @@ protected:
         mmio.valid = {1, 4, false};
         mmio.impl = {1, 2, false};
         mmio_.init_io("vga.mmio", 4096, std::move(mmio));
+        if (edid_) init_edid();
         register_bar(2, kBarMem32, mmio_);
 
         if (PciHost* pci = host()) {
@@ -133,6 +143,28 @@ protected:
     }
 
 private:
+    void init_edid() {
+        // As in QEMU, the defaults the generator picks become the
+        // properties' values (info qtree shows xres = 1280).
+        if (!xres_) xres_ = kEdidDefaultXres;
+        if (!yres_) yres_ = kEdidDefaultYres;
+        EdidInfo info;
+        info.prefx = xres_;
+        info.prefy = yres_;
+        info.maxx = xmax_;
+        info.maxy = ymax_;
+        info.refresh_rate = refresh_rate_;
+        edid_blob_ = generate_edid(info, kEdidSize);
+        memory::MmioOps ops;
+        ops.read = [this](uint64_t offset, unsigned) -> uint64_t { return edid_blob_[offset]; };
+        // Read-only: writes are dropped without a guest error, as in QEMU.
+        ops.write = [](uint64_t, uint64_t, unsigned) {};
+        ops.valid = {1, 4, false};
+        ops.impl = {1, 1, false};
+        edid_region_.init_io("edid", kEdidSize, std::move(ops));
+        mmio_.add_subregion(kMmioEdid, edid_region_);
+    }
+
     uint64_t mmio_read(uint64_t offset, unsigned size) {
         if (offset >= kMmioVgaPorts && offset < kMmioVgaPorts + 0x20) {
             uint64_t value = 0;
@@ -147,7 +179,9 @@ private:
             core_->vbe_set_index(saved);
             return value;
         }
-        return 0;
+        // Outside the register blocks (and the EDID) the bar reads as an
+        // empty bus, as QEMU's does.
+        return ~uint64_t{0} >> (64 - 8 * size);
     }
 
     void mmio_write(uint64_t offset, uint64_t value, unsigned size) {
@@ -169,6 +203,9 @@ private:
     std::unique_ptr<VgaDisplay> display_;
     std::unique_ptr<ui::Console> console_;
     memory::MemoryRegion vram_, ports_, vbe_, lowmem_, mmio_;
+    std::vector<uint8_t> edid_blob_;
+    // After mmio_, so that it is unmapped from it before mmio_ goes.
+    memory::MemoryRegion edid_region_;
 };
 
 MIMIC_REGISTER_TYPE({
@@ -178,6 +215,14 @@ MIMIC_REGISTER_TYPE({
     .description = "Standard VGA (Bochs VBE, QEMU std VGA compatible)",
     .properties = {
         qom::prop::uint32("vgamem_mb", &VgaPci::vgamem_mb_, 16),
+        // QEMU's EDID properties: the preferred mode (0: 1280x800), the
+        // largest mode listed (0: no limit) and the refresh rate in mHz.
+        qom::prop::boolean("edid", &VgaPci::edid_, true),
+        qom::prop::uint32("xres", &VgaPci::xres_, 0),
+        qom::prop::uint32("yres", &VgaPci::yres_, 0),
+        qom::prop::uint32("xmax", &VgaPci::xmax_, 0),
+        qom::prop::uint32("ymax", &VgaPci::ymax_, 0),
+        qom::prop::uint32("refresh_rate", &VgaPci::refresh_rate_, 0),
     },
     .categories = {qom::DeviceCategory::kDisplay},
     .hotpluggable = false,  // as QEMU's: device_del refuses it

@@ -87,7 +87,7 @@ Json device_stats(const DriveInfo& info) {
 class BlockMonitor::Impl : public monitor::BlockProvider {
 public:
     Impl(monitor::MonitorHub& hub, hw::Machine& machine, DriveSet& drives)
-        : hub_(hub), machine_(machine), drives_(drives), ide_(hw::find_ide_controller(machine)) {
+        : hub_(hub), drives_(drives), ide_(hw::find_ide_controller(machine)) {
         hub_.providers().block = this;
         register_commands();
     }
@@ -400,7 +400,6 @@ private:
     }
 
     monitor::MonitorHub& hub_;
-    hw::Machine& machine_;
     DriveSet& drives_;
     hw::IdeController* ide_;
 };

@@ -77,6 +77,18 @@ class Listings(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertIn("chardev=", out)
 
+    def test_vga_edid_properties(self):
+        # The lines qemu-system-x86_64 7.2 prints for them.
+        code, out, _ = run("-device", "VGA,help")
+        self.assertEqual(code, 0)
+        for line in ("  edid=<bool>            - on/off (default: true)\n",
+                     "  refresh_rate=<uint32>  -  (default: 0)\n",
+                     "  xmax=<uint32>          -  (default: 0)\n"
+                     "  xres=<uint32>          -  (default: 0)\n"
+                     "  ymax=<uint32>          -  (default: 0)\n"
+                     "  yres=<uint32>          -  (default: 0)\n"):
+            self.assertIn(line, out)
+
 
 class BadInput(unittest.TestCase):
     def assert_one_line_error(self, expected, *args):

@@ -1,11 +1,22 @@
 // The PCI "VGA" device through the real binary: register read-back, the
 // 0xA0000 window in text mode, Bochs VBE with the linear framebuffer in
-// BAR0, the vgabios option ROM in the ROM BAR, and -vga std|none.
+// BAR0, the vgabios option ROM in the ROM BAR, the EDID in BAR2, and
+// -vga std|none.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "qemu_edid_blobs.h"
 #include "qtest_client.h"
 
 using mimic::test::QtestClient;
@@ -151,4 +162,129 @@ TEST(Vga, VbeModeAndLinearFramebuffer) {
     vbe_write(vm, 5, 1);
     vm.writeb(0xa0000, 0x42);
     EXPECT_EQ(vm.readb(kLfb + 0x10000), 0x42);
+}
+
+// BAR2 starts with the monitor's EDID (384 bytes; the rest of the first
+// KiB is empty bus). The expected bytes are QEMU 7.2's, recorded with
+//   qemu-system-x86_64 -qtest stdio -display none -nodefaults -device VGA<opts>
+// after programming BAR2 to 0xfe000000 with memory decoding on, with
+// "read 0xfe000000 0x180"; EdidMatchesLiveQemu repeats that when QEMU is
+// installed.
+namespace {
+
+constexpr uint32_t kMmio = 0xfebf0000;
+constexpr size_t kEdidWindow = 0x400;
+
+std::string hex(const std::vector<uint8_t>& bytes) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (uint8_t b : bytes) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
+
+// The 384-byte blob, then all ones up to 1 KiB.
+std::string edid_window(const std::string& blob) {
+    return blob + std::string(2 * (kEdidWindow - blob.size() / 2), 'f');
+}
+
+std::string read_edid_window(QtestClient& vm) {
+    pci_write(vm, kVgaDevfn, 0x18, kMmio);
+    pci_write(vm, kVgaDevfn, 0x04, 0x0002);
+    return hex(vm.memread(kMmio, kEdidWindow));
+}
+
+// The same window read from QEMU over "-qtest stdio" ("" without QEMU or
+// when it does not answer in time). QEMU stays up after its qtest input
+// ends, so it is ended once the answer is in.
+std::string qemu_edid_window(const std::string& device) {
+    const char* qemu = "/usr/bin/qemu-system-x86_64";
+    if (access(qemu, X_OK) != 0) return {};
+    int in[2], out[2];
+    // A socket for its input, so that a QEMU that exited early costs an
+    // error instead of SIGPIPE.
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, in) != 0) return {};
+    if (pipe(out) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return {};
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, 2);
+        for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
+        execl(qemu, qemu, "-qtest", "stdio", "-display", "none", "-nodefaults", "-device",
+              device.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    std::string answer;
+    if (pid > 0) {
+        char script[256];
+        int n = std::snprintf(
+            script, sizeof script,
+            "outl 0xcf8 0x%x\noutl 0xcfc 0x%x\noutl 0xcf8 0x%x\noutl 0xcfc 0x2\nread 0x%x 0x%zx\n",
+            0x80000000u | (kVgaDevfn << 8) | 0x18, kMmio, 0x80000000u | (kVgaDevfn << 8) | 0x04,
+            kMmio, kEdidWindow);
+        if (send(in[1], script, static_cast<size_t>(n), MSG_NOSIGNAL) == n) {
+            std::string text;
+            char buf[4096];
+            pollfd pfd{out[0], POLLIN, 0};
+            while (poll(&pfd, 1, 20000) > 0) {
+                ssize_t got = read(out[0], buf, sizeof buf);
+                if (got <= 0) break;
+                text.append(buf, static_cast<size_t>(got));
+                size_t at = text.find("OK 0x");
+                size_t end = at == std::string::npos ? at : text.find('\n', at);
+                if (end != std::string::npos) {
+                    answer = text.substr(at + 5, end - at - 5);
+                    break;
+                }
+            }
+        }
+        kill(pid, SIGTERM);
+        waitpid(pid, nullptr, 0);
+    }
+    close(in[1]);
+    close(out[0]);
+    return answer;
+}
+
+}  // namespace
+
+TEST(Vga, EdidAsQemu) {
+    {
+        QtestClient vm({});  // -vga std
+        EXPECT_EQ(read_edid_window(vm), edid_window(mimic::test::kQemuEdidDefault));
+        // Read-only, and readable in dwords (little-endian).
+        vm.writel(kMmio, 0x12345678);
+        EXPECT_EQ(vm.readl(kMmio), 0xffffff00u);
+        EXPECT_EQ(vm.readl(kMmio + 0x17c), 0u);
+        EXPECT_EQ(vm.readl(kMmio + 0x180), 0xffffffffu);
+    }
+    {
+        QtestClient vm({"-nodefaults", "-device", "VGA,xres=1024,yres=768"});
+        EXPECT_EQ(read_edid_window(vm), edid_window(mimic::test::kQemuEdid1024x768));
+    }
+    {
+        QtestClient vm({"-nodefaults", "-device", "VGA,edid=off"});
+        EXPECT_EQ(read_edid_window(vm), std::string(2 * kEdidWindow, 'f'));
+    }
+}
+
+TEST(Vga, EdidMatchesLiveQemu) {
+    for (const char* device :
+         {"VGA", "VGA,edid=off", "VGA,xres=1024,yres=768", "VGA,xres=4096,yres=2160",
+          "VGA,xmax=1024,ymax=768,refresh_rate=60000"}) {
+        std::string qemu = qemu_edid_window(device);
+        if (qemu.empty()) GTEST_SKIP() << "no /usr/bin/qemu-system-x86_64 to compare with";
+        QtestClient vm({"-nodefaults", "-device", device});
+        EXPECT_EQ(read_edid_window(vm), qemu) << device;
+    }
 }

@@ -44,13 +44,13 @@ def make_disk(path):
     return hashlib.md5(bytes(data[:65536])).hexdigest()
 
 
-def run_vm(command, on_console=None, exit_timeout=30):
-    """Runs the emulator until it exits, the guest is stuck or time is up;
-    returns the console text (also printed) and the exit status (None when
-    the emulator had to be killed). on_console, if given, sees the console
-    bytes so far about once a second (a test acting on what the guest says).
-    exit_timeout: how long the emulator may take to exit once the console
-    closes or time is up."""
+def run_vm(command, on_console=None, exit_timeout=30, fatal=FATAL):
+    """Runs the emulator until it exits, the guest is stuck (a `fatal`
+    marker on the console) or time is up; returns the console text (also
+    printed) and the exit status (None when the emulator had to be killed).
+    on_console, if given, sees the console bytes so far about once a second
+    (a test acting on what the guest says). exit_timeout: how long the
+    emulator may take to exit once the console closes or time is up."""
     print(" ".join(command), flush=True)
     vm = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     console = b""
@@ -58,7 +58,7 @@ def run_vm(command, on_console=None, exit_timeout=30):
     try:
         # Until the emulator closes its output (it exits), the guest is
         # stuck, or time is up.
-        while time.monotonic() - start < DEADLINE_S and not any(m in console for m in FATAL):
+        while time.monotonic() - start < DEADLINE_S and not any(m in console for m in fatal):
             ready, _, _ = select.select([vm.stdout], [], [], 1.0)
             if ready:
                 chunk = os.read(vm.stdout.fileno(), 65536)
@@ -68,7 +68,7 @@ def run_vm(command, on_console=None, exit_timeout=30):
             if on_console:
                 on_console(console)
         try:
-            code = vm.wait(timeout=5 if any(m in console for m in FATAL) else exit_timeout)
+            code = vm.wait(timeout=5 if any(m in console for m in fatal) else exit_timeout)
         except subprocess.TimeoutExpired:
             code = None
     finally:

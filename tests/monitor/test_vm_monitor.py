@@ -290,6 +290,21 @@ class SmpCpusTest(VmCase):
                                     input=b"info pci\nquit\n", capture_output=True, timeout=60)
             self.assertEqual(result.stdout.decode().count("VGA controller"), cards, args)
 
+    def test_vga_edid_properties_in_qtree(self):
+        # As QEMU 7.2 shows them: with the EDID on, the preferred mode the
+        # generator defaulted to; with it off, the values as given.
+        for device, expected in (
+                ("VGA", "        edid = true\r\n        xres = 1280 (0x500)\r\n        yres = 800 (0x320)\r\n"),
+                ("VGA,edid=off,xres=1024", "        edid = false\r\n        xres = 1024 (0x400)\r\n"
+                                           "        yres = 0 (0x0)\r\n")):
+            result = subprocess.run([SYSTEM, "-display", "none", "-S", "-nodefaults", "-device", device,
+                                     "-monitor", "stdio"],
+                                    input=b"info qtree\nquit\n", capture_output=True, timeout=60)
+            out = result.stdout.decode()
+            self.assertIn("        vgamem_mb = 16 (0x10)\r\n", out)
+            self.assertIn(expected + "        xmax = 0 (0x0)\r\n        ymax = 0 (0x0)\r\n"
+                          "        refresh_rate = 0 (0x0)\r\n", out)
+
     def test_topology_ids(self):
         self.start("-S", "-bios", "@TINY@", "-smp", "8,sockets=2,cores=2,threads=2")
         props = [(c["props"]["socket-id"], c["props"]["core-id"], c["props"]["thread-id"])

@@ -28,6 +28,9 @@ inline constexpr uint32_t kSse3 = 1u << 0, kPclmulqdq = 1u << 1, kSsse3 = 1u << 
                           kSse41 = 1u << 19, kSse42 = 1u << 20, kPopcnt = 1u << 23, kAes = 1u << 25,
                           kTscDeadline = 1u << 24, kXsave = 1u << 26, kOsxsave = 1u << 27,
                           kHypervisor = 1u << 31;
+// Leaf 7 subleaf 0 EBX and ECX.
+inline constexpr uint32_t kSmep = 1u << 7, kSmap = 1u << 20;
+inline constexpr uint32_t kUmip = 1u << 2;
 // Leaf 0x80000007 EDX.
 inline constexpr uint32_t kInvariantTsc = 1u << 8;
 // Leaf 0xD subleaf 1 EAX.

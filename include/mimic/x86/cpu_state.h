@@ -67,7 +67,10 @@ inline constexpr uint64_t kCr4PGE = 1u << 7;
 inline constexpr uint64_t kCr4PCE = 1u << 8;
 inline constexpr uint64_t kCr4OSFXSR = 1u << 9;
 inline constexpr uint64_t kCr4OSXMMEXCPT = 1u << 10;
+inline constexpr uint64_t kCr4UMIP = 1u << 11;
 inline constexpr uint64_t kCr4OSXSAVE = 1u << 18;
+inline constexpr uint64_t kCr4SMEP = 1u << 20;
+inline constexpr uint64_t kCr4SMAP = 1u << 21;
 
 // EFER bits (LME/LMA/SCE for long mode; NXE drives the page walk).
 inline constexpr uint64_t kEferSCE = 1u << 0, kEferLME = 1u << 8, kEferLMA = 1u << 10, kEferNXE = 1u << 11;
@@ -124,9 +127,16 @@ inline constexpr uint32_t kHfDbArmed = 1u << 23;  // replaying an instruction th
 // SSE instructions cannot fault: CR0.EM and CR0.TS clear, CR4.OSFXSR set and
 // every MXCSR exception masked. Generated code then runs them inline.
 inline constexpr uint32_t kHfSseInline = 1u << 24;
+// CPL < 3 with CR4.SMAP and EFLAGS.AC set: the supervisor's explicit data
+// accesses may touch user pages (through kMmuKernelNoSmap).
+inline constexpr uint32_t kHfSmapOff = 1u << 25;
+// CR4.UMIP: SGDT, SIDT, SLDT, SMSW and STR are for CPL 0 only.
+inline constexpr uint32_t kHfUmip = 1u << 26;
 
-// MMU indexes of the softmmu TLB.
-inline constexpr unsigned kMmuKernel = 0, kMmuUser = 1, kMmuKernelNoWp = 2;
+// MMU indexes of the softmmu TLB. kMmuKernel enforces SMAP when CR4 has
+// it on; kMmuKernelNoSmap is the supervisor with EFLAGS.AC set, whose
+// explicit accesses SMAP lets through (implicit ones use kMmuKernel).
+inline constexpr unsigned kMmuKernel = 0, kMmuUser = 1, kMmuKernelNoSmap = 2;
 
 // Lazy condition codes: which operation last set the arithmetic flags.
 // `size` variants (B, W, L, Q) follow each operation in that order.

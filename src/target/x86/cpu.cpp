@@ -48,6 +48,8 @@ void update_hflags(CpuState* env) {
     if (env->eflags & kFlagTF) h |= kHfTf;
     if (env->eflags & kFlagRF) h |= kHfRf;
     if ((env->cr[0] & kCr0AM) && (env->eflags & kFlagAC) && (h & kHfCplMask) == 3) h |= kHfAc;
+    if ((env->cr[4] & kCr4SMAP) && (env->eflags & kFlagAC) && (h & kHfCplMask) != 3) h |= kHfSmapOff;
+    if (env->cr[4] & kCr4UMIP) h |= kHfUmip;
     h |= ((env->eflags & kFlagIOPL) >> kIoplShift) << kHfIoplShift;
     const bool cs64 = (env->efer & kEferLMA) && (env->seg[kCS].flags & kDescL);
     if (!(env->cr[0] & (kCr0EM | kCr0TS)) && (env->cr[4] & kCr4OSFXSR) && (env->fpu.mxcsr & 0x1f80) == 0x1f80)

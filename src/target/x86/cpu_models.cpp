@@ -27,6 +27,10 @@ CpuFeatures implemented_cpu_features() {
     // Machine checks: the banks and #MC injection (mce.h).
     f.f1_edx |= kMce | kMca;
     f.e7_edx = kInvariantTsc;
+    // The supervisor's protections from user pages (mmu.cpp, STAC/CLAC).
+    f.f7_ebx = kSmep | kSmap;
+    // Descriptor-table and MSW reads for CPL 0 only (translate/system.cpp).
+    f.f7_ecx = kUmip;
     f.xsave_d1_eax = kXsaveopt;
     // Long mode and what comes with it: SYSENTER, CMPXCHG16B, and in
     // 0x80000001 SYSCALL, NX, 1 GiB pages, RDTSCP, LM, LAHF_LM and LZCNT.

@@ -2,6 +2,7 @@
 #include "cpuid_cache_topology.h"
 
 #include <bit>
+#include <span>
 
 namespace mimic::x86 {
 
@@ -57,56 +58,42 @@ CpuidRegs cpuid_deterministic_cache(uint32_t subleaf, const CpuTopology& t) {
     }
 }
 
-CpuidRegs cpuid_extended_topology(uint32_t subleaf, const CpuTopology& t) {
+namespace {
+
+// One level of leaf 0xB or 0x1F: the APIC ID bits below the next level,
+// the logical processors it holds, its type (1 SMT, 2 core, 5 die).
+struct TopologyLevel {
+    unsigned shift, count, type;
+};
+
+CpuidRegs topology_leaf(uint32_t subleaf, const CpuTopology& t, std::span<const TopologyLevel> levels) {
     CpuidRegs r;
     r.c = subleaf & 0xff;
     r.d = t.apic_id;
-    switch (subleaf) {
-    case 0:   // SMT level
-        r.a = core_offset(t);
-        r.b = t.threads_per_core;
-        r.c |= 1u << 8;
-        break;
-    case 1:   // core level
-        r.a = package_offset(t);
-        r.b = t.logical_per_package();
-        r.c |= 2u << 8;
-        break;
-    default:  // no more levels
-        break;
+    if (subleaf < levels.size()) {   // past the last level: type 0, "invalid"
+        r.a = levels[subleaf].shift;
+        r.b = levels[subleaf].count & 0xffff;
+        r.c |= levels[subleaf].type << 8;
     }
-    r.b &= 0xffff;
     return r;
+}
+
+}  // namespace
+
+CpuidRegs cpuid_extended_topology(uint32_t subleaf, const CpuTopology& t) {
+    const TopologyLevel levels[] = {{core_offset(t), t.threads_per_core, 1},
+                                    {package_offset(t), t.logical_per_package(), 2}};
+    return topology_leaf(subleaf, t, levels);
 }
 
 // Leaf 0xB with the die level between the cores and the package; QEMU
 // fills it only when there are several dies.
 CpuidRegs cpuid_v2_extended_topology(uint32_t subleaf, const CpuTopology& t) {
-    CpuidRegs r;
-    if (t.dies_per_package < 2) return r;
-    r.c = subleaf & 0xff;
-    r.d = t.apic_id;
-    switch (subleaf) {
-    case 0:   // SMT level
-        r.a = core_offset(t);
-        r.b = t.threads_per_core;
-        r.c |= 1u << 8;
-        break;
-    case 1:   // core level
-        r.a = die_offset(t);
-        r.b = t.logical_per_package();
-        r.c |= 2u << 8;
-        break;
-    case 2:   // die level
-        r.a = package_offset(t);
-        r.b = t.dies_per_package * t.logical_per_package();
-        r.c |= 5u << 8;
-        break;
-    default:  // no more levels
-        break;
-    }
-    r.b &= 0xffff;
-    return r;
+    if (t.dies_per_package < 2) return {};
+    const TopologyLevel levels[] = {{core_offset(t), t.threads_per_core, 1},
+                                    {die_offset(t), t.logical_per_package(), 2},
+                                    {package_offset(t), t.dies_per_package * t.logical_per_package(), 5}};
+    return topology_leaf(subleaf, t, levels);
 }
 
 CpuidRegs cpuid_amd_l1_cache() {

@@ -26,6 +26,7 @@ void helper_write_eflags(CpuState* env, uint32_t value, uint32_t mask);
 void helper_popf(CpuState* env, uint32_t value, uint32_t op32);
 void helper_cli(CpuState* env);
 void helper_sti(CpuState* env);
+void helper_set_ac(CpuState* env, uint32_t on);   // STAC/CLAC
 uint64_t helper_pushf_value(CpuState* env);
 
 // arithmetic with awkward flags or faults

@@ -71,7 +71,11 @@ void cpu_st(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, unsign
 // code-page entry once the self-modifying code check of those bytes is done
 // (it may restart the instruction at retaddr). nullptr: use cpu_st.
 void* tlb_store_host(CpuState* env, uint64_t vaddr, uint64_t size, unsigned mmu_idx, uintptr_t retaddr);
-inline unsigned cpu_mmu_index(const CpuState* env) { return env->cpl() == 3 ? kMmuUser : kMmuKernel; }
+inline unsigned mmu_index_of_hflags(uint32_t hflags) {
+    if ((hflags & kHfCplMask) == 3) return kMmuUser;
+    return (hflags & kHfSmapOff) ? kMmuKernelNoSmap : kMmuKernel;
+}
+inline unsigned cpu_mmu_index(const CpuState* env) { return mmu_index_of_hflags(env->hflags); }
 // Supervisor accesses to system structures (GDT, IDT, TSS) regardless of CPL.
 uint64_t sys_ld(CpuState* env, uint64_t vaddr, unsigned size, uintptr_t retaddr);
 void sys_st(CpuState* env, uint64_t vaddr, uint64_t value, unsigned size, uintptr_t retaddr);

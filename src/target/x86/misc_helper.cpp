@@ -89,6 +89,12 @@ void helper_cli(CpuState* env) {
     env->eflags &= ~kFlagIF;
 }
 
+void helper_set_ac(CpuState* env, uint32_t on) {
+    if (on) env->eflags |= kFlagAC;
+    else env->eflags &= ~kFlagAC;
+    update_hflags(env);   // the supervisor's MMU index follows AC under SMAP
+}
+
 void helper_sti(CpuState* env) {
     const unsigned iopl = (env->eflags & kFlagIOPL) >> kIoplShift;
     bool pm = env->cr[0] & kCr0PE;
@@ -447,7 +453,7 @@ void write_cr3(CpuState* env, uint64_t value) {
 void write_cr4(CpuState* env, uint64_t value) {
     uint64_t old = env->cr[4];
     env->cr[4] = value;
-    if ((old ^ value) & (kCr4PSE | kCr4PAE | kCr4PGE)) cpu_of(env).tlb_flush();
+    if ((old ^ value) & (kCr4PSE | kCr4PAE | kCr4PGE | kCr4SMEP | kCr4SMAP)) cpu_of(env).tlb_flush();
     update_hflags(env);
 }
 
@@ -505,6 +511,9 @@ void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
         uint64_t supported = kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4PGE | kCr4PCE | kCr4MCE;
         if (cpu_of(env).config_.model.features.has_fxsr()) supported |= kCr4OSFXSR | kCr4OSXMMEXCPT;
         if (cpu_of(env).config_.model.features.has_xsave()) supported |= kCr4OSXSAVE;
+        if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmep) supported |= kCr4SMEP;
+        if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmap) supported |= kCr4SMAP;
+        if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kUmip) supported |= kCr4UMIP;
         if (value & ~supported) raise_exception(env, kExcGP, ra);
         if (lma && !(value & kCr4PAE)) raise_exception(env, kExcGP, ra);   // PAE stays on in long mode
         write_cr4(env, value);

@@ -26,7 +26,7 @@ enum : uint64_t {
 
 struct Walk {
     uint64_t paddr;        // physical address of vaddr
-    bool writable, user, exec, global, dirty;
+    bool readable, writable, user, exec, global, dirty;
     uint64_t page_size;
 };
 
@@ -43,12 +43,18 @@ void pt_set(CpuState* env, uint64_t pa, uint64_t entry, uint64_t bits, bool wide
     if ((entry & bits) != bits) phys_st(env, pa, entry | bits, wide ? 8 : 4);
 }
 
-// Walks the page tables. Returns false (having set *err) on a fault.
-bool page_walk(CpuState* env, uint64_t vaddr, Access access, bool user, Walk& w, uint32_t& err) {
+// Walks the page tables for an access through `mmu_idx`. Returns false
+// (having set *err) on a fault.
+bool page_walk(CpuState* env, uint64_t vaddr, Access access, unsigned mmu_idx, Walk& w, uint32_t& err) {
+    const bool user = mmu_idx == kMmuUser;
     const bool pae = env->cr[4] & kCr4PAE;
     const bool nxe = pae && (env->efer & kEferNXE);
     const bool lma = env->efer & kEferLMA;
-    err = (access == kWrite ? 2u : 0u) | (user ? 4u : 0u) | (access == kExec && nxe ? 0x10u : 0u);
+    // The supervisor may not execute user pages under SMEP, nor touch their
+    // data under SMAP unless EFLAGS.AC lets an explicit access through.
+    const bool smep = !user && (env->cr[4] & kCr4SMEP);
+    const bool smap = !user && mmu_idx != kMmuKernelNoSmap && (env->cr[4] & kCr4SMAP);
+    err = (access == kWrite ? 2u : 0u) | (user ? 4u : 0u) | (access == kExec && (nxe || smep) ? 0x10u : 0u);
 
     // Levels from the top: the address of each entry and the bits it covers.
     struct Level { uint64_t pa, entry; };
@@ -129,6 +135,7 @@ done:
     if (user && !usr) return false;
     if (access == kWrite && !writable && (user || (env->cr[0] & kCr0WP))) return false;
     if (access == kExec && nx) return false;
+    if (usr && (access == kExec ? smep : smap)) return false;
 
     // Accessed on every level; dirty on the last one for writes.
     for (int i = 0; i < n; ++i) {
@@ -139,9 +146,11 @@ done:
     w.paddr = frame + (vaddr & (page_size - 1));
     w.page_size = page_size;
     w.user = usr;
+    // The entry serves every kind of access: each gets its own verdict.
+    w.readable = !(usr && smap);
     // Supervisor writes to read-only pages are allowed without CR0.WP.
-    w.writable = writable || (!user && !(env->cr[0] & kCr0WP));
-    w.exec = !nx;
+    w.writable = (writable || (!user && !(env->cr[0] & kCr0WP))) && w.readable;
+    w.exec = !nx && !(usr && smep);
     w.global = (entry & kPteG) && (env->cr[4] & kCr4PGE);
     w.dirty = access == kWrite || (entry & kPteD);
     return true;
@@ -152,12 +161,12 @@ Walk translate(CpuState* env, uint64_t vaddr, Access access, unsigned mmu_idx, u
     Walk w{};
     if (!(env->cr[0] & kCr0PG)) {
         w.paddr = vaddr & 0xffffffffull;
-        w.writable = w.user = w.exec = w.dirty = true;
+        w.readable = w.writable = w.user = w.exec = w.dirty = true;
         w.page_size = 4096;
         return w;
     }
     uint32_t err;
-    if (!page_walk(env, vaddr, access, mmu_idx == kMmuUser, w, err)) page_fault(env, vaddr, err, retaddr);
+    if (!page_walk(env, vaddr, access, mmu_idx, w, err)) page_fault(env, vaddr, err, retaddr);
     return w;
 }
 
@@ -176,14 +185,14 @@ void tlb_fill(CpuState* env, uint64_t vaddr, const Walk& w, unsigned mmu_idx) {
     const bool write = w.writable && w.dirty;
     tcg::TlbEntry e{tcg::kTlbInvalid, tcg::kTlbInvalid, tcg::kTlbInvalid, tcg::kTlbInvalid};
     if (t.host && t.length >= tcg::kPageSize) {
-        e.addr_read = page;
+        if (w.readable) e.addr_read = page;
         if (write)
             e.addr_write = t.writable ? page
                                       : page | (t.code_write_protected ? tcg::kTlbFlagCode : tcg::kTlbFlagMmio);
         if (w.exec) e.addr_code = page;
         e.addend = reinterpret_cast<uintptr_t>(t.host) - page;
     } else {
-        e.addr_read = page | tcg::kTlbFlagMmio;
+        if (w.readable) e.addr_read = page | tcg::kTlbFlagMmio;
         if (write) e.addr_write = page | tcg::kTlbFlagMmio;
     }
     cpu.tlb_evict_to_victim(mmu_idx, vaddr);   // (may resize the table: index after it)

@@ -1,4 +1,5 @@
-// Direct flag manipulation: CLC/STC/CMC, CLD/STD, CLI/STI, SAHF/LAHF, SALC.
+// Direct flag manipulation: CLC/STC/CMC, CLD/STD, CLI/STI, STAC/CLAC,
+// SAHF/LAHF, SALC.
 #include "dc.h"
 
 namespace mimic::x86 {
@@ -34,6 +35,16 @@ bool translate_flags(Dc& dc) {
         if (dc.insn->mnemonic == Mnemonic::kCli) b.call(MIMIC_HELPER(helper_cli), {b.env()});
         else b.call(MIMIC_HELPER(helper_sti), {b.env()});
         dc.stop_after();   // STI opens the interrupt window one instruction later
+        return true;
+    case Mnemonic::kStac:
+    case Mnemonic::kClac:
+        // Only with SMAP, and only at CPL 0 (#UD, not #GP, otherwise).
+        if (!(cpu_features(dc.env).f7_ebx & cpuid::kSmap) || dc.cpl != 0 || dc.vm) {
+            dc.raise(kExcUD);
+            return true;
+        }
+        b.call(MIMIC_HELPER(helper_set_ac), {b.env(), b.const_i32(dc.insn->mnemonic == Mnemonic::kStac)});
+        dc.stop_after();   // later accesses use the MMU index AC selects
         return true;
     case Mnemonic::kSahf: {
         I64 ah = b.temp_i64();

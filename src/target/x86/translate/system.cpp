@@ -20,6 +20,10 @@ bool require_cpl0(Dc& dc) {
     return true;
 }
 
+// CR4.UMIP keeps the descriptor-table and MSW reads from CPL > 0: #GP(0).
+// Returns false if it raised.
+bool umip_allows(Dc& dc) { return !(dc.flags & kHfUmip) || require_cpl0(dc); }
+
 void exit_to_loop(Dc& dc) {
     dc.cc_op = kCcOpDynamic;
     dc.b.exit_tb(0);
@@ -131,6 +135,7 @@ bool translate_system(Dc& dc) {
         return true;
     }
     case Mnemonic::kSmsw: {
+        if (!umip_allows(dc)) return true;
         I64 v = b.temp_i64();
         b.ld(v, ENV_OFF(cr[0]), tcg::kMo64);
         Loc l = dc.loc(0, true);
@@ -148,6 +153,7 @@ bool translate_system(Dc& dc) {
         return true;
     }
     case Mnemonic::kSgdt: case Mnemonic::kSidt: {
+        if (!umip_allows(dc)) return true;
         I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), dc.code64 ? 10 : 6, true);
         b.call(MIMIC_HELPER(helper_sgdt_sidt),
                {b.env(), a, b.const_i32((in.mnemonic == Mnemonic::kSidt ? 1u : 0u) | (dc.code64 ? 4u : 0u))});
@@ -155,6 +161,7 @@ bool translate_system(Dc& dc) {
     }
     case Mnemonic::kSldt: case Mnemonic::kStr: {
         if (!dc.pe || dc.vm) { dc.raise(kExcUD); return true; }
+        if (!umip_allows(dc)) return true;
         I64 v = b.temp_i64();
         b.ld(v, in.mnemonic == Mnemonic::kSldt ? ENV_OFF(ldtr.selector) : ENV_OFF(tr.selector), tcg::kMoUW);
         dc.write(dc.loc(0, true), v);

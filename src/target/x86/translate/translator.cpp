@@ -73,7 +73,7 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
     dc.ss32 = tb.flags & kHfSs32;
     dc.addseg = tb.flags & kHfAddSeg;
     dc.code64 = tb.flags & kHfCs64;
-    dc.mmu_idx = dc.cpl == 3 ? kMmuUser : kMmuKernel;
+    dc.mmu_idx = mmu_index_of_hflags(tb.flags);
     if (dc.pe && !dc.vm && !dc.code64 && tb.cs_limit != 0xffffffff) dc.cs_limit = tb.cs_limit;
     const CpuMode mode = dc.code64 ? CpuMode::k64 : dc.code32 ? CpuMode::k32 : CpuMode::k16;
     // Linear addresses of code: 64-bit mode has no CS base and no 32-bit wrap.
