@@ -25,6 +25,8 @@ void declare_types(Schema& schema) {
                         {"migration-safe", "bool", kOptional},
                         {"static", "bool"},
                         {"typename", "str"},
+                        {"unavailable-features", "[str]", kOptional},
+                        {"alias-of", "str", kOptional},
                         {"deprecated", "bool"}}});
     schema.add_object({"ChardevInfo", {{"label", "str"}, {"filename", "str"}, {"frontend-open", "bool"}}});
     schema.add_object({"UuidInfo", {{"UUID", "str"}}});
@@ -85,11 +87,14 @@ void register_provider_commands(MonitorHub& hub) {
         .handler = [](const Json&, CommandContext& ctx) -> Json {
             Json list = Json::array();
             for (const CpuDefinition& d : require(ctx.hub.providers().cpu, "query-cpu-definitions").cpu_definitions()) {
-                list.push_back({{"name", d.name},
-                                {"typename", d.type_name},
-                                {"migration-safe", d.migration_safe},
-                                {"static", d.is_static},
-                                {"deprecated", d.deprecated}});
+                Json def = {{"name", d.name},
+                            {"typename", d.type_name},
+                            {"unavailable-features", d.unavailable_features},
+                            {"migration-safe", d.migration_safe},
+                            {"static", d.is_static},
+                            {"deprecated", d.deprecated}};
+                if (!d.alias_of.empty()) def["alias-of"] = d.alias_of;
+                list.push_back(std::move(def));
             }
             return list;
         },

@@ -99,13 +99,14 @@ void print_help(const cli::HelpRequest& request, std::FILE* out) {
             for (const std::string& model : nic_models()) std::fprintf(out, "%s\n", model.c_str());
             return;
         case Topic::kCpu:
-            // The models of cpu_models.h; named ones join only when every
-            // feature they have is implemented.
+            // QEMU 7.2's x86 models in its order and format; `host` (the
+            // host's own CPU, -accel kvm only) sorts between base and max.
             std::fprintf(out, "Available CPUs:\n");
-            for (const x86::CpuModel& m : x86::cpu_models())
-                std::fprintf(out, "x86 %-20s %s\n", std::string(m.name).c_str(), std::string(m.description).c_str());
-            // The host's own CPU, under -accel kvm only (QEMU's words).
-            std::fprintf(out, "x86 %-20s %s\n", "host", "processor with all supported host features");
+            for (const x86::CpuModel& m : x86::cpu_models()) {
+                if (m.name == "max")
+                    std::fprintf(out, "x86 %-20s  %s\n", "host", "processor with all supported host features ");
+                std::fprintf(out, "x86 %-20s  %s\n", std::string(m.name).c_str(), std::string(m.description).c_str());
+            }
             return;
     }
 }

@@ -158,9 +158,14 @@ public:
         std::vector<monitor::CpuDefinition> list;
         for (const x86::CpuModel& model : x86::cpu_models()) {
             std::string name(model.name);
+            std::vector<std::string> unavailable;
+            // Under KVM what the host lacks is only known at -cpu parsing.
+            if (accel_.name() != "kvm")
+                for (std::string_view f : x86::unavailable_cpu_features(name)) unavailable.emplace_back(f);
             // QEMU calls `max` migration-unsafe: it follows the host (here: what Mimic implements).
-            list.push_back({.name = name, .type_name = name + "-x86_64-cpu", .migration_safe = name != "max",
-                            .is_static = false, .deprecated = false});
+            list.push_back({.name = name, .type_name = name + "-x86_64-cpu", .alias_of = std::string(model.alias_of),
+                            .unavailable_features = std::move(unavailable), .migration_safe = name != "max",
+                            .is_static = name == "base", .deprecated = false});
         }
         return list;
     }

@@ -341,7 +341,10 @@ class CpuidLeaves(unittest.TestCase):
     def test_as_qemu(self):
         for (cpu, smp), expected in QEMU_7_2.items():
             with self.subTest(cpu=cpu, smp=smp):
-                self.assertEqual(self.dump(cpu, smp), expected)
+                # The program prints more leaves; cpuid_models_test.py checks the rest.
+                leaves = [line.split(":")[0] for line in expected]
+                dumped = [line for line in self.dump(cpu, smp) if line.split(":")[0] in leaves]
+                self.assertEqual(dumped, expected)
 
 
 if __name__ == "__main__":

@@ -171,6 +171,14 @@ class CpuAndMemoryTest(VmCase):
         models = {m["name"]: m for m in self.qmp.command("query-cpu-definitions")}
         self.assertTrue({"qemu64", "qemu32", "max"} <= set(models), models)
         self.assertEqual(models["qemu64"]["typename"], "qemu64-x86_64-cpu")
+        # QEMU 7.2's models: aliases name their version; what Mimic lacks is unavailable.
+        self.assertEqual(models["qemu64"]["alias-of"], "qemu64-v1")
+        self.assertEqual(models["qemu64"]["unavailable-features"], [])
+        self.assertEqual(models["Haswell-noTSX"]["alias-of"], "Haswell-v2")
+        self.assertNotIn("alias-of", models["Haswell-v2"])
+        self.assertIn("invpcid", models["Haswell-noTSX"]["unavailable-features"])
+        self.assertNotIn("rtm", models["Haswell-noTSX"]["unavailable-features"])
+        self.assertEqual(len(models), 131)
         self.assertEqual(self.qmp.command("query-kvm"), {"enabled": False, "present": True})
 
     def test_machine_information(self):

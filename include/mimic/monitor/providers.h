@@ -62,6 +62,8 @@ public:
 struct CpuDefinition {
     std::string name;
     std::string type_name;
+    std::string alias_of;                           // "" if none
+    std::vector<std::string> unavailable_features;  // what this accelerator lacks
     bool migration_safe = true;
     bool is_static = false;
     bool deprecated = false;

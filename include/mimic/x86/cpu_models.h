@@ -60,7 +60,8 @@ struct CpuFeatures {
 struct CpuModel {
     std::string_view name;
     std::string_view description;   // for -cpu help
-    std::string vendor;             // 12 characters (-cpu ...,vendor= replaces it)
+    std::string_view alias_of;      // the versioned model an alias stands for ("" if none)
+    std::string vendor;             // 12 characters, none for `base` (-cpu ...,vendor= replaces it)
     uint32_t version = 0;           // leaf 1 EAX: family, model, stepping
     uint32_t level = 1;             // highest basic leaf
     uint32_t xlevel = 0;            // highest extended leaf (0: none)
@@ -71,7 +72,7 @@ struct CpuModel {
 
 // Everything Mimic implements (the `max` model's features).
 CpuFeatures implemented_cpu_features();
-// The models -cpu accepts, in -cpu help order.
+// The models -cpu accepts: QEMU 7.2's, in its -cpu help order (host aside).
 std::span<const CpuModel> cpu_models();
 const CpuModel* find_cpu_model(std::string_view name);
 // qemu64, as QEMU's default for x86_64.
@@ -83,7 +84,10 @@ const CpuModel& default_cpu_model();
 // vendor string; `phys-bits=N` (32..52, long-mode models only) the physical
 // address width, `host-phys-bits=on` the host's.
 CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings);
-// The same for an accelerator that runs the host's CPU (KVM) and offers
+// The model's features that -cpu NAME would warn about, QEMU's names in its
+// order (query-cpu-definitions' unavailable-features).
+std::vector<std::string_view> unavailable_cpu_features(std::string_view name);
+// The same as parse_cpu_model for an accelerator that runs the host's CPU (KVM) and offers
 // `available`: QEMU's definition of the model, less what is not available
 // ("host doesn't support requested feature: ..." warnings); `max` is
 // everything available.
@@ -91,7 +95,8 @@ CpuModel parse_cpu_model_for_host(std::string_view spec, const CpuFeatures& avai
                                   std::vector<std::string>& warnings);
 
 // A feature as -cpu and the CPU's QOM properties name it (QEMU's names and
-// aliases: "sse4.1" and "sse4_1" are one bit).
+// aliases: "sse4.1" and "sse4_1" are one bit), for the registers
+// CpuFeatures keeps.
 struct CpuFeatureName {
     std::string_view name;
     uint32_t CpuFeatures::*word;

@@ -1,7 +1,7 @@
-// The CPU model table (see include/mimic/x86/cpu_models.h). Each model
-// lists QEMU's feature words for it; what Mimic does not implement is cut
-// off by implemented_cpu_features(), so growing the implementation grows the
-// models without touching them.
+// The CPU models (see include/mimic/x86/cpu_models.h). Each is QEMU 7.2's
+// definition (cpu_model_table.inc, generated from QEMU); what Mimic does not
+// implement is cut off by implemented_cpu_features(), so growing the
+// implementation grows the models without touching them.
 #include "mimic/x86/cpu_models.h"
 
 #include <cpuid.h>
@@ -9,6 +9,8 @@
 #include <cstdlib>
 
 #include <array>
+#include <iterator>
+#include <vector>
 
 #include "mimic/util/error.h"
 
@@ -54,50 +56,121 @@ CpuFeatures implemented_cpu_features() {
 
 namespace {
 
-// QEMU's PPRO_FEATURES.
-constexpr uint32_t kPproFeatures = kFpu | kDe | kPse | kTsc | kMsr | kMce | kCx8 | kPge | kCmov | kPat | kFxsr |
-                                   kMmx | kSse | kSse2 | kPae | kSep | kApic;
-
-struct ModelDef {
-    CpuModel model;
-    bool everything = false;   // `max`: all implemented features
+// A QEMU feature word: how warnings name it, and where Mimic keeps it
+// (nullptr: a register Mimic does not have, so none of its features runs).
+struct FeatureWord {
+    std::string_view where;
+    uint32_t CpuFeatures::*member;
+};
+struct FeatureBit {
+    std::string_view name;
+    unsigned word;
+    unsigned bit;
+};
+struct ModelData {
+    std::string_view name, description, alias_of, vendor;
+    unsigned family, model, stepping;
+    uint32_t level, xlevel;
+    std::string_view model_id, features;
 };
 
-// Every model has `hypervisor`, as QEMU adds it to each one.
-// QEMU's Opteron_G1: also under its versioned name.
-constexpr CpuFeatures kOpteronG1Features = {
-    kVme | kSse2 | kSse | kFxsr | kMmx | kClflush | kPse36 | kPat | kCmov | kMca | kPge | kMtrr | kSep | kApic | kCx8 |
-        kMce | kPae | kMsr | kTsc | kPse | kDe | kFpu,
-    kSse3 | kHypervisor, 0, 0, 0, kExtLm | kExtNx | kExtSyscall, 0, 0};
-constexpr std::string_view kOpteronG1Brand = "AMD Opteron 240 (Gen 1 Class Opteron)";
+#include "cpu_model_table.inc"
 
-constexpr size_t kModelCount = 5;
+constexpr size_t kWordCount = std::size(kFeatureWords);
+// Every feature word QEMU knows, in its order.
+using FeatureSet = std::array<uint32_t, kWordCount>;
 
-const std::array<ModelDef, kModelCount>& definitions() {
-    static const std::array<ModelDef, kModelCount> defs = {{
-        {{"qemu64", "QEMU Virtual CPU version 2.5+", "AuthenticAMD", 0x00060fb1, 0xd, 0x8000000a,
-          "QEMU Virtual CPU version 2.5+",
-          {kPproFeatures | kMtrr | kClflush | kMca | kPse36, kSse3 | kCx16 | kHypervisor, 0, 0, 0, kExtLm | kExtSyscall | kExtNx,
-           kExtLahfLm, 0}}},
-        {{"qemu32", "QEMU Virtual CPU version 2.5+", "GenuineIntel", 0x00000663, 4, 0x80000004,
-          "QEMU Virtual CPU version 2.5+", {kPproFeatures, kSse3 | kHypervisor, 0, 0, 0, 0, 0, 0}}},
-        {{"max", "Enables all features supported by the accelerator in the current host", "AuthenticAMD",
-          0x00060fb1, 0xd, 0x80000008, "QEMU TCG CPU version 2.5+", {}},
-         true},
-        {{"Opteron_G1", "(alias configured by machine type)", "AuthenticAMD", 0x00000f61, 5, 0x80000008,
-          kOpteronG1Brand, kOpteronG1Features}},
-        {{"Opteron_G1-v1", kOpteronG1Brand, "AuthenticAMD", 0x00000f61, 5, 0x80000008, kOpteronG1Brand,
-          kOpteronG1Features}},
-    }};
+const FeatureBit* find_feature(std::string_view name) {
+    for (const FeatureBit& f : kFeatureBits)
+        if (f.name == name) return &f;
+    return nullptr;
+}
+
+// The first name of a bit is QEMU's own, the one its warnings print.
+const FeatureBit* canonical_feature(unsigned word, unsigned bit) {
+    for (const FeatureBit& f : kFeatureBits)
+        if (f.word == word && f.bit == bit) return &f;
+    return nullptr;
+}
+
+FeatureSet feature_set(std::string_view names) {
+    FeatureSet set{};
+    while (!names.empty()) {
+        const size_t space = names.find(' ');
+        const FeatureBit* f = find_feature(names.substr(0, space));
+        if (f) set[f->word] |= 1u << f->bit;
+        names = space == std::string_view::npos ? std::string_view{} : names.substr(space + 1);
+    }
+    return set;
+}
+
+FeatureSet feature_set(const CpuFeatures& features) {
+    FeatureSet set{};
+    for (size_t w = 0; w < kWordCount; ++w)
+        if (kFeatureWords[w].member) set[w] = features.*(kFeatureWords[w].member);
+    return set;
+}
+
+CpuFeatures stored_features(const FeatureSet& set) {
+    CpuFeatures f;
+    for (size_t w = 0; w < kWordCount; ++w)
+        if (kFeatureWords[w].member) f.*(kFeatureWords[w].member) = set[w];
+    return f;
+}
+
+// CPUID.01H:EAX as QEMU encodes family, model and stepping.
+uint32_t cpuid_version(unsigned family, unsigned model, unsigned stepping) {
+    const uint32_t f = family > 0xf ? 0xf00 | ((family - 0xf) << 20) : family << 8;
+    return f | ((model & 0xf) << 4) | ((model >> 4) << 16) | stepping;
+}
+
+struct ModelDef {
+    CpuModel model;           // features: QEMU's, in the words Mimic keeps
+    FeatureSet requested{};   // QEMU's, all words
+    bool everything = false;  // `max`: all implemented features
+};
+
+std::vector<ModelDef> build_definitions() {
+    std::vector<ModelDef> defs;
+    for (const ModelData& d : kModelData) {
+        ModelDef def;
+        def.model.name = d.name;
+        def.model.description = d.description;
+        def.model.alias_of = d.alias_of;
+        def.model.vendor = std::string(d.vendor);
+        def.model.version = cpuid_version(d.family, d.model, d.stepping);
+        def.model.level = d.level;
+        def.model.xlevel = d.xlevel;
+        def.model.brand = d.model_id;
+        def.requested = feature_set(d.features);
+        def.model.features = stored_features(def.requested);
+        if (d.name == "max") {
+            // Mimic's own: what it implements, the leaves that describes.
+            def.everything = true;
+            def.model.xlevel = 0x80000008;
+        }
+        defs.push_back(std::move(def));
+    }
     return defs;
 }
 
-std::array<CpuModel, kModelCount> build_models() {
-    std::array<CpuModel, kModelCount> out;
+const std::vector<ModelDef>& definitions() {
+    static const std::vector<ModelDef> defs = build_definitions();
+    return defs;
+}
+
+const ModelDef* find_definition(std::string_view name) {
+    for (const ModelDef& d : definitions())
+        if (d.model.name == name) return &d;
+    return nullptr;
+}
+
+std::vector<CpuModel> build_models() {
+    std::vector<CpuModel> out;
     const CpuFeatures impl = implemented_cpu_features();
-    for (size_t i = 0; i < out.size(); ++i) {
-        out[i] = definitions()[i].model;
-        out[i].features = definitions()[i].everything ? impl : out[i].features & impl;
+    for (const ModelDef& d : definitions()) {
+        out.push_back(d.model);
+        out.back().features = d.everything ? impl : d.model.features & impl;
     }
     return out;
 }
@@ -105,7 +178,7 @@ std::array<CpuModel, kModelCount> build_models() {
 }  // namespace
 
 std::span<const CpuModel> cpu_models() {
-    static const std::array<CpuModel, kModelCount> models = build_models();
+    static const std::vector<CpuModel> models = build_models();
     return models;
 }
 
@@ -115,59 +188,24 @@ const CpuModel* find_cpu_model(std::string_view name) {
     return nullptr;
 }
 
-const CpuModel& default_cpu_model() { return cpu_models()[0]; }
+const CpuModel& default_cpu_model() { return *find_cpu_model("qemu64"); }
 
 }  // namespace mimic::x86
 
 namespace mimic::x86 {
 
-namespace {
-
-using FeatureName = CpuFeatureName;
-
-constexpr FeatureName kFeatureNames[] = {
-    {"fpu", &CpuFeatures::f1_edx, 0, "CPUID.01H:EDX"},      {"vme", &CpuFeatures::f1_edx, 1, "CPUID.01H:EDX"},
-    {"de", &CpuFeatures::f1_edx, 2, "CPUID.01H:EDX"},       {"pse", &CpuFeatures::f1_edx, 3, "CPUID.01H:EDX"},
-    {"tsc", &CpuFeatures::f1_edx, 4, "CPUID.01H:EDX"},      {"msr", &CpuFeatures::f1_edx, 5, "CPUID.01H:EDX"},
-    {"pae", &CpuFeatures::f1_edx, 6, "CPUID.01H:EDX"},      {"mce", &CpuFeatures::f1_edx, 7, "CPUID.01H:EDX"},
-    {"cx8", &CpuFeatures::f1_edx, 8, "CPUID.01H:EDX"},      {"apic", &CpuFeatures::f1_edx, 9, "CPUID.01H:EDX"},
-    {"sep", &CpuFeatures::f1_edx, 11, "CPUID.01H:EDX"},     {"mtrr", &CpuFeatures::f1_edx, 12, "CPUID.01H:EDX"},
-    {"pge", &CpuFeatures::f1_edx, 13, "CPUID.01H:EDX"},     {"mca", &CpuFeatures::f1_edx, 14, "CPUID.01H:EDX"},
-    {"cmov", &CpuFeatures::f1_edx, 15, "CPUID.01H:EDX"},    {"pat", &CpuFeatures::f1_edx, 16, "CPUID.01H:EDX"},
-    {"pse36", &CpuFeatures::f1_edx, 17, "CPUID.01H:EDX"},   {"clflush", &CpuFeatures::f1_edx, 19, "CPUID.01H:EDX"},
-    {"mmx", &CpuFeatures::f1_edx, 23, "CPUID.01H:EDX"},     {"fxsr", &CpuFeatures::f1_edx, 24, "CPUID.01H:EDX"},
-    {"sse", &CpuFeatures::f1_edx, 25, "CPUID.01H:EDX"},     {"sse2", &CpuFeatures::f1_edx, 26, "CPUID.01H:EDX"},
-    {"pni", &CpuFeatures::f1_ecx, 0, "CPUID.01H:ECX"},      {"sse3", &CpuFeatures::f1_ecx, 0, "CPUID.01H:ECX"},
-    {"pclmulqdq", &CpuFeatures::f1_ecx, 1, "CPUID.01H:ECX"}, {"ssse3", &CpuFeatures::f1_ecx, 9, "CPUID.01H:ECX"},
-    {"cx16", &CpuFeatures::f1_ecx, 13, "CPUID.01H:ECX"},    {"sse4.1", &CpuFeatures::f1_ecx, 19, "CPUID.01H:ECX"},
-    {"sse4_1", &CpuFeatures::f1_ecx, 19, "CPUID.01H:ECX"},  {"sse4.2", &CpuFeatures::f1_ecx, 20, "CPUID.01H:ECX"},
-    {"sse4_2", &CpuFeatures::f1_ecx, 20, "CPUID.01H:ECX"},  {"popcnt", &CpuFeatures::f1_ecx, 23, "CPUID.01H:ECX"},
-    {"aes", &CpuFeatures::f1_ecx, 25, "CPUID.01H:ECX"},     {"xsave", &CpuFeatures::f1_ecx, 26, "CPUID.01H:ECX"},
-    {"avx", &CpuFeatures::f1_ecx, 28, "CPUID.01H:ECX"},
-    {"hypervisor", &CpuFeatures::f1_ecx, 31, "CPUID.01H:ECX"},
-    {"vmx", &CpuFeatures::f1_ecx, 5, "CPUID.01H:ECX"},     {"pcid", &CpuFeatures::f1_ecx, 17, "CPUID.01H:ECX"},
-    {"x2apic", &CpuFeatures::f1_ecx, 21, "CPUID.01H:ECX"},  {"movbe", &CpuFeatures::f1_ecx, 22, "CPUID.01H:ECX"},
-    {"f16c", &CpuFeatures::f1_ecx, 29, "CPUID.01H:ECX"},   {"rdrand", &CpuFeatures::f1_ecx, 30, "CPUID.01H:ECX"},
-    {"fsgsbase", &CpuFeatures::f7_ebx, 0, "CPUID.07H:EBX"}, {"bmi1", &CpuFeatures::f7_ebx, 3, "CPUID.07H:EBX"},
-    {"avx2", &CpuFeatures::f7_ebx, 5, "CPUID.07H:EBX"},    {"smep", &CpuFeatures::f7_ebx, 7, "CPUID.07H:EBX"},
-    {"bmi2", &CpuFeatures::f7_ebx, 8, "CPUID.07H:EBX"},    {"erms", &CpuFeatures::f7_ebx, 9, "CPUID.07H:EBX"},
-    {"invpcid", &CpuFeatures::f7_ebx, 10, "CPUID.07H:EBX"}, {"smap", &CpuFeatures::f7_ebx, 20, "CPUID.07H:EBX"},
-    {"umip", &CpuFeatures::f7_ecx, 2, "CPUID.07H:ECX"},    {"pku", &CpuFeatures::f7_ecx, 3, "CPUID.07H:ECX"},
-    {"la57", &CpuFeatures::f7_ecx, 16, "CPUID.07H:ECX"},   {"rdpid", &CpuFeatures::f7_ecx, 22, "CPUID.07H:ECX"},
-    {"pks", &CpuFeatures::f7_ecx, 31, "CPUID.07H:ECX"},
-    {"svm", &CpuFeatures::e1_ecx, 2, "CPUID.80000001H:ECX"}, {"skinit", &CpuFeatures::e1_ecx, 12, "CPUID.80000001H:ECX"},
-    {"tsc-deadline", &CpuFeatures::f1_ecx, 24, "CPUID.01H:ECX"},
-    {"invtsc", &CpuFeatures::e7_edx, 8, "CPUID.80000007H:EDX"},
-    {"xsaveopt", &CpuFeatures::xsave_d1_eax, 0, "CPUID.0DH:EAX"},
-    {"syscall", &CpuFeatures::e1_edx, 11, "CPUID.80000001H:EDX"}, {"nx", &CpuFeatures::e1_edx, 20, "CPUID.80000001H:EDX"},
-    {"lm", &CpuFeatures::e1_edx, 29, "CPUID.80000001H:EDX"}, {"lahf-lm", &CpuFeatures::e1_ecx, 0, "CPUID.80000001H:ECX"},
-    {"pdpe1gb", &CpuFeatures::e1_edx, 26, "CPUID.80000001H:EDX"},
-    {"rdtscp", &CpuFeatures::e1_edx, 27, "CPUID.80000001H:EDX"}, {"abm", &CpuFeatures::e1_ecx, 5, "CPUID.80000001H:ECX"},
-};
-
-}  // namespace
-
-std::span<const CpuFeatureName> cpu_feature_names() { return kFeatureNames; }
+// The names in registers Mimic keeps (the CPU's QOM feature properties).
+std::span<const CpuFeatureName> cpu_feature_names() {
+    static const std::vector<CpuFeatureName> names = [] {
+        std::vector<CpuFeatureName> list;
+        for (const FeatureBit& f : kFeatureBits) {
+            const FeatureWord& w = kFeatureWords[f.word];
+            if (w.member) list.push_back({f.name, w.member, f.bit, w.where});
+        }
+        return list;
+    }();
+    return names;
+}
 
 // QEMU's TCG widths: 40 bits with long mode, else 36 with PSE-36, else 32.
 unsigned physical_address_bits(const CpuFeatures& features) {
@@ -208,15 +246,19 @@ bool parse_switch(std::string_view feat, std::string_view value) {
     throw Error("Parameter '{}' expects 'on' or 'off'", feat);
 }
 
-// `impl` is what the accelerator offers; `who` names it in warnings
+// `requested` is the model's features in every QEMU word, `impl` what the
+// accelerator offers, `quiet` features dropped without a word when the model
+// (not the user) asks for them; `who` names the accelerator in warnings
 // ("TCG", "host").
-CpuModel parse_model(std::string_view spec, const CpuModel& base, std::string_view name, const CpuFeatures& impl,
-                     std::string_view who, std::vector<std::string>& warnings) {
+CpuModel parse_model(std::string_view spec, const CpuModel& base, FeatureSet requested, const FeatureSet& impl,
+                     const FeatureSet& quiet, std::string_view who, std::vector<std::string>& warnings) {
     CpuModel model = base;
+    std::string_view name = base.name;
     const size_t comma = spec.find(',');
     std::string_view rest = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
     unsigned phys_bits = 0;
     bool host_phys_bits = false;
+    FeatureSet asked{};   // what the user turned on
     while (!rest.empty()) {
         const size_t next = rest.find(',');
         std::string_view item = rest.substr(0, next);
@@ -252,21 +294,31 @@ CpuModel parse_model(std::string_view spec, const CpuModel& base, std::string_vi
             host_phys_bits = on;
             continue;
         }
-        const FeatureName* f = nullptr;
-        for (const FeatureName& fn : kFeatureNames)
-            if (fn.name == feat) f = &fn;
+        const FeatureBit* f = find_feature(feat);
         if (!f) throw Error("can't apply global {}-x86_64-cpu.{}=on: Property '{}-x86_64-cpu.{}' not found", name, feat,
                             name, feat);
         const uint32_t bit = 1u << f->bit;
-        if (!on) {
-            model.features.*(f->word) &= ~bit;
-        } else if (impl.*(f->word) & bit) {
-            model.features.*(f->word) |= bit;
+        if (on) {
+            requested[f->word] |= bit;
+            asked[f->word] |= bit;
         } else {
-            warnings.push_back(fmt::format("{} doesn't support requested feature: {}.{} [bit {}]", who, f->where,
-                                           f->name, f->bit));
+            requested[f->word] &= ~bit;
+            asked[f->word] &= ~bit;
         }
     }
+    // As QEMU's filtering: one warning per requested feature the
+    // accelerator lacks, in QEMU's word and bit order.
+    for (unsigned w = 0; w < kWordCount; ++w) {
+        const uint32_t missing = requested[w] & ~impl[w] & (asked[w] | ~quiet[w]);
+        for (unsigned bit = 0; bit < 32; ++bit) {
+            if (!(missing & (1u << bit))) continue;
+            const FeatureBit* f = canonical_feature(w, bit);
+            warnings.push_back(fmt::format("{} doesn't support requested feature: {}.{} [bit {}]", who,
+                                           kFeatureWords[w].where, f ? f->name : "", bit));
+        }
+        requested[w] &= impl[w];
+    }
+    model.features = stored_features(requested);
     settle_phys_bits(model, phys_bits, host_phys_bits);
     return model;
 }
@@ -275,38 +327,38 @@ CpuModel parse_model(std::string_view spec, const CpuModel& base, std::string_vi
 
 CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnings) {
     const std::string_view name = spec.substr(0, spec.find(','));
-    const CpuModel* base = find_cpu_model(name);
-    if (!base) throw Error("unable to find CPU model '{}'", name);
-    return parse_model(spec, *base, name, implemented_cpu_features(), "TCG", warnings);
+    const ModelDef* def = find_definition(name);
+    if (!def) throw Error("unable to find CPU model '{}'", name);
+    const FeatureSet impl = feature_set(implemented_cpu_features());
+    // What QEMU's default model has and Mimic lacks (PAT, MTRRs, SVM) goes
+    // quietly: QEMU's TCG runs them, and qemu64 must start without warnings.
+    const FeatureSet quiet = find_definition("qemu64")->requested;
+    return parse_model(spec, *find_cpu_model(name), def->everything ? impl : def->requested, impl, quiet, "TCG",
+                       warnings);
+}
+
+std::vector<std::string_view> unavailable_cpu_features(std::string_view name) {
+    std::vector<std::string_view> names;
+    const ModelDef* def = find_definition(name);
+    if (!def || def->everything) return names;
+    const FeatureSet impl = feature_set(implemented_cpu_features());
+    const FeatureSet& quiet = find_definition("qemu64")->requested;
+    for (unsigned w = 0; w < kWordCount; ++w)
+        for (unsigned bit = 0; bit < 32; ++bit)
+            if (def->requested[w] & ~impl[w] & ~quiet[w] & (1u << bit))
+                if (const FeatureBit* f = canonical_feature(w, bit)) names.push_back(f->name);
+    return names;
 }
 
 CpuModel parse_cpu_model_for_host(std::string_view spec, const CpuFeatures& available,
                                   std::vector<std::string>& warnings) {
     const std::string_view name = spec.substr(0, spec.find(','));
-    const ModelDef* def = nullptr;
-    for (const ModelDef& d : definitions())
-        if (d.model.name == name) def = &d;
+    const ModelDef* def = find_definition(name);
     if (!def) throw Error("unable to find CPU model '{}'", name);
-    CpuModel base = def->model;
-    if (def->everything) {
-        base.features = available;
-    } else {
-        // The model's own features the host lacks are dropped with a warning each.
-        for (const FeatureName& f : kFeatureNames) {
-            const uint32_t bit = 1u << f.bit;
-            if (!(base.features.*(f.word) & bit) || (available.*(f.word) & bit)) continue;
-            bool first_name = true;
-            for (const FeatureName& g : kFeatureNames) {
-                if (&g == &f) break;
-                if (g.word == f.word && g.bit == f.bit) first_name = false;
-            }
-            if (first_name)
-                warnings.push_back(fmt::format("host doesn't support requested feature: {}.{} [bit {}]", f.where,
-                                               f.name, f.bit));
-        }
-        base.features = base.features & available;
-    }
-    return parse_model(spec, base, name, available, "host", warnings);
+    // Only the words Mimic passes to KVM: the others are neither asked for nor warned about.
+    const FeatureSet host = feature_set(available);
+    const FeatureSet requested = def->everything ? host : feature_set(def->model.features);
+    return parse_model(spec, def->model, requested, host, FeatureSet{}, "host", warnings);
 }
 
 }  // namespace mimic::x86

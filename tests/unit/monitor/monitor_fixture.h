@@ -84,7 +84,8 @@ class FakeCpu : public CpuProvider {
 public:
     std::map<std::string, uint64_t> registers = {{"eax", 0x1234}, {"rip", 0xffff800000000100ull}, {"pc", 0x100}};
     std::vector<CpuDefinition> cpu_definitions() const override {
-        return {{"qemu64", "qemu64-x86_64-cpu", true, false, false}};
+        return {{.name = "qemu64", .type_name = "qemu64-x86_64-cpu", .alias_of = "qemu64-v1",
+                 .unavailable_features = {}, .migration_safe = true, .is_static = false, .deprecated = false}};
     }
     int cpu_count() const override { return 2; }
     Json query_cpus_fast() const override {
