@@ -4,6 +4,8 @@ guest (build_guest.py) boots under both with loglevel=5, so the console
 shows exactly what `dmesg --level=emerg,alert,crit,err,warn` would list, at
 -smp 1 and 2. Every such line Mimic's boot prints must also appear in
 QEMU's boot of the same guest: Mimic may leave a warning out, never add one.
+Clock-calibration verdicts are shown but not compared: they depend on the
+host's speed at the moment, and come and go between runs of either.
 
     linux_dmesg_test.py MIMIC QEMU
 
@@ -20,6 +22,9 @@ import build_guest  # noqa: E402
 import linux_boot_test  # noqa: E402
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1bc")
+# Verdicts of clock calibrations, which come and go with how fast the host
+# runs the emulator at that moment, under QEMU's TCG as under Mimic's.
+TIMING_DEPENDENT = re.compile(r"calibrat|TSC|Unstable clock|trace_clock|local clock|on the kernel command line")
 
 
 def kernel_warnings(emulator, guest, smp):
@@ -36,7 +41,12 @@ def kernel_warnings(emulator, guest, smp):
     text = ESCAPES.sub("\n", text)
     kernel = text.split("Probing EDD", 1)[-1].split("MIMIC-GUEST: init started", 1)[0]
     lines = [line.strip() for line in kernel.splitlines()]
-    return [line for line in lines if line and not line.startswith("(edd=off to disable)")]
+    lines = [line for line in lines if line and not line.startswith("(edd=off to disable)")]
+    # The probe's "ok" races SeaBIOS's screen reset: its "k" may land on a
+    # line of its own, or vanish.
+    if lines and lines[0] in ("k", "ok"):
+        lines.pop(0)
+    return lines
 
 
 def main():
@@ -48,7 +58,7 @@ def main():
     failed = False
     for smp in (1, 2):
         ours, theirs = kernel_warnings(mimic, guest, smp), kernel_warnings(qemu, guest, smp)
-        added = [line for line in ours if line not in theirs]
+        added = [line for line in ours if line not in theirs and not TIMING_DEPENDENT.search(line)]
         print("-smp %d: QEMU's warnings: %s" % (smp, theirs))
         print("-smp %d: Mimic's warnings: %s" % (smp, ours))
         if added:
