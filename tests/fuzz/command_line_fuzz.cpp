@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,15 +57,18 @@ std::vector<const char*> argv_of(const std::vector<std::string>& words) {
     return argv;
 }
 
-bool parses(const std::vector<std::string>& words) {
+// The machine's configuration, when the parser accepts the vector and it
+// asks for a machine (not -version or -help).
+std::optional<mimic::cli::VmConfig> parse(const std::vector<std::string>& words) {
     std::vector<const char*> argv = argv_of(words);
     static std::FILE* discard = std::fopen("/dev/null", "w");
     try {
         mimic::cli::ParseOutcome outcome =
             mimic::cli::parse_command_line(static_cast<int>(argv.size()), argv.data(), discard);
-        return !outcome.exit_now && !outcome.help;
+        if (outcome.exit_now || outcome.help) return std::nullopt;
+        return std::move(outcome.config);
     } catch (const mimic::Error&) {
-        return false;
+        return std::nullopt;
     }
 }
 
@@ -74,13 +78,12 @@ constexpr int kSanitizerReport = 86;
 // The child could not be confined (confined_process.cpp).
 constexpr int kNotConfined = 125;
 
-// In the child: what main() does, with a few main-loop turns for run().
-int build_machine(const std::vector<std::string>& words) {
+// In the child: what main() does after parsing, with a few main-loop turns
+// for run().
+int build_machine(const mimic::cli::VmConfig& config) {
     __sanitizer_set_death_callback(+[] { _exit(kSanitizerReport); });
-    std::vector<const char*> argv = argv_of(words);
     try {
-        mimic::cli::ParseOutcome outcome = mimic::cli::parse_command_line(static_cast<int>(argv.size()), argv.data());
-        auto vm = std::make_unique<mimic::system::Vm>(outcome.config);
+        auto vm = std::make_unique<mimic::system::Vm>(config);
         vm->start();
         for (int i = 0; i < 3 && vm->poll(); ++i) {
         }
@@ -90,8 +93,8 @@ int build_machine(const std::vector<std::string>& words) {
     return 0;
 }
 
-void configure_machine(const std::vector<std::string>& words) {
-    mimic::fuzz::ConfinedProcess child([&words] { return build_machine(words); });
+void configure_machine(const std::vector<std::string>& words, const mimic::cli::VmConfig& config) {
+    mimic::fuzz::ConfinedProcess child([&config] { return build_machine(config); });
     // Options that wait for a peer (server=on,wait=on) block start-up: not a bug.
     int status = child.finish(std::chrono::seconds(5));
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
@@ -118,6 +121,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<std::string> words = split_words({reinterpret_cast<const char*>(data), size});
     std::erase_if(words, unwanted);
-    if (parses(words)) configure_machine(words);
+    if (std::optional<mimic::cli::VmConfig> config = parse(words)) configure_machine(words, *config);
     return 0;
 }
