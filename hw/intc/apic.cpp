@@ -1,7 +1,10 @@
-// apic: the local APIC of one vCPU (xAPIC, MMIO at 0xfee00000), and the APIC
-// bus joining the APICs, the IOAPIC and the 8259 (see include/mimic/hw/apic.h).
+// apic: the local APIC of one vCPU (xAPIC, MMIO at 0xfee00000, or x2APIC,
+// MSRs 0x800-0x8ff), and the APIC bus joining the APICs, the IOAPIC and the
+// 8259 (see include/mimic/hw/apic.h).
 //
-// Registers follow SDM vol. 3 ch. 10. Interrupts are kept as the three
+// Registers follow SDM vol. 3 ch. 10; x2APIC mode (10.12) has the same
+// registers, less DFR, APR and the ICR's second half, with a 32-bit
+// read-only ID, a logical ID derived from it, and a SELF IPI register. Interrupts are kept as the three
 // 256-bit vectors IRR/ISR/TMR; the CPU asks has_interrupt()/acknowledge()
 // like it asks the 8259. The timer counts on a 1 GHz bus clock (QEMU's) so
 // one tick at divide-by-1 is one ns of the virtual clock; it is not ticked
@@ -92,20 +95,34 @@ public:
     // ---- x86::LocalApic ----
     uint64_t base() const override { return base_; }
 
+    // The CPU refuses EXTD when its CPUID does not offer x2APIC.
     bool set_base(uint64_t value) override {
-        // Bits 0-7, 9 and those above MAXPHYADDR are reserved; x2APIC (bit 10) is not offered.
-        const uint64_t reserved = 0x6ffull | ~((1ull << kPhysAddrBits) - 1);
+        // Bits 0-7, 9 and those above MAXPHYADDR are reserved.
+        const uint64_t reserved = 0x2ffull | ~((1ull << kPhysAddrBits) - 1);
         if (value & reserved) return false;
+        // The modes' transitions (SDM 10.12.5): EXTD without EN is invalid,
+        // and x2APIC mode is left and entered only through its neighbours
+        // (x2APIC -> disabled, xAPIC -> x2APIC), as KVM enforces.
+        const bool enable = value & x86::kApicBaseEnable, extd = value & x86::kApicBaseExtd;
+        if (extd && !enable) return false;
+        if (x2apic_mode() && enable && !extd) return false;
+        if (!enabled() && enable && extd) return false;
         value = (value & ~x86::kApicBaseBsp) | (base_ & x86::kApicBaseBsp);
         if ((value & ~0xfffull) != kApicDefaultBase)
             MIMIC_LOG(log::kUnimp, "apic: relocating the APIC to {:#x} is not supported\n", value & ~0xfffull);
         bool was_enabled = enabled();
         base_ = value;
         // Disabling through IA32_APIC_BASE is a power-up reset of the APIC.
-        if (was_enabled && !enabled()) init_reset();
+        if (was_enabled && !enabled()) {
+            id_ = static_cast<uint8_t>(index_);
+            init_reset();
+        }
         update();
         return true;
     }
+
+    bool read_x2apic_msr(uint32_t msr, uint64_t& value) override;
+    bool write_x2apic_msr(uint32_t msr, uint64_t value) override;
 
     uint8_t tpr() const override { return tpr_; }
     void set_tpr(uint8_t value) override {
@@ -121,15 +138,27 @@ public:
     }
 
     // ---- the APIC bus ----
-    uint8_t id() const { return id_; }
     bool enabled() const { return base_ & x86::kApicBaseEnable; }
+    bool x2apic_mode() const {
+        constexpr uint64_t kBoth = x86::kApicBaseEnable | x86::kApicBaseExtd;
+        return (base_ & kBoth) == kBoth;
+    }
+    // In x2APIC mode the ID is the initial APIC ID, all 32 bits, and the
+    // logical ID follows from it: cluster (ID[19:4]) and one bit of 16.
+    uint32_t x2apic_id() const { return index_; }
+    uint32_t x2apic_ldr() const { return (x2apic_id() >> 4) << 16 | 1u << (x2apic_id() & 0xf); }
 
-    bool matches(uint8_t dest, bool logical) const {
-        if (!logical) return dest == 0xff || dest == id_;
-        if (dest == 0xff) return true;
+    // Whether a message to `dest` (not a broadcast) is this APIC's.
+    bool matches(uint32_t dest, bool logical) const {
+        if (x2apic_mode()) {
+            if (!logical) return dest == x2apic_id();
+            return (dest >> 16) == (x2apic_ldr() >> 16) && (dest & x2apic_ldr() & 0xffff);
+        }
+        const auto dest8 = static_cast<uint8_t>(dest);
+        if (!logical) return dest8 == id_;
         uint8_t ldr = static_cast<uint8_t>(ldr_ >> 24);
-        if ((dfr_ >> 28) == 0xf) return (ldr & dest) != 0;   // flat model
-        return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);   // cluster model
+        if ((dfr_ >> 28) == 0xf) return (ldr & dest8) != 0;   // flat model
+        return (ldr >> 4) == (dest8 >> 4) && (ldr & dest8 & 0xf);   // cluster model
     }
 
     // A fixed or lowest-priority interrupt arriving from the bus or an LVT.
@@ -162,6 +191,9 @@ public:
     void receive_sipi(uint8_t vector) {
         if (port_.sipi) port_.sipi(vector);
     }
+
+    // The xAPIC MMIO page answers only a CPU whose APIC is in xAPIC mode.
+    bool decodes_mmio() const { return enabled() && !x2apic_mode(); }
 
     // Arbitration priority, for lowest-priority delivery.
     uint8_t arbitration_priority() const {
@@ -273,6 +305,38 @@ private:
         }
     }
 
+    void write_esr() {
+        esr_ = pending_esr_;
+        pending_esr_ = 0;
+    }
+
+    void write_svr(uint32_t value) {
+        svr_ = value & 0x1ff;
+        if (!(svr_ & kSvrEnable)) {
+            for (auto& lvt : lvt_) lvt |= kLvtMasked;
+        }
+        update();
+    }
+
+    void write_initial_count(uint32_t value) {
+        if (timer_mode() == kTscDeadline) return;   // ignored in TSC-deadline mode
+        initial_count_ = value;
+        load_ns_ = clock_get_ns(Clock::kVirtual);
+        oneshot_done_ = false;
+        arm_timer();
+    }
+
+    void write_divide_config(uint32_t value) {
+        // Keep the current count across a divider change.
+        uint32_t count = current_count();
+        divide_conf_ = value & 0xb;
+        if (initial_count_ && count) {
+            load_ns_ = clock_get_ns(Clock::kVirtual) -
+                       (static_cast<int64_t>(initial_count_ - count) << divide_shift());
+        }
+        arm_timer();
+    }
+
     void eoi() {
         int vector = highest_bit(isr_);
         if (vector < 0) return;
@@ -362,7 +426,7 @@ private:
     uint32_t ldr_ = 0, dfr_ = 0xffffffff, svr_ = 0xff;
     std::array<uint32_t, 8> irr_{}, isr_{}, tmr_{};
     uint32_t esr_ = 0, pending_esr_ = 0;
-    uint32_t icr_lo_ = 0, icr_hi_ = 0;
+    uint32_t icr_lo_ = 0, icr_hi_ = 0;   // in x2APIC mode icr_hi_ is the whole destination
     std::array<uint32_t, kLvtCount> lvt_{};
     uint32_t initial_count_ = 0, divide_conf_ = 0;
     int64_t load_ns_ = 0;
@@ -402,7 +466,9 @@ public:
         }
         memory::MmioOps ops;
         ops.read = [this](uint64_t offset, unsigned) -> uint64_t {
-            if (offset >= 0x1000) return 0xffffffff;   // MSI addresses are write-only
+            // MSI addresses are write-only; a CPU whose APIC is disabled or
+            // in x2APIC mode sees nothing at the APIC page either.
+            if (offset >= 0x1000 || !current().decodes_mmio()) return 0xffffffff;
             return current().mmio_read(offset);
         };
         ops.write = [this](uint64_t offset, uint64_t value, unsigned) {
@@ -413,7 +479,7 @@ public:
                 deliver_msi(offset, static_cast<uint32_t>(value));
                 return;
             }
-            current().mmio_write(offset, static_cast<uint32_t>(value));
+            if (current().decodes_mmio()) current().mmio_write(offset, static_cast<uint32_t>(value));
         };
         ops.valid = {1, 4, false};
         ops.impl = {4, 4, false};
@@ -428,10 +494,18 @@ public:
     }
 
     void deliver(const ApicMessage& m) override {
+        std::vector<LocalApicDevice*> targets = addressed(m.dest, m.logical, m.x2apic_destination);
+        deliver_to(targets, m.delivery, m.vector, m.level_triggered);
+    }
+
+    // The APICs a destination names: all ones (8 or 32 bits by the
+    // message's format) is a broadcast in either destination mode.
+    std::vector<LocalApicDevice*> addressed(uint32_t dest, bool logical, bool x2apic_destination) const {
+        const bool broadcast = dest == (x2apic_destination ? 0xffffffffu : 0xffu);
         std::vector<LocalApicDevice*> targets;
         for (LocalApicDevice* apic : apics_)
-            if (apic->matches(m.dest, m.logical)) targets.push_back(apic);
-        deliver_to(targets, m.delivery, m.vector, m.level_triggered);
+            if (broadcast || apic->matches(dest, logical)) targets.push_back(apic);
+        return targets;
     }
 
     void deliver_to(std::vector<LocalApicDevice*>& targets, ApicDelivery delivery, uint8_t vector, bool level) {
@@ -518,7 +592,8 @@ void LocalApicDevice::send_ipi() {
     bool assert = (icr_lo_ >> 14) & 1;
     bool level = (icr_lo_ >> 15) & 1;
     unsigned shorthand = (icr_lo_ >> 18) & 3;
-    uint8_t dest = static_cast<uint8_t>(icr_hi_ >> 24);
+    const bool x2apic = x2apic_mode();
+    uint32_t dest = x2apic ? icr_hi_ : icr_hi_ >> 24;
     // INIT level de-assert only synchronizes arbitration IDs.
     if (delivery == ApicDelivery::kInit && !assert && level) return;
     if ((delivery == ApicDelivery::kFixed || delivery == ApicDelivery::kLowestPriority) && vector < 16) {
@@ -527,13 +602,12 @@ void LocalApicDevice::send_ipi() {
     }
     if (!bus_) return;
     std::vector<LocalApicDevice*> targets;
-    for (LocalApicDevice* apic : bus_->apics()) {
-        bool self = apic == this;
-        switch (shorthand) {
-        case 0: if (apic->matches(dest, logical)) targets.push_back(apic); break;
-        case 1: if (self) targets.push_back(apic); break;
-        case 2: targets.push_back(apic); break;
-        case 3: if (!self) targets.push_back(apic); break;
+    if (shorthand == 0) {
+        targets = bus_->addressed(dest, logical, x2apic);
+    } else {
+        for (LocalApicDevice* apic : bus_->apics()) {
+            bool self = apic == this;
+            if (shorthand == 2 || (shorthand == 1) == self) targets.push_back(apic);
         }
     }
     // IPIs are edge-triggered; only the IOAPIC sends level-triggered vectors.
@@ -576,40 +650,15 @@ void LocalApicDevice::mmio_write(uint64_t offset, uint32_t value) {
     case 0x0b: eoi(); return;
     case 0x0d: ldr_ = value & 0xff000000; return;
     case 0x0e: dfr_ = value | 0x0fffffff; return;
-    case 0x0f:
-        svr_ = value & 0x1ff;
-        if (!(svr_ & kSvrEnable)) {
-            for (auto& lvt : lvt_) lvt |= kLvtMasked;
-        }
-        update();
-        return;
-    case 0x28:
-        esr_ = pending_esr_;
-        pending_esr_ = 0;
-        return;
+    case 0x0f: write_svr(value); return;
+    case 0x28: write_esr(); return;
     case 0x30:
         icr_lo_ = value & ~(1u << 12);   // delivery is instant: always idle
         send_ipi();
         return;
     case 0x31: icr_hi_ = value & 0xff000000; return;
-    case 0x38:
-        if (timer_mode() == kTscDeadline) return;   // ignored in TSC-deadline mode
-        initial_count_ = value;
-        load_ns_ = clock_get_ns(Clock::kVirtual);
-        oneshot_done_ = false;
-        arm_timer();
-        return;
-    case 0x3e: {
-        // Keep the current count across a divider change.
-        uint32_t count = current_count();
-        divide_conf_ = value & 0xb;
-        if (initial_count_ && count) {
-            load_ns_ = clock_get_ns(Clock::kVirtual) -
-                       (static_cast<int64_t>(initial_count_ - count) << divide_shift());
-        }
-        arm_timer();
-        return;
-    }
+    case 0x38: write_initial_count(value); return;
+    case 0x3e: write_divide_config(value); return;
     default: break;
     }
     if (reg >= 0x32 && reg < 0x38) {
@@ -618,6 +667,66 @@ void LocalApicDevice::mmio_write(uint64_t offset, uint32_t value) {
     }
     MIMIC_LOG(log::kGuestErrors, "apic: write {:#x} to read-only or reserved register {:#x}\n", value, reg << 4);
     signal_error(kEsrIllegalRegister);
+}
+
+bool LocalApicDevice::read_x2apic_msr(uint32_t msr, uint64_t& value) {
+    if (!x2apic_mode()) return false;
+    const unsigned reg = msr - 0x800;
+    switch (reg) {
+    case 0x02: value = x2apic_id(); return true;
+    case 0x0d: value = x2apic_ldr(); return true;
+    case 0x30: value = static_cast<uint64_t>(icr_hi_) << 32 | icr_lo_; return true;
+    default: break;
+    }
+    // The rest read as in xAPIC mode; APR, DFR, the ICR's high half and
+    // the write-only EOI and SELF IPI are gone.
+    const bool readable = reg == 0x03 || reg == 0x08 || reg == 0x0a || reg == 0x0f || (reg >= 0x10 && reg <= 0x28) ||
+                          (reg >= 0x32 && reg <= 0x39) || reg == 0x3e;
+    if (!readable) return false;
+    value = mmio_read(reg << 4);
+    return true;
+}
+
+bool LocalApicDevice::write_x2apic_msr(uint32_t msr, uint64_t value) {
+    if (!x2apic_mode()) return false;
+    const unsigned reg = msr - 0x800;
+    if (reg == 0x30) {
+        // One 64-bit ICR: the destination is its upper half.
+        icr_hi_ = static_cast<uint32_t>(value >> 32);
+        icr_lo_ = static_cast<uint32_t>(value) & ~(1u << 12);
+        send_ipi();
+        return true;
+    }
+    if (value >> 32) return false;   // the upper half of every other register is reserved
+    const auto low = static_cast<uint32_t>(value);
+    switch (reg) {
+    case 0x08: set_tpr(static_cast<uint8_t>(low)); return true;
+    case 0x0b:
+        if (low) return false;   // EOI takes only zero
+        eoi();
+        return true;
+    case 0x0f: write_svr(low); return true;
+    case 0x28:
+        if (low) return false;   // as is ESR's
+        write_esr();
+        return true;
+    case 0x38: write_initial_count(low); return true;
+    case 0x3e: write_divide_config(low); return true;
+    case 0x3f:
+        // SELF IPI: a fixed, edge-triggered vector to this APIC.
+        if ((low & 0xff) < 16) {
+            signal_error(kEsrSendIllegalVector);
+        } else {
+            accept(static_cast<uint8_t>(low), false);
+        }
+        return true;
+    default: break;
+    }
+    if (reg >= 0x32 && reg <= 0x37) {
+        write_lvt(static_cast<int>(reg - 0x32), low);
+        return true;
+    }
+    return false;   // read-only (ID, version, LDR, PPR, ISR/TMR/IRR, current count) or absent
 }
 
 namespace {

@@ -9,11 +9,15 @@
  *        0, writes dropped (no PMU is advertised, so nothing counts).
  *   0x198 IA32_PERF_STATUS: QEMU's fixed ratio 4, 1000 below.
  *   MSRs nothing models (Intel's PMU without CPUID leaf 0xA, FEATURE_CONTROL,
- *        x2APIC registers, an index no CPU has): read as 0, writes dropped. */
+ *        an index no CPU has): read as 0, writes dropped.
+ * The x2APIC registers are no such MSRs: without x2APIC mode they raise
+ * #GP, as does IA32_APIC_BASE.EXTD on a CPU without x2APIC. */
 #include "lib.S"
 
         .set ucode_lo, VARS
         .set ucode_hi, VARS + 4
+        .set gp_count, VARS + 8
+        .set resume, VARS + 12
 
 /* EXPECT_MSR msr, lo, hi, tag: RDMSR gives EDX:EAX = hi:lo (registers
  * primed with garbage first, so a read that changes nothing fails). */
@@ -94,9 +98,35 @@ start32:
         READS_ZERO 0x186, 0xe0              /* IA32_PERFEVTSEL0 */
         READS_ZERO 0x38f, 0xf0              /* IA32_PERF_GLOBAL_CTRL */
         READS_ZERO 0x3a, 0x100              /* IA32_FEATURE_CONTROL */
-        READS_ZERO 0x802, 0x110             /* the x2APIC ID register */
         READS_ZERO 0x40001234, 0x120
+
+        SET_GATE 13, gp_handler
+        movl $0, gp_count
+        movl $1f, resume
+        mov $0x802, %ecx                    /* the x2APIC ID register */
+        rdmsr
+1:      CHECK gp_count, 1, 0x110
+        mov $1, %eax
+        cpuid
+        bt $21, %ecx
+        jc pass                             /* x2APIC (KVM offers it): x2apic.S */
+        movl $1f, resume
+        mov $0x1b, %ecx
+        rdmsr
+        or $0x400, %eax
+        wrmsr
+1:      CHECK gp_count, 2, 0x111
         jmp pass
+
+/* #GP: count it and resume where the test said. */
+gp_handler:
+        add $4, %esp                        /* the error code */
+        incl gp_count
+        push %eax
+        mov resume, %eax
+        mov %eax, 4(%esp)
+        pop %eax
+        iret
 
 /* EBX: the tag; prints the revision read (EDX:EAX) before failing. */
 ucode_wrong:

@@ -43,7 +43,8 @@ enum class ApicDelivery : uint8_t {
 
 // An interrupt message on the APIC bus (an IOAPIC redirection entry, an MSI).
 struct ApicMessage {
-    uint8_t dest = 0;
+    uint32_t dest = 0;
+    bool x2apic_destination = false;   // dest is a 32-bit x2APIC ID, not 8 bits
     bool logical = false;            // destination mode
     ApicDelivery delivery = ApicDelivery::kFixed;
     uint8_t vector = 0;

@@ -55,6 +55,11 @@ public:
     // with #GP (reserved bits).
     virtual uint64_t base() const = 0;
     virtual bool set_base(uint64_t value) = 0;
+    // x2APIC mode's registers, MSRs 0x800-0x8ff. False where the access
+    // raises #GP: outside x2APIC mode, a register x2APIC mode lacks, a
+    // read of a write-only or a write of a read-only one, reserved bits.
+    virtual bool read_x2apic_msr(uint32_t msr, uint64_t& value) = 0;
+    virtual bool write_x2apic_msr(uint32_t msr, uint64_t value) = 0;
     // CR8 is TPR[7:4] in 64-bit mode.
     virtual uint8_t tpr() const = 0;
     virtual void set_tpr(uint8_t value) = 0;

@@ -25,7 +25,7 @@ inline constexpr uint32_t kFpu = 1u << 0, kVme = 1u << 1, kDe = 1u << 2, kPse = 
                           kFxsr = 1u << 24, kSse = 1u << 25, kSse2 = 1u << 26, kHtt = 1u << 28;
 // Leaf 1 ECX.
 inline constexpr uint32_t kSse3 = 1u << 0, kPclmulqdq = 1u << 1, kSsse3 = 1u << 9, kCx16 = 1u << 13,
-                          kSse41 = 1u << 19, kSse42 = 1u << 20, kPopcnt = 1u << 23, kAes = 1u << 25,
+                          kSse41 = 1u << 19, kSse42 = 1u << 20, kX2apic = 1u << 21, kPopcnt = 1u << 23, kAes = 1u << 25,
                           kTscDeadline = 1u << 24, kXsave = 1u << 26, kOsxsave = 1u << 27,
                           kHypervisor = 1u << 31;
 // Leaf 7 subleaf 0 EBX and ECX.

@@ -198,8 +198,8 @@ struct FpuState {
     const uint8_t* st_reg(unsigned i) const { return st[(top() + i) & 7]; }
 };
 
-// IA32_APIC_BASE bits.
-inline constexpr uint64_t kApicBaseBsp = 1u << 8, kApicBaseEnable = 1u << 11;
+// IA32_APIC_BASE bits: EXTD with EN is x2APIC mode.
+inline constexpr uint64_t kApicBaseBsp = 1u << 8, kApicBaseExtd = 1u << 10, kApicBaseEnable = 1u << 11;
 
 // The bits of DR6 and DR7 that always read as one.
 inline constexpr uint64_t kDr6Fixed = 0xffff0ff0, kDr7Fixed = 0x400;

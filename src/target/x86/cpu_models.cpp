@@ -20,10 +20,12 @@ using namespace cpuid;
 
 CpuFeatures implemented_cpu_features() {
     CpuFeatures f;
-    // APIC and TSC-deadline are withdrawn at run time from a CPU without a local APIC.
+    // APIC, x2APIC and TSC-deadline are withdrawn at run time from a CPU without a local APIC.
     f.f1_edx = kFpu | kDe | kPse | kTsc | kMsr | kPae | kCx8 | kApic | kPge | kCmov | kPse36 | kClflush | kMmx |
                kFxsr | kSse | kSse2;
     f.f1_ecx = kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kTscDeadline | kXsave | kHypervisor;
+    // x2APIC mode of the local APIC (hw/intc/apic.cpp).
+    f.f1_ecx |= kX2apic;
     // Machine checks: the banks and #MC injection (mce.h).
     f.f1_edx |= kMce | kMca;
     f.e7_edx = kInvariantTsc;

@@ -160,7 +160,7 @@ void helper_cpuid(CpuState* env) {
         d = f.f1_edx;
         // The APIC bit follows IA32_APIC_BASE's enable, as on hardware.
         if (!cpu.apic_ || !(cpu.apic_->base() & kApicBaseEnable)) d &= ~cpuid::kApic;
-        if (!cpu.apic_) c &= ~cpuid::kTscDeadline;
+        if (!cpu.apic_) c &= ~(cpuid::kTscDeadline | cpuid::kX2apic);
         if (count > 1) d |= cpuid::kHtt;
         break;
     }
@@ -324,7 +324,10 @@ enum : uint32_t {
     kMsrGsBase = 0xc0000101, kMsrKernelGsBase = 0xc0000102, kMsrTscAux = 0xc0000103,
     kMsrUcodeRev = 0x8b, kMsrPerfStatus = 0x198, kMsrAmdPerfCtl0 = 0xc0010000, kMsrAmdPerfCtr3 = 0xc0010007,
     kMsrAmdHwcr = 0xc0010015, kMsrAmdIntPendingMsg = 0xc0010055, kMsrAmdDeCfg = 0xc0011029, kMsrPkrs = 0x6e1,
+    kMsrX2apicFirst = 0x800, kMsrX2apicLast = 0x8ff,
 };
+
+bool is_x2apic_msr(uint32_t n) { return n >= kMsrX2apicFirst && n <= kMsrX2apicLast; }
 
 // MSRs real CPUs have that QEMU's TCG answers without modelling them: they
 // read as 0 and drop writes. AMD's four legacy performance counters and
@@ -389,6 +392,12 @@ void helper_rdmsr(CpuState* env) {
         cpu.bql_lock();
         v = n == kMsrApicBase ? cpu.apic_->base() : cpu.apic_->tsc_deadline();
         cpu.bql_unlock();
+    } else if (is_x2apic_msr(n)) {
+        // Outside x2APIC mode these fault, as on hardware.
+        cpu.bql_lock();
+        const bool ok = cpu.apic_ && cpu.apic_->read_x2apic_msr(n, v);
+        cpu.bql_unlock();
+        if (!ok) raise_exception_err(env, kExcGP, 0, MIMIC_GETPC());
     } else if (n == kMsrEfer) {
         v = env->efer;
     } else if (n == kMsrMcgCtl) {
@@ -414,6 +423,8 @@ void helper_wrmsr(CpuState* env) {
     CpuImpl& cpu = cpu_of(env);
     if (n == kMsrTsc) {
         env->msr.tsc_offset = v - host_ticks();
+    } else if (n == kMsrApicBase && (v & kApicBaseExtd) && !(cpu.apic_ && (cpu_features(env).f1_ecx & cpuid::kX2apic))) {
+        raise_exception(env, kExcGP, MIMIC_GETPC());   // EXTD is reserved without x2APIC
     } else if (cpu.apic_ && (n == kMsrApicBase || n == kMsrTscDeadline)) {
         cpu.bql_lock();
         bool ok = true;
@@ -424,6 +435,11 @@ void helper_wrmsr(CpuState* env) {
         }
         cpu.bql_unlock();
         if (!ok) raise_exception(env, kExcGP, MIMIC_GETPC());
+    } else if (is_x2apic_msr(n)) {
+        cpu.bql_lock();
+        const bool ok = cpu.apic_ && cpu.apic_->write_x2apic_msr(n, v);
+        cpu.bql_unlock();
+        if (!ok) raise_exception_err(env, kExcGP, 0, MIMIC_GETPC());
     } else if (n == kMsrEfer) {
         write_efer(env, v, MIMIC_GETPC());
     } else if (n == kMsrMtrrCap || n == kMsrMcgCap) {
