@@ -238,6 +238,7 @@ private:
         divide_conf_ = 0;
         load_ns_ = 0;
         oneshot_done_ = true;
+        count_stopped_ = false;
         tsc_deadline_ = 0;
         deadline_ns_ = 0;
         timer_->del();
@@ -323,6 +324,7 @@ private:
         initial_count_ = value;
         load_ns_ = clock_get_ns(Clock::kVirtual);
         oneshot_done_ = false;
+        count_stopped_ = false;
         arm_timer();
     }
 
@@ -330,10 +332,7 @@ private:
         // Keep the current count across a divider change.
         uint32_t count = current_count();
         divide_conf_ = value & 0xb;
-        if (initial_count_ && count) {
-            load_ns_ = clock_get_ns(Clock::kVirtual) -
-                       (static_cast<int64_t>(initial_count_ - count) << divide_shift());
-        }
+        if (initial_count_ && count) restart_count_at(count);
         arm_timer();
     }
 
@@ -357,11 +356,24 @@ private:
     int64_t period_ns() const { return static_cast<int64_t>(initial_count_) << divide_shift(); }
 
     uint32_t current_count() const {
-        if (initial_count_ == 0 || timer_mode() == kTscDeadline) return 0;
+        if (initial_count_ == 0 || timer_mode() == kTscDeadline || count_stopped_) return 0;
         int64_t ticks = (clock_get_ns(Clock::kVirtual) - load_ns_) >> divide_shift();
         if (timer_mode() == kPeriodic)
             return initial_count_ - static_cast<uint32_t>(ticks % initial_count_);
         return ticks >= initial_count_ ? 0 : initial_count_ - static_cast<uint32_t>(ticks);
+    }
+
+    // Between one-shot and periodic mode the counter goes on from where it
+    // is; a one-shot count that has reached zero stays there.
+    void continue_count_from(uint32_t count) {
+        count_stopped_ = initial_count_ && count == 0;
+        if (count_stopped_) return;
+        restart_count_at(count);
+        oneshot_done_ = false;
+    }
+    // Moves the time of the last load so that the counter reads `count` now.
+    void restart_count_at(uint32_t count) {
+        load_ns_ = clock_get_ns(Clock::kVirtual) - (static_cast<int64_t>(initial_count_ - count) << divide_shift());
     }
 
     void arm_timer() {
@@ -374,7 +386,7 @@ private:
             if (initial_count_ && !oneshot_done_) timer_->mod_ns(load_ns_ + period_ns());
             break;
         case kPeriodic:
-            if (initial_count_) {
+            if (initial_count_ && !count_stopped_) {
                 int64_t now = clock_get_ns(Clock::kVirtual);
                 int64_t period = period_ns();
                 int64_t periods = now < load_ns_ ? 0 : (now - load_ns_) / period;
@@ -407,10 +419,15 @@ private:
         uint32_t keep_ro = lvt_[static_cast<size_t>(which)] & (1u << 14);   // remote IRR
         value &= kWritable[which];
         if (!(svr_ & kSvrEnable)) value |= kLvtMasked;   // a software-disabled APIC keeps LVTs masked
-        lvt_[static_cast<size_t>(which)] = value | keep_ro;
         if (which == kLvtTimer) {
+            const TimerMode old_mode = timer_mode();
+            const uint32_t count = current_count();
+            lvt_[kLvtTimer] = value | keep_ro;
+            if (old_mode != timer_mode() && old_mode != kTscDeadline && timer_mode() != kTscDeadline)
+                continue_count_from(count);
             arm_timer();
         } else {
+            lvt_[static_cast<size_t>(which)] = value | keep_ro;
             update();
         }
     }
@@ -431,6 +448,7 @@ private:
     uint32_t initial_count_ = 0, divide_conf_ = 0;
     int64_t load_ns_ = 0;
     bool oneshot_done_ = true;
+    bool count_stopped_ = false;   // a spent one-shot count carried into periodic mode
     uint64_t tsc_deadline_ = 0;
     int64_t deadline_ns_ = 0;
 };

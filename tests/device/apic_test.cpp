@@ -155,6 +155,35 @@ TEST(Apic, PeriodicTimerReloads) {
     EXPECT_EQ(apic.read(kCurrentCount), 0u);
 }
 
+// Changing between periodic and one-shot mode carries the count on; a
+// one-shot count that has run out stays at zero in periodic mode.
+TEST(Apic, TimerModeChangeKeepsTheCount) {
+    Apic apic;
+    apic.enable();
+    apic.write(kLvtTimer, 0x20000 | 0x41);   // periodic
+    apic.write(kDivide, 0xb);                // divide by 1
+    int64_t t0 = apic.now();
+    apic.write(kInitialCount, 1000);
+    apic.vm.clock_set(t0 + 2700);
+    EXPECT_EQ(apic.read(kCurrentCount), 300u);
+    apic.write(kLvtTimer, 0x41);             // one-shot, from 300
+    EXPECT_EQ(apic.read(kCurrentCount), 300u);
+    apic.vm.clock_set(t0 + 2900);
+    EXPECT_EQ(apic.read(kCurrentCount), 100u);
+    apic.write(kEoi, 0);
+    apic.vm.clock_set(t0 + 3000);
+    EXPECT_EQ(apic.read(kCurrentCount), 0u);
+    EXPECT_TRUE(apic.irr(0x41) || apic.isr(0x41));
+    apic.write(kLvtTimer, 0x20000 | 0x41);   // periodic again: still zero, no reload
+    EXPECT_EQ(apic.read(kCurrentCount), 0u);
+    apic.vm.clock_set(t0 + 5000);
+    EXPECT_EQ(apic.read(kCurrentCount), 0u);
+    // A new initial count starts it again.
+    apic.write(kInitialCount, 400);
+    apic.vm.clock_set(t0 + 5100);
+    EXPECT_EQ(apic.read(kCurrentCount), 300u);
+}
+
 TEST(Apic, MaskedTimerCountsWithoutInterrupting) {
     Apic apic;
     apic.enable();
