@@ -3,7 +3,8 @@
 //
 // Each pin has a 64-bit redirection entry that turns its input into an
 // APIC bus message. Edge-triggered pins send one message per rising edge
-// (an edge seen while the entry is masked waits until it is unmasked);
+// (an edge seen while the entry is masked is lost, as the 82093AA's manual
+// says and QEMU and KVM do);
 // level-triggered pins send one while the line is high and set remote IRR,
 // which the local APIC's EOI for that vector clears (broadcast over the APIC
 // bus, or written to the EOI register at 0x40), re-sending if the line is
@@ -70,7 +71,7 @@ private:
         switch (select_) {
         case 0x00: return static_cast<uint32_t>(id_) << 24;
         case 0x01: return kIoapicVersion | (kIoapicPins - 1) << 16;
-        case 0x02: return 0;   // arbitration ID
+        case 0x02: return static_cast<uint32_t>(id_) << 24;   // arbitration ID: the ID, read-only
         default: break;
         }
         unsigned index = (select_ - 0x10) >> 1;
@@ -120,7 +121,7 @@ private:
             } else {
                 irr_ &= ~mask;
             }
-        } else if (level && !(lines_ & mask)) {
+        } else if (level && !(lines_ & mask) && !(entry & kMasked)) {
             irr_ |= mask;   // a rising edge
         }
         if (level) {

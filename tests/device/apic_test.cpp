@@ -228,7 +228,9 @@ TEST(Ioapic, EdgeInterruptReachesApic) {
     EXPECT_FALSE(apic.tmr(0x51));
 }
 
-TEST(Ioapic, MaskedEdgeWaitsForUnmask) {
+// An edge on a masked pin is lost: unmasking delivers nothing, the next edge
+// is delivered once.
+TEST(Ioapic, MaskedEdgeIsLost) {
     Apic apic;
     apic.enable();
     apic.redirect(6, 0x10000 | 0x52);
@@ -236,7 +238,18 @@ TEST(Ioapic, MaskedEdgeWaitsForUnmask) {
     apic.vm.command("set_irq_in ioapic unnamed-gpio-in 6 0");
     EXPECT_FALSE(apic.irr(0x52));
     apic.redirect(6, 0x52);
+    EXPECT_FALSE(apic.irr(0x52));
+    apic.vm.command("set_irq_in ioapic unnamed-gpio-in 6 1");
     EXPECT_TRUE(apic.irr(0x52));
+}
+
+// The arbitration register reads the ID and ignores writes.
+TEST(Ioapic, ArbitrationRegisterFollowsTheId) {
+    Apic apic;
+    apic.ioapic_write(0x00, 0x0f000000);
+    EXPECT_EQ(apic.ioapic_read(0x02), 0x0f000000u);
+    apic.ioapic_write(0x02, 0);
+    EXPECT_EQ(apic.ioapic_read(0x02), 0x0f000000u);
 }
 
 TEST(Ioapic, LevelInterruptRemoteIrrAndEoi) {
