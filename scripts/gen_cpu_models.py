@@ -62,7 +62,7 @@ WORDS = [
         "pause-filter", _, "pfthreshold", "avic", _, "v-vmsave-vmload", "vgif", _, _, _, _, _, _, _, _, _, _, _,
         "svme-addr-chk", _, _, _]),
     ("CPUID.0DH:EAX", "xsave_d1_eax", ["xsaveopt", "xsavec", "xgetbv1", "xsaves", "xfd"] + [_] * 27),
-    ("CPUID.06H:EAX", None, [_, _, "arat"] + [_] * 29),
+    ("CPUID.06H:EAX", "p6_eax", [_, _, "arat"] + [_] * 29),
     ("MSR(10AH)", None, [
         "rdctl-no", "ibrs-all", "rsba", "skip-l1dfl-vmentry", "ssb-no", "mds-no", "pschange-mc-no", "tsx-ctrl",
         "taa-no", _, _, _, _, "sbdr-ssdp-no", "fbsdp-no", "psdp-no", _, "fb-clear", _, _, _, _, _, _, "pbrsb-no",

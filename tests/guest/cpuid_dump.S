@@ -4,7 +4,7 @@
  * topology (0xB, and 0x1F for several dies), AMD's cache leaves
  * (0x80000005, 0x80000006), address sizes (0x80000008) and the hypervisor
  * leaves (0x40000000, 0x40000001); then, for the CPU model comparisons
- * (cpuid_models_test.py), the features (7, 0x80000001), the highest
+ * (cpuid_models_test.py), the features (6, 7, 0x80000001), the highest
  * extended leaf and the brand string. EBX of leaf 1 is printed without its
  * APIC ID. */
 #include "lib.S"
@@ -90,6 +90,7 @@ table:
         .long 0x80000008, 0
         .long 0x40000000, 0
         .long 0x40000001, 0
+        .long 6, 0
         .long 7, 0
         .long 0x80000000, 0
         .long 0x80000001, 0

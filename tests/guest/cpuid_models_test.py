@@ -20,7 +20,7 @@ import tempfile
 import unittest
 
 # (leaf, register) pairs whose bits are features, as QEMU's warnings name them.
-FEATURE_REGS = {("00000001", 2): "CPUID.01H:ECX", ("00000001", 3): "CPUID.01H:EDX",
+FEATURE_REGS = {("00000001", 2): "CPUID.01H:ECX", ("00000001", 3): "CPUID.01H:EDX", ("00000006", 0): "CPUID.06H:EAX",
                 ("00000007", 1): "CPUID.07H:EBX", ("00000007", 2): "CPUID.07H:ECX", ("00000007", 3): "CPUID.07H:EDX",
                 ("80000001", 2): "CPUID.80000001H:ECX", ("80000001", 3): "CPUID.80000001H:EDX"}
 EQUAL_LEAVES = ["00000000", "80000000", "80000002", "80000003", "80000004"]

@@ -31,6 +31,8 @@ inline constexpr uint32_t kSse3 = 1u << 0, kPclmulqdq = 1u << 1, kSsse3 = 1u << 
 // Leaf 7 subleaf 0 EBX and ECX.
 inline constexpr uint32_t kSmep = 1u << 7, kSmap = 1u << 20;
 inline constexpr uint32_t kUmip = 1u << 2, kPku = 1u << 3, kOspke = 1u << 4, kPks = 1u << 31;
+// Leaf 6 EAX: the APIC timer runs at a constant rate in every C-state.
+inline constexpr uint32_t kArat = 1u << 2;
 // Leaf 0x80000007 EDX.
 inline constexpr uint32_t kInvariantTsc = 1u << 8;
 // Leaf 0xD subleaf 1 EAX.
@@ -47,13 +49,14 @@ struct CpuFeatures {
     uint32_t e1_edx = 0, e1_ecx = 0;              // leaf 0x80000001
     uint32_t xsave_d1_eax = 0;                    // leaf 0xD, subleaf 1
     uint32_t e7_edx = 0;                          // leaf 0x80000007 (power management)
+    uint32_t p6_eax = 0;                          // leaf 6 (thermal and power management)
 
     bool has_fxsr() const { return f1_edx & cpuid::kFxsr; }
     bool has_xsave() const { return f1_ecx & cpuid::kXsave; }
     CpuFeatures operator&(const CpuFeatures& o) const {
         return {f1_edx & o.f1_edx, f1_ecx & o.f1_ecx, f7_ebx & o.f7_ebx, f7_ecx & o.f7_ecx,
                 f7_edx & o.f7_edx, e1_edx & o.e1_edx, e1_ecx & o.e1_ecx, xsave_d1_eax & o.xsave_d1_eax,
-                e7_edx & o.e7_edx};
+                e7_edx & o.e7_edx, p6_eax & o.p6_eax};
     }
 };
 

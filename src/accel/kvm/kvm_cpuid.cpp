@@ -77,6 +77,7 @@ x86::CpuFeatures KvmCpuid::available_features() const {
         f.e1_ecx = e->ecx;
     }
     if (const kvm_cpuid_entry2* e = find(0x80000007)) f.e7_edx = e->edx;
+    if (const kvm_cpuid_entry2* e = find(6)) f.p6_eax = e->eax;
     return f;
 }
 
@@ -129,6 +130,11 @@ std::vector<kvm_cpuid_entry2> KvmCpuid::entries_for(const x86::CpuModel* model, 
     if (count > 1) e.edx |= x86::cpuid::kHtt;
     out.push_back(e);
 
+    if (level >= 6) {
+        e = entry(6);
+        e.eax = f.p6_eax;
+        out.push_back(e);
+    }
     if (level >= 7) {
         e = entry(7, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
         e.ebx = f.f7_ebx;

@@ -29,6 +29,11 @@ CpuFeatures implemented_cpu_features() {
     // Machine checks: the banks and #MC injection (mce.h).
     f.f1_edx |= kMce | kMca;
     f.e7_edx = kInvariantTsc;
+    // The APIC timer counts the virtual clock, which no idle state stops.
+    f.p6_eax = kArat;
+    // MTRRs and PAT: their MSRs hold what the guest writes; memory types
+    // mean nothing to an emulated memory, as in QEMU's TCG.
+    f.f1_edx |= kMtrr | kPat;
     // The supervisor's protections from user pages (mmu.cpp, STAC/CLAC).
     f.f7_ebx = kSmep | kSmap;
     // Descriptor-table and MSW reads for CPL 0 only (translate/system.cpp).
@@ -332,7 +337,7 @@ CpuModel parse_cpu_model(std::string_view spec, std::vector<std::string>& warnin
     const ModelDef* def = find_definition(name);
     if (!def) throw Error("unable to find CPU model '{}'", name);
     const FeatureSet impl = feature_set(implemented_cpu_features());
-    // What QEMU's default model has and Mimic lacks (PAT, MTRRs, SVM) goes
+    // What QEMU's default model has and Mimic lacks (SVM) goes
     // quietly: QEMU's TCG runs them, and qemu64 must start without warnings.
     const FeatureSet quiet = find_definition("qemu64")->requested;
     return parse_model(spec, *find_cpu_model(name), def->everything ? impl : def->requested, impl, quiet, "TCG",

@@ -184,6 +184,9 @@ void helper_cpuid(CpuState* env) {
         // interrupts as break events).
         c = 3;
         break;
+    case 6:
+        a = f.p6_eax;
+        break;
     case 7:
         if (sub == 0) { b = f.f7_ebx; c = f.f7_ecx; d = f.f7_edx; }
         // OSPKE mirrors CR4.PKE, as OSXSAVE mirrors CR4.OSXSAVE.

@@ -43,7 +43,8 @@ TEST(CpuModels, FeaturesMimicLacksWarnInQemuOrder) {
     EXPECT_EQ(std::count_if(warnings.begin(), warnings.end(),
                             [](const std::string& w) { return w.find(".aes ") != std::string::npos; }),
               1);
-    EXPECT_EQ(warnings.back(), "TCG doesn't support requested feature: CPUID.06H:EAX.arat [bit 2]");
+    EXPECT_EQ(warnings.back(), "TCG doesn't support requested feature: CPUID.07H:EBX.invpcid [bit 10]");
+    EXPECT_EQ(m.features.p6_eax, cpuid::kArat);
     EXPECT_EQ(m.features.f7_ebx, implemented_cpu_features().f7_ebx & cpuid::kSmep);   // Haswell has no SMAP
     EXPECT_TRUE(m.features.f1_ecx & cpuid::kSse42);
 }
