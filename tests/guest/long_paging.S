@@ -1,6 +1,7 @@
 /* Long mode: EFER.LMA, 4-level paging with 4 KiB, 2 MiB and 1 GiB pages
  * and a high-half alias, #PF error codes and CR2 for a not-present page,
- * an NX fetch and a reserved XD bit, canonical-address #GP (data and branch
+ * an NX fetch and reserved bits (XD without EFER.NXE, an address bit past
+ * MAXPHYADDR, bit 13 of 2 MiB and 1 GiB pages), canonical-address #GP (data and branch
  * target), #SS on an IST stack, and a double fault delivered on another IST
  * stack. */
 #include "lib.S"
@@ -109,6 +110,45 @@ start64:
         or $0x800, %eax
         wrmsr
 
+        /* Other reserved bits: #PF(P | RSVD) too, the access not retried. */
+        SET_GATE64 14, pf_resume_handler
+        movq $0, exc_count
+        btsq $51, PT64 + 0x33 * 8             /* no CPU here has 52 address bits */
+        invlpg 0x33000
+        lea 1f(%rip), %rax
+        mov %rax, resume
+        mov %rsp, resume_rsp
+        mov 0x33010, %rax
+1:      CHECK64 exc_count, 1, 0x2a
+        CHECK64 exc_err, 0x09, 0x2b
+        CHECK64 pf_cr2, 0x33010, 0x2c
+        btrq $51, PT64 + 0x33 * 8
+        invlpg 0x33000
+        btsq $13, PD64 + 8                    /* 2 MiB page: bits 20:13 */
+        invlpg 0x206000
+        lea 1f(%rip), %rax
+        mov %rax, resume
+        movl $1, 0x206000
+1:      CHECK64 exc_count, 2, 0x2d
+        CHECK64 exc_err, 0x0b, 0x2e
+        btrq $13, PD64 + 8
+        invlpg 0x206000
+        mov $0x80000001, %eax
+        cpuid
+        bt $26, %edx
+        jnc 2f
+        btsq $20, PDPT + 8                    /* 1 GiB page: bits 29:13 */
+        invlpg 0x40006000
+        lea 1f(%rip), %rax
+        mov %rax, resume
+        mov 0x40006000, %rax
+1:      CHECK64 exc_count, 3, 0x2f
+        CHECK64 exc_err, 0x09, 0x29
+        btrq $20, PDPT + 8
+        invlpg 0x40006000
+2:      SET_GATE64 14, pf_handler
+        movq $0, exc_count
+
         /* Non-canonical data access: #GP(0). */
         lea 1f(%rip), %rax
         mov %rax, resume
@@ -212,6 +252,15 @@ pf_handler:
         pop %rbx
         pop %rax
         iretq
+
+/* Records the error code and CR2 and continues at `resume`. */
+pf_resume_handler:
+        push %rax
+        mov %cr2, %rax
+        mov %rax, pf_cr2
+        pop %rax
+        movq $14, exc_vec
+        jmp resume_handler
 
 gp_handler:
         movq $13, exc_vec

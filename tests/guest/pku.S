@@ -102,6 +102,23 @@ start64:
         wrpkru
         movq $1, VARS + 32
         CHECK64 pf_count, 2, 0x0e
+        /* A write the read-only page refuses (CR0.WP) as well as the key:
+         * the error code has PK too. */
+        andq $~2, PT64 + (KEYED >> 12) * 8
+        invlpg KEYED
+        mov $0x8, %eax
+        xor %ecx, %ecx
+        xor %edx, %edx
+        wrpkru
+        movq $0x4321, KEYED
+        CHECK64 pf_count, 3, 0x0f
+        CHECK64 pf_err, 0x23, 0x16
+        CHECK64 KEYED, 0x4321, 0x17
+        movq $2, pf_count                   /* as the steps below count */
+        mov $0xc, %eax
+        xor %ecx, %ecx
+        xor %edx, %edx
+        wrpkru
 
         /* PKRU is XSAVE component 9, at offset 0xa80 (CPUID.(0xD,9)). */
         mov $0xd, %eax
@@ -160,10 +177,12 @@ start64:
         CHECK64 pf_err, 0x21, 0x23
         jmp pass64
 
-/* #PF: keep the error code, clear PKRU and IA32_PKRS, retry. */
+/* #PF: keep the error code, clear PKRU and IA32_PKRS, make KEYED writable, retry. */
 pf_handler:
         pop pf_err
         incq pf_count
+        orq $2, PT64 + (KEYED >> 12) * 8    /* KEYED writable again */
+        invlpg KEYED
         push %rax
         push %rcx
         push %rdx

@@ -78,6 +78,8 @@ public:
     // ---- shared with helpers ----
     CpuState env_;
     const CpuConfig config_;
+    // Bits 51..MAXPHYADDR of a PAE or 4-level paging entry: reserved.
+    const uint64_t paging_address_reserved_ = 0x000fffffffffffffull & ~((1ull << physical_address_bits(config_.model)) - 1);
     memory::AddressSpace& mem_;
     memory::AddressSpace& io_;
     CpuHooks hooks_;

@@ -43,6 +43,9 @@ void pt_set(CpuState* env, uint64_t pa, uint64_t entry, uint64_t bits, bool wide
     if ((entry & bits) != bits) phys_st(env, pa, entry | bits, wide ? 8 : 4);
 }
 
+// Between PAT (bit 12) and the frame of a large page: reserved.
+constexpr uint64_t kLargePageReserved2M = 0x1fe000, kLargePageReserved1G = 0x3fffe000;
+
 // Walks the page tables for an access through `mmu_idx`. Returns false
 // (having set *err) on a fault.
 bool page_walk(CpuState* env, uint64_t vaddr, Access access, unsigned mmu_idx, Walk& w, uint32_t& err) {
@@ -63,13 +66,14 @@ bool page_walk(CpuState* env, uint64_t vaddr, Access access, unsigned mmu_idx, W
     bool writable = true, usr = true, nx = false;
     uint64_t entry = 0, page_size = 4096, frame = 0;
 
+    // Reserved bits in a present entry fault with P and RSVD in the error
+    // code: XD while EFER.NXE is clear, and address bits past MAXPHYADDR.
+    const uint64_t reserved = pae ? cpu_of(env).paging_address_reserved_ | (nxe ? 0 : uint64_t{kPteNX}) : 0;
     auto visit = [&](uint64_t pa, bool wide) -> bool {
         entry = pt_ld(env, pa, wide);
         levels[n++] = {pa, entry};
         if (!(entry & kPteP)) return false;
-        // XD is a reserved bit while EFER.NXE is clear: a present entry with it
-        // set faults with P and RSVD in the error code.
-        if (wide && !nxe && (entry & kPteNX)) {
+        if (entry & reserved) {
             err |= 9;
             return false;
         }
@@ -108,6 +112,10 @@ bool page_walk(CpuState* env, uint64_t vaddr, Access access, unsigned mmu_idx, W
             }
             if (entry & kPtePS) {
                 page_size = 1u << 30;
+                if (entry & kLargePageReserved1G) {
+                    err |= 9;
+                    return false;
+                }
                 frame = entry & addr_mask & ~(page_size - 1);
                 goto done;
             }
@@ -123,6 +131,10 @@ bool page_walk(CpuState* env, uint64_t vaddr, Access access, unsigned mmu_idx, W
         if (!visit(pde_pa, true)) return false;
         if (entry & kPtePS) {
             page_size = 2u << 20;
+            if (entry & kLargePageReserved2M) {
+                err |= 9;
+                return false;
+            }
             frame = entry & addr_mask & ~(page_size - 1);
         } else {
             uint64_t pte_pa = (entry & addr_mask) + (((vaddr >> 12) & 511) << 3);
@@ -132,13 +144,12 @@ bool page_walk(CpuState* env, uint64_t vaddr, Access access, unsigned mmu_idx, W
     }
 done:
     err |= 1;   // present: from here on a fault is a protection violation
-    if (user && !usr) return false;
-    if (access == kWrite && !writable && (user || (env->cr[0] & kCr0WP))) return false;
-    if (access == kExec && nx) return false;
-    if (usr && (access == kExec ? smep : smap)) return false;
+    const bool denied = (user && !usr) || (access == kWrite && !writable && (user || (env->cr[0] & kCr0WP))) ||
+                        (access == kExec && nx) || (usr && (access == kExec ? smep : smap));
     // Protection keys: in 4-level paging the data accesses to a page, from
     // either privilege, obey the rights of the key in its PTE: PKRU's for
-    // user pages, IA32_PKRS's for supervisor pages.
+    // user pages, IA32_PKRS's for supervisor pages. The error code's PK bit
+    // says so even when the access is refused for other reasons too.
     bool key_denies_read = false, key_denies_write = false;
     if (lma && (env->cr[4] & (usr ? kCr4PKE : kCr4PKS))) {
         const unsigned key = static_cast<unsigned>(entry >> 59) & 0xf;
@@ -151,6 +162,7 @@ done:
             return false;
         }
     }
+    if (denied) return false;
 
     // Accessed on every level; dirty on the last one for writes.
     for (int i = 0; i < n; ++i) {
