@@ -166,6 +166,15 @@ public:
             list.push_back({.name = name, .type_name = name + "-x86_64-cpu", .alias_of = std::string(model.alias_of),
                             .unavailable_features = std::move(unavailable), .migration_safe = name != "max",
                             .is_static = name == "base", .deprecated = false});
+            // `host` (the host's CPU, KVM only) follows `base`, as in -cpu help;
+            // without KVM QEMU names the missing accelerator as its feature.
+            if (name == "base") {
+                std::vector<std::string> needs;
+                if (accel_.name() != "kvm") needs.emplace_back("kvm");
+                list.push_back({.name = "host", .type_name = "host-x86_64-cpu", .alias_of = "",
+                                .unavailable_features = std::move(needs), .migration_safe = false,
+                                .is_static = false, .deprecated = false});
+            }
         }
         return list;
     }
