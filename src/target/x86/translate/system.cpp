@@ -1,7 +1,8 @@
 // System instructions: software interrupts and IRET, HLT, CPUID, RDTSC,
 // RDPID, RDRAND/RDSEED, MSRs, control/debug registers, descriptor tables,
-// INVLPG, CMPXCHG8B and the cache/serialising no-ops. Privilege checks that depend only on the
-// mode happen here at translation time; the rest in helpers.
+// INVLPG, CMPXCHG8B and the cache/serialising no-ops. Privilege checks that
+// depend only on the mode happen here at translation time; the rest in
+// helpers.
 #include "dc.h"
 
 namespace mimic::x86 {
