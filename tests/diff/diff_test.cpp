@@ -12,7 +12,9 @@
 //   MIMIC_DIFF_LOG=in_asm,int   Mimic's -d log items while running
 //   MIMIC_DIFF_MAX_FAILURES=N   failures reported per test before it stops (default 10)
 // A long run: MIMIC_DIFF_COUNT=100000 ./x86_diff_tests
+#include <cpuid.h>
 #include <gtest/gtest.h>
+#include <sys/auxv.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -50,6 +52,7 @@ std::string check(const Sequence& seq, const GenOptions& opt, bool& host_ok, int
     host_ok = run_on_host(seq, in, host, err);
     if (!host_ok) return "host: " + err + "\n" + listing(seq);
     if (host_vector) *host_vector = host.fault_vector;
+    in.tsc_aux = host.tsc_aux;   // what the host's RDPID read
     std::string report;
     if (!run_in_mimic(seq, in, jit, TcgBackend::kJit, err)) report += "jit: " + err + "\n";
     else if (std::string d = compare(seq, host, jit); !d.empty()) report += "jit differs:\n" + d;
@@ -178,6 +181,35 @@ TEST(X86Diff, X87SequencesMatchTheHost) {
             GenOptions opt = int_options(mode64, 48);
             opt.fpu = true;
             opt.x87_only = true;
+            std::string r = check_seed(seed, opt, host_ok);
+            if (!host_ok && seed == first) GTEST_SKIP() << "the host cannot run this code here: " << r;
+            if (!r.empty()) {
+                ADD_FAILURE() << r;
+                if (++failures >= env_u64("MIMIC_DIFF_MAX_FAILURES", 10)) return;
+            }
+        }
+    }
+}
+
+// MOVBE and RDPID mixed into integer sequences, and in 64-bit mode
+// RDGSBASE, WRGSBASE and GS-relative loads and stores (the GS base both
+// sides end with is compared too). MIMIC_DIFF_EXT_COUNT=N sequences in
+// each mode (default 150).
+TEST(X86Diff, ExtensionSequencesMatchTheHost) {
+    unsigned a, b, c, d;
+    const bool movbe = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 22));
+    const bool rdpid = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1u << 22));
+    // The kernel sets CR4.FSGSBASE for its processes (AT_HWCAP2 bit 1).
+    const bool fsgsbase = getauxval(AT_HWCAP2) & 2;
+    if (!movbe || !rdpid || !fsgsbase) GTEST_SKIP() << "the host lacks MOVBE, RDPID or user FSGSBASE";
+    const uint64_t count = env_u64("MIMIC_DIFF_EXT_COUNT", 150);
+    const uint64_t first = env_u64("MIMIC_DIFF_SEED", 1);
+    unsigned failures = 0;
+    for (bool mode64 : {false, true}) {
+        for (uint64_t seed = first; seed < first + count; ++seed) {
+            GenOptions opt = int_options(mode64);
+            opt.extensions = true;
+            bool host_ok = true;
             std::string r = check_seed(seed, opt, host_ok);
             if (!host_ok && seed == first) GTEST_SKIP() << "the host cannot run this code here: " << r;
             if (!r.empty()) {

@@ -38,6 +38,7 @@ public:
         seq_.seed = seed;
         seq_.mode64 = opt.mode64;
         seq_.fpu = opt.fpu;
+        seq_.extensions = opt.extensions;
     }
 
     Sequence run() {
@@ -186,6 +187,7 @@ private:
 
     bool one() {
         rex_at_ = -1;
+        if (opt_.extensions && rnd(3) == 0) return extension_one();
         if (opt_.fpu && coin()) return fpu_one();
         switch (rnd(28)) {
         case 27: return shift_cl();
@@ -214,6 +216,72 @@ private:
         case 21: return jcc();
         case 22: return string_op();
         default: return push_pop();
+        }
+    }
+
+    // MOVBE, RDPID and (64-bit mode) the GS base instructions; see
+    // GenOptions::extensions.
+    bool extension_one() {
+        switch (rnd(m64_ ? 5 : 2)) {
+        case 0: {   // MOVBE r, m / m, r
+            const unsigned size = wide_size();
+            const bool load = coin();
+            const int reg = load ? dest_reg(size) : any_reg();
+            b(0x0f); b(0x38); b(load ? 0xf0 : 0xf1);
+            modrm(reg, 0, true, size);
+            note("movbe %s size%u", load ? "load" : "store", size);
+            return true;
+        }
+        case 1: {   // RDPID r32/r64 (REX.W changes nothing)
+            b(0xf3);
+            rex_at_ = -1;
+            if (m64_ && coin()) {
+                rex_at_ = static_cast<long>(seq_.code.size());
+                b(coin() ? 0x48 : 0x40);
+            }
+            const int r = dest_reg(4);
+            b(0x0f); b(0xc7);
+            rr(7, r);
+            note("rdpid r%d", r);
+            return true;
+        }
+        case 2: {   // lea r, [rbx + d]; WRGSBASE r (32 or 64 bits)
+            const int r = kFree64[rnd(13)];
+            const uint32_t disp = rnd(2048);
+            b(static_cast<uint8_t>(0x48 | (r >= 8 ? 4 : 0))); b(0x8d);
+            b(static_cast<uint8_t>(0x80 | (r & 7) << 3 | 3)); d32(disp);
+            const bool wide = coin();
+            b(0xf3);
+            b(static_cast<uint8_t>(0x40 | (wide ? 8 : 0) | (r >= 8 ? 1 : 0)));
+            b(0x0f); b(0xae);
+            b(static_cast<uint8_t>(0xd8 | (r & 7)));
+            note("wrgsbase%s buf+%u", wide ? "64" : "32", disp);
+            return true;
+        }
+        case 3: {   // RDGSBASE r (32 or 64 bits)
+            const int r = kFree64[rnd(13)];
+            const bool wide = coin();
+            b(0xf3);
+            b(static_cast<uint8_t>(0x40 | (wide ? 8 : 0) | (r >= 8 ? 1 : 0)));
+            b(0x0f); b(0xae);
+            b(static_cast<uint8_t>(0xc8 | (r & 7)));
+            note("rdgsbase%s r%d", wide ? "64" : "32", r);
+            return true;
+        }
+        default: {   // mov r, gs:[disp32] / mov gs:[disp32], r
+            b(0x65);
+            const unsigned size = wide_size();
+            const bool load = coin();
+            const int reg = load ? dest_reg(size) : any_reg();
+            if (reg >= 8) rex_bit(4);
+            b(load ? 0x8b : 0x89);
+            b(static_cast<uint8_t>(0x04 | (reg & 7) << 3));
+            b(0x25);   // SIB: no base, no index
+            const uint32_t disp = rnd(1024);
+            d32(disp);
+            note("mov %s gs:%u size%u", load ? "load" : "store", disp, size);
+            return true;
+        }
         }
     }
 
@@ -1168,6 +1236,7 @@ Sequence prefix(const Sequence& seq, size_t n) {
     p.seed = seq.seed;
     p.mode64 = seq.mode64;
     p.fpu = seq.fpu;
+    p.extensions = seq.extensions;
     if (n == 0) return p;
     p.code.assign(seq.code.begin(), seq.code.begin() + static_cast<long>(seq.ends[n - 1]));
     p.listing.assign(seq.listing.begin(), seq.listing.begin() + static_cast<long>(n));

@@ -29,6 +29,9 @@ inline constexpr uint32_t kBufBase = 0x00300000;      // data buffer (EBX)
 inline constexpr uint32_t kBufSize = 4096;
 inline constexpr uint32_t kStackTop = 0x00380000;     // ESP
 inline constexpr uint32_t kFlagsMask = 0x8d5;         // OF SF ZF AF PF CF
+// 64-bit sequences start with this GS base; WRGSBASE only ever sets it
+// within the buffer's first half, so GS:[disp32 < 1024] stays in the buffer.
+inline constexpr uint64_t kGsBase = kBufBase;
 
 struct Sequence {
     std::vector<uint8_t> code;
@@ -41,6 +44,7 @@ struct Sequence {
     uint64_t seed = 0;
     bool mode64 = false;                // 64-bit code (runs in long mode)
     bool fpu = false;                   // 64-bit mode: load and save the x87/SSE state around it
+    bool extensions = false;            // may hold RDPID and the GS base instructions (see GenOptions)
 };
 
 struct GenOptions {
@@ -59,6 +63,10 @@ struct GenOptions {
     // stack bookkeeping: pushes and pops, faults on empty and full
     // registers, precision and rounding control.
     bool x87_only = false;
+    // MOVBE and RDPID mixed in (about a third), and in 64-bit mode
+    // RDGSBASE, WRGSBASE and GS-relative loads and stores. The runners start
+    // both sides with the host's IA32_TSC_AUX and the GS base kGsBase.
+    bool extensions = false;
 };
 
 Sequence generate(uint64_t seed, const GenOptions& opt = {});

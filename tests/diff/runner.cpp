@@ -16,7 +16,10 @@
 // and the state at the fault is read back from the exception frame.
 #include "runner.h"
 
+#include <asm/prctl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/ucontext.h>
 #include <sys/wait.h>
@@ -382,6 +385,7 @@ GuestState initial_state(uint64_t seed, const GenOptions& opt) {
         for (int r : {0, 1, 2, 6, 7})
             if (rng() % 4 == 0) s.regs[r] = kSpecial[rng() % 8];
     }
+    s.gs_base = kGsBase;
     s.regs[3] = kBufBase;
     s.regs[4] = kStackTop;
     s.regs[5] = 16;
@@ -399,6 +403,26 @@ GuestState initial_state(uint64_t seed, const GenOptions& opt) {
 }
 
 namespace {
+
+// Pins the calling process to the highest CPU it may run on (not CPU 0,
+// whose TSC_AUX of 0 would hide an RDPID that reads nothing) and returns
+// that CPU's IA32_TSC_AUX as RDPID reads it.
+uint64_t pin_and_read_tsc_aux() {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+        for (int cpu = CPU_SETSIZE - 1; cpu >= 0; --cpu) {
+            if (!CPU_ISSET(cpu, &allowed)) continue;
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            sched_setaffinity(0, sizeof one, &one);
+            break;
+        }
+    }
+    uint64_t aux;
+    asm volatile("rdpid %0" : "=r"(aux));
+    return aux;
+}
 
 // What the child's SIGFPE handler needs (one run per forked child).
 struct HostRun {
@@ -476,13 +500,17 @@ bool run_on_host(const Sequence& seq, const GuestState& in, GuestState& out, std
         sigemptyset(&sa.sa_mask);
         if (sigaltstack(&ss, nullptr) != 0 || sigaction(SIGFPE, &sa, nullptr) != 0) _exit(4);
         g_host = HostRun{o, base, 0, seq.mode64, seq.fpu};
+        if (seq.extensions) o->tsc_aux = pin_and_read_tsc_aux();
         if (seq.mode64) {
             write_host_code64(base, seq);
             g_host.seq_at = kSeqBase;
             std::memcpy(base + (kStateIn - kCodeBase), in.regs, 128);
             uint64_t fl = in.eflags;
             std::memcpy(base + (kStateIn + 128 - kCodeBase), &fl, 8);
+            // 64-bit Linux processes leave GS alone: the sequence may have it.
+            if (seq.extensions && syscall(SYS_arch_prctl, ARCH_SET_GS, in.gs_base) != 0) _exit(5);
             reinterpret_cast<void (*)()>(p)();
+            if (seq.extensions && syscall(SYS_arch_prctl, ARCH_GET_GS, &o->gs_base) != 0) _exit(5);
             std::memcpy(o->regs, base + (kStateOut - kCodeBase), 128);
             std::memcpy(&o->eflags, base + (kStateOut + 128 - kCodeBase), 4);
             if (seq.fpu) std::memcpy(o->fpu, base + (kFpuOut - kCodeBase), 512);
@@ -580,6 +608,13 @@ bool run_in_mimic(const Sequence& seq, const GuestState& in, GuestState& out, Tc
         st.seg[kCS] = SegmentCache{0x08, 0, 0xffffffff, 0x00af9b00};   // L = 1
         for (int r = 0; r < 16; ++r) st.regs[r] = in.regs[r];
     }
+    if (seq.extensions) {
+        st.msr.tsc_aux = in.tsc_aux;
+        if (seq.mode64) {
+            st.seg[kGS].base = in.gs_base;
+            st.cr[4] |= kCr4FSGSBASE;   // as Linux sets it for its processes
+        }
+    }
     st.eip = start;
     cpu.state_changed();
     cpu.set_eflags(in.eflags);
@@ -592,6 +627,7 @@ bool run_in_mimic(const Sequence& seq, const GuestState& in, GuestState& out, Tc
         return false;
     }
     for (int r = 0; r < 16; ++r) out.regs[r] = seq.mode64 ? st.regs[r] : r < 8 ? static_cast<uint32_t>(st.regs[r]) : 0;
+    out.gs_base = seq.extensions && seq.mode64 ? st.seg[kGS].base : 0;
     out.eflags = cpu.eflags();
     out.fault_vector = -1;
     out.fault_offset = 0;
@@ -672,6 +708,11 @@ std::string compare(const Sequence& seq, const GuestState& host, const GuestStat
                           static_cast<unsigned long long>(host.regs[r]), static_cast<unsigned long long>(mimic.regs[r]));
             d += line;
         }
+    }
+    if (host.gs_base != mimic.gs_base) {
+        std::snprintf(line, sizeof line, "  gs base: host %016llx mimic %016llx\n",
+                      static_cast<unsigned long long>(host.gs_base), static_cast<unsigned long long>(mimic.gs_base));
+        d += line;
     }
     if ((host.eflags ^ mimic.eflags) & flag_mask) {
         std::snprintf(line, sizeof line, "  eflags (mask %03x): host %08x mimic %08x\n", flag_mask, host.eflags,

@@ -26,6 +26,11 @@ struct GuestState {
     // them, x87/SSE state, buffer).
     int fault_vector = -1;
     uint32_t fault_offset = 0;
+    // Sequences with extensions: the GS base (64-bit mode; kGsBase at the
+    // start), and the IA32_TSC_AUX RDPID reads: the host's (run_on_host
+    // reports it, pinned to one CPU), for Mimic to start with.
+    uint64_t gs_base = 0;
+    uint64_t tsc_aux = 0;
 };
 
 // The initial state for a seed: random free registers and flags, the fixed
@@ -35,7 +40,8 @@ struct GuestState {
 // opt.simd_unmask some MXCSR exception masks are clear.
 GuestState initial_state(uint64_t seed, const GenOptions& opt);
 
-// Runs natively in a forked child: 32-bit sequences in a compatibility-mode
+// Runs natively in a forked child (pinned to one CPU, so RDPID reads one
+// TSC_AUX, which `out` reports): 32-bit sequences in a compatibility-mode
 // code segment (selector 0x23 on Linux x86-64), 64-bit ones directly, at the
 // address Mimic runs them. A SIGFPE (an unmasked SIMD exception, #XM) ends
 // the run with the state at the fault (see GuestState). Returns false with

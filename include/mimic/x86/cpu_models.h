@@ -25,12 +25,13 @@ inline constexpr uint32_t kFpu = 1u << 0, kVme = 1u << 1, kDe = 1u << 2, kPse = 
                           kFxsr = 1u << 24, kSse = 1u << 25, kSse2 = 1u << 26, kHtt = 1u << 28;
 // Leaf 1 ECX.
 inline constexpr uint32_t kSse3 = 1u << 0, kPclmulqdq = 1u << 1, kSsse3 = 1u << 9, kCx16 = 1u << 13,
-                          kSse41 = 1u << 19, kSse42 = 1u << 20, kX2apic = 1u << 21, kPopcnt = 1u << 23, kAes = 1u << 25,
-                          kTscDeadline = 1u << 24, kXsave = 1u << 26, kOsxsave = 1u << 27,
-                          kHypervisor = 1u << 31;
+                          kSse41 = 1u << 19, kSse42 = 1u << 20, kX2apic = 1u << 21, kMovbe = 1u << 22,
+                          kPopcnt = 1u << 23, kAes = 1u << 25, kTscDeadline = 1u << 24, kXsave = 1u << 26,
+                          kOsxsave = 1u << 27, kRdrand = 1u << 30, kHypervisor = 1u << 31;
 // Leaf 7 subleaf 0 EBX and ECX.
-inline constexpr uint32_t kSmep = 1u << 7, kSmap = 1u << 20;
-inline constexpr uint32_t kUmip = 1u << 2, kPku = 1u << 3, kOspke = 1u << 4, kPks = 1u << 31;
+inline constexpr uint32_t kFsgsbase = 1u << 0, kSmep = 1u << 7, kErms = 1u << 9, kRdseed = 1u << 18,
+                          kSmap = 1u << 20, kClflushopt = 1u << 23, kClwb = 1u << 24;
+inline constexpr uint32_t kUmip = 1u << 2, kPku = 1u << 3, kOspke = 1u << 4, kRdpid = 1u << 22, kPks = 1u << 31;
 // Leaf 6 EAX: the APIC timer runs at a constant rate in every C-state.
 inline constexpr uint32_t kArat = 1u << 2;
 // Leaf 0x80000007 EDX.
@@ -40,7 +41,7 @@ inline constexpr uint32_t kXsaveopt = 1u << 0;
 // Leaf 0x80000001 EDX and ECX.
 inline constexpr uint32_t kExtSyscall = 1u << 11, kExtNx = 1u << 20, kExtPage1Gb = 1u << 26,
                           kExtRdtscp = 1u << 27, kExtLm = 1u << 29;
-inline constexpr uint32_t kExtLahfLm = 1u << 0, kExtAbm = 1u << 5;
+inline constexpr uint32_t kExtLahfLm = 1u << 0, kExtAbm = 1u << 5, kExt3dnowPrefetch = 1u << 8;
 }  // namespace cpuid
 
 struct CpuFeatures {

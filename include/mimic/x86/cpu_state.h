@@ -68,6 +68,7 @@ inline constexpr uint64_t kCr4PCE = 1u << 8;
 inline constexpr uint64_t kCr4OSFXSR = 1u << 9;
 inline constexpr uint64_t kCr4OSXMMEXCPT = 1u << 10;
 inline constexpr uint64_t kCr4UMIP = 1u << 11;
+inline constexpr uint64_t kCr4FSGSBASE = 1u << 16;
 inline constexpr uint64_t kCr4OSXSAVE = 1u << 18;
 inline constexpr uint64_t kCr4SMEP = 1u << 20;
 inline constexpr uint64_t kCr4SMAP = 1u << 21;

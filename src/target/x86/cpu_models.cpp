@@ -43,13 +43,20 @@ CpuFeatures implemented_cpu_features() {
     f.f7_ecx |= kPku;
     // ...and for supervisor pages, with the rights in IA32_PKRS.
     f.f7_ecx |= kPks;
+    // Instructions of the IR alone (translate/*.cpp): MOVBE, RDRAND and
+    // RDSEED (the host's getrandom), RDPID, the FS/GS base instructions,
+    // CLFLUSHOPT and CLWB (no caches, as CLFLUSH), and two hints: fast
+    // REP MOVSB/STOSB, PREFETCHW.
+    f.f1_ecx |= kMovbe | kRdrand;
+    f.f7_ebx |= kFsgsbase | kErms | kRdseed | kClflushopt | kClwb;
+    f.f7_ecx |= kRdpid;
     f.xsave_d1_eax = kXsaveopt;
     // Long mode and what comes with it: SYSENTER, CMPXCHG16B, and in
     // 0x80000001 SYSCALL, NX, 1 GiB pages, RDTSCP, LM, LAHF_LM and LZCNT.
     f.f1_edx |= kSep;
     f.f1_ecx |= kCx16;
     f.e1_edx = kExtSyscall | kExtNx | kExtPage1Gb | kExtRdtscp | kExtLm;
-    f.e1_ecx = kExtLahfLm | kExtAbm;
+    f.e1_ecx = kExtLahfLm | kExtAbm | kExt3dnowPrefetch;
 
     // x87, MMX and SSE instructions run on the host's own units
     // (fpu/host_op.h): an extension the host lacks cannot be offered.

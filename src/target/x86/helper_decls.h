@@ -87,8 +87,12 @@ void helper_sysret(CpuState* env, uint32_t size);
 void helper_sysenter(CpuState* env);
 void helper_sysexit(CpuState* env, uint32_t size);
 void helper_swapgs(CpuState* env);
+// RDFSBASE/RDGSBASE and WRFSBASE/WRGSBASE (64-bit mode, CR4.FSGSBASE).
+uint64_t helper_read_segment_base(CpuState* env, uint32_t seg);
+void helper_write_segment_base(CpuState* env, uint32_t seg, uint64_t base);
 void helper_rdtscp(CpuState* env);
 void helper_rdpkru(CpuState* env);
+uint64_t helper_random(CpuState* env);   // RDRAND, RDSEED: CF in pending_flags
 void helper_wrpkru(CpuState* env);
 
 // x87, MMX, SSE (fpu/): op is a HostOp*; addr the linear address of the

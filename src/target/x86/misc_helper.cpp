@@ -566,6 +566,7 @@ void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
         uint64_t supported = kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4PGE | kCr4PCE | kCr4MCE;
         if (cpu_of(env).config_.model.features.has_fxsr()) supported |= kCr4OSFXSR | kCr4OSXMMEXCPT;
         if (cpu_of(env).config_.model.features.has_xsave()) supported |= kCr4OSXSAVE;
+        if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kFsgsbase) supported |= kCr4FSGSBASE;
         if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmep) supported |= kCr4SMEP;
         if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmap) supported |= kCr4SMAP;
         if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kUmip) supported |= kCr4UMIP;

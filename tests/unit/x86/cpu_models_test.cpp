@@ -45,7 +45,10 @@ TEST(CpuModels, FeaturesMimicLacksWarnInQemuOrder) {
               1);
     EXPECT_EQ(warnings.back(), "TCG doesn't support requested feature: CPUID.07H:EBX.invpcid [bit 10]");
     EXPECT_EQ(m.features.p6_eax, cpuid::kArat);
-    EXPECT_EQ(m.features.f7_ebx, implemented_cpu_features().f7_ebx & cpuid::kSmep);   // Haswell has no SMAP
+    // Haswell has no SMAP, RDSEED, CLFLUSHOPT or CLWB.
+    EXPECT_EQ(m.features.f7_ebx, cpuid::kFsgsbase | cpuid::kSmep | cpuid::kErms);
+    EXPECT_TRUE(m.features.f1_ecx & cpuid::kMovbe);
+    EXPECT_TRUE(m.features.f1_ecx & cpuid::kRdrand);
     EXPECT_TRUE(m.features.f1_ecx & cpuid::kSse42);
 }
 
@@ -67,6 +70,28 @@ TEST(CpuModels, UnavailableFeaturesAreQemusNames) {
     EXPECT_NE(std::find(missing.begin(), missing.end(), "avx512f"), missing.end());
     EXPECT_NE(std::find(missing.begin(), missing.end(), "rdctl-no"), missing.end());
     EXPECT_EQ(std::find(missing.begin(), missing.end(), "sse4.2"), missing.end());
+}
+
+// What QEMU's TCG implements of them, these models get without a warning.
+TEST(CpuModels, ModelsGetTheInstructionsTcgImplements) {
+    for (std::string_view model : {"Haswell", "Skylake-Server", "EPYC", "EPYC-Rome", "Icelake-Server"}) {
+        const std::vector<std::string_view> missing = unavailable_cpu_features(model);
+        for (std::string_view f : {"movbe", "rdrand", "fsgsbase", "erms", "rdseed", "clflushopt", "clwb", "rdpid",
+                                   "3dnowprefetch"})
+            EXPECT_EQ(std::find(missing.begin(), missing.end(), f), missing.end()) << model << " " << f;
+    }
+    std::vector<std::string> warnings;
+    const CpuModel m = parse_cpu_model("EPYC-Rome", warnings);
+    for (const std::string& w : warnings) {
+        EXPECT_EQ(w.find(".rdpid "), std::string::npos) << w;
+        EXPECT_EQ(w.find(".clwb "), std::string::npos) << w;
+    }
+    EXPECT_TRUE(m.features.f7_ecx & cpuid::kRdpid);
+    EXPECT_TRUE(m.features.f7_ebx & cpuid::kClwb);
+    EXPECT_TRUE(m.features.e1_ecx & cpuid::kExt3dnowPrefetch);
+    const CpuFeatures max = implemented_cpu_features();
+    EXPECT_TRUE(max.f7_ebx & cpuid::kRdseed);
+    EXPECT_TRUE(max.f7_ebx & cpuid::kClflushopt);
 }
 
 TEST(CpuModels, UnknownNamesAreRefused) {

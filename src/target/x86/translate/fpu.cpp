@@ -270,10 +270,17 @@ bool translate_fpu(Dc& dc) {
     case M::kLfence: case M::kMfence: case M::kSfence:
         // One vCPU thread sees its own stores in order; nothing to order.
         return true;
-    case M::kClflush:
+    case M::kClflush: case M::kClflushopt: case M::kClwb: {
+        const uint32_t f7_ebx = cpu_features(dc.env).f7_ebx;
+        if ((insn.mnemonic == M::kClflushopt && !(f7_ebx & cpuid::kClflushopt)) ||
+            (insn.mnemonic == M::kClwb && !(f7_ebx & cpuid::kClwb))) {
+            dc.raise(kExcUD);
+            return true;
+        }
         // No caches to write back; the address is checked like a byte read.
         dc.linear(insn.mem.seg, dc.effective_offset(insn.mem), 1, false);
         return true;
+    }
     default: break;
     }
     if (translate_xsave(dc)) return true;

@@ -108,6 +108,24 @@ bool translate_mov(Dc& dc) {
         dc.store_reg(in.ops[0].reg, r);
         return true;
     }
+    case Mnemonic::kMovbe: {
+        if (!(cpu_features(dc.env).f1_ecx & cpuid::kMovbe)) {
+            dc.raise(kExcUD);
+            return true;
+        }
+        // A load into a register or a store from one, the bytes reversed.
+        const bool load = in.ops[0].kind == OperandKind::kReg;
+        const unsigned size = in.ops[0].size;
+        Loc mem = dc.loc(load ? 1 : 0, !load);
+        I64 v = load ? dc.read(mem) : dc.load_reg(in.ops[1].reg);
+        I64 swapped = b.temp_i64();
+        if (size == 2) b.bswap16(swapped, v);
+        else if (size == 4) b.bswap32(swapped, v);
+        else b.bswap64(swapped, v);
+        if (load) dc.store_reg(in.ops[0].reg, swapped);
+        else dc.write(mem, swapped);
+        return true;
+    }
     default: break;
     }
     int cc = cond_code(in.mnemonic);

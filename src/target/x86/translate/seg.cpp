@@ -1,5 +1,5 @@
-// Segment register loads and stores (MOV Sreg, LDS/LES/LFS/LGS/LSS), ARPL
-// and BOUND.
+// Segment register loads and stores (MOV Sreg, LDS/LES/LFS/LGS/LSS), the
+// FS/GS base instructions, ARPL and BOUND.
 #include "dc.h"
 
 namespace mimic::x86 {
@@ -74,6 +74,26 @@ bool translate_seg(Dc& dc) {
         tcg::I32 nf = b.or_(b.and_(f, ~kFlagZF), b.shl(a32, 6u));
         b.extu_i32_i64(dc.g.cc_src, nf);
         dc.set_cc_op(kCcOpEflags);
+        return true;
+    }
+    case Mnemonic::kRdfsbase: case Mnemonic::kRdgsbase: case Mnemonic::kWrfsbase: case Mnemonic::kWrgsbase: {
+        if (!(cpu_features(dc.env).f7_ebx & cpuid::kFsgsbase)) {
+            dc.raise(kExcUD);
+            return true;
+        }
+        // CR4.FSGSBASE and canonical bases are checked by the helpers. A
+        // 32-bit read zero-extends; a 32-bit write clears the upper half.
+        const bool fs = in.mnemonic == Mnemonic::kRdfsbase || in.mnemonic == Mnemonic::kWrfsbase;
+        const bool read = in.mnemonic == Mnemonic::kRdfsbase || in.mnemonic == Mnemonic::kRdgsbase;
+        I32 seg = b.const_i32(fs ? kFS : kGS);
+        dc.sync_eip(dc.pc);
+        if (read) {
+            I64 base = b.temp_i64();
+            b.call(MIMIC_HELPER(helper_read_segment_base), base, {b.env(), seg});
+            dc.store_reg(in.ops[0].reg, base);
+        } else {
+            b.call(MIMIC_HELPER(helper_write_segment_base), {b.env(), seg, dc.load_reg(in.ops[0].reg)});
+        }
         return true;
     }
     case Mnemonic::kBound: {

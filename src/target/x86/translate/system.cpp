@@ -1,7 +1,8 @@
 // System instructions: software interrupts and IRET, HLT, CPUID, RDTSC,
-// MSRs, control/debug registers, descriptor tables, INVLPG, CMPXCHG8B and
-// the cache/serialising no-ops. Privilege checks that depend only on the
-// mode happen here at translation time; the rest in helpers.
+// RDPID, RDRAND/RDSEED, MSRs, control/debug registers, descriptor tables,
+// INVLPG, CMPXCHG8B and the cache/serialising no-ops. Privilege checks that
+// depend only on the mode happen here at translation time; the rest in
+// helpers.
 #include "dc.h"
 
 namespace mimic::x86 {
@@ -261,6 +262,29 @@ bool translate_system(Dc& dc) {
         dc.sync_eip(dc.pc);
         b.call(MIMIC_HELPER(helper_rdtscp), {b.env()});
         return true;
+    case Mnemonic::kRdpid: {
+        if (!(cpu_features(dc.env).f7_ecx & cpuid::kRdpid)) {
+            dc.raise(kExcUD);
+            return true;
+        }
+        // IA32_TSC_AUX, at any CPL and whatever CR4.TSD says.
+        I64 aux = b.temp_i64();
+        b.ld(aux, ENV_OFF(msr.tsc_aux), tcg::kMo64);
+        dc.store_reg(in.ops[0].reg, aux);
+        return true;
+    }
+    case Mnemonic::kRdrand: case Mnemonic::kRdseed: {
+        const CpuFeatures& f = cpu_features(dc.env);
+        if (in.mnemonic == Mnemonic::kRdrand ? !(f.f1_ecx & cpuid::kRdrand) : !(f.f7_ebx & cpuid::kRdseed)) {
+            dc.raise(kExcUD);
+            return true;
+        }
+        I64 v = b.temp_i64();
+        b.call(MIMIC_HELPER(helper_random), v, {b.env()});
+        dc.store_reg(in.ops[0].reg, v);
+        dc.commit_pending_flags();   // CF as the helper says; OF SF ZF AF PF clear
+        return true;
+    }
     case Mnemonic::kRdpkru:
     case Mnemonic::kWrpkru:
         if (!(cpu_features(dc.env).f7_ecx & cpuid::kPku)) {
