@@ -1,4 +1,5 @@
-/* Long mode system parts: IRETQ to ring 3, an interrupt from ring 3 (stack
+/* Long mode system parts: IRETQ to ring 3 (nulling GS, whose base stays),
+ * an interrupt from ring 3 (stack
  * switch to RSP0, SS:RSP in the frame, null SS), a 64-bit call gate from
  * ring 3 and LRETQ back, SYSCALL/SYSRET to 64-bit
  * and compatibility-mode code (LSTAR, CSTAR, STAR, FMASK), a far jump into
@@ -80,6 +81,16 @@ start64:
         xor %edx, %edx
         wrmsr
 
+        /* GS holds a ring-0 data selector: the IRETQ to ring 3 makes it
+         * null, and its base stays. */
+        mov $0x20, %ax
+        mov %ax, %gs
+        mov $0xc0000101, %ecx
+        mov $0x6000, %eax
+        xor %edx, %edx
+        wrmsr
+        movq $0x4455, 0x6310
+
         /* IRETQ to 64-bit ring 3. */
         mov %rsp, kernel_rsp
         push $0x33
@@ -96,6 +107,10 @@ user64:
         CHECK64 %rax, 0x3b, 0x10
         mov %ss, %eax
         CHECK64 %rax, 0x33, 0x11
+        mov %gs, %eax
+        CHECK64 %rax, 0, 0x1a
+        mov %gs:0x310, %rax
+        CHECK64 %rax, 0x4455, 0x1b
         /* An interrupt gate of DPL 3: to ring 0 and back. */
         mov $0x1234, %rax
         int $0x80

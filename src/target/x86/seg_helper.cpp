@@ -372,13 +372,17 @@ void helper_lcall(CpuState* env, uint32_t sel32, uint64_t eip, uint64_t next_eip
 
 namespace {
 
-// After a return to an outer level, data segments the new CPL may not use become null.
+// After a return to an outer level, data segments the new CPL may not use
+// become null: selector 0 and not present, so outside 64-bit mode using
+// them faults. The hidden base stays, as on hardware, where 64-bit code
+// still addresses through FS and GS bases after such a return.
 void validate_seg_after_return(CpuState* env, int seg) {
-    const SegmentCache& s = env->seg[seg];
+    SegmentCache& s = env->seg[seg];
     bool conforming_code = (s.flags & kDescCode) && (s.flags & kDescConforming);
     if ((s.selector & 0xfffc) == 0) return;
     if (!conforming_code && s.dpl() < env->cpl()) {
-        env->seg[seg] = SegmentCache{0, 0, 0, 0};
+        s.selector = 0;
+        s.flags &= ~kDescP;
     }
 }
 
