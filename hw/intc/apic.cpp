@@ -731,8 +731,9 @@ bool LocalApicDevice::write_x2apic_msr(uint32_t msr, uint64_t value) {
     case 0x38: write_initial_count(low); return true;
     case 0x3e: write_divide_config(low); return true;
     case 0x3f:
-        // SELF IPI: a fixed, edge-triggered vector to this APIC.
-        if ((low & 0xff) < 16) {
+        // SELF IPI: a fixed, edge-triggered vector to this APIC; bits 31:8 are reserved.
+        if (low >> 8) return false;
+        if (low < 16) {
             signal_error(kEsrSendIllegalVector);
         } else {
             accept(static_cast<uint8_t>(low), false);

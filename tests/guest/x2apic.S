@@ -112,6 +112,7 @@ start32:
         WRMSR_GP 0x828, 1, 0, 0x27
         WRMSR_GP 0x808, 0, 1, 0x28
         WRMSR_GP 0x80d, 0, 0, 0x29
+        WRMSR_GP 0x83f, 0x140, 0, 0x2a
 
         /* Software-enable; TPR through its MSR. */
         mov $0x80f, %ecx
