@@ -3,7 +3,8 @@
  * by the handler lets exactly one instruction past its breakpoint. Data
  * breakpoints: #DB is a trap after the access (EIP points after it, the
  * access done once), on writes (R/W 01) or reads and writes (R/W 11), for
- * any access overlapping the LEN-aligned range. Clearing DR7 disarms all. */
+ * any access overlapping the LEN-aligned range. Clearing DR7 disarms all.
+ * Single-step: a MOV SS shadow delays the trap by one instruction. */
 #include "lib.S"
 
         .set db_count, VARS
@@ -96,6 +97,27 @@ after2: CHECK db_count, 3, 0x38
         mov %eax, %dr7
         movl $1, watched
         CHECK db_count, 3, 0x3b
+
+        /* Single-step after MOV SS: its shadow holds the trap back until
+         * the next instruction has run, and the one #DB then says BS. */
+        pushf
+        pop %ebx
+        push %ebx                 /* TF clear, for the second POPF */
+        or $0x100, %ebx
+        push %ebx
+        mov %ss, %ax
+        movl $0, db_count
+        popf                      /* TF on: the next instruction traps */
+        mov %ax, %ss
+        nop
+after_shadow:
+        popf                      /* TF off, after one more trap */
+after_popf:
+        CHECK db_count, 2, 0x40
+        CHECK db_eip, after_popf, 0x41
+        mov db_dr6, %eax
+        and $0x4000, %eax
+        CHECK %eax, 0x4000, 0x42
         jmp pass
 
 target: inc %ecx

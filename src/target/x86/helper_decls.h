@@ -11,6 +11,7 @@ namespace mimic::x86 {
 
 // exceptions
 void helper_raise_exception(CpuState* env, uint32_t vector, uint32_t error_code);
+void helper_raise_trap(CpuState* env, uint32_t vector);
 // #GP(0) at the instruction retaddr is in (a guard_sext_i64's raise).
 [[noreturn]] void helper_raise_gp_at(CpuState* env, uintptr_t retaddr);
 void helper_raise_interrupt(CpuState* env, uint32_t vector, uint32_t next_eip_delta);

@@ -25,6 +25,9 @@ void helper_raise_exception(CpuState* env, uint32_t vector, uint32_t error_code)
 
 void helper_raise_gp_at(CpuState* env, uintptr_t retaddr) { raise_exception_err(env, kExcGP, 0, retaddr); }
 
+// A trap-like exception: eip was synced past the instruction, and stays.
+void helper_raise_trap(CpuState* env, uint32_t vector) { raise_exception_err(env, static_cast<int>(vector), 0, 0); }
+
 void helper_raise_interrupt(CpuState* env, uint32_t vector, uint32_t next_eip_delta) {
     // eip was synced to the instruction; software interrupts return after it.
     raise_interrupt(env, static_cast<int>(vector), env->eip + next_eip_delta);

@@ -61,6 +61,9 @@ struct Dc {
     // targets beyond it raise #GP(0). Taken from the state at translation.
     uint64_t cs_limit = 0;
     BlockEnd end = BlockEnd::kNone;
+    // The instruction loads SS (MOV SS, POP SS): its shadow holds back a
+    // single-step trap until the next instruction has run too.
+    bool defers_single_step = false;
     // The block's first instruction, reached again by a jump to start_eip
     // in a block whose state a run leaves unchanged (can_loop): that jump
     // is a branch inside the block, so a loop runs without leaving its

@@ -30,7 +30,10 @@ void pop_op(Dc& dc) {
         dc.sync_eip(dc.pc);
         b.call(MIMIC_HELPER(helper_load_seg), {b.env(), b.const_i32(op.reg.num), sel});
         dc.add_sp(size);
-        if (op.reg.num == kSS) b.call(MIMIC_HELPER(helper_set_inhibit_irq), {b.env()});
+        if (op.reg.num == kSS) {
+            b.call(MIMIC_HELPER(helper_set_inhibit_irq), {b.env()});
+            dc.defers_single_step = true;
+        }
         dc.stop_after();   // segment bases and hflags changed
         return;
     }

@@ -60,8 +60,10 @@ bool translate_system(Dc& dc) {
         b.call(MIMIC_HELPER(helper_into), {b.env(), b.const_i32(in.length)});
         return true;
     case Mnemonic::kInt1:
+        // ICEBP: a #DB like a debug trap, not a software interrupt, so no
+        // gate DPL check; it returns after the instruction.
         dc.sync_eip(dc.next_pc);
-        b.call(MIMIC_HELPER(helper_raise_interrupt), {b.env(), b.const_i32(kExcDB), b.const_i32(0)});
+        b.call(MIMIC_HELPER(helper_raise_trap), {b.env(), b.const_i32(kExcDB)});
         dc.end = BlockEnd::kJumped;
         return true;
     case Mnemonic::kIret: case Mnemonic::kIretd: case Mnemonic::kIretq:
