@@ -1,6 +1,6 @@
 /* Local APIC: CPUID and IA32_APIC_BASE, the timer in periodic, one-shot and
- * TSC-deadline mode delivering interrupts, EOI, and TPR holding back a
- * self-IPI until lowered. Needs the pc machine (run through the binary). */
+ * TSC-deadline mode delivering interrupts, EOI, TPR holding back a
+ * self-IPI until lowered, and single-stepping a HLT the timer ends. Needs the pc machine (run through the binary). */
 #include "lib.S"
 
         .set APIC, 0xfee00000
@@ -18,6 +18,8 @@
         .set ticks41, VARS + 4
         .set ticks42, VARS + 8
         .set ticks45, VARS + 12
+        .set db_count, VARS + 16
+        .set db_eips, VARS + 20          /* the first two #DBs' EIPs */
 
         .code16
 start16:
@@ -122,7 +124,44 @@ start32:
         nop
         cli
         CHECK ticks45, 1, 0x0a
+
+        /* Single-step over STI; HLT: a #DB after STI (whose shadow holds
+         * back interrupts, not traps), one when HLT ends, before the timer
+         * interrupt that ends it, and one after the POPF that clears TF. */
+        SET_GATE 1, db_handler
+        movl $0, db_count
+        movl $0, ticks42
+        movl $0x42, APIC_LVT_TIMER      /* one-shot */
+        movl $20000, APIC_INIT_COUNT
+        pushf
+        pop %eax
+        push %eax                       /* TF and IF clear, for the last POPF */
+        or $0x100, %eax
+        push %eax
+        popf
+        sti
+hlt_at: hlt
+after_hlt:
+        popf
+after_popf:
+        CHECK db_count, 3, 0x0b
+        CHECK db_eips, hlt_at, 0x0c
+        CHECK db_eips + 4, after_hlt, 0x0d
+        CHECK ticks42, 1, 0x0e
         jmp pass
+
+db_handler:
+        push %eax
+        push %ebx
+        mov db_count, %ebx
+        cmp $2, %ebx
+        jae 1f
+        mov 8(%esp), %eax               /* the EIP after the trapping instruction */
+        mov %eax, db_eips(, %ebx, 4)
+1:      incl db_count
+        pop %ebx
+        pop %eax
+        iret
 
 isr40:  incl ticks40
         movl $0, APIC_EOI

@@ -262,6 +262,9 @@ struct CpuState {
     uint32_t cpuid_version = 0;
 
     bool halted = false;
+    // HLT ran with EFLAGS.TF: its single-step trap comes when it ends,
+    // before the interrupt that ends it.
+    bool single_step_after_halt = false;
     // An NMI handler runs: further NMIs wait for the next IRET.
     bool nmi_blocked = false;
 

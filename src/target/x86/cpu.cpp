@@ -201,6 +201,7 @@ void CpuImpl::reset() {
     e.a20_mask = ~0ull;
     e.cpuid_version = config_.model.version;
     e.halted = false;
+    e.single_step_after_halt = false;
     e.nmi_blocked = false;
     e.exception_index = -1;
     e.old_exception = -1;
@@ -573,12 +574,30 @@ void CpuImpl::set_a20(bool enabled) {
     }
 }
 
+bool CpuImpl::wakes_from_halt(uint32_t req) {
+    if (((req & kIrqNmi) && !env_.nmi_blocked) || (req & kIrqMce)) return true;
+    if (!(req & kIrqHard) || !(env_.eflags & kFlagIF) || !ic_) return false;
+    bql_lock();
+    const bool has = ic_->has_interrupt();
+    bql_unlock();
+    return has;
+}
+
 // Takes a pending external interrupt if the CPU accepts one now. Returns
 // true when one was delivered.
 bool CpuImpl::check_interrupts() {
     uint32_t req = env_.interrupt_request.load();
     if (env_.hflags & kHfInhibitIrq) return false;
     if (wait_for_sipi_) return false;   // INTR and NMI are held off until the SIPI
+    if (env_.single_step_after_halt && wakes_from_halt(req)) {
+        // The trap of the HLT comes first (traps outrank interrupts); the
+        // #DB gate's IF=0 holds the interrupt until its handler returns.
+        env_.single_step_after_halt = false;
+        env_.halted = false;
+        env_.dr[6] |= 1u << 14;   // BS
+        do_interrupt(&env_, kExcDB, false, 0, env_.eip, false);
+        return true;
+    }
     if ((req & kIrqNmi) && !env_.nmi_blocked) {
         env_.interrupt_request.fetch_and(~kIrqNmi);
         env_.halted = false;

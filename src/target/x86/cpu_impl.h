@@ -230,6 +230,8 @@ private:
     int exec_loop();
     tcg::TranslationBlock* tb_find();
     bool check_interrupts();
+    // Whether a pending event would be taken now (and so end a HLT).
+    bool wakes_from_halt(uint32_t req);
     void do_init();
     void do_sipi();
 };

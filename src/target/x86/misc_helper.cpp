@@ -706,6 +706,7 @@ void helper_out(CpuState* env, uint32_t port, uint32_t size, uint64_t value) {
 void helper_hlt(CpuState* env, uint64_t next_eip) {
     env->eip = next_eip;
     env->halted = true;
+    env->single_step_after_halt = env->eflags & kFlagTF;
     env->hflags &= ~kHfInhibitIrq;
     env->exception_index = kExcpHalted;   // tells cpu_exec to stop (EXCP_HLT)
     cpu_loop_exit(env);
