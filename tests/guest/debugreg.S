@@ -4,7 +4,8 @@
  * breakpoints: #DB is a trap after the access (EIP points after it, the
  * access done once), on writes (R/W 01) or reads and writes (R/W 11), for
  * any access overlapping the LEN-aligned range. Clearing DR7 disarms all.
- * Single-step: a MOV SS shadow delays the trap by one instruction. */
+ * Single-step: a MOV SS shadow delays the trap by one instruction.
+ * General detect: DR7.GD turns the next MOV DR into a #DB fault. */
 #include "lib.S"
 
         .set db_count, VARS
@@ -118,6 +119,40 @@ after_popf:
         mov db_dr6, %eax
         and $0x4000, %eax
         CHECK %eax, 0x4000, 0x42
+
+        /* DR7.GD: a MOV DR faults with #DB and DR6.BD, the CPU clears GD,
+         * and the access then runs. */
+        xor %eax, %eax
+        mov %eax, %dr6
+        movl $0, db_count
+        mov $0x2400, %eax
+        mov %eax, %dr7
+gd_at:  mov %dr6, %eax
+        CHECK db_count, 1, 0x43
+        CHECK db_eip, gd_at, 0x44
+        mov db_dr6, %eax
+        and $0x2000, %eax
+        CHECK %eax, 0x2000, 0x45
+        mov %dr7, %eax
+        CHECK %eax, 0x400, 0x46
+        CHECK db_count, 1, 0x47
+
+        /* Single-step traps after branches and after a MOV to DR7 too. */
+        pushf
+        pop %ebx
+        push %ebx                 /* TF clear, for the last POPF */
+        or $0x100, %ebx
+        push %ebx
+        movl $0, db_count
+        popf
+        jmp 1f
+        nop
+1:      call 2f
+2:      add $4, %esp
+        mov $0x400, %eax
+        mov %eax, %dr7
+        popf
+        CHECK db_count, 6, 0x48
         jmp pass
 
 target: inc %ecx

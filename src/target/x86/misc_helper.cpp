@@ -588,8 +588,24 @@ void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
     }
 }
 
+namespace {
+
+// DR7.GD (general detect): any MOV DR faults with #DB and DR6.BD, and the
+// CPU clears GD so that the handler can use the registers.
+constexpr uint64_t kDr7GeneralDetect = 1u << 13, kDr6DebugRegisterAccess = 1u << 13;
+
+void check_general_detect(CpuState* env, uintptr_t ra) {
+    if (!(env->dr[7] & kDr7GeneralDetect)) return;
+    env->dr[7] &= ~kDr7GeneralDetect;
+    env->dr[6] |= kDr6DebugRegisterAccess;
+    raise_exception(env, kExcDB, ra);
+}
+
+}  // namespace
+
 uint64_t helper_read_dr(CpuState* env, uint32_t n) {
     if ((n == 4 || n == 5) && (env->cr[4] & kCr4DE)) raise_exception(env, kExcUD, MIMIC_GETPC());
+    check_general_detect(env, MIMIC_GETPC());
     if (n == 4) n = 6;
     if (n == 5) n = 7;
     return env->dr[n];
@@ -597,6 +613,7 @@ uint64_t helper_read_dr(CpuState* env, uint32_t n) {
 
 void helper_write_dr(CpuState* env, uint32_t n, uint64_t value) {
     if ((n == 4 || n == 5) && (env->cr[4] & kCr4DE)) raise_exception(env, kExcUD, MIMIC_GETPC());
+    check_general_detect(env, MIMIC_GETPC());
     if (n == 4) n = 6;
     if (n == 5) n = 7;
     const BreakpointConfig insn_before = breakpoint_config(env, false), data_before = breakpoint_config(env, true);

@@ -144,9 +144,7 @@ void far(Dc& dc) {
         b.call(MIMIC_HELPER(helper_ljmp), {b.env(), sel, off, b.const_i64(dc.next_pc)});
     else
         b.call(MIMIC_HELPER(helper_lcall), {b.env(), sel, off, b.const_i64(dc.next_pc), b.const_i32(size)});
-    dc.cc_op = kCcOpDynamic;
-    b.exit_tb(0);   // CS and the mode may have changed
-    dc.end = BlockEnd::kJumped;
+    dc.exit_to_loop();   // CS and the mode may have changed
 }
 
 void retf(Dc& dc) {
@@ -155,9 +153,7 @@ void retf(Dc& dc) {
     uint32_t imm = in.op_count ? static_cast<uint32_t>(in.imm) & 0xffff : 0;
     dc.sync_eip(dc.pc);
     b.call(MIMIC_HELPER(helper_lret), {b.env(), b.const_i32(in.op_size), b.const_i32(imm)});
-    dc.cc_op = kCcOpDynamic;
-    b.exit_tb(0);
-    dc.end = BlockEnd::kJumped;
+    dc.exit_to_loop();
 }
 
 }  // namespace

@@ -469,7 +469,11 @@ void Dc::check_branch_target(I64 target) {
 }
 
 void Dc::jump_indirect(Indirect kind) {
-    if (flags & (kHfTf | kHfInhibitIrq)) {
+    if (flags & kHfTf) {
+        // The branch's single-step trap, at its target.
+        b.call(MIMIC_HELPER(helper_single_step), {b.env()});
+        b.exit_tb(0);
+    } else if (flags & kHfInhibitIrq) {
         b.exit_tb(0);
     } else if (can_loop) {
         // The target runs in this block's mode: its lookup key is known.
@@ -480,6 +484,13 @@ void Dc::jump_indirect(Indirect kind) {
     } else {
         b.lookup_and_goto_ptr();
     }
+    end = BlockEnd::kJumped;
+}
+
+void Dc::exit_to_loop(bool single_step) {
+    cc_op = kCcOpDynamic;
+    if (single_step && (flags & kHfTf)) b.call(MIMIC_HELPER(helper_single_step), {b.env()});
+    b.exit_tb(0);
     end = BlockEnd::kJumped;
 }
 

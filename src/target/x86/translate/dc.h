@@ -146,6 +146,10 @@ struct Dc {
     // the branch, before it changes anything.
     void check_branch_target(tcg::I64 target);
     void stop_after();                                // ends the block after this instruction
+    // Ends the block for the loop to re-read the CPU's state (mode, CS,
+    // paging, flags); a block run with TF first raises its single-step trap
+    // at the new EIP, unless the instruction's helper raised it itself.
+    void exit_to_loop(bool single_step = true);
     bool same_page(uint64_t eip) const;
 
     uint64_t eip_mask() const { return code64 ? ~0ull : code32 ? 0xffffffffull : 0xffffull; }

@@ -25,12 +25,6 @@ bool require_cpl0(Dc& dc) {
 // Returns false if it raised.
 bool umip_allows(Dc& dc) { return !(dc.flags & kHfUmip) || require_cpl0(dc); }
 
-void exit_to_loop(Dc& dc) {
-    dc.cc_op = kCcOpDynamic;
-    dc.b.exit_tb(0);
-    dc.end = BlockEnd::kJumped;
-}
-
 }  // namespace
 
 bool translate_system(Dc& dc) {
@@ -69,7 +63,7 @@ bool translate_system(Dc& dc) {
     case Mnemonic::kIret: case Mnemonic::kIretd: case Mnemonic::kIretq:
         dc.sync_eip(dc.pc);
         b.call(MIMIC_HELPER(helper_iret), {b.env(), b.const_i32(in.op_size), b.const_i64(next)});
-        exit_to_loop(dc);
+        dc.exit_to_loop();
         return true;
     case Mnemonic::kHlt:
         if (!require_cpl0(dc)) return true;
@@ -113,7 +107,7 @@ bool translate_system(Dc& dc) {
             else
                 b.call(MIMIC_HELPER(helper_write_dr), {b.env(), b.const_i32(d.reg.num), v});
             dc.sync_eip(dc.next_pc);
-            exit_to_loop(dc);   // paging, protection and flags may all have changed
+            dc.exit_to_loop();   // paging, protection and flags may all have changed
         } else {
             I64 v = b.temp_i64();
             if (s.reg.cls == RegClass::kCr) b.call(MIMIC_HELPER(helper_read_cr), v, {b.env(), b.const_i32(s.reg.num)});
@@ -134,7 +128,7 @@ bool translate_system(Dc& dc) {
         b.extrl_i64_i32(v32, v);
         b.call(MIMIC_HELPER(helper_lmsw), {b.env(), v32});
         dc.sync_eip(dc.next_pc);
-        exit_to_loop(dc);
+        dc.exit_to_loop();
         return true;
     }
     case Mnemonic::kSmsw: {
@@ -209,7 +203,7 @@ bool translate_system(Dc& dc) {
         I64 a = dc.linear(in.mem.seg, dc.effective_offset(in.mem), 1, false);
         b.call(MIMIC_HELPER(helper_invlpg), {b.env(), a});
         dc.sync_eip(dc.next_pc);
-        exit_to_loop(dc);
+        dc.exit_to_loop();
         return true;
     }
     case Mnemonic::kInvd: case Mnemonic::kWbinvd:
@@ -235,22 +229,22 @@ bool translate_system(Dc& dc) {
     case Mnemonic::kSyscall:
         dc.sync_eip(dc.pc);
         b.call(MIMIC_HELPER(helper_syscall), {b.env(), b.const_i64(next)});
-        exit_to_loop(dc);
+        dc.exit_to_loop(false);   // the helper traps as the new flags say
         return true;
     case Mnemonic::kSysret:
         dc.sync_eip(dc.pc);
         b.call(MIMIC_HELPER(helper_sysret), {b.env(), b.const_i32(in.rex_w() ? 8 : 4)});
-        exit_to_loop(dc);
+        dc.exit_to_loop(false);   // the helper traps as the new flags say
         return true;
     case Mnemonic::kSysenter:
         dc.sync_eip(dc.pc);
         b.call(MIMIC_HELPER(helper_sysenter), {b.env()});
-        exit_to_loop(dc);
+        dc.exit_to_loop(false);   // the helper traps as the new flags say
         return true;
     case Mnemonic::kSysexit:
         dc.sync_eip(dc.pc);
         b.call(MIMIC_HELPER(helper_sysexit), {b.env(), b.const_i32(in.rex_w() ? 8 : 4)});
-        exit_to_loop(dc);
+        dc.exit_to_loop(false);   // the helper traps as the new flags say
         return true;
     case Mnemonic::kSwapgs:
         if (!require_cpl0(dc)) return true;
