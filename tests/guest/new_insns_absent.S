@@ -1,5 +1,5 @@
 /* The default model (qemu64) lacks MOVBE, RDRAND, RDSEED, RDPID, FSGSBASE,
- * CLFLUSHOPT and CLWB: CPUID says so, each instruction is #UD, and
+ * CLFLUSHOPT, CLWB, AES-NI and PCLMULQDQ: CPUID says so, each instruction is #UD, and
  * CR4.FSGSBASE is reserved (#GP). new_insns checks them under -cpu max. */
 #include "lib.S"
 
@@ -53,6 +53,20 @@ start32:
         EXPECT_UD 0x16, clwb word
         clflush word                    /* which qemu64 has */
         CHECK ud_count, 7, 0x17
+
+        /* AES-NI and PCLMULQDQ: #UD, where SSE2 itself runs. */
+        mov %cr0, %eax
+        and $~0xc, %eax
+        or $0x22, %eax
+        mov %eax, %cr0
+        mov %cr4, %eax
+        or $0x600, %eax
+        mov %eax, %cr4
+        pxor %xmm1, %xmm0
+        CHECK ud_count, 7, 0x1a
+        EXPECT_UD 0x1b, aesenc %xmm1, %xmm0
+        EXPECT_UD 0x1c, aeskeygenassist $1, %xmm1, %xmm0
+        EXPECT_UD 0x1d, pclmulqdq $0, %xmm1, %xmm0
 
         /* CR4.FSGSBASE is reserved without FSGSBASE. */
         movl $1f, resume

@@ -24,6 +24,8 @@ CpuFeatures implemented_cpu_features() {
     f.f1_edx = kFpu | kDe | kPse | kTsc | kMsr | kPae | kCx8 | kApic | kPge | kCmov | kPse36 | kClflush | kMmx |
                kFxsr | kSse | kSse2;
     f.f1_ecx = kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kTscDeadline | kXsave | kHypervisor;
+    // AES and carry-less multiplication run on the host's units like SSE.
+    f.f1_ecx |= kAes | kPclmulqdq;
     // x2APIC mode of the local APIC (hw/intc/apic.cpp).
     f.f1_ecx |= kX2apic;
     // Machine checks: the banks and #MC injection (mce.h).
@@ -63,7 +65,7 @@ CpuFeatures implemented_cpu_features() {
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (__get_cpuid(1, &a, &b, &c, &d)) {
         f.f1_edx &= d | ~(kFpu | kMmx | kFxsr | kSse | kSse2);
-        f.f1_ecx &= c | ~(kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt);
+        f.f1_ecx &= c | ~(kSse3 | kSsse3 | kSse41 | kSse42 | kPopcnt | kAes | kPclmulqdq);
     }
     return f;
 }

@@ -34,13 +34,16 @@ bool model_has(const Dc& dc, const DecodedInsn& insn) {
         if (insn.opcode <= 0x0b || (insn.opcode >= 0x1c && insn.opcode <= 0x1e)) return ecx(cpuid::kSsse3);
         if (insn.opcode == 0x37) return ecx(cpuid::kSse42);
         if (insn.opcode <= 0x41) return ecx(cpuid::kSse41);
-        return false;   // SHA, AES: not in any model
+        if (insn.opcode >= 0xdb && insn.opcode <= 0xdf) return ecx(cpuid::kAes);
+        return false;   // SHA: not in any model
     }
     if (insn.map == 3) {
         if (insn.opcode == 0x0f) return ecx(cpuid::kSsse3);
         if (insn.opcode >= 0x60 && insn.opcode <= 0x63) return ecx(cpuid::kSse42);
         if (insn.opcode <= 0x42) return ecx(cpuid::kSse41);
-        return false;   // PCLMULQDQ, SHA, AES
+        if (insn.opcode == 0x44) return ecx(cpuid::kPclmulqdq);
+        if (insn.opcode == 0xdf) return ecx(cpuid::kAes);   // AESKEYGENASSIST
+        return false;   // SHA
     }
     // 0F map: SSE3 forms, then SSE2 (66/F2/F3 and the MMX-register SSE2 ops), SSE, MMX.
     const uint8_t op = insn.opcode;
