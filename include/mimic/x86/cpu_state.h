@@ -204,6 +204,8 @@ inline constexpr uint64_t kApicBaseBsp = 1u << 8, kApicBaseExtd = 1u << 10, kApi
 
 // The bits of DR6 and DR7 that always read as one.
 inline constexpr uint64_t kDr6Fixed = 0xffff0ff0, kDr7Fixed = 0x400;
+// DR6.BD (a MOV DR under general detect), DR6.BS (single step); DR7.GD.
+inline constexpr uint64_t kDr6Bd = 1u << 13, kDr6Bs = 1u << 14, kDr7Gd = 1u << 13;
 
 // Machine-check banks, as many as QEMU gives every model.
 inline constexpr unsigned kMceBankCount = 10;

@@ -594,7 +594,7 @@ bool CpuImpl::check_interrupts() {
         // #DB gate's IF=0 holds the interrupt until its handler returns.
         env_.single_step_after_halt = false;
         env_.halted = false;
-        env_.dr[6] |= 1u << 14;   // BS
+        env_.dr[6] |= kDr6Bs;
         do_interrupt(&env_, kExcDB, false, 0, env_.eip, false);
         return true;
     }

@@ -38,7 +38,7 @@ void helper_into(CpuState* env, uint32_t next_eip_delta) {
 }
 
 void helper_single_step(CpuState* env) {
-    env->dr[6] |= 1u << 14;   // BS
+    env->dr[6] |= kDr6Bs;
     env->exception_index = kExcDB;
     env->error_code = 0;
     env->exception_is_int = false;
@@ -566,15 +566,16 @@ void helper_write_cr(CpuState* env, uint32_t n, uint64_t value) {
         write_cr3(env, lma ? value : value & 0xffffffffull);
         break;
     case 4: {
+        const CpuFeatures& f = cpu_features(env);
         uint64_t supported = kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4PGE | kCr4PCE | kCr4MCE;
-        if (cpu_of(env).config_.model.features.has_fxsr()) supported |= kCr4OSFXSR | kCr4OSXMMEXCPT;
-        if (cpu_of(env).config_.model.features.has_xsave()) supported |= kCr4OSXSAVE;
-        if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kFsgsbase) supported |= kCr4FSGSBASE;
-        if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmep) supported |= kCr4SMEP;
-        if (cpu_of(env).config_.model.features.f7_ebx & cpuid::kSmap) supported |= kCr4SMAP;
-        if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kUmip) supported |= kCr4UMIP;
-        if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kPku) supported |= kCr4PKE;
-        if (cpu_of(env).config_.model.features.f7_ecx & cpuid::kPks) supported |= kCr4PKS;
+        if (f.has_fxsr()) supported |= kCr4OSFXSR | kCr4OSXMMEXCPT;
+        if (f.has_xsave()) supported |= kCr4OSXSAVE;
+        if (f.f7_ebx & cpuid::kFsgsbase) supported |= kCr4FSGSBASE;
+        if (f.f7_ebx & cpuid::kSmep) supported |= kCr4SMEP;
+        if (f.f7_ebx & cpuid::kSmap) supported |= kCr4SMAP;
+        if (f.f7_ecx & cpuid::kUmip) supported |= kCr4UMIP;
+        if (f.f7_ecx & cpuid::kPku) supported |= kCr4PKE;
+        if (f.f7_ecx & cpuid::kPks) supported |= kCr4PKS;
         if (value & ~supported) raise_exception(env, kExcGP, ra);
         if (lma && !(value & kCr4PAE)) raise_exception(env, kExcGP, ra);   // PAE stays on in long mode
         write_cr4(env, value);
@@ -592,12 +593,10 @@ namespace {
 
 // DR7.GD (general detect): any MOV DR faults with #DB and DR6.BD, and the
 // CPU clears GD so that the handler can use the registers.
-constexpr uint64_t kDr7GeneralDetect = 1u << 13, kDr6DebugRegisterAccess = 1u << 13;
-
 void check_general_detect(CpuState* env, uintptr_t ra) {
-    if (!(env->dr[7] & kDr7GeneralDetect)) return;
-    env->dr[7] &= ~kDr7GeneralDetect;
-    env->dr[6] |= kDr6DebugRegisterAccess;
+    if (!(env->dr[7] & kDr7Gd)) return;
+    env->dr[7] &= ~kDr7Gd;
+    env->dr[6] |= kDr6Bd;
     raise_exception(env, kExcDB, ra);
 }
 

@@ -469,12 +469,8 @@ void Dc::check_branch_target(I64 target) {
 }
 
 void Dc::jump_indirect(Indirect kind) {
-    if (flags & kHfTf) {
-        // The branch's single-step trap, at its target.
-        b.call(MIMIC_HELPER(helper_single_step), {b.env()});
-        b.exit_tb(0);
-    } else if (flags & kHfInhibitIrq) {
-        b.exit_tb(0);
+    if (flags & (kHfTf | kHfInhibitIrq)) {
+        exit_to_loop();   // with TF, the branch's single-step trap at its target
     } else if (can_loop) {
         // The target runs in this block's mode: its lookup key is known.
         I64 pc = g.eip;
@@ -492,6 +488,11 @@ void Dc::exit_to_loop(bool single_step) {
     if (single_step && (flags & kHfTf)) b.call(MIMIC_HELPER(helper_single_step), {b.env()});
     b.exit_tb(0);
     end = BlockEnd::kJumped;
+}
+
+void Dc::begin_ss_shadow() {
+    b.call(MIMIC_HELPER(helper_set_inhibit_irq), {b.env()});
+    defers_single_step = true;
 }
 
 void Dc::stop_after() {

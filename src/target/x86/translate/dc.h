@@ -150,6 +150,9 @@ struct Dc {
     // paging, flags); a block run with TF first raises its single-step trap
     // at the new EIP, unless the instruction's helper raised it itself.
     void exit_to_loop(bool single_step = true);
+    // MOV SS and POP SS: interrupts and the single-step trap wait until
+    // after the next instruction.
+    void begin_ss_shadow();
     bool same_page(uint64_t eip) const;
 
     uint64_t eip_mask() const { return code64 ? ~0ull : code32 ? 0xffffffffull : 0xffffull; }

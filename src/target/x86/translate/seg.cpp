@@ -15,10 +15,7 @@ void load_seg(Dc& dc, unsigned seg, I64 sel) {
     b.extrl_i64_i32(s, sel);
     dc.sync_eip(dc.pc);
     b.call(MIMIC_HELPER(helper_load_seg), {b.env(), b.const_i32(seg), s});
-    if (seg == kSS) {
-        b.call(MIMIC_HELPER(helper_set_inhibit_irq), {b.env()});
-        dc.defers_single_step = true;
-    }
+    if (seg == kSS) dc.begin_ss_shadow();
     dc.stop_after();   // bases and hflags (ADDSEG, SS32, checks) changed
 }
 

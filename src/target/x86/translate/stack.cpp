@@ -30,10 +30,7 @@ void pop_op(Dc& dc) {
         dc.sync_eip(dc.pc);
         b.call(MIMIC_HELPER(helper_load_seg), {b.env(), b.const_i32(op.reg.num), sel});
         dc.add_sp(size);
-        if (op.reg.num == kSS) {
-            b.call(MIMIC_HELPER(helper_set_inhibit_irq), {b.env()});
-            dc.defers_single_step = true;
-        }
+        if (op.reg.num == kSS) dc.begin_ss_shadow();
         dc.stop_after();   // segment bases and hflags changed
         return;
     }

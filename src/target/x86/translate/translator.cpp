@@ -189,11 +189,10 @@ void Translator::translate(CpuState* env, tcg::TranslationBlock& tb, tcg::Builde
     if (dc.end != BlockEnd::kJumped) {
         dc.discard_unused_cc();
         b.movi(g_.eip, eip);
-        if ((tb.flags & kHfTf) && !dc.defers_single_step) {
-            b.call(MIMIC_HELPER(helper_single_step), {b.env()});
-        } else if (dc.end == BlockEnd::kStop || (tb.flags & (kHfInhibitIrq | kHfTf))) {
-            // Mode or interrupt-state changes: back to the loop, which re-reads them.
-            b.exit_tb(0);
+        if (dc.end == BlockEnd::kStop || (tb.flags & (kHfInhibitIrq | kHfTf))) {
+            // Mode or interrupt-state changes: back to the loop, which
+            // re-reads them (after the single-step trap, outside a MOV SS shadow).
+            dc.exit_to_loop(!dc.defers_single_step);
         } else {
             dc.end = BlockEnd::kNone;
             dc.jump_to(eip, 0);
