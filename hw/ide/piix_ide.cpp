@@ -49,7 +49,7 @@ protected:
         for (uint8_t offset = kIdeTiming; offset < kIdeTiming + 8; ++offset) set_wmask_byte(offset, 0xff);
 
         Machine* machine = Machine::of(*this);
-        memory::AddressSpace* dma_space = host() ? &host()->dma_space()
+        memory::AddressSpace* dma_space = host() ? bus_master_space()
                                                  : machine ? &machine->memory_space() : nullptr;
         for (int i = 0; i < 2; ++i) {
             ide::IdeChannel& channel = channels_[i];

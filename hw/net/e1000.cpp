@@ -62,7 +62,7 @@ protected:
         options.device_id = model_.device_id;
         options.phy_id2 = model_.phy_id2;
         e1000::BusInterface bus;
-        bus.dma = host() ? &host()->dma_space() : nullptr;
+        bus.dma = bus_master_space();
         bus.bus_master = [this] { return (command() & kPciCommandMaster) != 0; };
         bus.set_irq = [this](bool level) { set_irq(level); };
         bus.master_abort = [this] { note_master_abort(); };

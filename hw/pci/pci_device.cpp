@@ -67,6 +67,13 @@ PciHost* PciDevice::host() const {
     return bus ? dynamic_cast<PciHost*>(bus->parent_device()) : nullptr;
 }
 
+memory::AddressSpace* PciDevice::bus_master_space() const {
+    PciHost* bridge = host();
+    if (!bridge) return nullptr;
+    if (PciIommu* iommu = bridge->iommu()) return &iommu->requester_space(requester_id());
+    return &bridge->dma_space();
+}
+
 uint16_t PciDevice::get_word(uint8_t offset) const {
     return static_cast<uint16_t>(config_[offset] | config_[(offset + 1) & 0xff] << 8);
 }

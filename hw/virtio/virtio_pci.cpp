@@ -221,6 +221,8 @@ void VirtioPciProxy::pci_realize() {
 
     vdev_->realize();
     try {
+        // Without VIRTIO_F_ACCESS_PLATFORM (iommu_platform=off, the only
+        // mode offered) the device reaches guest memory past any IOMMU.
         memory_ = GuestMemory(host() ? &host()->dma_space() : nullptr);
         uint16_t id = vdev_->virtio_id();
         uint32_t klass = pci_class();
@@ -264,8 +266,10 @@ void VirtioPciProxy::pci_realize() {
         if (vectors > 0) {
             msix_.init(*this, vectors, kMsixBar, 0, [this](uint64_t address, uint32_t data) {
                 // A message is a bus-master write: no bus mastering, no message.
+                // Messages go through an IOMMU (interrupt remapping) even
+                // where the rings, without VIRTIO_F_ACCESS_PLATFORM, bypass it.
                 if (!(command() & kPciCommandMaster) || !host()) return;
-                host()->dma_space().stl(address, data);
+                bus_master_space()->stl(address, data);
             });
         }
         if (legacy_) {

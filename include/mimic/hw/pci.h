@@ -118,6 +118,15 @@ struct PciIds {
 class PciDevice;
 class Msix;
 
+// An IOMMU in front of a host bridge's bus: what a requester's bus-master
+// accesses (DMA and MSI writes) reach. `requester_id` is bus << 8 | devfn,
+// the PCI source-id.
+class PciIommu {
+public:
+    virtual ~PciIommu() = default;
+    virtual memory::AddressSpace& requester_space(uint16_t requester_id) = 0;
+};
+
 // What the board's interrupt router gives the host bridge: how a device's
 // pin becomes one of `pirq_count` shared lines, and where line levels go.
 struct PciIrqRouting {
@@ -136,11 +145,17 @@ public:
     // system memory, and the I/O port space).
     virtual memory::MemoryRegion& pci_memory() = 0;
     virtual memory::MemoryRegion& pci_io() = 0;
-    // What bus-master DMA reads and writes.
+    // What bus-master DMA reads and writes, untranslated: guest memory as
+    // the bridge decodes it. Devices use PciDevice::bus_master_space(),
+    // which an IOMMU can stand in front of.
     virtual memory::AddressSpace& dma_space() = 0;
     virtual qom::PciBus& bus() = 0;
 
     void set_irq_routing(PciIrqRouting routing) { routing_ = std::move(routing); }
+    // An IOMMU translating the bus's requests (nullptr: none). Set while
+    // the machine is built, before any device masters the bus.
+    void set_iommu(PciIommu* iommu) { iommu_ = iommu; }
+    PciIommu* iommu() const { return iommu_; }
     // The level of PIRQ line `pirq`: any of the INTx pins swizzled onto it.
     bool pirq_level(int pirq) const;
 
@@ -166,6 +181,7 @@ public:
 
 private:
     BytePort reset_control_;
+    PciIommu* iommu_ = nullptr;
     PciIrqRouting routing_;
     std::array<int, 8> pirq_count_{};  // asserted pins per PIRQ
 };
@@ -181,6 +197,11 @@ public:
 
     // The host bridge of the bus this function sits on (nullptr if none).
     PciHost* host() const;
+    // What this function's bus-master cycles (DMA, MSI messages) reach:
+    // through the bus's IOMMU when there is one (nullptr off a bus).
+    memory::AddressSpace* bus_master_space() const;
+    // The PCI source-id: bus << 8 | devfn (the root bus is bus 0).
+    uint16_t requester_id() const { return static_cast<uint16_t>(devfn_ & 0xff); }
 
     // Configuration cycles (from the host bridge). Sizes 1, 2, 4; the
     // access never crosses the 256-byte space. Devices with side effects
