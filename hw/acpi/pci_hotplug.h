@@ -35,7 +35,7 @@ namespace mimic::hw {
 inline constexpr uint16_t kAcpiPciHotplugBase = 0xae00;
 inline constexpr uint64_t kAcpiPciHotplugSize = 0x18;
 // The GPE0 status bit the hotplug event sets (QEMU's ACPI_PCI_HOTPLUG_STATUS).
-inline constexpr uint8_t kGpePciHotplug = 0x02;
+inline constexpr unsigned kGpePciHotplugBit = 1;
 
 class AcpiPciHotplug final : public qom::HotplugHandler {
 public:
