@@ -37,6 +37,11 @@ IrqLine Machine::isa_irq(int irq) const {
     return IrqLine(isa_irqs_, irq);
 }
 
+IrqLine Machine::gsi(int gsi) const {
+    if (!isa_irqs_ || gsi < 0 || gsi >= isa_irqs_->count()) return {};
+    return IrqLine(isa_irqs_, gsi);
+}
+
 Machine* Machine::of(const qom::Object& object) {
     return dynamic_cast<Machine*>(qom::Machine::of(object));
 }

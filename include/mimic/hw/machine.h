@@ -55,6 +55,9 @@ public:
     // The 16 ISA interrupt lines. Until an interrupt controller connects
     // them, levels go nowhere (a board without a PIC).
     IrqLine isa_irq(int irq) const;
+    // Global system interrupt `gsi`: the ISA lines, then on boards that
+    // wire more IOAPIC inputs (Q35's PIRQs at 16-23) those.
+    IrqLine gsi(int gsi) const;
     void connect_isa_irqs(std::shared_ptr<IrqInputs> controller) { isa_irqs_ = std::move(controller); }
     const std::shared_ptr<IrqInputs>& isa_irq_inputs() const { return isa_irqs_; }
 
