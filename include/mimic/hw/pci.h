@@ -116,6 +116,7 @@ struct PciIds {
 };
 
 class PciDevice;
+class Msi;
 class Msix;
 
 // An IOMMU in front of a host bridge's bus: what a requester's bus-master
@@ -317,6 +318,7 @@ public:
 
 private:
     friend class PciHost;
+    friend class Msi;   // adds its capability and wmask bits to the function
     friend class Msix;  // adds its capability and table BAR to the function
     struct Bar {
         memory::MemoryRegion* region = nullptr;
