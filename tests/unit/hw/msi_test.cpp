@@ -106,13 +106,12 @@ TEST_F(MsiTest, Layout32BitOneVector) {
     EXPECT_EQ(read(0x40, 1), 0x05u);               // capability ID
     EXPECT_EQ(read(0x41, 1), 0x00u);               // end of the list
     EXPECT_EQ(read(0x42, 2), 0x0000u);             // 1 vector, 32-bit, no masking
-    // Address at 4 (dword-aligned), data at 8; nothing writable past it.
+    // Address at 4 (dword-aligned), 16-bit data at 8.
     write(0x44, 0xffffffff, 4);
-    write(0x48, 0xffffffff, 4);
+    write(0x48, 0xffff, 2);
     EXPECT_EQ(read(0x44, 4), 0xfffffffcu);
-    EXPECT_EQ(read(0x48, 4), 0x0000ffffu);
-    write(0x4c, 0xffffffff, 4);
-    EXPECT_EQ(read(0x4c, 4), 0u);
+    EXPECT_EQ(read(0x48, 2), 0xffffu);
+    EXPECT_EQ(dev.msi.data(), 0xffffu);
     // Enable and multiple message enable are the writable control bits; MME
     // above what is capable (one vector) is clamped once enabled.
     write(0x42, 0xffff, 2);
@@ -128,10 +127,10 @@ TEST_F(MsiTest, Layout64BitFourVectors) {
     EXPECT_EQ(read(0x42, 2), 0x0084u);  // 64-bit, multiple message capable = log2(4)
     write(0x44, 0xffffffff, 4);
     write(0x48, 0xffffffff, 4);
-    write(0x4c, 0xffffffff, 4);
+    write(0x4c, 0xffff, 2);
     EXPECT_EQ(read(0x44, 4), 0xfffffffcu);
     EXPECT_EQ(read(0x48, 4), 0xffffffffu);  // address high
-    EXPECT_EQ(read(0x4c, 4), 0x0000ffffu);  // data
+    EXPECT_EQ(read(0x4c, 2), 0xffffu);      // data
     EXPECT_EQ(dev.msi.address(), 0xfffffffffffffffcull);
     // Four enabled vectors are fine; eight get clamped to four.
     write(0x42, 0x0021, 2);
