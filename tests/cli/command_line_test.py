@@ -50,6 +50,14 @@ class Listings(unittest.TestCase):
         code, out, _ = run("-device", "help")
         self.assertEqual(code, 0)
         self.assertIn('name "isa-debug-exit", bus ISA', out)
+        self.assertIn('name "edu", bus PCI\n', out)  # QEMU gives it no description
+
+    def test_edu_properties(self):
+        # dma_mask is a plain QOM property in QEMU 7.2: no default shown.
+        code, out, _ = run("-device", "edu,help")
+        self.assertEqual(code, 0)
+        self.assertIn("edu options:\n", out)
+        self.assertIn("  dma_mask=<uint64>\n", out)
 
     def test_object_help(self):
         # QEMU 7.2 lists every user-creatable type it has; these are Mimic's.
