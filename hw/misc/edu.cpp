@@ -72,20 +72,23 @@ uint32_t factorial(uint32_t n) {
 }
 
 class Edu : public PciDevice {
-public:
+  public:
     uint64_t dma_mask_ = kDefaultDmaMask;
 
-protected:
+  protected:
     void pci_realize() override {
         set_ids({.vendor = 0x1234, .device = 0x11e8, .revision = 0x10, .class_code = 0x00ff00});
         set_interrupt_pin(1);
         msi_.init(*this, {.vectors = 1, .address64 = true, .per_vector_mask = false});
-        dma_timer_ = std::make_unique<Timer>(Clock::kVirtual, [this] { dma_done(); }, kNsPerMs);
+        dma_timer_ = std::make_unique<Timer>(
+            Clock::kVirtual, [this] { dma_done(); }, kNsPerMs);
         factorial_bh_ = std::make_unique<BottomHalf>([this] { factorial_done(); });
 
         memory::MmioOps ops;
         ops.read = [this](uint64_t offset, unsigned size) { return mmio_read(offset, size); };
-        ops.write = [this](uint64_t offset, uint64_t value, unsigned size) { mmio_write(offset, value, size); };
+        ops.write = [this](uint64_t offset, uint64_t value, unsigned size) {
+            mmio_write(offset, value, size);
+        };
         ops.valid = {4, 8, false};
         ops.impl = {4, 8, false};
         mmio_.init_io("edu-mmio", kMmioSize, std::move(ops));
@@ -102,22 +105,34 @@ protected:
     // values; MSI returns to disabled with the rest of config space.
     void pci_reset() override { msi_.reset(); }
 
-    void config_written(uint8_t offset, uint32_t, unsigned size) override { msi_.config_written(offset, size); }
+    void config_written(uint8_t offset, uint32_t, unsigned size) override {
+        msi_.config_written(offset, size);
+    }
 
-private:
+  private:
     uint64_t mmio_read(uint64_t offset, unsigned size) {
         if (offset < 0x80 && size != 4) return ~uint64_t{0};
         switch (offset) {
-            case 0x00: return kIdentification;
-            case 0x04: return liveness_;
-            case 0x08: return factorial_;
-            case 0x20: return status_;
-            case 0x24: return irq_status_;
-            case 0x80: return dma_src_;
-            case 0x88: return dma_dst_;
-            case 0x90: return dma_count_;
-            case 0x98: return dma_cmd_;
-            default: return ~uint64_t{0};
+            case 0x00:
+                return kIdentification;
+            case 0x04:
+                return liveness_;
+            case 0x08:
+                return factorial_;
+            case 0x20:
+                return status_;
+            case 0x24:
+                return irq_status_;
+            case 0x80:
+                return dma_src_;
+            case 0x88:
+                return dma_dst_;
+            case 0x90:
+                return dma_count_;
+            case 0x98:
+                return dma_cmd_;
+            default:
+                return ~uint64_t{0};
         }
     }
 
@@ -125,26 +140,41 @@ private:
         if (offset < 0x80 && size != 4) return;
         auto value32 = static_cast<uint32_t>(value);
         switch (offset) {
-            case 0x04: liveness_ = ~value32; break;
+            case 0x04:
+                liveness_ = ~value32;
+                break;
             case 0x08:
                 if (status_ & kStatusComputing) break;
                 factorial_ = value32;
                 status_ |= kStatusComputing;
                 factorial_bh_->schedule();
                 break;
-            case 0x20: status_ = (status_ & ~kStatusIrqFact) | (value32 & kStatusIrqFact); break;
-            case 0x60: raise_irq(value32); break;
-            case 0x64: lower_irq(value32); break;
+            case 0x20:
+                status_ = (status_ & ~kStatusIrqFact) | (value32 & kStatusIrqFact);
+                break;
+            case 0x60:
+                raise_irq(value32);
+                break;
+            case 0x64:
+                lower_irq(value32);
+                break;
             // The transfer's parameters hold still while it runs.
-            case 0x80: if (!(dma_cmd_ & kDmaRun)) dma_src_ = value; break;
-            case 0x88: if (!(dma_cmd_ & kDmaRun)) dma_dst_ = value; break;
-            case 0x90: if (!(dma_cmd_ & kDmaRun)) dma_count_ = value; break;
+            case 0x80:
+                if (!(dma_cmd_ & kDmaRun)) dma_src_ = value;
+                break;
+            case 0x88:
+                if (!(dma_cmd_ & kDmaRun)) dma_dst_ = value;
+                break;
+            case 0x90:
+                if (!(dma_cmd_ & kDmaRun)) dma_count_ = value;
+                break;
             case 0x98:
                 if (!(value & kDmaRun) || (dma_cmd_ & kDmaRun)) break;
                 dma_cmd_ = value;
                 dma_timer_->mod(clock_get_ms(Clock::kVirtual) + kDmaDelayMs);
                 break;
-            default: break;
+            default:
+                break;
         }
     }
 
@@ -190,15 +220,17 @@ private:
             MIMIC_LOG(log::kGuestErrors,
                       "edu: DMA of 0x{:x} bytes at buffer address 0x{:x} is outside the buffer "
                       "(0x{:x}-0x{:x}); ignored\n",
-                      count, buffer_address, kDmaBufferAddress, kDmaBufferAddress + kDmaBufferSize - 1);
+                      count, buffer_address, kDmaBufferAddress,
+                      kDmaBufferAddress + kDmaBufferSize - 1);
             return false;
         }
         if (count == 0) return true;
         uint64_t bus_last = bus_address + count - 1;
         if ((bus_address & ~dma_mask_) || (bus_last & ~dma_mask_) || bus_last < bus_address) {
             MIMIC_LOG(log::kGuestErrors,
-                      "edu: DMA of 0x{:x} bytes at bus address 0x{:x} is outside dma_mask 0x{:x}; ignored\n", count,
-                      bus_address, dma_mask_);
+                      "edu: DMA of 0x{:x} bytes at bus address 0x{:x} is outside dma_mask 0x{:x}; "
+                      "ignored\n",
+                      count, bus_address, dma_mask_);
             return false;
         }
         memory::AddressSpace* space = bus_master_space();
@@ -219,7 +251,8 @@ private:
         }
         if (result != memory::AccessResult::kOk) {
             note_master_abort();
-            MIMIC_LOG(log::kGuestErrors, "edu: DMA of 0x{:x} bytes at bus address 0x{:x} failed (master abort)\n",
+            MIMIC_LOG(log::kGuestErrors,
+                      "edu: DMA of 0x{:x} bytes at bus address 0x{:x} failed (master abort)\n",
                       count, bus_address);
             return false;
         }

@@ -32,7 +32,8 @@ void Msi::init(PciDevice& device, const Options& options, uint8_t offset) {
     if (options.address64) control |= kControl64Bit;
     if (options.per_vector_mask) control |= kControlMaskBit;
     // size() reads the control word, not written yet.
-    auto cap_size = static_cast<uint8_t>((options.address64 ? 0x0e : 0x0a) + (options.per_vector_mask ? 0x0a : 0));
+    auto cap_size = static_cast<uint8_t>((options.address64 ? 0x0e : 0x0a) +
+                                         (options.per_vector_mask ? 0x0a : 0));
     cap_ = device.add_capability(kCapId, offset, cap_size);
     device.set_word(at(cap_, kControl), control);
     device.set_wmask_word(at(cap_, kControl), kControlEnable | kControlEnableMask);
@@ -41,7 +42,8 @@ void Msi::init(PciDevice& device, const Options& options, uint8_t offset) {
     device.set_wmask_word(data_offset(), 0xffff);
     // Only the mask bits of vectors that exist are writable; pending bits
     // are the device's, read-only to the guest.
-    if (options.per_vector_mask) device.set_wmask_long(mask_offset(), 0xffffffffu >> (kMaxVectors - vectors));
+    if (options.per_vector_mask)
+        device.set_wmask_long(mask_offset(), 0xffffffffu >> (kMaxVectors - vectors));
     reset();
 }
 
@@ -92,7 +94,8 @@ void Msi::send(unsigned vector) {
     unsigned vectors = enabled_vectors();
     if (vectors > 1) message = (message & ~(vectors - 1)) | vector;
     // A message nothing decodes is a master abort, not an emulator error.
-    if (space->store(address(), message, 4) != memory::AccessResult::kOk) device_->note_master_abort();
+    if (space->store(address(), message, 4) != memory::AccessResult::kOk)
+        device_->note_master_abort();
 }
 
 void Msi::config_written(uint8_t offset, unsigned size) {
@@ -123,7 +126,8 @@ void Msi::config_written(uint8_t offset, unsigned size) {
 
 void Msi::reset() {
     if (!present()) return;
-    device_->set_word(at(cap_, kControl), static_cast<uint16_t>(control() & ~(kControlEnable | kControlEnableMask)));
+    device_->set_word(at(cap_, kControl),
+                      static_cast<uint16_t>(control() & ~(kControlEnable | kControlEnableMask)));
     device_->set_long(at(cap_, kAddressLo), 0);
     if (is64()) device_->set_long(at(cap_, kAddressHi), 0);
     device_->set_word(data_offset(), 0);

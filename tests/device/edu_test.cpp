@@ -27,9 +27,10 @@ constexpr int kIrq = 11;
 constexpr int64_t kMs = 1'000'000;
 
 // Registers.
-constexpr uint64_t kId = kBar + 0x00, kLive = kBar + 0x04, kFact = kBar + 0x08, kStatus = kBar + 0x20,
-                   kIrqStatus = kBar + 0x24, kRaise = kBar + 0x60, kAck = kBar + 0x64, kDmaSrc = kBar + 0x80,
-                   kDmaDst = kBar + 0x88, kDmaCount = kBar + 0x90, kDmaCmd = kBar + 0x98;
+constexpr uint64_t kId = kBar + 0x00, kLive = kBar + 0x04, kFact = kBar + 0x08,
+                   kStatus = kBar + 0x20, kIrqStatus = kBar + 0x24, kRaise = kBar + 0x60,
+                   kAck = kBar + 0x64, kDmaSrc = kBar + 0x80, kDmaDst = kBar + 0x88,
+                   kDmaCount = kBar + 0x90, kDmaCmd = kBar + 0x98;
 constexpr uint64_t kRun = 1, kToRam = 2, kDmaIrq = 4;
 constexpr uint64_t kBuffer = 0x40000;
 
@@ -96,7 +97,7 @@ TEST(Edu, ConfigSpaceIsQemus) {
     EXPECT_EQ(pci_read(vm, 0x08), 0x00ff0010u);  // class 00ff00, revision 0x10
     EXPECT_EQ(pci_read(vm, 0x2c), 0x11001af4u);
     EXPECT_EQ(pci_read(vm, 0x3c) >> 8 & 0xff, 1u);  // INTA
-    EXPECT_TRUE(pci_read(vm, 0x04) >> 16 & 0x10);    // capability list
+    EXPECT_TRUE(pci_read(vm, 0x04) >> 16 & 0x10);   // capability list
     EXPECT_EQ(pci_read(vm, 0x34) & 0xff, 0x40u);
     // MSI: one vector, 64-bit, no masking, the only capability.
     EXPECT_EQ(pci_read(vm, 0x40), 0x00800005u);
@@ -121,9 +122,15 @@ TEST(Edu, FactorialPolled) {
     enable(vm);
     struct Case {
         uint32_t n, result;
-    } cases[] = {{0, 1}, {1, 1}, {5, 120}, {10, 3628800}, {12, 479001600},
+    } cases[] = {{0, 1},
+                 {1, 1},
+                 {5, 120},
+                 {10, 3628800},
+                 {12, 479001600},
                  {13, 1932053504},  // 13! modulo 2^32
-                 {33, 2147483648u}, {34, 0}, {0xffffffff, 0}};
+                 {33, 2147483648u},
+                 {34, 0},
+                 {0xffffffff, 0}};
     for (const Case& c : cases) {
         vm.writel(kFact, c.n);
         ASSERT_TRUE(wait_factorial(vm)) << c.n;
@@ -212,7 +219,8 @@ TEST(Edu, DmaBothWaysAfter100Ms) {
     EXPECT_EQ(vm.memread(kOut, 0x100), std::vector<uint8_t>(0x100, 0)) << "done before 100 ms";
     vm.clock_set(deadline);
     EXPECT_EQ(vm.readq(kDmaCmd) & kRun, 0u);
-    EXPECT_EQ(vm.memread(kOut, 0x100), std::vector<uint8_t>(data.begin() + 0x10, data.begin() + 0x110));
+    EXPECT_EQ(vm.memread(kOut, 0x100),
+              std::vector<uint8_t>(data.begin() + 0x10, data.begin() + 0x110));
     EXPECT_EQ(vm.readl(kOut + 0x100), 0u);
     EXPECT_EQ(vm.readl(kIrqStatus), 0u);
     EXPECT_FALSE(vm.irq_level(kIrq));
@@ -278,7 +286,7 @@ TEST(Edu, EnablingMsiDropsAnAssertedIntx) {
 TEST(Edu, MsiToTheApicSetsIrr) {
     QtestClient vm(args());
     enable(vm);
-    vm.writel(0xfee000f0, 0x1ff);  // APIC software enable
+    vm.writel(0xfee000f0, 0x1ff);     // APIC software enable
     pci_write(vm, 0x44, 0xfee00000);  // fixed, physical, APIC 0
     pci_write(vm, 0x48, 0);
     pci_write(vm, 0x4c, 0x0055, 2);  // vector 0x55, edge
@@ -334,7 +342,8 @@ std::vector<uint8_t> buffer_bytes(QtestClient& vm, uint64_t offset) {
 
 TEST(Edu, BadDmaCommandsAreIgnored) {
     // 128 MiB of RAM: 0x0ff00000, inside dma_mask, decodes nothing.
-    QtestClient vm({"-nodefaults", "-m", "128", "-d", "guest_errors", "-device", "edu,addr=" + std::to_string(kSlot)});
+    QtestClient vm({"-nodefaults", "-m", "128", "-d", "guest_errors", "-device",
+                    "edu,addr=" + std::to_string(kSlot)});
     enable(vm);
     vm.memwrite(kPattern, pattern(4096, 3));
     std::vector<uint8_t> zeros(16, 0);
@@ -436,10 +445,12 @@ TEST(Edu, MonitorViews) {
         << pci;
     std::string qtree = hmp("info qtree");
     EXPECT_NE(qtree.find("dev: edu, id \"e0\"\n"), std::string::npos) << qtree;
-    EXPECT_NE(qtree.find("class Class 00ff, addr 00:04.0, pci id 1234:11e8 (sub 1af4:1100)\n"), std::string::npos)
+    EXPECT_NE(qtree.find("class Class 00ff, addr 00:04.0, pci id 1234:11e8 (sub 1af4:1100)\n"),
+              std::string::npos)
         << qtree;
     EXPECT_EQ(qtree.find("dma_mask"), std::string::npos) << "a plain QOM property, not in qtree";
-    EXPECT_EQ(qmp.command("qom-get", {{"path", "/machine/peripheral/e0"}, {"property", "dma_mask"}})["return"],
+    EXPECT_EQ(qmp.command("qom-get",
+                          {{"path", "/machine/peripheral/e0"}, {"property", "dma_mask"}})["return"],
               (1 << 28) - 1);
 }
 
@@ -449,7 +460,8 @@ TEST(Edu, MonitorViews) {
 // afterwards.
 TEST(Edu, HotUnplugWithWorkPending) {
     std::string qmp_path = "/tmp/mimic-edu-hp-" + std::to_string(getpid()) + ".qmp";
-    QtestClient vm({"-nodefaults", "-m", "512", "-qmp", "unix:" + qmp_path + ",server=on,wait=off"});
+    QtestClient vm(
+        {"-nodefaults", "-m", "512", "-qmp", "unix:" + qmp_path + ",server=on,wait=off"});
     QmpTestClient qmp(qmp_path);
     unlink(qmp_path.c_str());
     ASSERT_EQ(qmp.error_of("device_add", {{"driver", "edu"}, {"id", "hp"}, {"addr", "6"}}), "");

@@ -2,12 +2,13 @@
 // whose bus-master space is 64 KiB of RAM: the register layout of each
 // variant (32/64-bit, with and without per-vector masking) as PCI 3.0 and
 // QEMU's msi.c define it, what the guest may write, and message delivery.
+#include "mimic/hw/msi.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <stdexcept>
 
-#include "mimic/hw/msi.h"
 #include "mimic/hw/pci.h"
 #include "mimic/main_loop/bql.h"
 #include "mimic/memory/address_space.h"
@@ -19,7 +20,7 @@ namespace mimic::hw {
 namespace {
 
 class MsiTestHost : public qom::Device, public PciHost {
-public:
+  public:
     MsiTestHost() {
         add_bus(qom::kTypePciBus, "pci.0");
         root_.init_container("system", UINT64_MAX);
@@ -36,22 +37,24 @@ public:
 
     uint32_t ram_long(uint64_t addr) { return static_cast<uint32_t>(space_->load(addr, 4)); }
 
-private:
+  private:
     memory::MemoryRegion root_, ram_, pci_memory_, io_;
     std::unique_ptr<memory::AddressSpace> space_;
 };
 
 // A function whose only feature is the capability under test.
 class MsiTestDevice : public PciDevice {
-public:
+  public:
     static inline Msi::Options options;
     static inline uint8_t offset = 0;
     Msi msi;
 
-protected:
+  protected:
     void pci_realize() override { msi.init(*this, options, offset); }
     void pci_reset() override { msi.reset(); }
-    void config_written(uint8_t at, uint32_t, unsigned size) override { msi.config_written(at, size); }
+    void config_written(uint8_t at, uint32_t, unsigned size) override {
+        msi.config_written(at, size);
+    }
 };
 
 MIMIC_REGISTER_TYPE({
@@ -69,7 +72,7 @@ MIMIC_REGISTER_TYPE({
 constexpr uint64_t kTarget = 0x1000;
 
 class MsiTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         if (!bql_locked()) bql_lock();
         host_ = qom::new_object<MsiTestHost>("msi-test-host");
@@ -90,7 +93,9 @@ protected:
         return *device_;
     }
     // A guest's config cycle: the generic write path, wmask and all.
-    void write(uint8_t offset, uint32_t value, unsigned size) { device_->config_write(offset, value, size); }
+    void write(uint8_t offset, uint32_t value, unsigned size) {
+        device_->config_write(offset, value, size);
+    }
     uint32_t read(uint8_t offset, unsigned size) { return device_->config_read(offset, size); }
 
     std::unique_ptr<MsiTestHost> host_;
@@ -101,11 +106,11 @@ TEST_F(MsiTest, Layout32BitOneVector) {
     MsiTestDevice& dev = make({.vectors = 1, .address64 = false, .per_vector_mask = false});
     EXPECT_EQ(dev.msi.offset(), 0x40);
     EXPECT_EQ(dev.msi.size(), 0x0a);
-    EXPECT_EQ(read(0x34, 1), 0x40u);              // capabilities pointer
-    EXPECT_TRUE(read(0x06, 2) & 0x0010);           // STATUS.capabilities list
-    EXPECT_EQ(read(0x40, 1), 0x05u);               // capability ID
-    EXPECT_EQ(read(0x41, 1), 0x00u);               // end of the list
-    EXPECT_EQ(read(0x42, 2), 0x0000u);             // 1 vector, 32-bit, no masking
+    EXPECT_EQ(read(0x34, 1), 0x40u);      // capabilities pointer
+    EXPECT_TRUE(read(0x06, 2) & 0x0010);  // STATUS.capabilities list
+    EXPECT_EQ(read(0x40, 1), 0x05u);      // capability ID
+    EXPECT_EQ(read(0x41, 1), 0x00u);      // end of the list
+    EXPECT_EQ(read(0x42, 2), 0x0000u);    // 1 vector, 32-bit, no masking
     // Address at 4 (dword-aligned), 16-bit data at 8.
     write(0x44, 0xffffffff, 4);
     write(0x48, 0xffff, 2);
