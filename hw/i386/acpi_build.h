@@ -14,10 +14,14 @@ namespace mimic::hw {
 
 // What the tables describe, read from the machine when they are built.
 struct PcAcpiConfig {
+    enum class Chipset { kI440fx, kQ35 };
+    Chipset chipset = Chipset::kI440fx;
     unsigned cpus = 1;  // APIC IDs 0..cpus-1
     uint64_t ram_below_4g = 0;
     uint64_t ram_above_4g = 0;
-    uint16_t pm_io_base = 0;  // PIIX4 PM I/O base as firmware programmed it (0: not yet)
+    uint16_t pm_io_base = 0;  // the PM block's I/O base as firmware programmed it (0: not yet)
+    uint16_t sci_irq = 9;
+    uint64_t mmconfig_base = 0, mmconfig_size = 0;  // Q35's MMCONFIG (size 0: off)
     bool hpet = false;
     bool i8042 = true;
     bool rtc = true;

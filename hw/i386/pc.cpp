@@ -29,6 +29,14 @@ constexpr uint64_t kMaxBiosSize = 16 * 1024 * 1024;
 
 }  // namespace
 
+std::vector<qom::Property> pc_machine_properties() {
+    return {
+        qom::prop::on_off_auto("acpi", &PcMachine::acpi_, qom::OnOffAuto::kAuto, "Enable ACPI"),
+        qom::prop::boolean("hpet", &PcMachine::hpet_, true, "Enable the HPET"),
+        qom::prop::on_off_auto("pit", &PcMachine::pit_, qom::OnOffAuto::kAuto, "Enable i8254 PIT"),
+    };
+}
+
 void PcMachine::init(const cli::VmConfig& config, const system::FirmwarePath& firmware) {
     memory::Transaction transaction;
     firmware_ = firmware;

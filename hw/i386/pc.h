@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "acpi_build.h"
 #include "mimic/hw/fw_cfg.h"
@@ -93,5 +94,8 @@ private:
     bool hpet_legacy_ = false;
     bool intr_ = false;
 };
+
+// The -machine properties every PC machine type has.
+std::vector<qom::Property> pc_machine_properties();
 
 }  // namespace mimic::hw

@@ -62,11 +62,7 @@ MIMIC_REGISTER_TYPE({
     .parent = kTypeX86Machine,
     .factory = qom::factory_of<PcI440fxMachine>(),
     .description = "Standard PC (i440FX + PIIX, 1996)",
-    .properties = {
-        qom::prop::on_off_auto("acpi", &PcMachine::acpi_, qom::OnOffAuto::kAuto, "Enable ACPI"),
-        qom::prop::boolean("hpet", &PcMachine::hpet_, true, "Enable the HPET"),
-        qom::prop::on_off_auto("pit", &PcMachine::pit_, qom::OnOffAuto::kAuto, "Enable i8254 PIT"),
-    },
+    .properties = pc_machine_properties(),
     .alias = "pc",
 });
 

@@ -40,4 +40,18 @@ void PciHost::device_irq_changed(PciDevice& device, int pin, bool level) {
     if ((count > 0) != before && routing_.set_irq) routing_.set_irq(pirq, count > 0);
 }
 
+void PciHost::reroute_irqs() {
+    pirq_count_.fill(0);
+    if (!routing_.map_irq) return;
+    for (qom::Device* device : bus().devices()) {
+        auto* function = dynamic_cast<PciDevice*>(device);
+        if (!function || !function->irq_asserted_) continue;
+        int pin = function->get_byte(pci_config::kInterruptPin);
+        if (pin < 1 || pin > 4) continue;
+        int pirq = routing_.map_irq(function->devfn(), pin - 1);
+        if (pirq >= 0 && pirq < routing_.pirq_count && pirq < static_cast<int>(pirq_count_.size()))
+            ++pirq_count_[static_cast<size_t>(pirq)];
+    }
+}
+
 }  // namespace mimic::hw

@@ -41,6 +41,12 @@ MIMIC_REGISTER_TYPE({
     .factory = factory_of<PciBus>(),
 });
 
+MIMIC_REGISTER_TYPE({
+    .name = kTypePcieBus,
+    .parent = kTypePciBus,
+    .factory = factory_of<PciBus>(),
+});
+
 namespace {
 
 // The devfn property, if the device has one.

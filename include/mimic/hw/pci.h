@@ -163,6 +163,9 @@ public:
     // Device side: `device`'s pin `pin` changed level. Levels of devices
     // sharing a PIRQ are ORed, as the open-drain wires are.
     void device_irq_changed(PciDevice& device, int pin, bool level);
+    // The router's pin-to-PIRQ map changed: recounts the asserted pins on
+    // each PIRQ (the router then re-reads pirq_level()).
+    void reroute_irqs();
 
     // Configuration mechanism #1 as seen from CONFIG_DATA: the function
     // named by bus 0/devfn; reads of absent functions give all ones.

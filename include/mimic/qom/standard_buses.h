@@ -5,6 +5,8 @@
 //   "ISA"     IsaBus      devices of type "isa-device"
 //   "PCI"     PciBus      32 slots x 8 functions; devices with a pci_devfn
 //                         property named "addr" get a slot at realize
+//   "PCIE"    PciBus      a PCI Express root bus (Q35's pcie.0): takes
+//                         every PCI device, as a PCI bus
 //
 // The PCI device base ("pci-device") and bridges live in hw/pci.
 #pragma once
@@ -20,6 +22,7 @@ namespace mimic::qom {
 inline constexpr const char* kTypeSystemBus = "System";
 inline constexpr const char* kTypeIsaBus = "ISA";
 inline constexpr const char* kTypePciBus = "PCI";
+inline constexpr const char* kTypePcieBus = "PCIE";
 inline constexpr const char* kTypeSysBusDevice = "sys-bus-device";
 inline constexpr const char* kTypeIsaDevice = "isa-device";
 
