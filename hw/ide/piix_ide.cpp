@@ -41,6 +41,12 @@ public:
     void close_tray(int bus, int unit) override { channels_[bus].close_tray(unit); }
 
 protected:
+    void bus_master_space_changed() override {
+        for (int i = 0; i < 2; ++i) {
+            if (memory::AddressSpace* space = bus_master_space()) bus_master_[i].init(channels_[i], *space);
+        }
+    }
+
     void pci_realize() override {
         // Mass storage / IDE; prog-if 80h: bus-master capable, both
         // channels in legacy (compatibility) mode.

@@ -579,16 +579,7 @@ private:
         return *apics_[static_cast<size_t>(index)];
     }
 
-    // An MSI: the address selects the destination, the data the vector.
-    void deliver_msi(uint64_t offset, uint32_t data) {
-        ApicMessage m;
-        m.dest = static_cast<uint8_t>(offset >> 12);
-        m.logical = (offset >> 2) & 1;
-        m.delivery = static_cast<ApicDelivery>((data >> 8) & 7);
-        m.vector = static_cast<uint8_t>(data);
-        m.level_triggered = (data >> 15) & 1;
-        deliver(m);
-    }
+    void deliver_msi(uint64_t offset, uint32_t data) { deliver(apic_message_from_msi(offset, data)); }
 
     Machine& machine_;
     std::vector<LocalApicDevice*> apics_;
@@ -596,6 +587,17 @@ private:
     memory::MemoryRegion window_;
     bool pic_intr_ = false;
 };
+
+// An MSI: the address selects the destination, the data the vector.
+ApicMessage apic_message_from_msi(uint64_t address, uint32_t data) {
+    ApicMessage m;
+    m.dest = static_cast<uint8_t>(address >> 12);
+    m.logical = (address >> 2) & 1;
+    m.delivery = static_cast<ApicDelivery>((data >> 8) & 7);
+    m.vector = static_cast<uint8_t>(data);
+    m.level_triggered = (data >> 15) & 1;
+    return m;
+}
 
 x86::InterruptController* LocalApicDevice::pic() const { return bus_ ? bus_->pic() : nullptr; }
 bool LocalApicDevice::pic_intr() const { return bus_ && bus_->pic_intr(); }

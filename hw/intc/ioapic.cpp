@@ -24,12 +24,15 @@ namespace mimic::hw {
 namespace {
 
 constexpr uint32_t kIoapicVersion = 0x20;
+constexpr uint64_t kApicMsiBase = 0xfee00000;
 constexpr uint64_t kMasked = 1ull << 16;
 constexpr uint64_t kLevelTriggered = 1ull << 15;
 constexpr uint64_t kRemoteIrr = 1ull << 14;
 constexpr uint64_t kDeliveryStatus = 1ull << 12;
-// Bits software may write: all but delivery status, remote IRR and 17..55.
-constexpr uint64_t kWritable = 0xff00000000000000ull | 0x1afffull;
+// Bits software may write: all but delivery status, remote IRR and 17..47.
+// Bits 55:48, reserved on the 82093AA, hold the remappable format's
+// interrupt index on VT-d platforms (the ICH9's IOAPIC), as in QEMU.
+constexpr uint64_t kWritable = 0xffff000000000000ull | 0x1afffull;
 
 class Ioapic : public qom::SysBusDevice, public HasIrqInputs {
 public:
@@ -151,6 +154,16 @@ private:
 
     void send(uint64_t entry) {
         if (!bus_) return;
+        if (InterruptRemapper* remapper = bus_->interrupt_remapper()) {
+            // Behind interrupt remapping the entry becomes an MSI, as the
+            // IOAPIC of a VT-d platform sends it: bits 63:48 (the
+            // destination, or the remappable format's index) go to address
+            // bits 19:4 and bit 11 to address bit 2.
+            uint64_t address = kApicMsiBase | ((entry >> 48) & 0xffff) << 4 | ((entry >> 11) & 1) << 2;
+            auto data = static_cast<uint32_t>((entry & 0xff) | ((entry >> 8) & 7) << 8 | ((entry >> 15) & 1) << 15);
+            if (auto message = remapper->remap_interrupt(address, data, -1)) bus_->deliver(*message);
+            return;
+        }
         ApicMessage m;
         m.vector = static_cast<uint8_t>(entry);
         m.delivery = static_cast<ApicDelivery>((entry >> 8) & 7);

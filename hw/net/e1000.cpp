@@ -45,6 +45,10 @@ public:
     bool init_vet_ = true;
 
 protected:
+    void bus_master_space_changed() override {
+        if (core_) core_->set_dma_space(bus_master_space());
+    }
+
     std::string default_romfile() const override { return "efi-e1000.rom"; }
 
     void pci_realize() override {

@@ -90,6 +90,8 @@ public:
 
     // The PCI function enabled bus mastering: frames held back may go now.
     void bus_master_enabled();
+    // Where DMA goes from now on (an IOMMU arrived in front of it).
+    void set_dma_space(memory::AddressSpace* space) { bus_.dma = space; }
 
     // For tests and `info`: the raw register word, no side effects.
     uint32_t peek(uint32_t index) const { return mac_[index]; }

@@ -44,7 +44,10 @@ void PcPciHost::do_realize() {
     auto target = [this](uint64_t offset, int& devfn, uint8_t& reg) {
         if (!(config_address_ & 0x80000000u) || ((config_address_ >> 16) & 0xff) != 0) return false;
         devfn = static_cast<int>((config_address_ >> 8) & 0xff);
-        reg = static_cast<uint8_t>((config_address_ & 0xfc) | (offset & 3));
+        // As QEMU: the address register's low bits, reserved for type 0
+        // cycles, still select bytes (kvm-unit-tests reads the device ID
+        // with CONFIG_ADDRESS ending in 2).
+        reg = static_cast<uint8_t>((config_address_ & 0xff) | (offset & 3));
         return true;
     };
     data_ops.read = [this, target](uint64_t offset, unsigned size) -> uint64_t {

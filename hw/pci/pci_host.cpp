@@ -40,6 +40,14 @@ void PciHost::device_irq_changed(PciDevice& device, int pin, bool level) {
     if ((count > 0) != before && routing_.set_irq) routing_.set_irq(pirq, count > 0);
 }
 
+void PciHost::set_iommu(PciIommu* iommu) {
+    iommu_ = iommu;
+    for (qom::Device* device : bus().devices()) {
+        if (auto* function = dynamic_cast<PciDevice*>(device); function && function->realized())
+            function->bus_master_space_changed();
+    }
+}
+
 void PciHost::reroute_irqs() {
     pirq_count_.fill(0);
     if (!routing_.map_irq) return;

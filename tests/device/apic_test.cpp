@@ -214,9 +214,10 @@ TEST(Ioapic, VersionIdAndRedirectionEntries) {
     EXPECT_EQ(apic.ioapic_read(0x10), 0x10000u);        // masked
     apic.ioapic_write(0x10 + 2 * 5, 0xffffffff);
     apic.ioapic_write(0x10 + 2 * 5 + 1, 0xffffffff);
-    // Delivery status and remote IRR are read-only; bits 17..55 reserved.
+    // Delivery status and remote IRR are read-only; bits 17..47 reserved
+    // (55:48 carry the interrupt index of VT-d's remappable format).
     EXPECT_EQ(apic.ioapic_read(0x10 + 2 * 5), 0x1afffu);
-    EXPECT_EQ(apic.ioapic_read(0x10 + 2 * 5 + 1), 0xff000000u);
+    EXPECT_EQ(apic.ioapic_read(0x10 + 2 * 5 + 1), 0xffff0000u);
 }
 
 TEST(Ioapic, EdgeInterruptReachesApic) {

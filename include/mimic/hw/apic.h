@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "mimic/x86/cpu.h"
 
@@ -51,9 +52,29 @@ struct ApicMessage {
     bool level_triggered = false;    // the EOI of such a vector is broadcast
 };
 
+// The message an MSI in compatibility format (address 0xFEEx_xxxx with the
+// destination in bits 19:12, data with the vector and delivery mode) asks
+// for.
+ApicMessage apic_message_from_msi(uint64_t address, uint32_t data);
+
+// Interrupt remapping (an IOMMU's): turns an interrupt request -- an MSI
+// write from a PCI requester, or an IOAPIC redirection entry put in MSI
+// form -- into the message to deliver, or nothing when the request is
+// blocked (the remapper has recorded why).
+class InterruptRemapper {
+public:
+    virtual ~InterruptRemapper() = default;
+    // `requester_id` < 0: a request without a source-id to verify (the
+    // IOAPIC's, as in QEMU).
+    virtual std::optional<ApicMessage> remap_interrupt(uint64_t address, uint32_t data, int requester_id) = 0;
+};
+
 class ApicBus {
 public:
     virtual ~ApicBus() = default;
+    // The IOAPIC's messages go through `remapper` when one is set.
+    void set_interrupt_remapper(InterruptRemapper* remapper) { remapper_ = remapper; }
+    InterruptRemapper* interrupt_remapper() const { return remapper_; }
     virtual int cpu_count() const = 0;
     virtual x86::LocalApic& cpu_apic(int index) = 0;
     virtual void connect_cpu(int index, ApicCpuPort port) = 0;
@@ -64,6 +85,9 @@ public:
     virtual void add_eoi_listener(std::function<void(uint8_t vector)> listener) = 0;
     // The 8259's INT output.
     virtual void set_pic_intr(bool level) = 0;
+
+private:
+    InterruptRemapper* remapper_ = nullptr;
 };
 
 ApicBus& create_apic_bus(Machine& machine, int cpus);

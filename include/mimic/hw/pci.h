@@ -154,8 +154,10 @@ public:
 
     void set_irq_routing(PciIrqRouting routing) { routing_ = std::move(routing); }
     // An IOMMU translating the bus's requests (nullptr: none). Set while
-    // the machine is built, before any device masters the bus.
-    void set_iommu(PciIommu* iommu) { iommu_ = iommu; }
+    // the machine is built; the functions already on the bus are told
+    // (PciDevice::bus_master_space_changed) as QEMU resolves their bus
+    // master address space only once the machine is complete.
+    void set_iommu(PciIommu* iommu);
     PciIommu* iommu() const { return iommu_; }
     // The level of PIRQ line `pirq`: any of the INTx pins swizzled onto it.
     bool pirq_level(int pirq) const;
@@ -266,6 +268,9 @@ protected:
     virtual void pci_unrealize() {}
     // Device reset after the base's (COMMAND, BARs, interrupt line cleared).
     virtual void pci_reset() {}
+    // bus_master_space() now answers differently (an IOMMU arrived): a
+    // device that keeps the space must fetch it again.
+    virtual void bus_master_space_changed() {}
     // After a guest config write that went through the generic path.
     virtual void config_written(uint8_t offset, uint32_t value, unsigned size) {
         (void)offset, (void)value, (void)size;

@@ -51,7 +51,7 @@ TEST(TypeRegistry, ListsSubtypesSortedWithoutAbstract) {
     auto buses = TypeRegistry::instance().list(kTypeBus, false);
     std::vector<std::string> bus_names;
     for (const Type* t : buses) bus_names.push_back(t->name());
-    EXPECT_EQ(bus_names, (std::vector<std::string>{"ISA", "OneSlot", "PCI", "System"}));
+    EXPECT_EQ(bus_names, (std::vector<std::string>{"ISA", "OneSlot", "PCI", "PCIE", "System"}));
 }
 
 TEST(TypeRegistry, PropertiesLeafFirst) {
