@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "mimic/hw/fw_cfg.h"
+#include "mimic/hw/intel_iommu.h"
 
 namespace mimic::hw {
 
@@ -22,6 +24,7 @@ struct PcAcpiConfig {
     uint16_t pm_io_base = 0;  // the PM block's I/O base as firmware programmed it (0: not yet)
     uint16_t sci_irq = 9;
     uint64_t mmconfig_base = 0, mmconfig_size = 0;  // Q35's MMCONFIG (size 0: off)
+    std::optional<IntelIommuInfo> intel_iommu;      // the DMAR table's subject
     bool hpet = false;
     bool i8042 = true;
     bool rtc = true;

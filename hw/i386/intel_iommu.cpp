@@ -28,6 +28,7 @@
 #include <optional>
 
 #include "mimic/hw/apic.h"
+#include "mimic/hw/intel_iommu.h"
 #include "mimic/hw/machine.h"
 #include "mimic/hw/pci.h"
 #include "mimic/hw/q35.h"
@@ -39,7 +40,7 @@
 namespace mimic::hw {
 namespace {
 
-constexpr uint64_t kRegisterBase = 0xfed90000;
+constexpr uint64_t kRegisterBase = kIntelIommuBase;
 constexpr uint64_t kRegisterSize = 0x230;
 
 // Register offsets.
@@ -120,6 +121,8 @@ public:
     }
 
     std::optional<ApicMessage> remap_interrupt(uint64_t address, uint32_t data, int requester_id) override;
+
+    IntelIommuInfo info() const { return {aw_bits_, interrupt_remapping_supported_, device_iotlb_}; }
 
     // Properties.
     qom::OnOffAuto intremap_ = qom::OnOffAuto::kAuto;
@@ -756,7 +759,20 @@ std::optional<ApicMessage> IntelIommu::remap_interrupt(uint64_t address, uint32_
     return message;
 }
 
+const IntelIommu* find_in(const qom::Object& object) {
+    if (auto* iommu = dynamic_cast<const IntelIommu*>(&object); iommu && iommu->realized()) return iommu;
+    for (qom::Object* child : object.children()) {
+        if (const IntelIommu* found = find_in(*child)) return found;
+    }
+    return nullptr;
+}
+
 }  // namespace
+
+std::optional<IntelIommuInfo> find_intel_iommu(const Machine& machine) {
+    if (const IntelIommu* iommu = find_in(machine)) return iommu->info();
+    return std::nullopt;
+}
 
 MIMIC_REGISTER_TYPE({
     .name = "intel-iommu",

@@ -43,6 +43,7 @@ protected:
             auto& q35 = static_cast<Q35Host&>(host());
             acpi.mmconfig_base = q35.mmconfig_base();
             acpi.mmconfig_size = q35.mmconfig_size();
+            acpi.intel_iommu = find_intel_iommu(*this);
             return acpi;
         });
     }
