@@ -62,6 +62,14 @@ TEST(PcChipset, ConfigAddressLatchesOnlyDwordWrites) {
     EXPECT_EQ(vm.inl(0xcfc), 0xffffffffu);  // enable bit clear: no cycle
 }
 
+TEST(PcChipset, ConfigAddressLowBitsSelectBytes) {
+    // As QEMU: kvm-unit-tests reads the device ID with CONFIG_ADDRESS
+    // ending in 2 and a word read of CONFIG_DATA.
+    QtestClient vm({});
+    vm.outl(0xcf8, 0x80000000u | kPiix3 << 8 | 2);
+    EXPECT_EQ(vm.inw(0xcfc), 0x7000);
+}
+
 TEST(PcChipset, HostBridgeIdentity) {
     QtestClient vm({});
     EXPECT_EQ(cfg_readl(vm, kI440fx, 0x00), 0x12378086u);
