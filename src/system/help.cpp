@@ -32,17 +32,17 @@ void print_machines(std::FILE* out) {
         if (!type->is_abstract()) machines.push_back(type);
     }
     std::fprintf(out, "Supported machines are:\n");
-    // QEMU lists aliases first, each pointing at its machine.
-    std::vector<std::pair<std::string, std::string>> lines;
+    // QEMU lists the machines by name, each after its alias.
+    std::sort(machines.begin(), machines.end(),
+              [](const qom::Type* x, const qom::Type* y) { return machine_name(*x) < machine_name(*y); });
     for (const qom::Type* type : machines) {
         std::string name = machine_name(*type);
         if (!type->alias().empty())
-            lines.emplace_back(type->alias(), type->description() + " (alias of " + name + ")");
-        lines.emplace_back(name, type->description() +
-                                     (type->name() == kDefaultMachine ? " (default)" : ""));
+            std::fprintf(out, "%-20s %s (alias of %s)\n", type->alias().c_str(), type->description().c_str(),
+                         name.c_str());
+        std::fprintf(out, "%-20s %s%s\n", name.c_str(), type->description().c_str(),
+                     type->name() == kDefaultMachine ? " (default)" : "");
     }
-    std::sort(lines.begin(), lines.end());
-    for (const auto& [name, text] : lines) std::fprintf(out, "%-20s %s\n", name.c_str(), text.c_str());
 }
 
 // Prints the text `make` returns; its errors name the option they came

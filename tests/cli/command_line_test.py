@@ -32,6 +32,9 @@ class Listings(unittest.TestCase):
         code, out, _ = run("-machine", "help")
         self.assertEqual(code, 0)
         self.assertIn("pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2)", out)
+        # As QEMU: each machine after its alias.
+        self.assertIn("q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)\n"
+                      "pc-q35-7.2           Standard PC (Q35 + ICH9, 2009)\n", out)
 
     def test_cpu_help(self):
         code, out, _ = run("-cpu", "help")
