@@ -51,7 +51,8 @@ std::vector<std::string> nic_models() {
 Networks::~Networks() { net::netdev_delete_all(); }
 
 void Networks::create_backends(const cli::VmConfig& config, const std::string& machine_type) {
-    default_model_ = machine_type.starts_with("q35") ? "e1000e" : "e1000";
+    // QEMU's q35 ("q35", "pc-q35-7.2") defaults to the e1000e, its pc to the e1000.
+    default_model_ = machine_type.find("q35") != std::string::npos ? "e1000e" : "e1000";
     for (const cli::OptionUse& use : config.netdevs) with_location(use.location, [&] { net::netdev_add(use.opts); });
     for (const cli::OptionUse& use : config.nics) with_location(use.location, [&] { add_nic_option(use); });
     for (const cli::OptionUse& use : config.nets) with_location(use.location, [&] { add_net_option(use); });

@@ -284,6 +284,15 @@ class CommandLineErrorsTest(unittest.TestCase):
             result = self.run_vm(*args)
             self.assertEqual((result.returncode, result.stderr), (1, f"{PROGRAM}: Unsupported NIC model: foo\n"))
 
+    def test_q35_default_nic_model_is_the_e1000e(self):
+        # QEMU's q35 defaults to the e1000e, which Mimic does not model: a
+        # NIC without model= is refused there.
+        for machine in ("q35", "pc-q35-7.2"):
+            with self.subTest(machine=machine):
+                result = self.run_vm("-M", machine, "-nic", "user")
+                self.assertEqual((result.returncode, result.stderr),
+                                 (1, f"{PROGRAM}: Unsupported NIC model: e1000e\n"))
+
     def test_net_nic_addr_places_the_card(self):
         with subprocess.Popen([SYSTEM, "-display", "none", "-S", "-net", "nic,addr=5", "-net", "user",
                                "-monitor", "stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
