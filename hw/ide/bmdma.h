@@ -10,11 +10,11 @@
 #include <functional>
 #include <span>
 
+#include "ide_channel.h"
 #include "mimic/memory/address_space.h"
 
 namespace mimic::hw::ide {
 
-class IdeChannel;
 
 inline constexpr uint8_t kBmCommandStart = 0x01;
 inline constexpr uint8_t kBmCommandToMemory = 0x08;  // "read": device to memory
@@ -22,7 +22,7 @@ inline constexpr uint8_t kBmStatusActive = 0x01;
 inline constexpr uint8_t kBmStatusError = 0x02;
 inline constexpr uint8_t kBmStatusInterrupt = 0x04;
 
-class BusMasterDma {
+class BusMasterDma final : public DmaEngine {
 public:
     void init(IdeChannel& channel, memory::AddressSpace& memory) {
         channel_ = &channel;
@@ -35,27 +35,27 @@ public:
     uint32_t read(unsigned offset, unsigned size);
     void write(unsigned offset, uint32_t value, unsigned size);
 
-    bool running() const { return command_ & kBmCommandStart; }
-    bool to_memory() const { return command_ & kBmCommandToMemory; }
+    bool running() const override { return command_ & kBmCommandStart; }
+    bool to_memory() const override { return command_ & kBmCommandToMemory; }
     // The channel's interrupt goes to the interrupt bit, whatever the state.
-    void note_interrupt() { status_ |= kBmStatusInterrupt; }
+    void note_interrupt() override { status_ |= kBmStatusInterrupt; }
 
     // One transfer, in pieces of the device's choosing: begin() goes back to
     // the start of the PRD table, each move() carries the next piece between
     // the device and the buffers the table lists, end() settles the status.
     // The device's data never has to be in one host buffer.
-    void begin();
+    void begin() override;
     // How much of `data` moved: all of it, or less when the table ended
     // first or when an entry or a buffer is outside memory (failed()).
-    size_t move(std::span<uint8_t> data, bool to_memory);
+    size_t move(std::span<uint8_t> data, bool to_memory) override;
     // A PRD or buffer address nothing decodes: a PCI master abort.
-    bool failed() const { return failed_; }
+    bool failed() const override { return failed_; }
     // `complete`: the device's data all moved. A master abort sets the
     // error bit and stops the engine; a table that ended before the data
     // (the transfer is then short and the engine flags no error, as the
     // PIIX does) or exactly with it clears the active bit; a longer table
     // leaves it set, which is how guests tell an underrun.
-    void end(bool complete);
+    void end(bool complete) override;
 
     void reset();
 

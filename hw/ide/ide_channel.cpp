@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "bmdma.h"
 #include "mimic/block/drive.h"
 #include "mimic/system/drives.h"
 #include "mimic/util/error.h"
@@ -31,10 +30,12 @@ void IdeChannel::init(int index, IrqLine irq) {
     irq_ = std::move(irq);
 }
 
-void IdeChannel::attach(int unit, system::DriveInfo& info) {
+void IdeChannel::attach(int unit, system::DriveInfo& info) { attach(unit, info, info.cdrom); }
+
+void IdeChannel::attach(int unit, system::DriveInfo& info, bool cdrom) {
     IdeUnit& u = units_[unit];
     u.info = &info;
-    u.cdrom = info.cdrom;
+    u.cdrom = cdrom;
     // QEMU numbers the serials by drive position: QM00001 is ide0 master.
     u.serial = fmt::format("QM{:05}", index_ * 2 + unit + 1);
     if (!u.cdrom) {

@@ -44,7 +44,6 @@ inline constexpr unsigned kCdSectorSize = 2048;
 inline constexpr unsigned kMaxMultipleSectors = 16;
 
 class IdeChannel;
-class BusMasterDma;
 
 // The SCSI sense data an ATAPI device reports (REQUEST SENSE, error register).
 struct Sense {
@@ -68,6 +67,30 @@ enum class DmaResult {
 // data that arrived for `offset`. False when the image fails.
 using DmaData = std::function<bool(uint64_t offset, std::span<uint8_t> piece)>;
 
+// What moves a DMA command's data between the device and guest memory: the
+// PIIX's SFF-8038i bus master, or an AHCI port's PRD table. One transfer, in
+// pieces of the device's choosing: begin() goes back to the start of the
+// buffer list, each move() carries the next piece, end() settles the state.
+class DmaEngine {
+public:
+    // May a transfer run now (the PIIX's start bit; AHCI: always)?
+    virtual bool running() const = 0;
+    // The direction the host programmed, checked against the command's.
+    virtual bool to_memory() const = 0;
+    // The channel raised its interrupt.
+    virtual void note_interrupt() {}
+    virtual void begin() = 0;
+    // How much of `data` moved: all of it, or less when the buffer list
+    // ended first or an address was outside memory (then failed()).
+    virtual size_t move(std::span<uint8_t> data, bool to_memory) = 0;
+    virtual bool failed() const = 0;
+    // `complete`: the device's data all moved.
+    virtual void end(bool complete) = 0;
+
+protected:
+    ~DmaEngine() = default;
+};
+
 // One ATA disk or ATAPI CD-ROM on the channel.
 struct IdeUnit {
     IdeChannel* channel = nullptr;
@@ -75,6 +98,9 @@ struct IdeUnit {
     system::DriveInfo* info = nullptr;   // null: no device at this position
     bool cdrom = false;
     std::string serial;
+    // NCQ queue depth IDENTIFY reports (words 75/76); 0 without NCQ, which
+    // only an AHCI port offers.
+    unsigned ncq_queues = 0;
 
     // Task file (the "previous" values are the LBA48 high-order bytes).
     uint8_t feature = 0, nsector = 0, sector = 0, lcyl = 0, hcyl = 0;
@@ -137,7 +163,10 @@ public:
     // Puts a drive at master (0) or slave (1). Throws mimic::Error for the
     // user ("Device needs media, but drive is empty").
     void attach(int unit, system::DriveInfo& info);
-    void set_bus_master(BusMasterDma* dma) { dma_ = dma; }
+    // The same as a disk (`cdrom` false) or CD-ROM whatever the drive's
+    // media= says: -device ide-hd/ide-cd choose.
+    void attach(int unit, system::DriveInfo& info, bool cdrom);
+    void set_bus_master(DmaEngine* dma) { dma_ = dma; }
 
     // Command block: register 0 (data) to 7 (status/command).
     uint32_t read_register(unsigned reg, unsigned size);
@@ -176,6 +205,14 @@ public:
 
     IdeUnit& unit(int index) { return units_[index]; }
 
+    // For front ends that carry the task file themselves (AHCI's command
+    // FIS): runs `command` on the selected device as a write of the
+    // command register would.
+    void execute_command(uint8_t command) { execute(current(), command); }
+    // The PIO data block the selected device offers or waits for has been
+    // moved in full (the front end copied u.buffer[pos, end)).
+    void finish_pio() { finish_pio_chunk(); }
+
     // --- used by the command implementations --------------------------------
     IdeUnit& current() { return units_[selected_]; }
     void raise_irq();
@@ -203,7 +240,7 @@ private:
     uint8_t control_ = 0;
     bool irq_pending_ = false;
     IrqLine irq_;
-    BusMasterDma* dma_ = nullptr;
+    DmaEngine* dma_ = nullptr;
     std::vector<uint8_t> dma_piece_;
     TrayListener tray_listener_;
     IoErrorListener io_error_listener_;

@@ -116,6 +116,11 @@ std::vector<uint8_t> identify_disk(const IdeUnit& u) {
     id.set(66, 120);
     id.set(67, 120);
     id.set(68, 120);
+    if (u.ncq_queues) {
+        // Queue depth minus one, and SATA capabilities: NCQ supported.
+        id.set(75, static_cast<uint16_t>(u.ncq_queues - 1));
+        id.set(76, 1 << 8);
+    }
     id.set(80, 0xf0);  // ATA/ATAPI-4 to -7
     id.set(81, 0x16);
     // Supported / enabled feature sets: SMART, write cache, NOP; LBA48,
