@@ -25,7 +25,7 @@ constexpr int kIrqs[2] = {14, 15};
 // (bit 15 of IDETIM enables each channel's decode; always on here).
 constexpr uint8_t kIdeTiming = 0x40;
 
-class Piix3Ide : public PciDevice, public IdeController {
+class Piix3Ide : public PciDevice, public IdeController, public IdeBusOwner {
 public:
     void attach_drive(int bus, int unit, system::DriveInfo& info) override {
         if (bus < 0 || bus > 1 || unit < 0 || unit > 1)
@@ -39,6 +39,18 @@ public:
     }
     bool open_tray(int bus, int unit, bool force) override { return channels_[bus].open_tray(unit, force); }
     void close_tray(int bus, int unit) override { channels_[bus].close_tray(unit); }
+
+    // -device ide-hd/ide-cd,bus=ide.N.
+    std::string attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
+                                  const std::string& serial) override {
+        ide::IdeChannel& channel = channels_[bus];
+        if (channel.unit(unit).present()) throw Error("IDE unit {} is in use", unit);
+        channel.attach(unit, info, cdrom);
+        if (!serial.empty()) channel.unit(unit).serial = serial;
+        return channel.unit(unit).serial;
+    }
+    void detach_ide_device(int bus, int unit) override { channels_[bus].unit(unit).info = nullptr; }
+    std::string ide_fw_dev_path() const override { return fw_dev_path(); }
 
 protected:
     void bus_master_space_changed() override {
@@ -92,6 +104,9 @@ protected:
                 machine->io().add_subregion(kControlPorts[i], control_[i]);
             }
         }
+
+        // QEMU's ide.0 and ide.1, where -device ide-hd/ide-cd plug in.
+        for (int i = 0; i < 2; ++i) static_cast<IdeBus&>(add_bus(kTypeIdeBus)).configure(*this, i, 2);
 
         memory::MmioOps bm;
         bm.read = [this](uint64_t offset, unsigned size) -> uint64_t {

@@ -24,7 +24,9 @@ void print_device(const Device& device, int indent, std::string& out) {
         line(out, indent, p->name + " = " + device.print_property(p->name));
     }
     if (const Bus* bus = device.parent_bus()) bus->print_device(device, indent, out);
-    for (const Bus* child : device.child_buses()) print_bus(*child, indent, out);
+    // Newest first, as QEMU keeps a device's buses (ahci.5 before ahci.0).
+    const std::vector<Bus*>& buses = device.child_buses();
+    for (auto it = buses.rbegin(); it != buses.rend(); ++it) print_bus(**it, indent, out);
 }
 
 void print_bus(const Bus& bus, int indent, std::string& out) {

@@ -2,6 +2,13 @@
 // creates it, the runtime hands it the -drive if=ide / -hda / -cdrom drives.
 #pragma once
 
+#include <string>
+
+#include "mimic/qom/bus.h"
+
+namespace mimic::qom {
+class Device;
+}
 namespace mimic::system {
 class DriveSet;
 struct DriveInfo;
@@ -12,6 +19,48 @@ namespace mimic::hw {
 class Machine;
 
 inline constexpr const char* kTypePiix3Ide = "piix3-ide";
+inline constexpr const char* kTypeIch9Ahci = "ich9-ahci";
+inline constexpr const char* kTypeIdeBus = "IDE";
+inline constexpr int kAhciPorts = 6;
+
+// What an IDE bus's controller does for the ide-hd/ide-cd devices on it.
+class IdeBusOwner {
+public:
+    // Puts `info` at (`bus`, `unit`) as a disk or CD-ROM; `serial` ("" for
+    // the controller's QM000nn) names it. Returns the serial the drive
+    // reports. Throws mimic::Error with the user's message.
+    virtual std::string attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
+                                          const std::string& serial) = 0;
+    // The device at (`bus`, `unit`) went away.
+    virtual void detach_ide_device(int bus, int unit) = 0;
+    // The controller's OpenFirmware path ("/pci@i0cf8/pci8086,2922@4").
+    virtual std::string ide_fw_dev_path() const = 0;
+
+protected:
+    ~IdeBusOwner() = default;
+};
+
+// "IDE": one channel of a PIIX ("ide.0", "ide.1") or one AHCI port
+// ("<id>.0".."<id>.5", one unit each).
+class IdeBus : public qom::Bus {
+public:
+    void configure(IdeBusOwner& owner, int index, int max_units) {
+        owner_ = &owner;
+        index_ = index;
+        max_units_ = max_units;
+        set_max_devices(static_cast<size_t>(max_units));
+    }
+    IdeBusOwner* owner() const { return owner_; }
+    int index() const { return index_; }
+    int max_units() const { return max_units_; }
+    // The ide-hd/ide-cd at each unit, or nullptr.
+    qom::Device* units[2] = {};
+
+private:
+    IdeBusOwner* owner_ = nullptr;
+    int index_ = 0;
+    int max_units_ = 2;
+};
 
 class IdeController {
 public:
@@ -41,5 +90,12 @@ IdeController* find_ide_controller(Machine& machine);
 // Throws mimic::Error prefixed with the drive's option when a drive cannot
 // be used (or the machine has no IDE controller).
 void attach_ide_drives(Machine& machine, system::DriveSet& drives);
+
+// For a machine whose disks live on an AHCI controller (q35): each -drive
+// if=ide on bus N, unit 0 becomes an ide-hd (ide-cd for media=cdrom) on
+// port N of `ahci`, as QEMU's q35 places index=N (one unit per bus).
+// Throws mimic::Error prefixed with the drive's option for a drive that
+// does not fit (unit 1, bus past the last port).
+void attach_ahci_drives(qom::Device& ahci, system::DriveSet& drives);
 
 }  // namespace mimic::hw

@@ -1,0 +1,215 @@
+// The "IDE" bus and the drives that plug into it: "ide-hd" and "ide-cd",
+// with QEMU 7.2's properties. The bus belongs to a controller (a PIIX
+// channel, an AHCI port), which the device hands its back end at realize.
+// QEMU 6.0 removed "ide-drive"; 7.2 has none, so neither has Mimic.
+#include <memory>
+
+#include "mimic/hw/boot_device.h"
+#include "mimic/hw/ide.h"
+#include "mimic/qom/backend_registry.h"
+#include "mimic/qom/device.h"
+#include "mimic/qom/device_add.h"
+#include "mimic/qom/property.h"
+#include "mimic/qom/type.h"
+#include "mimic/system/drives.h"
+#include "mimic/hw/machine.h"
+#include "mimic/util/error.h"
+
+namespace mimic::hw {
+namespace {
+
+constexpr const char* kTypeIdeDevice = "ide-device";
+constexpr uint32_t kUnitAuto = 0xffffffff;
+
+enum class OnError { kReport, kIgnore, kEnospc, kStop, kAuto };
+enum class ChsTranslation { kAuto, kNone, kLba, kLarge, kRechs };
+
+class IdeDevice : public qom::Device, public BootDevice {
+public:
+    int32_t bootindex() const override { return bootindex_; }
+    std::string boot_device_path() const override {
+        auto* bus = dynamic_cast<IdeBus*>(parent_bus());
+        if (!bus || !bus->owner()) return {};
+        return fmt::format("{}/drive@{:x}/disk@{}", bus->owner()->ide_fw_dev_path(), bus->index(), unit_);
+    }
+
+    static std::vector<qom::Property> common_properties();
+
+protected:
+    virtual bool is_cdrom() const = 0;
+
+    void do_realize() override {
+        auto* bus = dynamic_cast<IdeBus*>(parent_bus());
+        if (!bus || !bus->owner()) throw Error("IDE device is not on an IDE bus");
+        if (unit_ == kUnitAuto) unit_ = bus->units[0] ? 1 : 0;
+        if (unit_ >= static_cast<uint32_t>(bus->max_units()))
+            throw Error("Can't create IDE unit {}, bus supports only {} units", unit_, bus->max_units());
+        if (bus->units[unit_]) throw Error("IDE unit {} is in use", unit_);
+
+        auto* info = drive_.get<system::DriveInfo>();
+        if (!info) {
+            if (!is_cdrom()) throw Error("No drive specified");
+            // An empty CD-ROM drive, as QEMU's anonymous back end.
+            empty_ = std::make_unique<system::DriveInfo>();
+            empty_->cdrom = true;
+            empty_->interface = system::DriveInterface::kNone;
+            info = empty_.get();
+        }
+        if (discard_granularity_ == 0xffffffff) {
+            discard_granularity_ = 512;
+        } else if (discard_granularity_ && discard_granularity_ != 512) {
+            throw Error("discard_granularity must be 512 for ide");
+        }
+        if (logical_block_size_ && logical_block_size_ != 512)
+            throw Error("logical_block_size must be 512 for IDE");
+        if (!is_cdrom() && info->drive && info->drive->read_only())
+            throw Error("Block node is read-only");
+        serial_ = bus->owner()->attach_ide_device(bus->index(), static_cast<int>(unit_), *info, is_cdrom(), serial_);
+        bus->units[unit_] = this;
+        if (version_.empty()) version_ = "2.5+";
+    }
+
+    void do_unrealize() override {
+        auto* bus = dynamic_cast<IdeBus*>(parent_bus());
+        if (bus && unit_ < 2 && bus->units[unit_] == this) {
+            bus->units[unit_] = nullptr;
+            if (bus->owner()) bus->owner()->detach_ide_device(bus->index(), static_cast<int>(unit_));
+        }
+        empty_.reset();
+    }
+
+public:
+    qom::BackendLink drive_;
+    qom::OnOffAuto backend_defaults_ = qom::OnOffAuto::kAuto;
+    uint64_t logical_block_size_ = 0;
+    uint64_t physical_block_size_ = 0;
+    uint64_t min_io_size_ = 0;
+    uint64_t opt_io_size_ = 0;
+    uint64_t discard_granularity_ = 0xffffffff;
+    qom::OnOffAuto write_cache_ = qom::OnOffAuto::kAuto;
+    bool share_rw_ = false;
+    qom::OnOffAuto account_invalid_ = qom::OnOffAuto::kAuto;
+    qom::OnOffAuto account_failed_ = qom::OnOffAuto::kAuto;
+    OnError rerror_ = OnError::kAuto;
+    OnError werror_ = OnError::kAuto;
+    std::string version_;
+    uint64_t wwn_ = 0;
+    std::string serial_;
+    std::string model_;
+    uint32_t unit_ = kUnitAuto;
+    int32_t bootindex_ = -1;
+    // Disk only.
+    uint32_t cyls_ = 0, heads_ = 0, secs_ = 0, lcyls_ = 0, lheads_ = 0, lsecs_ = 0;
+    ChsTranslation chs_trans_ = ChsTranslation::kAuto;
+    uint16_t rotation_rate_ = 0;
+
+private:
+    std::unique_ptr<system::DriveInfo> empty_;
+};
+
+std::vector<qom::Property> IdeDevice::common_properties() {
+    using D = IdeDevice;
+    const std::vector<std::string> kOnError = {"report", "ignore", "enospc", "stop", "auto"};
+    const std::string kOnErrorHelp = "Error handling policy, report/ignore/enospc/stop/auto";
+    const std::string kBlockSizeHelp = "A power of two between 512 B and 2 MiB";
+    return {
+        qom::prop::drive("drive", &D::drive_, "Node name or ID of a block device to use as a backend"),
+        qom::prop::on_off_auto("backend_defaults", &D::backend_defaults_, qom::OnOffAuto::kAuto),
+        qom::prop::size("logical_block_size", &D::logical_block_size_, 0, kBlockSizeHelp),
+        qom::prop::size("physical_block_size", &D::physical_block_size_, 0, kBlockSizeHelp),
+        qom::prop::size("min_io_size", &D::min_io_size_, 0),
+        qom::prop::size("opt_io_size", &D::opt_io_size_, 0),
+        qom::prop::size("discard_granularity", &D::discard_granularity_, 0xffffffff),
+        qom::prop::on_off_auto("write-cache", &D::write_cache_, qom::OnOffAuto::kAuto),
+        qom::prop::boolean("share-rw", &D::share_rw_, false).without_type_description(),
+        qom::prop::on_off_auto("account-invalid", &D::account_invalid_, qom::OnOffAuto::kAuto),
+        qom::prop::on_off_auto("account-failed", &D::account_failed_, qom::OnOffAuto::kAuto),
+        qom::prop::enumeration("rerror", &D::rerror_, "BlockdevOnError", kOnError, OnError::kAuto, kOnErrorHelp),
+        qom::prop::enumeration("werror", &D::werror_, "BlockdevOnError", kOnError, OnError::kAuto, kOnErrorHelp),
+        qom::prop::string("ver", &D::version_),
+        qom::prop::uint64("wwn", &D::wwn_, uint64_t{0}),
+        qom::prop::string("serial", &D::serial_),
+        qom::prop::string("model", &D::model_),
+    };
+}
+
+std::vector<qom::Property> hd_properties() {
+    using D = IdeDevice;
+    std::vector<qom::Property> props = IdeDevice::common_properties();
+    props.push_back(qom::prop::uint32("cyls", &D::cyls_, 0u));
+    props.push_back(qom::prop::uint32("heads", &D::heads_, 0u));
+    props.push_back(qom::prop::uint32("secs", &D::secs_, 0u));
+    props.push_back(qom::prop::uint32("lcyls", &D::lcyls_, 0u));
+    props.push_back(qom::prop::uint32("lheads", &D::lheads_, 0u));
+    props.push_back(qom::prop::uint32("lsecs", &D::lsecs_, 0u));
+    props.push_back(qom::prop::enumeration("bios-chs-trans", &D::chs_trans_, "BiosAtaTranslation",
+                                           {"auto", "none", "lba", "large", "rechs"}, ChsTranslation::kAuto,
+                                           "Logical CHS translation algorithm,  auto/none/lba/large/rechs"));
+    props.push_back(qom::prop::uint16("rotation_rate", &D::rotation_rate_, uint16_t{0}));
+    return props;
+}
+
+class IdeHd final : public IdeDevice {
+protected:
+    bool is_cdrom() const override { return false; }
+};
+
+class IdeCd final : public IdeDevice {
+protected:
+    bool is_cdrom() const override { return true; }
+};
+
+MIMIC_REGISTER_TYPE({
+    .name = kTypeIdeBus,
+    .parent = qom::kTypeBus,
+    .factory = qom::factory_of<IdeBus>(),
+});
+
+MIMIC_REGISTER_TYPE({
+    .name = kTypeIdeDevice,
+    .parent = qom::kTypeDevice,
+    .abstract = true,
+    .properties = {qom::prop::uint32("unit", &IdeDevice::unit_, kUnitAuto),
+                   qom::prop::bootindex(&IdeDevice::bootindex_)},
+    .bus_type = kTypeIdeBus,
+    .categories = {qom::DeviceCategory::kStorage},
+    .user_creatable = true,
+    .hotpluggable = false,
+});
+
+MIMIC_REGISTER_TYPE({
+    .name = "ide-hd",
+    .parent = kTypeIdeDevice,
+    .factory = qom::factory_of<IdeHd>(),
+    .description = "virtual IDE disk",
+    .properties = hd_properties(),
+});
+
+MIMIC_REGISTER_TYPE({
+    .name = "ide-cd",
+    .parent = kTypeIdeDevice,
+    .factory = qom::factory_of<IdeCd>(),
+    .description = "virtual IDE CD-ROM",
+    .properties = IdeDevice::common_properties(),
+});
+
+}  // namespace
+
+void attach_ahci_drives(qom::Device& ahci, system::DriveSet& drives) {
+    Machine* machine = Machine::of(ahci);
+    for (const auto& info : drives.drives()) {
+        if (info->interface != system::DriveInterface::kIde) continue;
+        with_location(info->location, [&] {
+            if (info->unit != 0 || info->bus < 0 || info->bus >= static_cast<int>(ahci.child_buses().size()))
+                throw Error("machine type does not support if=ide,bus={},unit={}", info->bus, info->unit);
+            if (!machine) throw Error("the AHCI controller is on no machine");
+            qom::Bus* bus = ahci.child_buses()[static_cast<size_t>(info->bus)];
+            qom::device_add(*machine, qom::DeviceOptions{{"driver", info->cdrom ? "ide-cd" : "ide-hd"},
+                                                         {"bus", bus->name()},
+                                                         {"unit", "0"},
+                                                         {"drive", info->id}});
+        });
+    }
+}
+
+}  // namespace mimic::hw
