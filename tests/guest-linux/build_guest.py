@@ -20,8 +20,8 @@ the kernel command line:
     CPU count      processors in /proc/cpuinfo == mimic.cpus (default 1)
     memory         MemTotal within 80-100% of mimic.mem_mb (when given)
     CPU work       the static program's output == its output on the host
-    disk           with mimic.disk=<md5>: loads ata_piix (and what it
-                   needs) from the kernel package, waits for /dev/sda and
+    disk           with mimic.disk=<md5>: loads ata_piix and ahci (and what they
+                   need) from the kernel package, waits for /dev/sda and
                    compares the md5 of its first 64 KiB; with also
                    mimic.write=<word>, writes "MIMIC-GUEST-WROTE:<word>\n" at
                    byte 65536 of /dev/sda (for the host to find in the image)
@@ -69,7 +69,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KERNEL_META_PACKAGE = "linux-image-amd64"
 # The modules the disk and network checks load, dependencies found from
 # .modinfo (built-in ones are skipped).
-DISK_MODULES = ["ata_piix", "sd_mod"]
+DISK_MODULES = ["ata_piix", "ahci", "sd_mod"]
 VIRTIO_MODULES = ["virtio_pci", "virtio_blk", "virtio_rng"]
 NET_MODULES = ["e1000", "af_packet"]
 FORMAT_VERSION = 3  # bump when the layout of the initramfs changes

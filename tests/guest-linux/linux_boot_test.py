@@ -3,13 +3,15 @@
 init, which runs its checks and reports on the serial console
 (build_guest.py builds the guest, cached outside the build tree).
 
-    linux_boot_test.py EMULATOR [--smp N] [--cpu MODEL]
+    linux_boot_test.py EMULATOR [--smp N] [--cpu MODEL] [--ahci]
 
 Runs
     EMULATOR -m 512 -nographic -no-reboot -kernel vmlinuz -initrd initrd.img
              -append "console=ttyS0 mimic.cpus=N mimic.mem_mb=512 mimic.disk=MD5
                       mimic.write=WORD"
              -smp N -drive file=disk.raw,format=raw,if=ide [-cpu MODEL]
+(with --ahci the disk is on an ich9-ahci port instead: -device ahci,id=ahci
+-drive if=none,id=d0,... -device ide-hd,drive=d0,bus=ahci.0),
 and passes when "MIMIC-GUEST: PASS" appears, the emulator then exits 0 (the
 guest reboots; -no-reboot turns that into an exit) and what the guest wrote
 to its disk is in disk.raw. EMULATOR may be
@@ -85,6 +87,7 @@ def main():
     parser.add_argument("emulator")
     parser.add_argument("--smp", type=int, default=1)
     parser.add_argument("--cpu", help="a -cpu model (the default: the emulator's)")
+    parser.add_argument("--ahci", action="store_true", help="the disk on an ich9-ahci port, not the PIIX")
     args = parser.parse_args()
 
     guest = build_guest.build(build_guest.cache_dir())
@@ -96,7 +99,12 @@ def main():
                    "-kernel", os.path.join(guest, "vmlinuz"), "-initrd", os.path.join(guest, "initrd.img"),
                    "-append", build_guest.BASE_APPEND + " mimic.cpus=%d mimic.mem_mb=%d mimic.disk=%s mimic.write=%s" % (
                        args.smp, RAM_MB, md5, word),
-                   "-smp", str(args.smp), "-drive", "file=%s,format=raw,if=ide" % disk]
+                   "-smp", str(args.smp)]
+        if args.ahci:
+            command += ["-device", "ahci,id=ahci", "-drive", "file=%s,format=raw,if=none,id=d0" % disk,
+                        "-device", "ide-hd,drive=d0,bus=ahci.0"]
+        else:
+            command += ["-drive", "file=%s,format=raw,if=ide" % disk]
         if args.cpu:
             command += ["-cpu", args.cpu]
         if "qemu" in os.path.basename(args.emulator):
