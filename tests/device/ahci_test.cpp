@@ -526,3 +526,23 @@ TEST(Ahci, MalformedCommandsEndInErrorsNotCrashes) {
     EXPECT_EQ(preg(vm, 0, kPxCi), 0u);
     EXPECT_EQ(preg(vm, 0, kPxCmd) & 0x8001, 0u);
 }
+
+TEST(Ahci, IdeDevicePlacementErrorsAsQemu) {
+    TempImage image(kDiskBytes, 7);
+    std::string drive = "-drive file=" + image.path() + ",format=raw,if=none,id=d0 ";
+    const std::pair<std::string, std::string> cases[] = {
+        {drive + "-device ide-hd,drive=d0,bus=ahci.0,unit=1", "Can't create IDE unit 1, bus supports only 1 units"},
+        {drive + "-device ide-hd,drive=d0,bus=ahci.0 -device ide-cd,bus=ahci.0",
+         "Can't create IDE unit 1, bus supports only 1 units"},
+        {"-device ide-hd,bus=ahci.1", "No drive specified"},
+        {"-device ide-cd,bus=ide.0 -device ide-cd,bus=ide.0 -device ide-cd,bus=ide.0", "IDE unit 1 is in use"},
+    };
+    for (const auto& [options, message] : cases) {
+        try {
+            QtestClient vm(args(options));
+            ADD_FAILURE() << options << ": started";
+        } catch (const mimic::test::QtestError& e) {
+            EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << options << ": " << e.what();
+        }
+    }
+}

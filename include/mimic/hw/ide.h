@@ -41,14 +41,14 @@ protected:
 };
 
 // "IDE": one channel of a PIIX ("ide.0", "ide.1") or one AHCI port
-// ("<id>.0".."<id>.5", one unit each).
+// ("<id>.0".."<id>.5", one unit each). Never "full" to bus selection, as
+// QEMU's: the unit check at realize says what is wrong.
 class IdeBus : public qom::Bus {
 public:
     void configure(IdeBusOwner& owner, int index, int max_units) {
         owner_ = &owner;
         index_ = index;
         max_units_ = max_units;
-        set_max_devices(static_cast<size_t>(max_units));
     }
     IdeBusOwner* owner() const { return owner_; }
     int index() const { return index_; }
