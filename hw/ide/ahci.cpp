@@ -187,7 +187,7 @@ struct Port {
 
 class Ich9Ahci : public PciDevice, public IdeBusOwner {
 public:
-    std::string attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
+    IdeAttached attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
                                   const std::string& serial) override {
         Port& p = ports_[static_cast<size_t>(bus)];
         if (unit != 0) throw Error("Can't create IDE unit {}, bus supports only 1 units", unit);
@@ -196,7 +196,7 @@ public:
         if (!serial.empty()) p.unit().serial = serial;
         p.unit().ncq_queues = kSlots;
         reset_port(p);
-        return p.unit().serial;
+        return ide::attached(p.unit());
     }
     void detach_ide_device(int bus, int unit) override {
         if (unit == 0) ports_[static_cast<size_t>(bus)].unit().info = nullptr;

@@ -64,9 +64,22 @@ protected:
             throw Error("logical_block_size must be 512 for IDE");
         if (!is_cdrom() && info->drive && info->drive->read_only())
             throw Error("Block node is read-only");
-        serial_ = bus->owner()->attach_ide_device(bus->index(), static_cast<int>(unit_), *info, is_cdrom(), serial_);
+        IdeAttached attached =
+            bus->owner()->attach_ide_device(bus->index(), static_cast<int>(unit_), *info, is_cdrom(), serial_);
         bus->units[unit_] = this;
+        // What QEMU's realize writes back into the properties.
+        serial_ = attached.serial;
         if (version_.empty()) version_ = "2.5+";
+        if (!logical_block_size_) logical_block_size_ = 512;
+        if (!physical_block_size_) physical_block_size_ = logical_block_size_;
+        if (!is_cdrom()) {
+            cyls_ = attached.cylinders;
+            heads_ = attached.heads;
+            secs_ = attached.sectors;
+            // QEMU's choice without a partition table to guess from.
+            if (chs_trans_ == ChsTranslation::kAuto)
+                chs_trans_ = cyls_ <= 1024 && heads_ <= 16 && secs_ <= 63 ? ChsTranslation::kNone : ChsTranslation::kLba;
+        }
     }
 
     void do_unrealize() override {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mimic/hw/ide.h"
 #include "mimic/hw/irq.h"
 
 namespace mimic::block {
@@ -256,5 +257,10 @@ std::vector<uint8_t> identify_disk(const IdeUnit& u);
 std::vector<uint8_t> identify_cdrom(const IdeUnit& u);
 // Fills cylinders/heads/sectors from the disk size as QEMU guesses them.
 void guess_geometry(IdeUnit& u);
+
+// What -device ide-hd/ide-cd show of an attached unit.
+inline IdeAttached attached(const IdeUnit& u) {
+    return {.serial = u.serial, .cylinders = u.cylinders, .heads = u.heads, .sectors = u.sectors};
+}
 
 }  // namespace mimic::hw::ide

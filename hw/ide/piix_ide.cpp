@@ -41,13 +41,13 @@ public:
     void close_tray(int bus, int unit) override { channels_[bus].close_tray(unit); }
 
     // -device ide-hd/ide-cd,bus=ide.N.
-    std::string attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
+    IdeAttached attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
                                   const std::string& serial) override {
         ide::IdeChannel& channel = channels_[bus];
         if (channel.unit(unit).present()) throw Error("IDE unit {} is in use", unit);
         channel.attach(unit, info, cdrom);
         if (!serial.empty()) channel.unit(unit).serial = serial;
-        return channel.unit(unit).serial;
+        return ide::attached(channel.unit(unit));
     }
     void detach_ide_device(int bus, int unit) override { channels_[bus].unit(unit).info = nullptr; }
     std::string ide_fw_dev_path() const override { return fw_dev_path(); }

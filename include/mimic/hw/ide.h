@@ -2,6 +2,7 @@
 // creates it, the runtime hands it the -drive if=ide / -hda / -cdrom drives.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "mimic/qom/bus.h"
@@ -23,13 +24,20 @@ inline constexpr const char* kTypeIch9Ahci = "ich9-ahci";
 inline constexpr const char* kTypeIdeBus = "IDE";
 inline constexpr int kAhciPorts = 6;
 
+// What a drive turned out to be once attached: its serial (given or the
+// controller's QM000nn) and the geometry it reports, for `info qtree`.
+struct IdeAttached {
+    std::string serial;
+    uint32_t cylinders = 0, heads = 0, sectors = 0;
+};
+
 // What an IDE bus's controller does for the ide-hd/ide-cd devices on it.
 class IdeBusOwner {
 public:
     // Puts `info` at (`bus`, `unit`) as a disk or CD-ROM; `serial` ("" for
-    // the controller's QM000nn) names it. Returns the serial the drive
-    // reports. Throws mimic::Error with the user's message.
-    virtual std::string attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
+    // the controller's QM000nn) names it. Throws mimic::Error with the
+    // user's message.
+    virtual IdeAttached attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
                                           const std::string& serial) = 0;
     // The device at (`bus`, `unit`) went away.
     virtual void detach_ide_device(int bus, int unit) = 0;
