@@ -12,7 +12,7 @@
 #include "mimic/qom/property.h"
 #include "mimic/qom/type.h"
 #include "mimic/system/drives.h"
-#include "mimic/hw/machine.h"
+#include "mimic/qom/machine.h"
 #include "mimic/util/error.h"
 
 namespace mimic::hw {
@@ -209,7 +209,7 @@ MIMIC_REGISTER_TYPE({
 }  // namespace
 
 void attach_ahci_drives(qom::Device& ahci, system::DriveSet& drives) {
-    Machine* machine = Machine::of(ahci);
+    qom::Machine* machine = qom::Machine::of(ahci);
     for (const auto& info : drives.drives()) {
         if (info->interface != system::DriveInterface::kIde) continue;
         with_location(info->location, [&] {
