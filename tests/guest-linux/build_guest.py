@@ -422,8 +422,10 @@ def build(target, extra_files=None, extra_init=""):
         "format": FORMAT_VERSION,
         "kernel": [kernel_pkg, candidate_version(kernel_pkg)],
         "busybox": candidate_version("busybox-static"),
+        # The module lists too: a module added to one must reach the cache.
         "sources": hashlib.sha256(open(os.path.join(HERE, "checks.c"), "rb").read() +
-                                  INIT_SCRIPT.encode() + UDHCPC_SCRIPT.encode()).hexdigest(),
+                                  INIT_SCRIPT.encode() + UDHCPC_SCRIPT.encode() +
+                                  " ".join(DISK_MODULES + VIRTIO_MODULES + NET_MODULES).encode()).hexdigest(),
     }
     extra_files = extra_files or {}
     if extra_files or extra_init:
