@@ -173,6 +173,7 @@ private:
 struct Port {
     ide::IdeChannel channel;
     PrdTable prd;
+    IdeBus* bus = nullptr;  // <id>.N, where the port's ide-hd/ide-cd sits
     uint32_t clb = 0, clbu = 0, fb = 0, fbu = 0;
     uint32_t is = 0, ie = 0, cmd = 0, tfd = 0x7f, sig = 0xffffffff;
     uint32_t sctl = 0, serr = 0, sact = 0, ci = 0;
@@ -202,6 +203,14 @@ public:
         if (unit == 0) ports_[static_cast<size_t>(bus)].unit().info = nullptr;
     }
     std::string ide_fw_dev_path() const override { return fw_dev_path(); }
+    IdeTrayState ide_tray_state(int bus, int) override {
+        const ide::IdeUnit& u = ports_[static_cast<size_t>(bus)].unit();
+        return {.open = u.tray_open, .locked = u.tray_locked};
+    }
+    bool ide_open_tray(int bus, int, bool force) override {
+        return ports_[static_cast<size_t>(bus)].channel.open_tray(0, force);
+    }
+    void ide_close_tray(int bus, int) override { ports_[static_cast<size_t>(bus)].channel.close_tray(0); }
 
 protected:
     void pci_realize() override {
@@ -252,7 +261,9 @@ protected:
             p.channel.set_bus_master(&p.prd);
             p.channel.set_io_error_listener(
                 [this](ide::IdeUnit& u, bool write, int error) { report_io_error(u, write, error); });
-            static_cast<IdeBus&>(add_bus(kTypeIdeBus)).configure(*this, i, 1);
+            p.bus = &static_cast<IdeBus&>(add_bus(kTypeIdeBus));
+            p.bus->configure(*this, i, 1);
+            p.channel.set_tray_listener([this, &p](ide::IdeUnit& u, bool open) { report_tray_moved(p, u, open); });
         }
         hba_reset();
     }
@@ -705,6 +716,15 @@ private:
     }
 
     // --- reports -------------------------------------------------------------------
+
+    void report_tray_moved(const Port& p, const ide::IdeUnit& u, bool open) {
+        Machine* machine = Machine::of(*this);
+        if (!machine || !machine->run_control() || !u.info || !p.bus->units[0]) return;
+        machine->run_control()->emit({"DEVICE_TRAY_MOVED",
+                                      {{"device", u.info->id},
+                                       {"id", ide_event_id(*p.bus->units[0])},
+                                       {"tray-open", open}}});
+    }
 
     void report_io_error(const ide::IdeUnit& u, bool write, int error) {
         Machine* machine = Machine::of(*this);

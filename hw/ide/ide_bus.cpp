@@ -92,6 +92,7 @@ protected:
     }
 
 public:
+    bool cdrom() const { return is_cdrom(); }
     qom::BackendLink drive_;
     qom::OnOffAuto backend_defaults_ = qom::OnOffAuto::kAuto;
     uint64_t logical_block_size_ = 0;
@@ -207,6 +208,18 @@ MIMIC_REGISTER_TYPE({
 });
 
 }  // namespace
+
+std::optional<IdeDeviceSlot> ide_device_slot(const qom::Object& object) {
+    auto* device = dynamic_cast<const IdeDevice*>(&object);
+    if (!device || !device->realized()) return std::nullopt;
+    auto* bus = dynamic_cast<IdeBus*>(device->parent_bus());
+    if (!bus || !bus->owner()) return std::nullopt;
+    return IdeDeviceSlot{bus->owner(), bus->index(), static_cast<int>(device->unit_), device->cdrom()};
+}
+
+std::string ide_event_id(const qom::Device& device) {
+    return device.id().empty() ? device.canonical_path() : device.id();
+}
 
 void attach_ahci_drives(qom::Device& ahci, system::DriveSet& drives) {
     qom::Machine* machine = qom::Machine::of(ahci);

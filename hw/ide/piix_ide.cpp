@@ -51,6 +51,9 @@ public:
     }
     void detach_ide_device(int bus, int unit) override { channels_[bus].unit(unit).info = nullptr; }
     std::string ide_fw_dev_path() const override { return fw_dev_path(); }
+    IdeTrayState ide_tray_state(int bus, int unit) override { return tray_state(bus, unit); }
+    bool ide_open_tray(int bus, int unit, bool force) override { return open_tray(bus, unit, force); }
+    void ide_close_tray(int bus, int unit) override { close_tray(bus, unit); }
 
 protected:
     void bus_master_space_changed() override {
@@ -106,7 +109,10 @@ protected:
         }
 
         // QEMU's ide.0 and ide.1, where -device ide-hd/ide-cd plug in.
-        for (int i = 0; i < 2; ++i) static_cast<IdeBus&>(add_bus(kTypeIdeBus)).configure(*this, i, 2);
+        for (int i = 0; i < 2; ++i) {
+            buses_[i] = &static_cast<IdeBus&>(add_bus(kTypeIdeBus));
+            buses_[i]->configure(*this, i, 2);
+        }
 
         memory::MmioOps bm;
         bm.read = [this](uint64_t offset, unsigned size) -> uint64_t {
@@ -142,8 +148,13 @@ private:
     void report_tray_moved(const ide::IdeUnit& u, bool open) {
         Machine* machine = Machine::of(*this);
         if (!machine || !machine->run_control() || !u.info) return;
-        machine->run_control()->emit(
-            {"DEVICE_TRAY_MOVED", {{"device", u.info->id}, {"id", canonical_path()}, {"tray-open", open}}});
+        // A -device ide-cd names itself; a -drive if=ide CD-ROM has no
+        // device of its own and goes by the controller.
+        qom::Device* device = buses_[u.channel == &channels_[0] ? 0 : 1]->units[u.unit];
+        machine->run_control()->emit({"DEVICE_TRAY_MOVED",
+                                      {{"device", u.info->id},
+                                       {"id", device ? ide_event_id(*device) : canonical_path()},
+                                       {"tray-open", open}}});
     }
 
     // BLOCK_IO_ERROR with QEMU's default IDE policy: errors are reported
@@ -161,6 +172,7 @@ private:
     }
 
     ide::IdeChannel channels_[2];
+    IdeBus* buses_[2] = {};
     ide::BusMasterDma bus_master_[2];
     memory::MemoryRegion command_[2], control_[2], bus_master_region_;
 };

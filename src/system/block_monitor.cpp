@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+#include <optional>
+
 #include "mimic/block/drive.h"
 #include "mimic/block/snapshot_table.h"
 #include "mimic/cli/opts.h"
@@ -162,11 +165,12 @@ public:
             const bool attached = device != nullptr;
             if (attached) entry["qdev"] = device->canonical_path();
             // A back end no device holds counts as removable, as in QEMU.
-            entry["removable"] = !attached || info->cdrom;
-            if (info->cdrom && attached_to_ide(*info)) {
-                hw::IdeController::TrayState tray = ide_->tray_state(info->bus, info->unit);
-                entry["locked"] = tray.locked;
-                entry["tray_open"] = tray.open;
+            std::optional<Tray> tray = tray_of(*info);
+            entry["removable"] = !attached || tray.has_value();
+            if (tray) {
+                hw::IdeTrayState state = tray->state();
+                entry["locked"] = state.locked;
+                entry["tray_open"] = state.open;
             } else {
                 entry["locked"] = false;
             }
@@ -202,6 +206,32 @@ private:
         return qom::BackendRegistry::instance().user(qom::BackendKind::kDrive, info.id);
     }
 
+    // A CD-ROM drive's tray: the PIIX's for -drive if=ide, the controller
+    // of the -device ide-cd holding it otherwise (an AHCI port).
+    struct Tray {
+        std::function<hw::IdeTrayState()> state;
+        std::function<bool(bool force)> open;
+        std::function<void()> close;
+    };
+    std::optional<Tray> tray_of(const DriveInfo& info) const {
+        if (attached_to_ide(info)) {
+            if (!info.cdrom) return std::nullopt;
+            hw::IdeController* ide = ide_;
+            int bus = info.bus, unit = info.unit;
+            return Tray{[=] { return ide->tray_state(bus, unit); },
+                        [=](bool force) { return ide->open_tray(bus, unit, force); },
+                        [=] { ide->close_tray(bus, unit); }};
+        }
+        const qom::Object* device = holder(info);
+        std::optional<hw::IdeDeviceSlot> slot = device ? hw::ide_device_slot(*device) : std::nullopt;
+        if (!slot || !slot->cdrom) return std::nullopt;
+        hw::IdeBusOwner* owner = slot->owner;
+        int bus = slot->bus, unit = slot->unit;
+        return Tray{[=] { return owner->ide_tray_state(bus, unit); },
+                    [=](bool force) { return owner->ide_open_tray(bus, unit, force); },
+                    [=] { owner->ide_close_tray(bus, unit); }};
+    }
+
     // The drive an eject or change names: `device` (the drive id) or `id`
     // (the guest device, here the drive id too), exactly one of them.
     DriveInfo& removable_drive(const Json& args) {
@@ -210,14 +240,13 @@ private:
         std::string name = args[has_device ? "device" : "id"].get<std::string>();
         DriveInfo* info = drives_.find(name);
         if (!info) throw QmpError(ErrorClass::kDeviceNotFound, fmt::format("Device '{}' not found", name));
-        if (!info->cdrom || !attached_to_ide(*info))
-            throw QmpError(fmt::format("Device '{}' is not removable", name));
+        if (!tray_of(*info)) throw QmpError(fmt::format("Device '{}' is not removable", name));
         return *info;
     }
 
     // Opens the tray and takes the medium out, as QEMU's eject does.
     void open_and_remove(DriveInfo& info, bool force) {
-        if (!ide_->open_tray(info.bus, info.unit, force)) {
+        if (!tray_of(info)->open(force)) {
             throw QmpError(fmt::format(
                 "Device '{}' is locked and force was not specified, wait for tray to open and try again", info.id));
         }
@@ -259,7 +288,7 @@ private:
                 info.drive = std::move(replacement.drive);
                 info.filename = replacement.filename;
                 info.open_options = replacement.open_options;
-                ide_->close_tray(info.bus, info.unit);
+                tray_of(info)->close();
                 return Json::object();
             },
         });

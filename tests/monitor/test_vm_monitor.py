@@ -566,6 +566,51 @@ IMG = os.environ.get("MIMIC_IMG") or (SYSTEM and os.path.join(os.path.dirname(SY
 
 
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
+class AhciBlockTest(VmCase):
+    """An ide-cd on an ich9-ahci port: query-block, eject and change reach
+    its tray, DEVICE_TRAY_MOVED names the device; ide-hd is not removable."""
+
+    def setUp(self):
+        self.dir_images = tempfile.mkdtemp(prefix="mimic-vm-images-")
+        for name, size in (("disk.img", 1 << 20), ("cd1.iso", 2 << 20), ("cd2.iso", 4 << 20)):
+            with open(os.path.join(self.dir_images, name), "wb") as f:
+                f.truncate(size)
+        self.start("-S", "-bios", "@TINY@", "-device", "ahci,id=sata",
+                   "-drive", f"file={self.dir_images}/disk.img,format=raw,if=none,id=hd",
+                   "-device", "ide-hd,drive=hd,bus=sata.0",
+                   "-drive", f"file={self.dir_images}/cd1.iso,format=raw,if=none,id=cd,media=cdrom",
+                   "-device", "ide-cd,drive=cd,bus=sata.2,id=cdrom0")
+
+    def tearDown(self):
+        super().tearDown()
+        shutil.rmtree(self.dir_images)
+
+    def test_eject_and_change_on_an_ahci_port(self):
+        drives = {d["device"]: d for d in self.qmp.command("query-block")}
+        self.assertFalse(drives["hd"]["removable"])
+        self.assertTrue(drives["cd"]["removable"])
+        self.assertFalse(drives["cd"]["tray_open"])
+        self.assertEqual(drives["cd"]["qdev"], "/machine/peripheral/cdrom0")
+        with self.assertRaises(QmpError) as raised:
+            self.qmp.command("eject", device="hd")
+        self.assertEqual(raised.exception.desc, "Device 'hd' is not removable")
+
+        self.qmp.command("eject", device="cd")
+        moved = self.qmp.wait_event("DEVICE_TRAY_MOVED")
+        self.assertEqual(moved["data"], {"device": "cd", "id": "cdrom0", "tray-open": True})
+        cd = [d for d in self.qmp.command("query-block") if d["device"] == "cd"][0]
+        self.assertTrue(cd["tray_open"])
+        self.assertNotIn("inserted", cd)
+
+        self.qmp.command("blockdev-change-medium", device="cd", filename=f"{self.dir_images}/cd2.iso",
+                         format="raw")
+        self.assertFalse(self.qmp.wait_event("DEVICE_TRAY_MOVED")["data"]["tray-open"])
+        cd = [d for d in self.qmp.command("query-block") if d["device"] == "cd"][0]
+        self.assertFalse(cd["tray_open"])
+        self.assertEqual(cd["inserted"]["image"]["virtual-size"], 4 << 20)
+
+
+@unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 @unittest.skipUnless(IMG and os.path.exists(IMG), "mimic-img not built")
 class SnapshotsTest(VmCase):
     """`info snapshots` with writable qcow2 disks holding internal snapshots

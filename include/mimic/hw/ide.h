@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "mimic/qom/bus.h"
@@ -24,6 +25,12 @@ inline constexpr const char* kTypeIch9Ahci = "ich9-ahci";
 inline constexpr const char* kTypeIdeBus = "IDE";
 inline constexpr int kAhciPorts = 6;
 
+// A CD-ROM's tray, as the monitor's eject and change see it.
+struct IdeTrayState {
+    bool open = false;
+    bool locked = false;
+};
+
 // What a drive turned out to be once attached: its serial (given or the
 // controller's QM000nn) and the geometry it reports, for `info qtree`.
 struct IdeAttached {
@@ -41,6 +48,10 @@ public:
                                           const std::string& serial) = 0;
     // The device at (`bus`, `unit`) went away.
     virtual void detach_ide_device(int bus, int unit) = 0;
+    // The tray of the CD-ROM at (`bus`, `unit`), as IdeController's.
+    virtual IdeTrayState ide_tray_state(int bus, int unit) = 0;
+    virtual bool ide_open_tray(int bus, int unit, bool force) = 0;
+    virtual void ide_close_tray(int bus, int unit) = 0;
     // The controller's OpenFirmware path ("/pci@i0cf8/pci8086,2922@4").
     virtual std::string ide_fw_dev_path() const = 0;
 
@@ -82,14 +93,23 @@ public:
     // (bus, unit) must be attached. open_tray() returns false when the guest
     // has locked the tray and `force` is not set; both emit DEVICE_TRAY_MOVED
     // (as guest tray moves do) when the tray really moves.
-    struct TrayState {
-        bool open = false;
-        bool locked = false;
-    };
+    using TrayState = IdeTrayState;
     virtual TrayState tray_state(int bus, int unit) = 0;
     virtual bool open_tray(int bus, int unit, bool force) = 0;
     virtual void close_tray(int bus, int unit) = 0;
 };
+
+// Where an ide-hd/ide-cd device sits (nullopt for any other object): the
+// monitor reaches a -device ide-cd's tray through it.
+struct IdeDeviceSlot {
+    IdeBusOwner* owner = nullptr;
+    int bus = 0;
+    int unit = 0;
+    bool cdrom = false;
+};
+std::optional<IdeDeviceSlot> ide_device_slot(const qom::Object& object);
+// The name DEVICE_TRAY_MOVED gives a device: its id, else its QOM path.
+std::string ide_event_id(const qom::Device& device);
 
 // The machine's IDE controller, or nullptr.
 IdeController* find_ide_controller(Machine& machine);
