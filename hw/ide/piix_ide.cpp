@@ -30,6 +30,8 @@ public:
     void attach_drive(int bus, int unit, system::DriveInfo& info) override {
         if (bus < 0 || bus > 1 || unit < 0 || unit > 1)
             throw Error("bus={},unit={} is not an IDE position (buses 0-1, units 0-1)", bus, unit);
+        // Taken by a -device ide-hd/ide-cd already.
+        if (channels_[bus].unit(unit).present()) throw Error("IDE unit {} is in use", unit);
         channels_[bus].attach(unit, info);
     }
 

@@ -1,5 +1,6 @@
 #include "mimic/system/drives.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <string_view>
 
@@ -112,9 +113,14 @@ DriveSet::~DriveSet() {
 void DriveSet::open_all(const cli::VmConfig& config) {
     for (const cli::OptionUse& use : config.drives) with_location(use.location, [&] { open(use, config.snapshot); });
     // QEMU's pc machine adds an empty CD-ROM drive at index 2 (ide1-cd0) so
-    // a medium can be inserted later, unless -nodefaults or a drive of the
-    // default interface already has that index.
-    if (!config.nodefaults && !find(DriveInterface::kIde, 1, 0))
+    // a medium can be inserted later, unless -nodefaults, a drive of the
+    // default interface already has that index, or a -device is a disk or
+    // CD-ROM of its own (QEMU's default_list: ide-hd, ide-cd, scsi-hd, scsi-cd).
+    bool disk_device = std::any_of(config.devices.begin(), config.devices.end(), [](const cli::OptionUse& use) {
+        std::string driver = use.opts.get_or("driver", "");
+        return driver == "ide-hd" || driver == "ide-cd" || driver == "scsi-hd" || driver == "scsi-cd";
+    });
+    if (!config.nodefaults && !disk_device && !find(DriveInterface::kIde, 1, 0))
         open({"default CD-ROM drive", cli::parse_opts("if=ide,index=2,media=cdrom")}, config.snapshot);
 }
 

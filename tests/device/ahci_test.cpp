@@ -536,6 +536,9 @@ TEST(Ahci, IdeDevicePlacementErrorsAsQemu) {
          "Can't create IDE unit 1, bus supports only 1 units"},
         {"-device ide-hd,bus=ahci.1", "No drive specified"},
         {"-device ide-cd,bus=ide.0 -device ide-cd,bus=ide.0 -device ide-cd,bus=ide.0", "IDE unit 1 is in use"},
+        // A -drive if=ide where a -device already sits: refused, not shared.
+        {"-drive file=" + image.path() + ",format=raw,if=ide,index=2 -device ide-cd,bus=ide.1,unit=0",
+         "IDE unit 0 is in use"},
     };
     for (const auto& [options, message] : cases) {
         try {

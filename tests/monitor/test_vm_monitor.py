@@ -735,6 +735,11 @@ class DefaultCdromTest(VmCase):
                    "-drive", "if=ide,index=0,media=cdrom")
         self.assertEqual(self.devices(), ["spare", "ide0-cd0", "ide1-cd0"])
 
+    def test_an_ide_device_leaves_it_out(self):
+        # As QEMU's default_list: -device ide-hd/ide-cd means no default CD.
+        self.start("-S", "-bios", "@TINY@", "-device", "ahci,id=sata", "-device", "ide-cd,bus=sata.0")
+        self.assertEqual(self.devices(), [])
+
 
 @unittest.skipUnless(SYSTEM and os.path.exists(SYSTEM), "MIMIC_SYSTEM not set")
 class DriveAddDelTest(VmCase):
