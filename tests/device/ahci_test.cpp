@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -548,4 +549,65 @@ TEST(Ahci, IdeDevicePlacementErrorsAsQemu) {
             EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << options << ": " << e.what();
         }
     }
+}
+
+// Thousands of random command headers, FISes and PRD tables (lengths up to
+// 4 MiB an entry, tables up to 65535 entries, buffers anywhere): every
+// command must complete (PxCI drains), the host must not grow, and a proper
+// command works afterwards.
+TEST(Ahci, RandomCommandTablesNeverHarmTheHost) {
+    TempImage image(4 * kDiskBytes, 8);
+    QtestClient vm(disk_args(image));
+    enable(vm);
+    start_port(vm);
+    vm.limit_address_space(256 << 20);
+    std::mt19937 rng(20261208);
+    auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+    const uint8_t kCommands[] = {0xec, 0x25, 0x35, 0xc8, 0xca, 0x20, 0x30, 0x24, 0x34, 0xc4, 0xc5, 0x60,
+                                 0x61, 0xa0, 0xa1, 0xe7, 0xef, 0x91, 0xc6, 0x40, 0x42, 0xf8, 0x27, 0x08};
+    for (int round = 0; round < 1500; ++round) {
+        Command c;
+        c.fis_type = pick(8) ? 0x27 : static_cast<uint8_t>(rng());
+        c.flags = pick(8) ? 0x80 : static_cast<uint8_t>(rng());
+        c.command = pick(6) ? kCommands[pick(sizeof kCommands)] : static_cast<uint8_t>(rng());
+        c.features = static_cast<uint8_t>(rng());
+        c.lba = pick(4) ? pick(8192) : (uint64_t{rng()} << 16 | rng());
+        c.count = static_cast<uint16_t>(pick(2) ? pick(64) : rng());
+        c.device = static_cast<uint8_t>(pick(2) ? 0x40 : rng());
+        c.control = static_cast<uint8_t>(pick(4) ? 0 : rng());
+        c.write = pick(2);
+        c.atapi = pick(4) == 0;
+        for (int i = 0; i < 16; ++i) c.packet.push_back(static_cast<uint8_t>(rng()));
+        size_t entries = pick(6);
+        for (size_t i = 0; i < entries; ++i) {
+            uint64_t addr = pick(4) ? kData + pick(0x20000) : (uint64_t{rng()} << 32 | rng());
+            uint32_t bytes = pick(3) ? 1 + pick(8192) : 1 + pick(4u << 20);
+            c.prds.push_back({addr, bytes});
+        }
+        if (pick(8) == 0) c.prdtl = static_cast<int>(pick(65536));
+        if (pick(16) == 0) c.table = (uint64_t{rng()} << 32 | rng()) & ~uint64_t{0x7f};
+        int slot = static_cast<int>(pick(32));
+        build(vm, slot, c);
+        if (pick(3) == 0) set_preg(vm, 0, kPxSact, 1u << slot);
+        set_preg(vm, 0, kPxCi, 1u << slot);
+        ASSERT_EQ(preg(vm, 0, kPxCi), 0u) << "round " << round;
+        set_preg(vm, 0, kPxIs, 0xffffffff);
+        if (pick(50) == 0) {
+            // Now and then a reset, as a driver recovering would.
+            set_preg(vm, 0, kPxCmd, 0x16);
+            set_preg(vm, 0, kPxSctl, 1);
+            set_preg(vm, 0, kPxSctl, 0);
+            start_port(vm);
+        }
+    }
+    vm.writel(kAbar + 0x04, 1);  // HBA reset
+    start_port(vm);
+    Command read;
+    read.command = 0x25;
+    read.lba = 7;
+    read.count = 2;
+    read.prds = {{kData2, 1024}};
+    EXPECT_EQ(run(vm, read), kDhrs);
+    // The image may have been written by the random commands: compare with it.
+    EXPECT_EQ(vm.memread(kData2, 1024), image.read(7 * 512, 1024));
 }
