@@ -1,7 +1,7 @@
 // The ICH9 AHCI SATA controller ("ich9-ahci", alias "ahci"; PCI 8086:2922
 // rev 2, class 01.06.01) as QEMU 7.2 has it: six ports, the HBA registers
 // in BAR5 (4 KiB of MMIO), the index/data pair to them in BAR4 (32 I/O
-// ports), a SATA capability at 0xa8 and INTA. Each port is an IDE channel
+// ports), a SATA capability at 0xa8, MSI at 0x80 and INTA. Each port is an IDE channel
 // with one unit, so ATA and ATAPI commands run in the same engine as the
 // PIIX's (ide_channel, ata_commands, atapi); this file carries them there
 // from the command list and back as FISes (AHCI 1.3, sections 3-5).
@@ -19,8 +19,11 @@
 //
 // Left out, as QEMU 7.2 leaves them out: port multipliers, FIS-based
 // switching, command completion coalescing, enclosure management, power
-// management states, staggered spin-up. MSI (QEMU's capability at 0x80) is
-// not offered yet: interrupts are INTx only.
+// management states, staggered spin-up.
+//
+// Interrupts: INTA while any port has an enabled status bit and GHC.IE is
+// set; with MSI enabled, as QEMU, a message each time the state is looked
+// at with something pending.
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -28,6 +31,7 @@
 #include <memory>
 
 #include "ide_channel.h"
+#include "mimic/hw/msi.h"
 #include "mimic/block/drive.h"
 #include "mimic/hw/ide.h"
 #include "mimic/hw/machine.h"
@@ -46,6 +50,7 @@ constexpr uint64_t kAbarSize = 0x1000;  // QEMU's: the ICH9's 1 KiB rounded up
 constexpr uint64_t kIdpSize = 32;
 constexpr uint64_t kIdpIndex = 0x10;  // ICH9: index at 10h, data at 14h
 constexpr uint8_t kSataCapOffset = 0xa8;
+constexpr uint8_t kMsiCapOffset = 0x80;
 constexpr uint8_t kPciCapIdSata = 0x12;
 constexpr int kSlots = 32;
 
@@ -224,6 +229,7 @@ protected:
         uint8_t cap = add_capability(kPciCapIdSata, kSataCapOffset, 8);
         set_word(cap + 2, 0x0010);
         set_long(cap + 4, (4 + 4) | (4 << 4));
+        msi_.init(*this, {.vectors = 1, .address64 = true, .per_vector_mask = false}, kMsiCapOffset);
 
         memory::MmioOps abar;
         abar.read = [this](uint64_t offset, unsigned size) -> uint64_t { return mem_read(offset, size); };
@@ -268,7 +274,12 @@ protected:
         hba_reset();
     }
 
-    void pci_reset() override { hba_reset(); }
+    void pci_reset() override {
+        msi_.reset();
+        hba_reset();
+    }
+
+    void config_written(uint8_t offset, uint32_t, unsigned size) override { msi_.config_written(offset, size); }
 
 private:
     // --- registers ---------------------------------------------------------
@@ -422,7 +433,12 @@ private:
             if (p.is & p.ie) pending |= 1u << i;
         }
         hba_is_ = pending;
-        set_irq(pending && (ghc_ & kGhcIe));
+        bool asserted = pending && (ghc_ & kGhcIe);
+        if (msi_.enabled()) {
+            if (asserted) msi_.notify(0);
+            return;
+        }
+        set_irq(asserted);
     }
 
     void raise(Port& p, uint32_t bits) {
@@ -748,6 +764,7 @@ private:
     }
 
     std::array<Port, kAhciPorts> ports_;
+    Msi msi_;
     uint32_t ghc_ = kGhcAe;
     uint32_t hba_is_ = 0;
     uint32_t idp_index_ = 0;

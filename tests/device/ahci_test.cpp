@@ -199,7 +199,8 @@ TEST(Ahci, PciFunctionAndHbaRegistersAsQemu) {
     EXPECT_EQ(pci_read(vm, 0x00), 0x29228086u);
     EXPECT_EQ(pci_read(vm, 0x08), 0x01060102u);  // class 01.06.01, revision 2
     EXPECT_EQ(pci_read(vm, 0x3c) >> 8 & 0xff, 1u);  // INTA
-    EXPECT_EQ(pci_read(vm, 0x34) & 0xff, 0xa8u);
+    EXPECT_EQ(pci_read(vm, 0x34) & 0xff, 0x80u);
+    EXPECT_EQ(pci_read(vm, 0x80), 0x0080a805u);  // MSI, 64-bit, one vector, then the SATA capability
     EXPECT_EQ(pci_read(vm, 0xa8), 0x00100012u);  // SATA capability, revision 1.0, last
     EXPECT_EQ(pci_read(vm, 0xac), 0x48u);  // index/data pair: BAR4, offset 10h
     EXPECT_EQ(pci_read(vm, 0x90) & 0xff, 0x40u);
@@ -275,6 +276,19 @@ TEST(Ahci, IdentifyThroughACommandFisWithInterrupts) {
     vm.writel(kAbar + 0x04, 0x80000002);
     EXPECT_TRUE(vm.irq_level(kIrq));
     set_preg(vm, 0, kPxIe, 0);
+    EXPECT_FALSE(vm.irq_level(kIrq));
+
+    // With MSI enabled the completion is a message instead (QEMU's 0x80).
+    constexpr uint64_t kMsiTarget = 0x700000;
+    set_preg(vm, 0, kPxIs, 0xffffffff);
+    set_preg(vm, 0, kPxIe, kDhrs | kPss | kTfes);
+    pci_write(vm, 0x84, static_cast<uint32_t>(kMsiTarget));
+    pci_write(vm, 0x88, 0);
+    pci_write(vm, 0x8c, 0x4242);
+    pci_write(vm, 0x80, 0x0001a805);  // enable
+    build(vm, 0, c);
+    set_preg(vm, 0, kPxCi, 1);
+    EXPECT_EQ(vm.readl(kMsiTarget), 0x4242u);
     EXPECT_FALSE(vm.irq_level(kIrq));
 }
 
