@@ -1,5 +1,7 @@
 #include "mimic/hw/machine.h"
 
+#include "mimic/hw/ide.h"
+
 #include "mimic/memory/transaction.h"
 #include "mimic/util/error.h"
 
@@ -31,6 +33,8 @@ memory::MemoryRegion& Machine::allocate_ram(uint64_t size) {
 }
 
 void Machine::load_kernel(const cli::VmConfig&) { throw Error("this machine does not support -kernel"); }
+
+void Machine::attach_ide_drives(system::DriveSet& drives) { hw::attach_ide_drives(*this, drives); }
 
 IrqLine Machine::isa_irq(int irq) const {
     if (!isa_irqs_ || irq < 0 || irq >= kIsaIrqCount) return {};

@@ -1,8 +1,10 @@
 // The "q35" machine (pc-q35-7.2): the Q35 host bridge (MCH, 00.0) with
 // its PCI Express root bus pcie.0 and MMCONFIG, the ICH9 LPC bridge (1f.0,
-// owning the ISA bus, with PIRQA-H wired to IOAPIC inputs 16-23) and SMBus
-// controller (1f.3), and the std VGA at 00.1, where QEMU puts them.
+// owning the ISA bus, with PIRQA-H wired to IOAPIC inputs 16-23), AHCI
+// (1f.2, its ports the -drive if=ide disks) and SMBus (1f.3) controllers,
+// and the std VGA at 00.1, where QEMU puts them.
 #include "mimic/hw/ich9.h"
+#include "mimic/hw/ide.h"
 #include "mimic/hw/q35.h"
 #include "mimic/hw/vga.h"
 #include "pc.h"
@@ -28,9 +30,16 @@ protected:
         set_isa_bus(&lpc_->isa_bus());
     }
 
+    // One unit per bus: -hda, -hdb, -cdrom (index 0, 1, 2) are AHCI ports
+    // 0, 1 and 2, as QEMU's q35 numbers them.
+    int ide_units_per_bus() const override { return 1; }
+    void attach_ide_drives(system::DriveSet& drives) override { attach_ahci_drives(*sata_, drives); }
+
+    // The AHCI controller (1f.2) is always there, as on QEMU's q35.
     void create_pci_devices(const cli::VmConfig& config) override {
-        add_pci_device(kTypeIch9Smbus, kIch9SmbusDevfn);
         if (wants_std_vga(config)) add_pci_device(kTypeVga, 0x08);
+        sata_ = &add_pci_device(kTypeIch9Ahci, kIch9SataDevfn);
+        add_pci_device(kTypeIch9Smbus, kIch9SmbusDevfn);
     }
 
     void install_acpi(FwCfg& fw_cfg, unsigned cpus) override {
@@ -50,6 +59,7 @@ protected:
 
 private:
     Ich9Lpc* lpc_ = nullptr;
+    qom::Device* sata_ = nullptr;
 };
 
 MIMIC_REGISTER_TYPE({

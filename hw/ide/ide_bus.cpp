@@ -2,6 +2,8 @@
 // with QEMU 7.2's properties. The bus belongs to a controller (a PIIX
 // channel, an AHCI port), which the device hands its back end at realize.
 // QEMU 6.0 removed "ide-drive"; 7.2 has none, so neither has Mimic.
+#include <nlohmann/json.hpp>
+
 #include <memory>
 
 #include "mimic/hw/boot_device.h"
@@ -230,10 +232,18 @@ void attach_ahci_drives(qom::Device& ahci, system::DriveSet& drives) {
                 throw Error("machine type does not support if=ide,bus={},unit={}", info->bus, info->unit);
             if (!machine) throw Error("the AHCI controller is on no machine");
             qom::Bus* bus = ahci.child_buses()[static_cast<size_t>(info->bus)];
-            qom::device_add(*machine, qom::DeviceOptions{{"driver", info->cdrom ? "ide-cd" : "ide-hd"},
-                                                         {"bus", bus->name()},
-                                                         {"unit", "0"},
-                                                         {"drive", info->id}});
+            // A board device, as QEMU's q35 makes it: /machine/unattached.
+            auto device = qom::new_object<qom::Device>(info->cdrom ? "ide-cd" : "ide-hd");
+            device->set_property("unit", 0);
+            device->set_property("drive", info->id);
+            device->set_parent_bus(*bus);
+            auto& placed = static_cast<qom::Device&>(machine->add_unattached(std::move(device)));
+            try {
+                placed.realize();
+            } catch (...) {
+                placed.parent()->remove_child(placed);
+                throw;
+            }
         });
     }
 }

@@ -120,7 +120,7 @@ void DriveSet::open_all(const cli::VmConfig& config) {
         std::string driver = use.opts.get_or("driver", "");
         return driver == "ide-hd" || driver == "ide-cd" || driver == "scsi-hd" || driver == "scsi-cd";
     });
-    if (!config.nodefaults && !disk_device && !find(DriveInterface::kIde, 1, 0))
+    if (!config.nodefaults && !disk_device && !find(DriveInterface::kIde, 2 / ide_units_per_bus_, 2 % ide_units_per_bus_))
         open({"default CD-ROM drive", cli::parse_opts("if=ide,index=2,media=cdrom")}, config.snapshot);
 }
 
@@ -220,7 +220,8 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
 
     // index= is bus * units_per_bus + unit, as QEMU numbers drives; if=none
     // drives sit on no bus (any number of them, found by id).
-    int per_bus = interface_info(info.interface).max_devices_per_bus;
+    int per_bus = info.interface == DriveInterface::kIde ? ide_units_per_bus_
+                                                         : interface_info(info.interface).max_devices_per_bus;
     int index = number_option(opts, "index", -1);
     if (info.interface == DriveInterface::kNone) {
         info.bus = info.unit = 0;
@@ -241,7 +242,8 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
     if (info.interface != DriveInterface::kNone && info.unit >= per_bus)
         throw Error("unit {} too big (max is {})", info.unit, per_bus - 1);
     if (info.interface != DriveInterface::kNone && find(info.interface, info.bus, info.unit))
-        throw Error("drive with bus={}, unit={} exists", info.bus, info.unit);
+        throw Error("drive with bus={}, unit={}{} exists", info.bus, info.unit,
+                    index >= 0 ? fmt::format(" (index={})", index) : "");
 
     if (!opts.id().empty()) {
         info.id = opts.id();
@@ -249,7 +251,7 @@ void DriveSet::open(const cli::OptionUse& use, bool global_snapshot) {
         // Interfaces without units (virtio, sd, ...) number drives by
         // index alone: "virtio0".
         info.id = info.interface == DriveInterface::kNone ? fmt::format("none{}", drives_.size())
-                  : per_bus == 1                         ? fmt::format("{}{}", if_name, info.bus)
+                  : interface_info(info.interface).max_devices_per_bus == 1 ? fmt::format("{}{}", if_name, info.bus)
                                                          : fmt::format("{}{}{}{}", if_name, info.bus,
                                     info.interface == DriveInterface::kIde ? (info.cdrom ? "-cd" : "-hd") : "",
                                     info.unit);

@@ -289,6 +289,7 @@ void Vm::Impl::create_devices() {
     auto& globals = qom::GlobalProperties::instance();
     // Drives first, as QEMU opens them before creating devices: -device
     // may name one (drive=).
+    drives_.set_ide_units_per_bus(machine_->ide_units_per_bus());
     drives_.open_all(config_);
     // The board's NICs (-nic, -net nic) come before -device, as in QEMU.
     networks_.create_nics(*machine_);
@@ -323,7 +324,7 @@ void Vm::Impl::create_devices() {
             qom::device_add(*machine_, qom::DeviceOptions{{"driver", "virtio-blk-pci"}, {"drive", info->id}});
         });
     }
-    hw::attach_ide_drives(*machine_, drives_);
+    machine_->attach_ide_drives(drives_);
     for (const std::string& warning : globals.unused_warnings())
         std::fprintf(stderr, "%s: warning: %s\n", cli::kProgramName, warning.c_str());
     machine_->set_ready();

@@ -10,7 +10,10 @@ disk booted:
   1. -device ahci -device ide-hd,bus=ahci.0 alone (raw);
   2. a qcow2 disk on port 3 and an ide-cd without medium on port 1;
   3. a PIIX IDE disk and an AHCI disk with bootindex=1: the AHCI disk boots
-     (its OpenFirmware path .../drive@2/disk@0 in fw_cfg's bootorder).
+     (its OpenFirmware path .../drive@2/disk@0 in fw_cfg's bootorder);
+  4. -M q35 -hda: the q35 board's own AHCI controller (1f.2), port 0;
+  5. -M q35 with -drive if=ide,index=1 and the default empty CD-ROM on
+     port 2: the disk on port 1 boots.
 Exits 77 (skip) without SeaBIOS or binutils. EMULATOR may be Debian's
 qemu-system-x86_64 (with qemu-img), to check the test itself.
 """
@@ -71,6 +74,9 @@ def main():
              ["-drive", "file=%s,format=raw,if=ide" % ide, "-device", "ahci,id=ahci",
               "-drive", "file=%s,format=raw,if=none,id=d0" % ahci,
               "-device", "ide-hd,drive=d0,bus=ahci.2,bootindex=1"], AHCI_TEXT, IDE_TEXT),
+            ("q35 -hda", ["-M", "q35", "-hda", ahci], AHCI_TEXT, IDE_TEXT),
+            ("q35 index=1", ["-M", "q35", "-drive", "file=%s,format=raw,if=ide,index=1" % ahci],
+             AHCI_TEXT, IDE_TEXT),
         ]
         failures = 0
         for name, args, expected, wrong in cases:

@@ -128,6 +128,19 @@ class BadInput(unittest.TestCase):
         self.assert_one_line_error(
             "-drive file=x: Could not open 'x': No such file or directory", "-drive", "file=x")
 
+    def test_ide_drive_numbering_per_machine(self):
+        # QEMU's texts: two units per PIIX channel, one per q35 AHCI port
+        # (-cdrom is index 2: bus 1 unit 0 on pc, port 2 on q35).
+        self.assert_one_line_error(
+            "-drive if=ide,unit=1,file=/dev/null,format=raw: unit 1 too big (max is 0)",
+            "-M", "q35", "-nodefaults", "-drive", "if=ide,unit=1,file=/dev/null,format=raw", "-accel", "qtest")
+        for machine, bus in (("pc", 1), ("q35", 2)):
+            with self.subTest(machine=machine):
+                self.assert_one_line_error(
+                    f"-drive if=ide,index=2,file=/dev/null,format=raw: drive with bus={bus}, unit=0 (index=2) exists",
+                    "-M", machine, "-cdrom", "/dev/null", "-drive", "if=ide,index=2,file=/dev/null,format=raw",
+                    "-accel", "qtest")
+
     def test_ide_disk_without_media(self):
         self.assert_one_line_error(
             "-drive if=ide: Device needs media, but drive is empty",

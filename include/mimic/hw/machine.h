@@ -22,6 +22,7 @@
 
 namespace mimic::system {
 class RunControl;
+class DriveSet;
 }
 
 namespace mimic::hw {
@@ -42,6 +43,11 @@ public:
     // after init(); throws mimic::Error for a kernel that cannot be loaded.
     // A machine without direct kernel boot refuses.
     virtual void load_kernel(const cli::VmConfig& config);
+
+    // -drive if=ide (-hda, -cdrom): how index= numbers them (units per bus)
+    // and where they go once opened (the PIIX IDE channels by default).
+    virtual int ide_units_per_bus() const { return 2; }
+    virtual void attach_ide_drives(system::DriveSet& drives);
 
     memory::MemoryRegion& system_memory() { return *system_memory_; }
     memory::MemoryRegion& io() { return *io_; }

@@ -39,8 +39,11 @@ public:
     // Opens every drive of the configuration (with -snapshot applied) and
     // registers it as a "drive" back end. Throws mimic::Error prefixed with
     // the option ("-drive file=x: Could not open 'x': No such file or directory").
-    // Adds the machine's default empty CD-ROM drive (ide1-cd0) as QEMU does.
+    // Adds the machine's default empty CD-ROM drive (index 2) as QEMU does.
     void open_all(const cli::VmConfig& config);
+    // How index= numbers if=ide drives: 2 units per bus on the PIIX, 1 on
+    // q35's AHCI ports (QEMU's units_per_default_bus). Set before open_all.
+    void set_ide_units_per_bus(int units) { ide_units_per_bus_ = units; }
 
     const std::vector<std::unique_ptr<DriveInfo>>& drives() const { return drives_; }
     // The drive on (interface, bus, unit), or nullptr.
@@ -67,6 +70,7 @@ private:
     block::CompletionQueue completions_;
     FdWatch completion_watch_;
     std::vector<std::unique_ptr<DriveInfo>> drives_;
+    int ide_units_per_bus_ = 2;
 };
 
 }  // namespace mimic::system
