@@ -3,7 +3,7 @@
 init, which runs its checks and reports on the serial console
 (build_guest.py builds the guest, cached outside the build tree).
 
-    linux_boot_test.py EMULATOR [--smp N] [--cpu MODEL] [--ahci]
+    linux_boot_test.py EMULATOR [--smp N] [--cpu MODEL] [--ahci] [--machine M [--iommu]]
 
 Runs
     EMULATOR -m 512 -nographic -no-reboot -kernel vmlinuz -initrd initrd.img
@@ -11,7 +11,10 @@ Runs
                       mimic.write=WORD"
              -smp N -drive file=disk.raw,format=raw,if=ide [-cpu MODEL]
 (with --ahci the disk is on an ich9-ahci port instead: -device ahci,id=ahci
--drive if=none,id=d0,... -device ide-hd,drive=d0,bus=ahci.0),
+-drive if=none,id=d0,... -device ide-hd,drive=d0,bus=ahci.0; with
+--machine q35 the if=ide disk is on the board's own AHCI port 0, and
+--iommu adds -device intel-iommu and intel_iommu=on, so the disk's DMA
+goes through VT-d remapping),
 and passes when "MIMIC-GUEST: PASS" appears, the emulator then exits 0 (the
 guest reboots; -no-reboot turns that into an exit) and what the guest wrote
 to its disk is in disk.raw. EMULATOR may be
@@ -88,6 +91,8 @@ def main():
     parser.add_argument("--smp", type=int, default=1)
     parser.add_argument("--cpu", help="a -cpu model (the default: the emulator's)")
     parser.add_argument("--ahci", action="store_true", help="the disk on an ich9-ahci port, not the PIIX")
+    parser.add_argument("--machine", help="a -machine type (the default: the emulator's)")
+    parser.add_argument("--iommu", action="store_true", help="-device intel-iommu, Linux's intel_iommu=on")
     args = parser.parse_args()
 
     guest = build_guest.build(build_guest.cache_dir())
@@ -107,6 +112,12 @@ def main():
             command += ["-drive", "file=%s,format=raw,if=ide" % disk]
         if args.cpu:
             command += ["-cpu", args.cpu]
+        if args.machine:
+            command += ["-machine", args.machine]
+        if args.iommu:
+            command += ["-device", "intel-iommu"]
+            append = command.index("-append") + 1
+            command[append] += " intel_iommu=on"
         if "qemu" in os.path.basename(args.emulator):
             command += ["-accel", "tcg"]
         text, code = run_vm(command)
