@@ -194,12 +194,12 @@ struct Port {
 class Ich9Ahci : public PciDevice, public IdeBusOwner {
 public:
     IdeAttached attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
-                                  const std::string& serial) override {
+                                  const IdeDeviceSettings& settings) override {
         Port& p = ports_[static_cast<size_t>(bus)];
         if (unit != 0) throw Error("Can't create IDE unit {}, bus supports only 1 units", unit);
         if (p.unit().present()) throw Error("IDE unit {} is in use", unit);
         p.channel.attach(0, info, cdrom);
-        if (!serial.empty()) p.unit().serial = serial;
+        p.channel.configure(0, settings);
         p.unit().ncq_queues = kSlots;
         reset_port(p);
         return ide::attached(p.unit());

@@ -40,6 +40,39 @@ public:
 protected:
     virtual bool is_cdrom() const = 0;
 
+    // What the properties ask of the drive, checked as QEMU checks them.
+    IdeDeviceSettings settings() const {
+        for (OnError policy : {rerror_, werror_}) {
+            if (policy != OnError::kAuto && policy != OnError::kReport)
+                throw Error("IDE error policies other than report (rerror/werror={}) are not supported yet",
+                            policy == OnError::kIgnore ? "ignore" : policy == OnError::kStop ? "stop" : "enospc");
+        }
+        IdeDeviceSettings settings;
+        settings.serial = serial_;
+        settings.model = model_;
+        settings.version = version_;
+        settings.wwn = wwn_;
+        if (!is_cdrom()) {
+            if (cyls_ || heads_ || secs_) {
+                if (cyls_ < 1 || cyls_ > 65535) throw Error("cyls must be between 1 and 65535");
+                if (heads_ < 1 || heads_ > 16) throw Error("heads must be between 1 and 16");
+                if (secs_ < 1 || secs_ > 255) throw Error("secs must be between 1 and 255");
+                settings.cylinders = cyls_;
+                settings.heads = heads_;
+                settings.sectors = secs_;
+            }
+            settings.rotation_rate = rotation_rate_;
+        }
+        if (physical_block_size_) {
+            if (physical_block_size_ < 512 || physical_block_size_ > (2u << 20) ||
+                (physical_block_size_ & (physical_block_size_ - 1)))
+                throw Error("Property .physical_block_size doesn't take value {}", physical_block_size_);
+            while ((512u << settings.physical_block_exponent) < physical_block_size_) ++settings.physical_block_exponent;
+        }
+        if (write_cache_ != qom::OnOffAuto::kAuto) settings.write_cache = write_cache_ == qom::OnOffAuto::kOn;
+        return settings;
+    }
+
     void do_realize() override {
         auto* bus = dynamic_cast<IdeBus*>(parent_bus());
         if (!bus || !bus->owner()) throw Error("IDE device is not on an IDE bus");
@@ -67,7 +100,7 @@ protected:
         if (!is_cdrom() && info->drive && info->drive->read_only())
             throw Error("Block node is read-only");
         IdeAttached attached =
-            bus->owner()->attach_ide_device(bus->index(), static_cast<int>(unit_), *info, is_cdrom(), serial_);
+            bus->owner()->attach_ide_device(bus->index(), static_cast<int>(unit_), *info, is_cdrom(), settings());
         bus->units[unit_] = this;
         // What QEMU's realize writes back into the properties.
         serial_ = attached.serial;

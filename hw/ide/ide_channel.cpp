@@ -48,6 +48,22 @@ void IdeChannel::attach(int unit, system::DriveInfo& info, bool cdrom) {
     u.status = u.cdrom ? 0 : kStatusDrdy | kStatusDsc;
 }
 
+void IdeChannel::configure(int unit, const IdeDeviceSettings& settings) {
+    IdeUnit& u = units_[unit];
+    if (!settings.serial.empty()) u.serial = settings.serial;
+    u.model = settings.model;
+    u.version = settings.version;
+    u.wwn = settings.wwn;
+    u.rotation_rate = settings.rotation_rate;
+    u.physical_block_exponent = settings.physical_block_exponent;
+    if (settings.cylinders && !u.cdrom) {
+        u.cylinders = settings.cylinders;
+        u.heads = u.cur_heads = settings.heads;
+        u.sectors = u.cur_sectors = settings.sectors;
+    }
+    if (settings.write_cache) u.write_cache = u.write_cache_default = *settings.write_cache;
+}
+
 void IdeChannel::set_signature(IdeUnit& u) {
     // The values a reset leaves in the task file tell the host what is
     // attached: 00/00 an ATA disk, 14h/EBh an ATAPI device.
@@ -73,7 +89,7 @@ void IdeChannel::reset() {
     update_irq();
     for (IdeUnit& u : units_) {
         u.mult_sectors = kMaxMultipleSectors;
-        u.write_cache = true;
+        u.write_cache = u.write_cache_default;
         u.transfer_mode = 0;
         u.cur_heads = u.heads;
         u.cur_sectors = u.sectors;

@@ -99,6 +99,12 @@ struct IdeUnit {
     system::DriveInfo* info = nullptr;   // null: no device at this position
     bool cdrom = false;
     std::string serial;
+    // What the device's properties set ("" and 0: the defaults).
+    std::string model, version;
+    uint64_t wwn = 0;
+    uint16_t rotation_rate = 0;
+    unsigned physical_block_exponent = 0;
+    bool write_cache_default = true;     // what reset restores
     // NCQ queue depth IDENTIFY reports (words 75/76); 0 without NCQ, which
     // only an AHCI port offers.
     unsigned ncq_queues = 0;
@@ -167,6 +173,8 @@ public:
     // The same as a disk (`cdrom` false) or CD-ROM whatever the drive's
     // media= says: -device ide-hd/ide-cd choose.
     void attach(int unit, system::DriveInfo& info, bool cdrom);
+    // Applies an ide-hd/ide-cd device's settings to an attached unit.
+    void configure(int unit, const IdeDeviceSettings& settings);
     void set_bus_master(DmaEngine* dma) { dma_ = dma; }
 
     // Command block: register 0 (data) to 7 (status/command).

@@ -66,6 +66,12 @@ void set_dma_modes(IdentifyData& id, uint8_t transfer_mode) {
     id.set(88, 0x3f | (udma_selected << 8));
 }
 
+// Words 108-111: the world wide name, most significant word first.
+void set_world_wide_name(IdentifyData& id, uint64_t wwn) {
+    if (!wwn) return;
+    for (int i = 0; i < 4; ++i) id.set(108 + i, static_cast<uint16_t>(wwn >> (48 - 16 * i)));
+}
+
 }  // namespace
 
 void guess_geometry(IdeUnit& u) {
@@ -92,8 +98,8 @@ std::vector<uint8_t> identify_disk(const IdeUnit& u) {
     id.set(20, 3);    // buffer type: dual ported with read cache
     id.set(21, 512);  // buffer size in sectors
     id.set(22, 4);    // ECC bytes
-    id.set_string(23, 8, kFirmwareRevision);
-    id.set_string(27, 40, kDiskModel);
+    id.set_string(23, 8, u.version.empty() ? kFirmwareRevision : u.version);
+    id.set_string(27, 40, u.model.empty() ? kDiskModel : u.model);
     id.set(47, 0x8000 | kMaxMultipleSectors);
     id.set(48, 1);  // 32-bit PIO
     id.set(49, (1 << 11) | (1 << 9) | (1 << 8));  // IORDY, LBA, DMA
@@ -127,12 +133,16 @@ std::vector<uint8_t> identify_disk(const IdeUnit& u) {
     // FLUSH CACHE (EXT); words 84/87 valid.
     id.set(82, (1 << 14) | (1 << 5) | 1);
     id.set(83, (1 << 14) | (1 << 13) | (1 << 12) | (1 << 10));
-    id.set(84, 1 << 14);
+    id.set(84, (1 << 14) | (u.wwn ? 1 << 8 : 0));  // bit 8: world wide name
     id.set(85, (1 << 14) | (u.write_cache ? 1 << 5 : 0) | 1);
     id.set(86, (1 << 13) | (1 << 12) | (1 << 10));
-    id.set(87, 1 << 14);
+    id.set(87, (1 << 14) | (u.wwn ? 1 << 8 : 0));
     id.set(93, 1 | (1 << 14) | 0x2000);  // 80-wire cable detected
     id.set64(100, u.total_sectors);
+    // Physical blocks larger than the logical ones: 2^exponent per block.
+    if (u.physical_block_exponent) id.set(106, static_cast<uint16_t>(0x6000 | u.physical_block_exponent));
+    set_world_wide_name(id, u.wwn);
+    if (u.rotation_rate) id.set(217, u.rotation_rate);
     return id.bytes();
 }
 
@@ -144,8 +154,8 @@ std::vector<uint8_t> identify_cdrom(const IdeUnit& u) {
     id.set(20, 3);
     id.set(21, 512);
     id.set(22, 4);
-    id.set_string(23, 8, kFirmwareRevision);
-    id.set_string(27, 40, kCdromModel);
+    id.set_string(23, 8, u.version.empty() ? kFirmwareRevision : u.version);
+    id.set_string(27, 40, u.model.empty() ? kCdromModel : u.model);
     id.set(48, 1);
     id.set(49, (1 << 9) | (1 << 8));  // LBA, DMA
     id.set(53, 7);
@@ -158,6 +168,11 @@ std::vector<uint8_t> identify_cdrom(const IdeUnit& u) {
     id.set(71, 30);
     id.set(72, 30);
     id.set(80, 0x1e);  // ATAPI-1 to -4
+    if (u.wwn) {
+        id.set(84, (1 << 14) | (1 << 8));
+        id.set(87, (1 << 14) | (1 << 8));
+        set_world_wide_name(id, u.wwn);
+    }
     return id.bytes();
 }
 

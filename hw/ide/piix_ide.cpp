@@ -44,11 +44,11 @@ public:
 
     // -device ide-hd/ide-cd,bus=ide.N.
     IdeAttached attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
-                                  const std::string& serial) override {
+                                  const IdeDeviceSettings& settings) override {
         ide::IdeChannel& channel = channels_[bus];
         if (channel.unit(unit).present()) throw Error("IDE unit {} is in use", unit);
         channel.attach(unit, info, cdrom);
-        if (!serial.empty()) channel.unit(unit).serial = serial;
+        channel.configure(unit, settings);
         return ide::attached(channel.unit(unit));
     }
     void detach_ide_device(int bus, int unit) override { channels_[bus].unit(unit).info = nullptr; }

@@ -625,3 +625,45 @@ TEST(Ahci, RandomCommandTablesNeverHarmTheHost) {
     // The image may have been written by the random commands: compare with it.
     EXPECT_EQ(vm.memread(kData2, 1024), image.read(7 * 512, 1024));
 }
+
+// ide-hd's properties reach IDENTIFY as in QEMU: model, firmware version,
+// world wide name, rotation rate, physical block size, CHS geometry and
+// the write cache; out-of-range geometry and unsupported error policies
+// are refused.
+TEST(Ahci, DevicePropertiesReachIdentify) {
+    TempImage image(kDiskBytes, 1);
+    QtestClient vm(disk_args(image, ",model=TestDisk,ver=1.2,wwn=0x5000c50015ea71ac,rotation_rate=1,"
+                                    "physical_block_size=4096,cyls=100,heads=8,secs=32,write-cache=off"));
+    enable(vm);
+    start_port(vm);
+    Command c;
+    c.command = 0xec;
+    c.prds = {{kData, 512}};
+    run(vm, c);
+    std::vector<uint8_t> id = vm.memread(kData, 512);
+    auto word = [&](int n) { return static_cast<uint16_t>(id[2 * n] | id[2 * n + 1] << 8); };
+    EXPECT_EQ(ata_string(id, 27, 20).substr(0, 8), "TestDisk");
+    EXPECT_EQ(ata_string(id, 23, 4).substr(0, 3), "1.2");
+    EXPECT_EQ(word(1), 100);
+    EXPECT_EQ(word(3), 8);
+    EXPECT_EQ(word(6), 32);
+    EXPECT_EQ(word(84) & 0x100, 0x100);
+    EXPECT_EQ(word(108), 0x5000);
+    EXPECT_EQ(word(111), 0x71ac);
+    EXPECT_EQ(word(106), 0x6003);  // 8 logical blocks per physical one
+    EXPECT_EQ(word(217), 1);       // non-rotating
+    EXPECT_EQ(word(85) & 0x20, 0);  // write cache off
+
+    for (const auto& [props, message] : std::vector<std::pair<std::string, std::string>>{
+             {",cyls=70000,heads=16,secs=63", "cyls must be between 1 and 65535"},
+             {",cyls=100,heads=17,secs=63", "heads must be between 1 and 16"},
+             {",werror=stop", "not supported"}}) {
+        TempImage other(kDiskBytes, 2);  // the first VM holds the image's lock
+        try {
+            QtestClient bad(disk_args(other, props));
+            ADD_FAILURE() << props << " accepted";
+        } catch (const std::exception& e) {
+            EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+        }
+    }
+}

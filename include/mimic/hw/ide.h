@@ -31,6 +31,17 @@ struct IdeTrayState {
     bool locked = false;
 };
 
+// What an ide-hd/ide-cd device's properties ask of its drive's IDENTIFY
+// data: "" and 0 leave the controller's defaults.
+struct IdeDeviceSettings {
+    std::string serial, model, version;
+    uint64_t wwn = 0;
+    uint16_t rotation_rate = 0;          // word 217 (disks)
+    uint32_t cylinders = 0, heads = 0, sectors = 0;  // CHS geometry (disks; all or none)
+    unsigned physical_block_exponent = 0;  // log2(physical / logical block size)
+    std::optional<bool> write_cache;     // write-cache=on/off; unset: the drive's cache mode
+};
+
 // What a drive turned out to be once attached: its serial (given or the
 // controller's QM000nn) and the geometry it reports, for `info qtree`.
 struct IdeAttached {
@@ -41,11 +52,11 @@ struct IdeAttached {
 // What an IDE bus's controller does for the ide-hd/ide-cd devices on it.
 class IdeBusOwner {
 public:
-    // Puts `info` at (`bus`, `unit`) as a disk or CD-ROM; `serial` ("" for
-    // the controller's QM000nn) names it. Throws mimic::Error with the
-    // user's message.
+    // Puts `info` at (`bus`, `unit`) as a disk or CD-ROM, as `settings`
+    // describe it (serial "": the controller's QM000nn). Throws
+    // mimic::Error with the user's message.
     virtual IdeAttached attach_ide_device(int bus, int unit, system::DriveInfo& info, bool cdrom,
-                                          const std::string& serial) = 0;
+                                          const IdeDeviceSettings& settings) = 0;
     // The device at (`bus`, `unit`) went away.
     virtual void detach_ide_device(int bus, int unit) = 0;
     // The tray of the CD-ROM at (`bus`, `unit`), as IdeController's.
