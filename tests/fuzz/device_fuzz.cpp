@@ -1,10 +1,15 @@
-// libFuzzer target: a generic device fuzzer over qtest, in the spirit of
+// libFuzzer targets: a generic device fuzzer over qtest, in the spirit of
 // QEMU's generic-fuzz. Each input is a program of port I/O, MMIO, PCI
-// config accesses, guest-memory writes (the rings and buffers devices DMA
-// from) and clock steps, run on a pc machine with every device of the board
-// (the PIIX4 SMBus and its EEPROMs among them) plus IDE drives, an e1000 (no back end: frames go nowhere), a std VGA, a
-// virtio-blk-pci (on an empty read-only image) and a modern-only
-// virtio-rng-pci, their BARs mapped at fixed addresses.
+// config accesses, guest-memory writes (the rings, tables and buffers
+// devices DMA from) and clock steps, run on one of two boards, their BARs
+// mapped at fixed addresses:
+//  - device_fuzz: a pc machine with every device of the board (the PIIX4
+//    SMBus and its EEPROMs among them) plus IDE drives, an e1000 (no back
+//    end: frames go nowhere), a std VGA, a virtio-blk-pci (on an empty
+//    read-only image) and a modern-only virtio-rng-pci;
+//  - device_fuzz_q35 (built with MIMIC_FUZZ_Q35): a q35 machine (MCH,
+//    MMCONFIG, ICH9 LPC, AHCI, SMBus) behind an intel-iommu with DMA and
+//    interrupt remapping on, with edu and e1000 as bus masters.
 //
 // The machine lives in this process, built with the same instrumentation
 // as the fuzzer, so libFuzzer sees the device code's coverage and the
@@ -44,6 +49,31 @@ struct Region {
     uint64_t size;
 };
 
+std::string pci_address(uint8_t devfn, uint8_t reg) {
+    return fmt::format("outl 0xcf8 {:#x}\n", 0x80000000u | (unsigned{devfn} << 8) | (reg & 0xfcu));
+}
+
+std::string pci_write(uint8_t devfn, uint8_t reg, uint32_t value) {
+    return pci_address(devfn, reg) + fmt::format("outl 0xcfc {:#x}\n", value);
+}
+
+std::string memory_write_qword(uint64_t address, uint64_t value) {
+    return fmt::format("writeq {:#x} {:#x}\n", address, value);
+}
+
+#ifndef MIMIC_FUZZ_Q35
+
+// The pc board: PIIX3/PIIX4 functions, PIIX IDE with a CD-ROM, e1000, VGA,
+// virtio-blk-pci and virtio-rng-pci.
+constexpr const char* kBoardArgs[] = {
+    "-machine", "pc", "-m", "64",
+    "-chardev", "null,id=com1", "-device", "isa-serial,chardev=com1",
+    "-device", "VGA,addr=02.0", "-device", "e1000,addr=03.0",
+    "-drive", "if=ide,index=2,media=cdrom",
+    "-drive", "if=none,id=vd,file=/dev/null,format=raw,readonly=on",
+    "-device", "virtio-blk-pci,drive=vd,addr=04.0",
+    "-device", "virtio-rng-pci,disable-legacy=on,addr=05.0"};
+
 // I/O ports of the pc board and of the BARs the prologue maps.
 constexpr Region kPortRegions[] = {
     {"pic1", 0x20, 2},      {"pit", 0x40, 4},        {"i8042", 0x60, 5},    {"rtc", 0x70, 2},
@@ -65,14 +95,6 @@ constexpr Region kMmioRegions[] = {
 
 // PCI functions the prologue knows (bus 0): devfn.
 constexpr uint8_t kPciFunctions[] = {0x00, 0x08, 0x09, 0x0b, 0x10, 0x18, 0x20, 0x28};
-
-std::string pci_address(uint8_t devfn, uint8_t reg) {
-    return fmt::format("outl 0xcf8 {:#x}\n", 0x80000000u | (unsigned{devfn} << 8) | (reg & 0xfcu));
-}
-
-std::string pci_write(uint8_t devfn, uint8_t reg, uint32_t value) {
-    return pci_address(devfn, reg) + fmt::format("outl 0xcfc {:#x}\n", value);
-}
 
 // What firmware would have done: BARs at fixed places, decoding and bus
 // mastering on, the PM I/O space enabled.
@@ -98,6 +120,75 @@ std::string prologue() {
     p += pci_write(0x0b, 0x80, 0x1);
     return p;
 }
+
+#else
+
+// The q35 board behind an Intel IOMMU with interrupt remapping: MCH and
+// MMCONFIG, ICH9 LPC (PM block, root complex registers), AHCI with a
+// CD-ROM on port 2, SMBus, and an edu and an e1000 as bus masters.
+constexpr const char* kBoardArgs[] = {
+    "-machine", "q35", "-m", "64",
+    "-chardev", "null,id=com1", "-device", "isa-serial,chardev=com1",
+    "-device", "intel-iommu,intremap=on", "-device", "edu,addr=02.0", "-device", "e1000,addr=03.0",
+    "-drive", "if=ide,index=2,media=cdrom"};
+
+constexpr Region kPortRegions[] = {
+    {"pic1", 0x20, 2},   {"pit", 0x40, 4},      {"i8042", 0x60, 5},      {"rtc", 0x70, 2},
+    {"port92", 0x92, 1}, {"apm", 0xb2, 2},      {"pic2", 0xa0, 2},       {"com1", 0x3f8, 8},
+    {"fw_cfg", 0x510, 12}, {"ich9-pm", 0x600, 0x80}, {"pci-conf", 0xcf8, 8}, {"elcr", 0x4d0, 2},
+    {"e1000-io", 0xc000, 0x40}, {"ahci-idp", 0xc040, 0x20}, {"smbus", 0xc080, 0x40},
+};
+
+constexpr uint64_t kRootTable = 0x10000, kContextTable = 0x11000, kPageTables = 0x12000, kIrTable = 0x20000;
+
+constexpr Region kMmioRegions[] = {
+    {"e1000", 0xfebc0000, 0x20000}, {"ahci", 0xfebd0000, 0x1000},   {"edu", 0xfea00000, 0x100},
+    {"intel-iommu", 0xfed90000, 0x230}, {"mmconfig", 0xb0000000, 0x100000}, {"rcba", 0xfed1c000, 0x4000},
+    {"hpet", 0xfed00000, 0x400},    {"ioapic", 0xfec00000, 0x100}, {"lapic", 0xfee00000, 0x1000},
+    {"ram", 0x0, 0x100000},         {"iommu-tables", kRootTable, 0x20000},
+};
+
+constexpr uint8_t kPciFunctions[] = {0x00, 0x10, 0x18, 0xf8, 0xfa, 0xfb};
+
+// Firmware's programming, then an OS's: translation on for edu (00:02.0)
+// and AHCI (00:1f.2) through tables in low RAM the program may rewrite,
+// and interrupt remapping with its table there too.
+std::string prologue() {
+    std::string p;
+    p += pci_write(0x00, 0x60, 0xb0000001);  // MCH: MMCONFIG at 0xb0000000
+    p += pci_write(0xf8, 0x40, 0x601);       // LPC: PM block at 0x600, ACPI on
+    p += pci_write(0xf8, 0x44, 0x80);
+    p += pci_write(0xf8, 0xf0, 0xfed1c001);  // root complex register block
+    p += pci_write(0xf8, 0x60, 0x0b0b0a0a);  // PIRQA-D, E-H routes
+    p += pci_write(0xf8, 0x68, 0x0b0b0a0a);
+    p += pci_write(0x18, 0x10, 0xfebc0000);  // e1000 (00:03.0)
+    p += pci_write(0x18, 0x14, 0xc001);
+    p += pci_write(0x18, 0x04, 0x7);
+    p += pci_write(0x10, 0x10, 0xfea00000);  // edu (00:02.0)
+    p += pci_write(0x10, 0x04, 0x6);
+    p += pci_write(0xfa, 0x20, 0xc041);      // AHCI (00:1f.2): index/data pair, ABAR
+    p += pci_write(0xfa, 0x24, 0xfebd0000);
+    p += pci_write(0xfa, 0x04, 0x7);
+    p += pci_write(0xfb, 0x20, 0xc081);      // SMBus (00:1f.3), host enabled
+    p += pci_write(0xfb, 0x04, 0x1);
+    p += pci_write(0xfb, 0x40, 0x1);
+    p += memory_write_qword(kRootTable, kContextTable | 1);
+    for (uint64_t devfn : {0x10, 0xfa}) {
+        p += memory_write_qword(kContextTable + 16 * devfn, kPageTables | 1);
+        p += memory_write_qword(kContextTable + 16 * devfn + 8, 1 | devfn << 8);
+    }
+    p += memory_write_qword(kPageTables, (kPageTables + 0x1000) | 3);
+    p += memory_write_qword(kPageTables + 0x1000, (kPageTables + 0x2000) | 3);
+    p += memory_write_qword(0xfed90020, kRootTable);
+    p += fmt::format("writel 0xfed90018 {:#x}\n", 1u << 30);                         // SRTP
+    p += memory_write_qword(0xfed900b8, kIrTable | 7);
+    p += fmt::format("writel 0xfed90018 {:#x}\n", 1u << 30 | 1u << 24);              // SIRTP
+    p += fmt::format("writel 0xfed90018 {:#x}\n", 1u << 30 | 1u << 24 | 1u << 25);   // IRE
+    p += fmt::format("writel 0xfed90018 {:#x}\n", 1u << 31 | 1u << 30 | 1u << 25);  // TE
+    return p;
+}
+
+#endif
 
 const char* access_suffix(unsigned size) { return size == 1 ? "b" : size == 2 ? "w" : size == 4 ? "l" : "q"; }
 
@@ -223,14 +314,10 @@ private:
 };
 
 std::vector<std::string> machine_argv() {
-    return {"mimic-system-x86_64", "-machine", "pc", "-accel", "qtest", "-display", "none",
-            "-qtest", fmt::format("chardev:{}", QtestLine::kId), "-nodefaults", "-m", "64", "-no-shutdown",
-            "-chardev", "null,id=com1", "-device", "isa-serial,chardev=com1",
-            "-device", "VGA,addr=02.0", "-device", "e1000,addr=03.0",
-            "-drive", "if=ide,index=2,media=cdrom",
-            "-drive", "if=none,id=vd,file=/dev/null,format=raw,readonly=on",
-            "-device", "virtio-blk-pci,drive=vd,addr=04.0",
-            "-device", "virtio-rng-pci,disable-legacy=on,addr=05.0"};
+    std::vector<std::string> argv = {"mimic-system-x86_64", "-accel", "qtest", "-display", "none", "-qtest",
+                                     fmt::format("chardev:{}", QtestLine::kId), "-nodefaults", "-no-shutdown"};
+    argv.insert(argv.end(), std::begin(kBoardArgs), std::end(kBoardArgs));
+    return argv;
 }
 
 // Lives until the process exits: building the machine is the slow part.
