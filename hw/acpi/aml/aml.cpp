@@ -196,6 +196,16 @@ Aml buffer(const std::vector<uint8_t>& data) {
     return aml;
 }
 
+Aml to_uuid(std::string_view uuid) {
+    if (uuid.size() != 36) throw std::invalid_argument("aml: UUID needs 36 characters");
+    auto byte_at = [&](size_t i) { return static_cast<uint8_t>(std::stoul(std::string(uuid.substr(i, 2)), nullptr, 16)); };
+    // Text positions of the bytes in buffer order.
+    static constexpr size_t kOrder[16] = {6, 4, 2, 0, 11, 9, 16, 14, 19, 21, 24, 26, 28, 30, 32, 34};
+    std::vector<uint8_t> bytes;
+    for (size_t at : kOrder) bytes.push_back(byte_at(at));
+    return buffer(bytes);
+}
+
 Aml package(uint8_t elements) { return Aml::make(Aml::Kind::kPkgLength, {kPackageOp}, {elements}); }
 
 Aml name(std::string_view path) { return Aml::bytes(name_bytes(path)); }

@@ -55,6 +55,9 @@ Aml integer(uint64_t value);  // ZeroOp, OneOp or the shortest prefix
 Aml string(std::string_view text);
 Aml eisa_id(std::string_view id);  // "PNP0A03" as a DWord
 Aml buffer(const std::vector<uint8_t>& data);
+// ToUUID("33db4d5b-1ff7-401c-9657-7441c03dd766"): a 16-byte buffer, the
+// first three fields little-endian as the ACPI macro lays them out.
+Aml to_uuid(std::string_view uuid);
 // Package(n): the count is declared up front; fewer elements may follow
 // (the rest are uninitialized, as `Package (0x80) {}`).
 Aml package(uint8_t elements);
