@@ -40,6 +40,7 @@ struct PcAcpiConfig {
         bool hotpluggable = false;  // device_del may remove it
     };
     std::vector<PciFunction> pci_devices;  // bus 0, function 0 of each slot
+    std::vector<PciFunction> pci_functions;  // bus 0, every function (q35's DSDT and DMAR)
     // Bus 0 hot-plugs through the ACPI PCI hotplug registers at 0xAE00:
     // every slot but those of built-in devices gets _SUN and _EJ0, and
     // GPE0 bit 1 notifies them.
@@ -61,8 +62,10 @@ inline constexpr size_t kAcpiTablesSize = 0x20000;
 inline constexpr size_t kTableLoaderSize = 0x1000;
 
 PcAcpiFiles build_pc_acpi(const PcAcpiConfig& config);
-// The DSDT's definition block body (acpi_dsdt_pc.cpp).
+// The DSDT's definition block body: acpi_dsdt_pc.cpp for the i440FX,
+// acpi_dsdt_q35.cpp for the Q35.
 std::vector<uint8_t> build_pc_dsdt_aml(const PcAcpiConfig& config);
+std::vector<uint8_t> build_q35_dsdt_aml(const PcAcpiConfig& config);
 
 // Adds the three files to fw_cfg and rebuilds them from `describe()`
 // whenever the guest selects one, as QEMU does after firmware has

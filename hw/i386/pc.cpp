@@ -101,13 +101,15 @@ void PcMachine::describe_board_for_acpi(PcAcpiConfig& acpi, unsigned cpus) const
               [](const auto& a, const auto& b) { return a.index < b.index; });
     for (qom::Device* device : host_->bus().devices()) {
         auto* function = dynamic_cast<PciDevice*>(device);
-        if (!function || function->function() != 0) continue;
-        acpi.pci_devices.push_back({static_cast<uint8_t>(function->devfn()),
-                                    function->get_word(pci_config::kClassDevice) == 0x0300,
-                                    function->type().hotpluggable()});
+        if (!function) continue;
+        PcAcpiConfig::PciFunction described{static_cast<uint8_t>(function->devfn()),
+                                            function->get_word(pci_config::kClassDevice) == 0x0300,
+                                            function->type().hotpluggable()};
+        acpi.pci_functions.push_back(described);
+        if (function->function() == 0) acpi.pci_devices.push_back(described);
     }
-    std::sort(acpi.pci_devices.begin(), acpi.pci_devices.end(),
-              [](const auto& a, const auto& b) { return a.devfn < b.devfn; });
+    for (auto* list : {&acpi.pci_devices, &acpi.pci_functions})
+        std::sort(list->begin(), list->end(), [](const auto& a, const auto& b) { return a.devfn < b.devfn; });
     acpi.hpet = has_device_of_type(*this, "hpet");
     acpi.pci_hotplug = host_->bus().hotpluggable();
 }
