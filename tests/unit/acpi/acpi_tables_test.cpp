@@ -5,6 +5,7 @@
 // dump of QEMU's tables).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -258,6 +259,189 @@ TEST(PcAcpi, DsdtHoldsTheRootBridgeLinksAndSleepStates) {
     Tables no_hpet = install(pc_config(1, false));
     std::string without(no_hpet.dsdt.begin(), no_hpet.dsdt.end());
     EXPECT_EQ(without.find("HPTM"), std::string::npos);
+}
+
+// The q35 machine as QEMU 7.2 -machine q35 -m 512 -nodefaults -vga std
+// -serial null describes it once SeaBIOS has set PMBASE to 0x600 and
+// MMCONFIG to 0xB0000000 (Mimic's board lacks the AHCI at 1f.2).
+PcAcpiConfig q35_config() {
+    PcAcpiConfig config;
+    config.chipset = PcAcpiConfig::Chipset::kQ35;
+    config.cpus = 1;
+    config.ram_below_4g = 512 << 20;
+    config.pm_io_base = 0x600;
+    config.hpet = true;
+    config.serial_ports = {{0, 0x3f8, 4}};
+    config.mmconfig_base = 0xb0000000;
+    config.mmconfig_size = 0x10000000;
+    config.pci_devices = {{0x00, false}, {0x08, true}, {0xf8, false}};
+    config.pci_functions = {{0x00, false}, {0x08, true}, {0xf8, false}, {0xfb, false}};
+    return config;
+}
+
+bool holds(const std::vector<uint8_t>& table, const std::string& hex_bytes) {
+    std::vector<uint8_t> bytes = hex(hex_bytes);
+    return std::search(table.begin(), table.end(), bytes.begin(), bytes.end()) != table.end();
+}
+
+TEST(Q35Acpi, TablesComeInQemusOrder) {
+    PcAcpiConfig config = q35_config();
+    config.intel_iommu = mimic::hw::IntelIommuInfo{};
+    Tables t = install(config);
+    EXPECT_EQ(t.rsdp[15], 0);  // still revision 0, RSDT only
+    std::vector<std::string> order;
+    uint64_t last = 0;
+    for (size_t at = 36; at + 4 <= t.rsdt.size(); at += 4) {
+        std::vector<uint8_t> table = t.loaded.table_at(le(t.rsdt, at, 4));
+        order.push_back(std::string(table.begin(), table.begin() + 4));
+        EXPECT_EQ(sum(table.data(), table.size()), 0) << order.back();
+        EXPECT_GT(le(t.rsdt, at, 4), last) << "laid out in RSDT order";
+        last = le(t.rsdt, at, 4);
+    }
+    EXPECT_EQ(order, (std::vector<std::string>{"FACP", "APIC", "HPET", "MCFG", "DMAR", "WAET"}));
+    EXPECT_EQ(sum(t.dsdt.data(), t.dsdt.size()), 0);
+    // Before firmware enables MMCONFIG there is no MCFG; no DMAR without
+    // an intel-iommu.
+    config.mmconfig_size = 0;
+    config.intel_iommu.reset();
+    Tables bare = install(config);
+    EXPECT_EQ(bare.by_signature.count("MCFG"), 0u);
+    EXPECT_EQ(bare.by_signature.count("DMAR"), 0u);
+}
+
+TEST(Q35Acpi, FadtMatchesQemu) {
+    Tables t = install(q35_config());
+    // QEMU 7.2's pc-q35-7.2 FADT (revision 3, 244 bytes) with the FACS,
+    // DSDT and X_DSDT pointers and the checksum zeroed.
+    std::vector<uint8_t> fadt = t.fadt;
+    fadt[9] = 0;
+    std::fill(fadt.begin() + 36, fadt.begin() + 44, 0);
+    std::fill(fadt.begin() + 140, fadt.begin() + 148, 0);
+    EXPECT_EQ(fadt, hex("46414350f40000000300424f434853204258504320202020010000004258504301000000000000000000000001000900"
+                        "b20000000203000000060000000000000406000000000000000000000806000020060000000000000402000410000000"
+                        "ff0fff0f000000000000000032020000a584000001080000f90c0000000000000f000000000000000000000000000000"
+                        "000000000120000000060000000000000000000000000000000000000110000004060000000000000000000000000000"
+                        "000000000000000000000000000000000120000008060000000000000180000020060000000000000000000000000000"
+                        "00000000"));
+    // X_DSDT points at the DSDT as the 32-bit field does; X_FACS stays 0.
+    EXPECT_EQ(le(t.fadt, 140, 8), le(t.fadt, 40, 4));
+    EXPECT_EQ(le(t.fadt, 132, 8), 0u);
+    // The PM blocks follow PMBASE wherever firmware puts it.
+    PcAcpiConfig moved = q35_config();
+    moved.pm_io_base = 0xb000;
+    moved.i8042 = false;
+    Tables m = install(moved);
+    EXPECT_EQ(le(m.fadt, 80, 4), 0xb020u);   // GPE0
+    EXPECT_EQ(le(m.fadt, 224, 8), 0xb020u);  // X_GPE0
+    EXPECT_EQ(le(m.fadt, 176, 8), 0xb004u);  // X_PM1a_CNT
+    EXPECT_EQ(le(m.fadt, 109, 2), 0u);       // no 8042
+}
+
+TEST(Q35Acpi, McfgMatchesQemu) {
+    Tables t = install(q35_config());
+    EXPECT_EQ(t.by_signature.at("MCFG"),
+              hex("4d4346473c000000018c424f4348532042585043202020200100000042585043010000000000000000000000000000b0"
+                  "00000000000000ff00000000"));
+}
+
+TEST(Q35Acpi, DmarMatchesQemu) {
+    // -device intel-iommu (interrupt remapping on by default under TCG)
+    // and -device intel-iommu,intremap=on,device-iotlb=on,aw-bits=48 on
+    // QEMU's board, whose 1f.2 (AHCI) is listed here too.
+    PcAcpiConfig config = q35_config();
+    config.pci_functions = {{0x00, false}, {0x08, true}, {0xf8, false}, {0xfa, false}, {0xfb, false}};
+    config.intel_iommu = mimic::hw::IntelIommuInfo{39, true, false};
+    EXPECT_EQ(install(config).by_signature.at("DMAR"),
+              hex("444d4152700000000128424f43485320425850432020202001000000425850430100000026010000000000000000000000"
+                  "004000000000000000d9fe000000000308000000ff0000010800000000000001080000000001000108000000001f000108"
+                  "000000001f020108000000001f03"));
+    config.intel_iommu = mimic::hw::IntelIommuInfo{48, true, true};
+    EXPECT_EQ(install(config).by_signature.at("DMAR"),
+              hex("444d415278000000010c424f4348532042585043202020200100000042585043010000002f010000000000000000000000"
+                  "004000000000000000d9fe000000000308000000ff0000010800000000000001080000000001000108000000001f000108"
+                  "000000001f020108000000001f030200080001000000"));
+    config.intel_iommu = mimic::hw::IntelIommuInfo{39, false, false};
+    EXPECT_EQ(install(config).by_signature.at("DMAR")[37], 0);  // no INTR_REMAP
+}
+
+TEST(Q35Acpi, DsdtObjectsMatchQemu) {
+    Tables t = install(q35_config());
+    const std::vector<uint8_t>& dsdt = t.dsdt;
+    // Objects cut from QEMU 7.2's pc-q35-7.2 DSDT.
+    const std::map<std::string, std::string> objects = {
+        {"PCI0 _HID/_CID", "085f4849440c41d00a08085f4349440c41d00a03"},
+        {"_OSC", "144c075f4f5343048a6b0043445731a04e05936811130a105b4ddb33f71f1c4096577441c03dd7668a6b0a04434457328a6b"
+                 "0a08434457337043445733607b600a1e60a010929369017d434457310a0843445731a013929343445733607d434457310a"
+                 "1043445731706043445733a10c7d434457310a0443445731a46b"},
+        {"DRAC", "5b823844524143085f4849440d504e503043303100085f435253111f0a1c871700000c0100000000000000b0ffffffbf0000"
+                 "0000000000107900"},
+        {"PICF/_PIC", "085049434600140c5f50494301706850494346"},
+        {"_PRT", "141a5f50525400a00c935049434600a450525450a106a450525441"},
+        {"PRTP", "0850525450124b7380120b040bffff004c4e4b4500120b040bffff014c4e4b4600120c040bffff0a024c4e4b4700120c"
+                 "040bffff0a034c4e4b4800120d"},
+        {"PRTA", "0850525441124b7380120b040bffff004753494500120b040bffff014753494600120c040bffff0a024753494700120c"
+                 "040bffff0a034753494800120d"},
+        {"IQCR", "143449514352090850525230110e0a0b89060009010000000079008a505252300a0550525249707b680a0f0050525249a4"
+                 "50525230"},
+        {"LNKE", "5b824d074c4e4b45085f4849440c41d00c0f085f5549440a04085f50525311160a13890e000903050000000a0000000b00"
+                 "00007900140f5f53544100a4495153545052514514115f444953007d505251450a8050525145140f5f43525300a4495143"
+                 "525052514514175f535253018a680a0550525249705052524950525145"},
+        {"GSIA", "5b824d0447534941085f4849440c41d00c0f085f5549440a10085f505253110e0a0b8906000901100000007900085f4352"
+                 "53110e0a0b890600090110000000790014065f4449530014065f53525301"},
+        {"PCI0 _CRS", "085f435253114a0b0ab6880d00020c0000000000ff00000000014701f80cf80c0108880d00010c0300000000f70c0000"
+                      "f80c880d00010c030000000dffff000000f3871700000c030000000000000a00ffff0b00000000000000020087170000"
+                      "0c010000000000000020ffffffaf0000000000000090871700000c0100000000000000c0ffffbffe000000000000c03e"
+                      "8a2b00000c0300000000000000000000000001000000ffffffff08000000000000000000000000000000080000007900"},
+        {"GPE0", "5b82430447504530085f4849440d504e503041303600085f5549440d47504530207265736f757263657300085f5354410a"
+                 "0b085f435253110d0a0a47012006200601107900"},
+        {"PHPR", "5b824a0450485052085f4849440d504e503041303600085f5549440d50434920486f74706c7567207265736f7572636573"
+                 "00085f5354410a0b085f435253110d0a0a4701c00cc00c01187900"},
+        {"SF8 and the PIRQ fields", "5b8246115346385f085f4144520c00001f005b8050495251020a600a0c1043045c5f53425f5b813a2f"
+                                    "03504349305346385f5049525101505251410850525142085052514308505251440800205052514508"
+                                    "505251460850525147085052514808"},
+        {"S00", "5b820b5330305f085f41445200"},
+        {"SFB", "5b820f5346425f085f4144520c03001f00"},
+        {"PCNT", "140650434e5400"},
+    };
+    for (const auto& [what, bytes] : objects) EXPECT_TRUE(holds(dsdt, bytes)) << what;
+    // Native PCIe: no ejectable slots, no pc-only objects.
+    std::string text(dsdt.begin(), dsdt.end());
+    for (const char* absent : {"_EJ0", "BSEL", "_SUN", "LNKS", "P40C"})
+        EXPECT_EQ(text.find(absent), std::string::npos) << absent;
+    for (const char* present : {"HPET", "COM1", "RTC_", "KBD_", "MOU_", "FWCF", "C000", "_S5_", "_E01", "DBUG"})
+        EXPECT_NE(text.find(present), std::string::npos) << present;
+}
+
+// Every _PRT entry: PIC mode on LNKx, APIC mode on GSIx, the PIRQ the LPC
+// routes the slot's pin to (QEMU's tables, and lpc_ich9.cpp's wiring).
+TEST(Q35Acpi, PrtFollowsTheLpcRouting) {
+    Tables t = install(q35_config());
+    for (const std::string prefix : {"LNK", "GSI"}) {
+        std::string name = prefix == "LNK" ? "PRTP" : "PRTA";
+        auto at = std::search(t.dsdt.begin(), t.dsdt.end(), name.begin(), name.end());
+        ASSERT_NE(at, t.dsdt.end());
+        size_t pos = static_cast<size_t>(at - t.dsdt.begin()) + 4;
+        ASSERT_EQ(t.dsdt[pos], 0x12);  // PackageOp, two-byte PkgLength, 128 elements
+        ASSERT_EQ(t.dsdt[pos + 3], 0x80);
+        pos += 4;
+        for (int slot = 0; slot < 32; ++slot) {
+            for (int pin = 0; pin < 4; ++pin) {
+                ASSERT_EQ(t.dsdt[pos], 0x12);
+                size_t end = pos + 1 + t.dsdt[pos + 1];
+                pos += 3;  // PackageOp, PkgLength, count
+                uint64_t address = t.dsdt[pos] == 0x0b ? le(t.dsdt, pos + 1, 2) : le(t.dsdt, pos + 1, 4);
+                pos += t.dsdt[pos] == 0x0b ? 3 : 5;
+                int encoded_pin = t.dsdt[pos] == 0x0a ? t.dsdt[pos + 1] : t.dsdt[pos];
+                pos += t.dsdt[pos] == 0x0a ? 2 : 1;
+                std::string link(t.dsdt.begin() + static_cast<long>(pos), t.dsdt.begin() + static_cast<long>(pos + 4));
+                int pirq = slot == 30 ? 4 + pin : slot >= 25 ? pin : (slot + pin) % 4 + 4;
+                EXPECT_EQ(address, static_cast<uint64_t>(slot) << 16 | 0xffff);
+                EXPECT_EQ(encoded_pin, pin);
+                EXPECT_EQ(link, prefix + static_cast<char>('A' + pirq)) << "slot " << slot << " pin " << pin;
+                pos = end;
+            }
+        }
+    }
 }
 
 TEST(PcSmbios, StructuresMatchQemu) {

@@ -191,3 +191,11 @@ TEST(Aml, BadInputsAreRefused) {
     EXPECT_THROW(aml::interrupt(true, aml::IrqTrigger::kLevel, aml::IrqPolarity::kActiveHigh, true, {}),
                  std::invalid_argument);
 }
+
+TEST(Aml, ToUuidLaysOutTheFirstFieldsLittleEndian) {
+    // The PCI host bridge _OSC UUID as QEMU 7.2's q35 DSDT encodes it.
+    EXPECT_EQ(aml::to_uuid("33db4d5b-1ff7-401c-9657-7441c03dd766").encode(),
+              hex("11130a105b4ddb33f71f1c4096577441c03dd766"));
+    EXPECT_THROW(aml::to_uuid("33db4d5b"), std::invalid_argument);
+}
+
