@@ -409,14 +409,26 @@ class Cpio:
         return self.out.getvalue()
 
 
+def add_modules(archive, root, release, names, load_file):
+    """The modules `names` need into lib/modules, listed in load order in
+    `load_file` for /init to insmod."""
+    load = []
+    for name, data in module_load_order(root, release, names):
+        archive.file("lib/modules/%s.ko" % name, data)
+        load.append(name + ".ko")
+    archive.file(load_file, ("\n".join(load) + "\n").encode())
+
+
 # Where extra init lines go: after the checks, before the verdict.
 EXTRA_INIT_BEFORE = 'echo "MIMIC-GUEST: $result"\n'
 
 
-def build(target, extra_files=None, extra_init=""):
+def build(target, extra_files=None, extra_init="", extra_modules=()):
     """The guest in `target`, built unless up to date. extra_files maps
     paths in the initramfs to (bytes, mode); extra_init is shell text for
-    /init. Give a guest with extras a `target` of its own."""
+    /init; extra_modules names kernel modules to add, listed (dependencies
+    first) in /etc/modules-extra.load for extra_init to insmod. Give a
+    guest with extras a `target` of its own."""
     kernel_pkg = kernel_package()
     inputs = {
         "format": FORMAT_VERSION,
@@ -428,9 +440,9 @@ def build(target, extra_files=None, extra_init=""):
                                   " ".join(DISK_MODULES + VIRTIO_MODULES + NET_MODULES).encode()).hexdigest(),
     }
     extra_files = extra_files or {}
-    if extra_files or extra_init:
+    if extra_files or extra_init or extra_modules:
         # Only then, so that the test guest's stamp stays as it was.
-        extra = hashlib.sha256(extra_init.encode())
+        extra = hashlib.sha256(extra_init.encode() + " ".join(extra_modules).encode())
         for path in sorted(extra_files):
             data, mode = extra_files[path]
             extra.update(("%s %o %d\0" % (path, mode, len(data))).encode() + data)
@@ -441,7 +453,7 @@ def build(target, extra_files=None, extra_init=""):
     with open(os.path.join(target, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not is_built(target, inputs):
-            build_locked(target, inputs, kernel_pkg, extra_files, extra_init)
+            build_locked(target, inputs, kernel_pkg, extra_files, extra_init, extra_modules)
     return target
 
 
@@ -451,7 +463,7 @@ def is_built(target, inputs):
             os.path.exists(os.path.join(target, "vmlinuz")) and os.path.exists(os.path.join(target, "initrd.img")))
 
 
-def build_locked(target, inputs, kernel_pkg, extra_files, extra_init):
+def build_locked(target, inputs, kernel_pkg, extra_files, extra_init, extra_modules=()):
     stamp = os.path.join(target, "inputs.json")
     with tempfile.TemporaryDirectory() as work:
         root = os.path.join(work, "root")
@@ -480,21 +492,10 @@ def build_locked(target, inputs, kernel_pkg, extra_files, extra_init):
         archive.file("init", init.encode(), 0o755)
         archive.file("bin/mimic-checks", open(checks, "rb").read(), 0o755)
         archive.file("etc/mimic-checks.expected", expected.encode())
-        load = []
-        for name, data in module_load_order(root, release, DISK_MODULES):
-            archive.file("lib/modules/%s.ko" % name, data)
-            load.append(name + ".ko")
-        archive.file("etc/modules.load", ("\n".join(load) + "\n").encode())
-        load = []
-        for name, data in module_load_order(root, release, NET_MODULES):
-            archive.file("lib/modules/%s.ko" % name, data)
-            load.append(name + ".ko")
-        archive.file("etc/modules-net.load", ("\n".join(load) + "\n").encode())
-        load = []
-        for name, data in module_load_order(root, release, VIRTIO_MODULES):
-            archive.file("lib/modules/%s.ko" % name, data)
-            load.append(name + ".ko")
-        archive.file("etc/modules-virtio.load", ("\n".join(load) + "\n").encode())
+        for modules, load_file in ((DISK_MODULES, "modules.load"), (NET_MODULES, "modules-net.load"),
+                                   (VIRTIO_MODULES, "modules-virtio.load"), (extra_modules, "modules-extra.load")):
+            if modules:
+                add_modules(archive, root, release, modules, "etc/" + load_file)
         archive.file("etc/udhcpc.script", UDHCPC_SCRIPT.encode(), 0o755)
         for path in sorted(extra_files):
             data, mode = extra_files[path]
