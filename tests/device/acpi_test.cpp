@@ -143,6 +143,33 @@ void program_pm_base(QtestClient& vm, uint16_t base) {
     vm.outb(0xcfc, 1);
 }
 
+// The DSDT as Debian's iasl disassembles it; fails the test on any error.
+std::string disassemble(const std::vector<uint8_t>& dsdt) {
+    char dir[] = "/tmp/mimic-acpi-XXXXXX";
+    if (!mkdtemp(dir)) {
+        ADD_FAILURE() << "mkdtemp";
+        return {};
+    }
+    std::string base = std::string(dir) + "/dsdt";
+    {
+        std::ofstream out(base + ".dat", std::ios::binary);
+        out.write(reinterpret_cast<const char*>(dsdt.data()), static_cast<std::streamsize>(dsdt.size()));
+    }
+    std::string command = "iasl -d " + base + ".dat > " + base + ".log 2>&1";
+    int status = std::system(command.c_str());
+    std::ifstream log_file(base + ".log"), dsl_file(base + ".dsl");
+    std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+    std::string dsl((std::istreambuf_iterator<char>(dsl_file)), std::istreambuf_iterator<char>());
+    std::filesystem::remove_all(dir);
+    [&] {
+        ASSERT_TRUE(WIFEXITED(status)) << log;
+        ASSERT_NE(WEXITSTATUS(status), 127) << "iasl is missing: scripts/setup.sh installs acpica-tools";
+        EXPECT_EQ(WEXITSTATUS(status), 0) << log;
+        EXPECT_EQ(log.find("Error"), std::string::npos) << log;
+    }();
+    return dsl;
+}
+
 }  // namespace
 
 TEST(Acpi, TablesLoadAndChecksum) {
@@ -195,24 +222,8 @@ TEST(Acpi, IaslDisassemblesTheDsdt) {
     QtestClient vm({"-serial", "null", "-serial", "null"});
     program_pm_base(vm, 0x600);
     Acpi acpi = load_acpi(vm);
-    char dir[] = "/tmp/mimic-acpi-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    std::string base = std::string(dir) + "/dsdt";
-    {
-        std::ofstream out(base + ".dat", std::ios::binary);
-        const std::vector<uint8_t>& dsdt = acpi.by_signature["DSDT"];
-        out.write(reinterpret_cast<const char*>(dsdt.data()), static_cast<std::streamsize>(dsdt.size()));
-    }
-    std::string command = "iasl -d " + base + ".dat > " + base + ".log 2>&1";
-    int status = std::system(command.c_str());
-    std::ifstream log_file(base + ".log"), dsl_file(base + ".dsl");
-    std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
-    std::string dsl((std::istreambuf_iterator<char>(dsl_file)), std::istreambuf_iterator<char>());
-    std::filesystem::remove_all(dir);
-    ASSERT_TRUE(WIFEXITED(status)) << log;
-    ASSERT_NE(WEXITSTATUS(status), 127) << "iasl is missing: scripts/setup.sh installs acpica-tools";
-    EXPECT_EQ(WEXITSTATUS(status), 0) << log;
-    EXPECT_EQ(log.find("Error"), std::string::npos) << log;
+    std::string dsl = disassemble(acpi.by_signature["DSDT"]);
+    if (HasFatalFailure()) return;
     EXPECT_NE(dsl.find("Device (PCI0)"), std::string::npos);
     EXPECT_NE(dsl.find("Name (_S5, Package (0x04)"), std::string::npos) << dsl;
     EXPECT_NE(dsl.find("Device (COM2)"), std::string::npos);
@@ -259,4 +270,68 @@ TEST(Smbios, AnchorAndTables) {
     EXPECT_EQ(le(anchor, 28, 2), types.size());
     EXPECT_TRUE(contains(tables, "XYZ-42"));
     EXPECT_TRUE(contains(tables, "Standard PC (i440FX + PIIX, 1996)"));
+}
+
+namespace {
+
+// -machine q35: the ICH9 LPC's PMBASE/ACPI_CNTL and the MCH's PCIEXBAR as
+// SeaBIOS programs them.
+void program_q35(QtestClient& vm, uint16_t pm_base) {
+    auto config_write = [&](uint32_t devfn, uint8_t offset, uint32_t value) {
+        vm.outl(0xcf8, 0x80000000u | devfn << 8 | offset);
+        vm.outl(0xcfc, value);
+    };
+    config_write(0xf8, 0x40, pm_base | 1u);
+    config_write(0xf8, 0x44, 0x80);  // ACPI_CNTL: PM block enabled, SCI on IRQ 9
+    config_write(0x00, 0x64, 0);
+    config_write(0x00, 0x60, 0xb0000001);  // 256 MiB at 0xB0000000, enabled
+}
+
+}  // namespace
+
+// The q35 tables built from the board: revision 3 FADT at the PMBASE
+// firmware chose, MCFG once MMCONFIG is on, a DMAR naming each function
+// of pcie.0, and a DSDT iasl reads cleanly.
+TEST(Acpi, Q35TablesFollowTheBoard) {
+    // -nodefaults: Mimic's q35 has no AHCI for the default CD-ROM drive.
+    QtestClient vm({"-machine", "q35", "-nodefaults", "-vga", "std", "-device", "intel-iommu", "-serial", "null"});
+    Acpi before = load_acpi(vm);
+    EXPECT_EQ(before.by_signature.count("MCFG"), 0u);  // MMCONFIG still off
+    program_q35(vm, 0x600);
+    Acpi acpi = load_acpi(vm);
+    EXPECT_EQ(before.tables.size(), acpi.tables.size());
+    for (const auto& [signature, table] : acpi.by_signature) {
+        if (signature == "FACS") continue;  // no checksum
+        EXPECT_EQ(sum(table.data(), table.size()), 0) << signature;
+    }
+    const std::vector<uint8_t>& fadt = acpi.by_signature["FACP"];
+    EXPECT_EQ(fadt[8], 3);
+    EXPECT_EQ(fadt.size(), 244u);
+    EXPECT_EQ(le(fadt, 56, 4), 0x600u);
+    EXPECT_EQ(le(fadt, 80, 4), 0x620u);  // GPE0
+    EXPECT_EQ(fadt[52], 0x02);          // ICH9's ACPI enable command
+    const std::vector<uint8_t>& mcfg = acpi.by_signature["MCFG"];
+    EXPECT_EQ(le(mcfg, 44, 8), 0xb0000000u);
+    EXPECT_EQ(mcfg[55], 0xff);
+    // DMAR: the IOAPIC, then 00.0 (MCH), 01.0 (VGA), 1f.0 (LPC), 1f.3 (SMBus).
+    const std::vector<uint8_t>& dmar = acpi.by_signature["DMAR"];
+    ASSERT_EQ(dmar.size(), 48u + 16u + 5u * 8u);
+    EXPECT_EQ(dmar[36], 38);  // aw-bits 39
+    EXPECT_EQ(dmar[37], 1);   // interrupt remapping (intremap=auto under TCG)
+    std::vector<std::pair<int, int>> paths;
+    for (size_t at = 64; at < dmar.size(); at += 8) paths.push_back({dmar[at + 6], dmar[at + 7]});
+    EXPECT_EQ(paths, (std::vector<std::pair<int, int>>{{0, 0}, {0, 0}, {1, 0}, {0x1f, 0}, {0x1f, 3}}));
+    EXPECT_EQ(dmar[64], 3);     // IOAPIC scope
+    EXPECT_EQ(dmar[69], 0xff);  // on the pseudo bus
+
+    std::string dsl = disassemble(acpi.by_signature["DSDT"]);
+    if (HasFatalFailure()) return;
+    for (const char* line : {"Name (_HID, EisaId (\"PNP0A08\")", "Method (_OSC, 4, NotSerialized)", "Device (DRAC)",
+                             "0xB0000000,         // Range Minimum", "Method (_PIC, 1, NotSerialized)",
+                             "Device (LNKH)", "Device (GSIH)", "Field (PCI0.SF8.PIRQ, ByteAcc, NoLock, Preserve)",
+                             "Device (SF8)", "Device (SFB)", "Device (COM1)", "Device (KBD)", "Device (HPET)",
+                             "Name (_S5, Package (0x04)", "Method (_E01, 0, NotSerialized)"}) {
+        EXPECT_NE(dsl.find(line), std::string::npos) << line;
+    }
+    for (const char* absent : {"_EJ0", "BSEL", "LNKS"}) EXPECT_EQ(dsl.find(absent), std::string::npos) << absent;
 }
