@@ -89,6 +89,35 @@ Aml irq_status_method() {
     return method;
 }
 
+Aml irq_current_method(const Aml& fill) {
+    Aml method = aml::method("IQCR", 1, aml::Serialize::kSerialized);
+    method.append(aml::name_decl("PRR0", link_interrupts({0})));
+    method.append(aml::create_dword_field(aml::name("PRR0"), aml::integer(5), "PRRI"));
+    method.append(fill);
+    method.append(aml::return_(aml::name("PRR0")));
+    return method;
+}
+
+void append_pirq_fields(Aml& bridge, std::string_view region, uint32_t length, std::string_view bridge_path,
+                        const std::vector<std::string>& names) {
+    bridge.append(aml::operation_region(region, aml::RegionSpace::kPciConfig, aml::integer(0x60), length));
+    Aml root = aml::scope("\\_SB");
+    Aml field = aml::field(std::string(bridge_path) + "." + std::string(region), aml::FieldAccess::kByte,
+                           aml::FieldLock::kNoLock, aml::FieldUpdate::kPreserve);
+    unsigned gap = 0;  // bits left out before the next field: one Offset() for a run
+    for (const std::string& name : names) {
+        if (name.empty()) {
+            gap += 8;
+            continue;
+        }
+        if (gap) field.append(aml::reserved_field(gap));
+        gap = 0;
+        field.append(aml::named_field(name, 8));
+    }
+    root.append(field);
+    bridge.append(root);
+}
+
 // LNKx: _SRS writes the chosen IRQ into the chipset's PIRQ route register
 // (a field named `pirq`), _DIS sets its disable bit.
 Aml link_device(std::string_view name, uint8_t uid, std::string_view pirq) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +25,14 @@ aml::Aml gpe_scope();
 aml::Aml link_interrupts(const std::vector<uint32_t>& irqs);
 // IQST: a PIRQ register with bit 7 set is disabled (present, not enabled).
 aml::Aml irq_status_method();
+// IQCR: the current setting of a PIRQ register (Arg0) as an Interrupt
+// resource; `fill` stores the IRQ into its PRRI field.
+aml::Aml irq_current_method(const aml::Aml& fill);
+// The chipset's PIRQ route registers in the ISA bridge's config space
+// (at 0x60, `length` bytes), as byte fields of \_SB named `names` ("" for
+// a byte left out) on the bridge at `bridge_path`.
+void append_pirq_fields(aml::Aml& bridge, std::string_view region, uint32_t length, std::string_view bridge_path,
+                        const std::vector<std::string>& names);
 // LNKx: a PCI interrupt link on the PIRQ route register field `pirq`,
 // routable to IRQ 5, 10 or 11.
 aml::Aml link_device(std::string_view name, uint8_t uid, std::string_view pirq);

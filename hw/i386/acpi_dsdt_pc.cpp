@@ -71,18 +71,6 @@ Aml prt_method() {
     return method;
 }
 
-// IQCR: the current setting of a PIRQ register as an Interrupt resource.
-Aml irq_current_method() {
-    Aml method = aml::method("IQCR", 1, aml::Serialize::kSerialized);
-    method.append(aml::name_decl("PRR0", link_interrupts({0})));
-    method.append(aml::create_dword_field(aml::name("PRR0"), aml::integer(5), "PRRI"));
-    Aml enabled = aml::if_(aml::lless(aml::arg(0), aml::integer(0x80)));
-    enabled.append(aml::store(aml::arg(0), aml::name("PRRI")));
-    method.append(enabled);
-    method.append(aml::return_(aml::name("PRR0")));
-    return method;
-}
-
 // LNKS: the SCI, fixed at GSI 9 active high (matching the MADT override).
 Aml sci_link_device() {
     Aml device = aml::device("LNKS");
@@ -106,7 +94,10 @@ Aml interrupt_routing() {
     pci0.append(prt_method());
     sb.append(pci0);
     sb.append(irq_status_method());
-    sb.append(irq_current_method());
+    // An enabled register holds the IRQ; a disabled one leaves IRQ 0.
+    Aml enabled = aml::if_(aml::lless(aml::arg(0), aml::integer(0x80)));
+    enabled.append(aml::store(aml::arg(0), aml::name("PRRI")));
+    sb.append(irq_current_method(enabled));
     sb.append(link_device("LNKA", 0, "PRQ0"));
     sb.append(link_device("LNKB", 1, "PRQ1"));
     sb.append(link_device("LNKC", 2, "PRQ2"));
@@ -132,13 +123,7 @@ Aml pci_host_resources(const PcAcpiConfig& config) {
 // PIIX3 (00:01.0): its PIRQ route registers, which the link devices
 // program, and the ISA devices behind it.
 void describe_isa_bridge(Aml& bridge, const PcAcpiConfig& config) {
-    bridge.append(aml::operation_region("P40C", aml::RegionSpace::kPciConfig, aml::integer(0x60), 4));
-    Aml root = aml::scope("\\_SB");
-    Aml field =
-        aml::field("PCI0.S08.P40C", aml::FieldAccess::kByte, aml::FieldLock::kNoLock, aml::FieldUpdate::kPreserve);
-    for (const char* pirq : {"PRQ0", "PRQ1", "PRQ2", "PRQ3"}) field.append(aml::named_field(pirq, 8));
-    root.append(field);
-    bridge.append(root);
+    append_pirq_fields(bridge, "P40C", 4, "PCI0.S08", {"PRQ0", "PRQ1", "PRQ2", "PRQ3"});
 
     append_isa_devices(bridge, config);
 }

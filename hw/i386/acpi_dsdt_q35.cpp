@@ -137,17 +137,6 @@ Aml prt_method() {
     return method;
 }
 
-// IQCR: the current setting of a PIRQ register as an Interrupt resource
-// (its IRQ field; the disabled bit is _STA's business).
-Aml irq_current_method() {
-    Aml method = aml::method("IQCR", 1, aml::Serialize::kSerialized);
-    method.append(aml::name_decl("PRR0", link_interrupts({0})));
-    method.append(aml::create_dword_field(aml::name("PRR0"), aml::integer(5), "PRRI"));
-    method.append(aml::store(aml::and_(aml::arg(0), aml::integer(0x0f)), aml::name("PRRI")));
-    method.append(aml::return_(aml::name("PRR0")));
-    return method;
-}
-
 // GSIx: PIRQx in APIC mode, hard-wired to IOAPIC input 16 + x.
 Aml gsi_link_device(int pirq) {
     Aml device = aml::device(link_name("GSI", pirq));
@@ -169,7 +158,8 @@ Aml interrupt_routing() {
     pci0.append(prt_method());
     sb.append(pci0);
     sb.append(irq_status_method());
-    sb.append(irq_current_method());
+    // The register's IRQ field; the disabled bit is _STA's business.
+    sb.append(irq_current_method(aml::store(aml::and_(aml::arg(0), aml::integer(0x0f)), aml::name("PRRI"))));
     for (int pirq = 0; pirq < kPirqCount; ++pirq) {
         sb.append(link_device(link_name("LNK", pirq), static_cast<uint8_t>(pirq), link_name("PRQ", pirq)));
     }
@@ -204,16 +194,12 @@ Aml pci_host_resources(const PcAcpiConfig& config) {
 // ICH9 LPC (1f.0): its PIRQA-D (0x60-0x63) and PIRQE-H (0x68-0x6b) route
 // registers, which the LNKx devices program, and the ISA devices.
 void describe_lpc(Aml& lpc, const PcAcpiConfig& config) {
-    lpc.append(aml::operation_region("PIRQ", aml::RegionSpace::kPciConfig, aml::integer(0x60), 0x0c));
-    Aml root = aml::scope("\\_SB");
-    Aml field =
-        aml::field("PCI0.SF8.PIRQ", aml::FieldAccess::kByte, aml::FieldLock::kNoLock, aml::FieldUpdate::kPreserve);
+    std::vector<std::string> fields;
     for (int pirq = 0; pirq < kPirqCount; ++pirq) {
-        if (pirq == 4) field.append(aml::reserved_field(32));  // 0x64-0x67
-        field.append(aml::named_field(link_name("PRQ", pirq), 8));
+        if (pirq == 4) fields.insert(fields.end(), 4, "");  // 0x64-0x67
+        fields.push_back(link_name("PRQ", pirq));
     }
-    root.append(field);
-    lpc.append(root);
+    append_pirq_fields(lpc, "PIRQ", 0x0c, "PCI0.SF8", fields);
     append_isa_devices(lpc, config);
 }
 
