@@ -8,6 +8,7 @@
 // pcie.0 is not hot-pluggable through ACPI (QEMU's q35 leaves it to native
 // PCIe), so its slots have no _SUN/_EJ0 and PCNT is empty; the hotplug
 // registers, PHPR and _E01 are there as QEMU has them for bridges.
+#include <algorithm>
 #include <cstdio>
 
 #include "../acpi/aml/aml.h"
@@ -200,7 +201,10 @@ void describe_lpc(Aml& lpc, const PcAcpiConfig& config) {
         fields.push_back(link_name("PRQ", pirq));
     }
     append_pirq_fields(lpc, "PIRQ", 0x0c, "PCI0.SF8", fields);
-    append_isa_devices(lpc, config);
+    // QEMU lists the ISA bus's devices last-created first: COM2 before COM1.
+    PcAcpiConfig isa = config;
+    std::reverse(isa.serial_ports.begin(), isa.serial_ports.end());
+    append_isa_devices(lpc, isa);
 }
 
 // One device per function of pcie.0, named S<devfn>, with its _ADR (and

@@ -412,6 +412,18 @@ TEST(Q35Acpi, DsdtObjectsMatchQemu) {
         EXPECT_NE(text.find(present), std::string::npos) << present;
 }
 
+TEST(Q35Acpi, SerialPortsInQemusOrder) {
+    // QEMU lists the ISA devices last-created first: COM2 before COM1.
+    PcAcpiConfig config = q35_config();
+    config.serial_ports = {{0, 0x3f8, 4}, {1, 0x2f8, 3}};
+    std::vector<uint8_t> dsdt = install(config).dsdt;
+    std::string text(dsdt.begin(), dsdt.end());
+    ASSERT_NE(text.find("COM1"), std::string::npos);
+    EXPECT_LT(text.find("COM2"), text.find("COM1"));
+    EXPECT_LT(text.find("MOU_"), text.find("COM2"));
+    EXPECT_LT(text.find("COM1"), text.find("RTC_"));
+}
+
 // Every _PRT entry: PIC mode on LNKx, APIC mode on GSIx, the PIRQ the LPC
 // routes the slot's pin to (QEMU's tables, and lpc_ich9.cpp's wiring).
 TEST(Q35Acpi, PrtFollowsTheLpcRouting) {
