@@ -1,7 +1,9 @@
-// The pc machine's ACPI tables, as QEMU 7.2's pc-i440fx machine provides
-// them: fw_cfg files "etc/acpi/tables" (FACS, DSDT, FADT, MADT, HPET when
-// the board has one, WAET, RSDT), "etc/acpi/rsdp" (RSDP revision 0) and
-// the loader script "etc/table-loader" that places and links them.
+// The pc and q35 machines' ACPI tables, as QEMU 7.2's pc-i440fx-7.2 and
+// pc-q35-7.2 provide them: fw_cfg files "etc/acpi/tables" (FACS, DSDT,
+// FADT, MADT, HPET when the board has one, for q35 MCFG once MMCONFIG is
+// on and DMAR with an intel-iommu, WAET, RSDT), "etc/acpi/rsdp" (RSDP
+// revision 0) and the loader script "etc/table-loader" that places and
+// links them.
 #pragma once
 
 #include <cstdint>
