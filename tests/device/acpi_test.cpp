@@ -293,7 +293,6 @@ void program_q35(QtestClient& vm, uint16_t pm_base) {
 // firmware chose, MCFG once MMCONFIG is on, a DMAR naming each function
 // of pcie.0, and a DSDT iasl reads cleanly.
 TEST(Acpi, Q35TablesFollowTheBoard) {
-    // -nodefaults: Mimic's q35 has no AHCI for the default CD-ROM drive.
     QtestClient vm({"-machine", "q35", "-nodefaults", "-vga", "std", "-device", "intel-iommu", "-serial", "null"});
     Acpi before = load_acpi(vm);
     EXPECT_EQ(before.by_signature.count("MCFG"), 0u);  // MMCONFIG still off
@@ -313,14 +312,15 @@ TEST(Acpi, Q35TablesFollowTheBoard) {
     const std::vector<uint8_t>& mcfg = acpi.by_signature["MCFG"];
     EXPECT_EQ(le(mcfg, 44, 8), 0xb0000000u);
     EXPECT_EQ(mcfg[55], 0xff);
-    // DMAR: the IOAPIC, then 00.0 (MCH), 01.0 (VGA), 1f.0 (LPC), 1f.3 (SMBus).
+    // DMAR: the IOAPIC, then 00.0 (MCH), 01.0 (VGA), 1f.0 (LPC), 1f.2
+    // (AHCI), 1f.3 (SMBus), as QEMU lists them.
     const std::vector<uint8_t>& dmar = acpi.by_signature["DMAR"];
-    ASSERT_EQ(dmar.size(), 48u + 16u + 5u * 8u);
+    ASSERT_EQ(dmar.size(), 48u + 16u + 6u * 8u);
     EXPECT_EQ(dmar[36], 38);  // aw-bits 39
     EXPECT_EQ(dmar[37], 1);   // interrupt remapping (intremap=auto under TCG)
     std::vector<std::pair<int, int>> paths;
     for (size_t at = 64; at < dmar.size(); at += 8) paths.push_back({dmar[at + 6], dmar[at + 7]});
-    EXPECT_EQ(paths, (std::vector<std::pair<int, int>>{{0, 0}, {0, 0}, {1, 0}, {0x1f, 0}, {0x1f, 3}}));
+    EXPECT_EQ(paths, (std::vector<std::pair<int, int>>{{0, 0}, {0, 0}, {1, 0}, {0x1f, 0}, {0x1f, 2}, {0x1f, 3}}));
     EXPECT_EQ(dmar[64], 3);     // IOAPIC scope
     EXPECT_EQ(dmar[69], 0xff);  // on the pseudo bus
 

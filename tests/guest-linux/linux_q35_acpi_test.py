@@ -53,8 +53,8 @@ def main():
                               extra_modules=["button"])
     with tempfile.TemporaryDirectory(prefix="mimic-q35acpi-") as workdir:
         qmp_path = os.path.join(workdir, "qmp.sock")
-        # -nodefaults: Mimic's q35 has no AHCI for the default CD-ROM drive.
-        command = [emulator, "-machine", "q35", "-nodefaults", "-vga", "std", "-m", "512", "-display", "none",
+        # The whole default board (AHCI with its empty CD-ROM on port 2, VGA).
+        command = [emulator, "-machine", "q35", "-m", "512", "-display", "none",
                    "-no-reboot", "-serial", "stdio",
                    "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
                    "-netdev", "user,id=n0", "-device", "e1000,netdev=n0",
