@@ -266,7 +266,7 @@ protected:
             p.channel.init(base + i, IrqLine{});
             p.channel.set_bus_master(&p.prd);
             p.channel.set_io_error_listener(
-                [this](ide::IdeUnit& u, bool write, int error) { report_io_error(u, write, error); });
+                [this](ide::IdeUnit& u, bool write, int error) { ide::emit_io_error(*this, u, write, error); });
             p.bus = &static_cast<IdeBus&>(add_bus(kTypeIdeBus));
             p.bus->configure(*this, i, 1);
             p.channel.set_tray_listener([this, &p](ide::IdeUnit& u, bool open) { report_tray_moved(p, u, open); });
@@ -734,23 +734,7 @@ private:
     // --- reports -------------------------------------------------------------------
 
     void report_tray_moved(const Port& p, const ide::IdeUnit& u, bool open) {
-        Machine* machine = Machine::of(*this);
-        if (!machine || !machine->run_control() || !u.info || !p.bus->units[0]) return;
-        machine->run_control()->emit({"DEVICE_TRAY_MOVED",
-                                      {{"device", u.info->id},
-                                       {"id", ide_event_id(*p.bus->units[0])},
-                                       {"tray-open", open}}});
-    }
-
-    void report_io_error(const ide::IdeUnit& u, bool write, int error) {
-        Machine* machine = Machine::of(*this);
-        if (!machine || !machine->run_control() || !u.info) return;
-        machine->run_control()->emit({"BLOCK_IO_ERROR",
-                                      {{"device", u.info->id},
-                                       {"operation", write ? "write" : "read"},
-                                       {"action", "report"},
-                                       {"nospace", error == -ENOSPC},
-                                       {"reason", errno_string(-error)}}});
+        if (p.bus->units[0]) ide::emit_tray_moved(*this, u, ide_event_id(*p.bus->units[0]), open);
     }
 
     static int count_ide_buses(const qom::Object& object) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "mimic/hw/block_conf.h"
 #include "mimic/hw/boot_device.h"
 #include "mimic/hw/ide.h"
 #include "mimic/qom/backend_registry.h"
@@ -23,10 +24,10 @@ namespace {
 constexpr const char* kTypeIdeDevice = "ide-device";
 constexpr uint32_t kUnitAuto = 0xffffffff;
 
-enum class OnError { kReport, kIgnore, kEnospc, kStop, kAuto };
+using OnError = BlockErrorPolicy;
 enum class ChsTranslation { kAuto, kNone, kLba, kLarge, kRechs };
 
-class IdeDevice : public qom::Device, public BootDevice {
+class IdeDevice : public qom::Device, public BootDevice, public BlockConf {
 public:
     int32_t bootindex() const override { return bootindex_; }
     std::string boot_device_path() const override {
@@ -128,19 +129,6 @@ protected:
 
 public:
     bool cdrom() const { return is_cdrom(); }
-    qom::BackendLink drive_;
-    qom::OnOffAuto backend_defaults_ = qom::OnOffAuto::kAuto;
-    uint64_t logical_block_size_ = 0;
-    uint64_t physical_block_size_ = 0;
-    uint64_t min_io_size_ = 0;
-    uint64_t opt_io_size_ = 0;
-    uint64_t discard_granularity_ = 0xffffffff;
-    qom::OnOffAuto write_cache_ = qom::OnOffAuto::kAuto;
-    bool share_rw_ = false;
-    qom::OnOffAuto account_invalid_ = qom::OnOffAuto::kAuto;
-    qom::OnOffAuto account_failed_ = qom::OnOffAuto::kAuto;
-    OnError rerror_ = OnError::kAuto;
-    OnError werror_ = OnError::kAuto;
     std::string version_;
     uint64_t wwn_ = 0;
     std::string serial_;
@@ -158,28 +146,15 @@ private:
 
 std::vector<qom::Property> IdeDevice::common_properties() {
     using D = IdeDevice;
-    const std::vector<std::string> kOnError = {"report", "ignore", "enospc", "stop", "auto"};
-    const std::string kOnErrorHelp = "Error handling policy, report/ignore/enospc/stop/auto";
-    const std::string kBlockSizeHelp = "A power of two between 512 B and 2 MiB";
-    return {
-        qom::prop::drive("drive", &D::drive_, "Node name or ID of a block device to use as a backend"),
-        qom::prop::on_off_auto("backend_defaults", &D::backend_defaults_, qom::OnOffAuto::kAuto),
-        qom::prop::size("logical_block_size", &D::logical_block_size_, 0, kBlockSizeHelp),
-        qom::prop::size("physical_block_size", &D::physical_block_size_, 0, kBlockSizeHelp),
-        qom::prop::size("min_io_size", &D::min_io_size_, 0),
-        qom::prop::size("opt_io_size", &D::opt_io_size_, 0),
-        qom::prop::size("discard_granularity", &D::discard_granularity_, 0xffffffff),
-        qom::prop::on_off_auto("write-cache", &D::write_cache_, qom::OnOffAuto::kAuto),
-        qom::prop::boolean("share-rw", &D::share_rw_, false).without_type_description(),
-        qom::prop::on_off_auto("account-invalid", &D::account_invalid_, qom::OnOffAuto::kAuto),
-        qom::prop::on_off_auto("account-failed", &D::account_failed_, qom::OnOffAuto::kAuto),
-        qom::prop::enumeration("rerror", &D::rerror_, "BlockdevOnError", kOnError, OnError::kAuto, kOnErrorHelp),
-        qom::prop::enumeration("werror", &D::werror_, "BlockdevOnError", kOnError, OnError::kAuto, kOnErrorHelp),
+    std::vector<qom::Property> props = block_conf_properties();
+    std::vector<qom::Property> own = {
         qom::prop::string("ver", &D::version_),
         qom::prop::uint64("wwn", &D::wwn_, uint64_t{0}),
         qom::prop::string("serial", &D::serial_),
         qom::prop::string("model", &D::model_),
     };
+    props.insert(props.end(), own.begin(), own.end());
+    return props;
 }
 
 std::vector<qom::Property> hd_properties() {

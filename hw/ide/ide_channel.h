@@ -266,6 +266,14 @@ std::vector<uint8_t> identify_cdrom(const IdeUnit& u);
 // Fills cylinders/heads/sectors from the disk size as QEMU guesses them.
 void guess_geometry(IdeUnit& u);
 
+// The monitor events of a unit, for its controller `owner`: the tray moved
+// (`id` names the guest device: an ide-cd's id or path, else the
+// controller's path) and an I/O error reported to the guest (QEMU's default
+// IDE policy: rerror=report; werror=enospc stops only on ENOSPC, which
+// Mimic reports too until the VM can stop on an I/O error).
+void emit_tray_moved(const qom::Object& owner, const IdeUnit& u, const std::string& id, bool open);
+void emit_io_error(const qom::Object& owner, const IdeUnit& u, bool write, int error);
+
 // What -device ide-hd/ide-cd show of an attached unit.
 inline IdeAttached attached(const IdeUnit& u) {
     return {.serial = u.serial, .cylinders = u.cylinders, .heads = u.heads, .sectors = u.sectors};

@@ -79,7 +79,7 @@ protected:
             channel.init(i, machine ? machine->isa_irq(kIrqs[i]) : IrqLine{});
             channel.set_tray_listener([this](ide::IdeUnit& u, bool open) { report_tray_moved(u, open); });
             channel.set_io_error_listener(
-                [this](ide::IdeUnit& u, bool write, int error) { report_io_error(u, write, error); });
+                [this](ide::IdeUnit& u, bool write, int error) { ide::emit_io_error(*this, u, write, error); });
             if (dma_space) bus_master_[i].init(channel, *dma_space);
             bus_master_[i].on_master_abort([this] { note_master_abort(); });
             channel.set_bus_master(&bus_master_[i]);
@@ -145,32 +145,11 @@ protected:
     }
 
 private:
-    // DEVICE_TRAY_MOVED. The drives are not QOM devices of their own, so
-    // the controller's path names the guest device.
+    // A -device ide-cd names itself; a -drive if=ide CD-ROM has no device
+    // of its own and goes by the controller.
     void report_tray_moved(const ide::IdeUnit& u, bool open) {
-        Machine* machine = Machine::of(*this);
-        if (!machine || !machine->run_control() || !u.info) return;
-        // A -device ide-cd names itself; a -drive if=ide CD-ROM has no
-        // device of its own and goes by the controller.
         qom::Device* device = buses_[u.channel == &channels_[0] ? 0 : 1]->units[u.unit];
-        machine->run_control()->emit({"DEVICE_TRAY_MOVED",
-                                      {{"device", u.info->id},
-                                       {"id", device ? ide_event_id(*device) : canonical_path()},
-                                       {"tray-open", open}}});
-    }
-
-    // BLOCK_IO_ERROR with QEMU's default IDE policy: errors are reported
-    // to the guest (rerror=report; werror=enospc stops only on ENOSPC,
-    // which Mimic reports too until the VM can stop on an I/O error).
-    void report_io_error(const ide::IdeUnit& u, bool write, int error) {
-        Machine* machine = Machine::of(*this);
-        if (!machine || !machine->run_control() || !u.info) return;
-        machine->run_control()->emit({"BLOCK_IO_ERROR",
-                                      {{"device", u.info->id},
-                                       {"operation", write ? "write" : "read"},
-                                       {"action", "report"},
-                                       {"nospace", error == -ENOSPC},
-                                       {"reason", errno_string(-error)}}});
+        ide::emit_tray_moved(*this, u, device ? ide_event_id(*device) : canonical_path(), open);
     }
 
     ide::IdeChannel channels_[2];

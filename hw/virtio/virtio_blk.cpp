@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mimic/block/drive.h"
+#include "mimic/hw/block_conf.h"
 #include "mimic/hw/machine.h"
 #include "mimic/hw/x86_cpu.h"
 #include "mimic/qom/property.h"
@@ -68,7 +69,7 @@ constexpr size_t kConfigDiscard = 48;      // + the discard fields
 constexpr size_t kConfigWriteZeroes = 57;  // + the write-zeroes fields
 constexpr unsigned kConfigWceOffset = 32;
 
-enum class OnError { kReport, kIgnore, kEnospc, kStop, kAuto };
+using OnError = BlockErrorPolicy;
 
 uint32_t load32(const uint8_t* p) {
     return static_cast<uint32_t>(p[0] | p[1] << 8 | p[2] << 16 | static_cast<uint32_t>(p[3]) << 24);
@@ -81,7 +82,7 @@ void put(std::vector<uint8_t>& out, size_t at, uint64_t value, unsigned size) {
 
 bool power_of_two(uint64_t v) { return v && !(v & (v - 1)); }
 
-class VirtioBlkDevice : public VirtioDevice {
+class VirtioBlkDevice : public VirtioDevice, public BlockConf {
   public:
     uint16_t virtio_id() const override { return kVirtioIdBlock; }
 
@@ -92,20 +93,7 @@ class VirtioBlkDevice : public VirtioDevice {
             wce_ = (value >> (8 * (kConfigWceOffset - offset)) & 0xff) != 0;
     }
 
-    // Properties.
-    qom::BackendLink drive_;
-    qom::OnOffAuto backend_defaults_ = qom::OnOffAuto::kAuto;
-    uint64_t logical_block_size_ = 0;
-    uint64_t physical_block_size_ = 0;
-    uint64_t min_io_size_ = 0;
-    uint64_t opt_io_size_ = 0;
-    uint64_t discard_granularity_ = 0xffffffff;
-    qom::OnOffAuto write_cache_ = qom::OnOffAuto::kAuto;
-    bool share_rw_ = false;
-    qom::OnOffAuto account_invalid_ = qom::OnOffAuto::kAuto;
-    qom::OnOffAuto account_failed_ = qom::OnOffAuto::kAuto;
-    OnError rerror_ = OnError::kAuto;
-    OnError werror_ = OnError::kAuto;
+    // Properties beyond BlockConf's.
     uint32_t cyls_ = 0, heads_ = 0, secs_ = 0;
     uint32_t lcyls_ = 0, lheads_ = 0, lsecs_ = 0;
     std::string serial_;
@@ -155,26 +143,8 @@ class VirtioBlkDevice : public VirtioDevice {
 
 std::vector<qom::Property> VirtioBlkDevice::properties() {
     using D = VirtioBlkDevice;
-    const std::vector<std::string> kOnError = {"report", "ignore", "enospc", "stop", "auto"};
-    const std::string kOnErrorHelp = "Error handling policy, report/ignore/enospc/stop/auto";
-    const std::string kBlockSizeHelp = "A power of two between 512 B and 2 MiB";
-    return {
-        qom::prop::drive("drive", &D::drive_,
-                         "Node name or ID of a block device to use as a backend"),
-        qom::prop::on_off_auto("backend_defaults", &D::backend_defaults_, qom::OnOffAuto::kAuto),
-        qom::prop::size("logical_block_size", &D::logical_block_size_, 0, kBlockSizeHelp),
-        qom::prop::size("physical_block_size", &D::physical_block_size_, 0, kBlockSizeHelp),
-        qom::prop::size("min_io_size", &D::min_io_size_, 0),
-        qom::prop::size("opt_io_size", &D::opt_io_size_, 0),
-        qom::prop::size("discard_granularity", &D::discard_granularity_, 0xffffffff),
-        qom::prop::on_off_auto("write-cache", &D::write_cache_, qom::OnOffAuto::kAuto),
-        qom::prop::boolean("share-rw", &D::share_rw_, false).without_type_description(),
-        qom::prop::on_off_auto("account-invalid", &D::account_invalid_, qom::OnOffAuto::kAuto),
-        qom::prop::on_off_auto("account-failed", &D::account_failed_, qom::OnOffAuto::kAuto),
-        qom::prop::enumeration("rerror", &D::rerror_, "BlockdevOnError", kOnError, OnError::kAuto,
-                               kOnErrorHelp),
-        qom::prop::enumeration("werror", &D::werror_, "BlockdevOnError", kOnError, OnError::kAuto,
-                               kOnErrorHelp),
+    std::vector<qom::Property> properties = block_conf_properties();
+    std::vector<qom::Property> own = {
         qom::prop::uint32("cyls", &D::cyls_, 0),
         qom::prop::uint32("heads", &D::heads_, 0),
         qom::prop::uint32("secs", &D::secs_, 0),
@@ -197,6 +167,8 @@ std::vector<qom::Property> VirtioBlkDevice::properties() {
         qom::prop::boolean("x-enable-wce-if-config-wce", &D::x_enable_wce_if_config_wce_, true)
             .without_type_description(),
     };
+    properties.insert(properties.end(), own.begin(), own.end());
+    return properties;
 }
 
 void VirtioBlkDevice::do_realize() {
