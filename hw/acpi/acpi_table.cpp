@@ -11,12 +11,20 @@ uint8_t checksum(const uint8_t* data, size_t size) {
     return static_cast<uint8_t>(-sum);
 }
 
+namespace {
+
+// Byte `i` of `value`, little-endian; zero past its eight bytes (wide
+// reserved fields are written as zeros).
+uint8_t byte_of(uint64_t value, int i) { return i < 8 ? static_cast<uint8_t>(value >> (8 * i)) : 0; }
+
+}  // namespace
+
 void put_le(std::vector<uint8_t>& out, uint64_t value, int bytes) {
-    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
+    for (int i = 0; i < bytes; ++i) out.push_back(byte_of(value, i));
 }
 
 void set_le(std::vector<uint8_t>& out, size_t offset, uint64_t value, int bytes) {
-    for (int i = 0; i < bytes; ++i) out[offset + static_cast<size_t>(i)] = static_cast<uint8_t>(value >> (8 * i));
+    for (int i = 0; i < bytes; ++i) out[offset + static_cast<size_t>(i)] = byte_of(value, i);
 }
 
 TableWriter::TableWriter(std::vector<uint8_t>& blob, const char signature[4], uint8_t revision)

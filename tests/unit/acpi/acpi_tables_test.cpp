@@ -11,6 +11,7 @@
 #include <string>
 
 #include "acpi_build.h"
+#include "acpi_table.h"
 #include "bios_linker_loader.h"
 #include "smbios.h"
 
@@ -147,6 +148,15 @@ std::vector<uint8_t> hex(const std::string& text) {
 }
 
 }  // namespace
+
+// Fields wider than 8 bytes (DMAR's 10 reserved bytes) are zero-extended.
+TEST(AcpiTable, WideFieldsAreZeroExtended) {
+    std::vector<uint8_t> out;
+    mimic::hw::acpi::put_le(out, 0x1122334455667788, 10);
+    EXPECT_EQ(out, (std::vector<uint8_t>{0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0, 0}));
+    mimic::hw::acpi::set_le(out, 0, 0xff, 10);
+    EXPECT_EQ(out, (std::vector<uint8_t>{0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+}
 
 TEST(PcAcpi, FilesHaveQemusFixedSizesAndAllocations) {
     mimic::hw::PcAcpiFiles files = mimic::hw::build_pc_acpi(pc_config(1, true));
