@@ -94,7 +94,6 @@ enum FaultReason : uint8_t {
     kRootEntryReserved = 0xa,
     kContextEntryReserved = 0xb,
     kPagingEntryReserved = 0xc,
-    kInterruptRequestReserved = 0x20,
     kInterruptIndexTooLarge = 0x21,
     kInterruptEntryNotPresent = 0x22,
     kInterruptEntryReserved = 0x24,
@@ -516,7 +515,9 @@ IntelIommu::Translation IntelIommu::translate(uint16_t requester_id, uint64_t ad
         result.fault = kContextEntryInvalid;
         return result;
     }
-    if (*context_low & 0xff0 || bits(*context_high, 7, 3)) {
+    // Low bits 11:4 and high bit 7 and bits 63:24 are reserved (6:3 are
+    // software's).
+    if (*context_low & 0xff0 || bits(*context_high, 7, 7) || bits(*context_high, 63, 24)) {
         result.fault = kContextEntryReserved;
         return result;
     }
@@ -722,7 +723,6 @@ std::optional<ApicMessage> IntelIommu::remap_interrupt(uint64_t address, uint32_
         if (status & kCompatibilityFormatInterrupts) return apic_message_from_msi(address, data);
         return fault(kCompatibilityInterruptBlocked, 0);
     }
-    if (address & 3) return fault(kInterruptRequestReserved, 0);
     uint64_t index = bits(address, 19, 5) | bits(address, 2, 2) << 15;
     if ((address >> 3) & 1) index += data & 0xffff;  // SHV: the subhandle is added
     uint64_t table = get64(kInterruptRemapTableAddress);

@@ -72,7 +72,7 @@ bool irr(QtestClient& vm, uint8_t vector) {
 void build_tables(QtestClient& vm, uint64_t context_low_flags = 0) {
     vm.writeq(kRootTable, kContextTable | 1);
     vm.writeq(kContextTable + 16 * kEduSid, kLevel3 | 1 | context_low_flags);
-    vm.writeq(kContextTable + 16 * kEduSid + 8, 1 | 1 << 8);  // AW 39 bits, domain 1
+    vm.writeq(kContextTable + 16 * kEduSid + 8, 1 | 0x78 | 1 << 8);  // AW 39 bits, software's bits 6:3, domain 1
     vm.writeq(kLevel3, kLevel2 | 3);
     vm.writeq(kLevel2, kLevel1 | 3);
     vm.writeq(kLevel1, kPageRw | 3);
@@ -221,6 +221,12 @@ TEST(IntelIommu, AddressWidthAndContextFaults) {
     enable_translation(vm);
     edu_dma(vm, uint64_t{1} << 39, kBuffer, 4, false);
     EXPECT_EQ(fault_reason(vm), 4);
+    clear_fault(vm);
+    // A reserved bit of the context entry.
+    vm.writeq(kContextTable + 16 * kEduSid + 8, 1 | 1 << 8 | uint64_t{1} << 40);
+    vm.writel(kIommu + 0x2c, 0xa0000000u);
+    edu_dma(vm, 0x0, kBuffer, 4, false);
+    EXPECT_EQ(fault_reason(vm), 0xb);
     clear_fault(vm);
     // A context entry with an address width the unit does not offer.
     vm.writeq(kContextTable + 16 * kEduSid + 8, 2 | 1 << 8);  // 48 bits on a 39-bit unit
