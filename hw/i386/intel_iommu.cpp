@@ -251,9 +251,12 @@ void IntelIommu::do_realize() {
     if (!host) throw Error("Parameter 'driver' expects a dynamic sysbus device type for the machine");
     if (host->iommu()) throw Error("QEMU does not support multiple vIOMMUs for x86 yet.");
     ApicBus* apic = apic_bus(*machine_);
-    // As QEMU under TCG: interrupt remapping unless intremap=off, no
-    // extended interrupt mode (x2APIC destinations) without x-buggy-eim.
-    interrupt_remapping_supported_ = intremap_ != qom::OnOffAuto::kOff;
+    // As QEMU: interrupt remapping unless intremap=off, or, with auto,
+    // unless the APICs are KVM's in-kernel ones, which cannot consult it.
+    const bool in_kernel = machine_->kernel_irqchip();
+    if (intremap_ == qom::OnOffAuto::kOn && in_kernel)
+        throw Error("Interrupt Remapping cannot work with kernel-irqchip=on, please use 'split|off'.");
+    interrupt_remapping_supported_ = intremap_ == qom::OnOffAuto::kOn || (intremap_ == qom::OnOffAuto::kAuto && !in_kernel);
     if (eim_ == qom::OnOffAuto::kOn && !interrupt_remapping_supported_)
         throw Error("eim=on cannot be selected without intremap=on");
     // Extended interrupt mode (x2APIC destinations) is KVM's in QEMU too.

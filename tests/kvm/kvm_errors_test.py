@@ -102,7 +102,10 @@ def main():
         ["-machine", "accel=foo:tcg"], ["-machine", "accel=foo"], ["-accel", "kvm", "-machine", "accel=tcg"],
         ["-accel", "kvm", "-smp", "3"], ["-accel", "kvm", "-cpu", "qemu64,foo=on"],
         ["-accel", "kvm", "-machine", "kernel-irqchip=off"], ["-overcommit", "foo=on"],
-        ["-overcommit", "mem-lock=bogus"], ["-accel", "kvm", "-overcommit", "cpu-pm=on,mem-lock=off"])]
+        ["-overcommit", "mem-lock=bogus"], ["-accel", "kvm", "-overcommit", "cpu-pm=on,mem-lock=off"],
+        # Interrupt remapping cannot reach KVM's in-kernel APICs.
+        ["-accel", "kvm", "-M", "q35", "-device", "intel-iommu,intremap=on"],
+        ["-accel", "kvm", "-M", "q35", "-device", "intel-iommu,eim=on"])]
     with tempfile.TemporaryDirectory() as workdir:
         os.chmod(workdir, 0o755)
         mimic_for_nobody = copy_for_nobody(mimic, workdir)

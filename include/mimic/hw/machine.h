@@ -91,6 +91,12 @@ public:
     system::RunControl* run_control() const { return run_control_; }
     void set_run_control(system::RunControl* control) { run_control_ = control; }
 
+    // The local APICs and IOAPIC run in the host kernel (KVM's in-kernel
+    // irqchip), out of reach of what devices hook into them (interrupt
+    // remapping); set by the accelerator before devices are created.
+    bool kernel_irqchip() const { return kernel_irqchip_; }
+    void set_kernel_irqchip(bool in_kernel) { kernel_irqchip_ = in_kernel; }
+
     // The -cpu model the vCPUs run; set by the VM builder before init().
     const x86::CpuModel& cpu_model() const { return cpu_model_; }
     void set_cpu_model(const x86::CpuModel& model) { cpu_model_ = model; }
@@ -110,6 +116,7 @@ private:
     qom::Bus* isa_bus_ = nullptr;
     std::shared_ptr<IrqInputs> isa_irqs_;
     system::RunControl* run_control_ = nullptr;
+    bool kernel_irqchip_ = false;
     x86::CpuModel cpu_model_ = x86::default_cpu_model();
     std::vector<RomImage> rom_images_;
     std::vector<Reservation> e820_reservations_;

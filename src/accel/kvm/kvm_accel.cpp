@@ -158,6 +158,7 @@ public:
 
     void configure_machine(hw::Machine& machine) override {
         machine.add_e820_reservation({kvm::KvmVm::kReservedAddress, kvm::KvmVm::kReservedLength});
+        machine.set_kernel_irqchip(irqchip_mode_ == IrqchipMode::kOn);
     }
 
     void attach(const AttachContext& context) override {
