@@ -34,17 +34,22 @@ void Q35Host::map_mmconfig(uint64_t base, uint64_t size) {
     if (base == mmconfig_base_ && size == mmconfig_size_) return;
     memory::Transaction transaction;
     if (mmconfig_ && mmconfig_->parent()) mmconfig_->parent()->del_subregion(*mmconfig_);
-    mmconfig_.reset();
+    mmconfig_ = nullptr;
     mmconfig_base_ = size ? base : 0;
     mmconfig_size_ = size;
     if (!size) return;
-    memory::MmioOps ops;
-    ops.read = [this](uint64_t offset, unsigned access) { return ecam_read(offset, access); };
-    ops.write = [this](uint64_t offset, uint64_t value, unsigned access) { ecam_write(offset, value, access); };
-    ops.valid = {1, 4, false};
-    ops.impl = {1, 4, false};
-    mmconfig_ = memory::MemoryRegion::make_io("pcie-mmcfg-mmio", size, std::move(ops));
-    Machine::of(*this)->system_memory().add_subregion(base, *mmconfig_, 1);
+    size_t index = size == 256ull << 20 ? 0 : size == 128ull << 20 ? 1 : 2;
+    memory::MemoryRegion& window = mmconfig_windows_[index];
+    if (window.size() != size) {
+        memory::MmioOps ops;
+        ops.read = [this](uint64_t offset, unsigned access) { return ecam_read(offset, access); };
+        ops.write = [this](uint64_t offset, uint64_t value, unsigned access) { ecam_write(offset, value, access); };
+        ops.valid = {1, 4, false};
+        ops.impl = {1, 4, false};
+        window.init_io("pcie-mmcfg-mmio", size, std::move(ops));
+    }
+    mmconfig_ = &window;
+    Machine::of(*this)->system_memory().add_subregion(base, window, 1);
 }
 
 namespace {

@@ -126,6 +126,12 @@ TEST(Q35Chipset, MmconfigFollowsPciexbar) {
     cfg_writel(vm, kMch, 0x60, 0xe0000000u | 2 | 1);
     EXPECT_EQ(vm.readl(kMmconfig), 0xffffffffu);
     EXPECT_EQ(vm.readl(0xe0000000), 0x29c08086u);
+    // A qword write through MMCONFIG to PCIEXBAR moves MMCONFIG under the
+    // write itself; the second half lands in the high dword.
+    vm.writeq(0xe0000000 + 0x60, 0x00000000b0000001);
+    EXPECT_EQ(vm.readl(kMmconfig), 0x29c08086u);
+    EXPECT_EQ(vm.readl(0xe0000000), 0xffffffffu);
+    cfg_writel(vm, kMch, 0x60, 0xe0000000u | 2 | 1);
     // The reserved length decodes nothing (QEMU aborts on it).
     cfg_writel(vm, kMch, 0x60, 0xe0000000u | 6 | 1);
     EXPECT_EQ(vm.readl(0xe0000000), 0xffffffffu);

@@ -4,6 +4,8 @@
 // PCIEXBAR places MMCONFIG, PAM and SMRAM steer the legacy windows).
 #pragma once
 
+#include <array>
+
 #include "mimic/hw/pc_pci_host.h"
 
 namespace mimic::hw {
@@ -34,7 +36,11 @@ private:
     uint64_t ecam_read(uint64_t offset, unsigned size);
     void ecam_write(uint64_t offset, uint64_t value, unsigned size);
 
-    std::unique_ptr<memory::MemoryRegion> mmconfig_;
+    // One window per PCIEXBAR length (256, 128, 64 MiB), made once: a
+    // config write through MMCONFIG may move MMCONFIG itself, and the
+    // region doing that access must outlive it.
+    std::array<memory::MemoryRegion, 3> mmconfig_windows_;
+    memory::MemoryRegion* mmconfig_ = nullptr;  // the one mapped
     uint64_t mmconfig_base_ = 0, mmconfig_size_ = 0;
 };
 
