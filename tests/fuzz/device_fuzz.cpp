@@ -22,6 +22,7 @@
 //
 // Input: a text program when it starts with '#' (qtest lines, '#' comments;
 // the checked-in seeds), otherwise binary operations (decode_operations).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -55,10 +56,6 @@ std::string pci_address(uint8_t devfn, uint8_t reg) {
 
 std::string pci_write(uint8_t devfn, uint8_t reg, uint32_t value) {
     return pci_address(devfn, reg) + fmt::format("outl 0xcfc {:#x}\n", value);
-}
-
-std::string memory_write_qword(uint64_t address, uint64_t value) {
-    return fmt::format("writeq {:#x} {:#x}\n", address, value);
 }
 
 #ifndef MIMIC_FUZZ_Q35
@@ -138,6 +135,10 @@ constexpr Region kPortRegions[] = {
     {"fw_cfg", 0x510, 12}, {"ich9-pm", 0x600, 0x80}, {"pci-conf", 0xcf8, 8}, {"elcr", 0x4d0, 2},
     {"e1000-io", 0xc000, 0x40}, {"ahci-idp", 0xc040, 0x20}, {"smbus", 0xc080, 0x40},
 };
+
+std::string memory_write_qword(uint64_t address, uint64_t value) {
+    return fmt::format("writeq {:#x} {:#x}\n", address, value);
+}
 
 constexpr uint64_t kRootTable = 0x10000, kContextTable = 0x11000, kPageTables = 0x12000, kIrTable = 0x20000;
 
@@ -281,6 +282,20 @@ std::vector<std::string> decode_text(std::string_view text) {
         text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
         while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
         if (line.empty() || line.front() == '#') continue;
+        // Virtual time runs timers one period at a time, as in QEMU: a
+        // mutated "clock_step 2600000062600000060" (82 years of a 3 ms PIT)
+        // would only measure the fuzzer's patience. Steps stay within 10 s.
+        constexpr std::string_view kClockStep = "clock_step ";
+        constexpr uint64_t kMaxStepNs = 10'000'000'000;
+        if (line.starts_with(kClockStep)) {
+            uint64_t ns = 0;
+            for (char c : line.substr(kClockStep.size())) {
+                if (c < '0' || c > '9') break;
+                ns = std::min<uint64_t>(ns * 10 + static_cast<uint64_t>(c - '0'), kMaxStepNs);
+            }
+            program.push_back(fmt::format("clock_step {}", ns));
+            continue;
+        }
         program.emplace_back(line);
     }
     return program;
