@@ -170,6 +170,7 @@ private:
     // Registers.
     uint64_t read_register(uint64_t offset, unsigned size) const;
     void write_register(uint64_t offset, uint64_t value, unsigned size);
+    uint64_t merged_quad(uint64_t base, uint64_t offset, uint64_t value, unsigned size) const;
     uint32_t get32(uint64_t offset) const;
     uint64_t get64(uint64_t offset) const;
     void set32(uint64_t offset, uint32_t value);
@@ -244,10 +245,7 @@ void IntelIommu::do_realize() {
     if (pasid_mode_) throw Error("x-pasid-mode=on is not supported");
     if (!dma_translation_) throw Error("dma-translation=off is not supported");
     if (aw_bits_ != 39 && aw_bits_ != 48) throw Error("Supported values for aw-bits are: 39, 48");
-    PciHost* host = nullptr;
-    for (qom::Object* child : machine_->children()) {
-        if (auto* q35 = dynamic_cast<Q35Host*>(child)) host = q35;
-    }
+    PciHost* host = qom::find_in_tree<Q35Host>(*machine_);
     if (!host) throw Error("Parameter 'driver' expects a dynamic sysbus device type for the machine");
     if (host->iommu()) throw Error("QEMU does not support multiple vIOMMUs for x86 yet.");
     ApicBus* apic = apic_bus(*machine_);
@@ -329,10 +327,17 @@ uint64_t IntelIommu::read_register(uint64_t offset, unsigned size) const {
     return value;
 }
 
-// Writable bits per register; the rest are read-only or handled below.
+// A 64-bit register written whole, or one 32-bit half of it at `offset`.
+uint64_t IntelIommu::merged_quad(uint64_t base, uint64_t offset, uint64_t value, unsigned size) const {
+    if (size == 8) return value;
+    auto half = static_cast<uint32_t>(value);
+    uint64_t current = get64(base);
+    return offset == base ? (current & ~uint64_t{0xffffffff}) | half : (current & 0xffffffff) | uint64_t{half} << 32;
+}
+
+// Each register's writable bits and side effects; the rest are read-only.
 void IntelIommu::write_register(uint64_t offset, uint64_t value, unsigned size) {
     if (offset + size > kRegisterSize) return;
-    // An 8-byte write is two 4-byte writes where the registers are 32-bit.
     auto low = static_cast<uint32_t>(value);
     switch (offset) {
     case kGlobalCommand:
@@ -348,19 +353,12 @@ void IntelIommu::write_register(uint64_t offset, uint64_t value, unsigned size) 
         uint64_t mask = base == kRootTableAddress ? ~uint64_t{0x3ff}
                         : base == kInterruptRemapTableAddress ? ~uint64_t{0x7f0}
                                                               : ~uint64_t{0x7f8};
-        uint64_t current = get64(base);
-        uint64_t merged = size == 8 ? value
-                          : offset == base ? (current & ~uint64_t{0xffffffff}) | low
-                                           : (current & 0xffffffff) | uint64_t{low} << 32;
-        set64(base, merged & mask);
+        set64(base, merged_quad(base, offset, value, size) & mask);
         return;
     }
     case kContextCommand:
     case kContextCommand + 4: {
-        uint64_t current = get64(kContextCommand);
-        uint64_t merged = size == 8 ? value
-                          : offset == kContextCommand ? (current & ~uint64_t{0xffffffff}) | low
-                                                      : (current & 0xffffffff) | uint64_t{low} << 32;
+        uint64_t merged = merged_quad(kContextCommand, offset, value, size);
         set64(kContextCommand, merged);
         // ICC (bit 63) starts the invalidation; the high dword holds it.
         if (size == 8 || offset == kContextCommand + 4) context_command(merged);
@@ -368,15 +366,11 @@ void IntelIommu::write_register(uint64_t offset, uint64_t value, unsigned size) 
     }
     case kIotlbInvalidateAddress:
     case kIotlbInvalidateAddress + 4:
-        if (size == 8) set64(offset, value);
-        else set32(offset, low);
+        set64(kIotlbInvalidateAddress, merged_quad(kIotlbInvalidateAddress, offset, value, size));
         return;
     case kIotlbInvalidate:
     case kIotlbInvalidate + 4: {
-        uint64_t current = get64(kIotlbInvalidate);
-        uint64_t merged = size == 8 ? value
-                          : offset == kIotlbInvalidate ? (current & ~uint64_t{0xffffffff}) | low
-                                                       : (current & 0xffffffff) | uint64_t{low} << 32;
+        uint64_t merged = merged_quad(kIotlbInvalidate, offset, value, size);
         set64(kIotlbInvalidate, merged);
         if (size == 8 || offset == kIotlbInvalidate + 4) iotlb_command(merged);
         return;
@@ -762,18 +756,11 @@ std::optional<ApicMessage> IntelIommu::remap_interrupt(uint64_t address, uint32_
     return message;
 }
 
-const IntelIommu* find_in(const qom::Object& object) {
-    if (auto* iommu = dynamic_cast<const IntelIommu*>(&object); iommu && iommu->realized()) return iommu;
-    for (qom::Object* child : object.children()) {
-        if (const IntelIommu* found = find_in(*child)) return found;
-    }
-    return nullptr;
-}
-
 }  // namespace
 
 std::optional<IntelIommuInfo> find_intel_iommu(const Machine& machine) {
-    if (const IntelIommu* iommu = find_in(machine)) return iommu->info();
+    const IntelIommu* iommu = qom::find_in_tree<const IntelIommu>(machine);
+    if (iommu && iommu->realized()) return iommu->info();
     return std::nullopt;
 }
 

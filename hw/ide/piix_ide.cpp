@@ -168,17 +168,10 @@ MIMIC_REGISTER_TYPE({
     .hotpluggable = false,  // as QEMU's: device_del refuses it
 });
 
-IdeController* find_controller(qom::Object& object) {
-    if (auto* controller = dynamic_cast<IdeController*>(&object)) return controller;
-    for (qom::Object* child : object.children()) {
-        if (auto* found = find_controller(*child)) return found;
-    }
-    return nullptr;
-}
 
 }  // namespace
 
-IdeController* find_ide_controller(Machine& machine) { return find_controller(machine); }
+IdeController* find_ide_controller(Machine& machine) { return qom::find_in_tree<IdeController>(machine); }
 
 void attach_ide_drives(Machine& machine, system::DriveSet& drives) {
     IdeController* controller = nullptr;
@@ -186,7 +179,7 @@ void attach_ide_drives(Machine& machine, system::DriveSet& drives) {
     for (const auto& info : drives.drives()) {
         if (info->interface != system::DriveInterface::kIde) continue;
         if (!searched) {
-            controller = find_controller(machine);
+            controller = qom::find_in_tree<IdeController>(machine);
             searched = true;
         }
         if (!controller) throw Error("{}: machine type does not support if=ide", info->location);

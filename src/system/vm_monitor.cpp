@@ -58,16 +58,6 @@ void for_each_pci_function(qom::Bus& bus, const std::function<void(hw::PciDevice
     }
 }
 
-// The first object of the machine's tree that implements T.
-template <typename T>
-T* find_in_tree(qom::Object& object) {
-    if (auto* found = dynamic_cast<T*>(&object)) return found;
-    for (qom::Object* child : object.children()) {
-        if (T* found = find_in_tree<T>(*child)) return found;
-    }
-    return nullptr;
-}
-
 // screendump's file, with QEMU's texts; a file it created does not outlive
 // a failure.
 void write_file(const std::string& filename, const std::vector<uint8_t>& bytes) {
@@ -341,7 +331,7 @@ private:
     // screendump: the VGA's console brought up to date, as PPM or PNG:
     // the same surface the display front ends show.
     void screendump(const std::string& filename, const std::string& format) {
-        auto* source = find_in_tree<hw::VgaDisplaySource>(machine_);
+        auto* source = qom::find_in_tree<hw::VgaDisplaySource>(machine_);
         ui::Console* console = source ? source->console() : nullptr;
         if (!console) throw monitor::QmpError("There is no QemuConsole I can screendump from.");
         console->hw_update();
@@ -583,7 +573,7 @@ private:
                       }});
         hmp.add_info({"roms", "", "show roms", {}, [this](const Json&, monitor::HmpContext& ctx) {
                           // Option ROMs SeaBIOS finds in fw_cfg, then the images at fixed addresses.
-                          if (auto* fw_cfg = find_in_tree<hw::FwCfg>(machine_)) {
+                          if (auto* fw_cfg = qom::find_in_tree<hw::FwCfg>(machine_)) {
                               for (const auto& [name, size] : fw_cfg->files()) {
                                   if (!name.starts_with("genroms/")) continue;
                                   ctx.print("fw={} size={:#08x} name=\"{}\"\n", name, size, name.substr(8));

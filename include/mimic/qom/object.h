@@ -167,6 +167,17 @@ std::unique_ptr<T> new_object(std::string_view type_name) {
     return std::unique_ptr<T>(typed);
 }
 
+// The first object of the tree under `object` (itself included, depth
+// first) that implements T, or nullptr.
+template <typename T>
+T* find_in_tree(const Object& object) {
+    if (auto* found = dynamic_cast<T*>(const_cast<Object*>(&object))) return found;
+    for (Object* child : object.children()) {
+        if (T* found = find_in_tree<T>(*child)) return found;
+    }
+    return nullptr;
+}
+
 // The object types registered by the core: "object", "container".
 inline constexpr const char* kTypeObject = "object";
 inline constexpr const char* kTypeContainer = "container";
