@@ -3,7 +3,15 @@
 
 #include <string>
 
+#include "mimic/util/error.h"
+
 namespace mimic::hw {
+
+void BlockConf::check_block_size(const char* name, uint64_t size) {
+    if (size < 512 || size > (2u << 20))
+        throw Error("Property .{} doesn't take value {} (minimum: 512, maximum: 2097152)", name, size);
+    if (size & (size - 1)) throw Error("Property .{} doesn't take value '{}', it's not a power of 2", name, size);
+}
 
 std::vector<qom::Property> block_conf_properties() {
     using D = BlockConf;

@@ -65,9 +65,7 @@ protected:
             settings.rotation_rate = rotation_rate_;
         }
         if (physical_block_size_) {
-            if (physical_block_size_ < 512 || physical_block_size_ > (2u << 20) ||
-                (physical_block_size_ & (physical_block_size_ - 1)))
-                throw Error("Property .physical_block_size doesn't take value {}", physical_block_size_);
+            check_block_size("physical_block_size", physical_block_size_);
             while ((512u << settings.physical_block_exponent) < physical_block_size_) ++settings.physical_block_exponent;
         }
         if (write_cache_ != qom::OnOffAuto::kAuto) settings.write_cache = write_cache_ == qom::OnOffAuto::kOn;

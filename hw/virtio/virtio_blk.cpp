@@ -192,14 +192,8 @@ void VirtioBlkDevice::do_realize() {
     // Unset sizes are the image's: 512-byte sectors.
     if (logical_block_size_ == 0) logical_block_size_ = kSectorSize;
     if (physical_block_size_ == 0) physical_block_size_ = kSectorSize;
-    for (auto [name, size] : {std::pair{"logical_block_size", logical_block_size_},
-                              std::pair{"physical_block_size", physical_block_size_}}) {
-        if (size < 512 || size > (2u << 20))
-            throw Error("Property .{} doesn't take value {} (minimum: 512, maximum: 2097152)", name,
-                        size);
-        if (!power_of_two(size))
-            throw Error("Property .{} doesn't take value '{}', it's not a power of 2", name, size);
-    }
+    check_block_size("logical_block_size", logical_block_size_);
+    check_block_size("physical_block_size", physical_block_size_);
     if (logical_block_size_ > physical_block_size_)
         throw Error("logical_block_size > physical_block_size not supported");
     constexpr uint32_t kMaxRequestSectors = 4194303;  // QEMU's BDRV_REQUEST_MAX_SECTORS

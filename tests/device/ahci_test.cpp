@@ -657,7 +657,8 @@ TEST(Ahci, DevicePropertiesReachIdentify) {
     for (const auto& [props, message] : std::vector<std::pair<std::string, std::string>>{
              {",cyls=70000,heads=16,secs=63", "cyls must be between 1 and 65535"},
              {",cyls=100,heads=17,secs=63", "heads must be between 1 and 16"},
-             {",werror=stop", "not supported"}}) {
+             {",werror=stop", "not supported"},
+             {",physical_block_size=1000", "Property .physical_block_size doesn't take value '1000', it's not a power of 2"}}) {
         TempImage other(kDiskBytes, 2);  // the first VM holds the image's lock
         try {
             QtestClient bad(disk_args(other, props));

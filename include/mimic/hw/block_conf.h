@@ -32,6 +32,10 @@ public:
     qom::OnOffAuto account_failed_ = qom::OnOffAuto::kAuto;
     BlockErrorPolicy rerror_ = BlockErrorPolicy::kAuto;
     BlockErrorPolicy werror_ = BlockErrorPolicy::kAuto;
+
+    // A logical or physical block size: a power of two between 512 B and
+    // 2 MiB; throws mimic::Error with QEMU's message otherwise.
+    static void check_block_size(const char* name, uint64_t size);
 };
 
 // drive .. account-failed, then rerror and werror.
