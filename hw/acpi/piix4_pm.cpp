@@ -10,7 +10,6 @@
 // SMBBA (config 0x90) while SMBHSTCFG (0xd2) bit 0 is set, with QEMU's
 // eight SPD EEPROMs at 0x50-0x57 on its bus.
 #include <memory>
-#include <vector>
 
 #include "../i2c/pm_smbus.h"
 #include "../i2c/smbus_eeprom.h"
@@ -33,8 +32,6 @@ constexpr uint8_t kSmbHostEnable = 0x01;
 // interrupt-select bits it reports (SMI, which nothing models).
 constexpr uint16_t kSmbDefaultBase = 0xb100;
 constexpr uint8_t kSmbHostConfigDefault = 0x09;
-constexpr uint8_t kSpdEepromAddress = 0x50;
-constexpr int kSpdEepromCount = 8;
 constexpr uint64_t kPmIoSize = 64;
 constexpr uint16_t kGpe0Port = 0xafe0;
 constexpr unsigned kGpe0Length = 4;
@@ -48,13 +45,7 @@ public:
               [this](bool level) {
                   if (Machine* machine = Machine::of(*this)) machine->isa_irq(kAcpiSciIrq).set(level);
               }),
-          smbus_(true) {
-        // QEMU's pc machine leaves the SPD contents empty (all zero).
-        for (int i = 0; i < kSpdEepromCount; ++i) {
-            eeproms_.push_back(std::make_unique<SmbusEeprom>(SmbusEeprom::Contents{}));
-            smbus_.bus().attach(static_cast<uint8_t>(kSpdEepromAddress + i), *eeproms_.back());
-        }
-    }
+          smbus_(true) {}
     ~Piix4Pm() override { unmap(); }
 
 protected:
@@ -115,7 +106,7 @@ protected:
         pm_.reset();
         apm_.reset();
         if (hotplug_) hotplug_->reset();
-        for (auto& eeprom : eeproms_) eeprom->reset();
+        eeproms_.reset();
         update_io_mapping();
     }
 
@@ -155,7 +146,7 @@ private:
     ApmPorts apm_{pm_, kAcpiEnable, kAcpiDisable};
     std::unique_ptr<AcpiPciHotplug> hotplug_;
     PmSmbus smbus_;
-    std::vector<std::unique_ptr<SmbusEeprom>> eeproms_;
+    EmptySpdEeproms eeproms_{smbus_.bus()};
 };
 
 }  // namespace

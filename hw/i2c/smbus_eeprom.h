@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "i2c_bus.h"
 
@@ -47,6 +49,27 @@ private:
     Contents data_{};
     uint8_t pointer_ = 0;  // wraps at 256 like the device's address counter
     bool pointer_pending_ = false;
+};
+
+// What QEMU's PC boards (pc and q35) put on their SMBus for SPD: eight
+// EEPROMs at 0x50-0x57 with empty (all zero) contents.
+class EmptySpdEeproms {
+public:
+    static constexpr uint8_t kFirstAddress = 0x50;
+    static constexpr int kCount = 8;
+
+    explicit EmptySpdEeproms(I2cBus& bus) {
+        for (int i = 0; i < kCount; ++i) {
+            eeproms_.push_back(std::make_unique<SmbusEeprom>(SmbusEeprom::Contents{}));
+            bus.attach(static_cast<uint8_t>(kFirstAddress + i), *eeproms_.back());
+        }
+    }
+    void reset() {
+        for (auto& eeprom : eeproms_) eeprom->reset();
+    }
+
+private:
+    std::vector<std::unique_ptr<SmbusEeprom>> eeproms_;
 };
 
 }  // namespace mimic::hw

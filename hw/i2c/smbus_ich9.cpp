@@ -3,9 +3,6 @@
 // answering while HOSTC (0x40) has HST_EN set and I2C_EN clear, with
 // QEMU's eight SPD EEPROMs at 0x50-0x57 on its bus (contents empty, as
 // QEMU's q35 leaves them).
-#include <memory>
-#include <vector>
-
 #include "mimic/hw/ich9.h"
 #include "mimic/memory/transaction.h"
 #include "pm_smbus.h"
@@ -18,17 +15,10 @@ constexpr int kSmbusBar = 4;
 constexpr uint8_t kHostConfig = 0x40;
 constexpr uint8_t kHostEnable = 0x01;
 constexpr uint8_t kI2cEnable = 0x04;
-constexpr uint8_t kSpdEepromAddress = 0x50;
-constexpr int kSpdEepromCount = 8;
 
 class Ich9Smbus : public PciDevice {
 public:
-    Ich9Smbus() : smbus_(false) {
-        for (int i = 0; i < kSpdEepromCount; ++i) {
-            eeproms_.push_back(std::make_unique<SmbusEeprom>(SmbusEeprom::Contents{}));
-            smbus_.bus().attach(static_cast<uint8_t>(kSpdEepromAddress + i), *eeproms_.back());
-        }
-    }
+    Ich9Smbus() : smbus_(false) {}
 
 protected:
     void pci_realize() override {
@@ -41,7 +31,7 @@ protected:
 
     void pci_reset() override {
         set_byte(kHostConfig, 0);
-        for (auto& eeprom : eeproms_) eeprom->reset();
+        eeproms_.reset();
         update_decode();
     }
 
@@ -57,7 +47,7 @@ private:
     }
 
     PmSmbus smbus_;
-    std::vector<std::unique_ptr<SmbusEeprom>> eeproms_;
+    EmptySpdEeproms eeproms_{smbus_.bus()};
 };
 
 }  // namespace
