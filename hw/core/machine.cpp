@@ -36,10 +36,7 @@ void Machine::load_kernel(const cli::VmConfig&) { throw Error("this machine does
 
 void Machine::attach_ide_drives(system::DriveSet& drives) { hw::attach_ide_drives(*this, drives); }
 
-IrqLine Machine::isa_irq(int irq) const {
-    if (!isa_irqs_ || irq < 0 || irq >= kIsaIrqCount) return {};
-    return IrqLine(isa_irqs_, irq);
-}
+IrqLine Machine::isa_irq(int irq) const { return irq < kIsaIrqCount ? gsi(irq) : IrqLine{}; }
 
 IrqLine Machine::gsi(int gsi) const {
     if (!isa_irqs_ || gsi < 0 || gsi >= isa_irqs_->count()) return {};
